@@ -1,0 +1,452 @@
+"""Turn a validated `StackConfig` into resolved `StackSettings`, checking cross-field rules.
+
+Resolution applies, in order: the environment's defaults (`defaults.py`), the catalog entry, the
+stack-wide settings, then `serviceOverrides`. Every rule that spans fields is checked here and
+every failure is collected, so the user sees all problems of a stack file at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic.alias_generators import to_camel
+
+from .defaults import ACCESSWEAVER_CATALOG, ENVIRONMENT_DEFAULTS, Environment, EnvironmentDefaults
+from .errors import ConfigIssue
+from .fargate import FARGATE_SIZES, describe_memory_choices, is_valid_size
+from .model import ServiceOverride, ServiceSpec, StackConfig
+
+# Names the ECS.8 control forbids outright, and the shapes the task asks us to refuse as plain
+# text: *PASSWORD*, *SECRET*, *TOKEN* (plus close cousins) and AWS access key ids as values.
+_FORBIDDEN_ENV_NAMES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ECS_ENGINE_AUTH_DATA"}
+_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL", re.I)
+_AWS_KEY_VALUE = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """One service as this stack runs it: catalog entry + environment + overrides."""
+
+    name: str
+    description: str
+    port: int
+    public: bool
+    health_check_path: str
+    criticality: str
+    spring_boot: bool
+    deploy_order: int
+    image: str
+    command: tuple[str, ...] | None
+    user: str
+    stop_timeout: int
+    cpu: int
+    memory: int
+    desired_count: int
+    min_capacity: int
+    max_capacity: int
+    environment: Mapping[str, str]
+    secrets: Mapping[str, str]
+    target_group_arn: str | None
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Everything the components need, resolved and validated. Build with `resolve()`."""
+
+    project: str
+    environment: Environment
+    region: str
+    stack_file: str
+    vpc_id: str
+    private_subnet_ids: tuple[str, ...]
+    alb_security_group_ids: tuple[str, ...]
+    rds_security_group_id: str | None
+    redis_security_group_id: str | None
+    container_registry: str
+    image_tag: str
+    services: tuple[ServiceSettings, ...]
+    auto_scaling_enabled: bool
+    scaling_cpu_target: int
+    scaling_memory_target: int
+    container_insights: Literal["disabled", "enabled", "enhanced"]
+    fargate_spot_percentage: int
+    log_retention_days: int
+    xray_tracing: bool
+    execute_command: bool
+    health_check_grace_period: int
+    deployment_circuit_breaker: bool
+    deployment_minimum_healthy_percent: int
+    deployment_maximum_percent: int
+    deployment_alarms: bool
+    cpu_architecture: Literal["X86_64", "ARM64"]
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def name_prefix(self) -> str:
+        """`<project>-<env>`: the prefix of every physical name (seed convention)."""
+        return f"{self.project}-{self.environment}"
+
+    @property
+    def namespace(self) -> str:
+        """Cloud Map private DNS namespace, `<project>-<env>.local`."""
+        return f"{self.name_prefix}.local"
+
+    @property
+    def cluster_name(self) -> str:
+        return f"{self.name_prefix}-cluster"
+
+    def service(self, name: str) -> ServiceSettings:
+        return next(s for s in self.services if s.name == name)
+
+
+def _catalog(config: StackConfig) -> dict[str, ServiceSpec]:
+    if config.services is not None:
+        return dict(config.services)
+    return {name: ServiceSpec.model_validate(spec) for name, spec in ACCESSWEAVER_CATALOG.items()}
+
+
+def _check_env_vars(
+    variables: Mapping[str, str], path: str, secrets_path: str, issues: list[ConfigIssue]
+) -> None:
+    """Refuse secret-looking plain variables; `secrets_path` is where they belong instead."""
+    for name, value in variables.items():
+        if name in _FORBIDDEN_ENV_NAMES or _SECRET_NAME.search(name):
+            problem = "looks like a secret in a plain environment variable"
+        elif _AWS_KEY_VALUE.search(value):
+            problem = "value contains an AWS access key id"
+        else:
+            continue
+        issues.append(
+            ConfigIssue(
+                f"{path}.{name}",
+                "<hidden>",
+                problem,
+                f"a Secrets Manager or SSM parameter ARN under {secrets_path}.{name} "
+                "(tasks get AWS credentials from their IAM task role)",
+            )
+        )
+
+
+def _size_issues(
+    cpu: int, memory: int, cpu_path: str, memory_path: str, issues: list[ConfigIssue]
+) -> None:
+    if cpu not in FARGATE_SIZES:
+        issues.append(
+            ConfigIssue(
+                cpu_path,
+                cpu,
+                "not a Fargate CPU size",
+                ", ".join(str(c) for c in FARGATE_SIZES),
+            )
+        )
+    elif not is_valid_size(cpu, memory):
+        issues.append(
+            ConfigIssue(
+                memory_path,
+                memory,
+                f"Fargate does not run {cpu} CPU units with this memory",
+                f"with cpu {cpu}: {describe_memory_choices(cpu)} MiB",
+            )
+        )
+
+
+def _pick(
+    override: ServiceOverride | None, name: str, attr: str, default: Any, default_path: str
+) -> tuple[Any, str]:
+    """The override's value and its key path when set, else the default and where it came from."""
+    value = getattr(override, attr) if override is not None else None
+    if value is not None:
+        return value, f"serviceOverrides.{name}.{to_camel(attr)}"
+    return default, default_path
+
+
+def resolve(
+    config: StackConfig, *, project: str, region: str, stack_file: str, namespace: str
+) -> StackSettings:
+    """Apply defaults and overrides; raise `ConfigError` listing every cross-field problem."""
+    from .errors import ConfigError  # local: keeps this module importable without pulumi
+
+    issues: list[ConfigIssue] = []
+    env = config.environment
+    defaults: EnvironmentDefaults = ENVIRONMENT_DEFAULTS[env]
+    # Stack-wide values the stack file sets replace the environment's defaults (never mutated).
+    chosen = defaults.model_copy(
+        update={
+            key: value
+            for key, value in {
+                "max_capacity": config.max_capacity_override,
+                "fargate_spot": config.enable_fargate_spot,
+                "fargate_spot_percentage": config.fargate_spot_percentage,
+                "xray_tracing": config.enable_xray_tracing,
+                "log_retention_days": config.log_retention_days,
+                "execute_command": config.enable_execute_command,
+                "scaling_cpu_target": config.scaling_cpu_target,
+                "scaling_memory_target": config.scaling_memory_target,
+                "health_check_grace_period": config.health_check_grace_period,
+            }.items()
+            if value is not None
+        }
+    )
+    insights = defaults.container_insights
+    if config.container_insights_enabled is not None:
+        insights = (
+            ("enhanced" if insights == "enhanced" else "enabled")
+            if config.container_insights_enabled
+            else "disabled"
+        )
+    spot_percentage = chosen.fargate_spot_percentage if chosen.fargate_spot else 0
+    if chosen.fargate_spot and spot_percentage == 0:
+        issues.append(
+            ConfigIssue(
+                "fargateSpotPercentage",
+                config.fargate_spot_percentage,
+                "enableFargateSpot is true but no task would run on Spot",
+                "1 to 100 when enableFargateSpot is true",
+            )
+        )
+
+    if len(config.private_subnet_ids) < 2:
+        issues.append(
+            ConfigIssue(
+                "privateSubnetIds",
+                list(config.private_subnet_ids),
+                "fewer than 2 subnets: tasks would run in a single Availability Zone",
+                "at least 2 private subnet ids in different AZs",
+            )
+        )
+    if len(set(config.private_subnet_ids)) != len(config.private_subnet_ids):
+        issues.append(
+            ConfigIssue(
+                "privateSubnetIds",
+                list(config.private_subnet_ids),
+                "the same subnet is listed twice",
+                "distinct subnet ids",
+            )
+        )
+
+    catalog = _catalog(config)
+    names = sorted(catalog)
+    valid_names = ", ".join(names)
+    if not catalog:
+        issues.append(ConfigIssue("services", {}, "the catalog is empty", "at least one service"))
+    ports: dict[int, str] = {}
+    for name in names:
+        spec = catalog[name]
+        if spec.port in ports:
+            issues.append(
+                ConfigIssue(
+                    f"services.{name}.port",
+                    spec.port,
+                    f"port already used by {ports[spec.port]}",
+                    "a distinct port per service (they share the services' security group)",
+                )
+            )
+        ports.setdefault(spec.port, name)
+    for key, keyed_by_service in (
+        ("serviceOverrides", config.service_overrides),
+        ("targetGroupArns", config.target_group_arns),
+    ):
+        for unknown in sorted(set(keyed_by_service) - set(catalog)):
+            issues.append(ConfigIssue(f"{key}.{unknown}", unknown, "unknown service", valid_names))
+
+    for name, arn in config.target_group_arns.items():
+        arn_region = arn.split(":")[3]
+        if arn_region != region:
+            issues.append(
+                ConfigIssue(
+                    f"targetGroupArns.{name}",
+                    arn,
+                    f"target group is in {arn_region}, the stack deploys to {region}",
+                    f"a target group in {region}",
+                )
+            )
+
+    if (
+        config.min_capacity_override is not None
+        and config.max_capacity_override is not None
+        and config.min_capacity_override > config.max_capacity_override
+    ):
+        issues.append(
+            ConfigIssue(
+                "minCapacityOverride",
+                config.min_capacity_override,
+                f"greater than maxCapacityOverride ({config.max_capacity_override})",
+                f"at most {config.max_capacity_override}",
+            )
+        )
+
+    _check_env_vars(
+        config.common_environment_variables, "commonEnvironmentVariables", "commonSecrets", issues
+    )
+
+    services: list[ServiceSettings] = []
+    for name in names:
+        spec = catalog[name]
+        override = config.service_overrides.get(name)
+        base = f"services.{name}" if config.services is not None else f"(default catalog).{name}"
+        _check_env_vars(spec.environment, f"{base}.environment", f"{base}.secrets", issues)
+        if override is not None:
+            _check_env_vars(
+                override.environment,
+                f"serviceOverrides.{name}.environment",
+                f"serviceOverrides.{name}.secrets",
+                issues,
+            )
+        size = spec.sizes.get(env)
+        if size is None:
+            issues.append(
+                ConfigIssue(
+                    f"{base}.sizes.{env}",
+                    None,
+                    f"no size for environment {env}",
+                    "a {cpu, memory, desiredCount} entry for every environment the catalog runs in",
+                )
+            )
+            continue
+
+        def pick(attr: str, default: Any, default_path: str) -> tuple[Any, str]:
+            return _pick(override, name, attr, default, default_path)  # noqa: B023 (called now)
+
+        cpu, cpu_path = pick("cpu", size.cpu, f"{base}.sizes.{env}.cpu")
+        memory, memory_path = pick("memory", size.memory, f"{base}.sizes.{env}.memory")
+        desired, desired_path = pick(
+            "desired_count", size.desired_count, f"{base}.sizes.{env}.desiredCount"
+        )
+        _size_issues(cpu, memory, cpu_path, memory_path, issues)
+        default_min = (
+            config.min_capacity_override if config.min_capacity_override is not None else desired
+        )
+        minimum, min_path = pick("min_capacity", default_min, "minCapacityOverride")
+        maximum, max_path = pick(
+            "max_capacity",
+            chosen.max_capacity,
+            "maxCapacityOverride" if config.max_capacity_override is not None else f"({env})",
+        )
+        stack_wide_bounds = (min_path, max_path) == ("minCapacityOverride", "maxCapacityOverride")
+        if config.auto_scaling_enabled:
+            if minimum > maximum:
+                if stack_wide_bounds:
+                    continue  # reported once above, not once per service
+                issues.append(
+                    ConfigIssue(
+                        min_path,
+                        minimum,
+                        f"{name}: autoscaling minimum is above its maximum ({maximum}, {max_path})",
+                        f"at most {maximum}",
+                    )
+                )
+            elif not minimum <= desired <= maximum:
+                issues.append(
+                    ConfigIssue(
+                        desired_path,
+                        desired,
+                        f"{name}: desired count outside autoscaling bounds "
+                        f"[{minimum} ({min_path}), {maximum} ({max_path})]",
+                        f"{minimum} to {maximum}",
+                    )
+                )
+
+        environment: dict[str, str] = {}
+        if spec.spring_boot:
+            environment["SPRING_PROFILES_ACTIVE"] = env
+        environment.update(config.common_environment_variables)
+        environment.update(spec.environment)
+        secrets = {**config.common_secrets, **spec.secrets}
+        target_group = config.target_group_arns.get(name)
+        if override is not None:
+            environment.update(override.environment)
+            secrets.update(override.secrets)
+            target_group = override.target_group_arn or target_group
+        for clash in sorted(set(environment) & set(secrets)):
+            if override is not None and clash in override.secrets:
+                clash_path = f"serviceOverrides.{name}.secrets.{clash}"
+            elif clash in spec.secrets:
+                clash_path = f"{base}.secrets.{clash}"
+            else:
+                clash_path = f"commonSecrets.{clash}"
+            issues.append(
+                ConfigIssue(
+                    clash_path,
+                    clash,
+                    "set both as a plain variable and as a secret",
+                    "one or the other",
+                )
+            )
+        image = (override.image if override and override.image else None) or spec.image
+        services.append(
+            ServiceSettings(
+                name=name,
+                description=spec.description,
+                port=spec.port,
+                public=spec.public,
+                health_check_path=spec.health_check_path,
+                criticality=spec.criticality,
+                spring_boot=spec.spring_boot,
+                deploy_order=spec.deploy_order,
+                image=image or f"{config.container_registry}/{name}:{config.image_tag}",
+                command=tuple(spec.command) if spec.command else None,
+                user=spec.user,
+                stop_timeout=spec.stop_timeout,
+                cpu=cpu,
+                memory=memory,
+                desired_count=desired,
+                min_capacity=minimum,
+                max_capacity=maximum,
+                environment=dict(sorted(environment.items())),
+                secrets=dict(sorted(secrets.items())),
+                target_group_arn=target_group,
+            )
+        )
+
+    if any(s.target_group_arn for s in services) and not config.alb_security_group_ids:
+        issues.append(
+            ConfigIssue(
+                "albSecurityGroupIds",
+                [],
+                "target groups are set but no ALB security group may reach the services",
+                "the ALB's security group id(s)",
+            )
+        )
+
+    project = config.project_name or project
+    if issues:
+        raise ConfigError(stack_file, namespace, issues)
+
+    tags = {
+        "Project": project,
+        "Environment": env,
+        "ManagedBy": "pulumi",
+        **config.additional_tags,
+    }
+    return StackSettings(
+        project=project,
+        environment=env,
+        region=region,
+        stack_file=stack_file,
+        vpc_id=config.vpc_id,
+        private_subnet_ids=tuple(config.private_subnet_ids),
+        alb_security_group_ids=tuple(config.alb_security_group_ids),
+        rds_security_group_id=config.rds_security_group_id,
+        redis_security_group_id=config.redis_security_group_id,
+        container_registry=config.container_registry,
+        image_tag=config.image_tag,
+        services=tuple(sorted(services, key=lambda s: (s.deploy_order, s.name))),
+        auto_scaling_enabled=config.auto_scaling_enabled,
+        scaling_cpu_target=chosen.scaling_cpu_target,
+        scaling_memory_target=chosen.scaling_memory_target,
+        container_insights=insights,
+        fargate_spot_percentage=spot_percentage,
+        log_retention_days=chosen.log_retention_days,
+        xray_tracing=chosen.xray_tracing,
+        execute_command=chosen.execute_command,
+        health_check_grace_period=chosen.health_check_grace_period,
+        deployment_circuit_breaker=config.deployment_circuit_breaker,
+        deployment_minimum_healthy_percent=chosen.deployment_minimum_healthy_percent,
+        deployment_maximum_percent=chosen.deployment_maximum_percent,
+        deployment_alarms=chosen.deployment_alarms,
+        cpu_architecture=config.cpu_architecture,
+        tags=tags,
+    )
