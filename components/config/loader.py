@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import json
 import os
-import typing
 from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 from pydantic import ValidationError
 
-from .errors import MISSING, ConfigError, ConfigIssue, issues_from_validation
+from .errors import MISSING, ConfigError, ConfigIssue, _unwrap, issues_from_validation
 from .model import _PATTERNS, StackConfig
 from .resolve import StackSettings, resolve
 
@@ -24,13 +23,10 @@ STACK_FILE_ENV = "STACK_CONFIG_FILE"
 
 
 def _is_text_field(key: str) -> bool:
+    """True for keys typed `str` (possibly Optional/Annotated): keep their raw text as is."""
     fields = {f.alias: f for f in StackConfig.model_fields.values()}
     field = fields.get(key)
-    if field is None:
-        return False
-    annotation = field.annotation
-    args = typing.get_args(annotation) or (annotation,)
-    return str in args or any(typing.get_args(a)[:1] == (str,) for a in args)
+    return field is not None and _unwrap(field.annotation) is str
 
 
 def parse_raw_value(key: str, text: Any) -> Any:

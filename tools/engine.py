@@ -1,0 +1,410 @@
+"""The offline engine: run a Pulumi program under the SDK's mocks and record what it registers.
+
+Used by the tests and by `python -m tools.plan`, so both see the same thing. It reads the stack's
+`Pulumi.<stack>.yaml` (plus the project's config defaults) the way the CLI hands config to a
+program, records every registration (type, name, parent, inputs, options) and returns the stack
+outputs. Mocked ids and ARNs embed the resource's name so a reader can tell what they point to.
+See ../shared/OFFLINE-ENGINE-NOTES.md for the engine facts this relies on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import runpy
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+ACCOUNT_ID = "123456789012"
+SECRET_PLACEHOLDER = "[secret]"
+SECURE_PLACEHOLDER = "offline-placeholder-for-secure-value"
+STACK_FILE_ENV = "STACK_CONFIG_FILE"  # read by components.config.loader
+
+
+@dataclass(frozen=True)
+class RecordedResource:
+    type: str
+    name: str
+    parent: str | None
+    """`<type>::<name>` of the parent, None for resources directly under the stack."""
+    custom: bool
+    inputs: dict[str, Any]
+    ignore_changes: tuple[str, ...] = ()
+    protect: bool = False
+    depends_on: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        return f"{self.type}::{self.name}"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "inputs": self.inputs,
+        }
+
+
+@dataclass
+class PlanResult:
+    project: str
+    stack: str
+    stack_file: str
+    resources: list[RecordedResource] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+    def of_type(self, type_: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def one(self, type_: str, name: str) -> RecordedResource:
+        matches = [r for r in self.resources if r.type == type_ and r.name == name]
+        if len(matches) != 1:
+            raise LookupError(f"{len(matches)} resources of type {type_} named {name}")
+        return matches[0]
+
+    def children_of(self, parent: RecordedResource) -> list[RecordedResource]:
+        return [r for r in self.resources if r.parent == parent.key]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "stack": self.stack,
+            "resources": [r.to_json() for r in self.resources],
+            "outputs": self.outputs,
+        }
+
+
+# -------------------------------------------------------------------------------------------
+# Stack files
+# -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StackConfigFile:
+    project: str
+    values: dict[str, str]
+    """`<namespace>:<key>` -> string, objects JSON-encoded: what the CLI passes a program."""
+    secret_keys: list[str]
+    label: str
+    """How messages name the file (`Pulumi.dev.yaml`, or the --config-file path)."""
+
+
+def read_stack_config(
+    project_dir: Path, stack: str, config_file: Path | None = None
+) -> StackConfigFile:
+    project_file = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
+    project = project_file["name"]
+    path = config_file or project_dir / f"Pulumi.{stack}.yaml"
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such stack file")
+    document = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(document, dict):
+        document = {"config": document}
+    stack_values = document.get("config") or {}
+    if not isinstance(stack_values, dict):
+        stack_values = {f"{project}:config": stack_values}
+
+    values: dict[str, str] = {}
+    # Project-level defaults first (Pulumi.yaml `config:` block), then the stack file.
+    for key, spec in (project_file.get("config") or {}).items():
+        if isinstance(spec, dict) and "default" in spec:
+            values[_qualify(project, key)] = _encode(spec["default"])
+    secret_keys = []
+    for key, value in stack_values.items():
+        qualified = _qualify(project, str(key))
+        if isinstance(value, dict) and set(value) == {"secure"}:
+            # Encrypted values cannot be decrypted offline; the program sees a marked stand-in.
+            values[qualified] = SECURE_PLACEHOLDER
+            secret_keys.append(qualified)
+        else:
+            values[qualified] = _encode(value)
+    label = str(config_file) if config_file else f"Pulumi.{stack}.yaml"
+    return StackConfigFile(project, values, secret_keys, label)
+
+
+def _qualify(project: str, key: str) -> str:
+    return key if ":" in key else f"{project}:{key}"
+
+
+def _encode(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value)
+
+
+# -------------------------------------------------------------------------------------------
+# Mocks
+# -------------------------------------------------------------------------------------------
+
+
+def _hex(seed: str, length: int) -> str:
+    return hashlib.sha256(seed.encode()).hexdigest()[:length]
+
+
+def _last(arn_or_name: Any) -> str:
+    return str(arn_or_name).rsplit("/", 1)[-1]
+
+
+def mock_state(type_: str, name: str, inputs: dict[str, Any], region: str) -> tuple[str, dict]:
+    """Id and computed outputs a real provider would return, shaped like AWS's."""
+    acct = ACCOUNT_ID
+    physical = inputs.get("name") or f"{name}-{_hex(name, 7)}"
+    state: dict[str, Any] = {**inputs, "name": physical}
+    module = type_.split(":")[1].split("/")[0] if type_.count(":") == 2 else ""
+    if type_ == "aws:ec2/securityGroup:SecurityGroup":
+        rid = f"sg-{_hex(name, 17)}"
+        state["arn"] = f"arn:aws:ec2:{region}:{acct}:security-group/{rid}"
+    elif type_.startswith("aws:vpc/securityGroup"):
+        rid = f"sgr-{_hex(name, 17)}"
+    elif type_ == "aws:ecs/cluster:Cluster":
+        rid = f"arn:aws:ecs:{region}:{acct}:cluster/{physical}"
+        state["arn"] = rid
+    elif type_ == "aws:ecs/service:Service":
+        rid = f"arn:aws:ecs:{region}:{acct}:service/{_last(inputs.get('cluster'))}/{physical}"
+        state["arn"] = rid
+    elif type_ == "aws:ecs/taskDefinition:TaskDefinition":
+        family = inputs.get("family", name)
+        rid = family
+        state["arnWithoutRevision"] = f"arn:aws:ecs:{region}:{acct}:task-definition/{family}"
+        state["arn"] = f"{state['arnWithoutRevision']}:1"
+        state["revision"] = 1
+    elif type_ == "aws:iam/role:Role":
+        rid = physical
+        state["arn"] = f"arn:aws:iam::{acct}:role/{physical}"
+        state["uniqueId"] = f"AROA{_hex(name, 17).upper()}"
+    elif type_ == "aws:iam/rolePolicy:RolePolicy":
+        rid = f"{_last(inputs.get('role'))}:{physical}"
+    elif type_ == "aws:cloudwatch/logGroup:LogGroup":
+        rid = physical
+        state["arn"] = f"arn:aws:logs:{region}:{acct}:log-group:{physical}"
+    elif type_ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+        rid = physical
+        state["arn"] = f"arn:aws:cloudwatch:{region}:{acct}:alarm:{physical}"
+    elif type_ == "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
+        rid = f"ns-{_hex(name, 16)}"
+        state["arn"] = f"arn:aws:servicediscovery:{region}:{acct}:namespace/{rid}"
+        state["hostedZone"] = f"Z{_hex(name, 20).upper()}"
+    elif type_ == "aws:servicediscovery/service:Service":
+        rid = f"srv-{_hex(name, 16)}"
+        state["arn"] = f"arn:aws:servicediscovery:{region}:{acct}:service/{rid}"
+    elif type_ == "aws:appautoscaling/target:Target":
+        rid = str(inputs.get("resourceId", name))
+        state["arn"] = f"arn:aws:application-autoscaling:{region}:{acct}:scalable-target/{name}"
+    elif type_ == "aws:lb/targetGroup:TargetGroup":
+        short = str(physical)[:32]
+        rid = f"arn:aws:elasticloadbalancing:{region}:{acct}:targetgroup/{short}/{_hex(name, 16)}"
+        state["arn"] = rid
+        state["arnSuffix"] = rid.split(":")[-1]
+    elif type_ == "aws:lb/loadBalancer:LoadBalancer":
+        short = str(physical)[:32]
+        rid = f"arn:aws:elasticloadbalancing:{region}:{acct}:loadbalancer/app/{short}/{_hex(name, 16)}"
+        state["arn"] = rid
+        state["arnSuffix"] = rid.split(":loadbalancer/")[-1]
+        state["dnsName"] = f"{short}-{_hex(name, 10)}.{region}.elb.amazonaws.com"
+        state["zoneId"] = "Z32O12XQLNTSW2"
+    elif type_ == "aws:lb/listener:Listener":
+        rid = f"arn:aws:elasticloadbalancing:{region}:{acct}:listener/app/{name}/{_hex(name, 16)}"
+        state["arn"] = rid
+    elif type_ == "aws:lb/listenerRule:ListenerRule":
+        rid = f"arn:aws:elasticloadbalancing:{region}:{acct}:listener-rule/app/{name}/{_hex(name, 16)}"
+        state["arn"] = rid
+    else:
+        service = module or "mock"
+        rid = f"{name}-{_hex(name, 8)}"
+        state["arn"] = f"arn:aws:{service}:{region}:{acct}:{_hex(type_, 4)}/{physical}"
+    return rid, state
+
+
+def _mocks(region: str):
+    import pulumi
+
+    class OfflineMocks(pulumi.runtime.Mocks):
+        def new_resource(self, args: pulumi.runtime.MockResourceArgs):
+            if not args.custom:
+                # Multi-language components (awsx) are registered once; their children live in
+                # the plugin. Return their outputs, never the inputs (type clashes).
+                return f"{args.name}-id", component_outputs(args.typ, args.name, args.inputs)
+            return mock_state(args.typ, args.name, dict(args.inputs), region)
+
+        def call(self, args: pulumi.runtime.MockCallArgs):
+            token = args.token
+            if token == "aws:index/getCallerIdentity:getCallerIdentity":
+                return {
+                    "accountId": ACCOUNT_ID,
+                    "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline",
+                    "userId": "AIDAOFFLINE",
+                    "id": ACCOUNT_ID,
+                }
+            if token == "aws:index/getRegion:getRegion":
+                return {"name": region, "region": region, "id": region}
+            if token == "aws:index/getPartition:getPartition":
+                return {"partition": "aws", "dnsSuffix": "amazonaws.com", "id": "aws"}
+            if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
+                names = [f"{region}{s}" for s in "abc"]
+                return {"names": names, "zoneIds": [f"euw1-az{i}" for i in (1, 2, 3)]}
+            return {}
+
+    return OfflineMocks()
+
+
+def component_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Outputs of multi-language components whose children the mocks cannot see."""
+    if type_ == "awsx:ec2:Vpc":
+        azs = int(inputs.get("numberOfAvailabilityZones") or 2)
+        return {
+            "vpcId": f"vpc-{_hex(name, 17)}",
+            "publicSubnetIds": [f"subnet-{_hex(name + 'pub' + str(i), 17)}" for i in range(azs)],
+            "privateSubnetIds": [f"subnet-{_hex(name + 'prv' + str(i), 17)}" for i in range(azs)],
+            "isolatedSubnetIds": [],
+            "natGateways": [],
+        }
+    return {}
+
+
+def _recording_monitor(mocks):
+    from pulumi.runtime import rpc
+    from pulumi.runtime.mocks import MockMonitor
+    from pulumi.runtime.proto import resource_pb2
+
+    class RecordingMonitor(MockMonitor):
+        def __init__(self, mocks_):
+            super().__init__(mocks_)
+            self.recorded: list[RecordedResource] = []
+            self._names: dict[str, str] = {}
+
+        def RegisterResource(self, request):
+            response = super().RegisterResource(request)
+            urn = response.urn
+            if request.type != "pulumi:pulumi:Stack":
+                self._names[urn] = f"{request.type}::{request.name}"
+                inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
+                self.recorded.append(
+                    RecordedResource(
+                        type=request.type,
+                        name=request.name,
+                        parent=self._names.get(request.parent),
+                        custom=bool(request.custom),
+                        inputs=mask_secrets(inputs),
+                        ignore_changes=tuple(request.ignoreChanges),
+                        protect=bool(request.protect),
+                        depends_on=tuple(self._names.get(d, d) for d in request.dependencies),
+                    )
+                )
+            return response
+
+        def GetDeploymentInfo(self, request):
+            # Resource references make Resource-valued inputs resolve on another event loop
+            # under mocks; the program passes ids and ARNs, so nothing is lost without them.
+            info = super().GetDeploymentInfo(request)
+            features = [
+                f
+                for f in info.supportedFeatures
+                if f != resource_pb2.RESOURCE_MONITOR_FEATURE_RESOURCE_REFERENCES
+            ]
+            return resource_pb2.DeploymentInfo(supportedFeatures=features)
+
+        def SupportsFeature(self, request):
+            if request.id == "resourceReferences":
+                return type("SupportsFeatureResponse", (), {"hasSupport": False})
+            return super().SupportsFeature(request)
+
+    return RecordingMonitor(mocks)
+
+
+def mask_secrets(value: Any) -> Any:
+    from pulumi.runtime import rpc
+
+    if isinstance(value, dict):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return SECRET_PLACEHOLDER
+        return {k: mask_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(v) for v in value]
+    return value
+
+
+# -------------------------------------------------------------------------------------------
+# Running a program
+# -------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _environment(name: str, value: str):
+    previous = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if previous is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = previous
+
+
+def run_program(
+    project_dir: Path | str,
+    stack: str,
+    config_file: Path | None = None,
+    *,
+    config_override: dict[str, str] | None = None,
+) -> PlanResult:
+    """Run `<project_dir>/__main__.py` for `stack` offline. Raises the program's exceptions
+    (ConfigError for bad config) after resetting the runtime."""
+    import pulumi
+    from pulumi.runtime import settings as runtime_settings
+    from pulumi.runtime.config import set_all_config
+    from pulumi.runtime.stack import run_pulumi_func
+    from pulumi.runtime.sync_await import _sync_await
+
+    project_dir = Path(project_dir).resolve()
+    stack_config = read_stack_config(project_dir, stack, config_file)
+    values = {**stack_config.values, **(config_override or {})}
+    region = values.get("aws:region", "eu-west-1")
+    result = PlanResult(stack_config.project, stack, stack_config.label)
+
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    runtime_settings.ROOT.set(None)
+    set_all_config(values, stack_config.secret_keys)
+    monitor = _recording_monitor(_mocks(region))
+    pulumi.runtime.set_mocks(
+        monitor.mocks, project=stack_config.project, stack=stack, preview=False, monitor=monitor
+    )
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+    try:
+        with _environment(STACK_FILE_ENV, stack_config.label):
+            _sync_await(
+                run_pulumi_func(
+                    lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
+                )
+            )
+        root = runtime_settings.get_root_resource()
+        result.outputs = {
+            name: _resolve_output(value) for name, value in sorted(root.outputs.items())
+        }
+        result.resources = list(monitor.recorded)
+    finally:
+        runtime_settings.ROOT.set(None)
+        set_all_config({}, [])
+        loop.close()
+        asyncio.set_event_loop(None)
+    return result
+
+
+def _resolve_output(value: Any) -> Any:
+    import pulumi
+    from pulumi.runtime.sync_await import _sync_await
+
+    output = pulumi.Output.from_input(value)
+    resolved = _sync_await(output.future())
+    if _sync_await(output.is_secret()):
+        return SECRET_PLACEHOLDER
+    return mask_secrets(resolved)
