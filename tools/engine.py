@@ -204,16 +204,22 @@ def mock_state(type_: str, name: str, inputs: dict[str, Any], region: str) -> tu
         state["arnSuffix"] = rid.split(":")[-1]
     elif type_ == "aws:lb/loadBalancer:LoadBalancer":
         short = str(physical)[:32]
-        rid = f"arn:aws:elasticloadbalancing:{region}:{acct}:loadbalancer/app/{short}/{_hex(name, 16)}"
+        rid = (
+            f"arn:aws:elasticloadbalancing:{region}:{acct}:loadbalancer/app/{short}/"
+            f"{_hex(name, 16)}"
+        )
         state["arn"] = rid
         state["arnSuffix"] = rid.split(":loadbalancer/")[-1]
         state["dnsName"] = f"{short}-{_hex(name, 10)}.{region}.elb.amazonaws.com"
         state["zoneId"] = "Z32O12XQLNTSW2"
     elif type_ == "aws:lb/listener:Listener":
-        rid = f"arn:aws:elasticloadbalancing:{region}:{acct}:listener/app/{name}/{_hex(name, 16)}"
+        rid = f"arn:aws:elasticloadbalancing:{region}:{acct}:listener/app/{name}/{_hex(name, 8)}"
         state["arn"] = rid
     elif type_ == "aws:lb/listenerRule:ListenerRule":
-        rid = f"arn:aws:elasticloadbalancing:{region}:{acct}:listener-rule/app/{name}/{_hex(name, 16)}"
+        rid = (
+            f"arn:aws:elasticloadbalancing:{region}:{acct}:listener-rule/app/{name}/"
+            f"{_hex(name, 16)}"
+        )
         state["arn"] = rid
     else:
         service = module or "mock"
