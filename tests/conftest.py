@@ -28,7 +28,7 @@ def plan():
 
 @pytest.fixture
 def run_stack():
-    """`run_stack("dev", override={"accessweaver:key": "json"})`: a fresh run with changed config."""
+    """`run_stack("dev", {"accessweaver:key": value})`: a fresh run with changed config."""
 
     def run(stack: str, override: dict[str, Any] | None = None, **kwargs) -> PlanResult:
         encoded = {

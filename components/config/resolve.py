@@ -319,22 +319,29 @@ def resolve(
         default_min = (
             config.min_capacity_override if config.min_capacity_override is not None else desired
         )
-        minimum, min_path = pick("min_capacity", default_min, "minCapacityOverride")
+        minimum, min_path = pick(
+            "min_capacity",
+            default_min,
+            "minCapacityOverride" if config.min_capacity_override is not None else desired_path,
+        )
         maximum, max_path = pick(
             "max_capacity",
             chosen.max_capacity,
-            "maxCapacityOverride" if config.max_capacity_override is not None else f"({env})",
+            "maxCapacityOverride"
+            if config.max_capacity_override is not None
+            else f"({env} default)",
         )
         stack_wide_bounds = (min_path, max_path) == ("minCapacityOverride", "maxCapacityOverride")
         if config.auto_scaling_enabled:
             if minimum > maximum:
                 if stack_wide_bounds:
                     continue  # reported once above, not once per service
+                what = "desired count" if min_path == desired_path else "autoscaling minimum"
                 issues.append(
                     ConfigIssue(
                         min_path,
                         minimum,
-                        f"{name}: autoscaling minimum is above its maximum ({maximum}, {max_path})",
+                        f"{name}: {what} is above the autoscaling maximum ({maximum}, {max_path})",
                         f"at most {maximum}",
                     )
                 )

@@ -1,0 +1,37 @@
+"""What the program writes is what the AWS API accepts, per botocore's shipped service models."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import STACKS, container_definitions
+from tools.aws_models import register_task_definition_params, validate
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_task_definition_validates_against_register_task_definition(plan, stack):
+    tasks = plan(stack).of_type("aws:ecs/taskDefinition:TaskDefinition")
+    assert tasks
+    for task in tasks:
+        params = register_task_definition_params(task.inputs, container_definitions(task))
+        assert validate("ecs", "RegisterTaskDefinition", params) == [], task.name
+
+
+def test_the_model_check_rejects_a_broken_container_definition(plan):
+    task = plan("dev").one("aws:ecs/taskDefinition:TaskDefinition", "aw-pdp-service-task")
+    broken = container_definitions(task)
+    broken[0]["portMappings"][0]["protocol"] = "http"
+    broken[0]["memoryReservationMiB"] = 512
+    problems = validate(
+        "ecs", "RegisterTaskDefinition", register_task_definition_params(task.inputs, broken)
+    )
+    assert any("memoryReservationMiB" in p for p in problems)
+    assert any("'http' is not one of tcp, udp" in p for p in problems)
+
+
+def test_fargate_size_table_matches_what_the_program_refuses():
+    from components.config.fargate import FARGATE_SIZES, is_valid_size
+
+    assert is_valid_size(256, 512) and is_valid_size(16384, 122880)
+    assert not is_valid_size(256, 4096) and not is_valid_size(1024, 1024)
+    assert max(FARGATE_SIZES[4096]) == 30720

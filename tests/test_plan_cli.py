@@ -1,0 +1,97 @@
+"""The offline plan (the main job without credentials) and bad input through the whole program."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from components.config import ConfigError
+from tests.conftest import ROOT
+from tools.engine import run_program
+from tools.plan import main
+
+
+def test_plan_prints_components_settings_and_outputs(capsys):
+    assert main(["prod"]) == 0
+    text = capsys.readouterr().out
+    assert "accessweaver:ecs:Microservice  aw-pdp-service" in text
+    assert "2048 CPU / 4096 MiB" in text and "min 2 / max 15" in text
+    assert "Outputs:" in text and "internal_dns_names" in text
+
+
+def test_plan_json_has_stack_resources_and_outputs(capsys):
+    assert main(["staging", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["stack"] == "staging"
+    first = document["resources"][0]
+    assert set(first) == {"type", "name", "parent", "inputs"}
+    assert "cicd_deployment_config" in document["outputs"]
+
+
+BAD = """config:
+  aws:region: eu-west-1
+  accessweaver:environment: prod
+  accessweaver:vpcId: vpc-0123456789abcdef0
+  accessweaver:privateSubnetIds: [subnet-0123456789abcdef0]
+  accessweaver:containerRegistry: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/aw
+  accessweaver:serviceOverrides:
+    aw-pdp-service: {cpu: 2048, memory: 1024}
+  accessweaver:commonEnvironmentVariables: {DB_PASSWORD: hunter2}
+"""
+
+
+def test_bad_config_exits_2_with_only_the_messages(tmp_path):
+    stack_file = tmp_path / "Pulumi.broken.yaml"
+    stack_file.write_text(BAD)
+    done = subprocess.run(
+        [sys.executable, "-m", "tools.plan", "prod", "--config-file", str(stack_file)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert "Traceback" not in done.stderr
+    assert str(stack_file) in done.stderr
+    assert "accessweaver:privateSubnetIds" in done.stderr
+    assert "accessweaver:serviceOverrides.aw-pdp-service.memory = 1024" in done.stderr
+    assert "accessweaver:commonEnvironmentVariables.DB_PASSWORD" in done.stderr
+    assert "hunter2" not in done.stderr
+
+
+def test_bad_config_registers_no_resource(tmp_path):
+    from pulumi.runtime import mocks
+
+    registered = []
+    original = mocks.MockMonitor.RegisterResource
+
+    def spy(self, request):
+        registered.append(request.type)
+        return original(self, request)
+
+    stack_file = tmp_path / "Pulumi.broken.yaml"
+    stack_file.write_text(BAD)
+    mocks.MockMonitor.RegisterResource = spy
+    try:
+        try:
+            run_program(ROOT, "prod", stack_file)
+        except ConfigError as error:
+            assert len(error.issues) >= 3
+        else:
+            raise AssertionError("bad config was accepted")
+    finally:
+        mocks.MockMonitor.RegisterResource = original
+    assert [t for t in registered if t != "pulumi:pulumi:Stack"] == []
+
+
+def test_config_error_is_a_run_error_so_pulumi_prints_no_traceback():
+    import pulumi
+
+    assert issubclass(ConfigError, pulumi.RunError)
+
+
+def test_unknown_stack_exits_2_and_lists_the_stacks(capsys):
+    assert main(["qa"]) == 2
+    assert "dev, prod, staging" in capsys.readouterr().err

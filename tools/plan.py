@@ -1,0 +1,159 @@
+"""`python -m tools.plan STACK`: what a stack would create, computed offline.
+
+Runs the real `__main__.py` on the offline engine (the same one the tests use) with the stack's
+`Pulumi.<STACK>.yaml` and prints the resources grouped by component, with their key settings,
+then the stack outputs. Nothing is deployed and no AWS credentials are needed; what only a real
+account can show (quotas, IAM evaluation, image pulls) is out of reach here.
+
+Exit codes: 0 plan shown, 2 invalid configuration or unknown stack (only the messages printed).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from .engine import PlanResult, RecordedResource
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _strategy(inputs: dict[str, Any]) -> str:
+    parts = []
+    for item in inputs.get("capacityProviderStrategies") or inputs.get(
+        "defaultCapacityProviderStrategies", []
+    ):
+        base = f" base {int(item['base'])}" if item.get("base") else ""
+        parts.append(f"{item['capacityProvider']} w{int(item['weight'])}{base}")
+    return " + ".join(parts)
+
+
+def _containers(inputs: dict[str, Any]) -> str:
+    containers = json.loads(inputs.get("containerDefinitions") or "[]")
+    return ", ".join(f"{c['name']} ({c['image']})" for c in containers)
+
+
+def _rule(inputs: dict[str, Any]) -> str:
+    peer = (
+        inputs.get("cidrIpv4") or inputs.get("cidrIpv6") or inputs.get("referencedSecurityGroupId")
+    )
+    ports = f"{int(inputs['fromPort'])}" if "fromPort" in inputs else "all"
+    if inputs.get("toPort") not in (None, inputs.get("fromPort")):
+        ports += f"-{int(inputs['toPort'])}"
+    return f"{inputs.get('ipProtocol')} {ports} {peer}"
+
+
+SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
+    "aws:ecs/cluster:Cluster": lambda i: (
+        f"{i['name']}, Container Insights " + ",".join(s["value"] for s in i.get("settings", []))
+    ),
+    "aws:ecs/clusterCapacityProviders:ClusterCapacityProviders": lambda i: _strategy(i),
+    "aws:ecs/taskDefinition:TaskDefinition": lambda i: (
+        f"{i['family']}: {i['cpu']} CPU / {i['memory']} MiB, "
+        f"{i['runtimePlatform']['cpuArchitecture']}; {_containers(i)}"
+    ),
+    "aws:ecs/service:Service": lambda i: (
+        f"{i['name']}: {int(i['desiredCount'])} task(s), {_strategy(i)}, "
+        f"exec {'on' if i.get('enableExecuteCommand') else 'off'}, "
+        f"deploy {int(i['deploymentMinimumHealthyPercent'])}-{int(i['deploymentMaximumPercent'])}%"
+        + (", load balancer" if i.get("loadBalancers") else "")
+        + (", alarm rollback" if i.get("alarms") else "")
+    ),
+    "aws:appautoscaling/target:Target": lambda i: (
+        f"min {int(i['minCapacity'])} / max {int(i['maxCapacity'])}"
+    ),
+    "aws:appautoscaling/policy:Policy": lambda i: (
+        f"{i['targetTrackingScalingPolicyConfiguration']['predefinedMetricSpecification']['predefinedMetricType']}"
+        f" -> {i['targetTrackingScalingPolicyConfiguration']['targetValue']:g}%"
+    ),
+    "aws:cloudwatch/logGroup:LogGroup": lambda i: f"{i['name']}, {int(i['retentionInDays'])} days",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": lambda i: (
+        f"{i.get('metricName', 'metric math')} > {i.get('threshold', 0):g}"
+    ),
+    "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": lambda i: i["name"],
+    "aws:servicediscovery/service:Service": lambda i: i["name"],
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": lambda i: "in " + _rule(i),
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": lambda i: "out " + _rule(i),
+    "aws:iam/role:Role": lambda i: i.get("description", ""),
+}
+
+
+def summarize(resource: RecordedResource) -> str:
+    summary = SUMMARIES.get(resource.type)
+    if summary is None:
+        return ""
+    try:
+        return summary(resource.inputs)
+    except (KeyError, TypeError, ValueError):
+        return ""
+
+
+def render_text(result: PlanResult) -> str:
+    lines = [
+        f"Offline plan of stack '{result.stack}' ({result.stack_file}): "
+        f"{len(result.resources)} resources would be created.",
+        "Computed with the Pulumi SDK's mock engine: no AWS call was made.",
+        "",
+    ]
+    children: dict[str | None, list[RecordedResource]] = {}
+    for resource in result.resources:
+        children.setdefault(resource.parent, []).append(resource)
+
+    def walk(resource: RecordedResource, depth: int) -> None:
+        summary = summarize(resource)
+        indent = "  " * depth
+        lines.append(
+            f"{indent}{resource.type}  {resource.name}" + (f"  [{summary}]" if summary else "")
+        )
+        for child in children.get(resource.key, []):
+            walk(child, depth + 1)
+
+    for top in children.get(None, []):
+        walk(top, 0)
+        lines.append("")
+    lines.append("Outputs:")
+    for name, value in result.outputs.items():
+        rendered = json.dumps(value, indent=2, sort_keys=True)
+        lines.append(f"  {name}: " + rendered.replace("\n", "\n  "))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tools.plan",
+        description="Show what a stack would create, offline (no Pulumi CLI, no AWS account).",
+    )
+    parser.add_argument("stack", help="stack name: dev, staging, prod (reads Pulumi.<stack>.yaml)")
+    parser.add_argument("--config-file", type=Path, help="read this stack file instead")
+    parser.add_argument(
+        "--project", type=Path, default=ROOT, help="Pulumi project directory (default: this repo)"
+    )
+    parser.add_argument("--json", action="store_true", help="print JSON (secrets masked)")
+    args = parser.parse_args(argv)
+
+    from components.config import ConfigError
+
+    try:
+        from .engine import run_program
+
+        result = run_program(args.project, args.stack, args.config_file)
+    except ConfigError as error:
+        print(str(error), file=sys.stderr)
+        return 2
+    except FileNotFoundError as error:
+        stacks = sorted(p.name[7:-5] for p in Path(args.project).glob("Pulumi.*.yaml"))
+        print(f"{error}; stacks here: {', '.join(stacks) or 'none'}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(result.to_json(), indent=2, sort_keys=True))
+    else:
+        print(render_text(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
