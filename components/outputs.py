@@ -81,7 +81,9 @@ def debugging_information(settings: StackSettings) -> dict[str, dict[str, str]]:
                 f"aws ecs describe-services --cluster {settings.cluster_name} --services {name} "
                 f"--query 'services[0].events[0:10]' {region}"
             ),
-            "task_definition": f"aws ecs describe-task-definition --task-definition {name} {region}",
+            "task_definition": (
+                f"aws ecs describe-task-definition --task-definition {name} {region}"
+            ),
             "stopped_tasks": (
                 f"aws ecs list-tasks --cluster {settings.cluster_name} --service-name {name} "
                 f"--desired-status STOPPED {region}"
