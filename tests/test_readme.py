@@ -1,0 +1,25 @@
+"""The README's reference tables list every config key and every stack output."""
+
+from __future__ import annotations
+
+import re
+
+from components.config.model import StackConfig
+from tests.conftest import ROOT
+
+README = (ROOT / "README.md").read_text()
+
+
+def documented(section: str) -> set[str]:
+    body = README.split(f"## {section}", 1)[1].split("\n## ", 1)[0]
+    return set(re.findall(r"^\| `([A-Za-z_:]+)` \|", body, flags=re.M))
+
+
+def test_every_config_key_is_in_the_reference_table():
+    keys = {field.alias for field in StackConfig.model_fields.values()}
+    assert keys - documented("Configuration reference") == set()
+
+
+def test_every_output_of_every_stack_is_in_the_outputs_table(plan):
+    for stack in ("dev", "prod"):
+        assert set(plan(stack).outputs) - documented("Outputs") == set()
