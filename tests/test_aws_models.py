@@ -35,3 +35,25 @@ def test_fargate_size_table_matches_what_the_program_refuses():
     assert is_valid_size(256, 512) and is_valid_size(16384, 122880)
     assert not is_valid_size(256, 4096) and not is_valid_size(1024, 1024)
     assert max(FARGATE_SIZES[4096]) == 30720
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_ecs_service_validates_against_create_service(plan, stack):
+    from tools.aws_models import create_service_params
+
+    result = plan(stack)
+    cluster = result.outputs["cluster_name"]
+    for service in result.of_type("aws:ecs/service:Service"):
+        params = create_service_params(service.inputs, cluster)
+        assert validate("ecs", "CreateService", params) == [], service.name
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_scaling_policy_validates_against_put_scaling_policy(plan, stack):
+    from tools.aws_models import put_scaling_policy_params
+
+    policies = plan(stack).of_type("aws:appautoscaling/policy:Policy")
+    assert policies
+    for policy in policies:
+        params = put_scaling_policy_params(policy.inputs)
+        assert validate("application-autoscaling", "PutScalingPolicy", params) == [], policy.name

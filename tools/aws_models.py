@@ -54,3 +54,83 @@ def register_task_definition_params(inputs: dict[str, Any], containers: list[dic
         if inputs.get(key) is not None:
             params[key] = inputs[key]
     return params
+
+
+def _ints(value: Any) -> Any:
+    """The engine hands numbers over as floats; the AWS model wants integers where it says so."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: _ints(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_ints(v) for v in value]
+    return value
+
+
+def create_service_params(inputs: dict[str, Any], cluster: str) -> dict[str, Any]:
+    """Map a recorded `aws:ecs/service:Service` to the ECS CreateService request."""
+    inputs = _ints(inputs)
+    network = inputs["networkConfiguration"]
+    deployment: dict[str, Any] = {
+        "maximumPercent": inputs["deploymentMaximumPercent"],
+        "minimumHealthyPercent": inputs["deploymentMinimumHealthyPercent"],
+    }
+    if "deploymentCircuitBreaker" in inputs:
+        deployment["deploymentCircuitBreaker"] = inputs["deploymentCircuitBreaker"]
+    if "alarms" in inputs:
+        deployment["alarms"] = inputs["alarms"]
+    params: dict[str, Any] = {
+        "cluster": cluster,
+        "serviceName": inputs["name"],
+        "taskDefinition": inputs["taskDefinition"],
+        "desiredCount": inputs["desiredCount"],
+        "capacityProviderStrategy": [
+            {"capacityProvider": s["capacityProvider"], "weight": s["weight"], "base": s["base"]}
+            for s in inputs.get("capacityProviderStrategies", [])
+        ],
+        "platformVersion": inputs["platformVersion"],
+        "networkConfiguration": {
+            "awsvpcConfiguration": {
+                "subnets": network["subnets"],
+                "securityGroups": network["securityGroups"],
+                "assignPublicIp": "ENABLED" if network.get("assignPublicIp") else "DISABLED",
+            }
+        },
+        "deploymentConfiguration": deployment,
+        "enableExecuteCommand": inputs["enableExecuteCommand"],
+        "propagateTags": inputs["propagateTags"],
+        "enableECSManagedTags": inputs["enableEcsManagedTags"],
+    }
+    if "serviceRegistries" in inputs:
+        params["serviceRegistries"] = [inputs["serviceRegistries"]]
+    if "loadBalancers" in inputs:
+        params["loadBalancers"] = [
+            {k: v for k, v in lb.items() if k != "advancedConfiguration"}
+            for lb in inputs["loadBalancers"]
+        ]
+    if "healthCheckGracePeriodSeconds" in inputs:
+        params["healthCheckGracePeriodSeconds"] = inputs["healthCheckGracePeriodSeconds"]
+    return params
+
+
+def put_scaling_policy_params(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Map a recorded `aws:appautoscaling/policy:Policy` to PutScalingPolicy."""
+    inputs = _ints(inputs)
+    tracking = inputs["targetTrackingScalingPolicyConfiguration"]
+    return {
+        "PolicyName": inputs["name"],
+        "ServiceNamespace": inputs["serviceNamespace"],
+        "ResourceId": inputs["resourceId"],
+        "ScalableDimension": inputs["scalableDimension"],
+        "PolicyType": inputs["policyType"],
+        "TargetTrackingScalingPolicyConfiguration": {
+            "TargetValue": float(tracking["targetValue"]),
+            "PredefinedMetricSpecification": {
+                "PredefinedMetricType": tracking["predefinedMetricSpecification"][
+                    "predefinedMetricType"
+                ]
+            },
+            "ScaleInCooldown": tracking["scaleInCooldown"],
+            "ScaleOutCooldown": tracking["scaleOutCooldown"],
+        },
+    }
