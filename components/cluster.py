@@ -9,6 +9,7 @@ database and Redis are only created when their security groups are known.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pulumi
@@ -17,6 +18,7 @@ from pulumi_aws import ec2, ecs, iam, servicediscovery, vpc
 
 from .config import StackSettings
 from .iam_policies import assume_role_policy, execution_policy, task_policy
+from .network_data import NetworkRefs
 
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
@@ -38,10 +40,24 @@ def capacity_provider_strategy(spot_percentage: int) -> list[dict[str, int | str
 
 
 @dataclass(frozen=True)
+class DataStorePeer:
+    """A data store the program creates; the services reach its security group on its port."""
+
+    role: str
+    security_group_id: pulumi.Input[str]
+    port: int
+
+
+@dataclass(frozen=True)
 class ClusterArgs:
     settings: StackSettings
     extra_secret_arns: list[pulumi.Input[str]] = field(default_factory=list)
     """Secrets the program creates itself (their ARNs are unknown until deployed)."""
+    data_stores: Sequence[DataStorePeer] = ()
+    """Database and cache the program creates (their groups and ports replace the configured
+    `rdsSecurityGroupId`/`redisSecurityGroupId` and the default ports)."""
+    network: NetworkRefs | None = None
+    """The VPC the program creates; None = the existing VPC named in the stack config."""
 
 
 class EcsCluster(pulumi.ComponentResource):
@@ -58,6 +74,8 @@ class EcsCluster(pulumi.ComponentResource):
         settings = args.settings
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(settings.tags)
+        self.network = args.network or NetworkRefs.existing(settings)
+        """Where the services run (private subnets) and the groups live (VPC)."""
 
         cluster = ecs.Cluster(
             f"{name}-cluster",
@@ -78,7 +96,7 @@ class EcsCluster(pulumi.ComponentResource):
         namespace = servicediscovery.PrivateDnsNamespace(
             f"{name}-namespace",
             name=settings.namespace,
-            vpc=settings.vpc_id,
+            vpc=self.network.vpc_id,
             description=f"Service discovery for {settings.name_prefix}",
             tags=tags,
             opts=child,
@@ -86,7 +104,9 @@ class EcsCluster(pulumi.ComponentResource):
 
         account = aws.get_caller_identity_output().account_id
         trust = account.apply(lambda acct: json.dumps(assume_role_policy(acct, settings.region)))
-        self._security_group = self._build_security_group(name, settings, tags, child)
+        self._security_group = self._build_security_group(
+            name, settings, self.network.vpc_id, tags, child, args.data_stores
+        )
         self._execution_role, self.execution_policy = self._build_execution_role(
             name, settings, args, account, trust, tags, child
         )
@@ -113,11 +133,16 @@ class EcsCluster(pulumi.ComponentResource):
 
     @staticmethod
     def _build_security_group(
-        name: str, settings: StackSettings, tags: dict, child: pulumi.ResourceOptions
+        name: str,
+        settings: StackSettings,
+        vpc_id: pulumi.Input[str],
+        tags: dict,
+        child: pulumi.ResourceOptions,
+        data_stores: Sequence[DataStorePeer] = (),
     ) -> ec2.SecurityGroup:
         group = ec2.SecurityGroup(
             f"{name}-services-sg",
-            vpc_id=settings.vpc_id,
+            vpc_id=vpc_id,
             description=f"{settings.name_prefix} ECS services",
             tags={**tags, "Name": f"{settings.name_prefix}-services"},
             opts=child,
@@ -125,6 +150,7 @@ class EcsCluster(pulumi.ComponentResource):
         rule_opts = pulumi.ResourceOptions(parent=group)
         public_ports = sorted({s.port for s in settings.services if s.public})
         all_ports = sorted({s.port for s in settings.services})
+        # ALBs managed elsewhere; the ALB this program builds adds its own rules (edge.py).
         for alb_group in settings.alb_security_group_ids:
             for port in public_ports:
                 vpc.SecurityGroupIngressRule(
@@ -158,12 +184,15 @@ class EcsCluster(pulumi.ComponentResource):
                 description=f"Service to service on {port}",
                 opts=rule_opts,
             )
-        for role, peer, port in (
-            ("postgres", settings.rds_security_group_id, POSTGRES_PORT),
-            ("redis", settings.redis_security_group_id, REDIS_PORT),
-        ):
-            if peer is None:
-                continue
+        peers = [
+            (role, peer, port)
+            for role, peer, port in (
+                ("postgres", settings.rds_security_group_id, POSTGRES_PORT),
+                ("redis", settings.redis_security_group_id, REDIS_PORT),
+            )
+            if peer is not None
+        ] + [(store.role, store.security_group_id, store.port) for store in data_stores]
+        for role, peer, port in peers:
             vpc.SecurityGroupEgressRule(
                 f"{name}-to-{role}",
                 security_group_id=group.id,
@@ -221,7 +250,7 @@ class EcsCluster(pulumi.ComponentResource):
                 execution_policy(
                     account_id=values[0],
                     region=settings.region,
-                    log_group_prefix=f"/ecs/{settings.name_prefix}",
+                    log_group_prefix=settings.log_group_prefix,
                     images=[s.image for s in settings.services],
                     secret_refs=[*configured, *values[1:]],
                 )

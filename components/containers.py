@@ -21,10 +21,28 @@ HEALTH_CHECK = {"interval": 30, "timeout": 5, "retries": 3, "startPeriod": 60}
 
 
 def health_check_command(service: ServiceSettings) -> list[str]:
-    # curl must exist in the image; services built on distroless images override the catalog's
-    # health path with a binary they ship, see docs/DESIGN.md.
-    url = f"http://localhost:{service.port}{service.health_check_path}"
+    # curl must exist in the image; images without it (Keycloak, distroless) set their own
+    # command in the catalog (`healthCheckCommand`), see docs/DESIGN.md.
+    if service.health_check_command:
+        return list(service.health_check_command)
+    port = service.health_check_port or service.port
+    url = f"http://localhost:{port}{service.health_check_path}"
     return ["CMD-SHELL", f"curl -fsS {url} || exit 1"]
+
+
+def volume_name(path: str) -> str:
+    """Task volume for a writable path: `/opt/keycloak/data` -> `opt-keycloak-data`."""
+    return path.strip("/").replace("/", "-").replace(".", "-").replace("_", "-")
+
+
+def writable_mounts(service: ServiceSettings) -> list[dict[str, Any]]:
+    """`/tmp` plus the service's own writable paths (the root filesystem is read-only)."""
+    mounts = [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}]
+    mounts += [
+        {"sourceVolume": volume_name(path), "containerPath": path, "readOnly": False}
+        for path in service.writable_paths
+    ]
+    return mounts
 
 
 def _logging(settings: StackSettings, log_group: str, prefix: str) -> dict[str, Any]:
@@ -77,7 +95,7 @@ def container_definitions(
         "logConfiguration": _logging(settings, log_group, "ecs"),
         "healthCheck": {"command": health_check_command(service), **HEALTH_CHECK},
         "readonlyRootFilesystem": True,
-        "mountPoints": [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}],
+        "mountPoints": writable_mounts(service),
         "user": service.user,
         "privileged": False,
         "stopTimeout": service.stop_timeout,

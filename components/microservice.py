@@ -1,9 +1,12 @@
 """One microservice on ECS Fargate, built from its resolved settings.
 
-Creates: the log group `/ecs/<project>-<env>/<service>`, the Fargate task definition, the Cloud
-Map service, CPU and memory alarms, the ECS service and, when autoscaling is on, its scalable
-target with CPU and memory target-tracking policies. Optional: the load balancer attachment
-(only with a target group) and deployment alarms with rollback (per environment).
+Creates: the log group `<logGroupPrefix>/<service>` (default `/ecs/<project>-<env>/<service>`),
+the Fargate task definition, the Cloud Map service, CPU and memory alarms, the ECS service and,
+when autoscaling is on, its scalable target with CPU and memory target-tracking policies.
+Optional: the load balancer attachment (only with a target group; ECS native blue/green when the
+program's ALB provides an alternate target group), deployment alarms with rollback (per
+environment) and, with `offHoursScaling`, scheduled actions scaling the service to zero in the
+evening and back in the morning.
 """
 
 from __future__ import annotations
@@ -24,7 +27,8 @@ from .config.defaults import (
     ALARM_PERIOD_SECONDS,
     SCALING_COOLDOWN_SECONDS,
 )
-from .containers import TMP_VOLUME, container_definitions
+from .containers import TMP_VOLUME, container_definitions, volume_name
+from .edge_data import ServiceAttachment
 from .outputs import health_url, internal_dns_name, log_group_name, service_name
 
 
@@ -35,6 +39,9 @@ class MicroserviceArgs:
     cluster: EcsCluster
     target_group_arn: pulumi.Input[str] | None = None
     """Overrides the configured target group (used when the program builds the ALB)."""
+    load_balancer: ServiceAttachment | None = None
+    """The ALB the program builds: target group and, for blue/green, the alternate group, the
+    production rule and ECS's role. Takes precedence over `target_group_arn`."""
     extra_environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Plain values the program wires (endpoints); never secrets."""
     extra_secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
@@ -148,7 +155,8 @@ class Microservice(pulumi.ComponentResource):
             execution_role_arn=args.cluster.execution_role_arn,
             task_role_arn=args.cluster.task_role_arn,
             container_definitions=document,
-            volumes=[{"name": TMP_VOLUME}],
+            volumes=[{"name": TMP_VOLUME}]
+            + [{"name": volume_name(path)} for path in service.writable_paths],
             tags=tags,
             opts=child,
         )
@@ -203,16 +211,33 @@ class Microservice(pulumi.ComponentResource):
         child: pulumi.ResourceOptions,
     ) -> ecs.Service:
         settings, service = args.settings, args.service
-        target_group = args.target_group_arn or service.target_group_arn
+        attachment = args.load_balancer
+        target_group = (
+            attachment.target_group_arn
+            if attachment is not None
+            else args.target_group_arn or service.target_group_arn
+        )
+        blue_green = attachment.blue_green if attachment is not None else None
         extra: dict = {}
         if target_group is not None:
-            extra["load_balancers"] = [
-                {
-                    "target_group_arn": target_group,
-                    "container_name": service.name,
-                    "container_port": service.port,
+            balancer: dict = {
+                "target_group_arn": target_group,
+                "container_name": service.name,
+                "container_port": service.port,
+            }
+            if blue_green is not None:
+                balancer["advanced_configuration"] = {
+                    "alternate_target_group_arn": blue_green.alternate_target_group_arn,
+                    "production_listener_rule": blue_green.production_listener_rule_arn,
+                    "role_arn": blue_green.role_arn,
                 }
-            ]
+                # Circuit breaker and deployment alarms stay on: they roll back a green revision
+                # that never becomes healthy, before traffic moves.
+                extra["deployment_configuration"] = {
+                    "strategy": "BLUE_GREEN",
+                    "bake_time_in_minutes": str(blue_green.bake_time_minutes),
+                }
+            extra["load_balancers"] = [balancer]
             extra["health_check_grace_period_seconds"] = settings.health_check_grace_period
         if settings.deployment_alarms:
             extra["alarms"] = {
@@ -231,7 +256,7 @@ class Microservice(pulumi.ComponentResource):
             ),
             platform_version="LATEST",
             network_configuration={
-                "subnets": list(settings.private_subnet_ids),
+                "subnets": args.cluster.network.private_subnet_ids,
                 "security_groups": [args.cluster.security_group_id],
                 "assign_public_ip": False,
             },
@@ -276,9 +301,20 @@ class Microservice(pulumi.ComponentResource):
             max_capacity=service.max_capacity,
             tags=dict(settings.tags),
             opts=pulumi.ResourceOptions.merge(
-                child, pulumi.ResourceOptions(depends_on=[ecs_service])
+                child,
+                pulumi.ResourceOptions(
+                    depends_on=[ecs_service],
+                    # Off-hours actions set both bounds to 0 every evening; without this every
+                    # night-time `pulumi up` or drift check would "fix" them. The scale-up
+                    # action carries the configured bounds instead (applied the next morning).
+                    ignore_changes=(
+                        ["min_capacity", "max_capacity"] if settings.off_hours else None
+                    ),
+                ),
             ),
         )
+        if settings.off_hours is not None:
+            Microservice._off_hours(name, settings, service, physical_name, target)
         for short, metric, value in (
             ("cpu", "ECSServiceAverageCPUUtilization", settings.scaling_cpu_target),
             ("memory", "ECSServiceAverageMemoryUtilization", settings.scaling_memory_target),
@@ -296,5 +332,32 @@ class Microservice(pulumi.ComponentResource):
                     "scale_in_cooldown": SCALING_COOLDOWN_SECONDS,
                     "scale_out_cooldown": SCALING_COOLDOWN_SECONDS,
                 },
+                opts=pulumi.ResourceOptions(parent=target),
+            )
+
+    @staticmethod
+    def _off_hours(
+        name: str,
+        settings: StackSettings,
+        service: ServiceSettings,
+        physical_name: str,
+        target: appautoscaling.Target,
+    ) -> None:
+        """Scale to zero at the schedule's stop time and back to the bounds at its start."""
+        schedule = settings.off_hours
+        assert schedule is not None
+        for role, cron, minimum, maximum in (
+            ("scale-down", schedule.scale_down_schedule, 0, 0),
+            ("scale-up", schedule.scale_up_schedule, service.min_capacity, service.max_capacity),
+        ):
+            appautoscaling.ScheduledAction(
+                f"{name}-{role}",
+                name=f"{physical_name}-off-hours-{role}",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                schedule=cron,
+                timezone=schedule.timezone,
+                scalable_target_action={"min_capacity": minimum, "max_capacity": maximum},
                 opts=pulumi.ResourceOptions(parent=target),
             )

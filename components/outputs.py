@@ -7,6 +7,7 @@ Maps are keyed by service name, as the seed's deploy.sh reads them with `jq`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from .config import ServiceSettings, StackSettings
@@ -19,7 +20,8 @@ def service_name(settings: StackSettings, service: ServiceSettings) -> str:
 
 
 def log_group_name(settings: StackSettings, service: ServiceSettings) -> str:
-    return f"/ecs/{settings.name_prefix}/{service.name}"
+    """`<logGroupPrefix>/<service>`, by default `/ecs/<project>-<env>/<service>`."""
+    return f"{settings.log_group_prefix}/{service.name}"
 
 
 def internal_dns_name(settings: StackSettings, service: ServiceSettings) -> str:
@@ -62,6 +64,10 @@ def cicd_deployment_config(settings: StackSettings) -> dict[str, Any]:
                 "task_family": service_name(settings, s),
                 "container_name": s.name,
                 "image_repository": image_repository(s),
+                "image": s.image,
+                # False for images pinned to their own tag (Keycloak's version): CI pushes
+                # those once instead of once per commit.
+                "follows_image_tag": s.image == f"{image_repository(s)}:{settings.image_tag}",
                 "log_group": log_group_name(settings, s),
             }
             for s in settings.services
@@ -98,10 +104,20 @@ def debugging_information(settings: StackSettings) -> dict[str, dict[str, str]]:
     return commands
 
 
-def alb_integration_config(settings: StackSettings, security_group_id: Any) -> dict[str, Any]:
-    """What an ALB module needs to route to the public services (seed output of that name)."""
+def alb_integration_config(
+    settings: StackSettings,
+    security_group_id: Any,
+    *,
+    vpc_id: Any = None,
+    target_group_arns: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What an ALB module needs to route to the public services (seed output of that name).
+
+    `vpc_id` and `target_group_arns` are the program's own (created VPC, built ALB) when it has
+    them; otherwise the configured ones."""
+    built = target_group_arns or {}
     return {
-        "vpc_id": settings.vpc_id,
+        "vpc_id": vpc_id if vpc_id is not None else settings.vpc_id,
         "services_security_group_id": security_group_id,
         "health_check_grace_period": settings.health_check_grace_period,
         "services": {
@@ -109,7 +125,7 @@ def alb_integration_config(settings: StackSettings, security_group_id: Any) -> d
                 "port": s.port,
                 "health_check_path": s.health_check_path,
                 "target_type": "ip",
-                "target_group_arn": s.target_group_arn,
+                "target_group_arn": built.get(s.name, s.target_group_arn),
             }
             for s in settings.services
             if s.public

@@ -31,9 +31,10 @@ def problems(**changes: Any) -> dict[str, str]:
     return {issue.path: issue.render("accessweaver") for issue in caught.value.issues}
 
 
-def test_minimal_prod_config_resolves_the_five_default_services():
+def test_minimal_prod_config_resolves_keycloak_then_the_five_default_services():
     settings = load()
     assert [s.name for s in settings.services] == [
+        "keycloak",  # keycloak.enabled by default; deploys first, the others authenticate on it
         "aw-tenant-service",
         "aw-pap-service",
         "aw-pdp-service",
@@ -152,6 +153,7 @@ def test_missing_region_is_reported():
 
 def test_custom_catalog_replaces_the_default_one():
     settings = load(
+        keycloak={"enabled": False},
         services={
             "orders": {
                 "port": 9000,
@@ -159,7 +161,7 @@ def test_custom_catalog_replaces_the_default_one():
                 "healthCheckPath": "/health",
                 "sizes": {"prod": {"cpu": 512, "memory": 1024, "desiredCount": 2}},
             }
-        }
+        },
     )
     (orders,) = settings.services
     assert (orders.name, orders.port, orders.cpu, orders.desired_count) == ("orders", 9000, 512, 2)
@@ -194,3 +196,19 @@ def test_overrides_merge_environment_in_order_common_then_service_then_override(
     pdp = settings.service("aw-pdp-service")
     assert pdp.environment["LOG"] == "override" and pdp.environment["A"] == "1"
     assert settings.service("aw-pap-service").environment["LOG"] == "common"
+
+
+def test_log_groups_default_to_project_and_env_and_follow_log_group_prefix():
+    assert load().log_group_prefix == "/ecs/accessweaver-prod"
+    assert load(logGroupPrefix="/ecs/{project}/{env}").log_group_prefix == "/ecs/accessweaver/prod"
+
+
+@pytest.mark.parametrize("prefix", ["/ecs/accessweaver", "/ecs/{project}", "/ecs/{env}"])
+def test_a_log_group_prefix_shared_by_two_stacks_is_refused(prefix):
+    text = problems(logGroupPrefix=prefix)["logGroupPrefix"]
+    assert "would create the same log groups" in text and "/ecs/{project}/{env}" in text
+
+
+@pytest.mark.parametrize("prefix", ["ecs/{project}/{env}", "/ecs/{project}/{env}/", "/ecs//{env}"])
+def test_a_malformed_log_group_prefix_is_refused(prefix):
+    assert "not a log group path" in problems(logGroupPrefix=prefix)["logGroupPrefix"]

@@ -50,7 +50,10 @@ def test_task_definition_is_fargate_awsvpc_with_the_tagged_image(plan):
     assert task["networkMode"] == "awsvpc" and task["requiresCompatibilities"] == ["FARGATE"]
     assert task["family"] == "accessweaver-prod-aw-pap-service"
     image = app_container(plan, "prod", "aw-pap-service")["image"]
-    assert image == "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver/aw-pap-service:1.0.0"
+    # containerRegistry unset: the stack's own repositories, <project>-<env>/<service>
+    assert image == (
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver-prod/aw-pap-service:1.0.0"
+    )
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -89,11 +92,11 @@ def test_spring_profile_follows_the_environment_unless_the_stack_sets_it(plan):
 
 
 def test_configured_secrets_reach_the_container_as_value_from(run_stack):
-    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:accessweaver/dev/jwt-AbCdEf"
-    result = run_stack("dev", {"accessweaver:commonSecrets": {"JWT_SECRET": arn}})
+    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:accessweaver/dev/partner-AbCdEf"
+    result = run_stack("dev", {"accessweaver:commonSecrets": {"PARTNER_API_KEY": arn}})
     container = container_definitions(result.one(TASK, "aw-pdp-service-task"))[0]
-    assert {"name": "JWT_SECRET", "valueFrom": arn} in container["secrets"]
-    assert all(e["name"] != "JWT_SECRET" for e in container["environment"])
+    assert {"name": "PARTNER_API_KEY", "valueFrom": arn} in container["secrets"]
+    assert all(e["name"] != "PARTNER_API_KEY" for e in container["environment"])
 
 
 def test_xray_sidecar_only_where_tracing_is_on(plan):

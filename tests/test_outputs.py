@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver"
+REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver-prod"  # the stack's own
 SEED_OUTPUTS = {
     "cluster_name",
     "service_arns",
@@ -40,17 +40,18 @@ def test_service_arns_point_at_the_seed_service_names(plan):
     assert plan("prod").outputs["cluster_name"] == "accessweaver-prod-cluster"
 
 
-def test_cicd_config_lists_services_in_the_seed_deploy_order(plan):
+def test_cicd_config_lists_services_in_the_seed_deploy_order_after_keycloak(plan):
     config = plan("prod").outputs["cicd_deployment_config"]
     assert (
-        config["deploy_order"][:5]
+        config["deploy_order"][:6]
         == [
+            "keycloak",
             "aw-tenant-service",
             "aw-pap-service",
             "aw-pdp-service",
             "aw-audit-service",
             "aw-api-gateway",
-        ][: len(config["deploy_order"][:5])]
+        ][: len(config["deploy_order"][:6])]
     )
     pdp = config["services"]["aw-pdp-service"]
     assert pdp == {
@@ -58,8 +59,11 @@ def test_cicd_config_lists_services_in_the_seed_deploy_order(plan):
         "task_family": "accessweaver-prod-aw-pdp-service",
         "container_name": "aw-pdp-service",
         "image_repository": f"{REGISTRY}/aw-pdp-service",
+        "image": f"{REGISTRY}/aw-pdp-service:1.0.0",
+        "follows_image_tag": True,
         "log_group": "/ecs/accessweaver-prod/aw-pdp-service",
     }
+    assert config["services"]["keycloak"]["follows_image_tag"] is False
     assert (config["region"], config["cluster_name"]) == ("eu-west-1", "accessweaver-prod-cluster")
 
 

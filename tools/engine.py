@@ -39,6 +39,8 @@ class RecordedResource:
     ignore_changes: tuple[str, ...] = ()
     protect: bool = False
     depends_on: tuple[str, ...] = ()
+    transforms: tuple[str, ...] = ()
+    """Names of the resource transforms in its options (run by the engine on its children)."""
 
     @property
     def key(self) -> str:
@@ -60,6 +62,8 @@ class PlanResult:
     stack_file: str
     resources: list[RecordedResource] = field(default_factory=list)
     outputs: dict[str, Any] = field(default_factory=dict)
+    config: dict[str, str] = field(default_factory=dict)
+    """The config the program ran with (`<namespace>:<key>` -> string): the policy pack reads it."""
 
     def of_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -104,7 +108,9 @@ def read_stack_config(
     path = config_file or project_dir / f"Pulumi.{stack}.yaml"
     if not path.exists():
         raise FileNotFoundError(f"{path}: no such stack file")
-    document = yaml.safe_load(path.read_text()) or {}
+    document = _load_yaml(
+        path, label=str(config_file) if config_file else path.name, project=project
+    )
     if not isinstance(document, dict):
         document = {"config": document}
     stack_values = document.get("config") or {}
@@ -136,7 +142,59 @@ def _qualify(project: str, key: str) -> str:
 def _encode(value: Any) -> str:
     if isinstance(value, str):
         return value
-    return json.dumps(value)
+    # YAML dates and times reach the program as their text, as the Pulumi CLI passes them.
+    return json.dumps(value, default=str)
+
+
+def _load_yaml(path: Path, *, label: str, project: str) -> Any:
+    """The stack file's content; ConfigError where the Pulumi CLI would refuse the file: YAML
+    syntax errors and keys defined twice (PyYAML would silently keep the last one)."""
+    from components.config import ConfigError, ConfigIssue
+
+    text = path.read_text()
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark is not None else "the file"
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConfigError(
+            label,
+            project,
+            [ConfigIssue("(stack file)", where, f"not valid YAML: {problem}", "a YAML mapping")],
+        ) from None
+    issues = [
+        ConfigIssue(key_path, f"line {line}", "defined twice in the file", "each key once")
+        for key_path, line in _duplicate_keys(root, project)
+    ]
+    if issues:
+        raise ConfigError(label, project, issues)
+    return yaml.safe_load(text) or {}
+
+
+def _duplicate_keys(node: Any, project: str, path: str = "") -> list[tuple[str, int]]:
+    """`(key path as messages show it, line)` of every key repeated in its mapping."""
+    found: list[tuple[str, int]] = []
+    if isinstance(node, yaml.MappingNode):
+        seen: set[str] = set()
+        for key_node, value_node in node.value:
+            key = str(key_node.value)
+            if path:
+                child = f"{path}.{key}"
+            elif key == "config":
+                child = ""  # the stack's keys are shown without the `config:` level
+            elif key.startswith(f"{project}:"):
+                child = key.removeprefix(f"{project}:")
+            else:
+                child = f"({key})"  # another namespace, e.g. (aws:region)
+            if key in seen:
+                found.append((child or key, key_node.start_mark.line + 1))
+            seen.add(key)
+            found += _duplicate_keys(value_node, project, child)
+    elif isinstance(node, yaml.SequenceNode):
+        for index, item in enumerate(node.value):
+            found += _duplicate_keys(item, project, f"{path}[{index}]")
+    return found
 
 
 # -------------------------------------------------------------------------------------------
@@ -215,17 +273,122 @@ def mock_state(type_: str, name: str, inputs: dict[str, Any], region: str) -> tu
     elif type_ == "aws:lb/listener:Listener":
         rid = f"arn:aws:elasticloadbalancing:{region}:{acct}:listener/app/{name}/{_hex(name, 8)}"
         state["arn"] = rid
+    elif type_ == "aws:s3/bucket:Bucket":
+        # Auto-named buckets get a lower-case name; the id is the bucket name.
+        physical = inputs.get("bucket") or f"{name}-{_hex(name, 7)}".lower()
+        rid = physical
+        state.update(name=physical, bucket=physical, arn=f"arn:aws:s3:::{physical}")
+        state["bucketRegionalDomainName"] = f"{physical}.s3.{region}.amazonaws.com"
+    elif type_ == "aws:wafv2/webAcl:WebAcl":
+        rid = f"{_hex(name, 8)}-{_hex(name + 'id', 4)}-{_hex(name + 'x', 4)}-0000-{_hex(name, 12)}"
+        scope = "regional" if inputs.get("scope") == "REGIONAL" else "global"
+        state["arn"] = f"arn:aws:wafv2:{region}:{acct}:{scope}/webacl/{physical}/{rid}"
+        state["capacity"] = 0
     elif type_ == "aws:lb/listenerRule:ListenerRule":
         rid = (
             f"arn:aws:elasticloadbalancing:{region}:{acct}:listener-rule/app/{name}/"
             f"{_hex(name, 16)}"
         )
         state["arn"] = rid
+    elif (platform := platform_state(type_, name, inputs, region)) is not None:
+        rid, computed = platform
+        state.update(computed)
     else:
         service = module or "mock"
         rid = f"{name}-{_hex(name, 8)}"
         state["arn"] = f"arn:aws:{service}:{region}:{acct}:{_hex(type_, 4)}/{physical}"
     return rid, state
+
+
+def platform_state(
+    type_: str, name: str, inputs: dict[str, Any], region: str
+) -> tuple[str, dict[str, Any]] | None:
+    """Id and computed outputs of the data, secret, image and alarm resources (None: other type).
+
+    Secret values are never produced: a generated password is a fixed marked stand-in."""
+    acct = ACCOUNT_ID
+    uuid = f"{_hex(name, 8)}-{_hex(name + '1', 4)}-{_hex(name + '2', 4)}-{_hex(name + '3', 4)}-"
+    uuid += _hex(name + "4", 12)
+    if type_ == "aws:rds/instance:Instance":
+        identifier = str(inputs.get("identifier") or f"{name}-{_hex(name, 7)}")
+        address = f"{identifier}.c{_hex(name, 11)}.{region}.rds.amazonaws.com"
+        port = int(inputs.get("port") or 5432)
+        computed: dict[str, Any] = {
+            "identifier": identifier,
+            "address": address,
+            "port": port,
+            "endpoint": f"{address}:{port}",
+            "arn": f"arn:aws:rds:{region}:{acct}:db:{identifier}",
+            "resourceId": f"db-{_hex(name, 26).upper()}",
+        }
+        if inputs.get("manageMasterUserPassword"):
+            # RDS names its managed secret rds!db-<uuid>; Secrets Manager appends 6 characters.
+            computed["masterUserSecrets"] = [
+                {
+                    "secretArn": f"arn:aws:secretsmanager:{region}:{acct}:secret:rds!db-{uuid}-"
+                    f"{_hex(name, 6)}",
+                    "secretStatus": "active",
+                    "kmsKeyId": f"arn:aws:kms:{region}:{acct}:key/{uuid}",
+                }
+            ]
+        return identifier, computed
+    if type_ in ("aws:rds/subnetGroup:SubnetGroup", "aws:rds/parameterGroup:ParameterGroup"):
+        physical = str(inputs.get("name") or f"{name}-{_hex(name, 7)}").lower()
+        kind = "subgrp" if "subnet" in type_ else "pg"
+        return physical, {"name": physical, "arn": f"arn:aws:rds:{region}:{acct}:{kind}:{physical}"}
+    if type_ == "aws:elasticache/replicationGroup:ReplicationGroup":
+        group = str(inputs.get("replicationGroupId") or f"{name}-{_hex(name, 7)}")
+        host = f"{group}.{_hex(name, 6)}.{region.replace('-', '')[:6]}.cache.amazonaws.com"
+        nodes = int(inputs.get("numCacheClusters") or 1)
+        return group, {
+            "replicationGroupId": group,
+            "arn": f"arn:aws:elasticache:{region}:{acct}:replicationgroup:{group}",
+            "primaryEndpointAddress": f"master.{host}",
+            "readerEndpointAddress": f"replica.{host}",
+            "memberClusters": [f"{group}-{i:03d}" for i in range(1, nodes + 1)],
+            "port": int(inputs.get("port") or 6379),
+        }
+    if type_ == "aws:elasticache/subnetGroup:SubnetGroup":
+        physical = str(inputs.get("name") or f"{name}-{_hex(name, 7)}").lower()
+        return physical, {
+            "name": physical,
+            "arn": f"arn:aws:elasticache:{region}:{acct}:subnetgroup:{physical}",
+        }
+    if type_ == "aws:secretsmanager/secret:Secret":
+        secret = str(inputs.get("name") or f"{name}-{_hex(name, 7)}")
+        arn = f"arn:aws:secretsmanager:{region}:{acct}:secret:{secret}-{_hex(name, 6)}"
+        return arn, {"name": secret, "arn": arn}
+    if type_ == "aws:secretsmanager/secretVersion:SecretVersion":
+        version = uuid
+        return f"{inputs.get('secretId')}|{version}", {"versionId": version, "arn": None}
+    if type_ == "aws:ecr/repository:Repository":
+        repository = str(inputs.get("name"))
+        return repository, {
+            "arn": f"arn:aws:ecr:{region}:{acct}:repository/{repository}",
+            "registryId": acct,
+            "repositoryUrl": f"{acct}.dkr.ecr.{region}.amazonaws.com/{repository}",
+        }
+    if type_ == "aws:ecr/lifecyclePolicy:LifecyclePolicy":
+        return str(inputs.get("repository")), {"registryId": acct, "arn": None}
+    if type_ == "aws:sns/topic:Topic":
+        arn = f"arn:aws:sns:{region}:{acct}:{inputs.get('name') or name}"
+        return arn, {"arn": arn}
+    if type_ == "aws:sns/topicSubscription:TopicSubscription":
+        arn = f"{inputs.get('topic')}:{uuid}"
+        return arn, {"arn": arn}
+    if type_ == "aws:kms/key:Key":
+        return uuid, {"keyId": uuid, "arn": f"arn:aws:kms:{region}:{acct}:key/{uuid}"}
+    if type_ == "aws:kms/alias:Alias":
+        alias = str(inputs.get("name"))
+        return alias, {"arn": f"arn:aws:kms:{region}:{acct}:{alias}"}
+    if type_ == "aws:cloudwatch/dashboard:Dashboard":
+        dashboard = str(inputs.get("dashboardName"))
+        return dashboard, {"dashboardArn": f"arn:aws:cloudwatch::{acct}:dashboard/{dashboard}"}
+    if type_ == "random:index/randomPassword:RandomPassword":
+        length = int(inputs.get("length") or 16)
+        stand_in = ("offlineNotASecret0" * (length // 18 + 1))[:length]
+        return "none", {"result": stand_in, "bcryptHash": "offline", "arn": None}
+    return None
 
 
 def _mocks(region: str):
@@ -276,7 +439,7 @@ def component_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str
 
 def _recording_monitor(mocks):
     from pulumi.runtime import rpc
-    from pulumi.runtime.mocks import MockMonitor
+    from pulumi.runtime.mocks import MockMonitor, _resolve_callbacks
     from pulumi.runtime.proto import resource_pb2
 
     class RecordingMonitor(MockMonitor):
@@ -301,6 +464,10 @@ def _recording_monitor(mocks):
                         ignore_changes=tuple(request.ignoreChanges),
                         protect=bool(request.protect),
                         depends_on=tuple(self._names.get(d, d) for d in request.dependencies),
+                        transforms=tuple(
+                            getattr(fn, "__name__", repr(fn))
+                            for fn in _resolve_callbacks(request.transforms)
+                        ),
                     )
                 )
             return response
@@ -373,7 +540,7 @@ def run_program(
     stack_config = read_stack_config(project_dir, stack, config_file)
     values = {**stack_config.values, **(config_override or {})}
     region = values.get("aws:region", "eu-west-1")
-    result = PlanResult(stack_config.project, stack, stack_config.label)
+    result = PlanResult(stack_config.project, stack, stack_config.label, config=values)
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

@@ -113,6 +113,8 @@ ACCESSWEAVER_CATALOG: dict[str, dict] = {
         "description": "Point d'entrée + Auth JWT",
         "port": 8080,
         "public": True,
+        # The entry point: every request the ALB has no other rule for (edge.enabled stacks).
+        "defaultRoute": True,
         "criticality": "critical",
         "springBoot": True,
         "deployOrder": 50,

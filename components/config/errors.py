@@ -79,8 +79,8 @@ def _unwrap(annotation: Any) -> Any:
             return annotation
 
 
-def allowed_keys(model: type[BaseModel], loc: tuple) -> list[str] | None:
-    """Aliases accepted at the mapping that holds `loc[-1]`, walking `model` along `loc`."""
+def _container(model: type[BaseModel], loc: tuple) -> Any:
+    """The (unwrapped) type of the mapping that holds `loc[-1]`, walking `model` along `loc`."""
     current: Any = model
     for part in loc[:-1]:
         current = _unwrap(current)
@@ -96,7 +96,12 @@ def allowed_keys(model: type[BaseModel], loc: tuple) -> list[str] | None:
             current = typing.get_args(current)[0]
         else:
             return None
-    current = _unwrap(current)
+    return _unwrap(current)
+
+
+def allowed_keys(model: type[BaseModel], loc: tuple) -> list[str] | None:
+    """Aliases accepted at the mapping that holds `loc[-1]`, walking `model` along `loc`."""
+    current = _container(model, loc)
     if isinstance(current, type) and issubclass(current, BaseModel):
         return sorted(f.alias or name for name, f in current.model_fields.items())
     return None
@@ -114,11 +119,61 @@ def issues_from_validation(model: type[BaseModel], error: ValidationError) -> li
                 ConfigIssue(_path(loc), value, "unknown key", ", ".join(keys) if keys else "")
             )
         elif kind == "missing":
-            issues.append(ConfigIssue(_path(loc), MISSING, "required key is missing"))
+            issues.append(
+                ConfigIssue(
+                    _path(loc), MISSING, "required key is missing", _description(model, loc)
+                )
+            )
         else:
             message = err["msg"].removeprefix("Value error, ")
             problem, _, allowed = message.partition("allowed: ")
+            allowed = allowed or _generic_allowed(kind, err.get("ctx") or {})
             issues.append(
                 ConfigIssue(_path(loc), value, problem.rstrip("; ") or "invalid value", allowed)
             )
     return issues
+
+
+# What pydantic's own errors allow, worded for a stack file (our validators say it themselves).
+_BOUNDS = {
+    "greater_than_equal": "at least {ge}",
+    "greater_than": "more than {gt}",
+    "less_than_equal": "at most {le}",
+    "less_than": "less than {lt}",
+    "string_too_short": "at least {min_length} characters",
+    "string_too_long": "at most {max_length} characters",
+    "too_short": "at least {min_length} item(s)",
+    "too_long": "at most {max_length} item(s)",
+    "string_pattern_mismatch": "text matching {pattern}",
+    "multiple_of": "a multiple of {multiple_of}",
+}
+_TYPES = {
+    "bool": "true or false",
+    "int": "a whole number",
+    "float": "a number",
+    "string": "text (quote it if YAML reads it as something else)",
+    "dict": "a mapping of keys to values",
+    "list": "a list",
+    "model": "a mapping of keys to values",
+}
+
+
+def _generic_allowed(kind: str, ctx: dict[str, Any]) -> str:
+    if kind == "literal_error":
+        return str(ctx.get("expected", ""))
+    if kind in _BOUNDS:
+        try:
+            return _BOUNDS[kind].format(**ctx)
+        except (KeyError, IndexError):
+            return ""
+    return _TYPES.get(kind.split("_")[0], "")
+
+
+def _description(model: type[BaseModel], loc: tuple) -> str:
+    """The description of the missing field `loc[-1]` (what it holds says what is allowed)."""
+    current = _container(model, loc)
+    if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        return ""
+    fields = {f.alias or name: f for name, f in current.model_fields.items()}
+    field = fields.get(loc[-1])
+    return (field.description or "").rstrip(".") if field is not None else ""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
@@ -45,8 +45,11 @@ def settings_from_mapping(
     namespace: str,
     stack_file: str,
     region: str | None,
+    account_id: str | Callable[[], str] | None = None,
 ) -> StackSettings:
-    """Validate `raw` (keys without namespace, values decoded) and resolve it."""
+    """Validate `raw` (keys without namespace, values decoded) and resolve it.
+
+    `account_id` (or a look-up) is needed only for the default `containerRegistry`."""
     issues: list[ConfigIssue] = []
     pattern, allowed = _PATTERNS["region"]
     if region is None:
@@ -66,8 +69,17 @@ def settings_from_mapping(
         issues += _cross_field_issues(config, "xx-invalid-1", namespace, stack_file)
         raise ConfigError(stack_file, namespace, issues)
     return resolve(
-        config, project=namespace, region=str(region), stack_file=stack_file, namespace=namespace
+        config,
+        project=namespace,
+        region=str(region),
+        stack_file=stack_file,
+        namespace=namespace,
+        account_id=account_id,
     )
+
+
+# Stand-in account for the passes that only collect problems (no look-up while config is bad).
+_PROBLEMS_ONLY_ACCOUNT = "000000000000"
 
 
 def _cross_field_issues(
@@ -75,7 +87,12 @@ def _cross_field_issues(
 ) -> list[ConfigIssue]:
     try:
         resolve(
-            config, project=namespace, region=region, stack_file=stack_file, namespace=namespace
+            config,
+            project=namespace,
+            region=region,
+            stack_file=stack_file,
+            namespace=namespace,
+            account_id=_PROBLEMS_ONLY_ACCOUNT,
         )
     except ConfigError as error:
         return [
@@ -140,5 +157,16 @@ def load_settings() -> StackSettings:
     stack_file = os.environ.get(STACK_FILE_ENV) or f"Pulumi.{pulumi.get_stack()}.yaml"
     region = pulumi.Config("aws").get("region")
     return settings_from_mapping(
-        _namespace_values(namespace), namespace=namespace, stack_file=stack_file, region=region
+        _namespace_values(namespace),
+        namespace=namespace,
+        stack_file=stack_file,
+        region=region,
+        account_id=_caller_account_id,
     )
+
+
+def _caller_account_id() -> str:
+    """The deploying account, asked only when a default ECR registry needs it."""
+    import pulumi_aws as aws
+
+    return aws.get_caller_identity().account_id

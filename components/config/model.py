@@ -14,7 +14,20 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
+from policy.controls_catalog import CONTROLS, canonical_control
+
+from .cost_levers import OffHoursScalingConfig
 from .defaults import Environment
+from .network_edge import EdgeConfig, NetworkConfig, PathPattern
+from .platform_data import (
+    AlarmsConfig,
+    CacheConfig,
+    DatabaseConfig,
+    DocumentsConfig,
+    KeycloakConfig,
+    RegistryConfig,
+    SecretsConfig,
+)
 
 # ---------------------------------------------------------------------------------------------
 # Formats. Each validator raises ValueError with "allowed: ..." so the error names what is valid.
@@ -136,6 +149,30 @@ Tags = Annotated[dict[str, str], AfterValidator(_check_tags)]
 Percent = Annotated[int, Field(ge=1, le=100)]
 
 
+DEFAULT_LOG_GROUP_PREFIX = "/ecs/{project}-{env}"
+"""Log groups are `<prefix>/<service>`; `{project}` and `{env}` are replaced per stack."""
+_LOG_GROUP_PREFIX = re.compile(r"^(/([A-Za-z0-9._#-]|\{project\}|\{env\})+)+$")
+
+
+def _check_log_group_prefix(value: str) -> str:
+    if not _LOG_GROUP_PREFIX.match(value) or len(value) > 200:
+        raise ValueError(
+            "not a log group path; allowed: up to 200 characters starting with '/', segments of "
+            "letters, digits, '.', '_', '-', '#' and the placeholders {project} and {env}, "
+            "no trailing '/' (e.g. /ecs/{project}/{env})"
+        )
+    missing = [p for p in ("{project}", "{env}") if p not in value]
+    if missing:
+        # A fixed prefix names the same log groups in every stack and every project that copies
+        # it: the second `pulumi up` in the account fails on groups that already exist.
+        raise ValueError(
+            f"without {' and '.join(missing)} two stacks (dev and prod, or another project) "
+            "would create the same log groups; allowed: a path holding both {project} and {env}, "
+            "e.g. /ecs/{project}/{env}"
+        )
+    return value
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(
         frozen=True,
@@ -198,6 +235,38 @@ class ServiceSpec(_Model):
     sizes: dict[Environment, TaskSize] = Field(
         description="CPU, memory and task count per environment."
     )
+    path_patterns: list[PathPattern] = Field(
+        default_factory=list,
+        description="ALB path patterns routed to this public service (e.g. /api/*); max 5.",
+    )
+    priority: int | None = Field(
+        None,
+        ge=1,
+        le=49999,
+        description="Listener-rule priority (lower is evaluated first); unset = 1000, 1010, ... "
+        "in name order.",
+    )
+    default_route: bool = Field(
+        False,
+        description="Receives every request no path pattern matches (one public service at most).",
+    )
+    health_check_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Port answering health checks (container and ALB) when not `port` "
+        "(Keycloak: its management port 9000).",
+    )
+    health_check_command: list[str] | None = Field(
+        None,
+        min_length=2,
+        description="Container health check command (CMD/CMD-SHELL form); default curl on the "
+        "health path, for images without curl.",
+    )
+    writable_paths: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9/_.-]+$")]] = Field(
+        default_factory=list,
+        description="Writable volumes besides /tmp (the root filesystem is read-only).",
+    )
 
 
 class ServiceOverride(_Model):
@@ -221,6 +290,59 @@ class ServiceOverride(_Model):
 
 
 # ---------------------------------------------------------------------------------------------
+# Policy waivers (policy/accessweaver_policies.py reads them at preview time)
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_control(value: str) -> str:
+    control = canonical_control(value)
+    if control is None:
+        raise ValueError(f"unknown control; allowed: {', '.join(CONTROLS)}")
+    return control
+
+
+def _check_waivers(waivers: list[PolicyWaiver]) -> list[PolicyWaiver]:
+    seen = [(w.control, w.resource) for w in waivers]
+    twice = sorted({f"{c} on {r}" for c, r in seen if seen.count((c, r)) > 1})
+    if twice:
+        raise ValueError(
+            f"waived twice: {', '.join(twice)}; allowed: one waiver per control and resource"
+        )
+    return waivers
+
+
+def _check_resource_pattern(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_.:/*?\[\]-]{1,200}", value):
+        raise ValueError(
+            "not a resource name or glob; allowed: the resource's logical name as the offline "
+            "plan shows it, '*' and '?' as wildcards (e.g. aw-pap-service-*)"
+        )
+    return value
+
+
+def _check_reason(value: str) -> str:
+    if not 10 <= len(value.strip()) <= 500:
+        raise ValueError(
+            "a waiver needs its reason; allowed: a sentence of 10 to 500 characters saying why"
+        )
+    return value.strip()
+
+
+class PolicyWaiver(_Model):
+    """One documented exception to a control of the policy pack (shown on every preview)."""
+
+    control: Annotated[str, AfterValidator(_check_control)] = Field(
+        description="Control ID from policy/controls_catalog.py (ECS.2, REL.3, ...)."
+    )
+    resource: Annotated[str, AfterValidator(_check_resource_pattern)] = Field(
+        description="Logical name of the resource, or a glob over names (aw-pap-service-*)."
+    )
+    reason: Annotated[str, AfterValidator(_check_reason)] = Field(
+        description="Why the control is waived, and until when or what would lift it."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
 # The whole stack
 # ---------------------------------------------------------------------------------------------
 
@@ -234,9 +356,24 @@ class StackConfig(_Model):
         description="Prefix of every name; defaults to the Pulumi project name.",
     )
     environment: Environment = Field(description="dev, staging or prod: selects the defaults.")
-    vpc_id: VpcId = Field(description="VPC the services run in.")
+    vpc_id: VpcId | None = Field(
+        None, description="Existing VPC the services run in; required unless network.createVpc."
+    )
     private_subnet_ids: list[SubnetId] = Field(
-        description="Private subnets for the tasks (at least 2, in different AZs)."
+        default_factory=list,
+        description="Existing private subnets for the tasks (at least 2, in different AZs); "
+        "required unless network.createVpc.",
+    )
+    public_subnet_ids: list[SubnetId] = Field(
+        default_factory=list,
+        description="Existing public subnets for the ALB (at least 2 AZs); required when "
+        "edge.enabled and not network.createVpc.",
+    )
+    network: NetworkConfig = Field(
+        default_factory=NetworkConfig, description="Create the VPC or use an existing one."
+    )
+    edge: EdgeConfig = Field(
+        default_factory=EdgeConfig, description="The internet-facing ALB the program builds."
     )
     alb_security_group_ids: list[SecurityGroupId] = Field(
         default_factory=list, description="Security groups of the ALB allowed to reach services."
@@ -247,7 +384,11 @@ class StackConfig(_Model):
     redis_security_group_id: SecurityGroupId | None = Field(
         None, description="Security group of the Redis cluster (port 6379)."
     )
-    container_registry: Registry = Field(description="Registry and path prefix of the images.")
+    container_registry: Registry | None = Field(
+        None,
+        description="Registry and path prefix of the images; default: the repositories the "
+        "stack creates (registry.enabled).",
+    )
     image_tag: ImageTag = Field("latest", description="Image tag deployed for every service.")
     services: dict[ServiceName, ServiceSpec] | None = Field(
         None, description="The service catalog; default: the AccessWeaver services."
@@ -280,6 +421,11 @@ class StackConfig(_Model):
     log_retention_days: LogRetention | None = Field(
         None, description="CloudWatch Logs retention; unset = per environment."
     )
+    log_group_prefix: Annotated[str, AfterValidator(_check_log_group_prefix)] = Field(
+        DEFAULT_LOG_GROUP_PREFIX,
+        description="Path of the services' log groups (`<prefix>/<service>`); {project} and {env} "
+        "are replaced, and both are required so that no two stacks share a log group.",
+    )
     enable_xray_tracing: bool | None = Field(None, description="X-Ray sidecar; unset = per env.")
     target_group_arns: dict[str, TargetGroupArn] = Field(
         default_factory=dict, description="Existing target groups keyed by service name."
@@ -294,4 +440,34 @@ class StackConfig(_Model):
     cpu_architecture: Literal["X86_64", "ARM64"] = Field(
         "X86_64", description="Task CPU architecture (ARM64 = Graviton)."
     )
+    # Cost levers and budget (cost_levers.py, components/cost).
+    off_hours_scaling: OffHoursScalingConfig = Field(
+        default_factory=OffHoursScalingConfig,
+        description="Scale the services to zero outside working hours; on by default in dev.",
+    )
+    monthly_budget_usd: float | None = Field(
+        None,
+        gt=0,
+        le=10_000_000,
+        description="Monthly budget in USD; an estimated_monthly_cost above it is a policy "
+        "violation. Unset = no budget check.",
+    )
     additional_tags: Tags = Field(default_factory=dict, description="Tags on every resource.")
+    policy_waivers: Annotated[list[PolicyWaiver], AfterValidator(_check_waivers)] = Field(
+        default_factory=list,
+        description="Documented exceptions to the policy pack's controls: control, resource "
+        "(name or glob), reason; each is reported on every preview.",
+    )
+    # The platform pieces (platform_data.py): each switchable per stack, unset = per environment.
+    database: DatabaseConfig | None = Field(None, description="RDS PostgreSQL.")
+    cache: CacheConfig | None = Field(None, description="ElastiCache Redis.")
+    secrets: SecretsConfig | None = Field(None, description="Generated secrets.")
+    keycloak: KeycloakConfig | None = Field(None, description="Keycloak on ECS.")
+    documents: DocumentsConfig | None = Field(None, description="The documents S3 bucket.")
+    registry: RegistryConfig | None = Field(None, description="ECR repositories per service.")
+    alarms: AlarmsConfig | None = Field(None, description="Alarm topic, alarms, dashboard.")
+    protect_stateful_resources: bool | None = Field(
+        None,
+        description="protect=True on data stores, buckets, keys, repositories and secrets; "
+        "unset = per environment (on in staging and prod).",
+    )

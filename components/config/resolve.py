@@ -7,17 +7,26 @@ every failure is collected, so the user sees all problems of a stack file at onc
 
 from __future__ import annotations
 
+import fnmatch
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic.alias_generators import to_camel
 
+from .cost_levers import OffHoursSettings, resolve_cost_levers
 from .defaults import ACCESSWEAVER_CATALOG, ENVIRONMENT_DEFAULTS, Environment, EnvironmentDefaults
 from .errors import ConfigIssue
 from .fargate import FARGATE_SIZES, describe_memory_choices, is_valid_size
-from .model import ServiceOverride, ServiceSpec, StackConfig
+from .model import DEFAULT_LOG_GROUP_PREFIX, ServiceOverride, ServiceSpec, StackConfig
+from .network_edge import EdgeSettings, NewVpcSettings, resolve_edge, resolve_network
+from .platform_data import (
+    KEYCLOAK_SERVICE,
+    PlatformSettings,
+    keycloak_catalog_entry,
+    resolve_platform,
+)
 
 # Names the ECS.8 control forbids outright, and the shapes the task asks us to refuse as plain
 # text: *PASSWORD*, *SECRET*, *TOKEN* (plus close cousins) and AWS access key ids as values.
@@ -50,6 +59,15 @@ class ServiceSettings:
     environment: Mapping[str, str]
     secrets: Mapping[str, str]
     target_group_arn: str | None
+    path_patterns: tuple[str, ...] = ()
+    """ALB path patterns (public services); see `edge` in network_edge.py."""
+    priority: int | None = None
+    default_route: bool = False
+    health_check_port: int | None = None
+    """Where the container and ALB health checks go when not `port` (Keycloak: 9000)."""
+    health_check_command: tuple[str, ...] | None = None
+    writable_paths: tuple[str, ...] = ()
+    """Writable volumes besides /tmp."""
 
 
 @dataclass(frozen=True)
@@ -60,7 +78,8 @@ class StackSettings:
     environment: Environment
     region: str
     stack_file: str
-    vpc_id: str
+    vpc_id: str | None
+    """The existing VPC; None when the program creates it (`new_vpc`)."""
     private_subnet_ids: tuple[str, ...]
     alb_security_group_ids: tuple[str, ...]
     rds_security_group_id: str | None
@@ -83,11 +102,30 @@ class StackSettings:
     deployment_alarms: bool
     cpu_architecture: Literal["X86_64", "ARM64"]
     tags: Mapping[str, str] = field(default_factory=dict)
+    public_subnet_ids: tuple[str, ...] = ()
+    """The existing VPC's subnets for the ALB (empty when the VPC is created)."""
+    new_vpc: NewVpcSettings | None = None
+    """The VPC the program creates; None = use vpc_id and the subnet ids above."""
+    edge: EdgeSettings | None = None
+    """The ALB the program builds; None = no ALB (or one managed elsewhere)."""
+    platform: PlatformSettings = field(default_factory=PlatformSettings)
+    """Database, cache, secrets, Keycloak, documents, registry, alarms (platform_data.py)."""
+    off_hours: OffHoursSettings | None = None
+    """Working-hours schedule of every service; None = they run around the clock."""
+    monthly_budget_usd: float | None = None
+    """`monthlyBudgetUsd`: the cost estimate above it is a policy violation (components/cost)."""
+    log_group_template: str = DEFAULT_LOG_GROUP_PREFIX
+    """`logGroupPrefix` as written, with its `{project}` and `{env}` placeholders."""
 
     @property
     def name_prefix(self) -> str:
         """`<project>-<env>`: the prefix of every physical name (seed convention)."""
         return f"{self.project}-{self.environment}"
+
+    @property
+    def log_group_prefix(self) -> str:
+        """The services' log groups are `<this>/<service>` (default `/ecs/<project>-<env>`)."""
+        return self.log_group_template.format(project=self.project, env=self.environment)
 
     @property
     def namespace(self) -> str:
@@ -153,6 +191,100 @@ def _size_issues(
         )
 
 
+_PLATFORM_KEYS = ("database", "cache", "secrets", "keycloak", "documents", "registry", "alarms")
+
+
+def _check_platform_conflicts(
+    config: StackConfig, platform: PlatformSettings, issues: list[ConfigIssue]
+) -> None:
+    """An existing data store's security group and a created data store exclude each other."""
+    for key, value, created, switch in (
+        ("rdsSecurityGroupId", config.rds_security_group_id, platform.database, "database"),
+        ("redisSecurityGroupId", config.redis_security_group_id, platform.cache, "cache"),
+    ):
+        if value is not None and created is not None:
+            issues.append(
+                ConfigIssue(
+                    key,
+                    value,
+                    f"names an existing data store while {switch}.enabled creates one",
+                    f"remove {key}, or set {switch}.enabled false to keep the existing one",
+                )
+            )
+
+
+def _check_wired_names(
+    name: str,
+    base: str,
+    spec: ServiceSpec,
+    override: ServiceOverride | None,
+    config: StackConfig,
+    platform: PlatformSettings,
+    issues: list[ConfigIssue],
+) -> None:
+    """Variables the program wires (endpoints, generated secrets) must not be set by hand too."""
+    sources = [
+        ("commonEnvironmentVariables", config.common_environment_variables),
+        ("commonSecrets", config.common_secrets),
+        (f"{base}.environment", spec.environment),
+        (f"{base}.secrets", spec.secrets),
+    ]
+    if override is not None:
+        sources += [
+            (f"serviceOverrides.{name}.environment", override.environment),
+            (f"serviceOverrides.{name}.secrets", override.secrets),
+        ]
+    for path, values in sources:
+        for clash in sorted(platform.wired_names & set(values)):
+            if path.endswith(("environment", "EnvironmentVariables")) and _SECRET_NAME.search(
+                clash
+            ):
+                continue  # already refused as a secret in a plain variable
+            issue = ConfigIssue(
+                f"{path}.{clash}",
+                "<hidden>",
+                "wired by the program from the resources it creates",
+                "remove it (or switch off the database, cache, documents or "
+                "secrets.jwtSecret that provides it)",
+            )
+            if issue not in issues:  # common keys: once, not once per service
+                issues.append(issue)
+
+
+def _covers(earlier: str, later: str) -> bool:
+    """Every path `later` matches, `earlier` matches too (ALB patterns: `*` any run, `?` one
+    character). Reading `later`'s wildcards as text is exact unless a `?` of `earlier` meets a
+    `*` of `later`: that case is left out (never a false alarm)."""
+    if earlier == later or ("?" in earlier and "*" in later):
+        return False
+    return fnmatch.fnmatchcase(later, earlier)
+
+
+def _check_shadowed_routes(
+    edge: EdgeSettings, service_path: Callable[[str], str], issues: list[ConfigIssue]
+) -> None:
+    """The ALB stops at the first rule that matches: a pattern a lower-priority rule of another
+    service matches entirely never receives traffic (identical patterns are reported already)."""
+    routes = sorted((r for r in edge.routes if not r.default), key=lambda r: r.priority)
+    for index, later in enumerate(routes):
+        for pattern in later.path_patterns:
+            for earlier in routes[:index]:
+                covering = [p for p in earlier.path_patterns if _covers(p, pattern)]
+                if earlier.service == later.service or not covering:
+                    continue
+                issues.append(
+                    ConfigIssue(
+                        f"{service_path(later.service)}.pathPatterns",
+                        pattern,
+                        f"never reached: {earlier.service}'s {covering[0]} (priority "
+                        f"{earlier.priority}) matches it first (priority {later.priority})",
+                        f"a priority below {earlier.priority} for {later.service}, or patterns "
+                        f"{earlier.service} does not match",
+                    )
+                )
+                break
+
+
 def _pick(
     override: ServiceOverride | None, name: str, attr: str, default: Any, default_path: str
 ) -> tuple[Any, str]:
@@ -164,9 +296,18 @@ def _pick(
 
 
 def resolve(
-    config: StackConfig, *, project: str, region: str, stack_file: str, namespace: str
+    config: StackConfig,
+    *,
+    project: str,
+    region: str,
+    stack_file: str,
+    namespace: str,
+    account_id: str | Callable[[], str] | None = None,
 ) -> StackSettings:
-    """Apply defaults and overrides; raise `ConfigError` listing every cross-field problem."""
+    """Apply defaults and overrides; raise `ConfigError` listing every cross-field problem.
+
+    `account_id` (or a look-up, called only if needed) gives the default `containerRegistry`
+    when the stack creates its ECR repositories."""
     from .errors import ConfigError  # local: keeps this module importable without pulumi
 
     issues: list[ConfigIssue] = []
@@ -208,26 +349,40 @@ def resolve(
             )
         )
 
-    if len(config.private_subnet_ids) < 2:
-        issues.append(
-            ConfigIssue(
-                "privateSubnetIds",
-                list(config.private_subnet_ids),
-                "fewer than 2 subnets: tasks would run in a single Availability Zone",
-                "at least 2 private subnet ids in different AZs",
+    # vpcId and the subnet ids are checked with the other network keys (network_edge.py).
+
+    platform = resolve_platform(
+        {key: getattr(config, key) for key in _PLATFORM_KEYS},
+        config.protect_stateful_resources,
+        env=env,
+        project=config.project_name or project,
+        region=region,
+        container_registry=config.container_registry,
+        account_id=account_id,
+        issues=issues,
+    )
+    _check_platform_conflicts(config, platform, issues)
+    catalog = _catalog(config)
+    if platform.keycloak is not None:
+        if KEYCLOAK_SERVICE in catalog:
+            issues.append(
+                ConfigIssue(
+                    f"services.{KEYCLOAK_SERVICE}",
+                    KEYCLOAK_SERVICE,
+                    "the name is taken by the Keycloak service keycloak.enabled adds",
+                    "another service name, or keycloak.enabled false",
+                )
             )
-        )
-    if len(set(config.private_subnet_ids)) != len(config.private_subnet_ids):
-        issues.append(
-            ConfigIssue(
-                "privateSubnetIds",
-                list(config.private_subnet_ids),
-                "the same subnet is listed twice",
-                "distinct subnet ids",
-            )
+        catalog[KEYCLOAK_SERVICE] = ServiceSpec.model_validate(
+            keycloak_catalog_entry(platform.keycloak, platform.database, env)
         )
 
-    catalog = _catalog(config)
+    def spec_path(name: str) -> str:
+        """Where a catalog entry comes from: the `keycloak` key, `services`, or the default."""
+        if name == KEYCLOAK_SERVICE and platform.keycloak is not None:
+            return KEYCLOAK_SERVICE
+        return f"services.{name}" if config.services is not None else f"(default catalog).{name}"
+
     names = sorted(catalog)
     valid_names = ", ".join(names)
     if not catalog:
@@ -238,7 +393,7 @@ def resolve(
         if spec.port in ports:
             issues.append(
                 ConfigIssue(
-                    f"services.{name}.port",
+                    f"{spec_path(name)}.port",
                     spec.port,
                     f"port already used by {ports[spec.port]}",
                     "a distinct port per service (they share the services' security group)",
@@ -286,7 +441,9 @@ def resolve(
     for name in names:
         spec = catalog[name]
         override = config.service_overrides.get(name)
-        base = f"services.{name}" if config.services is not None else f"(default catalog).{name}"
+        base = spec_path(name)
+        # Keycloak's size keys sit directly under `keycloak`, the catalog's under sizes.<env>.
+        size_base = base if base == KEYCLOAK_SERVICE else f"{base}.sizes.{env}"
         _check_env_vars(spec.environment, f"{base}.environment", f"{base}.secrets", issues)
         if override is not None:
             _check_env_vars(
@@ -310,10 +467,10 @@ def resolve(
         def pick(attr: str, default: Any, default_path: str) -> tuple[Any, str]:
             return _pick(override, name, attr, default, default_path)  # noqa: B023 (called now)
 
-        cpu, cpu_path = pick("cpu", size.cpu, f"{base}.sizes.{env}.cpu")
-        memory, memory_path = pick("memory", size.memory, f"{base}.sizes.{env}.memory")
+        cpu, cpu_path = pick("cpu", size.cpu, f"{size_base}.cpu")
+        memory, memory_path = pick("memory", size.memory, f"{size_base}.memory")
         desired, desired_path = pick(
-            "desired_count", size.desired_count, f"{base}.sizes.{env}.desiredCount"
+            "desired_count", size.desired_count, f"{size_base}.desiredCount"
         )
         _size_issues(cpu, memory, cpu_path, memory_path, issues)
         default_min = (
@@ -359,9 +516,13 @@ def resolve(
         environment: dict[str, str] = {}
         if spec.spring_boot:
             environment["SPRING_PROFILES_ACTIVE"] = env
-        environment.update(config.common_environment_variables)
+        # The common keys are the application's (JAVA_OPTS, Spring settings): not Keycloak's, a
+        # third-party image whose kc.sh replaces its own JVM defaults with any JAVA_OPTS.
+        catalog_service = name != KEYCLOAK_SERVICE or platform.keycloak is None
+        if catalog_service:
+            environment.update(config.common_environment_variables)
         environment.update(spec.environment)
-        secrets = {**config.common_secrets, **spec.secrets}
+        secrets = {**(config.common_secrets if catalog_service else {}), **spec.secrets}
         target_group = config.target_group_arns.get(name)
         if override is not None:
             environment.update(override.environment)
@@ -382,6 +543,8 @@ def resolve(
                     "one or the other",
                 )
             )
+        if name != KEYCLOAK_SERVICE:
+            _check_wired_names(name, base, spec, override, config, platform, issues)
         image = (override.image if override and override.image else None) or spec.image
         services.append(
             ServiceSettings(
@@ -393,7 +556,7 @@ def resolve(
                 criticality=spec.criticality,
                 spring_boot=spec.spring_boot,
                 deploy_order=spec.deploy_order,
-                image=image or f"{config.container_registry}/{name}:{config.image_tag}",
+                image=image or f"{platform.container_registry}/{name}:{config.image_tag}",
                 command=tuple(spec.command) if spec.command else None,
                 user=spec.user,
                 stop_timeout=spec.stop_timeout,
@@ -405,6 +568,14 @@ def resolve(
                 environment=dict(sorted(environment.items())),
                 secrets=dict(sorted(secrets.items())),
                 target_group_arn=target_group,
+                path_patterns=tuple(spec.path_patterns),
+                priority=spec.priority,
+                default_route=spec.default_route,
+                health_check_port=spec.health_check_port,
+                health_check_command=(
+                    tuple(spec.health_check_command) if spec.health_check_command else None
+                ),
+                writable_paths=tuple(spec.writable_paths),
             )
         )
 
@@ -417,6 +588,27 @@ def resolve(
                 "the ALB's security group id(s)",
             )
         )
+
+    def service_path(service: str) -> str:
+        return spec_path(service)
+
+    edge = resolve_edge(
+        config, region=region, services=services, service_path=service_path, issues=issues
+    )
+    if edge is not None:
+        _check_shadowed_routes(edge, service_path, issues)
+    new_vpc = resolve_network(
+        config,
+        edge_enabled=edge is not None,
+        log_retention_days=chosen.log_retention_days,
+        services=services,
+        xray=chosen.xray_tracing,
+        execute_command=chosen.execute_command,
+        issues=issues,
+    )
+    off_hours = resolve_cost_levers(
+        config, region=region, spot_percentage=spot_percentage, issues=issues
+    )
 
     project = config.project_name or project
     if issues:
@@ -438,7 +630,7 @@ def resolve(
         alb_security_group_ids=tuple(config.alb_security_group_ids),
         rds_security_group_id=config.rds_security_group_id,
         redis_security_group_id=config.redis_security_group_id,
-        container_registry=config.container_registry,
+        container_registry=str(platform.container_registry),
         image_tag=config.image_tag,
         services=tuple(sorted(services, key=lambda s: (s.deploy_order, s.name))),
         auto_scaling_enabled=config.auto_scaling_enabled,
@@ -456,4 +648,11 @@ def resolve(
         deployment_alarms=chosen.deployment_alarms,
         cpu_architecture=config.cpu_architecture,
         tags=tags,
+        public_subnet_ids=tuple(config.public_subnet_ids),
+        new_vpc=new_vpc,
+        edge=edge,
+        platform=platform,
+        off_hours=off_hours,
+        monthly_budget_usd=config.monthly_budget_usd,
+        log_group_template=config.log_group_prefix,
     )

@@ -1,0 +1,321 @@
+"""PostgreSQL and Redis: the controls of CONTROLS.md on the recorded runs, how the services reach
+them, and the config rules of the `database`/`cache` keys (pure loader, no engine)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError, settings_from_mapping
+from tests.conftest import STACKS, container_definitions
+
+RDS = "aws:rds/instance:Instance"
+REDIS = "aws:elasticache/replicationGroup:ReplicationGroup"
+SG = "aws:ec2/securityGroup:SecurityGroup"
+SG_IN = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+SG_OUT = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+TASK = "aws:ecs/taskDefinition:TaskDefinition"
+
+
+def database(result) -> dict[str, Any]:
+    (instance,) = result.of_type(RDS)
+    return instance.inputs
+
+
+def redis(result) -> dict[str, Any]:
+    (group,) = result.of_type(REDIS)
+    return group.inputs
+
+
+# -- PostgreSQL ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_rds_is_private_encrypted_iam_auth_logged_and_backed_up_in_every_stack(plan, stack):
+    db = database(plan(stack))
+    assert db["publiclyAccessible"] is False
+    assert db["storageEncrypted"] is True
+    assert db["iamDatabaseAuthenticationEnabled"] is True
+    assert db["enabledCloudwatchLogsExports"] == ["postgresql", "upgrade"]
+    assert db["backupRetentionPeriod"] >= 7
+    assert db["autoMinorVersionUpgrade"] is True and db["copyTagsToSnapshot"] is True
+    assert db["skipFinalSnapshot"] is False
+    assert db["finalSnapshotIdentifier"] == f"accessweaver-{stack}-postgres-final"
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_rds_password_is_aws_managed_and_never_an_input(plan, stack):
+    db = database(plan(stack))
+    assert db["manageMasterUserPassword"] is True
+    assert "password" not in db and "passwordWo" not in db
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_rds_avoids_the_default_port_and_admin_name(plan, stack):
+    db = database(plan(stack))
+    assert db["port"] != 5432
+    assert db["username"].lower() not in {"postgres", "admin"}
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_staging_and_prod_rds_is_multi_az_deletion_protected_and_monitored(plan, stack):
+    result = plan(stack)
+    db = database(result)
+    assert db["multiAz"] is True and db["deletionProtection"] is True
+    assert db["monitoringInterval"] > 0
+    role = result.one("aws:iam/role:Role", f"accessweaver-{stack}-database-monitoring-role")
+    assert "monitoring.rds.amazonaws.com" in role.inputs["assumeRolePolicy"]
+    assert db["monitoringRoleArn"].startswith(
+        f"arn:aws:iam::123456789012:role/accessweaver-{stack}-database-monitoring-role"
+    )
+
+
+def test_dev_rds_takes_the_documented_waiver_single_az_unprotected_unmonitored(plan):
+    db = database(plan("dev"))
+    assert (db["multiAz"], db["deletionProtection"], db["monitoringInterval"]) == (False, False, 0)
+    assert "monitoringRoleArn" not in db
+
+
+def test_rds_parameter_group_forces_tls_for_the_configured_major_version(plan):
+    result = plan("prod")
+    (group,) = result.of_type("aws:rds/parameterGroup:ParameterGroup")
+    assert group.inputs["family"] == "postgres16"
+    assert {"name": "rds.force_ssl", "value": "1", "applyMethod": "immediate"} in group.inputs[
+        "parameters"
+    ]
+    assert database(result)["parameterGroupName"].startswith("accessweaver-prod-database-params")
+
+
+def test_rds_subnet_group_is_the_private_subnets_the_services_use(plan):
+    result = plan("prod")
+    (subnets,) = result.of_type("aws:rds/subnetGroup:SubnetGroup")
+    service = result.one("aws:ecs/service:Service", "aw-pdp-service-service")
+    private = service.inputs["networkConfiguration"]["subnets"]
+    assert subnets.inputs["subnetIds"] == private and len(private) == 3
+
+
+@pytest.mark.parametrize(("role", "port"), [("database", 5433), ("cache", 6379)])
+def test_data_store_group_accepts_only_the_services_group_on_its_port(plan, role, port):
+    result = plan("prod")
+    store_group = result.one(SG, f"accessweaver-prod-{role}-sg")
+    services_egress = result.one(
+        SG_OUT, f"accessweaver-prod-to-{'postgres' if role == 'database' else 'redis'}"
+    ).inputs
+    store_id = services_egress["referencedSecurityGroupId"]
+    on_store = [r.inputs for r in result.of_type(SG_IN) if r.inputs["securityGroupId"] == store_id]
+    assert len(on_store) == 1
+    (rule,) = on_store
+    assert rule["referencedSecurityGroupId"] == services_egress["securityGroupId"]
+    assert (rule["fromPort"], rule["toPort"]) == (port, port)
+    assert "cidrIpv4" not in rule and "cidrIpv6" not in rule
+    assert store_group.inputs["vpcId"] == result.outputs["vpc_id"]
+
+
+def test_rds_log_groups_exist_first_with_the_stack_retention(plan):
+    result = plan("prod")
+    for log in ("postgresql", "upgrade"):
+        group = result.one(
+            "aws:cloudwatch/logGroup:LogGroup", f"accessweaver-prod-database-{log}-logs"
+        )
+        assert group.inputs["name"] == f"/aws/rds/instance/accessweaver-prod-postgres/{log}"
+        assert group.inputs["retentionInDays"] == 30
+    (instance,) = result.of_type(RDS)
+    assert {"aws:cloudwatch/logGroup:LogGroup::accessweaver-prod-database-postgresql-logs"} <= set(
+        instance.depends_on
+    )
+
+
+# -- Redis ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_redis_is_encrypted_with_a_generated_token_in_its_own_subnet_group(plan, stack):
+    result = plan(stack)
+    group = redis(result)
+    assert group["atRestEncryptionEnabled"] is True and group["transitEncryptionEnabled"] is True
+    assert group["authToken"] == "[secret]"  # a Pulumi secret, from random.RandomPassword
+    (subnets,) = result.of_type("aws:elasticache/subnetGroup:SubnetGroup")
+    assert group["subnetGroupName"] == subnets.inputs.get("name", group["subnetGroupName"])
+    assert group["subnetGroupName"] != "default"
+    assert group["autoMinorVersionUpgrade"] is True
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_staging_and_prod_redis_fails_over_across_two_nodes_and_keeps_snapshots(plan, stack):
+    group = redis(plan(stack))
+    assert group["numCacheClusters"] >= 2
+    assert group["automaticFailoverEnabled"] is True and group["multiAzEnabled"] is True
+    assert group["snapshotRetentionLimit"] >= 1
+    assert group["finalSnapshotIdentifier"] == f"accessweaver-{stack}-redis-final"
+
+
+def test_dev_redis_is_one_node_without_failover_or_snapshots(plan):
+    group = redis(plan("dev"))
+    assert (group["numCacheClusters"], group["automaticFailoverEnabled"]) == (1, False)
+    assert group["snapshotRetentionLimit"] == 0 and "finalSnapshotIdentifier" not in group
+
+
+# -- State protection ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("stack", "protected"), [("dev", False), ("staging", True), ("prod", True)]
+)
+def test_database_and_cache_are_protected_where_state_must_survive(plan, stack, protected):
+    result = plan(stack)
+    for type_ in (RDS, REDIS):
+        (resource,) = result.of_type(type_)
+        assert resource.protect is protected, type_
+
+
+def test_data_store_names_are_stable_per_stack(plan):
+    result = plan("staging")
+    assert database(result)["identifier"] == "accessweaver-staging-postgres"
+    assert redis(result)["replicationGroupId"] == "accessweaver-staging-redis"
+
+
+# -- What the services receive -------------------------------------------------------------
+
+
+def app(result, service: str) -> dict[str, Any]:
+    return container_definitions(result.one(TASK, f"{service}-task"))[0]
+
+
+def test_services_get_endpoints_as_environment_and_credentials_as_secret_references(plan):
+    result = plan("prod")
+    container = app(result, "aw-pdp-service")
+    environment = {e["name"]: e["value"] for e in container["environment"]}
+    secrets = {s["name"]: s["valueFrom"] for s in container["secrets"]}
+    endpoint = result.outputs["database_endpoint"]
+    assert environment["DATABASE_URL"] == (
+        f"jdbc:postgresql://{endpoint}/accessweaver?sslmode=require"
+    )
+    assert environment["DATABASE_USERNAME"] == "aw_admin"
+    assert environment["REDIS_HOST"] == result.outputs["redis_endpoint"].rsplit(":", 1)[0]
+    assert environment["REDIS_PORT"] == "6379"
+    arns = result.outputs["secret_arns"]
+    assert secrets["DATABASE_PASSWORD"] == f"{arns['database-master']}:password::"
+    assert secrets["REDIS_AUTH_TOKEN"] == arns["redis-auth-token"]
+    assert secrets["JWT_SECRET"] == arns["jwt-signing-key"]
+    assert not {"DATABASE_PASSWORD", "REDIS_AUTH_TOKEN", "JWT_SECRET"} & set(environment)
+
+
+def test_every_catalog_service_is_wired_to_the_same_data_stores(plan):
+    result = plan("staging")
+    wired = {
+        service: {e["name"]: e["value"] for e in app(result, service)["environment"]}
+        for service in ("aw-api-gateway", "aw-tenant-service", "aw-audit-service")
+    }
+    urls = {env["DATABASE_URL"] for env in wired.values()}
+    assert len(urls) == 1 and ":5433/" in urls.pop()
+
+
+def test_existing_data_stores_keep_the_configured_groups_and_default_ports(run_stack):
+    # GIVEN dev in an existing VPC, using a database and Redis built elsewhere (the seed's set-up)
+    result = run_stack(
+        "dev",
+        {
+            "accessweaver:network": {"createVpc": False},
+            "accessweaver:vpcId": "vpc-0a1b2c3d4e5f60718",
+            "accessweaver:privateSubnetIds": [
+                "subnet-0a1b2c3d4e5f60711",
+                "subnet-0a1b2c3d4e5f60722",
+            ],
+            "accessweaver:publicSubnetIds": [
+                "subnet-0a1b2c3d4e5f60733",
+                "subnet-0a1b2c3d4e5f60744",
+            ],
+            "accessweaver:database": {"enabled": False},
+            "accessweaver:cache": {"enabled": False},
+            "accessweaver:keycloak": {"enabled": False},
+            "accessweaver:rdsSecurityGroupId": "sg-0a1b2c3d4e5f60744",
+            "accessweaver:redisSecurityGroupId": "sg-0a1b2c3d4e5f60755",
+        },
+    )
+    # THEN nothing of the data layer is created, the services reach the configured groups
+    assert not result.of_type(RDS) and not result.of_type(REDIS)
+    egress = {
+        (r.inputs.get("referencedSecurityGroupId"), r.inputs["fromPort"])
+        for r in result.of_type(SG_OUT)
+    }
+    assert {("sg-0a1b2c3d4e5f60744", 5432), ("sg-0a1b2c3d4e5f60755", 6379)} <= egress
+    environment = {e["name"] for e in app(result, "aw-pdp-service")["environment"]}
+    assert not {"DATABASE_URL", "REDIS_HOST"} & environment
+
+
+# -- Config rules (pure) -------------------------------------------------------------------
+
+BASE: dict[str, Any] = {
+    "environment": "staging",
+    "vpcId": "vpc-0123456789abcdef0",
+    "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+}
+
+
+def load(**changes: Any):
+    return settings_from_mapping(
+        {**BASE, **changes},
+        namespace="accessweaver",
+        stack_file="Pulumi.test.yaml",
+        region="eu-west-1",
+        account_id="123456789012",
+    )
+
+
+def problems(**changes: Any) -> dict[str, str]:
+    with pytest.raises(ConfigError) as caught:
+        load(**changes)
+    return {issue.path: issue.render("accessweaver") for issue in caught.value.issues}
+
+
+def test_the_default_postgres_port_is_refused_naming_the_control():
+    text = problems(database={"port": 5432})["database.port"]
+    assert "RDS.23" in text and "except 5432" in text
+
+
+@pytest.mark.parametrize("name", ["postgres", "admin", "rdsadmin"])
+def test_default_or_reserved_admin_names_are_refused(name):
+    assert "RDS.25" in problems(database={"username": name})["database.username"]
+
+
+def test_staging_refuses_every_switched_off_p_control_at_once():
+    found = problems(
+        database={"multiAz": False, "deletionProtection": False, "monitoringInterval": 0},
+        cache={"nodes": 1, "snapshotRetentionDays": 0},
+        protectStatefulResources=False,
+    )
+    assert {
+        "database.multiAz",
+        "database.deletionProtection",
+        "database.monitoringInterval",
+        "cache.nodes",
+        "cache.snapshotRetentionDays",
+        "protectStatefulResources",
+    } <= set(found)
+    assert "(required in staging)" in found["cache.nodes"]
+
+
+def test_dev_may_switch_the_p_controls_off():
+    settings = load(environment="dev", database={"multiAz": False}, cache={"nodes": 1})
+    assert settings.platform.database.multi_az is False
+    assert settings.platform.cache.failover is False
+
+
+def test_an_existing_database_group_and_a_created_database_exclude_each_other():
+    text = problems(rdsSecurityGroupId="sg-0123456789abcdef0")["rdsSecurityGroupId"]
+    assert "database.enabled false" in text
+
+
+def test_storage_ceiling_below_the_allocation_is_refused():
+    found = problems(database={"allocatedStorage": 100, "maxAllocatedStorage": 50})
+    assert "at least 100" in found["database.maxAllocatedStorage"]
+
+
+def test_wired_variable_set_by_hand_is_refused_once_for_common_keys():
+    arn = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf"
+    found = problems(commonSecrets={"DATABASE_PASSWORD": arn})
+    assert "wired by the program" in found["commonSecrets.DATABASE_PASSWORD"]
+    with pytest.raises(ConfigError) as caught:
+        load(commonSecrets={"DATABASE_PASSWORD": arn})
+    assert len(caught.value.issues) == 1

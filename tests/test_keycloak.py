@@ -1,0 +1,221 @@
+"""Keycloak on ECS in production mode: what the field report could not finish (its steps 1, 2
+and 4) checked on the recorded runs, plus the config rules of the `keycloak` key."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError, settings_from_mapping
+from components.config.platform_data import keycloak_environment
+from tests.conftest import ROOT, STACKS, container_definitions
+
+TASK = "aws:ecs/taskDefinition:TaskDefinition"
+SERVICE = "aws:ecs/service:Service"
+SG_IN = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+SG_OUT = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+
+
+def keycloak_container(result) -> dict[str, Any]:
+    return container_definitions(result.one(TASK, "keycloak-task"))[0]
+
+
+def environment(container: dict[str, Any]) -> dict[str, str]:
+    return {e["name"]: e["value"] for e in container["environment"]}
+
+
+def secrets(container: dict[str, Any]) -> dict[str, str]:
+    return {s["name"]: s["valueFrom"] for s in container["secrets"]}
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_keycloak_starts_in_production_mode_on_the_stacks_postgres(plan, stack):
+    result = plan(stack)
+    container = keycloak_container(result)
+    assert container["command"][0] == "start" and "start-dev" not in container["command"]
+    env = environment(container)
+    assert env["KC_DB"] == "postgres"
+    assert env["KC_DB_URL"].startswith(f"jdbc:postgresql://{result.outputs['database_endpoint']}/")
+    assert env["KC_DB_USERNAME"] == "aw_admin"
+    text = json.dumps(container).lower()
+    assert "h2" not in re.findall(r"[a-z0-9]+", text) and "dev-file" not in text
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_keycloak_credentials_come_only_from_secrets_manager(plan, stack):
+    result = plan(stack)
+    container = keycloak_container(result)
+    env, refs = environment(container), secrets(container)
+    assert not [name for name in env if re.search(r"PASSWORD|ADMIN|SECRET", name)]
+    arns = result.outputs["secret_arns"]
+    admin = arns["keycloak-bootstrap-admin"]
+    assert refs == {
+        "KC_BOOTSTRAP_ADMIN_USERNAME": f"{admin}:username::",
+        "KC_BOOTSTRAP_ADMIN_PASSWORD": f"{admin}:password::",
+        "KC_DB_PASSWORD": f"{arns['database-master']}:password::",
+    }
+
+
+def test_keycloak_is_behind_the_alb_under_auth_with_proxy_headers(plan):
+    result = plan("prod")
+    env = environment(keycloak_container(result))
+    assert env["KC_HTTP_RELATIVE_PATH"] == "/auth"
+    assert env["KC_PROXY_HEADERS"] == "xforwarded"
+    assert env["KC_HTTP_ENABLED"] == "true"
+    assert env["KC_HOSTNAME"] == result.outputs["alb_dns_name"]
+    rule = result.one("aws:lb/listenerRule:ListenerRule", "accessweaver-prod-keycloak-rule")
+    assert rule.inputs["conditions"] == [{"pathPattern": {"values": ["/auth", "/auth/*"]}}]
+    service = result.one(SERVICE, "keycloak-service").inputs
+    assert service["loadBalancers"][0]["containerPort"] == 8180
+
+
+def test_container_and_alb_health_checks_hit_the_readiness_endpoint_on_port_9000(plan):
+    result = plan("prod")
+    container = keycloak_container(result)
+    probe = " ".join(container["healthCheck"]["command"])
+    assert "/dev/tcp/127.0.0.1/9000" in probe and "GET /auth/health/ready " in probe
+    assert "curl" not in probe  # the Keycloak image has none
+    env = environment(container)
+    assert (env["KC_HEALTH_ENABLED"], env["KC_HTTP_MANAGEMENT_PORT"]) == ("true", "9000")
+    for slot in ("a", "b"):  # blue/green in prod: both target groups
+        group = result.one(
+            "aws:lb/targetGroup:TargetGroup", f"accessweaver-prod-keycloak-tg-{slot}"
+        )
+        assert group.inputs["healthCheck"]["port"] == "9000"
+        assert group.inputs["healthCheck"]["path"] == "/auth/health/ready"
+    from_alb = result.one(SG_IN, "accessweaver-prod-services-from-alb-9000").inputs
+    assert (from_alb["fromPort"], from_alb["toPort"]) == (9000, 9000)
+
+
+@pytest.mark.parametrize(("stack", "tasks"), [("dev", 1), ("staging", 2), ("prod", 2)])
+def test_keycloak_runs_two_tasks_or_more_outside_dev(plan, stack, tasks):
+    result = plan(stack)
+    assert result.one(SERVICE, "keycloak-service").inputs["desiredCount"] == tasks
+    scaling = result.one("aws:appautoscaling/target:Target", "keycloak-scaling").inputs
+    assert scaling["minCapacity"] == tasks
+
+
+def test_keycloak_tasks_form_a_cluster_over_the_jgroups_ports_only_among_themselves(plan):
+    result = plan("prod")
+    for port in (7800, 57800):
+        for type_, direction in ((SG_IN, "in"), (SG_OUT, "out")):
+            rule = result.one(type_, f"accessweaver-prod-identity-jgroups-{port}-{direction}")
+            assert rule.inputs["securityGroupId"] == rule.inputs["referencedSecurityGroupId"]
+            assert (rule.inputs["fromPort"], rule.inputs["toPort"]) == (port, port)
+    assert environment(keycloak_container(result))["KC_CACHE_STACK"] == "jdbc-ping"
+
+
+def test_keycloak_keeps_a_read_only_root_with_writable_data_and_tmp(plan):
+    result = plan("prod")
+    container = keycloak_container(result)
+    assert container["readonlyRootFilesystem"] is True
+    assert container["command"] == ["start", "--optimized"]  # never rebuilds into lib/
+    mounts = {m["containerPath"]: m["sourceVolume"] for m in container["mountPoints"]}
+    assert mounts == {"/tmp": "tmp", "/opt/keycloak/data": "opt-keycloak-data"}
+    volumes = {v["name"] for v in result.one(TASK, "keycloak-task").inputs["volumes"]}
+    assert volumes == set(mounts.values())
+
+
+def test_keycloak_does_not_inherit_the_applications_common_variables(plan):
+    env = environment(keycloak_container(plan("prod")))
+    # kc.sh replaces its own JVM defaults with JAVA_OPTS; the Spring keys mean nothing to it.
+    assert not {"JAVA_OPTS", "SPRING_PROFILES_ACTIVE", "LOGGING_LEVEL_ROOT"} & set(env)
+    assert "DATABASE_URL" not in env and "JWT_SECRET" not in env
+
+
+def test_keycloak_image_is_the_stacks_optimized_build_of_the_configured_version(plan):
+    container = keycloak_container(plan("prod"))
+    assert container["image"] == (
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver-prod/keycloak:26.0"
+    )
+
+
+def test_the_dockerfile_builds_what_the_task_configures_at_run_time():
+    dockerfile = (ROOT / "images" / "keycloak" / "Dockerfile").read_text()
+    built = dict(re.findall(r"(KC_[A-Z_]+)=(\S+)", dockerfile))
+    settings = load()
+    runtime = keycloak_environment(settings.platform.keycloak, settings.platform.database)
+    assert built and all(runtime[key] == value for key, value in built.items())
+    assert "kc.sh build" in dockerfile and "start-dev" not in dockerfile
+
+
+def test_a_configured_hostname_wins_over_the_albs_dns_name(run_stack):
+    result = run_stack("dev", {"accessweaver:keycloak": {"hostname": "sso.example.org"}})
+    assert environment(keycloak_container(result))["KC_HOSTNAME"] == "sso.example.org"
+
+
+def test_a_stack_without_keycloak_creates_neither_the_service_nor_its_admin_secret(run_stack):
+    result = run_stack("dev", {"accessweaver:keycloak": {"enabled": False}})
+    assert not result.of_type("accessweaver:keycloak:Keycloak")
+    assert "keycloak-bootstrap-admin" not in result.outputs["secret_arns"]
+    rules = {r.name for r in result.of_type("aws:lb/listenerRule:ListenerRule")}
+    assert not any("keycloak" in name for name in rules)
+
+
+# -- Config rules (pure) -------------------------------------------------------------------
+
+BASE: dict[str, Any] = {
+    "environment": "prod",
+    "vpcId": "vpc-0123456789abcdef0",
+    "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+}
+
+
+def load(**changes: Any):
+    return settings_from_mapping(
+        {**BASE, **changes},
+        namespace="accessweaver",
+        stack_file="Pulumi.test.yaml",
+        region="eu-west-1",
+        account_id="123456789012",
+    )
+
+
+def problems(**changes: Any) -> dict[str, str]:
+    with pytest.raises(ConfigError) as caught:
+        load(**changes)
+    return {issue.path: issue.render("accessweaver") for issue in caught.value.issues}
+
+
+def test_keycloak_without_the_database_is_refused():
+    text = problems(database={"enabled": False})["keycloak.enabled"]
+    assert "H2" in text and "database.enabled true" in text
+
+
+def test_keycloak_before_26_is_refused():
+    assert "26.0 or later" in problems(keycloak={"version": "23.0"})["keycloak.version"]
+
+
+def test_keycloak_size_errors_name_the_keycloak_keys():
+    found = problems(keycloak={"cpu": 1024, "memory": 512})
+    assert "2048 to 8192" in found["keycloak.memory"]
+
+
+def test_a_catalog_service_named_keycloak_is_refused_while_keycloak_runs():
+    size = {"prod": {"cpu": 256, "memory": 512, "desiredCount": 1}}
+    found = problems(services={"keycloak": {"port": 9100, "sizes": size}})
+    assert "keycloak.enabled false" in found["services.keycloak"]
+
+
+def test_keycloak_priority_places_auth_among_the_catalogs_rules():
+    settings = settings_from_mapping(
+        {**BASE, "keycloak": {"priority": 40}},
+        namespace="accessweaver",
+        stack_file="Pulumi.test.yaml",
+        region="eu-west-1",
+    )
+    assert settings.service("keycloak").priority == 40
+
+
+def test_keycloak_priority_taken_by_a_catalog_service_is_refused():
+    size = {"prod": {"cpu": 256, "memory": 512, "desiredCount": 2}}
+    services = {
+        "web": {"port": 9100, "public": True, "defaultRoute": True, "sizes": size},
+        "api": {"port": 9101, "public": True, "pathPatterns": ["/api/*"], "priority": 40,
+                "sizes": size},
+    }  # fmt: skip
+    found = problems(services=services, keycloak={"priority": 40})
+    assert "priority already used by api" in found["keycloak.priority"]

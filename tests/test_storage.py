@@ -1,0 +1,230 @@
+"""The documents bucket and the ECR repositories: the S3, KMS and ECR controls on the recorded
+runs, the pure policy documents, and the `documents`/`registry` config rules."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError, settings_from_mapping
+from components.iam_policies import documents_access_policy, tls_only_bucket_policy
+from components.registry import lifecycle_policy
+from tests.conftest import STACKS, container_definitions
+
+BUCKET = "aws:s3/bucket:Bucket"
+REPOSITORY = "aws:ecr/repository:Repository"
+NAME = "accessweaver-prod-documents"
+SERVICES = {
+    "aw-api-gateway",
+    "aw-pdp-service",
+    "aw-pap-service",
+    "aw-tenant-service",
+    "aw-audit-service",
+    "keycloak",
+}
+
+
+def part(result, type_: str, role: str) -> dict[str, Any]:
+    return result.one(type_, f"{NAME}-{role}").inputs
+
+
+# -- Documents bucket ----------------------------------------------------------------------
+
+
+def test_documents_bucket_has_a_stable_account_scoped_name(plan):
+    bucket = plan("prod").one(BUCKET, f"{NAME}-bucket")
+    assert bucket.inputs["bucket"] == "accessweaver-prod-documents-123456789012"
+    assert plan("prod").outputs["documents_bucket"] == bucket.inputs["bucket"]
+
+
+def test_acls_are_off_and_every_public_access_switch_is_on(plan):
+    result = plan("prod")
+    owner = part(result, "aws:s3/bucketOwnershipControls:BucketOwnershipControls", "ownership")
+    assert owner["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
+    block = part(result, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", "public-access")
+    switches = ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    assert all(block[s] is True for s in switches)
+
+
+def test_objects_are_encrypted_with_the_stacks_rotating_kms_key(plan):
+    result = plan("prod")
+    key = result.one("aws:kms/key:Key", f"{NAME}-key").inputs
+    assert key["enableKeyRotation"] is True
+    (rule,) = part(
+        result,
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+        "encryption",
+    )["rules"]
+    default = rule["applyServerSideEncryptionByDefault"]
+    assert default["sseAlgorithm"] == "aws:kms"
+    assert default["kmsMasterKeyId"].startswith("arn:aws:kms:eu-west-1:123456789012:key/")
+    assert rule["bucketKeyEnabled"] is True
+
+
+def test_versions_are_kept_moved_to_infrequent_access_then_expired(plan):
+    result = plan("prod")
+    assert part(result, "aws:s3/bucketVersioning:BucketVersioning", "versioning")[
+        "versioningConfiguration"
+    ] == {"status": "Enabled"}
+    rules = {
+        r["id"]: r
+        for r in part(
+            result, "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "lifecycle"
+        )["rules"]
+    }
+    assert rules["current-to-infrequent-access"]["transitions"] == [
+        {"days": 30, "storageClass": "STANDARD_IA"}
+    ]
+    noncurrent = rules["noncurrent-versions"]
+    assert noncurrent["noncurrentVersionTransitions"] == [
+        {"noncurrentDays": 30, "storageClass": "STANDARD_IA"}
+    ]
+    assert noncurrent["noncurrentVersionExpiration"] == {"noncurrentDays": 365}
+    assert all(rule["status"] == "Enabled" for rule in rules.values())
+
+
+def test_bucket_policy_refuses_every_request_without_tls(plan):
+    policy = json.loads(part(plan("prod"), "aws:s3/bucketPolicy:BucketPolicy", "policy")["policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Effect"] == "Deny" and statement["Principal"] == "*"
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    arn = "arn:aws:s3:::accessweaver-prod-documents-123456789012"
+    assert statement["Resource"] == [arn, f"{arn}/*"]
+
+
+def test_services_may_use_the_bucket_objects_and_its_key_and_nothing_wider(plan):
+    result = plan("prod")
+    policy = json.loads(
+        result.one("aws:iam/rolePolicy:RolePolicy", f"{NAME}-task-access").inputs["policy"]
+    )
+    resources = {s["Sid"]: s["Resource"] for s in policy["Statement"]}
+    assert resources["DocumentsKey"].startswith("arn:aws:kms:eu-west-1:123456789012:key/")
+    assert resources["ReadWriteDocuments"].endswith("-123456789012/*")
+    for statement in policy["Statement"]:
+        assert statement["Resource"] != "*"
+        actions = statement["Action"]
+        assert not [a for a in actions if a.endswith("*")]
+    environment = {
+        e["name"]: e["value"]
+        for e in container_definitions(
+            result.one("aws:ecs/taskDefinition:TaskDefinition", "aw-pdp-service-task")
+        )[0]["environment"]
+    }
+    assert environment["DOCUMENTS_BUCKET"] == "accessweaver-prod-documents-123456789012"
+
+
+def test_pure_policies_deny_insecure_transport_and_scope_the_key():
+    deny = tls_only_bucket_policy("arn:aws:s3:::b")["Statement"][0]
+    assert deny["Resource"] == ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]
+    access = documents_access_policy("arn:aws:s3:::b", "arn:aws:kms:eu-west-1:1:key/k")
+    assert {s["Sid"]: s["Resource"] for s in access["Statement"]}["DocumentsKey"] == (
+        "arn:aws:kms:eu-west-1:1:key/k"
+    )
+
+
+@pytest.mark.parametrize(
+    ("stack", "protected"), [("dev", False), ("staging", True), ("prod", True)]
+)
+def test_bucket_key_and_repositories_are_protected_where_state_must_survive(plan, stack, protected):
+    result = plan(stack)
+    stateful = [
+        result.one(BUCKET, f"accessweaver-{stack}-documents-bucket"),
+        result.one("aws:kms/key:Key", f"accessweaver-{stack}-documents-key"),
+        *result.of_type(REPOSITORY),
+    ]
+    assert [r.protect for r in stateful] == [protected] * len(stateful)
+
+
+# -- ECR -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_one_scanned_immutable_repository_per_service(plan, stack):
+    repositories = {r.inputs["name"]: r.inputs for r in plan(stack).of_type(REPOSITORY)}
+    assert set(repositories) == {f"accessweaver-{stack}/{name}" for name in SERVICES}
+    for repository in repositories.values():
+        assert repository["imageTagMutability"] == "IMMUTABLE"
+        assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
+        assert repository["forceDelete"] is False
+
+
+@pytest.mark.parametrize(("stack", "keep"), [("dev", 10), ("staging", 20), ("prod", 50)])
+def test_every_repository_keeps_the_last_n_images(plan, stack, keep):
+    result = plan(stack)
+    policies = result.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
+    assert len(policies) == len(SERVICES)
+    for policy in policies:
+        rules = json.loads(policy.inputs["policy"])["rules"]
+        assert rules[-1]["selection"] == {
+            "tagStatus": "any",
+            "countType": "imageCountMoreThan",
+            "countNumber": keep,
+        }
+
+
+def test_lifecycle_any_rule_comes_last_as_ecr_requires():
+    rules = lifecycle_policy(7)["rules"]
+    assert [r["rulePriority"] for r in rules] == sorted(r["rulePriority"] for r in rules)
+    assert [r["selection"]["tagStatus"] for r in rules] == ["untagged", "any"]
+
+
+def test_services_pull_from_the_repositories_the_stack_creates(plan):
+    result = plan("staging")
+    urls = result.outputs["ecr_repositories"]
+    for task in result.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+        image = container_definitions(task)[0]["image"]
+        service = task.name.removesuffix("-task")
+        assert image.rsplit(":", 1)[0] == urls[service]
+
+
+# -- Config rules (pure) -------------------------------------------------------------------
+
+BASE: dict[str, Any] = {
+    "environment": "prod",
+    "vpcId": "vpc-0123456789abcdef0",
+    "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+}
+
+
+def load(**changes: Any):
+    return settings_from_mapping(
+        {**BASE, **changes},
+        namespace="accessweaver",
+        stack_file="Pulumi.test.yaml",
+        region="eu-west-1",
+        account_id="210987654321",
+    )
+
+
+def problems(**changes: Any) -> dict[str, str]:
+    with pytest.raises(ConfigError) as caught:
+        load(**changes)
+    return {issue.path: issue.render("accessweaver") for issue in caught.value.issues}
+
+
+def test_container_registry_defaults_to_the_created_repositories_of_the_account():
+    settings = load()
+    assert settings.container_registry == (
+        "210987654321.dkr.ecr.eu-west-1.amazonaws.com/accessweaver-prod"
+    )
+
+
+def test_a_configured_ecr_registry_names_the_repositories_it_creates():
+    settings = load(containerRegistry="210987654321.dkr.ecr.eu-west-1.amazonaws.com/shared")
+    assert settings.platform.registry.repository_prefix == "shared"
+
+
+def test_a_registry_elsewhere_while_creating_repositories_is_refused():
+    text = problems(containerRegistry="ghcr.io/acme")["containerRegistry"]
+    assert "registry.enabled false" in text
+
+
+def test_without_created_repositories_the_registry_is_required():
+    assert "registry.enabled is false" in problems(registry={"enabled": False})["containerRegistry"]
+
+
+def test_noncurrent_versions_must_outlive_the_move_to_infrequent_access():
+    found = problems(documents={"noncurrentVersionExpirationDays": 30})
+    assert "31 to 3650" in found["documents.noncurrentVersionExpirationDays"]
