@@ -1,0 +1,76 @@
+"""Render `estimated_monthly_cost` stack outputs: one stack's summary, or stacks side by side.
+
+`python -m tools.plan --compare dev staging prod` runs each stack's program on the offline engine
+and prints capacity (tasks, vCPU, GB, running hours) and cost per line item per stack. The
+figures are the stack output itself, so the table shows what `pulumi stack output` would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+OUTPUT = "estimated_monthly_cost"
+
+
+def summary(estimate: Mapping[str, Any]) -> str:
+    """Two lines for the single-stack plan: the total and its largest lines."""
+    lines = sorted(estimate["line_items_usd"].items(), key=lambda kv: -kv[1])
+    largest = ", ".join(f"{name} ${usd:,.2f}" for name, usd in lines[:4] if usd > 0)
+    budget = estimate.get("monthly_budget_usd")
+    return (
+        f"Estimated monthly cost: ${estimate['total_usd']:,.2f} ({estimate['region']}; "
+        f"{largest})"
+        + (f"; budget ${budget:,.2f}" if budget is not None else "")
+        + "\n  details: the estimated_monthly_cost output below; prices and assumptions in "
+        "docs/COSTS.md"
+    )
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def side_by_side(estimates: Mapping[str, Mapping[str, Any]]) -> str:
+    """Capacity and cost per line item, one column per stack."""
+    stacks: Sequence[str] = list(estimates)
+    rows: list[tuple[str, list[str]]] = []
+
+    def row(label: str, cells: list[str]) -> None:
+        rows.append((label, cells))
+
+    def each(get) -> list[str]:
+        return [get(estimates[s]) for s in stacks]
+
+    row("region", each(lambda e: e["region"]))
+    row("CAPACITY", ["" for _ in stacks])
+    row("  tasks (autoscaling minimum)", each(lambda e: str(e["capacity"]["tasks"])))
+    row("  vCPU", each(lambda e: f"{e['capacity']['vcpu']:g}"))
+    row("  memory GB", each(lambda e: f"{e['capacity']['memory_gb']:g}"))
+    row("  running hours / month", each(lambda e: f"{e['levers']['running_hours_per_month']:g}"))
+    row("  Spot share %", each(lambda e: str(e["levers"]["fargate_spot_percentage"])))
+    row("  architecture", each(lambda e: e["levers"]["cpu_architecture"]))
+    row("  NAT gateways", each(lambda e: str(e["levers"]["nat_gateways"])))
+    row("  interface endpoints", each(lambda e: str(e["levers"]["interface_endpoints"])))
+    row("  log retention days", each(lambda e: str(e["levers"]["log_retention_days"])))
+    row("COST PER MONTH, USD", ["" for _ in stacks])
+    names = list(dict.fromkeys(n for s in stacks for n in estimates[s]["line_items_usd"]))
+    for name in names:
+        row(f"  {name}", each(lambda e, n=name: _money(e["line_items_usd"].get(n))))
+    row("  TOTAL", each(lambda e: _money(e["total_usd"])))
+    row("  Fargate at max capacity", each(lambda e: _money(e["fargate_at_max_capacity_usd"])))
+    row("  monthlyBudgetUsd", each(lambda e: _money(e.get("monthly_budget_usd"))))
+
+    width = max(len(label) for label, _ in rows)
+    columns = [max(len(s), *(len(cells[i]) for _, cells in rows)) for i, s in enumerate(stacks)]
+    out = ["  ".join([" " * width, *(s.rjust(w) for s, w in zip(stacks, columns, strict=True))])]
+    for label, cells in rows:
+        rendered = [c.rjust(w) for c, w in zip(cells, columns, strict=True)]
+        out.append("  ".join([label.ljust(width), *rendered]).rstrip())
+    out.append("")
+    out.append(
+        "Offline estimate from each stack's settings and recorded plan; list prices as known "
+        "2025, usage assumptions per environment (docs/COSTS.md). Tasks run at their "
+        "autoscaling minimum; 'Fargate at max capacity' is the ceiling."
+    )
+    return "\n".join(out)
