@@ -2,10 +2,12 @@
 
 Runs the real `__main__.py` on the offline engine (the same one the tests use) with the stack's
 `Pulumi.<STACK>.yaml` and prints the resources grouped by component, with their key settings,
-then the stack outputs. Nothing is deployed and no AWS credentials are needed; what only a real
-account can show (quotas, IAM evaluation, image pulls) is out of reach here.
+then the stack outputs and the policy pack's results (`policy/`, run by `tools.policy_check`;
+`--json` adds `violations` and `waivers`). Nothing is deployed and no AWS credentials are
+needed; what only a real account can show (quotas, IAM evaluation, image pulls) is out of reach.
 
-Exit codes: 0 plan shown, 2 invalid configuration or unknown stack (only the messages printed).
+Exit codes: 0 plan shown, 2 invalid configuration or unknown stack (only the messages printed),
+3 plan shown with mandatory policy violations (what `pulumi preview --policy-pack` refuses).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from . import cost_report
 from .engine import PlanResult, RecordedResource
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,6 +82,25 @@ SUMMARIES: dict[str, Callable[[dict[str, Any]], str]] = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": lambda i: "in " + _rule(i),
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": lambda i: "out " + _rule(i),
     "aws:iam/role:Role": lambda i: i.get("description", ""),
+    "awsx:ec2:Vpc": lambda i: (
+        f"{i['cidrBlock']}, {int(i['numberOfAvailabilityZones'])} AZs, "
+        f"NAT {i['natGateways']['strategy']}"
+    ),
+    "aws:lb/loadBalancer:LoadBalancer": lambda i: (
+        f"{i['name']}, deletion protection {'on' if i['enableDeletionProtection'] else 'off'}, "
+        f"access logs {'on' if i.get('accessLogs') else 'off'}"
+    ),
+    "aws:lb/listener:Listener": lambda i: (
+        f"{i['protocol']} {int(i['port'])} {i.get('sslPolicy', '')} -> "
+        f"{i['defaultActions'][0]['type']}"
+    ),
+    "aws:lb/listenerRule:ListenerRule": lambda i: (
+        f"priority {int(i['priority'])}: {', '.join(i['conditions'][0]['pathPattern']['values'])}"
+    ),
+    "aws:lb/targetGroup:TargetGroup": lambda i: (
+        f"{i['name']}, port {int(i['port'])}, health {i['healthCheck']['path']}"
+    ),
+    "aws:wafv2/webAcl:WebAcl": lambda i: ", ".join(rule["name"] for rule in i["rules"]),
 }
 
 
@@ -122,37 +144,73 @@ def render_text(result: PlanResult) -> str:
     return "\n".join(lines)
 
 
+def _stack_file(args: argparse.Namespace, stack: str) -> Path | None:
+    """`--config-file`, else the stack file of another project named by its path (messages then
+    say `examples/ca-a2a/Pulumi.dev.yaml`, not a bare `Pulumi.dev.yaml` of unclear project)."""
+    if args.config_file is not None or Path(args.project).resolve() == ROOT:
+        return args.config_file
+    return Path(args.project) / f"Pulumi.{stack}.yaml"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m tools.plan",
         description="Show what a stack would create, offline (no Pulumi CLI, no AWS account).",
     )
-    parser.add_argument("stack", help="stack name: dev, staging, prod (reads Pulumi.<stack>.yaml)")
+    parser.add_argument(
+        "stack", nargs="?", help="stack name: dev, staging, prod (reads Pulumi.<stack>.yaml)"
+    )
     parser.add_argument("--config-file", type=Path, help="read this stack file instead")
     parser.add_argument(
         "--project", type=Path, default=ROOT, help="Pulumi project directory (default: this repo)"
     )
     parser.add_argument("--json", action="store_true", help="print JSON (secrets masked)")
+    parser.add_argument(
+        "--compare",
+        nargs="+",
+        metavar="STACK",
+        help="instead of one plan: capacity and estimated monthly cost of these stacks side by "
+        "side (e.g. --compare dev staging prod)",
+    )
     args = parser.parse_args(argv)
+    if (args.stack is None) == (args.compare is None):
+        parser.error("give one stack, or --compare STACK [STACK ...]")
+    if args.compare and args.config_file:
+        parser.error("--config-file plans one stack file; it cannot be combined with --compare")
 
     from components.config import ConfigError
 
-    try:
-        from .engine import run_program
+    results = {}
+    for stack in args.compare or [args.stack]:
+        try:
+            from .engine import run_program
 
-        result = run_program(args.project, args.stack, args.config_file)
-    except ConfigError as error:
-        print(str(error), file=sys.stderr)
-        return 2
-    except FileNotFoundError as error:
-        stacks = sorted(p.name[7:-5] for p in Path(args.project).glob("Pulumi.*.yaml"))
-        print(f"{error}; stacks here: {', '.join(stacks) or 'none'}", file=sys.stderr)
-        return 2
+            results[stack] = run_program(args.project, stack, _stack_file(args, stack))
+        except ConfigError as error:
+            print(str(error), file=sys.stderr)
+            return 2
+        except FileNotFoundError as error:
+            stacks = sorted(p.name[7:-5] for p in Path(args.project).glob("Pulumi.*.yaml"))
+            print(f"{error}; stacks here: {', '.join(stacks) or 'none'}", file=sys.stderr)
+            return 2
+    if args.compare:
+        estimates = {stack: r.outputs[cost_report.OUTPUT] for stack, r in results.items()}
+        text = cost_report.side_by_side(estimates)
+        print(json.dumps(estimates, indent=2, sort_keys=True) if args.json else text)
+        return 0
+    result = results[args.stack]
+    from .policy_check import render_report, run_policies
+
+    policies = run_policies(result)
     if args.json:
-        print(json.dumps(result.to_json(), indent=2, sort_keys=True))
+        print(json.dumps({**result.to_json(), **policies.to_json()}, indent=2, sort_keys=True))
     else:
         print(render_text(result))
-    return 0
+        if result.outputs.get(cost_report.OUTPUT):
+            print("\n" + cost_report.summary(result.outputs[cost_report.OUTPUT]))
+        print("\n" + render_report(policies, result.stack_file, namespace=result.project))
+    # Like `pulumi preview --policy-pack policy`, a mandatory violation fails the plan.
+    return 3 if policies.mandatory else 0
 
 
 if __name__ == "__main__":

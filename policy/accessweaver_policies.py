@@ -1,0 +1,232 @@
+"""The CrossGuard policies of the pack, built from `control_checks.SPECS`.
+
+Enforcement: every policy is mandatory by default. Policies of scope P (CONTROLS.md "prod and
+staging enforced, dev advisory") are advisory when the stack's `accessweaver:environment` is
+`dev`: `initial_config()` says so to the engine, which applies it under any
+`--policy-pack-config` or Pulumi Cloud policy-group setting. A policy pack reads the stack's
+config like a program does (`pulumi.Config`); when it cannot (`pulumi policy publish`), every
+policy stays mandatory.
+
+Waivers: `accessweaver:policyWaivers: [{control, resource, reason}]` in the stack file (validated
+by the program: the control exists, the reason is not empty). A waived finding is not reported
+by its policy; the advisory policy `policy-waivers` reports every waiver applied, and every
+waiver that matched nothing, so a waiver is never silent.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import json
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pulumi_policy import (
+    EnforcementLevel,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UnknownValueError
+
+try:  # imported as the `policy` package (tests, offline plan)
+    from .control_checks import Spec, specs
+    from .controls_catalog import canonical_control
+except ImportError:  # run by `pulumi preview --policy-pack policy`
+    from control_checks import Spec, specs  # type: ignore[no-redef]
+    from controls_catalog import canonical_control  # type: ignore[no-redef]
+
+PACK_NAME = "accessweaver-controls"
+DEFAULT_PROJECT = "accessweaver"
+WAIVERS_KEY = "policyWaivers"
+WAIVER_POLICY = "policy-waivers"
+
+
+@dataclass(frozen=True)
+class Waiver:
+    control: str
+    """Canonical control ID (`REL.3`)."""
+    resource: str
+    """Logical resource name, or a glob over names (`aw-pap-service-*`)."""
+    reason: str
+
+    def covers(self, spec: Spec, resource_name: str) -> bool:
+        return self.control in spec.controls and fnmatch.fnmatchcase(resource_name, self.resource)
+
+
+@dataclass(frozen=True)
+class StackContext:
+    """What the pack reads from the stack's config."""
+
+    environment: str | None
+    waivers: tuple[Waiver, ...]
+
+
+def parse_waivers(raw: Any) -> tuple[Waiver, ...]:
+    """Waivers from the stack config value; entries the program would refuse are dropped (the
+    program's own validation fails the preview before any policy runs)."""
+    found = []
+    for entry in raw if isinstance(raw, list) else []:
+        if not isinstance(entry, Mapping):
+            continue
+        control = canonical_control(str(entry.get("control", "")))
+        resource, reason = entry.get("resource"), str(entry.get("reason") or "").strip()
+        if control and isinstance(resource, str) and resource and reason:
+            found.append(Waiver(control, resource, reason))
+    return tuple(found)
+
+
+def _namespace() -> str:
+    # The engine starts the analyzer with PULUMI_PROJECT (pulumi_policy configures its runtime
+    # from it); `pulumi policy publish` and unit tests have none: this pack's project then.
+    return os.environ.get("PULUMI_PROJECT") or DEFAULT_PROJECT
+
+
+def stack_context() -> StackContext:
+    """The stack's environment and waivers, from the config the engine hands the pack."""
+    config = pulumi.Config(_namespace())
+    return _context(config.get("environment"), config.get(WAIVERS_KEY))
+
+
+@functools.lru_cache(maxsize=8)
+def _context(environment: str | None, raw_waivers: str | None) -> StackContext:
+    try:
+        raw = json.loads(raw_waivers) if raw_waivers else None
+    except ValueError:
+        raw = None  # malformed: the program rejects the stack before policies run
+    return StackContext(environment, parse_waivers(raw))
+
+
+def enforcement_for(spec: Spec, environment: str | None) -> EnforcementLevel:
+    if spec.scope == "P" and environment == "dev":
+        return EnforcementLevel.ADVISORY
+    return EnforcementLevel.MANDATORY
+
+
+def initial_config(environment: str | None = None) -> dict[str, EnforcementLevel] | None:
+    """Per-policy enforcement for this stack's environment (None: the policies' defaults)."""
+    if environment is None:
+        environment = stack_context().environment
+    levels = {
+        spec.name: EnforcementLevel.ADVISORY
+        for spec in specs()
+        if enforcement_for(spec, environment) == EnforcementLevel.ADVISORY
+    }
+    return levels or None
+
+
+def _waived(waivers: Sequence[Waiver], spec: Spec, name: str) -> bool:
+    return any(w.covers(spec, name) for w in waivers)
+
+
+def _resource_policy(spec: Spec) -> ResourceValidationPolicy:
+    types = frozenset(spec.types)
+
+    def validate(args: ResourceValidationArgs, report_violation: ReportViolation) -> None:
+        if args.resource_type not in types:
+            return
+        assert spec.check_resource is not None
+        waivers = stack_context().waivers
+        for message in spec.check_resource(args):
+            if not _waived(waivers, spec, args.name):
+                report_violation(message)
+
+    return ResourceValidationPolicy(
+        name=spec.name,
+        description=spec.description,
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        remediation_steps=spec.remedy,
+        tags=[*spec.controls, f"scope-{spec.scope}"],
+    )
+
+
+def _stack_policy(spec: Spec) -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        assert spec.check_stack is not None
+        waivers = stack_context().waivers
+        for resource, message in spec.check_stack(args.resources):
+            if resource is not None and _waived(waivers, spec, resource.name):
+                continue
+            report_violation(message, resource.urn if resource is not None else None)
+
+    return StackValidationPolicy(
+        name=spec.name,
+        description=spec.description,
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        remediation_steps=spec.remedy,
+        tags=[*spec.controls, f"scope-{spec.scope}"],
+    )
+
+
+@dataclass(frozen=True)
+class AppliedWaiver:
+    waiver: Waiver
+    policy: str
+    resource: Any
+    """The PolicyResource whose finding the waiver hides."""
+    message: str
+
+
+def applied_waivers(
+    resources: Sequence[Any], waivers: Sequence[Waiver]
+) -> tuple[list[AppliedWaiver], list[Waiver]]:
+    """Every finding a waiver hides, and the waivers that hide nothing (stale or mistyped)."""
+    applied: list[AppliedWaiver] = []
+    unsure: set[str] = set()
+    for spec in specs():
+        try:
+            findings = list(spec.findings(resources))
+        except UnknownValueError:
+            unsure.update(spec.controls)  # unknown during preview: cannot tell what it hides
+            continue
+        for resource, message in findings:
+            for waiver in waivers:
+                if resource is not None and waiver.covers(spec, resource.name):
+                    applied.append(AppliedWaiver(waiver, spec.name, resource, message))
+    used = {a.waiver for a in applied}
+    unused = [w for w in waivers if w not in used and w.control not in unsure]
+    return applied, unused
+
+
+def _waiver_policy() -> StackValidationPolicy:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        applied, unused = applied_waivers(args.resources, stack_context().waivers)
+        for item in applied:
+            report_violation(
+                f"waived {item.waiver.control} on {item.resource.name} ({item.policy}: "
+                f"{item.message}); reason: {item.waiver.reason}",
+                item.resource.urn,
+            )
+        for waiver in unused:
+            report_violation(
+                f"waiver of {waiver.control} for {waiver.resource!r} matches no violation: "
+                "remove it from accessweaver:policyWaivers"
+            )
+
+    return StackValidationPolicy(
+        name=WAIVER_POLICY,
+        description="Waivers listed in the stack's accessweaver:policyWaivers, shown on every "
+        "preview: each finding a waiver hides, with its reason.",
+        validate=validate,
+        enforcement_level=EnforcementLevel.ADVISORY,
+        remediation_steps="Fix the resource and remove the waiver, or keep the reason current.",
+    )
+
+
+def policies() -> list[ResourceValidationPolicy | StackValidationPolicy]:
+    built: list[Any] = [
+        _resource_policy(spec) if spec.check_resource is not None else _stack_policy(spec)
+        for spec in specs()
+    ]
+    return [*built, _waiver_policy()]
+
+
+def spec_of(policy_name: str) -> Spec | None:
+    return next((s for s in specs() if s.name == policy_name), None)

@@ -1,0 +1,317 @@
+"""Small fake stacks for the policy tests: a compliant baseline and helpers to break one thing.
+
+Resources are `RecordedResource`s, exactly what the offline engine records (camelCase inputs,
+dependencies as `<type>::<name>` keys), so the policies run through the same offline runner as
+the real stacks.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+from policy import control_checks as c
+from tools.engine import PlanResult, RecordedResource
+
+
+def res(
+    type_: str,
+    name: str,
+    inputs: dict[str, Any] | None = None,
+    *,
+    deps: tuple[RecordedResource, ...] = (),
+    protect: bool = False,
+    ignore: tuple[str, ...] = (),
+) -> RecordedResource:
+    return RecordedResource(
+        type=type_,
+        name=name,
+        parent=None,
+        custom=True,
+        inputs=dict(inputs or {}),
+        ignore_changes=ignore,
+        protect=protect,
+        depends_on=tuple(d.key for d in deps),
+    )
+
+
+def plan_of(
+    resources: list[RecordedResource],
+    environment: str = "prod",
+    waivers: list[dict[str, str]] | None = None,
+) -> PlanResult:
+    config = {"accessweaver:environment": environment}
+    if waivers is not None:
+        config["accessweaver:policyWaivers"] = json.dumps(waivers)
+    return PlanResult(
+        "accessweaver", environment, f"Pulumi.{environment}.yaml", list(resources), {}, config
+    )
+
+
+def with_inputs(resource: RecordedResource, **changes: Any) -> RecordedResource:
+    inputs = {k: v for k, v in {**resource.inputs, **changes}.items() if v is not None}
+    return dataclasses.replace(resource, inputs=inputs)
+
+
+def with_container(task: RecordedResource, **changes: Any) -> RecordedResource:
+    containers = json.loads(task.inputs["containerDefinitions"])
+    app = {k: v for k, v in {**containers[0], **changes}.items() if v is not None}
+    return with_inputs(task, containerDefinitions=json.dumps([app, *containers[1:]]))
+
+
+def document(*statements: dict[str, Any]) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
+
+
+APP_CONTAINER = {
+    "name": "app",
+    "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.0.0",
+    "essential": True,
+    "user": "1000",
+    "readonlyRootFilesystem": True,
+    "mountPoints": [{"sourceVolume": "tmp", "containerPath": "/tmp", "readOnly": False}],
+    "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/app"}},
+    "healthCheck": {"command": ["CMD-SHELL", "curl -fsS localhost:8080/health || exit 1"]},
+    "stopTimeout": 60,
+    "environment": [{"name": "LOG_LEVEL", "value": "INFO"}],
+    "secrets": [{"name": "DB_PASSWORD", "valueFrom": "arn:aws:secretsmanager:..."}],
+    "privileged": False,
+}
+
+
+def baseline() -> dict[str, RecordedResource]:
+    """One compliant resource of every type a policy looks at, linked like the program links
+    them (a Pulumi-created VPC, an internet-facing ALB with WAF, RDS, Redis, S3, ECR...)."""
+    r: dict[str, RecordedResource] = {}
+    r["vpc"] = res(c.VPCS[1], "vpc")
+    r["default-sg"] = res(c.DEFAULT_SECURITY_GROUP, "default-sg", deps=(r["vpc"],))
+    r["flow-log"] = res(c.FLOW_LOG, "flow-log", {"trafficType": "ALL"}, deps=(r["vpc"],))
+    r["subnet"] = res(c.SUBNET, "subnet", {"mapPublicIpOnLaunch": False})
+    r["alb-sg"] = res(c.SECURITY_GROUP, "alb-sg", {"description": "ALB"})
+    r["alb-https-in"] = res(
+        c.INGRESS_RULE,
+        "alb-https-in",
+        {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": 443, "toPort": 443},
+        deps=(r["alb-sg"],),
+    )
+    r["logs-bucket"] = res(c.BUCKETS[0], "logs-bucket", protect=True)
+    r["alb"] = res(
+        c.LOAD_BALANCERS[0],
+        "alb",
+        {
+            "loadBalancerType": "application",
+            "internal": False,
+            "dropInvalidHeaderFields": True,
+            "accessLogs": {"bucket": "logs-bucket-1234", "enabled": True},
+            "enableDeletionProtection": True,
+            "desyncMitigationMode": "defensive",
+            "subnets": ["subnet-a", "subnet-b"],
+            "securityGroups": ["sg-alb"],
+        },
+        deps=(r["alb-sg"], r["logs-bucket"]),
+    )
+    r["https"] = res(
+        c.LISTENERS[0],
+        "https",
+        {
+            "port": 443,
+            "protocol": "HTTPS",
+            "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+            "certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/x",
+            "defaultActions": [{"type": "fixed-response"}],
+        },
+        deps=(r["alb"],),
+    )
+    r["http"] = res(
+        c.LISTENERS[0],
+        "http",
+        {
+            "port": 80,
+            "protocol": "HTTP",
+            "defaultActions": [
+                {
+                    "type": "redirect",
+                    "redirect": {"port": "443", "protocol": "HTTPS", "statusCode": "HTTP_301"},
+                }
+            ],
+        },
+        deps=(r["alb"],),
+    )
+    r["web-acl"] = res(
+        c.WEB_ACL,
+        "web-acl",
+        {
+            "scope": "REGIONAL",
+            "rules": [{"name": "rate", "visibilityConfig": {"cloudwatchMetricsEnabled": True}}],
+        },
+    )
+    r["web-acl-association"] = res(
+        c.WEB_ACL_ASSOCIATION, "web-acl-association", deps=(r["alb"], r["web-acl"])
+    )
+    r["tg"] = res(c.TARGET_GROUPS[0], "tg", {"port": 8080, "deregistrationDelay": 30})
+    r["cluster"] = res(
+        c.CLUSTER, "cluster", {"settings": [{"name": "containerInsights", "value": "enhanced"}]}
+    )
+    r["task"] = res(
+        c.TASK,
+        "task",
+        {
+            "family": "app",
+            "networkMode": "awsvpc",
+            "volumes": [{"name": "tmp"}],
+            "containerDefinitions": json.dumps([APP_CONTAINER]),
+        },
+    )
+    r["service"] = res(
+        c.SERVICE,
+        "service",
+        {
+            "name": "app",
+            "desiredCount": 2,
+            "platformVersion": "LATEST",
+            "capacityProviderStrategies": [{"capacityProvider": "FARGATE", "weight": 1}],
+            "networkConfiguration": {"subnets": ["subnet-a", "subnet-b"], "assignPublicIp": False},
+            "deploymentCircuitBreaker": {"enable": True, "rollback": True},
+            "deploymentMinimumHealthyPercent": 100,
+            "deploymentMaximumPercent": 200,
+            "loadBalancers": [{"targetGroupArn": "arn:tg", "containerName": "app"}],
+            "healthCheckGracePeriodSeconds": 180,
+        },
+        deps=(r["task"], r["tg"]),
+        ignore=("desiredCount",),
+    )
+    r["scaling"] = res(
+        c.SCALING_TARGET,
+        "scaling",
+        {"serviceNamespace": "ecs", "resourceId": "service/cluster/app", "minCapacity": 2},
+        deps=(r["service"],),
+    )
+    r["alarm"] = res(c.ALARM, "alarm", {"alarmActions": ["arn:aws:sns:eu-west-1:1:alerts"]})
+    r["log-group"] = res(c.LOG_GROUP, "log-group", {"retentionInDays": 30})
+    r["db-parameters"] = res(
+        c.DB_PARAMETER_GROUP,
+        "db-parameters",
+        {"family": "postgres16", "parameters": [{"name": "rds.force_ssl", "value": "1"}]},
+    )
+    r["db"] = res(
+        c.DB_INSTANCE,
+        "db",
+        {
+            "engine": "postgres",
+            "publiclyAccessible": False,
+            "storageEncrypted": True,
+            "multiAz": True,
+            "deletionProtection": True,
+            "monitoringInterval": 60,
+            "monitoringRoleArn": "arn:aws:iam::123456789012:role/monitoring",
+            "enabledCloudwatchLogsExports": ["postgresql", "upgrade"],
+            "iamDatabaseAuthenticationEnabled": True,
+            "backupRetentionPeriod": 14,
+            "autoMinorVersionUpgrade": True,
+            "copyTagsToSnapshot": True,
+            "port": 5433,
+            "username": "aw_admin",
+            "manageMasterUserPassword": True,
+            "parameterGroupName": "db-parameters-1234",
+            "skipFinalSnapshot": False,
+        },
+        deps=(r["db-parameters"],),
+        protect=True,
+    )
+    r["redis"] = res(
+        c.REPLICATION_GROUP,
+        "redis",
+        {
+            "engine": "redis",
+            "snapshotRetentionLimit": 7,
+            "automaticFailoverEnabled": True,
+            "multiAzEnabled": True,
+            "numCacheClusters": 2,
+            "atRestEncryptionEnabled": True,
+            "transitEncryptionEnabled": True,
+            "authToken": "[secret]",
+            "subnetGroupName": "redis-subnets",
+        },
+        protect=True,
+    )
+    r["bucket"] = res(c.BUCKETS[0], "bucket", protect=True)
+    for bucket in ("bucket", "logs-bucket"):
+        on = (r[bucket],)
+        r[f"{bucket}-public-access"] = res(
+            c.PUBLIC_ACCESS_BLOCK,
+            f"{bucket}-public-access",
+            dict.fromkeys(c.PUBLIC_ACCESS_FLAGS, True),
+            deps=on,
+        )
+        r[f"{bucket}-policy"] = res(
+            c.BUCKET_POLICY,
+            f"{bucket}-policy",
+            {
+                "policy": document(
+                    {
+                        "Effect": "Deny",
+                        "Principal": "*",
+                        "Action": "s3:*",
+                        "Resource": ["arn:aws:s3:::b", "arn:aws:s3:::b/*"],
+                        "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                    }
+                )
+            },
+            deps=on,
+        )
+        r[f"{bucket}-ownership"] = res(
+            c.OWNERSHIP_CONTROLS,
+            f"{bucket}-ownership",
+            {"rule": {"objectOwnership": "BucketOwnerEnforced"}},
+            deps=on,
+        )
+        r[f"{bucket}-lifecycle"] = res(
+            c.LIFECYCLES[0], f"{bucket}-lifecycle", {"rules": [{"status": "Enabled"}]}, deps=on
+        )
+        r[f"{bucket}-versioning"] = res(
+            c.VERSIONINGS[0],
+            f"{bucket}-versioning",
+            {"versioningConfiguration": {"status": "Enabled"}},
+            deps=on,
+        )
+    # ALB access-log delivery supports SSE-S3 only; the other bucket uses SSE-KMS.
+    for bucket, algorithm in (("bucket", "aws:kms"), ("logs-bucket", "AES256")):
+        r[f"{bucket}-encryption"] = res(
+            c.ENCRYPTIONS[0],
+            f"{bucket}-encryption",
+            {"rules": [{"applyServerSideEncryptionByDefault": {"sseAlgorithm": algorithm}}]},
+            deps=(r[bucket],),
+        )
+    r["repo"] = res(
+        c.REPOSITORY,
+        "repo",
+        {"imageScanningConfiguration": {"scanOnPush": True}, "imageTagMutability": "IMMUTABLE"},
+        protect=True,
+    )
+    r["repo-lifecycle"] = res(
+        c.REPOSITORY_LIFECYCLE, "repo-lifecycle", {"policy": "{}"}, deps=(r["repo"],)
+    )
+    r["secret"] = res(c.SECRET, "secret", {"name": "app/secret"}, protect=True)
+    r["secret-rotation"] = res(
+        c.SECRET_ROTATION,
+        "secret-rotation",
+        {"rotationRules": {"automaticallyAfterDays": 30}},
+        deps=(r["secret"],),
+    )
+    r["key"] = res(c.KMS_KEY, "key", {"enableKeyRotation": True}, protect=True)
+    r["role-policy"] = res(
+        "aws:iam/rolePolicy:RolePolicy",
+        "role-policy",
+        {
+            "policy": document(
+                {
+                    "Effect": "Allow",
+                    "Action": ["kms:Decrypt"],
+                    "Resource": "arn:aws:kms:eu-west-1:123456789012:key/abc",
+                },
+                {"Effect": "Allow", "Action": "ecr:GetAuthorizationToken", "Resource": "*"},
+            )
+        },
+    )
+    return r

@@ -1,0 +1,137 @@
+"""The committed stacks against the policy pack: prod and staging clean, dev only documented.
+
+Runs on every stack's recorded resources, so whatever the platform adds is checked too.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import functools
+import json
+import re
+
+import pytest
+
+from policy.control_checks import specs
+from policy.controls_catalog import CONTROLS
+from tests.conftest import ROOT
+from tools.plan import main
+from tools.policy_check import run_policies
+
+README = (ROOT / "README.md").read_text()
+
+
+@functools.cache
+def _report(stack: str):
+    from tests.conftest import _plan
+
+    return run_policies(_plan(stack))
+
+
+@pytest.mark.parametrize("stack", ["prod", "staging"])
+def test_prod_and_staging_have_no_violation(stack):
+    report = _report(stack)
+    assert report.environment == stack
+    assert report.violations == []
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_every_committed_waiver_hides_something(stack):
+    assert _report(stack).unused_waivers == []
+
+
+def test_staging_waives_two_tasks_only_for_the_three_one_task_services():
+    waived = {(w["control"], w["resource"]) for w in _report("staging").waivers}
+    rel3 = {resource for control, resource in waived if control == "REL.3"}
+    assert rel3 == {
+        f"{service}-{role}"
+        for service in ("aw-pap-service", "aw-tenant-service", "aw-audit-service")
+        for role in ("service", "scaling")
+    }
+
+
+def _documented_dev_advisories() -> list[tuple[str, list[str]]]:
+    table = README.split("<!-- dev-advisories:start -->")[1].split("<!-- dev-advisories:end -->")[0]
+    rows = []
+    for line in table.strip().splitlines()[2:]:
+        control, resources, _why = (cell.strip() for cell in line.strip("|").split("|"))
+        rows.append((control, re.findall(r"`([^`]+)`", resources)))
+    return rows
+
+
+def test_dev_shows_only_the_advisories_the_readme_documents():
+    report = _report("dev")
+    assert report.mandatory == []
+    rows = _documented_dev_advisories()
+    undocumented = [
+        (v["control"], v["resource"], v["message"])
+        for v in report.violations
+        if not any(
+            v["control"] == control and any(fnmatch.fnmatchcase(v["resource"], p) for p in globs)
+            for control, globs in rows
+        )
+    ]
+    assert undocumented == []
+    stale = [
+        (control, pattern)
+        for control, globs in rows
+        for pattern in globs
+        if not any(
+            v["control"] == control and fnmatch.fnmatchcase(v["resource"], pattern)
+            for v in report.violations
+        )
+    ]
+    assert stale == []
+
+
+def test_the_readme_lists_every_control_and_policy():
+    body = README.split("## Policy pack", 1)[1].split("\n## ", 1)[0]
+    for control in CONTROLS:
+        assert f"| {control}" in body or f", {control}" in body, control
+    for spec in specs():
+        assert f"`{spec.name}`" in body, spec.name
+
+
+@pytest.fixture
+def cached_engine(monkeypatch):
+    """`tools.plan` on the session's recorded runs (the engine itself is tested elsewhere)."""
+    from tests.conftest import _plan
+
+    monkeypatch.setattr("tools.engine.run_program", lambda _project, stack, *_a, **_k: _plan(stack))
+
+
+def test_plan_prints_the_policy_results_and_the_waivers_applied(capsys, cached_engine):
+    assert main(["staging"]) == 0
+    text = capsys.readouterr().out
+    assert "Policy pack accessweaver-controls (environment staging)" in text
+    assert "0 mandatory and 0 advisory violation(s)" in text
+    assert "Waivers applied (Pulumi.staging.yaml, accessweaver:policyWaivers):" in text
+    assert "REL.3 on aw-pap-service-service" in text and "reason: Seed sizing" in text
+
+
+def test_plan_json_adds_the_violations(capsys, cached_engine):
+    assert main(["dev", "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["violations"]
+    assert set(document["violations"][0]) == {
+        "policy",
+        "control",
+        "resource",
+        "message",
+        "enforcement",
+    }
+    assert {v["enforcement"] for v in document["violations"]} == {"advisory"}
+
+
+def test_plan_exits_3_when_a_mandatory_violation_would_fail_the_preview(capsys, monkeypatch):
+    from tests.policy_fakes import baseline, plan_of, with_container
+
+    resources = baseline()
+    resources["task"] = with_container(resources["task"], privileged=True)
+    broken = plan_of(list(resources.values()))
+    monkeypatch.setattr("tools.engine.run_program", lambda *_a, **_k: broken)
+    assert main(["prod"]) == 3
+    text = capsys.readouterr().out
+    line = "[mandatory] ECS.4 ecs-container-not-privileged  task: container app is privileged"
+    assert line in text
+    assert "fix: remove `privileged: true`" in text
