@@ -312,3 +312,24 @@ def test_validator_rejects_a_workflow_whose_on_key_was_read_as_a_boolean(
     raw = yaml.safe_load("on: pull_request\njobs:\n  a:\n    runs-on: ubuntu-latest\n")
     assert True in raw
     assert list(validator.iter_errors(raw))
+
+
+def test_staging_and_prod_promote_images_into_their_own_repositories_before_up():
+    jobs = workflow("deploy.yml")["jobs"]
+    for stack in ("staging", "prod"):
+        steps = jobs[f"deploy-{stack}"]["steps"]
+        names = [step.get("name", "") for step in steps]
+        promote = names.index(f"Promote the commit's images into the {stack} repositories")
+        up = next(i for i, step in enumerate(steps) if step.get("with", {}).get("command") == "up")
+        assert promote < up
+        assert f"--stack {stack}" in steps[promote]["run"]
+        assert "imagetools create" in steps[promote]["run"]
+
+
+def test_pinned_images_are_built_from_this_repository():
+    run = next(
+        step["run"]
+        for step in workflow("deploy.yml")["jobs"]["images"]["steps"]
+        if step.get("name") == "Build and push the service images"
+    )
+    assert "follows_image_tag" in run and 'context="images/$name"' in run
