@@ -10,6 +10,7 @@ See ../shared/OFFLINE-ENGINE-NOTES.md for the engine facts this relies on.
 from __future__ import annotations
 
 import asyncio
+import gc
 import hashlib
 import json
 import os
@@ -521,6 +522,24 @@ def _environment(name: str, value: str):
             os.environ[name] = previous
 
 
+@contextmanager
+def _cyclic_gc_paused():
+    """Pause the cyclic garbage collector for one run.
+
+    Importing the SDK modules and registering a few hundred resources allocate hundreds of
+    thousands of long-lived objects; every full collection rescans them all, which cost about
+    0.8 s of a 3.8 s prod plan. Nothing in a run depends on cycles being collected, and the
+    collector is restored (not forced) afterwards, so a test process stays bounded.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def run_program(
     project_dir: Path | str,
     stack: str,
@@ -553,7 +572,7 @@ def run_program(
     if str(project_dir) not in sys.path:
         sys.path.insert(0, str(project_dir))
     try:
-        with _environment(STACK_FILE_ENV, stack_config.label):
+        with _environment(STACK_FILE_ENV, stack_config.label), _cyclic_gc_paused():
             _sync_await(
                 run_pulumi_func(
                     lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
