@@ -201,21 +201,28 @@ def test_a_catalog_service_named_keycloak_is_refused_while_keycloak_runs():
 
 
 def test_keycloak_priority_places_auth_among_the_catalogs_rules():
-    settings = settings_from_mapping(
-        {**BASE, "keycloak": {"priority": 40}},
-        namespace="accessweaver",
-        stack_file="Pulumi.test.yaml",
-        region="eu-west-1",
-    )
-    assert settings.service("keycloak").priority == 40
+    assert load(keycloak={"priority": 40}).service("keycloak").priority == 40
 
 
 def test_keycloak_priority_taken_by_a_catalog_service_is_refused():
     size = {"prod": {"cpu": 256, "memory": 512, "desiredCount": 2}}
-    services = {
-        "web": {"port": 9100, "public": True, "defaultRoute": True, "sizes": size},
-        "api": {"port": 9101, "public": True, "pathPatterns": ["/api/*"], "priority": 40,
-                "sizes": size},
-    }  # fmt: skip
-    found = problems(services=services, keycloak={"priority": 40})
+    found = problems(
+        publicSubnetIds=["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"],
+        edge={
+            "enabled": True,
+            "certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/"
+            "75f027a4-27dc-46c5-894e-e6a40b772e67",
+        },
+        services={
+            "web": {"port": 9100, "public": True, "defaultRoute": True, "sizes": size},
+            "api": {
+                "port": 9101,
+                "public": True,
+                "pathPatterns": ["/api/*"],
+                "priority": 40,
+                "sizes": size,
+            },
+        },
+        keycloak={"priority": 40},
+    )
     assert "priority already used by api" in found["keycloak.priority"]

@@ -144,7 +144,7 @@ def test_the_program_never_passes_a_literal_credential():
 
 
 def test_no_stack_file_holds_a_password():
-    for stack_file in ROOT.glob("Pulumi*.yaml"):
+    for stack_file in [*ROOT.glob("Pulumi*.yaml"), *ROOT.glob("examples/*/Pulumi*.yaml")]:
         text = stack_file.read_text().lower()
         # Keys such as `jwtSecret: false` are switches; a credential would be a string value.
         assert not re.search(r"(password|passwd|auth_?token)\w*\s*:", text), stack_file.name
