@@ -75,7 +75,12 @@ def flow_log_trust_policy(account_id: str, region: str) -> dict[str, Any]:
 
 
 def flow_log_policy(log_group_arn: str) -> dict[str, Any]:
-    """Write to the flow-log group only."""
+    """Write to the flow-log group only.
+
+    The AWS docs' flow-log role also lists logs:DescribeLogGroups; that action only accepts
+    Resource "*" (IAM would ignore it scoped to the group), and delivery into a group that
+    already exists does not need it, so it is left out rather than granted on every group.
+    """
     group = log_group_arn.removesuffix(":*")
     return {
         "Version": "2012-10-17",
@@ -85,7 +90,6 @@ def flow_log_policy(log_group_arn: str) -> dict[str, Any]:
                 "Action": [
                     "logs:CreateLogStream",
                     "logs:PutLogEvents",
-                    "logs:DescribeLogGroups",
                     "logs:DescribeLogStreams",
                 ],
                 "Resource": [group, f"{group}:*"],

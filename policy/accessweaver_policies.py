@@ -1,13 +1,13 @@
 """The CrossGuard policies of the pack, built from `control_checks.SPECS`.
 
 Enforcement: every policy is mandatory by default. Policies of scope P (CONTROLS.md "prod and
-staging enforced, dev advisory") are advisory when the stack's `accessweaver:environment` is
+staging enforced, dev advisory") are advisory when the stack's `<project>:environment` is
 `dev`: `initial_config()` says so to the engine, which applies it under any
 `--policy-pack-config` or Pulumi Cloud policy-group setting. A policy pack reads the stack's
 config like a program does (`pulumi.Config`); when it cannot (`pulumi policy publish`), every
 policy stays mandatory.
 
-Waivers: `accessweaver:policyWaivers: [{control, resource, reason}]` in the stack file (validated
+Waivers: `<project>:policyWaivers: [{control, resource, reason}]` in the stack file (validated
 by the program: the control exists, the reason is not empty). A waived finding is not reported
 by its policy; the advisory policy `policy-waivers` reports every waiver applied, and every
 waiver that matched nothing, so a waiver is never silent.
@@ -207,12 +207,12 @@ def _waiver_policy() -> StackValidationPolicy:
         for waiver in unused:
             report_violation(
                 f"waiver of {waiver.control} for {waiver.resource!r} matches no violation: "
-                "remove it from accessweaver:policyWaivers"
+                "remove it from the stack's policyWaivers key"
             )
 
     return StackValidationPolicy(
         name=WAIVER_POLICY,
-        description="Waivers listed in the stack's accessweaver:policyWaivers, shown on every "
+        description="Waivers listed in the stack's policyWaivers key, shown on every "
         "preview: each finding a waiver hides, with its reason.",
         validate=validate,
         enforcement_level=EnforcementLevel.ADVISORY,

@@ -1197,7 +1197,7 @@ def ecr_lifecycle(resources):
     "secrets-rotated", ("SecretsManager.4", "SecretsManager.1"), "P",
     "every secret rotates at least every 90 days, or carries a waiver saying why it cannot",
     "add secretsmanager.SecretRotation with rotation_rules.automatically_after_days <= 90, or "
-    "list the secret in accessweaver:policyWaivers with the reason.",
+    "list the secret in the stack's policyWaivers key with the reason.",
 )  # fmt: skip
 def secrets_rotated(resources):
     for secret in of_type(resources, SECRET):

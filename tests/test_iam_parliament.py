@@ -19,14 +19,7 @@ from tests.conftest import STACKS
 from tools.engine import ACCOUNT_ID, RecordedResource
 
 # (resource name glob, parliament issue, detail fragment) -> why the finding is accepted.
-DOCUMENTED_FINDINGS: dict[tuple[str, str, str], str] = {
-    ("accessweaver-*-flow-logs-policy", "RESOURCE_MISMATCH", "logs:DescribeLogGroups"): (
-        "components/network_data.py copies the VPC Flow Logs role policy of the AWS docs and "
-        "scopes it to the flow-log group; logs:DescribeLogGroups only accepts Resource '*', so "
-        "IAM ignores that one action there. Flow Logs delivery writes to the existing group "
-        "with CreateLogStream/PutLogEvents, which are scoped correctly. Owner: network."
-    ),
-}
+DOCUMENTED_FINDINGS: dict[tuple[str, str, str], str] = {}
 
 
 def policy_documents(resource: RecordedResource) -> Iterator[tuple[str, str]]:
