@@ -422,3 +422,21 @@ def test_costs_md_shows_the_seed_scenarios_as_the_model_computes_them():
     document = (ROOT / "docs" / "COSTS.md").read_text()
     assert render_markdown() in document
     assert render_report_lines() in document
+
+
+def test_documented_totals_of_the_committed_stacks_match_the_estimate(plan):
+    """docs/COSTS.md's snapshot and the README's benchmark row must follow the program."""
+    import re
+
+    from tests.conftest import ROOT
+
+    totals = {s: plan(s).outputs["estimated_monthly_cost"]["total_usd"] for s in STACK_NAMES}
+    expected = [f"${totals[s]:,.2f}" for s in STACK_NAMES]
+    costs = (ROOT / "docs" / "COSTS.md").read_text()
+    row = re.search(r"^\| total \| (.+) \|$", costs, flags=re.M)
+    assert row is not None and [cell.strip() for cell in row.group(1).split("|")] == expected
+    readme = (ROOT / "README.md").read_text()
+    assert f"dev {expected[0]}" in readme and f"staging {expected[1]}, prod {expected[2]}" in readme
+
+
+STACK_NAMES = ("dev", "staging", "prod")
