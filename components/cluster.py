@@ -19,6 +19,7 @@ from pulumi_aws import ec2, ecs, iam, servicediscovery, vpc
 from .config import StackSettings
 from .iam_policies import assume_role_policy, execution_policy, task_policy
 from .network_data import NetworkRefs
+from .security_rules import allow_tcp
 
 POSTGRES_PORT = 5432
 REDIS_PORT = 6379
@@ -164,23 +165,12 @@ class EcsCluster(pulumi.ComponentResource):
                     opts=rule_opts,
                 )
         for port in all_ports:
-            vpc.SecurityGroupIngressRule(
-                f"{name}-from-services-{port}",
-                security_group_id=group.id,
-                referenced_security_group_id=group.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                description=f"Service to service on {port}",
-                opts=rule_opts,
-            )
-            vpc.SecurityGroupEgressRule(
-                f"{name}-to-services-{port}",
-                security_group_id=group.id,
-                referenced_security_group_id=group.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
+            allow_tcp(
+                egress_name=f"{name}-to-services-{port}",
+                ingress_name=f"{name}-from-services-{port}",
+                source=group.id,
+                target=group.id,
+                port=port,
                 description=f"Service to service on {port}",
                 opts=rule_opts,
             )
@@ -193,25 +183,13 @@ class EcsCluster(pulumi.ComponentResource):
             if peer is not None
         ] + [(store.role, store.security_group_id, store.port) for store in data_stores]
         for role, peer, port in peers:
-            vpc.SecurityGroupEgressRule(
-                f"{name}-to-{role}",
-                security_group_id=group.id,
-                referenced_security_group_id=peer,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                description=f"Services to {role}",
-                opts=rule_opts,
-            )
-            # The data store's group must accept us too, or the egress rule alone does nothing.
-            vpc.SecurityGroupIngressRule(
-                f"{name}-{role}-from-services",
-                security_group_id=peer,
-                referenced_security_group_id=group.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                description=f"{settings.name_prefix} ECS services",
+            allow_tcp(
+                egress_name=f"{name}-to-{role}",
+                ingress_name=f"{name}-{role}-from-services",
+                source=group.id,
+                target=peer,
+                port=port,
+                description=f"{settings.name_prefix} ECS services to {role}",
                 opts=rule_opts,
             )
         # Image pulls, logs, Secrets Manager and X-Ray are HTTPS APIs (via NAT or endpoints).

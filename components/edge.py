@@ -41,6 +41,7 @@ from .edge_data import (
     waf_rules,
 )
 from .network_data import NetworkRefs
+from .security_rules import allow_tcp
 
 ACCESS_LOG_PREFIX = "alb"
 INTERNET = ("0.0.0.0/0",)  # IPv4 only: the ALB's ip_address_type is ipv4
@@ -189,24 +190,12 @@ class LoadBalancer(pulumi.ComponentResource):
                     opts=rule_opts,
                 )
         for port in sorted({port for route in routes for port in route.ports}):
-            vpc.SecurityGroupEgressRule(
-                f"{name}-alb-to-services-{port}",
-                security_group_id=group.id,
-                referenced_security_group_id=args.services_security_group_id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                description=f"ALB to public service port {port}",
-                opts=rule_opts,
-            )
-            # The services' group must accept the ALB too, or the egress rule alone does nothing.
-            vpc.SecurityGroupIngressRule(
-                f"{name}-services-from-alb-{port}",
-                security_group_id=args.services_security_group_id,
-                referenced_security_group_id=group.id,
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
+            allow_tcp(
+                egress_name=f"{name}-alb-to-services-{port}",
+                ingress_name=f"{name}-services-from-alb-{port}",
+                source=group.id,
+                target=args.services_security_group_id,
+                port=port,
                 description=f"{settings.name_prefix} ALB to public service port {port}",
                 opts=rule_opts,
             )
