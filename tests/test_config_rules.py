@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, settings_from_mapping
+from components.config import ConfigError
+from tests.config_support import loader
 
 BASE: dict[str, Any] = {
     "environment": "prod",
@@ -17,18 +18,7 @@ BASE: dict[str, Any] = {
 }
 
 
-def load(region: str | None = "eu-west-1", **changes: Any):
-    return settings_from_mapping(
-        {**BASE, **changes}, namespace="accessweaver", stack_file="Pulumi.test.yaml", region=region
-    )
-
-
-def problems(**changes: Any) -> dict[str, str]:
-    with pytest.raises(ConfigError) as caught:
-        load(**changes)
-    message = str(caught.value)
-    assert message.startswith("Pulumi.test.yaml: invalid stack configuration")
-    return {issue.path: issue.render("accessweaver") for issue in caught.value.issues}
+load, problems = loader(BASE)
 
 
 def test_minimal_prod_config_resolves_keycloak_then_the_five_default_services():

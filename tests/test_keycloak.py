@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, settings_from_mapping
 from components.config.platform_data import keycloak_environment
+from tests.config_support import loader
 from tests.conftest import ROOT, STACKS, container_definitions
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
@@ -164,20 +164,7 @@ BASE: dict[str, Any] = {
 }
 
 
-def load(**changes: Any):
-    return settings_from_mapping(
-        {**BASE, **changes},
-        namespace="accessweaver",
-        stack_file="Pulumi.test.yaml",
-        region="eu-west-1",
-        account_id="123456789012",
-    )
-
-
-def problems(**changes: Any) -> dict[str, str]:
-    with pytest.raises(ConfigError) as caught:
-        load(**changes)
-    return {issue.path: issue.render("accessweaver") for issue in caught.value.issues}
+load, problems = loader(BASE)
 
 
 def test_keycloak_without_the_database_is_refused():

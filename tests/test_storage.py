@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, settings_from_mapping
 from components.iam_policies import documents_access_policy, tls_only_bucket_policy
 from components.registry import lifecycle_policy
+from tests.config_support import loader
 from tests.conftest import STACKS, container_definitions
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -188,20 +188,7 @@ BASE: dict[str, Any] = {
 }
 
 
-def load(**changes: Any):
-    return settings_from_mapping(
-        {**BASE, **changes},
-        namespace="accessweaver",
-        stack_file="Pulumi.test.yaml",
-        region="eu-west-1",
-        account_id="210987654321",
-    )
-
-
-def problems(**changes: Any) -> dict[str, str]:
-    with pytest.raises(ConfigError) as caught:
-        load(**changes)
-    return {issue.path: issue.render("accessweaver") for issue in caught.value.issues}
+load, problems = loader(BASE, account_id="210987654321")
 
 
 def test_container_registry_defaults_to_the_created_repositories_of_the_account():
