@@ -4,6 +4,13 @@ Only the pack is constructed here; the policies live in `accessweaver_policies.p
 by the tests). This folder is on `sys.path` when Pulumi runs it, hence the top-level imports.
 """
 
+import sys
+from pathlib import Path
+
+# The budget policy (COST.1) reuses the program's config loader and cost model: the repository
+# root, this folder's parent, must be importable too.
+sys.path.append(str(Path(__file__).resolve().parent.parent))
+
 from accessweaver_policies import PACK_NAME, initial_config, policies
 from pulumi_policy import EnforcementLevel, PolicyPack
 

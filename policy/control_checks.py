@@ -1490,3 +1490,20 @@ def _checked_specs() -> tuple[Spec, ...]:
     if missing or unknown:
         raise AssertionError(f"controls without policy: {missing}; unknown controls: {unknown}")
     return tuple(SPECS)
+
+
+@_stack(
+    "monthly-budget", ("COST.1",), "P",
+    "the stack's estimated monthly cost stays within monthlyBudgetUsd",
+    "lower the largest lines named in the message (sizes, NAT strategy, endpoints, Spot, "
+    "off-hours scaling: docs/COSTS.md), or raise monthlyBudgetUsd.",
+)  # fmt: skip
+def monthly_budget(resources):
+    try:  # imported as the `policy` package (tests, offline plan)
+        from .budget import stack_budget_violation
+    except ImportError:  # run by `pulumi preview --policy-pack policy`
+        from budget import stack_budget_violation  # type: ignore[no-redef]
+
+    message = stack_budget_violation(resources)
+    if message is not None:
+        yield None, message

@@ -91,6 +91,8 @@ CONTROLS: dict[str, str] = {
     "REL.7": "stateful resources are protected from deletion",
     "REL.8": "every alarm notifies someone (alarm actions)",
     "REL.9": "autoscaled services ignore changes to desired_count",
+    # Cost
+    "COST.1": "the estimated monthly cost stays within monthlyBudgetUsd",
 }
 
 

@@ -135,3 +135,39 @@ def test_plan_exits_3_when_a_mandatory_violation_would_fail_the_preview(capsys, 
     line = "[mandatory] ECS.4 ecs-container-not-privileged  task: container app is privileged"
     assert line in text
     assert "fix: remove `privileged: true`" in text
+
+
+def _budget_findings(run_stack, stack: str, budget: float) -> list[dict]:
+    from tools.policy_check import run_policies
+
+    result = run_stack(stack, {"accessweaver:monthlyBudgetUsd": budget})
+    return [v for v in run_policies(result).violations if v["policy"] == "monthly-budget"]
+
+
+def test_prod_over_its_budget_is_a_mandatory_violation_naming_the_largest_lines(run_stack):
+    (finding,) = _budget_findings(run_stack, "prod", 500)
+    assert finding["control"] == "COST.1" and finding["enforcement"] == "mandatory"
+    assert "exceeds monthlyBudgetUsd $500.00" in finding["message"]
+    assert "largest lines: fargate" in finding["message"]
+
+
+def test_a_budget_above_the_estimate_passes(run_stack, plan):
+    total = plan("prod").outputs["estimated_monthly_cost"]["total_usd"]
+    assert _budget_findings(run_stack, "prod", round(total + 1)) == []
+
+
+def test_dev_over_its_budget_is_only_advisory(run_stack):
+    (finding,) = _budget_findings(run_stack, "dev", 10)
+    assert finding["enforcement"] == "advisory"
+
+
+def test_the_plan_exits_3_when_prod_exceeds_its_budget(tmp_path, capsys):
+    from tests.conftest import ROOT
+    from tools.plan import main
+
+    stack_file = tmp_path / "Pulumi.prod.yaml"
+    stack_file.write_text(
+        (ROOT / "Pulumi.prod.yaml").read_text() + "  accessweaver:monthlyBudgetUsd: 500\n"
+    )
+    assert main(["prod", "--config-file", str(stack_file)]) == 3
+    assert "COST.1" in capsys.readouterr().out
