@@ -440,3 +440,15 @@ def test_documented_totals_of_the_committed_stacks_match_the_estimate(plan):
 
 
 STACK_NAMES = ("dev", "staging", "prod")
+
+
+def test_switch_table_counts_what_a_switch_adds(monkeypatch):
+    """tools.switches: turning Redis off removes its replication group and its cost line."""
+    from tools import switches
+
+    monkeypatch.setattr(
+        switches, "SWITCHES", {"Redis": ({}, {"cache": {"enabled": False}})}, raising=True
+    )
+    ((label, count, usd, added),) = switches.measure("dev")
+    assert label == "Redis" and count > 0 and usd > 0
+    assert added["aws:elasticache/replicationGroup:ReplicationGroup"] == 1
