@@ -5,7 +5,7 @@ stack itself is built by `components/program.py`, shared with every project on t
 (`examples/ca-a2a/`).
 """
 
-from components.config import load_settings
-from components.program import build_stack
+from components.stack import load_settings
+from components.stack.program import build_stack
 
 build_stack(load_settings())

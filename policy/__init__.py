@@ -2,6 +2,6 @@
 
 `pulumi preview --policy-pack policy` runs `policy/__main__.py` with this folder on `sys.path`;
 the tests and the offline plan import `policy.control_checks` and `policy.accessweaver_policies`
-as a package. Nothing here imports `pulumi_policy`: the stack program imports
-`policy.controls_catalog` to validate `policyWaivers`, and must not pay for the policy SDK.
+as a package. The control IDs live in `components/controls.py`, which the stack program also
+reads to validate `policyWaivers` without loading the policy SDK.
 """

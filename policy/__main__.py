@@ -1,18 +1,20 @@
 """Run by `pulumi preview --policy-pack policy`: serves the pack to the engine (blocks).
 
 Only the pack is constructed here; the policies live in `accessweaver_policies.py` (importable
-by the tests). This folder is on `sys.path` when Pulumi runs it, hence the top-level imports.
+by the tests). Pulumi runs this file with this folder on `sys.path`; the policies import the
+`policy` and `components` packages, so the repository root (this folder's parent) must be
+importable too: it is when the repository is pip-installed, and the line below makes it so in a
+plain checkout.
 """
 
 import sys
 from pathlib import Path
 
-# The budget policy (COST.1) reuses the program's config loader and cost model: the repository
-# root, this folder's parent, must be importable too.
 sys.path.append(str(Path(__file__).resolve().parent.parent))
 
-from accessweaver_policies import PACK_NAME, initial_config, policies
 from pulumi_policy import EnforcementLevel, PolicyPack
+
+from policy.accessweaver_policies import PACK_NAME, initial_config, policies
 
 PolicyPack(
     name=PACK_NAME,

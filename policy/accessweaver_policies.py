@@ -34,12 +34,8 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-try:  # imported as the `policy` package (tests, offline plan)
-    from .control_checks import Spec, specs
-    from .controls_catalog import canonical_control
-except ImportError:  # run by `pulumi preview --policy-pack policy`
-    from control_checks import Spec, specs  # type: ignore[no-redef]
-    from controls_catalog import canonical_control  # type: ignore[no-redef]
+from components.controls import canonical_control
+from policy.control_checks import Spec, specs
 
 PACK_NAME = "accessweaver-controls"
 DEFAULT_PROJECT = "accessweaver"

@@ -51,9 +51,9 @@ def stack_budget_violation(resources: Iterable[Any], namespace: str | None = Non
     """The overrun message when the stack has a budget and its estimate exceeds it."""
     import pulumi
 
-    from components.config import ConfigError, settings_from_mapping
-    from components.config.loader import _namespace_values
     from components.cost import UnsupportedRegion, budget_violation, estimate
+    from components.stack import ConfigError, settings_from_mapping
+    from components.stack.loader import _namespace_values
 
     namespace = namespace or os.environ.get("PULUMI_PROJECT") or "accessweaver"
     raw = _namespace_values(namespace)

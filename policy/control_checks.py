@@ -22,10 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-try:  # imported as the `policy` package (tests, offline plan)
-    from .controls_catalog import CONTROLS
-except ImportError:  # run by `pulumi preview --policy-pack policy` (the pack folder on sys.path)
-    from controls_catalog import CONTROLS  # type: ignore[no-redef]
+from components.controls import CONTROLS
 
 Scope = Literal["A", "P"]
 ResourceCheck = Callable[[Any], Iterable[str]]

@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from components import cost
-from components.config import ConfigError, settings_from_mapping
-from components.config.loader import parse_raw_value
+from components.stack import ConfigError, settings_from_mapping
+from components.stack.loader import parse_raw_value
 from tests.conftest import ROOT, STACKS
 from tools.engine import read_stack_config
 from tools.plan import main

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.config.defaults import ACCESSWEAVER_CATALOG, ENVIRONMENT_DEFAULTS
+from components.stack.catalog import ACCESSWEAVER_CATALOG
+from components.stack.environments import ENVIRONMENT_DEFAULTS
 from tests.test_config_rules import load
 
 # "Allocation des Ressources par Environnement" (CPU/MB) and the drawings' task counts.
@@ -39,7 +40,7 @@ def test_sizes_and_task_counts_equal_the_seed_table(env):
     actual = {
         s.name: (s.cpu, s.memory, s.desired_count)
         for s in settings.services
-        if s.name != "keycloak"  # platform piece, not in the seed's table (platform_data.py)
+        if s.name != "keycloak"  # platform piece, not in the seed's table (identity/config.py)
     }
     assert actual == SEED[env]
 

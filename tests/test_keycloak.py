@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from components.config.platform_data import keycloak_environment
+from components.identity.config import keycloak_environment
 from tests.config_support import loader
 from tests.conftest import ROOT, STACKS, container_definitions
 

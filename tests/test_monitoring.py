@@ -7,8 +7,8 @@ import json
 
 import pytest
 
-from components.dashboard import GRID_WIDTH, DashboardInputs, dashboard_body
-from components.monitoring import error_rate_queries, postgres_max_connections
+from components.observability.dashboard import GRID_WIDTH, DashboardInputs, dashboard_body
+from components.observability.monitoring import error_rate_queries, postgres_max_connections
 from tests.conftest import STACKS
 from tools.engine import mock_state
 

@@ -6,7 +6,7 @@ import json
 import subprocess
 import sys
 
-from components.config import ConfigError
+from components.stack import ConfigError
 from tests.conftest import ROOT
 from tools.engine import run_program
 from tools.plan import main

@@ -12,8 +12,8 @@ import re
 
 import pytest
 
+from components.controls import CONTROLS
 from policy.control_checks import specs
-from policy.controls_catalog import CONTROLS
 from tests.conftest import ROOT
 from tools.plan import main
 from tools.policy_check import run_policies

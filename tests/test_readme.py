@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from components.config.model import StackConfig
+from components.stack.model import StackConfig
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from components.secrets import ROTATION
+from components.identity.secrets import ROTATION
 from tests.conftest import ROOT, STACKS, container_definitions
 from tools.engine import SECRET_PLACEHOLDER
 

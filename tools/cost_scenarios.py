@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from components import cost
-from components.config import settings_from_mapping
+from components.stack import settings_from_mapping
 
 _BASE: dict[str, Any] = {
     "vpcId": "vpc-0123456789abcdef0",

@@ -26,7 +26,7 @@ import yaml
 ACCOUNT_ID = "123456789012"
 SECRET_PLACEHOLDER = "[secret]"
 SECURE_PLACEHOLDER = "offline-placeholder-for-secure-value"
-STACK_FILE_ENV = "STACK_CONFIG_FILE"  # read by components.config.loader
+STACK_FILE_ENV = "STACK_CONFIG_FILE"  # read by components.stack.loader
 
 
 @dataclass(frozen=True)
@@ -150,7 +150,7 @@ def _encode(value: Any) -> str:
 def _load_yaml(path: Path, *, label: str, project: str) -> Any:
     """The stack file's content; ConfigError where the Pulumi CLI would refuse the file: YAML
     syntax errors and keys defined twice (PyYAML would silently keep the last one)."""
-    from components.config import ConfigError, ConfigIssue
+    from components.stack import ConfigError, ConfigIssue
 
     text = path.read_text()
     try:

@@ -178,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.compare and args.config_file:
         parser.error("--config-file plans one stack file; it cannot be combined with --compare")
 
-    from components.config import ConfigError
+    from components.stack import ConfigError
 
     results = {}
     for stack in args.compare or [args.stack]:

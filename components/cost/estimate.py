@@ -21,7 +21,7 @@ from .prices import AS_OF, PriceTable, price_table
 from .usage import USAGE_DEFAULTS, UsageAssumptions
 
 if TYPE_CHECKING:
-    from ..config import ServiceSettings, StackSettings
+    from ..stack.settings import ServiceSettings, StackSettings
 
 HOURS_PER_MONTH = 730.0
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24
@@ -439,9 +439,7 @@ def estimate(
 
 
 def _log_group_name(settings: StackSettings, service: ServiceSettings) -> str:
-    from ..outputs import log_group_name
-
-    return log_group_name(settings, service)
+    return settings.log_group_name(service.name)
 
 
 # ---------------------------------------------------------------------------------------------

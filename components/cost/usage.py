@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from ..config.defaults import Environment
+from ..formats import Environment
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ REPOSITORY_ROOT = Path(__file__).resolve().parents[2]
 if str(REPOSITORY_ROOT) not in sys.path:
     sys.path.insert(0, str(REPOSITORY_ROOT))
 
-from components.config import load_settings  # noqa: E402 (needs the path above)
-from components.program import build_stack  # noqa: E402
+from components.stack import load_settings  # noqa: E402 (needs the path above)
+from components.stack.program import build_stack  # noqa: E402
 
 build_stack(load_settings())
