@@ -232,14 +232,17 @@ def test_service_logs_go_under_ecs_ca_a2a_for_seven_days(stack):
     result = ca_a2a(stack)
     logs = {r.inputs["name"]: r.inputs["retentionInDays"] for r in result.of_type(LOG_GROUP)}
     for service in SERVICES:
-        assert logs[f"/ecs/ca-a2a/{stack}/{service}"] == 7
-    policy = json.loads(result.one("aws:iam/rolePolicy:RolePolicy", f"ca-a2a-{stack}-exec-policy")
-                        .inputs["policy"])  # fmt: skip
-    logs_statement = next(s for s in policy["Statement"] if s["Sid"] == "Logs")
-    assert (
-        f"arn:aws:logs:{REGION}:123456789012:log-group:/ecs/ca-a2a/{stack}/*"
-        in (logs_statement["Resource"])
-    )
+        group = f"/ecs/ca-a2a/{stack}/{service}"
+        assert logs[group] == 7
+        # Each service's execution role writes its own log group, nothing else.
+        policy = json.loads(
+            result.one("aws:iam/rolePolicy:RolePolicy", f"{service}-exec-policy").inputs["policy"]
+        )
+        logs_statement = next(s for s in policy["Statement"] if s["Sid"] == "Logs")
+        assert logs_statement["Resource"] == [
+            f"arn:aws:logs:{REGION}:123456789012:log-group:{group}",
+            f"arn:aws:logs:{REGION}:123456789012:log-group:{group}:log-stream:*",
+        ]
 
 
 # -- what the report left undone, done by the program -------------------------------------------

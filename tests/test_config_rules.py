@@ -170,12 +170,13 @@ def test_custom_catalog_without_a_size_for_the_environment_is_refused():
     assert "services.orders.sizes.prod" in found
 
 
-def test_duplicate_ports_in_a_catalog_are_refused():
+def test_two_services_may_listen_on_the_same_port_each_in_its_own_group():
+    # Each service has its own security group and task IPs: a shared port opens nothing shared.
     size = {"prod": {"cpu": 256, "memory": 512, "desiredCount": 2}}
-    found = problems(
+    settings = load(
         services={"billing": {"port": 9000, "sizes": size}, "orders": {"port": 9000, "sizes": size}}
     )
-    assert "port already used by billing" in found["services.orders.port"]
+    assert [s.port for s in settings.services if s.name != "keycloak"] == [9000, 9000]
 
 
 def test_overrides_merge_environment_in_order_common_then_service_then_override():

@@ -97,19 +97,26 @@ def test_rds_subnet_group_is_the_private_subnets_the_services_use(plan):
 
 
 @pytest.mark.parametrize(("role", "port"), [("database", 5433), ("cache", 6379)])
-def test_data_store_group_accepts_only_the_services_group_on_its_port(plan, role, port):
+def test_data_store_group_admits_only_its_users_on_its_port(plan, role, port):
     result = plan("prod")
     store_group = result.one(SG, f"accessweaver-prod-{role}-sg")
-    services_egress = result.one(
-        SG_OUT, f"accessweaver-prod-to-{'postgres' if role == 'database' else 'redis'}"
-    ).inputs
-    store_id = services_egress["referencedSecurityGroupId"]
-    on_store = [r.inputs for r in result.of_type(SG_IN) if r.inputs["securityGroupId"] == store_id]
-    assert len(on_store) == 1
-    (rule,) = on_store
-    assert rule["referencedSecurityGroupId"] == services_egress["securityGroupId"]
-    assert (rule["fromPort"], rule["toPort"]) == (port, port)
-    assert "cidrIpv4" not in rule and "cidrIpv6" not in rule
+    store = "postgres" if role == "database" else "redis"
+    on_store = [r.inputs for r in result.of_type(SG_IN) if r.name.startswith(f"{store}-from-")]
+    users = {r.name.removeprefix(f"{store}-from-").rsplit("-", 1)[0] for r in result.of_type(SG_IN)
+             if r.name.startswith(f"{store}-from-")}  # fmt: skip
+    expected = (
+        {"aw-pdp-service", "aw-pap-service", "aw-tenant-service", "aw-audit-service", "keycloak"}
+        if role == "database"
+        else {"aw-api-gateway", "aw-pdp-service", "aw-pap-service"}
+    )
+    assert users == expected
+    store_id = on_store[0]["securityGroupId"]
+    # every rule on the store's group is one of these, on the store's port, from a group
+    on_group = [r.inputs for r in result.of_type(SG_IN) if r.inputs["securityGroupId"] == store_id]
+    assert on_group == on_store
+    for rule in on_store:
+        assert (rule["fromPort"], rule["toPort"]) == (port, port)
+        assert "cidrIpv4" not in rule and "cidrIpv6" not in rule
     assert store_group.inputs["vpcId"] == result.outputs["vpc_id"]
 
 
@@ -198,18 +205,23 @@ def test_services_get_endpoints_as_environment_and_credentials_as_secret_referen
     arns = result.outputs["secret_arns"]
     assert secrets["DATABASE_PASSWORD"] == f"{arns['database-master']}:password::"
     assert secrets["REDIS_AUTH_TOKEN"] == arns["redis-auth-token"]
-    assert secrets["JWT_SECRET"] == arns["jwt-signing-key"]
-    assert not {"DATABASE_PASSWORD", "REDIS_AUTH_TOKEN", "JWT_SECRET"} & set(environment)
+    assert not {"DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"} & set(environment)
+    # the decision point does not sign tokens: the JWT key is the gateway's alone
+    assert "JWT_SECRET" not in secrets
+    gateway = {s["name"]: s["valueFrom"] for s in app(result, "aw-api-gateway")["secrets"]}
+    assert gateway["JWT_SECRET"] == arns["jwt-signing-key"]
 
 
-def test_every_catalog_service_is_wired_to_the_same_data_stores(plan):
+def test_every_service_that_uses_the_database_gets_the_same_url(plan):
     result = plan("staging")
     wired = {
         service: {e["name"]: e["value"] for e in app(result, service)["environment"]}
-        for service in ("aw-api-gateway", "aw-tenant-service", "aw-audit-service")
+        for service in ("aw-pdp-service", "aw-tenant-service", "aw-audit-service")
     }
     urls = {env["DATABASE_URL"] for env in wired.values()}
     assert len(urls) == 1 and ":5433/" in urls.pop()
+    gateway = {e["name"] for e in app(result, "aw-api-gateway")["environment"]}
+    assert "DATABASE_URL" not in gateway
 
 
 def test_existing_data_stores_keep_the_configured_groups_and_default_ports(run_stack):

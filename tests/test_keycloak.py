@@ -86,8 +86,10 @@ def test_container_and_alb_health_checks_hit_the_readiness_endpoint_on_port_9000
         )
         assert group.inputs["healthCheck"]["port"] == "9000"
         assert group.inputs["healthCheck"]["path"] == "/auth/health/ready"
-    from_alb = result.one(SG_IN, "accessweaver-prod-services-from-alb-9000").inputs
+    from_alb = result.one(SG_IN, "keycloak-from-lb-9000").inputs
     assert (from_alb["fromPort"], from_alb["toPort"]) == (9000, 9000)
+    alb = result.one("aws:lb/loadBalancer:LoadBalancer", "accessweaver-prod-alb").inputs
+    assert from_alb["referencedSecurityGroupId"] in alb["securityGroups"]
 
 
 @pytest.mark.parametrize(("stack", "tasks"), [("dev", 1), ("staging", 2), ("prod", 2)])
@@ -100,10 +102,15 @@ def test_keycloak_runs_two_tasks_or_more_outside_dev(plan, stack, tasks):
 
 def test_keycloak_tasks_form_a_cluster_over_the_jgroups_ports_only_among_themselves(plan):
     result = plan("prod")
+    keycloak_group = result.one(SERVICE, "keycloak-service").inputs["networkConfiguration"][
+        "securityGroups"
+    ][0]
     for port in (7800, 57800):
         for type_, direction in ((SG_IN, "in"), (SG_OUT, "out")):
-            rule = result.one(type_, f"accessweaver-prod-identity-jgroups-{port}-{direction}")
-            assert rule.inputs["securityGroupId"] == rule.inputs["referencedSecurityGroupId"]
+            rule = result.one(type_, f"accessweaver-prod-identity-jgroups-{direction}-{port}")
+            # Keycloak's own group, to itself: no other service joins its cluster
+            assert rule.inputs["securityGroupId"] == keycloak_group
+            assert rule.inputs["referencedSecurityGroupId"] == keycloak_group
             assert (rule.inputs["fromPort"], rule.inputs["toPort"]) == (port, port)
     assert environment(keycloak_container(result))["KC_CACHE_STACK"] == "jdbc-ping"
 

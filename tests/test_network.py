@@ -54,8 +54,8 @@ def test_stack_on_an_existing_vpc_creates_no_network_resource(run_stack):
             service.inputs["networkConfiguration"]["subnets"]
             == EXISTING_VPC["accessweaver:privateSubnetIds"]
         )
-    services_sg = result.one("aws:ec2/securityGroup:SecurityGroup", "accessweaver-dev-services-sg")
-    assert services_sg.inputs["vpcId"] == "vpc-0a1b2c3d4e5f60718"
+    for group in result.of_type("aws:ec2/securityGroup:SecurityGroup"):
+        assert group.inputs["vpcId"] == "vpc-0a1b2c3d4e5f60718", group.name
     alb = result.one("aws:lb/loadBalancer:LoadBalancer", "accessweaver-dev-alb")
     assert alb.inputs["subnets"] == EXISTING_VPC["accessweaver:publicSubnetIds"]
     assert result.outputs["vpc_id"] == "vpc-0a1b2c3d4e5f60718"

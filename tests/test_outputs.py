@@ -98,4 +98,8 @@ def test_alb_integration_config_describes_the_public_services(plan):
     assert set(config["services"]) >= {"aw-api-gateway"}
     assert "aw-pdp-service" not in config["services"]
     assert config["services"]["aw-api-gateway"]["port"] == 8080
-    assert config["services_security_group_id"].startswith("sg-")
+    gateway = config["services"]["aw-api-gateway"]
+    assert (
+        gateway["security_group_id"] == plan("prod").outputs["security_group_id"]["aw-api-gateway"]
+    )
+    assert gateway["security_group_id"].startswith("sg-")

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from components.compute.registry import lifecycle_policy
-from components.data.policies import documents_access_policy, tls_only_bucket_policy
+from components.data.policies import documents_statements, tls_only_bucket_policy
 from tests.config_support import loader
 from tests.conftest import STACKS, container_definitions
 
@@ -96,20 +96,29 @@ def test_bucket_policy_refuses_every_request_without_tls(plan):
 
 def test_services_may_use_the_bucket_objects_and_its_key_and_nothing_wider(plan):
     result = plan("prod")
+    # the audit service archives (readWrite); no other task role mentions the bucket
     policy = json.loads(
-        result.one("aws:iam/rolePolicy:RolePolicy", f"{NAME}-task-access").inputs["policy"]
+        result.one("aws:iam/rolePolicy:RolePolicy", "aw-audit-service-task-policy").inputs["policy"]
     )
     resources = {s["Sid"]: s["Resource"] for s in policy["Statement"]}
     assert resources["DocumentsKey"].startswith("arn:aws:kms:eu-west-1:123456789012:key/")
-    assert resources["ReadWriteDocuments"].endswith("-123456789012/*")
+    assert resources["DocumentsReadWrite"].endswith("-123456789012/*")
+    others = [
+        p.name
+        for p in result.of_type("aws:iam/rolePolicy:RolePolicy")
+        if "documents-123456789012" in p.inputs["policy"] and p.name.endswith("-task-policy")
+    ]
+    assert others == ["aw-audit-service-task-policy"]
     for statement in policy["Statement"]:
+        if statement["Sid"] in ("Metrics", "XRay"):
+            continue  # these actions take no resource ARN (scoped by namespace / unscopable)
         assert statement["Resource"] != "*"
         actions = statement["Action"]
         assert not [a for a in actions if a.endswith("*")]
     environment = {
         e["name"]: e["value"]
         for e in container_definitions(
-            result.one("aws:ecs/taskDefinition:TaskDefinition", "aw-pdp-service-task")
+            result.one("aws:ecs/taskDefinition:TaskDefinition", "aw-audit-service-task")
         )[0]["environment"]
     }
     assert environment["DOCUMENTS_BUCKET"] == "accessweaver-prod-documents-123456789012"
@@ -118,10 +127,11 @@ def test_services_may_use_the_bucket_objects_and_its_key_and_nothing_wider(plan)
 def test_pure_policies_deny_insecure_transport_and_scope_the_key():
     deny = tls_only_bucket_policy("arn:aws:s3:::b")["Statement"][0]
     assert deny["Resource"] == ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]
-    access = documents_access_policy("arn:aws:s3:::b", "arn:aws:kms:eu-west-1:1:key/k")
-    assert {s["Sid"]: s["Resource"] for s in access["Statement"]}["DocumentsKey"] == (
-        "arn:aws:kms:eu-west-1:1:key/k"
-    )
+    for access in ("read", "readWrite"):
+        statements = documents_statements("arn:aws:s3:::b", "arn:aws:kms:eu-west-1:1:key/k", access)
+        assert {s["Sid"]: s["Resource"] for s in statements}["DocumentsKey"] == (
+            "arn:aws:kms:eu-west-1:1:key/k"
+        )
 
 
 @pytest.mark.parametrize(

@@ -36,14 +36,64 @@ class TaskSize(ConfigModel):
     desired_count: int = Field(ge=0, le=1000, description="Tasks to run (autoscaling minimum).")
 
 
+DocumentsAccess = Literal["read", "readWrite"]
+SPRING_HEALTH_PATH = "/actuator/health"
+
+
+class ServiceUses(ConfigModel):
+    """`services.<name>.uses`: the platform pieces a service needs. Each brings its environment
+    variables, its secrets (by ARN), its network path and its IAM permissions; a service gets
+    nothing it does not list. Its own named secrets are its `secrets` key."""
+
+    database: bool = Field(
+        False,
+        description="PostgreSQL: DATABASE_URL (JDBC for Spring Boot, a libpq URI otherwise), "
+        "DATABASE_HOST/PORT/NAME/USERNAME, DATABASE_PASSWORD as a secret, the path to its port.",
+    )
+    cache: bool = Field(
+        False,
+        description="Redis: REDIS_HOST, REDIS_PORT, REDIS_AUTH_TOKEN as a secret, the path to "
+        "its port.",
+    )
+    documents: DocumentsAccess | None = Field(
+        None,
+        description="The documents bucket: DOCUMENTS_BUCKET and read (or readWrite) on its "
+        "objects and key in the task role.",
+    )
+    jwt_key: bool = Field(False, description="The generated JWT signing key as JWT_SECRET.")
+    keycloak: bool = Field(
+        False,
+        description="Keycloak: KEYCLOAK_URL (internal, with /auth) and the path to its port, "
+        "for services that validate tokens.",
+    )
+
+
 class ServiceSpec(ConfigModel):
     """One microservice of the system: what it is, not how big it runs in a given stack."""
 
     description: str = Field("", max_length=200, description="Free text shown in outputs.")
-    port: int = Field(ge=1, le=65535, description="Container port the service listens on.")
+    port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Container port the service listens on; unset = a worker (no load "
+        "balancer, no Cloud Map name, no inbound rule; health checked by its command).",
+    )
     public: bool = Field(False, description="Reached through the ALB (true) or internal only.")
-    health_check_path: HealthPath = Field(
-        "/actuator/health", description="HTTP path answering 200 when the service is healthy."
+    uses: ServiceUses = Field(
+        default_factory=ServiceUses,
+        description="The platform pieces it needs (database, cache, documents, jwtKey, "
+        "keycloak); nothing else reaches it.",
+    )
+    calls: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list,
+        description="Catalog services it calls: their URLs in its configuration and the paths "
+        "to their ports, nothing else.",
+    )
+    health_check_path: HealthPath | None = Field(
+        None,
+        description="HTTP path answering 200 when healthy; unset = /actuator/health for Spring "
+        "Boot, /health otherwise (a worker has no HTTP check: healthCheckCommand).",
     )
     criticality: Literal["critical", "important", "moderate"] = Field(
         "important", description="Operational priority, tagged on every resource."

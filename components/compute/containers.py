@@ -1,4 +1,4 @@
-"""Container definitions for a service's task definition, as plain data (no Pulumi resources).
+"""Container definitions of a service's task definition, as plain data (no Pulumi resources).
 
 The result is the `containerDefinitions` list of ECS `RegisterTaskDefinition`; tests validate it
 against botocore's ECS model. Every container (sidecars too) is non-root, has a read-only root
@@ -7,26 +7,79 @@ filesystem with a writable `/tmp` volume, and logs to CloudWatch (controls ECS.4
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from ..stack.settings import ServiceSettings, StackSettings
+import pulumi
 
 TMP_VOLUME = "tmp"
 XRAY_IMAGE = "public.ecr.aws/xray/aws-xray-daemon:3.x"
 XRAY_CONTAINER = "xray-daemon"
+DEFAULT_HEALTH_PATH = "/health"
+"""HTTP services that say nothing are probed here; Spring Boot services on /actuator/health."""
 
-# Spring Boot takes time to start; a task is not judged on health checks before this many seconds.
-HEALTH_CHECK = {"interval": 30, "timeout": 5, "retries": 3, "startPeriod": 60}
+# Health-check timing: Spring Boot takes time to start, so a task is not judged on its health
+# checks before 60 seconds.
+HEALTH_CHECK_TIMING = {"interval": 30, "timeout": 5, "retries": 3, "startPeriod": 60}
 
 
-def health_check_command(service: ServiceSettings) -> list[str]:
-    # curl must exist in the image; images without it (Keycloak, distroless) set their own
-    # command in the catalog (`healthCheckCommand`), see docs/DESIGN.md.
-    if service.health_check_command:
-        return list(service.health_check_command)
-    port = service.health_check_port or service.port
-    url = f"http://localhost:{port}{service.health_check_path}"
+@dataclass(frozen=True)
+class HttpHealthCheck:
+    """`GET http://localhost:<port><path>` must answer 2xx (curl must exist in the image)."""
+
+    path: str = DEFAULT_HEALTH_PATH
+    port: int | None = None
+    """Default: the container port."""
+
+
+@dataclass(frozen=True)
+class CommandHealthCheck:
+    """A command in the container (`["CMD", ...]` or `["CMD-SHELL", "..."]`) exiting 0."""
+
+    command: Sequence[str]
+
+
+@dataclass(frozen=True)
+class ContainerArgs:
+    """The application container of a service."""
+
+    image: str
+    """Full reference with a tag or digest."""
+    port: int | None = None
+    """The port the process listens on; None for a worker (no load balancer, no discovery)."""
+    health_check: HttpHealthCheck | CommandHealthCheck | None = None
+    """None: HTTP on `/health` for a service with a port; a worker must give a command."""
+    command: Sequence[str] | None = None
+    user: str = "1000"
+    """Non-root uid[:gid]."""
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Plain variables; never secret values (those go in `secrets`)."""
+    secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Variable -> Secrets Manager secret or SSM parameter ARN (`valueFrom`)."""
+    stop_timeout: int = 120
+    """Seconds between SIGTERM and SIGKILL (Fargate max 120)."""
+    writable_paths: Sequence[str] = ()
+    """Writable volumes besides /tmp (the root filesystem is read-only)."""
+
+    def checked_health(self) -> HttpHealthCheck | CommandHealthCheck:
+        if self.health_check is not None:
+            return self.health_check
+        if self.port is None:
+            raise ValueError(
+                "a container without a port (a worker) needs a CommandHealthCheck: there is no "
+                "HTTP endpoint to probe"
+            )
+        return HttpHealthCheck()
+
+
+def health_check_command(container: ContainerArgs) -> list[str]:
+    check = container.checked_health()
+    if isinstance(check, CommandHealthCheck):
+        return list(check.command)
+    # curl must exist in the image; images without it (Keycloak, distroless, Python slim) give
+    # a command instead (`healthCheckCommand`), see docs/DESIGN.md.
+    url = f"http://localhost:{check.port or container.port}{check.path}"
     return ["CMD-SHELL", f"curl -fsS {url} || exit 1"]
 
 
@@ -35,22 +88,31 @@ def volume_name(path: str) -> str:
     return path.strip("/").replace("/", "-").replace(".", "-").replace("_", "-")
 
 
-def writable_mounts(service: ServiceSettings) -> list[dict[str, Any]]:
-    """`/tmp` plus the service's own writable paths (the root filesystem is read-only)."""
+def writable_paths(container: ContainerArgs) -> list[str]:
+    """`/tmp` first, then the container's own writable paths."""
+    return ["/tmp", *container.writable_paths]
+
+
+def task_volumes(container: ContainerArgs) -> list[dict[str, str]]:
+    """The task definition's `volumes`: one bind volume per writable path."""
+    return [{"name": TMP_VOLUME}] + [{"name": volume_name(p)} for p in container.writable_paths]
+
+
+def _mounts(container: ContainerArgs) -> list[dict[str, Any]]:
     mounts = [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}]
     mounts += [
         {"sourceVolume": volume_name(path), "containerPath": path, "readOnly": False}
-        for path in service.writable_paths
+        for path in container.writable_paths
     ]
     return mounts
 
 
-def _logging(settings: StackSettings, log_group: str, prefix: str) -> dict[str, Any]:
+def _logging(region: str, log_group: str, prefix: str) -> dict[str, Any]:
     return {
         "logDriver": "awslogs",
         "options": {
             "awslogs-group": log_group,
-            "awslogs-region": settings.region,
+            "awslogs-region": region,
             "awslogs-stream-prefix": prefix,
         },
     }
@@ -61,51 +123,47 @@ def _pairs(values: Mapping[str, str], value_key: str) -> list[dict[str, str]]:
 
 
 def container_definitions(
-    settings: StackSettings,
-    service: ServiceSettings,
+    name: str,
+    container: ContainerArgs,
     *,
+    region: str,
     log_group: str,
-    extra_environment: Mapping[str, str] | None = None,
-    extra_secrets: Mapping[str, str] | None = None,
+    environment: Mapping[str, str],
+    secrets: Mapping[str, str],
+    xray: bool = False,
 ) -> list[dict[str, Any]]:
-    """The app container, plus the X-Ray daemon sidecar when tracing is on.
+    """The app container named `name`, plus the X-Ray daemon sidecar when `xray`.
 
-    `extra_environment`/`extra_secrets` carry values the program wires itself (endpoints, ARNs of
-    secrets it generates); they win over nothing: a clash is a programming error.
-    """
-    environment = dict(service.environment)
-    secrets = dict(service.secrets)
-    for extra, target in ((extra_environment, environment), (extra_secrets, secrets)):
-        for key, value in (extra or {}).items():
-            if key in environment or key in secrets:
-                raise ValueError(f"{service.name}: {key} is both configured and wired")
-            target[key] = value
-    if settings.xray_tracing:
+    `environment` and `secrets` are the container's, with the bindings' merged in and every
+    output resolved (the caller resolves them)."""
+    environment = dict(environment)
+    if xray:
         environment["AWS_XRAY_DAEMON_ADDRESS"] = "localhost:2000"
-
     app: dict[str, Any] = {
-        "name": service.name,
-        "image": service.image,
+        "name": name,
+        "image": container.image,
         "essential": True,
-        "portMappings": [
-            {"containerPort": service.port, "hostPort": service.port, "protocol": "tcp"}
-        ],
+        "portMappings": (
+            [{"containerPort": container.port, "hostPort": container.port, "protocol": "tcp"}]
+            if container.port is not None
+            else []
+        ),
         "environment": _pairs(environment, "value"),
         "secrets": _pairs(secrets, "valueFrom"),
-        "logConfiguration": _logging(settings, log_group, "ecs"),
-        "healthCheck": {"command": health_check_command(service), **HEALTH_CHECK},
+        "logConfiguration": _logging(region, log_group, "ecs"),
+        "healthCheck": {"command": health_check_command(container), **HEALTH_CHECK_TIMING},
         "readonlyRootFilesystem": True,
-        "mountPoints": writable_mounts(service),
-        "user": service.user,
+        "mountPoints": _mounts(container),
+        "user": container.user,
         "privileged": False,
-        "stopTimeout": service.stop_timeout,
+        "stopTimeout": container.stop_timeout,
         # An init process reaps zombies and is what ECS Exec expects.
         "linuxParameters": {"initProcessEnabled": True},
     }
-    if service.command:
-        app["command"] = list(service.command)
+    if container.command:
+        app["command"] = list(container.command)
     containers = [app]
-    if settings.xray_tracing:
+    if xray:
         containers.append(
             {
                 "name": XRAY_CONTAINER,
@@ -114,7 +172,7 @@ def container_definitions(
                 "cpu": 32,
                 "memoryReservation": 64,
                 "portMappings": [{"containerPort": 2000, "hostPort": 2000, "protocol": "udp"}],
-                "logConfiguration": _logging(settings, log_group, "xray"),
+                "logConfiguration": _logging(region, log_group, "xray"),
                 "readonlyRootFilesystem": True,
                 "mountPoints": [
                     {"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}

@@ -1,14 +1,16 @@
-"""IAM policy documents the cluster's roles use, as plain data (no Pulumi resources).
+"""IAM policy documents of a service's two roles, as plain data (no Pulumi resources).
 
-Least privilege: the execution role may pull only the services' own ECR repositories, write only
-to the stack's log groups and read only the secrets the stack config declares. Actions AWS does
-not scope to resources (`ecr:GetAuthorizationToken`, X-Ray, SSM messages) are the only `*`.
+Least privilege, per service: its execution role may pull only its own image repository, write
+only to its own log group and read only the secrets its task definition references; its task
+role holds the statements of the pieces it uses, plus X-Ray, ECS Exec and CloudWatch metrics
+when it has them. Actions AWS does not scope to resources (`ecr:GetAuthorizationToken`, X-Ray,
+SSM messages, `cloudwatch:PutMetricData`, which is scoped by namespace instead) are the only `*`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 _ECR_IMAGE = re.compile(
@@ -49,17 +51,22 @@ def assume_role_policy(account_id: str, region: str) -> dict[str, Any]:
     }
 
 
+def log_group_arn(account_id: str, region: str, log_group: str) -> str:
+    return f"arn:aws:logs:{region}:{account_id}:log-group:{log_group}"
+
+
 def execution_policy(
     *,
     account_id: str,
     region: str,
-    log_group_prefix: str,
-    images: Iterable[str],
+    log_group: str,
+    image: str,
     secret_refs: Iterable[str],
 ) -> dict[str, Any]:
+    """What ECS may do for one service: pull its image, write its log group, read its secrets."""
     statements: list[dict[str, Any]] = []
-    repositories = sorted({arn for arn in map(ecr_repository_arn, images) if arn})
-    if repositories:
+    repository = ecr_repository_arn(image)
+    if repository is not None:
         statements += [
             {
                 "Sid": "EcrAuth",
@@ -75,16 +82,16 @@ def execution_policy(
                     "ecr:BatchGetImage",
                     "ecr:GetDownloadUrlForLayer",
                 ],
-                "Resource": repositories,
+                "Resource": repository,
             },
         ]
-    log_groups = f"arn:aws:logs:{region}:{account_id}:log-group:{log_group_prefix}/*"
+    group = log_group_arn(account_id, region, log_group)
     statements.append(
         {
             "Sid": "Logs",
             "Effect": "Allow",
             "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
-            "Resource": [log_groups, f"{log_groups}:log-stream:*"],
+            "Resource": [group, f"{group}:log-stream:*"],
         }
     )
     refs = sorted({secret_resource_arn(ref) for ref in secret_refs})
@@ -111,36 +118,56 @@ def execution_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-def task_policy(*, xray: bool, execute_command: bool) -> dict[str, Any] | None:
-    """What the application containers may call; None when they need nothing."""
-    statements: list[dict[str, Any]] = []
+XRAY_STATEMENT = {
+    "Sid": "XRay",
+    "Effect": "Allow",
+    "Action": [
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:GetSamplingStatisticSummaries",
+    ],
+    "Resource": "*",
+}
+EXEC_STATEMENT = {
+    "Sid": "EcsExec",
+    "Effect": "Allow",
+    "Action": [
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+    ],
+    "Resource": "*",
+}
+
+
+def metrics_statement(namespace: str) -> dict[str, Any]:
+    """PutMetricData into one CloudWatch namespace only (the action takes no resource ARN; the
+    `cloudwatch:namespace` condition key scopes it)."""
+    return {
+        "Sid": "Metrics",
+        "Effect": "Allow",
+        "Action": "cloudwatch:PutMetricData",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"cloudwatch:namespace": namespace}},
+    }
+
+
+def task_policy(
+    permissions: Iterable[Mapping[str, Any]] = (),
+    *,
+    xray: bool = False,
+    execute_command: bool = False,
+    metrics_namespace: str | None = None,
+) -> dict[str, Any] | None:
+    """What the service's containers may call; None when they need nothing."""
+    statements: list[dict[str, Any]] = [dict(s) for s in permissions]
     if xray:
-        statements.append(
-            {
-                "Sid": "XRay",
-                "Effect": "Allow",
-                "Action": [
-                    "xray:PutTraceSegments",
-                    "xray:PutTelemetryRecords",
-                    "xray:GetSamplingRules",
-                    "xray:GetSamplingTargets",
-                    "xray:GetSamplingStatisticSummaries",
-                ],
-                "Resource": "*",
-            }
-        )
+        statements.append(dict(XRAY_STATEMENT))
     if execute_command:
-        statements.append(
-            {
-                "Sid": "EcsExec",
-                "Effect": "Allow",
-                "Action": [
-                    "ssmmessages:CreateControlChannel",
-                    "ssmmessages:CreateDataChannel",
-                    "ssmmessages:OpenControlChannel",
-                    "ssmmessages:OpenDataChannel",
-                ],
-                "Resource": "*",
-            }
-        )
+        statements.append(dict(EXEC_STATEMENT))
+    if metrics_namespace is not None:
+        statements.append(metrics_statement(metrics_namespace))
     return {"Version": "2012-10-17", "Statement": statements} if statements else None

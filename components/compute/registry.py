@@ -1,22 +1,20 @@
-"""One ECR repository per service (`registry.enabled`).
+"""One ECR repository per service.
 
-Creates, for every service whose image lives in the stack's registry: a repository
-`<prefix>/<service>` (scan on push, IMMUTABLE tags: a tag always means the same image) and its
-lifecycle policy (untagged images go after a week, the last `registry.keepImages` tagged images
-stay). `containerRegistry` defaults to these repositories (see stack/platform_settings.py), so the
-execution role's ECR pull statement names exactly them.
+Creates, for every service named: a repository (scan on push, IMMUTABLE tags: a tag always
+means the same image) and its lifecycle policy (untagged images go after a week, the last
+`keep_images` tagged images stay). Each service's execution role may pull from its own
+repository only (`compute/iam.py`).
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 from pulumi_aws import ecr
-
-from ..stack.settings import ServiceSettings, StackSettings
 
 UNTAGGED_EXPIRY_DAYS = 7
 
@@ -50,46 +48,45 @@ def lifecycle_policy(keep_images: int) -> dict[str, Any]:
     }
 
 
-def repository_services(settings: StackSettings) -> list[ServiceSettings]:
-    """Services whose image is pulled from the stack's own repositories."""
-    prefix = f"{settings.container_registry}/"
-    return [s for s in settings.services if s.image.startswith(prefix)]
-
-
 @dataclass(frozen=True)
 class RegistryArgs:
-    settings: StackSettings
+    repositories: Mapping[str, str]
+    """Service name -> repository name (`<prefix>/<service>`)."""
+    keep_images: int = 20
+    """Tagged images kept per repository."""
+    protect: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class ImageRegistry(pulumi.ComponentResource):
     repository_urls: dict[str, pulumi.Output[str]]
     """Repository URL by service name."""
+    repository_arns: dict[str, pulumi.Output[str]]
 
     def __init__(self, name: str, args: RegistryArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("accessweaver:registry:ImageRegistry", name, None, opts)
-        settings = args.settings
-        registry = settings.platform.registry
-        if registry is None:
-            raise ValueError("ImageRegistry needs settings.platform.registry (registry.enabled)")
-        policy = json.dumps(lifecycle_policy(registry.keep_images))
-
+        policy = json.dumps(lifecycle_policy(args.keep_images))
         self.repository_urls = {}
-        for service in repository_services(settings):
+        self.repository_arns = {}
+        for service, repository_name in args.repositories.items():
             repository = ecr.Repository(
-                f"{name}-{service.name}-repo",
-                name=f"{registry.repository_prefix}/{service.name}",
+                f"{name}-{service}-repo",
+                name=repository_name,
                 image_tag_mutability="IMMUTABLE",
                 image_scanning_configuration={"scan_on_push": True},
                 encryption_configurations=[{"encryption_type": "AES256"}],
                 force_delete=False,
-                tags={**settings.tags, "Service": service.name},
-                opts=pulumi.ResourceOptions(parent=self, protect=settings.platform.protect),
+                tags={**args.tags, "Service": service},
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
             )
             ecr.LifecyclePolicy(
-                f"{name}-{service.name}-lifecycle",
+                f"{name}-{service}-lifecycle",
                 repository=repository.name,
                 policy=policy,
                 opts=pulumi.ResourceOptions(parent=repository),
             )
-            self.repository_urls[service.name] = repository.repository_url
-        self.register_outputs({"repository_urls": self.repository_urls})
+            self.repository_urls[service] = repository.repository_url
+            self.repository_arns[service] = repository.arn
+        self.register_outputs(
+            {"repository_urls": self.repository_urls, "repository_arns": self.repository_arns}
+        )

@@ -164,7 +164,16 @@ class DocumentsSettings:
     noncurrent_version_expiration_days: int
 
 
-DATABASE_ENV = ("DATABASE_URL", "DATABASE_USERNAME", "DATABASE_PASSWORD")
+# The variables each piece's binding gives the services that use it (database.py, cache.py,
+# documents.py): a stack must not set them by hand on those services.
+DATABASE_ENV = (
+    "DATABASE_URL",
+    "DATABASE_HOST",
+    "DATABASE_PORT",
+    "DATABASE_NAME",
+    "DATABASE_USERNAME",
+    "DATABASE_PASSWORD",
+)
 CACHE_ENV = ("REDIS_HOST", "REDIS_PORT", "REDIS_AUTH_TOKEN")
 DOCUMENTS_ENV = ("DOCUMENTS_BUCKET",)
 

@@ -1,31 +1,33 @@
-"""The documents bucket (`documents.enabled`).
+"""The documents bucket, from its own arguments.
 
 Creates: a customer-managed KMS key (yearly rotation) and its alias, the bucket
-`<project>-<env>-documents-<account>` and its pulumi_aws v7 companion resources: ownership
-controls (BucketOwnerEnforced: ACLs off), the public access block (all four switches), default
-SSE-KMS with a bucket key, versioning, a lifecycle (current objects and noncurrent versions to
+`<prefix>-<account>` and its pulumi_aws v7 companion resources: ownership controls
+(BucketOwnerEnforced: ACLs off), the public access block (all four switches), default SSE-KMS
+with a bucket key, versioning, a lifecycle (current objects and noncurrent versions to
 STANDARD_IA, noncurrent versions expire, incomplete uploads aborted) and a TLS-only bucket
-policy. The services' task role gets read/write on the objects and use of the key only.
+policy. No role gets access here: each service that uses the bucket gets read or read/write on
+the objects and use of the key through `binding()`, in its own task role.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-from pulumi_aws import iam, kms, s3
+from pulumi_aws import kms, s3
 
-from ..stack.settings import StackSettings
-from .config import S3_STANDARD_IA_MIN_DAYS, DocumentsSettings
-from .policies import documents_access_policy, tls_only_bucket_policy
+from ..bindings import Binding
+from .config import S3_STANDARD_IA_MIN_DAYS
+from .policies import DocumentsAccess, documents_statements, tls_only_bucket_policy
 
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
 
 
-def lifecycle_rules(documents: DocumentsSettings) -> list[dict[str, Any]]:
+def lifecycle_rules(documents: DocumentStoreArgs) -> list[dict[str, Any]]:
     """The bucket's lifecycle rules (S3.13), as `BucketLifecycleConfiguration` arguments."""
     everything = {"prefix": ""}
     return [
@@ -59,16 +61,14 @@ def lifecycle_rules(documents: DocumentsSettings) -> list[dict[str, Any]]:
     ]
 
 
-def role_name(role_arn: str) -> str:
-    """`arn:aws:iam::<account>:role/<path>/<name>` -> `<name>`."""
-    return role_arn.rsplit("/", 1)[-1]
-
-
 @dataclass(frozen=True)
 class DocumentStoreArgs:
-    settings: StackSettings
-    task_role_arn: pulumi.Input[str]
-    """The services' task role: it gets read/write on the documents and use of the key."""
+    bucket_prefix: str
+    """The bucket is `<prefix>-<account id>` (bucket names are global)."""
+    transition_to_ia_days: int = 30
+    noncurrent_version_expiration_days: int = 90
+    protect: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class DocumentStore(pulumi.ComponentResource):
@@ -80,17 +80,18 @@ class DocumentStore(pulumi.ComponentResource):
         self, name: str, args: DocumentStoreArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("accessweaver:storage:DocumentStore", name, None, opts)
-        settings = args.settings
-        documents = settings.platform.documents
-        if documents is None:
-            raise ValueError("DocumentStore needs settings.platform.documents")
-        child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(parent=self, protect=settings.platform.protect)
-        tags = {**settings.tags, "Service": "documents"}
+        if args.noncurrent_version_expiration_days <= S3_STANDARD_IA_MIN_DAYS:
+            raise ValueError(
+                f"{name}: noncurrent versions move to STANDARD_IA after "
+                f"{S3_STANDARD_IA_MIN_DAYS} days; they must expire later"
+            )
+        documents = args
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        tags = {**args.tags, "Service": "documents"}
 
         key = kms.Key(
             f"{name}-key",
-            description=f"{settings.name_prefix}: documents bucket",
+            description=f"{args.bucket_prefix}: documents bucket",
             enable_key_rotation=True,
             deletion_window_in_days=30,
             tags=tags,
@@ -160,15 +161,6 @@ class DocumentStore(pulumi.ComponentResource):
             # S3 refuses concurrent changes to a bucket's policy and its public access block.
             opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access]),
         )
-        iam.RolePolicy(
-            f"{name}-task-access",
-            role=pulumi.Output.from_input(args.task_role_arn).apply(role_name),
-            policy=pulumi.Output.all(bucket.arn, key.arn).apply(
-                lambda arns: json.dumps(documents_access_policy(arns[0], arns[1]))
-            ),
-            opts=child,
-        )
-
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
         self.kms_key_arn = key.arn
@@ -178,4 +170,13 @@ class DocumentStore(pulumi.ComponentResource):
                 "bucket_arn": self.bucket_arn,
                 "kms_key_arn": self.kms_key_arn,
             }
+        )
+
+    def binding(self, access: DocumentsAccess) -> Binding:
+        """What a service that uses the bucket gets: `DOCUMENTS_BUCKET` and, in its task role,
+        `read` or `readWrite` on the objects and use of the key (nothing else of S3)."""
+        return Binding(
+            name=f"documents:{access}",
+            environment={"DOCUMENTS_BUCKET": self.bucket_name},
+            permissions=documents_statements(self.bucket_arn, self.kms_key_arn, access),
         )

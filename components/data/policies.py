@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
+
+import pulumi
 
 
 def tls_only_bucket_policy(bucket_arn: str) -> dict[str, Any]:
@@ -25,34 +27,42 @@ def tls_only_bucket_policy(bucket_arn: str) -> dict[str, Any]:
     }
 
 
-def documents_access_policy(bucket_arn: str, key_arn: str) -> dict[str, Any]:
-    """What the services' task role may do with the documents bucket and its KMS key (KMS.1/2:
-    scoped to the key, never `*`)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "ListDocuments",
-                "Effect": "Allow",
-                "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-                "Resource": bucket_arn,
-            },
-            {
-                "Sid": "ReadWriteDocuments",
-                "Effect": "Allow",
-                "Action": [
-                    "s3:GetObject",
-                    "s3:GetObjectVersion",
-                    "s3:PutObject",
-                    "s3:DeleteObject",
-                ],
-                "Resource": f"{bucket_arn}/*",
-            },
-            {
-                "Sid": "DocumentsKey",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
-                "Resource": key_arn,
-            },
-        ],
-    }
+DocumentsAccess = Literal["read", "readWrite"]
+
+
+def documents_statements(
+    bucket_arn: pulumi.Input[str], key_arn: pulumi.Input[str], access: DocumentsAccess
+) -> list[dict[str, Any]]:
+    """What a service's task role may do with the documents bucket and its KMS key.
+
+    `read`: list, get objects and their versions, decrypt. `readWrite`: also put and delete
+    objects, and generate the data keys SSE-KMS uploads need. The key is named, never `*`
+    (KMS.1/2). ARNs may be outputs (the task role's policy serializes them when known)."""
+    write = access == "readWrite"
+    objects = ["s3:GetObject", "s3:GetObjectVersion"]
+    if write:
+        objects += ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    return [
+        {
+            "Sid": "DocumentsList",
+            "Effect": "Allow",
+            "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
+            "Resource": bucket_arn,
+        },
+        {
+            "Sid": "DocumentsReadWrite" if write else "DocumentsRead",
+            "Effect": "Allow",
+            "Action": objects,
+            "Resource": (
+                f"{bucket_arn}/*"
+                if isinstance(bucket_arn, str)
+                else pulumi.Output.concat(bucket_arn, "/*")
+            ),
+        },
+        {
+            "Sid": "DocumentsKey",
+            "Effect": "Allow",
+            "Action": ["kms:Decrypt", "kms:GenerateDataKey"] if write else ["kms:Decrypt"],
+            "Resource": key_arn,
+        },
+    ]

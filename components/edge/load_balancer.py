@@ -1,37 +1,33 @@
-"""The internet-facing Application Load Balancer (`edge.enabled`).
+"""The internet-facing Application Load Balancer, from its own arguments.
 
 Creates: the ALB in the public subnets (invalid headers dropped, defensive desync mitigation), its
-security group (internet to 80/443 only, out to the public services' ports only) and the services'
-ingress from it, an HTTPS listener with the configured ACM certificate and a TLS 1.3 policy, an HTTP
-listener redirecting to HTTPS, and per public service a target group and one listener rule with
-an explicit priority. Optional, per environment: deletion protection, access logs to an S3 bucket
-the component creates, a WAFv2 web ACL, and ECS native blue/green (a second target group per
-service and the IAM role ECS switches the listener rule with).
+security group (internet to 80/443 only; each service it routes to opens the path from this
+group to its own port: `attachment()`), an HTTPS listener with the given ACM certificate and a
+TLS 1.3 policy, an HTTP listener redirecting to HTTPS, and per route a target group and one
+listener rule with an explicit priority. Optional: deletion protection, access logs to an S3
+bucket the component creates, a WAFv2 web ACL, and ECS native blue/green (a second target group
+per route and the IAM role ECS switches the listener rule with).
 
-Without a certificate the ALB serves plain HTTP and the program logs a warning.
+Without a certificate the ALB serves plain HTTP and the component logs a warning.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 from pulumi_aws import ec2, iam, lb, s3, vpc
 
-from ..network.layout import NetworkRefs
-from ..network.paths import allow_tcp
-from ..stack.settings import StackSettings
-from .config import EdgeSettings, Route
+from ..compute.attachments import BlueGreen, LoadBalancerAttachment
+from .config import Route
 from .rules import (
     ECS_LB_INFRASTRUCTURE_POLICY_ARN,
     HEALTH_CHECK,
     NOT_FOUND,
     REDIRECT_TO_HTTPS,
-    BlueGreen,
-    ServiceAttachment,
     access_log_bucket_policy,
     ecs_load_balancer_trust_policy,
     elb_name,
@@ -48,14 +44,51 @@ INTERNET = ("0.0.0.0/0",)  # IPv4 only: the ALB's ip_address_type is ipv4
 
 
 @dataclass(frozen=True)
+class AccessLogArgs:
+    retention_days: int = 90
+    """Days access-log objects are kept."""
+    protect: bool = False
+    """`protect=True` on the bucket (stateful: the audit trail)."""
+
+
+@dataclass(frozen=True)
+class WafArgs:
+    rate_limit: int = 2000
+    """Requests per client IP per 5 minutes before the rate rule blocks."""
+
+
+@dataclass(frozen=True)
 class LoadBalancerArgs:
-    settings: StackSettings
-    """Must have `edge` set."""
-    network: NetworkRefs
-    services_security_group_id: pulumi.Input[str]
-    """The ECS services' group: the ALB may reach the routed ports of it, nothing else."""
-    extra_routes: Sequence[Route] = ()
-    """Routes of services the program builds outside the catalog; priorities must not clash."""
+    name: str
+    """Physical ALB name (at most 32 characters); also the prefix of its other names."""
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[str]]
+    """Public subnets in at least two AZs."""
+    routes: Sequence[Route]
+    """One target group and one listener rule per route; priorities must be unique."""
+    project: str
+    """With `environment`: the target group names (`<env>-<service>-<port>-<slot>-<hash>`)."""
+    environment: str
+    certificate_arn: str | None = None
+    """ACM certificate in the ALB's region; None = plain HTTP (a warning is logged)."""
+    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
+    deletion_protection: bool = True
+    access_logs: AccessLogArgs | None = None
+    deregistration_delay: int = 30
+    blue_green_bake_time_minutes: int | None = None
+    """Set to enable ECS native blue/green: minutes both revisions run after the switch."""
+    waf: WafArgs | None = None
+    region: str | None = None
+    """Default: the provider's `aws:region` (access-log delivery principal)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def https(self) -> bool:
+        return self.certificate_arn is not None
+
+    @property
+    def blue_green(self) -> bool:
+        return self.blue_green_bake_time_minutes is not None
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -81,50 +114,48 @@ class LoadBalancer(pulumi.ComponentResource):
         self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("accessweaver:edge:LoadBalancer", name, None, opts)
-        settings = args.settings
-        edge = settings.edge
-        if edge is None:
-            raise ValueError("LoadBalancer needs settings.edge (edge.enabled is false)")
-        routes = _checked_routes([*edge.routes, *args.extra_routes])
+        routes = _checked_routes(args.routes)
+        region = args.region or aws.config.region
+        if not region:
+            raise ValueError(f"{name}: no region (set aws:region or LoadBalancerArgs.region)")
+        self._name, self._args, self._region = name, args, region
+        self._tags = dict(args.tags)
         child = pulumi.ResourceOptions(parent=self)
-        tags = dict(settings.tags)
 
-        group = self._security_group(name, settings, args, routes, tags, child)
+        group = self._security_group(child)
         bucket, log_opts = (
-            self._access_log_bucket(name, settings, edge, tags, child)
-            if edge.access_logs
+            self._access_log_bucket(args.access_logs, child)
+            if args.access_logs is not None
             else (None, child)
         )
         alb = lb.LoadBalancer(
             f"{name}-alb",
-            name=elb_name(settings.name_prefix),
+            name=elb_name(args.name),
             load_balancer_type="application",
             internal=False,
             ip_address_type="ipv4",
-            subnets=args.network.public_subnet_ids,
+            subnets=args.subnet_ids,
             security_groups=[group.id],
             drop_invalid_header_fields=True,  # ELB.4
             desync_mitigation_mode="defensive",  # ELB.12
-            enable_deletion_protection=edge.deletion_protection,  # ELB.6
+            enable_deletion_protection=args.deletion_protection,  # ELB.6
             access_logs=(
                 {"bucket": bucket.bucket, "prefix": ACCESS_LOG_PREFIX, "enabled": True}
                 if bucket is not None
                 else None
             ),
-            tags={**tags, "Name": settings.name_prefix},
+            tags={**self._tags, "Name": args.name},
             opts=log_opts,
         )
-        listener = self._listeners(name, settings, edge, alb, tags, child)
-        role = self._blue_green_role(name, settings, tags, child) if edge.blue_green else None
-        self.attachments: dict[str, ServiceAttachment] = {}
+        listener = self._listeners(alb, child)
+        role = self._blue_green_role(child) if args.blue_green else None
+        self._attachments: dict[str, LoadBalancerAttachment] = {}
         self.target_group_arns = {}
         self.target_group_arn_suffixes = {}
         self.alternate_target_group_arn_suffixes = {}
         for route in routes:
-            self._route(name, settings, edge, args.network, route, listener, role, tags, child)
-        self.web_acl_arn = (
-            self._web_acl(name, settings, edge, alb, tags, child) if edge.waf else None
-        )
+            self._route(route, group, listener, role, child)
+        self.web_acl_arn = self._web_acl(alb, child) if args.waf is not None else None
 
         self.arn = alb.arn
         self.arn_suffix = alb.arn_suffix
@@ -132,7 +163,8 @@ class LoadBalancer(pulumi.ComponentResource):
         self.zone_id = alb.zone_id
         self.security_group_id = group.id
         self.listener_arn = listener.arn
-        self.public_urls = alb.dns_name.apply(lambda dns: public_urls(dns, routes, edge.https))
+        https = args.https
+        self.public_urls = alb.dns_name.apply(lambda dns: public_urls(dns, routes, https))
         self.access_log_bucket = bucket.bucket if bucket is not None else None
         self.register_outputs(
             {
@@ -151,33 +183,26 @@ class LoadBalancer(pulumi.ComponentResource):
             }
         )
 
-    def attachment(self, service: str) -> ServiceAttachment | None:
-        """What `service`'s ECS service registers with; None when the ALB does not route to it."""
-        return self.attachments.get(service)
+    def attachment(self, service: str) -> LoadBalancerAttachment | None:
+        """What `service`'s ECS service registers with, and the path from this ALB's group to its
+        ports; None when the ALB does not route to it."""
+        return self._attachments.get(service)
 
-    # -- security groups -------------------------------------------------------------------
+    # -- security group --------------------------------------------------------------------
 
-    @staticmethod
-    def _security_group(
-        name: str,
-        settings: StackSettings,
-        args: LoadBalancerArgs,
-        routes: Sequence[Route],
-        tags: dict,
-        child: pulumi.ResourceOptions,
-    ):
-        edge = settings.edge
+    def _security_group(self, child: pulumi.ResourceOptions) -> ec2.SecurityGroup:
+        args, name = self._args, self._name
         group = ec2.SecurityGroup(
             f"{name}-alb-sg",
-            vpc_id=args.network.vpc_id,
-            description=f"{settings.name_prefix} ALB: internet to 80/443, out to public services",
-            tags={**tags, "Name": f"{settings.name_prefix}-alb"},
+            vpc_id=args.vpc_id,
+            description=f"{args.name} ALB: internet to 80/443, out to the routed services only",
+            tags={**self._tags, "Name": f"{args.name}-alb"},
             opts=child,
         )
         rule_opts = pulumi.ResourceOptions(parent=group)
         # Port 80 stays open with a certificate too: it only answers with a redirect to 443.
-        listener_ports = (80, 443) if edge.https else (80,)
-        for port in listener_ports:
+        # The egress side is added by each routed service (it knows its own group).
+        for port in (80, 443) if args.https else (80,):
             for cidr in INTERNET:
                 vpc.SecurityGroupIngressRule(
                     f"{name}-alb-from-internet-{port}",
@@ -189,36 +214,21 @@ class LoadBalancer(pulumi.ComponentResource):
                     description=f"Internet to the ALB on {port}",
                     opts=rule_opts,
                 )
-        for port in sorted({port for route in routes for port in route.ports}):
-            allow_tcp(
-                egress_name=f"{name}-alb-to-services-{port}",
-                ingress_name=f"{name}-services-from-alb-{port}",
-                source=group.id,
-                target=args.services_security_group_id,
-                port=port,
-                description=f"{settings.name_prefix} ALB to public service port {port}",
-                opts=rule_opts,
-            )
         return group
 
     # -- access logs -----------------------------------------------------------------------
 
-    @staticmethod
     def _access_log_bucket(
-        name: str,
-        settings: StackSettings,
-        edge: EdgeSettings,
-        tags: dict,
-        child: pulumi.ResourceOptions,
+        self, logs: AccessLogArgs, child: pulumi.ResourceOptions
     ) -> tuple[s3.Bucket, pulumi.ResourceOptions]:
         """S3 bucket for ELB.5; returns it and the options the ALB needs (ELB checks the bucket
         policy when access logs are switched on, so the ALB waits for it)."""
+        name, region = self._name, self._region
         bucket = s3.Bucket(
             f"{name}-alb-logs",
             force_destroy=False,
-            tags={**tags, "Purpose": "alb-access-logs"},
-            # Same switch as the other stateful resources (protectStatefulResources).
-            opts=pulumi.ResourceOptions(parent=child.parent, protect=settings.platform.protect),
+            tags={**self._tags, "Purpose": "alb-access-logs"},
+            opts=pulumi.ResourceOptions(parent=child.parent, protect=logs.protect),
         )
         part = pulumi.ResourceOptions(parent=bucket)
         s3.BucketPublicAccessBlock(
@@ -257,7 +267,7 @@ class LoadBalancer(pulumi.ComponentResource):
                     "id": "expire-access-logs",
                     "status": "Enabled",
                     "filter": {"prefix": f"{ACCESS_LOG_PREFIX}/"},
-                    "expiration": {"days": edge.access_log_retention_days},
+                    "expiration": {"days": logs.retention_days},
                     "noncurrent_version_expiration": {"noncurrent_days": 7},
                     "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
                 }
@@ -270,9 +280,7 @@ class LoadBalancer(pulumi.ComponentResource):
             bucket=bucket.id,
             policy=pulumi.Output.all(bucket.arn, account).apply(
                 lambda values: json.dumps(
-                    access_log_bucket_policy(
-                        values[0], values[1], settings.region, ACCESS_LOG_PREFIX
-                    )
+                    access_log_bucket_policy(values[0], values[1], region, ACCESS_LOG_PREFIX)
                 )
             ),
             opts=part,
@@ -281,20 +289,13 @@ class LoadBalancer(pulumi.ComponentResource):
 
     # -- listeners, target groups, rules ---------------------------------------------------
 
-    @staticmethod
-    def _listeners(
-        name: str,
-        settings: StackSettings,
-        edge: EdgeSettings,
-        alb: lb.LoadBalancer,
-        tags: dict,
-        child: pulumi.ResourceOptions,
-    ) -> lb.Listener:
-        if edge.certificate_arn is None:
+    def _listeners(self, alb: lb.LoadBalancer, child: pulumi.ResourceOptions) -> lb.Listener:
+        args, name = self._args, self._name
+        if args.certificate_arn is None:
             pulumi.log.warn(
-                f"{settings.stack_file}: edge.certificateArn is not set, so the ALB of "
-                f"{settings.name_prefix} serves plain HTTP on port 80. Set an ACM certificate "
-                "ARN to serve HTTPS and redirect HTTP to it."
+                f"the ALB {args.name} has no certificate, so it serves plain HTTP on port 80; "
+                "give it an ACM certificate to serve HTTPS and redirect HTTP to it.",
+                resource=self,
             )
             return lb.Listener(
                 f"{name}-http",
@@ -302,7 +303,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 port=80,
                 protocol="HTTP",
                 default_actions=[NOT_FOUND],
-                tags=tags,
+                tags=self._tags,
                 opts=child,
             )
         lb.Listener(
@@ -311,7 +312,7 @@ class LoadBalancer(pulumi.ComponentResource):
             port=80,
             protocol="HTTP",
             default_actions=[REDIRECT_TO_HTTPS],  # ELB.1
-            tags=tags,
+            tags=self._tags,
             opts=child,
         )
         return lb.Listener(
@@ -319,38 +320,35 @@ class LoadBalancer(pulumi.ComponentResource):
             load_balancer_arn=alb.arn,
             port=443,
             protocol="HTTPS",
-            certificate_arn=edge.certificate_arn,
-            ssl_policy=edge.ssl_policy,  # ELB.17
+            certificate_arn=args.certificate_arn,
+            ssl_policy=args.ssl_policy,  # ELB.17
             default_actions=[NOT_FOUND],
-            tags=tags,
+            tags=self._tags,
             opts=child,
         )
 
     def _route(
         self,
-        name: str,
-        settings: StackSettings,
-        edge: EdgeSettings,
-        network: NetworkRefs,
         route: Route,
+        group: ec2.SecurityGroup,
         listener: lb.Listener,
         role: iam.Role | None,
-        tags: dict,
         child: pulumi.ResourceOptions,
     ) -> None:
-        service_tags = {**tags, "Service": route.service}
+        args, name = self._args, self._name
+        service_tags = {**self._tags, "Service": route.service}
 
         def target_group(slot: str) -> lb.TargetGroup:
             return lb.TargetGroup(
                 f"{name}-{route.service}-tg-{slot}",
                 name=target_group_name(
-                    settings.project, settings.environment, route.service, route.port, slot
+                    args.project, args.environment, route.service, route.port, slot
                 ),
                 port=route.port,
                 protocol="HTTP",
                 target_type="ip",
-                vpc_id=network.vpc_id,
-                deregistration_delay=edge.deregistration_delay,
+                vpc_id=args.vpc_id,
+                deregistration_delay=args.deregistration_delay,
                 health_check={
                     **HEALTH_CHECK,
                     "path": route.health_check_path,
@@ -376,31 +374,33 @@ class LoadBalancer(pulumi.ComponentResource):
                 pulumi.ResourceOptions(ignore_changes=["actions"] if alternate else None),
             ),
         )
-        blue_green = (
-            BlueGreen(
+        blue_green = None
+        if alternate is not None and role is not None:
+            assert args.blue_green_bake_time_minutes is not None
+            blue_green = BlueGreen(
                 alternate_target_group_arn=alternate.arn,
                 production_listener_rule_arn=rule.arn,
                 role_arn=role.arn,
-                bake_time_minutes=edge.bake_time_minutes,
+                bake_time_minutes=args.blue_green_bake_time_minutes,
             )
-            if alternate is not None and role is not None
-            else None
+        self._attachments[route.service] = LoadBalancerAttachment(
+            target_group_arn=primary.arn,
+            security_group_ids=(group.id,),
+            ports=route.ports,
+            blue_green=blue_green,
         )
-        self.attachments[route.service] = ServiceAttachment(primary.arn, blue_green)
         self.target_group_arns[route.service] = primary.arn
         self.target_group_arn_suffixes[route.service] = primary.arn_suffix
         if alternate is not None:
             self.alternate_target_group_arn_suffixes[route.service] = alternate.arn_suffix
 
-    @staticmethod
-    def _blue_green_role(
-        name: str, settings: StackSettings, tags: dict, child: pulumi.ResourceOptions
-    ) -> iam.Role:
+    def _blue_green_role(self, child: pulumi.ResourceOptions) -> iam.Role:
+        name = self._name
         role = iam.Role(
             f"{name}-ecs-lb-role",
-            description=f"{settings.name_prefix}: ECS switches listener rules for blue/green",
+            description=f"{self._args.name}: ECS switches listener rules for blue/green",
             assume_role_policy=json.dumps(ecs_load_balancer_trust_policy()),
-            tags=tags,
+            tags=self._tags,
             opts=child,
         )
         iam.RolePolicyAttachment(
@@ -413,26 +413,20 @@ class LoadBalancer(pulumi.ComponentResource):
 
     # -- WAF -------------------------------------------------------------------------------
 
-    @staticmethod
-    def _web_acl(
-        name: str,
-        settings: StackSettings,
-        edge: EdgeSettings,
-        alb: lb.LoadBalancer,
-        tags: dict,
-        child: pulumi.ResourceOptions,
-    ) -> pulumi.Output[str]:
+    def _web_acl(self, alb: lb.LoadBalancer, child: pulumi.ResourceOptions) -> pulumi.Output[str]:
         # Imported here: stacks without WAF never load the wafv2 SDK module (plan time).
         from pulumi_aws import wafv2
 
+        args, name = self._args, self._name
+        assert args.waf is not None
         acl = wafv2.WebAcl(
             f"{name}-waf",
-            description=f"{settings.name_prefix} ALB: rate limit and AWS managed rules",
+            description=f"{args.name} ALB: rate limit and AWS managed rules",
             scope="REGIONAL",
             default_action={"allow": {}},
-            rules=waf_rules(settings.name_prefix, edge.waf_rate_limit),
-            visibility_config=visibility(f"{settings.name_prefix}-web-acl"),
-            tags=tags,
+            rules=waf_rules(args.name, args.waf.rate_limit),
+            visibility_config=visibility(f"{args.name}-web-acl"),
+            tags=self._tags,
             opts=child,
         )
         wafv2.WebAclAssociation(
@@ -461,23 +455,3 @@ def _checked_routes(routes: Sequence[Route]) -> list[Route]:
     if problems:
         raise ValueError("ALB routes clash: " + "; ".join(problems))
     return sorted(routes, key=lambda r: r.priority)
-
-
-def build_load_balancer(
-    settings: StackSettings,
-    network: NetworkRefs,
-    services_security_group_id: pulumi.Input[str],
-    extra_routes: Sequence[Route] = (),
-) -> LoadBalancer | None:
-    """The stack's ALB when `edge.enabled`, else None (and no resource)."""
-    if settings.edge is None:
-        return None
-    return LoadBalancer(
-        settings.name_prefix,
-        LoadBalancerArgs(
-            settings=settings,
-            network=network,
-            services_security_group_id=services_security_group_id,
-            extra_routes=tuple(extra_routes),
-        ),
-    )

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -261,22 +260,3 @@ def public_urls(dns_name: str, routes: Sequence[Route], https: bool) -> dict[str
         ]
         for route in routes
     }
-
-
-@dataclass(frozen=True)
-class ServiceAttachment:
-    """What a public service's ECS service needs from the ALB."""
-
-    target_group_arn: pulumi.Input[str]
-    blue_green: BlueGreen | None = None
-
-
-@dataclass(frozen=True)
-class BlueGreen:
-    """ECS native blue/green: the group ECS fills with the new revision, the rule it switches,
-    the role it switches it with, and how long both revisions run after the switch."""
-
-    alternate_target_group_arn: pulumi.Input[str]
-    production_listener_rule_arn: pulumi.Input[str]
-    role_arn: pulumi.Input[str]
-    bake_time_minutes: int

@@ -101,6 +101,8 @@ class KeycloakSettings:
 
 
 JWT_ENV = ("JWT_SECRET",)
+KEYCLOAK_ENV = ("KEYCLOAK_URL",)
+"""What the JWT key and Keycloak give the services that use them."""
 
 
 def resolve_keycloak(

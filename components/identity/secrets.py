@@ -14,13 +14,14 @@ for the reason in `ROTATION` (tagged on the secret and repeated in docs/DESIGN.m
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_random as random
 from pulumi_aws import secretsmanager
 
-from ..stack.settings import StackSettings
+from ..bindings import Binding
 
 JWT_SECRET = "jwt-signing-key"
 REDIS_AUTH_TOKEN = "redis-auth-token"
@@ -36,15 +37,25 @@ ROTATION: dict[str, str] = {
 }
 
 
-def secret_name(settings: StackSettings, secret: str) -> str:
-    """`<project>/<env>/<secret>`: stable, so a re-run updates the secret, never orphans it."""
-    assert settings.platform.secrets is not None
-    return f"{settings.platform.secrets.prefix}/{secret}"
+def secret_name(prefix: str, secret: str) -> str:
+    """`<prefix>/<secret>` (`<project>/<env>/<secret>`): stable, so a re-run updates the
+    secret, never orphans it."""
+    return f"{prefix}/{secret}"
 
 
 @dataclass(frozen=True)
 class SecretsArgs:
-    settings: StackSettings
+    prefix: str
+    """Secrets Manager names are `<prefix>/<secret>`."""
+    jwt_secret: bool = True
+    """Generate the JWT signing key."""
+    redis_auth_token: bool = False
+    """Generate the Redis AUTH token (for a `Cache`)."""
+    keycloak_admin_username: str | None = None
+    """Generate Keycloak's bootstrap admin (username, password) under this user name."""
+    recovery_window_days: int = 30
+    protect: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class PlatformSecrets(pulumi.ComponentResource):
@@ -57,33 +68,31 @@ class PlatformSecrets(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("accessweaver:secrets:PlatformSecrets", name, None, opts)
-        settings = args.settings
-        platform = settings.platform
-        self._settings = settings
+        self._args = args
         self._name = name
-        self._tags = dict(settings.tags)
+        self._tags = dict(args.tags)
 
         self.jwt_secret_arn = None
         self.redis_auth_token_arn = None
         self.redis_auth_token = None
         self.keycloak_admin_arn = None
-        if platform.secrets is not None and platform.secrets.jwt_secret:
+        if args.jwt_secret:
             # 64 alphanumerics: ~380 bits, above the 256 HS256 needs, no escaping anywhere.
             key = self._password(JWT_SECRET, length=64, special=False)
             self.jwt_secret_arn = self._secret(JWT_SECRET, "JWT signing key", key.result)
-        if platform.cache is not None:
+        if args.redis_auth_token:
             # ElastiCache AUTH: 16-128 printable characters without / " @ or spaces.
             token = self._password(REDIS_AUTH_TOKEN, length=64, special=False)
             self.redis_auth_token = pulumi.Output.secret(token.result)
             self.redis_auth_token_arn = self._secret(
                 REDIS_AUTH_TOKEN, "Redis AUTH token", token.result
             )
-        if platform.keycloak is not None:
+        if args.keycloak_admin_username is not None:
             password = self._password(
                 KEYCLOAK_ADMIN, length=32, special=True, override_special="-_=+#%"
             )
             document = pulumi.Output.json_dumps(
-                {"username": platform.keycloak.admin_username, "password": password.result}
+                {"username": args.keycloak_admin_username, "password": password.result}
             )
             self.keycloak_admin_arn = self._secret(
                 KEYCLOAK_ADMIN, "Keycloak bootstrap admin (username, password)", document
@@ -100,13 +109,19 @@ class PlatformSecrets(pulumi.ComponentResource):
 
     @property
     def arns(self) -> dict[str, pulumi.Output[str]]:
-        """The generated secrets' ARNs by secret name (for outputs and the execution role)."""
+        """The generated secrets' ARNs by secret name (for outputs)."""
         found = {
             JWT_SECRET: self.jwt_secret_arn,
             REDIS_AUTH_TOKEN: self.redis_auth_token_arn,
             KEYCLOAK_ADMIN: self.keycloak_admin_arn,
         }
         return {key: arn for key, arn in found.items() if arn is not None}
+
+    def jwt_binding(self) -> Binding:
+        """What a service that signs or verifies tokens gets: `JWT_SECRET`, by ARN."""
+        if self.jwt_secret_arn is None:
+            raise ValueError(f"{self._name}: no JWT key was generated (jwt_secret=False)")
+        return Binding(name="jwtKey", secrets={"JWT_SECRET": self.jwt_secret_arn})
 
     def _password(self, role: str, **arguments) -> random.RandomPassword:
         return random.RandomPassword(
@@ -119,15 +134,14 @@ class PlatformSecrets(pulumi.ComponentResource):
         )
 
     def _secret(self, role: str, what: str, value: pulumi.Input[str]) -> pulumi.Output[str]:
-        platform = self._settings.platform
-        assert platform.secrets is not None
+        args = self._args
         secret = secretsmanager.Secret(
             f"{self._name}-{role}",
-            name=secret_name(self._settings, role),
-            description=f"{self._settings.name_prefix}: {what}. Rotation: {ROTATION[role]}",
-            recovery_window_in_days=platform.secrets.recovery_window_days,
+            name=secret_name(args.prefix, role),
+            description=f"{args.prefix}: {what}. Rotation: {ROTATION[role]}",
+            recovery_window_in_days=args.recovery_window_days,
             tags={**self._tags, "Rotation": ROTATION[role].split(":", 1)[0]},
-            opts=pulumi.ResourceOptions(parent=self, protect=platform.protect),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         secretsmanager.SecretVersion(
             f"{self._name}-{role}-version",

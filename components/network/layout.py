@@ -15,8 +15,6 @@ from typing import Any
 
 import pulumi
 
-from ..stack.settings import StackSettings
-
 NAT_STRATEGY = {"none": "None", "single": "Single", "onePerAz": "OnePerAz"}
 """Our config values -> awsx `NatGatewayStrategy`."""
 
@@ -28,17 +26,6 @@ class NetworkRefs:
     vpc_id: pulumi.Input[str]
     private_subnet_ids: pulumi.Input[Sequence[str]]
     public_subnet_ids: pulumi.Input[Sequence[str]]
-
-    @classmethod
-    def existing(cls, settings: StackSettings) -> NetworkRefs:
-        """The VPC named in the stack file (`vpcId`, `privateSubnetIds`, `publicSubnetIds`)."""
-        if settings.vpc_id is None:
-            raise ValueError("the stack creates its VPC: use the Network component's refs")
-        return cls(
-            vpc_id=settings.vpc_id,
-            private_subnet_ids=list(settings.private_subnet_ids),
-            public_subnet_ids=list(settings.public_subnet_ids),
-        )
 
 
 def subnet_masks(cidr_block: str, availability_zones: int) -> tuple[int, int]:

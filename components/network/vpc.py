@@ -1,23 +1,22 @@
-"""The VPC the stack creates when `network.createVpc` is true.
+"""A VPC for the services, from its own arguments.
 
 Creates: an `awsx.ec2.Vpc` (public and private subnets in each AZ, NAT gateways none/single/one
 per AZ, an S3 gateway endpoint, no subnet auto-assigning public IPs), the VPC's default security
 group stripped of every rule, and optionally interface endpoints with their own security group and
-VPC flow logs (all traffic) to a CloudWatch log group. A stack on an existing VPC creates none of
-this: `build_network` then returns the configured ids.
+VPC flow logs (all traffic) to a CloudWatch log group.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, iam, vpc
 
-from ..stack.settings import StackSettings
-from .config import NewVpcSettings
+from .config import InterfaceEndpoint, NatGateways
 from .layout import (
     NAT_STRATEGY,
     NetworkRefs,
@@ -31,8 +30,18 @@ from .layout import (
 
 @dataclass(frozen=True)
 class NetworkArgs:
-    settings: StackSettings
-    """Must have `new_vpc` set."""
+    name: str
+    """Prefix of the resources' Name tags and of the flow-log group (`/vpc/<name>/flow-logs`)."""
+    cidr_block: str = "10.0.0.0/16"
+    availability_zones: int = 2
+    nat_gateways: NatGateways = "single"
+    interface_endpoints: Sequence[InterfaceEndpoint] = ()
+    """Interface endpoints (ecr.api, ecr.dkr, logs, secretsmanager, xray, ssmmessages)."""
+    flow_logs: bool = True
+    flow_log_retention_days: int = 30
+    region: str | None = None
+    """Default: the provider's `aws:region` (endpoint service names)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class Network(pulumi.ComponentResource):
@@ -42,12 +51,12 @@ class Network(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("accessweaver:network:Network", name, None, opts)
-        settings = args.settings
-        spec = settings.new_vpc
-        if spec is None:
-            raise ValueError("Network builds a new VPC: settings.new_vpc is None (existing VPC)")
+        spec = args
+        region = args.region or aws.config.region
+        if not region:
+            raise ValueError(f"{name}: no region (set aws:region or NetworkArgs.region)")
         child = pulumi.ResourceOptions(parent=self)
-        tags = dict(settings.tags)
+        tags = dict(args.tags)
 
         # Imported here: stacks on an existing VPC never load the awsx SDK.
         import pulumi_awsx as awsx
@@ -70,24 +79,24 @@ class Network(pulumi.ComponentResource):
             vpc_endpoint_strategy=awsx.ec2.VpcEndpointStrategy.AUTO,
             vpc_endpoint_specs=[
                 {
-                    "service_name": endpoint_service_name(settings.region, "s3"),
+                    "service_name": endpoint_service_name(region, "s3"),
                     "vpc_endpoint_type": "Gateway",
                 }
             ],
-            tags={**tags, "Name": settings.name_prefix},
+            tags={**tags, "Name": args.name},
             opts=pulumi.ResourceOptions(parent=self, transforms=[no_public_ip_on_launch]),
         )
         # EC2.2: adopting the default group with no rule blocks replaces AWS's allow-all rules.
         ec2.DefaultSecurityGroup(
             f"{name}-default-sg",
             vpc_id=created.vpc_id,
-            tags={**tags, "Name": f"{settings.name_prefix}-default-unused"},
+            tags={**tags, "Name": f"{args.name}-default-unused"},
             opts=child,
         )
         if spec.interface_endpoints:
-            self._interface_endpoints(name, settings, spec, created, tags, child)
+            self._interface_endpoints(name, args, region, created, tags, child)
         if spec.flow_logs:
-            self._flow_logs(name, settings, spec, created.vpc_id, tags, child)
+            self._flow_logs(name, args, region, created.vpc_id, tags, child)
 
         self.vpc_id = created.vpc_id
         self.private_subnet_ids = created.private_subnet_ids
@@ -107,8 +116,8 @@ class Network(pulumi.ComponentResource):
     @staticmethod
     def _interface_endpoints(
         name: str,
-        settings: StackSettings,
-        spec: NewVpcSettings,
+        spec: NetworkArgs,
+        region: str,
         created,
         tags: dict,
         child: pulumi.ResourceOptions,
@@ -116,8 +125,8 @@ class Network(pulumi.ComponentResource):
         group = ec2.SecurityGroup(
             f"{name}-endpoints-sg",
             vpc_id=created.vpc_id,
-            description=f"{settings.name_prefix} interface VPC endpoints (HTTPS from the VPC)",
-            tags={**tags, "Name": f"{settings.name_prefix}-endpoints"},
+            description=f"{spec.name} interface VPC endpoints (HTTPS from the VPC)",
+            tags={**tags, "Name": f"{spec.name}-endpoints"},
             opts=child,
         )
         vpc.SecurityGroupIngressRule(
@@ -134,27 +143,27 @@ class Network(pulumi.ComponentResource):
             ec2.VpcEndpoint(
                 f"{name}-{endpoint.replace('.', '-')}-endpoint",
                 vpc_id=created.vpc_id,
-                service_name=endpoint_service_name(settings.region, endpoint),
+                service_name=endpoint_service_name(region, endpoint),
                 vpc_endpoint_type="Interface",
                 subnet_ids=created.private_subnet_ids,
                 security_group_ids=[group.id],
                 private_dns_enabled=True,
-                tags={**tags, "Name": f"{settings.name_prefix}-{endpoint}"},
+                tags={**tags, "Name": f"{spec.name}-{endpoint}"},
                 opts=child,
             )
 
     @staticmethod
     def _flow_logs(
         name: str,
-        settings: StackSettings,
-        spec: NewVpcSettings,
+        spec: NetworkArgs,
+        region: str,
         vpc_id: pulumi.Output[str],
         tags: dict,
         child: pulumi.ResourceOptions,
     ) -> None:
         log_group = cloudwatch.LogGroup(
             f"{name}-flow-logs",
-            name=f"/vpc/{settings.name_prefix}/flow-logs",
+            name=f"/vpc/{spec.name}/flow-logs",
             retention_in_days=spec.flow_log_retention_days,
             tags=tags,
             opts=child,
@@ -162,9 +171,9 @@ class Network(pulumi.ComponentResource):
         account = aws.get_caller_identity_output().account_id
         role = iam.Role(
             f"{name}-flow-logs-role",
-            description=f"{settings.name_prefix}: VPC Flow Logs writes to its log group",
+            description=f"{spec.name}: VPC Flow Logs writes to its log group",
             assume_role_policy=account.apply(
-                lambda acct: json.dumps(flow_log_trust_policy(acct, settings.region))
+                lambda acct: json.dumps(flow_log_trust_policy(acct, region))
             ),
             tags=tags,
             opts=child,
@@ -186,11 +195,3 @@ class Network(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-
-
-def build_network(settings: StackSettings) -> NetworkRefs:
-    """The created VPC's ids when `network.createVpc` is true, else the configured ones (and no
-    resource at all)."""
-    if settings.new_vpc is None:
-        return NetworkRefs.existing(settings)
-    return Network(settings.name_prefix, NetworkArgs(settings=settings)).refs

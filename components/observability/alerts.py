@@ -1,19 +1,18 @@
-"""The stack's alarm topic (`alarms.enabled`): every alarm of the program notifies it.
+"""An alarm topic: every alarm of the program notifies it.
 
-Creates: the SNS topic `<project>-<env>-alarms` and one email subscription per address in
-`alarms.emails` (each address must confirm once). It exists before the services so their CPU and
-memory alarms can name it; the other alarms and the dashboard live in `monitoring.py`.
+Creates: the SNS topic and one email subscription per address (each address must confirm once).
+It exists before the services so their CPU and memory alarms can name it; the other alarms and
+the dashboard live in `monitoring.py`.
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import pulumi
 from pulumi_aws import sns
-
-from ..stack.settings import StackSettings
 
 
 def subscription_name(name: str, email: str) -> str:
@@ -23,7 +22,11 @@ def subscription_name(name: str, email: str) -> str:
 
 @dataclass(frozen=True)
 class AlertTopicArgs:
-    settings: StackSettings
+    topic_name: str
+    """Physical SNS topic name (`<project>-<env>-alarms`)."""
+    emails: Sequence[str] = ()
+    """Addresses subscribed to the topic (each confirms once)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class AlertTopic(pulumi.ComponentResource):
@@ -31,20 +34,16 @@ class AlertTopic(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("accessweaver:alerts:AlertTopic", name, None, opts)
-        settings = args.settings
-        alarms = settings.platform.alarms
-        if alarms is None:
-            raise ValueError("AlertTopic needs settings.platform.alarms (alarms.enabled)")
         # Not encrypted with the aws/sns key: CloudWatch cannot publish to a topic under that
         # key (its policy cannot be changed); alarm messages carry no secret. See DESIGN.md.
         topic = sns.Topic(
             f"{name}-topic",
-            name=f"{settings.name_prefix}-alarms",
-            display_name=f"{settings.name_prefix} alarms",
-            tags=dict(settings.tags),
+            name=args.topic_name,
+            display_name=args.topic_name.replace("-alarms", " alarms"),
+            tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        for email in alarms.emails:
+        for email in args.emails:
             sns.TopicSubscription(
                 subscription_name(name, email),
                 topic=topic.arn,

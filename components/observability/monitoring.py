@@ -1,25 +1,24 @@
-"""The stack's alarms and dashboard (`alarms.enabled`); all alarms notify the stack's topic.
+"""Alarms and a dashboard for the platform pieces; all alarms notify one topic.
 
-Creates, when the program builds the ALB: p95 `TargetResponseTime` above `alarms.latencyP95Seconds`
-(report: 200 ms), 5xx share of requests above `alarms.errorRatePercent` (metric math over the
-ALB's and the targets' 5xx) and `UnHealthyHostCount` > 0 per target group. When the database
-exists: CPU, free storage and connections. When the cache exists, per node: engine CPU, memory
-and evictions. Optional (`alarms.dashboard`): the CloudWatch dashboard of `dashboard.py`.
-The services' own CPU/memory alarms are in `microservice.py`, wired to the same topic.
+Creates, when given an ALB: p95 `TargetResponseTime` above `latency_p95_seconds` (report:
+200 ms), 5xx share of requests above `error_rate_percent` (metric math over the ALB's and the
+targets' 5xx) and `UnHealthyHostCount` > 0 per target group. When given the database: CPU, free
+storage and connections. When given cache nodes, per node: engine CPU, memory and evictions.
+Optional (`dashboard`): the CloudWatch dashboard of `dashboard.py`. The services' own
+CPU/memory alarms are in `microservice.py`, wired to the same topic.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 from pulumi_aws import cloudwatch
 
-from ..stack.outputs import service_name
-from ..stack.settings import StackSettings
 from .dashboard import ALB, DashboardInputs, dashboard_body
 
 # Thresholds (data). Percentages are of the resource's capacity.
@@ -89,13 +88,36 @@ def error_rate_queries(load_balancer: pulumi.Input[str]) -> list[dict[str, Any]]
 
 
 @dataclass(frozen=True)
+class DatabaseWatch:
+    """The RDS instance to watch: thresholds follow its class and storage."""
+
+    identifier: str
+    instance_class: str
+    allocated_storage_gb: int
+
+
+@dataclass(frozen=True)
 class MonitoringArgs:
-    settings: StackSettings
+    name_prefix: str
+    """Alarms are `<prefix>-<role>`; the dashboard is `<prefix>`."""
     topic_arn: pulumi.Input[str]
+    cluster_name: str
+    services: Mapping[str, str] = field(default_factory=dict)
+    """Service name -> ECS service name (dashboard rows)."""
     load_balancer_arn_suffix: pulumi.Input[str] | None = None
-    """The program's ALB (`app/<name>/<id>`); None = no ALB alarms."""
+    """The ALB (`app/<name>/<id>`); None = no ALB alarms."""
     target_group_arn_suffixes: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     """Service name -> its target group's ARN suffix."""
+    database: DatabaseWatch | None = None
+    cache_node_ids: Sequence[str] = ()
+    """ElastiCache node (cache cluster) ids to watch."""
+    latency_p95_seconds: float = 0.2
+    error_rate_percent: float = 1.0
+    dashboard: bool = True
+    container_insights: bool = True
+    """Task-count widgets read Container Insights metrics."""
+    region: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -104,22 +126,19 @@ class Monitoring(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("accessweaver:monitoring:Monitoring", name, None, opts)
-        settings = args.settings
-        alarms = settings.platform.alarms
-        if alarms is None:
-            raise ValueError("Monitoring needs settings.platform.alarms (alarms.enabled)")
         self._name = name
-        self._settings = settings
+        self._args = args
         self._topic = args.topic_arn
+        self._region = args.region or aws.config.region
         self.alarm_names = []
 
         if args.load_balancer_arn_suffix is not None:
             self._load_balancer_alarms(args)
-        if settings.platform.database is not None:
-            self._database_alarms()
-        if settings.platform.cache is not None:
+        if args.database is not None:
+            self._database_alarms(args.database)
+        if args.cache_node_ids:
             self._cache_alarms()
-        self.dashboard_name = self._dashboard(args) if alarms.dashboard else None
+        self.dashboard_name = self._dashboard(args) if args.dashboard else None
         self.register_outputs(
             {"alarm_names": self.alarm_names, "dashboard_name": self.dashboard_name}
         )
@@ -128,21 +147,20 @@ class Monitoring(pulumi.ComponentResource):
         """A named alarm (stable: `<project>-<env>-<role>`) that notifies the stack's topic."""
         alarm = cloudwatch.MetricAlarm(
             f"{self._name}-{role}",
-            name=f"{self._settings.name_prefix}-{role}",
+            name=f"{self._args.name_prefix}-{role}",
             alarm_description=description,
             alarm_actions=[self._topic],
             ok_actions=[self._topic],
             # No data (no traffic, node replaced) is not an incident.
             treat_missing_data="notBreaching",
-            tags=dict(self._settings.tags),
+            tags=dict(self._args.tags),
             opts=pulumi.ResourceOptions(parent=self),
             **arguments,
         )
         self.alarm_names.append(alarm.name)
 
     def _load_balancer_alarms(self, args: MonitoringArgs) -> None:
-        alarms = self._settings.platform.alarms
-        assert alarms is not None
+        alarms = self._args
         lb = args.load_balancer_arn_suffix
         self._alarm(
             "alb-p95-latency",
@@ -180,12 +198,10 @@ class Monitoring(pulumi.ComponentResource):
                 comparison_operator="GreaterThanThreshold",
             )
 
-    def _database_alarms(self) -> None:
-        db = self._settings.platform.database
-        assert db is not None
+    def _database_alarms(self, db: DatabaseWatch) -> None:
         dims = {"DBInstanceIdentifier": db.identifier}
         common = {"namespace": "AWS/RDS", "dimensions": dims, "period": 300}
-        free_bytes = db.allocated_storage * 1024**3 * DATABASE_FREE_STORAGE_PERCENT // 100
+        free_bytes = db.allocated_storage_gb * 1024**3 * DATABASE_FREE_STORAGE_PERCENT // 100
         connections = (
             postgres_max_connections(db.instance_class) * DATABASE_CONNECTIONS_PERCENT // 100
         )
@@ -221,9 +237,7 @@ class Monitoring(pulumi.ComponentResource):
         )
 
     def _cache_alarms(self) -> None:
-        cache = self._settings.platform.cache
-        assert cache is not None
-        for node in cache.node_ids:
+        for node in self._args.cache_node_ids:
             common = {
                 "namespace": "AWS/ElastiCache",
                 "dimensions": {"CacheClusterId": node},
@@ -260,30 +274,26 @@ class Monitoring(pulumi.ComponentResource):
             )
 
     def _dashboard(self, args: MonitoringArgs) -> pulumi.Output[str]:
-        settings = self._settings
-        platform = settings.platform
-        alarms = platform.alarms
-        assert alarms is not None
-        services = {s.name: service_name(settings, s) for s in settings.services}
         groups = sorted(args.target_group_arn_suffixes)
+        region = self._region
 
         def body(values: list[Any]) -> str:
             inputs = DashboardInputs(
-                region=settings.region,
-                cluster_name=settings.cluster_name,
-                services=services,
+                region=region,
+                cluster_name=args.cluster_name,
+                services=dict(args.services),
                 load_balancer=values[0],
                 target_groups=dict(zip(groups, values[1:], strict=True)),
-                database=platform.database.identifier if platform.database else None,
-                cache_nodes=platform.cache.node_ids if platform.cache else (),
-                latency_threshold_seconds=alarms.latency_p95_seconds,
-                container_insights=settings.container_insights != "disabled",
+                database=args.database.identifier if args.database else None,
+                cache_nodes=tuple(args.cache_node_ids),
+                latency_threshold_seconds=args.latency_p95_seconds,
+                container_insights=args.container_insights,
             )
             return json.dumps(dashboard_body(inputs))
 
         dashboard = cloudwatch.Dashboard(
             f"{self._name}-dashboard",
-            dashboard_name=settings.name_prefix,
+            dashboard_name=args.name_prefix,
             dashboard_body=pulumi.Output.all(
                 args.load_balancer_arn_suffix,
                 *(args.target_group_arn_suffixes[group] for group in groups),

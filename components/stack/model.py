@@ -39,6 +39,7 @@ from ..formats import (
 from ..identity.config import KeycloakConfig, SecretsConfig
 from ..network.config import NetworkConfig
 from ..observability.config import AlarmsConfig
+from .quotas import QuotasConfig
 
 # ---------------------------------------------------------------------------------------------
 # Policy waivers (policy/accessweaver_policies.py reads them at preview time)
@@ -209,7 +210,7 @@ class StackConfig(ConfigModel):
         description="Documented exceptions to the policy pack's controls: control, resource "
         "(name or glob), reason; each is reported on every preview.",
     )
-    # The platform pieces (platform_settings.py): each switchable per stack, unset = per environment.
+    # The platform pieces (platform_settings.py): each switchable per stack, unset = per env.
     database: DatabaseConfig | None = Field(None, description="RDS PostgreSQL.")
     cache: CacheConfig | None = Field(None, description="ElastiCache Redis.")
     secrets: SecretsConfig | None = Field(None, description="Generated secrets.")
@@ -217,6 +218,11 @@ class StackConfig(ConfigModel):
     documents: DocumentsConfig | None = Field(None, description="The documents S3 bucket.")
     registry: RegistryConfig | None = Field(None, description="ECR repositories per service.")
     alarms: AlarmsConfig | None = Field(None, description="Alarm topic, alarms, dashboard.")
+    quotas: QuotasConfig = Field(
+        default_factory=QuotasConfig,
+        description="The account's AWS quotas where raised above the defaults (rules per "
+        "security group, security groups per network interface, rules per ALB).",
+    )
     protect_stateful_resources: bool | None = Field(
         None,
         description="protect=True on data stores, buckets, keys, repositories and secrets; "

@@ -1,6 +1,6 @@
 """Stack outputs derived from the settings alone (names, URLs, commands), as plain data.
 
-Outputs that need a resource's computed value (ARNs, ids) are assembled in `__main__.py`; what
+Outputs that need a resource's computed value (ARNs, ids) are assembled in `program.py`; what
 can be known before deployment is computed here so tests and the offline plan show it exactly.
 Maps are keyed by service name, as the seed's deploy.sh reads them with `jq`.
 """
@@ -10,8 +10,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .graph import access_matrix
 from .settings import ServiceSettings, StackSettings
-from .spring import application_yaml, internal_url
+from .spring import application_yaml, internal_url, metrics_namespace
+
+__all__ = ["internal_url", "metrics_namespace"]
 
 
 def service_name(settings: StackSettings, service: ServiceSettings) -> str:
@@ -32,6 +35,11 @@ def health_url(settings: StackSettings, service: ServiceSettings) -> str:
     return f"{internal_url(settings, service)}{service.health_check_path}"
 
 
+def _listening(settings: StackSettings) -> list[ServiceSettings]:
+    """Services with a port (workers have no DNS name and no health URL)."""
+    return [s for s in settings.services if s.port is not None]
+
+
 def image_repository(service: ServiceSettings) -> str:
     """The image without its tag or digest: what CI pushes new tags to."""
     image = service.image.split("@", 1)[0]
@@ -40,11 +48,17 @@ def image_repository(service: ServiceSettings) -> str:
 
 
 def internal_dns_names(settings: StackSettings) -> dict[str, str]:
-    return {s.name: internal_dns_name(settings, s) for s in settings.services}
+    return {s.name: internal_dns_name(settings, s) for s in _listening(settings)}
 
 
 def health_check_urls(settings: StackSettings) -> dict[str, str]:
-    return {s.name: health_url(settings, s) for s in settings.services}
+    """The HTTP health URL per service (Cloud Map name; a command-checked service too, if it
+    listens). Workers are checked by their container command: none."""
+    return {
+        s.name: health_url(settings, s)
+        for s in _listening(settings)
+        if s.health_check_path is not None
+    }
 
 
 def spring_application_config(settings: StackSettings) -> dict[str, str]:
@@ -106,19 +120,19 @@ def debugging_information(settings: StackSettings) -> dict[str, dict[str, str]]:
 
 def alb_integration_config(
     settings: StackSettings,
-    security_group_id: Any,
+    security_group_ids: Mapping[str, Any],
     *,
     vpc_id: Any = None,
     target_group_arns: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """What an ALB module needs to route to the public services (seed output of that name).
+    """What an ALB module needs to route to the public services (seed output of that name):
+    per service its port, health path, target group and its own security group.
 
     `vpc_id` and `target_group_arns` are the program's own (created VPC, built ALB) when it has
     them; otherwise the configured ones."""
     built = target_group_arns or {}
     return {
         "vpc_id": vpc_id if vpc_id is not None else settings.vpc_id,
-        "services_security_group_id": security_group_id,
         "health_check_grace_period": settings.health_check_grace_period,
         "services": {
             s.name: {
@@ -126,8 +140,30 @@ def alb_integration_config(
                 "health_check_path": s.health_check_path,
                 "target_type": "ip",
                 "target_group_arn": built.get(s.name, s.target_group_arn),
+                "security_group_id": security_group_ids.get(s.name),
             }
             for s in settings.services
             if s.public
         },
     }
+
+
+def service_access(settings: StackSettings, components: Mapping[str, Any]) -> dict[str, Any]:
+    """The access matrix a reviewer reads with `pulumi stack output service_access`: per service
+    its security group and roles (outputs of its component), who may reach it, what it reaches
+    and what it uses (the graph)."""
+    matrix = access_matrix(settings.services, settings.graph_pieces)
+    return {
+        name: {
+            "security_group_id": components[name].security_group_id,
+            "task_role_arn": _microservice(components[name]).task_role_arn,
+            "execution_role_arn": _microservice(components[name]).execution_role_arn,
+            **entry,
+        }
+        for name, entry in matrix.items()
+        if name in components
+    }
+
+
+def _microservice(component: Any) -> Any:
+    return getattr(component, "microservice", component)

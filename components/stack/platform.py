@@ -1,12 +1,9 @@
-"""The platform pieces the cluster and the services depend on, and how they reach the services.
+"""The platform pieces of a stack, built from its settings: the network, the generated secrets,
+the database, the cache, the documents bucket, the image repositories and the alarm topic.
 
-`build_platform` creates, each only when its stack key switches it on: the generated secrets,
-the database, the cache, the image repositories and the alarm topic. They come before the
-cluster because the cluster needs their security groups (ingress from the services) and secret
-ARNs (the execution role reads exactly those). `Platform` then says what every catalog service
-receives: endpoints as plain environment, credentials as Secrets Manager references.
-`build_documents`, `build_keycloak` and `build_monitoring` come after the cluster (task role,
-security group) and the ALB (target groups, ARN suffixes).
+`build_platform` creates each piece only when its stack key switches it on, with the piece's own
+arguments (this module is where stack keys become component arguments). `Platform.bindings`
+then says what one service gets from the pieces it `uses`, and nothing else.
 """
 
 from __future__ import annotations
@@ -16,19 +13,45 @@ from typing import Any
 
 import pulumi
 
-from ..compute.cluster import DataStorePeer, EcsCluster
+from ..bindings import Binding, Peer
 from ..compute.registry import ImageRegistry, RegistryArgs
 from ..data.cache import Cache, CacheArgs
 from ..data.database import Database, DatabaseArgs
 from ..data.documents import DocumentStore, DocumentStoreArgs
-from ..edge.load_balancer import LoadBalancer
-from ..identity.config import KEYCLOAK_SERVICE
-from ..identity.keycloak import Keycloak, KeycloakArgs, secret_key_ref
 from ..identity.secrets import PlatformSecrets, SecretsArgs
 from ..network.layout import NetworkRefs
+from ..network.vpc import Network, NetworkArgs
 from ..observability.alerts import AlertTopic, AlertTopicArgs
-from ..observability.monitoring import Monitoring, MonitoringArgs
-from .settings import StackSettings
+from .graph import POSTGRES_DEFAULT_PORT, REDIS_DEFAULT_PORT
+from .settings import ServiceSettings, StackSettings
+
+
+def build_network(settings: StackSettings) -> NetworkRefs:
+    """The created VPC's ids when `network.createVpc` is true, else the configured ones (and no
+    resource at all)."""
+    spec = settings.new_vpc
+    if spec is None:
+        assert settings.vpc_id is not None  # the resolver refuses a stack without either
+        return NetworkRefs(
+            vpc_id=settings.vpc_id,
+            private_subnet_ids=list(settings.private_subnet_ids),
+            public_subnet_ids=list(settings.public_subnet_ids),
+        )
+    network = Network(
+        settings.name_prefix,
+        NetworkArgs(
+            name=settings.name_prefix,
+            cidr_block=spec.cidr_block,
+            availability_zones=spec.availability_zones,
+            nat_gateways=spec.nat_gateways,
+            interface_endpoints=spec.interface_endpoints,
+            flow_logs=spec.flow_logs,
+            flow_log_retention_days=spec.flow_log_retention_days,
+            region=settings.region,
+            tags=dict(settings.tags),
+        ),
+    )
+    return network.refs
 
 
 @dataclass(frozen=True)
@@ -37,153 +60,149 @@ class Platform:
     secrets: PlatformSecrets
     database: Database | None
     cache: Cache | None
+    documents: DocumentStore | None
     registry: ImageRegistry | None
     alerts: AlertTopic | None
-
-    @property
-    def secret_arns(self) -> list[pulumi.Input[str]]:
-        """Every secret a task reads: the execution role is granted these and nothing more."""
-        arns: list[pulumi.Input[str]] = list(self.secrets.arns.values())
-        if self.database is not None:
-            arns.append(self.database.master_secret_arn)
-        return arns
-
-    @property
-    def data_stores(self) -> list[DataStorePeer]:
-        stores = []
-        platform = self.settings.platform
-        if self.database is not None and platform.database is not None:
-            stores.append(
-                DataStorePeer("postgres", self.database.security_group_id, platform.database.port)
-            )
-        if self.cache is not None and platform.cache is not None:
-            stores.append(DataStorePeer("redis", self.cache.security_group_id, platform.cache.port))
-        return stores
 
     @property
     def alarm_actions(self) -> list[pulumi.Input[str]]:
         return [self.alerts.topic_arn] if self.alerts is not None else []
 
-    def service_environment(
-        self, documents: DocumentStore | None = None
-    ) -> dict[str, pulumi.Input[str]]:
-        """Plain values every catalog service gets (names: `*_ENV` in data/config.py and identity/config.py)."""
-        platform = self.settings.platform
-        environment: dict[str, pulumi.Input[str]] = {}
-        if self.database is not None and platform.database is not None:
-            environment["DATABASE_URL"] = self.database.jdbc_url
-            environment["DATABASE_USERNAME"] = platform.database.username
-        if self.cache is not None and platform.cache is not None:
-            environment["REDIS_HOST"] = self.cache.primary_endpoint
-            environment["REDIS_PORT"] = str(platform.cache.port)
-        if documents is not None:
-            environment["DOCUMENTS_BUCKET"] = documents.bucket_name
-        return environment
-
-    def service_secrets(self) -> dict[str, pulumi.Input[str]]:
-        """Secrets Manager references every catalog service gets, never values."""
-        secrets: dict[str, pulumi.Input[str]] = {}
-        if self.database is not None:
-            secrets["DATABASE_PASSWORD"] = secret_key_ref(
-                self.database.master_secret_arn, "password"
-            )
-        if self.secrets.redis_auth_token_arn is not None:
-            secrets["REDIS_AUTH_TOKEN"] = self.secrets.redis_auth_token_arn
-        if self.secrets.jwt_secret_arn is not None:
-            secrets["JWT_SECRET"] = self.secrets.jwt_secret_arn
-        return secrets
+    def bindings(self, service: ServiceSettings) -> list[Binding]:
+        """What `service` gets from the platform pieces it uses (its `uses` key), in a stable
+        order; the graph checks made sure each used piece exists."""
+        uses, settings = service.uses, self.settings
+        found: list[Binding] = []
+        if uses.database:
+            if self.database is not None:
+                found.append(
+                    self.database.binding(dialect="jdbc" if service.spring_boot else "uri")
+                )
+            elif settings.rds_security_group_id is not None:
+                # A database of another program: the path only; its settings are the stack's.
+                peer = Peer("postgres", settings.rds_security_group_id, (POSTGRES_DEFAULT_PORT,))
+                found.append(Binding(name="database", peers=(peer,)))
+        if uses.cache:
+            if self.cache is not None:
+                found.append(self.cache.binding())
+            elif settings.redis_security_group_id is not None:
+                peer = Peer("redis", settings.redis_security_group_id, (REDIS_DEFAULT_PORT,))
+                found.append(Binding(name="cache", peers=(peer,)))
+        if uses.documents is not None and self.documents is not None:
+            found.append(self.documents.binding(uses.documents))
+        if uses.jwt_key:
+            found.append(self.secrets.jwt_binding())
+        return found
 
 
 def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
     platform = settings.platform
     prefix = settings.name_prefix
-    secrets = PlatformSecrets(f"{prefix}-secrets", SecretsArgs(settings))
-    database = (
-        Database(f"{prefix}-database", DatabaseArgs(settings, network))
-        if platform.database is not None
-        else None
+    tags = dict(settings.tags)
+    assert platform.secrets is not None
+    secrets = PlatformSecrets(
+        f"{prefix}-secrets",
+        SecretsArgs(
+            prefix=platform.secrets.prefix,
+            jwt_secret=platform.secrets.jwt_secret,
+            redis_auth_token=platform.cache is not None,
+            keycloak_admin_username=(
+                platform.keycloak.admin_username if platform.keycloak is not None else None
+            ),
+            recovery_window_days=platform.secrets.recovery_window_days,
+            protect=platform.protect,
+            tags=tags,
+        ),
     )
+    database = None
+    if platform.database is not None:
+        db = platform.database
+        database = Database(
+            f"{prefix}-database",
+            DatabaseArgs(
+                identifier=db.identifier,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.private_subnet_ids,
+                database_name=db.database_name,
+                engine_version=db.engine_version,
+                instance_class=db.instance_class,
+                allocated_storage=db.allocated_storage,
+                max_allocated_storage=db.max_allocated_storage,
+                port=db.port,
+                username=db.username,
+                backup_retention_days=db.backup_retention_days,
+                multi_az=db.multi_az,
+                deletion_protection=db.deletion_protection,
+                monitoring_interval=db.monitoring_interval,
+                log_retention_days=settings.log_retention_days,
+                protect=platform.protect,
+                tags=tags,
+            ),
+        )
     cache = None
     if platform.cache is not None:
-        assert secrets.redis_auth_token is not None
-        cache = Cache(f"{prefix}-cache", CacheArgs(settings, network, secrets.redis_auth_token))
-    registry = (
-        ImageRegistry(f"{prefix}-images", RegistryArgs(settings))
-        if platform.registry is not None
-        else None
-    )
-    alerts = (
-        AlertTopic(f"{prefix}-alerts", AlertTopicArgs(settings))
-        if platform.alarms is not None
-        else None
-    )
-    return Platform(settings, secrets, database, cache, registry, alerts)
-
-
-def build_documents(settings: StackSettings, cluster: EcsCluster) -> DocumentStore | None:
-    """The documents bucket, once the task role that may use it exists."""
-    if settings.platform.documents is None:
-        return None
-    return DocumentStore(
-        f"{settings.name_prefix}-documents", DocumentStoreArgs(settings, cluster.task_role_arn)
-    )
-
-
-def build_keycloak(
-    settings: StackSettings, cluster: EcsCluster, platform: Platform, edge: LoadBalancer | None
-) -> Keycloak | None:
-    """Keycloak on the stack's database, behind the stack's ALB when there is one."""
-    if settings.platform.keycloak is None:
-        return None
-    if platform.database is None or platform.secrets.keycloak_admin_arn is None:
-        raise ValueError("keycloak.enabled without the database: the config resolver refuses it")
-    return Keycloak(
-        f"{settings.name_prefix}-identity",
-        KeycloakArgs(
-            settings=settings,
-            cluster=cluster,
-            database=platform.database,
-            admin_secret_arn=platform.secrets.keycloak_admin_arn,
-            public_hostname=edge.dns_name if edge is not None else None,
-            load_balancer=edge.attachment(KEYCLOAK_SERVICE) if edge is not None else None,
-            alarm_actions=platform.alarm_actions,
-        ),
-    )
-
-
-def build_monitoring(
-    settings: StackSettings, platform: Platform, edge: LoadBalancer | None
-) -> Monitoring | None:
-    """Alarms and dashboard on the stack's topic (after everything they watch exists)."""
-    if platform.alerts is None:
-        return None
-    return Monitoring(
-        f"{settings.name_prefix}-monitoring",
-        MonitoringArgs(
-            settings=settings,
-            topic_arn=platform.alerts.topic_arn,
-            load_balancer_arn_suffix=edge.arn_suffix if edge is not None else None,
-            # Both blue/green slots: after a switch the live traffic is on the alternate group.
-            target_group_arn_suffixes=(
-                {
-                    **edge.target_group_arn_suffixes,
-                    **{
-                        f"{service}-alternate": suffix
-                        for service, suffix in edge.alternate_target_group_arn_suffixes.items()
-                    },
-                }
-                if edge is not None
-                else {}
+        spec = platform.cache
+        assert secrets.redis_auth_token is not None and secrets.redis_auth_token_arn is not None
+        cache = Cache(
+            f"{prefix}-cache",
+            CacheArgs(
+                replication_group_id=spec.replication_group_id,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.private_subnet_ids,
+                auth_token=secrets.redis_auth_token,
+                auth_token_secret_arn=secrets.redis_auth_token_arn,
+                engine_version=spec.engine_version,
+                node_type=spec.node_type,
+                nodes=spec.nodes,
+                port=spec.port,
+                snapshot_retention_days=spec.snapshot_retention_days,
+                protect=platform.protect,
+                tags=tags,
             ),
-        ),
-    )
+        )
+    documents = None
+    if platform.documents is not None:
+        spec_documents = platform.documents
+        documents = DocumentStore(
+            f"{prefix}-documents",
+            DocumentStoreArgs(
+                bucket_prefix=spec_documents.bucket_prefix,
+                transition_to_ia_days=spec_documents.transition_to_ia_days,
+                noncurrent_version_expiration_days=(
+                    spec_documents.noncurrent_version_expiration_days
+                ),
+                protect=platform.protect,
+                tags=tags,
+            ),
+        )
+    registry = None
+    if platform.registry is not None:
+        own = f"{settings.container_registry}/"
+        registry = ImageRegistry(
+            f"{prefix}-images",
+            RegistryArgs(
+                repositories={
+                    s.name: f"{platform.registry.repository_prefix}/{s.name}"
+                    for s in settings.services
+                    if s.image.startswith(own)
+                },
+                keep_images=platform.registry.keep_images,
+                protect=platform.protect,
+                tags=tags,
+            ),
+        )
+    alerts = None
+    if platform.alarms is not None:
+        alerts = AlertTopic(
+            f"{prefix}-alerts",
+            AlertTopicArgs(topic_name=f"{prefix}-alarms", emails=platform.alarms.emails, tags=tags),
+        )
+    return Platform(settings, secrets, database, cache, documents, registry, alerts)
 
 
-def platform_outputs(
-    platform: Platform, documents: DocumentStore | None, monitoring: Monitoring | None
-) -> dict[str, Any]:
+def platform_outputs(platform: Platform, dashboard_name: Any) -> dict[str, Any]:
     """Endpoints, ARNs and names of the platform pieces: never a secret value."""
-    database, cache = platform.database, platform.cache
+    database, cache, documents = platform.database, platform.cache, platform.documents
     secret_arns: dict[str, pulumi.Input[str]] = dict(platform.secrets.arns)
     if database is not None:
         secret_arns["database-master"] = database.master_secret_arn
@@ -200,5 +219,5 @@ def platform_outputs(
             platform.registry.repository_urls if platform.registry is not None else {}
         ),
         "alarm_topic_arn": platform.alerts.topic_arn if platform.alerts is not None else None,
-        "dashboard_name": monitoring.dashboard_name if monitoring is not None else None,
+        "dashboard_name": dashboard_name,
     }

@@ -10,22 +10,43 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic.alias_generators import to_camel
 
-from ..compute.config import OFF_HOURS_DEFAULTS, OffHoursSettings, ServiceOverride, ServiceSpec
+from ..bindings import url_variable
+from ..compute.config import (
+    OFF_HOURS_DEFAULTS,
+    SPRING_HEALTH_PATH,
+    OffHoursSettings,
+    ServiceOverride,
+    ServiceSpec,
+    ServiceUses,
+)
+from ..compute.containers import DEFAULT_HEALTH_PATH
 from ..compute.fargate import FARGATE_SIZES, describe_memory_choices, is_valid_size
+from ..data.config import CACHE_ENV, DATABASE_ENV, DOCUMENTS_ENV
 from ..edge.config import EdgeSettings, resolve_edge
-from ..errors import ConfigError, ConfigIssue
+from ..errors import MISSING, ConfigError, ConfigIssue
 from ..formats import explicit_keys
-from ..identity.config import KEYCLOAK_SERVICE, keycloak_catalog_entry
-from ..network.config import ExistingVpc, resolve_network
+from ..identity.config import JWT_ENV, KEYCLOAK_ENV, KEYCLOAK_SERVICE, keycloak_catalog_entry
+from ..network.config import ExistingVpc, NewVpcSettings, resolve_network
 from .catalog import ACCESSWEAVER_CATALOG
 from .environments import ENVIRONMENT_DEFAULTS, EnvironmentDefaults
+from .graph import (
+    ALB,
+    POSTGRES,
+    REDIS,
+    GraphPieces,
+    check_graph,
+    pieces_from,
+    service_group,
+    service_paths,
+)
 from .model import StackConfig
 from .platform_settings import PlatformSettings, resolve_platform
+from .quotas import quota_issues, rules_per_group
 from .settings import ServiceSettings, StackSettings
 
 # Names the ECS.8 control forbids outright, and the shapes the task asks us to refuse as plain
@@ -108,6 +129,24 @@ def _check_platform_conflicts(
             )
 
 
+def wired_names(
+    uses: ServiceUses, calls: Sequence[str], platform: PlatformSettings
+) -> frozenset[str]:
+    """The variables the program gives a service from what it uses and calls (a database or
+    cache of another program brings its path only: its settings stay the stack's to give)."""
+    names: set[str] = {url_variable(callee) for callee in calls}
+    for used, variables in (
+        (uses.database and platform.database is not None, DATABASE_ENV),
+        (uses.cache and platform.cache is not None, CACHE_ENV),
+        (uses.documents is not None, DOCUMENTS_ENV),
+        (uses.jwt_key, JWT_ENV),
+        (uses.keycloak, KEYCLOAK_ENV),
+    ):
+        if used:
+            names.update(variables)
+    return frozenset(names)
+
+
 def _check_wired_names(
     name: str,
     base: str,
@@ -118,6 +157,7 @@ def _check_wired_names(
     issues: list[ConfigIssue],
 ) -> None:
     """Variables the program wires (endpoints, generated secrets) must not be set by hand too."""
+    wired = wired_names(spec.uses, spec.calls, platform)
     sources = [
         ("commonEnvironmentVariables", config.common_environment_variables),
         ("commonSecrets", config.common_secrets),
@@ -130,7 +170,7 @@ def _check_wired_names(
             (f"serviceOverrides.{name}.secrets", override.secrets),
         ]
     for path, values in sources:
-        for clash in sorted(platform.wired_names & set(values)):
+        for clash in sorted(wired & set(values)):
             if path.endswith(("environment", "EnvironmentVariables")) and _SECRET_NAME.search(
                 clash
             ):
@@ -138,12 +178,52 @@ def _check_wired_names(
             issue = ConfigIssue(
                 f"{path}.{clash}",
                 "<hidden>",
-                "wired by the program from the resources it creates",
-                "remove it (or switch off the database, cache, documents or "
-                "secrets.jwtSecret that provides it)",
+                f"wired by the program into {name} from what it uses and calls"
+                if path.startswith("common")
+                else "wired by the program from what the service uses and calls",
+                f"remove it (the program sets it from {base}.uses and {base}.calls)",
             )
-            if issue not in issues:  # common keys: once, not once per service
+            if not any(i.path == issue.path for i in issues):  # common keys: once
                 issues.append(issue)
+
+
+def _available(uses: ServiceUses, config: StackConfig, platform: PlatformSettings) -> ServiceUses:
+    """`uses` without the pieces the stack does not have (for the default catalog only)."""
+    have = {
+        "database": platform.database is not None or config.rds_security_group_id is not None,
+        "cache": platform.cache is not None or config.redis_security_group_id is not None,
+        "documents": platform.documents is not None,
+        "jwt_key": platform.secrets is not None and platform.secrets.jwt_secret,
+        "keycloak": platform.keycloak is not None,
+    }
+    off = {key: (None if key == "documents" else False) for key, on in have.items() if not on}
+    return uses.model_copy(update=off)
+
+
+def _check_worker(spec: ServiceSpec, base: str, issues: list[ConfigIssue]) -> None:
+    """A service without a port is a worker: no HTTP health check, nothing to route to."""
+    if spec.health_check_command is None:
+        issues.append(
+            ConfigIssue(
+                f"{base}.healthCheckCommand",
+                MISSING,
+                "a worker (no port) has no HTTP endpoint to probe",
+                'a command health check, e.g. [CMD-SHELL, "test -f /tmp/healthy"], or a port',
+            )
+        )
+    for key, value in (
+        ("healthCheckPath", spec.health_check_path),
+        ("healthCheckPort", spec.health_check_port),
+    ):
+        if value is not None:
+            issues.append(
+                ConfigIssue(
+                    f"{base}.{key}",
+                    value,
+                    "has no effect on a worker (no port): it is checked by its command",
+                    "remove it, or give the service a port",
+                )
+            )
 
 
 def _covers(earlier: str, later: str) -> bool:
@@ -243,7 +323,7 @@ def resolve(
             )
         )
 
-    # vpcId and the subnet ids are checked with the other network keys (components/network/config.py).
+    # vpcId and the subnet ids are checked with the network keys (components/network/config.py).
 
     platform = resolve_platform(
         {key: getattr(config, key) for key in _PLATFORM_KEYS},
@@ -281,19 +361,6 @@ def resolve(
     valid_names = ", ".join(names)
     if not catalog:
         issues.append(ConfigIssue("services", {}, "the catalog is empty", "at least one service"))
-    ports: dict[int, str] = {}
-    for name in names:
-        spec = catalog[name]
-        if spec.port in ports:
-            issues.append(
-                ConfigIssue(
-                    f"{spec_path(name)}.port",
-                    spec.port,
-                    f"port already used by {ports[spec.port]}",
-                    "a distinct port per service (they share the services' security group)",
-                )
-            )
-        ports.setdefault(spec.port, name)
     for key, keyed_by_service in (
         ("serviceOverrides", config.service_overrides),
         ("targetGroupArns", config.target_group_arns),
@@ -437,16 +504,26 @@ def resolve(
                     "one or the other",
                 )
             )
+        if config.services is None:
+            # The default catalog uses each piece when the stack has it: a stack switching
+            # Keycloak or the cache off keeps the AccessWeaver catalog valid.
+            spec = spec.model_copy(update={"uses": _available(spec.uses, config, platform)})
         if name != KEYCLOAK_SERVICE:
             _check_wired_names(name, base, spec, override, config, platform, issues)
         image = (override.image if override and override.image else None) or spec.image
+        health_path = spec.health_check_path
+        if spec.port is None:
+            _check_worker(spec, base, issues)
+            health_path = None
+        elif health_path is None:
+            health_path = SPRING_HEALTH_PATH if spec.spring_boot else DEFAULT_HEALTH_PATH
         services.append(
             ServiceSettings(
                 name=name,
                 description=spec.description,
                 port=spec.port,
                 public=spec.public,
-                health_check_path=spec.health_check_path,
+                health_check_path=health_path,
                 criticality=spec.criticality,
                 spring_boot=spec.spring_boot,
                 deploy_order=spec.deploy_order,
@@ -470,6 +547,8 @@ def resolve(
                     tuple(spec.health_check_command) if spec.health_check_command else None
                 ),
                 writable_paths=tuple(spec.writable_paths),
+                uses=spec.uses,
+                calls=tuple(spec.calls),
             )
         )
 
@@ -529,6 +608,15 @@ def resolve(
     off_hours = resolve_cost_levers(
         config, region=region, spot_percentage=spot_percentage, issues=issues
     )
+    pieces = pieces_from(
+        platform,
+        edge,
+        external_database_group=config.rds_security_group_id,
+        external_cache_group=config.redis_security_group_id,
+        external_alb_groups=config.alb_security_group_ids,
+    )
+    check_graph(services, pieces, service_path, issues)
+    issues += _quota_issues(config, services, pieces, edge, new_vpc)
 
     project = config.project_name or project
     if issues:
@@ -575,6 +663,45 @@ def resolve(
         off_hours=off_hours,
         monthly_budget_usd=config.monthly_budget_usd,
         log_group_template=config.log_group_prefix,
+        quotas=config.quotas,
+    )
+
+
+def _quota_issues(
+    config: StackConfig,
+    services: Sequence[ServiceSettings],
+    pieces: GraphPieces,
+    edge: EdgeSettings | None,
+    new_vpc: NewVpcSettings | None,
+) -> list[ConfigIssue]:
+    """The AWS quotas the planned groups, target groups and rules would exceed."""
+    paths = service_paths(services, pieces)
+    rules = rules_per_group(
+        paths,
+        alb_internet_ports=(2 if edge.https else 1) if edge is not None else 0,
+        endpoint_groups=new_vpc is not None and bool(new_vpc.interface_endpoints),
+    )
+    external: dict[str, int] = {}
+    for path in paths:
+        if path.target.startswith("external:") and path.target_rule:
+            external[path.target] = external.get(path.target, 0) + 1
+    where = [(service_group(s.name), f"services.{s.name}") for s in services]
+    where += [
+        (ALB, "edge"),
+        (POSTGRES, "database"),
+        (REDIS, "cache"),
+        (f"external:{config.rds_security_group_id}", "rdsSecurityGroupId"),
+        (f"external:{config.redis_security_group_id}", "redisSecurityGroupId"),
+    ]
+    routes = edge.routes if edge is not None else ()
+    return quota_issues(
+        config.quotas,
+        rules,
+        external_rules=external,
+        target_groups=len(routes) * (2 if edge is not None and edge.blue_green else 1),
+        listener_rules=len(routes),
+        groups_per_interface=1,
+        where=where,
     )
 
 

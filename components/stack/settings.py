@@ -8,11 +8,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from ..compute.config import OffHoursSettings
+from ..compute.config import OffHoursSettings, ServiceUses
 from ..edge.config import EdgeSettings
 from ..formats import DEFAULT_LOG_GROUP_PREFIX, Environment
 from ..network.config import NewVpcSettings
+from .graph import GraphPieces, pieces_from
 from .platform_settings import PlatformSettings
+from .quotas import QuotasConfig
 
 
 @dataclass(frozen=True)
@@ -21,9 +23,11 @@ class ServiceSettings:
 
     name: str
     description: str
-    port: int
+    port: int | None
+    """None: a worker."""
     public: bool
-    health_check_path: str
+    health_check_path: str | None
+    """None for a worker (command health check)."""
     criticality: str
     spring_boot: bool
     deploy_order: int
@@ -48,6 +52,13 @@ class ServiceSettings:
     health_check_command: tuple[str, ...] | None = None
     writable_paths: tuple[str, ...] = ()
     """Writable volumes besides /tmp."""
+    uses: ServiceUses = field(default_factory=ServiceUses)
+    calls: tuple[str, ...] = ()
+    """Catalog services it calls (their ports are open to it, their URLs in its config)."""
+
+    @property
+    def worker(self) -> bool:
+        return self.port is None
 
 
 @dataclass(frozen=True)
@@ -96,6 +107,19 @@ class StackSettings:
     """`monthlyBudgetUsd`: the cost estimate above it is a policy violation (components/cost)."""
     log_group_template: str = DEFAULT_LOG_GROUP_PREFIX
     """`logGroupPrefix` as written, with its `{project}` and `{env}` placeholders."""
+    quotas: QuotasConfig = field(default_factory=QuotasConfig)
+    """The account's quotas (raised ones declared in `quotas`)."""
+
+    @property
+    def graph_pieces(self) -> GraphPieces:
+        """The platform pieces the service graph can use, and where they listen."""
+        return pieces_from(
+            self.platform,
+            self.edge,
+            external_database_group=self.rds_security_group_id,
+            external_cache_group=self.redis_security_group_id,
+            external_alb_groups=self.alb_security_group_ids,
+        )
 
     @property
     def name_prefix(self) -> str:
