@@ -1,4 +1,4 @@
-"""The CrossGuard policies of the pack, built from `control_checks.SPECS`.
+"""The CrossGuard policies of the pack, built from `policy.checks`' specs.
 
 Enforcement: every policy is mandatory by default. Policies of scope P (CONTROLS.md "prod and
 staging enforced, dev advisory") are advisory when the stack's `<project>:environment` is
@@ -35,7 +35,7 @@ from pulumi_policy import (
 from pulumi_policy.proxy import UnknownValueError
 
 from components.controls import canonical_control
-from policy.control_checks import Spec, specs
+from policy.checks import Spec, specs
 
 PACK_NAME = "accessweaver-controls"
 DEFAULT_PROJECT = "accessweaver"

@@ -11,7 +11,8 @@ import dataclasses
 import json
 from typing import Any
 
-from policy import control_checks as c
+from policy import checks as c
+from policy.checks.s3 import PUBLIC_ACCESS_FLAGS
 from tools.engine import PlanResult, RecordedResource
 
 
@@ -241,7 +242,7 @@ def baseline() -> dict[str, RecordedResource]:
         r[f"{bucket}-public-access"] = res(
             c.PUBLIC_ACCESS_BLOCK,
             f"{bucket}-public-access",
-            dict.fromkeys(c.PUBLIC_ACCESS_FLAGS, True),
+            dict.fromkeys(PUBLIC_ACCESS_FLAGS, True),
             deps=on,
         )
         r[f"{bucket}-policy"] = res(

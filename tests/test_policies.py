@@ -14,9 +14,9 @@ from collections.abc import Callable
 
 import pytest
 
-from policy import control_checks as c
+from policy import checks as c
 from policy.accessweaver_policies import WAIVER_POLICY, initial_config, policies
-from policy.control_checks import specs
+from policy.checks import specs
 from tests.policy_fakes import (
     baseline,
     document,

@@ -13,7 +13,7 @@ import re
 import pytest
 
 from components.controls import CONTROLS
-from policy.control_checks import specs
+from policy.checks import specs
 from tests.conftest import ROOT
 from tools.plan import main
 from tools.policy_check import run_policies

@@ -1,0 +1,106 @@
+"""Policy checks: ElastiCache Redis (ElastiCache.1-7)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .base import (
+    CACHE_CLUSTER,
+    REPLICATION_GROUP,
+    _resource,
+    get,
+    is_false,
+    is_true,
+    items,
+    number,
+)
+
+
+def _standalone(props: Mapping[str, Any]) -> bool:
+    """A cache cluster that is not a member of a replication group (which governs its members)."""
+    return not get(props, "replicationGroupId")
+
+
+@_resource(
+    "elasticache-backups", ("ElastiCache.1",), "P", (REPLICATION_GROUP, CACHE_CLUSTER),
+    "Redis keeps automatic backups",
+    "set snapshot_retention_limit to 1 or more (stack config cache.snapshotRetentionDays).",
+)  # fmt: skip
+def elasticache_backups(resource):
+    props = resource.props
+    if _standalone(props) and (number(get(props, "snapshotRetentionLimit")) or 0) < 1:
+        yield "snapshot_retention_limit is 0: no automatic backup"
+
+
+@_resource(
+    "elasticache-minor-upgrades", ("ElastiCache.2",), "A", (REPLICATION_GROUP, CACHE_CLUSTER),
+    "Redis applies minor version upgrades automatically",
+    "leave auto_minor_version_upgrade unset or True.",
+)  # fmt: skip
+def elasticache_minor(resource):
+    props = resource.props
+    if is_false(get(props, "autoMinorVersionUpgrade")):
+        yield "auto_minor_version_upgrade is false"
+
+
+@_resource(
+    "elasticache-failover", ("ElastiCache.3",), "P", (REPLICATION_GROUP,),
+    "Redis fails over automatically to a replica in another AZ",
+    "set automatic_failover_enabled=True, multi_az_enabled=True and at least 2 nodes.",
+)  # fmt: skip
+def elasticache_failover(resource):
+    props = resource.props
+    if not is_true(get(props, "automaticFailoverEnabled")):
+        yield "automatic_failover_enabled is not true"
+    if not is_true(get(props, "multiAzEnabled")):
+        yield "multi_az_enabled is not true"
+    nodes = number(get(props, "numCacheClusters")) or (
+        1 + (number(get(props, "replicasPerNodeGroup")) or 0)
+    )
+    if nodes < 2:
+        yield f"{int(nodes)} node(s): nothing to fail over to"
+
+
+@_resource(
+    "elasticache-encrypted-at-rest", ("ElastiCache.4",), "A", (REPLICATION_GROUP,),
+    "Redis is encrypted at rest",
+    "set at_rest_encryption_enabled=True.",
+)  # fmt: skip
+def elasticache_at_rest(resource):
+    props = resource.props
+    if not is_true(get(props, "atRestEncryptionEnabled")):
+        yield "at_rest_encryption_enabled is not true"
+
+
+@_resource(
+    "elasticache-encrypted-in-transit", ("ElastiCache.5",), "A", (REPLICATION_GROUP,),
+    "Redis is encrypted in transit",
+    "set transit_encryption_enabled=True (clients connect with TLS).",
+)  # fmt: skip
+def elasticache_in_transit(resource):
+    props = resource.props
+    if not is_true(get(props, "transitEncryptionEnabled")):
+        yield "transit_encryption_enabled is not true"
+
+
+@_resource(
+    "elasticache-auth", ("ElastiCache.6",), "A", (REPLICATION_GROUP,),
+    "Redis requires authentication",
+    "set auth_token (from a generated secret) or user_group_ids (RBAC).",
+)  # fmt: skip
+def elasticache_auth(resource):
+    props = resource.props
+    if not get(props, "authToken") and not items(get(props, "userGroupIds")):
+        yield "neither auth_token nor user_group_ids is set"
+
+
+@_resource(
+    "elasticache-own-subnet-group", ("ElastiCache.7",), "A", (REPLICATION_GROUP, CACHE_CLUSTER),
+    "Redis runs in its own subnet group, not the default one",
+    "create an elasticache.SubnetGroup over the private subnets and set subnet_group_name.",
+)  # fmt: skip
+def elasticache_subnet_group(resource):
+    props = resource.props
+    if _standalone(props) and get(props, "subnetGroupName", default="default") == "default":
+        yield "subnet_group_name is the default group"

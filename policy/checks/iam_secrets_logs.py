@@ -1,0 +1,157 @@
+"""Policy checks: ECR repositories, secrets, IAM and KMS documents, log groups."""
+
+from __future__ import annotations
+
+import fnmatch
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from .base import (
+    INLINE_POLICIES,
+    LOG_GROUP,
+    MANAGED_POLICY,
+    REPOSITORY,
+    REPOSITORY_LIFECYCLE,
+    ROLE,
+    SECRET,
+    SECRET_ROTATION,
+    _resource,
+    _stack,
+    companions,
+    documents,
+    get,
+    is_true,
+    items,
+    number,
+    of_type,
+    statements,
+)
+
+
+@_resource(
+    "ecr-scan-on-push", ("ECR.1",), "A", (REPOSITORY,),
+    "repositories scan images on push",
+    "set image_scanning_configuration={'scan_on_push': True}.",
+)  # fmt: skip
+def ecr_scan(resource):
+    props = resource.props
+    if not is_true(get(props, "imageScanningConfiguration", "scanOnPush")):
+        yield "scan_on_push is not true"
+
+
+@_resource(
+    "ecr-immutable-tags", ("ECR.2",), "A", (REPOSITORY,),
+    "repositories have immutable tags",
+    "set image_tag_mutability='IMMUTABLE' (deploy by commit SHA).",
+)  # fmt: skip
+def ecr_immutable(resource):
+    props = resource.props
+    mutability = get(props, "imageTagMutability", default="MUTABLE")
+    if not str(mutability).startswith("IMMUTABLE"):
+        yield f"image_tag_mutability is {mutability}"
+
+
+@_stack(
+    "ecr-lifecycle-policy", ("ECR.3",), "A",
+    "every repository has a lifecycle policy",
+    "add ecr.LifecyclePolicy expiring untagged and old images.",
+)  # fmt: skip
+def ecr_lifecycle(resources):
+    for repository in of_type(resources, REPOSITORY):
+        if not companions(resources, repository, REPOSITORY_LIFECYCLE):
+            yield repository, "the repository has no lifecycle policy"
+
+
+@_stack(
+    "secrets-rotated", ("SecretsManager.4", "SecretsManager.1"), "P",
+    "every secret rotates at least every 90 days, or carries a waiver saying why it cannot",
+    "add secretsmanager.SecretRotation with rotation_rules.automatically_after_days <= 90, or "
+    "list the secret in the stack's policyWaivers key with the reason.",
+)  # fmt: skip
+def secrets_rotated(resources):
+    for secret in of_type(resources, SECRET):
+        rotations = companions(resources, secret, SECRET_ROTATION)
+        if not rotations:
+            yield secret, "the secret never rotates"
+            continue
+        for rotation in rotations:
+            days = number(get(rotation.props, "rotationRules", "automaticallyAfterDays"))
+            schedule = get(rotation.props, "rotationRules", "scheduleExpression")
+            if not schedule and (days is None or days > 90):
+                yield secret, f"rotates every {int(days) if days else '?'} days (more than 90)"
+
+
+def identity_documents(resource_type: str, props: Mapping[str, Any]) -> list[tuple[str, Any]]:
+    """`(where, document text)` of every identity-based policy in the resource's inputs."""
+    if resource_type in INLINE_POLICIES or resource_type == MANAGED_POLICY:
+        return [("policy", get(props, "policy"))]
+    if resource_type == ROLE:
+        return [
+            (f"inline_policies[{get(p, 'name')}]", get(p, "policy"))
+            for p in items(get(props, "inlinePolicies"))
+        ]
+    return []
+
+
+def _allow_statements(text: Any) -> Iterator[tuple[Mapping[str, Any], list[str], list[str]]]:
+    document = documents(text) or {}
+    for statement in statements(document):
+        if statement.get("Effect") != "Allow":
+            continue
+        actions = [str(a) for a in items(statement.get("Action"))]
+        if "NotAction" in statement:
+            actions.append("*")  # Allow + NotAction grants everything else
+        resources = [str(r) for r in items(statement.get("Resource"))]
+        yield statement, actions, resources
+
+
+_DOCUMENT_TYPES = (*INLINE_POLICIES, MANAGED_POLICY, ROLE)
+
+
+@_resource(
+    "iam-no-wildcard-actions", ("IAM.1", "IAM.21"), "A", _DOCUMENT_TYPES,
+    "no IAM policy the program writes allows '*', '*:*' or 'service:*' actions",
+    "list the actions the workload calls (components/iam_policies.py).",
+)  # fmt: skip
+def iam_wildcards(resource):
+    props = resource.props
+    for where, text in identity_documents(resource.resource_type, props):
+        if text is not None and documents(text) is None:
+            yield f"{where} is not a JSON policy document"
+            continue
+        for statement, actions, _resources in _allow_statements(text):
+            for action in dict.fromkeys(actions):
+                if action == "*" or action.endswith(":*"):
+                    sid = f" (Sid {statement['Sid']})" if statement.get("Sid") else ""
+                    yield f"{where}{sid} allows {action}"
+
+
+_KMS_DECRYPT = ("kms:decrypt", "kms:reencryptfrom")
+
+
+@_resource(
+    "kms-decrypt-scoped", ("KMS.1", "KMS.2"), "A", _DOCUMENT_TYPES,
+    "no IAM policy allows kms:Decrypt or kms:ReEncryptFrom on all keys",
+    "scope KMS statements to the key ARNs (Resource), never '*'.",
+)  # fmt: skip
+def kms_decrypt(resource):
+    props = resource.props
+    for where, text in identity_documents(resource.resource_type, props):
+        for _statement, actions, resources in _allow_statements(text):
+            grants = [
+                a for a in actions if any(fnmatch.fnmatchcase(d, a.lower()) for d in _KMS_DECRYPT)
+            ]
+            if grants and ("*" in resources or "arn:aws:kms:*:*:key/*" in resources):
+                yield f"{where} allows {', '.join(grants)} on every KMS key"
+
+
+@_resource(
+    "log-group-retention", ("CloudWatch.16*",), "A", (LOG_GROUP,),
+    "every log group has a retention period",
+    "set retention_in_days (stack config logRetentionDays).",
+)  # fmt: skip
+def log_retention(resource):
+    props = resource.props
+    days = number(get(props, "retentionInDays"))
+    if not days:
+        yield "retention_in_days is not set: logs never expire"
