@@ -549,35 +549,72 @@ def run_program(
 ) -> PlanResult:
     """Run `<project_dir>/__main__.py` for `stack` offline. Raises the program's exceptions
     (ConfigError for bad config) after resetting the runtime."""
+    project_dir = Path(project_dir).resolve()
+    stack_config = read_stack_config(project_dir, stack, config_file)
+    values = {**stack_config.values, **(config_override or {})}
+    if str(project_dir) not in sys.path:
+        sys.path.insert(0, str(project_dir))
+    with _environment(STACK_FILE_ENV, stack_config.label):
+        return _run(
+            lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__"),
+            project=stack_config.project,
+            stack=stack,
+            label=stack_config.label,
+            values=values,
+            secret_keys=stack_config.secret_keys,
+        )
+
+
+def run_function(
+    program: Any,
+    *,
+    project: str = "app",
+    stack: str = "dev",
+    config: dict[str, str] | None = None,
+) -> PlanResult:
+    """Run `program()` as a Pulumi program offline, with `config` (`<namespace>:<key>` ->
+    string) and no stack file: how a user tests components in a program of their own."""
+    values = {"aws:region": "eu-west-1", **(config or {})}
+    return _run(
+        program, project=project, stack=stack, label="(no stack file)", values=values,
+        secret_keys=[],
+    )  # fmt: skip
+
+
+def _run(
+    program: Any,
+    *,
+    project: str,
+    stack: str,
+    label: str,
+    values: dict[str, str],
+    secret_keys: list[str],
+) -> PlanResult:
     import pulumi
     from pulumi.runtime import settings as runtime_settings
     from pulumi.runtime.config import set_all_config
     from pulumi.runtime.stack import run_pulumi_func
     from pulumi.runtime.sync_await import _sync_await
 
-    project_dir = Path(project_dir).resolve()
-    stack_config = read_stack_config(project_dir, stack, config_file)
-    values = {**stack_config.values, **(config_override or {})}
     region = values.get("aws:region", "eu-west-1")
-    result = PlanResult(stack_config.project, stack, stack_config.label, config=values)
+    result = PlanResult(project, stack, label, config=values)
 
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     runtime_settings.ROOT.set(None)
-    set_all_config(values, stack_config.secret_keys)
+    set_all_config(values, secret_keys)
     monitor = _recording_monitor(_mocks(region))
     pulumi.runtime.set_mocks(
-        monitor.mocks, project=stack_config.project, stack=stack, preview=False, monitor=monitor
+        monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor
     )
-    if str(project_dir) not in sys.path:
-        sys.path.insert(0, str(project_dir))
     try:
-        with _environment(STACK_FILE_ENV, stack_config.label), _cyclic_gc_paused():
-            _sync_await(
-                run_pulumi_func(
-                    lambda: runpy.run_path(str(project_dir / "__main__.py"), run_name="__main__")
-                )
-            )
+        with _cyclic_gc_paused():
+            _sync_await(run_pulumi_func(program))
+    except Exception as error:
+        # What was registered before the failure (tests assert: nothing).
+        error.recorded = list(monitor.recorded)  # type: ignore[attr-defined]
+        raise
+    try:
         root = runtime_settings.get_root_resource()
         result.outputs = {
             name: _resolve_output(value) for name, value in sorted(root.outputs.items())

@@ -67,11 +67,11 @@ class EcsCluster(pulumi.ComponentResource):
     namespace_name: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: EcsClusterArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("accessweaver:ecs:Cluster", name, None, opts)
         if args.namespace_name is not None and args.vpc_id is None:
             raise ValueError(f"{name}: a Cloud Map namespace needs the VPC it resolves in")
         if not 0 <= args.spot_percentage <= 100:
             raise ValueError(f"{name}: spot_percentage must be 0 to 100")
+        super().__init__("accessweaver:ecs:Cluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
 

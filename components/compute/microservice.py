@@ -133,8 +133,7 @@ class Microservice(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: MicroserviceArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("accessweaver:ecs:Microservice", name, None, opts)
-        # Every argument problem is raised before the first resource exists.
+        # Every argument problem is raised before anything is registered, this component too.
         self._args = args
         self._name = name
         self._physical = args.service_name or name
@@ -154,6 +153,7 @@ class Microservice(pulumi.ComponentResource):
             name, container.environment, container.secrets, args.bindings
         )
         self._tags = dict(args.tags)
+        super().__init__("accessweaver:ecs:Microservice", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
         log_group = cloudwatch.LogGroup(

@@ -54,9 +54,9 @@ class Cache(pulumi.ComponentResource):
     security_group_id: pulumi.Output[str]
 
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("accessweaver:cache:Cache", name, None, opts)
         if not 1 <= args.nodes <= 6:
             raise ValueError(f"{name}: 1 to 6 nodes")
+        super().__init__("accessweaver:cache:Cache", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = {**args.tags, "Service": "redis"}
         self._args = args

@@ -79,12 +79,12 @@ class DocumentStore(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: DocumentStoreArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("accessweaver:storage:DocumentStore", name, None, opts)
         if args.noncurrent_version_expiration_days <= S3_STANDARD_IA_MIN_DAYS:
             raise ValueError(
                 f"{name}: noncurrent versions move to STANDARD_IA after "
                 f"{S3_STANDARD_IA_MIN_DAYS} days; they must expire later"
             )
+        super().__init__("accessweaver:storage:DocumentStore", name, None, opts)
         documents = args
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
         tags = {**args.tags, "Service": "documents"}

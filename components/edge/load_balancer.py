@@ -113,11 +113,11 @@ class LoadBalancer(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        super().__init__("accessweaver:edge:LoadBalancer", name, None, opts)
         routes = _checked_routes(args.routes)
         region = args.region or aws.config.region
         if not region:
             raise ValueError(f"{name}: no region (set aws:region or LoadBalancerArgs.region)")
+        super().__init__("accessweaver:edge:LoadBalancer", name, None, opts)
         self._name, self._args, self._region = name, args, region
         self._tags = dict(args.tags)
         child = pulumi.ResourceOptions(parent=self)

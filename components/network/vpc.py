@@ -50,11 +50,11 @@ class Network(pulumi.ComponentResource):
     public_subnet_ids: pulumi.Output[list[str]]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
-        super().__init__("accessweaver:network:Network", name, None, opts)
         spec = args
         region = args.region or aws.config.region
         if not region:
             raise ValueError(f"{name}: no region (set aws:region or NetworkArgs.region)")
+        super().__init__("accessweaver:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
 

@@ -1,0 +1,39 @@
+"""What an ECS service needs from a load balancer, as plain data (no Pulumi resources).
+
+`edge.LoadBalancer.attachment(service)` returns one for each service it routes to; a program
+with an ALB of its own builds one from its target group ARN and the ALB's security group.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+
+
+@dataclass(frozen=True)
+class BlueGreen:
+    """ECS native blue/green: the group ECS fills with the new revision, the rule it switches,
+    the role it switches it with, and how long both revisions run after the switch."""
+
+    alternate_target_group_arn: pulumi.Input[str]
+    production_listener_rule_arn: pulumi.Input[str]
+    role_arn: pulumi.Input[str]
+    bake_time_minutes: int
+
+
+@dataclass(frozen=True)
+class LoadBalancerAttachment:
+    """The target group a service registers its tasks with, and who may reach them."""
+
+    target_group_arn: pulumi.Input[str]
+    security_group_ids: Sequence[pulumi.Input[str]]
+    """The load balancer's groups: the service's group admits them on `ports`."""
+    ports: Sequence[int] = ()
+    """Ports the load balancer reaches on the tasks (traffic and health check); empty = the
+    container port."""
+    manage_egress: bool = True
+    """Also add the load balancer groups' egress rules toward the service (False for an ALB
+    managed elsewhere, whose owner opens its side)."""
+    blue_green: BlueGreen | None = None

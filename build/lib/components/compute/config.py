@@ -1,0 +1,300 @@
+"""Stack-config models of what runs on the cluster: a catalog service (`services.<name>`), its
+per-stack changes (`serviceOverrides.<name>`), the image repositories (`registry`) and the
+working-hours schedule (`offHoursScaling`).
+
+These models only check shapes, types and single-field formats; the rules spanning keys live
+in `components/stack/resolve.py`.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import zoneinfo
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+
+from ..formats import (
+    ConfigModel,
+    Environment,
+    EnvName,
+    HealthPath,
+    Image,
+    PathPattern,
+    SecretRef,
+    TargetGroupArn,
+)
+
+
+class TaskSize(ConfigModel):
+    """Size and count of one service in one environment."""
+
+    cpu: int = Field(description="Fargate CPU units (256 = 0.25 vCPU).")
+    memory: int = Field(description="Task memory in MiB; must pair with cpu (Fargate table).")
+    desired_count: int = Field(ge=0, le=1000, description="Tasks to run (autoscaling minimum).")
+
+
+DocumentsAccess = Literal["read", "readWrite"]
+SPRING_HEALTH_PATH = "/actuator/health"
+
+
+class ServiceUses(ConfigModel):
+    """`services.<name>.uses`: the platform pieces a service needs. Each brings its environment
+    variables, its secrets (by ARN), its network path and its IAM permissions; a service gets
+    nothing it does not list. Its own named secrets are its `secrets` key."""
+
+    database: bool = Field(
+        False,
+        description="PostgreSQL: DATABASE_URL (JDBC for Spring Boot, a libpq URI otherwise), "
+        "DATABASE_HOST/PORT/NAME/USERNAME, DATABASE_PASSWORD as a secret, the path to its port.",
+    )
+    cache: bool = Field(
+        False,
+        description="Redis: REDIS_HOST, REDIS_PORT, REDIS_AUTH_TOKEN as a secret, the path to "
+        "its port.",
+    )
+    documents: DocumentsAccess | None = Field(
+        None,
+        description="The documents bucket: DOCUMENTS_BUCKET and read (or readWrite) on its "
+        "objects and key in the task role.",
+    )
+    jwt_key: bool = Field(False, description="The generated JWT signing key as JWT_SECRET.")
+    keycloak: bool = Field(
+        False,
+        description="Keycloak: KEYCLOAK_URL (internal, with /auth) and the path to its port, "
+        "for services that validate tokens.",
+    )
+
+
+class ServiceSpec(ConfigModel):
+    """One microservice of the system: what it is, not how big it runs in a given stack."""
+
+    description: str = Field("", max_length=200, description="Free text shown in outputs.")
+    port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Container port the service listens on; unset = a worker (no load "
+        "balancer, no Cloud Map name, no inbound rule; health checked by its command).",
+    )
+    public: bool = Field(False, description="Reached through the ALB (true) or internal only.")
+    uses: ServiceUses = Field(
+        default_factory=ServiceUses,
+        description="The platform pieces it needs (database, cache, documents, jwtKey, "
+        "keycloak); nothing else reaches it.",
+    )
+    calls: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list,
+        description="Catalog services it calls: their URLs in its configuration and the paths "
+        "to their ports, nothing else.",
+    )
+    health_check_path: HealthPath | None = Field(
+        None,
+        description="HTTP path answering 200 when healthy; unset = /actuator/health for Spring "
+        "Boot, /health otherwise (a worker has no HTTP check: healthCheckCommand).",
+    )
+    criticality: Literal["critical", "important", "moderate"] = Field(
+        "important", description="Operational priority, tagged on every resource."
+    )
+    spring_boot: bool = Field(
+        False,
+        description="Spring Boot service: sets SPRING_PROFILES_ACTIVE and gets an application.yml.",
+    )
+    deploy_order: int = Field(100, ge=0, le=10000, description="Lower deploys first.")
+    image: Image | None = Field(
+        None, description="Full image reference; default <containerRegistry>/<name>:<imageTag>."
+    )
+    command: list[str] | None = Field(None, description="Container command, if not the image's.")
+    user: str = Field(
+        "1000",
+        pattern=r"^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?$",
+        description="Non-root user (uid[:gid]) the container runs as.",
+    )
+    stop_timeout: int = Field(
+        120, ge=2, le=120, description="Seconds between SIGTERM and SIGKILL (Fargate max 120)."
+    )
+    environment: dict[EnvName, str] = Field(
+        default_factory=dict, description="Plain environment variables of this service."
+    )
+    secrets: dict[EnvName, SecretRef] = Field(
+        default_factory=dict,
+        description="Environment variables read from Secrets Manager/SSM (name -> ARN).",
+    )
+    sizes: dict[Environment, TaskSize] = Field(
+        description="CPU, memory and task count per environment."
+    )
+    path_patterns: list[PathPattern] = Field(
+        default_factory=list,
+        description="ALB path patterns routed to this public service (e.g. /api/*); max 5.",
+    )
+    priority: int | None = Field(
+        None,
+        ge=1,
+        le=49999,
+        description="Listener-rule priority (lower is evaluated first); unset = 1000, 1010, ... "
+        "in name order.",
+    )
+    default_route: bool = Field(
+        False,
+        description="Receives every request no path pattern matches (one public service at most).",
+    )
+    health_check_port: int | None = Field(
+        None,
+        ge=1,
+        le=65535,
+        description="Port answering health checks (container and ALB) when not `port` "
+        "(Keycloak: its management port 9000).",
+    )
+    health_check_command: list[str] | None = Field(
+        None,
+        min_length=2,
+        description="Container health check command (CMD/CMD-SHELL form); default curl on the "
+        "health path, for images without curl.",
+    )
+    writable_paths: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9/_.-]+$")]] = Field(
+        default_factory=list,
+        description="Writable volumes besides /tmp (the root filesystem is read-only).",
+    )
+
+
+class ServiceOverride(ConfigModel):
+    """Per-stack changes to one catalog service (seed: `service_overrides`)."""
+
+    cpu: int | None = Field(None, description="Fargate CPU units.")
+    memory: int | None = Field(None, description="Memory in MiB.")
+    desired_count: int | None = Field(None, ge=0, le=1000, description="Task count.")
+    min_capacity: int | None = Field(None, ge=0, le=1000, description="Autoscaling minimum.")
+    max_capacity: int | None = Field(None, ge=1, le=1000, description="Autoscaling maximum.")
+    image: Image | None = Field(None, description="Full image reference for this service.")
+    environment: dict[EnvName, str] = Field(
+        default_factory=dict, description="Extra plain environment variables."
+    )
+    secrets: dict[EnvName, SecretRef] = Field(
+        default_factory=dict, description="Extra secrets (name -> ARN)."
+    )
+    target_group_arn: TargetGroupArn | None = Field(
+        None, description="Existing ALB target group to register tasks with."
+    )
+
+
+class RegistryConfig(ConfigModel):
+    """One ECR repository per service (`registry:` key)."""
+
+    enabled: bool | None = Field(
+        None, description="Create the repositories; unset = per environment."
+    )
+    repository_prefix: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9]+([._-][a-z0-9]+)*(/[a-z0-9]+([._-][a-z0-9]+)*)*$",
+        description="Repository names are <prefix>/<service>; default <project>-<env>.",
+    )
+    keep_images: int | None = Field(
+        None, ge=1, le=1000, description="Tagged images kept per repository."
+    )
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    repository_prefix: str
+    keep_images: int
+
+
+Weekday = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
+WEEKDAYS: tuple[Weekday, ...] = ("MON", "TUE", "WED", "THU", "FRI")
+HOURS_PER_MONTH = 730.0
+"""AWS's billing month: 8760 h / 12, the figure every AWS price calculator uses."""
+WEEKS_PER_MONTH = HOURS_PER_MONTH / (24 * 7)
+
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_ZONE_SHAPE = re.compile(r"^(UTC|[A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2}|Etc/GMT[+-]\d{1,2})$")
+
+
+def _check_clock(value: str) -> str:
+    if not _CLOCK.match(value):
+        raise ValueError("not a time of day; allowed: HH:MM on a 24-hour clock, e.g. 08:00")
+    return value
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _check_zone(value: str) -> str:
+    # Application Auto Scaling takes IANA names (Joda-Time's list). The tz database ships with
+    # Python's `tzdata`/the OS; without it only the shape can be checked.
+    zones = _zones()
+    if (zones and value not in zones) or not _ZONE_SHAPE.match(value):
+        raise ValueError("not an IANA time zone; allowed: e.g. Europe/Paris, UTC, America/New_York")
+    return value
+
+
+ClockTime = Annotated[str, AfterValidator(_check_clock)]
+TimeZone = Annotated[str, AfterValidator(_check_zone)]
+
+
+class OffHoursScalingConfig(ConfigModel):
+    """`offHoursScaling`: run the services only during working hours (the report's "arrêt
+    automatique hors heures de travail")."""
+
+    enabled: bool | None = Field(
+        None,
+        description="Scale every service to zero at `stop` and back to its minimum at `start` on "
+        "`days`; unset = per environment (on in dev when autoScalingEnabled, off in staging and "
+        "prod).",
+    )
+    timezone: TimeZone = Field(
+        "Europe/Paris", description="IANA time zone `start` and `stop` are read in."
+    )
+    start: ClockTime = Field(
+        "08:00", description="Time (HH:MM) services scale back to their autoscaling minimum."
+    )
+    stop: ClockTime = Field("19:00", description="Time (HH:MM) services scale to zero.")
+    days: list[Weekday] = Field(
+        default_factory=lambda: list(WEEKDAYS),
+        min_length=1,
+        description="Days the services run (MON..SUN); on the others they stay at zero.",
+    )
+
+
+OFF_HOURS_DEFAULTS: dict[Environment, bool] = {"dev": True, "staging": False, "prod": False}
+"""Only dev stops at night: staging hosts release tests at any hour, prod serves users."""
+
+
+@dataclass(frozen=True)
+class OffHoursSettings:
+    """The working-hours schedule of every service (`offHoursScaling.enabled`)."""
+
+    timezone: str
+    start: str
+    stop: str
+    days: tuple[Weekday, ...]
+
+    @staticmethod
+    def _cron(clock: str, days: tuple[Weekday, ...]) -> str:
+        hour, minute = (int(part) for part in clock.split(":"))
+        # Application Auto Scaling cron: minutes hours day-of-month month day-of-week year.
+        return f"cron({minute} {hour} ? * {','.join(days)} *)"
+
+    @property
+    def scale_up_schedule(self) -> str:
+        return self._cron(self.start, self.days)
+
+    @property
+    def scale_down_schedule(self) -> str:
+        return self._cron(self.stop, self.days)
+
+    @property
+    def hours_per_day(self) -> float:
+        def minutes(clock: str) -> int:
+            hour, minute = clock.split(":")
+            return int(hour) * 60 + int(minute)
+
+        return (minutes(self.stop) - minutes(self.start)) / 60
+
+    @property
+    def hours_per_month(self) -> float:
+        """Running hours in a 730-hour month: hours per day x days per week x 730/168."""
+        return self.hours_per_day * len(self.days) * WEEKS_PER_MONTH

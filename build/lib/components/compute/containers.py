@@ -1,0 +1,184 @@
+"""Container definitions of a service's task definition, as plain data (no Pulumi resources).
+
+The result is the `containerDefinitions` list of ECS `RegisterTaskDefinition`; tests validate it
+against botocore's ECS model. Every container (sidecars too) is non-root, has a read-only root
+filesystem with a writable `/tmp` volume, and logs to CloudWatch (controls ECS.4/5/9).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+
+TMP_VOLUME = "tmp"
+XRAY_IMAGE = "public.ecr.aws/xray/aws-xray-daemon:3.x"
+XRAY_CONTAINER = "xray-daemon"
+DEFAULT_HEALTH_PATH = "/health"
+"""HTTP services that say nothing are probed here; Spring Boot services on /actuator/health."""
+
+# Health-check timing: Spring Boot takes time to start, so a task is not judged on its health
+# checks before 60 seconds.
+HEALTH_CHECK_TIMING = {"interval": 30, "timeout": 5, "retries": 3, "startPeriod": 60}
+
+
+@dataclass(frozen=True)
+class HttpHealthCheck:
+    """`GET http://localhost:<port><path>` must answer 2xx (curl must exist in the image)."""
+
+    path: str = DEFAULT_HEALTH_PATH
+    port: int | None = None
+    """Default: the container port."""
+
+
+@dataclass(frozen=True)
+class CommandHealthCheck:
+    """A command in the container (`["CMD", ...]` or `["CMD-SHELL", "..."]`) exiting 0."""
+
+    command: Sequence[str]
+
+
+@dataclass(frozen=True)
+class ContainerArgs:
+    """The application container of a service."""
+
+    image: str
+    """Full reference with a tag or digest."""
+    port: int | None = None
+    """The port the process listens on; None for a worker (no load balancer, no discovery)."""
+    health_check: HttpHealthCheck | CommandHealthCheck | None = None
+    """None: HTTP on `/health` for a service with a port; a worker must give a command."""
+    command: Sequence[str] | None = None
+    user: str = "1000"
+    """Non-root uid[:gid]."""
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Plain variables; never secret values (those go in `secrets`)."""
+    secrets: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Variable -> Secrets Manager secret or SSM parameter ARN (`valueFrom`)."""
+    stop_timeout: int = 120
+    """Seconds between SIGTERM and SIGKILL (Fargate max 120)."""
+    writable_paths: Sequence[str] = ()
+    """Writable volumes besides /tmp (the root filesystem is read-only)."""
+
+    def checked_health(self) -> HttpHealthCheck | CommandHealthCheck:
+        if self.health_check is not None:
+            return self.health_check
+        if self.port is None:
+            raise ValueError(
+                "a container without a port (a worker) needs a CommandHealthCheck: there is no "
+                "HTTP endpoint to probe"
+            )
+        return HttpHealthCheck()
+
+
+def health_check_command(container: ContainerArgs) -> list[str]:
+    check = container.checked_health()
+    if isinstance(check, CommandHealthCheck):
+        return list(check.command)
+    # curl must exist in the image; images without it (Keycloak, distroless, Python slim) give
+    # a command instead (`healthCheckCommand`), see docs/DESIGN.md.
+    url = f"http://localhost:{check.port or container.port}{check.path}"
+    return ["CMD-SHELL", f"curl -fsS {url} || exit 1"]
+
+
+def volume_name(path: str) -> str:
+    """Task volume for a writable path: `/opt/keycloak/data` -> `opt-keycloak-data`."""
+    return path.strip("/").replace("/", "-").replace(".", "-").replace("_", "-")
+
+
+def writable_paths(container: ContainerArgs) -> list[str]:
+    """`/tmp` first, then the container's own writable paths."""
+    return ["/tmp", *container.writable_paths]
+
+
+def task_volumes(container: ContainerArgs) -> list[dict[str, str]]:
+    """The task definition's `volumes`: one bind volume per writable path."""
+    return [{"name": TMP_VOLUME}] + [{"name": volume_name(p)} for p in container.writable_paths]
+
+
+def _mounts(container: ContainerArgs) -> list[dict[str, Any]]:
+    mounts = [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}]
+    mounts += [
+        {"sourceVolume": volume_name(path), "containerPath": path, "readOnly": False}
+        for path in container.writable_paths
+    ]
+    return mounts
+
+
+def _logging(region: str, log_group: str, prefix: str) -> dict[str, Any]:
+    return {
+        "logDriver": "awslogs",
+        "options": {
+            "awslogs-group": log_group,
+            "awslogs-region": region,
+            "awslogs-stream-prefix": prefix,
+        },
+    }
+
+
+def _pairs(values: Mapping[str, str], value_key: str) -> list[dict[str, str]]:
+    return [{"name": name, value_key: values[name]} for name in sorted(values)]
+
+
+def container_definitions(
+    name: str,
+    container: ContainerArgs,
+    *,
+    region: str,
+    log_group: str,
+    environment: Mapping[str, str],
+    secrets: Mapping[str, str],
+    xray: bool = False,
+) -> list[dict[str, Any]]:
+    """The app container named `name`, plus the X-Ray daemon sidecar when `xray`.
+
+    `environment` and `secrets` are the container's, with the bindings' merged in and every
+    output resolved (the caller resolves them)."""
+    environment = dict(environment)
+    if xray:
+        environment["AWS_XRAY_DAEMON_ADDRESS"] = "localhost:2000"
+    app: dict[str, Any] = {
+        "name": name,
+        "image": container.image,
+        "essential": True,
+        "portMappings": (
+            [{"containerPort": container.port, "hostPort": container.port, "protocol": "tcp"}]
+            if container.port is not None
+            else []
+        ),
+        "environment": _pairs(environment, "value"),
+        "secrets": _pairs(secrets, "valueFrom"),
+        "logConfiguration": _logging(region, log_group, "ecs"),
+        "healthCheck": {"command": health_check_command(container), **HEALTH_CHECK_TIMING},
+        "readonlyRootFilesystem": True,
+        "mountPoints": _mounts(container),
+        "user": container.user,
+        "privileged": False,
+        "stopTimeout": container.stop_timeout,
+        # An init process reaps zombies and is what ECS Exec expects.
+        "linuxParameters": {"initProcessEnabled": True},
+    }
+    if container.command:
+        app["command"] = list(container.command)
+    containers = [app]
+    if xray:
+        containers.append(
+            {
+                "name": XRAY_CONTAINER,
+                "image": XRAY_IMAGE,
+                "essential": False,
+                "cpu": 32,
+                "memoryReservation": 64,
+                "portMappings": [{"containerPort": 2000, "hostPort": 2000, "protocol": "udp"}],
+                "logConfiguration": _logging(region, log_group, "xray"),
+                "readonlyRootFilesystem": True,
+                "mountPoints": [
+                    {"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}
+                ],
+                "user": "1337",
+                "privileged": False,
+            }
+        )
+    return containers

@@ -1,0 +1,35 @@
+"""Fargate task sizes AWS accepts (Linux), as data, with pure helpers.
+
+Source: "Task CPU and memory" in the Amazon ECS developer guide (Fargate, Linux platform 1.4.0).
+Memory values are MiB.
+"""
+
+from __future__ import annotations
+
+
+def _steps(start: int, stop: int, step: int) -> tuple[int, ...]:
+    return tuple(range(start, stop + 1, step))
+
+
+FARGATE_SIZES: dict[int, tuple[int, ...]] = {
+    256: (512, 1024, 2048),
+    512: _steps(1024, 4096, 1024),
+    1024: _steps(2048, 8192, 1024),
+    2048: _steps(4096, 16384, 1024),
+    4096: _steps(8192, 30720, 1024),
+    8192: _steps(16384, 61440, 4096),
+    16384: _steps(32768, 122880, 8192),
+}
+
+
+def is_valid_size(cpu: int, memory: int) -> bool:
+    return memory in FARGATE_SIZES.get(cpu, ())
+
+
+def describe_memory_choices(cpu: int) -> str:
+    """Human-readable list of the memory sizes allowed with `cpu` (ranges folded)."""
+    choices = FARGATE_SIZES[cpu]
+    if len(choices) <= 3:
+        return ", ".join(str(m) for m in choices)
+    step = choices[1] - choices[0]
+    return f"{choices[0]} to {choices[-1]} in steps of {step}"

@@ -1,0 +1,173 @@
+"""IAM policy documents of a service's two roles, as plain data (no Pulumi resources).
+
+Least privilege, per service: its execution role may pull only its own image repository, write
+only to its own log group and read only the secrets its task definition references; its task
+role holds the statements of the pieces it uses, plus X-Ray, ECS Exec and CloudWatch metrics
+when it has them. Actions AWS does not scope to resources (`ecr:GetAuthorizationToken`, X-Ray,
+SSM messages, `cloudwatch:PutMetricData`, which is scoped by namespace instead) are the only `*`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+_ECR_IMAGE = re.compile(
+    r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
+    r"(?P<repository>[^:@]+)(:[^@]+|@sha256:[0-9a-f]{64})$"
+)
+
+
+def ecr_repository_arn(image: str) -> str | None:
+    """ARN of the ECR repository an image is pulled from; None for other registries."""
+    match = _ECR_IMAGE.match(image)
+    if match is None:
+        return None
+    return f"arn:aws:ecr:{match['region']}:{match['account']}:repository/{match['repository']}"
+
+
+def secret_resource_arn(value_from: str) -> str:
+    """The ARN IAM needs for a `valueFrom` (drops a `:json-key:stage:version` suffix)."""
+    parts = value_from.split(":")
+    return ":".join(parts[:7]) if parts[2] == "secretsmanager" else value_from
+
+
+def assume_role_policy(account_id: str, region: str) -> dict[str, Any]:
+    """Trust ECS tasks of this account and region only (confused-deputy protection)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {
+                    "ArnLike": {"aws:SourceArn": f"arn:aws:ecs:{region}:{account_id}:*"},
+                    "StringEquals": {"aws:SourceAccount": account_id},
+                },
+            }
+        ],
+    }
+
+
+def log_group_arn(account_id: str, region: str, log_group: str) -> str:
+    return f"arn:aws:logs:{region}:{account_id}:log-group:{log_group}"
+
+
+def execution_policy(
+    *,
+    account_id: str,
+    region: str,
+    log_group: str,
+    image: str,
+    secret_refs: Iterable[str],
+) -> dict[str, Any]:
+    """What ECS may do for one service: pull its image, write its log group, read its secrets."""
+    statements: list[dict[str, Any]] = []
+    repository = ecr_repository_arn(image)
+    if repository is not None:
+        statements += [
+            {
+                "Sid": "EcrAuth",
+                "Effect": "Allow",
+                "Action": "ecr:GetAuthorizationToken",
+                "Resource": "*",
+            },
+            {
+                "Sid": "EcrPull",
+                "Effect": "Allow",
+                "Action": [
+                    "ecr:BatchCheckLayerAvailability",
+                    "ecr:BatchGetImage",
+                    "ecr:GetDownloadUrlForLayer",
+                ],
+                "Resource": repository,
+            },
+        ]
+    group = log_group_arn(account_id, region, log_group)
+    statements.append(
+        {
+            "Sid": "Logs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [group, f"{group}:log-stream:*"],
+        }
+    )
+    refs = sorted({secret_resource_arn(ref) for ref in secret_refs})
+    secrets = [ref for ref in refs if ":secretsmanager:" in ref]
+    parameters = [ref for ref in refs if ":ssm:" in ref]
+    if secrets:
+        statements.append(
+            {
+                "Sid": "Secrets",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": secrets,
+            }
+        )
+    if parameters:
+        statements.append(
+            {
+                "Sid": "Parameters",
+                "Effect": "Allow",
+                "Action": "ssm:GetParameters",
+                "Resource": parameters,
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+XRAY_STATEMENT = {
+    "Sid": "XRay",
+    "Effect": "Allow",
+    "Action": [
+        "xray:PutTraceSegments",
+        "xray:PutTelemetryRecords",
+        "xray:GetSamplingRules",
+        "xray:GetSamplingTargets",
+        "xray:GetSamplingStatisticSummaries",
+    ],
+    "Resource": "*",
+}
+EXEC_STATEMENT = {
+    "Sid": "EcsExec",
+    "Effect": "Allow",
+    "Action": [
+        "ssmmessages:CreateControlChannel",
+        "ssmmessages:CreateDataChannel",
+        "ssmmessages:OpenControlChannel",
+        "ssmmessages:OpenDataChannel",
+    ],
+    "Resource": "*",
+}
+
+
+def metrics_statement(namespace: str) -> dict[str, Any]:
+    """PutMetricData into one CloudWatch namespace only (the action takes no resource ARN; the
+    `cloudwatch:namespace` condition key scopes it)."""
+    return {
+        "Sid": "Metrics",
+        "Effect": "Allow",
+        "Action": "cloudwatch:PutMetricData",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"cloudwatch:namespace": namespace}},
+    }
+
+
+def task_policy(
+    permissions: Iterable[Mapping[str, Any]] = (),
+    *,
+    xray: bool = False,
+    execute_command: bool = False,
+    metrics_namespace: str | None = None,
+) -> dict[str, Any] | None:
+    """What the service's containers may call; None when they need nothing."""
+    statements: list[dict[str, Any]] = [dict(s) for s in permissions]
+    if xray:
+        statements.append(dict(XRAY_STATEMENT))
+    if execute_command:
+        statements.append(dict(EXEC_STATEMENT))
+    if metrics_namespace is not None:
+        statements.append(metrics_statement(metrics_namespace))
+    return {"Version": "2012-10-17", "Statement": statements} if statements else None

@@ -1,0 +1,574 @@
+"""One microservice on ECS Fargate, from its own arguments (usable in any Pulumi program).
+
+Creates, all owned by this service alone: its security group (egress to the AWS APIs on 443;
+ingress only from its load balancer, on its ports; paths to the peers its bindings name), its
+execution role (its image repository, its log group, the secrets its task definition
+references) and task role (the statements its bindings bring, X-Ray, ECS Exec, CloudWatch
+metrics when on), the log group, the Fargate task definition, the ECS service (circuit breaker,
+deployment alarms), CPU and memory alarms and, when it has a port, its Cloud Map service.
+Optional: the load balancer attachment (ECS native blue/green when the attachment carries the
+alternate target group), target-tracking autoscaling with an off-hours schedule.
+
+A service without a port is a worker: no load balancer, no Cloud Map registration, no ingress
+rule at all, and a command health check.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import pulumi
+import pulumi_aws as aws
+from pulumi_aws import appautoscaling, cloudwatch, ec2, ecs, iam, servicediscovery, vpc
+
+from ..bindings import Binding, Peer, merge_bindings, url_variable
+from ..network.paths import allow_tcp
+from .attachments import LoadBalancerAttachment
+from .cluster import ClusterRef, capacity_provider_strategy
+from .containers import ContainerArgs, container_definitions, task_volumes
+from .iam import assume_role_policy, execution_policy, task_policy
+
+INTERNET = "0.0.0.0/0"
+
+
+@dataclass(frozen=True)
+class ScheduleArgs:
+    """Scale to zero at `scale_down` and back to the bounds at `scale_up` (Application Auto
+    Scaling cron expressions read in `timezone`)."""
+
+    scale_up: str
+    scale_down: str
+    timezone: str = "UTC"
+
+
+@dataclass(frozen=True)
+class ScalingArgs:
+    min_capacity: int
+    max_capacity: int
+    cpu_target: int = 70
+    """Average CPU % target tracking aims for."""
+    memory_target: int = 80
+    cooldown_seconds: int = 300
+    schedule: ScheduleArgs | None = None
+
+
+@dataclass(frozen=True)
+class DeploymentArgs:
+    minimum_healthy_percent: int = 100
+    maximum_percent: int = 200
+    circuit_breaker: bool = True
+    """Stop and roll back a deployment whose tasks never become healthy."""
+    rollback_on_alarms: bool = False
+    """Also roll back when the service's CPU or memory alarm fires during a deployment."""
+    health_check_grace_period: int = 180
+    """Seconds ECS ignores load balancer health checks after a task starts."""
+
+
+@dataclass(frozen=True)
+class AlarmArgs:
+    actions: Sequence[pulumi.Input[str]] = ()
+    """SNS topic ARNs the alarms notify (alarm and OK)."""
+    cpu_threshold: int = 80
+    memory_threshold: int = 80
+    period_seconds: int = 300
+    evaluation_periods: int = 2
+
+
+@dataclass(frozen=True)
+class MicroserviceArgs:
+    cluster: ClusterRef
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[str]]
+    """Private subnets of the tasks (at least two AZs)."""
+    container: ContainerArgs
+    cpu: int = 256
+    """Fargate CPU units of the task (256 = 0.25 vCPU)."""
+    memory: int = 512
+    """Task memory in MiB (must pair with `cpu`)."""
+    desired_count: int = 1
+    service_name: str | None = None
+    """Physical ECS service name and task family; default: the component name."""
+    log_group_name: str | None = None
+    """Default `/ecs/<service_name>`."""
+    log_retention_days: int = 30
+    bindings: Sequence[Binding] = ()
+    """What the service uses: each brings environment, secrets, network paths, permissions."""
+    load_balancer: LoadBalancerAttachment | None = None
+    discovery: bool | None = None
+    """Register in the cluster's Cloud Map namespace; default: when it has a port and the
+    cluster has a namespace."""
+    scaling: ScalingArgs | None = None
+    """Target tracking on CPU and memory; None = a fixed desired count."""
+    deployment: DeploymentArgs = field(default_factory=DeploymentArgs)
+    alarms: AlarmArgs = field(default_factory=AlarmArgs)
+    spot_percentage: int = 0
+    cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
+    execute_command: bool = False
+    xray: bool = False
+    """Run the X-Ray daemon as a sidecar and allow the task to send traces."""
+    metrics_namespace: str | None = None
+    """CloudWatch namespace the application publishes metrics to (its task role may)."""
+    https_egress_cidrs: Sequence[str] = (INTERNET,)
+    """Where the tasks reach AWS APIs and registries on 443 (NAT or VPC endpoints)."""
+    region: str | None = None
+    """Default: the provider's `aws:region`."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class Microservice(pulumi.ComponentResource):
+    service_name: pulumi.Output[str]
+    service_arn: pulumi.Output[str]
+    task_definition_arn: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    task_role_arn: pulumi.Output[str]
+    execution_role_arn: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+    internal_dns_name: pulumi.Output[str] | None
+    """`<name>.<namespace>` when registered in Cloud Map."""
+    port: int | None
+
+    def __init__(
+        self, name: str, args: MicroserviceArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        # Every argument problem is raised before anything is registered, this component too.
+        self._args = args
+        self._name = name
+        self._physical = args.service_name or name
+        self._region = args.region or aws.config.region
+        if not self._region:
+            raise ValueError(f"{name}: no region (set aws:region or MicroserviceArgs.region)")
+        container = args.container
+        container.checked_health()  # a worker without a command health check fails here
+        if container.port is None and args.load_balancer is not None:
+            raise ValueError(f"{name}: a worker (no port) cannot sit behind a load balancer")
+        discovery = args.discovery
+        if discovery is None:
+            discovery = container.port is not None and args.cluster.namespace_id is not None
+        if discovery and (container.port is None or args.cluster.namespace_id is None):
+            raise ValueError(f"{name}: discovery needs a port and a cluster with a namespace")
+        self._environment, self._secrets = merge_bindings(
+            name, container.environment, container.secrets, args.bindings
+        )
+        self._tags = dict(args.tags)
+        super().__init__("accessweaver:ecs:Microservice", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        log_group = cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=args.log_group_name or f"/ecs/{self._physical}",
+            retention_in_days=args.log_retention_days,
+            tags=self._tags,
+            opts=child,
+        )
+        group = self._security_group(child)
+        execution_role, execution_policy_resource = self._execution_role(log_group, child)
+        task_role = self._task_role(child)
+        task_definition = self._task_definition(log_group, execution_role, task_role, child)
+        registry = self._discovery(child) if discovery else None
+        alarms = self._alarms(child)
+        service = self._service(
+            task_definition, group, registry, alarms, execution_policy_resource, child
+        )
+        if args.scaling is not None:
+            self._autoscaling(service, child)
+
+        self.port = container.port
+        self.service_name = service.name
+        self.service_arn = service.arn
+        self.task_definition_arn = task_definition.arn
+        self.security_group_id = group.id
+        self.task_role_arn = task_role.arn
+        self.execution_role_arn = execution_role.arn
+        self.log_group_name = log_group.name
+        self.internal_dns_name = (
+            pulumi.Output.from_input(f"{name}.{args.cluster.namespace_name}")
+            if discovery and args.cluster.namespace_name
+            else None
+        )
+        self.register_outputs(
+            {
+                "service_name": self.service_name,
+                "service_arn": self.service_arn,
+                "task_definition_arn": self.task_definition_arn,
+                "security_group_id": self.security_group_id,
+                "task_role_arn": self.task_role_arn,
+                "execution_role_arn": self.execution_role_arn,
+                "log_group_name": self.log_group_name,
+                "internal_dns_name": self.internal_dns_name,
+                "port": self.port,
+            }
+        )
+
+    # -- what callers get ---------------------------------------------------------------------
+
+    def binding(self) -> Binding:
+        """What a caller of this service uses: `<NAME>_URL` and the path to its port."""
+        if self.port is None or self.internal_dns_name is None:
+            raise ValueError(f"{self._name} has no port or no DNS name: it cannot be called")
+        return Binding(
+            name=f"calls:{self._name}",
+            environment={
+                url_variable(self._name): pulumi.Output.concat(
+                    "http://", self.internal_dns_name, f":{self.port}"
+                )
+            },
+            peers=(Peer(self._name, self.security_group_id, (self.port,)),),
+        )
+
+    # -- network ------------------------------------------------------------------------------
+
+    def _security_group(self, child: pulumi.ResourceOptions) -> ec2.SecurityGroup:
+        args, name = self._args, self._name
+        group = ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description=f"{self._physical}: its load balancer and declared callers only",
+            tags={**self._tags, "Name": self._physical},
+            opts=child,
+        )
+        on_group = pulumi.ResourceOptions(parent=group)
+        for index, cidr in enumerate(args.https_egress_cidrs):
+            vpc.SecurityGroupEgressRule(
+                f"{name}-to-aws-apis" + (f"-{index}" if index else ""),
+                security_group_id=group.id,
+                cidr_ipv4=cidr,
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                description="HTTPS to AWS APIs and registries",
+                opts=on_group,
+            )
+        attachment = args.load_balancer
+        if attachment is not None:
+            ports = list(attachment.ports) or [args.container.port]
+            for index, lb_group in enumerate(attachment.security_group_ids):
+                suffix = f"-{index}" if index else ""
+                for port in ports:
+                    allow_tcp(
+                        egress_name=f"{name}-lb{suffix}-to-{port}",
+                        ingress_name=f"{name}-from-lb{suffix}-{port}",
+                        source=lb_group,
+                        target=group.id,
+                        port=port,
+                        description=f"load balancer to {self._physical} on {port}",
+                        opts=on_group,
+                        egress=attachment.manage_egress,
+                    )
+        for binding in args.bindings:
+            for peer in binding.peers:
+                for port in peer.ports:
+                    allow_tcp(
+                        egress_name=f"{name}-to-{peer.name}-{port}",
+                        ingress_name=f"{peer.name}-from-{name}-{port}",
+                        source=group.id,
+                        target=peer.security_group_id,
+                        port=port,
+                        description=f"{self._physical} to {peer.name} on {port}",
+                        opts=on_group,
+                        ingress=peer.manage_ingress,
+                    )
+        return group
+
+    # -- roles --------------------------------------------------------------------------------
+
+    def _trust(self) -> pulumi.Output[str]:
+        region = self._region
+        account = aws.get_caller_identity_output().account_id
+        return account.apply(lambda acct: json.dumps(assume_role_policy(acct, region)))
+
+    def _execution_role(
+        self, log_group: cloudwatch.LogGroup, child: pulumi.ResourceOptions
+    ) -> tuple[iam.Role, iam.RolePolicy]:
+        name, region, image = self._name, self._region, self._args.container.image
+        role = iam.Role(
+            f"{name}-exec-role",
+            description=f"{self._physical}: ECS pulls its image, writes its logs, reads secrets",
+            assume_role_policy=self._trust(),
+            tags=self._tags,
+            opts=child,
+        )
+        account = aws.get_caller_identity_output().account_id
+        document = pulumi.Output.all(
+            account, log_group.name, pulumi.Output.from_input(self._secrets)
+        ).apply(
+            lambda values: json.dumps(
+                execution_policy(
+                    account_id=values[0],
+                    region=region,
+                    log_group=values[1],
+                    image=image,
+                    secret_refs=list(values[2].values()),
+                )
+            )
+        )
+        policy = iam.RolePolicy(
+            f"{name}-exec-policy",
+            role=role.id,
+            policy=document,
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        return role, policy
+
+    def _task_role(self, child: pulumi.ResourceOptions) -> iam.Role:
+        args, name = self._args, self._name
+        role = iam.Role(
+            f"{name}-task-role",
+            description=f"{self._physical}: what its containers may call, and nothing else",
+            assume_role_policy=self._trust(),
+            tags=self._tags,
+            opts=child,
+        )
+        permissions = [statement for binding in args.bindings for statement in binding.permissions]
+        own = task_policy(
+            xray=args.xray,
+            execute_command=args.execute_command,
+            metrics_namespace=args.metrics_namespace,
+        )
+        statements = [*permissions, *(own["Statement"] if own else [])]
+        if statements:
+            iam.RolePolicy(
+                f"{name}-task-policy",
+                role=role.id,
+                policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
+                opts=pulumi.ResourceOptions(parent=role),
+            )
+        return role
+
+    # -- task definition, discovery, alarms ---------------------------------------------------
+
+    def _task_definition(
+        self,
+        log_group: cloudwatch.LogGroup,
+        execution_role: iam.Role,
+        task_role: iam.Role,
+        child: pulumi.ResourceOptions,
+    ) -> ecs.TaskDefinition:
+        args, name, region = self._args, self._name, self._region
+        container = args.container
+        document = pulumi.Output.all(
+            log_group.name,
+            pulumi.Output.from_input(self._environment),
+            pulumi.Output.from_input(self._secrets),
+        ).apply(
+            lambda values: json.dumps(
+                container_definitions(
+                    name,
+                    container,
+                    region=region,
+                    log_group=values[0],
+                    environment=values[1],
+                    secrets=values[2],
+                    xray=args.xray,
+                )
+            )
+        )
+        return ecs.TaskDefinition(
+            f"{name}-task",
+            family=self._physical,
+            cpu=str(args.cpu),
+            memory=str(args.memory),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform={
+                "operating_system_family": "LINUX",
+                "cpu_architecture": args.cpu_architecture,
+            },
+            execution_role_arn=execution_role.arn,
+            task_role_arn=task_role.arn,
+            container_definitions=document,
+            volumes=task_volumes(container),
+            tags=self._tags,
+            opts=child,
+        )
+
+    def _discovery(self, child: pulumi.ResourceOptions) -> servicediscovery.Service:
+        return servicediscovery.Service(
+            f"{self._name}-discovery",
+            name=self._name,
+            description=f"{self._physical} tasks",
+            dns_config={
+                "namespace_id": self._args.cluster.namespace_id,
+                "dns_records": [{"type": "A", "ttl": 10}],
+                "routing_policy": "MULTIVALUE",
+            },
+            health_check_custom_config={"failure_threshold": 1},
+            force_destroy=True,
+            tags=self._tags,
+            opts=child,
+        )
+
+    def _alarms(self, child: pulumi.ResourceOptions) -> list[cloudwatch.MetricAlarm]:
+        args, alarms = self._args, self._args.alarms
+        created = []
+        for short, metric, threshold in (
+            ("cpu", "CPUUtilization", alarms.cpu_threshold),
+            ("memory", "MemoryUtilization", alarms.memory_threshold),
+        ):
+            created.append(
+                cloudwatch.MetricAlarm(
+                    f"{self._name}-{short}-alarm",
+                    # Named explicitly: the ECS service refers to its deployment alarms by name.
+                    name=f"{self._physical}-{short}-high",
+                    alarm_description=f"{self._physical} {short} above {threshold}%",
+                    namespace="AWS/ECS",
+                    metric_name=metric,
+                    dimensions={
+                        "ClusterName": args.cluster.cluster_name,
+                        "ServiceName": self._physical,
+                    },
+                    statistic="Average",
+                    period=alarms.period_seconds,
+                    evaluation_periods=alarms.evaluation_periods,
+                    threshold=threshold,
+                    comparison_operator="GreaterThanThreshold",
+                    treat_missing_data="notBreaching",
+                    alarm_actions=list(alarms.actions),
+                    ok_actions=list(alarms.actions),
+                    tags=self._tags,
+                    opts=child,
+                )
+            )
+        return created
+
+    # -- the ECS service ----------------------------------------------------------------------
+
+    def _service(
+        self,
+        task_definition: ecs.TaskDefinition,
+        group: ec2.SecurityGroup,
+        registry: servicediscovery.Service | None,
+        alarms: list[cloudwatch.MetricAlarm],
+        execution_policy_resource: iam.RolePolicy,
+        child: pulumi.ResourceOptions,
+    ) -> ecs.Service:
+        args = self._args
+        deployment = args.deployment
+        extra: dict[str, Any] = {}
+        attachment = args.load_balancer
+        if attachment is not None:
+            balancer: dict[str, Any] = {
+                "target_group_arn": attachment.target_group_arn,
+                "container_name": self._name,
+                "container_port": args.container.port,
+            }
+            blue_green = attachment.blue_green
+            if blue_green is not None:
+                balancer["advanced_configuration"] = {
+                    "alternate_target_group_arn": blue_green.alternate_target_group_arn,
+                    "production_listener_rule": blue_green.production_listener_rule_arn,
+                    "role_arn": blue_green.role_arn,
+                }
+                # Circuit breaker and deployment alarms stay on: they roll back a green revision
+                # that never becomes healthy, before traffic moves.
+                extra["deployment_configuration"] = {
+                    "strategy": "BLUE_GREEN",
+                    "bake_time_in_minutes": str(blue_green.bake_time_minutes),
+                }
+            extra["load_balancers"] = [balancer]
+            extra["health_check_grace_period_seconds"] = deployment.health_check_grace_period
+        if registry is not None:
+            extra["service_registries"] = {"registry_arn": registry.arn}
+        if deployment.rollback_on_alarms:
+            extra["alarms"] = {
+                "alarm_names": [alarm.name for alarm in alarms],
+                "enable": True,
+                "rollback": True,
+            }
+        return ecs.Service(
+            f"{self._name}-service",
+            name=self._physical,
+            cluster=args.cluster.cluster_arn,
+            task_definition=task_definition.arn,
+            desired_count=args.desired_count,
+            capacity_provider_strategies=capacity_provider_strategy(args.spot_percentage),
+            platform_version="LATEST",
+            network_configuration={
+                "subnets": args.subnet_ids,
+                "security_groups": [group.id],
+                "assign_public_ip": False,
+            },
+            deployment_circuit_breaker={
+                "enable": deployment.circuit_breaker,
+                "rollback": deployment.circuit_breaker,
+            },
+            deployment_minimum_healthy_percent=deployment.minimum_healthy_percent,
+            deployment_maximum_percent=deployment.maximum_percent,
+            enable_execute_command=args.execute_command,
+            propagate_tags="SERVICE",
+            enable_ecs_managed_tags=True,
+            wait_for_steady_state=False,
+            tags=self._tags,
+            opts=pulumi.ResourceOptions.merge(
+                child,
+                pulumi.ResourceOptions(
+                    depends_on=[*args.cluster.depends_on, execution_policy_resource],
+                    # Once autoscaling owns the task count, `pulumi up` must not reset it.
+                    ignore_changes=["desired_count"] if args.scaling is not None else None,
+                ),
+            ),
+            **extra,
+        )
+
+    def _autoscaling(self, service: ecs.Service, child: pulumi.ResourceOptions) -> None:
+        args, name, physical = self._args, self._name, self._physical
+        scaling = args.scaling
+        assert scaling is not None
+        target = appautoscaling.Target(
+            f"{name}-scaling",
+            service_namespace="ecs",
+            scalable_dimension="ecs:service:DesiredCount",
+            resource_id=f"service/{args.cluster.cluster_name}/{physical}",
+            min_capacity=scaling.min_capacity,
+            max_capacity=scaling.max_capacity,
+            tags=self._tags,
+            opts=pulumi.ResourceOptions.merge(
+                child,
+                pulumi.ResourceOptions(
+                    depends_on=[service],
+                    # Off-hours actions set both bounds to 0 every evening; without this every
+                    # night-time `pulumi up` or drift check would "fix" them. The scale-up
+                    # action carries the configured bounds instead (applied the next morning).
+                    ignore_changes=(["min_capacity", "max_capacity"] if scaling.schedule else None),
+                ),
+            ),
+        )
+        on_target = pulumi.ResourceOptions(parent=target)
+        if scaling.schedule is not None:
+            schedule = scaling.schedule
+            for role, cron, minimum, maximum in (
+                ("scale-down", schedule.scale_down, 0, 0),
+                ("scale-up", schedule.scale_up, scaling.min_capacity, scaling.max_capacity),
+            ):
+                appautoscaling.ScheduledAction(
+                    f"{name}-{role}",
+                    name=f"{physical}-off-hours-{role}",
+                    service_namespace=target.service_namespace,
+                    scalable_dimension=target.scalable_dimension,
+                    resource_id=target.resource_id,
+                    schedule=cron,
+                    timezone=schedule.timezone,
+                    scalable_target_action={"min_capacity": minimum, "max_capacity": maximum},
+                    opts=on_target,
+                )
+        for short, metric, value in (
+            ("cpu", "ECSServiceAverageCPUUtilization", scaling.cpu_target),
+            ("memory", "ECSServiceAverageMemoryUtilization", scaling.memory_target),
+        ):
+            appautoscaling.Policy(
+                f"{name}-{short}-scaling",
+                name=f"{physical}-{short}-target",
+                policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration={
+                    "target_value": value,
+                    "predefined_metric_specification": {"predefined_metric_type": metric},
+                    "scale_in_cooldown": scaling.cooldown_seconds,
+                    "scale_out_cooldown": scaling.cooldown_seconds,
+                },
+                opts=on_target,
+            )

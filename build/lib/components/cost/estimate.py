@@ -1,0 +1,473 @@
+"""The monthly cost estimate of a stack: pure functions, no AWS call.
+
+Inputs: the validated `StackSettings` (services, sizes, task counts, Spot share, architecture,
+off-hours schedule, log retention, region) and the resources the stack registers (everything
+else: NAT gateways, endpoints, ALB, WAF, RDS, ElastiCache, secrets, log groups, alarms, S3, ECR;
+see `inventory.py`). Prices come from `prices.py`, usage figures from `usage.py`.
+
+Fargate is priced from the settings rather than from the ECS resources because the schedule and
+the Spot share are settings, and the task counts are the autoscaling minimums: scale-out above
+them is not estimated (`fargate_at_max_capacity_usd` gives the ceiling).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .inventory import Inventory, Resource, inventory_from_resources
+from .prices import AS_OF, PriceTable, price_table
+from .usage import USAGE_DEFAULTS, UsageAssumptions
+
+if TYPE_CHECKING:
+    from ..stack.settings import ServiceSettings, StackSettings
+
+HOURS_PER_MONTH = 730.0
+DAYS_PER_MONTH = HOURS_PER_MONTH / 24
+NEVER_EXPIRE_DAYS = 365
+"""Log groups without retention grow forever; the estimate counts one year of storage."""
+
+LINE_ITEMS = (
+    "fargate",
+    "load_balancer",
+    "nat_gateways",
+    "public_ipv4",
+    "interface_endpoints",
+    "database",
+    "cache",
+    "secrets_manager",
+    "waf",
+    "cloudwatch_logs",
+    "cloudwatch_alarms",
+    "s3",
+    "ecr",
+    "kms_keys",
+)
+"""Every estimate has these lines, in this order (0 when the stack has none of it)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Fargate
+# ---------------------------------------------------------------------------------------------
+
+
+def task_split(tasks: float, spot_percentage: int) -> tuple[float, float]:
+    """(on-demand, Spot) tasks under the program's capacity provider strategy.
+
+    Mirrors `cluster.capacity_provider_strategy`: 0 % all FARGATE, 100 % all FARGATE_SPOT,
+    otherwise one on-demand base task and the rest split by weight. The split of the rest is
+    the expected share (ECS fills weights in whole tasks; over a month of scaling the average
+    approaches the ratio).
+    """
+    if tasks <= 0:
+        return 0.0, 0.0
+    if spot_percentage <= 0:
+        return float(tasks), 0.0
+    if spot_percentage >= 100:
+        return 0.0, float(tasks)
+    rest = tasks - 1
+    spot = rest * spot_percentage / 100
+    return tasks - spot, spot
+
+
+def fargate_monthly_usd(
+    *,
+    vcpu: float,
+    memory_gb: float,
+    on_demand_tasks: float,
+    spot_tasks: float,
+    hours: float,
+    architecture: str,
+    prices: PriceTable,
+) -> float:
+    """vCPU-hours and GB-hours at the architecture's on-demand price, Spot tasks discounted."""
+    arch = architecture.lower()
+    per_task_hour = (
+        vcpu * prices[f"fargate.{arch}.vcpu_hour"].usd
+        + memory_gb * prices[f"fargate.{arch}.gb_hour"].usd
+    )
+    spot_factor = 1 - prices["fargate.spot_discount"].usd
+    return per_task_hour * hours * (on_demand_tasks + spot_tasks * spot_factor)
+
+
+def running_hours(settings: StackSettings) -> float:
+    """Hours a service runs per month: 730, or the off-hours schedule's working hours."""
+    off_hours = settings.off_hours
+    return off_hours.hours_per_month if off_hours is not None else HOURS_PER_MONTH
+
+
+# ---------------------------------------------------------------------------------------------
+# Result
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ServiceCost:
+    name: str
+    tasks: int
+    vcpu: float
+    """Per task."""
+    memory_gb: float
+    """Per task."""
+    hours: float
+    on_demand_tasks: float
+    spot_tasks: float
+    architecture: str
+    fargate_usd: float
+    logs_usd: float
+
+    @property
+    def total_usd(self) -> float:
+        return self.fargate_usd + self.logs_usd
+
+
+@dataclass(frozen=True)
+class LineItem:
+    name: str
+    usd: float
+    detail: str
+
+
+@dataclass(frozen=True)
+class CostEstimate:
+    region: str
+    environment: str
+    services: tuple[ServiceCost, ...]
+    line_items: tuple[LineItem, ...]
+    usage: UsageAssumptions
+    levers: Mapping[str, Any]
+    fargate_at_max_capacity_usd: float
+    monthly_budget_usd: float | None = None
+    not_priced: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+    @property
+    def total_usd(self) -> float:
+        return sum(item.usd for item in self.line_items)
+
+    def line(self, name: str) -> float:
+        return next(item.usd for item in self.line_items if item.name == name)
+
+    @property
+    def capacity(self) -> dict[str, float]:
+        return {
+            "tasks": sum(s.tasks for s in self.services),
+            "vcpu": sum(s.vcpu * s.tasks for s in self.services),
+            "memory_gb": sum(s.memory_gb * s.tasks for s in self.services),
+        }
+
+    def to_output(self) -> dict[str, Any]:
+        """The `estimated_monthly_cost` stack output: plain data, USD rounded to cents."""
+        capacity = self.capacity
+        return {
+            "total_usd": round(self.total_usd, 2),
+            "currency": "USD",
+            "region": self.region,
+            "line_items_usd": {i.name: round(i.usd, 2) for i in self.line_items},
+            "line_item_details": {i.name: i.detail for i in self.line_items},
+            "per_service": {
+                s.name: {
+                    "tasks": s.tasks,
+                    "vcpu_per_task": s.vcpu,
+                    "memory_gb_per_task": s.memory_gb,
+                    "hours_per_month": round(s.hours, 1),
+                    "on_demand_tasks": round(s.on_demand_tasks, 2),
+                    "spot_tasks": round(s.spot_tasks, 2),
+                    "architecture": s.architecture,
+                    "fargate_usd": round(s.fargate_usd, 2),
+                    "logs_usd": round(s.logs_usd, 2),
+                    "total_usd": round(s.total_usd, 2),
+                }
+                for s in self.services
+            },
+            "capacity": {
+                "tasks": capacity["tasks"],
+                "vcpu": round(capacity["vcpu"], 3),
+                "memory_gb": round(capacity["memory_gb"], 3),
+            },
+            "fargate_at_max_capacity_usd": round(self.fargate_at_max_capacity_usd, 2),
+            "levers": dict(self.levers),
+            "monthly_budget_usd": self.monthly_budget_usd,
+            "assumptions": self.usage.as_dict(),
+            "prices": f"AWS on-demand list prices as known {AS_OF}, not re-checked online "
+            "(components/cost/prices.py)",
+            "not_priced": list(self.not_priced),
+            "notes": list(self.notes),
+        }
+
+
+# ---------------------------------------------------------------------------------------------
+# The estimate
+# ---------------------------------------------------------------------------------------------
+
+
+def _service_cost(
+    settings: StackSettings,
+    service: ServiceSettings,
+    hours: float,
+    usage: UsageAssumptions,
+    prices: PriceTable,
+) -> ServiceCost:
+    vcpu, memory_gb = service.cpu / 1024, service.memory / 1024
+    on_demand, spot = task_split(service.desired_count, settings.fargate_spot_percentage)
+    fargate = fargate_monthly_usd(
+        vcpu=vcpu,
+        memory_gb=memory_gb,
+        on_demand_tasks=on_demand,
+        spot_tasks=spot,
+        hours=hours,
+        architecture=settings.cpu_architecture,
+        prices=prices,
+    )
+    logs = _log_usd(
+        ingest_gb=usage.log_gb_per_task_day * service.desired_count * hours / 24,
+        retention_days=settings.log_retention_days,
+        prices=prices,
+    )
+    return ServiceCost(
+        name=service.name,
+        tasks=service.desired_count,
+        vcpu=vcpu,
+        memory_gb=memory_gb,
+        hours=hours,
+        on_demand_tasks=on_demand,
+        spot_tasks=spot,
+        architecture=settings.cpu_architecture,
+        fargate_usd=fargate,
+        logs_usd=logs,
+    )
+
+
+def _log_usd(*, ingest_gb: float, retention_days: int | None, prices: PriceTable) -> float:
+    """Ingestion of a month's logs plus the steady-state archive the retention keeps."""
+    stored_gb = ingest_gb / DAYS_PER_MONTH * (retention_days or NEVER_EXPIRE_DAYS)
+    return (
+        ingest_gb * prices["logs.ingest_gb"].usd + stored_gb * prices["logs.storage_gb_month"].usd
+    )
+
+
+def _hourly(prices: PriceTable, key: str, not_priced: list[str], what: str) -> float:
+    price = prices.get(key)
+    if price is None:
+        not_priced.append(f"{what}: no price for {key.split('.', 1)[1].rsplit('.', 1)[0]}")
+        return 0.0
+    return price.usd
+
+
+def estimate(
+    settings: StackSettings,
+    resources: Iterable[Resource] = (),
+    *,
+    usage: UsageAssumptions | None = None,
+    prices: PriceTable | None = None,
+) -> CostEstimate:
+    """The stack's monthly cost; raises `UnsupportedRegion` when the region has no prices."""
+    prices = prices if prices is not None else price_table(settings.region)
+    usage = usage or USAGE_DEFAULTS[settings.environment]
+    inventory: Inventory = inventory_from_resources(resources)
+    not_priced = list(inventory.unpriced)
+    notes = list(inventory.notes)
+    hours = running_hours(settings)
+    p = {key: price.usd for key, price in prices.items()}
+
+    services = tuple(_service_cost(settings, s, hours, usage, prices) for s in settings.services)
+    ceiling = sum(
+        fargate_monthly_usd(
+            vcpu=s.cpu / 1024,
+            memory_gb=s.memory / 1024,
+            on_demand_tasks=task_split(s.max_capacity, settings.fargate_spot_percentage)[0],
+            spot_tasks=task_split(s.max_capacity, settings.fargate_spot_percentage)[1],
+            hours=HOURS_PER_MONTH,
+            architecture=settings.cpu_architecture,
+            prices=prices,
+        )
+        for s in settings.services
+    )
+    on_demand = sum(s.on_demand_tasks for s in services)
+    spot = sum(s.spot_tasks for s in services)
+    vcpu_hours = sum(s.vcpu * s.tasks for s in services) * hours
+    gb_hours = sum(s.memory_gb * s.tasks for s in services) * hours
+    fargate = LineItem(
+        "fargate",
+        sum(s.fargate_usd for s in services),
+        f"{vcpu_hours:,.0f} vCPU-h + {gb_hours:,.0f} GB-h ({settings.cpu_architecture}, "
+        f"{hours:.0f} h/month), {on_demand:g} on-demand + {spot:g} Spot tasks",
+    )
+
+    alb_each = HOURS_PER_MONTH * (p["alb.hour"] + usage.alb_lcu * p["alb.lcu_hour"])
+    load_balancer = LineItem(
+        "load_balancer",
+        alb_each * len(inventory.load_balancers),
+        f"{len(inventory.load_balancers)} ALB x 730 h + {usage.alb_lcu:g} LCU average",
+    )
+
+    nat_count = inventory.nat_gateways
+    nat = LineItem(
+        "nat_gateways",
+        nat_count * HOURS_PER_MONTH * p["nat.hour"]
+        + (usage.nat_gb_per_month * p["nat.gb"] if nat_count else 0.0),
+        f"{nat_count} NAT gateway(s) x 730 h"
+        + (f" + {usage.nat_gb_per_month:g} GB processed" if nat_count else ""),
+    )
+
+    public_ips = nat_count + inventory.elastic_ips + sum(n for _, n in inventory.load_balancers)
+    public_ipv4 = LineItem(
+        "public_ipv4",
+        public_ips * HOURS_PER_MONTH * p["public_ipv4.hour"],
+        f"{public_ips} public IPv4 address(es): NAT gateways and internet-facing ALB nodes",
+    )
+
+    endpoint_azs = sum(azs for _, azs in inventory.interface_endpoints)
+    endpoints = LineItem(
+        "interface_endpoints",
+        endpoint_azs * HOURS_PER_MONTH * p["endpoint.az_hour"]
+        + len(inventory.interface_endpoints) * usage.endpoint_gb_per_month * p["endpoint.gb"],
+        f"{len(inventory.interface_endpoints)} endpoint(s) in {endpoint_azs} AZ-slots x 730 h",
+    )
+
+    db_usd, db_parts = 0.0, []
+    for db in inventory.databases:
+        copies = 2 if db.multi_az else 1
+        hourly = _hourly(prices, f"rds.{db.instance_class}.hour", not_priced, db.name)
+        db_usd += (
+            copies * (hourly * HOURS_PER_MONTH + db.storage_gb * p["rds.storage.gb_month"])
+            + usage.rds_backup_gb_beyond_free * p["rds.backup.gb_month"]
+        )
+        db_parts.append(
+            f"{db.instance_class}{' Multi-AZ' if db.multi_az else ''} + {db.storage_gb:g} GB"
+        )
+    database = LineItem("database", db_usd, ", ".join(db_parts) or "none")
+
+    cache_usd, cache_parts = 0.0, []
+    for group in inventory.caches:
+        hourly = _hourly(prices, f"elasticache.{group.node_type}.hour", not_priced, group.name)
+        cache_usd += group.nodes * hourly * HOURS_PER_MONTH
+        cache_parts.append(f"{group.nodes} x {group.node_type}")
+    cache = LineItem("cache", cache_usd, ", ".join(cache_parts) or "none")
+
+    secret_count = inventory.secrets + sum(1 for db in inventory.databases if db.managed_password)
+    secrets = LineItem(
+        "secrets_manager",
+        secret_count * p["secretsmanager.secret_month"],
+        f"{secret_count} secret(s), RDS-managed master passwords included",
+    )
+
+    waf_usd = 0.0 + sum(
+        p["waf.web_acl_month"]
+        + rules * p["waf.rule_month"]
+        + usage.waf_million_requests * p["waf.million_requests"]
+        for _, rules in inventory.web_acls
+    )
+    waf = LineItem(
+        "waf",
+        waf_usd,
+        ", ".join(f"1 web ACL + {rules} rules" for _, rules in inventory.web_acls) or "none",
+    )
+
+    service_log_names = {_log_group_name(settings, s) for s in settings.services}
+    other_groups = [g for g in inventory.log_groups if g.name not in service_log_names]
+    if any(g.retention_days is None for g in other_groups):
+        notes.append(f"log groups without retention: {NEVER_EXPIRE_DAYS} days of storage counted")
+    other_logs = sum(
+        _log_usd(
+            ingest_gb=usage.other_log_gb_per_group_day * DAYS_PER_MONTH,
+            retention_days=g.retention_days,
+            prices=prices,
+        )
+        for g in other_groups
+    )
+    logs = LineItem(
+        "cloudwatch_logs",
+        sum(s.logs_usd for s in services) + other_logs,
+        f"{len(services)} service log group(s) at {usage.log_gb_per_task_day:g} GB/task-day, "
+        f"{len(other_groups)} other(s) at {usage.other_log_gb_per_group_day:g} GB/day; "
+        f"retention {settings.log_retention_days} days",
+    )
+
+    alarms = LineItem(
+        "cloudwatch_alarms",
+        inventory.alarm_metrics * p["cloudwatch.alarm_month"],
+        f"{inventory.alarm_metrics} alarm metric(s)",
+    )
+    s3 = LineItem(
+        "s3",
+        inventory.buckets * usage.s3_gb_per_bucket * p["s3.standard_gb_month"],
+        f"{inventory.buckets} bucket(s) x {usage.s3_gb_per_bucket:g} GB",
+    )
+    ecr = LineItem(
+        "ecr",
+        inventory.repositories * usage.ecr_gb_per_repository * p["ecr.gb_month"],
+        f"{inventory.repositories} repository(ies) x {usage.ecr_gb_per_repository:g} GB",
+    )
+
+    kms = LineItem(
+        "kms_keys",
+        inventory.kms_keys * p["kms.key_month"],
+        f"{inventory.kms_keys} customer managed key(s)",
+    )
+
+    off_hours = settings.off_hours
+    levers = {
+        "cpu_architecture": settings.cpu_architecture,
+        "fargate_spot_percentage": settings.fargate_spot_percentage,
+        "off_hours_scaling": (
+            f"{','.join(off_hours.days)} {off_hours.start}-{off_hours.stop} {off_hours.timezone}"
+            if off_hours is not None
+            else "off"
+        ),
+        "running_hours_per_month": round(hours, 1),
+        "nat_gateways": nat_count,
+        "interface_endpoints": len(inventory.interface_endpoints),
+        "log_retention_days": settings.log_retention_days,
+    }
+    items = (fargate, load_balancer, nat, public_ipv4, endpoints, database, cache, secrets, waf)
+    items += (logs, alarms, s3, ecr, kms)
+    assert tuple(i.name for i in items) == LINE_ITEMS
+    return CostEstimate(
+        region=settings.region,
+        environment=settings.environment,
+        services=services,
+        line_items=items,
+        usage=usage,
+        levers=levers,
+        fargate_at_max_capacity_usd=ceiling,
+        monthly_budget_usd=settings.monthly_budget_usd,
+        not_priced=tuple(not_priced),
+        notes=tuple(notes),
+    )
+
+
+def _log_group_name(settings: StackSettings, service: ServiceSettings) -> str:
+    return settings.log_group_name(service.name)
+
+
+# ---------------------------------------------------------------------------------------------
+# Budget
+# ---------------------------------------------------------------------------------------------
+
+
+def budget_violation(
+    estimate: CostEstimate | Mapping[str, Any], budget: float | None
+) -> str | None:
+    """A message when the estimate exceeds `budget` (USD per month), else None.
+
+    `estimate` is a `CostEstimate` or the `estimated_monthly_cost` stack output (a mapping).
+    No budget (None) is never a violation.
+    """
+    if budget is None:
+        return None
+    if isinstance(estimate, CostEstimate):
+        total = estimate.total_usd
+        lines = {i.name: i.usd for i in estimate.line_items}
+    else:
+        total = float(estimate["total_usd"])
+        lines = {k: float(v) for k, v in (estimate.get("line_items_usd") or {}).items()}
+    if round(total, 2) <= budget:
+        return None
+    largest = sorted(lines.items(), key=lambda kv: -kv[1])[:3]
+    return (
+        f"estimated monthly cost ${total:,.2f} exceeds monthlyBudgetUsd ${budget:,.2f} by "
+        f"${total - budget:,.2f} ({(total - budget) / budget:.0%}); largest lines: "
+        + ", ".join(f"{name} ${usd:,.2f}" for name, usd in largest if usd > 0)
+    )

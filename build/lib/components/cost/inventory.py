@@ -1,0 +1,232 @@
+"""What the stack pays for besides Fargate, counted from the resources it registers.
+
+`inventory_from_resources` reads `(type, inputs)` pairs with camelCase input names: the offline
+engine's recorded plan, or what `recorder.ResourceRecorder` observes while the program runs. It
+depends only on AWS resource types and their documented inputs, never on how a component
+builds them, so a new platform component is priced as soon as it registers a priced type.
+
+Inputs whose value is only known after deployment (a subnet list produced by a VPC the stack
+creates) may be None here; each reader then falls back to a stated default (the VPC's AZ count).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+VPC = "awsx:ec2:Vpc"
+NAT_GATEWAY = "aws:ec2/natGateway:NatGateway"
+EIP = "aws:ec2/eip:Eip"
+VPC_ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
+LOAD_BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+WEB_ACL = "aws:wafv2/webAcl:WebAcl"
+RDS_INSTANCE = "aws:rds/instance:Instance"
+REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
+CACHE_CLUSTER = "aws:elasticache/cluster:Cluster"
+SECRET = "aws:secretsmanager/secret:Secret"
+LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
+METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
+REPOSITORY = "aws:ecr/repository:Repository"
+KMS_KEY = "aws:kms/key:Key"
+
+# Types with a price of their own that this inventory does not model: listed so an estimate
+# says what it left out instead of silently reading low.
+UNPRICED_TYPES = {
+    "aws:rds/cluster:Cluster": "Aurora cluster",
+    "aws:rds/clusterInstance:ClusterInstance": "Aurora instance",
+    "aws:elasticache/serverlessCache:ServerlessCache": "ElastiCache Serverless",
+    "aws:ec2/instance:Instance": "EC2 instance",
+    "aws:efs/fileSystem:FileSystem": "EFS file system",
+    "aws:ec2/transitGateway:TransitGateway": "Transit gateway",
+    "aws:cloudwatch/dashboard:Dashboard": "CloudWatch dashboard (3 free, then $3/month)",
+    "aws:route53/zone:Zone": "Route 53 hosted zone ($0.50/month)",
+    "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace": (
+        "Cloud Map namespace (a Route 53 private hosted zone, $0.50/month, plus DNS queries)"
+    ),
+}
+
+_NAT_PER_STRATEGY = {"none": 0, "single": 1}  # "onePerAz": one per AZ
+
+
+class Resource(Protocol):
+    type: str
+    inputs: Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class LogGroup:
+    name: str | None
+    retention_days: int | None
+    """None = never expire."""
+
+
+@dataclass(frozen=True)
+class Database:
+    name: str
+    instance_class: str
+    multi_az: bool
+    storage_gb: float
+    managed_password: bool
+
+
+@dataclass(frozen=True)
+class CacheNodes:
+    name: str
+    node_type: str
+    nodes: int
+
+
+@dataclass(frozen=True)
+class Inventory:
+    """Counts and sizes of the priced things a stack registers (beyond Fargate tasks)."""
+
+    availability_zones: int | None = None
+    """AZs of the VPC the stack creates; None on an existing VPC."""
+    nat_gateways: int = 0
+    interface_endpoints: tuple[tuple[str, int], ...] = ()
+    """(resource name, AZs it has a network interface in)."""
+    load_balancers: tuple[tuple[str, int], ...] = ()
+    """(resource name, public IPv4 addresses: one per AZ when internet-facing)."""
+    web_acls: tuple[tuple[str, int], ...] = ()
+    """(resource name, rules)."""
+    databases: tuple[Database, ...] = ()
+    caches: tuple[CacheNodes, ...] = ()
+    secrets: int = 0
+    elastic_ips: int = 0
+    log_groups: tuple[LogGroup, ...] = ()
+    alarm_metrics: int = 0
+    buckets: int = 0
+    repositories: int = 0
+    kms_keys: int = 0
+    unpriced: tuple[str, ...] = ()
+    notes: tuple[str, ...] = field(default=())
+
+
+def _number(value: Any, default: float | None = None) -> float | None:
+    if isinstance(value, bool) or value is None:
+        return default
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return default
+
+
+def _known_list(value: Any) -> list | None:
+    """The list, or None when it is unknown (an output of another resource)."""
+    if isinstance(value, (list, tuple)) and all(v is not None for v in value):
+        return list(value)
+    return None
+
+
+def _nat_strategy(inputs: Mapping[str, Any]) -> str:
+    nat = inputs.get("natGateways") or {}
+    strategy = nat.get("strategy") if isinstance(nat, Mapping) else None
+    # awsx's default when natGateways is not given is one per AZ.
+    return str(strategy or "OnePerAz").lower().replace("_", "")
+
+
+def _alarm_metrics(inputs: Mapping[str, Any]) -> int:
+    queries = inputs.get("metricQueries")
+    if isinstance(queries, list) and queries:
+        # A metric-math alarm is billed per metric it reads, not per expression.
+        return max(1, sum(1 for q in queries if isinstance(q, Mapping) and q.get("metric")))
+    return 1
+
+
+def inventory_from_resources(resources: Iterable[Resource]) -> Inventory:
+    """Count what is priced; see the module docstring for where `resources` come from."""
+    resources = list(resources)
+    items = [(r.type, dict(r.inputs or {})) for r in resources]
+    notes: list[str] = []
+    azs: int | None = None
+    nat = 0
+    for type_, inputs in items:
+        if type_ != VPC:
+            continue
+        vpc_azs = int(_number(inputs.get("numberOfAvailabilityZones"), 3) or 3)
+        azs = max(azs or 0, vpc_azs)
+        strategy = _nat_strategy(inputs)
+        nat += _NAT_PER_STRATEGY.get(strategy, vpc_azs)
+    nat += sum(1 for type_, _ in items if type_ == NAT_GATEWAY)
+    fallback_azs = azs or 2
+
+    endpoints = []
+    load_balancers = []
+    web_acls = []
+    databases = []
+    caches = []
+    log_groups = []
+    unpriced = []
+    for (type_, inputs), resource in zip(items, resources, strict=True):
+        name = getattr(resource, "name", type_)
+        if type_ == VPC_ENDPOINT and str(inputs.get("vpcEndpointType") or "Gateway") == "Interface":
+            subnets = _known_list(inputs.get("subnetIds"))
+            endpoints.append((name, len(subnets) if subnets else fallback_azs))
+        elif type_ == LOAD_BALANCER:
+            kind = str(inputs.get("loadBalancerType") or "application")
+            if kind != "application":
+                unpriced.append(f"{name}: {kind} load balancer")
+                continue
+            subnets = _known_list(inputs.get("subnets"))
+            public = 0 if inputs.get("internal") else (len(subnets) if subnets else fallback_azs)
+            load_balancers.append((name, public))
+        elif type_ == WEB_ACL:
+            rules = inputs.get("rules")
+            web_acls.append((name, len(rules) if isinstance(rules, list) else 0))
+        elif type_ == RDS_INSTANCE:
+            engine = str(inputs.get("engine") or "postgres")
+            if "postgres" not in engine:
+                notes.append(f"{name}: engine {engine} priced as RDS for PostgreSQL")
+            if inputs.get("replicateSourceDb"):
+                notes.append(f"{name}: read replica priced as a full instance")
+            databases.append(
+                Database(
+                    name=name,
+                    instance_class=str(inputs.get("instanceClass")),
+                    multi_az=bool(inputs.get("multiAz")),
+                    storage_gb=_number(inputs.get("allocatedStorage"), 20) or 20,
+                    managed_password=bool(inputs.get("manageMasterUserPassword")),
+                )
+            )
+        elif type_ == REPLICATION_GROUP:
+            nodes = _number(inputs.get("numCacheClusters"))
+            if nodes is None:
+                groups = _number(inputs.get("numNodeGroups"), 1) or 1
+                replicas = _number(inputs.get("replicasPerNodeGroup"), 0) or 0
+                nodes = groups * (replicas + 1)
+            caches.append(CacheNodes(name, str(inputs.get("nodeType")), int(nodes)))
+        elif type_ == CACHE_CLUSTER and not inputs.get("replicationGroupId"):
+            nodes = int(_number(inputs.get("numCacheNodes"), 1) or 1)
+            caches.append(CacheNodes(name, str(inputs.get("nodeType")), nodes))
+        elif type_ == LOG_GROUP:
+            retention = _number(inputs.get("retentionInDays"))
+            log_groups.append(
+                LogGroup(
+                    name=inputs.get("name") if isinstance(inputs.get("name"), str) else None,
+                    retention_days=int(retention) if retention else None,
+                )
+            )
+        elif type_ in UNPRICED_TYPES:
+            unpriced.append(f"{name}: {UNPRICED_TYPES[type_]}")
+
+    return Inventory(
+        availability_zones=azs,
+        nat_gateways=nat,
+        interface_endpoints=tuple(endpoints),
+        load_balancers=tuple(load_balancers),
+        web_acls=tuple(web_acls),
+        databases=tuple(databases),
+        caches=tuple(caches),
+        secrets=sum(1 for type_, _ in items if type_ == SECRET),
+        # awsx allocates one EIP per NAT gateway inside the component (counted with the NATs).
+        elastic_ips=sum(1 for type_, _ in items if type_ == EIP),
+        log_groups=tuple(log_groups),
+        alarm_metrics=sum(_alarm_metrics(i) for type_, i in items if type_ == METRIC_ALARM),
+        buckets=sum(1 for type_, _ in items if type_ in BUCKETS),
+        repositories=sum(1 for type_, _ in items if type_ == REPOSITORY),
+        kms_keys=sum(1 for type_, _ in items if type_ == KMS_KEY),
+        unpriced=tuple(unpriced),
+        notes=tuple(notes),
+    )

@@ -1,0 +1,270 @@
+"""Public AWS on-demand list prices per region, as data: every figure carries its source and date.
+
+Honesty about these numbers: they were written down from the AWS pricing pages as known in 2025,
+in an environment without internet access, so **none was re-read from AWS when committed**
+(`checked=False`). The seed's own figures (`../shared/seeds/004_…`, a Paris deployment) are kept
+beside the price they correspond to (`seed=`) with the reason they differ. Before relying on an
+estimate for a budget decision, check the lines that dominate it against the AWS Price List API
+(`aws pricing get-products --service-code AmazonECS ...`) and update the figure, its `as_of` and
+`checked=True` here.
+
+Not priced on purpose (see docs/COSTS.md): data transfer to the internet and across AZs,
+Container Insights metrics, X-Ray traces, Fargate ephemeral storage above the free 20 GB (the
+program never asks for more), Secrets Manager API calls, S3 requests. Those need traffic figures
+this program cannot know.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+AS_OF = "2025"
+
+
+@dataclass(frozen=True)
+class Price:
+    """One list price."""
+
+    usd: float
+    unit: str
+    source: str
+    as_of: str = AS_OF
+    checked: bool = False
+    """True once the figure was compared with AWS's own price list (none is, see above)."""
+    seed: float | None = None
+    """The seed's figure for the same thing, when it gives one."""
+    note: str = ""
+
+
+PriceTable = Mapping[str, Price]
+
+
+class UnsupportedRegion(ValueError):
+    """No price table for the region: the estimate refuses rather than guessing."""
+
+    def __init__(self, region: str):
+        self.region = region
+        super().__init__(
+            f"aws:region = {region!r}: no price table for this region; allowed: "
+            f"{', '.join(SUPPORTED_REGIONS)} (or add the region's prices to "
+            "components/cost/prices.py)"
+        )
+
+
+def _page(service: str) -> str:
+    return f"AWS pricing page {service}, as known {AS_OF}"
+
+
+FARGATE = _page("AWS Fargate (Linux)")
+ELB = _page("Elastic Load Balancing")
+VPC = _page("Amazon VPC (NAT gateway, public IPv4)")
+PRIVATELINK = _page("AWS PrivateLink (interface endpoints)")
+RDS = _page("Amazon RDS for PostgreSQL (on-demand, single-AZ; Multi-AZ is twice)")
+ELASTICACHE = _page("Amazon ElastiCache (Redis OSS, on-demand nodes)")
+SECRETS = _page("AWS Secrets Manager")
+WAF = _page("AWS WAF")
+CLOUDWATCH = _page("Amazon CloudWatch (Logs, alarms)")
+S3 = _page("Amazon S3 (Standard)")
+ECR = _page("Amazon ECR")
+KMS = _page("AWS Key Management Service")
+
+_SPOT_NOTE = (
+    "Fargate Spot prices float with spare capacity; AWS advertises 'up to 70%' off on-demand. "
+    "This share is optimistic: real Spot savings are often 60-70%."
+)
+
+# Prices that are the same in every commercial region (the pricing pages show one figure).
+_GLOBAL: dict[str, Price] = {
+    "fargate.spot_discount": Price(0.70, "fraction off on-demand", FARGATE, note=_SPOT_NOTE),
+    "public_ipv4.hour": Price(
+        0.005,
+        "USD per public IPv4 address-hour",
+        VPC,
+        note="Charged since Feb 2024 for every public IPv4 (NAT gateway EIPs, ALB nodes); the "
+        "seed's figures predate it.",
+    ),
+    "secretsmanager.secret_month": Price(0.40, "USD per secret-month", SECRETS),
+    "waf.web_acl_month": Price(5.00, "USD per web ACL-month", WAF),
+    "waf.rule_month": Price(
+        1.00, "USD per rule-month", WAF, note="A managed rule group counts as one rule."
+    ),
+    "waf.million_requests": Price(0.60, "USD per million requests", WAF),
+    "cloudwatch.alarm_month": Price(
+        0.10, "USD per standard-resolution alarm metric-month", CLOUDWATCH
+    ),
+    "ecr.gb_month": Price(0.10, "USD per GB-month stored", ECR, seed=0.10),
+    "kms.key_month": Price(
+        1.00, "USD per customer managed key-month", KMS, note="Requests ($0.03/10,000) not priced."
+    ),
+}
+
+
+def _region(**figures: Price) -> dict[str, Price]:
+    return {**_GLOBAL, **figures}
+
+
+_US_EAST_1 = _region(
+    **{
+        "fargate.x86_64.vcpu_hour": Price(0.04048, "USD per vCPU-hour", FARGATE),
+        "fargate.x86_64.gb_hour": Price(0.004445, "USD per GB-hour", FARGATE),
+        "fargate.arm64.vcpu_hour": Price(0.03238, "USD per vCPU-hour", FARGATE),
+        "fargate.arm64.gb_hour": Price(0.00356, "USD per GB-hour", FARGATE),
+        "alb.hour": Price(0.0225, "USD per ALB-hour", ELB),
+        "alb.lcu_hour": Price(0.008, "USD per LCU-hour", ELB),
+        "nat.hour": Price(0.045, "USD per NAT gateway-hour", VPC),
+        "nat.gb": Price(0.045, "USD per GB processed", VPC),
+        "endpoint.az_hour": Price(0.01, "USD per interface endpoint per AZ-hour", PRIVATELINK),
+        "endpoint.gb": Price(0.01, "USD per GB processed (first PB)", PRIVATELINK),
+        "rds.db.t4g.micro.hour": Price(0.016, "USD per instance-hour", RDS),
+        "rds.db.t4g.small.hour": Price(0.032, "USD per instance-hour", RDS),
+        "rds.db.t4g.medium.hour": Price(0.065, "USD per instance-hour", RDS),
+        "rds.db.t3.micro.hour": Price(0.018, "USD per instance-hour", RDS),
+        "rds.db.t3.small.hour": Price(0.036, "USD per instance-hour", RDS),
+        "rds.db.t3.medium.hour": Price(0.072, "USD per instance-hour", RDS),
+        "rds.db.m7g.large.hour": Price(0.168, "USD per instance-hour", RDS),
+        "rds.db.m6g.large.hour": Price(0.159, "USD per instance-hour", RDS),
+        "rds.db.r6g.large.hour": Price(0.225, "USD per instance-hour", RDS),
+        "rds.storage.gb_month": Price(
+            0.115, "USD per GB-month (gp2/gp3, single-AZ; Multi-AZ twice)", RDS
+        ),
+        "rds.backup.gb_month": Price(
+            0.095, "USD per GB-month beyond the free 100% of provisioned storage", RDS
+        ),
+        "elasticache.cache.t4g.micro.hour": Price(0.016, "USD per node-hour", ELASTICACHE),
+        "elasticache.cache.t4g.small.hour": Price(0.032, "USD per node-hour", ELASTICACHE),
+        "elasticache.cache.t4g.medium.hour": Price(0.065, "USD per node-hour", ELASTICACHE),
+        "elasticache.cache.t3.micro.hour": Price(0.017, "USD per node-hour", ELASTICACHE),
+        "elasticache.cache.t3.small.hour": Price(0.034, "USD per node-hour", ELASTICACHE),
+        "elasticache.cache.m7g.large.hour": Price(0.158, "USD per node-hour", ELASTICACHE),
+        "elasticache.cache.r7g.large.hour": Price(0.219, "USD per node-hour", ELASTICACHE),
+        "logs.ingest_gb": Price(0.50, "USD per GB ingested (standard class)", CLOUDWATCH),
+        "logs.storage_gb_month": Price(0.03, "USD per GB-month archived", CLOUDWATCH),
+        "s3.standard_gb_month": Price(0.023, "USD per GB-month (first 50 TB)", S3),
+    }
+)
+
+_EU_WEST_1 = _region(
+    **{
+        # Ireland's Fargate prices equal N. Virginia's.
+        "fargate.x86_64.vcpu_hour": Price(0.04048, "USD per vCPU-hour", FARGATE),
+        "fargate.x86_64.gb_hour": Price(0.004445, "USD per GB-hour", FARGATE),
+        "fargate.arm64.vcpu_hour": Price(0.03238, "USD per vCPU-hour", FARGATE),
+        "fargate.arm64.gb_hour": Price(0.00356, "USD per GB-hour", FARGATE),
+        "alb.hour": Price(0.0252, "USD per ALB-hour", ELB),
+        "alb.lcu_hour": Price(0.008, "USD per LCU-hour", ELB),
+        "nat.hour": Price(0.048, "USD per NAT gateway-hour", VPC),
+        "nat.gb": Price(0.048, "USD per GB processed", VPC),
+        "endpoint.az_hour": Price(0.011, "USD per interface endpoint per AZ-hour", PRIVATELINK),
+        "endpoint.gb": Price(0.01, "USD per GB processed (first PB)", PRIVATELINK),
+        "rds.db.t4g.micro.hour": Price(0.017, "USD per instance-hour", RDS),
+        "rds.db.t4g.small.hour": Price(0.034, "USD per instance-hour", RDS),
+        "rds.db.t4g.medium.hour": Price(0.068, "USD per instance-hour", RDS),
+        "rds.db.t3.micro.hour": Price(0.019, "USD per instance-hour", RDS),
+        "rds.db.t3.small.hour": Price(0.038, "USD per instance-hour", RDS),
+        "rds.db.t3.medium.hour": Price(0.076, "USD per instance-hour", RDS),
+        "rds.db.m7g.large.hour": Price(0.183, "USD per instance-hour", RDS),
+        "rds.db.m6g.large.hour": Price(0.173, "USD per instance-hour", RDS),
+        "rds.db.r6g.large.hour": Price(0.247, "USD per instance-hour", RDS),
+        "rds.storage.gb_month": Price(
+            0.127, "USD per GB-month (gp2/gp3, single-AZ; Multi-AZ twice)", RDS
+        ),
+        "rds.backup.gb_month": Price(
+            0.095, "USD per GB-month beyond the free 100% of provisioned storage", RDS
+        ),
+        "elasticache.cache.t4g.micro.hour": Price(0.018, "USD per node-hour", ELASTICACHE),
+        "elasticache.cache.t4g.small.hour": Price(0.036, "USD per node-hour", ELASTICACHE),
+        "elasticache.cache.t4g.medium.hour": Price(0.072, "USD per node-hour", ELASTICACHE),
+        "elasticache.cache.t3.micro.hour": Price(0.018, "USD per node-hour", ELASTICACHE),
+        "elasticache.cache.t3.small.hour": Price(0.036, "USD per node-hour", ELASTICACHE),
+        "elasticache.cache.m7g.large.hour": Price(0.176, "USD per node-hour", ELASTICACHE),
+        "elasticache.cache.r7g.large.hour": Price(0.243, "USD per node-hour", ELASTICACHE),
+        "logs.ingest_gb": Price(0.57, "USD per GB ingested (standard class)", CLOUDWATCH),
+        "logs.storage_gb_month": Price(0.03, "USD per GB-month archived", CLOUDWATCH),
+        "s3.standard_gb_month": Price(0.023, "USD per GB-month (first 50 TB)", S3),
+    }
+)
+
+_PARIS_SEED_NOTE = "The seed uses N. Virginia's price for Paris."
+
+_EU_WEST_3 = _region(
+    **{
+        "fargate.x86_64.vcpu_hour": Price(
+            0.04656, "USD per vCPU-hour", FARGATE, seed=0.04048, note=_PARIS_SEED_NOTE
+        ),
+        "fargate.x86_64.gb_hour": Price(
+            0.00511, "USD per GB-hour", FARGATE, seed=0.004445, note=_PARIS_SEED_NOTE
+        ),
+        "fargate.arm64.vcpu_hour": Price(0.03725, "USD per vCPU-hour", FARGATE),
+        "fargate.arm64.gb_hour": Price(0.00409, "USD per GB-hour", FARGATE),
+        "alb.hour": Price(0.02646, "USD per ALB-hour", ELB, seed=0.0225, note=_PARIS_SEED_NOTE),
+        "alb.lcu_hour": Price(0.0084, "USD per LCU-hour", ELB),
+        "nat.hour": Price(
+            0.05, "USD per NAT gateway-hour", VPC, seed=0.045, note=_PARIS_SEED_NOTE
+        ),
+        "nat.gb": Price(0.05, "USD per GB processed", VPC),
+        "endpoint.az_hour": Price(0.011, "USD per interface endpoint per AZ-hour", PRIVATELINK),
+        "endpoint.gb": Price(0.01, "USD per GB processed (first PB)", PRIVATELINK),
+        "rds.db.t4g.micro.hour": Price(0.018, "USD per instance-hour", RDS),
+        "rds.db.t4g.small.hour": Price(0.036, "USD per instance-hour", RDS),
+        "rds.db.t4g.medium.hour": Price(0.072, "USD per instance-hour", RDS),
+        "rds.db.t3.micro.hour": Price(0.020, "USD per instance-hour", RDS),
+        "rds.db.t3.small.hour": Price(
+            0.040,
+            "USD per instance-hour",
+            RDS,
+            seed=0.034,
+            note="The seed's $0.034 is RDS for MySQL's N. Virginia price; PostgreSQL costs more.",
+        ),
+        "rds.db.t3.medium.hour": Price(0.080, "USD per instance-hour", RDS),
+        "rds.db.m7g.large.hour": Price(0.193, "USD per instance-hour", RDS),
+        "rds.db.m6g.large.hour": Price(0.182, "USD per instance-hour", RDS),
+        "rds.db.r6g.large.hour": Price(0.260, "USD per instance-hour", RDS),
+        "rds.storage.gb_month": Price(
+            0.133,
+            "USD per GB-month (gp2/gp3, single-AZ; Multi-AZ twice)",
+            RDS,
+            seed=0.115,
+            note=_PARIS_SEED_NOTE,
+        ),
+        "rds.backup.gb_month": Price(
+            0.095,
+            "USD per GB-month beyond the free 100% of provisioned storage",
+            RDS,
+            seed=0.095,
+            note="The seed bills all 20 GB of backups; backups up to the storage size are free.",
+        ),
+        "elasticache.cache.t4g.micro.hour": Price(0.019, "USD per node-hour", ELASTICACHE),
+        "elasticache.cache.t4g.small.hour": Price(0.038, "USD per node-hour", ELASTICACHE),
+        "elasticache.cache.t4g.medium.hour": Price(0.076, "USD per node-hour", ELASTICACHE),
+        "elasticache.cache.t3.micro.hour": Price(0.019, "USD per node-hour", ELASTICACHE),
+        "elasticache.cache.t3.small.hour": Price(0.038, "USD per node-hour", ELASTICACHE),
+        "elasticache.cache.m7g.large.hour": Price(0.185, "USD per node-hour", ELASTICACHE),
+        "elasticache.cache.r7g.large.hour": Price(0.255, "USD per node-hour", ELASTICACHE),
+        "logs.ingest_gb": Price(
+            0.57, "USD per GB ingested (standard class)", CLOUDWATCH, seed=0.50,
+            note=_PARIS_SEED_NOTE,
+        ),
+        "logs.storage_gb_month": Price(
+            0.03, "USD per GB-month archived", CLOUDWATCH, seed=0.03
+        ),
+        "s3.standard_gb_month": Price(
+            0.024, "USD per GB-month (first 50 TB)", S3, seed=0.023, note=_PARIS_SEED_NOTE
+        ),
+    }
+)  # fmt: skip
+
+PRICES: dict[str, dict[str, Price]] = {
+    "eu-west-1": _EU_WEST_1,
+    "eu-west-3": _EU_WEST_3,
+    "us-east-1": _US_EAST_1,
+}
+SUPPORTED_REGIONS: tuple[str, ...] = tuple(sorted(PRICES))
+
+
+def price_table(region: str) -> PriceTable:
+    """The region's prices; `UnsupportedRegion` when there is none (never another region's)."""
+    try:
+        return PRICES[region]
+    except KeyError:
+        raise UnsupportedRegion(region) from None

@@ -1,0 +1,80 @@
+"""Usage assumptions of the cost estimate: what the program cannot know from its config.
+
+Every figure is a named parameter with its default written here, per environment (data, not
+code). A stack's estimate uses its environment's row; tests and `estimate(...)` callers pass
+their own `UsageAssumptions`. The defaults are deliberately modest: AccessWeaver's internal
+traffic (policy decisions between services) stays inside the VPC and costs nothing here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from ..formats import Environment
+
+
+@dataclass(frozen=True)
+class UsageAssumptions:
+    nat_gb_per_month: float
+    """GB through the NAT gateways per month, all gateways together (image pulls without
+    endpoints, calls to outside APIs). The seed's report: ~$2-5 of data, i.e. 50-100 GB."""
+    endpoint_gb_per_month: float
+    """GB through each interface endpoint per month (image layers, logs, secrets)."""
+    alb_lcu: float
+    """Average Load Balancer Capacity Units billed per hour. One LCU = 25 new connections/s, or
+    3,000 active connections, or 1 GB/h of traffic, or 1,000 rule evaluations/s. The seed's
+    report: ~$8/month, i.e. ~1.4 LCU."""
+    waf_million_requests: float
+    """Requests per month inspected by each web ACL, in millions."""
+    log_gb_per_task_day: float
+    """Application log volume per running task and day (Spring Boot at INFO)."""
+    other_log_gb_per_group_day: float
+    """Per day into every other log group (VPC flow logs, database logs, ...)."""
+    s3_gb_per_bucket: float
+    """Average GB stored per S3 bucket (documents, ALB access logs)."""
+    ecr_gb_per_repository: float
+    """GB stored per ECR repository: the images its lifecycle policy keeps, layers shared."""
+    rds_backup_gb_beyond_free: float
+    """Backup GB above the free allowance (100% of the provisioned storage); 0 while retention
+    is short and the data changes little."""
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+USAGE_DEFAULTS: dict[Environment, UsageAssumptions] = {
+    "dev": UsageAssumptions(
+        nat_gb_per_month=50,
+        endpoint_gb_per_month=5,
+        alb_lcu=0.5,
+        waf_million_requests=1,
+        log_gb_per_task_day=0.03,
+        other_log_gb_per_group_day=0.02,
+        s3_gb_per_bucket=1,
+        ecr_gb_per_repository=1,
+        rds_backup_gb_beyond_free=0,
+    ),
+    "staging": UsageAssumptions(
+        nat_gb_per_month=100,
+        endpoint_gb_per_month=10,
+        alb_lcu=1,
+        waf_million_requests=2,
+        log_gb_per_task_day=0.03,
+        other_log_gb_per_group_day=0.05,
+        s3_gb_per_bucket=5,
+        ecr_gb_per_repository=2,
+        rds_backup_gb_beyond_free=0,
+    ),
+    "prod": UsageAssumptions(
+        nat_gb_per_month=200,
+        endpoint_gb_per_month=50,
+        alb_lcu=3,
+        waf_million_requests=20,
+        log_gb_per_task_day=0.05,
+        other_log_gb_per_group_day=0.2,
+        s3_gb_per_bucket=20,
+        ecr_gb_per_repository=5,
+        rds_backup_gb_beyond_free=0,
+    ),
+}

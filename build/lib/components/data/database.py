@@ -1,0 +1,259 @@
+"""PostgreSQL on RDS, from its own arguments.
+
+Creates: a DB subnet group on the private subnets, the database's own security group (no rule:
+each service that uses the database opens its path to it, see `binding()`), a parameter group
+forcing TLS (`rds.force_ssl=1`), the log groups RDS exports to (so they get a retention), and
+the instance: encrypted, private, IAM auth, backups, final snapshot, AWS-managed master password
+(RDS keeps and rotates it in Secrets Manager, so the program never sees it and no secret has to
+exist before the endpoint). Optional: the enhanced monitoring role.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+from pulumi_aws import cloudwatch, ec2, iam, rds
+
+from ..bindings import Binding, Peer, secret_json_key
+
+LOG_EXPORTS = ("postgresql", "upgrade")
+ENHANCED_MONITORING_POLICY_ARN = (
+    "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+)
+BACKUP_WINDOW = "02:00-03:00"
+MAINTENANCE_WINDOW = "sun:03:30-sun:04:30"
+
+
+def jdbc_url(address: str, port: int, database: str) -> str:
+    """What Spring Boot and Keycloak take as the database URL; TLS is required by the server."""
+    return f"jdbc:postgresql://{address}:{port}/{database}?sslmode=require"
+
+
+def postgres_uri(address: str, port: int, database: str, username: str) -> str:
+    """The libpq URI Node (pg), Go (pgx) and Python (psycopg) clients take; the password comes
+    apart, as DATABASE_PASSWORD."""
+    return f"postgresql://{username}@{address}:{port}/{database}?sslmode=require"
+
+
+def exported_log_group(identifier: str, log: str) -> str:
+    """The log group RDS writes an exported log to (created by the program with a retention)."""
+    return f"/aws/rds/instance/{identifier}/{log}"
+
+
+def parameter_group_family(engine_version: str) -> str:
+    """`postgres16` for 16 or 16.4: the family follows the major version."""
+    major = re.match(r"\d+", engine_version)
+    if major is None:
+        raise ValueError(f"not a PostgreSQL version: {engine_version!r}")
+    return f"postgres{major.group()}"
+
+
+def monitoring_trust_policy() -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "monitoring.rds.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+            }
+        ],
+    }
+
+
+@dataclass(frozen=True)
+class DatabaseArgs:
+    identifier: str
+    """RDS instance identifier (stable: alarms and dashboards name it)."""
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[str]]
+    """Private subnets in at least two AZs."""
+    database_name: str = "app"
+    engine_version: str = "16"
+    instance_class: str = "db.t4g.micro"
+    allocated_storage: int = 20
+    max_allocated_storage: int = 100
+    port: int = 5433
+    username: str = "app_admin"
+    backup_retention_days: int = 7
+    multi_az: bool = True
+    deletion_protection: bool = True
+    monitoring_interval: int = 0
+    """Enhanced monitoring seconds; 0 = off."""
+    log_retention_days: int = 30
+    protect: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class Database(pulumi.ComponentResource):
+    identifier: pulumi.Output[str]
+    address: pulumi.Output[str]
+    port: pulumi.Output[int]
+    endpoint: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    master_secret_arn: pulumi.Output[str]
+    """The AWS-managed secret (JSON with `username` and `password`) RDS rotates."""
+    jdbc_url: pulumi.Output[str]
+    """`jdbc:postgresql://<address>:<port>/<database>?sslmode=require`."""
+
+    def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("accessweaver:database:Database", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = {**args.tags, "Service": "postgres"}
+        self._args = args
+
+        subnets = rds.SubnetGroup(
+            f"{name}-subnets",
+            description=f"{args.identifier}: private subnets",
+            subnet_ids=args.subnet_ids,
+            tags=tags,
+            opts=child,
+        )
+        group = ec2.SecurityGroup(
+            f"{name}-sg",
+            vpc_id=args.vpc_id,
+            description=f"{args.identifier}: from the services that use it only",
+            tags={**tags, "Name": args.identifier},
+            opts=child,
+        )
+        parameters = rds.ParameterGroup(
+            f"{name}-params",
+            family=parameter_group_family(args.engine_version),
+            description=f"{args.identifier}: TLS only",
+            parameters=[{"name": "rds.force_ssl", "value": "1", "apply_method": "immediate"}],
+            tags=tags,
+            opts=child,
+        )
+        # RDS would create these on first export with "never expire" (CloudWatch.16).
+        log_groups = [
+            cloudwatch.LogGroup(
+                f"{name}-{log}-logs",
+                name=exported_log_group(args.identifier, log),
+                retention_in_days=args.log_retention_days,
+                tags=tags,
+                opts=child,
+            )
+            for log in LOG_EXPORTS
+        ]
+        monitoring_role = self._monitoring_role(name, args, tags, child)
+
+        instance = rds.Instance(
+            f"{name}-instance",
+            identifier=args.identifier,
+            engine="postgres",
+            engine_version=args.engine_version,
+            instance_class=args.instance_class,
+            allocated_storage=args.allocated_storage,
+            max_allocated_storage=args.max_allocated_storage,
+            storage_type="gp3",
+            storage_encrypted=True,
+            db_name=args.database_name,
+            username=args.username,
+            manage_master_user_password=True,
+            port=args.port,
+            db_subnet_group_name=subnets.name,
+            vpc_security_group_ids=[group.id],
+            parameter_group_name=parameters.name,
+            publicly_accessible=False,
+            multi_az=args.multi_az,
+            deletion_protection=args.deletion_protection,
+            backup_retention_period=args.backup_retention_days,
+            backup_window=BACKUP_WINDOW,
+            maintenance_window=MAINTENANCE_WINDOW,
+            skip_final_snapshot=False,
+            final_snapshot_identifier=f"{args.identifier}-final",
+            copy_tags_to_snapshot=True,
+            auto_minor_version_upgrade=True,
+            allow_major_version_upgrade=False,
+            iam_database_authentication_enabled=True,
+            enabled_cloudwatch_logs_exports=list(LOG_EXPORTS),
+            monitoring_interval=args.monitoring_interval,
+            monitoring_role_arn=monitoring_role.arn if monitoring_role is not None else None,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups),
+        )
+
+        self.identifier = instance.identifier
+        self.address = instance.address
+        self.port = instance.port
+        self.endpoint = pulumi.Output.concat(instance.address, ":", str(args.port))
+        self.security_group_id = group.id
+        self.master_secret_arn = instance.master_user_secrets.apply(_first_secret_arn)
+        self.jdbc_url = self.jdbc_url_for(args.database_name)
+        self.register_outputs(
+            {
+                "identifier": self.identifier,
+                "address": self.address,
+                "port": self.port,
+                "endpoint": self.endpoint,
+                "security_group_id": self.security_group_id,
+                "master_secret_arn": self.master_secret_arn,
+                "jdbc_url": self.jdbc_url,
+            }
+        )
+
+    def jdbc_url_for(self, database: str) -> pulumi.Output[str]:
+        """The JDBC URL of a database on this instance (Keycloak's, when set apart)."""
+        port = self._args.port
+        return self.address.apply(lambda address: jdbc_url(address, port, database))
+
+    @property
+    def peer(self) -> Peer:
+        """The path a user of the database opens: its group, on its port."""
+        return Peer("postgres", self.security_group_id, (self._args.port,))
+
+    def binding(self, *, dialect: Literal["jdbc", "uri"] = "uri") -> Binding:
+        """What a service that uses the database gets: where it is (`DATABASE_*`), the master
+        password as a secret (JSON key of the RDS-managed secret), and the path to its port.
+        `dialect` picks `DATABASE_URL`: JDBC for the JVM, a libpq URI for everything else."""
+        args = self._args
+        port, database, username = args.port, args.database_name, args.username
+        if dialect == "jdbc":
+            url = self.jdbc_url
+        else:
+            url = self.address.apply(lambda a: postgres_uri(a, port, database, username))
+        return Binding(
+            name="database",
+            environment={
+                "DATABASE_URL": url,
+                "DATABASE_HOST": self.address,
+                "DATABASE_PORT": str(port),
+                "DATABASE_NAME": database,
+                "DATABASE_USERNAME": username,
+            },
+            secrets={"DATABASE_PASSWORD": secret_json_key(self.master_secret_arn, "password")},
+            peers=(self.peer,),
+        )
+
+    @staticmethod
+    def _monitoring_role(
+        name: str, args: DatabaseArgs, tags: dict, child: pulumi.ResourceOptions
+    ) -> iam.Role | None:
+        if args.monitoring_interval == 0:
+            return None
+        role = iam.Role(
+            f"{name}-monitoring-role",
+            description=f"{args.identifier}: RDS enhanced monitoring publishes OS metrics",
+            assume_role_policy=json.dumps(monitoring_trust_policy()),
+            tags=tags,
+            opts=child,
+        )
+        iam.RolePolicyAttachment(
+            f"{name}-monitoring-policy",
+            role=role.name,
+            policy_arn=ENHANCED_MONITORING_POLICY_ARN,
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        return role
+
+
+def _first_secret_arn(secrets) -> str:
+    """ARN of the master user secret RDS manages (one per instance)."""
+    if not secrets:
+        raise ValueError("RDS returned no master user secret; manage_master_user_password is off")
+    return secrets[0].secret_arn

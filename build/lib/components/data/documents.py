@@ -1,0 +1,182 @@
+"""The documents bucket, from its own arguments.
+
+Creates: a customer-managed KMS key (yearly rotation) and its alias, the bucket
+`<prefix>-<account>` and its pulumi_aws v7 companion resources: ownership controls
+(BucketOwnerEnforced: ACLs off), the public access block (all four switches), default SSE-KMS
+with a bucket key, versioning, a lifecycle (current objects and noncurrent versions to
+STANDARD_IA, noncurrent versions expire, incomplete uploads aborted) and a TLS-only bucket
+policy. No role gets access here: each service that uses the bucket gets read or read/write on
+the objects and use of the key through `binding()`, in its own task role.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+from pulumi_aws import kms, s3
+
+from ..bindings import Binding
+from .config import S3_STANDARD_IA_MIN_DAYS
+from .policies import DocumentsAccess, documents_statements, tls_only_bucket_policy
+
+ABORT_INCOMPLETE_UPLOADS_DAYS = 7
+
+
+def lifecycle_rules(documents: DocumentStoreArgs) -> list[dict[str, Any]]:
+    """The bucket's lifecycle rules (S3.13), as `BucketLifecycleConfiguration` arguments."""
+    everything = {"prefix": ""}
+    return [
+        {
+            "id": "current-to-infrequent-access",
+            "status": "Enabled",
+            "filter": everything,
+            "transitions": [
+                {"days": documents.transition_to_ia_days, "storage_class": "STANDARD_IA"}
+            ],
+        },
+        {
+            "id": "noncurrent-versions",
+            "status": "Enabled",
+            "filter": everything,
+            "noncurrent_version_transitions": [
+                {"noncurrent_days": S3_STANDARD_IA_MIN_DAYS, "storage_class": "STANDARD_IA"}
+            ],
+            "noncurrent_version_expiration": {
+                "noncurrent_days": documents.noncurrent_version_expiration_days
+            },
+        },
+        {
+            "id": "abort-incomplete-uploads",
+            "status": "Enabled",
+            "filter": everything,
+            "abort_incomplete_multipart_upload": {
+                "days_after_initiation": ABORT_INCOMPLETE_UPLOADS_DAYS
+            },
+        },
+    ]
+
+
+@dataclass(frozen=True)
+class DocumentStoreArgs:
+    bucket_prefix: str
+    """The bucket is `<prefix>-<account id>` (bucket names are global)."""
+    transition_to_ia_days: int = 30
+    noncurrent_version_expiration_days: int = 90
+    protect: bool = False
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class DocumentStore(pulumi.ComponentResource):
+    bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: DocumentStoreArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        if args.noncurrent_version_expiration_days <= S3_STANDARD_IA_MIN_DAYS:
+            raise ValueError(
+                f"{name}: noncurrent versions move to STANDARD_IA after "
+                f"{S3_STANDARD_IA_MIN_DAYS} days; they must expire later"
+            )
+        super().__init__("accessweaver:storage:DocumentStore", name, None, opts)
+        documents = args
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        tags = {**args.tags, "Service": "documents"}
+
+        key = kms.Key(
+            f"{name}-key",
+            description=f"{args.bucket_prefix}: documents bucket",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            tags=tags,
+            opts=stateful,
+        )
+        kms.Alias(
+            f"{name}-key-alias",
+            name=f"alias/{documents.bucket_prefix}",
+            target_key_id=key.key_id,
+            opts=pulumi.ResourceOptions(parent=key),
+        )
+        account = aws.get_caller_identity_output().account_id
+        bucket = s3.Bucket(
+            f"{name}-bucket",
+            # Bucket names are global: the account id keeps the stable name unique.
+            bucket=account.apply(lambda acct: f"{documents.bucket_prefix}-{acct}"),
+            tags=tags,
+            opts=stateful,
+        )
+        on_bucket = pulumi.ResourceOptions(parent=bucket)
+        s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=on_bucket,
+        )
+        public_access = s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=on_bucket,
+        )
+        s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=bucket.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": key.arn,
+                    },
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=on_bucket,
+        )
+        versioning = s3.BucketVersioning(
+            f"{name}-versioning",
+            bucket=bucket.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=on_bucket,
+        )
+        s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=bucket.id,
+            rules=lifecycle_rules(documents),
+            # Noncurrent-version rules need versioning switched on first.
+            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[versioning]),
+        )
+        s3.BucketPolicy(
+            f"{name}-policy",
+            bucket=bucket.id,
+            policy=bucket.arn.apply(lambda arn: json.dumps(tls_only_bucket_policy(arn))),
+            # S3 refuses concurrent changes to a bucket's policy and its public access block.
+            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access]),
+        )
+        self.bucket_name = bucket.bucket
+        self.bucket_arn = bucket.arn
+        self.kms_key_arn = key.arn
+        self.register_outputs(
+            {
+                "bucket_name": self.bucket_name,
+                "bucket_arn": self.bucket_arn,
+                "kms_key_arn": self.kms_key_arn,
+            }
+        )
+
+    def binding(self, access: DocumentsAccess) -> Binding:
+        """What a service that uses the bucket gets: `DOCUMENTS_BUCKET` and, in its task role,
+        `read` or `readWrite` on the objects and use of the key (nothing else of S3)."""
+        return Binding(
+            name=f"documents:{access}",
+            environment={"DOCUMENTS_BUCKET": self.bucket_name},
+            permissions=documents_statements(self.bucket_arn, self.kms_key_arn, access),
+        )

@@ -1,0 +1,452 @@
+"""The `edge` stack key: the internet-facing ALB the program builds (`edge.enabled: true`):
+HTTPS listener, path rules per public service, WAF, access logs and blue/green deployments of
+the public services; its per-environment defaults and the rules that span its keys.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Protocol
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ..errors import ConfigIssue
+from ..formats import ConfigModel, Environment, explicit_keys, snake
+from ..network.config import require_control
+
+DeploymentStrategy = Literal["ROLLING", "BLUE_GREEN"]
+# ELB.17: only the TLS 1.3 policies pass; the older ELB defaults accept TLS 1.0/1.1.
+SslPolicy = Literal[
+    "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06"
+]
+
+DEFAULT_ROUTE_PRIORITY = 50000
+"""The default service's catch-all rule is evaluated last (ALB priorities are 1 to 50000)."""
+AUTO_PRIORITY_START = 1000
+AUTO_PRIORITY_STEP = 10
+MAX_CONDITION_VALUES = 5
+"""ALB limit: condition values per listener rule."""
+
+
+_CERTIFICATE_ARN = re.compile(
+    r"^arn:aws(-[a-z]+)*:acm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:certificate/"
+    r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+)
+
+
+def _check_certificate(value: str) -> str:
+    if not _CERTIFICATE_ARN.match(value):
+        raise ValueError(
+            "malformed certificate ARN; allowed: "
+            "arn:aws:acm:<region>:<account>:certificate/<uuid> (an ACM certificate)"
+        )
+    return value
+
+
+CertificateArn = Annotated[str, AfterValidator(_check_certificate)]
+
+
+class WafConfig(ConfigModel):
+    """`edge.waf`: the WAFv2 web ACL in front of the ALB."""
+
+    enabled: bool | None = Field(None, description="Attach a web ACL; unset = per environment.")
+    rate_limit: int = Field(
+        2000,
+        ge=10,
+        le=2_000_000_000,
+        description="Requests per client IP per 5 minutes before the rate rule blocks.",
+    )
+
+
+class EdgeConfig(ConfigModel):
+    """`edge`: the internet-facing Application Load Balancer the program builds."""
+
+    enabled: bool = Field(
+        False, description="Build the ALB, its listeners, target groups and rules."
+    )
+    certificate_arn: CertificateArn | None = Field(
+        None,
+        description="ACM certificate of the HTTPS listener, in the stack's region. Without it "
+        "the ALB serves plain HTTP (refused in prod).",
+    )
+    ssl_policy: SslPolicy = Field(
+        "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", description="TLS policy of the HTTPS listener."
+    )
+    deletion_protection: bool | None = Field(
+        None, description="ALB deletion protection; unset = per environment."
+    )
+    access_logs: bool | None = Field(
+        None, description="ALB access logs to an S3 bucket the program creates; unset = per env."
+    )
+    access_log_retention_days: int = Field(
+        90, ge=1, le=3650, description="Days access-log objects are kept."
+    )
+    deregistration_delay: int = Field(
+        30,
+        ge=0,
+        le=120,
+        description="Seconds the ALB drains a stopping task; at most each public service's "
+        "stopTimeout.",
+    )
+    deployment_strategy: DeploymentStrategy | None = Field(
+        None,
+        description="ROLLING or BLUE_GREEN (ECS native) for the public services; unset = per env.",
+    )
+    bake_time_minutes: int | None = Field(
+        None,
+        ge=0,
+        le=1440,
+        description="Blue/green: minutes both revisions run after the switch; unset = per env.",
+    )
+    waf: WafConfig = Field(default_factory=WafConfig, description="WAFv2 web ACL settings.")
+
+
+class EdgeDefaults(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    deletion_protection: bool
+    """ELB.6 (P): prod and staging."""
+    access_logs: bool
+    """ELB.5 (P): prod and staging; dev waived (cost, no audit need)."""
+    waf: bool
+    """ELB.16 (P): prod and staging; dev waived (WAF has a monthly fee per ACL and rule)."""
+    deployment_strategy: DeploymentStrategy
+    bake_time_minutes: int
+
+
+EDGE_DEFAULTS: dict[Environment, EdgeDefaults] = {
+    "dev": EdgeDefaults(
+        deletion_protection=False,
+        access_logs=False,
+        waf=False,
+        deployment_strategy="ROLLING",
+        bake_time_minutes=0,
+    ),
+    "staging": EdgeDefaults(
+        deletion_protection=True,
+        access_logs=True,
+        waf=True,
+        deployment_strategy="ROLLING",
+        bake_time_minutes=0,
+    ),
+    "prod": EdgeDefaults(
+        deletion_protection=True,
+        access_logs=True,
+        waf=True,
+        deployment_strategy="BLUE_GREEN",
+        bake_time_minutes=10,
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Route:
+    """One public service behind the ALB: one target group (two with blue/green), one rule."""
+
+    service: str
+    port: int
+    health_check_path: str
+    path_patterns: tuple[str, ...]
+    """`("/*",)` for the default service."""
+    priority: int
+    default: bool = False
+    """The catch-all route: gets every request no other rule matches."""
+    health_check_port: int | None = None
+    """When health checks go to another port than the traffic (Keycloak: 9000)."""
+
+    @property
+    def ports(self) -> tuple[int, ...]:
+        """Ports the ALB must reach on the service's tasks."""
+        extra = self.health_check_port
+        return (self.port,) if extra in (None, self.port) else (self.port, extra)
+
+
+@dataclass(frozen=True)
+class EdgeSettings:
+    """The ALB the program builds (`edge.enabled: true`)."""
+
+    certificate_arn: str | None
+    ssl_policy: str
+    deletion_protection: bool
+    access_logs: bool
+    access_log_retention_days: int
+    deregistration_delay: int
+    deployment_strategy: DeploymentStrategy
+    bake_time_minutes: int
+    waf: bool
+    waf_rate_limit: int
+    routes: tuple[Route, ...]
+
+    @property
+    def blue_green(self) -> bool:
+        return self.deployment_strategy == "BLUE_GREEN"
+
+    @property
+    def https(self) -> bool:
+        return self.certificate_arn is not None
+
+
+class RoutedService(Protocol):
+    """What routing needs of a service (the stack layer's resolved services have it)."""
+
+    name: str
+    port: int | None
+    public: bool
+    health_check_path: str
+    health_check_port: int | None
+    path_patterns: tuple[str, ...]
+    priority: int | None
+    default_route: bool
+    stop_timeout: int
+
+
+def resolve_edge(
+    edge: EdgeConfig,
+    *,
+    env: Environment,
+    region: str,
+    services: Sequence[RoutedService],
+    service_path: Callable[[str], str],
+    external_target_groups: Sequence[tuple[str, Any]],
+    issues: list[ConfigIssue],
+) -> EdgeSettings | None:
+    """The ALB to build, or None when `edge.enabled` is false (then no other edge key may be set).
+
+    `service_path(name)` is where a service's catalog entry lives in the stack file, for
+    messages; `external_target_groups` are the (key, value) pairs naming target groups of an ALB
+    managed elsewhere, which exclude the program's own.
+    """
+    _check_routing_keys_on_private_services(services, service_path, issues)
+    if not edge.enabled:
+        for key in explicit_keys(edge, {"enabled"}):
+            issues.append(
+                ConfigIssue(
+                    f"edge.{key}",
+                    getattr(edge, snake(key)),
+                    "has no effect: edge.enabled is false",
+                    "remove it, or set edge.enabled: true",
+                )
+            )
+        return None
+
+    defaults = EDGE_DEFAULTS[env]
+    for key, configured in external_target_groups:
+        issues.append(
+            ConfigIssue(
+                key,
+                configured,
+                "conflicts with edge.enabled: true (the program builds the target groups)",
+                "remove it, or set edge.enabled: false to use an existing ALB",
+            )
+        )
+    if edge.certificate_arn is not None:
+        cert_region = edge.certificate_arn.split(":")[3]
+        if cert_region != region:
+            issues.append(
+                ConfigIssue(
+                    "edge.certificateArn",
+                    edge.certificate_arn,
+                    f"certificate is in {cert_region}, the stack deploys to {region} "
+                    "(an ALB only uses certificates of its own region)",
+                    f"an ACM certificate ARN in {region}",
+                )
+            )
+    elif env == "prod":
+        issues.append(
+            ConfigIssue(
+                "edge.certificateArn",
+                None,
+                "prod would serve plain HTTP (tokens and credentials in clear text)",
+                f"an ACM certificate ARN in {region}",
+            )
+        )
+    strategy = edge.deployment_strategy or defaults.deployment_strategy
+    public = [s for s in services if s.public]
+    if not public:
+        issues.append(
+            ConfigIssue(
+                "edge.enabled",
+                True,
+                "no service is public: the ALB would route to nothing",
+                "set public: true on the services the ALB serves, or edge.enabled: false",
+            )
+        )
+    for service in public:
+        if edge.deregistration_delay > service.stop_timeout:
+            issues.append(
+                ConfigIssue(
+                    "edge.deregistrationDelay",
+                    edge.deregistration_delay,
+                    f"longer than {service.name}'s stopTimeout ({service.stop_timeout} s, "
+                    f"{service_path(service.name)}.stopTimeout): requests still draining "
+                    "would be cut",
+                    f"at most {service.stop_timeout}",
+                )
+            )
+    routes = plan_routes(public, service_path, issues)
+    deletion_protection = (
+        edge.deletion_protection
+        if edge.deletion_protection is not None
+        else defaults.deletion_protection
+    )
+    access_logs = edge.access_logs if edge.access_logs is not None else defaults.access_logs
+    waf = edge.waf.enabled if edge.waf.enabled is not None else defaults.waf
+    for key, value, control in (
+        ("edge.deletionProtection", deletion_protection, "ELB.6"),
+        ("edge.accessLogs", access_logs, "ELB.5"),
+        ("edge.waf.enabled", waf, "ELB.16 (WAF)"),
+    ):
+        require_control(env, key, value, control, issues)
+    return EdgeSettings(
+        certificate_arn=edge.certificate_arn,
+        ssl_policy=edge.ssl_policy,
+        deletion_protection=deletion_protection,
+        access_logs=access_logs,
+        access_log_retention_days=edge.access_log_retention_days,
+        deregistration_delay=edge.deregistration_delay,
+        deployment_strategy=strategy,
+        bake_time_minutes=(
+            edge.bake_time_minutes
+            if edge.bake_time_minutes is not None
+            else defaults.bake_time_minutes
+        ),
+        waf=waf,
+        waf_rate_limit=edge.waf.rate_limit,
+        routes=tuple(routes),
+    )
+
+
+def _check_routing_keys_on_private_services(
+    services: Sequence[RoutedService],
+    service_path: Callable[[str], str],
+    issues: list[ConfigIssue],
+) -> None:
+    for service in services:
+        if service.public:
+            continue
+        for key, value in (
+            ("pathPatterns", list(service.path_patterns)),
+            ("priority", service.priority),
+            ("defaultRoute", service.default_route or None),
+        ):
+            if value:
+                issues.append(
+                    ConfigIssue(
+                        f"{service_path(service.name)}.{key}",
+                        value,
+                        "only public services are routed by the ALB",
+                        "remove it, or set public: true",
+                    )
+                )
+
+
+def plan_routes(
+    public: Sequence[RoutedService],
+    service_path: Callable[[str], str],
+    issues: list[ConfigIssue],
+) -> list[Route]:
+    """One rule per public service with a unique priority; the default service's rule is `/*`
+    at priority 50000. Services without a priority get 1000, 1010, ... in name order."""
+    defaults = [s for s in public if s.default_route]
+    if len(defaults) > 1:
+        for service in defaults[1:]:
+            issues.append(
+                ConfigIssue(
+                    f"{service_path(service.name)}.defaultRoute",
+                    True,
+                    f"{defaults[0].name} is already the default route",
+                    "defaultRoute: true on one public service at most",
+                )
+            )
+    taken: dict[int, str] = {}
+    owners: dict[str, str] = {}
+    for service in sorted(public, key=lambda s: s.name):
+        base = service_path(service.name)
+        if service.default_route:
+            if service.path_patterns or service.priority is not None:
+                issues.append(
+                    ConfigIssue(
+                        f"{base}.{'pathPatterns' if service.path_patterns else 'priority'}",
+                        list(service.path_patterns) or service.priority,
+                        "the default route already receives every path (rule /* evaluated last)",
+                        "remove it, or set defaultRoute: false",
+                    )
+                )
+            continue
+        if not service.path_patterns:
+            issues.append(
+                ConfigIssue(
+                    f"{base}.pathPatterns",
+                    [],
+                    "public service without a route: its target group would receive no traffic",
+                    "path patterns such as ['/api/*'], or defaultRoute: true",
+                )
+            )
+        elif len(service.path_patterns) > MAX_CONDITION_VALUES:
+            issues.append(
+                ConfigIssue(
+                    f"{base}.pathPatterns",
+                    list(service.path_patterns),
+                    f"more than {MAX_CONDITION_VALUES} patterns (ALB limit per rule; one rule per "
+                    "service so that blue/green switches all of its traffic)",
+                    f"at most {MAX_CONDITION_VALUES} patterns",
+                )
+            )
+        for pattern in service.path_patterns:
+            if pattern in owners and owners[pattern] != service.name:
+                issues.append(
+                    ConfigIssue(
+                        f"{base}.pathPatterns",
+                        pattern,
+                        f"already routed to {owners[pattern]}",
+                        "a pattern routed to one service only",
+                    )
+                )
+            owners.setdefault(pattern, service.name)
+        if service.priority is not None:
+            if service.priority in taken:
+                issues.append(
+                    ConfigIssue(
+                        f"{base}.priority",
+                        service.priority,
+                        f"priority already used by {taken[service.priority]}",
+                        "a priority unique on the listener, 1 to 49999",
+                    )
+                )
+            taken.setdefault(service.priority, service.name)
+
+    routes: list[Route] = []
+    next_priority = AUTO_PRIORITY_START
+    for service in sorted(public, key=lambda s: s.name):
+        if service.default_route:
+            routes.append(
+                Route(
+                    service.name,
+                    service.port,
+                    service.health_check_path,
+                    ("/*",),
+                    DEFAULT_ROUTE_PRIORITY,
+                    default=True,
+                    health_check_port=service.health_check_port,
+                )
+            )
+            continue
+        priority = service.priority
+        if priority is None:
+            while next_priority in taken:
+                next_priority += AUTO_PRIORITY_STEP
+            priority = next_priority
+            taken[priority] = service.name
+        routes.append(
+            Route(
+                service.name,
+                service.port,
+                service.health_check_path,
+                tuple(service.path_patterns),
+                priority,
+                health_check_port=service.health_check_port,
+            )
+        )
+    return sorted(routes, key=lambda r: r.priority)

@@ -1,0 +1,457 @@
+"""The internet-facing Application Load Balancer, from its own arguments.
+
+Creates: the ALB in the public subnets (invalid headers dropped, defensive desync mitigation), its
+security group (internet to 80/443 only; each service it routes to opens the path from this
+group to its own port: `attachment()`), an HTTPS listener with the given ACM certificate and a
+TLS 1.3 policy, an HTTP listener redirecting to HTTPS, and per route a target group and one
+listener rule with an explicit priority. Optional: deletion protection, access logs to an S3
+bucket the component creates, a WAFv2 web ACL, and ECS native blue/green (a second target group
+per route and the IAM role ECS switches the listener rule with).
+
+Without a certificate the ALB serves plain HTTP and the component logs a warning.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+from pulumi_aws import ec2, iam, lb, s3, vpc
+
+from ..compute.attachments import BlueGreen, LoadBalancerAttachment
+from .config import Route
+from .rules import (
+    ECS_LB_INFRASTRUCTURE_POLICY_ARN,
+    HEALTH_CHECK,
+    NOT_FOUND,
+    REDIRECT_TO_HTTPS,
+    access_log_bucket_policy,
+    ecs_load_balancer_trust_policy,
+    elb_name,
+    forward_action,
+    path_condition,
+    public_urls,
+    target_group_name,
+    visibility,
+    waf_rules,
+)
+
+ACCESS_LOG_PREFIX = "alb"
+INTERNET = ("0.0.0.0/0",)  # IPv4 only: the ALB's ip_address_type is ipv4
+
+
+@dataclass(frozen=True)
+class AccessLogArgs:
+    retention_days: int = 90
+    """Days access-log objects are kept."""
+    protect: bool = False
+    """`protect=True` on the bucket (stateful: the audit trail)."""
+
+
+@dataclass(frozen=True)
+class WafArgs:
+    rate_limit: int = 2000
+    """Requests per client IP per 5 minutes before the rate rule blocks."""
+
+
+@dataclass(frozen=True)
+class LoadBalancerArgs:
+    name: str
+    """Physical ALB name (at most 32 characters); also the prefix of its other names."""
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[str]]
+    """Public subnets in at least two AZs."""
+    routes: Sequence[Route]
+    """One target group and one listener rule per route; priorities must be unique."""
+    project: str
+    """With `environment`: the target group names (`<env>-<service>-<port>-<slot>-<hash>`)."""
+    environment: str
+    certificate_arn: str | None = None
+    """ACM certificate in the ALB's region; None = plain HTTP (a warning is logged)."""
+    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
+    deletion_protection: bool = True
+    access_logs: AccessLogArgs | None = None
+    deregistration_delay: int = 30
+    blue_green_bake_time_minutes: int | None = None
+    """Set to enable ECS native blue/green: minutes both revisions run after the switch."""
+    waf: WafArgs | None = None
+    region: str | None = None
+    """Default: the provider's `aws:region` (access-log delivery principal)."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def https(self) -> bool:
+        return self.certificate_arn is not None
+
+    @property
+    def blue_green(self) -> bool:
+        return self.blue_green_bake_time_minutes is not None
+
+
+class LoadBalancer(pulumi.ComponentResource):
+    arn: pulumi.Output[str]
+    arn_suffix: pulumi.Output[str]
+    dns_name: pulumi.Output[str]
+    zone_id: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    listener_arn: pulumi.Output[str]
+    """The listener carrying the rules (HTTPS, or HTTP without a certificate)."""
+    target_group_arns: dict[str, pulumi.Output[str]]
+    """Primary (initially live) target group per routed service."""
+    target_group_arn_suffixes: dict[str, pulumi.Output[str]]
+    """For CloudWatch dimensions (`TargetGroup`)."""
+    alternate_target_group_arn_suffixes: dict[str, pulumi.Output[str]]
+    """Blue/green only: the second group per service; after a deployment it is the live one."""
+    public_urls: pulumi.Output[dict[str, list[str]]]
+    """`{service: [URL per routed path]}`."""
+    web_acl_arn: pulumi.Output[str] | None
+    access_log_bucket: pulumi.Output[str] | None
+
+    def __init__(
+        self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        routes = _checked_routes(args.routes)
+        region = args.region or aws.config.region
+        if not region:
+            raise ValueError(f"{name}: no region (set aws:region or LoadBalancerArgs.region)")
+        super().__init__("accessweaver:edge:LoadBalancer", name, None, opts)
+        self._name, self._args, self._region = name, args, region
+        self._tags = dict(args.tags)
+        child = pulumi.ResourceOptions(parent=self)
+
+        group = self._security_group(child)
+        bucket, log_opts = (
+            self._access_log_bucket(args.access_logs, child)
+            if args.access_logs is not None
+            else (None, child)
+        )
+        alb = lb.LoadBalancer(
+            f"{name}-alb",
+            name=elb_name(args.name),
+            load_balancer_type="application",
+            internal=False,
+            ip_address_type="ipv4",
+            subnets=args.subnet_ids,
+            security_groups=[group.id],
+            drop_invalid_header_fields=True,  # ELB.4
+            desync_mitigation_mode="defensive",  # ELB.12
+            enable_deletion_protection=args.deletion_protection,  # ELB.6
+            access_logs=(
+                {"bucket": bucket.bucket, "prefix": ACCESS_LOG_PREFIX, "enabled": True}
+                if bucket is not None
+                else None
+            ),
+            tags={**self._tags, "Name": args.name},
+            opts=log_opts,
+        )
+        listener = self._listeners(alb, child)
+        role = self._blue_green_role(child) if args.blue_green else None
+        self._attachments: dict[str, LoadBalancerAttachment] = {}
+        self.target_group_arns = {}
+        self.target_group_arn_suffixes = {}
+        self.alternate_target_group_arn_suffixes = {}
+        for route in routes:
+            self._route(route, group, listener, role, child)
+        self.web_acl_arn = self._web_acl(alb, child) if args.waf is not None else None
+
+        self.arn = alb.arn
+        self.arn_suffix = alb.arn_suffix
+        self.dns_name = alb.dns_name
+        self.zone_id = alb.zone_id
+        self.security_group_id = group.id
+        self.listener_arn = listener.arn
+        https = args.https
+        self.public_urls = alb.dns_name.apply(lambda dns: public_urls(dns, routes, https))
+        self.access_log_bucket = bucket.bucket if bucket is not None else None
+        self.register_outputs(
+            {
+                "arn": self.arn,
+                "arn_suffix": self.arn_suffix,
+                "dns_name": self.dns_name,
+                "zone_id": self.zone_id,
+                "security_group_id": self.security_group_id,
+                "listener_arn": self.listener_arn,
+                "target_group_arns": self.target_group_arns,
+                "target_group_arn_suffixes": self.target_group_arn_suffixes,
+                "alternate_target_group_arn_suffixes": self.alternate_target_group_arn_suffixes,
+                "public_urls": self.public_urls,
+                "web_acl_arn": self.web_acl_arn,
+                "access_log_bucket": self.access_log_bucket,
+            }
+        )
+
+    def attachment(self, service: str) -> LoadBalancerAttachment | None:
+        """What `service`'s ECS service registers with, and the path from this ALB's group to its
+        ports; None when the ALB does not route to it."""
+        return self._attachments.get(service)
+
+    # -- security group --------------------------------------------------------------------
+
+    def _security_group(self, child: pulumi.ResourceOptions) -> ec2.SecurityGroup:
+        args, name = self._args, self._name
+        group = ec2.SecurityGroup(
+            f"{name}-alb-sg",
+            vpc_id=args.vpc_id,
+            description=f"{args.name} ALB: internet to 80/443, out to the routed services only",
+            tags={**self._tags, "Name": f"{args.name}-alb"},
+            opts=child,
+        )
+        rule_opts = pulumi.ResourceOptions(parent=group)
+        # Port 80 stays open with a certificate too: it only answers with a redirect to 443.
+        # The egress side is added by each routed service (it knows its own group).
+        for port in (80, 443) if args.https else (80,):
+            for cidr in INTERNET:
+                vpc.SecurityGroupIngressRule(
+                    f"{name}-alb-from-internet-{port}",
+                    security_group_id=group.id,
+                    cidr_ipv4=cidr,
+                    ip_protocol="tcp",
+                    from_port=port,
+                    to_port=port,
+                    description=f"Internet to the ALB on {port}",
+                    opts=rule_opts,
+                )
+        return group
+
+    # -- access logs -----------------------------------------------------------------------
+
+    def _access_log_bucket(
+        self, logs: AccessLogArgs, child: pulumi.ResourceOptions
+    ) -> tuple[s3.Bucket, pulumi.ResourceOptions]:
+        """S3 bucket for ELB.5; returns it and the options the ALB needs (ELB checks the bucket
+        policy when access logs are switched on, so the ALB waits for it)."""
+        name, region = self._name, self._region
+        bucket = s3.Bucket(
+            f"{name}-alb-logs",
+            force_destroy=False,
+            tags={**self._tags, "Purpose": "alb-access-logs"},
+            opts=pulumi.ResourceOptions(parent=child.parent, protect=logs.protect),
+        )
+        part = pulumi.ResourceOptions(parent=bucket)
+        s3.BucketPublicAccessBlock(
+            f"{name}-alb-logs-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=part,
+        )
+        s3.BucketOwnershipControls(
+            f"{name}-alb-logs-ownership",
+            bucket=bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=part,
+        )
+        # ALB access logs only support SSE-S3 (not SSE-KMS): the S3.17 exception in DESIGN.md.
+        s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-alb-logs-encryption",
+            bucket=bucket.id,
+            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
+            opts=part,
+        )
+        s3.BucketVersioning(
+            f"{name}-alb-logs-versioning",
+            bucket=bucket.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=part,
+        )
+        s3.BucketLifecycleConfiguration(
+            f"{name}-alb-logs-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                {
+                    "id": "expire-access-logs",
+                    "status": "Enabled",
+                    "filter": {"prefix": f"{ACCESS_LOG_PREFIX}/"},
+                    "expiration": {"days": logs.retention_days},
+                    "noncurrent_version_expiration": {"noncurrent_days": 7},
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+                }
+            ],
+            opts=part,
+        )
+        account = aws.get_caller_identity_output().account_id
+        policy = s3.BucketPolicy(
+            f"{name}-alb-logs-policy",
+            bucket=bucket.id,
+            policy=pulumi.Output.all(bucket.arn, account).apply(
+                lambda values: json.dumps(
+                    access_log_bucket_policy(values[0], values[1], region, ACCESS_LOG_PREFIX)
+                )
+            ),
+            opts=part,
+        )
+        return bucket, pulumi.ResourceOptions(parent=child.parent, depends_on=[policy])
+
+    # -- listeners, target groups, rules ---------------------------------------------------
+
+    def _listeners(self, alb: lb.LoadBalancer, child: pulumi.ResourceOptions) -> lb.Listener:
+        args, name = self._args, self._name
+        if args.certificate_arn is None:
+            pulumi.log.warn(
+                f"the ALB {args.name} has no certificate, so it serves plain HTTP on port 80; "
+                "give it an ACM certificate to serve HTTPS and redirect HTTP to it.",
+                resource=self,
+            )
+            return lb.Listener(
+                f"{name}-http",
+                load_balancer_arn=alb.arn,
+                port=80,
+                protocol="HTTP",
+                default_actions=[NOT_FOUND],
+                tags=self._tags,
+                opts=child,
+            )
+        lb.Listener(
+            f"{name}-http-redirect",
+            load_balancer_arn=alb.arn,
+            port=80,
+            protocol="HTTP",
+            default_actions=[REDIRECT_TO_HTTPS],  # ELB.1
+            tags=self._tags,
+            opts=child,
+        )
+        return lb.Listener(
+            f"{name}-https",
+            load_balancer_arn=alb.arn,
+            port=443,
+            protocol="HTTPS",
+            certificate_arn=args.certificate_arn,
+            ssl_policy=args.ssl_policy,  # ELB.17
+            default_actions=[NOT_FOUND],
+            tags=self._tags,
+            opts=child,
+        )
+
+    def _route(
+        self,
+        route: Route,
+        group: ec2.SecurityGroup,
+        listener: lb.Listener,
+        role: iam.Role | None,
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        args, name = self._args, self._name
+        service_tags = {**self._tags, "Service": route.service}
+
+        def target_group(slot: str) -> lb.TargetGroup:
+            return lb.TargetGroup(
+                f"{name}-{route.service}-tg-{slot}",
+                name=target_group_name(
+                    args.project, args.environment, route.service, route.port, slot
+                ),
+                port=route.port,
+                protocol="HTTP",
+                target_type="ip",
+                vpc_id=args.vpc_id,
+                deregistration_delay=args.deregistration_delay,
+                health_check={
+                    **HEALTH_CHECK,
+                    "path": route.health_check_path,
+                    "port": str(route.health_check_port or "traffic-port"),
+                },
+                tags=service_tags,
+                opts=child,
+            )
+
+        primary = target_group("a")
+        alternate = target_group("b") if role is not None else None
+        rule = lb.ListenerRule(
+            f"{name}-{route.service}-rule",
+            listener_arn=listener.arn,
+            priority=route.priority,
+            conditions=[path_condition(route)],
+            actions=[forward_action(primary.arn, alternate.arn if alternate else None)],
+            tags=service_tags,
+            opts=pulumi.ResourceOptions.merge(
+                child,
+                # Blue/green: ECS owns the weights after the first deployment; `pulumi up` must
+                # not move traffic back to the group it drained.
+                pulumi.ResourceOptions(ignore_changes=["actions"] if alternate else None),
+            ),
+        )
+        blue_green = None
+        if alternate is not None and role is not None:
+            assert args.blue_green_bake_time_minutes is not None
+            blue_green = BlueGreen(
+                alternate_target_group_arn=alternate.arn,
+                production_listener_rule_arn=rule.arn,
+                role_arn=role.arn,
+                bake_time_minutes=args.blue_green_bake_time_minutes,
+            )
+        self._attachments[route.service] = LoadBalancerAttachment(
+            target_group_arn=primary.arn,
+            security_group_ids=(group.id,),
+            ports=route.ports,
+            blue_green=blue_green,
+        )
+        self.target_group_arns[route.service] = primary.arn
+        self.target_group_arn_suffixes[route.service] = primary.arn_suffix
+        if alternate is not None:
+            self.alternate_target_group_arn_suffixes[route.service] = alternate.arn_suffix
+
+    def _blue_green_role(self, child: pulumi.ResourceOptions) -> iam.Role:
+        name = self._name
+        role = iam.Role(
+            f"{name}-ecs-lb-role",
+            description=f"{self._args.name}: ECS switches listener rules for blue/green",
+            assume_role_policy=json.dumps(ecs_load_balancer_trust_policy()),
+            tags=self._tags,
+            opts=child,
+        )
+        iam.RolePolicyAttachment(
+            f"{name}-ecs-lb-policy",
+            role=role.name,
+            policy_arn=ECS_LB_INFRASTRUCTURE_POLICY_ARN,
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        return role
+
+    # -- WAF -------------------------------------------------------------------------------
+
+    def _web_acl(self, alb: lb.LoadBalancer, child: pulumi.ResourceOptions) -> pulumi.Output[str]:
+        # Imported here: stacks without WAF never load the wafv2 SDK module (plan time).
+        from pulumi_aws import wafv2
+
+        args, name = self._args, self._name
+        assert args.waf is not None
+        acl = wafv2.WebAcl(
+            f"{name}-waf",
+            description=f"{args.name} ALB: rate limit and AWS managed rules",
+            scope="REGIONAL",
+            default_action={"allow": {}},
+            rules=waf_rules(args.name, args.waf.rate_limit),
+            visibility_config=visibility(f"{args.name}-web-acl"),
+            tags=self._tags,
+            opts=child,
+        )
+        wafv2.WebAclAssociation(
+            f"{name}-waf-association",
+            resource_arn=alb.arn,
+            web_acl_arn=acl.arn,
+            opts=pulumi.ResourceOptions(parent=acl),
+        )
+        return acl.arn
+
+
+def _checked_routes(routes: Sequence[Route]) -> list[Route]:
+    """Catalog routes are checked with the stack config; routes the program adds are checked
+    again here, together, before any resource exists."""
+    problems = []
+    by_priority: dict[int, str] = {}
+    by_service: set[str] = set()
+    for route in routes:
+        if route.priority in by_priority:
+            owner = by_priority[route.priority]
+            problems.append(f"priority {route.priority} of {route.service} is already {owner}'s")
+        by_priority.setdefault(route.priority, route.service)
+        if route.service in by_service:
+            problems.append(f"{route.service} is routed twice")
+        by_service.add(route.service)
+    if problems:
+        raise ValueError("ALB routes clash: " + "; ".join(problems))
+    return sorted(routes, key=lambda r: r.priority)

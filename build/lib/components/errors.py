@@ -1,0 +1,198 @@
+"""The one error type bad stack config produces, and its formatting.
+
+`ConfigError` subclasses `pulumi.RunError`: the Pulumi language host prints a RunError's message
+without a Python traceback, so `pulumi up` shows only the list of problems.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+from pydantic import BaseModel, ValidationError
+
+from .formats import ENFORCED_ENVIRONMENTS, Environment
+
+MISSING = object()
+
+
+@dataclass(frozen=True)
+class ConfigIssue:
+    """One bad setting: where it is, what it holds, what is wrong and what is allowed."""
+
+    path: str
+    """Key path as written in the stack file, without namespace (`serviceOverrides.x.cpu`)."""
+    value: Any
+    problem: str
+    allowed: str = ""
+
+    def render(self, namespace: str) -> str:
+        shown = "(missing)" if self.value is MISSING else _show(self.value)
+        text = f"{namespace}:{self.path} = {shown}: {self.problem}"
+        return f"{text}; allowed: {self.allowed}" if self.allowed else text
+
+
+@dataclass
+class Rules:
+    """Where a resolver collects its problems, and the environment's enforcement of controls."""
+
+    env: Environment
+    prefix: str
+    """`<project>-<env>`: the prefix of physical names."""
+    issues: list[ConfigIssue]
+
+    def require(self, path: str, value: Any, ok: bool, problem: str, allowed: str) -> None:
+        """A CONTROLS.md "P" control: an error in staging and prod, the dev waiver otherwise."""
+        if self.env in ENFORCED_ENVIRONMENTS and not ok:
+            self.issues.append(
+                ConfigIssue(path, value, f"{problem} (required in {self.env})", allowed)
+            )
+
+
+class ConfigError(pulumi.RunError):
+    """The stack config is invalid; raised before any resource is registered."""
+
+    def __init__(self, stack_file: str, namespace: str, issues: list[ConfigIssue]):
+        self.stack_file = stack_file
+        self.namespace = namespace
+        self.issues = sorted(issues, key=lambda i: i.path)
+        lines = [
+            f"{stack_file}: invalid stack configuration ({len(self.issues)} problem"
+            f"{'' if len(self.issues) == 1 else 's'}); nothing was created."
+        ]
+        lines += [f"  - {issue.render(namespace)}" for issue in self.issues]
+        super().__init__("\n".join(lines))
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 120 else text[:117] + "..."
+
+
+def _path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if part == "[key]":
+            continue
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _unwrap(annotation: Any) -> Any:
+    """Strip Optional/Annotated so the walk below sees the container or model type."""
+    while True:
+        origin = typing.get_origin(annotation)
+        if origin is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+            args = [a for a in typing.get_args(annotation) if a is not type(None)]
+            annotation = args[0] if len(args) == 1 else annotation
+            if len(args) != 1:
+                return annotation
+        else:
+            return annotation
+
+
+def _container(model: type[BaseModel], loc: tuple) -> Any:
+    """The (unwrapped) type of the mapping that holds `loc[-1]`, walking `model` along `loc`."""
+    current: Any = model
+    for part in loc[:-1]:
+        current = _unwrap(current)
+        origin = typing.get_origin(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            fields = {f.alias or name: f for name, f in current.model_fields.items()}
+            if part not in fields:
+                return None
+            current = fields[part].annotation
+        elif origin is dict:
+            current = typing.get_args(current)[1]
+        elif origin is list:
+            current = typing.get_args(current)[0]
+        else:
+            return None
+    return _unwrap(current)
+
+
+def allowed_keys(model: type[BaseModel], loc: tuple) -> list[str] | None:
+    """Aliases accepted at the mapping that holds `loc[-1]`, walking `model` along `loc`."""
+    current = _container(model, loc)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return sorted(f.alias or name for name, f in current.model_fields.items())
+    return None
+
+
+def issues_from_validation(model: type[BaseModel], error: ValidationError) -> list[ConfigIssue]:
+    issues = []
+    for err in error.errors(include_url=False):
+        loc = tuple(err["loc"])
+        kind = err["type"]
+        value = err.get("input", MISSING)
+        if kind == "extra_forbidden":
+            keys = allowed_keys(model, loc)
+            issues.append(
+                ConfigIssue(_path(loc), value, "unknown key", ", ".join(keys) if keys else "")
+            )
+        elif kind == "missing":
+            issues.append(
+                ConfigIssue(
+                    _path(loc), MISSING, "required key is missing", _description(model, loc)
+                )
+            )
+        else:
+            message = err["msg"].removeprefix("Value error, ")
+            problem, _, allowed = message.partition("allowed: ")
+            allowed = allowed or _generic_allowed(kind, err.get("ctx") or {})
+            issues.append(
+                ConfigIssue(_path(loc), value, problem.rstrip("; ") or "invalid value", allowed)
+            )
+    return issues
+
+
+# What pydantic's own errors allow, worded for a stack file (our validators say it themselves).
+_BOUNDS = {
+    "greater_than_equal": "at least {ge}",
+    "greater_than": "more than {gt}",
+    "less_than_equal": "at most {le}",
+    "less_than": "less than {lt}",
+    "string_too_short": "at least {min_length} characters",
+    "string_too_long": "at most {max_length} characters",
+    "too_short": "at least {min_length} item(s)",
+    "too_long": "at most {max_length} item(s)",
+    "string_pattern_mismatch": "text matching {pattern}",
+    "multiple_of": "a multiple of {multiple_of}",
+}
+_TYPES = {
+    "bool": "true or false",
+    "int": "a whole number",
+    "float": "a number",
+    "string": "text (quote it if YAML reads it as something else)",
+    "dict": "a mapping of keys to values",
+    "list": "a list",
+    "model": "a mapping of keys to values",
+}
+
+
+def _generic_allowed(kind: str, ctx: dict[str, Any]) -> str:
+    if kind == "literal_error":
+        return str(ctx.get("expected", ""))
+    if kind in _BOUNDS:
+        try:
+            return _BOUNDS[kind].format(**ctx)
+        except (KeyError, IndexError):
+            return ""
+    return _TYPES.get(kind.split("_")[0], "")
+
+
+def _description(model: type[BaseModel], loc: tuple) -> str:
+    """The description of the missing field `loc[-1]` (what it holds says what is allowed)."""
+    current = _container(model, loc)
+    if not (isinstance(current, type) and issubclass(current, BaseModel)):
+        return ""
+    fields = {f.alias or name: f for name, f in current.model_fields.items()}
+    field = fields.get(loc[-1])
+    return (field.description or "").rstrip(".") if field is not None else ""

@@ -1,0 +1,196 @@
+"""Value formats shared by every stack-config model: ids, ARNs, images, tags, retention.
+
+Each validator raises ValueError with "allowed: ..." so the error names what is valid. No AWS
+look-ups happen here; `ConfigModel` is the base of every stack-config section (camelCase keys
+as Pulumi users write them, snake_case fields, frozen, unknown keys refused).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+Environment = Literal["dev", "staging", "prod"]
+ENVIRONMENTS: tuple[Environment, ...] = ("dev", "staging", "prod")
+ENFORCED_ENVIRONMENTS: tuple[Environment, ...] = ("staging", "prod")
+"""CONTROLS.md "P": enforced in staging and prod, defaulted (waivable) in dev."""
+
+PATTERNS = {
+    "vpc": (re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$"), "vpc- followed by 8 or 17 hex digits"),
+    "subnet": (
+        re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$"),
+        "subnet- followed by 8 or 17 hex digits",
+    ),
+    "sg": (re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$"), "sg- followed by 8 or 17 hex digits"),
+    "target_group_arn": (
+        re.compile(
+            r"^arn:aws(-[a-z]+)*:elasticloadbalancing:[a-z]{2}(-[a-z]+)+-\d:\d{12}:"
+            r"targetgroup/[A-Za-z0-9-]{1,32}/[0-9a-f]{16}$"
+        ),
+        "arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<16 hex digits>",
+    ),
+    "secret_ref": (
+        re.compile(
+            r"^arn:aws(-[a-z]+)*:(secretsmanager:[a-z]{2}(-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+"
+            r"(:[A-Za-z0-9_.-]*:[A-Za-z0-9_-]*:[A-Za-z0-9_-]*)?"
+            r"|ssm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:parameter/[A-Za-z0-9/_.-]+)$"
+        ),
+        "a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>"
+        "[:<json-key>:<stage>:<version>]) or an SSM parameter ARN",
+    ),
+    "image_tag": (
+        re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"),
+        "1 to 128 characters: letters, digits, '_', '.', '-', not starting with '.' or '-'",
+    ),
+    "registry": (
+        re.compile(r"^[a-z0-9]+([.-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*$"),
+        "a registry host with an optional path, lower case, no scheme and no trailing '/' "
+        "(e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver)",
+    ),
+    "image": (
+        re.compile(
+            r"^[a-z0-9]+([.-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+            r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$"
+        ),
+        "a full image reference with a tag or digest (e.g. quay.io/keycloak/keycloak:26.0)",
+    ),
+    "env_name": (
+        re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$"),
+        "letters, digits and '_', not starting with a digit",
+    ),
+    "health_path": (
+        re.compile(r"^/[A-Za-z0-9/_.~%-]*$"),
+        "an absolute URL path such as /actuator/health",
+    ),
+    "region": (re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$"), "an AWS region such as eu-west-1"),
+}
+
+
+def _format(kind: str):
+    pattern, allowed = PATTERNS[kind]
+
+    def check(value: str) -> str:
+        if not pattern.match(value):
+            raise ValueError(f"malformed {kind.replace('_', ' ')}; allowed: {allowed}")
+        return value
+
+    return AfterValidator(check)
+
+
+VpcId = Annotated[str, _format("vpc")]
+SubnetId = Annotated[str, _format("subnet")]
+SecurityGroupId = Annotated[str, _format("sg")]
+TargetGroupArn = Annotated[str, _format("target_group_arn")]
+SecretRef = Annotated[str, _format("secret_ref")]
+ImageTag = Annotated[str, _format("image_tag")]
+Registry = Annotated[str, _format("registry")]
+Image = Annotated[str, _format("image")]
+EnvName = Annotated[str, _format("env_name")]
+HealthPath = Annotated[str, _format("health_path")]
+Region = Annotated[str, _format("region")]
+ServiceName = Annotated[
+    str,
+    Field(
+        pattern=r"^[a-z][a-z0-9-]{0,30}[a-z0-9]$",
+        description="2-32 lower-case letters, digits and '-'",
+    ),
+]
+
+# CloudWatch Logs accepts only these retention periods (PutRetentionPolicy).
+LOG_RETENTION_DAYS = (
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
+    3288, 3653,
+)  # fmt: skip
+
+
+def check_retention(days: int) -> int:
+    if days not in LOG_RETENTION_DAYS:
+        raise ValueError(
+            "not a retention CloudWatch Logs accepts; "
+            f"allowed: {', '.join(map(str, LOG_RETENTION_DAYS))}"
+        )
+    return days
+
+
+def _check_tags(tags: dict[str, str]) -> dict[str, str]:
+    problems = [
+        f"{key!r}"
+        for key, value in tags.items()
+        if not key or len(key) > 128 or key.lower().startswith("aws:") or len(value) > 256
+    ]
+    if problems:
+        raise ValueError(
+            f"bad tag(s) {', '.join(problems)}; allowed: keys of 1-128 characters not starting "
+            "with 'aws:', values up to 256 characters"
+        )
+    return tags
+
+
+LogRetention = Annotated[int, AfterValidator(check_retention)]
+RetentionDays = LogRetention
+Tags = Annotated[dict[str, str], AfterValidator(_check_tags)]
+Percent = Annotated[int, Field(ge=1, le=100)]
+
+
+# ALB path-pattern condition: 1-128 characters of A-Z a-z 0-9 _ - . $ / ~ " ' @ : + & * ?
+_PATH_PATTERN = re.compile(r"""^/[A-Za-z0-9_\-.$/~"'@:+&*?]{0,127}$""")
+
+
+def _check_path_pattern(value: str) -> str:
+    if not _PATH_PATTERN.match(value):
+        raise ValueError(
+            "not an ALB path pattern; allowed: up to 128 characters starting with '/', letters, "
+            "digits and _ - . $ / ~ \" ' @ : + & with * and ? as wildcards (e.g. /api/*)"
+        )
+    return value
+
+
+PathPattern = Annotated[str, AfterValidator(_check_path_pattern)]
+
+
+DEFAULT_LOG_GROUP_PREFIX = "/ecs/{project}-{env}"
+"""Log groups are `<prefix>/<service>`; `{project}` and `{env}` are replaced per stack."""
+_LOG_GROUP_PREFIX = re.compile(r"^(/([A-Za-z0-9._#-]|\{project\}|\{env\})+)+$")
+
+
+def check_log_group_prefix(value: str) -> str:
+    if not _LOG_GROUP_PREFIX.match(value) or len(value) > 200:
+        raise ValueError(
+            "not a log group path; allowed: up to 200 characters starting with '/', segments of "
+            "letters, digits, '.', '_', '-', '#' and the placeholders {project} and {env}, "
+            "no trailing '/' (e.g. /ecs/{project}/{env})"
+        )
+    missing = [p for p in ("{project}", "{env}") if p not in value]
+    if missing:
+        # A fixed prefix names the same log groups in every stack and every project that copies
+        # it: the second `pulumi up` in the account fails on groups that already exist.
+        raise ValueError(
+            f"without {' and '.join(missing)} two stacks (dev and prod, or another project) "
+            "would create the same log groups; allowed: a path holding both {project} and {env}, "
+            "e.g. /ecs/{project}/{env}"
+        )
+    return value
+
+
+class ConfigModel(BaseModel):
+    """Base of every stack-config section."""
+
+    model_config = ConfigDict(
+        frozen=True,
+        extra="forbid",
+        alias_generator=to_camel,
+        populate_by_name=False,
+        strict=False,
+    )
+
+
+def explicit_keys(model: BaseModel, exclude: set[str]) -> list[str]:
+    """camelCase names of the keys a stack file set on `model`, except `exclude`."""
+    return sorted(to_camel(name) for name in model.model_fields_set - exclude)
+
+
+def snake(camel: str) -> str:
+    return re.sub(r"([A-Z])", lambda m: "_" + m.group(1).lower(), camel)

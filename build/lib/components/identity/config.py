@@ -1,0 +1,222 @@
+"""Stack-config models of identity: the secrets the program generates (`secrets`) and Keycloak
+(`keycloak`), their resolved settings, and Keycloak as a catalog entry (so routing, sizing,
+overrides and checks treat it like any service).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from ..data.config import DatabaseConfig, DatabaseSettings, DbName, major_version
+from ..errors import ConfigIssue, Rules
+from ..formats import ConfigModel, Environment
+
+KEYCLOAK_MIN_MAJOR = 26
+KEYCLOAK_MANAGEMENT_PORT = 9000
+KEYCLOAK_SERVICE = "keycloak"
+KEYCLOAK_PATH = "/auth"
+
+Hostname = Annotated[
+    str,
+    Field(max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"),
+]
+
+
+class SecretsConfig(ConfigModel):
+    """Secrets the program generates (`secrets:` key)."""
+
+    jwt_secret: bool = Field(
+        True, description="Generate the JWT signing key and give it to the services as JWT_SECRET."
+    )
+    recovery_window_days: int | None = Field(
+        None, ge=7, le=30, description="Days a deleted secret can be restored."
+    )
+
+
+class KeycloakConfig(ConfigModel):
+    """Keycloak in production mode on ECS (`keycloak:` key)."""
+
+    enabled: bool | None = Field(None, description="Run Keycloak; unset = per environment.")
+    version: str = Field(
+        "26.0",
+        pattern=r"^\d+\.\d+(\.\d+)?$",
+        description="Keycloak version: the default image tag; 26 or later.",
+    )
+    image: str | None = Field(
+        None,
+        pattern=r"^[a-z0-9]+([.-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+        r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$",
+        description="Optimized Keycloak image (built by images/keycloak/Dockerfile); default "
+        "<containerRegistry>/keycloak:<version>.",
+    )
+    hostname: Hostname | None = Field(
+        None, description="Public host name (KC_HOSTNAME); default: the ALB's when known."
+    )
+    port: int = Field(8180, ge=1024, le=65535, description="HTTP port behind the ALB.")
+    priority: int | None = Field(
+        None,
+        ge=1,
+        le=49999,
+        description="Listener-rule priority of /auth (lower is evaluated first); unset = the "
+        "automatic 1000, 1010, ... like any catalog service.",
+    )
+    cpu: int | None = Field(None, description="Fargate CPU units.")
+    memory: int | None = Field(None, description="Task memory in MiB.")
+    desired_count: int | None = Field(None, ge=0, le=100, description="Tasks to run.")
+    database_name: DbName | None = Field(
+        None, description="Database on the instance; default: database.databaseName."
+    )
+    admin_username: str = Field(
+        "bootstrap-admin",
+        pattern=r"^[a-z][a-z0-9._-]{2,63}$",
+        description="Temporary bootstrap admin created at first start (password generated).",
+    )
+
+
+@dataclass(frozen=True)
+class SecretsSettings:
+    prefix: str
+    """Secrets Manager names are `<project>/<env>/<secret>`."""
+    jwt_secret: bool
+    recovery_window_days: int
+
+
+@dataclass(frozen=True)
+class KeycloakSettings:
+    version: str
+    image: str
+    hostname: str | None
+    port: int
+    database_name: str
+    admin_username: str
+    cpu: int
+    memory: int
+    desired_count: int
+    management_port: int = KEYCLOAK_MANAGEMENT_PORT
+    priority: int | None = None
+    """Listener-rule priority of its routes; None = automatic."""
+
+
+JWT_ENV = ("JWT_SECRET",)
+KEYCLOAK_ENV = ("KEYCLOAK_URL",)
+"""What the JWT key and Keycloak give the services that use them."""
+
+
+def resolve_keycloak(
+    config: KeycloakConfig,
+    database_config: DatabaseConfig,
+    database: DatabaseSettings | None,
+    container_registry: str | None,
+    ctx: Rules,
+) -> KeycloakSettings | None:
+    if not config.enabled:
+        return None
+    if major_version(config.version) < KEYCLOAK_MIN_MAJOR:
+        ctx.issues.append(
+            ConfigIssue(
+                "keycloak.version",
+                config.version,
+                "too old: the program relies on Keycloak 26's jdbc-ping cluster stack and "
+                "KC_BOOTSTRAP_ADMIN_* variables",
+                f"{KEYCLOAK_MIN_MAJOR}.0 or later",
+            )
+        )
+    if database is None:
+        ctx.issues.append(
+            ConfigIssue(
+                "keycloak.enabled",
+                True,
+                "Keycloak in production mode needs the PostgreSQL database, which "
+                "database.enabled switches off (H2 loses every realm on restart)",
+                "database.enabled true, or keycloak.enabled false",
+            )
+        )
+    image = config.image
+    if image is None:
+        registry = container_registry or "registry.invalid"  # already reported if missing
+        image = f"{registry}/{KEYCLOAK_SERVICE}:{config.version}"
+    return KeycloakSettings(
+        version=config.version,
+        image=image,
+        hostname=config.hostname,
+        port=config.port,
+        database_name=config.database_name or database_config.database_name,
+        admin_username=config.admin_username,
+        cpu=int(config.cpu or 1024),
+        memory=int(config.memory or 2048),
+        desired_count=int(config.desired_count if config.desired_count is not None else 1),
+        priority=config.priority,
+    )
+
+
+# -------------------------------------------------------------------------------------------
+# Keycloak as a catalog entry (so routing, sizing, overrides and checks treat it like any service)
+# -------------------------------------------------------------------------------------------
+
+# The official image has bash but neither curl nor wget: probe the readiness endpoint over
+# bash's /dev/tcp. Keycloak serves health on the management port (9000) since version 25.
+_KEYCLOAK_PROBE = (
+    "exec 3<>/dev/tcp/127.0.0.1/{port} && "
+    "printf 'GET {path} HTTP/1.1\\r\\nHost: localhost\\r\\nConnection: close\\r\\n\\r\\n' >&3 && "
+    "grep -q 'HTTP/1.1 200' <&3"
+)
+
+
+def keycloak_environment(keycloak: KeycloakSettings, database: DatabaseSettings | None) -> dict:
+    """Plain settings of the Keycloak container (credentials travel as secrets, never here)."""
+    environment = {
+        "KC_DB": "postgres",
+        "KC_HTTP_ENABLED": "true",  # TLS ends at the ALB
+        "KC_HTTP_PORT": str(keycloak.port),
+        "KC_HTTP_RELATIVE_PATH": KEYCLOAK_PATH,
+        "KC_HTTP_MANAGEMENT_PORT": str(keycloak.management_port),
+        "KC_HEALTH_ENABLED": "true",
+        "KC_PROXY_HEADERS": "xforwarded",
+        # Tasks find each other through the database: no multicast on AWS.
+        "KC_CACHE": "ispn",
+        "KC_CACHE_STACK": "jdbc-ping",
+    }
+    if database is not None:
+        environment["KC_DB_USERNAME"] = database.username
+    return environment
+
+
+def keycloak_catalog_entry(
+    keycloak: KeycloakSettings, database: DatabaseSettings | None, env: Environment
+) -> dict[str, Any]:
+    """Keycloak shaped like a `services` catalog entry (camelCase, as in the YAML)."""
+    health_path = f"{KEYCLOAK_PATH}/health/ready"
+    return {
+        "description": "Identity provider (Keycloak, production mode)",
+        "port": keycloak.port,
+        "public": True,
+        "pathPatterns": [KEYCLOAK_PATH, f"{KEYCLOAK_PATH}/*"],
+        "priority": keycloak.priority,
+        "healthCheckPath": health_path,
+        "healthCheckPort": keycloak.management_port,
+        "healthCheckCommand": [
+            "CMD",
+            "bash",
+            "-c",
+            _KEYCLOAK_PROBE.format(port=keycloak.management_port, path=health_path),
+        ],
+        "criticality": "critical",
+        "deployOrder": 5,
+        "image": keycloak.image,
+        # An optimized image (built for postgres, health and /auth) never rebuilds itself at
+        # start, so the root filesystem stays read-only (ECS.5); see docs/DESIGN.md.
+        "command": ["start", "--optimized"],
+        "user": "1000",
+        "writablePaths": ["/opt/keycloak/data"],
+        "environment": keycloak_environment(keycloak, database),
+        "sizes": {
+            env: {
+                "cpu": keycloak.cpu,
+                "memory": keycloak.memory,
+                "desiredCount": keycloak.desired_count,
+            }
+        },
+    }

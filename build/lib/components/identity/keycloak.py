@@ -1,0 +1,112 @@
+"""Keycloak in production mode on ECS, behind a load balancer under `/auth`.
+
+Keycloak runs as a `Microservice` (its own security group and roles), given by the caller with
+its container, size and routing; this component adds what only Keycloak needs: the JDBC URL of
+its database and the path to it, the master password and the bootstrap admin as secrets by ARN,
+its public host name, and the JGroups ports between its own tasks (Infinispan forms a cluster
+through the database with jdbc-ping: no multicast on AWS). `binding()` is what a service that
+validates tokens gets: `KEYCLOAK_URL` and the path to Keycloak's port.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+
+import pulumi
+
+from ..bindings import Binding, secret_json_key
+from ..compute.microservice import Microservice, MicroserviceArgs
+from ..data.database import Database
+from ..network.paths import ServicePath, ServicePathArgs
+from .config import KEYCLOAK_PATH
+
+JGROUPS_PORTS = (7800, 57800)
+"""Cluster transport and its failure detection (7800 + 50000)."""
+
+
+@dataclass(frozen=True)
+class KeycloakArgs:
+    service: MicroserviceArgs
+    """Keycloak's service: image, size, count, routing, alarms (its environment holds the plain
+    KC_* settings; the database and secrets are added here)."""
+    database: Database
+    database_name: str
+    """Database on the instance Keycloak keeps its realms in."""
+    admin_secret_arn: pulumi.Input[str]
+    """JSON secret with `username` and `password` (the temporary bootstrap admin)."""
+    hostname: pulumi.Input[str] | None = None
+    """Public host name (KC_HOSTNAME); None = taken from each request (strict mode off)."""
+
+
+class Keycloak(pulumi.ComponentResource):
+    service_name: pulumi.Output[str]
+    service_arn: pulumi.Output[str]
+    task_definition_arn: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    url_path: pulumi.Output[str]
+
+    def __init__(self, name: str, args: KeycloakArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("accessweaver:keycloak:Keycloak", name, None, opts)
+        database, admin = args.database, args.admin_secret_arn
+        environment: dict[str, pulumi.Input[str]] = {
+            "KC_DB_URL": database.jdbc_url_for(args.database_name)
+        }
+        if args.hostname is not None:
+            environment["KC_HOSTNAME"] = args.hostname
+        else:
+            # Production mode refuses to start without a host name unless strict mode is off;
+            # the host then comes from each request (X-Forwarded-* from the ALB).
+            environment["KC_HOSTNAME_STRICT"] = "false"
+        own = Binding(
+            name="keycloak-database",
+            environment=environment,
+            secrets={
+                "KC_DB_PASSWORD": secret_json_key(database.master_secret_arn, "password"),
+                "KC_BOOTSTRAP_ADMIN_USERNAME": secret_json_key(admin, "username"),
+                "KC_BOOTSTRAP_ADMIN_PASSWORD": secret_json_key(admin, "password"),
+            },
+            peers=(database.peer,),
+        )
+        service_args = dataclasses.replace(args.service, bindings=(*args.service.bindings, own))
+        self._app = Microservice("keycloak", service_args, opts=pulumi.ResourceOptions(parent=self))
+        ServicePath(
+            f"{name}-jgroups",
+            ServicePathArgs(
+                source_security_group_id=self._app.security_group_id,
+                target_security_group_id=self._app.security_group_id,
+                ports=JGROUPS_PORTS,
+                description="Keycloak cluster (JGroups)",
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+        self.service_name = self._app.service_name
+        self.service_arn = self._app.service_arn
+        self.task_definition_arn = self._app.task_definition_arn
+        self.security_group_id = self._app.security_group_id
+        self.url_path = pulumi.Output.from_input(KEYCLOAK_PATH)
+        self.register_outputs(
+            {
+                "service_name": self.service_name,
+                "service_arn": self.service_arn,
+                "task_definition_arn": self.task_definition_arn,
+                "security_group_id": self.security_group_id,
+                "url_path": self.url_path,
+            }
+        )
+
+    @property
+    def microservice(self) -> Microservice:
+        return self._app
+
+    def binding(self) -> Binding:
+        """What a service that validates tokens gets: `KEYCLOAK_URL` (internal, with `/auth`) and
+        the path to Keycloak's HTTP port."""
+        inner = self._app.binding()
+        url = next(iter(inner.environment.values()))
+        return Binding(
+            name="keycloak",
+            environment={"KEYCLOAK_URL": pulumi.Output.concat(url, KEYCLOAK_PATH)},
+            peers=inner.peers,
+        )

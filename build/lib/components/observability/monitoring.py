@@ -1,0 +1,303 @@
+"""Alarms and a dashboard for the platform pieces; all alarms notify one topic.
+
+Creates, when given an ALB: p95 `TargetResponseTime` above `latency_p95_seconds` (report:
+200 ms), 5xx share of requests above `error_rate_percent` (metric math over the ALB's and the
+targets' 5xx) and `UnHealthyHostCount` > 0 per target group. When given the database: CPU, free
+storage and connections. When given cache nodes, per node: engine CPU, memory and evictions.
+Optional (`dashboard`): the CloudWatch dashboard of `dashboard.py`. The services' own
+CPU/memory alarms are in `microservice.py`, wired to the same topic.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+from pulumi_aws import cloudwatch
+
+from .dashboard import ALB, DashboardInputs, dashboard_body
+
+# Thresholds (data). Percentages are of the resource's capacity.
+DATABASE_CPU_PERCENT = 80
+DATABASE_FREE_STORAGE_PERCENT = 10
+DATABASE_CONNECTIONS_PERCENT = 80
+CACHE_CPU_PERCENT = 80
+CACHE_MEMORY_PERCENT = 80
+CACHE_EVICTIONS = 0
+"""Any eviction: the cache is full and drops keys the services still expect."""
+FALLBACK_MAX_CONNECTIONS = 100
+
+# RDS PostgreSQL default: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000).
+_SIZE_GIB = {
+    "micro": 1,
+    "small": 2,
+    "medium": 4,
+    "large": 8,
+    "xlarge": 16,
+    "2xlarge": 32,
+    "4xlarge": 64,
+    "8xlarge": 128,
+    "12xlarge": 192,
+    "16xlarge": 256,
+}
+
+
+def postgres_max_connections(instance_class: str) -> int:
+    """RDS's default `max_connections` for an instance class (memory-optimised r* classes have
+    twice the memory of the same size); a conservative fallback for unknown classes."""
+    _, family, size = instance_class.split(".")
+    gib = _SIZE_GIB.get(size)
+    if gib is None:
+        return FALLBACK_MAX_CONNECTIONS
+    if family.startswith(("r", "x", "z")):
+        gib *= 2
+    return min(gib * 1024**3 // 9531392, 5000)
+
+
+def error_rate_queries(load_balancer: pulumi.Input[str]) -> list[dict[str, Any]]:
+    """Metric math: 5xx answered by the ALB or the targets, as a percentage of requests."""
+
+    def metric(query_id: str, name: str) -> dict[str, Any]:
+        return {
+            "id": query_id,
+            "return_data": False,
+            "metric": {
+                "namespace": ALB,
+                "metric_name": name,
+                "dimensions": {"LoadBalancer": load_balancer},
+                "period": 60,
+                "stat": "Sum",
+            },
+        }
+
+    return [
+        metric("requests", "RequestCount"),
+        metric("target5xx", "HTTPCode_Target_5XX_Count"),
+        metric("alb5xx", "HTTPCode_ELB_5XX_Count"),
+        {
+            "id": "errorRate",
+            "expression": "100 * (FILL(target5xx, 0) + FILL(alb5xx, 0)) / requests",
+            "label": "5xx % of requests",
+            "return_data": True,
+        },
+    ]
+
+
+@dataclass(frozen=True)
+class DatabaseWatch:
+    """The RDS instance to watch: thresholds follow its class and storage."""
+
+    identifier: str
+    instance_class: str
+    allocated_storage_gb: int
+
+
+@dataclass(frozen=True)
+class MonitoringArgs:
+    name_prefix: str
+    """Alarms are `<prefix>-<role>`; the dashboard is `<prefix>`."""
+    topic_arn: pulumi.Input[str]
+    cluster_name: str
+    services: Mapping[str, str] = field(default_factory=dict)
+    """Service name -> ECS service name (dashboard rows)."""
+    load_balancer_arn_suffix: pulumi.Input[str] | None = None
+    """The ALB (`app/<name>/<id>`); None = no ALB alarms."""
+    target_group_arn_suffixes: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """Service name -> its target group's ARN suffix."""
+    database: DatabaseWatch | None = None
+    cache_node_ids: Sequence[str] = ()
+    """ElastiCache node (cache cluster) ids to watch."""
+    latency_p95_seconds: float = 0.2
+    error_rate_percent: float = 1.0
+    dashboard: bool = True
+    container_insights: bool = True
+    """Task-count widgets read Container Insights metrics."""
+    region: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class Monitoring(pulumi.ComponentResource):
+    alarm_names: list[pulumi.Output[str]]
+    dashboard_name: pulumi.Output[str] | None
+
+    def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("accessweaver:monitoring:Monitoring", name, None, opts)
+        self._name = name
+        self._args = args
+        self._topic = args.topic_arn
+        self._region = args.region or aws.config.region
+        self.alarm_names = []
+
+        if args.load_balancer_arn_suffix is not None:
+            self._load_balancer_alarms(args)
+        if args.database is not None:
+            self._database_alarms(args.database)
+        if args.cache_node_ids:
+            self._cache_alarms()
+        self.dashboard_name = self._dashboard(args) if args.dashboard else None
+        self.register_outputs(
+            {"alarm_names": self.alarm_names, "dashboard_name": self.dashboard_name}
+        )
+
+    def _alarm(self, role: str, description: str, **arguments: Any) -> None:
+        """A named alarm (stable: `<project>-<env>-<role>`) that notifies the stack's topic."""
+        alarm = cloudwatch.MetricAlarm(
+            f"{self._name}-{role}",
+            name=f"{self._args.name_prefix}-{role}",
+            alarm_description=description,
+            alarm_actions=[self._topic],
+            ok_actions=[self._topic],
+            # No data (no traffic, node replaced) is not an incident.
+            treat_missing_data="notBreaching",
+            tags=dict(self._args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+            **arguments,
+        )
+        self.alarm_names.append(alarm.name)
+
+    def _load_balancer_alarms(self, args: MonitoringArgs) -> None:
+        alarms = self._args
+        lb = args.load_balancer_arn_suffix
+        self._alarm(
+            "alb-p95-latency",
+            f"ALB p95 response time above {alarms.latency_p95_seconds * 1000:g} ms",
+            namespace=ALB,
+            metric_name="TargetResponseTime",
+            dimensions={"LoadBalancer": lb},
+            extended_statistic="p95",
+            period=60,
+            evaluation_periods=5,
+            datapoints_to_alarm=3,
+            threshold=alarms.latency_p95_seconds,
+            comparison_operator="GreaterThanThreshold",
+        )
+        self._alarm(
+            "alb-5xx-rate",
+            f"More than {alarms.error_rate_percent:g} % of ALB requests end in a 5xx",
+            metric_queries=error_rate_queries(lb),  # type: ignore[arg-type]
+            evaluation_periods=5,
+            datapoints_to_alarm=3,
+            threshold=alarms.error_rate_percent,
+            comparison_operator="GreaterThanThreshold",
+        )
+        for service, suffix in sorted(args.target_group_arn_suffixes.items()):
+            self._alarm(
+                f"{service}-unhealthy-hosts",
+                f"{service}: the ALB sees unhealthy targets",
+                namespace=ALB,
+                metric_name="UnHealthyHostCount",
+                dimensions={"TargetGroup": suffix, "LoadBalancer": lb},
+                statistic="Maximum",
+                period=60,
+                evaluation_periods=3,
+                threshold=0,
+                comparison_operator="GreaterThanThreshold",
+            )
+
+    def _database_alarms(self, db: DatabaseWatch) -> None:
+        dims = {"DBInstanceIdentifier": db.identifier}
+        common = {"namespace": "AWS/RDS", "dimensions": dims, "period": 300}
+        free_bytes = db.allocated_storage_gb * 1024**3 * DATABASE_FREE_STORAGE_PERCENT // 100
+        connections = (
+            postgres_max_connections(db.instance_class) * DATABASE_CONNECTIONS_PERCENT // 100
+        )
+        self._alarm(
+            "postgres-cpu",
+            f"PostgreSQL CPU above {DATABASE_CPU_PERCENT}%",
+            metric_name="CPUUtilization",
+            statistic="Average",
+            evaluation_periods=3,
+            threshold=DATABASE_CPU_PERCENT,
+            comparison_operator="GreaterThanThreshold",
+            **common,
+        )
+        self._alarm(
+            "postgres-free-storage",
+            f"PostgreSQL free storage below {DATABASE_FREE_STORAGE_PERCENT}% of the allocation",
+            metric_name="FreeStorageSpace",
+            statistic="Minimum",
+            evaluation_periods=1,
+            threshold=free_bytes,
+            comparison_operator="LessThanThreshold",
+            **common,
+        )
+        self._alarm(
+            "postgres-connections",
+            f"PostgreSQL connections above {DATABASE_CONNECTIONS_PERCENT}% of max_connections",
+            metric_name="DatabaseConnections",
+            statistic="Maximum",
+            evaluation_periods=2,
+            threshold=connections,
+            comparison_operator="GreaterThanThreshold",
+            **common,
+        )
+
+    def _cache_alarms(self) -> None:
+        for node in self._args.cache_node_ids:
+            common = {
+                "namespace": "AWS/ElastiCache",
+                "dimensions": {"CacheClusterId": node},
+                "period": 300,
+                "comparison_operator": "GreaterThanThreshold",
+            }
+            short = node.rsplit("-", 1)[-1]
+            self._alarm(
+                f"redis-{short}-cpu",
+                f"Redis node {node}: engine CPU above {CACHE_CPU_PERCENT}%",
+                metric_name="EngineCPUUtilization",
+                statistic="Average",
+                evaluation_periods=3,
+                threshold=CACHE_CPU_PERCENT,
+                **common,
+            )
+            self._alarm(
+                f"redis-{short}-memory",
+                f"Redis node {node}: memory above {CACHE_MEMORY_PERCENT}%",
+                metric_name="DatabaseMemoryUsagePercentage",
+                statistic="Average",
+                evaluation_periods=3,
+                threshold=CACHE_MEMORY_PERCENT,
+                **common,
+            )
+            self._alarm(
+                f"redis-{short}-evictions",
+                f"Redis node {node} evicts keys",
+                metric_name="Evictions",
+                statistic="Sum",
+                evaluation_periods=1,
+                threshold=CACHE_EVICTIONS,
+                **common,
+            )
+
+    def _dashboard(self, args: MonitoringArgs) -> pulumi.Output[str]:
+        groups = sorted(args.target_group_arn_suffixes)
+        region = self._region
+
+        def body(values: list[Any]) -> str:
+            inputs = DashboardInputs(
+                region=region,
+                cluster_name=args.cluster_name,
+                services=dict(args.services),
+                load_balancer=values[0],
+                target_groups=dict(zip(groups, values[1:], strict=True)),
+                database=args.database.identifier if args.database else None,
+                cache_nodes=tuple(args.cache_node_ids),
+                latency_threshold_seconds=args.latency_p95_seconds,
+                container_insights=args.container_insights,
+            )
+            return json.dumps(dashboard_body(inputs))
+
+        dashboard = cloudwatch.Dashboard(
+            f"{self._name}-dashboard",
+            dashboard_name=args.name_prefix,
+            dashboard_body=pulumi.Output.all(
+                args.load_balancer_arn_suffix,
+                *(args.target_group_arn_suffixes[group] for group in groups),
+            ).apply(body),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return dashboard.dashboard_name

@@ -1,0 +1,100 @@
+"""Per-environment defaults of the services and the cluster, as data.
+
+Every figure comes from the Terraform module this program replaces (its README is the spec:
+"Allocation des Ressources par Environnement", the three architecture drawings, "Stratégies
+d'Économies" and the auto-scaling policy). Stack config overrides these values; nothing here is
+mutated (see `resolve.py`).
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from ..formats import Environment
+
+
+class EnvironmentDefaults(BaseModel):
+    """What an environment decides when the stack config leaves a setting unset."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    max_capacity: int
+    """Autoscaling maximum per service (seed: "max 2", "max 4", "max 10")."""
+    fargate_spot: bool
+    """Seed "Stratégies d'Économies": `enable_fargate_spot = var.environment != "prod"`."""
+    fargate_spot_percentage: int
+    """Share of tasks on FARGATE_SPOT when Spot is on (staging drawing: "Spot 30%")."""
+    container_insights: Literal["disabled", "enabled", "enhanced"]
+    """Seed: OFF in dev, ON in staging, "Container Insights Enhanced" in prod."""
+    xray_tracing: bool
+    log_retention_days: int
+    execute_command: bool
+    """ECS Exec: on for debugging outside prod, off in prod ("Sécurité")."""
+    scaling_cpu_target: int
+    """Seed policy: "70% CPU en prod, 80% en dev"."""
+    scaling_memory_target: int
+    deployment_minimum_healthy_percent: int
+    deployment_maximum_percent: int
+    deployment_alarms: bool
+    """Roll back a deployment when the service's CPU/memory alarms fire."""
+    health_check_grace_period: int
+    """Seconds; the seed's production example uses 180 for Spring Boot."""
+
+
+ENVIRONMENT_DEFAULTS: dict[Environment, EnvironmentDefaults] = {
+    "dev": EnvironmentDefaults(
+        max_capacity=2,
+        fargate_spot=True,
+        fargate_spot_percentage=100,
+        container_insights="disabled",
+        xray_tracing=False,
+        log_retention_days=7,
+        execute_command=True,
+        scaling_cpu_target=80,
+        scaling_memory_target=80,
+        deployment_minimum_healthy_percent=50,
+        deployment_maximum_percent=200,
+        deployment_alarms=False,
+        health_check_grace_period=180,
+    ),
+    "staging": EnvironmentDefaults(
+        max_capacity=4,
+        fargate_spot=True,
+        fargate_spot_percentage=30,
+        container_insights="enabled",
+        xray_tracing=False,
+        log_retention_days=7,
+        execute_command=True,
+        scaling_cpu_target=70,
+        scaling_memory_target=80,
+        deployment_minimum_healthy_percent=100,
+        deployment_maximum_percent=200,
+        deployment_alarms=False,
+        health_check_grace_period=180,
+    ),
+    "prod": EnvironmentDefaults(
+        max_capacity=10,
+        fargate_spot=False,
+        fargate_spot_percentage=0,
+        container_insights="enhanced",
+        xray_tracing=True,
+        log_retention_days=30,
+        execute_command=False,
+        scaling_cpu_target=70,
+        scaling_memory_target=80,
+        deployment_minimum_healthy_percent=100,
+        deployment_maximum_percent=200,
+        deployment_alarms=True,
+        health_check_grace_period=180,
+    ),
+}
+
+# Alarm thresholds for the per-service CPU/memory alarms (seed: "put-metric-alarm ... --threshold 80
+# --period 300 --evaluation-periods 2"; memory per its "Seuil Recommandé" table, < 80 %).
+ALARM_CPU_THRESHOLD = 80
+ALARM_MEMORY_THRESHOLD = 80
+ALARM_PERIOD_SECONDS = 300
+ALARM_EVALUATION_PERIODS = 2
+SCALING_COOLDOWN_SECONDS = 300

@@ -1,0 +1,230 @@
+"""Stack configuration models: data shaped like the `Pulumi.<stack>.yaml` keys.
+
+Keys are camelCase as Pulumi users write them (`pulumi config set --path
+'serviceOverrides.aw-pdp-service.cpu' 2048`); fields are snake_case. These models only check
+shapes, types and single-field formats; rules spanning fields and environment defaults live in
+`resolve.py`; each section's model lives beside its domain (`components/<domain>/config.py`).
+No AWS look-ups happen here.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Literal
+
+from pydantic import AfterValidator, Field
+
+from ..compute.config import OffHoursScalingConfig, RegistryConfig, ServiceOverride, ServiceSpec
+from ..controls import CONTROLS, canonical_control
+from ..data.config import CacheConfig, DatabaseConfig, DocumentsConfig
+from ..edge.config import EdgeConfig
+from ..formats import (
+    DEFAULT_LOG_GROUP_PREFIX,
+    ConfigModel,
+    Environment,
+    EnvName,
+    ImageTag,
+    LogRetention,
+    Percent,
+    Registry,
+    SecretRef,
+    SecurityGroupId,
+    ServiceName,
+    SubnetId,
+    Tags,
+    TargetGroupArn,
+    VpcId,
+    check_log_group_prefix,
+)
+from ..identity.config import KeycloakConfig, SecretsConfig
+from ..network.config import NetworkConfig
+from ..observability.config import AlarmsConfig
+from .quotas import QuotasConfig
+
+# ---------------------------------------------------------------------------------------------
+# Policy waivers (policy/accessweaver_policies.py reads them at preview time)
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_control(value: str) -> str:
+    control = canonical_control(value)
+    if control is None:
+        raise ValueError(f"unknown control; allowed: {', '.join(CONTROLS)}")
+    return control
+
+
+def _check_waivers(waivers: list[PolicyWaiver]) -> list[PolicyWaiver]:
+    seen = [(w.control, w.resource) for w in waivers]
+    twice = sorted({f"{c} on {r}" for c, r in seen if seen.count((c, r)) > 1})
+    if twice:
+        raise ValueError(
+            f"waived twice: {', '.join(twice)}; allowed: one waiver per control and resource"
+        )
+    return waivers
+
+
+def _check_resource_pattern(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z0-9_.:/*?\[\]-]{1,200}", value):
+        raise ValueError(
+            "not a resource name or glob; allowed: the resource's logical name as the offline "
+            "plan shows it, '*' and '?' as wildcards (e.g. aw-pap-service-*)"
+        )
+    return value
+
+
+def _check_reason(value: str) -> str:
+    if not 10 <= len(value.strip()) <= 500:
+        raise ValueError(
+            "a waiver needs its reason; allowed: a sentence of 10 to 500 characters saying why"
+        )
+    return value.strip()
+
+
+class PolicyWaiver(ConfigModel):
+    """One documented exception to a control of the policy pack (shown on every preview)."""
+
+    control: Annotated[str, AfterValidator(_check_control)] = Field(
+        description="Control ID from components/controls.py (ECS.2, REL.3, ...)."
+    )
+    resource: Annotated[str, AfterValidator(_check_resource_pattern)] = Field(
+        description="Logical name of the resource, or a glob over names (aw-pap-service-*)."
+    )
+    reason: Annotated[str, AfterValidator(_check_reason)] = Field(
+        description="Why the control is waived, and until when or what would lift it."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The whole stack
+# ---------------------------------------------------------------------------------------------
+
+
+class StackConfig(ConfigModel):
+    """Everything a stack file may set under the project's namespace."""
+
+    project_name: str | None = Field(
+        None,
+        pattern=r"^[a-z][a-z0-9-]{1,23}$",
+        description="Prefix of every name; defaults to the Pulumi project name.",
+    )
+    environment: Environment = Field(description="dev, staging or prod: selects the defaults.")
+    vpc_id: VpcId | None = Field(
+        None, description="Existing VPC the services run in; required unless network.createVpc."
+    )
+    private_subnet_ids: list[SubnetId] = Field(
+        default_factory=list,
+        description="Existing private subnets for the tasks (at least 2, in different AZs); "
+        "required unless network.createVpc.",
+    )
+    public_subnet_ids: list[SubnetId] = Field(
+        default_factory=list,
+        description="Existing public subnets for the ALB (at least 2 AZs); required when "
+        "edge.enabled and not network.createVpc.",
+    )
+    network: NetworkConfig = Field(
+        default_factory=NetworkConfig, description="Create the VPC or use an existing one."
+    )
+    edge: EdgeConfig = Field(
+        default_factory=EdgeConfig, description="The internet-facing ALB the program builds."
+    )
+    alb_security_group_ids: list[SecurityGroupId] = Field(
+        default_factory=list, description="Security groups of the ALB allowed to reach services."
+    )
+    rds_security_group_id: SecurityGroupId | None = Field(
+        None, description="Security group of the PostgreSQL database (port 5432)."
+    )
+    redis_security_group_id: SecurityGroupId | None = Field(
+        None, description="Security group of the Redis cluster (port 6379)."
+    )
+    container_registry: Registry | None = Field(
+        None,
+        description="Registry and path prefix of the images; default: the repositories the "
+        "stack creates (registry.enabled).",
+    )
+    image_tag: ImageTag = Field("latest", description="Image tag deployed for every service.")
+    services: dict[ServiceName, ServiceSpec] | None = Field(
+        None, description="The service catalog; default: the AccessWeaver services."
+    )
+    service_overrides: dict[str, ServiceOverride] = Field(
+        default_factory=dict, description="Per-service changes keyed by catalog name."
+    )
+    auto_scaling_enabled: bool = Field(True, description="Target-tracking autoscaling.")
+    scaling_cpu_target: Percent | None = Field(None, description="CPU % autoscaling aims for.")
+    scaling_memory_target: Percent | None = Field(None, description="Memory % target.")
+    min_capacity_override: int | None = Field(
+        None, ge=0, le=1000, description="Autoscaling minimum for every service."
+    )
+    max_capacity_override: int | None = Field(
+        None, ge=1, le=1000, description="Autoscaling maximum for every service."
+    )
+    common_environment_variables: dict[EnvName, str] = Field(
+        default_factory=dict, description="Plain environment variables of every service."
+    )
+    common_secrets: dict[EnvName, SecretRef] = Field(
+        default_factory=dict, description="Secrets (name -> ARN) injected into every service."
+    )
+    container_insights_enabled: bool | None = Field(
+        None, description="Container Insights; unset = per environment."
+    )
+    enable_fargate_spot: bool | None = Field(None, description="Fargate Spot; unset = per env.")
+    fargate_spot_percentage: Annotated[int, Field(ge=0, le=100)] | None = Field(
+        None, description="Share of tasks on Spot when Spot is on; unset = per environment."
+    )
+    log_retention_days: LogRetention | None = Field(
+        None, description="CloudWatch Logs retention; unset = per environment."
+    )
+    log_group_prefix: Annotated[str, AfterValidator(check_log_group_prefix)] = Field(
+        DEFAULT_LOG_GROUP_PREFIX,
+        description="Path of the services' log groups (`<prefix>/<service>`); {project} and {env} "
+        "are replaced, and both are required so that no two stacks share a log group.",
+    )
+    enable_xray_tracing: bool | None = Field(None, description="X-Ray sidecar; unset = per env.")
+    target_group_arns: dict[str, TargetGroupArn] = Field(
+        default_factory=dict, description="Existing target groups keyed by service name."
+    )
+    health_check_grace_period: int | None = Field(
+        None, ge=0, le=2147483647, description="Seconds ECS ignores LB health checks after start."
+    )
+    deployment_circuit_breaker: bool = Field(
+        True, description="Stop and roll back failing deployments."
+    )
+    enable_execute_command: bool | None = Field(None, description="ECS Exec; unset = per env.")
+    cpu_architecture: Literal["X86_64", "ARM64"] = Field(
+        "X86_64", description="Task CPU architecture (ARM64 = Graviton)."
+    )
+    # Cost levers and budget (cost_levers.py, components/cost).
+    off_hours_scaling: OffHoursScalingConfig = Field(
+        default_factory=OffHoursScalingConfig,
+        description="Scale the services to zero outside working hours; on by default in dev.",
+    )
+    monthly_budget_usd: float | None = Field(
+        None,
+        gt=0,
+        le=10_000_000,
+        description="Monthly budget in USD; an estimated_monthly_cost above it is a policy "
+        "violation. Unset = no budget check.",
+    )
+    additional_tags: Tags = Field(default_factory=dict, description="Tags on every resource.")
+    policy_waivers: Annotated[list[PolicyWaiver], AfterValidator(_check_waivers)] = Field(
+        default_factory=list,
+        description="Documented exceptions to the policy pack's controls: control, resource "
+        "(name or glob), reason; each is reported on every preview.",
+    )
+    # The platform pieces (platform_settings.py): each switchable per stack, unset = per env.
+    database: DatabaseConfig | None = Field(None, description="RDS PostgreSQL.")
+    cache: CacheConfig | None = Field(None, description="ElastiCache Redis.")
+    secrets: SecretsConfig | None = Field(None, description="Generated secrets.")
+    keycloak: KeycloakConfig | None = Field(None, description="Keycloak on ECS.")
+    documents: DocumentsConfig | None = Field(None, description="The documents S3 bucket.")
+    registry: RegistryConfig | None = Field(None, description="ECR repositories per service.")
+    alarms: AlarmsConfig | None = Field(None, description="Alarm topic, alarms, dashboard.")
+    quotas: QuotasConfig = Field(
+        default_factory=QuotasConfig,
+        description="The account's AWS quotas where raised above the defaults (rules per "
+        "security group, security groups per network interface, rules per ALB).",
+    )
+    protect_stateful_resources: bool | None = Field(
+        None,
+        description="protect=True on data stores, buckets, keys, repositories and secrets; "
+        "unset = per environment (on in staging and prod).",
+    )

@@ -1,0 +1,169 @@
+"""Stack outputs derived from the settings alone (names, URLs, commands), as plain data.
+
+Outputs that need a resource's computed value (ARNs, ids) are assembled in `program.py`; what
+can be known before deployment is computed here so tests and the offline plan show it exactly.
+Maps are keyed by service name, as the seed's deploy.sh reads them with `jq`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from .graph import access_matrix
+from .settings import ServiceSettings, StackSettings
+from .spring import application_yaml, internal_url, metrics_namespace
+
+__all__ = ["internal_url", "metrics_namespace"]
+
+
+def service_name(settings: StackSettings, service: ServiceSettings) -> str:
+    """ECS service name and task family: `<project>-<env>-<service>` (seed convention)."""
+    return f"{settings.name_prefix}-{service.name}"
+
+
+def log_group_name(settings: StackSettings, service: ServiceSettings) -> str:
+    """`<logGroupPrefix>/<service>`, by default `/ecs/<project>-<env>/<service>`."""
+    return settings.log_group_name(service.name)
+
+
+def internal_dns_name(settings: StackSettings, service: ServiceSettings) -> str:
+    return f"{service.name}.{settings.namespace}"
+
+
+def health_url(settings: StackSettings, service: ServiceSettings) -> str:
+    return f"{internal_url(settings, service)}{service.health_check_path}"
+
+
+def _listening(settings: StackSettings) -> list[ServiceSettings]:
+    """Services with a port (workers have no DNS name and no health URL)."""
+    return [s for s in settings.services if s.port is not None]
+
+
+def image_repository(service: ServiceSettings) -> str:
+    """The image without its tag or digest: what CI pushes new tags to."""
+    image = service.image.split("@", 1)[0]
+    head, _, tail = image.rpartition(":")
+    return head if head and "/" not in tail else image
+
+
+def internal_dns_names(settings: StackSettings) -> dict[str, str]:
+    return {s.name: internal_dns_name(settings, s) for s in _listening(settings)}
+
+
+def health_check_urls(settings: StackSettings) -> dict[str, str]:
+    """The HTTP health URL per service (Cloud Map name; a command-checked service too, if it
+    listens). Workers are checked by their container command: none."""
+    return {
+        s.name: health_url(settings, s)
+        for s in _listening(settings)
+        if s.health_check_path is not None
+    }
+
+
+def spring_application_config(settings: StackSettings) -> dict[str, str]:
+    return {s.name: application_yaml(settings, s) for s in settings.services if s.spring_boot}
+
+
+def cicd_deployment_config(settings: StackSettings) -> dict[str, Any]:
+    """Everything a deploy job needs, in deploy order."""
+    return {
+        "region": settings.region,
+        "cluster_name": settings.cluster_name,
+        "image_tag": settings.image_tag,
+        "deploy_order": [s.name for s in settings.services],
+        "services": {
+            s.name: {
+                "service_name": service_name(settings, s),
+                "task_family": service_name(settings, s),
+                "container_name": s.name,
+                "image_repository": image_repository(s),
+                "image": s.image,
+                # False for images pinned to their own tag (Keycloak's version): CI pushes
+                # those once instead of once per commit.
+                "follows_image_tag": s.image == f"{image_repository(s)}:{settings.image_tag}",
+                "log_group": log_group_name(settings, s),
+            }
+            for s in settings.services
+        },
+    }
+
+
+def debugging_information(settings: StackSettings) -> dict[str, dict[str, str]]:
+    """AWS CLI commands an operator runs first, per service (seed "Troubleshooting")."""
+    region = f"--region {settings.region}"
+    commands: dict[str, dict[str, str]] = {}
+    for s in settings.services:
+        name = service_name(settings, s)
+        entry = {
+            "logs": f"aws logs tail {log_group_name(settings, s)} --follow {region}",
+            "events": (
+                f"aws ecs describe-services --cluster {settings.cluster_name} --services {name} "
+                f"--query 'services[0].events[0:10]' {region}"
+            ),
+            "task_definition": (
+                f"aws ecs describe-task-definition --task-definition {name} {region}"
+            ),
+            "stopped_tasks": (
+                f"aws ecs list-tasks --cluster {settings.cluster_name} --service-name {name} "
+                f"--desired-status STOPPED {region}"
+            ),
+        }
+        if settings.execute_command:
+            entry["exec"] = (
+                f"aws ecs execute-command --cluster {settings.cluster_name} --task <task-id> "
+                f"--container {s.name} --interactive --command /bin/sh {region}"
+            )
+        commands[s.name] = entry
+    return commands
+
+
+def alb_integration_config(
+    settings: StackSettings,
+    security_group_ids: Mapping[str, Any],
+    *,
+    vpc_id: Any = None,
+    target_group_arns: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What an ALB module needs to route to the public services (seed output of that name):
+    per service its port, health path, target group and its own security group.
+
+    `vpc_id` and `target_group_arns` are the program's own (created VPC, built ALB) when it has
+    them; otherwise the configured ones."""
+    built = target_group_arns or {}
+    return {
+        "vpc_id": vpc_id if vpc_id is not None else settings.vpc_id,
+        "health_check_grace_period": settings.health_check_grace_period,
+        "services": {
+            s.name: {
+                "port": s.port,
+                "health_check_path": s.health_check_path,
+                "target_type": "ip",
+                "target_group_arn": built.get(s.name, s.target_group_arn),
+                "security_group_id": security_group_ids.get(s.name),
+            }
+            for s in settings.services
+            if s.public
+        },
+    }
+
+
+def service_access(settings: StackSettings, components: Mapping[str, Any]) -> dict[str, Any]:
+    """The access matrix a reviewer reads with `pulumi stack output service_access`: per service
+    its security group and roles (outputs of its component), who may reach it, what it reaches
+    and what it uses (the graph)."""
+    matrix = access_matrix(settings.services, settings.graph_pieces)
+    return {
+        name: {
+            "security_group_id": components[name].security_group_id,
+            "task_role_arn": _microservice(components[name]).task_role_arn,
+            "execution_role_arn": _microservice(components[name]).execution_role_arn,
+            **entry,
+        }
+        for name, entry in matrix.items()
+        if name in components
+    }
+
+
+def _microservice(component: Any) -> Any:
+    return getattr(component, "microservice", component)

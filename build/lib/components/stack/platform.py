@@ -1,0 +1,223 @@
+"""The platform pieces of a stack, built from its settings: the network, the generated secrets,
+the database, the cache, the documents bucket, the image repositories and the alarm topic.
+
+`build_platform` creates each piece only when its stack key switches it on, with the piece's own
+arguments (this module is where stack keys become component arguments). `Platform.bindings`
+then says what one service gets from the pieces it `uses`, and nothing else.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+from ..bindings import Binding, Peer
+from ..compute.registry import ImageRegistry, RegistryArgs
+from ..data.cache import Cache, CacheArgs
+from ..data.database import Database, DatabaseArgs
+from ..data.documents import DocumentStore, DocumentStoreArgs
+from ..identity.secrets import PlatformSecrets, SecretsArgs
+from ..network.layout import NetworkRefs
+from ..network.vpc import Network, NetworkArgs
+from ..observability.alerts import AlertTopic, AlertTopicArgs
+from .graph import POSTGRES_DEFAULT_PORT, REDIS_DEFAULT_PORT
+from .settings import ServiceSettings, StackSettings
+
+
+def build_network(settings: StackSettings) -> NetworkRefs:
+    """The created VPC's ids when `network.createVpc` is true, else the configured ones (and no
+    resource at all)."""
+    spec = settings.new_vpc
+    if spec is None:
+        assert settings.vpc_id is not None  # the resolver refuses a stack without either
+        return NetworkRefs(
+            vpc_id=settings.vpc_id,
+            private_subnet_ids=list(settings.private_subnet_ids),
+            public_subnet_ids=list(settings.public_subnet_ids),
+        )
+    network = Network(
+        settings.name_prefix,
+        NetworkArgs(
+            name=settings.name_prefix,
+            cidr_block=spec.cidr_block,
+            availability_zones=spec.availability_zones,
+            nat_gateways=spec.nat_gateways,
+            interface_endpoints=spec.interface_endpoints,
+            flow_logs=spec.flow_logs,
+            flow_log_retention_days=spec.flow_log_retention_days,
+            region=settings.region,
+            tags=dict(settings.tags),
+        ),
+    )
+    return network.refs
+
+
+@dataclass(frozen=True)
+class Platform:
+    settings: StackSettings
+    secrets: PlatformSecrets
+    database: Database | None
+    cache: Cache | None
+    documents: DocumentStore | None
+    registry: ImageRegistry | None
+    alerts: AlertTopic | None
+
+    @property
+    def alarm_actions(self) -> list[pulumi.Input[str]]:
+        return [self.alerts.topic_arn] if self.alerts is not None else []
+
+    def bindings(self, service: ServiceSettings) -> list[Binding]:
+        """What `service` gets from the platform pieces it uses (its `uses` key), in a stable
+        order; the graph checks made sure each used piece exists."""
+        uses, settings = service.uses, self.settings
+        found: list[Binding] = []
+        if uses.database:
+            if self.database is not None:
+                found.append(
+                    self.database.binding(dialect="jdbc" if service.spring_boot else "uri")
+                )
+            elif settings.rds_security_group_id is not None:
+                # A database of another program: the path only; its settings are the stack's.
+                peer = Peer("postgres", settings.rds_security_group_id, (POSTGRES_DEFAULT_PORT,))
+                found.append(Binding(name="database", peers=(peer,)))
+        if uses.cache:
+            if self.cache is not None:
+                found.append(self.cache.binding())
+            elif settings.redis_security_group_id is not None:
+                peer = Peer("redis", settings.redis_security_group_id, (REDIS_DEFAULT_PORT,))
+                found.append(Binding(name="cache", peers=(peer,)))
+        if uses.documents is not None and self.documents is not None:
+            found.append(self.documents.binding(uses.documents))
+        if uses.jwt_key:
+            found.append(self.secrets.jwt_binding())
+        return found
+
+
+def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
+    platform = settings.platform
+    prefix = settings.name_prefix
+    tags = dict(settings.tags)
+    assert platform.secrets is not None
+    secrets = PlatformSecrets(
+        f"{prefix}-secrets",
+        SecretsArgs(
+            prefix=platform.secrets.prefix,
+            jwt_secret=platform.secrets.jwt_secret,
+            redis_auth_token=platform.cache is not None,
+            keycloak_admin_username=(
+                platform.keycloak.admin_username if platform.keycloak is not None else None
+            ),
+            recovery_window_days=platform.secrets.recovery_window_days,
+            protect=platform.protect,
+            tags=tags,
+        ),
+    )
+    database = None
+    if platform.database is not None:
+        db = platform.database
+        database = Database(
+            f"{prefix}-database",
+            DatabaseArgs(
+                identifier=db.identifier,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.private_subnet_ids,
+                database_name=db.database_name,
+                engine_version=db.engine_version,
+                instance_class=db.instance_class,
+                allocated_storage=db.allocated_storage,
+                max_allocated_storage=db.max_allocated_storage,
+                port=db.port,
+                username=db.username,
+                backup_retention_days=db.backup_retention_days,
+                multi_az=db.multi_az,
+                deletion_protection=db.deletion_protection,
+                monitoring_interval=db.monitoring_interval,
+                log_retention_days=settings.log_retention_days,
+                protect=platform.protect,
+                tags=tags,
+            ),
+        )
+    cache = None
+    if platform.cache is not None:
+        spec = platform.cache
+        assert secrets.redis_auth_token is not None and secrets.redis_auth_token_arn is not None
+        cache = Cache(
+            f"{prefix}-cache",
+            CacheArgs(
+                replication_group_id=spec.replication_group_id,
+                vpc_id=network.vpc_id,
+                subnet_ids=network.private_subnet_ids,
+                auth_token=secrets.redis_auth_token,
+                auth_token_secret_arn=secrets.redis_auth_token_arn,
+                engine_version=spec.engine_version,
+                node_type=spec.node_type,
+                nodes=spec.nodes,
+                port=spec.port,
+                snapshot_retention_days=spec.snapshot_retention_days,
+                protect=platform.protect,
+                tags=tags,
+            ),
+        )
+    documents = None
+    if platform.documents is not None:
+        spec_documents = platform.documents
+        documents = DocumentStore(
+            f"{prefix}-documents",
+            DocumentStoreArgs(
+                bucket_prefix=spec_documents.bucket_prefix,
+                transition_to_ia_days=spec_documents.transition_to_ia_days,
+                noncurrent_version_expiration_days=(
+                    spec_documents.noncurrent_version_expiration_days
+                ),
+                protect=platform.protect,
+                tags=tags,
+            ),
+        )
+    registry = None
+    if platform.registry is not None:
+        own = f"{settings.container_registry}/"
+        registry = ImageRegistry(
+            f"{prefix}-images",
+            RegistryArgs(
+                repositories={
+                    s.name: f"{platform.registry.repository_prefix}/{s.name}"
+                    for s in settings.services
+                    if s.image.startswith(own)
+                },
+                keep_images=platform.registry.keep_images,
+                protect=platform.protect,
+                tags=tags,
+            ),
+        )
+    alerts = None
+    if platform.alarms is not None:
+        alerts = AlertTopic(
+            f"{prefix}-alerts",
+            AlertTopicArgs(topic_name=f"{prefix}-alarms", emails=platform.alarms.emails, tags=tags),
+        )
+    return Platform(settings, secrets, database, cache, documents, registry, alerts)
+
+
+def platform_outputs(platform: Platform, dashboard_name: Any) -> dict[str, Any]:
+    """Endpoints, ARNs and names of the platform pieces: never a secret value."""
+    database, cache, documents = platform.database, platform.cache, platform.documents
+    secret_arns: dict[str, pulumi.Input[str]] = dict(platform.secrets.arns)
+    if database is not None:
+        secret_arns["database-master"] = database.master_secret_arn
+    return {
+        "database_endpoint": database.endpoint if database is not None else None,
+        "redis_endpoint": (
+            pulumi.Output.concat(cache.primary_endpoint, ":", cache.port.apply(str))
+            if cache is not None
+            else None
+        ),
+        "secret_arns": secret_arns,
+        "documents_bucket": documents.bucket_name if documents is not None else None,
+        "ecr_repositories": (
+            platform.registry.repository_urls if platform.registry is not None else {}
+        ),
+        "alarm_topic_arn": platform.alerts.topic_arn if platform.alerts is not None else None,
+        "dashboard_name": dashboard_name,
+    }

@@ -1,0 +1,171 @@
+"""The whole stack from validated settings: every Pulumi project built on these components runs
+`build_stack(load_settings())` from its thin `__main__.py` (this repository's AccessWeaver
+program, `examples/ca-a2a/`).
+
+Builds, in dependency order: the network, the platform pieces (secrets, database, cache,
+documents, repositories, alarm topic), the cluster, the ALB, Keycloak and one `Microservice` per
+catalog service with exactly what its graph gives it, the alarms and dashboard; then exports the
+stack outputs (README "Outputs"). This is the one place where stack settings become component
+arguments; which pieces exist is decided by the settings alone.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pulumi
+
+from .. import cost
+from ..compute.cluster import EcsCluster, EcsClusterArgs
+from ..cost.recorder import ResourceRecorder
+from ..edge.load_balancer import AccessLogArgs, LoadBalancer, LoadBalancerArgs, WafArgs
+from ..edge.rules import elb_name
+from ..network.layout import NetworkRefs
+from ..observability.monitoring import DatabaseWatch, Monitoring, MonitoringArgs
+from . import outputs
+from .platform import Platform, build_network, build_platform, platform_outputs
+from .services import build_services
+from .settings import StackSettings
+
+
+def build_cluster(settings: StackSettings, network: NetworkRefs) -> EcsCluster:
+    return EcsCluster(
+        settings.name_prefix,
+        EcsClusterArgs(
+            cluster_name=settings.cluster_name,
+            vpc_id=network.vpc_id,
+            namespace_name=settings.namespace,
+            container_insights=settings.container_insights,
+            spot_percentage=settings.fargate_spot_percentage,
+            tags=dict(settings.tags),
+        ),
+    )
+
+
+def build_load_balancer(settings: StackSettings, network: NetworkRefs) -> LoadBalancer | None:
+    """The stack's ALB when `edge.enabled`, else None (and no resource)."""
+    edge = settings.edge
+    if edge is None:
+        return None
+    if edge.certificate_arn is None:
+        pulumi.log.warn(
+            f"{settings.stack_file}: edge.certificateArn is not set, so the ALB of "
+            f"{settings.name_prefix} serves plain HTTP on port 80. Set an ACM certificate "
+            "ARN to serve HTTPS and redirect HTTP to it."
+        )
+    return LoadBalancer(
+        settings.name_prefix,
+        LoadBalancerArgs(
+            name=elb_name(settings.name_prefix),
+            vpc_id=network.vpc_id,
+            subnet_ids=network.public_subnet_ids,
+            routes=edge.routes,
+            project=settings.project,
+            environment=settings.environment,
+            certificate_arn=edge.certificate_arn,
+            ssl_policy=edge.ssl_policy,
+            deletion_protection=edge.deletion_protection,
+            access_logs=(
+                AccessLogArgs(
+                    retention_days=edge.access_log_retention_days,
+                    protect=settings.platform.protect,
+                )
+                if edge.access_logs
+                else None
+            ),
+            deregistration_delay=edge.deregistration_delay,
+            blue_green_bake_time_minutes=edge.bake_time_minutes if edge.blue_green else None,
+            waf=WafArgs(rate_limit=edge.waf_rate_limit) if edge.waf else None,
+            region=settings.region,
+            tags=dict(settings.tags),
+        ),
+    )
+
+
+def build_monitoring(
+    settings: StackSettings, platform: Platform, edge: LoadBalancer | None
+) -> Monitoring | None:
+    """Alarms and dashboard on the stack's topic (after everything they watch exists)."""
+    alarms = settings.platform.alarms
+    if platform.alerts is None or alarms is None:
+        return None
+    db, cache = settings.platform.database, settings.platform.cache
+    return Monitoring(
+        f"{settings.name_prefix}-monitoring",
+        MonitoringArgs(
+            name_prefix=settings.name_prefix,
+            topic_arn=platform.alerts.topic_arn,
+            cluster_name=settings.cluster_name,
+            services={s.name: outputs.service_name(settings, s) for s in settings.services},
+            load_balancer_arn_suffix=edge.arn_suffix if edge is not None else None,
+            # Both blue/green slots: after a switch the live traffic is on the alternate group.
+            target_group_arn_suffixes=(
+                {
+                    **edge.target_group_arn_suffixes,
+                    **{
+                        f"{service}-alternate": suffix
+                        for service, suffix in edge.alternate_target_group_arn_suffixes.items()
+                    },
+                }
+                if edge is not None
+                else {}
+            ),
+            database=(
+                DatabaseWatch(db.identifier, db.instance_class, db.allocated_storage)
+                if db is not None
+                else None
+            ),
+            cache_node_ids=cache.node_ids if cache is not None else (),
+            latency_p95_seconds=alarms.latency_p95_seconds,
+            error_rate_percent=alarms.error_rate_percent,
+            dashboard=alarms.dashboard,
+            container_insights=settings.container_insights != "disabled",
+            region=settings.region,
+            tags=dict(settings.tags),
+        ),
+    )
+
+
+def build_stack(settings: StackSettings) -> None:
+    """Register every resource of the stack described by `settings` and export its outputs."""
+    # Sees every resource registered from here on: the cost estimate prices what is deployed.
+    registered = ResourceRecorder.install()
+
+    network = build_network(settings)
+    platform = build_platform(settings, network)
+    cluster = build_cluster(settings, network)
+    edge = build_load_balancer(settings, network)
+    services = build_services(
+        settings, network=network, platform=platform, cluster=cluster.ref, edge=edge
+    )
+    monitoring = build_monitoring(settings, platform, edge)
+
+    groups = {name: svc.security_group_id for name, svc in services.items()}
+    exports: dict[str, Any] = {
+        "cluster_name": cluster.cluster_name,
+        "service_arns": {name: svc.service_arn for name, svc in services.items()},
+        "task_definition_arns": {n: s.task_definition_arn for n, s in services.items()},
+        "security_group_id": groups,
+        "service_access": outputs.service_access(settings, services),
+        "internal_dns_names": outputs.internal_dns_names(settings),
+        "health_check_urls": outputs.health_check_urls(settings),
+        "vpc_id": network.vpc_id,
+        "alb_dns_name": edge.dns_name if edge else None,
+        "public_urls": edge.public_urls if edge else {},
+        "alb_integration_config": outputs.alb_integration_config(
+            settings,
+            groups,
+            vpc_id=network.vpc_id,
+            target_group_arns=edge.target_group_arns if edge else None,
+        ),
+        "cicd_deployment_config": outputs.cicd_deployment_config(settings),
+        "debugging_information": outputs.debugging_information(settings),
+        "spring_application_config": outputs.spring_application_config(settings),
+        **platform_outputs(platform, monitoring.dashboard_name if monitoring else None),
+    }
+    for key, value in exports.items():
+        pulumi.export(key, value)
+    # Last: priced from the settings and every resource registered above.
+    pulumi.export(
+        "estimated_monthly_cost", cost.estimate(settings, registered.resources).to_output()
+    )

@@ -1,0 +1,799 @@
+"""Turn a validated `StackConfig` into resolved `StackSettings`, checking cross-field rules.
+
+Resolution applies, in order: the environment's defaults (`environments.py` and each domain's
+`config.py`), the catalog entry, the stack-wide settings, then `serviceOverrides`. Every rule
+that spans fields is checked here and every failure is collected, so the user sees all problems
+of a stack file at once.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from pydantic.alias_generators import to_camel
+
+from ..bindings import url_variable
+from ..compute.config import (
+    OFF_HOURS_DEFAULTS,
+    SPRING_HEALTH_PATH,
+    OffHoursSettings,
+    ServiceOverride,
+    ServiceSpec,
+    ServiceUses,
+)
+from ..compute.containers import DEFAULT_HEALTH_PATH
+from ..compute.fargate import FARGATE_SIZES, describe_memory_choices, is_valid_size
+from ..data.config import CACHE_ENV, DATABASE_ENV, DOCUMENTS_ENV
+from ..edge.config import EdgeSettings, resolve_edge
+from ..errors import MISSING, ConfigError, ConfigIssue
+from ..formats import explicit_keys
+from ..identity.config import JWT_ENV, KEYCLOAK_ENV, KEYCLOAK_SERVICE, keycloak_catalog_entry
+from ..network.config import ExistingVpc, NewVpcSettings, resolve_network
+from .catalog import ACCESSWEAVER_CATALOG
+from .environments import ENVIRONMENT_DEFAULTS, EnvironmentDefaults
+from .graph import (
+    ALB,
+    POSTGRES,
+    REDIS,
+    GraphPieces,
+    check_graph,
+    pieces_from,
+    service_group,
+    service_paths,
+)
+from .model import StackConfig
+from .platform_settings import PlatformSettings, resolve_platform
+from .quotas import quota_issues, rules_per_group
+from .settings import ServiceSettings, StackSettings
+
+# Names the ECS.8 control forbids outright, and the shapes the task asks us to refuse as plain
+# text: *PASSWORD*, *SECRET*, *TOKEN* (plus close cousins) and AWS access key ids as values.
+_FORBIDDEN_ENV_NAMES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ECS_ENGINE_AUTH_DATA"}
+_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL", re.I)
+_AWS_KEY_VALUE = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
+
+
+def _catalog(config: StackConfig) -> dict[str, ServiceSpec]:
+    if config.services is not None:
+        return dict(config.services)
+    return {name: ServiceSpec.model_validate(spec) for name, spec in ACCESSWEAVER_CATALOG.items()}
+
+
+def _check_env_vars(
+    variables: Mapping[str, str], path: str, secrets_path: str, issues: list[ConfigIssue]
+) -> None:
+    """Refuse secret-looking plain variables; `secrets_path` is where they belong instead."""
+    for name, value in variables.items():
+        if name in _FORBIDDEN_ENV_NAMES or _SECRET_NAME.search(name):
+            problem = "looks like a secret in a plain environment variable"
+        elif _AWS_KEY_VALUE.search(value):
+            problem = "value contains an AWS access key id"
+        else:
+            continue
+        issues.append(
+            ConfigIssue(
+                f"{path}.{name}",
+                "<hidden>",
+                problem,
+                f"a Secrets Manager or SSM parameter ARN under {secrets_path}.{name} "
+                "(tasks get AWS credentials from their IAM task role)",
+            )
+        )
+
+
+def _size_issues(
+    cpu: int, memory: int, cpu_path: str, memory_path: str, issues: list[ConfigIssue]
+) -> None:
+    if cpu not in FARGATE_SIZES:
+        issues.append(
+            ConfigIssue(
+                cpu_path,
+                cpu,
+                "not a Fargate CPU size",
+                ", ".join(str(c) for c in FARGATE_SIZES),
+            )
+        )
+    elif not is_valid_size(cpu, memory):
+        issues.append(
+            ConfigIssue(
+                memory_path,
+                memory,
+                f"Fargate does not run {cpu} CPU units with this memory",
+                f"with cpu {cpu}: {describe_memory_choices(cpu)} MiB",
+            )
+        )
+
+
+_PLATFORM_KEYS = ("database", "cache", "secrets", "keycloak", "documents", "registry", "alarms")
+
+
+def _check_platform_conflicts(
+    config: StackConfig, platform: PlatformSettings, issues: list[ConfigIssue]
+) -> None:
+    """An existing data store's security group and a created data store exclude each other."""
+    for key, value, created, switch in (
+        ("rdsSecurityGroupId", config.rds_security_group_id, platform.database, "database"),
+        ("redisSecurityGroupId", config.redis_security_group_id, platform.cache, "cache"),
+    ):
+        if value is not None and created is not None:
+            issues.append(
+                ConfigIssue(
+                    key,
+                    value,
+                    f"names an existing data store while {switch}.enabled creates one",
+                    f"remove {key}, or set {switch}.enabled false to keep the existing one",
+                )
+            )
+
+
+def wired_names(
+    uses: ServiceUses, calls: Sequence[str], platform: PlatformSettings
+) -> frozenset[str]:
+    """The variables the program gives a service from what it uses and calls (a database or
+    cache of another program brings its path only: its settings stay the stack's to give)."""
+    names: set[str] = {url_variable(callee) for callee in calls}
+    for used, variables in (
+        (uses.database and platform.database is not None, DATABASE_ENV),
+        (uses.cache and platform.cache is not None, CACHE_ENV),
+        (uses.documents is not None, DOCUMENTS_ENV),
+        (uses.jwt_key, JWT_ENV),
+        (uses.keycloak, KEYCLOAK_ENV),
+    ):
+        if used:
+            names.update(variables)
+    return frozenset(names)
+
+
+def _check_wired_names(
+    name: str,
+    base: str,
+    spec: ServiceSpec,
+    override: ServiceOverride | None,
+    config: StackConfig,
+    platform: PlatformSettings,
+    issues: list[ConfigIssue],
+) -> None:
+    """Variables the program wires (endpoints, generated secrets) must not be set by hand too."""
+    wired = wired_names(spec.uses, spec.calls, platform)
+    sources = [
+        ("commonEnvironmentVariables", config.common_environment_variables),
+        ("commonSecrets", config.common_secrets),
+        (f"{base}.environment", spec.environment),
+        (f"{base}.secrets", spec.secrets),
+    ]
+    if override is not None:
+        sources += [
+            (f"serviceOverrides.{name}.environment", override.environment),
+            (f"serviceOverrides.{name}.secrets", override.secrets),
+        ]
+    for path, values in sources:
+        for clash in sorted(wired & set(values)):
+            if path.endswith(("environment", "EnvironmentVariables")) and _SECRET_NAME.search(
+                clash
+            ):
+                continue  # already refused as a secret in a plain variable
+            issue = ConfigIssue(
+                f"{path}.{clash}",
+                "<hidden>",
+                f"wired by the program into {name} from what it uses and calls"
+                if path.startswith("common")
+                else "wired by the program from what the service uses and calls",
+                f"remove it (the program sets it from {base}.uses and {base}.calls)",
+            )
+            if not any(i.path == issue.path for i in issues):  # common keys: once
+                issues.append(issue)
+
+
+def _available(uses: ServiceUses, config: StackConfig, platform: PlatformSettings) -> ServiceUses:
+    """`uses` without the pieces the stack does not have (for the default catalog only)."""
+    have = {
+        "database": platform.database is not None or config.rds_security_group_id is not None,
+        "cache": platform.cache is not None or config.redis_security_group_id is not None,
+        "documents": platform.documents is not None,
+        "jwt_key": platform.secrets is not None and platform.secrets.jwt_secret,
+        "keycloak": platform.keycloak is not None,
+    }
+    off = {key: (None if key == "documents" else False) for key, on in have.items() if not on}
+    return uses.model_copy(update=off)
+
+
+def _check_worker(spec: ServiceSpec, base: str, issues: list[ConfigIssue]) -> None:
+    """A service without a port is a worker: no HTTP health check, nothing to route to."""
+    if spec.health_check_command is None:
+        issues.append(
+            ConfigIssue(
+                f"{base}.healthCheckCommand",
+                MISSING,
+                "a worker (no port) has no HTTP endpoint to probe",
+                'a command health check, e.g. [CMD-SHELL, "test -f /tmp/healthy"], or a port',
+            )
+        )
+    for key, value in (
+        ("healthCheckPath", spec.health_check_path),
+        ("healthCheckPort", spec.health_check_port),
+    ):
+        if value is not None:
+            issues.append(
+                ConfigIssue(
+                    f"{base}.{key}",
+                    value,
+                    "has no effect on a worker (no port): it is checked by its command",
+                    "remove it, or give the service a port",
+                )
+            )
+
+
+def _covers(earlier: str, later: str) -> bool:
+    """Every path `later` matches, `earlier` matches too (ALB patterns: `*` any run, `?` one
+    character). Reading `later`'s wildcards as text is exact unless a `?` of `earlier` meets a
+    `*` of `later`: that case is left out (never a false alarm)."""
+    if earlier == later or ("?" in earlier and "*" in later):
+        return False
+    return fnmatch.fnmatchcase(later, earlier)
+
+
+def _check_shadowed_routes(
+    edge: EdgeSettings, service_path: Callable[[str], str], issues: list[ConfigIssue]
+) -> None:
+    """The ALB stops at the first rule that matches: a pattern a lower-priority rule of another
+    service matches entirely never receives traffic (identical patterns are reported already)."""
+    routes = sorted((r for r in edge.routes if not r.default), key=lambda r: r.priority)
+    for index, later in enumerate(routes):
+        for pattern in later.path_patterns:
+            for earlier in routes[:index]:
+                covering = [p for p in earlier.path_patterns if _covers(p, pattern)]
+                if earlier.service == later.service or not covering:
+                    continue
+                issues.append(
+                    ConfigIssue(
+                        f"{service_path(later.service)}.pathPatterns",
+                        pattern,
+                        f"never reached: {earlier.service}'s {covering[0]} (priority "
+                        f"{earlier.priority}) matches it first (priority {later.priority})",
+                        f"a priority below {earlier.priority} for {later.service}, or patterns "
+                        f"{earlier.service} does not match",
+                    )
+                )
+                break
+
+
+def _pick(
+    override: ServiceOverride | None, name: str, attr: str, default: Any, default_path: str
+) -> tuple[Any, str]:
+    """The override's value and its key path when set, else the default and where it came from."""
+    value = getattr(override, attr) if override is not None else None
+    if value is not None:
+        return value, f"serviceOverrides.{name}.{to_camel(attr)}"
+    return default, default_path
+
+
+def resolve(
+    config: StackConfig,
+    *,
+    project: str,
+    region: str,
+    stack_file: str,
+    namespace: str,
+    account_id: str | Callable[[], str] | None = None,
+) -> StackSettings:
+    """Apply defaults and overrides; raise `ConfigError` listing every cross-field problem.
+
+    `account_id` (or a look-up, called only if needed) gives the default `containerRegistry`
+    when the stack creates its ECR repositories."""
+
+    issues: list[ConfigIssue] = []
+    env = config.environment
+    defaults: EnvironmentDefaults = ENVIRONMENT_DEFAULTS[env]
+    # Stack-wide values the stack file sets replace the environment's defaults (never mutated).
+    chosen = defaults.model_copy(
+        update={
+            key: value
+            for key, value in {
+                "max_capacity": config.max_capacity_override,
+                "fargate_spot": config.enable_fargate_spot,
+                "fargate_spot_percentage": config.fargate_spot_percentage,
+                "xray_tracing": config.enable_xray_tracing,
+                "log_retention_days": config.log_retention_days,
+                "execute_command": config.enable_execute_command,
+                "scaling_cpu_target": config.scaling_cpu_target,
+                "scaling_memory_target": config.scaling_memory_target,
+                "health_check_grace_period": config.health_check_grace_period,
+            }.items()
+            if value is not None
+        }
+    )
+    insights = defaults.container_insights
+    if config.container_insights_enabled is not None:
+        insights = (
+            ("enhanced" if insights == "enhanced" else "enabled")
+            if config.container_insights_enabled
+            else "disabled"
+        )
+    spot_percentage = chosen.fargate_spot_percentage if chosen.fargate_spot else 0
+    if chosen.fargate_spot and spot_percentage == 0:
+        issues.append(
+            ConfigIssue(
+                "fargateSpotPercentage",
+                config.fargate_spot_percentage,
+                "enableFargateSpot is true but no task would run on Spot",
+                "1 to 100 when enableFargateSpot is true",
+            )
+        )
+
+    # vpcId and the subnet ids are checked with the network keys (components/network/config.py).
+
+    platform = resolve_platform(
+        {key: getattr(config, key) for key in _PLATFORM_KEYS},
+        config.protect_stateful_resources,
+        env=env,
+        project=config.project_name or project,
+        region=region,
+        container_registry=config.container_registry,
+        account_id=account_id,
+        issues=issues,
+    )
+    _check_platform_conflicts(config, platform, issues)
+    catalog = _catalog(config)
+    if platform.keycloak is not None:
+        if KEYCLOAK_SERVICE in catalog:
+            issues.append(
+                ConfigIssue(
+                    f"services.{KEYCLOAK_SERVICE}",
+                    KEYCLOAK_SERVICE,
+                    "the name is taken by the Keycloak service keycloak.enabled adds",
+                    "another service name, or keycloak.enabled false",
+                )
+            )
+        catalog[KEYCLOAK_SERVICE] = ServiceSpec.model_validate(
+            keycloak_catalog_entry(platform.keycloak, platform.database, env)
+        )
+
+    def spec_path(name: str) -> str:
+        """Where a catalog entry comes from: the `keycloak` key, `services`, or the default."""
+        if name == KEYCLOAK_SERVICE and platform.keycloak is not None:
+            return KEYCLOAK_SERVICE
+        return f"services.{name}" if config.services is not None else f"(default catalog).{name}"
+
+    names = sorted(catalog)
+    valid_names = ", ".join(names)
+    if not catalog:
+        issues.append(ConfigIssue("services", {}, "the catalog is empty", "at least one service"))
+    for key, keyed_by_service in (
+        ("serviceOverrides", config.service_overrides),
+        ("targetGroupArns", config.target_group_arns),
+    ):
+        for unknown in sorted(set(keyed_by_service) - set(catalog)):
+            issues.append(ConfigIssue(f"{key}.{unknown}", unknown, "unknown service", valid_names))
+
+    for name, arn in config.target_group_arns.items():
+        arn_region = arn.split(":")[3]
+        if arn_region != region:
+            issues.append(
+                ConfigIssue(
+                    f"targetGroupArns.{name}",
+                    arn,
+                    f"target group is in {arn_region}, the stack deploys to {region}",
+                    f"a target group in {region}",
+                )
+            )
+
+    if (
+        config.min_capacity_override is not None
+        and config.max_capacity_override is not None
+        and config.min_capacity_override > config.max_capacity_override
+    ):
+        issues.append(
+            ConfigIssue(
+                "minCapacityOverride",
+                config.min_capacity_override,
+                f"greater than maxCapacityOverride ({config.max_capacity_override})",
+                f"at most {config.max_capacity_override}",
+            )
+        )
+
+    _check_env_vars(
+        config.common_environment_variables, "commonEnvironmentVariables", "commonSecrets", issues
+    )
+
+    services: list[ServiceSettings] = []
+    for name in names:
+        spec = catalog[name]
+        override = config.service_overrides.get(name)
+        base = spec_path(name)
+        # Keycloak's size keys sit directly under `keycloak`, the catalog's under sizes.<env>.
+        size_base = base if base == KEYCLOAK_SERVICE else f"{base}.sizes.{env}"
+        _check_env_vars(spec.environment, f"{base}.environment", f"{base}.secrets", issues)
+        if override is not None:
+            _check_env_vars(
+                override.environment,
+                f"serviceOverrides.{name}.environment",
+                f"serviceOverrides.{name}.secrets",
+                issues,
+            )
+        size = spec.sizes.get(env)
+        if size is None:
+            issues.append(
+                ConfigIssue(
+                    f"{base}.sizes.{env}",
+                    None,
+                    f"no size for environment {env}",
+                    "a {cpu, memory, desiredCount} entry for every environment the catalog runs in",
+                )
+            )
+            continue
+
+        def pick(attr: str, default: Any, default_path: str) -> tuple[Any, str]:
+            return _pick(override, name, attr, default, default_path)  # noqa: B023 (called now)
+
+        cpu, cpu_path = pick("cpu", size.cpu, f"{size_base}.cpu")
+        memory, memory_path = pick("memory", size.memory, f"{size_base}.memory")
+        desired, desired_path = pick(
+            "desired_count", size.desired_count, f"{size_base}.desiredCount"
+        )
+        _size_issues(cpu, memory, cpu_path, memory_path, issues)
+        default_min = (
+            config.min_capacity_override if config.min_capacity_override is not None else desired
+        )
+        minimum, min_path = pick(
+            "min_capacity",
+            default_min,
+            "minCapacityOverride" if config.min_capacity_override is not None else desired_path,
+        )
+        maximum, max_path = pick(
+            "max_capacity",
+            chosen.max_capacity,
+            "maxCapacityOverride"
+            if config.max_capacity_override is not None
+            else f"({env} default)",
+        )
+        stack_wide_bounds = (min_path, max_path) == ("minCapacityOverride", "maxCapacityOverride")
+        if config.auto_scaling_enabled:
+            if minimum > maximum:
+                if stack_wide_bounds:
+                    continue  # reported once above, not once per service
+                what = "desired count" if min_path == desired_path else "autoscaling minimum"
+                issues.append(
+                    ConfigIssue(
+                        min_path,
+                        minimum,
+                        f"{name}: {what} is above the autoscaling maximum ({maximum}, {max_path})",
+                        f"at most {maximum}",
+                    )
+                )
+            elif not minimum <= desired <= maximum:
+                issues.append(
+                    ConfigIssue(
+                        desired_path,
+                        desired,
+                        f"{name}: desired count outside autoscaling bounds "
+                        f"[{minimum} ({min_path}), {maximum} ({max_path})]",
+                        f"{minimum} to {maximum}",
+                    )
+                )
+
+        environment: dict[str, str] = {}
+        if spec.spring_boot:
+            environment["SPRING_PROFILES_ACTIVE"] = env
+        # The common keys are the application's (JAVA_OPTS, Spring settings): not Keycloak's, a
+        # third-party image whose kc.sh replaces its own JVM defaults with any JAVA_OPTS.
+        catalog_service = name != KEYCLOAK_SERVICE or platform.keycloak is None
+        if catalog_service:
+            environment.update(config.common_environment_variables)
+        environment.update(spec.environment)
+        secrets = {**(config.common_secrets if catalog_service else {}), **spec.secrets}
+        target_group = config.target_group_arns.get(name)
+        if override is not None:
+            environment.update(override.environment)
+            secrets.update(override.secrets)
+            target_group = override.target_group_arn or target_group
+        for clash in sorted(set(environment) & set(secrets)):
+            if override is not None and clash in override.secrets:
+                clash_path = f"serviceOverrides.{name}.secrets.{clash}"
+            elif clash in spec.secrets:
+                clash_path = f"{base}.secrets.{clash}"
+            else:
+                clash_path = f"commonSecrets.{clash}"
+            issues.append(
+                ConfigIssue(
+                    clash_path,
+                    clash,
+                    "set both as a plain variable and as a secret",
+                    "one or the other",
+                )
+            )
+        if config.services is None:
+            # The default catalog uses each piece when the stack has it: a stack switching
+            # Keycloak or the cache off keeps the AccessWeaver catalog valid.
+            spec = spec.model_copy(update={"uses": _available(spec.uses, config, platform)})
+        if name != KEYCLOAK_SERVICE:
+            _check_wired_names(name, base, spec, override, config, platform, issues)
+        image = (override.image if override and override.image else None) or spec.image
+        health_path = spec.health_check_path
+        if spec.port is None:
+            _check_worker(spec, base, issues)
+            health_path = None
+        elif health_path is None:
+            health_path = SPRING_HEALTH_PATH if spec.spring_boot else DEFAULT_HEALTH_PATH
+        services.append(
+            ServiceSettings(
+                name=name,
+                description=spec.description,
+                port=spec.port,
+                public=spec.public,
+                health_check_path=health_path,
+                criticality=spec.criticality,
+                spring_boot=spec.spring_boot,
+                deploy_order=spec.deploy_order,
+                image=image or f"{platform.container_registry}/{name}:{config.image_tag}",
+                command=tuple(spec.command) if spec.command else None,
+                user=spec.user,
+                stop_timeout=spec.stop_timeout,
+                cpu=cpu,
+                memory=memory,
+                desired_count=desired,
+                min_capacity=minimum,
+                max_capacity=maximum,
+                environment=dict(sorted(environment.items())),
+                secrets=dict(sorted(secrets.items())),
+                target_group_arn=target_group,
+                path_patterns=tuple(spec.path_patterns),
+                priority=spec.priority,
+                default_route=spec.default_route,
+                health_check_port=spec.health_check_port,
+                health_check_command=(
+                    tuple(spec.health_check_command) if spec.health_check_command else None
+                ),
+                writable_paths=tuple(spec.writable_paths),
+                uses=spec.uses,
+                calls=tuple(spec.calls),
+            )
+        )
+
+    if any(s.target_group_arn for s in services) and not config.alb_security_group_ids:
+        issues.append(
+            ConfigIssue(
+                "albSecurityGroupIds",
+                [],
+                "target groups are set but no ALB security group may reach the services",
+                "the ALB's security group id(s)",
+            )
+        )
+
+    def service_path(service: str) -> str:
+        return spec_path(service)
+
+    external_target_groups = [
+        (f"targetGroupArns.{name}", arn) for name, arn in sorted(config.target_group_arns.items())
+    ] + [
+        (f"serviceOverrides.{name}.targetGroupArn", override.target_group_arn)
+        for name, override in sorted(config.service_overrides.items())
+        if override.target_group_arn
+    ]
+    edge = resolve_edge(
+        config.edge,
+        env=env,
+        region=region,
+        services=services,
+        service_path=service_path,
+        external_target_groups=external_target_groups,
+        issues=issues,
+    )
+    if edge is not None:
+        _check_shadowed_routes(edge, service_path, issues)
+    new_vpc = resolve_network(
+        config.network,
+        env=env,
+        existing=ExistingVpc(
+            vpc_id=config.vpc_id,
+            private_subnet_ids=config.private_subnet_ids,
+            public_subnet_ids=config.public_subnet_ids,
+            security_groups={
+                "albSecurityGroupIds": config.alb_security_group_ids,
+                "rdsSecurityGroupId": config.rds_security_group_id,
+                "redisSecurityGroupId": config.redis_security_group_id,
+            },
+        ),
+        edge_enabled=edge is not None,
+        log_retention_days=chosen.log_retention_days,
+        images=[s.image for s in services],
+        endpoints_needed=[
+            *(["xray"] if chosen.xray_tracing else []),
+            *(["ssmmessages"] if chosen.execute_command else []),
+        ],
+        issues=issues,
+    )
+    off_hours = resolve_cost_levers(
+        config, region=region, spot_percentage=spot_percentage, issues=issues
+    )
+    pieces = pieces_from(
+        platform,
+        edge,
+        external_database_group=config.rds_security_group_id,
+        external_cache_group=config.redis_security_group_id,
+        external_alb_groups=config.alb_security_group_ids,
+    )
+    check_graph(services, pieces, service_path, issues)
+    issues += _quota_issues(config, services, pieces, edge, new_vpc)
+
+    project = config.project_name or project
+    if issues:
+        raise ConfigError(stack_file, namespace, issues)
+
+    tags = {
+        "Project": project,
+        "Environment": env,
+        "ManagedBy": "pulumi",
+        **config.additional_tags,
+    }
+    return StackSettings(
+        project=project,
+        environment=env,
+        region=region,
+        stack_file=stack_file,
+        vpc_id=config.vpc_id,
+        private_subnet_ids=tuple(config.private_subnet_ids),
+        alb_security_group_ids=tuple(config.alb_security_group_ids),
+        rds_security_group_id=config.rds_security_group_id,
+        redis_security_group_id=config.redis_security_group_id,
+        container_registry=str(platform.container_registry),
+        image_tag=config.image_tag,
+        services=tuple(sorted(services, key=lambda s: (s.deploy_order, s.name))),
+        auto_scaling_enabled=config.auto_scaling_enabled,
+        scaling_cpu_target=chosen.scaling_cpu_target,
+        scaling_memory_target=chosen.scaling_memory_target,
+        container_insights=insights,
+        fargate_spot_percentage=spot_percentage,
+        log_retention_days=chosen.log_retention_days,
+        xray_tracing=chosen.xray_tracing,
+        execute_command=chosen.execute_command,
+        health_check_grace_period=chosen.health_check_grace_period,
+        deployment_circuit_breaker=config.deployment_circuit_breaker,
+        deployment_minimum_healthy_percent=chosen.deployment_minimum_healthy_percent,
+        deployment_maximum_percent=chosen.deployment_maximum_percent,
+        deployment_alarms=chosen.deployment_alarms,
+        cpu_architecture=config.cpu_architecture,
+        tags=tags,
+        public_subnet_ids=tuple(config.public_subnet_ids),
+        new_vpc=new_vpc,
+        edge=edge,
+        platform=platform,
+        off_hours=off_hours,
+        monthly_budget_usd=config.monthly_budget_usd,
+        log_group_template=config.log_group_prefix,
+        quotas=config.quotas,
+    )
+
+
+def _quota_issues(
+    config: StackConfig,
+    services: Sequence[ServiceSettings],
+    pieces: GraphPieces,
+    edge: EdgeSettings | None,
+    new_vpc: NewVpcSettings | None,
+) -> list[ConfigIssue]:
+    """The AWS quotas the planned groups, target groups and rules would exceed."""
+    paths = service_paths(services, pieces)
+    rules = rules_per_group(
+        paths,
+        alb_internet_ports=(2 if edge.https else 1) if edge is not None else 0,
+        endpoint_groups=new_vpc is not None and bool(new_vpc.interface_endpoints),
+    )
+    external: dict[str, int] = {}
+    for path in paths:
+        if path.target.startswith("external:") and path.target_rule:
+            external[path.target] = external.get(path.target, 0) + 1
+    where = [(service_group(s.name), f"services.{s.name}") for s in services]
+    where += [
+        (ALB, "edge"),
+        (POSTGRES, "database"),
+        (REDIS, "cache"),
+        (f"external:{config.rds_security_group_id}", "rdsSecurityGroupId"),
+        (f"external:{config.redis_security_group_id}", "redisSecurityGroupId"),
+    ]
+    routes = edge.routes if edge is not None else ()
+    return quota_issues(
+        config.quotas,
+        rules,
+        external_rules=external,
+        target_groups=len(routes) * (2 if edge is not None and edge.blue_green else 1),
+        listener_rules=len(routes),
+        groups_per_interface=1,
+        where=where,
+    )
+
+
+def resolve_cost_levers(
+    config: StackConfig,
+    *,
+    region: str,
+    spot_percentage: int,
+    issues: list[ConfigIssue],
+) -> OffHoursSettings | None:
+    """The off-hours schedule (None = services run around the clock), after checking the
+    levers against each other and the region against the cost estimate's price tables."""
+    from ..cost.prices import SUPPORTED_REGIONS  # data only; imported late (package cycle)
+
+    if region not in SUPPORTED_REGIONS and region != PLACEHOLDER_REGION:
+        issues.append(
+            ConfigIssue(
+                "(aws:region)",
+                region,
+                "no price table for this region: the stack's estimated_monthly_cost (and the "
+                "monthlyBudgetUsd check) cannot be computed",
+                f"{', '.join(SUPPORTED_REGIONS)} (or add the region's prices to "
+                "components/cost/prices.py)",
+            )
+        )
+    if config.cpu_architecture == "ARM64" and spot_percentage > 0:
+        issues.append(
+            ConfigIssue(
+                "cpuArchitecture",
+                "ARM64",
+                f"{spot_percentage}% of the tasks would go to Fargate Spot, which runs X86_64 "
+                "tasks only: they would never start",
+                "X86_64, or ARM64 with enableFargateSpot: false",
+            )
+        )
+
+    off_hours = config.off_hours_scaling
+    # The dev default follows autoscaling: without a scalable target there is nothing to schedule.
+    enabled = (
+        off_hours.enabled
+        if off_hours.enabled is not None
+        else OFF_HOURS_DEFAULTS[config.environment] and config.auto_scaling_enabled
+    )
+    if not enabled:
+        for key in explicit_keys(off_hours, {"enabled"}):
+            issues.append(
+                ConfigIssue(
+                    f"offHoursScaling.{key}",
+                    getattr(off_hours, key),  # these keys are the same in camelCase
+                    f"has no effect: off-hours scaling is off in this stack ({config.environment})",
+                    "remove it, or set offHoursScaling.enabled: true",
+                )
+            )
+        return None
+    if not config.auto_scaling_enabled:
+        issues.append(
+            ConfigIssue(
+                "offHoursScaling.enabled",
+                True,
+                "the schedule acts on each service's scalable target, which only exists with "
+                "autoScalingEnabled: true",
+                "offHoursScaling.enabled: false, or autoScalingEnabled: true",
+            )
+        )
+    if off_hours.start >= off_hours.stop:
+        issues.append(
+            ConfigIssue(
+                "offHoursScaling.stop",
+                off_hours.stop,
+                f"not after offHoursScaling.start ({off_hours.start}): the services would run "
+                "overnight, not during the day",
+                f"a time after {off_hours.start} on the same day",
+            )
+        )
+    if len(set(off_hours.days)) != len(off_hours.days):
+        issues.append(
+            ConfigIssue(
+                "offHoursScaling.days",
+                list(off_hours.days),
+                "a day is listed twice",
+                "distinct days among MON, TUE, WED, THU, FRI, SAT, SUN",
+            )
+        )
+    order = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+    return OffHoursSettings(
+        timezone=off_hours.timezone,
+        start=off_hours.start,
+        stop=off_hours.stop,
+        days=tuple(sorted(set(off_hours.days), key=order.index)),
+    )
+
+
+PLACEHOLDER_REGION = "xx-invalid-1"
+"""The loader resolves against this stand-in when `aws:region` is itself missing or malformed
+(already reported); no second region problem is raised for it."""

@@ -1,0 +1,259 @@
+"""The catalog services of a stack, built as `Microservice` components from their settings.
+
+`build_services` builds Keycloak first (the services that validate tokens need its group), then
+the catalog in `graph.build_order` (a callee before its callers), each with exactly the bindings
+of what it uses and calls. A call whose callee is built later (a cycle) gets its URL at once and
+its network path as a `ServicePath` once both exist.
+"""
+
+from __future__ import annotations
+
+import pulumi
+
+from ..bindings import Binding, url_variable
+from ..compute.attachments import LoadBalancerAttachment
+from ..compute.cluster import ClusterRef
+from ..compute.containers import CommandHealthCheck, ContainerArgs, HttpHealthCheck
+from ..compute.microservice import (
+    AlarmArgs,
+    DeploymentArgs,
+    Microservice,
+    MicroserviceArgs,
+    ScalingArgs,
+    ScheduleArgs,
+)
+from ..edge.load_balancer import LoadBalancer
+from ..identity.config import KEYCLOAK_SERVICE
+from ..identity.keycloak import Keycloak, KeycloakArgs
+from ..network.layout import NetworkRefs
+from ..network.paths import ServicePath, ServicePathArgs
+from .environments import (
+    ALARM_CPU_THRESHOLD,
+    ALARM_EVALUATION_PERIODS,
+    ALARM_MEMORY_THRESHOLD,
+    ALARM_PERIOD_SECONDS,
+    SCALING_COOLDOWN_SECONDS,
+)
+from .graph import build_order
+from .outputs import internal_url, log_group_name, metrics_namespace, service_name
+from .platform import Platform
+from .settings import ServiceSettings, StackSettings
+
+
+def container_args(settings: StackSettings, service: ServiceSettings) -> ContainerArgs:
+    if service.health_check_command:
+        health: HttpHealthCheck | CommandHealthCheck = CommandHealthCheck(
+            service.health_check_command
+        )
+    else:
+        assert service.health_check_path is not None  # resolved for every service with a port
+        health = HttpHealthCheck(service.health_check_path, service.health_check_port)
+    return ContainerArgs(
+        image=service.image,
+        port=service.port,
+        health_check=health,
+        command=service.command,
+        user=service.user,
+        environment=dict(service.environment),
+        secrets=dict(service.secrets),
+        stop_timeout=service.stop_timeout,
+        writable_paths=service.writable_paths,
+    )
+
+
+def microservice_args(
+    settings: StackSettings,
+    service: ServiceSettings,
+    *,
+    network: NetworkRefs,
+    cluster: ClusterRef,
+    bindings: list[Binding],
+    load_balancer: LoadBalancerAttachment | None,
+    alarm_actions: list[pulumi.Input[str]],
+) -> MicroserviceArgs:
+    schedule = settings.off_hours
+    scaling = None
+    if settings.auto_scaling_enabled:
+        scaling = ScalingArgs(
+            min_capacity=service.min_capacity,
+            max_capacity=service.max_capacity,
+            cpu_target=settings.scaling_cpu_target,
+            memory_target=settings.scaling_memory_target,
+            cooldown_seconds=SCALING_COOLDOWN_SECONDS,
+            schedule=(
+                ScheduleArgs(
+                    scale_up=schedule.scale_up_schedule,
+                    scale_down=schedule.scale_down_schedule,
+                    timezone=schedule.timezone,
+                )
+                if schedule is not None
+                else None
+            ),
+        )
+    return MicroserviceArgs(
+        cluster=cluster,
+        vpc_id=network.vpc_id,
+        subnet_ids=network.private_subnet_ids,
+        container=container_args(settings, service),
+        cpu=service.cpu,
+        memory=service.memory,
+        desired_count=service.desired_count,
+        service_name=service_name(settings, service),
+        log_group_name=log_group_name(settings, service),
+        log_retention_days=settings.log_retention_days,
+        bindings=tuple(bindings),
+        load_balancer=load_balancer,
+        scaling=scaling,
+        deployment=DeploymentArgs(
+            minimum_healthy_percent=settings.deployment_minimum_healthy_percent,
+            maximum_percent=settings.deployment_maximum_percent,
+            circuit_breaker=settings.deployment_circuit_breaker,
+            rollback_on_alarms=settings.deployment_alarms,
+            health_check_grace_period=settings.health_check_grace_period,
+        ),
+        alarms=AlarmArgs(
+            actions=tuple(alarm_actions),
+            cpu_threshold=ALARM_CPU_THRESHOLD,
+            memory_threshold=ALARM_MEMORY_THRESHOLD,
+            period_seconds=ALARM_PERIOD_SECONDS,
+            evaluation_periods=ALARM_EVALUATION_PERIODS,
+        ),
+        spot_percentage=settings.fargate_spot_percentage,
+        cpu_architecture=settings.cpu_architecture,
+        execute_command=settings.execute_command,
+        xray=settings.xray_tracing,
+        metrics_namespace=metrics_namespace(settings) if service.spring_boot else None,
+        region=settings.region,
+        tags={**settings.tags, "Service": service.name, "Criticality": service.criticality},
+    )
+
+
+def _attachment(
+    settings: StackSettings, service: ServiceSettings, edge: LoadBalancer | None
+) -> LoadBalancerAttachment | None:
+    """The program's ALB when it routes to the service, else a target group of an ALB managed
+    elsewhere (`targetGroupArns`): only that ALB's groups are admitted, their egress is theirs."""
+    if edge is not None:
+        return edge.attachment(service.name)
+    if service.target_group_arn is not None:
+        return LoadBalancerAttachment(
+            target_group_arn=service.target_group_arn,
+            security_group_ids=tuple(settings.alb_security_group_ids),
+            manage_egress=False,
+        )
+    return None
+
+
+def build_services(
+    settings: StackSettings,
+    *,
+    network: NetworkRefs,
+    platform: Platform,
+    cluster: ClusterRef,
+    edge: LoadBalancer | None,
+) -> dict[str, Microservice | Keycloak]:
+    """Every service of the catalog, Keycloak included when it runs, keyed by name."""
+    built: dict[str, Microservice] = {}
+    components: dict[str, Microservice | Keycloak] = {}
+    keycloak = _build_keycloak(settings, network, platform, cluster, edge)
+    if keycloak is not None:
+        built[KEYCLOAK_SERVICE] = keycloak.microservice
+        components[KEYCLOAK_SERVICE] = keycloak
+    by_name = {s.name: s for s in settings.services}
+    deferred: list[tuple[str, str]] = []
+    for name in build_order(settings.services):
+        if name in built:
+            continue
+        service = by_name[name]
+        bindings = platform.bindings(service)
+        if service.uses.keycloak and keycloak is not None:
+            bindings.append(keycloak.binding())
+        for callee in service.calls:
+            if callee in built:
+                bindings.append(built[callee].binding())
+            else:
+                deferred.append((name, callee))
+                # The URL is known now; the path opens once the callee exists (below).
+                bindings.append(
+                    Binding(
+                        name=f"calls:{callee}",
+                        environment={url_variable(callee): internal_url(settings, by_name[callee])},
+                    )
+                )
+        built[name] = components[name] = Microservice(
+            name,
+            microservice_args(
+                settings,
+                service,
+                network=network,
+                cluster=cluster,
+                bindings=bindings,
+                load_balancer=_attachment(settings, service, edge),
+                alarm_actions=platform.alarm_actions,
+            ),
+        )
+    for caller, callee in deferred:
+        port = by_name[callee].port
+        assert port is not None  # the graph checks refuse a call to a worker
+        ServicePath(
+            f"{caller}-to-{callee}",
+            ServicePathArgs(
+                source_security_group_id=built[caller].security_group_id,
+                target_security_group_id=built[callee].security_group_id,
+                ports=(port,),
+                description=f"{caller} calls {callee}",
+            ),
+            opts=pulumi.ResourceOptions(parent=built[caller]),
+        )
+    return {name: components[name] for name in sorted(components)}
+
+
+def _build_keycloak(
+    settings: StackSettings,
+    network: NetworkRefs,
+    platform: Platform,
+    cluster: ClusterRef,
+    edge: LoadBalancer | None,
+) -> Keycloak | None:
+    """Keycloak on the stack's database, behind the stack's ALB when there is one."""
+    spec = settings.platform.keycloak
+    if spec is None:
+        return None
+    admin = platform.secrets.keycloak_admin_arn
+    if platform.database is None or admin is None:
+        raise ValueError("keycloak.enabled without the database: the config resolver refuses it")
+    service = settings.service(KEYCLOAK_SERVICE)
+    hostname: pulumi.Input[str] | None = spec.hostname
+    if hostname is None and edge is not None:
+        hostname = edge.dns_name
+        # Tokens name the host as issuer: changing it later logs every client out.
+        pulumi.log.warn(
+            f"{settings.stack_file}: keycloak.hostname is not set, so Keycloak answers as the "
+            "ALB's DNS name; set keycloak.hostname to the domain of the ALB's certificate before "
+            "clients rely on it."
+        )
+    elif hostname is None:
+        pulumi.log.warn(
+            f"{settings.stack_file}: keycloak.hostname is not set and the stack has no ALB: "
+            "Keycloak takes its host name from each request (KC_HOSTNAME_STRICT=false); set "
+            "keycloak.hostname."
+        )
+    args = microservice_args(
+        settings,
+        service,
+        network=network,
+        cluster=cluster,
+        bindings=[],
+        load_balancer=_attachment(settings, service, edge),
+        alarm_actions=platform.alarm_actions,
+    )
+    return Keycloak(
+        f"{settings.name_prefix}-identity",
+        KeycloakArgs(
+            service=args,
+            database=platform.database,
+            database_name=spec.database_name,
+            admin_secret_arn=admin,
+            hostname=hostname,
+        ),
+    )

@@ -1,0 +1,148 @@
+"""The resolved stack: what `resolve()` returns, and what the stack layer builds the
+components' arguments from. Plain data; no Pulumi resources.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+from ..compute.config import OffHoursSettings, ServiceUses
+from ..edge.config import EdgeSettings
+from ..formats import DEFAULT_LOG_GROUP_PREFIX, Environment
+from ..network.config import NewVpcSettings
+from .graph import GraphPieces, pieces_from
+from .platform_settings import PlatformSettings
+from .quotas import QuotasConfig
+
+
+@dataclass(frozen=True)
+class ServiceSettings:
+    """One service as this stack runs it: catalog entry + environment + overrides."""
+
+    name: str
+    description: str
+    port: int | None
+    """None: a worker."""
+    public: bool
+    health_check_path: str | None
+    """None for a worker (command health check)."""
+    criticality: str
+    spring_boot: bool
+    deploy_order: int
+    image: str
+    command: tuple[str, ...] | None
+    user: str
+    stop_timeout: int
+    cpu: int
+    memory: int
+    desired_count: int
+    min_capacity: int
+    max_capacity: int
+    environment: Mapping[str, str]
+    secrets: Mapping[str, str]
+    target_group_arn: str | None
+    path_patterns: tuple[str, ...] = ()
+    """ALB path patterns (public services); see `components/edge/config.py`."""
+    priority: int | None = None
+    default_route: bool = False
+    health_check_port: int | None = None
+    """Where the container and ALB health checks go when not `port` (Keycloak: 9000)."""
+    health_check_command: tuple[str, ...] | None = None
+    writable_paths: tuple[str, ...] = ()
+    """Writable volumes besides /tmp."""
+    uses: ServiceUses = field(default_factory=ServiceUses)
+    calls: tuple[str, ...] = ()
+    """Catalog services it calls (their ports are open to it, their URLs in its config)."""
+
+    @property
+    def worker(self) -> bool:
+        return self.port is None
+
+
+@dataclass(frozen=True)
+class StackSettings:
+    """Everything the components need, resolved and validated. Build with `resolve()`."""
+
+    project: str
+    environment: Environment
+    region: str
+    stack_file: str
+    vpc_id: str | None
+    """The existing VPC; None when the program creates it (`new_vpc`)."""
+    private_subnet_ids: tuple[str, ...]
+    alb_security_group_ids: tuple[str, ...]
+    rds_security_group_id: str | None
+    redis_security_group_id: str | None
+    container_registry: str
+    image_tag: str
+    services: tuple[ServiceSettings, ...]
+    auto_scaling_enabled: bool
+    scaling_cpu_target: int
+    scaling_memory_target: int
+    container_insights: Literal["disabled", "enabled", "enhanced"]
+    fargate_spot_percentage: int
+    log_retention_days: int
+    xray_tracing: bool
+    execute_command: bool
+    health_check_grace_period: int
+    deployment_circuit_breaker: bool
+    deployment_minimum_healthy_percent: int
+    deployment_maximum_percent: int
+    deployment_alarms: bool
+    cpu_architecture: Literal["X86_64", "ARM64"]
+    tags: Mapping[str, str] = field(default_factory=dict)
+    public_subnet_ids: tuple[str, ...] = ()
+    """The existing VPC's subnets for the ALB (empty when the VPC is created)."""
+    new_vpc: NewVpcSettings | None = None
+    """The VPC the program creates; None = use vpc_id and the subnet ids above."""
+    edge: EdgeSettings | None = None
+    """The ALB the program builds; None = no ALB (or one managed elsewhere)."""
+    platform: PlatformSettings = field(default_factory=PlatformSettings)
+    """Database, cache, secrets, Keycloak, documents, registry, alarms (platform_settings.py)."""
+    off_hours: OffHoursSettings | None = None
+    """Working-hours schedule of every service; None = they run around the clock."""
+    monthly_budget_usd: float | None = None
+    """`monthlyBudgetUsd`: the cost estimate above it is a policy violation (components/cost)."""
+    log_group_template: str = DEFAULT_LOG_GROUP_PREFIX
+    """`logGroupPrefix` as written, with its `{project}` and `{env}` placeholders."""
+    quotas: QuotasConfig = field(default_factory=QuotasConfig)
+    """The account's quotas (raised ones declared in `quotas`)."""
+
+    @property
+    def graph_pieces(self) -> GraphPieces:
+        """The platform pieces the service graph can use, and where they listen."""
+        return pieces_from(
+            self.platform,
+            self.edge,
+            external_database_group=self.rds_security_group_id,
+            external_cache_group=self.redis_security_group_id,
+            external_alb_groups=self.alb_security_group_ids,
+        )
+
+    @property
+    def name_prefix(self) -> str:
+        """`<project>-<env>`: the prefix of every physical name (seed convention)."""
+        return f"{self.project}-{self.environment}"
+
+    @property
+    def log_group_prefix(self) -> str:
+        """The services' log groups are `<this>/<service>` (default `/ecs/<project>-<env>`)."""
+        return self.log_group_template.format(project=self.project, env=self.environment)
+
+    def log_group_name(self, service: str) -> str:
+        """`<logGroupPrefix>/<service>`, by default `/ecs/<project>-<env>/<service>`."""
+        return f"{self.log_group_prefix}/{service}"
+
+    @property
+    def namespace(self) -> str:
+        """Cloud Map private DNS namespace, `<project>-<env>.local`."""
+        return f"{self.name_prefix}.local"
+
+    @property
+    def cluster_name(self) -> str:
+        return f"{self.name_prefix}-cluster"
+
+    def service(self, name: str) -> ServiceSettings:
+        return next(s for s in self.services if s.name == name)

@@ -1,0 +1,81 @@
+"""Generated `application.yml` per Spring Boot service, for Spring Boot 3.
+
+The seed's example used Spring Boot 2 keys; Boot 3 moved them: `spring.redis.*` became
+`spring.data.redis.*` and `management.metrics.export.cloudwatch.*` became
+`management.cloudwatch.metrics.export.*` (Spring Cloud AWS 3's CloudWatch registry). Service
+discovery is Cloud Map DNS, so a service calls the services it declares in `calls` by
+`<service>.<namespace>:<port>` and no Eureka server is needed.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from .settings import ServiceSettings, StackSettings
+
+
+def internal_url(settings: StackSettings, service: ServiceSettings) -> str:
+    return f"http://{service.name}.{settings.namespace}:{service.port}"
+
+
+def metrics_namespace(settings: StackSettings) -> str:
+    """The CloudWatch namespace the generated configuration exports metrics to; each Spring
+    service's task role may publish there and nowhere else (`cloudwatch:namespace`)."""
+    return f"{settings.project}/{settings.environment}"
+
+
+def application_config(settings: StackSettings, service: ServiceSettings) -> dict[str, Any]:
+    """Only what the service uses and calls: a datasource with `uses.database`, Redis with
+    `uses.cache`, the URLs of the services in `calls`."""
+    by_name = {s.name: s for s in settings.services}
+    spring: dict[str, Any] = {
+        "application": {"name": service.name},
+        "lifecycle": {"timeout-per-shutdown-phase": f"{max(service.stop_timeout - 10, 1)}s"},
+    }
+    if service.port is None:
+        spring["main"] = {"web-application-type": "none"}
+    if service.uses.database:
+        spring["datasource"] = {
+            "url": "${DATABASE_URL}",
+            "username": "${DATABASE_USERNAME}",
+            "password": "${DATABASE_PASSWORD}",
+        }
+    if service.uses.cache:
+        spring["data"] = {
+            "redis": {
+                "host": "${REDIS_HOST}",
+                "port": "${REDIS_PORT:6379}",
+                "password": "${REDIS_AUTH_TOKEN}",
+                "ssl": {"enabled": True},
+            }
+        }
+    config: dict[str, Any] = {}
+    if service.port is not None:
+        config["server"] = {"port": service.port, "shutdown": "graceful"}
+    config["spring"] = spring
+    config["management"] = {
+        "endpoints": {"web": {"exposure": {"include": "health,info,metrics,prometheus"}}},
+        "endpoint": {"health": {"show-details": "when-authorized", "probes": {"enabled": True}}},
+        # Spring Cloud AWS's CloudWatch registry (spring-cloud-aws-starter-metrics): its task
+        # role may publish to this namespace only.
+        "cloudwatch": {
+            "metrics": {"export": {"enabled": True, "namespace": metrics_namespace(settings)}}
+        },
+    }
+    own: dict[str, Any] = {}
+    calls = {c: internal_url(settings, by_name[c]) for c in service.calls if c in by_name}
+    if calls:
+        own["services"] = calls
+    if service.uses.keycloak:
+        own["keycloak"] = {"url": "${KEYCLOAK_URL}"}
+    if service.uses.documents is not None:
+        own["documents"] = {"bucket": "${DOCUMENTS_BUCKET}"}
+    if own:
+        config[settings.project] = own
+    return config
+
+
+def application_yaml(settings: StackSettings, service: ServiceSettings) -> str:
+    return yaml.safe_dump(application_config(settings, service), sort_keys=False)

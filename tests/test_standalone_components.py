@@ -1,0 +1,171 @@
+"""The components used one by one in a short program of someone else's, the way a Pulumi user
+would: no stack file, no stack-config system, only their own typed arguments."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.graph_support import SG_IN, SG_OUT, TASK
+from tools.engine import run_function
+
+VPC = "vpc-0a1b2c3d4e5f60718"
+SUBNETS = ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"]
+REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop"
+
+
+def shop() -> None:
+    """A user's program: a cluster, an HTTP service, and a worker that calls it."""
+    import pulumi
+
+    from components.compute.cluster import EcsCluster, EcsClusterArgs
+    from components.compute.containers import CommandHealthCheck, ContainerArgs
+    from components.compute.microservice import Microservice, MicroserviceArgs, ScalingArgs
+
+    cluster = EcsCluster(
+        "shop", EcsClusterArgs(cluster_name="shop-dev", vpc_id=VPC, namespace_name="shop.local")
+    )
+    orders = Microservice(
+        "orders",
+        MicroserviceArgs(
+            cluster=cluster.ref,
+            vpc_id=VPC,
+            subnet_ids=SUBNETS,
+            container=ContainerArgs(image=f"{REGISTRY}/orders:1.4.2", port=8080),
+            cpu=512,
+            memory=1024,
+            desired_count=2,
+            scaling=ScalingArgs(min_capacity=2, max_capacity=6),
+        ),
+    )
+    mailer = Microservice(
+        "mailer",
+        MicroserviceArgs(
+            cluster=cluster.ref,
+            vpc_id=VPC,
+            subnet_ids=SUBNETS,
+            container=ContainerArgs(
+                image=f"{REGISTRY}/mailer:0.9.0",
+                health_check=CommandHealthCheck(["CMD-SHELL", "test -f /tmp/alive"]),
+            ),
+            bindings=[orders.binding()],
+        ),
+    )
+    pulumi.export("orders_dns", orders.internal_dns_name)
+    pulumi.export("mailer_group", mailer.security_group_id)
+
+
+@pytest.fixture(scope="module")
+def planned():
+    return run_function(shop, project="shop")
+
+
+def test_a_microservice_and_its_cluster_plan_without_any_stack_file(planned):
+    components = {r.name: r.type for r in planned.resources if not r.custom}
+    assert components == {
+        "shop": "accessweaver:ecs:Cluster",
+        "orders": "accessweaver:ecs:Microservice",
+        "mailer": "accessweaver:ecs:Microservice",
+    }
+    assert planned.config == {"aws:region": "eu-west-1"}
+    assert planned.outputs["orders_dns"] == "orders.shop.local"
+    service = planned.one("aws:ecs/service:Service", "orders-service")
+    assert service.parent == "accessweaver:ecs:Microservice::orders"
+    assert service.inputs["networkConfiguration"]["subnets"] == SUBNETS
+    assert service.inputs["networkConfiguration"]["assignPublicIp"] is False
+    assert service.inputs["desiredCount"] == 2
+    assert service.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    task = planned.one(TASK, "orders-task").inputs
+    (container,) = json.loads(task["containerDefinitions"])
+    assert container["portMappings"][0]["containerPort"] == 8080
+    assert container["readonlyRootFilesystem"] is True and container["user"] == "1000"
+    assert (task["cpu"], task["memory"], task["family"]) == ("512", "1024", "orders")
+
+
+def test_each_service_owns_its_group_and_roles_and_the_caller_opens_its_path(planned):
+    groups = {
+        s.name: s.inputs["networkConfiguration"]["securityGroups"]
+        for s in planned.of_type("aws:ecs/service:Service")
+    }
+    assert groups["orders-service"] != groups["mailer-service"]
+    (orders_group,), (mailer_group,) = groups["orders-service"], groups["mailer-service"]
+    into_orders = [
+        r.inputs for r in planned.of_type(SG_IN) if r.inputs["securityGroupId"] == orders_group
+    ]
+    assert into_orders == [
+        {
+            "securityGroupId": orders_group,
+            "referencedSecurityGroupId": mailer_group,
+            "ipProtocol": "tcp",
+            "fromPort": 8080,
+            "toPort": 8080,
+            "description": "mailer to orders on 8080",
+        }
+    ]
+    # the worker accepts nothing; it reaches the AWS APIs and orders only
+    assert not [r for r in planned.of_type(SG_IN) if r.inputs["securityGroupId"] == mailer_group]
+    out = {
+        (
+            r.inputs.get("referencedSecurityGroupId") or r.inputs.get("cidrIpv4"),
+            r.inputs["fromPort"],
+        )
+        for r in planned.of_type(SG_OUT)
+        if r.inputs["securityGroupId"] == mailer_group
+    }
+    assert out == {(orders_group, 8080), ("0.0.0.0/0", 443)}
+    mailer = json.loads(planned.one(TASK, "mailer-task").inputs["containerDefinitions"])[0]
+    assert {"name": "ORDERS_URL", "value": "http://orders.shop.local:8080"} in mailer["environment"]
+    execution = json.loads(
+        planned.one("aws:iam/rolePolicy:RolePolicy", "mailer-exec-policy").inputs["policy"]
+    )
+    pull = next(s for s in execution["Statement"] if s["Sid"] == "EcrPull")
+    assert pull["Resource"] == "arn:aws:ecr:eu-west-1:123456789012:repository/shop/mailer"
+
+
+def test_a_worker_behind_a_load_balancer_is_refused_before_any_resource():
+    def broken() -> None:
+        from components.compute.attachments import LoadBalancerAttachment
+        from components.compute.cluster import ClusterRef
+        from components.compute.containers import CommandHealthCheck, ContainerArgs
+        from components.compute.microservice import Microservice, MicroserviceArgs
+
+        Microservice(
+            "job",
+            MicroserviceArgs(
+                cluster=ClusterRef("arn:aws:ecs:eu-west-1:123456789012:cluster/c", "c"),
+                vpc_id=VPC,
+                subnet_ids=SUBNETS,
+                container=ContainerArgs(
+                    image=f"{REGISTRY}/job:1", health_check=CommandHealthCheck(["CMD", "true"])
+                ),
+                load_balancer=LoadBalancerAttachment("arn:tg", ("sg-0a1b2c3d4e5f60799",)),
+            ),
+        )
+
+    with pytest.raises(
+        Exception, match="a worker \\(no port\\) cannot sit behind a load balancer"
+    ) as e:
+        run_function(broken)
+    assert e.value.recorded == []
+
+
+def test_a_worker_without_a_command_health_check_is_refused():
+    def broken() -> None:
+        from components.compute.cluster import ClusterRef
+        from components.compute.containers import ContainerArgs
+        from components.compute.microservice import Microservice, MicroserviceArgs
+
+        Microservice(
+            "job",
+            MicroserviceArgs(
+                cluster=ClusterRef("arn:aws:ecs:eu-west-1:123456789012:cluster/c", "c"),
+                vpc_id=VPC,
+                subnet_ids=SUBNETS,
+                container=ContainerArgs(image=f"{REGISTRY}/job:1"),
+            ),
+        )
+
+    with pytest.raises(Exception, match="needs a CommandHealthCheck") as caught:
+        run_function(broken)
+    assert caught.value.recorded == []
