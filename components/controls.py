@@ -81,6 +81,11 @@ CONTROLS: dict[str, str] = {
     "KMS.1": "customer managed IAM policies do not allow decryption on all KMS keys",
     "KMS.2": "inline IAM policies do not allow decryption on all KMS keys",
     "CloudWatch.16*": "log groups keep logs for a set retention period",
+    # Least privilege per service (the service graph)
+    "LP.1*": "every service has its own security group, open only along the service graph",
+    "LP.2*": "every service has its own task role, with only what it uses",
+    "LP.3*": "every service has its own execution role: its image, its logs, its secrets",
+    "LP.4*": "a service's environment holds only what it uses and calls",
     # Reliability (Well-Architected reliability pillar, ECS developer guide)
     "REL.1": "ECS deployments have a circuit breaker with rollback",
     "REL.2": "rolling deployments keep 100 % capacity (min 100 %, max 200 %)",

@@ -8,13 +8,9 @@ during a preview are priced as unset (the estimate then lists what it could not 
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
-
-# The account only names the default ECR registry; it never changes a price.
-_ANY_ACCOUNT = "000000000000"
 
 
 @dataclass(frozen=True)
@@ -49,26 +45,12 @@ def _plain(value: Any) -> Any:
 
 def stack_budget_violation(resources: Iterable[Any], namespace: str | None = None) -> str | None:
     """The overrun message when the stack has a budget and its estimate exceeds it."""
-    import pulumi
-
     from components.cost import UnsupportedRegion, budget_violation, estimate
-    from components.stack import ConfigError, settings_from_mapping
-    from components.stack.loader import _namespace_values
+    from policy.stack_config import stack_settings
 
-    namespace = namespace or os.environ.get("PULUMI_PROJECT") or "accessweaver"
-    raw = _namespace_values(namespace)
-    if raw.get("monthlyBudgetUsd") is None:
+    settings = stack_settings(namespace)
+    if settings is None or settings.monthly_budget_usd is None:
         return None
-    try:
-        settings = settings_from_mapping(
-            raw,
-            namespace=namespace,
-            stack_file="(stack config)",
-            region=pulumi.Config("aws").get("region"),
-            account_id=_ANY_ACCOUNT,
-        )
-    except ConfigError:
-        return None  # the program itself refuses this config before anything is registered
     priced = [_Priced(r.resource_type, r.name, _plain(r.props)) for r in resources]
     try:
         return budget_violation(estimate(settings, priced), settings.monthly_budget_usd)

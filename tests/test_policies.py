@@ -303,8 +303,14 @@ def test_policy_fails_when_its_control_is_broken(policy, label, change, fragment
 
 
 # Policies whose failing case needs a whole stack's config, not fake resources; their cases are
-# in tests/test_policy_stacks.py.
-WHOLE_STACK_CASES = {"monthly-budget"}
+# in tests/test_policy_stacks.py (budget) and tests/test_least_privilege_policies.py (graph).
+WHOLE_STACK_CASES = {
+    "monthly-budget",
+    "lp-own-security-group",
+    "lp-own-task-role",
+    "lp-own-execution-role",
+    "lp-only-what-it-uses",
+}
 
 
 def test_every_policy_has_a_failing_case():

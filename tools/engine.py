@@ -42,6 +42,9 @@ class RecordedResource:
     depends_on: tuple[str, ...] = ()
     transforms: tuple[str, ...] = ()
     """Names of the resource transforms in its options (run by the engine on its children)."""
+    property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Input property (camelCase) -> `<type>::<name>` of the resources its value comes from:
+    what links a rule to its groups or a task to its roles before ids are known."""
 
     @property
     def key(self) -> str:
@@ -465,6 +468,10 @@ def _recording_monitor(mocks):
                         ignore_changes=tuple(request.ignoreChanges),
                         protect=bool(request.protect),
                         depends_on=tuple(self._names.get(d, d) for d in request.dependencies),
+                        property_dependencies={
+                            key: tuple(self._names.get(u, u) for u in value.urns)
+                            for key, value in request.propertyDependencies.items()
+                        },
                         transforms=tuple(
                             getattr(fn, "__name__", repr(fn))
                             for fn in _resolve_callbacks(request.transforms)

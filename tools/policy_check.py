@@ -168,6 +168,10 @@ def run_policies(result: PlanResult) -> PolicyReport:
                 node = linked[resource.key]
                 node.parent = linked.get(resource.parent) if resource.parent else None
                 node.dependencies = [linked[d] for d in resource.depends_on if d in linked]
+                node.property_dependencies = {
+                    key: [linked[d] for d in deps if d in linked]
+                    for key, deps in resource.property_dependencies.items()
+                }
             stack_args = StackValidationArgs(list(linked.values()), None, {})
 
             for policy in policies:

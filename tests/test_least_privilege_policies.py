@@ -1,0 +1,156 @@
+"""The least-privilege policies (LP.1-LP.4) pass on every committed stack and catch a path, a
+permission, a secret or a variable added by hand, which the service graph does not give."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import pytest
+
+from tests.conftest import ROOT, STACKS
+from tests.graph_support import SERVICE, SG, SG_IN, SG_OUT, TASK
+from tools.engine import PlanResult, RecordedResource, run_program
+from tools.policy_check import run_policies
+
+LP = ("LP.1*", "LP.2*", "LP.3*", "LP.4*")
+
+
+def lp_findings(result: PlanResult) -> list[dict[str, str]]:
+    return [v for v in run_policies(result).violations if v["control"] in LP]
+
+
+def service_group(result: PlanResult, service: str) -> RecordedResource:
+    deps = result.one(SERVICE, f"{service}-service").property_dependencies["networkConfiguration"]
+    (group,) = [r for r in result.resources if r.key in deps and r.type == SG]
+    return group
+
+
+def with_resources(result: PlanResult, *extra: RecordedResource) -> PlanResult:
+    return dataclasses.replace(result, resources=[*result.resources, *extra])
+
+
+def replaced(result: PlanResult, key: str, **inputs) -> PlanResult:
+    return dataclasses.replace(
+        result,
+        resources=[
+            dataclasses.replace(r, inputs={**r.inputs, **inputs}) if r.key == key else r
+            for r in result.resources
+        ],
+    )
+
+
+def rule(type_: str, name: str, group: RecordedResource, peer: RecordedResource, port: int):
+    return RecordedResource(
+        type=type_,
+        name=name,
+        parent=None,
+        custom=True,
+        inputs={
+            "securityGroupId": group.inputs.get("id", f"sg-{name}"),
+            "referencedSecurityGroupId": f"sg-of-{peer.name}",
+            "ipProtocol": "tcp",
+            "fromPort": port,
+            "toPort": port,
+        },
+        property_dependencies={
+            "securityGroupId": (group.key,),
+            "referencedSecurityGroupId": (peer.key,),
+        },
+    )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_committed_stacks_hold_nothing_the_graph_does_not_give(plan, stack):
+    assert lp_findings(plan(stack)) == []
+
+
+def test_the_policies_find_the_groups_and_roles_they_check(plan):
+    # Guard against a silent pass: the pack links every service to its group and roles.
+    result = plan("prod")
+    for task in result.of_type(TASK):
+        deps = task.property_dependencies
+        assert deps["taskRoleArn"] and deps["executionRoleArn"], task.name
+    assert service_group(result, "aw-pdp-service").type == SG
+
+
+def test_a_path_added_by_hand_between_two_services_is_a_violation(plan):
+    result = plan("prod")
+    tenant, audit = (
+        service_group(result, "aw-tenant-service"),
+        service_group(result, "aw-audit-service"),
+    )
+    forged = with_resources(result, rule(SG_IN, "forged-in", audit, tenant, 8084))
+    (finding,) = lp_findings(forged)
+    assert finding["resource"] == "forged-in" and finding["control"] == "LP.1*"
+    assert (
+        "service:aw-audit-service accepts service:aw-tenant-service on 8084" in (finding["message"])
+    )
+
+
+def test_an_egress_added_by_hand_to_another_services_port_is_a_violation(plan):
+    result = plan("prod")
+    pdp, pap = service_group(result, "aw-pdp-service"), service_group(result, "aw-pap-service")
+    (finding,) = lp_findings(with_resources(result, rule(SG_OUT, "forged-out", pdp, pap, 8082)))
+    assert "service:aw-pdp-service may open service:aw-pap-service on 8082" in finding["message"]
+
+
+def test_two_services_in_one_group_are_a_violation(plan):
+    result = plan("dev")
+    pdp_service = result.one(SERVICE, "aw-pdp-service-service")
+    gateway_group = service_group(result, "aw-api-gateway")
+    deps = {**pdp_service.property_dependencies, "networkConfiguration": (gateway_group.key,)}
+    shared = dataclasses.replace(
+        result,
+        resources=[
+            dataclasses.replace(r, property_dependencies=deps) if r.key == pdp_service.key else r
+            for r in result.resources
+        ],
+    )
+    messages = [f["message"] for f in lp_findings(shared)]
+    assert any("is shared by aw-api-gateway-service, aw-pdp-service-service" in m for m in messages)
+
+
+def test_a_bucket_permission_added_to_a_service_that_does_not_use_it_is_a_violation(plan):
+    result = plan("prod")
+    policy = result.one("aws:iam/rolePolicy:RolePolicy", "aw-pdp-service-task-policy")
+    document = json.loads(policy.inputs["policy"])
+    document["Statement"].append(
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::docs/*"}
+    )
+    (finding,) = lp_findings(replaced(result, policy.key, policy=json.dumps(document)))
+    assert finding["control"] == "LP.2*"
+    assert "s3:GetObject: aw-pdp-service does not use the documents bucket" in finding["message"]
+
+
+def test_a_write_permission_for_a_read_only_user_of_the_bucket_is_a_violation():
+    project = ROOT / "examples" / "ca-a2a"
+    result = run_program(project, "dev", project / "Pulumi.dev.yaml")
+    policy = result.one("aws:iam/rolePolicy:RolePolicy", "extractor-task-policy")
+    document = json.loads(policy.inputs["policy"])
+    assert lp_findings(result) == []
+    document["Statement"][1]["Action"].append("s3:PutObject")
+    (finding,) = lp_findings(replaced(result, policy.key, policy=json.dumps(document)))
+    assert "s3:PutObject: extractor uses the documents bucket read-only" in finding["message"]
+
+
+def test_an_execution_role_reading_another_services_secret_is_a_violation(plan):
+    result = plan("prod")
+    policy = result.one("aws:iam/rolePolicy:RolePolicy", "aw-pdp-service-exec-policy")
+    document = json.loads(policy.inputs["policy"])
+    jwt = result.outputs["secret_arns"]["jwt-signing-key"]
+    secrets = next(s for s in document["Statement"] if s["Sid"] == "Secrets")
+    secrets["Resource"].append(jwt)
+    (finding,) = lp_findings(replaced(result, policy.key, policy=json.dumps(document)))
+    assert finding["control"] == "LP.3*" and f"grants {jwt}" in finding["message"]
+
+
+def test_a_variable_of_a_piece_the_service_does_not_use_is_a_violation(plan):
+    result = plan("prod")
+    task = result.one(TASK, "aw-api-gateway-task")
+    definitions = json.loads(task.inputs["containerDefinitions"])
+    definitions[0]["environment"].append({"name": "DATABASE_URL", "value": "jdbc:postgresql://x"})
+    changed = replaced(result, task.key, containerDefinitions=json.dumps(definitions))
+    (finding,) = lp_findings(changed)
+    assert finding["control"] == "LP.4*"
+    assert "aw-api-gateway receives DATABASE_URL" in finding["message"]
