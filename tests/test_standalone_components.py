@@ -169,3 +169,17 @@ def test_a_worker_without_a_command_health_check_is_refused():
     with pytest.raises(Exception, match="needs a CommandHealthCheck") as caught:
         run_function(broken)
     assert caught.value.recorded == []
+
+
+def test_the_readme_example_plans_as_written():
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("## The components in your own Pulumi program", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    result = run_function(lambda: exec(code, {}), project="shop")
+    assert result.outputs["orders"] == "orders.shop.local"
+    orders = json.loads(result.one(TASK, "orders-task").inputs["containerDefinitions"])[0]
+    assert "DATABASE_PASSWORD" in {s["name"] for s in orders["secrets"]}
+    mailer = json.loads(result.one(TASK, "mailer-task").inputs["containerDefinitions"])[0]
+    assert {"name": "ORDERS_URL", "value": "http://orders.shop.local:8080"} in mailer["environment"]
