@@ -135,3 +135,22 @@ def test_the_default_catalog_is_far_from_every_quota():
     )
     assert max(max(r.inbound, r.outbound) for r in rules.values()) < 10
     assert {s.name for s in settings.services} == {*ACCESSWEAVER_CATALOG, "keycloak"}
+
+
+def test_a_hundred_service_catalog_plans_end_to_end_within_the_quotas(run_stack):
+    # GIVEN 100 internal services in a chain behind one public entry point, half on the
+    # database, half on the cache (dev: one task each)
+    dev = {"dev": {"cpu": 256, "memory": 512, "desiredCount": 1}}
+    services = hundred(calls=lambda i: [f"svc-{i + 1:03d}"] if i < 99 else [])
+    for i, spec in enumerate(services.values()):
+        spec["sizes"] = dev
+        spec["uses"] = {"database": True} if i < 50 else {"cache": True}
+    services["svc-000"] |= {"public": True, "defaultRoute": True}
+    # WHEN the whole program runs, THEN every service has its own group, none over 60 rules
+    result = run_stack("dev", {"accessweaver:services": services})
+    owners = group_owners(result)
+    assert len([o for o in owners.values() if o.startswith("svc-")]) == 100
+    inbound = Counter(owners.get(r.inputs["securityGroupId"]) for r in result.of_type(SG_IN))
+    outbound = Counter(owners.get(r.inputs["securityGroupId"]) for r in result.of_type(SG_OUT))
+    assert max(inbound.values()) <= 60 and max(outbound.values()) <= 60
+    assert inbound["postgres"] == 51 and inbound["redis"] == 50  # Keycloak uses the database
