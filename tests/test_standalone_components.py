@@ -9,6 +9,7 @@ import pytest
 
 from tests.graph_support import SG_IN, SG_OUT, TASK
 from tools.engine import run_function
+from tools.provider_inputs import ProviderInputError
 
 VPC = "vpc-0a1b2c3d4e5f60718"
 SUBNETS = ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"]
@@ -183,3 +184,58 @@ def test_the_readme_example_plans_as_written():
     assert "DATABASE_PASSWORD" in {s["name"] for s in orders["secrets"]}
     mailer = json.loads(result.one(TASK, "mailer-task").inputs["containerDefinitions"])[0]
     assert {"name": "ORDERS_URL", "value": "http://orders.shop.local:8080"} in mailer["environment"]
+
+
+def test_a_misspelled_nested_key_fails_the_run_as_the_provider_would():
+    # GIVEN a Cloud Map service whose dns_config says `routing_polcy` (the SDK checks only
+    # top-level arguments and the mocks accept anything)
+    def typo() -> None:
+        from pulumi_aws import servicediscovery
+
+        servicediscovery.Service(
+            "orders-discovery",
+            name="orders",
+            dns_config={
+                "namespace_id": "ns-0123456789abcdef",
+                "dns_records": [{"type": "A", "ttl": 10}],
+                "routing_polcy": "MULTIVALUE",
+            },
+        )
+
+    # THEN the offline run fails, naming the key, the resource and what is allowed
+    with pytest.raises(ProviderInputError) as caught:
+        run_function(typo)
+    message = str(caught.value)
+    assert (
+        "aws:servicediscovery/service:Service orders-discovery: dnsConfig.routing_polcy" in message
+    )
+    assert "unknown property; allowed: dnsRecords, namespaceId, routingPolicy" in message
+
+
+@pytest.mark.parametrize(
+    ("inputs", "expected"),
+    [
+        ({"port": "eighty"}, "port: 'eighty' is not a whole number"),
+        ({"protocol": "HTTPX"}, "protocol: 'HTTPX' is not one of"),
+        ({"health_check": {"intervall": 30}}, "healthCheck.intervall: unknown property"),
+        ({"health_check": {"enabled": "yes"}}, "healthCheck.enabled: 'yes' is not true or false"),
+    ],
+)
+def test_wrong_types_and_choices_inside_inputs_fail_the_run(inputs, expected):
+    def program() -> None:
+        from pulumi_aws import lb
+
+        lb.TargetGroup("tg", **{"port": 80, "protocol": "HTTP", "vpc_id": VPC, **inputs})
+
+    with pytest.raises(ProviderInputError, match=expected.replace("(", "\\(")):
+        run_function(program)
+
+
+def test_a_missing_required_nested_field_fails_the_run():
+    def program() -> None:
+        from pulumi_aws import ecs
+
+        ecs.Service("svc", cluster="c", load_balancers=[{"container_name": "app"}])
+
+    with pytest.raises(ProviderInputError, match=r"loadBalancers\[0\]\.containerPort: required"):
+        run_function(program)

@@ -632,6 +632,17 @@ def _run(
         set_all_config({}, [])
         loop.close()
         asyncio.set_event_loop(None)
+    # As strict as the provider: nested keys, types and choices the mocks accept (and the
+    # provider refuses at `pulumi up`) fail the run.
+    from .provider_inputs import ProviderInputError, problems
+
+    found = problems(result.resources)
+    if found:
+        error = ProviderInputError(
+            f"{len(found)} input(s) the provider would refuse:\n  - " + "\n  - ".join(found)
+        )
+        error.recorded = result.resources  # type: ignore[attr-defined]
+        raise error
     return result
 
 
