@@ -6,6 +6,8 @@ without a Python traceback, so `pulumi up` shows only the list of problems.
 
 from __future__ import annotations
 
+import difflib
+import re
 import typing
 from dataclasses import dataclass
 from typing import Any
@@ -29,8 +31,10 @@ class ConfigIssue:
     allowed: str = ""
 
     def render(self, namespace: str) -> str:
-        shown = "(missing)" if self.value is MISSING else _show(self.value)
-        text = f"{namespace}:{self.path} = {shown}: {self.problem}"
+        shown = "(missing)" if self.value is MISSING else _show(masked(self.path, self.value))
+        # `(aws:region)`, `(stack file)`: not a key of the project's namespace, shown as is.
+        where = self.path if self.path.startswith("(") else f"{namespace}:{self.path}"
+        text = f"{where} = {shown}: {self.problem}"
         return f"{text}; allowed: {self.allowed}" if self.allowed else text
 
 
@@ -64,6 +68,48 @@ class ConfigError(pulumi.RunError):
         ]
         lines += [f"  - {issue.render(namespace)}" for issue in self.issues]
         super().__init__("\n".join(lines))
+
+
+SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL", re.I)
+"""Names whose values are secrets (environment variables, keys of a map)."""
+SECRET_KEYS = ("secrets", "commonSecrets")
+"""Stack keys whose values are secret references: a plain value there may be the secret."""
+HIDDEN = "<hidden>"
+_SECRET_SHAPES = (
+    re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b"),  # AWS access key id
+    re.compile(r"-----BEGIN [A-Z ]*PRIVATE KEY"),
+    re.compile(r"\b(ghp|gho|ghs|github_pat|xox[abps]|sk_live|sk-)[A-Za-z0-9_-]{8,}"),
+    re.compile(r"^eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$"),  # a JWT
+)
+_NOT_SECRET = re.compile(
+    r"^(arn:|https?://|/|[a-z]+-[0-9a-f]{8,17}$|[a-z0-9.-]+\.[a-z]{2,}(/|:|$))"
+)
+
+
+def looks_secret(value: str) -> bool:
+    """A known secret shape, or a long random-looking word (letters and digits mixed)."""
+    if any(shape.search(value) for shape in _SECRET_SHAPES):
+        return True
+    if _NOT_SECRET.match(value) or len(value) < 20 or any(c.isspace() for c in value):
+        return False
+    has = (any(c.isdigit() for c in value), any(c.islower() for c in value),
+           any(c.isupper() for c in value))  # fmt: skip
+    return sum(has) == 3
+
+
+def masked(path: str, value: Any) -> Any:
+    """`value` as a message may show it: nothing under a secrets key or a secret-looking name,
+    no secret-looking text anywhere in it."""
+    parts = [p for p in re.split(r"[.\[\]]", path) if p]
+    if any(p in SECRET_KEYS for p in parts) or (parts and SECRET_NAME.search(parts[-1])):
+        return HIDDEN
+    if isinstance(value, str):
+        return HIDDEN if looks_secret(value) else value
+    if isinstance(value, dict):
+        return {k: masked(f"{path}.{k}", v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [masked(f"{path}[{i}]", v) for i, v in enumerate(value)]
+    return value
 
 
 def _show(value: Any) -> str:
@@ -133,10 +179,12 @@ def issues_from_validation(model: type[BaseModel], error: ValidationError) -> li
         kind = err["type"]
         value = err.get("input", MISSING)
         if kind == "extra_forbidden":
-            keys = allowed_keys(model, loc)
-            issues.append(
-                ConfigIssue(_path(loc), value, "unknown key", ", ".join(keys) if keys else "")
-            )
+            keys = allowed_keys(model, loc) or []
+            near = difflib.get_close_matches(str(loc[-1]), keys, n=1, cutoff=0.6)
+            allowed = ", ".join(keys)
+            if near:
+                allowed = f"{near[0]} (the closest); all: {allowed}"
+            issues.append(ConfigIssue(_path(loc), value, "unknown key", allowed))
         elif kind == "missing":
             issues.append(
                 ConfigIssue(

@@ -8,15 +8,31 @@ as Pulumi users write them, snake_case fields, frozen, unknown keys refused).
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic.alias_generators import to_camel
 
 Environment = Literal["dev", "staging", "prod"]
 ENVIRONMENTS: tuple[Environment, ...] = ("dev", "staging", "prod")
 ENFORCED_ENVIRONMENTS: tuple[Environment, ...] = ("staging", "prod")
 """CONTROLS.md "P": enforced in staging and prod, defaulted (waivable) in dev."""
+
+_TRUE, _FALSE = ("true", "True"), ("false", "False")
+
+
+def _flag(value: Any) -> Any:
+    """true/false, or the text Pulumi's `Config.get_bool` takes (true, True, false, False);
+    never yes/on/1, which Pulumi itself refuses."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value in _TRUE + _FALSE:
+        return value in _TRUE
+    raise ValueError("not a boolean; allowed: true or false")
+
+
+Flag = Annotated[bool, BeforeValidator(_flag)]
+"""A stack-config boolean."""
 
 PATTERNS = {
     "vpc": (re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$"), "vpc- followed by 8 or 17 hex digits"),
@@ -115,23 +131,65 @@ def check_retention(days: int) -> int:
     return days
 
 
-def _check_tags(tags: dict[str, str]) -> dict[str, str]:
-    problems = [
-        f"{key!r}"
-        for key, value in tags.items()
-        if not key or len(key) > 128 or key.lower().startswith("aws:") or len(value) > 256
-    ]
-    if problems:
-        raise ValueError(
-            f"bad tag(s) {', '.join(problems)}; allowed: keys of 1-128 characters not starting "
-            "with 'aws:', values up to 256 characters"
+TAGS_PER_RESOURCE = 50
+"""AWS: at most 50 user tags per resource (tags starting with `aws:` do not count)."""
+PROGRAM_TAGS = ("Project", "Environment", "ManagedBy", "Service", "Criticality", "Name",
+                "Purpose", "Rotation")  # fmt: skip
+"""Tag keys the program sets itself; a stack cannot set them (they say what a resource is)."""
+PROGRAM_TAGS_PER_RESOURCE = 6
+"""The most of `PROGRAM_TAGS` one resource carries (a service's security group: Project,
+Environment, ManagedBy, Service, Criticality, Name); a test keeps it true."""
+_TAG_PUNCTUATION = set(" _.:/=+-@")
+
+
+def _tag_text_ok(text: str) -> bool:
+    """Letters, digits, spaces (Unicode categories L, N, Z) and `_ . : / = + - @`."""
+    import unicodedata
+
+    return all(c in _TAG_PUNCTUATION or unicodedata.category(c)[0] in ("L", "N", "Z") for c in text)
+
+
+def tag_problems(tags: dict[str, str]) -> list[tuple[str, str, str]]:
+    """`(key, problem, allowed)` for every tag AWS would refuse, and for too many of them."""
+    found = []
+    room = TAGS_PER_RESOURCE - PROGRAM_TAGS_PER_RESOURCE
+    if len(tags) > room:
+        found.append(
+            (
+                "",
+                f"{len(tags)} tags: AWS allows {TAGS_PER_RESOURCE} per resource and the program "
+                f"sets up to {PROGRAM_TAGS_PER_RESOURCE} of its own",
+                f"at most {room} additional tags",
+            )
         )
-    return tags
+    for key, value in tags.items():
+        if key in PROGRAM_TAGS:
+            found.append((key, "the program sets this tag itself", "another key"))
+        elif key.lower().startswith("aws:"):
+            found.append((key, "the aws: prefix is reserved for AWS", "another key"))
+        elif not 1 <= len(key) <= 128 or not _tag_text_ok(key):
+            found.append(
+                (
+                    key,
+                    "not a tag key AWS accepts",
+                    "1 to 128 letters, digits, spaces and _ . : / = + - @",
+                )
+            )
+        elif len(value) > 256 or not _tag_text_ok(value):
+            found.append(
+                (
+                    key,
+                    "not a tag value AWS accepts",
+                    "up to 256 letters, digits, spaces and _ . : / = + - @",
+                )
+            )
+    return found
 
 
 LogRetention = Annotated[int, AfterValidator(check_retention)]
 RetentionDays = LogRetention
-Tags = Annotated[dict[str, str], AfterValidator(_check_tags)]
+Tags = dict[str, str]
+"""Checked with `tag_problems` by the resolver, one issue per tag."""
 Percent = Annotated[int, Field(ge=1, le=100)]
 
 
@@ -176,7 +234,11 @@ def check_log_group_prefix(value: str) -> str:
 
 
 class ConfigModel(BaseModel):
-    """Base of every stack-config section."""
+    """Base of every stack-config section.
+
+    Numbers are accepted where text is expected (`pulumi config set --path
+    'database.engineVersion' 16` writes the number 16); booleans are `Flag`, as strict as
+    Pulumi's own `get_bool`."""
 
     model_config = ConfigDict(
         frozen=True,
@@ -184,6 +246,7 @@ class ConfigModel(BaseModel):
         alias_generator=to_camel,
         populate_by_name=False,
         strict=False,
+        coerce_numbers_to_str=True,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -11,10 +12,17 @@ from tests.conftest import ROOT
 
 
 def test_the_checkout_builds_a_wheel_of_the_components_that_imports_on_its_own(tmp_path):
-    # GIVEN the checkout, WHEN pip builds its wheel (what `pip install <checkout>` installs)
+    # GIVEN a copy of the checkout's package files (setuptools builds in the source tree)
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, source / name)
+    shutil.copytree(ROOT / "components", source / "components",
+                    ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
+    # WHEN pip builds its wheel (what `pip install <checkout>` installs)
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "-w", str(tmp_path), str(ROOT)],
+         "-w", str(tmp_path), str(source)],
         check=True, capture_output=True, cwd=tmp_path,
     )  # fmt: skip
     (wheel,) = tmp_path.glob("accessweaver_components-*.whl")

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import gc
 import hashlib
-import json
 import os
 import runpy
 import sys
@@ -21,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from .stack_file import StackConfigFile, read_stack_config
+
+__all__ = ["StackConfigFile", "read_stack_config"]
 
 ACCOUNT_ID = "123456789012"
 SECRET_PLACEHOLDER = "[secret]"
-SECURE_PLACEHOLDER = "offline-placeholder-for-secure-value"
 STACK_FILE_ENV = "STACK_CONFIG_FILE"  # read by components.stack.loader
 
 
@@ -87,118 +87,6 @@ class PlanResult:
             "resources": [r.to_json() for r in self.resources],
             "outputs": self.outputs,
         }
-
-
-# -------------------------------------------------------------------------------------------
-# Stack files
-# -------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class StackConfigFile:
-    project: str
-    values: dict[str, str]
-    """`<namespace>:<key>` -> string, objects JSON-encoded: what the CLI passes a program."""
-    secret_keys: list[str]
-    label: str
-    """How messages name the file (`Pulumi.dev.yaml`, or the --config-file path)."""
-
-
-def read_stack_config(
-    project_dir: Path, stack: str, config_file: Path | None = None
-) -> StackConfigFile:
-    project_file = yaml.safe_load((project_dir / "Pulumi.yaml").read_text())
-    project = project_file["name"]
-    path = config_file or project_dir / f"Pulumi.{stack}.yaml"
-    if not path.exists():
-        raise FileNotFoundError(f"{path}: no such stack file")
-    document = _load_yaml(
-        path, label=str(config_file) if config_file else path.name, project=project
-    )
-    if not isinstance(document, dict):
-        document = {"config": document}
-    stack_values = document.get("config") or {}
-    if not isinstance(stack_values, dict):
-        stack_values = {f"{project}:config": stack_values}
-
-    values: dict[str, str] = {}
-    # Project-level defaults first (Pulumi.yaml `config:` block), then the stack file.
-    for key, spec in (project_file.get("config") or {}).items():
-        if isinstance(spec, dict) and "default" in spec:
-            values[_qualify(project, key)] = _encode(spec["default"])
-    secret_keys = []
-    for key, value in stack_values.items():
-        qualified = _qualify(project, str(key))
-        if isinstance(value, dict) and set(value) == {"secure"}:
-            # Encrypted values cannot be decrypted offline; the program sees a marked stand-in.
-            values[qualified] = SECURE_PLACEHOLDER
-            secret_keys.append(qualified)
-        else:
-            values[qualified] = _encode(value)
-    label = str(config_file) if config_file else f"Pulumi.{stack}.yaml"
-    return StackConfigFile(project, values, secret_keys, label)
-
-
-def _qualify(project: str, key: str) -> str:
-    return key if ":" in key else f"{project}:{key}"
-
-
-def _encode(value: Any) -> str:
-    if isinstance(value, str):
-        return value
-    # YAML dates and times reach the program as their text, as the Pulumi CLI passes them.
-    return json.dumps(value, default=str)
-
-
-def _load_yaml(path: Path, *, label: str, project: str) -> Any:
-    """The stack file's content; ConfigError where the Pulumi CLI would refuse the file: YAML
-    syntax errors and keys defined twice (PyYAML would silently keep the last one)."""
-    from components.stack import ConfigError, ConfigIssue
-
-    text = path.read_text()
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as error:
-        mark = getattr(error, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark is not None else "the file"
-        problem = getattr(error, "problem", None) or str(error)
-        raise ConfigError(
-            label,
-            project,
-            [ConfigIssue("(stack file)", where, f"not valid YAML: {problem}", "a YAML mapping")],
-        ) from None
-    issues = [
-        ConfigIssue(key_path, f"line {line}", "defined twice in the file", "each key once")
-        for key_path, line in _duplicate_keys(root, project)
-    ]
-    if issues:
-        raise ConfigError(label, project, issues)
-    return yaml.safe_load(text) or {}
-
-
-def _duplicate_keys(node: Any, project: str, path: str = "") -> list[tuple[str, int]]:
-    """`(key path as messages show it, line)` of every key repeated in its mapping."""
-    found: list[tuple[str, int]] = []
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            if path:
-                child = f"{path}.{key}"
-            elif key == "config":
-                child = ""  # the stack's keys are shown without the `config:` level
-            elif key.startswith(f"{project}:"):
-                child = key.removeprefix(f"{project}:")
-            else:
-                child = f"({key})"  # another namespace, e.g. (aws:region)
-            if key in seen:
-                found.append((child or key, key_node.start_mark.line + 1))
-            seen.add(key)
-            found += _duplicate_keys(value_node, project, child)
-    elif isinstance(node, yaml.SequenceNode):
-        for index, item in enumerate(node.value):
-            found += _duplicate_keys(item, project, f"{path}[{index}]")
-    return found
 
 
 # -------------------------------------------------------------------------------------------

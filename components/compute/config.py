@@ -20,6 +20,7 @@ from ..formats import (
     ConfigModel,
     Environment,
     EnvName,
+    Flag,
     HealthPath,
     Image,
     PathPattern,
@@ -45,12 +46,12 @@ class ServiceUses(ConfigModel):
     variables, its secrets (by ARN), its network path and its IAM permissions; a service gets
     nothing it does not list. Its own named secrets are its `secrets` key."""
 
-    database: bool = Field(
+    database: Flag = Field(
         False,
         description="PostgreSQL: DATABASE_URL (JDBC for Spring Boot, a libpq URI otherwise), "
         "DATABASE_HOST/PORT/NAME/USERNAME, DATABASE_PASSWORD as a secret, the path to its port.",
     )
-    cache: bool = Field(
+    cache: Flag = Field(
         False,
         description="Redis: REDIS_HOST, REDIS_PORT, REDIS_AUTH_TOKEN as a secret, the path to "
         "its port.",
@@ -60,8 +61,8 @@ class ServiceUses(ConfigModel):
         description="The documents bucket: DOCUMENTS_BUCKET and read (or readWrite) on its "
         "objects and key in the task role.",
     )
-    jwt_key: bool = Field(False, description="The generated JWT signing key as JWT_SECRET.")
-    keycloak: bool = Field(
+    jwt_key: Flag = Field(False, description="The generated JWT signing key as JWT_SECRET.")
+    keycloak: Flag = Field(
         False,
         description="Keycloak: KEYCLOAK_URL (internal, with /auth) and the path to its port, "
         "for services that validate tokens.",
@@ -79,7 +80,7 @@ class ServiceSpec(ConfigModel):
         description="Container port the service listens on; unset = a worker (no load "
         "balancer, no Cloud Map name, no inbound rule; health checked by its command).",
     )
-    public: bool = Field(False, description="Reached through the ALB (true) or internal only.")
+    public: Flag = Field(False, description="Reached through the ALB (true) or internal only.")
     uses: ServiceUses = Field(
         default_factory=ServiceUses,
         description="The platform pieces it needs (database, cache, documents, jwtKey, "
@@ -98,7 +99,7 @@ class ServiceSpec(ConfigModel):
     criticality: Literal["critical", "important", "moderate"] = Field(
         "important", description="Operational priority, tagged on every resource."
     )
-    spring_boot: bool = Field(
+    spring_boot: Flag = Field(
         False,
         description="Spring Boot service: sets SPRING_PROFILES_ACTIVE and gets an application.yml.",
     )
@@ -136,7 +137,7 @@ class ServiceSpec(ConfigModel):
         description="Listener-rule priority (lower is evaluated first); unset = 1000, 1010, ... "
         "in name order.",
     )
-    default_route: bool = Field(
+    default_route: Flag = Field(
         False,
         description="Receives every request no path pattern matches (one public service at most).",
     )
@@ -182,7 +183,7 @@ class ServiceOverride(ConfigModel):
 class RegistryConfig(ConfigModel):
     """One ECR repository per service (`registry:` key)."""
 
-    enabled: bool | None = Field(
+    enabled: Flag | None = Field(
         None, description="Create the repositories; unset = per environment."
     )
     repository_prefix: str | None = Field(
@@ -239,7 +240,7 @@ class OffHoursScalingConfig(ConfigModel):
     """`offHoursScaling`: run the services only during working hours (the report's "arrêt
     automatique hors heures de travail")."""
 
-    enabled: bool | None = Field(
+    enabled: Flag | None = Field(
         None,
         description="Scale every service to zero at `stop` and back to its minimum at `start` on "
         "`days`; unset = per environment (on in dev when autoScalingEnabled, off in staging and "

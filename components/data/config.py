@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from ..errors import ConfigIssue, Rules
-from ..formats import ConfigModel
+from ..formats import ConfigModel, Flag
 
 DEFAULT_POSTGRES_PORT = 5432
 # RDS rejects these as master user names for PostgreSQL, and RDS.25 flags the defaults.
@@ -54,7 +54,7 @@ MonitoringInterval = Literal[0, 1, 5, 10, 15, 30, 60]
 class DatabaseConfig(ConfigModel):
     """PostgreSQL on RDS, created by the program (`database:` key)."""
 
-    enabled: bool | None = Field(
+    enabled: Flag | None = Field(
         None, description="Create the RDS PostgreSQL instance; unset = per environment."
     )
     engine_version: str = Field(
@@ -80,8 +80,8 @@ class DatabaseConfig(ConfigModel):
     backup_retention_days: int | None = Field(
         None, ge=7, le=35, description="Automated backup retention (RDS.11: at least 7)."
     )
-    multi_az: bool | None = Field(None, description="Standby in a second AZ (RDS.5).")
-    deletion_protection: bool | None = Field(None, description="RDS deletion protection (RDS.8).")
+    multi_az: Flag | None = Field(None, description="Standby in a second AZ (RDS.5).")
+    deletion_protection: Flag | None = Field(None, description="RDS deletion protection (RDS.8).")
     monitoring_interval: MonitoringInterval | None = Field(
         None, description="Enhanced monitoring seconds, 0 = off (RDS.6)."
     )
@@ -90,7 +90,7 @@ class DatabaseConfig(ConfigModel):
 class CacheConfig(ConfigModel):
     """Redis on ElastiCache, created by the program (`cache:` key)."""
 
-    enabled: bool | None = Field(
+    enabled: Flag | None = Field(
         None, description="Create the ElastiCache Redis replication group; unset = per env."
     )
     engine_version: str = Field(
@@ -111,7 +111,7 @@ class CacheConfig(ConfigModel):
 class DocumentsConfig(ConfigModel):
     """The documents bucket (`documents:` key)."""
 
-    enabled: bool | None = Field(None, description="Create the bucket; unset = per environment.")
+    enabled: Flag | None = Field(None, description="Create the bucket; unset = per environment.")
     transition_to_ia_days: int = Field(
         30, ge=S3_STANDARD_IA_MIN_DAYS, le=3650, description="Days before STANDARD_IA."
     )

@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Protocol
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..errors import ConfigIssue
-from ..formats import ConfigModel, Environment, explicit_keys, snake
+from ..formats import ConfigModel, Environment, Flag, explicit_keys, snake
 from ..network.config import require_control
 
 DeploymentStrategy = Literal["ROLLING", "BLUE_GREEN"]
@@ -51,7 +51,7 @@ CertificateArn = Annotated[str, AfterValidator(_check_certificate)]
 class WafConfig(ConfigModel):
     """`edge.waf`: the WAFv2 web ACL in front of the ALB."""
 
-    enabled: bool | None = Field(None, description="Attach a web ACL; unset = per environment.")
+    enabled: Flag | None = Field(None, description="Attach a web ACL; unset = per environment.")
     rate_limit: int = Field(
         2000,
         ge=10,
@@ -63,7 +63,7 @@ class WafConfig(ConfigModel):
 class EdgeConfig(ConfigModel):
     """`edge`: the internet-facing Application Load Balancer the program builds."""
 
-    enabled: bool = Field(
+    enabled: Flag = Field(
         False, description="Build the ALB, its listeners, target groups and rules."
     )
     certificate_arn: CertificateArn | None = Field(
@@ -74,10 +74,10 @@ class EdgeConfig(ConfigModel):
     ssl_policy: SslPolicy = Field(
         "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", description="TLS policy of the HTTPS listener."
     )
-    deletion_protection: bool | None = Field(
+    deletion_protection: Flag | None = Field(
         None, description="ALB deletion protection; unset = per environment."
     )
-    access_logs: bool | None = Field(
+    access_logs: Flag | None = Field(
         None, description="ALB access logs to an S3 bucket the program creates; unset = per env."
     )
     access_log_retention_days: int = Field(

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from ..data.config import DatabaseConfig, DatabaseSettings, DbName, major_version
 from ..errors import ConfigIssue, Rules
-from ..formats import ConfigModel, Environment
+from ..formats import ConfigModel, Environment, Flag
 
 KEYCLOAK_MIN_MAJOR = 26
 KEYCLOAK_MANAGEMENT_PORT = 9000
@@ -28,7 +28,7 @@ Hostname = Annotated[
 class SecretsConfig(ConfigModel):
     """Secrets the program generates (`secrets:` key)."""
 
-    jwt_secret: bool = Field(
+    jwt_secret: Flag = Field(
         True, description="Generate the JWT signing key and give it to the services as JWT_SECRET."
     )
     recovery_window_days: int | None = Field(
@@ -39,7 +39,7 @@ class SecretsConfig(ConfigModel):
 class KeycloakConfig(ConfigModel):
     """Keycloak in production mode on ECS (`keycloak:` key)."""
 
-    enabled: bool | None = Field(None, description="Run Keycloak; unset = per environment.")
+    enabled: Flag | None = Field(None, description="Run Keycloak; unset = per environment.")
     version: str = Field(
         "26.0",
         pattern=r"^\d+\.\d+(\.\d+)?$",

@@ -17,6 +17,7 @@ from ..formats import (
     ENFORCED_ENVIRONMENTS,
     ConfigModel,
     Environment,
+    Flag,
     RetentionDays,
     explicit_keys,
     snake,
@@ -52,7 +53,7 @@ Cidr = Annotated[str, AfterValidator(_check_cidr)]
 class NetworkConfig(ConfigModel):
     """`network`: create the VPC, or use the one named by vpcId/privateSubnetIds/publicSubnetIds."""
 
-    create_vpc: bool = Field(
+    create_vpc: Flag = Field(
         False,
         description="Create the VPC (true) or use vpcId, privateSubnetIds and publicSubnetIds.",
     )
@@ -70,7 +71,7 @@ class NetworkConfig(ConfigModel):
         description="Interface VPC endpoints (ecr.api, ecr.dkr, logs, secretsmanager, xray, "
         "ssmmessages); unset = per environment. The S3 gateway endpoint is always created.",
     )
-    flow_logs: bool | None = Field(
+    flow_logs: Flag | None = Field(
         None, description="VPC flow logs (all traffic) to CloudWatch Logs; unset = per env."
     )
     flow_log_retention_days: RetentionDays | None = Field(

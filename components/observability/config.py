@@ -7,7 +7,7 @@ from typing import Annotated
 
 from pydantic import Field
 
-from ..formats import ConfigModel
+from ..formats import ConfigModel, Flag
 
 Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")]
 
@@ -15,7 +15,7 @@ Email = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")]
 class AlarmsConfig(ConfigModel):
     """The stack's alarm topic, alarms and dashboard (`alarms:` key)."""
 
-    enabled: bool | None = Field(None, description="Create them; unset = per environment.")
+    enabled: Flag | None = Field(None, description="Create them; unset = per environment.")
     emails: list[Email] = Field(
         default_factory=list, description="Addresses subscribed to the alarm topic."
     )
@@ -25,7 +25,7 @@ class AlarmsConfig(ConfigModel):
     error_rate_percent: float = Field(
         1.0, gt=0, le=100, description="ALB 5xx share of requests threshold (report: 1 %)."
     )
-    dashboard: bool = Field(True, description="Create the CloudWatch dashboard.")
+    dashboard: Flag = Field(True, description="Create the CloudWatch dashboard.")
 
 
 @dataclass(frozen=True)

@@ -6,15 +6,21 @@ reads the values Pulumi hands the program (`pulumi.Config` namespaces) and calls
 
 from __future__ import annotations
 
+import copy
+import difflib
+import functools
+import importlib.util
 import json
 import os
-from collections.abc import Callable, Mapping
+import re
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
 from typing import Any
 
 import pulumi
 from pydantic import ValidationError
 
-from ..errors import MISSING, ConfigError, ConfigIssue, _unwrap, issues_from_validation
+from ..errors import MISSING, ConfigError, ConfigIssue, _path, _unwrap, issues_from_validation
 from ..formats import PATTERNS as _PATTERNS
 from .model import StackConfig
 from .resolve import resolve
@@ -48,11 +54,13 @@ def settings_from_mapping(
     stack_file: str,
     region: str | None,
     account_id: str | Callable[[], str] | None = None,
+    other_keys: Iterable[str] = (),
 ) -> StackSettings:
     """Validate `raw` (keys without namespace, values decoded) and resolve it.
 
-    `account_id` (or a look-up) is needed only for the default `containerRegistry`."""
-    issues: list[ConfigIssue] = []
+    `account_id` (or a look-up) is needed only for the default `containerRegistry`;
+    `other_keys` are the stack's keys of other namespaces (`aws:region`...), checked for typos."""
+    issues: list[ConfigIssue] = stray_key_issues(other_keys, namespace)
     pattern, allowed = _PATTERNS["region"]
     if region is None:
         issues.append(
@@ -110,6 +118,25 @@ _STAND_INS: dict[str, Any] = {
     "privateSubnetIds": ["subnet-00000000", "subnet-00000001"],
     "containerRegistry": "registry.invalid",
 }
+"""Required keys whose malformed value is replaced, not removed: their absence is a problem of
+its own, which the user did not make."""
+
+
+def _remove(tree: Any, loc: tuple) -> bool:
+    """Delete the entry at `loc` from nested dicts and lists; False when it is not there."""
+    *parents, last = loc
+    node = tree
+    for part in parents:
+        present = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        )
+        if not present:
+            return False
+        node = node[part]
+    if isinstance(node, dict) and last in node:
+        del node[last]
+        return True
+    return False
 
 
 def _cross_field_issues_without(
@@ -117,26 +144,97 @@ def _cross_field_issues_without(
 ) -> list[ConfigIssue]:
     """Cross-field problems of the keys that did validate, so every error shows at once.
 
-    The top-level keys with shape errors are dropped and the rest is resolved again. Without a
-    valid environment or custom catalog the rules cannot be evaluated meaningfully: skip.
+    Each value with a shape error is taken out (a required one gets a neutral stand-in, a
+    section missing a required key goes as a whole) and the rest is resolved again; the rules
+    then report only what concerns the keys still there. Without a valid environment the
+    per-environment rules cannot be evaluated: skip.
     """
-    bad_keys = {err["loc"][0] for err in error.errors() if err["loc"]}
-    if bad_keys & {"environment", "services"}:
+    cleaned = copy.deepcopy(dict(raw))
+    removed: list[str] = []
+    dropped_services: set[str] = set()
+    current: ValidationError | None = error
+    for _ in range(8):
+        if current is None:
+            break
+        for err in current.errors():
+            loc = tuple(p for p in err["loc"] if p != "[key]")
+            target = loc[:-1] if err["type"] == "missing" and len(loc) > 1 else loc
+            while target and isinstance(target[-1], int):
+                target = target[:-1]  # a bad item: the list goes (its indexes name items)
+            if not target or target[0] == "environment":
+                return []
+            if len(target) == 1 and target[0] in _STAND_INS:
+                cleaned[target[0]] = _STAND_INS[target[0]]
+            elif not _remove(cleaned, target):
+                return []
+            removed.append(_path(target))
+            if target[0] == "services" and len(target) == 2:
+                dropped_services.add(str(target[1]))
+        try:
+            config = StackConfig.model_validate(cleaned)
+            current = None
+        except ValidationError as again:
+            current = again
+    if current is not None:
         return []
-    rest = {key: value for key, value in raw.items() if key not in bad_keys}
-    # Malformed required keys are already reported; stand-ins let the other rules run.
-    rest |= {key: value for key, value in _STAND_INS.items() if key in bad_keys}
-    try:
-        config = StackConfig.model_validate(rest)
-    except ValidationError:
-        return []  # a required key is among the bad ones
     pattern, _ = _PATTERNS["region"]
     usable_region = region if isinstance(region, str) and pattern.match(region) else "xx-invalid-1"
+
+    def related(issue: ConfigIssue) -> bool:
+        if any(issue.path == r or issue.path.startswith((f"{r}.", f"{r}[")) for r in removed):
+            return True  # already reported
+        text = f"{issue.value} {issue.problem}"
+        return any(name in text for name in dropped_services)
+
     return [
         issue
         for issue in _cross_field_issues(config, usable_region, namespace, stack_file)
-        if issue.path.split(".")[0].split("[")[0] not in bad_keys
+        if not related(issue)
     ]
+
+
+# Namespaces a stack file of these components may use besides its project's.
+KNOWN_NAMESPACES = ("aws", "awsx", "random", "pulumi")
+
+
+@functools.cache
+def aws_config_keys() -> frozenset[str]:
+    """The AWS provider's settings (`aws:<key>`), read from the pinned SDK's config module."""
+    spec = importlib.util.find_spec("pulumi_aws")
+    assert spec is not None and spec.origin is not None
+    source = (Path(spec.origin).parent / "config" / "vars.py").read_text()
+    return frozenset(re.findall(r"__config__\.get\w*\('(\w+)'\)", source))
+
+
+def stray_key_issues(keys: Iterable[str], project: str) -> list[ConfigIssue]:
+    """Keys nothing reads: a misspelled project namespace (`accessweavr:logRetentionDays`) or
+    AWS setting (`aws:regoin`), each with the closest valid key."""
+    issues = []
+    for key in sorted(keys):
+        namespace, _, name = key.partition(":")
+        if namespace == "aws" and name not in aws_config_keys():
+            near = difflib.get_close_matches(name, aws_config_keys(), n=1, cutoff=0.6)
+            issues.append(
+                ConfigIssue(
+                    f"({key})",
+                    "<ignored>",
+                    "not a setting of the AWS provider: Pulumi passes it to no one",
+                    f"aws:{near[0]}" if near else "aws:region, aws:allowedAccountIds, ...",
+                )
+            )
+        elif namespace not in (project, *KNOWN_NAMESPACES) and difflib.get_close_matches(
+            namespace, [project], n=1, cutoff=0.75
+        ):
+            issues.append(
+                ConfigIssue(
+                    f"({key})",
+                    "<ignored>",
+                    f"namespace {namespace!r} is not this project's ({project!r}): the program "
+                    "never reads the key",
+                    f"{project}:{name}",
+                )
+            )
+    return issues
 
 
 def _namespace_values(namespace: str) -> dict[str, Any]:
@@ -164,7 +262,15 @@ def load_settings() -> StackSettings:
         stack_file=stack_file,
         region=region,
         account_id=_caller_account_id,
+        other_keys=_other_keys(namespace),
     )
+
+
+def _other_keys(namespace: str) -> list[str]:
+    from pulumi.runtime import config as runtime_config
+
+    merged = {**runtime_config.get_config_env(), **runtime_config.CONFIG.get()}
+    return [key for key in merged if not key.startswith(f"{namespace}:")]
 
 
 def _caller_account_id() -> str:

@@ -23,6 +23,7 @@ from ..formats import (
     ConfigModel,
     Environment,
     EnvName,
+    Flag,
     ImageTag,
     LogRetention,
     Percent,
@@ -148,7 +149,7 @@ class StackConfig(ConfigModel):
     service_overrides: dict[str, ServiceOverride] = Field(
         default_factory=dict, description="Per-service changes keyed by catalog name."
     )
-    auto_scaling_enabled: bool = Field(True, description="Target-tracking autoscaling.")
+    auto_scaling_enabled: Flag = Field(True, description="Target-tracking autoscaling.")
     scaling_cpu_target: Percent | None = Field(None, description="CPU % autoscaling aims for.")
     scaling_memory_target: Percent | None = Field(None, description="Memory % target.")
     min_capacity_override: int | None = Field(
@@ -163,10 +164,10 @@ class StackConfig(ConfigModel):
     common_secrets: dict[EnvName, SecretRef] = Field(
         default_factory=dict, description="Secrets (name -> ARN) injected into every service."
     )
-    container_insights_enabled: bool | None = Field(
+    container_insights_enabled: Flag | None = Field(
         None, description="Container Insights; unset = per environment."
     )
-    enable_fargate_spot: bool | None = Field(None, description="Fargate Spot; unset = per env.")
+    enable_fargate_spot: Flag | None = Field(None, description="Fargate Spot; unset = per env.")
     fargate_spot_percentage: Annotated[int, Field(ge=0, le=100)] | None = Field(
         None, description="Share of tasks on Spot when Spot is on; unset = per environment."
     )
@@ -178,17 +179,17 @@ class StackConfig(ConfigModel):
         description="Path of the services' log groups (`<prefix>/<service>`); {project} and {env} "
         "are replaced, and both are required so that no two stacks share a log group.",
     )
-    enable_xray_tracing: bool | None = Field(None, description="X-Ray sidecar; unset = per env.")
+    enable_xray_tracing: Flag | None = Field(None, description="X-Ray sidecar; unset = per env.")
     target_group_arns: dict[str, TargetGroupArn] = Field(
         default_factory=dict, description="Existing target groups keyed by service name."
     )
     health_check_grace_period: int | None = Field(
         None, ge=0, le=2147483647, description="Seconds ECS ignores LB health checks after start."
     )
-    deployment_circuit_breaker: bool = Field(
+    deployment_circuit_breaker: Flag = Field(
         True, description="Stop and roll back failing deployments."
     )
-    enable_execute_command: bool | None = Field(None, description="ECS Exec; unset = per env.")
+    enable_execute_command: Flag | None = Field(None, description="ECS Exec; unset = per env.")
     cpu_architecture: Literal["X86_64", "ARM64"] = Field(
         "X86_64", description="Task CPU architecture (ARM64 = Graviton)."
     )
@@ -223,7 +224,7 @@ class StackConfig(ConfigModel):
         description="The account's AWS quotas where raised above the defaults (rules per "
         "security group, security groups per network interface, rules per ALB).",
     )
-    protect_stateful_resources: bool | None = Field(
+    protect_stateful_resources: Flag | None = Field(
         None,
         description="protect=True on data stores, buckets, keys, repositories and secrets; "
         "unset = per environment (on in staging and prod).",

@@ -28,8 +28,8 @@ from ..compute.containers import DEFAULT_HEALTH_PATH
 from ..compute.fargate import FARGATE_SIZES, describe_memory_choices, is_valid_size
 from ..data.config import CACHE_ENV, DATABASE_ENV, DOCUMENTS_ENV
 from ..edge.config import EdgeSettings, resolve_edge
-from ..errors import MISSING, ConfigError, ConfigIssue
-from ..formats import explicit_keys
+from ..errors import MISSING, SECRET_NAME, ConfigError, ConfigIssue
+from ..formats import explicit_keys, tag_problems
 from ..identity.config import JWT_ENV, KEYCLOAK_ENV, KEYCLOAK_SERVICE, keycloak_catalog_entry
 from ..network.config import ExistingVpc, NewVpcSettings, resolve_network
 from .catalog import ACCESSWEAVER_CATALOG
@@ -52,7 +52,7 @@ from .settings import ServiceSettings, StackSettings
 # Names the ECS.8 control forbids outright, and the shapes the task asks us to refuse as plain
 # text: *PASSWORD*, *SECRET*, *TOKEN* (plus close cousins) and AWS access key ids as values.
 _FORBIDDEN_ENV_NAMES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ECS_ENGINE_AUTH_DATA"}
-_SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL", re.I)
+_SECRET_NAME = SECRET_NAME
 _AWS_KEY_VALUE = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
 
 
@@ -404,7 +404,14 @@ def resolve(
         override = config.service_overrides.get(name)
         base = spec_path(name)
         # Keycloak's size keys sit directly under `keycloak`, the catalog's under sizes.<env>.
-        size_base = base if base == KEYCLOAK_SERVICE else f"{base}.sizes.{env}"
+        if base == KEYCLOAK_SERVICE:
+            size_base = base
+        elif config.services is None:
+            # The default catalog is not the user's to edit: its sizes change per stack through
+            # serviceOverrides, so that is the key a message names.
+            size_base = f"serviceOverrides.{name}"
+        else:
+            size_base = f"{base}.sizes.{env}"
         _check_env_vars(spec.environment, f"{base}.environment", f"{base}.secrets", issues)
         if override is not None:
             _check_env_vars(
@@ -617,6 +624,11 @@ def resolve(
     )
     check_graph(services, pieces, service_path, issues)
     issues += _quota_issues(config, services, pieces, edge, new_vpc)
+
+    for key, problem, allowed in tag_problems(config.additional_tags):
+        path = f"additionalTags.{key}" if key else "additionalTags"
+        shown = config.additional_tags.get(key) if key else len(config.additional_tags)
+        issues.append(ConfigIssue(path, shown, problem, allowed))
 
     project = config.project_name or project
     if issues:
