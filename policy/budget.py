@@ -45,14 +45,18 @@ def _plain(value: Any) -> Any:
 
 def stack_budget_violation(resources: Iterable[Any], namespace: str | None = None) -> str | None:
     """The overrun message when the stack has a budget and its estimate exceeds it."""
-    from components.cost import UnsupportedRegion, budget_violation, estimate
+    from components.cost import budget_violation, estimate
     from policy.stack_config import stack_settings
 
     settings = stack_settings(namespace)
     if settings is None or settings.monthly_budget_usd is None:
         return None
     priced = [_Priced(r.resource_type, r.name, _plain(r.props)) for r in resources]
-    try:
-        return budget_violation(estimate(settings, priced), settings.monthly_budget_usd)
-    except UnsupportedRegion:
-        return None  # refused by the config rules too
+    found = estimate(settings, priced)
+    if not found.line_items or not any(i.usd for i in found.line_items):
+        # No price table for the region: a budget can be neither met nor exceeded.
+        return (
+            f"monthlyBudgetUsd ${settings.monthly_budget_usd:,.2f} cannot be checked: no prices "
+            f"for {settings.region} (the estimate lists what it could not price)"
+        )
+    return budget_violation(found, settings.monthly_budget_usd)

@@ -112,14 +112,19 @@ def test_every_price_of_every_region_has_a_source_a_date_and_the_same_keys():
             assert price.checked is False, (region, key)
 
 
-def test_unsupported_region_is_refused_by_the_price_table_and_the_stack_config():
-    with pytest.raises(cost.UnsupportedRegion, match="eu-west-1, eu-west-3, us-east-1"):
-        cost.price_table("eu-central-1")
-    with pytest.raises(ConfigError) as caught:
-        load(region="eu-central-1")
-    (issue,) = [i for i in caught.value.issues if i.path == "(aws:region)"]
-    assert "no price table" in issue.problem
-    assert issue.allowed.startswith("eu-west-1, eu-west-3, us-east-1")
+@pytest.mark.parametrize("region", ["ap-south-2", "me-central-1"])
+def test_a_region_without_prices_plans_and_its_estimate_says_what_it_could_not_price(region):
+    settings = load(
+        region=region, containerRegistry=f"123456789012.dkr.ecr.{region}.amazonaws.com/aw"
+    )
+    estimate = cost.estimate(settings)
+    assert estimate.total_usd == 0
+    assert estimate.not_priced[0].startswith(
+        f"everything region-specific: no price table for {region}"
+    )
+    assert estimate.to_output()["complete"] is False
+    with pytest.raises(cost.UnsupportedRegion):
+        cost.price_table(region)
 
 
 @pytest.mark.parametrize(
@@ -154,13 +159,14 @@ def test_arm64_lowers_the_fargate_line_by_about_a_fifth():
     assert arm.services[0].architecture == "ARM64"
 
 
-def test_arm64_with_a_spot_share_is_refused_because_spot_runs_x86_only():
-    with pytest.raises(ConfigError) as caught:
-        load(environment="staging", cpuArchitecture="ARM64")
-    (issue,) = caught.value.issues
-    assert issue.path == "cpuArchitecture"
-    assert "X86_64 tasks only" in issue.problem and "enableFargateSpot: false" in issue.allowed
-    assert load(environment="staging", cpuArchitecture="ARM64", enableFargateSpot=False)
+def test_arm64_runs_on_fargate_spot_and_is_priced_at_the_spot_discount():
+    # FARGATE_SPOT runs Linux ARM64 tasks on platform 1.4.0 and later (ECS API reference,
+    # CapacityProviderStrategyItem); the program runs LATEST.
+    settings = load(environment="dev", cpuArchitecture="ARM64")
+    assert settings.fargate_spot_percentage == 100
+    arm_spot = cost.estimate(one_task(cpuArchitecture="ARM64", enableFargateSpot=True,
+                                      fargateSpotPercentage=100))  # fmt: skip
+    assert arm_spot.line("fargate") == pytest.approx(7.20875 * 0.3)
 
 
 def test_off_hours_is_on_in_dev_only_and_counts_weekday_working_hours():
@@ -452,3 +458,17 @@ def test_switch_table_counts_what_a_switch_adds(monkeypatch):
     ((label, count, usd, added),) = switches.measure("dev")
     assert label == "Redis" and count > 0 and usd > 0
     assert added["aws:elasticache/replicationGroup:ReplicationGroup"] == 1
+
+
+@pytest.mark.parametrize("region", ["eu-central-1", "us-west-2"])
+def test_a_stack_in_a_region_without_prices_plans_and_says_so(tmp_path, region):
+    from tests.conftest import ROOT
+    from tools.engine import run_program
+
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text((ROOT / "Pulumi.dev.yaml").read_text().replace("eu-west-1", region))
+    result = run_program(ROOT, "dev", path)
+    estimate = result.outputs["estimated_monthly_cost"]
+    assert estimate["region"] == region and estimate["complete"] is False
+    assert f"no price table for {region}" in estimate["not_priced"][0]
+    assert result.of_type("aws:ecs/service:Service")

@@ -18,10 +18,18 @@ def summary(estimate: Mapping[str, Any]) -> str:
     lines = sorted(estimate["line_items_usd"].items(), key=lambda kv: -kv[1])
     largest = ", ".join(f"{name} ${usd:,.2f}" for name, usd in lines[:4] if usd > 0)
     budget = estimate.get("monthly_budget_usd")
+    not_priced = estimate.get("not_priced") or []
+    if not any(usd for _, usd in lines):
+        return (
+            f"Estimated monthly cost: not priced ({not_priced[0] if not_priced else 'no prices'})"
+            "\n  details: the estimated_monthly_cost output below; prices in "
+            "components/cost/prices.py"
+        )
     return (
         f"Estimated monthly cost: ${estimate['total_usd']:,.2f} ({estimate['region']}; "
         f"{largest})"
         + (f"; budget ${budget:,.2f}" if budget is not None else "")
+        + (f"\n  not priced: {'; '.join(not_priced)}" if not_priced else "")
         + "\n  details: the estimated_monthly_cost output below; prices and assumptions in "
         "docs/COSTS.md"
     )

@@ -12,12 +12,12 @@ them is not estimated (`fargate_at_max_capacity_usd` gives the ceiling).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .inventory import Inventory, Resource, inventory_from_resources
-from .prices import AS_OF, PriceTable, price_table
+from .prices import AS_OF, PRICES, SUPPORTED_REGIONS, Price, PriceTable
 from .usage import USAGE_DEFAULTS, UsageAssumptions
 
 if TYPE_CHECKING:
@@ -193,6 +193,7 @@ class CostEstimate:
             "prices": f"AWS on-demand list prices as known {AS_OF}, not re-checked online "
             "(components/cost/prices.py)",
             "not_priced": list(self.not_priced),
+            "complete": not self.not_priced,
             "notes": list(self.notes),
         }
 
@@ -255,6 +256,38 @@ def _hourly(prices: PriceTable, key: str, not_priced: list[str], what: str) -> f
     return price.usd
 
 
+class _Tolerant(Mapping[str, Price]):
+    """A price table that answers $0 for a price it lacks and remembers which it was asked."""
+
+    def __init__(self, table: PriceTable):
+        self._table = table
+        self.missing: set[str] = set()
+
+    def __getitem__(self, key: str) -> Price:
+        price = self._table.get(key)
+        if price is None:
+            self.missing.add(key)
+            return Price(0.0, "not priced", "no price for this region")
+        return price
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self._table.get(key, default)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._table)
+
+    def __len__(self) -> int:
+        return len(self._table)
+
+
+class _Usd:
+    def __init__(self, prices: _Tolerant):
+        self._prices = prices
+
+    def __getitem__(self, key: str) -> float:
+        return self._prices[key].usd
+
+
 def estimate(
     settings: StackSettings,
     resources: Iterable[Resource] = (),
@@ -262,14 +295,17 @@ def estimate(
     usage: UsageAssumptions | None = None,
     prices: PriceTable | None = None,
 ) -> CostEstimate:
-    """The stack's monthly cost; raises `UnsupportedRegion` when the region has no prices."""
-    prices = prices if prices is not None else price_table(settings.region)
+    """The stack's monthly cost. A region without a price table (components/cost/prices.py)
+    is still estimated: its lines are $0 and `not_priced` says so, plainly."""
+    table = prices if prices is not None else PRICES.get(settings.region, {})
+    tolerant = _Tolerant(table)
+    prices = tolerant
     usage = usage or USAGE_DEFAULTS[settings.environment]
     inventory: Inventory = inventory_from_resources(resources)
     not_priced = list(inventory.unpriced)
     notes = list(inventory.notes)
     hours = running_hours(settings)
-    p = {key: price.usd for key, price in prices.items()}
+    p = _Usd(tolerant)
 
     services = tuple(_service_cost(settings, s, hours, usage, prices) for s in settings.services)
     ceiling = sum(
@@ -423,6 +459,15 @@ def estimate(
     }
     items = (fargate, load_balancer, nat, public_ipv4, endpoints, database, cache, secrets, waf)
     items += (logs, alarms, s3, ecr, kms)
+    if not table:
+        not_priced.insert(
+            0,
+            f"everything region-specific: no price table for {settings.region} (priced: "
+            f"{', '.join(SUPPORTED_REGIONS)}); the lines below are $0, add the region's prices "
+            "to components/cost/prices.py",
+        )
+    elif tolerant.missing:
+        not_priced += [f"no {settings.region} price for {key}" for key in sorted(tolerant.missing)]
     assert tuple(i.name for i in items) == LINE_ITEMS
     return CostEstimate(
         region=settings.region,

@@ -725,31 +725,7 @@ def resolve_cost_levers(
     issues: list[ConfigIssue],
 ) -> OffHoursSettings | None:
     """The off-hours schedule (None = services run around the clock), after checking the
-    levers against each other and the region against the cost estimate's price tables."""
-    from ..cost.prices import SUPPORTED_REGIONS  # data only; imported late (package cycle)
-
-    if region not in SUPPORTED_REGIONS and region != PLACEHOLDER_REGION:
-        issues.append(
-            ConfigIssue(
-                "(aws:region)",
-                region,
-                "no price table for this region: the stack's estimated_monthly_cost (and the "
-                "monthlyBudgetUsd check) cannot be computed",
-                f"{', '.join(SUPPORTED_REGIONS)} (or add the region's prices to "
-                "components/cost/prices.py)",
-            )
-        )
-    if config.cpu_architecture == "ARM64" and spot_percentage > 0:
-        issues.append(
-            ConfigIssue(
-                "cpuArchitecture",
-                "ARM64",
-                f"{spot_percentage}% of the tasks would go to Fargate Spot, which runs X86_64 "
-                "tasks only: they would never start",
-                "X86_64, or ARM64 with enableFargateSpot: false",
-            )
-        )
-
+    levers against each other."""
     off_hours = config.off_hours_scaling
     # The dev default follows autoscaling: without a scalable target there is nothing to schedule.
     enabled = (
