@@ -86,6 +86,7 @@ CONTROLS: dict[str, str] = {
     "LP.2*": "every service has its own task role, with only what it uses",
     "LP.3*": "every service has its own execution role: its image, its logs, its secrets",
     "LP.4*": "a service's environment holds only what it uses and calls",
+    "KC.1*": "Keycloak's admin console is not routed by a public listener",
     # Reliability (Well-Architected reliability pillar, ECS developer guide)
     "REL.1": "ECS deployments have a circuit breaker with rollback",
     "REL.2": "rolling deployments keep 100 % capacity (min 100 %, max 200 %)",

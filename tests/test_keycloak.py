@@ -3,6 +3,7 @@ and 4) checked on the recorded runs, plus the config rules of the `keycloak` key
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from typing import Any
@@ -12,6 +13,7 @@ import pytest
 from components.identity.config import keycloak_environment
 from tests.config_support import loader
 from tests.conftest import ROOT, STACKS, container_definitions
+from tools.policy_check import run_policies
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 SERVICE = "aws:ecs/service:Service"
@@ -49,7 +51,11 @@ def test_keycloak_credentials_come_only_from_secrets_manager(plan, stack):
     result = plan(stack)
     container = keycloak_container(result)
     env, refs = environment(container), secrets(container)
-    assert not [name for name in env if re.search(r"PASSWORD|ADMIN|SECRET", name)]
+    assert not [
+        name
+        for name in env
+        if re.search(r"PASSWORD|ADMIN|SECRET", name) and name != "KC_HOSTNAME_ADMIN"
+    ]
     arns = result.outputs["secret_arns"]
     admin = arns["keycloak-bootstrap-admin"]
     assert refs == {
@@ -65,9 +71,13 @@ def test_keycloak_is_behind_the_alb_under_auth_with_proxy_headers(plan):
     assert env["KC_HTTP_RELATIVE_PATH"] == "/auth"
     assert env["KC_PROXY_HEADERS"] == "xforwarded"
     assert env["KC_HTTP_ENABLED"] == "true"
-    assert env["KC_HOSTNAME"] == result.outputs["alb_dns_name"]
+    # hostname v2: a full URL, scheme and relative path included
+    assert env["KC_HOSTNAME"] == f"https://{result.outputs['alb_dns_name']}/auth"
     rule = result.one("aws:lb/listenerRule:ListenerRule", "accessweaver-prod-keycloak-rule")
-    assert rule.inputs["conditions"] == [{"pathPattern": {"values": ["/auth", "/auth/*"]}}]
+    # only the realm and resource paths are public (Keycloak's reverse-proxy guide)
+    assert rule.inputs["conditions"] == [
+        {"pathPattern": {"values": ["/auth/realms/*", "/auth/resources/*"]}}
+    ]
     service = result.one(SERVICE, "keycloak-service").inputs
     assert service["loadBalancers"][0]["containerPort"] == 8180
 
@@ -136,7 +146,7 @@ def test_keycloak_does_not_inherit_the_applications_common_variables(plan):
 def test_keycloak_image_is_the_stacks_optimized_build_of_the_configured_version(plan):
     container = keycloak_container(plan("prod"))
     assert container["image"] == (
-        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver-prod/keycloak:26.0"
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver-prod/keycloak:26.7.0"
     )
 
 
@@ -151,7 +161,10 @@ def test_the_dockerfile_builds_what_the_task_configures_at_run_time():
 
 def test_a_configured_hostname_wins_over_the_albs_dns_name(run_stack):
     result = run_stack("dev", {"accessweaver:keycloak": {"hostname": "sso.example.org"}})
-    assert environment(keycloak_container(result))["KC_HOSTNAME"] == "sso.example.org"
+    env = environment(keycloak_container(result))
+    assert env["KC_HOSTNAME"] == "https://sso.example.org/auth"
+    # dev runs ECS Exec: the admin console answers on the port-forwarded address only
+    assert env["KC_HOSTNAME_ADMIN"] == "http://localhost:8180/auth"
 
 
 def test_a_stack_without_keycloak_creates_neither_the_service_nor_its_admin_secret(run_stack):
@@ -179,8 +192,24 @@ def test_keycloak_without_the_database_is_refused():
     assert "H2" in text and "database.enabled true" in text
 
 
-def test_keycloak_before_26_is_refused():
-    assert "26.0 or later" in problems(keycloak={"version": "23.0"})["keycloak.version"]
+@pytest.mark.parametrize("version", ["23.0", "26.0", "26.0.7"])
+def test_keycloak_without_the_jdbc_ping_stack_is_refused(version):
+    message = problems(keycloak={"version": version})["keycloak.version"]
+    assert "jdbc-ping stack, which Keycloak has from 26.1" in message
+    assert "allowed: 26.1 or later, e.g. 26.7.0" in message
+
+
+def test_the_default_version_has_the_cluster_stack_the_task_sets():
+    keycloak = load().platform.keycloak
+    assert keycloak.version == "26.7.0"
+    assert keycloak_environment(keycloak, None)["KC_CACHE_STACK"] == "jdbc-ping"
+    assert load(keycloak={"version": "26.1"}).platform.keycloak.version == "26.1"
+
+
+def test_the_dockerfile_builds_the_default_version():
+    dockerfile = (ROOT / "images" / "keycloak" / "Dockerfile").read_text()
+    (default,) = re.findall(r"^ARG KEYCLOAK_VERSION=(\S+)$", dockerfile, flags=re.M)
+    assert default == load().platform.keycloak.version
 
 
 def test_keycloak_size_errors_name_the_keycloak_keys():
@@ -220,3 +249,92 @@ def test_keycloak_priority_taken_by_a_catalog_service_is_refused():
         keycloak={"priority": 40},
     )
     assert "priority already used by api" in found["keycloak.priority"]
+
+
+# --- the admin console stays off the internet (issue 10, item 5) ---------------------------
+
+KC1 = "KC.1*"
+LISTENER_RULE = "aws:lb/listenerRule:ListenerRule"
+
+
+def kc1_findings(result) -> list[dict[str, str]]:
+    return [v for v in run_policies(result).violations if v["control"] == KC1]
+
+
+def with_keycloak_conditions(result, conditions: list[dict[str, Any]]):
+    """The plan with Keycloak's listener rule given other conditions, as a hand edit would."""
+    return dataclasses.replace(
+        result,
+        resources=[
+            dataclasses.replace(r, inputs={**r.inputs, "conditions": conditions})
+            if r.type == LISTENER_RULE and r.name.endswith("-keycloak-rule")
+            else r
+            for r in result.resources
+        ],
+    )
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_no_committed_stack_routes_the_admin_console(plan, stack):
+    result = plan(stack)
+    assert kc1_findings(result) == []
+    (rule,) = [r for r in result.of_type(LISTENER_RULE) if r.name.endswith("-keycloak-rule")]
+    paths = rule.inputs["conditions"][0]["pathPattern"]["values"]
+    assert not [p for p in paths if "admin" in p or p in ("/auth", "/auth/*", "/*")]
+
+
+@pytest.mark.parametrize(
+    "paths", [["/auth", "/auth/*"], ["/auth/realms/*", "/auth/admin/*"], ["/*"]]
+)
+def test_a_rule_that_forwards_the_admin_console_is_a_violation(plan, paths):
+    conditions = [{"pathPattern": {"values": paths}}]
+    findings = kc1_findings(with_keycloak_conditions(plan("prod"), conditions))
+    assert len(findings) == 1
+    assert "forwards /auth/admin/master/console/ to Keycloak" in findings[0]["message"]
+
+
+def test_a_rule_without_a_path_condition_is_a_violation(plan):
+    (finding,) = kc1_findings(with_keycloak_conditions(plan("dev"), []))
+    assert "no path condition" in finding["message"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_admin_console_answers_on_its_own_url_reached_by_port_forwarding(plan, stack):
+    result = plan(stack)
+    env = environment(keycloak_container(result))
+    assert env["KC_HOSTNAME_ADMIN"] == "http://localhost:8180/auth"
+    assert env["KC_HOSTNAME"].startswith("https://") and env["KC_HOSTNAME"].endswith("/auth")
+    command = result.outputs["debugging_information"]["keycloak"]["admin_console"]
+    assert "--document-name AWS-StartPortForwardingSession" in command
+    assert '{"portNumber": ["8180"], "localPortNumber": ["8180"]}' in command
+    assert f"--target ecs:{result.outputs['cluster_name']}_<task-id>_<runtime-id>" in command
+
+
+def test_prod_runs_ecs_exec_on_keycloak_alone(plan):
+    result = plan("prod")
+    services = {r.name: r.inputs for r in result.of_type(SERVICE)}
+    with_exec = sorted(
+        name for name, inputs in services.items() if inputs.get("enableExecuteCommand")
+    )
+    assert with_exec == ["keycloak-service"]
+    debugging = result.outputs["debugging_information"]
+    assert "exec" in debugging["keycloak"] and "exec" not in debugging["aw-pdp-service"]
+
+
+def test_without_port_forwarding_prod_runs_no_ecs_exec_and_sets_no_admin_url(run_stack):
+    result = run_stack("prod", {"accessweaver:keycloak": {"adminPortForward": False}})
+    assert not [r.name for r in result.of_type(SERVICE) if r.inputs.get("enableExecuteCommand")]
+    assert "KC_HOSTNAME_ADMIN" not in environment(keycloak_container(result))
+    assert "admin_console" not in result.outputs["debugging_information"]["keycloak"]
+
+
+def test_an_admin_host_name_of_its_own_is_taken_as_given(run_stack):
+    result = run_stack(
+        "prod", {"accessweaver:keycloak": {"adminUrl": "https://sso-admin.internal.example.org"}}
+    )
+    env = environment(keycloak_container(result))
+    assert env["KC_HOSTNAME_ADMIN"] == "https://sso-admin.internal.example.org"
+
+
+def test_an_admin_url_that_is_not_a_url_is_refused():
+    assert "keycloak.adminUrl" in problems(keycloak={"adminUrl": "sso-admin"})

@@ -310,6 +310,7 @@ WHOLE_STACK_CASES = {
     "lp-own-task-role",
     "lp-own-execution-role",
     "lp-only-what-it-uses",
+    "kc-admin-console-not-public",
 }
 
 

@@ -10,15 +10,30 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from ..data.config import DatabaseConfig, DatabaseSettings, DbName, major_version
+from ..data.config import DatabaseConfig, DatabaseSettings, DbName
 from ..errors import ConfigIssue, Rules
 from ..formats import ConfigModel, Environment, Flag
 
-KEYCLOAK_MIN_MAJOR = 26
+KEYCLOAK_VERSION = "26.7.0"
+"""Default release (2026-07-09): the image tag images/keycloak/Dockerfile builds."""
+KEYCLOAK_MIN_VERSION = (26, 1)
+"""The jdbc-ping cluster stack exists from 26.1; 26.0 offers tcp, udp, kubernetes, ec2, azure
+and google, none of which finds the other tasks on ECS without more configuration."""
+KEYCLOAK_CACHE_STACK = "jdbc-ping"
+KEYCLOAK_PUBLIC_PATHS = ("realms", "resources")
+"""Keycloak's reverse-proxy guide ("Exposed path recommendations"): expose /realms/ (OIDC
+endpoints) and /resources/ (assets); never /admin/, /metrics, /health or /."""
 KEYCLOAK_MANAGEMENT_PORT = 9000
 KEYCLOAK_SERVICE = "keycloak"
 KEYCLOAK_PATH = "/auth"
 
+AdminUrl = Annotated[
+    str,
+    Field(
+        max_length=300,
+        pattern=r"^https?://([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]+(:\d{1,5})?(/[A-Za-z0-9._~/-]*)?$",
+    ),
+]
 Hostname = Annotated[
     str,
     Field(max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"),
@@ -41,9 +56,9 @@ class KeycloakConfig(ConfigModel):
 
     enabled: Flag | None = Field(None, description="Run Keycloak; unset = per environment.")
     version: str = Field(
-        "26.0",
+        KEYCLOAK_VERSION,
         pattern=r"^\d+\.\d+(\.\d+)?$",
-        description="Keycloak version: the default image tag; 26 or later.",
+        description="Keycloak version: the default image tag; 26.1 or later (jdbc-ping).",
     )
     image: str | None = Field(
         None,
@@ -54,6 +69,17 @@ class KeycloakConfig(ConfigModel):
     )
     hostname: Hostname | None = Field(
         None, description="Public host name (KC_HOSTNAME); default: the ALB's when known."
+    )
+    admin_url: AdminUrl | None = Field(
+        None,
+        description="URL of the admin console (KC_HOSTNAME_ADMIN), never routed by the public "
+        "listener; default http://localhost:<port>/auth, reached through ECS Exec port "
+        "forwarding (adminPortForward).",
+    )
+    admin_port_forward: Flag | None = Field(
+        None,
+        description="ECS Exec on Keycloak's tasks so an operator can port-forward to the admin "
+        "console; unset = the stack's enableExecuteCommand.",
     )
     port: int = Field(8180, ge=1024, le=65535, description="HTTP port behind the ALB.")
     priority: int | None = Field(
@@ -95,6 +121,10 @@ class KeycloakSettings:
     cpu: int
     memory: int
     desired_count: int
+    admin_url: str | None = None
+    """KC_HOSTNAME_ADMIN (a full URL); None = the admin console's own default."""
+    admin_port_forward: bool = False
+    """ECS Exec on Keycloak alone, for port forwarding to the admin console."""
     management_port: int = KEYCLOAK_MANAGEMENT_PORT
     priority: int | None = None
     """Listener-rule priority of its routes; None = automatic."""
@@ -105,23 +135,32 @@ KEYCLOAK_ENV = ("KEYCLOAK_URL",)
 """What the JWT key and Keycloak give the services that use them."""
 
 
+def version_tuple(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
 def resolve_keycloak(
     config: KeycloakConfig,
     database_config: DatabaseConfig,
     database: DatabaseSettings | None,
     container_registry: str | None,
     ctx: Rules,
+    *,
+    execute_command: bool = False,
 ) -> KeycloakSettings | None:
     if not config.enabled:
         return None
-    if major_version(config.version) < KEYCLOAK_MIN_MAJOR:
+    if version_tuple(config.version)[:2] < KEYCLOAK_MIN_VERSION:
+        minimum = ".".join(map(str, KEYCLOAK_MIN_VERSION))
         ctx.issues.append(
             ConfigIssue(
                 "keycloak.version",
                 config.version,
-                "too old: the program relies on Keycloak 26's jdbc-ping cluster stack and "
+                f"the tasks form a cluster with the {KEYCLOAK_CACHE_STACK} stack, which Keycloak "
+                f"has from {minimum} (26.0 offers tcp, udp, kubernetes, ec2, azure and google, "
+                "none of which finds the other tasks on ECS); the program also relies on 26's "
                 "KC_BOOTSTRAP_ADMIN_* variables",
-                f"{KEYCLOAK_MIN_MAJOR}.0 or later",
+                f"{minimum} or later, e.g. {KEYCLOAK_VERSION}",
             )
         )
     if database is None:
@@ -149,6 +188,10 @@ def resolve_keycloak(
         memory=int(config.memory or 2048),
         desired_count=int(config.desired_count if config.desired_count is not None else 1),
         priority=config.priority,
+        admin_url=config.admin_url,
+        admin_port_forward=(
+            config.admin_port_forward if config.admin_port_forward is not None else execute_command
+        ),
     )
 
 
@@ -175,9 +218,9 @@ def keycloak_environment(keycloak: KeycloakSettings, database: DatabaseSettings 
         "KC_HTTP_MANAGEMENT_PORT": str(keycloak.management_port),
         "KC_HEALTH_ENABLED": "true",
         "KC_PROXY_HEADERS": "xforwarded",
-        # Tasks find each other through the database: no multicast on AWS.
+        # Tasks find each other through the database (JDBC_PING): no multicast on AWS.
         "KC_CACHE": "ispn",
-        "KC_CACHE_STACK": "jdbc-ping",
+        "KC_CACHE_STACK": KEYCLOAK_CACHE_STACK,
     }
     if database is not None:
         environment["KC_DB_USERNAME"] = database.username
@@ -193,7 +236,8 @@ def keycloak_catalog_entry(
         "description": "Identity provider (Keycloak, production mode)",
         "port": keycloak.port,
         "public": True,
-        "pathPatterns": [KEYCLOAK_PATH, f"{KEYCLOAK_PATH}/*"],
+        # Only the realm and resource paths are public; the admin console is not routed.
+        "pathPatterns": [f"{KEYCLOAK_PATH}/{path}/*" for path in KEYCLOAK_PUBLIC_PATHS],
         "priority": keycloak.priority,
         "healthCheckPath": health_path,
         "healthCheckPort": keycloak.management_port,

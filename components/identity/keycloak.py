@@ -35,8 +35,12 @@ class KeycloakArgs:
     """Database on the instance Keycloak keeps its realms in."""
     admin_secret_arn: pulumi.Input[str]
     """JSON secret with `username` and `password` (the temporary bootstrap admin)."""
-    hostname: pulumi.Input[str] | None = None
-    """Public host name (KC_HOSTNAME); None = taken from each request (strict mode off)."""
+    hostname_url: pulumi.Input[str] | None = None
+    """Public URL (KC_HOSTNAME), scheme and `/auth` included, e.g. `https://id.example.com/auth`;
+    None = taken from each request (strict mode off)."""
+    admin_url: str | None = None
+    """URL of the admin console (KC_HOSTNAME_ADMIN), e.g. `http://localhost:8180/auth` through a
+    port forward; needs `hostname_url`. The public routes never include the admin paths."""
 
 
 class Keycloak(pulumi.ComponentResource):
@@ -47,13 +51,17 @@ class Keycloak(pulumi.ComponentResource):
     url_path: pulumi.Output[str]
 
     def __init__(self, name: str, args: KeycloakArgs, opts: pulumi.ResourceOptions | None = None):
+        if args.admin_url is not None and args.hostname_url is None:
+            raise ValueError(f"{name}: Keycloak takes an admin URL only with a full hostname URL")
         super().__init__("accessweaver:keycloak:Keycloak", name, None, opts)
         database, admin = args.database, args.admin_secret_arn
         environment: dict[str, pulumi.Input[str]] = {
             "KC_DB_URL": database.jdbc_url_for(args.database_name)
         }
-        if args.hostname is not None:
-            environment["KC_HOSTNAME"] = args.hostname
+        if args.hostname_url is not None:
+            environment["KC_HOSTNAME"] = args.hostname_url
+            if args.admin_url is not None:
+                environment["KC_HOSTNAME_ADMIN"] = args.admin_url
         else:
             # Production mode refuses to start without a host name unless strict mode is off;
             # the host then comes from each request (X-Forwarded-* from the ALB).

@@ -7,9 +7,11 @@ Maps are keyed by service name, as the seed's deploy.sh reads them with `jq`.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any
 
+from ..identity.config import KEYCLOAK_SERVICE
 from .graph import access_matrix
 from .settings import ServiceSettings, StackSettings
 from .spring import application_yaml, internal_url, metrics_namespace
@@ -89,6 +91,20 @@ def cicd_deployment_config(settings: StackSettings) -> dict[str, Any]:
     }
 
 
+def admin_console_command(settings: StackSettings, port: int) -> str:
+    """Port forwarding to Keycloak's admin console through ECS Exec's SSM channel: the console
+    is never routed by the public listener. The target is `ecs:<cluster>_<task id>_<runtime id>`
+    (`aws ecs describe-tasks --cluster <cluster> --tasks <task-id> --query
+    'tasks[0].containers[?name==`keycloak`].runtimeId'`); then open
+    http://localhost:<port>/auth/admin/."""
+    parameters = json.dumps({"portNumber": [str(port)], "localPortNumber": [str(port)]})
+    return (
+        f"aws ssm start-session --target ecs:{settings.cluster_name}_<task-id>_<runtime-id> "
+        f"--document-name AWS-StartPortForwardingSession --parameters '{parameters}' "
+        f"--region {settings.region}"
+    )
+
+
 def debugging_information(settings: StackSettings) -> dict[str, dict[str, str]]:
     """AWS CLI commands an operator runs first, per service (seed "Troubleshooting")."""
     region = f"--region {settings.region}"
@@ -109,11 +125,14 @@ def debugging_information(settings: StackSettings) -> dict[str, dict[str, str]]:
                 f"--desired-status STOPPED {region}"
             ),
         }
-        if settings.execute_command:
+        if s.execute_command:
             entry["exec"] = (
                 f"aws ecs execute-command --cluster {settings.cluster_name} --task <task-id> "
                 f"--container {s.name} --interactive --command /bin/sh {region}"
             )
+        keycloak = settings.platform.keycloak
+        if s.name == KEYCLOAK_SERVICE and keycloak is not None and keycloak.admin_port_forward:
+            entry["admin_console"] = admin_console_command(settings, keycloak.port)
         commands[s.name] = entry
     return commands
 

@@ -157,6 +157,7 @@ def resolve_platform(
     container_registry: str | None,
     account_id: str | Callable[[], str] | None,
     issues: list[ConfigIssue],
+    execute_command: bool = False,
 ) -> PlatformSettings:
     """Resolve every platform key; append each problem to `issues` (all at once).
 
@@ -182,7 +183,12 @@ def resolve_platform(
         merged("registry", RegistryConfig), ctx, region, container_registry, account_id
     )
     keycloak = resolve_keycloak(
-        merged("keycloak", KeycloakConfig), database_config, database, container_registry, ctx
+        merged("keycloak", KeycloakConfig),
+        database_config,
+        database,
+        container_registry,
+        ctx,
+        execute_command=execute_command,
     )
     documents = resolve_documents(merged("documents", DocumentsConfig), ctx)
     alarms_config: AlarmsConfig = merged("alarms", AlarmsConfig)

@@ -334,6 +334,7 @@ def resolve(
         container_registry=config.container_registry,
         account_id=account_id,
         issues=issues,
+        execute_command=chosen.execute_command,
     )
     _check_platform_conflicts(config, platform, issues)
     catalog = _catalog(config)
@@ -556,6 +557,12 @@ def resolve(
                 writable_paths=tuple(spec.writable_paths),
                 uses=spec.uses,
                 calls=tuple(spec.calls),
+                execute_command=chosen.execute_command
+                or (
+                    name == KEYCLOAK_SERVICE
+                    and platform.keycloak is not None
+                    and platform.keycloak.admin_port_forward
+                ),
             )
         )
 
@@ -608,7 +615,7 @@ def resolve(
         images=[s.image for s in services],
         endpoints_needed=[
             *(["xray"] if chosen.xray_tracing else []),
-            *(["ssmmessages"] if chosen.execute_command else []),
+            *(["ssmmessages"] if any(s.execute_command for s in services) else []),
         ],
         issues=issues,
     )

@@ -23,7 +23,7 @@ from ..compute.microservice import (
     ScheduleArgs,
 )
 from ..edge.load_balancer import LoadBalancer
-from ..identity.config import KEYCLOAK_SERVICE
+from ..identity.config import KEYCLOAK_PATH, KEYCLOAK_SERVICE
 from ..identity.keycloak import Keycloak, KeycloakArgs
 from ..network.layout import NetworkRefs
 from ..network.paths import ServicePath, ServicePathArgs
@@ -120,7 +120,7 @@ def microservice_args(
         ),
         spot_percentage=settings.fargate_spot_percentage,
         cpu_architecture=settings.cpu_architecture,
-        execute_command=settings.execute_command,
+        execute_command=service.execute_command,
         xray=settings.xray_tracing,
         metrics_namespace=metrics_namespace(settings) if service.spring_boot else None,
         region=settings.region,
@@ -223,21 +223,27 @@ def _build_keycloak(
     if platform.database is None or admin is None:
         raise ValueError("keycloak.enabled without the database: the config resolver refuses it")
     service = settings.service(KEYCLOAK_SERVICE)
-    hostname: pulumi.Input[str] | None = spec.hostname
-    if hostname is None and edge is not None:
-        hostname = edge.dns_name
+    scheme = "https" if settings.edge is not None and settings.edge.https else "http"
+    hostname_url: pulumi.Input[str] | None = None
+    if spec.hostname is not None:
+        hostname_url = f"{scheme}://{spec.hostname}{KEYCLOAK_PATH}"
+    elif edge is not None:
+        hostname_url = pulumi.Output.concat(f"{scheme}://", edge.dns_name, KEYCLOAK_PATH)
         # Tokens name the host as issuer: changing it later logs every client out.
         pulumi.log.warn(
             f"{settings.stack_file}: keycloak.hostname is not set, so Keycloak answers as the "
             "ALB's DNS name; set keycloak.hostname to the domain of the ALB's certificate before "
             "clients rely on it."
         )
-    elif hostname is None:
+    else:
         pulumi.log.warn(
             f"{settings.stack_file}: keycloak.hostname is not set and the stack has no ALB: "
             "Keycloak takes its host name from each request (KC_HOSTNAME_STRICT=false); set "
             "keycloak.hostname."
         )
+    admin_url = spec.admin_url
+    if admin_url is None and spec.admin_port_forward:
+        admin_url = f"http://localhost:{spec.port}{KEYCLOAK_PATH}"
     args = microservice_args(
         settings,
         service,
@@ -254,6 +260,7 @@ def _build_keycloak(
             database=platform.database,
             database_name=spec.database_name,
             admin_secret_arn=admin,
-            hostname=hostname,
+            hostname_url=hostname_url,
+            admin_url=admin_url if hostname_url is not None else None,
         ),
     )

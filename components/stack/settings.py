@@ -55,6 +55,8 @@ class ServiceSettings:
     uses: ServiceUses = field(default_factory=ServiceUses)
     calls: tuple[str, ...] = ()
     """Catalog services it calls (their ports are open to it, their URLs in its config)."""
+    execute_command: bool = False
+    """ECS Exec on its tasks: the stack's enableExecuteCommand, or Keycloak's adminPortForward."""
 
     @property
     def worker(self) -> bool:
@@ -86,6 +88,7 @@ class StackSettings:
     log_retention_days: int
     xray_tracing: bool
     execute_command: bool
+    """The stack's enableExecuteCommand: every service; see ServiceSettings.execute_command."""
     health_check_grace_period: int
     deployment_circuit_breaker: bool
     deployment_minimum_healthy_percent: int

@@ -18,6 +18,7 @@ from . import (  # noqa: F401 (importing a module registers its checks)
     ecs,
     elasticache,
     iam_secrets_logs,
+    identity,
     least_privilege,
     load_balancer,
     network,

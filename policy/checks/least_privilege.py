@@ -218,8 +218,8 @@ def _task_statement_problem(statement: Mapping[str, Any], service: Any, settings
             if not settings.xray_tracing:
                 return f"{action}: X-Ray tracing is off in this stack"
         elif action.startswith("ssmmessages:"):
-            if not settings.execute_command:
-                return f"{action}: ECS Exec is off in this stack"
+            if not service.execute_command:
+                return f"{action}: ECS Exec is off for {service.name}"
         else:
             return f"{action}: nothing {service.name} uses needs it"
     return ""
