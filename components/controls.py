@@ -87,6 +87,11 @@ CONTROLS: dict[str, str] = {
     "LP.3*": "every service has its own execution role: its image, its logs, its secrets",
     "LP.4*": "a service's environment holds only what it uses and calls",
     "KC.1*": "Keycloak's admin console is not routed by a public listener",
+    # Logs and audit
+    "S3.9": "data buckets have server access logging",
+    "WAF.11": "web ACLs log requests, the authorization header redacted",
+    "EXEC.1*": "ECS Exec sessions are logged to a KMS-encrypted log group wherever exec is on",
+    "LOG.1*": "security logs (flow, WAF, ALB, S3 access, ECS Exec) are kept at least a year",
     # Reliability (Well-Architected reliability pillar, ECS developer guide)
     "REL.1": "ECS deployments have a circuit breaker with rollback",
     "REL.2": "rolling deployments keep 100 % capacity (min 100 %, max 200 %)",

@@ -2,7 +2,8 @@
 
 Enforcement: every policy is mandatory by default. Policies of scope P (CONTROLS.md "prod and
 staging enforced, dev advisory") are advisory when the stack's `<project>:environment` is
-`dev`: `initial_config()` says so to the engine, which applies it under any
+`dev`; policies of scope R (CONTROLS.md "prod") do not run in dev and staging, whose
+retentions are their own. `initial_config()` says so to the engine, which applies it under any
 `--policy-pack-config` or Pulumi Cloud policy-group setting. A policy pack reads the stack's
 config like a program does (`pulumi.Config`); when it cannot (`pulumi policy publish`), every
 policy stays mandatory.
@@ -101,6 +102,8 @@ def _context(environment: str | None, raw_waivers: str | None) -> StackContext:
 def enforcement_for(spec: Spec, environment: str | None) -> EnforcementLevel:
     if spec.scope == "P" and environment == "dev":
         return EnforcementLevel.ADVISORY
+    if spec.scope == "R" and environment in ("dev", "staging"):
+        return EnforcementLevel.DISABLED
     return EnforcementLevel.MANDATORY
 
 
@@ -109,9 +112,9 @@ def initial_config(environment: str | None = None) -> dict[str, EnforcementLevel
     if environment is None:
         environment = stack_context().environment
     levels = {
-        spec.name: EnforcementLevel.ADVISORY
+        spec.name: level
         for spec in specs()
-        if enforcement_for(spec, environment) == EnforcementLevel.ADVISORY
+        if (level := enforcement_for(spec, environment)) != EnforcementLevel.MANDATORY
     }
     return levels or None
 

@@ -22,9 +22,14 @@ def res(
     inputs: dict[str, Any] | None = None,
     *,
     deps: tuple[RecordedResource, ...] = (),
+    props: dict[str, tuple[RecordedResource, ...]] | None = None,
     protect: bool = False,
     ignore: tuple[str, ...] = (),
 ) -> RecordedResource:
+    """`deps`: resources it depends on; `props`: input -> the resources that input takes its
+    value from (property dependencies, which also count as dependencies)."""
+    by_input = {prop: tuple(d.key for d in found) for prop, found in (props or {}).items()}
+    keys = [d.key for d in deps] + [k for found in by_input.values() for k in found]
     return RecordedResource(
         type=type_,
         name=name,
@@ -33,7 +38,8 @@ def res(
         inputs=dict(inputs or {}),
         ignore_changes=ignore,
         protect=protect,
-        depends_on=tuple(d.key for d in deps),
+        depends_on=tuple(dict.fromkeys(keys)),
+        property_dependencies=by_input,
     )
 
 
@@ -87,7 +93,16 @@ def baseline() -> dict[str, RecordedResource]:
     r: dict[str, RecordedResource] = {}
     r["vpc"] = res(c.VPCS[1], "vpc")
     r["default-sg"] = res(c.DEFAULT_SECURITY_GROUP, "default-sg", deps=(r["vpc"],))
-    r["flow-log"] = res(c.FLOW_LOG, "flow-log", {"trafficType": "ALL"}, deps=(r["vpc"],))
+    r["flow-log-group"] = res(
+        c.LOG_GROUP, "flow-log-group", {"name": "/vpc/x/flow-logs", "retentionInDays": 365}
+    )
+    r["flow-log"] = res(
+        c.FLOW_LOG,
+        "flow-log",
+        {"trafficType": "ALL"},
+        deps=(r["vpc"],),
+        props={"logDestination": (r["flow-log-group"],)},
+    )
     r["subnet"] = res(c.SUBNET, "subnet", {"mapPublicIpOnLaunch": False})
     r["alb-sg"] = res(c.SECURITY_GROUP, "alb-sg", {"description": "ALB"})
     r["alb-https-in"] = res(
@@ -150,9 +165,42 @@ def baseline() -> dict[str, RecordedResource]:
     r["web-acl-association"] = res(
         c.WEB_ACL_ASSOCIATION, "web-acl-association", deps=(r["alb"], r["web-acl"])
     )
+    r["waf-log-group"] = res(
+        c.LOG_GROUP, "waf-log-group", {"name": "aws-waf-logs-alb", "retentionInDays": 365}
+    )
+    r["waf-logging"] = res(
+        c.WEB_ACL_LOGGING,
+        "waf-logging",
+        {"redactedFields": [{"singleHeader": {"name": "authorization"}}]},
+        props={"resourceArn": (r["web-acl"],), "logDestinationConfigs": (r["waf-log-group"],)},
+    )
     r["tg"] = res(c.TARGET_GROUPS[0], "tg", {"port": 8080, "deregistrationDelay": 30})
+    r["exec-log-group"] = res(
+        c.LOG_GROUP,
+        "exec-log-group",
+        {
+            "name": "/aws/ecs/cluster/execute-command",
+            "retentionInDays": 365,
+            "kmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/exec",
+        },
+    )
     r["cluster"] = res(
-        c.CLUSTER, "cluster", {"settings": [{"name": "containerInsights", "value": "enhanced"}]}
+        c.CLUSTER,
+        "cluster",
+        {
+            "settings": [{"name": "containerInsights", "value": "enhanced"}],
+            "configuration": {
+                "executeCommandConfiguration": {
+                    "kmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/exec",
+                    "logging": "OVERRIDE",
+                    "logConfiguration": {
+                        "cloudWatchEncryptionEnabled": True,
+                        "cloudWatchLogGroupName": "/aws/ecs/cluster/execute-command",
+                    },
+                }
+            },
+        },
+        props={"configuration": (r["exec-log-group"],)},
     )
     r["task"] = res(
         c.TASK,
@@ -178,8 +226,10 @@ def baseline() -> dict[str, RecordedResource]:
             "deploymentMaximumPercent": 200,
             "loadBalancers": [{"targetGroupArn": "arn:tg", "containerName": "app"}],
             "healthCheckGracePeriodSeconds": 180,
+            "enableExecuteCommand": True,
         },
         deps=(r["task"], r["tg"]),
+        props={"cluster": (r["cluster"],)},
         ignore=("desiredCount",),
     )
     r["scaling"] = res(
@@ -268,7 +318,17 @@ def baseline() -> dict[str, RecordedResource]:
             deps=on,
         )
         r[f"{bucket}-lifecycle"] = res(
-            c.LIFECYCLES[0], f"{bucket}-lifecycle", {"rules": [{"status": "Enabled"}]}, deps=on
+            c.LIFECYCLES[0],
+            f"{bucket}-lifecycle",
+            # Logs expire after a year (LOG.1); documents never expire.
+            {
+                "rules": [
+                    {"status": "Enabled", "expiration": {"days": 365}}
+                    if bucket == "logs-bucket"
+                    else {"status": "Enabled"}
+                ]
+            },
+            deps=on,
         )
         r[f"{bucket}-versioning"] = res(
             c.VERSIONINGS[0],
@@ -276,6 +336,13 @@ def baseline() -> dict[str, RecordedResource]:
             {"versioningConfiguration": {"status": "Enabled"}},
             deps=on,
         )
+    # The data bucket's server access logs go to the log bucket (S3.9).
+    r["bucket-logging"] = res(
+        c.BUCKET_LOGGING[0],
+        "bucket-logging",
+        {"targetPrefix": "documents/"},
+        props={"bucket": (r["bucket"],), "targetBucket": (r["logs-bucket"],)},
+    )
     # ALB access-log delivery supports SSE-S3 only; the other bucket uses SSE-KMS.
     for bucket, algorithm in (("bucket", "aws:kms"), ("logs-bucket", "AES256")):
         r[f"{bucket}-encryption"] = res(

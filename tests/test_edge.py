@@ -187,7 +187,8 @@ def test_access_log_bucket_is_private_encrypted_expiring_and_written_only_by_elb
     assert parts["bucketOwnershipControls"]["rule"] == {"objectOwnership": "BucketOwnerEnforced"}
     rule = parts["bucketServerSideEncryptionConfiguration"]["rules"][0]
     assert rule["applyServerSideEncryptionByDefault"]["sseAlgorithm"] == "AES256"
-    assert parts["bucketLifecycleConfiguration"]["rules"][0]["expiration"] == {"days": 90}
+    # prod keeps its security logs a year (LOG.1)
+    assert parts["bucketLifecycleConfiguration"]["rules"][0]["expiration"] == {"days": 365}
     policy = json.loads(parts["bucketPolicy"]["policy"])["Statement"]
     allow, deny = policy
     assert allow["Principal"] == {"AWS": "arn:aws:iam::156460612806:root"}  # ELB in eu-west-1

@@ -19,7 +19,14 @@ from tests.conftest import STACKS
 from tools.engine import ACCOUNT_ID, RecordedResource
 
 # (resource name glob, parliament issue, detail fragment) -> why the finding is accepted.
-DOCUMENTED_FINDINGS: dict[tuple[str, str, str], str] = {}
+DOCUMENTED_FINDINGS: dict[tuple[str, str, str], str] = {
+    ("*-exec-key", "RESOURCE_MISMATCH", "kms:CreateAlias"): (
+        "the account's `kms:*` on the key is KMS's default key-policy statement (KMS developer "
+        "guide, 'Default key policy'): it lets IAM policies govern the key and keeps it "
+        "manageable; parliament expands `kms:*` into account-level actions (CreateKey, "
+        "CreateAlias) that a key policy never grants"
+    ),
+}
 
 
 def policy_documents(resource: RecordedResource) -> Iterator[tuple[str, str]]:
@@ -50,6 +57,12 @@ def findings(resource: RecordedResource, path: str, text: str) -> list[tuple[str
         # as applying to the role it is attached to, so actions and condition keys are checked.
         for statement in document["Statement"]:
             statement.setdefault("Resource", f"arn:aws:iam::{ACCOUNT_ID}:role/{resource.name}")
+    if resource.type == "aws:kms/key:Key" and path == "policy":
+        # In a key policy "Resource": "*" means this key (KMS developer guide, "Key policies"):
+        # check the statements as applying to the key, as IAM evaluates them.
+        for statement in document["Statement"]:
+            if statement.get("Resource") == "*":
+                statement["Resource"] = f"arn:aws:kms:eu-west-1:{ACCOUNT_ID}:key/{resource.name}"
     policy = analyze_policy_string(json.dumps(document))
     return [(f.issue, json.dumps(f.detail)) for f in policy.findings]
 

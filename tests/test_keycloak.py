@@ -131,9 +131,17 @@ def test_keycloak_keeps_a_read_only_root_with_writable_data_and_tmp(plan):
     assert container["readonlyRootFilesystem"] is True
     assert container["command"] == ["start", "--optimized"]  # never rebuilds into lib/
     mounts = {m["containerPath"]: m["sourceVolume"] for m in container["mountPoints"]}
-    assert mounts == {"/tmp": "tmp", "/opt/keycloak/data": "opt-keycloak-data"}
+    # prod runs ECS Exec on Keycloak (port forwarding): its agent's paths are volumes too
+    assert mounts == {
+        "/tmp": "tmp",
+        "/opt/keycloak/data": "opt-keycloak-data",
+        "/managed-agents": "exec-app-managed-agents",
+        "/var/lib/amazon/ssm": "exec-app-var-lib-amazon-ssm",
+        "/var/log/amazon/ssm": "exec-app-var-log-amazon-ssm",
+    }
     volumes = {v["name"] for v in result.one(TASK, "keycloak-task").inputs["volumes"]}
-    assert volumes == set(mounts.values())
+    sidecar = container_definitions(result.one(TASK, "keycloak-task"))[1]  # X-Ray in prod
+    assert volumes == set(mounts.values()) | {m["sourceVolume"] for m in sidecar["mountPoints"]}
 
 
 def test_keycloak_does_not_inherit_the_applications_common_variables(plan):

@@ -12,7 +12,7 @@ from tests.conftest import ROOT
 # layer; packages of one layer do not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("components.errors", "components.formats", "components.controls", "components.bindings"),
-    ("components",),
+    ("components", "components.log_archive"),
     ("components.network",),
     ("components.compute", "components.data", "components.observability"),
     ("components.edge",),

@@ -31,9 +31,9 @@ from tools.policy_check import run_policies
 Resources = dict[str, RecordedResource]
 
 
-def _set(name: str, **inputs) -> Callable[[Resources], None]:
+def _set(resource: str, **inputs) -> Callable[[Resources], None]:
     def change(r: Resources) -> None:
-        r[name] = with_inputs(r[name], **inputs)
+        r[resource] = with_inputs(r[resource], **inputs)
 
     return change
 
@@ -261,6 +261,28 @@ CASES: list[tuple[str, str, Callable[[Resources], None], str]] = [
     ("autoscaled-services-ignore-desired-count", "reset by up",
      _options("service", ignore_changes=()),
      "would reset it"),
+    ("s3-access-logging", "none", _drop("bucket-logging"), "no server access logging"),
+    ("s3-access-logging", "into itself",
+     _add(lambda r: res(c.BUCKET_LOGGING[0], "self-logging", {},
+                        props={"bucket": (r["bucket"],), "targetBucket": (r["bucket"],)})),
+     "the bucket logs into itself"),
+    ("waf-logging", "none", _drop("waf-logging"), "the web ACL logs nothing"),
+    ("waf-logging", "tokens kept", _set("waf-logging", redactedFields=[]),
+     "the authorization header is not redacted"),
+    ("waf-logging", "wrong name", _set("waf-log-group", name="waf-logs"),
+     "destination waf-logs does not start with aws-waf-logs-"),
+    ("ecs-exec-sessions-logged", "default logging",
+     _set("cluster", configuration={"executeCommandConfiguration": {"logging": "DEFAULT"}}),
+     "app runs ECS Exec but execute_command_configuration.logging is DEFAULT"),
+    ("ecs-exec-sessions-logged", "not encrypted", _set("exec-log-group", kmsKeyId=None),
+     "is not encrypted with a KMS key"),
+    ("security-logs-kept-a-year", "flow logs 90 days", _set("flow-log-group", retentionInDays=90),
+     "flow logs kept 90 days, less than 365"),
+    ("security-logs-kept-a-year", "exec 30 days", _set("exec-log-group", retentionInDays=30),
+     "ECS Exec sessions kept 30 days"),
+    ("security-logs-kept-a-year", "access logs 90 days",
+     _set("logs-bucket-lifecycle", rules=[{"status": "Enabled", "expiration": {"days": 90}}]),
+     "access logs expire after 90 days, less than 365"),
 ]  # fmt: skip
 
 SPEC_SCOPES = {spec.name: spec.scope for spec in specs()}
@@ -340,10 +362,28 @@ def test_a_scope_policies_stay_mandatory_in_dev():
 
 
 def test_initial_config_makes_exactly_the_p_policies_advisory_in_dev():
-    advisory = set(initial_config("dev"))
+    from pulumi_policy import EnforcementLevel
+
+    levels = initial_config("dev")
+    advisory = {name for name, level in levels.items() if level == EnforcementLevel.ADVISORY}
     assert advisory == {name for name, scope in SPEC_SCOPES.items() if scope == "P"}
-    assert initial_config("prod") is None and initial_config("staging") is None
+    prod_only = {name for name, scope in SPEC_SCOPES.items() if scope == "R"}
+    assert prod_only == {"security-logs-kept-a-year"}
+    assert {n for n, level in levels.items() if level == EnforcementLevel.DISABLED} == prod_only
+    assert initial_config("staging") == dict.fromkeys(prod_only, EnforcementLevel.DISABLED)
+    assert initial_config("prod") is None
     assert initial_config(None) is None  # unknown environment: everything mandatory
+
+
+@pytest.mark.parametrize("environment", ["dev", "staging"])
+def test_prod_only_policies_do_not_run_before_prod(environment):
+    resources = baseline()
+    resources["flow-log-group"] = with_inputs(resources["flow-log-group"], retentionInDays=90)
+    found = [v for v in _violations(resources, environment) if v["control"] == "LOG.1*"]
+    assert found == []
+    assert [v["enforcement"] for v in _violations(resources) if v["control"] == "LOG.1*"] == [
+        "mandatory"
+    ]
 
 
 def test_a_sse_s3_bucket_passes_when_an_alb_writes_its_access_logs_there():

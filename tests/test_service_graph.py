@@ -124,7 +124,10 @@ def test_task_roles_hold_only_what_each_service_uses(plan):
     assert "s3:" not in keycloak and "cloudwatch:PutMetricData" not in keycloak
 
 
-@pytest.mark.parametrize(("stack", "extra"), [("dev", {"EcsExec"}), ("prod", {"XRay"})])
+EXEC_SIDS = {"EcsExec", "EcsExecFindLogGroup", "EcsExecSessionLogs", "EcsExecSessionKey"}
+
+
+@pytest.mark.parametrize(("stack", "extra"), [("dev", EXEC_SIDS), ("prod", {"XRay"})])
 def test_spring_services_publish_metrics_to_their_namespace_only(plan, stack, extra):
     granted = statements(plan(stack), "aw-pdp-service-task-policy")
     assert set(granted) == {"Metrics", *extra}

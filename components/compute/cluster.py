@@ -2,19 +2,25 @@
 
 Creates: the ECS cluster (Container Insights as asked) with the FARGATE and FARGATE_SPOT capacity
 providers and a default strategy for a Spot share, and, when given a namespace name, the Cloud
-Map private DNS namespace services register in. Security groups and IAM roles are not here:
-every `Microservice` owns its own (least privilege per service).
+Map private DNS namespace services register in. With `exec_logging`, ECS Exec sessions are
+encrypted with a key of the cluster's own and logged to a log group encrypted with it
+(`execute_command_configuration` OVERRIDE, control EXEC.1). Security groups and IAM roles are
+not here: every `Microservice` owns its own (least privilege per service).
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from math import gcd
 from typing import Literal
 
 import pulumi
-from pulumi_aws import ecs, servicediscovery
+import pulumi_aws as aws
+from pulumi_aws import cloudwatch, ecs, kms, servicediscovery
+
+from .iam import exec_key_policy
 
 ContainerInsights = Literal["disabled", "enabled", "enhanced"]
 
@@ -33,6 +39,26 @@ def capacity_provider_strategy(spot_percentage: int) -> list[dict[str, int | str
 
 
 @dataclass(frozen=True)
+class ExecLoggingArgs:
+    """Log every ECS Exec session of the cluster (EXEC.1)."""
+
+    retention_days: int = 365
+    log_group_name: str | None = None
+    """Default `/aws/ecs/<cluster name>/execute-command`."""
+    protect: bool = False
+    """`protect=True` on the key and the log group: deleting the key loses the sessions' trail."""
+
+
+@dataclass(frozen=True)
+class ExecLogging:
+    """Where a cluster logs ECS Exec sessions: tasks with exec on may write there."""
+
+    log_group_arn: pulumi.Input[str]
+    kms_key_arn: pulumi.Input[str]
+    """Encrypts the sessions and the log group; tasks decrypt with it."""
+
+
+@dataclass(frozen=True)
 class ClusterRef:
     """What a `Microservice` needs of its cluster (`EcsCluster.ref`, or an existing cluster)."""
 
@@ -44,6 +70,8 @@ class ClusterRef:
     namespace_name: str | None = None
     depends_on: Sequence[pulumi.Resource] = ()
     """Resources a service must wait for (the capacity providers it places tasks with)."""
+    exec_logging: ExecLogging | None = None
+    """Set when the cluster logs ECS Exec sessions; None = exec output is not kept."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +85,10 @@ class EcsClusterArgs:
     container_insights: ContainerInsights = "enabled"
     spot_percentage: int = 0
     """Share of tasks on FARGATE_SPOT in the cluster's default strategy (0-100)."""
+    exec_logging: ExecLoggingArgs | None = None
+    """Log ECS Exec sessions to an encrypted log group; None = not configured."""
+    region: str | None = None
+    """Default: the provider's `aws:region` (the key policy names CloudWatch Logs' principal)."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -71,14 +103,26 @@ class EcsCluster(pulumi.ComponentResource):
             raise ValueError(f"{name}: a Cloud Map namespace needs the VPC it resolves in")
         if not 0 <= args.spot_percentage <= 100:
             raise ValueError(f"{name}: spot_percentage must be 0 to 100")
+        region = args.region or aws.config.region
+        if args.exec_logging is not None:
+            if not region:
+                raise ValueError(f"{name}: no region (set aws:region or EcsClusterArgs.region)")
+            if args.exec_logging.retention_days < 1:
+                raise ValueError(f"{name}: exec_logging.retention_days must be at least 1")
         super().__init__("accessweaver:ecs:Cluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
 
+        exec_logging, configuration = None, None
+        if args.exec_logging is not None:
+            exec_logging, configuration = self._exec_logging(
+                name, args, args.exec_logging, str(region), tags
+            )
         cluster = ecs.Cluster(
             f"{name}-cluster",
             name=args.cluster_name,
             settings=[{"name": "containerInsights", "value": args.container_insights}],
+            configuration=configuration,
             tags=tags,
             opts=child,
         )
@@ -110,6 +154,7 @@ class EcsCluster(pulumi.ComponentResource):
             namespace_id=self.namespace_id,
             namespace_name=args.namespace_name,
             depends_on=(self.capacity_providers,),
+            exec_logging=exec_logging,
         )
         """Hand this to each `MicroserviceArgs.cluster`."""
         self.register_outputs(
@@ -120,3 +165,44 @@ class EcsCluster(pulumi.ComponentResource):
                 "namespace_name": self.namespace_name,
             }
         )
+
+    def _exec_logging(
+        self,
+        name: str,
+        args: EcsClusterArgs,
+        logging: ExecLoggingArgs,
+        region: str,
+        tags: Mapping[str, str],
+    ) -> tuple[ExecLogging, dict]:
+        group_name = logging.log_group_name or f"/aws/ecs/{args.cluster_name}/execute-command"
+        account = aws.get_caller_identity_output().account_id
+        key = kms.Key(
+            f"{name}-exec-key",
+            description=f"{args.cluster_name}: ECS Exec sessions and their log group",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=account.apply(
+                lambda acct: json.dumps(exec_key_policy(acct, region, group_name))
+            ),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=logging.protect),
+        )
+        log_group = cloudwatch.LogGroup(
+            f"{name}-exec-logs",
+            name=group_name,
+            retention_in_days=logging.retention_days,
+            kms_key_id=key.arn,
+            tags={**tags, "Purpose": "ecs-exec-sessions"},
+            opts=pulumi.ResourceOptions(parent=self, protect=logging.protect),
+        )
+        configuration = {
+            "execute_command_configuration": {
+                "kms_key_id": key.arn,
+                "logging": "OVERRIDE",
+                "log_configuration": {
+                    "cloud_watch_encryption_enabled": True,
+                    "cloud_watch_log_group_name": log_group.name,
+                },
+            }
+        }
+        return ExecLogging(log_group_arn=log_group.arn, kms_key_arn=key.arn), configuration

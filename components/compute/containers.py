@@ -2,7 +2,9 @@
 
 The result is the `containerDefinitions` list of ECS `RegisterTaskDefinition`; tests validate it
 against botocore's ECS model. Every container (sidecars too) is non-root, has a read-only root
-filesystem with a writable `/tmp` volume, and logs to CloudWatch (controls ECS.4/5/9).
+filesystem with a writable `/tmp` volume, and logs to CloudWatch (controls ECS.4/5/9). With ECS
+Exec on, each container also gets writable volumes where the SSM agent ECS injects writes
+(`EXEC_AGENT_PATHS`): the root stays read-only and `aws ecs execute-command` still works.
 """
 
 from __future__ import annotations
@@ -18,6 +20,12 @@ XRAY_IMAGE = "public.ecr.aws/xray/aws-xray-daemon:3.x"
 XRAY_CONTAINER = "xray-daemon"
 DEFAULT_HEALTH_PATH = "/health"
 """HTTP services that say nothing are probed here; Spring Boot services on /actuator/health."""
+
+EXEC_AGENT_PATHS = ("/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm")
+"""Where the SSM agent of ECS Exec writes; on a read-only root it crashes unless these are
+writable volumes (aws/containers-roadmap#1359, the workaround its reporter runs)."""
+EXEC_VOLUME_PREFIX = {"app": "exec-app", "xray": "exec-xray"}
+"""Each container's agent gets volumes of its own: two agents never share their state."""
 
 # Health-check timing: Spring Boot takes time to start, so a task is not judged on its health
 # checks before 60 seconds.
@@ -93,17 +101,44 @@ def writable_paths(container: ContainerArgs) -> list[str]:
     return ["/tmp", *container.writable_paths]
 
 
-def task_volumes(container: ContainerArgs) -> list[dict[str, str]]:
-    """The task definition's `volumes`: one bind volume per writable path."""
-    return [{"name": TMP_VOLUME}] + [{"name": volume_name(p)} for p in container.writable_paths]
+def _exec_volumes(role: str, own: Sequence[str] = ()) -> list[tuple[str, str]]:
+    """(volume, path) of one container's ECS Exec agent; paths the container already mounts
+    writable (`own`) are left to its own volume."""
+    return [
+        (f"{EXEC_VOLUME_PREFIX[role]}-{volume_name(p)}", p)
+        for p in EXEC_AGENT_PATHS
+        if p not in own
+    ]
 
 
-def _mounts(container: ContainerArgs) -> list[dict[str, Any]]:
+def task_volumes(
+    container: ContainerArgs, *, execute_command: bool = False, xray: bool = False
+) -> list[dict[str, str]]:
+    """The task definition's `volumes`: one bind volume per writable path, and with
+    `execute_command` the agent's volumes of the app container (and of the X-Ray sidecar)."""
+    volumes = [{"name": TMP_VOLUME}] + [{"name": volume_name(p)} for p in container.writable_paths]
+    if execute_command:
+        volumes += [{"name": v} for v, _ in _exec_volumes("app", container.writable_paths)]
+        if xray:
+            volumes += [{"name": v} for v, _ in _exec_volumes("xray")]
+    return volumes
+
+
+def _exec_mounts(role: str, own: Sequence[str] = ()) -> list[dict[str, Any]]:
+    return [
+        {"sourceVolume": volume, "containerPath": path, "readOnly": False}
+        for volume, path in _exec_volumes(role, own)
+    ]
+
+
+def _mounts(container: ContainerArgs, *, execute_command: bool) -> list[dict[str, Any]]:
     mounts = [{"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}]
     mounts += [
         {"sourceVolume": volume_name(path), "containerPath": path, "readOnly": False}
         for path in container.writable_paths
     ]
+    if execute_command:
+        mounts += _exec_mounts("app", container.writable_paths)
     return mounts
 
 
@@ -131,8 +166,10 @@ def container_definitions(
     environment: Mapping[str, str],
     secrets: Mapping[str, str],
     xray: bool = False,
+    execute_command: bool = False,
 ) -> list[dict[str, Any]]:
-    """The app container named `name`, plus the X-Ray daemon sidecar when `xray`.
+    """The app container named `name`, plus the X-Ray daemon sidecar when `xray`; with
+    `execute_command`, the volumes ECS Exec's agent writes to are mounted in each.
 
     `environment` and `secrets` are the container's, with the bindings' merged in and every
     output resolved (the caller resolves them)."""
@@ -153,7 +190,7 @@ def container_definitions(
         "logConfiguration": _logging(region, log_group, "ecs"),
         "healthCheck": {"command": health_check_command(container), **HEALTH_CHECK_TIMING},
         "readonlyRootFilesystem": True,
-        "mountPoints": _mounts(container),
+        "mountPoints": _mounts(container, execute_command=execute_command),
         "user": container.user,
         "privileged": False,
         "stopTimeout": container.stop_timeout,
@@ -175,7 +212,8 @@ def container_definitions(
                 "logConfiguration": _logging(region, log_group, "xray"),
                 "readonlyRootFilesystem": True,
                 "mountPoints": [
-                    {"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False}
+                    {"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False},
+                    *(_exec_mounts("xray") if execute_command else []),
                 ],
                 "user": "1337",
                 "privileged": False,

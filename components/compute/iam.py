@@ -13,6 +13,8 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import pulumi
+
 _ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
     r"(?P<repository>[^:@]+)(:[^@]+|@sha256:[0-9a-f]{64})$"
@@ -143,6 +145,83 @@ EXEC_STATEMENT = {
 }
 
 
+def exec_logging_statements(
+    log_group_arn: pulumi.Input[str], kms_key_arn: pulumi.Input[str]
+) -> list[dict[str, Any]]:
+    """What the SSM agent in a task needs to log ECS Exec sessions to the cluster's encrypted
+    log group (ECS developer guide, "Monitor Amazon ECS Exec", IAM permissions for CloudWatch
+    Logs): find the group, write its streams, decrypt with the session key."""
+    return [
+        {
+            "Sid": "EcsExecFindLogGroup",
+            "Effect": "Allow",
+            "Action": "logs:DescribeLogGroups",
+            "Resource": "*",
+        },
+        {
+            "Sid": "EcsExecSessionLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            "Resource": (
+                f"{log_group_arn}:*"
+                if isinstance(log_group_arn, str)
+                else pulumi.Output.concat(log_group_arn, ":*")
+            ),
+        },
+        {
+            "Sid": "EcsExecSessionKey",
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": kms_key_arn,
+        },
+    ]
+
+
+def exec_key_policy(account_id: str, region: str, log_group_name: str) -> dict[str, Any]:
+    """Key policy of the cluster's ECS Exec key: the account administers it (IAM policies grant
+    its use), and CloudWatch Logs may use it for the session log group alone (CloudWatch Logs
+    user guide, "Encrypt log data in CloudWatch Logs using AWS KMS")."""
+    log_group_arn = f"arn:aws:logs:{region}:{account_id}:log-group:{log_group_name}"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "CloudWatchLogsEncryptsTheSessionLogs",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": [
+                    "kms:Encrypt",
+                    "kms:Decrypt",
+                    "kms:ReEncryptFrom",
+                    "kms:ReEncryptTo",
+                    "kms:GenerateDataKey",
+                    "kms:GenerateDataKeyWithoutPlaintext",
+                ],
+                "Resource": "*",
+                # An exact ARN: StringEquals compares it as ArnEquals would.
+                "Condition": {
+                    "StringEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}
+                },
+            },
+            {
+                # DescribeKey carries no encryption context to condition on.
+                "Sid": "CloudWatchLogsDescribesTheKey",
+                "Effect": "Allow",
+                "Principal": {"Service": f"logs.{region}.amazonaws.com"},
+                "Action": "kms:DescribeKey",
+                "Resource": "*",
+            },
+        ],
+    }
+
+
 def metrics_statement(namespace: str) -> dict[str, Any]:
     """PutMetricData into one CloudWatch namespace only (the action takes no resource ARN; the
     `cloudwatch:namespace` condition key scopes it)."""
@@ -160,14 +239,20 @@ def task_policy(
     *,
     xray: bool = False,
     execute_command: bool = False,
+    exec_logging: tuple[pulumi.Input[str], pulumi.Input[str]] | None = None,
     metrics_namespace: str | None = None,
 ) -> dict[str, Any] | None:
-    """What the service's containers may call; None when they need nothing."""
+    """What the service's containers may call; None when they need nothing.
+
+    `exec_logging` is the cluster's (session log group ARN, session key ARN) when it logs ECS
+    Exec sessions; with `execute_command` the task may write there."""
     statements: list[dict[str, Any]] = [dict(s) for s in permissions]
     if xray:
         statements.append(dict(XRAY_STATEMENT))
     if execute_command:
         statements.append(dict(EXEC_STATEMENT))
+        if exec_logging is not None:
+            statements += exec_logging_statements(*exec_logging)
     if metrics_namespace is not None:
         statements.append(metrics_statement(metrics_namespace))
     return {"Version": "2012-10-17", "Statement": statements} if statements else None

@@ -322,9 +322,13 @@ class Microservice(pulumi.ComponentResource):
             opts=child,
         )
         permissions = [statement for binding in args.bindings for statement in binding.permissions]
+        logging = args.cluster.exec_logging
         own = task_policy(
             xray=args.xray,
             execute_command=args.execute_command,
+            exec_logging=(
+                (logging.log_group_arn, logging.kms_key_arn) if logging is not None else None
+            ),
             metrics_namespace=args.metrics_namespace,
         )
         statements = [*permissions, *(own["Statement"] if own else [])]
@@ -362,6 +366,7 @@ class Microservice(pulumi.ComponentResource):
                     environment=values[1],
                     secrets=values[2],
                     xray=args.xray,
+                    execute_command=args.execute_command,
                 )
             )
         )
@@ -379,7 +384,7 @@ class Microservice(pulumi.ComponentResource):
             execution_role_arn=execution_role.arn,
             task_role_arn=task_role.arn,
             container_definitions=document,
-            volumes=task_volumes(container),
+            volumes=task_volumes(container, execute_command=args.execute_command, xray=args.xray),
             tags=self._tags,
             opts=child,
         )

@@ -118,6 +118,11 @@ class DocumentsConfig(ConfigModel):
     noncurrent_version_expiration_days: int | None = Field(
         None, ge=1, le=3650, description="Days a replaced or deleted version is kept."
     )
+    access_logs: Flag | None = Field(
+        None,
+        description="Server access logs (S3.9) to a log bucket the program creates, kept "
+        "securityLogRetentionDays; unset = per environment (required in staging and prod).",
+    )
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,8 @@ class DocumentsSettings:
     bucket_prefix: str
     transition_to_ia_days: int
     noncurrent_version_expiration_days: int
+    access_log_retention_days: int | None = None
+    """Server access logs kept this many days; None = off."""
 
 
 # The variables each piece's binding gives the services that use it (database.py, cache.py,
@@ -240,9 +247,14 @@ def resolve_cache(config: CacheConfig, ctx: Rules) -> CacheSettings | None:
     )
 
 
-def resolve_documents(config: DocumentsConfig, ctx: Rules) -> DocumentsSettings | None:
+def resolve_documents(
+    config: DocumentsConfig, ctx: Rules, *, security_log_retention_days: int = 365
+) -> DocumentsSettings | None:
     if not config.enabled:
         return None
+    ctx.require("documents.accessLogs", config.access_logs, bool(config.access_logs),
+                "no server access logs on the documents bucket (control S3.9)",
+                "true")  # fmt: skip
     expiration = int(config.noncurrent_version_expiration_days or 0)
     if expiration <= S3_STANDARD_IA_MIN_DAYS:
         # Noncurrent versions move to STANDARD_IA after 30 days; S3 refuses an expiration that
@@ -259,4 +271,5 @@ def resolve_documents(config: DocumentsConfig, ctx: Rules) -> DocumentsSettings 
         bucket_prefix=f"{ctx.prefix}-documents",
         transition_to_ia_days=config.transition_to_ia_days,
         noncurrent_version_expiration_days=expiration,
+        access_log_retention_days=security_log_retention_days if config.access_logs else None,
     )

@@ -4,9 +4,11 @@ Creates: a customer-managed KMS key (yearly rotation) and its alias, the bucket
 `<prefix>-<account>` and its pulumi_aws v7 companion resources: ownership controls
 (BucketOwnerEnforced: ACLs off), the public access block (all four switches), default SSE-KMS
 with a bucket key, versioning, a lifecycle (current objects and noncurrent versions to
-STANDARD_IA, noncurrent versions expire, incomplete uploads aborted) and a TLS-only bucket
-policy. No role gets access here: each service that uses the bucket gets read or read/write on
-the objects and use of the key through `binding()`, in its own task role.
+STANDARD_IA, noncurrent versions expire, incomplete uploads aborted), a TLS-only bucket
+policy and, unless switched off, server access logs (S3.9) to a log bucket of its own
+(`components/log_archive.py`). No role gets access here: each service that uses the bucket
+gets read or read/write on the objects and use of the key through `binding()`, in its own task
+role.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ import pulumi_aws as aws
 from pulumi_aws import kms, s3
 
 from ..bindings import Binding
+from ..log_archive import log_bucket, s3_access_log_delivery
 from .config import S3_STANDARD_IA_MIN_DAYS
 from .policies import DocumentsAccess, documents_statements, tls_only_bucket_policy
 
@@ -61,12 +64,17 @@ def lifecycle_rules(documents: DocumentStoreArgs) -> list[dict[str, Any]]:
     ]
 
 
+ACCESS_LOG_PREFIX = "documents/"
+
+
 @dataclass(frozen=True)
 class DocumentStoreArgs:
     bucket_prefix: str
     """The bucket is `<prefix>-<account id>` (bucket names are global)."""
     transition_to_ia_days: int = 30
     noncurrent_version_expiration_days: int = 90
+    access_log_retention_days: int | None = 365
+    """Server access logs (S3.9) to a log bucket of its own, kept this many days; None = off."""
     protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -75,6 +83,8 @@ class DocumentStore(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
     kms_key_arn: pulumi.Output[str]
+    access_log_bucket: pulumi.Output[str] | None
+    """The bucket its server access logs go to; None when they are off."""
 
     def __init__(
         self, name: str, args: DocumentStoreArgs, opts: pulumi.ResourceOptions | None = None
@@ -161,6 +171,9 @@ class DocumentStore(pulumi.ComponentResource):
             # S3 refuses concurrent changes to a bucket's policy and its public access block.
             opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access]),
         )
+        self.access_log_bucket = None
+        if args.access_log_retention_days is not None:
+            self.access_log_bucket = self._access_logs(name, bucket, args, tags)
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
         self.kms_key_arn = key.arn
@@ -169,8 +182,37 @@ class DocumentStore(pulumi.ComponentResource):
                 "bucket_name": self.bucket_name,
                 "bucket_arn": self.bucket_arn,
                 "kms_key_arn": self.kms_key_arn,
+                "access_log_bucket": self.access_log_bucket,
             }
         )
+
+    def _access_logs(
+        self, name: str, bucket: s3.Bucket, args: DocumentStoreArgs, tags: Mapping[str, str]
+    ) -> pulumi.Output[str]:
+        """Server access logs to a bucket of their own (the target cannot use SSE-KMS, so not
+        the documents bucket), partitioned by event time for Athena."""
+        assert args.access_log_retention_days is not None
+        source_arn = bucket.arn
+        logs, policy = log_bucket(
+            f"{name}-access-logs",
+            parent=self,
+            retention_days=args.access_log_retention_days,
+            delivery=lambda arn, account: [
+                s3_access_log_delivery(arn, account, source_arn, ACCESS_LOG_PREFIX)
+            ],
+            purpose="s3-access-logs",
+            protect=args.protect,
+            tags=tags,
+        )
+        s3.BucketLogging(
+            f"{name}-access-logging",
+            bucket=bucket.id,
+            target_bucket=logs.id,
+            target_prefix=ACCESS_LOG_PREFIX,
+            target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
+            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[policy]),
+        )
+        return logs.bucket
 
     def binding(self, access: DocumentsAccess) -> Binding:
         """What a service that uses the bucket gets: `DOCUMENTS_BUCKET` and, in its task role,

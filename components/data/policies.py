@@ -6,25 +6,12 @@ from typing import Any, Literal
 
 import pulumi
 
+from ..log_archive import deny_plain_http
+
 
 def tls_only_bucket_policy(bucket_arn: str) -> dict[str, Any]:
-    """Refuse every request to the bucket that does not use TLS (control S3.5).
-
-    The Deny names `s3:*` on purpose: it is AWS's documented S3.5 statement, and IAM.1/21 are
-    about what a policy allows, not what it denies."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
-        ],
-    }
+    """Refuse every request to the bucket that does not use TLS (control S3.5)."""
+    return {"Version": "2012-10-17", "Statement": [deny_plain_http(bucket_arn)]}
 
 
 DocumentsAccess = Literal["read", "readWrite"]

@@ -80,8 +80,11 @@ class EdgeConfig(ConfigModel):
     access_logs: Flag | None = Field(
         None, description="ALB access logs to an S3 bucket the program creates; unset = per env."
     )
-    access_log_retention_days: int = Field(
-        90, ge=1, le=3650, description="Days access-log objects are kept."
+    access_log_retention_days: int | None = Field(
+        None,
+        ge=1,
+        le=3650,
+        description="Days access-log objects are kept; unset = securityLogRetentionDays.",
     )
     deregistration_delay: int = Field(
         30,
@@ -178,6 +181,8 @@ class EdgeSettings:
     waf: bool
     waf_rate_limit: int
     routes: tuple[Route, ...]
+    waf_log_retention_days: int = 90
+    """The web ACL's log group (`aws-waf-logs-<alb>`), kept as the stack's security logs."""
 
     @property
     def blue_green(self) -> bool:
@@ -211,6 +216,7 @@ def resolve_edge(
     service_path: Callable[[str], str],
     external_target_groups: Sequence[tuple[str, Any]],
     issues: list[ConfigIssue],
+    security_log_retention_days: int = 90,
 ) -> EdgeSettings | None:
     """The ALB to build, or None when `edge.enabled` is false (then no other edge key may be set).
 
@@ -304,7 +310,8 @@ def resolve_edge(
         ssl_policy=edge.ssl_policy,
         deletion_protection=deletion_protection,
         access_logs=access_logs,
-        access_log_retention_days=edge.access_log_retention_days,
+        access_log_retention_days=edge.access_log_retention_days or security_log_retention_days,
+        waf_log_retention_days=security_log_retention_days,
         deregistration_delay=edge.deregistration_delay,
         deployment_strategy=strategy,
         bake_time_minutes=(

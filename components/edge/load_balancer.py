@@ -19,23 +19,26 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
-from pulumi_aws import ec2, iam, lb, s3, vpc
+from pulumi_aws import cloudwatch, ec2, iam, lb, s3, vpc
 
 from ..compute.attachments import BlueGreen, LoadBalancerAttachment
+from ..log_archive import log_bucket
 from .config import Route
 from .rules import (
     ECS_LB_INFRASTRUCTURE_POLICY_ARN,
     HEALTH_CHECK,
     NOT_FOUND,
     REDIRECT_TO_HTTPS,
-    access_log_bucket_policy,
     ecs_load_balancer_trust_policy,
+    elb_log_delivery,
     elb_name,
     forward_action,
     path_condition,
     public_urls,
     target_group_name,
     visibility,
+    waf_log_group_name,
+    waf_redacted_fields,
     waf_rules,
 )
 
@@ -55,6 +58,9 @@ class AccessLogArgs:
 class WafArgs:
     rate_limit: int = 2000
     """Requests per client IP per 5 minutes before the rate rule blocks."""
+    log_retention_days: int | None = 90
+    """Log every request the web ACL sees to the log group `aws-waf-logs-<name>` (WAF.11),
+    `authorization` and `cookie` headers redacted, kept this many days; None = no logging."""
 
 
 @dataclass(frozen=True)
@@ -223,67 +229,17 @@ class LoadBalancer(pulumi.ComponentResource):
     ) -> tuple[s3.Bucket, pulumi.ResourceOptions]:
         """S3 bucket for ELB.5; returns it and the options the ALB needs (ELB checks the bucket
         policy when access logs are switched on, so the ALB waits for it)."""
-        name, region = self._name, self._region
-        bucket = s3.Bucket(
-            f"{name}-alb-logs",
-            force_destroy=False,
-            tags={**self._tags, "Purpose": "alb-access-logs"},
-            opts=pulumi.ResourceOptions(parent=child.parent, protect=logs.protect),
-        )
-        part = pulumi.ResourceOptions(parent=bucket)
-        s3.BucketPublicAccessBlock(
-            f"{name}-alb-logs-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=part,
-        )
-        s3.BucketOwnershipControls(
-            f"{name}-alb-logs-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=part,
-        )
-        # ALB access logs only support SSE-S3 (not SSE-KMS): the S3.17 exception in DESIGN.md.
-        s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-alb-logs-encryption",
-            bucket=bucket.id,
-            rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-            opts=part,
-        )
-        s3.BucketVersioning(
-            f"{name}-alb-logs-versioning",
-            bucket=bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            opts=part,
-        )
-        s3.BucketLifecycleConfiguration(
-            f"{name}-alb-logs-lifecycle",
-            bucket=bucket.id,
-            rules=[
-                {
-                    "id": "expire-access-logs",
-                    "status": "Enabled",
-                    "filter": {"prefix": f"{ACCESS_LOG_PREFIX}/"},
-                    "expiration": {"days": logs.retention_days},
-                    "noncurrent_version_expiration": {"noncurrent_days": 7},
-                    "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
-                }
+        region = self._region
+        bucket, policy = log_bucket(
+            f"{self._name}-alb-logs",
+            parent=self,
+            retention_days=logs.retention_days,
+            delivery=lambda arn, account: [
+                elb_log_delivery(arn, account, region, ACCESS_LOG_PREFIX)
             ],
-            opts=part,
-        )
-        account = aws.get_caller_identity_output().account_id
-        policy = s3.BucketPolicy(
-            f"{name}-alb-logs-policy",
-            bucket=bucket.id,
-            policy=pulumi.Output.all(bucket.arn, account).apply(
-                lambda values: json.dumps(
-                    access_log_bucket_policy(values[0], values[1], region, ACCESS_LOG_PREFIX)
-                )
-            ),
-            opts=part,
+            purpose="alb-access-logs",
+            protect=logs.protect,
+            tags=self._tags,
         )
         return bucket, pulumi.ResourceOptions(parent=child.parent, depends_on=[policy])
 
@@ -435,6 +391,23 @@ class LoadBalancer(pulumi.ComponentResource):
             web_acl_arn=acl.arn,
             opts=pulumi.ResourceOptions(parent=acl),
         )
+        if args.waf.log_retention_days is not None:
+            # WAF only delivers to destinations named aws-waf-logs-*; it writes the log group's
+            # resource policy itself when logging is switched on (docs/DESIGN.md).
+            log_group = cloudwatch.LogGroup(
+                f"{name}-waf-logs",
+                name=waf_log_group_name(args.name),
+                retention_in_days=args.waf.log_retention_days,
+                tags={**self._tags, "Purpose": "waf-logs"},
+                opts=pulumi.ResourceOptions(parent=acl),
+            )
+            wafv2.WebAclLoggingConfiguration(
+                f"{name}-waf-logging",
+                resource_arn=acl.arn,
+                log_destination_configs=[log_group.arn],
+                redacted_fields=waf_redacted_fields(),
+                opts=pulumi.ResourceOptions(parent=acl),
+            )
         return acl.arn
 
 

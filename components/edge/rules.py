@@ -211,6 +211,22 @@ def ecs_load_balancer_trust_policy() -> dict[str, Any]:
     }
 
 
+WAF_LOG_PREFIX = "aws-waf-logs-"
+"""WAF delivers only to log groups, buckets and streams whose name starts with this."""
+WAF_REDACTED_HEADERS = ("authorization", "cookie")
+"""Users' bearer tokens and Keycloak's session cookies never reach the WAF logs."""
+
+
+def waf_log_group_name(alb_name: str) -> str:
+    return f"{WAF_LOG_PREFIX}{alb_name}"
+
+
+def waf_redacted_fields() -> list[dict[str, Any]]:
+    """`redacted_fields` of the web ACL's logging configuration (header names are lowercase,
+    as WAF matches them)."""
+    return [{"single_header": {"name": header}} for header in WAF_REDACTED_HEADERS]
+
+
 def log_delivery_principal(region: str) -> dict[str, str]:
     account = ELB_LOG_ACCOUNTS.get(region)
     if account is not None:
@@ -218,29 +234,15 @@ def log_delivery_principal(region: str) -> dict[str, str]:
     return {"Service": "logdelivery.elasticloadbalancing.amazonaws.com"}
 
 
-def access_log_bucket_policy(
-    bucket_arn: str, account_id: str, region: str, prefix: str
-) -> dict[str, Any]:
-    """ELB may write this account's log objects under `prefix`; nobody may use plain HTTP (S3.5)."""
+def elb_log_delivery(bucket_arn: str, account_id: str, region: str, prefix: str) -> dict[str, Any]:
+    """ELB may write this account's access-log objects under `prefix` (the rest of the bucket
+    policy, TLS only, comes from `components.log_archive`)."""
     return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AllowElbLogDelivery",
-                "Effect": "Allow",
-                "Principal": log_delivery_principal(region),
-                "Action": "s3:PutObject",
-                "Resource": f"{bucket_arn}/{prefix}/AWSLogs/{account_id}/*",
-            },
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "s3:*",
-                "Resource": [bucket_arn, f"{bucket_arn}/*"],
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            },
-        ],
+        "Sid": "AllowElbLogDelivery",
+        "Effect": "Allow",
+        "Principal": log_delivery_principal(region),
+        "Action": "s3:PutObject",
+        "Resource": f"{bucket_arn}/{prefix}/AWSLogs/{account_id}/*",
     }
 
 

@@ -24,7 +24,9 @@ from ..formats import (
 )
 
 NatGateways = Literal["none", "single", "onePerAz"]
-InterfaceEndpoint = Literal["ecr.api", "ecr.dkr", "logs", "secretsmanager", "xray", "ssmmessages"]
+InterfaceEndpoint = Literal[
+    "ecr.api", "ecr.dkr", "logs", "secretsmanager", "xray", "ssmmessages", "kms"
+]
 
 # Endpoints Fargate needs when the private subnets have no NAT route: image pull (ECR API and
 # registry, layers through the S3 gateway endpoint), logs, and the secrets injected at start.
@@ -69,13 +71,13 @@ class NetworkConfig(ConfigModel):
     interface_endpoints: list[InterfaceEndpoint] | None = Field(
         None,
         description="Interface VPC endpoints (ecr.api, ecr.dkr, logs, secretsmanager, xray, "
-        "ssmmessages); unset = per environment. The S3 gateway endpoint is always created.",
+        "ssmmessages, kms); unset = per environment. The S3 gateway endpoint is always created.",
     )
     flow_logs: Flag | None = Field(
         None, description="VPC flow logs (all traffic) to CloudWatch Logs; unset = per env."
     )
     flow_log_retention_days: RetentionDays | None = Field(
-        None, description="Retention of the flow-log group; unset = logRetentionDays."
+        None, description="Retention of the flow-log group; unset = securityLogRetentionDays."
     )
 
 
@@ -151,7 +153,7 @@ def resolve_network(
     env: Environment,
     existing: ExistingVpc,
     edge_enabled: bool,
-    log_retention_days: int,
+    security_log_retention_days: int,
     images: Iterable[str],
     endpoints_needed: Iterable[InterfaceEndpoint],
     issues: list[ConfigIssue],
@@ -159,7 +161,8 @@ def resolve_network(
     """The VPC to create, or None when the stack names an existing one (checked here).
 
     `endpoints_needed` are the interface endpoints the tasks need besides the base four when
-    there is no NAT gateway (`xray` with tracing, `ssmmessages` with ECS Exec)."""
+    there is no NAT gateway (`xray` with tracing; `ssmmessages` and `kms` with ECS Exec, whose
+    sessions are encrypted with the cluster's key)."""
     if not network.create_vpc:
         _check_existing_vpc(existing, edge_enabled, issues)
         for key in explicit_keys(network, {"create_vpc"}):
@@ -237,7 +240,7 @@ def resolve_network(
         nat_gateways=nat,
         interface_endpoints=endpoints,
         flow_logs=flow_logs,
-        flow_log_retention_days=network.flow_log_retention_days or log_retention_days,
+        flow_log_retention_days=network.flow_log_retention_days or security_log_retention_days,
     )
 
 

@@ -36,7 +36,7 @@ class NetworkArgs:
     availability_zones: int = 2
     nat_gateways: NatGateways = "single"
     interface_endpoints: Sequence[InterfaceEndpoint] = ()
-    """Interface endpoints (ecr.api, ecr.dkr, logs, secretsmanager, xray, ssmmessages)."""
+    """Interface endpoints (ecr.api, ecr.dkr, logs, secretsmanager, xray, ssmmessages, kms)."""
     flow_logs: bool = True
     flow_log_retention_days: int = 30
     region: str | None = None

@@ -30,6 +30,9 @@ class EnvironmentDefaults(BaseModel):
     """Seed: OFF in dev, ON in staging, "Container Insights Enhanced" in prod."""
     xray_tracing: bool
     log_retention_days: int
+    """Application logs (the services' log groups): the seed's retention."""
+    security_log_retention_days: int
+    """Flow logs, WAF, ALB and S3 access logs, ECS Exec sessions (LOG.1: a year in prod)."""
     execute_command: bool
     """ECS Exec: on for debugging outside prod, off in prod ("Sécurité")."""
     scaling_cpu_target: int
@@ -51,6 +54,7 @@ ENVIRONMENT_DEFAULTS: dict[Environment, EnvironmentDefaults] = {
         container_insights="disabled",
         xray_tracing=False,
         log_retention_days=7,
+        security_log_retention_days=30,
         execute_command=True,
         scaling_cpu_target=80,
         scaling_memory_target=80,
@@ -66,6 +70,7 @@ ENVIRONMENT_DEFAULTS: dict[Environment, EnvironmentDefaults] = {
         container_insights="enabled",
         xray_tracing=False,
         log_retention_days=7,
+        security_log_retention_days=90,
         execute_command=True,
         scaling_cpu_target=70,
         scaling_memory_target=80,
@@ -81,6 +86,7 @@ ENVIRONMENT_DEFAULTS: dict[Environment, EnvironmentDefaults] = {
         container_insights="enhanced",
         xray_tracing=True,
         log_retention_days=30,
+        security_log_retention_days=365,
         execute_command=False,
         scaling_cpu_target=70,
         scaling_memory_target=80,
@@ -90,6 +96,9 @@ ENVIRONMENT_DEFAULTS: dict[Environment, EnvironmentDefaults] = {
         health_check_grace_period=180,
     ),
 }
+
+SECURITY_LOG_MIN_DAYS_PROD = 365
+"""Control LOG.1: prod keeps its security logs a year (CONTROLS.md, "Logs and audit")."""
 
 # Alarm thresholds for the per-service CPU/memory alarms (seed: "put-metric-alarm ... --threshold 80
 # --period 300 --evaluation-periods 2"; memory per its "Seuil Recommandé" table, < 80 %).

@@ -172,7 +172,12 @@ class StackConfig(ConfigModel):
         None, description="Share of tasks on Spot when Spot is on; unset = per environment."
     )
     log_retention_days: LogRetention | None = Field(
-        None, description="CloudWatch Logs retention; unset = per environment."
+        None, description="CloudWatch Logs retention of the services; unset = per environment."
+    )
+    security_log_retention_days: LogRetention | None = Field(
+        None,
+        description="Days flow logs, WAF logs, ALB and S3 access logs and ECS Exec sessions are "
+        "kept; unset = per environment (30 / 90 / 365); at least 365 in prod (LOG.1).",
     )
     log_group_prefix: Annotated[str, AfterValidator(check_log_group_prefix)] = Field(
         DEFAULT_LOG_GROUP_PREFIX,

@@ -171,6 +171,7 @@ def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
                 noncurrent_version_expiration_days=(
                     spec_documents.noncurrent_version_expiration_days
                 ),
+                access_log_retention_days=spec_documents.access_log_retention_days,
                 protect=platform.protect,
                 tags=tags,
             ),

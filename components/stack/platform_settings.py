@@ -64,7 +64,12 @@ PLATFORM_DEFAULTS: dict[Environment, dict[str, dict[str, Any]]] = {
         },
         "secrets": {"recovery_window_days": 7},
         "keycloak": {"enabled": True, "cpu": 512, "memory": 1024, "desired_count": 1},
-        "documents": {"enabled": True, "noncurrent_version_expiration_days": 60},
+        # Dev waives S3.9: no audit need, and every request would add a log object.
+        "documents": {
+            "enabled": True,
+            "noncurrent_version_expiration_days": 60,
+            "access_logs": False,
+        },
         "registry": {"enabled": True, "keep_images": 10},
         "alarms": {"enabled": True},
         "protect_stateful_resources": False,
@@ -88,7 +93,11 @@ PLATFORM_DEFAULTS: dict[Environment, dict[str, dict[str, Any]]] = {
         },
         "secrets": {"recovery_window_days": 30},
         "keycloak": {"enabled": True, "cpu": 1024, "memory": 2048, "desired_count": 2},
-        "documents": {"enabled": True, "noncurrent_version_expiration_days": 90},
+        "documents": {
+            "enabled": True,
+            "noncurrent_version_expiration_days": 90,
+            "access_logs": True,
+        },
         "registry": {"enabled": True, "keep_images": 20},
         "alarms": {"enabled": True},
         "protect_stateful_resources": True,
@@ -112,7 +121,11 @@ PLATFORM_DEFAULTS: dict[Environment, dict[str, dict[str, Any]]] = {
         },
         "secrets": {"recovery_window_days": 30},
         "keycloak": {"enabled": True, "cpu": 1024, "memory": 2048, "desired_count": 2},
-        "documents": {"enabled": True, "noncurrent_version_expiration_days": 365},
+        "documents": {
+            "enabled": True,
+            "noncurrent_version_expiration_days": 365,
+            "access_logs": True,
+        },
         "registry": {"enabled": True, "keep_images": 50},
         "alarms": {"enabled": True},
         "protect_stateful_resources": True,
@@ -158,6 +171,7 @@ def resolve_platform(
     account_id: str | Callable[[], str] | None,
     issues: list[ConfigIssue],
     execute_command: bool = False,
+    security_log_retention_days: int = 365,
 ) -> PlatformSettings:
     """Resolve every platform key; append each problem to `issues` (all at once).
 
@@ -190,7 +204,11 @@ def resolve_platform(
         ctx,
         execute_command=execute_command,
     )
-    documents = resolve_documents(merged("documents", DocumentsConfig), ctx)
+    documents = resolve_documents(
+        merged("documents", DocumentsConfig),
+        ctx,
+        security_log_retention_days=security_log_retention_days,
+    )
     alarms_config: AlarmsConfig = merged("alarms", AlarmsConfig)
     alarms = None
     if alarms_config.enabled:

@@ -16,7 +16,7 @@ from typing import Any
 import pulumi
 
 from .. import cost
-from ..compute.cluster import EcsCluster, EcsClusterArgs
+from ..compute.cluster import EcsCluster, EcsClusterArgs, ExecLoggingArgs
 from ..cost.recorder import ResourceRecorder
 from ..edge.load_balancer import AccessLogArgs, LoadBalancer, LoadBalancerArgs, WafArgs
 from ..edge.rules import elb_name
@@ -37,6 +37,15 @@ def build_cluster(settings: StackSettings, network: NetworkRefs) -> EcsCluster:
             namespace_name=settings.namespace,
             container_insights=settings.container_insights,
             spot_percentage=settings.fargate_spot_percentage,
+            exec_logging=(
+                ExecLoggingArgs(
+                    retention_days=settings.security_log_retention_days,
+                    protect=settings.platform.protect,
+                )
+                if any(s.execute_command for s in settings.services)
+                else None
+            ),
+            region=settings.region,
             tags=dict(settings.tags),
         ),
     )
@@ -75,7 +84,13 @@ def build_load_balancer(settings: StackSettings, network: NetworkRefs) -> LoadBa
             ),
             deregistration_delay=edge.deregistration_delay,
             blue_green_bake_time_minutes=edge.bake_time_minutes if edge.blue_green else None,
-            waf=WafArgs(rate_limit=edge.waf_rate_limit) if edge.waf else None,
+            waf=(
+                WafArgs(
+                    rate_limit=edge.waf_rate_limit, log_retention_days=edge.waf_log_retention_days
+                )
+                if edge.waf
+                else None
+            ),
             region=settings.region,
             tags=dict(settings.tags),
         ),

@@ -33,7 +33,7 @@ from ..formats import explicit_keys, tag_problems
 from ..identity.config import JWT_ENV, KEYCLOAK_ENV, KEYCLOAK_SERVICE, keycloak_catalog_entry
 from ..network.config import ExistingVpc, NewVpcSettings, resolve_network
 from .catalog import ACCESSWEAVER_CATALOG
-from .environments import ENVIRONMENT_DEFAULTS, EnvironmentDefaults
+from .environments import ENVIRONMENT_DEFAULTS, SECURITY_LOG_MIN_DAYS_PROD, EnvironmentDefaults
 from .graph import (
     ALB,
     POSTGRES,
@@ -297,6 +297,7 @@ def resolve(
                 "fargate_spot_percentage": config.fargate_spot_percentage,
                 "xray_tracing": config.enable_xray_tracing,
                 "log_retention_days": config.log_retention_days,
+                "security_log_retention_days": config.security_log_retention_days,
                 "execute_command": config.enable_execute_command,
                 "scaling_cpu_target": config.scaling_cpu_target,
                 "scaling_memory_target": config.scaling_memory_target,
@@ -335,6 +336,7 @@ def resolve(
         account_id=account_id,
         issues=issues,
         execute_command=chosen.execute_command,
+        security_log_retention_days=chosen.security_log_retention_days,
     )
     _check_platform_conflicts(config, platform, issues)
     catalog = _catalog(config)
@@ -594,6 +596,7 @@ def resolve(
         service_path=service_path,
         external_target_groups=external_target_groups,
         issues=issues,
+        security_log_retention_days=chosen.security_log_retention_days,
     )
     if edge is not None:
         _check_shadowed_routes(edge, service_path, issues)
@@ -611,11 +614,11 @@ def resolve(
             },
         ),
         edge_enabled=edge is not None,
-        log_retention_days=chosen.log_retention_days,
+        security_log_retention_days=chosen.security_log_retention_days,
         images=[s.image for s in services],
         endpoints_needed=[
             *(["xray"] if chosen.xray_tracing else []),
-            *(["ssmmessages"] if any(s.execute_command for s in services) else []),
+            *(["ssmmessages", "kms"] if any(s.execute_command for s in services) else []),
         ],
         issues=issues,
     )
@@ -631,6 +634,7 @@ def resolve(
     )
     check_graph(services, pieces, service_path, issues)
     issues += _quota_issues(config, services, pieces, edge, new_vpc)
+    issues += _security_retention_issues(config, env)
 
     for key, problem, allowed in tag_problems(config.additional_tags):
         path = f"additionalTags.{key}" if key else "additionalTags"
@@ -666,6 +670,7 @@ def resolve(
         container_insights=insights,
         fargate_spot_percentage=spot_percentage,
         log_retention_days=chosen.log_retention_days,
+        security_log_retention_days=chosen.security_log_retention_days,
         xray_tracing=chosen.xray_tracing,
         execute_command=chosen.execute_command,
         health_check_grace_period=chosen.health_check_grace_period,
@@ -684,6 +689,29 @@ def resolve(
         log_group_template=config.log_group_prefix,
         quotas=config.quotas,
     )
+
+
+def _security_retention_issues(config: StackConfig, env: str) -> list[ConfigIssue]:
+    """Control LOG.1: prod keeps its security logs a year, whichever key shortens them."""
+    if env != "prod":
+        return []
+    keys = (
+        ("securityLogRetentionDays", config.security_log_retention_days),
+        ("network.flowLogRetentionDays", config.network.flow_log_retention_days),
+        ("edge.accessLogRetentionDays", config.edge.access_log_retention_days),
+    )
+    return [
+        ConfigIssue(
+            key,
+            days,
+            "control LOG.1 keeps prod's security logs (flow logs, WAF logs, ECS Exec sessions, "
+            f"ALB and S3 access logs) at least {SECURITY_LOG_MIN_DAYS_PROD} days; application "
+            "logs follow logRetentionDays",
+            f"{SECURITY_LOG_MIN_DAYS_PROD} or more, or unset",
+        )
+        for key, days in keys
+        if days is not None and days < SECURITY_LOG_MIN_DAYS_PROD
+    ]
 
 
 def _quota_issues(

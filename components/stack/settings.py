@@ -86,6 +86,7 @@ class StackSettings:
     container_insights: Literal["disabled", "enabled", "enhanced"]
     fargate_spot_percentage: int
     log_retention_days: int
+    """The services' log groups."""
     xray_tracing: bool
     execute_command: bool
     """The stack's enableExecuteCommand: every service; see ServiceSettings.execute_command."""
@@ -96,6 +97,8 @@ class StackSettings:
     deployment_alarms: bool
     cpu_architecture: Literal["X86_64", "ARM64"]
     tags: Mapping[str, str] = field(default_factory=dict)
+    security_log_retention_days: int = 365
+    """Flow logs, WAF, ALB and S3 access logs, ECS Exec sessions (LOG.1)."""
     public_subnet_ids: tuple[str, ...] = ()
     """The existing VPC's subnets for the ALB (empty when the VPC is created)."""
     new_vpc: NewVpcSettings | None = None

@@ -14,6 +14,7 @@ import functools
 from components.controls import CONTROLS
 
 from . import (  # noqa: F401 (importing a module registers its checks)
+    audit,
     cost,
     ecs,
     elasticache,

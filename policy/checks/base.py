@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Scope = Literal["A", "P"]
+Scope = Literal["A", "P", "R"]
 ResourceCheck = Callable[[Any], Iterable[str]]
 """Called with a ResourceValidationArgs or a PolicyResource: `.resource_type`, `.props`, `.opts`."""
 StackCheck = Callable[[Sequence[Any]], Iterable[tuple[Any, str]]]
@@ -32,7 +32,8 @@ class Spec:
     name: str
     controls: tuple[str, ...]
     scope: Scope
-    """A: mandatory on every stack. P: mandatory in prod and staging, advisory in dev."""
+    """A: mandatory on every stack. P: mandatory in prod and staging, advisory in dev.
+    R: mandatory in prod, not run in staging and dev (CONTROLS.md "prod")."""
     summary: str
     remedy: str
     types: tuple[str, ...] = ()
@@ -46,7 +47,11 @@ class Spec:
 
     @property
     def description(self) -> str:
-        where = "every stack" if self.scope == "A" else "prod and staging; advisory in dev"
+        where = {
+            "A": "every stack",
+            "P": "prod and staging; advisory in dev",
+            "R": "prod only",
+        }[self.scope]
         return f"[{self.control}] {self.summary} ({where}). Fix: {self.remedy}"
 
     def findings(self, resources: Sequence[Any]) -> Iterator[tuple[Any, str]]:
@@ -101,6 +106,7 @@ LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
 TARGET_GROUPS = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"
+WEB_ACL_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 VPCS = ("aws:ec2/vpc:Vpc", "awsx:ec2:Vpc")
 DEFAULT_SECURITY_GROUP = "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
@@ -130,6 +136,7 @@ ENCRYPTIONS = (
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
 )
+BUCKET_LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
 REPOSITORY = "aws:ecr/repository:Repository"
 REPOSITORY_LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 SECRET = "aws:secretsmanager/secret:Secret"
@@ -219,6 +226,25 @@ def depends_on(resource: Any, target: Any) -> bool:
     if parent is not None and parent.resource_type in VPCS:
         wanted.add(urn_of(parent))  # awsx builds the VPC; others depend on the component
     return any(urn_of(dep) in wanted for dep in getattr(resource, "dependencies", []) or [])
+
+
+def linked(resource: Any, prop: str) -> list[Any]:
+    """The resources `resource`'s input `prop` takes a value from (its property dependencies)."""
+    return list((getattr(resource, "property_dependencies", None) or {}).get(prop) or [])
+
+
+def log_buckets(resources: Sequence[Any]) -> set[str]:
+    """URNs of the buckets AWS delivers logs to: an ALB's access-log bucket (the ALB depends
+    on it) and the target of a bucket's server access logging."""
+    found = {
+        urn_of(dep)
+        for balancer in of_type(resources, LOAD_BALANCERS)
+        for dep in getattr(balancer, "dependencies", []) or []
+        if dep.resource_type in BUCKETS
+    }
+    for logging in of_type(resources, BUCKET_LOGGING):
+        found |= {urn_of(dep) for dep in linked(logging, "targetBucket")}
+    return found
 
 
 def of_type(resources: Sequence[Any], types: Iterable[str] | str) -> list[Any]:

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from .base import (
+    CLUSTER,
     DB_INSTANCE,
     INGRESS_RULE,
     INLINE_POLICIES,
@@ -47,6 +48,22 @@ EXEC_ACTIONS = (
     "secretsmanager:GetSecretValue",
     "ssm:GetParameters",
 )
+EXEC_LOG_ACTIONS = ("logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents")
+"""What an ECS Exec task writes its session logs with (on the cluster's exec log group)."""
+
+
+def exec_logging_targets(resources: Sequence[Any]) -> tuple[set[str], set[str]]:
+    """(exec log group names, exec KMS key ids/ARNs) the stack's clusters log sessions with."""
+    groups: set[str] = set()
+    keys: set[str] = set()
+    for cluster in of_type(resources, CLUSTER):
+        config = get(cluster.props, "configuration", "executeCommandConfiguration") or {}
+        name = get(config, "logConfiguration", "cloudWatchLogGroupName")
+        if name:
+            groups.add(str(name))
+        if get(config, "kmsKeyId"):
+            keys.add(str(get(config, "kmsKeyId")))
+    return groups, keys
 
 
 def _linked(resource: Any, prop: str, types: Iterable[str] | str) -> list[Any]:
@@ -194,10 +211,41 @@ def _service_of_task(task: Any, settings: Any | None) -> Any | None:
     return _services_by_physical_name(settings).get(str(get(task.props, "family", default="")))
 
 
-def _task_statement_problem(statement: Mapping[str, Any], service: Any, settings: Any) -> str:
+def _exec_statement_problem(
+    action: str, statement: Mapping[str, Any], service: Any, exec_targets: tuple[set, set]
+) -> str | None:
+    """None when `action` is not one ECS Exec's session logging uses; else why it is wrong
+    ('' = it is right: exec on, on the cluster's exec log group or key)."""
+    groups, keys = exec_targets
+    resources = _resources(statement)
+    if action == "logs:DescribeLogGroups":
+        return "" if service.execute_command else f"{action}: ECS Exec is off for {service.name}"
+    if action in EXEC_LOG_ACTIONS:
+        if not service.execute_command:
+            return f"{action}: ECS Exec is off for {service.name}"
+        on_exec_group = all(
+            any(r.endswith(f":log-group:{group}:*") for group in groups) for r in resources
+        )
+        return "" if on_exec_group else f"{action}: only on the cluster's ECS Exec log group"
+    if action == "kms:Decrypt" and resources and set(resources) <= keys:
+        return "" if service.execute_command else f"{action}: ECS Exec is off for {service.name}"
+    return None
+
+
+def _task_statement_problem(
+    statement: Mapping[str, Any],
+    service: Any,
+    settings: Any,
+    exec_targets: tuple[set, set] = (set(), set()),
+) -> str:
     """Why one statement of a task role is more than the service's graph gives ('' = none)."""
     uses = service.uses
     for action in _actions(statement):
+        exec_problem = _exec_statement_problem(action, statement, service, exec_targets)
+        if exec_problem is not None:
+            if exec_problem:
+                return exec_problem
+            continue
         if action.startswith("s3:"):
             if uses.documents is None:
                 return f"{action}: {service.name} does not use the documents bucket"
@@ -238,6 +286,7 @@ def lp_own_task_role(resources):
     yield from _shared(resources, pairs, "task role")
     settings = _settings()
     policies = _role_policies(resources)
+    exec_targets = exec_logging_targets(resources)
     for task, role in pairs:
         service = _service_of_task(task, settings)
         if service is None:
@@ -245,7 +294,7 @@ def lp_own_task_role(resources):
         for policy in policies.get(role.urn, []):
             document = documents(get(policy.props, "policy")) or {}
             for statement in statements(document):
-                problem = _task_statement_problem(statement, service, settings)
+                problem = _task_statement_problem(statement, service, settings, exec_targets)
                 if problem:
                     yield policy, f"task role of {service.name}: {problem}"
 

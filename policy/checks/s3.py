@@ -10,7 +10,6 @@ from .base import (
     BUCKETS,
     ENCRYPTIONS,
     LIFECYCLES,
-    LOAD_BALANCERS,
     OWNERSHIP_CONTROLS,
     PUBLIC_ACCESS_BLOCK,
     VERSIONINGS,
@@ -20,6 +19,7 @@ from .base import (
     get,
     is_true,
     items,
+    log_buckets,
     of_type,
     statements,
     urn_of,
@@ -128,24 +128,20 @@ def _sse_algorithms(config_props: Any) -> list[str]:
 
 @_stack(
     "s3-sse-kms", ("S3.17*",), "P",
-    "every bucket is encrypted with SSE-KMS (SSE-S3 only where AWS requires it: ALB access logs)",
+    "every bucket is encrypted with SSE-KMS (SSE-S3 only where AWS requires it: log buckets of "
+    "ALB and S3 server access logs)",
     "add s3.BucketServerSideEncryptionConfiguration with sse_algorithm 'aws:kms'.",
 )  # fmt: skip
 def s3_sse(resources):
-    log_buckets = {
-        urn_of(dep)
-        for balancer in of_type(resources, LOAD_BALANCERS)
-        for dep in getattr(balancer, "dependencies", []) or []
-        if dep.resource_type in BUCKETS
-    }
+    targets = log_buckets(resources)
     for bucket in of_type(resources, BUCKETS):
         configs = companions(resources, bucket, ENCRYPTIONS)
         algorithms = [a for c in configs for a in _sse_algorithms(c.props)]
         algorithms += _sse_algorithms(get(bucket.props, "serverSideEncryptionConfiguration"))
         if any(a.startswith("aws:kms") for a in algorithms):
             continue
-        if "AES256" in algorithms and urn_of(bucket) in log_buckets:
-            continue  # ALB access-log delivery supports SSE-S3 only
+        if "AES256" in algorithms and urn_of(bucket) in targets:
+            continue  # ALB and S3 access-log delivery support SSE-S3 only
         yield bucket, (
             "encrypted with SSE-S3 (AES256), not SSE-KMS" if algorithms else
             "no server-side encryption configuration"
