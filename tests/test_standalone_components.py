@@ -239,3 +239,64 @@ def test_a_missing_required_nested_field_fails_the_run():
 
     with pytest.raises(ProviderInputError, match=r"loadBalancers\[0\]\.containerPort: required"):
         run_function(program)
+
+
+def test_a_cluster_with_exec_logging_and_a_rotation_restart_in_a_program_of_ones_own():
+    def program() -> None:
+        from components.compute.cluster import EcsCluster, EcsClusterArgs, ExecLoggingArgs
+        from components.compute.containers import ContainerArgs
+        from components.compute.microservice import Microservice, MicroserviceArgs
+        from components.compute.rotation_restart import RotationRestart, RotationRestartArgs
+
+        cluster = EcsCluster(
+            "shop",
+            EcsClusterArgs(
+                cluster_name="shop-dev",
+                exec_logging=ExecLoggingArgs(retention_days=90),
+                region="eu-west-1",
+            ),
+        )
+        orders = Microservice(
+            "orders",
+            MicroserviceArgs(
+                cluster=cluster.ref,
+                vpc_id=VPC,
+                subnet_ids=SUBNETS,
+                container=ContainerArgs(image=f"{REGISTRY}/orders:1.4.2", port=8080),
+                execute_command=True,
+            ),
+        )
+        RotationRestart(
+            "orders-db",
+            RotationRestartArgs(
+                name="shop-dev-orders-db-restart",
+                secret_arn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:orders-AbCdEf",
+                cluster_arn=cluster.cluster_arn,
+                services={"orders": orders.service_arn},
+            ),
+        )
+
+    result = run_function(program)
+    task_policy = json.loads(
+        result.one("aws:iam/rolePolicy:RolePolicy", "orders-task-policy").inputs["policy"]
+    )
+    sids = {s["Sid"] for s in task_policy["Statement"]}
+    assert {"EcsExec", "EcsExecSessionLogs", "EcsExecSessionKey"} <= sids
+    (rule,) = result.of_type("aws:cloudwatch/eventRule:EventRule")
+    assert "orders-AbCdEf" in rule.inputs["eventPattern"]
+    (machine,) = result.of_type("aws:sfn/stateMachine:StateMachine")
+    assert machine.inputs["name"] == "shop-dev-orders-db-restart"
+
+
+def test_a_rotation_restart_with_nothing_to_restart_is_refused_before_any_resource():
+    def broken() -> None:
+        from components.compute.rotation_restart import RotationRestart, RotationRestartArgs
+
+        RotationRestart(
+            "empty",
+            RotationRestartArgs(name="x", secret_arn="arn:s", cluster_arn="arn:c", services={}),
+        )
+
+    with pytest.raises(Exception, match="no service to restart") as caught:
+        run_function(broken)
+    assert caught.value.recorded == []

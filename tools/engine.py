@@ -182,6 +182,13 @@ def mock_state(type_: str, name: str, inputs: dict[str, Any], region: str) -> tu
             f"{_hex(name, 16)}"
         )
         state["arn"] = rid
+    elif type_ == "aws:sfn/stateMachine:StateMachine":
+        # The id of a state machine is its ARN (service prefix `states`, not `sfn`).
+        rid = f"arn:aws:states:{region}:{acct}:stateMachine:{physical}"
+        state["arn"] = rid
+    elif type_ == "aws:cloudwatch/eventRule:EventRule":
+        rid = physical
+        state["arn"] = f"arn:aws:events:{region}:{acct}:rule/{physical}"
     elif (platform := platform_state(type_, name, inputs, region)) is not None:
         rid, computed = platform
         state.update(computed)

@@ -4,22 +4,28 @@ program, `examples/ca-a2a/`).
 
 Builds, in dependency order: the network, the platform pieces (secrets, database, cache,
 documents, repositories, alarm topic), the cluster, the ALB, Keycloak and one `Microservice` per
-catalog service with exactly what its graph gives it, the alarms and dashboard; then exports the
+catalog service with exactly what its graph gives it, the alarms and dashboard, and the restart
+of the database's readers after each password rotation; then exports the
 stack outputs (README "Outputs"). This is the one place where stack settings become component
 arguments; which pieces exist is decided by the settings alone.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 import pulumi
 
 from .. import cost
 from ..compute.cluster import EcsCluster, EcsClusterArgs, ExecLoggingArgs
+from ..compute.microservice import Microservice
+from ..compute.rotation_restart import RotationRestart, RotationRestartArgs
 from ..cost.recorder import ResourceRecorder
 from ..edge.load_balancer import AccessLogArgs, LoadBalancer, LoadBalancerArgs, WafArgs
 from ..edge.rules import elb_name
+from ..identity.config import KEYCLOAK_SERVICE
+from ..identity.keycloak import Keycloak
 from ..network.layout import NetworkRefs
 from ..observability.monitoring import DatabaseWatch, Monitoring, MonitoringArgs
 from . import outputs
@@ -141,6 +147,40 @@ def build_monitoring(
     )
 
 
+def database_readers(settings: StackSettings) -> list[str]:
+    """The services whose tasks read the database's master secret: catalog services that use
+    the database, and Keycloak."""
+    return sorted(
+        s.name
+        for s in settings.services
+        if s.uses.database or (s.name == KEYCLOAK_SERVICE and settings.platform.keycloak)
+    )
+
+
+def build_rotation_restart(
+    settings: StackSettings,
+    platform: Platform,
+    cluster: EcsCluster,
+    services: Mapping[str, Microservice | Keycloak],
+) -> RotationRestart | None:
+    """Restart the database's readers when RDS rotates its master password (ECS reads secrets
+    at task start only). None without the database or without readers."""
+    readers = [name for name in database_readers(settings) if name in services]
+    if platform.database is None or not readers:
+        return None
+    return RotationRestart(
+        f"{settings.name_prefix}-db-rotation",
+        RotationRestartArgs(
+            name=f"{settings.name_prefix}-db-rotation-restart",
+            secret_arn=platform.database.master_secret_arn,
+            cluster_arn=cluster.cluster_arn,
+            services={name: services[name].service_arn for name in readers},
+            alarm_actions=platform.alarm_actions,
+            tags=dict(settings.tags),
+        ),
+    )
+
+
 def build_stack(settings: StackSettings) -> None:
     """Register every resource of the stack described by `settings` and export its outputs."""
     # Sees every resource registered from here on: the cost estimate prices what is deployed.
@@ -154,6 +194,7 @@ def build_stack(settings: StackSettings) -> None:
         settings, network=network, platform=platform, cluster=cluster.ref, edge=edge
     )
     monitoring = build_monitoring(settings, platform, edge)
+    rotation = build_rotation_restart(settings, platform, cluster, services)
 
     groups = {name: svc.security_group_id for name, svc in services.items()}
     exports: dict[str, Any] = {
@@ -176,6 +217,15 @@ def build_stack(settings: StackSettings) -> None:
         "cicd_deployment_config": outputs.cicd_deployment_config(settings),
         "debugging_information": outputs.debugging_information(settings),
         "spring_application_config": outputs.spring_application_config(settings),
+        "database_rotation": (
+            {
+                "restarts": [n for n in database_readers(settings) if n in services],
+                "state_machine_arn": rotation.state_machine_arn,
+                "rule_name": rotation.rule_name,
+            }
+            if rotation is not None
+            else None
+        ),
         **platform_outputs(platform, monitoring.dashboard_name if monitoring else None),
     }
     for key, value in exports.items():

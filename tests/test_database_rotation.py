@@ -1,0 +1,235 @@
+"""A database password rotation restarts the services that read it, with nobody awake (issue 10,
+item 2).
+
+RDS rotates its managed master secret every 7 days; ECS reads secrets only when a task starts.
+The stack reacts to Secrets Manager's native `Secret Label Updated` event (AWSCURRENT moved) with
+a Step Functions state machine that forces a new deployment of every reader. Checked here: the
+event pattern against the event AWS documents, the state machine against the Amazon States
+Language (asl-validator) and ECS's UpdateService model (botocore), the roles against what each
+one does, and the readers against the service graph.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from typing import Any
+
+import botocore.session
+import pytest
+
+from components.compute.rotation_restart import (
+    UPDATE_SERVICE,
+    restart_definition,
+    rotation_event_pattern,
+)
+from tests.conftest import ROOT, STACKS
+
+RULE = "aws:cloudwatch/eventRule:EventRule"
+TARGET = "aws:cloudwatch/eventTarget:EventTarget"
+MACHINE = "aws:sfn/stateMachine:StateMachine"
+ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+SERVICE = "aws:ecs/service:Service"
+DB = "aws:rds/instance:Instance"
+ASL_VALIDATOR = ROOT / "tools" / "asl" / "node_modules" / ".bin" / "asl-validator"
+
+# The example AWS gives (Secrets Manager user guide, "Secret Label Updated event").
+DOCUMENTED_EVENT = {
+    "version": "0",
+    "id": "6a7e8feb-b491-4cf7-a9f1-bf3703467718",
+    "detail-type": "Secret Label Updated",
+    "source": "aws.secretsmanager",
+    "account": "012345678901",
+    "time": "2024-02-06T16:43:48Z",
+    "region": "us-west-2",
+    "resources": ["arn:aws:secretsmanager:us-west-2:012345678901:secret:mySecret-a1b2c3"],
+    "detail": {
+        "name": "mySecret",
+        "labelUpdated": "AWSCURRENT",
+        "versionId": "a1b2c3d4-5678-90ab-cdef-EXAMPLE11111",
+    },
+}
+
+
+def matches(pattern: dict[str, Any], event: dict[str, Any]) -> bool:
+    """EventBridge's matching for the pattern forms used here: every key of the pattern must be
+    in the event; a list of values matches a scalar equal to one of them, or a list of which
+    one element is one of them; a nested object matches recursively."""
+    for key, wanted in pattern.items():
+        if key not in event:
+            return False
+        value = event[key]
+        if isinstance(wanted, dict):
+            if not isinstance(value, dict) or not matches(wanted, value):
+                return False
+        elif isinstance(value, list):
+            if not set(value) & set(wanted):
+                return False
+        elif value not in wanted:
+            return False
+    return True
+
+
+# -- the pure pieces ---------------------------------------------------------------------------
+
+
+def test_the_pattern_matches_the_event_aws_documents_for_that_secret_only():
+    secret = DOCUMENTED_EVENT["resources"][0]
+    assert matches(rotation_event_pattern(secret), DOCUMENTED_EVENT)
+    other = {**DOCUMENTED_EVENT, "resources": [secret.replace("mySecret", "other")]}
+    assert not matches(rotation_event_pattern(secret), other)
+    custom = {**DOCUMENTED_EVENT, "detail": {**DOCUMENTED_EVENT["detail"], "labelUpdated": "X"}}
+    assert not matches(rotation_event_pattern(secret), custom)
+
+
+def test_the_matcher_is_not_vacuous():
+    assert not matches({"source": ["aws.ec2"]}, DOCUMENTED_EVENT)
+    assert not matches({"detail": {"missing": ["x"]}}, DOCUMENTED_EVENT)
+
+
+def asl_problems(definition: dict[str, Any]) -> str:
+    """asl-validator's complaints ('' = valid). Installed by ./scripts/test (tools/asl)."""
+    if not ASL_VALIDATOR.exists():
+        pytest.fail(
+            "asl-validator is missing: run ./scripts/test (it installs tools/asl with npm), "
+            "or `npm ci --prefix tools/asl`"
+        )
+    node = shutil.which("node")
+    assert node, "node is needed to run asl-validator"
+    run = subprocess.run(
+        [str(ASL_VALIDATOR), "--json-definition", json.dumps(definition)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    return "" if run.returncode == 0 else (run.stdout + run.stderr)
+
+
+def test_the_state_machine_is_valid_amazon_states_language():
+    assert asl_problems(restart_definition("restart")) == ""
+
+
+def test_the_validator_refuses_a_broken_definition():
+    broken = restart_definition("restart")
+    broken["States"]["RestartServices"]["Type"] = "Mapp"
+    assert "SCHEMA_VALIDATION_FAILED" in asl_problems(broken)
+
+
+def test_the_task_calls_update_service_with_fields_ecs_knows():
+    task = restart_definition("x")["States"]["RestartServices"]["ItemProcessor"]["States"][
+        "ForceNewDeployment"
+    ]
+    assert task["Resource"] == UPDATE_SERVICE
+    shape = (
+        botocore.session.get_session()
+        .get_service_model("ecs")
+        .operation_model("UpdateService")
+        .input_shape
+    )
+    members = {name.lower(): name for name in shape.members}
+    for key in task["Parameters"]:
+        field = key.removesuffix(".$")
+        # SDK integrations take the API's members in PascalCase
+        assert field[0].isupper() and field[0].lower() + field[1:] == members[field.lower()]
+    assert shape.members["forceNewDeployment"].type_name == "boolean"
+    assert set(shape.required_members) <= {k.removesuffix(".$").lower() for k in task[
+        "Parameters"]}  # fmt: skip
+
+
+# -- the committed stacks ------------------------------------------------------------------
+
+
+def readers(result) -> set[str]:
+    """Services whose containers get DATABASE_PASSWORD or KC_DB_PASSWORD from the secret."""
+    from tests.conftest import container_definitions
+
+    found = set()
+    for task in result.of_type("aws:ecs/taskDefinition:TaskDefinition"):
+        names = {s["name"] for c in container_definitions(task) for s in c.get("secrets", [])}
+        if names & {"DATABASE_PASSWORD", "KC_DB_PASSWORD"}:
+            found.add(task.name.removesuffix("-task"))
+    return found
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_reader_of_the_password_is_restarted_and_nothing_else(plan, stack):
+    result = plan(stack)
+    (target,) = result.of_type(TARGET)
+    given = json.loads(target.inputs["input"])
+    physical = {s.inputs["name"]: s.name.removesuffix("-service") for s in result.of_type(SERVICE)}
+    restarted = {physical[arn.rsplit("/", 1)[-1]] for arn in given["services"]}
+    expected = readers(result)
+    assert expected and restarted == expected
+    assert "keycloak" in restarted and "aw-api-gateway" not in restarted
+    assert given["cluster"].endswith(f":cluster/accessweaver-{stack}-cluster")
+    assert set(result.outputs["database_rotation"]["restarts"]) == expected
+
+
+def test_the_rule_listens_for_the_databases_own_master_secret(plan):
+    result = plan("prod")
+    (rule,) = result.of_type(RULE)
+    pattern = json.loads(rule.inputs["eventPattern"])
+    secret = result.outputs["database_rotation"]
+    assert pattern["detail-type"] == ["Secret Label Updated"]
+    assert pattern["detail"] == {"labelUpdated": ["AWSCURRENT"]}
+    (db,) = result.of_type(DB)
+    assert rule.property_dependencies["eventPattern"] == (db.key,)
+    assert pattern["resources"][0].startswith("arn:aws:secretsmanager:eu-west-1:123456789012:")
+    (target,) = result.of_type(TARGET)
+    (machine,) = result.of_type(MACHINE)
+    assert target.property_dependencies["arn"] == (machine.key,)
+    assert secret["rule_name"] == rule.inputs["name"] == "accessweaver-prod-db-rotation-restart"
+    retry = target.inputs["retryPolicy"]
+    rules = (
+        botocore.session.get_session().get_service_model("events").shape_for("RetryPolicy").members
+    )
+    assert rules["MaximumRetryAttempts"].metadata["min"] <= retry["maximumRetryAttempts"]
+    assert retry["maximumRetryAttempts"] <= rules["MaximumRetryAttempts"].metadata["max"]
+    age = rules["MaximumEventAgeInSeconds"].metadata
+    assert age["min"] <= retry["maximumEventAgeInSeconds"] <= age["max"]
+
+
+def test_the_planned_definition_is_valid_too(plan):
+    (machine,) = plan("prod").of_type(MACHINE)
+    assert machine.inputs["type"] == "STANDARD"
+    assert asl_problems(json.loads(machine.inputs["definition"])) == ""
+
+
+def test_each_role_can_do_its_one_thing_only(plan):
+    result = plan("prod")
+    policies = {p.name: json.loads(p.inputs["policy"]) for p in result.of_type(ROLE_POLICY)}
+    (machine,) = policies["accessweaver-prod-db-rotation-machine-policy"]["Statement"]
+    assert machine["Action"] == "ecs:UpdateService"
+    service_arns = {
+        f"arn:aws:ecs:eu-west-1:123456789012:service/accessweaver-prod-cluster/{s.inputs['name']}"
+        for s in result.of_type(SERVICE)
+        if s.name.removesuffix("-service") in readers(result)
+    }
+    assert set(machine["Resource"]) == service_arns
+    (events,) = policies["accessweaver-prod-db-rotation-events-policy"]["Statement"]
+    assert events["Action"] == "states:StartExecution"
+    assert events["Resource"].startswith("arn:aws:states:eu-west-1:123456789012:stateMachine:")
+
+
+def test_a_failed_restart_pages_someone(plan):
+    result = plan("prod")
+    alarms = {a.inputs["name"]: a.inputs for a in result.of_type(ALARM)}
+    failed = alarms["accessweaver-prod-db-rotation-restart-restart-failed"]
+    assert (failed["namespace"], failed["metricName"]) == ("AWS/States", "ExecutionsFailed")
+    assert failed["alarmActions"] == [result.outputs["alarm_topic_arn"]]
+    started = alarms["accessweaver-prod-db-rotation-restart-not-started"]
+    assert (started["namespace"], started["metricName"]) == ("AWS/Events", "FailedInvocations")
+
+
+def test_a_stack_without_the_database_restarts_nothing(run_stack):
+    result = run_stack(
+        "dev",
+        {
+            "accessweaver:database": {"enabled": False},
+            "accessweaver:keycloak": {"enabled": False},
+        },
+    )
+    assert not result.of_type(MACHINE) and not result.of_type(RULE)
+    assert result.outputs["database_rotation"] is None
