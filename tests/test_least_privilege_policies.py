@@ -123,6 +123,39 @@ def test_a_bucket_permission_added_to_a_service_that_does_not_use_it_is_a_violat
     assert "s3:GetObject: aw-pdp-service does not use the documents bucket" in finding["message"]
 
 
+def test_publishing_metrics_into_another_services_namespace_is_a_violation(plan):
+    result = plan("prod")
+    policy = result.one("aws:iam/rolePolicy:RolePolicy", "aw-pdp-service-task-policy")
+    document = json.loads(policy.inputs["policy"])
+    (metrics,) = [s for s in document["Statement"] if s.get("Sid") == "Metrics"]
+    metrics["Condition"]["StringEquals"]["cloudwatch:namespace"] = (
+        "accessweaver/prod/aw-pap-service"
+    )
+    (finding,) = lp_findings(replaced(result, policy.key, policy=json.dumps(document)))
+    assert "scoped to their own namespace (accessweaver/prod/aw-pdp-service)" in finding["message"]
+
+
+def test_a_session_log_permission_for_a_service_without_exec_is_a_violation(plan):
+    result = plan("prod")
+    policy = result.one("aws:iam/rolePolicy:RolePolicy", "aw-pdp-service-task-policy")
+    document = json.loads(policy.inputs["policy"])
+    document["Statement"].append(
+        {"Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"}
+    )
+    (finding,) = lp_findings(replaced(result, policy.key, policy=json.dumps(document)))
+    assert "logs:DescribeLogGroups: ECS Exec is off for aw-pdp-service" in finding["message"]
+
+
+def test_exec_log_writes_outside_the_session_log_group_are_a_violation(plan):
+    result = plan("prod")
+    policy = result.one("aws:iam/rolePolicy:RolePolicy", "keycloak-task-policy")
+    document = json.loads(policy.inputs["policy"])
+    (logs,) = [s for s in document["Statement"] if s.get("Sid") == "EcsExecSessionLogs"]
+    logs["Resource"] = "arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/accessweaver-prod/x:*"
+    (finding,) = lp_findings(replaced(result, policy.key, policy=json.dumps(document)))
+    assert "only on the cluster's ECS Exec log group" in finding["message"]
+
+
 def test_a_write_permission_for_a_read_only_user_of_the_bucket_is_a_violation():
     project = ROOT / "examples" / "ca-a2a"
     result = run_program(project, "dev", project / "Pulumi.dev.yaml")

@@ -83,7 +83,7 @@ def test_spring_config_uses_boot_3_keys_and_cloud_map_urls(plan):
     assert document["spring"]["application"]["name"] == "aw-api-gateway"
     assert "redis" in document["spring"]["data"] and "redis" not in document["spring"]
     assert document["management"]["cloudwatch"]["metrics"]["export"]["namespace"] == (
-        "accessweaver/prod"
+        "accessweaver/prod/aw-api-gateway"
     )
     assert "metrics" not in document["management"] or "export" not in document["management"].get(
         "metrics", {}

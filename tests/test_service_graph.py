@@ -133,10 +133,10 @@ def test_spring_services_publish_metrics_to_their_namespace_only(plan, stack, ex
     assert set(granted) == {"Metrics", *extra}
     assert granted["Metrics"]["Action"] == "cloudwatch:PutMetricData"
     assert granted["Metrics"]["Condition"] == {
-        "StringEquals": {"cloudwatch:namespace": f"accessweaver/{stack}"}
+        "StringEquals": {"cloudwatch:namespace": f"accessweaver/{stack}/aw-pdp-service"}
     }
     config = plan(stack).outputs["spring_application_config"]["aw-pdp-service"]
-    assert f"namespace: accessweaver/{stack}" in config
+    assert f"namespace: accessweaver/{stack}/aw-pdp-service" in config
 
 
 def test_roles_trust_only_ecs_tasks_of_this_account(plan):

@@ -122,7 +122,7 @@ def microservice_args(
         cpu_architecture=settings.cpu_architecture,
         execute_command=service.execute_command,
         xray=settings.xray_tracing,
-        metrics_namespace=metrics_namespace(settings) if service.spring_boot else None,
+        metrics_namespace=metrics_namespace(settings, service) if service.spring_boot else None,
         region=settings.region,
         tags={**settings.tags, "Service": service.name, "Criticality": service.criticality},
     )

@@ -20,10 +20,11 @@ def internal_url(settings: StackSettings, service: ServiceSettings) -> str:
     return f"http://{service.name}.{settings.namespace}:{service.port}"
 
 
-def metrics_namespace(settings: StackSettings) -> str:
-    """The CloudWatch namespace the generated configuration exports metrics to; each Spring
-    service's task role may publish there and nowhere else (`cloudwatch:namespace`)."""
-    return f"{settings.project}/{settings.environment}"
+def metrics_namespace(settings: StackSettings, service: ServiceSettings) -> str:
+    """The CloudWatch namespace the service's generated configuration exports metrics to,
+    `<project>/<env>/<service>`: its task role may publish there and nowhere else
+    (`cloudwatch:namespace`), so no service can write another's metrics."""
+    return f"{settings.project}/{settings.environment}/{service.name}"
 
 
 def application_config(settings: StackSettings, service: ServiceSettings) -> dict[str, Any]:
@@ -61,7 +62,9 @@ def application_config(settings: StackSettings, service: ServiceSettings) -> dic
         # Spring Cloud AWS's CloudWatch registry (spring-cloud-aws-starter-metrics): its task
         # role may publish to this namespace only.
         "cloudwatch": {
-            "metrics": {"export": {"enabled": True, "namespace": metrics_namespace(settings)}}
+            "metrics": {
+                "export": {"enabled": True, "namespace": metrics_namespace(settings, service)}
+            }
         },
     }
     own: dict[str, Any] = {}

@@ -259,9 +259,15 @@ def _task_statement_problem(
             if action != "kms:Decrypt" and uses.documents != "readWrite":
                 return f"{action}: read-only users of the documents bucket only decrypt"
         elif action == "cloudwatch:PutMetricData":
+            from components.stack.spring import metrics_namespace
+
             scoped = get(statement, "Condition", "StringEquals", "cloudwatch:namespace")
-            if not service.spring_boot or not scoped:
-                return f"{action}: allowed only to Spring services, scoped to their namespace"
+            own = metrics_namespace(settings, service)
+            if not service.spring_boot or scoped != own:
+                return (
+                    f"{action}: allowed only to Spring services, scoped to their own namespace "
+                    f"({own})"
+                )
         elif action.startswith("xray:"):
             if not settings.xray_tracing:
                 return f"{action}: X-Ray tracing is off in this stack"
