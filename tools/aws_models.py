@@ -1,13 +1,15 @@
 """Validate request parameters against the AWS API models that botocore ships (offline).
 
 botocore's ParamValidator checks required members, types, lengths and ranges; it does not check
-enum values, so `validate` also walks the shapes for those. Used by the tests to prove that what
+enum values nor string patterns, so `validate` also walks the shapes for those (a pattern written
+in a regex dialect Python's `re` does not read is skipped). Used by the tests to prove that what
 the program writes (container definitions, listener actions...) is what the AWS API accepts.
 """
 
 from __future__ import annotations
 
 import functools
+import re
 from typing import Any
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
@@ -34,7 +36,23 @@ def _enum_errors(value: Any, shape: Shape, path: str) -> list[str]:
             errors += _enum_errors(item, shape.value, f"{path}.{key}")
     elif getattr(shape, "enum", None) and isinstance(value, str) and value not in shape.enum:
         errors.append(f"{path}: {value!r} is not one of {', '.join(shape.enum)}")
+    elif (
+        isinstance(value, str)
+        and (pattern := _pattern(shape.metadata.get("pattern")))
+        and not pattern.fullmatch(value)
+    ):
+        errors.append(f"{path}: {value[:80]!r} does not match {pattern.pattern}")
     return errors
+
+
+@functools.cache
+def _pattern(text: str | None) -> re.Pattern[str] | None:
+    if not text:
+        return None
+    try:
+        return re.compile(text, re.DOTALL)
+    except re.error:
+        return None
 
 
 def validate(service: str, operation: str, params: dict[str, Any]) -> list[str]:
@@ -134,3 +152,142 @@ def put_scaling_policy_params(inputs: dict[str, Any]) -> dict[str, Any]:
             "ScaleOutCooldown": tracking["scaleOutCooldown"],
         },
     }
+
+
+def _pascal(value: Any) -> Any:
+    """camelCase keys (the provider's) -> PascalCase (most AWS JSON APIs)."""
+    if isinstance(value, dict):
+        return {k[:1].upper() + k[1:]: _pascal(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_pascal(v) for v in value]
+    return value
+
+
+def _dimensions(dimensions: dict[str, str] | None) -> list[dict[str, str]]:
+    return [{"Name": k, "Value": v} for k, v in sorted((dimensions or {}).items())]
+
+
+def put_metric_alarm_params(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Map a recorded `aws:cloudwatch/metricAlarm:MetricAlarm` to CloudWatch PutMetricAlarm."""
+    inputs = _ints(inputs)
+    params: dict[str, Any] = {
+        "AlarmName": inputs["name"],
+        "EvaluationPeriods": inputs["evaluationPeriods"],
+        "ComparisonOperator": inputs["comparisonOperator"],
+    }
+    for key, api in (("alarmDescription", "AlarmDescription"), ("alarmActions", "AlarmActions"),
+                     ("okActions", "OKActions"), ("treatMissingData", "TreatMissingData"),
+                     ("namespace", "Namespace"), ("metricName", "MetricName"),
+                     ("statistic", "Statistic"), ("extendedStatistic", "ExtendedStatistic"),
+                     ("period", "Period"), ("datapointsToAlarm", "DatapointsToAlarm")):  # fmt: skip
+        if inputs.get(key) is not None:
+            params[api] = inputs[key]
+    if "threshold" in inputs:
+        params["Threshold"] = float(inputs["threshold"])
+    if inputs.get("dimensions"):
+        params["Dimensions"] = _dimensions(inputs["dimensions"])
+    queries = []
+    for query in inputs.get("metricQueries", []):
+        item: dict[str, Any] = {"Id": query["id"]}
+        for key in ("expression", "label", "returnData"):
+            if key in query:
+                item[key[:1].upper() + key[1:]] = query[key]
+        if "metric" in query:
+            metric = query["metric"]
+            item["MetricStat"] = {
+                "Metric": {
+                    "Namespace": metric["namespace"],
+                    "MetricName": metric["metricName"],
+                    "Dimensions": _dimensions(metric.get("dimensions")),
+                },
+                "Period": metric["period"],
+                "Stat": metric["stat"],
+            }
+        queries.append(item)
+    if queries:
+        params["Metrics"] = queries
+    return params
+
+
+def create_log_group_params(inputs: dict[str, Any]) -> dict[str, Any]:
+    params = {"logGroupName": inputs["name"]}
+    if inputs.get("kmsKeyId"):
+        params["kmsKeyId"] = inputs["kmsKeyId"]
+    return params
+
+
+def put_rule_params(inputs: dict[str, Any]) -> dict[str, Any]:
+    params = {"Name": inputs["name"], "EventPattern": inputs["eventPattern"]}
+    if inputs.get("description"):
+        params["Description"] = inputs["description"]
+    return params
+
+
+def put_targets_params(inputs: dict[str, Any]) -> dict[str, Any]:
+    inputs = _ints(inputs)
+    target: dict[str, Any] = {"Id": inputs.get("targetId", "target"), "Arn": inputs["arn"]}
+    for key in ("roleArn", "input"):
+        if inputs.get(key):
+            target[key[:1].upper() + key[1:]] = inputs[key]
+    if inputs.get("retryPolicy"):
+        target["RetryPolicy"] = _pascal(inputs["retryPolicy"])
+    return {"Rule": inputs["rule"], "Targets": [target]}
+
+
+def create_state_machine_params(inputs: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": inputs["name"],
+        "definition": inputs["definition"],
+        "roleArn": inputs["roleArn"],
+        "type": inputs.get("type", "STANDARD"),
+    }
+
+
+def put_logging_configuration_params(inputs: dict[str, Any]) -> dict[str, Any]:
+    """Map a recorded `aws:wafv2/webAclLoggingConfiguration` to WAFv2 PutLoggingConfiguration."""
+    config: dict[str, Any] = {
+        "ResourceArn": inputs["resourceArn"],
+        "LogDestinationConfigs": inputs["logDestinationConfigs"],
+    }
+    if inputs.get("redactedFields"):
+        config["RedactedFields"] = _pascal(inputs["redactedFields"])
+    return {"LoggingConfiguration": config}
+
+
+def put_bucket_logging_params(inputs: dict[str, Any]) -> dict[str, Any]:
+    enabled: dict[str, Any] = {
+        "TargetBucket": inputs["targetBucket"],
+        "TargetPrefix": inputs["targetPrefix"],
+    }
+    if inputs.get("targetObjectKeyFormat"):
+        key_format = _pascal(inputs["targetObjectKeyFormat"])
+        if "SimplePrefix" in key_format:
+            key_format["SimplePrefix"] = {}
+        enabled["TargetObjectKeyFormat"] = key_format
+    return {"Bucket": inputs["bucket"], "BucketLoggingStatus": {"LoggingEnabled": enabled}}
+
+
+def create_cluster_params(inputs: dict[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {"clusterName": inputs["name"]}
+    if inputs.get("settings"):
+        params["settings"] = inputs["settings"]
+    if inputs.get("configuration"):
+        params["configuration"] = inputs["configuration"]
+    return params
+
+
+# (provider type, AWS service, operation, mapper): what `tests/test_aws_models.py` checks on
+# every committed stack besides task definitions, services and scaling policies.
+RESOURCE_OPERATIONS: tuple[tuple[str, str, str, Any], ...] = (
+    ("aws:cloudwatch/metricAlarm:MetricAlarm", "cloudwatch", "PutMetricAlarm",
+     put_metric_alarm_params),
+    ("aws:cloudwatch/logGroup:LogGroup", "logs", "CreateLogGroup", create_log_group_params),
+    ("aws:cloudwatch/eventRule:EventRule", "events", "PutRule", put_rule_params),
+    ("aws:cloudwatch/eventTarget:EventTarget", "events", "PutTargets", put_targets_params),
+    ("aws:sfn/stateMachine:StateMachine", "stepfunctions", "CreateStateMachine",
+     create_state_machine_params),
+    ("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "wafv2",
+     "PutLoggingConfiguration", put_logging_configuration_params),
+    ("aws:s3/bucketLogging:BucketLogging", "s3", "PutBucketLogging", put_bucket_logging_params),
+    ("aws:ecs/cluster:Cluster", "ecs", "CreateCluster", create_cluster_params),
+)  # fmt: skip
