@@ -82,6 +82,13 @@ PATTERNS = {
         "an absolute URL path such as /actuator/health",
     ),
     "region": (re.compile(r"^[a-z]{2}(-[a-z]+)+-\d$"), "an AWS region such as eu-west-1"),
+    "lambda_arn": (
+        re.compile(
+            r"^arn:aws[a-z-]*:lambda:[a-z]{2}(-[a-z]+)+-\d:\d{12}:function:[A-Za-z0-9_-]{1,64}"
+            r"(:[A-Za-z0-9_$-]{1,128})?$"
+        ),
+        "a Lambda function ARN, arn:aws:lambda:<region>:<account>:function:<name>[:<alias>]",
+    ),
 }
 
 
@@ -107,6 +114,7 @@ Image = Annotated[str, _format("image")]
 EnvName = Annotated[str, _format("env_name")]
 HealthPath = Annotated[str, _format("health_path")]
 Region = Annotated[str, _format("region")]
+LambdaArn = Annotated[str, _format("lambda_arn")]
 ServiceName = Annotated[
     str,
     Field(

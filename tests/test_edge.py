@@ -306,9 +306,8 @@ def test_prod_public_services_deploy_blue_green_with_alternate_group_rule_and_ro
         assert rule.ignore_changes == ("actions",)
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging"])
-def test_dev_and_staging_public_services_roll_through_one_target_group(plan, stack):
-    result = plan(stack)
+def test_dev_public_services_roll_through_one_target_group(plan):
+    result = plan("dev")
     for service in public_services(result):
         assert service.inputs.get("deploymentConfiguration", {}).get("strategy", "ROLLING") == (
             "ROLLING"

@@ -13,14 +13,14 @@ import pulumi
 
 
 @dataclass(frozen=True)
-class BlueGreen:
-    """ECS native blue/green: the group ECS fills with the new revision, the rule it switches,
-    the role it switches it with, and how long both revisions run after the switch."""
+class TrafficShift:
+    """What ECS native blue/green, linear and canary deployments shift traffic with: the group
+    ECS fills with the new revision, the listener rule whose weights it moves, and the role it
+    moves them with. The strategy and its timings are the service's (`DeploymentArgs`)."""
 
     alternate_target_group_arn: pulumi.Input[str]
     production_listener_rule_arn: pulumi.Input[str]
     role_arn: pulumi.Input[str]
-    bake_time_minutes: int
 
 
 @dataclass(frozen=True)
@@ -36,4 +36,6 @@ class LoadBalancerAttachment:
     manage_egress: bool = True
     """Also add the load balancer groups' egress rules toward the service (False for an ALB
     managed elsewhere, whose owner opens its side)."""
-    blue_green: BlueGreen | None = None
+    traffic_shift: TrafficShift | None = None
+    """Set when the load balancer built a second target group for the service: it may then
+    deploy BLUE_GREEN, LINEAR or CANARY."""

@@ -23,10 +23,112 @@ from ..formats import (
     Flag,
     HealthPath,
     Image,
+    LambdaArn,
     PathPattern,
     SecretRef,
     TargetGroupArn,
 )
+from .deployment import HOOK_STAGES, Strategy
+
+HookStage = Literal[HOOK_STAGES]  # type: ignore[valid-type]
+
+
+def _percent(low: float) -> AfterValidator:
+    """ECS takes traffic shares as multiples of 0.1 between `low` and 100.0."""
+
+    def check(value: float) -> float:
+        if not low <= value <= 100.0 or abs(value * 10 - round(value * 10)) > 1e-9:
+            raise ValueError(
+                f"not a share ECS takes; allowed: {low} to 100.0 in steps of 0.1 (e.g. 10, 12.5)"
+            )
+        return value
+
+    return AfterValidator(check)
+
+
+LinearPercent = Annotated[float, _percent(3.0)]
+CanaryPercent = Annotated[float, _percent(0.1)]
+BakeMinutes = Annotated[int, Field(ge=0, le=1440)]
+
+
+class LinearConfig(ConfigModel):
+    """`deployment.linear`: traffic moves in equal steps."""
+
+    step_percent: LinearPercent = Field(
+        10.0, description="Share of traffic moved per step (3.0 to 100.0, multiples of 0.1)."
+    )
+    step_bake_time_minutes: BakeMinutes = Field(6, description="Minutes between two steps.")
+
+
+class CanaryConfig(ConfigModel):
+    """`deployment.canary`: a share first, then the rest."""
+
+    percent: CanaryPercent = Field(
+        5.0, description="Share of traffic the new revision gets first (0.1 to 100.0)."
+    )
+    bake_time_minutes: BakeMinutes = Field(
+        10, description="Minutes at that share before the rest moves."
+    )
+
+
+class LifecycleHookConfig(ConfigModel):
+    """A Lambda function ECS invokes at the given stages of every deployment."""
+
+    lambda_arn: LambdaArn = Field(description="The function (it answers SUCCEEDED or FAILED).")
+    stages: list[HookStage] = Field(
+        min_length=1, description=f"Stages it runs at: {', '.join(HOOK_STAGES)}."
+    )
+
+
+class DeploymentConfig(ConfigModel):
+    """`deployment` (per stack) and `services.<name>.deployment` / `serviceOverrides.<name>.
+    deployment` (per service): how new revisions roll out. Unset keys fall back service ->
+    stack -> environment."""
+
+    strategy: Strategy | None = Field(
+        None,
+        description="ROLLING, BLUE_GREEN, LINEAR or CANARY (ECS native); the last three for "
+        "services behind the program's ALB; unset = per environment (ROLLING / CANARY / "
+        "BLUE_GREEN).",
+    )
+    bake_time_minutes: BakeMinutes | None = Field(
+        None,
+        description="Minutes both revisions keep running after all traffic moved (instant "
+        "rollback); unset = per environment (0 / 5 / 10).",
+    )
+    linear: LinearConfig | None = Field(None, description="Steps of LINEAR.")
+    canary: CanaryConfig | None = Field(None, description="Share and wait of CANARY.")
+    lifecycle_hooks: list[LifecycleHookConfig] | None = Field(
+        None, max_length=10, description="Lambda hooks at deployment stages (not for ROLLING)."
+    )
+
+
+class RestartPolicyConfig(ConfigModel):
+    """`restartPolicy` (per stack) and per service: ECS restarts an exited essential container
+    in place instead of replacing the task."""
+
+    enabled: Flag | None = Field(None, description="Restart exited containers; unset = on.")
+    ignored_exit_codes: list[Annotated[int, Field(ge=0, le=255)]] | None = Field(
+        None, max_length=50, description="Exit codes that are not restarted (at most 50)."
+    )
+    restart_attempt_period: int | None = Field(
+        None,
+        ge=60,
+        le=1800,
+        description="Seconds a container must run before it may be restarted again (60-1800; "
+        "unset = 300).",
+    )
+
+
+class ServiceTuning(ConfigModel):
+    """What a catalog entry and a stack's override may both set for one service."""
+
+    deployment: DeploymentConfig | None = Field(
+        None, description="This service's rollout; unset keys follow the stack's `deployment`."
+    )
+    restart_policy: RestartPolicyConfig | None = Field(
+        None, description="This service's container restarts; unset keys follow the stack's."
+    )
 
 
 class TaskSize(ConfigModel):
@@ -69,7 +171,7 @@ class ServiceUses(ConfigModel):
     )
 
 
-class ServiceSpec(ConfigModel):
+class ServiceSpec(ServiceTuning):
     """One microservice of the system: what it is, not how big it runs in a given stack."""
 
     description: str = Field("", max_length=200, description="Free text shown in outputs.")
@@ -160,7 +262,7 @@ class ServiceSpec(ConfigModel):
     )
 
 
-class ServiceOverride(ConfigModel):
+class ServiceOverride(ServiceTuning):
     """Per-stack changes to one catalog service (seed: `service_overrides`)."""
 
     cpu: int | None = Field(None, description="Fargate CPU units.")

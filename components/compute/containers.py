@@ -49,6 +49,35 @@ class CommandHealthCheck:
 
 
 @dataclass(frozen=True)
+class RestartPolicy:
+    """ECS restarts an exited container in place, at most once per `restart_attempt_period`
+    seconds of successful running (ECS developer guide, "Restart individual containers")."""
+
+    ignored_exit_codes: Sequence[int] = ()
+    """Exit codes that end the container for good (at most 50)."""
+    restart_attempt_period: int = 300
+    """60 to 1800 seconds."""
+
+    def problems(self) -> list[str]:
+        found = []
+        if not 60 <= self.restart_attempt_period <= 1800:
+            found.append(f"restart_attempt_period {self.restart_attempt_period} is not 60-1800")
+        if len(self.ignored_exit_codes) > 50:
+            found.append("more than 50 ignored exit codes")
+        return found
+
+    def definition(self) -> dict[str, Any]:
+        """The container definition's `restartPolicy`."""
+        policy: dict[str, Any] = {
+            "enabled": True,
+            "restartAttemptPeriod": self.restart_attempt_period,
+        }
+        if self.ignored_exit_codes:
+            policy["ignoredExitCodes"] = list(self.ignored_exit_codes)
+        return policy
+
+
+@dataclass(frozen=True)
 class ContainerArgs:
     """The application container of a service."""
 
@@ -69,6 +98,8 @@ class ContainerArgs:
     """Seconds between SIGTERM and SIGKILL (Fargate max 120)."""
     writable_paths: Sequence[str] = ()
     """Writable volumes besides /tmp (the root filesystem is read-only)."""
+    restart_policy: RestartPolicy | None = None
+    """Restart the process in place when it exits; None = ECS replaces the task."""
 
     def checked_health(self) -> HttpHealthCheck | CommandHealthCheck:
         if self.health_check is not None:
@@ -199,6 +230,8 @@ def container_definitions(
     }
     if container.command:
         app["command"] = list(container.command)
+    if container.restart_policy is not None:
+        app["restartPolicy"] = container.restart_policy.definition()
     containers = [app]
     if xray:
         containers.append(

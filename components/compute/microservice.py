@@ -6,8 +6,9 @@ execution role (its image repository, its log group, the secrets its task defini
 references) and task role (the statements its bindings bring, X-Ray, ECS Exec, CloudWatch
 metrics when on), the log group, the Fargate task definition, the ECS service (circuit breaker,
 deployment alarms), CPU and memory alarms and, when it has a port, its Cloud Map service.
-Optional: the load balancer attachment (ECS native blue/green when the attachment carries the
-alternate target group), target-tracking autoscaling with an off-hours schedule.
+Optional: the load balancer attachment (ECS native BLUE_GREEN, LINEAR or CANARY when the
+attachment carries the alternate target group, with Lambda lifecycle hooks and the role ECS
+invokes them with), target-tracking autoscaling with an off-hours schedule.
 
 A service without a port is a worker: no load balancer, no Cloud Map registration, no ingress
 rule at all, and a command health check.
@@ -29,9 +30,26 @@ from ..network.paths import allow_tcp
 from .attachments import LoadBalancerAttachment
 from .cluster import ClusterRef, capacity_provider_strategy
 from .containers import ContainerArgs, container_definitions, task_volumes
+from .deployment import (
+    DeploymentArgs,
+    LifecycleHook,
+    deployment_configuration,
+    deployment_problems,
+    hook_policy,
+    hook_trust_policy,
+)
 from .iam import assume_role_policy, execution_policy, task_policy
 
 INTERNET = "0.0.0.0/0"
+__all__ = [
+    "AlarmArgs",
+    "DeploymentArgs",
+    "LifecycleHook",
+    "Microservice",
+    "MicroserviceArgs",
+    "ScalingArgs",
+    "ScheduleArgs",
+]
 
 
 @dataclass(frozen=True)
@@ -53,18 +71,6 @@ class ScalingArgs:
     memory_target: int = 80
     cooldown_seconds: int = 300
     schedule: ScheduleArgs | None = None
-
-
-@dataclass(frozen=True)
-class DeploymentArgs:
-    minimum_healthy_percent: int = 100
-    maximum_percent: int = 200
-    circuit_breaker: bool = True
-    """Stop and roll back a deployment whose tasks never become healthy."""
-    rollback_on_alarms: bool = False
-    """Also roll back when the service's CPU or memory alarm fires during a deployment."""
-    health_check_grace_period: int = 180
-    """Seconds ECS ignores load balancer health checks after a task starts."""
 
 
 @dataclass(frozen=True)
@@ -142,6 +148,8 @@ class Microservice(pulumi.ComponentResource):
             raise ValueError(f"{name}: no region (set aws:region or MicroserviceArgs.region)")
         container = args.container
         container.checked_health()  # a worker without a command health check fails here
+        if container.restart_policy is not None and container.restart_policy.problems():
+            raise ValueError(f"{name}: {'; '.join(container.restart_policy.problems())}")
         if container.port is None and args.load_balancer is not None:
             raise ValueError(f"{name}: a worker (no port) cannot sit behind a load balancer")
         discovery = args.discovery
@@ -149,6 +157,10 @@ class Microservice(pulumi.ComponentResource):
             discovery = container.port is not None and args.cluster.namespace_id is not None
         if discovery and (container.port is None or args.cluster.namespace_id is None):
             raise ValueError(f"{name}: discovery needs a port and a cluster with a namespace")
+        shift = args.load_balancer.traffic_shift if args.load_balancer is not None else None
+        problems = deployment_problems(args.deployment, traffic_shift=shift is not None)
+        if problems:
+            raise ValueError(f"{name}: {'; '.join(problems)}")
         self._environment, self._secrets = merge_bindings(
             name, container.environment, container.secrets, args.bindings
         )
@@ -459,21 +471,22 @@ class Microservice(pulumi.ComponentResource):
                 "container_name": self._name,
                 "container_port": args.container.port,
             }
-            blue_green = attachment.blue_green
-            if blue_green is not None:
+            shift = attachment.traffic_shift
+            if shift is not None and deployment.strategy != "ROLLING":
                 balancer["advanced_configuration"] = {
-                    "alternate_target_group_arn": blue_green.alternate_target_group_arn,
-                    "production_listener_rule": blue_green.production_listener_rule_arn,
-                    "role_arn": blue_green.role_arn,
-                }
-                # Circuit breaker and deployment alarms stay on: they roll back a green revision
-                # that never becomes healthy, before traffic moves.
-                extra["deployment_configuration"] = {
-                    "strategy": "BLUE_GREEN",
-                    "bake_time_in_minutes": str(blue_green.bake_time_minutes),
+                    "alternate_target_group_arn": shift.alternate_target_group_arn,
+                    "production_listener_rule": shift.production_listener_rule_arn,
+                    "role_arn": shift.role_arn,
                 }
             extra["load_balancers"] = [balancer]
             extra["health_check_grace_period_seconds"] = deployment.health_check_grace_period
+        # Circuit breaker and deployment alarms stay on under every strategy: they roll back a
+        # new revision that never becomes healthy, before traffic moves.
+        configuration = deployment_configuration(
+            deployment, self._hook_role(child) if deployment.lifecycle_hooks else None
+        )
+        if configuration is not None:
+            extra["deployment_configuration"] = configuration
         if registry is not None:
             extra["service_registries"] = {"registry_arn": registry.arn}
         if deployment.rollback_on_alarms:
@@ -516,6 +529,29 @@ class Microservice(pulumi.ComponentResource):
             ),
             **extra,
         )
+
+    def _hook_role(self, child: pulumi.ResourceOptions) -> pulumi.Output[str]:
+        """The role ECS invokes this service's lifecycle hooks with: those functions only."""
+        name = self._name
+        hooks = self._args.deployment.lifecycle_hooks
+        account = aws.get_caller_identity_output().account_id
+        role = iam.Role(
+            f"{name}-hooks-role",
+            description=f"{self._physical}: ECS invokes its deployment lifecycle hooks",
+            assume_role_policy=account.apply(lambda acct: json.dumps(hook_trust_policy(acct))),
+            tags=self._tags,
+            opts=child,
+        )
+        policy = iam.RolePolicy(
+            f"{name}-hooks-policy",
+            role=role.id,
+            policy=pulumi.Output.all(*[h.lambda_arn for h in hooks]).apply(
+                lambda arns: json.dumps(hook_policy(list(arns)))
+            ),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        # The service must not reference the role before it may invoke anything.
+        return pulumi.Output.all(role.arn, policy.id).apply(lambda values: values[0])
 
     def _autoscaling(self, service: ecs.Service, child: pulumi.ResourceOptions) -> None:
         args, name, physical = self._args, self._name, self._physical

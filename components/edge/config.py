@@ -16,7 +16,6 @@ from ..errors import ConfigIssue
 from ..formats import ConfigModel, Environment, Flag, explicit_keys, snake
 from ..network.config import require_control
 
-DeploymentStrategy = Literal["ROLLING", "BLUE_GREEN"]
 # ELB.17: only the TLS 1.3 policies pass; the older ELB defaults accept TLS 1.0/1.1.
 SslPolicy = Literal[
     "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", "ELBSecurityPolicy-TLS13-1-3-2021-06"
@@ -93,15 +92,12 @@ class EdgeConfig(ConfigModel):
         description="Seconds the ALB drains a stopping task; at most each public service's "
         "stopTimeout.",
     )
-    deployment_strategy: DeploymentStrategy | None = Field(
-        None,
-        description="ROLLING or BLUE_GREEN (ECS native) for the public services; unset = per env.",
+    deployment_strategy: str | None = Field(
+        None, description="Moved: `deployment.strategy` (per stack and per service)."
     )
     bake_time_minutes: int | None = Field(
         None,
-        ge=0,
-        le=1440,
-        description="Blue/green: minutes both revisions run after the switch; unset = per env.",
+        description="Moved: `deployment.bakeTimeMinutes` (per stack and per service).",
     )
     waf: WafConfig = Field(default_factory=WafConfig, description="WAFv2 web ACL settings.")
 
@@ -115,8 +111,6 @@ class EdgeDefaults(BaseModel):
     """ELB.5 (P): prod and staging; dev waived (cost, no audit need)."""
     waf: bool
     """ELB.16 (P): prod and staging; dev waived (WAF has a monthly fee per ACL and rule)."""
-    deployment_strategy: DeploymentStrategy
-    bake_time_minutes: int
 
 
 EDGE_DEFAULTS: dict[Environment, EdgeDefaults] = {
@@ -124,22 +118,16 @@ EDGE_DEFAULTS: dict[Environment, EdgeDefaults] = {
         deletion_protection=False,
         access_logs=False,
         waf=False,
-        deployment_strategy="ROLLING",
-        bake_time_minutes=0,
     ),
     "staging": EdgeDefaults(
         deletion_protection=True,
         access_logs=True,
         waf=True,
-        deployment_strategy="ROLLING",
-        bake_time_minutes=0,
     ),
     "prod": EdgeDefaults(
         deletion_protection=True,
         access_logs=True,
         waf=True,
-        deployment_strategy="BLUE_GREEN",
-        bake_time_minutes=10,
     ),
 }
 
@@ -158,6 +146,8 @@ class Route:
     """The catch-all route: gets every request no other rule matches."""
     health_check_port: int | None = None
     """When health checks go to another port than the traffic (Keycloak: 9000)."""
+    traffic_shift: bool = False
+    """A second target group, for a service that deploys BLUE_GREEN, LINEAR or CANARY."""
 
     @property
     def ports(self) -> tuple[int, ...]:
@@ -176,8 +166,6 @@ class EdgeSettings:
     access_logs: bool
     access_log_retention_days: int
     deregistration_delay: int
-    deployment_strategy: DeploymentStrategy
-    bake_time_minutes: int
     waf: bool
     waf_rate_limit: int
     routes: tuple[Route, ...]
@@ -186,7 +174,8 @@ class EdgeSettings:
 
     @property
     def blue_green(self) -> bool:
-        return self.deployment_strategy == "BLUE_GREEN"
+        """Some route deploys BLUE_GREEN, LINEAR or CANARY (two target groups, ECS's role)."""
+        return any(route.traffic_shift for route in self.routes)
 
     @property
     def https(self) -> bool:
@@ -205,6 +194,7 @@ class RoutedService(Protocol):
     priority: int | None
     default_route: bool
     stop_timeout: int
+    traffic_shift: bool
 
 
 def resolve_edge(
@@ -225,8 +215,22 @@ def resolve_edge(
     managed elsewhere, which exclude the program's own.
     """
     _check_routing_keys_on_private_services(services, service_path, issues)
+    for moved, value, key in (
+        ("edge.deploymentStrategy", edge.deployment_strategy, "deployment.strategy"),
+        ("edge.bakeTimeMinutes", edge.bake_time_minutes, "deployment.bakeTimeMinutes"),
+    ):
+        if value is not None:
+            issues.append(
+                ConfigIssue(
+                    moved,
+                    value,
+                    f"moved to `{key}`, which applies per stack and per service "
+                    "(serviceOverrides.<name>.deployment)",
+                    f"{key}: {value}",
+                )
+            )
     if not edge.enabled:
-        for key in explicit_keys(edge, {"enabled"}):
+        for key in explicit_keys(edge, {"enabled", "deployment_strategy", "bake_time_minutes"}):
             issues.append(
                 ConfigIssue(
                     f"edge.{key}",
@@ -268,7 +272,6 @@ def resolve_edge(
                 f"an ACM certificate ARN in {region}",
             )
         )
-    strategy = edge.deployment_strategy or defaults.deployment_strategy
     public = [s for s in services if s.public]
     if not public:
         issues.append(
@@ -313,12 +316,6 @@ def resolve_edge(
         access_log_retention_days=edge.access_log_retention_days or security_log_retention_days,
         waf_log_retention_days=security_log_retention_days,
         deregistration_delay=edge.deregistration_delay,
-        deployment_strategy=strategy,
-        bake_time_minutes=(
-            edge.bake_time_minutes
-            if edge.bake_time_minutes is not None
-            else defaults.bake_time_minutes
-        ),
         waf=waf,
         waf_rate_limit=edge.waf.rate_limit,
         routes=tuple(routes),
@@ -437,6 +434,7 @@ def plan_routes(
                     DEFAULT_ROUTE_PRIORITY,
                     default=True,
                     health_check_port=service.health_check_port,
+                    traffic_shift=service.traffic_shift,
                 )
             )
             continue
@@ -454,6 +452,7 @@ def plan_routes(
                 tuple(service.path_patterns),
                 priority,
                 health_check_port=service.health_check_port,
+                traffic_shift=service.traffic_shift,
             )
         )
     return sorted(routes, key=lambda r: r.priority)

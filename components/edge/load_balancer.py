@@ -5,8 +5,9 @@ security group (internet to 80/443 only; each service it routes to opens the pat
 group to its own port: `attachment()`), an HTTPS listener with the given ACM certificate and a
 TLS 1.3 policy, an HTTP listener redirecting to HTTPS, and per route a target group and one
 listener rule with an explicit priority. Optional: deletion protection, access logs to an S3
-bucket the component creates, a WAFv2 web ACL, and ECS native blue/green (a second target group
-per route and the IAM role ECS switches the listener rule with).
+bucket the component creates, a WAFv2 web ACL, and for each route that deploys BLUE_GREEN, LINEAR
+or CANARY (`Route.traffic_shift`) a second target group and the IAM role ECS moves the listener
+rule's weights with.
 
 Without a certificate the ALB serves plain HTTP and the component logs a warning.
 """
@@ -21,7 +22,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, iam, lb, s3, vpc
 
-from ..compute.attachments import BlueGreen, LoadBalancerAttachment
+from ..compute.attachments import LoadBalancerAttachment, TrafficShift
 from ..log_archive import log_bucket
 from .config import Route
 from .rules import (
@@ -81,8 +82,6 @@ class LoadBalancerArgs:
     deletion_protection: bool = True
     access_logs: AccessLogArgs | None = None
     deregistration_delay: int = 30
-    blue_green_bake_time_minutes: int | None = None
-    """Set to enable ECS native blue/green: minutes both revisions run after the switch."""
     waf: WafArgs | None = None
     region: str | None = None
     """Default: the provider's `aws:region` (access-log delivery principal)."""
@@ -93,8 +92,9 @@ class LoadBalancerArgs:
         return self.certificate_arn is not None
 
     @property
-    def blue_green(self) -> bool:
-        return self.blue_green_bake_time_minutes is not None
+    def shifts_traffic(self) -> bool:
+        """Some route deploys BLUE_GREEN, LINEAR or CANARY (the role ECS uses is then built)."""
+        return any(route.traffic_shift for route in self.routes)
 
 
 class LoadBalancer(pulumi.ComponentResource):
@@ -154,7 +154,7 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=log_opts,
         )
         listener = self._listeners(alb, child)
-        role = self._blue_green_role(child) if args.blue_green else None
+        role = self._traffic_shift_role(child) if args.shifts_traffic else None
         self._attachments: dict[str, LoadBalancerAttachment] = {}
         self.target_group_arns = {}
         self.target_group_arn_suffixes = {}
@@ -315,7 +315,7 @@ class LoadBalancer(pulumi.ComponentResource):
             )
 
         primary = target_group("a")
-        alternate = target_group("b") if role is not None else None
+        alternate = target_group("b") if route.traffic_shift and role is not None else None
         rule = lb.ListenerRule(
             f"{name}-{route.service}-rule",
             listener_arn=listener.arn,
@@ -325,36 +325,35 @@ class LoadBalancer(pulumi.ComponentResource):
             tags=service_tags,
             opts=pulumi.ResourceOptions.merge(
                 child,
-                # Blue/green: ECS owns the weights after the first deployment; `pulumi up` must
-                # not move traffic back to the group it drained.
+                # Blue/green, linear, canary: ECS owns the weights after the first deployment;
+                # `pulumi up` must not move traffic back to the group it drained.
                 pulumi.ResourceOptions(ignore_changes=["actions"] if alternate else None),
             ),
         )
-        blue_green = None
+        shift = None
         if alternate is not None and role is not None:
-            assert args.blue_green_bake_time_minutes is not None
-            blue_green = BlueGreen(
+            shift = TrafficShift(
                 alternate_target_group_arn=alternate.arn,
                 production_listener_rule_arn=rule.arn,
                 role_arn=role.arn,
-                bake_time_minutes=args.blue_green_bake_time_minutes,
             )
         self._attachments[route.service] = LoadBalancerAttachment(
             target_group_arn=primary.arn,
             security_group_ids=(group.id,),
             ports=route.ports,
-            blue_green=blue_green,
+            traffic_shift=shift,
         )
         self.target_group_arns[route.service] = primary.arn
         self.target_group_arn_suffixes[route.service] = primary.arn_suffix
         if alternate is not None:
             self.alternate_target_group_arn_suffixes[route.service] = alternate.arn_suffix
 
-    def _blue_green_role(self, child: pulumi.ResourceOptions) -> iam.Role:
+    def _traffic_shift_role(self, child: pulumi.ResourceOptions) -> iam.Role:
         name = self._name
         role = iam.Role(
             f"{name}-ecs-lb-role",
-            description=f"{self._args.name}: ECS switches listener rules for blue/green",
+            description=f"{self._args.name}: ECS moves listener-rule weights (blue/green, "
+            "linear, canary)",
             assume_role_policy=json.dumps(ecs_load_balancer_trust_policy()),
             tags=self._tags,
             opts=child,

@@ -44,6 +44,10 @@ class EnvironmentDefaults(BaseModel):
     """Roll back a deployment when the service's CPU/memory alarms fire."""
     health_check_grace_period: int
     """Seconds; the seed's production example uses 180 for Spring Boot."""
+    deployment_strategy: str = "ROLLING"
+    """Services behind the ALB: staging rehearses canaries, prod keeps blue/green (instant
+    rollback while both revisions run); the others deploy ROLLING."""
+    bake_time_minutes: int = 0
 
 
 ENVIRONMENT_DEFAULTS: dict[Environment, EnvironmentDefaults] = {
@@ -78,6 +82,8 @@ ENVIRONMENT_DEFAULTS: dict[Environment, EnvironmentDefaults] = {
         deployment_maximum_percent=200,
         deployment_alarms=False,
         health_check_grace_period=180,
+        deployment_strategy="CANARY",
+        bake_time_minutes=5,
     ),
     "prod": EnvironmentDefaults(
         max_capacity=10,
@@ -94,6 +100,8 @@ ENVIRONMENT_DEFAULTS: dict[Environment, EnvironmentDefaults] = {
         deployment_maximum_percent=200,
         deployment_alarms=True,
         health_check_grace_period=180,
+        deployment_strategy="BLUE_GREEN",
+        bake_time_minutes=10,
     ),
 }
 

@@ -14,7 +14,14 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from ..compute.config import OffHoursScalingConfig, RegistryConfig, ServiceOverride, ServiceSpec
+from ..compute.config import (
+    DeploymentConfig,
+    OffHoursScalingConfig,
+    RegistryConfig,
+    RestartPolicyConfig,
+    ServiceOverride,
+    ServiceSpec,
+)
 from ..controls import CONTROLS, canonical_control
 from ..data.config import CacheConfig, DatabaseConfig, DocumentsConfig
 from ..edge.config import EdgeConfig
@@ -195,6 +202,16 @@ class StackConfig(ConfigModel):
         True, description="Stop and roll back failing deployments."
     )
     enable_execute_command: Flag | None = Field(None, description="ECS Exec; unset = per env.")
+    deployment: DeploymentConfig = Field(
+        default_factory=DeploymentConfig,
+        description="How new revisions roll out (ROLLING, BLUE_GREEN, LINEAR, CANARY); per "
+        "service in serviceOverrides.<name>.deployment.",
+    )
+    restart_policy: RestartPolicyConfig = Field(
+        default_factory=RestartPolicyConfig,
+        description="Restart an exited essential container in place (on by default); per service "
+        "in serviceOverrides.<name>.restartPolicy.",
+    )
     cpu_architecture: Literal["X86_64", "ARM64"] = Field(
         "X86_64", description="Task CPU architecture (ARM64 = Graviton)."
     )

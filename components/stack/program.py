@@ -89,7 +89,6 @@ def build_load_balancer(settings: StackSettings, network: NetworkRefs) -> LoadBa
                 else None
             ),
             deregistration_delay=edge.deregistration_delay,
-            blue_green_bake_time_minutes=edge.bake_time_minutes if edge.blue_green else None,
             waf=(
                 WafArgs(
                     rate_limit=edge.waf_rate_limit, log_retention_days=edge.waf_log_retention_days

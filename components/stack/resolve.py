@@ -47,6 +47,7 @@ from .graph import (
 from .model import StackConfig
 from .platform_settings import PlatformSettings, resolve_platform
 from .quotas import quota_issues, rules_per_group
+from .rollout import resolve_restart, resolve_rollout
 from .settings import ServiceSettings, StackSettings
 
 # Names the ECS.8 control forbids outright, and the shapes the task asks us to refuse as plain
@@ -527,6 +528,26 @@ def resolve(
             health_path = None
         elif health_path is None:
             health_path = SPRING_HEALTH_PATH if spec.spring_boot else DEFAULT_HEALTH_PATH
+        rollout = resolve_rollout(
+            name,
+            [
+                (f"serviceOverrides.{name}.deployment", override and override.deployment),
+                (f"{base}.deployment", spec.deployment),
+            ],
+            config.deployment,
+            default_strategy=chosen.deployment_strategy,
+            default_bake_time_minutes=chosen.bake_time_minutes,
+            # Traffic moves between the two target groups of the program's own ALB.
+            can_shift=bool(spec.public and config.edge.enabled and not target_group),
+            issues=issues,
+        )
+        restart = resolve_restart(
+            [
+                (f"serviceOverrides.{name}.restartPolicy", override and override.restart_policy),
+                (f"{base}.restartPolicy", spec.restart_policy),
+            ],
+            config.restart_policy,
+        )
         services.append(
             ServiceSettings(
                 name=name,
@@ -565,6 +586,8 @@ def resolve(
                     and platform.keycloak is not None
                     and platform.keycloak.admin_port_forward
                 ),
+                rollout=rollout,
+                restart=restart,
             )
         )
 
@@ -745,7 +768,7 @@ def _quota_issues(
         config.quotas,
         rules,
         external_rules=external,
-        target_groups=len(routes) * (2 if edge is not None and edge.blue_green else 1),
+        target_groups=sum(2 if route.traffic_shift else 1 for route in routes),
         listener_rules=len(routes),
         groups_per_interface=1,
         where=where,

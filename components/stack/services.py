@@ -13,10 +13,16 @@ import pulumi
 from ..bindings import Binding, url_variable
 from ..compute.attachments import LoadBalancerAttachment
 from ..compute.cluster import ClusterRef
-from ..compute.containers import CommandHealthCheck, ContainerArgs, HttpHealthCheck
+from ..compute.containers import (
+    CommandHealthCheck,
+    ContainerArgs,
+    HttpHealthCheck,
+    RestartPolicy,
+)
 from ..compute.microservice import (
     AlarmArgs,
     DeploymentArgs,
+    LifecycleHook,
     Microservice,
     MicroserviceArgs,
     ScalingArgs,
@@ -58,6 +64,14 @@ def container_args(settings: StackSettings, service: ServiceSettings) -> Contain
         secrets=dict(service.secrets),
         stop_timeout=service.stop_timeout,
         writable_paths=service.writable_paths,
+        restart_policy=(
+            RestartPolicy(
+                ignored_exit_codes=service.restart.ignored_exit_codes,
+                restart_attempt_period=service.restart.restart_attempt_period,
+            )
+            if service.restart.enabled
+            else None
+        ),
     )
 
 
@@ -110,6 +124,16 @@ def microservice_args(
             circuit_breaker=settings.deployment_circuit_breaker,
             rollback_on_alarms=settings.deployment_alarms,
             health_check_grace_period=settings.health_check_grace_period,
+            strategy=service.rollout.strategy,
+            bake_time_minutes=service.rollout.bake_time_minutes,
+            linear_step_percent=service.rollout.linear_step_percent,
+            linear_step_bake_time_minutes=service.rollout.linear_step_bake_time_minutes,
+            canary_percent=service.rollout.canary_percent,
+            canary_bake_time_minutes=service.rollout.canary_bake_time_minutes,
+            lifecycle_hooks=tuple(
+                LifecycleHook(lambda_arn=arn, stages=stages)
+                for arn, stages in service.rollout.lifecycle_hooks
+            ),
         ),
         alarms=AlarmArgs(
             actions=tuple(alarm_actions),

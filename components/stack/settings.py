@@ -15,6 +15,7 @@ from ..network.config import NewVpcSettings
 from .graph import GraphPieces, pieces_from
 from .platform_settings import PlatformSettings
 from .quotas import QuotasConfig
+from .rollout import RestartSettings, RolloutSettings
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,15 @@ class ServiceSettings:
     """Catalog services it calls (their ports are open to it, their URLs in its config)."""
     execute_command: bool = False
     """ECS Exec on its tasks: the stack's enableExecuteCommand, or Keycloak's adminPortForward."""
+    rollout: RolloutSettings = field(default_factory=RolloutSettings)
+    """Deployment strategy and timings (`deployment`, per stack and per service)."""
+    restart: RestartSettings = field(default_factory=RestartSettings)
+    """The essential container's restart policy (`restartPolicy`)."""
+
+    @property
+    def traffic_shift(self) -> bool:
+        """Deploys BLUE_GREEN, LINEAR or CANARY: the ALB builds it a second target group."""
+        return self.rollout.shifts_traffic
 
     @property
     def worker(self) -> bool:
