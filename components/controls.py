@@ -20,6 +20,7 @@ CONTROLS: dict[str, str] = {
     "ECS.10": "Fargate services run the latest platform version",
     "ECS.12": "clusters use Container Insights",
     "ECS.NonRoot*": "containers run as a non-root user, tasks use awsvpc networking",
+    "FARGATE.1*": "Fargate ephemeral storage is encrypted with a customer managed key",
     # Load balancer
     "ELB.1": "HTTP listeners redirect to HTTPS",
     "ELB.4": "ALBs drop invalid HTTP headers",

@@ -190,6 +190,9 @@ def baseline() -> dict[str, RecordedResource]:
         {
             "settings": [{"name": "containerInsights", "value": "enhanced"}],
             "configuration": {
+                "managedStorageConfiguration": {
+                    "fargateEphemeralStorageKmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/st"
+                },
                 "executeCommandConfiguration": {
                     "kmsKeyId": "arn:aws:kms:eu-west-1:123456789012:key/exec",
                     "logging": "OVERRIDE",
@@ -197,7 +200,7 @@ def baseline() -> dict[str, RecordedResource]:
                         "cloudWatchEncryptionEnabled": True,
                         "cloudWatchLogGroupName": "/aws/ecs/cluster/execute-command",
                     },
-                }
+                },
             },
         },
         props={"configuration": (r["exec-log-group"],)},

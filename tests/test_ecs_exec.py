@@ -169,7 +169,7 @@ def test_a_stack_without_exec_anywhere_has_no_exec_key_or_log_group(run_stack):
     assert not [r for r in result.of_type(KEY) if r.name.endswith("-exec-key")]
     assert not [r for r in result.of_type(LOG_GROUP) if r.name.endswith("-exec-logs")]
     (cluster,) = result.of_type(CLUSTER)
-    assert "configuration" not in cluster.inputs
+    assert "executeCommandConfiguration" not in cluster.inputs["configuration"]
 
 
 def test_without_a_nat_gateway_exec_needs_the_kms_endpoint_too(run_stack):
@@ -190,3 +190,41 @@ def test_without_a_nat_gateway_exec_needs_the_kms_endpoint_too(run_stack):
         )  # fmt: skip
     text = str(error.value)
     assert "network.interfaceEndpoints" in text and "kms" in text
+
+
+# -- ephemeral storage (FARGATE.1*) --------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_fargate_encrypts_the_tasks_storage_with_a_key_of_the_cluster(plan, stack):
+    result = plan(stack)
+    (cluster,) = result.of_type(CLUSTER)
+    storage = cluster.inputs["configuration"]["managedStorageConfiguration"]
+    key = result.one(KEY, f"accessweaver-{stack}-storage-key")
+    assert storage["fargateEphemeralStorageKmsKeyId"].startswith("arn:aws:kms:")  # an ARN
+    assert key.key in cluster.property_dependencies["configuration"]
+    assert key.protect is True
+    policy = json.loads(key.inputs["policy"])
+    fargate = [
+        s for s in policy["Statement"] if s["Principal"] == {"Service": "fargate.amazonaws.com"}
+    ]
+    assert {s["Action"] for s in fargate} == {
+        "kms:GenerateDataKeyWithoutPlaintext",
+        "kms:CreateGrant",
+    }
+    for statement in fargate:
+        assert statement["Condition"]["StringEquals"] == {
+            "kms:EncryptionContext:aws:ecs:clusterAccount": ["123456789012"],
+            "kms:EncryptionContext:aws:ecs:clusterName": [f"accessweaver-{stack}-cluster"],
+        }
+    grant = next(s for s in fargate if s["Action"] == "kms:CreateGrant")
+    assert grant["Condition"]["ForAllValues:StringEquals"] == {"kms:GrantOperations": ["Decrypt"]}
+
+
+def test_dev_waives_storage_encryption_and_staging_cannot(plan, run_stack):
+    (cluster,) = plan("dev").of_type(CLUSTER)
+    assert "managedStorageConfiguration" not in cluster.inputs["configuration"]
+    from components.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"control FARGATE\.1 is enforced"):
+        run_stack("staging", {"accessweaver:encryptEphemeralStorage": False})

@@ -20,6 +20,9 @@ from tools.engine import ACCOUNT_ID, RecordedResource
 
 # (resource name glob, parliament issue, detail fragment) -> why the finding is accepted.
 DOCUMENTED_FINDINGS: dict[tuple[str, str, str], str] = {
+    ("*-storage-key", "RESOURCE_MISMATCH", "kms:CreateAlias"): (
+        "the same default key-policy statement, on the key of the tasks' ephemeral storage"
+    ),
     ("*-exec-key", "RESOURCE_MISMATCH", "kms:CreateAlias"): (
         "the account's `kms:*` on the key is KMS's default key-policy statement (KMS developer "
         "guide, 'Default key policy'): it lets IAM policies govern the key and keeps it "

@@ -4,8 +4,9 @@ Creates: the ECS cluster (Container Insights as asked) with the FARGATE and FARG
 providers and a default strategy for a Spot share, and, when given a namespace name, the Cloud
 Map private DNS namespace services register in. With `exec_logging`, ECS Exec sessions are
 encrypted with a key of the cluster's own and logged to a log group encrypted with it
-(`execute_command_configuration` OVERRIDE, control EXEC.1). Security groups and IAM roles are
-not here: every `Microservice` owns its own (least privilege per service).
+(`execute_command_configuration` OVERRIDE, control EXEC.1). With `encrypt_ephemeral_storage`,
+Fargate encrypts the tasks' ephemeral storage with a key of its own. Security groups and IAM
+roles are not here: every `Microservice` owns its own (least privilege per service).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ecs, kms, servicediscovery
 
-from .iam import exec_key_policy
+from .iam import exec_key_policy, fargate_storage_key_policy
 
 ContainerInsights = Literal["disabled", "enabled", "enhanced"]
 
@@ -87,6 +88,11 @@ class EcsClusterArgs:
     """Share of tasks on FARGATE_SPOT in the cluster's default strategy (0-100)."""
     exec_logging: ExecLoggingArgs | None = None
     """Log ECS Exec sessions to an encrypted log group; None = not configured."""
+    encrypt_ephemeral_storage: bool = False
+    """Fargate encrypts the tasks' ephemeral storage with a key of the cluster's own (otherwise
+    with an AWS-owned key)."""
+    protect: bool = False
+    """`protect=True` on the storage key."""
     region: str | None = None
     """Default: the provider's `aws:region` (the key policy names CloudWatch Logs' principal)."""
     tags: Mapping[str, str] = field(default_factory=dict)
@@ -113,16 +119,21 @@ class EcsCluster(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
 
-        exec_logging, configuration = None, None
+        exec_logging, configuration = None, {}
         if args.exec_logging is not None:
             exec_logging, configuration = self._exec_logging(
                 name, args, args.exec_logging, str(region), tags
             )
+        if args.encrypt_ephemeral_storage:
+            configuration["managed_storage_configuration"] = {
+                # Fargate takes the key's ARN, not an alias.
+                "fargate_ephemeral_storage_kms_key_id": self._storage_key(name, args, tags).arn
+            }
         cluster = ecs.Cluster(
             f"{name}-cluster",
             name=args.cluster_name,
             settings=[{"name": "containerInsights", "value": args.container_insights}],
-            configuration=configuration,
+            configuration=configuration or None,
             tags=tags,
             opts=child,
         )
@@ -164,6 +175,21 @@ class EcsCluster(pulumi.ComponentResource):
                 "namespace_id": self.namespace_id,
                 "namespace_name": self.namespace_name,
             }
+        )
+
+    def _storage_key(self, name: str, args: EcsClusterArgs, tags: Mapping[str, str]) -> kms.Key:
+        account = aws.get_caller_identity_output().account_id
+        cluster_name = args.cluster_name
+        return kms.Key(
+            f"{name}-storage-key",
+            description=f"{cluster_name}: Fargate ephemeral storage of its tasks",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            policy=account.apply(
+                lambda acct: json.dumps(fargate_storage_key_policy(acct, cluster_name))
+            ),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
 
     def _exec_logging(

@@ -222,6 +222,48 @@ def exec_key_policy(account_id: str, region: str, log_group_name: str) -> dict[s
     }
 
 
+def fargate_storage_key_policy(account_id: str, cluster_name: str) -> dict[str, Any]:
+    """Key policy of the key Fargate encrypts the cluster's tasks' ephemeral storage with (ECS
+    developer guide, "Create an encryption key for Fargate ephemeral storage"): Fargate may
+    generate data keys and create Decrypt-only grants for this account's cluster alone; the
+    account administers the key (the deploying principal needs kms:DescribeKey on it)."""
+    context = {
+        "kms:EncryptionContext:aws:ecs:clusterAccount": [account_id],
+        "kms:EncryptionContext:aws:ecs:clusterName": [cluster_name],
+    }
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersTheKey",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "FargateGeneratesDataKeys",
+                "Effect": "Allow",
+                "Principal": {"Service": "fargate.amazonaws.com"},
+                "Action": "kms:GenerateDataKeyWithoutPlaintext",
+                "Resource": "*",
+                "Condition": {"StringEquals": context},
+            },
+            {
+                "Sid": "FargateCreatesDecryptGrants",
+                "Effect": "Allow",
+                "Principal": {"Service": "fargate.amazonaws.com"},
+                "Action": "kms:CreateGrant",
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": context,
+                    "ForAllValues:StringEquals": {"kms:GrantOperations": ["Decrypt"]},
+                },
+            },
+        ],
+    }
+
+
 def metrics_statement(namespace: str) -> dict[str, Any]:
     """PutMetricData into one CloudWatch namespace only (the action takes no resource ARN; the
     `cloudwatch:namespace` condition key scopes it)."""

@@ -44,6 +44,9 @@ class EnvironmentDefaults(BaseModel):
     """Roll back a deployment when the service's CPU/memory alarms fire."""
     health_check_grace_period: int
     """Seconds; the seed's production example uses 180 for Spring Boot."""
+    encrypt_ephemeral_storage: bool = True
+    """FARGATE.1 (P): a customer managed key for the tasks' ephemeral storage; dev waives it
+    (a key is $1 a month, and dev holds no production data)."""
     deployment_strategy: str = "ROLLING"
     """Services behind the ALB: staging rehearses canaries, prod keeps blue/green (instant
     rollback while both revisions run); the others deploy ROLLING."""
@@ -52,6 +55,7 @@ class EnvironmentDefaults(BaseModel):
 
 ENVIRONMENT_DEFAULTS: dict[Environment, EnvironmentDefaults] = {
     "dev": EnvironmentDefaults(
+        encrypt_ephemeral_storage=False,
         max_capacity=2,
         fargate_spot=True,
         fargate_spot_percentage=100,

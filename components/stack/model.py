@@ -202,6 +202,11 @@ class StackConfig(ConfigModel):
         True, description="Stop and roll back failing deployments."
     )
     enable_execute_command: Flag | None = Field(None, description="ECS Exec; unset = per env.")
+    encrypt_ephemeral_storage: Flag | None = Field(
+        None,
+        description="Fargate encrypts the tasks' ephemeral storage with a key of the cluster's "
+        "own (control FARGATE.1, required in staging and prod); unset = per environment.",
+    )
     deployment: DeploymentConfig = Field(
         default_factory=DeploymentConfig,
         description="How new revisions roll out (ROLLING, BLUE_GREEN, LINEAR, CANARY); per "

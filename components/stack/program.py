@@ -51,6 +51,8 @@ def build_cluster(settings: StackSettings, network: NetworkRefs) -> EcsCluster:
                 if any(s.execute_command for s in settings.services)
                 else None
             ),
+            encrypt_ephemeral_storage=settings.encrypt_ephemeral_storage,
+            protect=settings.platform.protect,
             region=settings.region,
             tags=dict(settings.tags),
         ),

@@ -29,7 +29,7 @@ from ..compute.fargate import FARGATE_SIZES, describe_memory_choices, is_valid_s
 from ..data.config import CACHE_ENV, DATABASE_ENV, DOCUMENTS_ENV
 from ..edge.config import EdgeSettings, resolve_edge
 from ..errors import MISSING, SECRET_NAME, ConfigError, ConfigIssue
-from ..formats import explicit_keys, tag_problems
+from ..formats import ENFORCED_ENVIRONMENTS, explicit_keys, tag_problems
 from ..identity.config import JWT_ENV, KEYCLOAK_ENV, KEYCLOAK_SERVICE, keycloak_catalog_entry
 from ..network.config import ExistingVpc, NewVpcSettings, resolve_network
 from .catalog import ACCESSWEAVER_CATALOG
@@ -300,6 +300,7 @@ def resolve(
                 "log_retention_days": config.log_retention_days,
                 "security_log_retention_days": config.security_log_retention_days,
                 "execute_command": config.enable_execute_command,
+                "encrypt_ephemeral_storage": config.encrypt_ephemeral_storage,
                 "scaling_cpu_target": config.scaling_cpu_target,
                 "scaling_memory_target": config.scaling_memory_target,
                 "health_check_grace_period": config.health_check_grace_period,
@@ -658,6 +659,16 @@ def resolve(
     check_graph(services, pieces, service_path, issues)
     issues += _quota_issues(config, services, pieces, edge, new_vpc)
     issues += _security_retention_issues(config, env)
+    if env in ENFORCED_ENVIRONMENTS and not chosen.encrypt_ephemeral_storage:
+        issues.append(
+            ConfigIssue(
+                "encryptEphemeralStorage",
+                False,
+                "control FARGATE.1 is enforced in staging and prod: the tasks' ephemeral "
+                "storage must be encrypted with a customer managed key",
+                "true (or unset)",
+            )
+        )
 
     for key, problem, allowed in tag_problems(config.additional_tags):
         path = f"additionalTags.{key}" if key else "additionalTags"
@@ -696,6 +707,7 @@ def resolve(
         security_log_retention_days=chosen.security_log_retention_days,
         xray_tracing=chosen.xray_tracing,
         execute_command=chosen.execute_command,
+        encrypt_ephemeral_storage=chosen.encrypt_ephemeral_storage,
         health_check_grace_period=chosen.health_check_grace_period,
         deployment_circuit_breaker=config.deployment_circuit_breaker,
         deployment_minimum_healthy_percent=chosen.deployment_minimum_healthy_percent,

@@ -109,6 +109,8 @@ class StackSettings:
     tags: Mapping[str, str] = field(default_factory=dict)
     security_log_retention_days: int = 365
     """Flow logs, WAF, ALB and S3 access logs, ECS Exec sessions (LOG.1)."""
+    encrypt_ephemeral_storage: bool = False
+    """The tasks' ephemeral storage under a key of the cluster's own (FARGATE.1)."""
     public_subnet_ids: tuple[str, ...] = ()
     """The existing VPC's subnets for the ALB (empty when the VPC is created)."""
     new_vpc: NewVpcSettings | None = None

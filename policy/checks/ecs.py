@@ -148,6 +148,19 @@ def ecs_container_insights(resource):
         yield f"containerInsights is {values[-1] if values else 'not set'}"
 
 
+@_resource(
+    "fargate-ephemeral-storage-encrypted", ("FARGATE.1*",), "P", (CLUSTER,),
+    "Fargate encrypts the tasks' ephemeral storage with a customer managed key",
+    "set configuration.managed_storage_configuration.fargate_ephemeral_storage_kms_key_id "
+    "(stack config encryptEphemeralStorage: true; EcsClusterArgs.encrypt_ephemeral_storage).",
+)  # fmt: skip
+def fargate_storage_encrypted(resource):
+    key = get(resource.props, "configuration", "managedStorageConfiguration",
+              "fargateEphemeralStorageKmsKeyId")  # fmt: skip
+    if not key:
+        yield "ephemeral storage is encrypted with an AWS-owned key only"
+
+
 _ROOT_USERS = {"0", "root"}
 
 
