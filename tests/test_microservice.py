@@ -175,6 +175,7 @@ def test_prod_scaling_uses_the_stack_bounds_targets_and_300s_cooldowns(plan):
         r.name: r.inputs["targetTrackingScalingPolicyConfiguration"]
         for r in result.of_type("aws:appautoscaling/policy:Policy")
         if r.name.startswith("aw-pdp-service-")
+        and r.inputs["policyType"] == "TargetTrackingScaling"
     }
     assert policies["aw-pdp-service-cpu-scaling"]["targetValue"] == 60
     assert policies["aw-pdp-service-memory-scaling"]["targetValue"] == 75

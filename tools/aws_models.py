@@ -131,27 +131,76 @@ def create_service_params(inputs: dict[str, Any], cluster: str) -> dict[str, Any
     return params
 
 
+def _metric_queries(queries: list[dict[str, Any]], stat_key: str = "MetricStat") -> list[dict]:
+    """Metric-math queries of a scaling policy, in the API's PascalCase (dimensions as lists)."""
+    out = []
+    for query in queries:
+        item: dict[str, Any] = {"Id": query["id"]}
+        for key in ("expression", "label", "returnData"):
+            if key in query:
+                item[key[:1].upper() + key[1:]] = query[key]
+        if "metricStat" in query:
+            stat = query["metricStat"]
+            metric = stat["metric"]
+            item[stat_key] = {
+                "Metric": {
+                    "Namespace": metric["namespace"],
+                    "MetricName": metric["metricName"],
+                    "Dimensions": _pascal(metric.get("dimensions", [])),
+                },
+                "Stat": stat["stat"],
+            }
+        out.append(item)
+    return out
+
+
 def put_scaling_policy_params(inputs: dict[str, Any]) -> dict[str, Any]:
-    """Map a recorded `aws:appautoscaling/policy:Policy` to PutScalingPolicy."""
+    """Map a recorded `aws:appautoscaling/policy:Policy` to PutScalingPolicy (target tracking
+    on predefined or metric-math metrics, and predictive scaling)."""
     inputs = _ints(inputs)
-    tracking = inputs["targetTrackingScalingPolicyConfiguration"]
-    return {
+    params: dict[str, Any] = {
         "PolicyName": inputs["name"],
         "ServiceNamespace": inputs["serviceNamespace"],
         "ResourceId": inputs["resourceId"],
         "ScalableDimension": inputs["scalableDimension"],
         "PolicyType": inputs["policyType"],
-        "TargetTrackingScalingPolicyConfiguration": {
+    }
+    if "targetTrackingScalingPolicyConfiguration" in inputs:
+        tracking = inputs["targetTrackingScalingPolicyConfiguration"]
+        config: dict[str, Any] = {
             "TargetValue": float(tracking["targetValue"]),
-            "PredefinedMetricSpecification": {
-                "PredefinedMetricType": tracking["predefinedMetricSpecification"][
-                    "predefinedMetricType"
-                ]
-            },
             "ScaleInCooldown": tracking["scaleInCooldown"],
             "ScaleOutCooldown": tracking["scaleOutCooldown"],
-        },
-    }
+        }
+        if "predefinedMetricSpecification" in tracking:
+            config["PredefinedMetricSpecification"] = _pascal(
+                tracking["predefinedMetricSpecification"]
+            )
+        if "customizedMetricSpecification" in tracking:
+            custom = tracking["customizedMetricSpecification"]
+            config["CustomizedMetricSpecification"] = {
+                "Metrics": _metric_queries(custom["metrics"])
+            }
+        params["TargetTrackingScalingPolicyConfiguration"] = config
+    if "predictiveScalingPolicyConfiguration" in inputs:
+        predictive = inputs["predictiveScalingPolicyConfiguration"]
+        params["PredictiveScalingPolicyConfiguration"] = {
+            "Mode": predictive["mode"],
+            "SchedulingBufferTime": predictive["schedulingBufferTime"],
+            "MaxCapacityBreachBehavior": predictive["maxCapacityBreachBehavior"],
+            "MetricSpecifications": [
+                {
+                    "TargetValue": float(spec["targetValue"]),
+                    **{
+                        key[:1].upper() + key[1:]: _pascal(value)
+                        for key, value in spec.items()
+                        if key != "targetValue"
+                    },
+                }
+                for spec in predictive["metricSpecifications"]
+            ],
+        }
+    return params
 
 
 def _pascal(value: Any) -> Any:

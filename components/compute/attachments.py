@@ -21,6 +21,8 @@ class TrafficShift:
     alternate_target_group_arn: pulumi.Input[str]
     production_listener_rule_arn: pulumi.Input[str]
     role_arn: pulumi.Input[str]
+    alternate_target_group_arn_suffix: pulumi.Input[str] | None = None
+    """For CloudWatch (`targetgroup/<name>/<id>`): request-count scaling counts both groups."""
 
 
 @dataclass(frozen=True)
@@ -36,6 +38,10 @@ class LoadBalancerAttachment:
     manage_egress: bool = True
     """Also add the load balancer groups' egress rules toward the service (False for an ALB
     managed elsewhere, whose owner opens its side)."""
+    target_group_arn_suffix: pulumi.Input[str] | None = None
+    """`targetgroup/<name>/<id>` (CloudWatch's TargetGroup dimension); None = unknown."""
+    load_balancer_arn_suffix: pulumi.Input[str] | None = None
+    """`app/<name>/<id>`; with the group's suffix, the resource label of request-count scaling."""
     traffic_shift: TrafficShift | None = None
     """Set when the load balancer built a second target group for the service: it may then
     deploy BLUE_GREEN, LINEAR or CANARY."""

@@ -120,6 +120,34 @@ class RestartPolicyConfig(ConfigModel):
     )
 
 
+class PredictiveConfig(ConfigModel):
+    """`scaling.predictive`: scale ahead of the forecast daily CPU pattern."""
+
+    mode: Literal["ForecastOnly", "ForecastAndScale"] = Field(
+        "ForecastAndScale",
+        description="ForecastOnly shows the forecast without acting (start there on a new "
+        "service).",
+    )
+    scheduling_buffer_seconds: int = Field(
+        300, ge=0, le=3600, description="How early tasks start before the forecast load."
+    )
+
+
+class ServiceScalingConfig(ConfigModel):
+    """`scaling` of one service, beside the stack's CPU and memory target tracking."""
+
+    requests_per_target: int | None = Field(
+        None,
+        ge=1,
+        le=1_000_000,
+        description="Requests per task per minute to keep (target tracking on the ALB's "
+        "RequestCountPerTarget); services behind the program's ALB.",
+    )
+    predictive: PredictiveConfig | None = Field(
+        None, description="Predictive scaling on CPU (needs 24 hours of history to forecast)."
+    )
+
+
 class ServiceTuning(ConfigModel):
     """What a catalog entry and a stack's override may both set for one service."""
 
@@ -128,6 +156,9 @@ class ServiceTuning(ConfigModel):
     )
     restart_policy: RestartPolicyConfig | None = Field(
         None, description="This service's container restarts; unset keys follow the stack's."
+    )
+    scaling: ServiceScalingConfig | None = Field(
+        None, description="Request-count and predictive scaling of this service."
     )
 
 

@@ -39,6 +39,7 @@ from .deployment import (
     hook_trust_policy,
 )
 from .iam import assume_role_policy, execution_policy, task_policy
+from .scaling import PredictiveArgs, predictive_configuration, request_count_tracking
 
 INTERNET = "0.0.0.0/0"
 __all__ = [
@@ -47,6 +48,7 @@ __all__ = [
     "LifecycleHook",
     "Microservice",
     "MicroserviceArgs",
+    "PredictiveArgs",
     "ScalingArgs",
     "ScheduleArgs",
 ]
@@ -71,6 +73,10 @@ class ScalingArgs:
     memory_target: int = 80
     cooldown_seconds: int = 300
     schedule: ScheduleArgs | None = None
+    requests_per_target: int | None = None
+    """Also track requests per task per minute (needs the load balancer attachment's suffixes)."""
+    predictive: PredictiveArgs | None = None
+    """Also scale ahead of the forecast daily CPU pattern."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +165,17 @@ class Microservice(pulumi.ComponentResource):
             raise ValueError(f"{name}: discovery needs a port and a cluster with a namespace")
         shift = args.load_balancer.traffic_shift if args.load_balancer is not None else None
         problems = deployment_problems(args.deployment, traffic_shift=shift is not None)
+        if args.scaling is not None and args.scaling.requests_per_target is not None:
+            attachment = args.load_balancer
+            if (
+                attachment is None
+                or attachment.target_group_arn_suffix is None
+                or (attachment.load_balancer_arn_suffix is None)
+            ):
+                problems.append(
+                    "requests_per_target needs a load balancer attachment with the target "
+                    "group's and the load balancer's ARN suffixes"
+                )
         if problems:
             raise ValueError(f"{name}: {'; '.join(problems)}")
         self._environment, self._secrets = merge_bindings(
@@ -611,5 +628,42 @@ class Microservice(pulumi.ComponentResource):
                     "scale_in_cooldown": scaling.cooldown_seconds,
                     "scale_out_cooldown": scaling.cooldown_seconds,
                 },
+                opts=on_target,
+            )
+        attachment = args.load_balancer
+        if scaling.requests_per_target is not None and attachment is not None:
+            shift = attachment.traffic_shift
+            assert attachment.load_balancer_arn_suffix and attachment.target_group_arn_suffix
+            appautoscaling.Policy(
+                f"{name}-requests-scaling",
+                name=f"{physical}-requests-target",
+                policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration=request_count_tracking(
+                    scaling.requests_per_target,
+                    load_balancer_arn_suffix=attachment.load_balancer_arn_suffix,
+                    target_group_arn_suffix=attachment.target_group_arn_suffix,
+                    alternate_target_group_arn_suffix=(
+                        shift.alternate_target_group_arn_suffix
+                        if shift is not None and args.deployment.strategy != "ROLLING"
+                        else None
+                    ),
+                    cooldown_seconds=scaling.cooldown_seconds,
+                ),
+                opts=on_target,
+            )
+        if scaling.predictive is not None:
+            appautoscaling.Policy(
+                f"{name}-predictive-scaling",
+                name=f"{physical}-predictive",
+                policy_type="PredictiveScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                predictive_scaling_policy_configuration=predictive_configuration(
+                    scaling.cpu_target, scaling.predictive
+                ),
                 opts=on_target,
             )

@@ -154,6 +154,7 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=log_opts,
         )
         listener = self._listeners(alb, child)
+        self._alb_suffix = alb.arn_suffix
         role = self._traffic_shift_role(child) if args.shifts_traffic else None
         self._attachments: dict[str, LoadBalancerAttachment] = {}
         self.target_group_arns = {}
@@ -336,11 +337,14 @@ class LoadBalancer(pulumi.ComponentResource):
                 alternate_target_group_arn=alternate.arn,
                 production_listener_rule_arn=rule.arn,
                 role_arn=role.arn,
+                alternate_target_group_arn_suffix=alternate.arn_suffix,
             )
         self._attachments[route.service] = LoadBalancerAttachment(
             target_group_arn=primary.arn,
             security_group_ids=(group.id,),
             ports=route.ports,
+            target_group_arn_suffix=primary.arn_suffix,
+            load_balancer_arn_suffix=self._alb_suffix,
             traffic_shift=shift,
         )
         self.target_group_arns[route.service] = primary.arn

@@ -47,8 +47,8 @@ from .graph import (
 from .model import StackConfig
 from .platform_settings import PlatformSettings, resolve_platform
 from .quotas import quota_issues, rules_per_group
-from .rollout import resolve_restart, resolve_rollout
 from .settings import ServiceSettings, StackSettings
+from .tuning import resolve_restart, resolve_rollout, resolve_scaling
 
 # Names the ECS.8 control forbids outright, and the shapes the task asks us to refuse as plain
 # text: *PASSWORD*, *SECRET*, *TOKEN* (plus close cousins) and AWS access key ids as values.
@@ -542,6 +542,16 @@ def resolve(
             can_shift=bool(spec.public and config.edge.enabled and not target_group),
             issues=issues,
         )
+        service_scaling = resolve_scaling(
+            name,
+            [
+                (f"serviceOverrides.{name}.scaling", override and override.scaling),
+                (f"{base}.scaling", spec.scaling),
+            ],
+            behind_alb=bool(spec.public and config.edge.enabled and not target_group),
+            autoscaling=config.auto_scaling_enabled,
+            issues=issues,
+        )
         restart = resolve_restart(
             [
                 (f"serviceOverrides.{name}.restartPolicy", override and override.restart_policy),
@@ -589,6 +599,7 @@ def resolve(
                 ),
                 rollout=rollout,
                 restart=restart,
+                scaling=service_scaling,
             )
         )
 

@@ -25,6 +25,7 @@ from ..compute.microservice import (
     LifecycleHook,
     Microservice,
     MicroserviceArgs,
+    PredictiveArgs,
     ScalingArgs,
     ScheduleArgs,
 )
@@ -101,6 +102,15 @@ def microservice_args(
                     timezone=schedule.timezone,
                 )
                 if schedule is not None
+                else None
+            ),
+            requests_per_target=service.scaling.requests_per_target,
+            predictive=(
+                PredictiveArgs(
+                    mode=service.scaling.predictive_mode,  # type: ignore[arg-type]
+                    scheduling_buffer_seconds=service.scaling.predictive_buffer_seconds,
+                )
+                if service.scaling.predictive_mode is not None
                 else None
             ),
         )

@@ -15,7 +15,7 @@ from ..network.config import NewVpcSettings
 from .graph import GraphPieces, pieces_from
 from .platform_settings import PlatformSettings
 from .quotas import QuotasConfig
-from .rollout import RestartSettings, RolloutSettings
+from .tuning import RestartSettings, RolloutSettings, ServiceScalingSettings
 
 
 @dataclass(frozen=True)
@@ -62,6 +62,8 @@ class ServiceSettings:
     """Deployment strategy and timings (`deployment`, per stack and per service)."""
     restart: RestartSettings = field(default_factory=RestartSettings)
     """The essential container's restart policy (`restartPolicy`)."""
+    scaling: ServiceScalingSettings = field(default_factory=ServiceScalingSettings)
+    """Request-count and predictive scaling (`services.<name>.scaling`)."""
 
     @property
     def traffic_shift(self) -> bool:

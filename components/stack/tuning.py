@@ -1,5 +1,6 @@
-"""How each service rolls out and restarts: `deployment` and `restartPolicy`, per stack and per
-service, resolved into settings (pure: no Pulumi resources).
+"""How each service rolls out, restarts and scales beyond CPU and memory: `deployment`,
+`restartPolicy` and `scaling`, per stack and per service, resolved into settings (pure: no
+Pulumi resources).
 
 A key set on the service (`serviceOverrides.<name>`, then `services.<name>`) wins over the
 stack's, which wins over the environment's default. A traffic-shifting strategy (BLUE_GREEN,
@@ -14,7 +15,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..compute.config import DeploymentConfig, RestartPolicyConfig
+from ..compute.config import DeploymentConfig, RestartPolicyConfig, ServiceScalingConfig
 from ..compute.deployment import TRAFFIC_SHIFTING
 from ..errors import ConfigIssue
 
@@ -133,4 +134,51 @@ def resolve_restart(
         enabled=True if enabled is None else bool(enabled),
         ignored_exit_codes=tuple(codes or ()),
         restart_attempt_period=int(period or 300),
+    )
+
+
+@dataclass(frozen=True)
+class ServiceScalingSettings:
+    """Request-count and predictive scaling of one service (None = not on)."""
+
+    requests_per_target: int | None = None
+    predictive_mode: str | None = None
+    predictive_buffer_seconds: int = 300
+
+
+def resolve_scaling(
+    name: str,
+    service_layers: Sequence[tuple[str, ServiceScalingConfig | None]],
+    *,
+    behind_alb: bool,
+    autoscaling: bool,
+    issues: list[ConfigIssue],
+) -> ServiceScalingSettings:
+    requests, requests_where = _first(service_layers, "requests_per_target")
+    predictive, predictive_where = _first(service_layers, "predictive")
+    for where, key in ((requests_where, "requestsPerTarget"), (predictive_where, "predictive")):
+        if where is not None and not autoscaling:
+            issues.append(
+                ConfigIssue(
+                    f"{where}.{key}",
+                    requests if key == "requestsPerTarget" else "set",
+                    "has no effect: autoScalingEnabled is false",
+                    "remove it, or set autoScalingEnabled: true",
+                )
+            )
+    if requests is not None and not behind_alb:
+        issues.append(
+            ConfigIssue(
+                f"{requests_where}.requestsPerTarget",
+                requests,
+                f"{name} is not behind the program's ALB: there is no request count to track",
+                "public: true with edge.enabled, or no requestsPerTarget",
+            )
+        )
+    return ServiceScalingSettings(
+        requests_per_target=requests,
+        predictive_mode=predictive.mode if predictive is not None else None,
+        predictive_buffer_seconds=(
+            predictive.scheduling_buffer_seconds if predictive is not None else 300
+        ),
     )
