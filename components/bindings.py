@@ -85,3 +85,8 @@ def secret_json_key(secret_arn: pulumi.Input[str], json_key: str) -> pulumi.Outp
 def url_variable(service: str) -> str:
     """`aw-pdp-service` -> `AW_PDP_SERVICE_URL`: the variable a caller finds a service at."""
     return re.sub(r"[^A-Za-z0-9]", "_", service).upper() + "_URL"
+
+
+def queue_variable(queue: str) -> str:
+    """`extraction` -> `EXTRACTION_QUEUE_URL`: where a consumer or a sender finds the queue."""
+    return re.sub(r"[^A-Za-z0-9]", "_", queue).upper() + "_QUEUE_URL"

@@ -74,6 +74,8 @@ CONTROLS: dict[str, str] = {
     "ECR.1": "repositories scan images on push",
     "ECR.2": "repositories have immutable tags",
     "ECR.3": "repositories have a lifecycle policy",
+    # SQS
+    "SQS.1": "queues are encrypted at rest",
     # Secrets, IAM, KMS, logs
     "SecretsManager.1": "secrets rotate automatically (RDS: AWS-managed master password)",
     "SecretsManager.4": "secrets rotate at least every 90 days",

@@ -115,6 +115,8 @@ EnvName = Annotated[str, _format("env_name")]
 HealthPath = Annotated[str, _format("health_path")]
 Region = Annotated[str, _format("region")]
 LambdaArn = Annotated[str, _format("lambda_arn")]
+QueueName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
+"""A work queue of the service graph: `<project>-<env>-<name>` is its SQS name."""
 ServiceName = Annotated[
     str,
     Field(

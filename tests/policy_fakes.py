@@ -363,6 +363,7 @@ def baseline() -> dict[str, RecordedResource]:
     r["repo-lifecycle"] = res(
         c.REPOSITORY_LIFECYCLE, "repo-lifecycle", {"policy": "{}"}, deps=(r["repo"],)
     )
+    r["queue"] = res(c.QUEUE, "queue", {"name": "work", "sqsManagedSseEnabled": True})
     r["secret"] = res(c.SECRET, "secret", {"name": "app/secret"}, protect=True)
     r["secret-rotation"] = res(
         c.SECRET_ROTATION,

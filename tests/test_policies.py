@@ -216,6 +216,8 @@ CASES: list[tuple[str, str, Callable[[Resources], None], str]] = [
     ("ecr-immutable-tags", "mutable", _set("repo", imageTagMutability="MUTABLE"),
      "image_tag_mutability is MUTABLE"),
     ("ecr-lifecycle-policy", "missing", _drop("repo-lifecycle"), "has no lifecycle policy"),
+    ("sqs-encrypted", "plain", _set("queue", sqsManagedSseEnabled=False),
+     "neither SSE-SQS nor a KMS key encrypts the queue"),
     ("secrets-rotated", "never", _drop("secret-rotation"), "the secret never rotates"),
     ("secrets-rotated", "yearly",
      _set("secret-rotation", rotationRules={"automaticallyAfterDays": 365}),

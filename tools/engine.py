@@ -186,6 +186,10 @@ def mock_state(type_: str, name: str, inputs: dict[str, Any], region: str) -> tu
         # The id of a state machine is its ARN (service prefix `states`, not `sfn`).
         rid = f"arn:aws:states:{region}:{acct}:stateMachine:{physical}"
         state["arn"] = rid
+    elif type_ == "aws:sqs/queue:Queue":
+        # A queue's id is its URL; its ARN ends with its name.
+        rid = f"https://sqs.{region}.amazonaws.com/{acct}/{physical}"
+        state.update(arn=f"arn:aws:sqs:{region}:{acct}:{physical}", url=rid)
     elif type_ == "aws:cloudwatch/eventRule:EventRule":
         rid = physical
         state["arn"] = f"arn:aws:events:{region}:{acct}:rule/{physical}"

@@ -25,6 +25,7 @@ from ..formats import (
     Image,
     LambdaArn,
     PathPattern,
+    QueueName,
     SecretRef,
     TargetGroupArn,
 )
@@ -146,6 +147,13 @@ class ServiceScalingConfig(ConfigModel):
     predictive: PredictiveConfig | None = Field(
         None, description="Predictive scaling on CPU (needs 24 hours of history to forecast)."
     )
+    backlog_per_task: int | None = Field(
+        None,
+        ge=1,
+        le=100_000,
+        description="Messages of the queue it consumes per running task to keep (target "
+        "tracking on the backlog per task; needs Container Insights).",
+    )
 
 
 class ServiceTuning(ConfigModel):
@@ -199,6 +207,16 @@ class ServiceUses(ConfigModel):
         False,
         description="Keycloak: KEYCLOAK_URL (internal, with /auth) and the path to its port, "
         "for services that validate tokens.",
+    )
+    consumes: QueueName | None = Field(
+        None,
+        description="The work queue this service consumes (it is the queue's one consumer): "
+        "<QUEUE>_QUEUE_URL, receive/delete on it; the program creates the queue and its "
+        "dead-letter queue.",
+    )
+    sends_to: list[QueueName] = Field(
+        default_factory=list,
+        description="Work queues this service puts messages on: <QUEUE>_QUEUE_URL, send only.",
     )
 
 

@@ -39,11 +39,18 @@ from .deployment import (
     hook_trust_policy,
 )
 from .iam import assume_role_policy, execution_policy, task_policy
-from .scaling import PredictiveArgs, predictive_configuration, request_count_tracking
+from .scaling import (
+    BacklogArgs,
+    PredictiveArgs,
+    backlog_tracking,
+    predictive_configuration,
+    request_count_tracking,
+)
 
 INTERNET = "0.0.0.0/0"
 __all__ = [
     "AlarmArgs",
+    "BacklogArgs",
     "DeploymentArgs",
     "LifecycleHook",
     "Microservice",
@@ -75,6 +82,8 @@ class ScalingArgs:
     schedule: ScheduleArgs | None = None
     requests_per_target: int | None = None
     """Also track requests per task per minute (needs the load balancer attachment's suffixes)."""
+    backlog: BacklogArgs | None = None
+    """Also track the backlog per task of the SQS queue the service consumes."""
     predictive: PredictiveArgs | None = None
     """Also scale ahead of the forecast daily CPU pattern."""
 
@@ -650,6 +659,23 @@ class Microservice(pulumi.ComponentResource):
                         if shift is not None and args.deployment.strategy != "ROLLING"
                         else None
                     ),
+                    cooldown_seconds=scaling.cooldown_seconds,
+                ),
+                opts=on_target,
+            )
+        if scaling.backlog is not None:
+            appautoscaling.Policy(
+                f"{name}-backlog-scaling",
+                name=f"{physical}-backlog-target",
+                policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration=backlog_tracking(
+                    scaling.backlog.messages_per_task,
+                    queue_name=scaling.backlog.queue_name,
+                    cluster_name=args.cluster.cluster_name,
+                    service_name=physical,
                     cooldown_seconds=scaling.cooldown_seconds,
                 ),
                 opts=on_target,

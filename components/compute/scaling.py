@@ -31,6 +31,14 @@ class PredictiveArgs:
     """How early tasks start before the forecast load (0 to 3600)."""
 
 
+@dataclass(frozen=True)
+class BacklogArgs:
+    queue_name: pulumi.Input[str]
+    """The SQS queue the service consumes."""
+    messages_per_task: int
+    """Visible messages each running task should have at most in front of it."""
+
+
 def request_count_tracking(
     target_per_minute: int,
     *,

@@ -273,3 +273,33 @@ def resolve_documents(
         noncurrent_version_expiration_days=expiration,
         access_log_retention_days=security_log_retention_days if config.access_logs else None,
     )
+
+
+class QueueConfig(ConfigModel):
+    """`queues.<name>`: tuning of a work queue the service graph declares (`uses.consumes`)."""
+
+    visibility_timeout_seconds: int = Field(
+        300,
+        ge=0,
+        le=43200,
+        description="Seconds a received message stays hidden: longer than its processing.",
+    )
+    message_retention_days: int = Field(4, ge=1, le=14, description="Days a message is kept.")
+    max_receive_count: int = Field(
+        5, ge=1, le=1000, description="Receives before a message moves to the dead-letter queue."
+    )
+
+
+@dataclass(frozen=True)
+class QueueSettings:
+    """One work queue: its consumer, its senders and its timings."""
+
+    name: str
+    """Logical name in the graph (`<NAME>_QUEUE_URL`)."""
+    physical: str
+    """`<project>-<env>-<name>` (its dead-letter queue: `<physical>-dlq`)."""
+    consumer: str
+    senders: tuple[str, ...]
+    visibility_timeout_seconds: int = 300
+    message_retention_days: int = 4
+    max_receive_count: int = 5

@@ -25,7 +25,7 @@ from ..formats import (
 
 NatGateways = Literal["none", "single", "onePerAz"]
 InterfaceEndpoint = Literal[
-    "ecr.api", "ecr.dkr", "logs", "secretsmanager", "xray", "ssmmessages", "kms"
+    "ecr.api", "ecr.dkr", "logs", "secretsmanager", "xray", "ssmmessages", "kms", "sqs"
 ]
 
 # Endpoints Fargate needs when the private subnets have no NAT route: image pull (ECR API and
@@ -71,7 +71,8 @@ class NetworkConfig(ConfigModel):
     interface_endpoints: list[InterfaceEndpoint] | None = Field(
         None,
         description="Interface VPC endpoints (ecr.api, ecr.dkr, logs, secretsmanager, xray, "
-        "ssmmessages, kms); unset = per environment. The S3 gateway endpoint is always created.",
+        "ssmmessages, kms, sqs); unset = per environment. The S3 gateway endpoint is always "
+        "created.",
     )
     flow_logs: Flag | None = Field(
         None, description="VPC flow logs (all traffic) to CloudWatch Logs; unset = per env."
@@ -162,7 +163,7 @@ def resolve_network(
 
     `endpoints_needed` are the interface endpoints the tasks need besides the base four when
     there is no NAT gateway (`xray` with tracing; `ssmmessages` and `kms` with ECS Exec, whose
-    sessions are encrypted with the cluster's key)."""
+    sessions are encrypted with the cluster's key; `sqs` with work queues)."""
     if not network.create_vpc:
         _check_existing_vpc(existing, edge_enabled, issues)
         for key in explicit_keys(network, {"create_vpc"}):

@@ -23,7 +23,7 @@ from ..compute.config import (
     ServiceSpec,
 )
 from ..controls import CONTROLS, canonical_control
-from ..data.config import CacheConfig, DatabaseConfig, DocumentsConfig
+from ..data.config import CacheConfig, DatabaseConfig, DocumentsConfig, QueueConfig
 from ..edge.config import EdgeConfig
 from ..formats import (
     DEFAULT_LOG_GROUP_PREFIX,
@@ -34,6 +34,7 @@ from ..formats import (
     ImageTag,
     LogRetention,
     Percent,
+    QueueName,
     Registry,
     SecretRef,
     SecurityGroupId,
@@ -152,6 +153,10 @@ class StackConfig(ConfigModel):
     image_tag: ImageTag = Field("latest", description="Image tag deployed for every service.")
     services: dict[ServiceName, ServiceSpec] | None = Field(
         None, description="The service catalog; default: the AccessWeaver services."
+    )
+    queues: dict[QueueName, QueueConfig] = Field(
+        default_factory=dict,
+        description="Tuning of the work queues the services consume (uses.consumes).",
     )
     service_overrides: dict[str, ServiceOverride] = Field(
         default_factory=dict, description="Per-service changes keyed by catalog name."

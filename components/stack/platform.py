@@ -8,7 +8,8 @@ then says what one service gets from the pieces it `uses`, and nothing else.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -18,6 +19,7 @@ from ..compute.registry import ImageRegistry, RegistryArgs
 from ..data.cache import Cache, CacheArgs
 from ..data.database import Database, DatabaseArgs
 from ..data.documents import DocumentStore, DocumentStoreArgs
+from ..data.queue import WorkQueue, WorkQueueArgs
 from ..identity.secrets import PlatformSecrets, SecretsArgs
 from ..network.layout import NetworkRefs
 from ..network.vpc import Network, NetworkArgs
@@ -63,6 +65,8 @@ class Platform:
     documents: DocumentStore | None
     registry: ImageRegistry | None
     alerts: AlertTopic | None
+    queues: Mapping[str, WorkQueue] = field(default_factory=dict)
+    """Work queue per logical name (`uses.consumes`)."""
 
     @property
     def alarm_actions(self) -> list[pulumi.Input[str]]:
@@ -92,6 +96,15 @@ class Platform:
             found.append(self.documents.binding(uses.documents))
         if uses.jwt_key:
             found.append(self.secrets.jwt_binding())
+        for queue in settings.queues:
+            if queue.consumer == service.name:
+                found.append(
+                    self.queues[queue.name].consumer_binding(
+                        also_sends=service.name in queue.senders
+                    )
+                )
+            elif service.name in queue.senders:
+                found.append(self.queues[queue.name].sender_binding())
         return found
 
 
@@ -198,7 +211,22 @@ def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
             f"{prefix}-alerts",
             AlertTopicArgs(topic_name=f"{prefix}-alarms", emails=platform.alarms.emails, tags=tags),
         )
-    return Platform(settings, secrets, database, cache, documents, registry, alerts)
+    queues = {
+        queue.name: WorkQueue(
+            f"{prefix}-queue-{queue.name}",
+            WorkQueueArgs(
+                name=queue.physical,
+                logical=queue.name,
+                visibility_timeout_seconds=queue.visibility_timeout_seconds,
+                message_retention_seconds=queue.message_retention_days * 24 * 3600,
+                max_receive_count=queue.max_receive_count,
+                alarm_actions=[alerts.topic_arn] if alerts is not None else [],
+                tags=tags,
+            ),
+        )
+        for queue in settings.queues
+    }
+    return Platform(settings, secrets, database, cache, documents, registry, alerts, queues)
 
 
 def platform_outputs(platform: Platform, dashboard_name: Any) -> dict[str, Any]:
@@ -220,5 +248,9 @@ def platform_outputs(platform: Platform, dashboard_name: Any) -> dict[str, Any]:
             platform.registry.repository_urls if platform.registry is not None else {}
         ),
         "alarm_topic_arn": platform.alerts.topic_arn if platform.alerts is not None else None,
+        "queues": {
+            name: {"url": queue.queue_url, "dead_letter_queue_arn": queue.dead_letter_queue_arn}
+            for name, queue in platform.queues.items()
+        },
         "dashboard_name": dashboard_name,
     }

@@ -15,7 +15,7 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 
-from ..bindings import url_variable
+from ..bindings import queue_variable, url_variable
 from ..compute.config import (
     OFF_HOURS_DEFAULTS,
     SPRING_HEALTH_PATH,
@@ -46,6 +46,7 @@ from .graph import (
 )
 from .model import StackConfig
 from .platform_settings import PlatformSettings, resolve_platform
+from .queues import resolve_queues
 from .quotas import quota_issues, rules_per_group
 from .settings import ServiceSettings, StackSettings
 from .tuning import resolve_restart, resolve_rollout, resolve_scaling
@@ -136,6 +137,7 @@ def wired_names(
     """The variables the program gives a service from what it uses and calls (a database or
     cache of another program brings its path only: its settings stay the stack's to give)."""
     names: set[str] = {url_variable(callee) for callee in calls}
+    names |= {queue_variable(q) for q in [uses.consumes, *uses.sends_to] if q}
     for used, variables in (
         (uses.database and platform.database is not None, DATABASE_ENV),
         (uses.cache and platform.cache is not None, CACHE_ENV),
@@ -550,6 +552,8 @@ def resolve(
             ],
             behind_alb=bool(spec.public and config.edge.enabled and not target_group),
             autoscaling=config.auto_scaling_enabled,
+            consumes=spec.uses.consumes,
+            container_insights=insights != "disabled",
             issues=issues,
         )
         restart = resolve_restart(
@@ -616,6 +620,14 @@ def resolve(
     def service_path(service: str) -> str:
         return spec_path(service)
 
+    queues = resolve_queues(
+        services,
+        config.queues,
+        prefix=f"{config.project_name or project}-{env}",
+        service_path=service_path,
+        issues=issues,
+    )
+
     external_target_groups = [
         (f"targetGroupArns.{name}", arn) for name, arn in sorted(config.target_group_arns.items())
     ] + [
@@ -654,6 +666,7 @@ def resolve(
         endpoints_needed=[
             *(["xray"] if chosen.xray_tracing else []),
             *(["ssmmessages", "kms"] if any(s.execute_command for s in services) else []),
+            *(["sqs"] if queues else []),
         ],
         issues=issues,
     )
@@ -734,6 +747,7 @@ def resolve(
         monthly_budget_usd=config.monthly_budget_usd,
         log_group_template=config.log_group_prefix,
         quotas=config.quotas,
+        queues=queues,
     )
 
 

@@ -21,6 +21,7 @@ from ..compute.containers import (
 )
 from ..compute.microservice import (
     AlarmArgs,
+    BacklogArgs,
     DeploymentArgs,
     LifecycleHook,
     Microservice,
@@ -85,6 +86,7 @@ def microservice_args(
     bindings: list[Binding],
     load_balancer: LoadBalancerAttachment | None,
     alarm_actions: list[pulumi.Input[str]],
+    consumed_queue_name: pulumi.Input[str] | None = None,
 ) -> MicroserviceArgs:
     schedule = settings.off_hours
     scaling = None
@@ -105,6 +107,14 @@ def microservice_args(
                 else None
             ),
             requests_per_target=service.scaling.requests_per_target,
+            backlog=(
+                BacklogArgs(
+                    queue_name=consumed_queue_name,
+                    messages_per_task=service.scaling.backlog_per_task,
+                )
+                if service.scaling.backlog_per_task is not None and consumed_queue_name is not None
+                else None
+            ),
             predictive=(
                 PredictiveArgs(
                     mode=service.scaling.predictive_mode,  # type: ignore[arg-type]
@@ -224,6 +234,11 @@ def build_services(
                 bindings=bindings,
                 load_balancer=_attachment(settings, service, edge),
                 alarm_actions=platform.alarm_actions,
+                consumed_queue_name=(
+                    platform.queues[service.uses.consumes].queue_name
+                    if service.uses.consumes
+                    else None
+                ),
             ),
         )
     for caller, callee in deferred:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..compute.config import OffHoursSettings, ServiceUses
+from ..data.config import QueueSettings
 from ..edge.config import EdgeSettings
 from ..formats import DEFAULT_LOG_GROUP_PREFIX, Environment
 from ..network.config import NewVpcSettings
@@ -129,6 +130,11 @@ class StackSettings:
     """`logGroupPrefix` as written, with its `{project}` and `{env}` placeholders."""
     quotas: QuotasConfig = field(default_factory=QuotasConfig)
     """The account's quotas (raised ones declared in `quotas`)."""
+    queues: tuple[QueueSettings, ...] = ()
+    """The work queues the services consume (`uses.consumes`), with their senders."""
+
+    def queue(self, name: str) -> QueueSettings:
+        return next(q for q in self.queues if q.name == name)
 
     @property
     def graph_pieces(self) -> GraphPieces:

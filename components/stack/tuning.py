@@ -144,6 +144,8 @@ class ServiceScalingSettings:
     requests_per_target: int | None = None
     predictive_mode: str | None = None
     predictive_buffer_seconds: int = 300
+    backlog_per_task: int | None = None
+    """Messages per running task of the queue it consumes."""
 
 
 def resolve_scaling(
@@ -152,16 +154,42 @@ def resolve_scaling(
     *,
     behind_alb: bool,
     autoscaling: bool,
+    consumes: str | None = None,
+    container_insights: bool = True,
     issues: list[ConfigIssue],
 ) -> ServiceScalingSettings:
     requests, requests_where = _first(service_layers, "requests_per_target")
     predictive, predictive_where = _first(service_layers, "predictive")
-    for where, key in ((requests_where, "requestsPerTarget"), (predictive_where, "predictive")):
+    backlog, backlog_where = _first(service_layers, "backlog_per_task")
+    if backlog is not None and consumes is None:
+        issues.append(
+            ConfigIssue(
+                f"{backlog_where}.backlogPerTask",
+                backlog,
+                f"{name} consumes no queue: there is no backlog to scale on",
+                "uses.consumes: <queue>, or no backlogPerTask",
+            )
+        )
+    elif backlog is not None and not container_insights:
+        issues.append(
+            ConfigIssue(
+                f"{backlog_where}.backlogPerTask",
+                backlog,
+                "the backlog per task divides by Container Insights' RunningTaskCount, and "
+                "Container Insights is off in this stack",
+                "containerInsightsEnabled: true, or no backlogPerTask",
+            )
+        )
+    for where, key in (
+        (requests_where, "requestsPerTarget"),
+        (predictive_where, "predictive"),
+        (backlog_where, "backlogPerTask"),
+    ):
         if where is not None and not autoscaling:
             issues.append(
                 ConfigIssue(
                     f"{where}.{key}",
-                    requests if key == "requestsPerTarget" else "set",
+                    "set",
                     "has no effect: autoScalingEnabled is false",
                     "remove it, or set autoScalingEnabled: true",
                 )
@@ -181,4 +209,5 @@ def resolve_scaling(
         predictive_buffer_seconds=(
             predictive.scheduling_buffer_seconds if predictive is not None else 300
         ),
+        backlog_per_task=backlog if consumes is not None else None,
     )

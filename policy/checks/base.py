@@ -137,6 +137,7 @@ ENCRYPTIONS = (
     "aws:s3/bucketServerSideEncryptionConfigurationV2:BucketServerSideEncryptionConfigurationV2",
 )
 BUCKET_LOGGING = ("aws:s3/bucketLogging:BucketLogging", "aws:s3/bucketLoggingV2:BucketLoggingV2")
+QUEUE = "aws:sqs/queue:Queue"
 REPOSITORY = "aws:ecr/repository:Repository"
 REPOSITORY_LIFECYCLE = "aws:ecr/lifecyclePolicy:LifecyclePolicy"
 SECRET = "aws:secretsmanager/secret:Secret"

@@ -1,4 +1,4 @@
-"""Policy checks: ECR repositories, secrets, IAM and KMS documents, log groups."""
+"""Policy checks: ECR repositories, queues, secrets, IAM and KMS documents, log groups."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from .base import (
     INLINE_POLICIES,
     LOG_GROUP,
     MANAGED_POLICY,
+    QUEUE,
     REPOSITORY,
     REPOSITORY_LIFECYCLE,
     ROLE,
@@ -60,6 +61,17 @@ def ecr_lifecycle(resources):
     for repository in of_type(resources, REPOSITORY):
         if not companions(resources, repository, REPOSITORY_LIFECYCLE):
             yield repository, "the repository has no lifecycle policy"
+
+
+@_resource(
+    "sqs-encrypted", ("SQS.1",), "A", (QUEUE,),
+    "queues are encrypted at rest",
+    "set sqs_managed_sse_enabled=True (SSE-SQS) or kms_master_key_id.",
+)  # fmt: skip
+def sqs_encrypted(resource):
+    props = resource.props
+    if not is_true(get(props, "sqsManagedSseEnabled")) and not get(props, "kmsMasterKeyId"):
+        yield "neither SSE-SQS nor a KMS key encrypts the queue"
 
 
 @_stack(

@@ -232,6 +232,25 @@ def _exec_statement_problem(
     return None
 
 
+def _queue_statement_problem(
+    action: str, statement: Mapping[str, Any], service: Any, settings: Any
+) -> str:
+    """An SQS action on queues the service does not consume or send to ('' = none)."""
+    from components.data.queue import CONSUMER_ACTIONS, SENDER_ACTIONS
+
+    consumed = [q.physical for q in settings.queues if q.consumer == service.name]
+    sent = [q.physical for q in settings.queues if service.name in q.senders]
+    allowed: list[str] = []
+    if action in CONSUMER_ACTIONS:
+        allowed += consumed
+    if action in SENDER_ACTIONS:
+        allowed += sent + (consumed if action == "sqs:SendMessage" else [])
+    for resource in _resources(statement):
+        if not any(resource.endswith(f":{queue}") for queue in allowed):
+            return f"{action} on {resource}: {service.name} neither consumes nor sends to it so"
+    return ""
+
+
 def _task_statement_problem(
     statement: Mapping[str, Any],
     service: Any,
@@ -268,6 +287,10 @@ def _task_statement_problem(
                     f"{action}: allowed only to Spring services, scoped to their own namespace "
                     f"({own})"
                 )
+        elif action.startswith("sqs:"):
+            problem = _queue_statement_problem(action, statement, service, settings)
+            if problem:
+                return problem
         elif action.startswith("xray:"):
             if not settings.xray_tracing:
                 return f"{action}: X-Ray tracing is off in this stack"
@@ -372,13 +395,14 @@ def lp_only_what_it_uses(resources):
     settings = _settings()
     if settings is None:
         return
-    from components.bindings import url_variable
+    from components.bindings import queue_variable, url_variable
     from components.data.config import CACHE_ENV, DATABASE_ENV, DOCUMENTS_ENV
     from components.identity.config import JWT_ENV, KEYCLOAK_ENV, KEYCLOAK_SERVICE
     from components.stack.resolve import wired_names
 
     universe = {*DATABASE_ENV, *CACHE_ENV, *DOCUMENTS_ENV, *JWT_ENV, *KEYCLOAK_ENV}
     universe |= {url_variable(s.name) for s in settings.services}
+    universe |= {queue_variable(q.name) for q in settings.queues}
     for task in of_type(resources, TASK):
         service = _service_of_task(task, settings)
         if service is None or service.name == KEYCLOAK_SERVICE:

@@ -1,0 +1,192 @@
+"""A work queue between services, from its own arguments.
+
+Creates: the SQS queue and its dead-letter queue, both encrypted (SSE-SQS: no key policy and no
+KMS permission for the services to get wrong) and TLS only; a redrive policy moving a message
+that failed `max_receive_count` times to the dead-letter queue, which accepts messages from this
+queue only; long polling (fewer empty receives, which are billed); and an alarm when the
+dead-letter queue holds anything. No role gets access here: the consumer and each sender get
+their actions on this queue through `consumer_binding()` / `sender_binding()`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+from pulumi_aws import cloudwatch, sqs
+
+from ..bindings import Binding, queue_variable
+
+RECEIVE_WAIT_SECONDS = 20
+"""Long polling's maximum: a receive waits up to 20 s for a message instead of answering empty."""
+DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
+"""The maximum: time to look at what failed."""
+CONSUMER_ACTIONS = (
+    "sqs:ReceiveMessage",
+    "sqs:DeleteMessage",
+    "sqs:ChangeMessageVisibility",
+    "sqs:GetQueueAttributes",
+    "sqs:GetQueueUrl",
+)
+SENDER_ACTIONS = ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
+
+
+def queue_tls_policy(queue_arn: str) -> dict[str, Any]:
+    """Refuse every request to the queue that does not use TLS."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "DenyInsecureTransport",
+                "Effect": "Deny",
+                "Principal": "*",
+                "Action": "sqs:*",
+                "Resource": queue_arn,
+                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+            }
+        ],
+    }
+
+
+def statement_id(prefix: str, logical: str) -> str:
+    """A Sid unique per queue (IAM wants them unique in a policy, letters and digits only)."""
+    return prefix + "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", logical))
+
+
+def queue_statements(queue_arn: pulumi.Input[str], actions: Sequence[str], sid: str) -> list:
+    return [{"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": queue_arn}]
+
+
+@dataclass(frozen=True)
+class WorkQueueArgs:
+    name: str
+    """Physical name of the queue (1-80 letters, digits, '-', '_'); the dead-letter queue is
+    `<name>-dlq`."""
+    logical: str
+    """The queue's name in the service graph: `<LOGICAL>_QUEUE_URL` is its variable."""
+    visibility_timeout_seconds: int = 300
+    """How long a received message stays hidden: longer than the consumer's processing."""
+    message_retention_seconds: int = 4 * 24 * 3600
+    max_receive_count: int = 5
+    """Receives before a message goes to the dead-letter queue."""
+    alarm_actions: Sequence[pulumi.Input[str]] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class WorkQueue(pulumi.ComponentResource):
+    queue_url: pulumi.Output[str]
+    queue_arn: pulumi.Output[str]
+    queue_name: pulumi.Output[str]
+    dead_letter_queue_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: WorkQueueArgs, opts: pulumi.ResourceOptions | None = None):
+        problems = []
+        if not 1 <= len(args.name) <= 76 or not all(c.isalnum() or c in "-_" for c in args.name):
+            problems.append(f"name {args.name!r}: 1-76 letters, digits, '-' or '_' (+ '-dlq')")
+        if not 0 <= args.visibility_timeout_seconds <= 43200:
+            problems.append("visibility_timeout_seconds must be 0 to 43200")
+        if not 60 <= args.message_retention_seconds <= 1209600:
+            problems.append("message_retention_seconds must be 60 to 1209600")
+        if not 1 <= args.max_receive_count <= 1000:
+            problems.append("max_receive_count must be 1 to 1000")
+        if problems:
+            raise ValueError(f"{name}: {'; '.join(problems)}")
+        super().__init__("accessweaver:data:WorkQueue", name, None, opts)
+        self._logical = args.logical
+        child = pulumi.ResourceOptions(parent=self)
+        tags = {**args.tags, "Queue": args.logical}
+
+        dead = sqs.Queue(
+            f"{name}-dlq",
+            name=f"{args.name}-dlq",
+            sqs_managed_sse_enabled=True,
+            message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+            tags=tags,
+            opts=child,
+        )
+        queue = sqs.Queue(
+            f"{name}-queue",
+            name=args.name,
+            sqs_managed_sse_enabled=True,
+            visibility_timeout_seconds=args.visibility_timeout_seconds,
+            message_retention_seconds=args.message_retention_seconds,
+            receive_wait_time_seconds=RECEIVE_WAIT_SECONDS,
+            redrive_policy=pulumi.Output.json_dumps(
+                {"deadLetterTargetArn": dead.arn, "maxReceiveCount": args.max_receive_count}
+            ),
+            tags=tags,
+            opts=child,
+        )
+        sqs.RedriveAllowPolicy(
+            f"{name}-dlq-allow",
+            queue_url=dead.id,
+            redrive_allow_policy=pulumi.Output.json_dumps(
+                {"redrivePermission": "byQueue", "sourceQueueArns": [queue.arn]}
+            ),
+            opts=pulumi.ResourceOptions(parent=dead),
+        )
+        for target, resource in (("queue", queue), ("dlq", dead)):
+            sqs.QueuePolicy(
+                f"{name}-{target}-policy",
+                queue_url=resource.id,
+                policy=resource.arn.apply(lambda arn: json.dumps(queue_tls_policy(arn))),
+                opts=pulumi.ResourceOptions(parent=resource),
+            )
+        cloudwatch.MetricAlarm(
+            f"{name}-dlq-alarm",
+            name=f"{args.name}-dead-letters",
+            alarm_description=f"Messages of {args.name} failed {args.max_receive_count} times "
+            "and wait in its dead-letter queue",
+            namespace="AWS/SQS",
+            metric_name="ApproximateNumberOfMessagesVisible",
+            dimensions={"QueueName": dead.name},
+            statistic="Maximum",
+            period=300,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=list(args.alarm_actions),
+            ok_actions=list(args.alarm_actions),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=dead),
+        )
+
+        self.queue_url = queue.url
+        self.queue_arn = queue.arn
+        self.queue_name = queue.name
+        self.dead_letter_queue_arn = dead.arn
+        self.register_outputs(
+            {
+                "queue_url": self.queue_url,
+                "queue_arn": self.queue_arn,
+                "queue_name": self.queue_name,
+                "dead_letter_queue_arn": self.dead_letter_queue_arn,
+            }
+        )
+
+    def consumer_binding(self, *, also_sends: bool = False) -> Binding:
+        """The one service that works through the queue: receive, delete, extend visibility
+        (and send, when it also puts work back on it)."""
+        actions = (*CONSUMER_ACTIONS, *(["sqs:SendMessage"] if also_sends else []))
+        return Binding(
+            name=f"queue:{self._logical}:consume",
+            environment={queue_variable(self._logical): self.queue_url},
+            permissions=queue_statements(
+                self.queue_arn, actions, statement_id("QueueConsume", self._logical)
+            ),
+        )
+
+    def sender_binding(self) -> Binding:
+        """A service that puts work on the queue: send only."""
+        return Binding(
+            name=f"queue:{self._logical}:send",
+            environment={queue_variable(self._logical): self.queue_url},
+            permissions=queue_statements(
+                self.queue_arn, SENDER_ACTIONS, statement_id("QueueSend", self._logical)
+            ),
+        )
