@@ -27,13 +27,15 @@ def test_one_component_per_catalog_service_owns_its_resources(plan, stack):
     result = plan(stack)
     components = {r.name: r for r in result.of_type(MICROSERVICE)}
     assert set(components) >= DEFAULT_SERVICES
+    # Staging reaches its services through Service Connect: ECS registers them itself.
+    discovery = set() if stack == "staging" else {"aws:servicediscovery/service:Service"}
     for name in DEFAULT_SERVICES:
         owned = {r.type for r in result.children_of(components[name])}
         assert {
             "aws:cloudwatch/logGroup:LogGroup",
             TASK,
             SERVICE,
-            "aws:servicediscovery/service:Service",
+            *discovery,
             "aws:cloudwatch/metricAlarm:MetricAlarm",
         } <= owned
 
@@ -114,7 +116,14 @@ def test_services_run_in_private_subnets_without_public_ip_with_circuit_breaker(
         assert inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
         assert inputs["platformVersion"] == "LATEST"
         assert inputs["propagateTags"] == "SERVICE"
-        assert inputs["serviceRegistries"]["registryArn"].startswith("arn:aws:servicediscovery:")
+        if (
+            stack == "staging"
+        ):  # Service Connect registers the services (tests/test_service_connect.py)
+            assert inputs["serviceConnectConfiguration"]["enabled"] is True
+        else:
+            assert inputs["serviceRegistries"]["registryArn"].startswith(
+                "arn:aws:servicediscovery:"
+            )
 
 
 @pytest.mark.parametrize(

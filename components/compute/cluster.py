@@ -69,6 +69,8 @@ class ClusterRef:
     namespace_id: pulumi.Input[str] | None = None
     """Cloud Map namespace services register in; None = no service discovery."""
     namespace_name: str | None = None
+    namespace_arn: pulumi.Input[str] | None = None
+    """Service Connect takes the namespace by ARN (any Cloud Map namespace type works)."""
     depends_on: Sequence[pulumi.Resource] = ()
     """Resources a service must wait for (the capacity providers it places tasks with)."""
     exec_logging: ExecLogging | None = None
@@ -164,6 +166,7 @@ class EcsCluster(pulumi.ComponentResource):
             cluster_name=args.cluster_name,
             namespace_id=self.namespace_id,
             namespace_name=args.namespace_name,
+            namespace_arn=namespace.arn if namespace is not None else None,
             depends_on=(self.capacity_providers,),
             exec_logging=exec_logging,
         )

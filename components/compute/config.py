@@ -156,6 +156,20 @@ class ServiceScalingConfig(ConfigModel):
     )
 
 
+class ServiceConnectConfig(ConfigModel):
+    """`serviceConnect`: ECS Service Connect beside (instead of) Cloud Map DNS records."""
+
+    enabled: Flag = Field(
+        False,
+        description="Services reach each other through Service Connect's proxy (same names "
+        "and ports as the DNS records it replaces); off = Cloud Map DNS, the seed's.",
+    )
+    access_logs: Flag = Field(
+        True,
+        description="The proxy's access logs (JSON, no query strings) in each service's log group.",
+    )
+
+
 class ServiceTuning(ConfigModel):
     """What a catalog entry and a stack's override may both set for one service."""
 

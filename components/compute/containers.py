@@ -198,6 +198,7 @@ def container_definitions(
     secrets: Mapping[str, str],
     xray: bool = False,
     execute_command: bool = False,
+    port_name: str | None = None,
 ) -> list[dict[str, Any]]:
     """The app container named `name`, plus the X-Ray daemon sidecar when `xray`; with
     `execute_command`, the volumes ECS Exec's agent writes to are mounted in each.
@@ -212,7 +213,15 @@ def container_definitions(
         "image": container.image,
         "essential": True,
         "portMappings": (
-            [{"containerPort": container.port, "hostPort": container.port, "protocol": "tcp"}]
+            [
+                {
+                    "containerPort": container.port,
+                    "hostPort": container.port,
+                    "protocol": "tcp",
+                    # Service Connect finds the port by name and proxies it as HTTP.
+                    **({"name": port_name, "appProtocol": "http"} if port_name else {}),
+                }
+            ]
             if container.port is not None
             else []
         ),

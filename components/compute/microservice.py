@@ -46,6 +46,7 @@ from .scaling import (
     predictive_configuration,
     request_count_tracking,
 )
+from .service_connect import PORT_NAME, service_connect_configuration
 
 INTERNET = "0.0.0.0/0"
 __all__ = [
@@ -58,6 +59,7 @@ __all__ = [
     "PredictiveArgs",
     "ScalingArgs",
     "ScheduleArgs",
+    "ServiceConnectArgs",
 ]
 
 
@@ -86,6 +88,18 @@ class ScalingArgs:
     """Also track the backlog per task of the SQS queue the service consumes."""
     predictive: PredictiveArgs | None = None
     """Also scale ahead of the forecast daily CPU pattern."""
+
+
+@dataclass(frozen=True)
+class ServiceConnectArgs:
+    """ECS Service Connect in the cluster's namespace: a managed proxy in each task routes calls
+    by name, retries, and publishes per-endpoint metrics and access logs."""
+
+    publish: bool = True
+    """Offer the service's port to the namespace's clients as `<name>.<namespace>:<port>` (the
+    Cloud Map DNS name it had); False = client only (a worker, or a service nobody calls)."""
+    access_logs: bool = True
+    """The proxy's access logs, to the service's log group (stream prefix `service-connect`)."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +142,8 @@ class MicroserviceArgs:
     spot_percentage: int = 0
     cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
     execute_command: bool = False
+    service_connect: ServiceConnectArgs | None = None
+    """Reach and be reached through Service Connect instead of Cloud Map DNS records."""
     xray: bool = False
     """Run the X-Ray daemon as a sidecar and allow the task to send traces."""
     metrics_namespace: str | None = None
@@ -167,9 +183,22 @@ class Microservice(pulumi.ComponentResource):
             raise ValueError(f"{name}: {'; '.join(container.restart_policy.problems())}")
         if container.port is None and args.load_balancer is not None:
             raise ValueError(f"{name}: a worker (no port) cannot sit behind a load balancer")
+        connect = args.service_connect
+        if connect is not None and args.cluster.namespace_arn is None:
+            raise ValueError(f"{name}: Service Connect needs a cluster with a namespace")
+        if connect is not None and connect.publish and container.port is None:
+            raise ValueError(
+                f"{name}: a worker (no port) has nothing to publish to Service Connect"
+            )
         discovery = args.discovery
         if discovery is None:
-            discovery = container.port is not None and args.cluster.namespace_id is not None
+            # With Service Connect, ECS registers the service in the namespace itself: a DNS
+            # service of the same name would collide with it.
+            discovery = (
+                container.port is not None
+                and args.cluster.namespace_id is not None
+                and connect is None
+            )
         if discovery and (container.port is None or args.cluster.namespace_id is None):
             raise ValueError(f"{name}: discovery needs a port and a cluster with a namespace")
         shift = args.load_balancer.traffic_shift if args.load_balancer is not None else None
@@ -208,7 +237,7 @@ class Microservice(pulumi.ComponentResource):
         registry = self._discovery(child) if discovery else None
         alarms = self._alarms(child)
         service = self._service(
-            task_definition, group, registry, alarms, execution_policy_resource, child
+            task_definition, group, registry, alarms, execution_policy_resource, log_group, child
         )
         if args.scaling is not None:
             self._autoscaling(service, child)
@@ -221,9 +250,10 @@ class Microservice(pulumi.ComponentResource):
         self.task_role_arn = task_role.arn
         self.execution_role_arn = execution_role.arn
         self.log_group_name = log_group.name
+        published = discovery or (connect is not None and connect.publish)
         self.internal_dns_name = (
             pulumi.Output.from_input(f"{name}.{args.cluster.namespace_name}")
-            if discovery and args.cluster.namespace_name
+            if published and args.cluster.namespace_name
             else None
         )
         self.register_outputs(
@@ -405,6 +435,7 @@ class Microservice(pulumi.ComponentResource):
                     secrets=values[2],
                     xray=args.xray,
                     execute_command=args.execute_command,
+                    port_name=PORT_NAME if args.service_connect is not None else None,
                 )
             )
         )
@@ -485,6 +516,7 @@ class Microservice(pulumi.ComponentResource):
         registry: servicediscovery.Service | None,
         alarms: list[cloudwatch.MetricAlarm],
         execution_policy_resource: iam.RolePolicy,
+        log_group: cloudwatch.LogGroup,
         child: pulumi.ResourceOptions,
     ) -> ecs.Service:
         args = self._args
@@ -515,6 +547,16 @@ class Microservice(pulumi.ComponentResource):
             extra["deployment_configuration"] = configuration
         if registry is not None:
             extra["service_registries"] = {"registry_arn": registry.arn}
+        if args.service_connect is not None:
+            extra["service_connect_configuration"] = service_connect_configuration(
+                self._name,
+                args.service_connect,
+                namespace_arn=args.cluster.namespace_arn,
+                namespace_name=args.cluster.namespace_name,
+                port=args.container.port,
+                log_group=log_group.name,
+                region=self._region,
+            )
         if deployment.rollback_on_alarms:
             extra["alarms"] = {
                 "alarm_names": [alarm.name for alarm in alarms],

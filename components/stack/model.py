@@ -19,6 +19,7 @@ from ..compute.config import (
     OffHoursScalingConfig,
     RegistryConfig,
     RestartPolicyConfig,
+    ServiceConnectConfig,
     ServiceOverride,
     ServiceSpec,
 )
@@ -211,6 +212,10 @@ class StackConfig(ConfigModel):
         None,
         description="Fargate encrypts the tasks' ephemeral storage with a key of the cluster's "
         "own (control FARGATE.1, required in staging and prod); unset = per environment.",
+    )
+    service_connect: ServiceConnectConfig = Field(
+        default_factory=ServiceConnectConfig,
+        description="ECS Service Connect between the services (off: Cloud Map DNS records).",
     )
     deployment: DeploymentConfig = Field(
         default_factory=DeploymentConfig,

@@ -732,6 +732,8 @@ def resolve(
         xray_tracing=chosen.xray_tracing,
         execute_command=chosen.execute_command,
         encrypt_ephemeral_storage=chosen.encrypt_ephemeral_storage,
+        service_connect=config.service_connect.enabled,
+        service_connect_access_logs=config.service_connect.access_logs,
         health_check_grace_period=chosen.health_check_grace_period,
         deployment_circuit_breaker=config.deployment_circuit_breaker,
         deployment_minimum_healthy_percent=chosen.deployment_minimum_healthy_percent,

@@ -29,6 +29,7 @@ from ..compute.microservice import (
     PredictiveArgs,
     ScalingArgs,
     ScheduleArgs,
+    ServiceConnectArgs,
 )
 from ..edge.load_balancer import LoadBalancer
 from ..identity.config import KEYCLOAK_PATH, KEYCLOAK_SERVICE
@@ -75,6 +76,14 @@ def container_args(settings: StackSettings, service: ServiceSettings) -> Contain
             else None
         ),
     )
+
+
+def called(settings: StackSettings) -> frozenset[str]:
+    """Services some other service reaches: its callees, and Keycloak for `uses.keycloak`."""
+    names = {callee for s in settings.services for callee in s.calls}
+    if any(s.uses.keycloak for s in settings.services):
+        names.add(KEYCLOAK_SERVICE)
+    return frozenset(names)
 
 
 def microservice_args(
@@ -165,6 +174,14 @@ def microservice_args(
         spot_percentage=settings.fargate_spot_percentage,
         cpu_architecture=settings.cpu_architecture,
         execute_command=service.execute_command,
+        service_connect=(
+            ServiceConnectArgs(
+                publish=service.port is not None and service.name in called(settings),
+                access_logs=settings.service_connect_access_logs,
+            )
+            if settings.service_connect
+            else None
+        ),
         xray=settings.xray_tracing,
         metrics_namespace=metrics_namespace(settings, service) if service.spring_boot else None,
         region=settings.region,

@@ -112,6 +112,9 @@ class StackSettings:
     tags: Mapping[str, str] = field(default_factory=dict)
     security_log_retention_days: int = 365
     """Flow logs, WAF, ALB and S3 access logs, ECS Exec sessions (LOG.1)."""
+    service_connect: bool = False
+    """Services reach each other through ECS Service Connect (`serviceConnect.enabled`)."""
+    service_connect_access_logs: bool = True
     encrypt_ephemeral_storage: bool = False
     """The tasks' ephemeral storage under a key of the cluster's own (FARGATE.1)."""
     public_subnet_ids: tuple[str, ...] = ()
