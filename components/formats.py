@@ -115,6 +115,11 @@ EnvName = Annotated[str, _format("env_name")]
 HealthPath = Annotated[str, _format("health_path")]
 Region = Annotated[str, _format("region")]
 LambdaArn = Annotated[str, _format("lambda_arn")]
+Hostname = Annotated[
+    str,
+    Field(max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"),
+]
+"""A fully qualified DNS name, lower case, without a trailing dot."""
 QueueName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,39}$")]
 """A work queue of the service graph: `<project>-<env>-<name>` is its SQS name."""
 ServiceName = Annotated[

@@ -69,11 +69,14 @@ def test_alarms_logs_events_state_machines_and_log_configurations_validate(plan,
         for resource in result.of_type(type_):
             assert validate(service, operation, params(resource.inputs)) == [], resource.name
             seen.add(type_)
-    # WAF logging exists where the WAF does (not in dev); every other type is in every stack
-    expected = {t for t, *_ in RESOURCE_OPERATIONS}
+    # WAF logging and access logs exist where the WAF does (not in dev), certificates where a
+    # domain is given (prod), queues where a service consumes one (none in AccessWeaver)
+    expected = {t for t, *_ in RESOURCE_OPERATIONS} - {"aws:sqs/queue:Queue"}
     if stack == "dev":
         expected -= {"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
                      "aws:s3/bucketLogging:BucketLogging"}  # fmt: skip
+    if stack != "prod":
+        expected -= {"aws:acm/certificate:Certificate"}
     assert seen == expected
 
 
@@ -82,3 +85,16 @@ def test_the_pattern_check_catches_a_name_aws_refuses():
 
     params = put_rule_params({"name": "restart after rotation", "eventPattern": "{}"})
     assert any("does not match" in p for p in validate("events", "PutRule", params))
+
+
+def test_ca_a2a_queues_validate_against_create_queue():
+    from tests.conftest import ROOT
+    from tools.aws_models import create_queue_params
+    from tools.engine import run_program
+
+    project = ROOT / "examples" / "ca-a2a"
+    result = run_program(project, "prod", project / "Pulumi.prod.yaml")
+    queues = result.of_type("aws:sqs/queue:Queue")
+    assert len(queues) == 2
+    for queue in queues:
+        assert validate("sqs", "CreateQueue", create_queue_params(queue.inputs)) == []

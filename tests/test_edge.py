@@ -389,7 +389,10 @@ def test_outputs_give_the_alb_dns_name_public_urls_and_the_built_target_groups(p
     result = plan("prod")
     dns = result.outputs["alb_dns_name"]
     assert dns.endswith(".eu-west-1.elb.amazonaws.com")
-    assert result.outputs["public_urls"]["aw-api-gateway"] == [f"https://{dns}/"]
+    # prod has a domain: users reach the services by its name (staging by the ALB's)
+    assert result.outputs["public_urls"]["aw-api-gateway"] == ["https://accessweaver.example.com/"]
+    staging = plan("staging").outputs
+    assert staging["public_urls"]["aw-api-gateway"] == [f"https://{staging['alb_dns_name']}/"]
     integration = result.outputs["alb_integration_config"]
     assert integration["vpc_id"] == result.outputs["vpc_id"]
     assert integration["services"]["aw-api-gateway"]["target_group_arn"] == arn(

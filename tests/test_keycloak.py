@@ -72,7 +72,11 @@ def test_keycloak_is_behind_the_alb_under_auth_with_proxy_headers(plan):
     assert env["KC_PROXY_HEADERS"] == "xforwarded"
     assert env["KC_HTTP_ENABLED"] == "true"
     # hostname v2: a full URL, scheme and relative path included
-    assert env["KC_HOSTNAME"] == f"https://{result.outputs['alb_dns_name']}/auth"
+    assert env["KC_HOSTNAME"] == "https://sso.accessweaver.example.com/auth"
+    staging = plan("staging")
+    assert environment(keycloak_container(staging))["KC_HOSTNAME"] == (
+        f"https://{staging.outputs['alb_dns_name']}/auth"
+    )
     rule = result.one("aws:lb/listenerRule:ListenerRule", "accessweaver-prod-keycloak-rule")
     # only the realm and resource paths are public (Keycloak's reverse-proxy guide)
     assert rule.inputs["conditions"] == [

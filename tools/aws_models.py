@@ -325,6 +325,38 @@ def create_cluster_params(inputs: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+def request_certificate_params(inputs: dict[str, Any]) -> dict[str, Any]:
+    params: dict[str, Any] = {
+        "DomainName": inputs["domainName"],
+        "ValidationMethod": inputs["validationMethod"],
+    }
+    if inputs.get("subjectAlternativeNames"):
+        params["SubjectAlternativeNames"] = inputs["subjectAlternativeNames"]
+    return params
+
+
+_QUEUE_ATTRIBUTES = {
+    "visibilityTimeoutSeconds": "VisibilityTimeout",
+    "messageRetentionSeconds": "MessageRetentionPeriod",
+    "receiveWaitTimeSeconds": "ReceiveMessageWaitTimeSeconds",
+    "redrivePolicy": "RedrivePolicy",
+    "sqsManagedSseEnabled": "SqsManagedSseEnabled",
+}
+
+
+def create_queue_params(inputs: dict[str, Any]) -> dict[str, Any]:
+    """SQS takes every attribute as text; the values are checked against its documented
+    ranges here (the model has no ranges for a map of strings)."""
+    attributes = {
+        api: str(_ints(inputs[key])).lower()
+        if isinstance(inputs[key], bool)
+        else str(_ints(inputs[key]))
+        for key, api in _QUEUE_ATTRIBUTES.items()
+        if key in inputs
+    }
+    return {"QueueName": inputs["name"], "Attributes": attributes}
+
+
 # (provider type, AWS service, operation, mapper): what `tests/test_aws_models.py` checks on
 # every committed stack besides task definitions, services and scaling policies.
 RESOURCE_OPERATIONS: tuple[tuple[str, str, str, Any], ...] = (
@@ -339,4 +371,6 @@ RESOURCE_OPERATIONS: tuple[tuple[str, str, str, Any], ...] = (
      "PutLoggingConfiguration", put_logging_configuration_params),
     ("aws:s3/bucketLogging:BucketLogging", "s3", "PutBucketLogging", put_bucket_logging_params),
     ("aws:ecs/cluster:Cluster", "ecs", "CreateCluster", create_cluster_params),
+    ("aws:acm/certificate:Certificate", "acm", "RequestCertificate", request_certificate_params),
+    ("aws:sqs/queue:Queue", "sqs", "CreateQueue", create_queue_params),
 )  # fmt: skip

@@ -186,6 +186,27 @@ def mock_state(type_: str, name: str, inputs: dict[str, Any], region: str) -> tu
         # The id of a state machine is its ARN (service prefix `states`, not `sfn`).
         rid = f"arn:aws:states:{region}:{acct}:stateMachine:{physical}"
         state["arn"] = rid
+    elif type_ == "aws:acm/certificate:Certificate":
+        certificate_id = f"{_hex(name, 8)}-0000-0000-0000-{_hex(name, 12)}"
+        rid = f"arn:aws:acm:{region}:{acct}:certificate/{certificate_id}"
+        names = [inputs.get("domainName"), *(inputs.get("subjectAlternativeNames") or [])]
+        state["arn"] = rid
+        # What ACM asks for a DNS-validated name: one CNAME each, in no particular order.
+        state["domainValidationOptions"] = [
+            {
+                "domainName": n,
+                "resourceRecordName": f"_{_hex(n, 32)}.{n}.",
+                "resourceRecordType": "CNAME",
+                "resourceRecordValue": f"_{_hex(n + 'v', 32)}.acm-validations.aws.",
+            }
+            for n in reversed([n for n in names if n])
+        ]
+    elif type_ == "aws:acm/certificateValidation:CertificateValidation":
+        rid = str(inputs.get("certificateArn"))
+    elif type_ == "aws:route53/record:Record":
+        fqdn = str(inputs.get("name", "")).rstrip(".")
+        rid = f"{inputs.get('zoneId')}_{fqdn}_{inputs.get('type')}"
+        state["fqdn"] = fqdn
     elif type_ == "aws:sqs/queue:Queue":
         # A queue's id is its URL; its ARN ends with its name.
         rid = f"https://sqs.{region}.amazonaws.com/{acct}/{physical}"

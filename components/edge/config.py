@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal, Protocol
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..errors import ConfigIssue
-from ..formats import ConfigModel, Environment, Flag, explicit_keys, snake
+from ..formats import ConfigModel, Environment, Flag, Hostname, explicit_keys, snake
 from ..network.config import require_control
 
 # ELB.17: only the TLS 1.3 policies pass; the older ELB defaults accept TLS 1.0/1.1.
@@ -59,6 +59,15 @@ class WafConfig(ConfigModel):
     )
 
 
+class DomainConfig(ConfigModel):
+    """`edge.domain`: the name users reach the ALB by, in a Route 53 public hosted zone."""
+
+    name: Hostname = Field(description="The name (e.g. accessweaver.example.com).")
+    hosted_zone_id: Annotated[str, Field(pattern=r"^Z[A-Z0-9]{1,32}$")] = Field(
+        description="The Route 53 public hosted zone of that name (Z...)."
+    )
+
+
 class EdgeConfig(ConfigModel):
     """`edge`: the internet-facing Application Load Balancer the program builds."""
 
@@ -69,6 +78,11 @@ class EdgeConfig(ConfigModel):
         None,
         description="ACM certificate of the HTTPS listener, in the stack's region. Without it "
         "the ALB serves plain HTTP (refused in prod).",
+    )
+    domain: DomainConfig | None = Field(
+        None,
+        description="A Route 53 hosted zone and a name: the program creates the ACM certificate "
+        "(DNS validation) and the alias records, instead of certificateArn.",
     )
     ssl_policy: SslPolicy = Field(
         "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", description="TLS policy of the HTTPS listener."
@@ -157,10 +171,17 @@ class Route:
 
 
 @dataclass(frozen=True)
+class DomainSettings:
+    name: str
+    hosted_zone_id: str
+
+
+@dataclass(frozen=True)
 class EdgeSettings:
     """The ALB the program builds (`edge.enabled: true`)."""
 
     certificate_arn: str | None
+    domain: DomainSettings | None
     ssl_policy: str
     deletion_protection: bool
     access_logs: bool
@@ -179,7 +200,7 @@ class EdgeSettings:
 
     @property
     def https(self) -> bool:
-        return self.certificate_arn is not None
+        return self.certificate_arn is not None or self.domain is not None
 
 
 class RoutedService(Protocol):
@@ -263,13 +284,23 @@ def resolve_edge(
                     f"an ACM certificate ARN in {region}",
                 )
             )
-    elif env == "prod":
+        if edge.domain is not None:
+            issues.append(
+                ConfigIssue(
+                    "edge.domain",
+                    edge.domain.name,
+                    "edge.certificateArn is set too: the program would create a second "
+                    "certificate for the same listener",
+                    "edge.domain (the program's certificate) or edge.certificateArn, not both",
+                )
+            )
+    elif env == "prod" and edge.domain is None:
         issues.append(
             ConfigIssue(
                 "edge.certificateArn",
                 None,
                 "prod would serve plain HTTP (tokens and credentials in clear text)",
-                f"an ACM certificate ARN in {region}",
+                f"an ACM certificate ARN in {region}, or edge.domain",
             )
         )
     public = [s for s in services if s.public]
@@ -310,6 +341,11 @@ def resolve_edge(
         require_control(env, key, value, control, issues)
     return EdgeSettings(
         certificate_arn=edge.certificate_arn,
+        domain=(
+            DomainSettings(name=edge.domain.name, hosted_zone_id=edge.domain.hosted_zone_id)
+            if edge.domain is not None
+            else None
+        ),
         ssl_policy=edge.ssl_policy,
         deletion_protection=deletion_protection,
         access_logs=access_logs,

@@ -25,6 +25,7 @@ from pulumi_aws import cloudwatch, ec2, iam, lb, s3, vpc
 from ..compute.attachments import LoadBalancerAttachment, TrafficShift
 from ..log_archive import log_bucket
 from .config import Route
+from .domain import DomainArgs, alias_records, validated_certificate
 from .rules import (
     ECS_LB_INFRASTRUCTURE_POLICY_ARN,
     HEALTH_CHECK,
@@ -77,7 +78,11 @@ class LoadBalancerArgs:
     """With `environment`: the target group names (`<env>-<service>-<port>-<slot>-<hash>`)."""
     environment: str
     certificate_arn: str | None = None
-    """ACM certificate in the ALB's region; None = plain HTTP (a warning is logged)."""
+    """ACM certificate in the ALB's region; None = plain HTTP (a warning is logged), unless
+    `domain` is given."""
+    domain: DomainArgs | None = None
+    """A Route 53 zone and names: the component creates and validates the certificate and the
+    alias records (instead of `certificate_arn`)."""
     ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
     deletion_protection: bool = True
     access_logs: AccessLogArgs | None = None
@@ -89,7 +94,7 @@ class LoadBalancerArgs:
 
     @property
     def https(self) -> bool:
-        return self.certificate_arn is not None
+        return self.certificate_arn is not None or self.domain is not None
 
     @property
     def shifts_traffic(self) -> bool:
@@ -120,6 +125,8 @@ class LoadBalancer(pulumi.ComponentResource):
         self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
     ):
         routes = _checked_routes(args.routes)
+        if args.certificate_arn is not None and args.domain is not None:
+            raise ValueError(f"{name}: give certificate_arn or domain, not both")
         region = args.region or aws.config.region
         if not region:
             raise ValueError(f"{name}: no region (set aws:region or LoadBalancerArgs.region)")
@@ -153,7 +160,11 @@ class LoadBalancer(pulumi.ComponentResource):
             tags={**self._tags, "Name": args.name},
             opts=log_opts,
         )
-        listener = self._listeners(alb, child)
+        certificate = args.certificate_arn
+        if args.domain is not None:
+            certificate = validated_certificate(name, args.domain, self, self._tags)
+            alias_records(name, args.domain, alb.dns_name, alb.zone_id, self)
+        listener = self._listeners(alb, certificate, child)
         self._alb_suffix = alb.arn_suffix
         role = self._traffic_shift_role(child) if args.shifts_traffic else None
         self._attachments: dict[str, LoadBalancerAttachment] = {}
@@ -171,7 +182,9 @@ class LoadBalancer(pulumi.ComponentResource):
         self.security_group_id = group.id
         self.listener_arn = listener.arn
         https = args.https
-        self.public_urls = alb.dns_name.apply(lambda dns: public_urls(dns, routes, https))
+        # With a domain, users reach the services by its name, not the ALB's.
+        host = pulumi.Output.from_input(args.domain.name) if args.domain else alb.dns_name
+        self.public_urls = host.apply(lambda dns: public_urls(dns, routes, https))
         self.access_log_bucket = bucket.bucket if bucket is not None else None
         self.register_outputs(
             {
@@ -246,9 +259,14 @@ class LoadBalancer(pulumi.ComponentResource):
 
     # -- listeners, target groups, rules ---------------------------------------------------
 
-    def _listeners(self, alb: lb.LoadBalancer, child: pulumi.ResourceOptions) -> lb.Listener:
+    def _listeners(
+        self,
+        alb: lb.LoadBalancer,
+        certificate: pulumi.Input[str] | None,
+        child: pulumi.ResourceOptions,
+    ) -> lb.Listener:
         args, name = self._args, self._name
-        if args.certificate_arn is None:
+        if certificate is None:
             pulumi.log.warn(
                 f"the ALB {args.name} has no certificate, so it serves plain HTTP on port 80; "
                 "give it an ACM certificate to serve HTTPS and redirect HTTP to it.",
@@ -277,7 +295,7 @@ class LoadBalancer(pulumi.ComponentResource):
             load_balancer_arn=alb.arn,
             port=443,
             protocol="HTTPS",
-            certificate_arn=args.certificate_arn,
+            certificate_arn=certificate,
             ssl_policy=args.ssl_policy,  # ELB.17
             default_actions=[NOT_FOUND],
             tags=self._tags,

@@ -12,7 +12,7 @@ from pydantic import Field
 
 from ..data.config import DatabaseConfig, DatabaseSettings, DbName
 from ..errors import ConfigIssue, Rules
-from ..formats import ConfigModel, Environment, Flag
+from ..formats import ConfigModel, Environment, Flag, Hostname
 
 KEYCLOAK_VERSION = "26.7.0"
 """Default release (2026-07-09): the image tag images/keycloak/Dockerfile builds."""
@@ -33,10 +33,6 @@ AdminUrl = Annotated[
         max_length=300,
         pattern=r"^https?://([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9-]+(:\d{1,5})?(/[A-Za-z0-9._~/-]*)?$",
     ),
-]
-Hostname = Annotated[
-    str,
-    Field(max_length=253, pattern=r"^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$"),
 ]
 
 

@@ -22,6 +22,7 @@ from ..compute.cluster import EcsCluster, EcsClusterArgs, ExecLoggingArgs
 from ..compute.microservice import Microservice
 from ..compute.rotation_restart import RotationRestart, RotationRestartArgs
 from ..cost.recorder import ResourceRecorder
+from ..edge.domain import DomainArgs
 from ..edge.load_balancer import AccessLogArgs, LoadBalancer, LoadBalancerArgs, WafArgs
 from ..edge.rules import elb_name
 from ..identity.config import KEYCLOAK_SERVICE
@@ -59,12 +60,26 @@ def build_cluster(settings: StackSettings, network: NetworkRefs) -> EcsCluster:
     )
 
 
+def _domain(settings: StackSettings) -> DomainArgs | None:
+    """`edge.domain`, with Keycloak's own host name on the certificate when it has one."""
+    edge = settings.edge
+    if edge is None or edge.domain is None:
+        return None
+    keycloak = settings.platform.keycloak
+    others = [keycloak.hostname] if keycloak is not None and keycloak.hostname else []
+    return DomainArgs(
+        name=edge.domain.name,
+        hosted_zone_id=edge.domain.hosted_zone_id,
+        other_names=tuple(n for n in others if n != edge.domain.name),
+    )
+
+
 def build_load_balancer(settings: StackSettings, network: NetworkRefs) -> LoadBalancer | None:
     """The stack's ALB when `edge.enabled`, else None (and no resource)."""
     edge = settings.edge
     if edge is None:
         return None
-    if edge.certificate_arn is None:
+    if not edge.https:
         pulumi.log.warn(
             f"{settings.stack_file}: edge.certificateArn is not set, so the ALB of "
             f"{settings.name_prefix} serves plain HTTP on port 80. Set an ACM certificate "
@@ -80,6 +95,7 @@ def build_load_balancer(settings: StackSettings, network: NetworkRefs) -> LoadBa
             project=settings.project,
             environment=settings.environment,
             certificate_arn=edge.certificate_arn,
+            domain=_domain(settings),
             ssl_policy=edge.ssl_policy,
             deletion_protection=edge.deletion_protection,
             access_logs=(

@@ -647,6 +647,20 @@ def resolve(
     )
     if edge is not None:
         _check_shadowed_routes(edge, service_path, issues)
+        keycloak = platform.keycloak
+        domain = edge.domain
+        if domain is not None and keycloak is not None and keycloak.hostname:
+            host = keycloak.hostname
+            if host != domain.name and not host.endswith(f".{domain.name}"):
+                issues.append(
+                    ConfigIssue(
+                        "keycloak.hostname",
+                        host,
+                        f"outside edge.domain ({domain.name}): the program's certificate and "
+                        "alias records would not cover it",
+                        f"{domain.name} or a name under it, e.g. sso.{domain.name}",
+                    )
+                )
     new_vpc = resolve_network(
         config.network,
         env=env,

@@ -291,8 +291,12 @@ def _build_keycloak(
     service = settings.service(KEYCLOAK_SERVICE)
     scheme = "https" if settings.edge is not None and settings.edge.https else "http"
     hostname_url: pulumi.Input[str] | None = None
+    domain = settings.edge.domain if settings.edge is not None else None
     if spec.hostname is not None:
         hostname_url = f"{scheme}://{spec.hostname}{KEYCLOAK_PATH}"
+    elif domain is not None:
+        # The stack's domain: the certificate and the alias record are the program's.
+        hostname_url = f"{scheme}://{domain.name}{KEYCLOAK_PATH}"
     elif edge is not None:
         hostname_url = pulumi.Output.concat(f"{scheme}://", edge.dns_name, KEYCLOAK_PATH)
         # Tokens name the host as issuer: changing it later logs every client out.
