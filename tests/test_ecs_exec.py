@@ -182,6 +182,7 @@ def test_without_a_nat_gateway_exec_needs_the_kms_endpoint_too(run_stack):
                 "accessweaver:network": {
                     "createVpc": True,
                     "natGateways": "none",
+                    "taskPublicIps": False,
                     "interfaceEndpoints": [
                         "ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssmmessages",
                     ],

@@ -71,10 +71,24 @@ def test_prod_creates_a_vpc_over_three_azs_with_one_nat_gateway_per_az(plan):
     assert vpc["cidrBlock"] == "10.30.0.0/16"
 
 
-@pytest.mark.parametrize("stack", ["dev", "staging"])
-def test_dev_and_staging_create_a_vpc_over_two_azs_with_a_single_nat_gateway(plan, stack):
-    vpc = vpc_of(plan(stack))
+def test_staging_creates_a_vpc_over_two_azs_with_a_single_nat_gateway(plan):
+    vpc = vpc_of(plan("staging"))
     assert (vpc["numberOfAvailabilityZones"], vpc["natGateways"]) == (2, {"strategy": "Single"})
+
+
+def test_dev_has_no_nat_gateway_and_its_tasks_use_their_own_public_addresses(plan):
+    result = plan("dev")
+    vpc = vpc_of(result)
+    assert (vpc["numberOfAvailabilityZones"], vpc["natGateways"]) == (2, {"strategy": "None"})
+    alb = result.one("aws:lb/loadBalancer:LoadBalancer", "accessweaver-dev-alb")
+    for service in result.of_type(SERVICE):
+        network = service.inputs["networkConfiguration"]
+        assert network["assignPublicIp"] is True
+        # the public subnets (the ALB's), where the internet gateway routes
+        assert set(network["subnets"]) == set(alb.inputs["subnets"])
+    # ECS.2 holds everywhere else; dev waives it in its stack file, with the reason
+    waiver = result.config["accessweaver:policyWaivers"]
+    assert "ECS.2" in waiver and "taskPublicIps" in waiver
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -88,7 +102,7 @@ def test_created_vpc_has_public_and_private_subnets_dns_and_an_s3_gateway_endpoi
     ]
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_services_run_in_the_private_subnets_of_the_created_vpc(plan, stack):
     result = plan(stack)
     (network,) = result.of_type(NETWORK)
@@ -278,3 +292,14 @@ def test_security_groups_of_an_existing_vpc_are_refused_with_a_created_vpc():
 def test_flow_logs_cannot_be_switched_off_in_prod():
     found = problems(network={"createVpc": True, "flowLogs": False})
     assert "control EC2.6 is enforced in staging and prod" in found["network.flowLogs"]
+
+
+def test_task_public_ips_are_refused_outside_dev_and_with_a_nat_gateway():
+    from tests.config_support import loader
+
+    _, staging = loader({"environment": "staging"})
+    found = staging(network={"createVpc": True, "taskPublicIps": True})
+    assert "dev-only saving" in found["network.taskPublicIps"]
+    _, dev = loader({"environment": "dev"})
+    found = dev(network={"createVpc": True, "natGateways": "single"})
+    assert "a NAT gateway would be paid for nothing" in found["network.natGateways"]

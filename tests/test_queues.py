@@ -176,6 +176,7 @@ def test_without_a_nat_gateway_queues_need_the_sqs_endpoint():
         network={
             "createVpc": True,
             "natGateways": "none",
+            "taskPublicIps": False,
             "interfaceEndpoints": [
                 "ecr.api",
                 "ecr.dkr",

@@ -117,7 +117,7 @@ class MicroserviceArgs:
     cluster: ClusterRef
     vpc_id: pulumi.Input[str]
     subnet_ids: pulumi.Input[Sequence[str]]
-    """Private subnets of the tasks (at least two AZs)."""
+    """Private subnets of the tasks (at least two AZs); public ones with `assign_public_ip`."""
     container: ContainerArgs
     cpu: int = 256
     """Fargate CPU units of the task (256 = 0.25 vCPU)."""
@@ -142,6 +142,9 @@ class MicroserviceArgs:
     spot_percentage: int = 0
     cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
     execute_command: bool = False
+    assign_public_ip: bool = False
+    """Give each task a public IPv4 (tasks in public subnets, egress without NAT): a dev-only
+    saving the policy pack refuses (ECS.2) unless the stack waives it."""
     service_connect: ServiceConnectArgs | None = None
     """Reach and be reached through Service Connect instead of Cloud Map DNS records."""
     xray: bool = False
@@ -574,7 +577,7 @@ class Microservice(pulumi.ComponentResource):
             network_configuration={
                 "subnets": args.subnet_ids,
                 "security_groups": [group.id],
-                "assign_public_ip": False,
+                "assign_public_ip": args.assign_public_ip,
             },
             deployment_circuit_breaker={
                 "enable": deployment.circuit_breaker,

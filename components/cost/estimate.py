@@ -348,10 +348,13 @@ def estimate(
     )
 
     public_ips = nat_count + inventory.elastic_ips + sum(n for _, n in inventory.load_balancers)
+    # Tasks with their own address (dev's taskPublicIps) pay for it while they run.
+    task_addresses = sum(s.tasks for s in services) if settings.task_public_ips else 0
     public_ipv4 = LineItem(
         "public_ipv4",
-        public_ips * HOURS_PER_MONTH * p["public_ipv4.hour"],
-        f"{public_ips} public IPv4 address(es): NAT gateways and internet-facing ALB nodes",
+        (public_ips * HOURS_PER_MONTH + task_addresses * hours) * p["public_ipv4.hour"],
+        f"{public_ips} public IPv4 address(es) of NAT gateways and internet-facing ALB nodes"
+        + (f" + {task_addresses:g} task address(es) x {hours:.0f} h" if task_addresses else ""),
     )
 
     endpoint_azs = sum(azs for _, azs in inventory.interface_endpoints)
@@ -454,6 +457,7 @@ def estimate(
         ),
         "running_hours_per_month": round(hours, 1),
         "nat_gateways": nat_count,
+        "task_public_ips": settings.task_public_ips,
         "interface_endpoints": len(inventory.interface_endpoints),
         "log_retention_days": settings.log_retention_days,
     }

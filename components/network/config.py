@@ -74,6 +74,12 @@ class NetworkConfig(ConfigModel):
         "ssmmessages, kms, sqs); unset = per environment. The S3 gateway endpoint is always "
         "created.",
     )
+    task_public_ips: Flag | None = Field(
+        None,
+        description="Run the tasks in the public subnets with a public IPv4 each (their "
+        "egress without a NAT gateway; security groups still admit only the graph's paths). "
+        "Dev only; unset = on in dev, off in staging and prod.",
+    )
     flow_logs: Flag | None = Field(
         None, description="VPC flow logs (all traffic) to CloudWatch Logs; unset = per env."
     )
@@ -91,11 +97,18 @@ class NetworkDefaults(BaseModel):
     interface_endpoints: tuple[InterfaceEndpoint, ...]
     """prod keeps image pulls, logs and secrets off the NAT gateways."""
     flow_logs: bool
+    task_public_ips: bool = False
+    """dev: each running task pays $0.005/h for its address instead of a NAT gateway's $0.048/h
+    and $0.048/GB; the tasks sit in public subnets (ECS.2 waived in Pulumi.dev.yaml)."""
 
 
 NETWORK_DEFAULTS: dict[Environment, NetworkDefaults] = {
     "dev": NetworkDefaults(
-        availability_zones=2, nat_gateways="single", interface_endpoints=(), flow_logs=True
+        availability_zones=2,
+        nat_gateways="none",
+        interface_endpoints=(),
+        flow_logs=True,
+        task_public_ips=True,
     ),
     "staging": NetworkDefaults(
         availability_zones=2, nat_gateways="single", interface_endpoints=(), flow_logs=True
@@ -119,6 +132,8 @@ class NewVpcSettings:
     interface_endpoints: tuple[InterfaceEndpoint, ...]
     flow_logs: bool
     flow_log_retention_days: int
+    task_public_ips: bool = False
+    """Tasks in the public subnets with public IPv4 addresses (dev only)."""
 
 
 @dataclass(frozen=True)
@@ -207,13 +222,36 @@ def resolve_network(
     defaults = NETWORK_DEFAULTS[env]
     flow_logs = network.flow_logs if network.flow_logs is not None else defaults.flow_logs
     require_control(env, "network.flowLogs", flow_logs, "EC2.6", issues)
-    nat = network.nat_gateways or defaults.nat_gateways
+    public_ips = (
+        network.task_public_ips if network.task_public_ips is not None else defaults.task_public_ips
+    )
+    if public_ips and env != "dev":
+        issues.append(
+            ConfigIssue(
+                "network.taskPublicIps",
+                True,
+                f"tasks with public IPv4 addresses are a dev-only saving; {env} keeps them in "
+                "private subnets (control ECS.2)",
+                "false (or unset)",
+            )
+        )
+    nat = network.nat_gateways or ("none" if public_ips else defaults.nat_gateways)
+    if public_ips and nat != "none":
+        issues.append(
+            ConfigIssue(
+                "network.natGateways",
+                nat,
+                "network.taskPublicIps is on: the tasks reach the internet by their own "
+                "addresses, and a NAT gateway would be paid for nothing",
+                "none, or network.taskPublicIps: false",
+            )
+        )
     endpoints = (
         tuple(dict.fromkeys(network.interface_endpoints))
         if network.interface_endpoints is not None
         else defaults.interface_endpoints
     )
-    if nat == "none":
+    if nat == "none" and not public_ips:
         needed = [*REQUIRED_WITHOUT_NAT, *endpoints_needed]
         missing = [name for name in needed if name not in endpoints]
         if missing:
@@ -242,6 +280,7 @@ def resolve_network(
         interface_endpoints=endpoints,
         flow_logs=flow_logs,
         flow_log_retention_days=network.flow_log_retention_days or security_log_retention_days,
+        task_public_ips=bool(public_ips and env == "dev"),
     )
 
 

@@ -136,7 +136,11 @@ def microservice_args(
     return MicroserviceArgs(
         cluster=cluster,
         vpc_id=network.vpc_id,
-        subnet_ids=network.private_subnet_ids,
+        # Dev's tasks may run in the public subnets with their own addresses (no NAT gateway).
+        subnet_ids=network.public_subnet_ids
+        if settings.task_public_ips
+        else network.private_subnet_ids,
+        assign_public_ip=settings.task_public_ips,
         container=container_args(settings, service),
         cpu=service.cpu,
         memory=service.memory,

@@ -136,6 +136,11 @@ class StackSettings:
     queues: tuple[QueueSettings, ...] = ()
     """The work queues the services consume (`uses.consumes`), with their senders."""
 
+    @property
+    def task_public_ips(self) -> bool:
+        """Dev's tasks run in the public subnets with public IPv4 addresses (no NAT gateway)."""
+        return self.new_vpc is not None and self.new_vpc.task_public_ips
+
     def queue(self, name: str) -> QueueSettings:
         return next(q for q in self.queues if q.name == name)
 
