@@ -366,15 +366,19 @@ def estimate(
     )
 
     db_usd, db_parts = 0.0, []
+    # A stopped instance pays for its storage only (database.stopOffHours).
+    schedule = settings.database_schedule
+    db_hours = schedule.hours_per_month if schedule is not None else HOURS_PER_MONTH
     for db in inventory.databases:
         copies = 2 if db.multi_az else 1
         hourly = _hourly(prices, f"rds.{db.instance_class}.hour", not_priced, db.name)
         db_usd += (
-            copies * (hourly * HOURS_PER_MONTH + db.storage_gb * p["rds.storage.gb_month"])
+            copies * (hourly * db_hours + db.storage_gb * p["rds.storage.gb_month"])
             + usage.rds_backup_gb_beyond_free * p["rds.backup.gb_month"]
         )
         db_parts.append(
-            f"{db.instance_class}{' Multi-AZ' if db.multi_az else ''} + {db.storage_gb:g} GB"
+            f"{db.instance_class}{' Multi-AZ' if db.multi_az else ''} x {db_hours:.0f} h + "
+            f"{db.storage_gb:g} GB"
         )
     database = LineItem("database", db_usd, ", ".join(db_parts) or "none")
 
@@ -458,6 +462,7 @@ def estimate(
         "running_hours_per_month": round(hours, 1),
         "nat_gateways": nat_count,
         "task_public_ips": settings.task_public_ips,
+        "database_running_hours": round(db_hours, 1),
         "interface_endpoints": len(inventory.interface_endpoints),
         "log_retention_days": settings.log_retention_days,
     }

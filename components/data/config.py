@@ -81,6 +81,12 @@ class DatabaseConfig(ConfigModel):
         None, ge=7, le=35, description="Automated backup retention (RDS.11: at least 7)."
     )
     multi_az: Flag | None = Field(None, description="Standby in a second AZ (RDS.5).")
+    stop_off_hours: Flag | None = Field(
+        None,
+        description="Stop the instance outside the services' working hours (EventBridge "
+        "Scheduler; storage is still billed); unset = on where offHoursScaling runs and the "
+        "instance is single-AZ (dev).",
+    )
     deletion_protection: Flag | None = Field(None, description="RDS deletion protection (RDS.8).")
     monitoring_interval: MonitoringInterval | None = Field(
         None, description="Enhanced monitoring seconds, 0 = off (RDS.6)."

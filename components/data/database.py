@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
-from pulumi_aws import cloudwatch, ec2, iam, rds
+import pulumi_aws as aws
+from pulumi_aws import cloudwatch, ec2, iam, rds, scheduler
 
 from ..bindings import Binding, Peer, secret_json_key
 
@@ -25,6 +26,37 @@ LOG_EXPORTS = ("postgresql", "upgrade")
 ENHANCED_MONITORING_POLICY_ARN = (
     "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 )
+
+
+def scheduler_trust_policy(account_id: str) -> dict:
+    """EventBridge Scheduler of this account assumes the role (confused-deputy protection)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Effect": "Allow",
+                "Principal": {"Service": "scheduler.amazonaws.com"},
+                "Action": "sts:AssumeRole",
+                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            }
+        ],
+    }
+
+
+def stop_start_policy(instance_arn: str) -> dict:
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "StopAndStartThisInstance",
+                "Effect": "Allow",
+                "Action": ["rds:StopDBInstance", "rds:StartDBInstance"],
+                "Resource": instance_arn,
+            }
+        ],
+    }
+
+
 BACKUP_WINDOW = "02:00-03:00"
 MAINTENANCE_WINDOW = "sun:03:30-sun:04:30"
 
@@ -67,6 +99,20 @@ def monitoring_trust_policy() -> dict:
 
 
 @dataclass(frozen=True)
+class RunningScheduleArgs:
+    """Stop the instance outside working hours (EventBridge Scheduler calling RDS's own
+    StopDBInstance / StartDBInstance), with backups and maintenance while it runs."""
+
+    start_cron: str
+    stop_cron: str
+    timezone: str
+    backup_window: str
+    """hh24:mi-hh24:mi UTC, inside the running hours (RDS does not back up a stopped
+    instance)."""
+    maintenance_window: str
+
+
+@dataclass(frozen=True)
 class DatabaseArgs:
     identifier: str
     """RDS instance identifier (stable: alarms and dashboards name it)."""
@@ -86,6 +132,8 @@ class DatabaseArgs:
     monitoring_interval: int = 0
     """Enhanced monitoring seconds; 0 = off."""
     log_retention_days: int = 30
+    running_schedule: RunningScheduleArgs | None = None
+    """None = runs all the time."""
     protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -163,8 +211,14 @@ class Database(pulumi.ComponentResource):
             multi_az=args.multi_az,
             deletion_protection=args.deletion_protection,
             backup_retention_period=args.backup_retention_days,
-            backup_window=BACKUP_WINDOW,
-            maintenance_window=MAINTENANCE_WINDOW,
+            backup_window=(
+                args.running_schedule.backup_window if args.running_schedule else BACKUP_WINDOW
+            ),
+            maintenance_window=(
+                args.running_schedule.maintenance_window
+                if args.running_schedule
+                else MAINTENANCE_WINDOW
+            ),
             skip_final_snapshot=False,
             final_snapshot_identifier=f"{args.identifier}-final",
             copy_tags_to_snapshot=True,
@@ -178,6 +232,8 @@ class Database(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups),
         )
 
+        if args.running_schedule is not None:
+            self._running_schedule(name, args, args.running_schedule, instance, tags)
         self.identifier = instance.identifier
         self.address = instance.address
         self.port = instance.port
@@ -196,6 +252,51 @@ class Database(pulumi.ComponentResource):
                 "jdbc_url": self.jdbc_url,
             }
         )
+
+    def _running_schedule(
+        self,
+        name: str,
+        args: DatabaseArgs,
+        schedule: RunningScheduleArgs,
+        instance: rds.Instance,
+        tags: Mapping[str, str],
+    ) -> None:
+        account = aws.get_caller_identity_output().account_id
+        role = iam.Role(
+            f"{name}-scheduler-role",
+            description=f"{args.identifier}: EventBridge Scheduler stops and starts it",
+            assume_role_policy=account.apply(lambda acct: json.dumps(scheduler_trust_policy(acct))),
+            tags=dict(tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        policy = iam.RolePolicy(
+            f"{name}-scheduler-policy",
+            role=role.id,
+            policy=instance.arn.apply(lambda arn: json.dumps(stop_start_policy(arn))),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        for action, cron in (("start", schedule.start_cron), ("stop", schedule.stop_cron)):
+            scheduler.Schedule(
+                f"{name}-{action}",
+                name=f"{args.identifier}-{action}",
+                description=f"{action.capitalize()} {args.identifier} around working hours",
+                schedule_expression=cron,
+                schedule_expression_timezone=schedule.timezone,
+                flexible_time_window={"mode": "OFF"},
+                target={
+                    # Scheduler's universal target: RDS's own API, no code to run.
+                    "arn": f"arn:aws:scheduler:::aws-sdk:rds:{action}DBInstance",
+                    "role_arn": role.arn,
+                    "input": pulumi.Output.json_dumps(
+                        {"DbInstanceIdentifier": instance.identifier}
+                    ),
+                    "retry_policy": {
+                        "maximum_event_age_in_seconds": 3600,
+                        "maximum_retry_attempts": 10,
+                    },
+                },
+                opts=pulumi.ResourceOptions(parent=instance, depends_on=[policy]),
+            )
 
     def jdbc_url_for(self, database: str) -> pulumi.Output[str]:
         """The JDBC URL of a database on this instance (Keycloak's, when set apart)."""

@@ -17,7 +17,7 @@ import pulumi
 from ..bindings import Binding, Peer
 from ..compute.registry import ImageRegistry, RegistryArgs
 from ..data.cache import Cache, CacheArgs
-from ..data.database import Database, DatabaseArgs
+from ..data.database import Database, DatabaseArgs, RunningScheduleArgs
 from ..data.documents import DocumentStore, DocumentStoreArgs
 from ..data.queue import WorkQueue, WorkQueueArgs
 from ..identity.secrets import PlatformSecrets, SecretsArgs
@@ -148,6 +148,17 @@ def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
                 deletion_protection=db.deletion_protection,
                 monitoring_interval=db.monitoring_interval,
                 log_retention_days=settings.log_retention_days,
+                running_schedule=(
+                    RunningScheduleArgs(
+                        start_cron=schedule.start_cron,
+                        stop_cron=schedule.stop_cron,
+                        timezone=schedule.timezone,
+                        backup_window=schedule.backup_window,
+                        maintenance_window=schedule.maintenance_window,
+                    )
+                    if (schedule := settings.database_schedule) is not None
+                    else None
+                ),
                 protect=platform.protect,
                 tags=tags,
             ),

@@ -19,6 +19,7 @@ from ..bindings import queue_variable, url_variable
 from ..compute.config import (
     OFF_HOURS_DEFAULTS,
     SPRING_HEALTH_PATH,
+    WEEKS_PER_MONTH,
     OffHoursSettings,
     ServiceOverride,
     ServiceSpec,
@@ -48,6 +49,7 @@ from .model import StackConfig
 from .platform_settings import PlatformSettings, resolve_platform
 from .queues import resolve_queues
 from .quotas import quota_issues, rules_per_group
+from .schedules import DatabaseSchedule, database_schedule
 from .settings import ServiceSettings, StackSettings
 from .tuning import resolve_restart, resolve_rollout, resolve_scaling
 
@@ -687,6 +689,7 @@ def resolve(
     off_hours = resolve_cost_levers(
         config, region=region, spot_percentage=spot_percentage, issues=issues
     )
+    database_schedule = _database_schedule(config, platform, off_hours, issues)
     pieces = pieces_from(
         platform,
         edge,
@@ -764,6 +767,41 @@ def resolve(
         log_group_template=config.log_group_prefix,
         quotas=config.quotas,
         queues=queues,
+        database_schedule=database_schedule,
+    )
+
+
+def _database_schedule(
+    config: StackConfig,
+    platform: PlatformSettings,
+    off_hours: OffHoursSettings | None,
+    issues: list[ConfigIssue],
+) -> DatabaseSchedule | None:
+    """The database's stop/start schedule (`database.stopOffHours`), or None."""
+    database = platform.database
+    asked = config.database.stop_off_hours if config.database is not None else None
+    if database is None:
+        return None
+    stop = asked if asked is not None else (off_hours is not None and not database.multi_az)
+    if not stop:
+        return None
+    if off_hours is None:
+        issues.append(
+            ConfigIssue(
+                "database.stopOffHours",
+                True,
+                "the database stops around the services' working hours, and offHoursScaling "
+                "is off in this stack",
+                "offHoursScaling.enabled: true, or database.stopOffHours: false",
+            )
+        )
+        return None
+    return database_schedule(
+        start=off_hours.start,
+        stop=off_hours.stop,
+        days=off_hours.days,
+        timezone=off_hours.timezone,
+        weeks_per_month=WEEKS_PER_MONTH,
     )
 
 

@@ -16,6 +16,7 @@ from ..network.config import NewVpcSettings
 from .graph import GraphPieces, pieces_from
 from .platform_settings import PlatformSettings
 from .quotas import QuotasConfig
+from .schedules import DatabaseSchedule
 from .tuning import RestartSettings, RolloutSettings, ServiceScalingSettings
 
 
@@ -133,6 +134,8 @@ class StackSettings:
     """`logGroupPrefix` as written, with its `{project}` and `{env}` placeholders."""
     quotas: QuotasConfig = field(default_factory=QuotasConfig)
     """The account's quotas (raised ones declared in `quotas`)."""
+    database_schedule: DatabaseSchedule | None = None
+    """When the database stops and starts (`database.stopOffHours`); None = always on."""
     queues: tuple[QueueSettings, ...] = ()
     """The work queues the services consume (`uses.consumes`), with their senders."""
 
