@@ -31,9 +31,13 @@ def group_owners(result: PlanResult) -> dict[str, str]:
     for db in result.of_type("aws:rds/instance:Instance"):
         for group in db.inputs["vpcSecurityGroupIds"]:
             owners[group] = "postgres"
-    for cache in result.of_type("aws:elasticache/replicationGroup:ReplicationGroup"):
-        for group in cache.inputs["securityGroupIds"]:
-            owners[group] = "redis"
+    for type_ in (
+        "aws:elasticache/replicationGroup:ReplicationGroup",
+        "aws:elasticache/serverlessCache:ServerlessCache",
+    ):
+        for cache in result.of_type(type_):
+            for group in cache.inputs["securityGroupIds"]:
+                owners[group] = "redis"
     return owners
 
 

@@ -77,7 +77,22 @@ def test_alarms_logs_events_state_machines_and_log_configurations_validate(plan,
                      "aws:s3/bucketLogging:BucketLogging"}  # fmt: skip
     if stack != "prod":
         expected -= {"aws:acm/certificate:Certificate"}
+    cache_types = {"aws:elasticache/serverlessCache:ServerlessCache", "aws:elasticache/user:User",
+                   "aws:elasticache/userGroup:UserGroup"}  # fmt: skip
+    if stack == "dev":  # a serverless cache, no replication group
+        expected -= {"aws:elasticache/replicationGroup:ReplicationGroup"}
+    else:
+        expected -= cache_types
     assert seen == expected
+
+
+def test_an_authentication_type_elasticache_does_not_know_is_refused():
+    from tools.aws_models import create_user_params
+
+    params = create_user_params({"userId": "u", "userName": "app", "engine": "valkey",
+                                 "accessString": "on ~* +@all",
+                                 "authenticationMode": {"type": "passwords"}})  # fmt: skip
+    assert any("passwords" in p for p in validate("elasticache", "CreateUser", params))
 
 
 def test_the_pattern_check_catches_a_name_aws_refuses():

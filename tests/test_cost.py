@@ -7,6 +7,7 @@ estimate is computed, THEN each figure equals the one worked out by hand from th
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,7 +107,12 @@ def test_every_price_of_every_region_has_a_source_a_date_and_the_same_keys():
         assert set(table) == keys, region
         for key, price in table.items():
             assert price.usd > 0, (region, key)
-            assert price.source.startswith("AWS pricing page ") and price.as_of == "2025"
+            assert price.source and price.as_of.startswith("20"), (region, key)
+            assert price.basis in cost.prices.BASES, (region, key)
+            if price.basis == "recalled":
+                assert price.source.startswith("AWS pricing page "), (region, key)
+            if price.basis == "derived":
+                assert "derived from" in price.note, (region, key)
             assert price.unit, (region, key)
             # Nothing here was re-read from AWS offline; the data must not claim otherwise.
             assert price.checked is False, (region, key)
@@ -284,6 +290,44 @@ def test_alb_waf_cache_and_storage_lines_follow_their_resources():
     assert result.line("ecr") == pytest.approx(usage.ecr_gb_per_repository * 0.10)
 
 
+def test_valkey_nodes_are_priced_twenty_percent_below_redis_oss_nodes():
+    node = {"nodeType": "cache.t4g.small", "numCacheClusters": 2}
+    redis_oss = cost.estimate(one_task(), [R(REDIS, "r", {**node, "engine": "redis"})])
+    valkey = cost.estimate(one_task(), [R(REDIS, "v", {**node, "engine": "valkey"})])
+    assert redis_oss.line("cache") == pytest.approx(2 * 0.036 * 730)
+    assert valkey.line("cache") == pytest.approx(2 * 0.036 * 0.8 * 730)
+
+
+SERVERLESS = "aws:elasticache/serverlessCache:ServerlessCache"
+
+
+@pytest.mark.parametrize(
+    ("stored_gb", "limit_gb", "billed_gb"),
+    [(0.02, 1, 0.1), (0.5, 1, 0.5), (3, 1, 1), (3, None, 3)],
+)
+def test_serverless_valkey_bills_data_held_at_least_100_mb_and_at_most_its_limit(
+    stored_gb, limit_gb, billed_gb
+):
+    limits = {} if limit_gb is None else {"dataStorage": {"maximum": limit_gb, "unit": "GB"}}
+    cache = R(SERVERLESS, "c", {"engine": "valkey", "cacheUsageLimits": limits})
+    usage = dataclasses.replace(
+        cost.USAGE_DEFAULTS["dev"], cache_gb_stored=stored_gb, cache_million_ecpu_per_month=10
+    )
+    result = cost.estimate(one_task(), [cache], usage=usage)
+    table = cost.price_table("eu-west-1")
+    gb_hour = table["elasticache.serverless.valkey.gb_hour"].usd
+    ecpu = table["elasticache.serverless.valkey.million_ecpu"].usd
+    assert result.line("cache") == pytest.approx(billed_gb * gb_hour * 730 + 10 * ecpu)
+    # Ireland's serverless figures are derived from N. Virginia's: the estimate says so
+    assert any("derived, not read" in note for note in result.notes)
+
+
+def test_serverless_redis_is_listed_as_not_priced_instead_of_priced_as_valkey():
+    result = cost.estimate(one_task(), [R(SERVERLESS, "c", {"engine": "redis"})])
+    assert result.line("cache") == 0
+    assert result.not_priced == ("c: ElastiCache Serverless for redis",)
+
+
 def test_an_unknown_instance_class_is_listed_as_not_priced_instead_of_guessed():
     result = cost.estimate(
         one_task(),
@@ -449,7 +493,7 @@ STACK_NAMES = ("dev", "staging", "prod")
 
 
 def test_switch_table_counts_what_a_switch_adds(monkeypatch):
-    """tools.switches: turning Redis off removes its replication group and its cost line."""
+    """tools.switches: turning the cache off removes dev's serverless cache and its cost line."""
     from tools import switches
 
     monkeypatch.setattr(
@@ -457,7 +501,7 @@ def test_switch_table_counts_what_a_switch_adds(monkeypatch):
     )
     ((label, count, usd, added),) = switches.measure("dev")
     assert label == "Redis" and count > 0 and usd > 0
-    assert added["aws:elasticache/replicationGroup:ReplicationGroup"] == 1
+    assert added["aws:elasticache/serverlessCache:ServerlessCache"] == 1
 
 
 @pytest.mark.parametrize("region", ["eu-central-1", "us-west-2"])

@@ -13,6 +13,9 @@ from tests.conftest import STACKS, container_definitions
 
 RDS = "aws:rds/instance:Instance"
 REDIS = "aws:elasticache/replicationGroup:ReplicationGroup"
+SERVERLESS = "aws:elasticache/serverlessCache:ServerlessCache"
+CACHE_USER = "aws:elasticache/user:User"
+CACHE_USERS = "aws:elasticache/userGroup:UserGroup"
 SG = "aws:ec2/securityGroup:SecurityGroup"
 SG_IN = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SG_OUT = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
@@ -137,10 +140,11 @@ def test_rds_log_groups_exist_first_with_the_stack_retention(plan):
 # -- Redis ---------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_redis_is_encrypted_with_a_generated_token_in_its_own_subnet_group(plan, stack):
     result = plan(stack)
     group = redis(result)
+    assert (group["engine"], group["parameterGroupName"]) == ("valkey", "default.valkey8")
     assert group["atRestEncryptionEnabled"] is True and group["transitEncryptionEnabled"] is True
     assert group["authToken"] == "[secret]"  # a Pulumi secret, from random.RandomPassword
     (subnets,) = result.of_type("aws:elasticache/subnetGroup:SubnetGroup")
@@ -158,10 +162,53 @@ def test_staging_and_prod_redis_fails_over_across_two_nodes_and_keeps_snapshots(
     assert group["finalSnapshotIdentifier"] == f"accessweaver-{stack}-redis-final"
 
 
-def test_dev_redis_is_one_node_without_failover_or_snapshots(plan):
-    group = redis(plan("dev"))
+def test_dev_cache_is_serverless_valkey_behind_a_user_group_with_default_switched_off(plan):
+    result = plan("dev")
+    # GIVEN dev's default cache: no node, so no replication group and no subnet group
+    assert not result.of_type(REDIS)
+    assert not result.of_type("aws:elasticache/subnetGroup:SubnetGroup")
+    (cache,) = result.of_type(SERVERLESS)
+    inputs = cache.inputs
+    assert (inputs["engine"], inputs["majorEngineVersion"]) == ("valkey", "8")
+    assert inputs["name"] == "accessweaver-dev-redis" and inputs["snapshotRetentionLimit"] == 0
+    assert inputs["cacheUsageLimits"]["dataStorage"] == {"maximum": 1, "unit": "GB"}
+    (subnets,) = result.of_type("aws:rds/subnetGroup:SubnetGroup")
+    assert inputs["subnetIds"] == subnets.inputs["subnetIds"]  # the private subnets
+    assert cache.property_dependencies["securityGroupIds"] == (f"{SG}::accessweaver-dev-cache-sg",)
+    # THEN access goes through a Valkey user group: `default` off, `app` with the secret token
+    (users,) = result.of_type(CACHE_USERS)
+    assert inputs["userGroupId"] == users.inputs["userGroupId"]
+    assert users.inputs["engine"] == "valkey"
+    by_name = {u.inputs["userName"]: u.inputs for u in result.of_type(CACHE_USER)}
+    assert set(by_name) == {"default", "app"}
+    assert sorted(users.inputs["userIds"]) == sorted(u["userId"] for u in by_name.values())
+    assert by_name["default"]["accessString"].startswith("off ")
+    assert by_name["app"]["accessString"].startswith("on ")
+    for user in by_name.values():
+        assert user["engine"] == "valkey" and user["authenticationMode"] == "[secret]"
+
+
+def test_services_of_a_serverless_cache_connect_in_cluster_mode_as_the_app_user(plan):
+    result = plan("dev")
+    container = app(result, "aw-pdp-service")
+    environment = {e["name"]: e["value"] for e in container["environment"]}
+    assert environment["REDIS_CLUSTER_MODE"] == "true"
+    assert (environment["REDIS_USERNAME"], environment["REDIS_PORT"]) == ("app", "6379")
+    assert environment["REDIS_HOST"] == result.outputs["redis_endpoint"].rsplit(":", 1)[0]
+    assert ".serverless." in environment["REDIS_HOST"]
+    spring = result.outputs["spring_application_config"]["aw-pdp-service"]
+    assert "cluster:\n        nodes: ${REDIS_HOST}:${REDIS_PORT:6379}" in spring
+    assert "username: ${REDIS_USERNAME}" in spring and "enabled: true" in spring
+
+
+def test_dev_may_still_run_one_node_without_failover_or_snapshots(run_stack):
+    result = run_stack("dev", {"accessweaver:cache": {"serverless": False}})
+    assert not result.of_type(SERVERLESS) and not result.of_type(CACHE_USER)
+    group = redis(result)
     assert (group["numCacheClusters"], group["automaticFailoverEnabled"]) == (1, False)
     assert group["snapshotRetentionLimit"] == 0 and "finalSnapshotIdentifier" not in group
+    environment = {e["name"]: e["value"] for e in app(result, "aw-pdp-service")["environment"]}
+    assert environment["REDIS_CLUSTER_MODE"] == "false" and "REDIS_USERNAME" not in environment
 
 
 # -- State protection ----------------------------------------------------------------------
@@ -172,7 +219,7 @@ def test_dev_redis_is_one_node_without_failover_or_snapshots(plan):
 )
 def test_database_and_cache_are_protected_where_state_must_survive(plan, stack, protected):
     result = plan(stack)
-    for type_ in (RDS, REDIS):
+    for type_ in (RDS, SERVERLESS if stack == "dev" else REDIS):
         (resource,) = result.of_type(type_)
         assert resource.protect is protected, type_
 
@@ -297,9 +344,27 @@ def test_staging_refuses_every_switched_off_p_control_at_once():
 
 
 def test_dev_may_switch_the_p_controls_off():
-    settings = load(environment="dev", database={"multiAz": False}, cache={"nodes": 1})
+    settings = load(
+        environment="dev", database={"multiAz": False}, cache={"nodes": 1, "serverless": False}
+    )
     assert settings.platform.database.multi_az is False
     assert settings.platform.cache.failover is False
+
+
+def test_cache_engine_rules_are_refused_together_naming_what_is_allowed():
+    found = problems(cache={"engine": "redis", "engineVersion": "8.0", "serverless": True,
+                            "port": 6380})  # fmt: skip
+    assert "not a redis version" in found["cache.engineVersion"]
+    assert "6.2, 7.0, 7.1" in found["cache.engineVersion"]
+    assert "engine: valkey" in found["cache.serverless"]
+    assert "6379" in found["cache.port"]
+
+
+def test_a_serverless_cache_needs_no_second_node_but_keeps_its_snapshots_in_staging():
+    found = problems(cache={"serverless": True, "nodes": 1, "snapshotRetentionDays": 0})
+    assert "cache.nodes" not in found and "cache.snapshotRetentionDays" in found
+    settings = load(cache={"serverless": True, "snapshotRetentionDays": 1})
+    assert settings.platform.cache.serverless and settings.platform.cache.failover
 
 
 def test_an_existing_database_group_and_a_created_database_exclude_each_other():

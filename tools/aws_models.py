@@ -357,6 +357,71 @@ def create_queue_params(inputs: dict[str, Any]) -> dict[str, Any]:
     return {"QueueName": inputs["name"], "Attributes": attributes}
 
 
+def create_serverless_cache_params(inputs: dict[str, Any]) -> dict[str, Any]:
+    inputs = _ints(inputs)
+    params: dict[str, Any] = {"ServerlessCacheName": inputs["name"], "Engine": inputs["engine"]}
+    for key, api in (("description", "Description"), ("majorEngineVersion", "MajorEngineVersion"),
+                     ("securityGroupIds", "SecurityGroupIds"), ("subnetIds", "SubnetIds"),
+                     ("userGroupId", "UserGroupId"), ("kmsKeyId", "KmsKeyId"),
+                     ("snapshotRetentionLimit", "SnapshotRetentionLimit"),
+                     ("dailySnapshotTime", "DailySnapshotTime")):  # fmt: skip
+        if inputs.get(key) is not None:
+            params[api] = inputs[key]
+    limits = inputs.get("cacheUsageLimits") or {}
+    usage: dict[str, Any] = {}
+    if limits.get("dataStorage"):
+        usage["DataStorage"] = _pascal(limits["dataStorage"])
+    if limits.get("ecpuPerSeconds"):
+        usage["ECPUPerSecond"] = _pascal(limits["ecpuPerSeconds"][0])
+    if usage:
+        params["CacheUsageLimits"] = usage
+    return params
+
+
+def create_user_params(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The passwords are secrets (masked in the record): the mode's type is checked alone."""
+    params: dict[str, Any] = {
+        "UserId": inputs["userId"],
+        "UserName": inputs["userName"],
+        "Engine": inputs["engine"],
+        "AccessString": inputs["accessString"],
+    }
+    mode = inputs.get("authenticationMode")
+    if isinstance(mode, dict):
+        params["AuthenticationMode"] = {"Type": mode["type"]}
+    return params
+
+
+def create_user_group_params(inputs: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "UserGroupId": inputs["userGroupId"],
+        "Engine": inputs["engine"],
+        "UserIds": inputs.get("userIds", []),
+    }
+
+
+def create_replication_group_params(inputs: dict[str, Any]) -> dict[str, Any]:
+    inputs = _ints(inputs)
+    params: dict[str, Any] = {
+        "ReplicationGroupId": inputs["replicationGroupId"],
+        "ReplicationGroupDescription": inputs["description"],
+    }
+    for key, api in (("engine", "Engine"), ("engineVersion", "EngineVersion"),
+                     ("nodeType", "CacheNodeType"), ("numCacheClusters", "NumCacheClusters"),
+                     ("parameterGroupName", "CacheParameterGroupName"), ("port", "Port"),
+                     ("automaticFailoverEnabled", "AutomaticFailoverEnabled"),
+                     ("multiAzEnabled", "MultiAZEnabled"),
+                     ("atRestEncryptionEnabled", "AtRestEncryptionEnabled"),
+                     ("transitEncryptionEnabled", "TransitEncryptionEnabled"),
+                     ("snapshotRetentionLimit", "SnapshotRetentionLimit"),
+                     ("snapshotWindow", "SnapshotWindow"),
+                     ("maintenanceWindow", "PreferredMaintenanceWindow"),
+                     ("autoMinorVersionUpgrade", "AutoMinorVersionUpgrade")):  # fmt: skip
+        if inputs.get(key) is not None:
+            params[api] = inputs[key]
+    return params
+
+
 # (provider type, AWS service, operation, mapper): what `tests/test_aws_models.py` checks on
 # every committed stack besides task definitions, services and scaling policies.
 RESOURCE_OPERATIONS: tuple[tuple[str, str, str, Any], ...] = (
@@ -373,4 +438,11 @@ RESOURCE_OPERATIONS: tuple[tuple[str, str, str, Any], ...] = (
     ("aws:ecs/cluster:Cluster", "ecs", "CreateCluster", create_cluster_params),
     ("aws:acm/certificate:Certificate", "acm", "RequestCertificate", request_certificate_params),
     ("aws:sqs/queue:Queue", "sqs", "CreateQueue", create_queue_params),
+    ("aws:elasticache/serverlessCache:ServerlessCache", "elasticache", "CreateServerlessCache",
+     create_serverless_cache_params),
+    ("aws:elasticache/user:User", "elasticache", "CreateUser", create_user_params),
+    ("aws:elasticache/userGroup:UserGroup", "elasticache", "CreateUserGroup",
+     create_user_group_params),
+    ("aws:elasticache/replicationGroup:ReplicationGroup", "elasticache",
+     "CreateReplicationGroup", create_replication_group_params),
 )  # fmt: skip

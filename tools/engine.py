@@ -260,6 +260,17 @@ def platform_state(
         physical = str(inputs.get("name") or f"{name}-{_hex(name, 7)}").lower()
         kind = "subgrp" if "subnet" in type_ else "pg"
         return physical, {"name": physical, "arn": f"arn:aws:rds:{region}:{acct}:{kind}:{physical}"}
+    if type_ == "aws:elasticache/serverlessCache:ServerlessCache":
+        cache = str(inputs.get("name") or f"{name}-{_hex(name, 7)}")
+        host = (
+            f"{cache}-{_hex(name, 6)}.serverless.{region.replace('-', '')[:6]}.cache.amazonaws.com"
+        )
+        return cache, {
+            "arn": f"arn:aws:elasticache:{region}:{acct}:serverlesscache:{cache}",
+            "endpoints": [{"address": host, "port": 6379}],
+            "readerEndpoints": [{"address": host, "port": 6380}],
+            "status": "available",
+        }
     if type_ == "aws:elasticache/replicationGroup:ReplicationGroup":
         group = str(inputs.get("replicationGroupId") or f"{name}-{_hex(name, 7)}")
         host = f"{group}.{_hex(name, 6)}.{region.replace('-', '')[:6]}.cache.amazonaws.com"

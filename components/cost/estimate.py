@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from ..stack.settings import ServiceSettings, StackSettings
 
 HOURS_PER_MONTH = 730.0
+SERVERLESS_MIN_GB = 0.1
+"""ElastiCache Serverless for Valkey bills at least 100 MB of data per hour."""
 DAYS_PER_MONTH = HOURS_PER_MONTH / 24
 NEVER_EXPIRE_DAYS = 365
 """Log groups without retention grow forever; the estimate counts one year of storage."""
@@ -262,12 +264,14 @@ class _Tolerant(Mapping[str, Price]):
     def __init__(self, table: PriceTable):
         self._table = table
         self.missing: set[str] = set()
+        self.used: set[str] = set()
 
     def __getitem__(self, key: str) -> Price:
         price = self._table.get(key)
         if price is None:
             self.missing.add(key)
             return Price(0.0, "not priced", "no price for this region")
+        self.used.add(key)
         return price
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -385,8 +389,24 @@ def estimate(
     cache_usd, cache_parts = 0.0, []
     for group in inventory.caches:
         hourly = _hourly(prices, f"elasticache.{group.node_type}.hour", not_priced, group.name)
+        if group.engine == "valkey":
+            hourly *= 1 - p["elasticache.valkey.node_discount"]
         cache_usd += group.nodes * hourly * HOURS_PER_MONTH
-        cache_parts.append(f"{group.nodes} x {group.node_type}")
+        cache_parts.append(f"{group.nodes} x {group.node_type} ({group.engine})")
+    for serverless in inventory.serverless_caches:
+        if serverless.engine != "valkey":
+            not_priced.append(f"{serverless.name}: ElastiCache Serverless for {serverless.engine}")
+            continue
+        stored = max(SERVERLESS_MIN_GB, usage.cache_gb_stored)
+        if serverless.max_data_gb is not None:
+            stored = min(stored, max(SERVERLESS_MIN_GB, serverless.max_data_gb))
+        cache_usd += stored * p["elasticache.serverless.valkey.gb_hour"] * HOURS_PER_MONTH
+        cache_usd += (
+            usage.cache_million_ecpu_per_month * p["elasticache.serverless.valkey.million_ecpu"]
+        )
+        cache_parts.append(
+            f"serverless valkey {stored:g} GB + {usage.cache_million_ecpu_per_month:g}M ECPU"
+        )
     cache = LineItem("cache", cache_usd, ", ".join(cache_parts) or "none")
 
     secret_count = inventory.secrets + sum(1 for db in inventory.databases if db.managed_password)
@@ -477,6 +497,11 @@ def estimate(
         )
     elif tolerant.missing:
         not_priced += [f"no {settings.region} price for {key}" for key in sorted(tolerant.missing)]
+    notes += [
+        f"{key} ({settings.region}) is derived, not read: {table[key].note}"
+        for key in sorted(tolerant.used)
+        if table[key].basis == "derived"
+    ]
     assert tuple(i.name for i in items) == LINE_ITEMS
     return CostEstimate(
         region=settings.region,

@@ -24,6 +24,7 @@ WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 RDS_INSTANCE = "aws:rds/instance:Instance"
 REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
 CACHE_CLUSTER = "aws:elasticache/cluster:Cluster"
+SERVERLESS_CACHE = "aws:elasticache/serverlessCache:ServerlessCache"
 SECRET = "aws:secretsmanager/secret:Secret"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -36,7 +37,6 @@ KMS_KEY = "aws:kms/key:Key"
 UNPRICED_TYPES = {
     "aws:rds/cluster:Cluster": "Aurora cluster",
     "aws:rds/clusterInstance:ClusterInstance": "Aurora instance",
-    "aws:elasticache/serverlessCache:ServerlessCache": "ElastiCache Serverless",
     "aws:ec2/instance:Instance": "EC2 instance",
     "aws:efs/fileSystem:FileSystem": "EFS file system",
     "aws:ec2/transitGateway:TransitGateway": "Transit gateway",
@@ -76,6 +76,15 @@ class CacheNodes:
     name: str
     node_type: str
     nodes: int
+    engine: str = "redis"
+
+
+@dataclass(frozen=True)
+class ServerlessCache:
+    name: str
+    engine: str
+    max_data_gb: float | None
+    """The cache's data storage ceiling (`cache_usage_limits`), None when unlimited."""
 
 
 @dataclass(frozen=True)
@@ -93,6 +102,7 @@ class Inventory:
     """(resource name, rules)."""
     databases: tuple[Database, ...] = ()
     caches: tuple[CacheNodes, ...] = ()
+    serverless_caches: tuple[ServerlessCache, ...] = ()
     secrets: int = 0
     elastic_ips: int = 0
     log_groups: tuple[LogGroup, ...] = ()
@@ -157,6 +167,7 @@ def inventory_from_resources(resources: Iterable[Resource]) -> Inventory:
     web_acls = []
     databases = []
     caches = []
+    serverless = []
     log_groups = []
     unpriced = []
     for (type_, inputs), resource in zip(items, resources, strict=True):
@@ -196,10 +207,17 @@ def inventory_from_resources(resources: Iterable[Resource]) -> Inventory:
                 groups = _number(inputs.get("numNodeGroups"), 1) or 1
                 replicas = _number(inputs.get("replicasPerNodeGroup"), 0) or 0
                 nodes = groups * (replicas + 1)
-            caches.append(CacheNodes(name, str(inputs.get("nodeType")), int(nodes)))
+            engine = str(inputs.get("engine") or "redis")
+            caches.append(CacheNodes(name, str(inputs.get("nodeType")), int(nodes), engine))
         elif type_ == CACHE_CLUSTER and not inputs.get("replicationGroupId"):
             nodes = int(_number(inputs.get("numCacheNodes"), 1) or 1)
-            caches.append(CacheNodes(name, str(inputs.get("nodeType")), nodes))
+            engine = str(inputs.get("engine") or "redis")
+            caches.append(CacheNodes(name, str(inputs.get("nodeType")), nodes, engine))
+        elif type_ == SERVERLESS_CACHE:
+            limits = inputs.get("cacheUsageLimits")
+            storage = limits.get("dataStorage") if isinstance(limits, dict) else None
+            maximum = _number(storage.get("maximum")) if isinstance(storage, dict) else None
+            serverless.append(ServerlessCache(name, str(inputs.get("engine")), maximum))
         elif type_ == LOG_GROUP:
             retention = _number(inputs.get("retentionInDays"))
             log_groups.append(
@@ -219,6 +237,7 @@ def inventory_from_resources(resources: Iterable[Resource]) -> Inventory:
         web_acls=tuple(web_acls),
         databases=tuple(databases),
         caches=tuple(caches),
+        serverless_caches=tuple(serverless),
         secrets=sum(1 for type_, _ in items if type_ == SECRET),
         # awsx allocates one EIP per NAT gateway inside the component (counted with the NATs).
         elastic_ips=sum(1 for type_, _ in items if type_ == EIP),

@@ -1,9 +1,15 @@
 """Public AWS on-demand list prices per region, as data: every figure carries its source and date.
 
-Honesty about these numbers: they were written down from the AWS pricing pages as known in 2025,
+Honesty about these numbers: most were written down from the AWS pricing pages as known in 2025,
 in an environment without internet access, so **none was re-read from AWS when committed**
-(`checked=False`). The seed's own figures (`../shared/seeds/004_…`, a Paris deployment) are kept
-beside the price they correspond to (`seed=`) with the reason they differ. Before relying on an
+(`checked=False`). Each says how it is known (`basis`): `recalled` (that figure, not re-read),
+`aws-statement` (an AWS page states it, e.g. Spot's "up to 70%"), `third-party` (a third-party
+summary of the AWS page gave it) or `derived` (computed from another figure, the note says how).
+`corroborated` names the third-party pages, read with the search tool in 2026, that give the
+same figure for the same region (only us-east-1's main lines: the AWS pages render regional
+tables dynamically, so their stored text has no other region's numbers). The seed's own
+figures (`../shared/seeds/004_…`, a Paris deployment) are kept beside the price they correspond
+to (`seed=`) with the reason they differ. Before relying on an
 estimate for a budget decision, check the lines that dominate it against the AWS Price List API
 (`aws pricing get-products --service-code AmazonECS ...`) and update the figure, its `as_of` and
 `checked=True` here.
@@ -17,9 +23,13 @@ this program cannot know.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Literal
 
 AS_OF = "2025"
+
+Basis = Literal["recalled", "aws-statement", "third-party", "derived"]
+BASES: tuple[Basis, ...] = ("recalled", "aws-statement", "third-party", "derived")
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,9 @@ class Price:
     seed: float | None = None
     """The seed's figure for the same thing, when it gives one."""
     note: str = ""
+    basis: Basis = "recalled"
+    corroborated: str = ""
+    """Third-party pages giving the same figure for the same region, when any was found."""
 
 
 PriceTable = Mapping[str, Price]
@@ -68,6 +81,18 @@ CLOUDWATCH = _page("Amazon CloudWatch (Logs, alarms)")
 S3 = _page("Amazon S3 (Standard)")
 ECR = _page("Amazon ECR")
 KMS = _page("AWS Key Management Service")
+VALKEY = (
+    "AWS announcement of ElastiCache for Valkey (Oct 2024): nodes 'up to 20% lower' than Redis "
+    "OSS, Serverless 33% lower with a 100 MB minimum"
+)
+SERVERLESS_THIRD_PARTY = (
+    "third-party summary of the ElastiCache pricing page for us-east-1 (Valkey Serverless), "
+    "not AWS's own page"
+)
+_DERIVED = (
+    "Not found for this region: derived from us-east-1's figure times this region's cache.t4g "
+    "node price ratio ({ratio}); check it before budgeting."
+)
 
 _SPOT_NOTE = (
     "Fargate Spot prices float with spare capacity; AWS advertises 'up to 70%' off on-demand. "
@@ -76,7 +101,9 @@ _SPOT_NOTE = (
 
 # Prices that are the same in every commercial region (the pricing pages show one figure).
 _GLOBAL: dict[str, Price] = {
-    "fargate.spot_discount": Price(0.70, "fraction off on-demand", FARGATE, note=_SPOT_NOTE),
+    "fargate.spot_discount": Price(
+        0.70, "fraction off on-demand", FARGATE, note=_SPOT_NOTE, basis="aws-statement"
+    ),
     "public_ipv4.hour": Price(
         0.005,
         "USD per public IPv4 address-hour",
@@ -95,9 +122,38 @@ _GLOBAL: dict[str, Price] = {
     ),
     "ecr.gb_month": Price(0.10, "USD per GB-month stored", ECR, seed=0.10),
     "kms.key_month": Price(
-        1.00, "USD per customer managed key-month", KMS, note="Requests ($0.03/10,000) not priced."
+        1.00,
+        "USD per customer managed key-month",
+        KMS,
+        note="Requests ($0.03/10,000) not priced.",
+        basis="aws-statement",
+    ),
+    "elasticache.valkey.node_discount": Price(
+        0.20,
+        "fraction off the Redis OSS node price",
+        VALKEY,
+        as_of="2024-10",
+        note="'Up to 20%': the node tables here are Redis OSS's, Valkey nodes are priced off them.",
+        basis="aws-statement",
     ),
 }
+
+
+def _serverless_valkey(ratio: float) -> dict[str, Price]:
+    """ElastiCache Serverless for Valkey: us-east-1's figures (third-party), other regions
+    derived from them by the node price ratio, said so in the note."""
+    note = "" if ratio == 1 else _DERIVED.format(ratio=f"{ratio:.4g}")
+    basis: Basis = "third-party" if ratio == 1 else "derived"
+    return {
+        "elasticache.serverless.valkey.gb_hour": Price(
+            round(0.084 * ratio, 5), "USD per GB-hour stored (100 MB minimum)",
+            SERVERLESS_THIRD_PARTY, as_of="2026", note=note, basis=basis,
+        ),
+        "elasticache.serverless.valkey.million_ecpu": Price(
+            round(0.0023 * ratio, 6), "USD per million ECPUs", SERVERLESS_THIRD_PARTY,
+            as_of="2026", note=note, basis=basis,
+        ),
+    }  # fmt: skip
 
 
 def _region(**figures: Price) -> dict[str, Price]:
@@ -138,6 +194,7 @@ _US_EAST_1 = _region(
         "elasticache.cache.t3.small.hour": Price(0.034, "USD per node-hour", ELASTICACHE),
         "elasticache.cache.m7g.large.hour": Price(0.158, "USD per node-hour", ELASTICACHE),
         "elasticache.cache.r7g.large.hour": Price(0.219, "USD per node-hour", ELASTICACHE),
+        **_serverless_valkey(1.0),
         "logs.ingest_gb": Price(0.50, "USD per GB ingested (standard class)", CLOUDWATCH),
         "logs.storage_gb_month": Price(0.03, "USD per GB-month archived", CLOUDWATCH),
         "s3.standard_gb_month": Price(0.023, "USD per GB-month (first 50 TB)", S3),
@@ -179,6 +236,7 @@ _EU_WEST_1 = _region(
         "elasticache.cache.t3.small.hour": Price(0.036, "USD per node-hour", ELASTICACHE),
         "elasticache.cache.m7g.large.hour": Price(0.176, "USD per node-hour", ELASTICACHE),
         "elasticache.cache.r7g.large.hour": Price(0.243, "USD per node-hour", ELASTICACHE),
+        **_serverless_valkey(0.018 / 0.016),
         "logs.ingest_gb": Price(0.57, "USD per GB ingested (standard class)", CLOUDWATCH),
         "logs.storage_gb_month": Price(0.03, "USD per GB-month archived", CLOUDWATCH),
         "s3.standard_gb_month": Price(0.023, "USD per GB-month (first 50 TB)", S3),
@@ -241,6 +299,7 @@ _EU_WEST_3 = _region(
         "elasticache.cache.t3.small.hour": Price(0.038, "USD per node-hour", ELASTICACHE),
         "elasticache.cache.m7g.large.hour": Price(0.185, "USD per node-hour", ELASTICACHE),
         "elasticache.cache.r7g.large.hour": Price(0.255, "USD per node-hour", ELASTICACHE),
+        **_serverless_valkey(0.019 / 0.016),
         "logs.ingest_gb": Price(
             0.57, "USD per GB ingested (standard class)", CLOUDWATCH, seed=0.50,
             note=_PARIS_SEED_NOTE,
@@ -253,6 +312,23 @@ _EU_WEST_3 = _region(
         ),
     }
 )  # fmt: skip
+
+# us-east-1 figures that third-party pages gave identically when searched in 2026 (see the
+# module docstring); the rest stay `recalled` only.
+_VANTAGE = "vantage.sh/blog/fargate-pricing (us-east-1 rates)"
+_US_EAST_1_CORROBORATED = {
+    "fargate.x86_64.vcpu_hour": f"{_VANTAGE}; wring.co Fargate guide (2026-03)",
+    "fargate.x86_64.gb_hour": f"{_VANTAGE}; wring.co Fargate guide (2026-03)",
+    "fargate.arm64.vcpu_hour": _VANTAGE,
+    "fargate.arm64.gb_hour": _VANTAGE,
+    "alb.hour": "api-evangelist transcription of the ELB pricing page's us-east-1 example (2026)",
+    "alb.lcu_hour": "api-evangelist transcription of the ELB pricing page's us-east-1 example",
+    "nat.hour": "two blogs quoting the us-east-1 NAT gateway rates",
+    "nat.gb": "two blogs quoting the us-east-1 NAT gateway rates",
+    "public_ipv4.hour": "blogs on the Feb 2024 IPv4 charge ('all AWS regions')",
+}
+for _key, _pages in _US_EAST_1_CORROBORATED.items():
+    _US_EAST_1[_key] = replace(_US_EAST_1[_key], corroborated=_pages)
 
 PRICES: dict[str, dict[str, Price]] = {
     "eu-west-1": _EU_WEST_1,

@@ -38,6 +38,12 @@ class UsageAssumptions:
     rds_backup_gb_beyond_free: float
     """Backup GB above the free allowance (100% of the provisioned storage); 0 while retention
     is short and the data changes little."""
+    cache_gb_stored: float = 0.1
+    """Average GB a serverless cache holds (billed: at least 0.1 GB for Valkey). Node-based
+    caches are billed per node whatever they hold."""
+    cache_million_ecpu_per_month: float = 5
+    """Millions of ElastiCache Processing Units a serverless cache serves per month: one per
+    simple GET/SET of up to 1 KB (sessions and policy decisions)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -54,6 +60,8 @@ USAGE_DEFAULTS: dict[Environment, UsageAssumptions] = {
         s3_gb_per_bucket=1,
         ecr_gb_per_repository=1,
         rds_backup_gb_beyond_free=0,
+        cache_gb_stored=0.1,
+        cache_million_ecpu_per_month=5,
     ),
     "staging": UsageAssumptions(
         nat_gb_per_month=100,
@@ -65,6 +73,8 @@ USAGE_DEFAULTS: dict[Environment, UsageAssumptions] = {
         s3_gb_per_bucket=5,
         ecr_gb_per_repository=2,
         rds_backup_gb_beyond_free=0,
+        cache_gb_stored=0.5,
+        cache_million_ecpu_per_month=30,
     ),
     "prod": UsageAssumptions(
         nat_gb_per_month=200,
@@ -76,5 +86,7 @@ USAGE_DEFAULTS: dict[Environment, UsageAssumptions] = {
         s3_gb_per_bucket=20,
         ecr_gb_per_repository=5,
         rds_backup_gb_beyond_free=0,
+        cache_gb_stored=2,
+        cache_million_ecpu_per_month=500,
     ),
 }

@@ -93,14 +93,31 @@ class DatabaseConfig(ConfigModel):
     )
 
 
-class CacheConfig(ConfigModel):
-    """Redis on ElastiCache, created by the program (`cache:` key)."""
+CACHE_ENGINE_VERSIONS = {"valkey": ("7.2", "8.0", "8.1"), "redis": ("6.2", "7.0", "7.1")}
+"""Engine versions the program builds parameter groups for (ElastiCache's supported ones)."""
 
-    enabled: Flag | None = Field(
-        None, description="Create the ElastiCache Redis replication group; unset = per env."
+
+class CacheConfig(ConfigModel):
+    """Valkey or Redis OSS on ElastiCache, created by the program (`cache:` key)."""
+
+    enabled: Flag | None = Field(None, description="Create the ElastiCache cache; unset = per env.")
+    engine: Literal["valkey", "redis"] = Field(
+        "valkey",
+        description="valkey (AWS prices its nodes up to 20 % lower, same protocol) or redis "
+        "(Redis OSS).",
     )
-    engine_version: str = Field(
-        "7.1", pattern=r"^[67]\.\d+$", description="Redis engine version (6.x or 7.x)."
+    engine_version: str | None = Field(
+        None,
+        pattern=r"^\d+\.\d+$",
+        description="Engine version; unset = 8.0 for Valkey, 7.1 for Redis OSS.",
+    )
+    serverless: Flag | None = Field(
+        None,
+        description="ElastiCache Serverless for Valkey (billed for data held, 100 MB "
+        "minimum, and requests; no nodes); unset = on in dev, off in staging and prod.",
+    )
+    serverless_max_data_gb: int = Field(
+        1, ge=1, le=5000, description="Serverless: the most data the cache may hold (GB)."
     )
     node_type: str | None = Field(
         None, pattern=r"^cache\.[a-z0-9]+\.[a-z0-9]+$", description="ElastiCache node type."
@@ -158,10 +175,13 @@ class CacheSettings:
     nodes: int
     port: int
     snapshot_retention_days: int
+    engine: str = "valkey"
+    serverless: bool = False
+    serverless_max_data_gb: int = 1
 
     @property
     def failover(self) -> bool:
-        return self.nodes >= 2
+        return self.serverless or self.nodes >= 2
 
     @property
     def node_ids(self) -> tuple[str, ...]:
@@ -187,7 +207,13 @@ DATABASE_ENV = (
     "DATABASE_USERNAME",
     "DATABASE_PASSWORD",
 )
-CACHE_ENV = ("REDIS_HOST", "REDIS_PORT", "REDIS_AUTH_TOKEN")
+CACHE_ENV = (
+    "REDIS_HOST",
+    "REDIS_PORT",
+    "REDIS_AUTH_TOKEN",
+    "REDIS_USERNAME",
+    "REDIS_CLUSTER_MODE",
+)
 DOCUMENTS_ENV = ("DOCUMENTS_BUCKET",)
 
 
@@ -239,17 +265,55 @@ def resolve_cache(config: CacheConfig, ctx: Rules) -> CacheSettings | None:
         return None
     nodes = int(config.nodes or 1)
     snapshots = int(config.snapshot_retention_days or 0)
-    ctx.require("cache.nodes", nodes, nodes >= 2,
-                "one node cannot fail over (control ElastiCache.3)", "2 to 6")  # fmt: skip
+    serverless = bool(config.serverless)
+    version = (
+        config.engine_version
+        or CACHE_ENGINE_VERSIONS[config.engine][1 if config.engine == "valkey" else 2]
+    )
+    if version not in CACHE_ENGINE_VERSIONS[config.engine]:
+        ctx.issues.append(
+            ConfigIssue(
+                "cache.engineVersion",
+                version,
+                f"not a {config.engine} version the program builds",
+                ", ".join(CACHE_ENGINE_VERSIONS[config.engine]),
+            )
+        )
+    if serverless and config.engine != "valkey":
+        ctx.issues.append(
+            ConfigIssue(
+                "cache.serverless",
+                True,
+                "serverless is built for Valkey: Redis OSS serverless bills 1 GB of data at "
+                "least, more than a node",
+                "engine: valkey, or serverless: false",
+            )
+        )
+    if serverless and config.port != 6379:
+        ctx.issues.append(
+            ConfigIssue(
+                "cache.port",
+                config.port,
+                "a serverless cache listens on 6379",
+                "6379, or serverless: false",
+            )
+        )
+    if not serverless:
+        # A serverless cache is spread over the subnets' AZs by ElastiCache itself.
+        ctx.require("cache.nodes", nodes, nodes >= 2,
+                    "one node cannot fail over (control ElastiCache.3)", "2 to 6")  # fmt: skip
     ctx.require("cache.snapshotRetentionDays", snapshots, snapshots >= 1,
                 "no snapshots (control ElastiCache.1)", "1 to 35")  # fmt: skip
     return CacheSettings(
         replication_group_id=f"{ctx.prefix}-redis",
-        engine_version=config.engine_version,
+        engine_version=version,
         node_type=str(config.node_type),
         nodes=nodes,
         port=config.port,
         snapshot_retention_days=snapshots,
+        engine=config.engine,
+        serverless=serverless,
+        serverless_max_data_gb=config.serverless_max_data_gb,
     )
 
 

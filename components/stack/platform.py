@@ -175,7 +175,10 @@ def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
                 subnet_ids=network.private_subnet_ids,
                 auth_token=secrets.redis_auth_token,
                 auth_token_secret_arn=secrets.redis_auth_token_arn,
+                engine=spec.engine,  # type: ignore[arg-type]
                 engine_version=spec.engine_version,
+                serverless=spec.serverless,
+                serverless_max_data_gb=spec.serverless_max_data_gb,
                 node_type=spec.node_type,
                 nodes=spec.nodes,
                 port=spec.port,

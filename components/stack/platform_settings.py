@@ -58,6 +58,8 @@ PLATFORM_DEFAULTS: dict[Environment, dict[str, dict[str, Any]]] = {
         },
         "cache": {
             "enabled": True,
+            # Serverless Valkey: ~100 MB of data billed, no idle node (issue: dev at $60).
+            "serverless": True,
             "node_type": "cache.t4g.micro",
             "nodes": 1,  # P control, dev waiver
             "snapshot_retention_days": 0,  # P control, dev waiver

@@ -43,7 +43,18 @@ def application_config(settings: StackSettings, service: ServiceSettings) -> dic
             "username": "${DATABASE_USERNAME}",
             "password": "${DATABASE_PASSWORD}",
         }
-    if service.uses.cache:
+    cache = settings.platform.cache
+    if service.uses.cache and cache is not None and cache.serverless:
+        # A serverless cache speaks the cluster protocol and authenticates a user (RBAC).
+        spring["data"] = {
+            "redis": {
+                "cluster": {"nodes": "${REDIS_HOST}:${REDIS_PORT:6379}"},
+                "username": "${REDIS_USERNAME}",
+                "password": "${REDIS_AUTH_TOKEN}",
+                "ssl": {"enabled": True},
+            }
+        }
+    elif service.uses.cache:
         spring["data"] = {
             "redis": {
                 "host": "${REDIS_HOST}",

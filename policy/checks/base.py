@@ -119,6 +119,7 @@ DB_CLUSTER = "aws:rds/cluster:Cluster"
 DB_PARAMETER_GROUP = "aws:rds/parameterGroup:ParameterGroup"
 DB_CLUSTER_PARAMETER_GROUP = "aws:rds/clusterParameterGroup:ClusterParameterGroup"
 REPLICATION_GROUP = "aws:elasticache/replicationGroup:ReplicationGroup"
+SERVERLESS_CACHE = "aws:elasticache/serverlessCache:ServerlessCache"
 CACHE_CLUSTER = "aws:elasticache/cluster:Cluster"
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 PUBLIC_ACCESS_BLOCK = "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock"

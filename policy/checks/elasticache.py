@@ -8,6 +8,7 @@ from typing import Any
 from .base import (
     CACHE_CLUSTER,
     REPLICATION_GROUP,
+    SERVERLESS_CACHE,
     _resource,
     get,
     is_false,
@@ -23,7 +24,8 @@ def _standalone(props: Mapping[str, Any]) -> bool:
 
 
 @_resource(
-    "elasticache-backups", ("ElastiCache.1",), "P", (REPLICATION_GROUP, CACHE_CLUSTER),
+    "elasticache-backups", ("ElastiCache.1",), "P",
+    (REPLICATION_GROUP, CACHE_CLUSTER, SERVERLESS_CACHE),
     "Redis keeps automatic backups",
     "set snapshot_retention_limit to 1 or more (stack config cache.snapshotRetentionDays).",
 )  # fmt: skip
@@ -85,13 +87,17 @@ def elasticache_in_transit(resource):
 
 
 @_resource(
-    "elasticache-auth", ("ElastiCache.6",), "A", (REPLICATION_GROUP,),
+    "elasticache-auth", ("ElastiCache.6",), "A", (REPLICATION_GROUP, SERVERLESS_CACHE),
     "Redis requires authentication",
-    "set auth_token (from a generated secret) or user_group_ids (RBAC).",
+    "set auth_token (from a generated secret) or user_group_ids (RBAC); a serverless cache: "
+    "user_group_id.",
 )  # fmt: skip
 def elasticache_auth(resource):
     props = resource.props
-    if not get(props, "authToken") and not items(get(props, "userGroupIds")):
+    if resource.resource_type == SERVERLESS_CACHE:
+        if not get(props, "userGroupId"):
+            yield "user_group_id is not set: any client on the network may connect"
+    elif not get(props, "authToken") and not items(get(props, "userGroupIds")):
         yield "neither auth_token nor user_group_ids is set"
 
 

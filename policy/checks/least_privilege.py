@@ -22,6 +22,7 @@ from .base import (
     LOAD_BALANCERS,
     REPLICATION_GROUP,
     SECURITY_GROUP,
+    SERVERLESS_CACHE,
     SERVICE,
     TASK,
     _stack,
@@ -134,7 +135,7 @@ def _group_owners(resources: Sequence[Any], settings: Any | None) -> dict[str, s
     for kind, types, prop in (
         ("alb", LOAD_BALANCERS, "securityGroups"),
         ("postgres", (DB_INSTANCE,), "vpcSecurityGroupIds"),
-        ("redis", (REPLICATION_GROUP,), "securityGroupIds"),
+        ("redis", (REPLICATION_GROUP, SERVERLESS_CACHE), "securityGroupIds"),
     ):
         for owner in of_type(resources, types):
             for group in _linked(owner, prop, SECURITY_GROUP):
