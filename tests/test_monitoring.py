@@ -107,6 +107,23 @@ def test_cache_alarms_watch_cpu_memory_and_evictions_on_every_node(plan):
             assert alarm["dimensions"] == {"CacheClusterId": f"accessweaver-prod-redis-{node}"}
 
 
+def test_a_serverless_cache_alarms_on_data_near_its_limit_throttling_and_evictions(plan):
+    result = plan("dev")
+    found = alarms(result)
+    assert not [name for name in found if "-redis-0" in name]  # no node to watch
+    (cache,) = result.of_type("aws:elasticache/serverlessCache:ServerlessCache")
+    limit_gb = cache.inputs["cacheUsageLimits"]["dataStorage"]["maximum"]
+    expected = {
+        "data": ("BytesUsedForCache", limit_gb * 1024**3 * 80 // 100),
+        "throttled": ("ThrottledCmds", 0),
+        "evictions": ("Evictions", 0),
+    }
+    for what, (metric, threshold) in expected.items():
+        alarm = found[f"accessweaver-dev-cache-{what}"]
+        assert (alarm["metricName"], alarm["threshold"]) == (metric, threshold)
+        assert alarm["dimensions"] == {"clusterId": cache.inputs["name"]}
+
+
 def test_alarm_emails_subscribe_to_the_topic(run_stack):
     result = run_stack("dev", {"accessweaver:alarms": {"emails": ["oncall@example.org"]}})
     (subscription,) = result.of_type("aws:sns/topicSubscription:TopicSubscription")
@@ -127,7 +144,7 @@ def test_dashboard_is_valid_json_with_widgets_for_every_service_and_store(plan, 
     titles = [w["properties"]["title"] for w in body["widgets"]]
     assert {"Requests per minute", "Latency (s)", "Errors per minute"} <= set(titles)
     assert any(t.startswith("PostgreSQL") for t in titles)
-    assert any(t.startswith("Redis") for t in titles)
+    assert any(t.startswith("Cache" if stack == "dev" else "Redis") for t in titles)
 
 
 # -- Pure pieces ---------------------------------------------------------------------------

@@ -17,6 +17,8 @@ WIDGET_WIDTH = 8
 WIDGET_HEIGHT = 6
 PERIOD = 60
 ALB = "AWS/ApplicationELB"
+SERVERLESS_DIMENSION = "clusterId"
+"""The dimension ElastiCache publishes a serverless cache's metrics under (its name)."""
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,8 @@ class DashboardInputs:
     """RDS instance identifier."""
     cache_nodes: Sequence[str] = ()
     """ElastiCache node (cache cluster) ids."""
+    serverless_cache: str | None = None
+    """ElastiCache Serverless cache name."""
     latency_threshold_seconds: float = 0.2
     container_insights: bool = True
     """Task counts come from Container Insights; without it the task widgets stay empty."""
@@ -183,6 +187,25 @@ def _data_store_widgets(inputs: DashboardInputs) -> list[dict[str, Any]]:
                 [
                     _metric("AWS/ElastiCache", "Evictions", {"CacheClusterId": n}, label=n)
                     for n in inputs.cache_nodes
+                ],
+                stat="Sum",
+            ),
+        ]
+    if inputs.serverless_cache:
+        dims = {SERVERLESS_DIMENSION: inputs.serverless_cache}
+        widgets += [
+            _widget(
+                "Cache: data held (bytes)",
+                inputs.region,
+                [_metric("AWS/ElastiCache", "BytesUsedForCache", dims, label="data")],
+                stat="Maximum",
+            ),
+            _widget(
+                "Cache: ECPUs, throttled commands, evictions",
+                inputs.region,
+                [
+                    _metric("AWS/ElastiCache", name, dims, label=name)
+                    for name in ("ElastiCacheProcessingUnits", "ThrottledCmds", "Evictions")
                 ],
                 stat="Sum",
             ),

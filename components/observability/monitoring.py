@@ -3,7 +3,8 @@
 Creates, when given an ALB: p95 `TargetResponseTime` above `latency_p95_seconds` (report:
 200 ms), 5xx share of requests above `error_rate_percent` (metric math over the ALB's and the
 targets' 5xx) and `UnHealthyHostCount` > 0 per target group. When given the database: CPU, free
-storage and connections. When given cache nodes, per node: engine CPU, memory and evictions.
+storage and connections. When given cache nodes, per node: engine CPU, memory and evictions;
+when given a serverless cache: data held near its limit, throttled commands and evictions.
 Optional (`dashboard`): the CloudWatch dashboard of `dashboard.py`. The services' own
 CPU/memory alarms are in `microservice.py`, wired to the same topic.
 """
@@ -19,7 +20,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import cloudwatch
 
-from .dashboard import ALB, DashboardInputs, dashboard_body
+from .dashboard import ALB, SERVERLESS_DIMENSION, DashboardInputs, dashboard_body
 
 # Thresholds (data). Percentages are of the resource's capacity.
 DATABASE_CPU_PERCENT = 80
@@ -29,6 +30,9 @@ CACHE_CPU_PERCENT = 80
 CACHE_MEMORY_PERCENT = 80
 CACHE_EVICTIONS = 0
 """Any eviction: the cache is full and drops keys the services still expect."""
+SERVERLESS_DATA_PERCENT = 80
+"""Of the serverless cache's data limit: past it, ElastiCache evicts or refuses writes."""
+
 FALLBACK_MAX_CONNECTIONS = 100
 
 # RDS PostgreSQL default: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000).
@@ -97,6 +101,14 @@ class DatabaseWatch:
 
 
 @dataclass(frozen=True)
+class ServerlessCacheWatch:
+    """The ElastiCache Serverless cache to watch: the data alarm follows its limit."""
+
+    name: str
+    max_data_gb: int
+
+
+@dataclass(frozen=True)
 class MonitoringArgs:
     name_prefix: str
     """Alarms are `<prefix>-<role>`; the dashboard is `<prefix>`."""
@@ -111,6 +123,7 @@ class MonitoringArgs:
     database: DatabaseWatch | None = None
     cache_node_ids: Sequence[str] = ()
     """ElastiCache node (cache cluster) ids to watch."""
+    serverless_cache: ServerlessCacheWatch | None = None
     latency_p95_seconds: float = 0.2
     error_rate_percent: float = 1.0
     dashboard: bool = True
@@ -138,6 +151,8 @@ class Monitoring(pulumi.ComponentResource):
             self._database_alarms(args.database)
         if args.cache_node_ids:
             self._cache_alarms()
+        if args.serverless_cache is not None:
+            self._serverless_cache_alarms(args.serverless_cache)
         self.dashboard_name = self._dashboard(args) if args.dashboard else None
         self.register_outputs(
             {"alarm_names": self.alarm_names, "dashboard_name": self.dashboard_name}
@@ -273,6 +288,43 @@ class Monitoring(pulumi.ComponentResource):
                 **common,
             )
 
+    def _serverless_cache_alarms(self, cache: ServerlessCacheWatch) -> None:
+        common = {
+            "namespace": "AWS/ElastiCache",
+            "dimensions": {SERVERLESS_DIMENSION: cache.name},
+            "period": 300,
+            "comparison_operator": "GreaterThanThreshold",
+        }
+        limit = cache.max_data_gb * 1024**3 * SERVERLESS_DATA_PERCENT // 100
+        self._alarm(
+            "cache-data",
+            f"Serverless cache {cache.name}: data above {SERVERLESS_DATA_PERCENT}% of its "
+            f"{cache.max_data_gb} GB limit",
+            metric_name="BytesUsedForCache",
+            statistic="Maximum",
+            evaluation_periods=2,
+            threshold=limit,
+            **common,
+        )
+        self._alarm(
+            "cache-throttled",
+            f"Serverless cache {cache.name} throttles commands (ECPU limit or scaling)",
+            metric_name="ThrottledCmds",
+            statistic="Sum",
+            evaluation_periods=1,
+            threshold=0,
+            **common,
+        )
+        self._alarm(
+            "cache-evictions",
+            f"Serverless cache {cache.name} evicts keys",
+            metric_name="Evictions",
+            statistic="Sum",
+            evaluation_periods=1,
+            threshold=CACHE_EVICTIONS,
+            **common,
+        )
+
     def _dashboard(self, args: MonitoringArgs) -> pulumi.Output[str]:
         groups = sorted(args.target_group_arn_suffixes)
         region = self._region
@@ -286,6 +338,7 @@ class Monitoring(pulumi.ComponentResource):
                 target_groups=dict(zip(groups, values[1:], strict=True)),
                 database=args.database.identifier if args.database else None,
                 cache_nodes=tuple(args.cache_node_ids),
+                serverless_cache=args.serverless_cache.name if args.serverless_cache else None,
                 latency_threshold_seconds=args.latency_p95_seconds,
                 container_insights=args.container_insights,
             )

@@ -28,7 +28,12 @@ from ..edge.rules import elb_name
 from ..identity.config import KEYCLOAK_SERVICE
 from ..identity.keycloak import Keycloak
 from ..network.layout import NetworkRefs
-from ..observability.monitoring import DatabaseWatch, Monitoring, MonitoringArgs
+from ..observability.monitoring import (
+    DatabaseWatch,
+    Monitoring,
+    MonitoringArgs,
+    ServerlessCacheWatch,
+)
 from . import outputs
 from .platform import Platform, build_network, build_platform, platform_outputs
 from .services import build_services
@@ -153,7 +158,12 @@ def build_monitoring(
                 if db is not None
                 else None
             ),
-            cache_node_ids=cache.node_ids if cache is not None else (),
+            cache_node_ids=cache.node_ids if cache is not None and not cache.serverless else (),
+            serverless_cache=(
+                ServerlessCacheWatch(cache.replication_group_id, cache.serverless_max_data_gb)
+                if cache is not None and cache.serverless
+                else None
+            ),
             latency_p95_seconds=alarms.latency_p95_seconds,
             error_rate_percent=alarms.error_rate_percent,
             dashboard=alarms.dashboard,
