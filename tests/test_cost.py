@@ -196,6 +196,16 @@ def test_off_hours_lowers_the_dev_fargate_and_log_lines_by_the_hours_it_removes(
     assert always_on.levers["off_hours_scaling"] == "off"
 
 
+def test_the_alb_is_billed_all_month_but_its_lcus_only_while_the_services_run():
+    alb = [R(ALB, "alb", {"loadBalancerType": "application", "subnets": ["subnet-a"]})]
+    scheduled = cost.estimate(load(environment="dev"), alb)
+    always_on = cost.estimate(load(environment="dev", offHoursScaling={"enabled": False}), alb)
+    lcu = cost.USAGE_DEFAULTS["dev"].alb_lcu * 0.008
+    hours = 11 * 5 * 730 / 168
+    assert always_on.line("load_balancer") == pytest.approx(730 * (0.0252 + lcu))
+    assert scheduled.line("load_balancer") == pytest.approx(730 * 0.0252 + hours * lcu)
+
+
 def test_off_hours_settings_are_checked_against_each_other_and_autoscaling():
     with pytest.raises(ConfigError) as caught:
         load(

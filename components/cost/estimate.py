@@ -335,11 +335,14 @@ def estimate(
         f"{hours:.0f} h/month), {on_demand:g} on-demand + {spot:g} Spot tasks",
     )
 
-    alb_each = HOURS_PER_MONTH * (p["alb.hour"] + usage.alb_lcu * p["alb.lcu_hour"])
+    # LCUs measure traffic (connections, bytes, rule evaluations; health checks are free), and
+    # traffic comes while the services run: outside off-hours scaling's hours there is none.
+    alb_each = HOURS_PER_MONTH * p["alb.hour"] + hours * usage.alb_lcu * p["alb.lcu_hour"]
     load_balancer = LineItem(
         "load_balancer",
         alb_each * len(inventory.load_balancers),
-        f"{len(inventory.load_balancers)} ALB x 730 h + {usage.alb_lcu:g} LCU average",
+        f"{len(inventory.load_balancers)} ALB x 730 h + {usage.alb_lcu:g} LCU average x "
+        f"{hours:.0f} h of traffic",
     )
 
     nat_count = inventory.nat_gateways

@@ -22,9 +22,10 @@ class UsageAssumptions:
     endpoint_gb_per_month: float
     """GB through each interface endpoint per month (image layers, logs, secrets)."""
     alb_lcu: float
-    """Average Load Balancer Capacity Units billed per hour. One LCU = 25 new connections/s, or
-    3,000 active connections, or 1 GB/h of traffic, or 1,000 rule evaluations/s. The seed's
-    report: ~$8/month, i.e. ~1.4 LCU."""
+    """Average Load Balancer Capacity Units billed per hour while the services run (with
+    off-hours scaling, the hours outside its schedule carry no traffic and no LCU). One LCU =
+    25 new connections/s, or 3,000 active connections, or 1 GB/h of traffic, or 1,000 rule
+    evaluations/s. The seed's report: ~$8/month, i.e. ~1.4 LCU."""
     waf_million_requests: float
     """Requests per month inspected by each web ACL, in millions."""
     log_gb_per_task_day: float
