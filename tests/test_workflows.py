@@ -264,10 +264,13 @@ def test_images_are_pushed_with_the_commit_sha_from_the_stack_outputs() -> None:
     job = workflow("deploy.yml")["jobs"]["images"]
     scripts = "\n".join(str(s.get("run", "")) for s in job["steps"])
     assert "pulumi stack output cicd_deployment_config --json --stack dev" in scripts
-    assert "docker push" in scripts
     assert "services/$name" in scripts
-    push = next(s for s in job["steps"] if "docker push" in str(s.get("run", "")))
+    push = next(s for s in job["steps"] if "--push" in str(s.get("run", "")))
     assert push["env"]["IMAGE_TAG"] == "${{ github.sha }}"
+    # built for the tasks' architecture, read from the same output
+    assert 'platform="$(jq -r \'.image_platform\' "$config")"' in push["run"]
+    assert 'docker buildx build --platform "$platform"' in push["run"]
+    assert any(uses(s, "docker/setup-qemu-action") for s in job["steps"])
     assert any(uses(s, "aws-actions/amazon-ecr-login") for s in job["steps"])
 
 
@@ -324,6 +327,14 @@ def test_staging_and_prod_promote_images_into_their_own_repositories_before_up()
         assert promote < up
         assert f"--stack {stack}" in steps[promote]["run"]
         assert "imagetools create" in steps[promote]["run"]
+        # a digest built for another architecture is refused before it is copied
+        run = steps[promote]["run"]
+        assert run.index('if [ "$built" != "$wanted" ]') < run.index("imagetools create")
+
+
+def test_the_committed_stacks_share_the_architecture_their_promoted_images_are_built_for(plan):
+    platforms = {plan(s).outputs["cicd_deployment_config"]["image_platform"] for s in STACKS}
+    assert platforms == {"linux/arm64"}
 
 
 def test_pinned_images_are_built_from_this_repository():

@@ -67,12 +67,17 @@ def spring_application_config(settings: StackSettings) -> dict[str, str]:
     return {s.name: application_yaml(settings, s) for s in settings.services if s.spring_boot}
 
 
+IMAGE_PLATFORMS = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}
+
+
 def cicd_deployment_config(settings: StackSettings) -> dict[str, Any]:
     """Everything a deploy job needs, in deploy order."""
     return {
         "region": settings.region,
         "cluster_name": settings.cluster_name,
         "image_tag": settings.image_tag,
+        # What CI builds the images for (docker buildx --platform): the tasks' architecture.
+        "image_platform": IMAGE_PLATFORMS[settings.cpu_architecture],
         "deploy_order": [s.name for s in settings.services],
         "services": {
             s.name: {
