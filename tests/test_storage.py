@@ -14,6 +14,7 @@ from tests.config_support import loader
 from tests.conftest import STACKS, container_definitions
 
 BUCKET = "aws:s3/bucket:Bucket"
+KEY = "aws:kms/key:Key"
 REPOSITORY = "aws:ecr/repository:Repository"
 NAME = "accessweaver-prod-documents"
 SERVICES = {
@@ -124,6 +125,21 @@ def test_services_may_use_the_bucket_objects_and_its_key_and_nothing_wider(plan)
     assert environment["DOCUMENTS_BUCKET"] == "accessweaver-prod-documents-123456789012"
 
 
+def test_dev_encrypts_under_the_aws_managed_key_and_grants_no_kms_action(plan):
+    result = plan("dev")
+    # GIVEN dev's default (documents.customerManagedKey off): no key of the stack's own
+    assert not [k for k in result.of_type(KEY) if "documents" in k.name]
+    encryption = "aws:s3/bucketServerSideEncryptionConfiguration:" \
+        "BucketServerSideEncryptionConfiguration"  # fmt: skip
+    rule = result.one(encryption, "accessweaver-dev-documents-encryption").inputs["rules"][0]
+    # THEN still SSE-KMS (S3.17), under aws/s3, and the writer's role has no KMS statement
+    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "aws:kms"}
+    assert rule["bucketKeyEnabled"] is True
+    audit = result.one("aws:iam/rolePolicy:RolePolicy", "aw-audit-service-task-policy")
+    sids = {s["Sid"] for s in json.loads(audit.inputs["policy"])["Statement"]}
+    assert "DocumentsReadWrite" in sids and "DocumentsKey" not in sids
+
+
 def test_pure_policies_deny_insecure_transport_and_scope_the_key():
     deny = tls_only_bucket_policy("arn:aws:s3:::b")["Statement"][0]
     assert deny["Resource"] == ["arn:aws:s3:::b", "arn:aws:s3:::b/*"]
@@ -132,6 +148,8 @@ def test_pure_policies_deny_insecure_transport_and_scope_the_key():
         assert {s["Sid"]: s["Resource"] for s in statements}["DocumentsKey"] == (
             "arn:aws:kms:eu-west-1:1:key/k"
         )
+        managed = documents_statements("arn:aws:s3:::b", None, access)
+        assert [s["Sid"] for s in managed] == [s["Sid"] for s in statements][:2]
 
 
 @pytest.mark.parametrize(
@@ -139,9 +157,10 @@ def test_pure_policies_deny_insecure_transport_and_scope_the_key():
 )
 def test_bucket_key_and_repositories_are_protected_where_state_must_survive(plan, stack, protected):
     result = plan(stack)
+    own_key = [] if stack == "dev" else [result.one(KEY, f"accessweaver-{stack}-documents-key")]
     stateful = [
         result.one(BUCKET, f"accessweaver-{stack}-documents-bucket"),
-        result.one("aws:kms/key:Key", f"accessweaver-{stack}-documents-key"),
+        *own_key,
         *result.of_type(REPOSITORY),
     ]
     assert [r.protect for r in stateful] == [protected] * len(stateful)

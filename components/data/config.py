@@ -146,6 +146,12 @@ class DocumentsConfig(ConfigModel):
         description="Server access logs (S3.9) to a log bucket the program creates, kept "
         "securityLogRetentionDays; unset = per environment (required in staging and prod).",
     )
+    customer_managed_key: Flag | None = Field(
+        None,
+        description="Encrypt with a KMS key of the stack's own ($1 a month; its key policy is "
+        "the program's, grants name it) instead of the account's AWS-managed aws/s3 key; "
+        "unset = off in dev, on in staging and prod.",
+    )
 
 
 @dataclass(frozen=True)
@@ -195,6 +201,7 @@ class DocumentsSettings:
     noncurrent_version_expiration_days: int
     access_log_retention_days: int | None = None
     """Server access logs kept this many days; None = off."""
+    customer_managed_key: bool = True
 
 
 # The variables each piece's binding gives the services that use it (database.py, cache.py,
@@ -342,6 +349,7 @@ def resolve_documents(
         transition_to_ia_days=config.transition_to_ia_days,
         noncurrent_version_expiration_days=expiration,
         access_log_retention_days=security_log_retention_days if config.access_logs else None,
+        customer_managed_key=bool(config.customer_managed_key),
     )
 
 

@@ -1,6 +1,7 @@
 """The documents bucket, from its own arguments.
 
-Creates: a customer-managed KMS key (yearly rotation) and its alias, the bucket
+Creates: a customer-managed KMS key (yearly rotation) and its alias (or, with
+`customer_managed_key=False`, none: the account's AWS-managed `aws/s3` key), the bucket
 `<prefix>-<account>` and its pulumi_aws v7 companion resources: ownership controls
 (BucketOwnerEnforced: ACLs off), the public access block (all four switches), default SSE-KMS
 with a bucket key, versioning, a lifecycle (current objects and noncurrent versions to
@@ -8,7 +9,8 @@ STANDARD_IA, noncurrent versions expire, incomplete uploads aborted), a TLS-only
 policy and, unless switched off, server access logs (S3.9) to a log bucket of its own
 (`components/log_archive.py`). No role gets access here: each service that uses the bucket
 gets read or read/write on the objects and use of the key through `binding()`, in its own task
-role.
+role (the `aws/s3` key needs no grant: its key policy admits the account's principals through
+S3).
 """
 
 from __future__ import annotations
@@ -75,6 +77,8 @@ class DocumentStoreArgs:
     noncurrent_version_expiration_days: int = 90
     access_log_retention_days: int | None = 365
     """Server access logs (S3.9) to a log bucket of its own, kept this many days; None = off."""
+    customer_managed_key: bool = True
+    """A KMS key of the bucket's own; False = the account's AWS-managed `aws/s3` key."""
     protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -82,7 +86,8 @@ class DocumentStoreArgs:
 class DocumentStore(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
-    kms_key_arn: pulumi.Output[str]
+    kms_key_arn: pulumi.Output[str] | None
+    """The bucket's own key; None under the AWS-managed `aws/s3` key."""
     access_log_bucket: pulumi.Output[str] | None
     """The bucket its server access logs go to; None when they are off."""
 
@@ -99,20 +104,22 @@ class DocumentStore(pulumi.ComponentResource):
         stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
         tags = {**args.tags, "Service": "documents"}
 
-        key = kms.Key(
-            f"{name}-key",
-            description=f"{args.bucket_prefix}: documents bucket",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
-            tags=tags,
-            opts=stateful,
-        )
-        kms.Alias(
-            f"{name}-key-alias",
-            name=f"alias/{documents.bucket_prefix}",
-            target_key_id=key.key_id,
-            opts=pulumi.ResourceOptions(parent=key),
-        )
+        key = None
+        if args.customer_managed_key:
+            key = kms.Key(
+                f"{name}-key",
+                description=f"{args.bucket_prefix}: documents bucket",
+                enable_key_rotation=True,
+                deletion_window_in_days=30,
+                tags=tags,
+                opts=stateful,
+            )
+            kms.Alias(
+                f"{name}-key-alias",
+                name=f"alias/{documents.bucket_prefix}",
+                target_key_id=key.key_id,
+                opts=pulumi.ResourceOptions(parent=key),
+            )
         account = aws.get_caller_identity_output().account_id
         bucket = s3.Bucket(
             f"{name}-bucket",
@@ -142,9 +149,10 @@ class DocumentStore(pulumi.ComponentResource):
             bucket=bucket.id,
             rules=[
                 {
+                    # Without a key id, SSE-KMS uses the account's aws/s3 key.
                     "apply_server_side_encryption_by_default": {
                         "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": key.arn,
+                        **({"kms_master_key_id": key.arn} if key is not None else {}),
                     },
                     "bucket_key_enabled": True,
                 }
@@ -176,7 +184,7 @@ class DocumentStore(pulumi.ComponentResource):
             self.access_log_bucket = self._access_logs(name, bucket, args, tags)
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
-        self.kms_key_arn = key.arn
+        self.kms_key_arn = key.arn if key is not None else None
         self.register_outputs(
             {
                 "bucket_name": self.bucket_name,

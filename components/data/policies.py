@@ -18,18 +18,20 @@ DocumentsAccess = Literal["read", "readWrite"]
 
 
 def documents_statements(
-    bucket_arn: pulumi.Input[str], key_arn: pulumi.Input[str], access: DocumentsAccess
+    bucket_arn: pulumi.Input[str], key_arn: pulumi.Input[str] | None, access: DocumentsAccess
 ) -> list[dict[str, Any]]:
     """What a service's task role may do with the documents bucket and its KMS key.
 
     `read`: list, get objects and their versions, decrypt. `readWrite`: also put and delete
     objects, and generate the data keys SSE-KMS uploads need. The key is named, never `*`
-    (KMS.1/2). ARNs may be outputs (the task role's policy serializes them when known)."""
+    (KMS.1/2); under the AWS-managed `aws/s3` key (`key_arn` None) no KMS statement is needed,
+    its key policy admits the account's principals calling through S3. ARNs may be outputs
+    (the task role's policy serializes them when known)."""
     write = access == "readWrite"
     objects = ["s3:GetObject", "s3:GetObjectVersion"]
     if write:
         objects += ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
-    return [
+    statements: list[dict[str, Any]] = [
         {
             "Sid": "DocumentsList",
             "Effect": "Allow",
@@ -46,10 +48,14 @@ def documents_statements(
                 else pulumi.Output.concat(bucket_arn, "/*")
             ),
         },
-        {
-            "Sid": "DocumentsKey",
-            "Effect": "Allow",
-            "Action": ["kms:Decrypt", "kms:GenerateDataKey"] if write else ["kms:Decrypt"],
-            "Resource": key_arn,
-        },
     ]
+    if key_arn is not None:
+        statements.append(
+            {
+                "Sid": "DocumentsKey",
+                "Effect": "Allow",
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"] if write else ["kms:Decrypt"],
+                "Resource": key_arn,
+            }
+        )
+    return statements

@@ -199,6 +199,7 @@ def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
                     spec_documents.noncurrent_version_expiration_days
                 ),
                 access_log_retention_days=spec_documents.access_log_retention_days,
+                customer_managed_key=spec_documents.customer_managed_key,
                 protect=platform.protect,
                 tags=tags,
             ),
