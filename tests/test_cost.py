@@ -196,6 +196,23 @@ def test_off_hours_lowers_the_dev_fargate_and_log_lines_by_the_hours_it_removes(
     assert always_on.levers["off_hours_scaling"] == "off"
 
 
+def test_database_and_exec_logs_accrue_only_while_the_instance_and_the_tasks_run():
+    def group(name: str) -> R:
+        return R("aws:cloudwatch/logGroup:LogGroup", name, {"name": name, "retentionInDays": 7})
+
+    groups = [group("/aws/rds/instance/db/postgresql"), group("/aws/ecs/c/execute-command"),
+              group("/vpc/flow-logs")]  # fmt: skip
+    dev = load(environment="dev")
+    result = cost.estimate(dev, groups)
+    usage = cost.USAGE_DEFAULTS["dev"]
+    per_hour = usage.other_log_gb_per_group_day * 30.4167 / 730 * (0.57 + 7 / 30.4167 * 0.03)
+    hours = dev.off_hours.hours_per_month
+    services = sum(s.logs_usd for s in result.services)
+    expected = per_hour * (result.levers["database_running_hours"] + hours + 730)
+    assert result.line("cloudwatch_logs") - services == pytest.approx(expected, rel=1e-3)
+    assert result.levers["database_running_hours"] > hours  # started before the services
+
+
 def test_the_alb_is_billed_all_month_but_its_lcus_only_while_the_services_run():
     alb = [R(ALB, "alb", {"loadBalancerType": "application", "subnets": ["subnet-a"]})]
     scheduled = cost.estimate(load(environment="dev"), alb)

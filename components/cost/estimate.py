@@ -250,6 +250,18 @@ def _log_usd(*, ingest_gb: float, retention_days: int | None, prices: PriceTable
     )
 
 
+def _writer_hours(group: str | None, task_hours: float, database_hours: float) -> float:
+    """Hours a month something writes to a log group: an RDS instance's logs while it runs
+    (`database.stopOffHours`), ECS Exec sessions while there are tasks to open them on
+    (off-hours scaling), everything else (flow logs, WAF, state machines) all month."""
+    name = group or ""
+    if name.startswith("/aws/rds/instance/"):
+        return database_hours
+    if name.endswith("/execute-command"):
+        return task_hours
+    return HOURS_PER_MONTH
+
+
 def _hourly(prices: PriceTable, key: str, not_priced: list[str], what: str) -> float:
     price = prices.get(key)
     if price is None:
@@ -437,7 +449,10 @@ def estimate(
         notes.append(f"log groups without retention: {NEVER_EXPIRE_DAYS} days of storage counted")
     other_logs = sum(
         _log_usd(
-            ingest_gb=usage.other_log_gb_per_group_day * DAYS_PER_MONTH,
+            ingest_gb=usage.other_log_gb_per_group_day
+            * DAYS_PER_MONTH
+            * _writer_hours(g.name, hours, db_hours)
+            / HOURS_PER_MONTH,
             retention_days=g.retention_days,
             prices=prices,
         )
@@ -447,7 +462,8 @@ def estimate(
         "cloudwatch_logs",
         sum(s.logs_usd for s in services) + other_logs,
         f"{len(services)} service log group(s) at {usage.log_gb_per_task_day:g} GB/task-day, "
-        f"{len(other_groups)} other(s) at {usage.other_log_gb_per_group_day:g} GB/day; "
+        f"{len(other_groups)} other(s) at {usage.other_log_gb_per_group_day:g} GB/day while "
+        "their writer runs; "
         f"retention {settings.log_retention_days} days",
     )
 
