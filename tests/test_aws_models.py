@@ -81,8 +81,8 @@ def test_alarms_logs_events_state_machines_and_log_configurations_validate(plan,
                    "aws:elasticache/userGroup:UserGroup"}  # fmt: skip
     if stack == "dev":  # a serverless cache, no replication group
         expected -= {"aws:elasticache/replicationGroup:ReplicationGroup"}
-    else:
-        expected -= cache_types
+    else:  # and Secrets Manager instead of parameters
+        expected -= cache_types | {"aws:ssm/parameter:Parameter"}
     assert seen == expected
 
 

@@ -176,7 +176,12 @@ def test_no_container_has_a_default_or_plain_password(stack):
     keycloak = container_definitions(result.one(TASK, "keycloak-task"))[0]
     refs = {s["name"]: s["valueFrom"] for s in keycloak["secrets"]}
     arns = result.outputs["secret_arns"]
-    assert refs["KC_BOOTSTRAP_ADMIN_PASSWORD"] == f"{arns['keycloak-bootstrap-admin']}:password::"
+    admin = arns["keycloak-bootstrap-admin"]
+    # dev keeps generated values in Parameter Store (one parameter per value), prod in
+    # Secrets Manager (one JSON secret, read by key)
+    expected = admin if stack == "dev" else f"{admin}:password::"
+    assert ":ssm:" in admin if stack == "dev" else ":secretsmanager:" in admin
+    assert refs["KC_BOOTSTRAP_ADMIN_PASSWORD"] == expected
     assert refs["KC_DB_PASSWORD"] == f"{arns['database-master']}:password::"
     generated = result.one(
         "random:index/randomPassword:RandomPassword",

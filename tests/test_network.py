@@ -277,6 +277,24 @@ def test_no_nat_gateway_without_the_endpoints_fargate_needs_is_refused():
     assert "ecr.api, ecr.dkr, logs, secretsmanager" in text
 
 
+def test_secure_string_parameters_without_nat_need_the_ssm_endpoint():
+    base = ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "xray"]  # staging traces (X-Ray)
+    network = {"createVpc": True, "natGateways": "none", "interfaceEndpoints": base}
+    found = problems(network=network, secrets={"store": "parameterStore"})
+    assert "tasks could not reach ssm;" in found["network.interfaceEndpoints"]
+
+    def load(**changes: Any):
+        return settings_from_mapping({**BASE, **changes}, namespace="accessweaver",
+                                     stack_file="Pulumi.test.yaml", region="eu-west-1",
+                                     account_id="123456789012")  # fmt: skip
+
+    assert load(network=network).platform.secrets.store == "secretsManager"
+    fixed = {**network, "interfaceEndpoints": [*base, "ssm"]}
+    assert load(network=fixed, secrets={"store": "parameterStore"}).platform.secrets.store == (
+        "parameterStore"
+    )
+
+
 def test_malformed_or_public_vpc_range_is_refused():
     assert (
         "unsuitable VPC range"

@@ -22,6 +22,8 @@ SECRET_ARN = re.compile(
     r"^arn:aws:secretsmanager:eu-west-1:123456789012:secret:[A-Za-z0-9/_+=.@!-]+"
     r"(:[A-Za-z0-9_.-]+::)?$"
 )
+PARAMETER_ARN = re.compile(r"^arn:aws:ssm:eu-west-1:123456789012:parameter/[A-Za-z0-9/_.-]+$")
+PARAMETER = "aws:ssm/parameter:Parameter"
 # What the offline engine returns for a generated value: it must never show up in plain text.
 STAND_IN = "offlineNotASecret"
 
@@ -29,6 +31,8 @@ STAND_IN = "offlineNotASecret"
 @pytest.mark.parametrize("stack", STACKS)
 def test_each_generated_secret_has_a_random_password_a_secret_and_a_version(plan, stack):
     result = plan(stack)
+    if stack == "dev":
+        return _dev_keeps_generated_values_in_secure_string_parameters(result)
     names = {r.inputs["name"] for r in result.of_type(SECRET)}
     assert names == {
         f"accessweaver/{stack}/jwt-signing-key",
@@ -39,6 +43,22 @@ def test_each_generated_secret_has_a_random_password_a_secret_and_a_version(plan
     # password, kept nowhere else (components/data/cache.py).
     stored = [r for r in result.of_type(PASSWORD) if "-secrets-" in r.name]
     assert len(stored) == len(result.of_type(VERSION)) == 3
+
+
+def _dev_keeps_generated_values_in_secure_string_parameters(result) -> None:
+    assert not result.of_type(SECRET)
+    parameters = {p.inputs["name"]: p.inputs for p in result.of_type(PARAMETER)}
+    assert set(parameters) == {
+        "/accessweaver/dev/jwt-signing-key",
+        "/accessweaver/dev/redis-auth-token",
+        "/accessweaver/dev/keycloak-bootstrap-admin/username",
+        "/accessweaver/dev/keycloak-bootstrap-admin/password",
+    }
+    for parameter in parameters.values():
+        assert (parameter["type"], parameter["tier"]) == ("SecureString", "Standard")
+        assert parameter["value"] == SECRET_PLACEHOLDER and "keyId" not in parameter  # aws/ssm
+    stored = [r for r in result.of_type(PASSWORD) if "-secrets-" in r.name]
+    assert len(stored) == 3  # the user name is configuration, kept beside its password
 
 
 def test_generated_values_are_long_and_stored_only_as_pulumi_secrets(plan):
@@ -66,14 +86,31 @@ def test_no_generated_value_appears_in_any_input_or_output(plan, stack):
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_every_task_secret_is_a_secrets_manager_arn_and_no_credential_is_plain(plan, stack):
+def test_every_task_secret_is_a_secret_or_parameter_arn_and_no_credential_is_plain(plan, stack):
     for task in plan(stack).of_type(TASK):
         for container in container_definitions(task):
             for secret in container.get("secrets", []):
-                assert SECRET_ARN.match(secret["valueFrom"]), (task.name, secret)
+                value_from = secret["valueFrom"]
+                assert SECRET_ARN.match(value_from) or PARAMETER_ARN.match(value_from), secret
             for variable in container.get("environment", []):
                 assert not re.search(r"PASSWORD|SECRET|TOKEN", variable["name"]), variable
                 assert STAND_IN not in variable["value"]
+
+
+def test_dev_execution_roles_read_exactly_their_parameters_under_the_default_key(plan):
+    result = plan("dev")
+    policy = json.loads(
+        result.one("aws:iam/rolePolicy:RolePolicy", "keycloak-exec-policy").inputs["policy"]
+    )
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    prefix = "arn:aws:ssm:eu-west-1:123456789012:parameter/accessweaver/dev/"
+    assert by_sid["Parameters"]["Action"] == "ssm:GetParameters"
+    assert by_sid["Parameters"]["Resource"] == [
+        f"{prefix}keycloak-bootstrap-admin/password",
+        f"{prefix}keycloak-bootstrap-admin/username",
+    ]
+    # SecureString under aws/ssm: ECS needs no kms:Decrypt of its own
+    assert "kms:" not in json.dumps(policy)
 
 
 def test_execution_role_reads_exactly_the_secrets_the_tasks_reference(plan):

@@ -422,6 +422,15 @@ def create_replication_group_params(inputs: dict[str, Any]) -> dict[str, Any]:
     return params
 
 
+def put_parameter_params(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The value is a secret (masked in the record): its placeholder stands in for it."""
+    params = {"Name": inputs["name"], "Type": inputs["type"], "Value": inputs["value"]}
+    for key, api in (("tier", "Tier"), ("description", "Description"), ("keyId", "KeyId")):
+        if inputs.get(key) is not None:
+            params[api] = inputs[key]
+    return params
+
+
 # (provider type, AWS service, operation, mapper): what `tests/test_aws_models.py` checks on
 # every committed stack besides task definitions, services and scaling policies.
 RESOURCE_OPERATIONS: tuple[tuple[str, str, str, Any], ...] = (
@@ -441,6 +450,7 @@ RESOURCE_OPERATIONS: tuple[tuple[str, str, str, Any], ...] = (
     ("aws:elasticache/serverlessCache:ServerlessCache", "elasticache", "CreateServerlessCache",
      create_serverless_cache_params),
     ("aws:elasticache/user:User", "elasticache", "CreateUser", create_user_params),
+    ("aws:ssm/parameter:Parameter", "ssm", "PutParameter", put_parameter_params),
     ("aws:elasticache/userGroup:UserGroup", "elasticache", "CreateUserGroup",
      create_user_group_params),
     ("aws:elasticache/replicationGroup:ReplicationGroup", "elasticache",

@@ -211,6 +211,10 @@ def mock_state(type_: str, name: str, inputs: dict[str, Any], region: str) -> tu
         # A queue's id is its URL; its ARN ends with its name.
         rid = f"https://sqs.{region}.amazonaws.com/{acct}/{physical}"
         state.update(arn=f"arn:aws:sqs:{region}:{acct}:{physical}", url=rid)
+    elif type_ == "aws:ssm/parameter:Parameter":
+        # A parameter's id is its name; its ARN drops the name's leading slash.
+        rid = physical
+        state["arn"] = f"arn:aws:ssm:{region}:{acct}:parameter/{physical.lstrip('/')}"
     elif type_ == "aws:cloudwatch/eventRule:EventRule":
         rid = physical
         state["arn"] = f"arn:aws:events:{region}:{acct}:rule/{physical}"

@@ -6,7 +6,7 @@ overrides and checks treat it like any service).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
@@ -44,6 +44,13 @@ class SecretsConfig(ConfigModel):
     )
     recovery_window_days: int | None = Field(
         None, ge=7, le=30, description="Days a deleted secret can be restored."
+    )
+    store: Literal["secretsManager", "parameterStore"] | None = Field(
+        None,
+        description="Where the generated values live: Secrets Manager ($0.40 a secret a month) "
+        "or SSM Parameter Store SecureString parameters (standard tier: free; no rotation "
+        "support, no resource policy); unset = parameterStore in dev, secretsManager in "
+        "staging and prod.",
     )
 
 
@@ -104,6 +111,8 @@ class SecretsSettings:
     """Secrets Manager names are `<project>/<env>/<secret>`."""
     jwt_secret: bool
     recovery_window_days: int
+    store: str = "secretsManager"
+    """`secretsManager` or `parameterStore` (SecureString parameters `/<prefix>/<secret>`)."""
 
 
 @dataclass(frozen=True)

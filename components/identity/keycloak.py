@@ -11,6 +11,7 @@ validates tokens gets: `KEYCLOAK_URL` and the path to Keycloak's port.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
@@ -33,8 +34,12 @@ class KeycloakArgs:
     database: Database
     database_name: str
     """Database on the instance Keycloak keeps its realms in."""
-    admin_secret_arn: pulumi.Input[str]
-    """JSON secret with `username` and `password` (the temporary bootstrap admin)."""
+    admin_secret_arn: pulumi.Input[str] | None = None
+    """Secrets Manager JSON secret with `username` and `password` (the temporary bootstrap
+    admin)."""
+    admin_refs: Mapping[str, pulumi.Input[str]] | None = None
+    """Instead of `admin_secret_arn`: `KC_BOOTSTRAP_ADMIN_USERNAME` and `_PASSWORD` -> their
+    `valueFrom` (e.g. two SSM parameters, which cannot hold a JSON key each)."""
     hostname_url: pulumi.Input[str] | None = None
     """Public URL (KC_HOSTNAME), scheme and `/auth` included, e.g. `https://id.example.com/auth`;
     None = taken from each request (strict mode off)."""
@@ -53,8 +58,20 @@ class Keycloak(pulumi.ComponentResource):
     def __init__(self, name: str, args: KeycloakArgs, opts: pulumi.ResourceOptions | None = None):
         if args.admin_url is not None and args.hostname_url is None:
             raise ValueError(f"{name}: Keycloak takes an admin URL only with a full hostname URL")
+        if (args.admin_secret_arn is None) == (args.admin_refs is None):
+            raise ValueError(f"{name}: give the bootstrap admin as admin_secret_arn or admin_refs")
         super().__init__("accessweaver:keycloak:Keycloak", name, None, opts)
-        database, admin = args.database, args.admin_secret_arn
+        database = args.database
+        admin: Mapping[str, pulumi.Input[str]] = (
+            {
+                "KC_BOOTSTRAP_ADMIN_USERNAME": secret_json_key(args.admin_secret_arn, "username"),
+                "KC_BOOTSTRAP_ADMIN_PASSWORD": secret_json_key(args.admin_secret_arn, "password"),
+            }
+            if args.admin_secret_arn is not None
+            else dict(args.admin_refs or {})
+        )
+        if set(admin) != {"KC_BOOTSTRAP_ADMIN_USERNAME", "KC_BOOTSTRAP_ADMIN_PASSWORD"}:
+            raise ValueError(f"{name}: admin_refs needs KC_BOOTSTRAP_ADMIN_USERNAME and _PASSWORD")
         environment: dict[str, pulumi.Input[str]] = {
             "KC_DB_URL": database.jdbc_url_for(args.database_name)
         }
@@ -71,8 +88,7 @@ class Keycloak(pulumi.ComponentResource):
             environment=environment,
             secrets={
                 "KC_DB_PASSWORD": secret_json_key(database.master_secret_arn, "password"),
-                "KC_BOOTSTRAP_ADMIN_USERNAME": secret_json_key(admin, "username"),
-                "KC_BOOTSTRAP_ADMIN_PASSWORD": secret_json_key(admin, "password"),
+                **admin,
             },
             peers=(database.peer,),
         )

@@ -1,11 +1,16 @@
-"""Secrets the program generates: values from pulumi-random, kept in Secrets Manager, handed to
-the tasks by ARN only.
+"""Secrets the program generates: values from pulumi-random, kept in Secrets Manager or SSM
+Parameter Store, handed to the tasks by ARN only.
 
-Creates, each as a `random.RandomPassword`, a Secrets Manager secret and its first version:
+Creates, each as a `random.RandomPassword` and, with `store="secretsManager"`, a Secrets Manager
+secret and its first version or, with `store="parameterStore"`, a SecureString parameter
+`/<prefix>/<secret>` under the account's `aws/ssm` key (standard tier, free):
 the JWT signing key (unless `secrets.jwtSecret` is false), the Redis AUTH token (when the cache
 is created) and the Keycloak bootstrap admin credentials (when Keycloak runs). The generated
 values exist only as Pulumi secrets (encrypted in state) and in Secrets Manager; this component
 exposes ARNs, plus the Redis token as a secret Output because ElastiCache takes it as an input.
+
+Parameter Store cannot hand one JSON key to a task, so there Keycloak's bootstrap admin is two
+parameters (`.../username`, `.../password`).
 
 Rotation (control SecretsManager.1/4): the RDS master password is AWS-managed and rotated by RDS
 (`database.py`). The three secrets here are documented as not rotated by Secrets Manager, each
@@ -16,12 +21,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pulumi
 import pulumi_random as random
-from pulumi_aws import secretsmanager
+from pulumi_aws import secretsmanager, ssm
 
-from ..bindings import Binding
+from ..bindings import Binding, secret_json_key
 
 JWT_SECRET = "jwt-signing-key"
 REDIS_AUTH_TOKEN = "redis-auth-token"
@@ -54,6 +60,8 @@ class SecretsArgs:
     keycloak_admin_username: str | None = None
     """Generate Keycloak's bootstrap admin (username, password) under this user name."""
     recovery_window_days: int = 30
+    """Secrets Manager only: days a deleted secret can be restored."""
+    store: Literal["secretsManager", "parameterStore"] = "secretsManager"
     protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -64,7 +72,10 @@ class PlatformSecrets(pulumi.ComponentResource):
     redis_auth_token: pulumi.Output[str] | None
     """The token itself (a Pulumi secret): ElastiCache needs the value, the tasks get the ARN."""
     keycloak_admin_arn: pulumi.Output[str] | None
-    """JSON secret with `username` and `password` keys."""
+    """Secrets Manager: the JSON secret with `username` and `password` keys; Parameter Store:
+    the password parameter."""
+    keycloak_admin_refs: dict[str, pulumi.Output[str]] | None
+    """`KC_BOOTSTRAP_ADMIN_USERNAME` / `_PASSWORD` -> their `valueFrom`, in either store."""
 
     def __init__(self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("accessweaver:secrets:PlatformSecrets", name, None, opts)
@@ -76,6 +87,7 @@ class PlatformSecrets(pulumi.ComponentResource):
         self.redis_auth_token_arn = None
         self.redis_auth_token = None
         self.keycloak_admin_arn = None
+        self.keycloak_admin_refs = None
         if args.jwt_secret:
             # 64 alphanumerics: ~380 bits, above the 256 HS256 needs, no escaping anywhere.
             key = self._password(JWT_SECRET, length=64, special=False)
@@ -91,12 +103,36 @@ class PlatformSecrets(pulumi.ComponentResource):
             password = self._password(
                 KEYCLOAK_ADMIN, length=32, special=True, override_special="-_=+#%"
             )
-            document = pulumi.Output.json_dumps(
-                {"username": args.keycloak_admin_username, "password": password.result}
-            )
-            self.keycloak_admin_arn = self._secret(
-                KEYCLOAK_ADMIN, "Keycloak bootstrap admin (username, password)", document
-            )
+            if args.store == "parameterStore":
+                username = self._secret(
+                    f"{KEYCLOAK_ADMIN}/username",
+                    "Keycloak bootstrap admin user name",
+                    args.keycloak_admin_username,
+                )
+                self.keycloak_admin_arn = self._secret(
+                    f"{KEYCLOAK_ADMIN}/password",
+                    "Keycloak bootstrap admin password",
+                    password.result,
+                )
+                self.keycloak_admin_refs = {
+                    "KC_BOOTSTRAP_ADMIN_USERNAME": username,
+                    "KC_BOOTSTRAP_ADMIN_PASSWORD": self.keycloak_admin_arn,
+                }
+            else:
+                document = pulumi.Output.json_dumps(
+                    {"username": args.keycloak_admin_username, "password": password.result}
+                )
+                self.keycloak_admin_arn = self._secret(
+                    KEYCLOAK_ADMIN, "Keycloak bootstrap admin (username, password)", document
+                )
+                self.keycloak_admin_refs = {
+                    "KC_BOOTSTRAP_ADMIN_USERNAME": secret_json_key(
+                        self.keycloak_admin_arn, "username"
+                    ),
+                    "KC_BOOTSTRAP_ADMIN_PASSWORD": secret_json_key(
+                        self.keycloak_admin_arn, "password"
+                    ),
+                }
 
         self.register_outputs(
             {
@@ -135,12 +171,25 @@ class PlatformSecrets(pulumi.ComponentResource):
 
     def _secret(self, role: str, what: str, value: pulumi.Input[str]) -> pulumi.Output[str]:
         args = self._args
+        rotation = ROTATION[role.split("/", 1)[0]]
+        if args.store == "parameterStore":
+            parameter = ssm.Parameter(
+                f"{self._name}-{role.replace('/', '-')}",
+                name=f"/{secret_name(args.prefix, role)}",
+                type="SecureString",
+                tier="Standard",
+                value=pulumi.Output.secret(value),
+                description=f"{args.prefix}: {what}. Rotation: {rotation}"[:1024],
+                tags={**self._tags, "Rotation": rotation.split(":", 1)[0]},
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
+            )
+            return parameter.arn
         secret = secretsmanager.Secret(
             f"{self._name}-{role}",
             name=secret_name(args.prefix, role),
-            description=f"{args.prefix}: {what}. Rotation: {ROTATION[role]}",
+            description=f"{args.prefix}: {what}. Rotation: {rotation}",
             recovery_window_in_days=args.recovery_window_days,
-            tags={**self._tags, "Rotation": ROTATION[role].split(":", 1)[0]},
+            tags={**self._tags, "Rotation": rotation.split(":", 1)[0]},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
         secretsmanager.SecretVersion(

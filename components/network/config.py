@@ -25,7 +25,7 @@ from ..formats import (
 
 NatGateways = Literal["none", "single", "onePerAz"]
 InterfaceEndpoint = Literal[
-    "ecr.api", "ecr.dkr", "logs", "secretsmanager", "xray", "ssmmessages", "kms", "sqs"
+    "ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "xray", "ssmmessages", "kms", "sqs"
 ]
 
 # Endpoints Fargate needs when the private subnets have no NAT route: image pull (ECR API and
@@ -70,8 +70,8 @@ class NetworkConfig(ConfigModel):
     )
     interface_endpoints: list[InterfaceEndpoint] | None = Field(
         None,
-        description="Interface VPC endpoints (ecr.api, ecr.dkr, logs, secretsmanager, xray, "
-        "ssmmessages, kms, sqs); unset = per environment. The S3 gateway endpoint is always "
+        description="Interface VPC endpoints (ecr.api, ecr.dkr, logs, secretsmanager, ssm, "
+        "xray, ssmmessages, kms, sqs); unset = per environment. The S3 gateway endpoint is always "
         "created.",
     )
     task_public_ips: Flag | None = Field(

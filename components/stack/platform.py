@@ -123,6 +123,7 @@ def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
                 platform.keycloak.admin_username if platform.keycloak is not None else None
             ),
             recovery_window_days=platform.secrets.recovery_window_days,
+            store=platform.secrets.store,  # type: ignore[arg-type]
             protect=platform.protect,
             tags=tags,
         ),

@@ -64,7 +64,8 @@ PLATFORM_DEFAULTS: dict[Environment, dict[str, dict[str, Any]]] = {
             "nodes": 1,  # P control, dev waiver
             "snapshot_retention_days": 0,  # P control, dev waiver
         },
-        "secrets": {"recovery_window_days": 7},
+        # SecureString parameters: free, where Secrets Manager bills $0.40 per secret a month.
+        "secrets": {"recovery_window_days": 7, "store": "parameterStore"},
         "keycloak": {"enabled": True, "cpu": 512, "memory": 1024, "desired_count": 1},
         # Dev waives S3.9: no audit need, and every request would add a log object.
         "documents": {
@@ -95,7 +96,7 @@ PLATFORM_DEFAULTS: dict[Environment, dict[str, dict[str, Any]]] = {
             "nodes": 2,
             "snapshot_retention_days": 1,
         },
-        "secrets": {"recovery_window_days": 30},
+        "secrets": {"recovery_window_days": 30, "store": "secretsManager"},
         "keycloak": {"enabled": True, "cpu": 1024, "memory": 2048, "desired_count": 2},
         "documents": {
             "enabled": True,
@@ -124,7 +125,7 @@ PLATFORM_DEFAULTS: dict[Environment, dict[str, dict[str, Any]]] = {
             "nodes": 2,
             "snapshot_retention_days": 7,
         },
-        "secrets": {"recovery_window_days": 30},
+        "secrets": {"recovery_window_days": 30, "store": "secretsManager"},
         "keycloak": {"enabled": True, "cpu": 1024, "memory": 2048, "desired_count": 2},
         "documents": {
             "enabled": True,
@@ -198,6 +199,7 @@ def resolve_platform(
         prefix=f"{project}/{env}",
         jwt_secret=secrets_config.jwt_secret,
         recovery_window_days=int(secrets_config.recovery_window_days or 30),
+        store=str(secrets_config.store),
     )
     registry, container_registry = _resolve_registry(
         merged("registry", RegistryConfig), ctx, region, container_registry, account_id

@@ -683,6 +683,12 @@ def resolve(
             *(["xray"] if chosen.xray_tracing else []),
             *(["ssmmessages", "kms"] if any(s.execute_command for s in services) else []),
             *(["sqs"] if queues else []),
+            # SecureString parameters are read from SSM at task start.
+            *(
+                ["ssm"]
+                if platform.secrets is not None and platform.secrets.store == "parameterStore"
+                else []
+            ),
         ],
         issues=issues,
     )

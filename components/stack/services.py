@@ -289,7 +289,7 @@ def _build_keycloak(
     spec = settings.platform.keycloak
     if spec is None:
         return None
-    admin = platform.secrets.keycloak_admin_arn
+    admin = platform.secrets.keycloak_admin_refs
     if platform.database is None or admin is None:
         raise ValueError("keycloak.enabled without the database: the config resolver refuses it")
     service = settings.service(KEYCLOAK_SERVICE)
@@ -333,7 +333,7 @@ def _build_keycloak(
             service=args,
             database=platform.database,
             database_name=spec.database_name,
-            admin_secret_arn=admin,
+            admin_refs=admin,
             hostname_url=hostname_url,
             admin_url=admin_url if hostname_url is not None else None,
         ),
