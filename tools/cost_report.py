@@ -39,8 +39,12 @@ def _money(value: float | None) -> str:
     return "-" if value is None else f"{value:,.2f}"
 
 
-def side_by_side(estimates: Mapping[str, Mapping[str, Any]]) -> str:
-    """Capacity and cost per line item, one column per stack."""
+def side_by_side(
+    estimates: Mapping[str, Mapping[str, Any]],
+    cheapest: Mapping[str, Any] | None = None,
+) -> str:
+    """Capacity and cost per line item, one column per stack; with `cheapest` (stack ->
+    `tools.cheapest.Cheapest`), what each stack would cost with every lever its checks accept."""
     stacks: Sequence[str] = list(estimates)
     rows: list[tuple[str, list[str]]] = []
 
@@ -68,6 +72,11 @@ def side_by_side(estimates: Mapping[str, Mapping[str, Any]]) -> str:
     row("  TOTAL", each(lambda e: _money(e["total_usd"])))
     row("  Fargate at max capacity", each(lambda e: _money(e["fargate_at_max_capacity_usd"])))
     row("  monthlyBudgetUsd", each(lambda e: _money(e.get("monthly_budget_usd"))))
+    if cheapest:
+        row(
+            "  cheapest the checks accept",
+            [_money(cheapest[s].total_usd) if s in cheapest else "-" for s in stacks],
+        )
 
     width = max(len(label) for label, _ in rows)
     columns = [max(len(s), *(len(cells[i]) for _, cells in rows)) for i, s in enumerate(stacks)]
@@ -81,4 +90,38 @@ def side_by_side(estimates: Mapping[str, Mapping[str, Any]]) -> str:
         "2025, usage assumptions per environment (docs/COSTS.md). Tasks run at their "
         "autoscaling minimum; 'Fargate at max capacity' is the ceiling."
     )
+    for stack, found in (cheapest or {}).items():
+        out.append(headroom(stack, found))
     return "\n".join(out)
+
+
+def headroom(stack: str, found: Any) -> str:
+    """One stack's cheapest accepted configuration, in a sentence."""
+    applied = ", ".join(found.applied) or "nothing more"
+    refused = ", ".join(found.refused) or "none"
+    return (
+        f"{stack}: ${found.total_usd:,.2f} with {applied} (the config rules and the policy "
+        f"pack accept it); refused here: {refused}."
+    )
+
+
+def markdown(
+    estimates: Mapping[str, Mapping[str, Any]], cheapest: Mapping[str, Any] | None = None
+) -> str:
+    """The line items of each stack as a Markdown table (README and docs/COSTS.md carry it;
+    a test keeps both equal to this)."""
+    stacks = list(estimates)
+    names = list(dict.fromkeys(n for s in stacks for n in estimates[s]["line_items_usd"]))
+    lines = [
+        "| USD per month | " + " | ".join(stacks) + " |",
+        "|---|" + "---:|" * len(stacks),
+    ]
+    for name in names:
+        cells = [_money(estimates[s]["line_items_usd"].get(name)) for s in stacks]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append("| **total** | " + " | ".join(f"**{_money(estimates[s]['total_usd'])}**"
+                                               for s in stacks) + " |")  # fmt: skip
+    if cheapest:
+        cells = [_money(cheapest[s].total_usd) if s in cheapest else "-" for s in stacks]
+        lines.append("| cheapest the checks accept | " + " | ".join(cells) + " |")
+    return "\n".join(lines)

@@ -166,6 +166,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--json", action="store_true", help="print JSON (secrets masked)")
     parser.add_argument(
+        "--markdown",
+        action="store_true",
+        help="with --compare: the line items as the Markdown table README and docs/COSTS.md show",
+    )
+    parser.add_argument(
         "--compare",
         nargs="+",
         metavar="STACK",
@@ -194,9 +199,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{error}; stacks here: {', '.join(stacks) or 'none'}", file=sys.stderr)
             return 2
     if args.compare:
+        from .cheapest import cheapest
+
         estimates = {stack: r.outputs[cost_report.OUTPUT] for stack, r in results.items()}
-        text = cost_report.side_by_side(estimates)
-        print(json.dumps(estimates, indent=2, sort_keys=True) if args.json else text)
+        headroom = {stack: cheapest(args.project, stack) for stack in results}
+        if args.json:
+            combined = {
+                stack: {**estimate, "cheapest_accepted": headroom[stack].to_json()}
+                for stack, estimate in estimates.items()
+            }
+            print(json.dumps(combined, indent=2, sort_keys=True))
+        elif args.markdown:
+            print(cost_report.markdown(estimates, headroom))
+        else:
+            print(cost_report.side_by_side(estimates, headroom))
         return 0
     result = results[args.stack]
     from .policy_check import render_report, run_policies

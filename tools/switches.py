@@ -20,8 +20,10 @@ from .engine import run_program
 ROOT = Path(__file__).resolve().parents[1]
 
 # switch -> (config that turns it on, config that turns it off), keys without the namespace.
-# Measured on dev: staging and prod refuse turning their controls off (by design).
-ENDPOINTS = ["ecr.api", "ecr.dkr", "logs", "secretsmanager"]
+# Measured on dev: staging and prod refuse turning their controls off (by design). Dev's tasks
+# reach AWS by their own public addresses; the egress rows price the alternatives to that.
+ENDPOINTS = ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "ssm", "ssmmessages", "kms"]
+PRIVATE = {"taskPublicIps": False}
 SWITCHES: dict[str, tuple[dict[str, object], dict[str, object]]] = {
     "WAF (edge.waf.enabled)": ({"edge": {"waf": {"enabled": True}}}, {}),
     "ALB access logs (edge.accessLogs)": ({"edge": {"accessLogs": True}}, {}),
@@ -30,15 +32,15 @@ SWITCHES: dict[str, tuple[dict[str, object], dict[str, object]]] = {
         {},
         {"database": {"enabled": False}, "keycloak": {"enabled": False}},
     ),
-    "Redis (cache.enabled)": ({}, {"cache": {"enabled": False}}),
+    "Cache (cache.enabled)": ({}, {"cache": {"enabled": False}}),
     "Documents bucket (documents.enabled)": ({}, {"documents": {"enabled": False}}),
     "Alarms and dashboard (alarms.enabled)": ({}, {"alarms": {"enabled": False}}),
-    "4 interface endpoints (network.interfaceEndpoints)": (
-        {"network": {"interfaceEndpoints": ENDPOINTS}},
+    "One NAT gateway instead of task addresses (network.natGateways)": (
+        {"network": {**PRIVATE, "natGateways": "single"}},
         {},
     ),
-    "NAT per AZ instead of one (network.natGateways)": (
-        {"network": {"natGateways": "onePerAz"}},
+    "7 interface endpoints instead of task addresses (network.interfaceEndpoints)": (
+        {"network": {**PRIVATE, "natGateways": "none", "interfaceEndpoints": ENDPOINTS}},
         {},
     ),
 }
@@ -81,14 +83,28 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.switches", description=__doc__)
     parser.add_argument("--stack", default="dev")
     args = parser.parse_args(argv)
-    print(f"| Switch (stack {args.stack}) | Resources it adds | Estimated USD/month | Main types |")
-    print("|---|---|---|---|")
-    for label, count, usd, types in measure(args.stack):
-        main_types = ", ".join(
-            f"{t.split(':')[1].split('/')[-1]} ×{n}" for t, n in types.most_common(4)
-        )
-        print(f"| {label} | {count} | {usd:,.2f} | {main_types} |")
+    from components.stack import ConfigError
+
+    try:
+        print(render(measure(args.stack), args.stack))
+    except ConfigError as error:
+        print(f"a switch's config is refused:\n{error}", file=sys.stderr)
+        return 2
     return 0
+
+
+def render(rows: list[tuple[str, int, float, Counter]], stack: str = "dev") -> str:
+    """The Markdown table README shows under "What each switch costs"."""
+    lines = [
+        f"| Switch (stack {stack}) | Resources it adds | Estimated USD/month | Main types |",
+        "|---|---|---|---|",
+    ]
+    for label, count, usd, types in rows:
+        # Most added first, ties by name: registration order varies between runs.
+        ranked = sorted(types.items(), key=lambda kv: (-kv[1], kv[0].split(":")[1]))[:4]
+        main_types = ", ".join(f"{t.split(':')[1].split('/')[-1]} ×{n}" for t, n in ranked)
+        lines.append(f"| {label} | {count} | {usd:,.2f} | {main_types} |")
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -899,6 +899,16 @@ def resolve_cost_levers(
                 )
             )
         return None
+    if config.environment in ENFORCED_ENVIRONMENTS:
+        issues.append(
+            ConfigIssue(
+                "offHoursScaling.enabled",
+                True,
+                "scales every service to 0 tasks outside working hours (control REL.3: at least "
+                f"2 tasks, required in {config.environment})",
+                "false (a dev lever)",
+            )
+        )
     if not config.auto_scaling_enabled:
         issues.append(
             ConfigIssue(

@@ -147,6 +147,7 @@ KMS_KEY = "aws:kms/key:Key"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 SCALING_TARGET = "aws:appautoscaling/target:Target"
+SCHEDULED_ACTION = "aws:appautoscaling/scheduledAction:ScheduledAction"
 # Identity-based policy documents: where the IAM and KMS controls look.
 INLINE_POLICIES = {
     "aws:iam/rolePolicy:RolePolicy": "policy",

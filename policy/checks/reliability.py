@@ -15,6 +15,7 @@ from .base import (
     REPLICATION_GROUP,
     REPOSITORY,
     SCALING_TARGET,
+    SCHEDULED_ACTION,
     SECRET,
     SERVERLESS_CACHE,
     SERVICE,
@@ -73,12 +74,20 @@ def rel_rolling_capacity(resource):
 
 
 @_resource(
-    "ecs-two-tasks-two-azs", ("REL.3",), "P", (SERVICE, SCALING_TARGET),
-    "services run at least 2 tasks, never scale below 2, and spread over at least 2 subnets",
-    "set desiredCount (and the autoscaling minimum) to 2 or more, with private subnets in 2+ AZs.",
+    "ecs-two-tasks-two-azs", ("REL.3",), "P", (SERVICE, SCALING_TARGET, SCHEDULED_ACTION),
+    "services run at least 2 tasks, never scale below 2 (scheduled actions included), and "
+    "spread over at least 2 subnets",
+    "set desiredCount (and the autoscaling minimum) to 2 or more, with private subnets in 2+ AZs; "
+    "no off-hours scaling to zero (offHoursScaling) where this control applies.",
 )  # fmt: skip
 def rel_two_tasks(resource):
     props = resource.props
+    if resource.resource_type == SCHEDULED_ACTION:
+        if get(props, "serviceNamespace") == "ecs":
+            low = number(get(props, "scalableTargetAction", "minCapacity"))
+            if low is not None and low < 2:
+                yield f"a scheduled action sets min_capacity to {int(low)}"
+        return
     if get(props, "serviceNamespace") is not None:  # a scalable target
         if get(props, "serviceNamespace") == "ecs":
             low = number(get(props, "minCapacity")) or 0
