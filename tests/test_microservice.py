@@ -59,6 +59,26 @@ def test_task_definition_is_fargate_awsvpc_with_the_tagged_image(plan):
 
 
 @pytest.mark.parametrize("stack", STACKS)
+def test_every_task_of_the_committed_stacks_runs_on_graviton_linux(plan, stack):
+    result = plan(stack)
+    platforms = {
+        (t.inputs["runtimePlatform"]["cpuArchitecture"],
+         t.inputs["runtimePlatform"]["operatingSystemFamily"])
+        for t in result.of_type(TASK)
+    }  # fmt: skip
+    assert platforms == {("ARM64", "LINUX")}
+    estimate = result.outputs["estimated_monthly_cost"]
+    assert {s["architecture"] for s in estimate["per_service"].values()} == {"ARM64"}
+
+
+def test_the_program_default_architecture_stays_x86(run_stack):
+    result = run_stack("dev", {"accessweaver:cpuArchitecture": "X86_64"})
+    task = result.one(TASK, "aw-pap-service-task").inputs
+    assert task["runtimePlatform"]["cpuArchitecture"] == "X86_64"
+    assert result.outputs["cicd_deployment_config"]["image_platform"] == "linux/amd64"
+
+
+@pytest.mark.parametrize("stack", STACKS)
 def test_every_container_is_read_only_non_root_logged_with_writable_tmp(plan, stack):
     for task in plan(stack).of_type(TASK):
         for container in container_definitions(task):

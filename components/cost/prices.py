@@ -108,8 +108,9 @@ _GLOBAL: dict[str, Price] = {
         0.005,
         "USD per public IPv4 address-hour",
         VPC,
-        note="Charged since Feb 2024 for every public IPv4 (NAT gateway EIPs, ALB nodes); the "
-        "seed's figures predate it.",
+        note="Charged since Feb 2024 for every public IPv4 (NAT gateway EIPs, ALB nodes, task "
+        "addresses); the seed's figures predate it.",
+        corroborated="blogs on the Feb 2024 IPv4 charge ('all AWS regions are affected')",
     ),
     "secretsmanager.secret_month": Price(0.40, "USD per secret-month", SECRETS),
     "waf.web_acl_month": Price(5.00, "USD per web ACL-month", WAF),
@@ -325,10 +326,17 @@ _US_EAST_1_CORROBORATED = {
     "alb.lcu_hour": "api-evangelist transcription of the ELB pricing page's us-east-1 example",
     "nat.hour": "two blogs quoting the us-east-1 NAT gateway rates",
     "nat.gb": "two blogs quoting the us-east-1 NAT gateway rates",
-    "public_ipv4.hour": "blogs on the Feb 2024 IPv4 charge ('all AWS regions')",
 }
 for _key, _pages in _US_EAST_1_CORROBORATED.items():
     _US_EAST_1[_key] = replace(_US_EAST_1[_key], corroborated=_pages)
+# Ireland: the only regional figures a third party gave, both dated.
+_EU_WEST_1["rds.storage.gb_month"] = replace(
+    _EU_WEST_1["rds.storage.gb_month"],
+    corroborated="thebescloud.com on RDS gp3 (eu-west-1 table, written at gp3's launch, ~2022)",
+)
+_EU_WEST_1["alb.lcu_hour"] = replace(
+    _EU_WEST_1["alb.lcu_hour"], corroborated="a 2018 gist of ALB prices per region (stale)"
+)
 
 PRICES: dict[str, dict[str, Price]] = {
     "eu-west-1": _EU_WEST_1,
