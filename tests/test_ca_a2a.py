@@ -313,8 +313,9 @@ def test_plan_of_the_example_names_its_stack_file_and_namespace(capsys):
     assert main(["prod", "--project", str(PROJECT.relative_to(ROOT))]) == 0
     text = capsys.readouterr().out
     assert text.startswith("Offline plan of stack 'prod' (examples/ca-a2a/Pulumi.prod.yaml)")
-    assert "Waivers applied (examples/ca-a2a/Pulumi.prod.yaml, ca-a2a:policyWaivers)" in text
-    assert "/ecs/ca-a2a/prod/orchestrator" in text
+    assert "waived (examples/ca-a2a/Pulumi.prod.yaml, ca-a2a:policyWaivers)" in text
+    assert main(["prod", "--project", str(PROJECT.relative_to(ROOT)), "--verbose"]) == 0
+    assert "/ecs/ca-a2a/prod/orchestrator" in capsys.readouterr().out
 
 
 def test_plan_json_of_the_example(capsys):

@@ -70,7 +70,7 @@ def test_keycloak_credentials_come_only_from_secrets_manager(plan, stack):
     }
 
 
-def test_keycloak_is_behind_the_alb_under_auth_with_proxy_headers(plan):
+def test_keycloak_is_behind_the_alb_under_auth_with_proxy_headers(plan, run_stack):
     result = plan("prod")
     env = environment(keycloak_container(result))
     assert env["KC_HTTP_RELATIVE_PATH"] == "/auth"
@@ -80,7 +80,12 @@ def test_keycloak_is_behind_the_alb_under_auth_with_proxy_headers(plan):
     assert env["KC_HOSTNAME"] == "https://sso.accessweaver.example.com/auth"
     staging = plan("staging")
     assert environment(keycloak_container(staging))["KC_HOSTNAME"] == (
-        f"https://{staging.outputs['alb_dns_name']}/auth"
+        "https://sso.staging.accessweaver.example.com/auth"
+    )
+    # without a host name, the ALB's (with a warning naming keycloak.hostname)
+    unnamed = run_stack("staging", {"accessweaver:keycloak": {"version": "26.7.0"}})
+    assert environment(keycloak_container(unnamed))["KC_HOSTNAME"] == (
+        f"https://{unnamed.outputs['alb_dns_name']}/auth"
     )
     rule = result.one("aws:lb/listenerRule:ListenerRule", "accessweaver-prod-keycloak-rule")
     # only the realm and resource paths are public (Keycloak's reverse-proxy guide)

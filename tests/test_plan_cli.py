@@ -6,18 +6,43 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from components.stack import ConfigError
 from tests.conftest import ROOT
 from tools.engine import run_program
 from tools.plan import main
 
 
-def test_plan_prints_components_settings_and_outputs(capsys):
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_plan_fits_one_screen_with_components_outputs_cost_and_policies(capsys, stack):
+    assert main([stack]) == 0
+    captured = capsys.readouterr()
+    lines = captured.out.splitlines()
+    assert len(lines) <= 80 and max(len(line) for line in lines) <= 160
+    text = captured.out
+    assert f"Offline plan of stack '{stack}'" in text and "Components (" in text
+    assert "Estimated monthly cost: $" in text and "Policy pack accessweaver-controls" in text
+    assert "internal_dns_names" in text and "--verbose" in text
+    assert captured.err == ""  # the committed stacks trigger no warning
+
+
+def test_plan_shows_each_service_size_and_scaling_in_one_line(capsys):
     assert main(["prod"]) == 0
+    text = capsys.readouterr().out
+    (line,) = [line for line in text.splitlines() if "Microservice aw-pdp-service" in line]
+    assert "2048 CPU / 4096 MiB ARM64" in line and "scales min 2 / max 15" in line
+
+
+def test_verbose_lists_every_resource_and_outputs_in_full(capsys):
+    assert main(["prod", "--verbose"]) == 0
     text = capsys.readouterr().out
     assert "accessweaver:ecs:Microservice  aw-pdp-service" in text
     assert "2048 CPU / 4096 MiB" in text and "min 2 / max 15" in text
-    assert "Outputs:" in text and "internal_dns_names" in text
+    assert "Outputs:" in text and '"aw-pdp-service": "aw-pdp-service.accessweaver-prod' in text
+    assert main(["prod", "--outputs"]) == 0
+    outputs = capsys.readouterr().out
+    assert outputs.startswith("Outputs:\n") and "Components (" not in outputs
 
 
 def test_plan_json_has_stack_resources_and_outputs(capsys):

@@ -29,8 +29,8 @@ def summary(estimate: Mapping[str, Any]) -> str:
         f"Estimated monthly cost: ${estimate['total_usd']:,.2f} ({estimate['region']}; "
         f"{largest})"
         + (f"; budget ${budget:,.2f}" if budget is not None else "")
-        + (f"\n  not priced: {'; '.join(not_priced)}" if not_priced else "")
-        + "\n  details: the estimated_monthly_cost output below; prices and assumptions in "
+        + (f"\n  not priced: {'; '.join(not_priced)}"[:160] if not_priced else "")
+        + "\n  details: the estimated_monthly_cost output; prices and assumptions in "
         "docs/COSTS.md"
     )
 

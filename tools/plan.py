@@ -1,10 +1,12 @@
 """`python -m tools.plan STACK`: what a stack would create, computed offline.
 
 Runs the real `__main__.py` on the offline engine (the same one the tests use) with the stack's
-`Pulumi.<STACK>.yaml` and prints the resources grouped by component, with their key settings,
-then the stack outputs and the policy pack's results (`policy/`, run by `tools.policy_check`;
-`--json` adds `violations` and `waivers`). Nothing is deployed and no AWS credentials are
-needed; what only a real account can show (quotas, IAM evaluation, image pulls) is out of reach.
+`Pulumi.<STACK>.yaml` and prints, on one screen: the resources per component with their key
+settings, each stack output by name with a short value, the estimated monthly cost, and the
+policy pack's results grouped by control. `--verbose` lists every resource with its settings,
+`--outputs` prints the outputs in full, `--json` everything as JSON (policy `violations` and
+`waivers` included). Nothing is deployed and no AWS credentials are needed; what only a real
+account can show (quotas, IAM evaluation, image pulls) is out of reach.
 
 Exit codes: 0 plan shown, 2 invalid configuration or unknown stack (only the messages printed),
 3 plan shown with mandatory policy violations (what `pulumi preview --policy-pack` refuses).
@@ -114,16 +116,27 @@ def summarize(resource: RecordedResource) -> str:
         return ""
 
 
-def render_text(result: PlanResult) -> str:
-    lines = [
-        f"Offline plan of stack '{result.stack}' ({result.stack_file}): "
-        f"{len(result.resources)} resources would be created.",
-        "Computed with the Pulumi SDK's mock engine: no AWS call was made.",
-        "",
-    ]
+def _children(result: PlanResult) -> dict[str | None, list[RecordedResource]]:
     children: dict[str | None, list[RecordedResource]] = {}
     for resource in result.resources:
         children.setdefault(resource.parent, []).append(resource)
+    return children
+
+
+def _header(result: PlanResult) -> list[str]:
+    return [
+        f"Offline plan of stack '{result.stack}' ({result.stack_file}): "
+        f"{len(result.resources)} resources would be created "
+        "(the Pulumi SDK's mock engine: no AWS call was made).",
+        "",
+    ]
+
+
+def render_text(result: PlanResult) -> str:
+    """Every resource, indented under its component, with its settings (`--verbose`), then the
+    outputs in full."""
+    lines = _header(result)
+    children = _children(result)
 
     def walk(resource: RecordedResource, depth: int) -> None:
         summary = summarize(resource)
@@ -137,10 +150,143 @@ def render_text(result: PlanResult) -> str:
     for top in children.get(None, []):
         walk(top, 0)
         lines.append("")
-    lines.append("Outputs:")
-    for name, value in result.outputs.items():
-        rendered = json.dumps(value, indent=2, sort_keys=True)
-        lines.append(f"  {name}: " + rendered.replace("\n", "\n  "))
+    lines.append(render_outputs(result, full=True))
+    return "\n".join(lines)
+
+
+def _of(resources: list[RecordedResource], type_: str) -> list[RecordedResource]:
+    return [r for r in resources if r.type == type_]
+
+
+def _service_line(resources: list[RecordedResource]) -> str:
+    """A service: size and platform, tasks and capacity, scaling bounds, exec, load balancer."""
+    parts = []
+    for task in _of(resources, "aws:ecs/taskDefinition:TaskDefinition")[:1]:
+        i = task.inputs
+        arch = (i.get("runtimePlatform") or {}).get("cpuArchitecture", "")
+        parts.append(f"{i.get('cpu')} CPU / {i.get('memory')} MiB {arch}".strip())
+    for service in _of(resources, "aws:ecs/service:Service")[:1]:
+        i = service.inputs
+        parts.append(f"{_number(i.get('desiredCount'))} task(s) {_strategy(i)}".strip())
+        if i.get("enableExecuteCommand"):
+            parts.append("exec")
+        if i.get("loadBalancers"):
+            parts.append("behind the ALB")
+    for target in _of(resources, "aws:appautoscaling/target:Target")[:1]:
+        parts.append(f"scales {summarize(target)}")
+    return ", ".join(parts)
+
+
+def _component_summary(top: RecordedResource, resources: list[RecordedResource]) -> str:
+    kind = top.type.split(":")[-1]
+    if kind in ("Microservice", "Keycloak"):
+        return _service_line(resources)
+    first = {}
+    for resource in resources:
+        first.setdefault(resource.type, resource)
+    if kind == "Network":
+        vpc = first.get("awsx:ec2:Vpc")
+        return summarize(vpc) if vpc else "existing VPC"
+    if kind == "Database" and "aws:rds/instance:Instance" in first:
+        i = first["aws:rds/instance:Instance"].inputs
+        return (
+            f"PostgreSQL {i.get('engineVersion')} {i.get('instanceClass')}"
+            f"{' Multi-AZ' if i.get('multiAz') else ' single-AZ'}, "
+            f"{_number(i.get('allocatedStorage'))} GB"
+        )
+    if kind == "Cache":
+        serverless = first.get("aws:elasticache/serverlessCache:ServerlessCache")
+        if serverless is not None:
+            i = serverless.inputs
+            limit = (i.get("cacheUsageLimits") or {}).get("dataStorage", {}).get("maximum")
+            return (
+                f"serverless {i.get('engine')} {i.get('majorEngineVersion')}, ≤ {_number(limit)} GB"
+            )
+        group = first.get("aws:elasticache/replicationGroup:ReplicationGroup")
+        i = group.inputs if group is not None else {}
+        return (
+            f"{_number(i.get('numCacheClusters'))} x {i.get('nodeType')} {i.get('engine')} "
+            f"{i.get('engineVersion')}"
+        )
+    if kind == "Cluster" and "aws:ecs/cluster:Cluster" in first:
+        return summarize(first["aws:ecs/cluster:Cluster"])
+    if kind == "LoadBalancer" and "aws:lb/loadBalancer:LoadBalancer" in first:
+        listeners = ", ".join(summarize(r) for r in _of(resources, "aws:lb/listener:Listener"))
+        waf = "WAF" if "aws:wafv2/webAcl:WebAcl" in first else "no WAF"
+        return f"{summarize(first['aws:lb/loadBalancer:LoadBalancer'])}; {listeners}; {waf}"
+    counts: dict[str, int] = {}
+    for resource in resources:
+        name = resource.type.split(":")[-1]
+        counts[name] = counts.get(name, 0) + 1
+    return ", ".join(f"{n} {name}" for name, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def _number(value: Any) -> str:
+    return f"{value:g}" if isinstance(value, (int, float)) else str(value)
+
+
+def _descendants(children: dict[str | None, list[RecordedResource]], top: RecordedResource):
+    found = []
+    stack = list(children.get(top.key, []))
+    while stack:
+        resource = stack.pop(0)
+        found.append(resource)
+        stack[:0] = children.get(resource.key, [])
+    return found
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+_ORDER = ("Network", "Cluster", "LoadBalancer", "PlatformSecrets", "Database", "Cache",
+          "DocumentStore", "ImageRegistry", "AlertTopic", "Keycloak", "Microservice")  # fmt: skip
+
+
+def render_summary(result: PlanResult) -> str:
+    """The one-screen view: a line per component (how many resources, its key settings)."""
+    lines = _header(result)
+    children = _children(result)
+
+    def rank(top: RecordedResource) -> tuple[int, str]:
+        kind = top.type.split(":")[-1]
+        return (_ORDER.index(kind) if kind in _ORDER else len(_ORDER), top.name)
+
+    tops = sorted(children.get(None, []), key=rank)
+    lines.append(f"Components ({len(tops)}):")
+    for top in tops:
+        inner = _descendants(children, top)
+        summary = summarize(top) or _component_summary(top, inner)
+        head = f"  {top.type.split(':')[-1]} {top.name} ({len(inner)})"
+        lines.append(_clip(head + (f": {summary}" if summary else ""), 150))
+    lines.append("")
+    lines.append(render_outputs(result, full=False))
+    return "\n".join(lines)
+
+
+def _short(value: Any, width: int = 90) -> str:
+    if isinstance(value, dict):
+        keys = ", ".join(str(k) for k in value)
+        return _clip(f"{{{len(value)}: {keys}}}", width)
+    if isinstance(value, list):
+        return _clip(f"[{len(value)}: {', '.join(str(v) for v in value)}]", width)
+    return _clip(str(value), width)
+
+
+def render_outputs(result: PlanResult, *, full: bool) -> str:
+    if full:
+        lines = ["Outputs:"]
+        for name, value in result.outputs.items():
+            rendered = json.dumps(value, indent=2, sort_keys=True)
+            lines.append(f"  {name}: " + rendered.replace("\n", "\n  "))
+        return "\n".join(lines)
+    width = max((len(name) for name in result.outputs), default=0)
+    lines = [f"Outputs ({len(result.outputs)}; in full with --outputs):"]
+    lines += [
+        f"  {name.ljust(width)}  {_short(value)}"
+        for name, value in result.outputs.items()
+        if name != cost_report.OUTPUT
+    ]
     return "\n".join(lines)
 
 
@@ -165,6 +311,10 @@ def main(argv: list[str] | None = None) -> int:
         "--project", type=Path, default=ROOT, help="Pulumi project directory (default: this repo)"
     )
     parser.add_argument("--json", action="store_true", help="print JSON (secrets masked)")
+    parser.add_argument(
+        "--verbose", action="store_true", help="every resource with its settings, outputs in full"
+    )
+    parser.add_argument("--outputs", action="store_true", help="the stack outputs in full")
     parser.add_argument(
         "--markdown",
         action="store_true",
@@ -220,11 +370,21 @@ def main(argv: list[str] | None = None) -> int:
     policies = run_policies(result)
     if args.json:
         print(json.dumps({**result.to_json(), **policies.to_json()}, indent=2, sort_keys=True))
+    elif args.outputs and not args.verbose:
+        print(render_outputs(result, full=True))
     else:
-        print(render_text(result))
+        print(render_text(result) if args.verbose else render_summary(result))
         if result.outputs.get(cost_report.OUTPUT):
             print("\n" + cost_report.summary(result.outputs[cost_report.OUTPUT]))
-        print("\n" + render_report(policies, result.stack_file, namespace=result.project))
+        print(
+            "\n"
+            + render_report(
+                policies, result.stack_file, namespace=result.project, grouped=not args.verbose
+            )
+        )
+        if not args.verbose:
+            print("\nEvery resource and its settings: --verbose; outputs in full: --outputs; "
+                  "all of it as JSON: --json.")  # fmt: skip
     # Like `pulumi preview --policy-pack policy`, a mandatory violation fails the plan.
     return 3 if policies.mandatory else 0
 

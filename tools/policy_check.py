@@ -218,9 +218,45 @@ def run_policies(result: PlanResult) -> PolicyReport:
     return report
 
 
-def render_report(report: PolicyReport, stack_file: str, namespace: str | None = None) -> str:
+def _grouped(report: PolicyReport, stack_file: str, namespace: str | None) -> list[str]:
+    from policy import accessweaver_policies as pack
+
+    lines: list[str] = []
+    groups: dict[tuple[str, str], list[dict[str, str]]] = {}
+    for violation in report.mandatory + report.of_level("advisory"):
+        groups.setdefault((violation["enforcement"], violation["control"]), []).append(violation)
+    for (level, control), found in groups.items():
+        first = found[0]
+        more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
+        lines.append(
+            f"  {level:9} {control:<14} {len(found):>3} x {first['resource']}: "
+            f"{first['message']}{more}"[:160]
+        )
+        spec = pack.spec_of(first["policy"])
+        if level == "mandatory" and spec is not None:
+            lines.append(f"      fix: {spec.remedy}")
+    waived: dict[str, int] = {}
+    for waiver in report.waivers:
+        waived[waiver["control"]] = waived.get(waiver["control"], 0) + 1
+    if waived:
+        lines.append(
+            f"  waived ({stack_file}, {namespace or pack.DEFAULT_PROJECT}:{pack.WAIVERS_KEY}): "
+            + ", ".join(f"{control} x {n}" for control, n in waived.items())
+        )
+    for waiver in report.unused_waivers:
+        lines.append(
+            f"  ! waiver of {waiver['control']} for {waiver['resource']!r} matches no violation: "
+            "remove it"
+        )
+    return lines
+
+
+def render_report(
+    report: PolicyReport, stack_file: str, namespace: str | None = None, *, grouped: bool = False
+) -> str:
     """The policy section of the offline plan's text output; `namespace` is the stack's project
-    (the pack's own project when not given)."""
+    (the pack's own project when not given). `grouped`: one line per control and level (count,
+    one example, the fix) and one per waived control, instead of every finding."""
     from policy import accessweaver_policies as pack
 
     mandatory, advisory = report.mandatory, report.of_level("advisory")
@@ -229,6 +265,8 @@ def render_report(report: PolicyReport, stack_file: str, namespace: str | None =
         f"{report.policies} policies, {len(mandatory)} mandatory and {len(advisory)} advisory "
         f"violation(s), {len(report.waivers)} waived finding(s).",
     ]
+    if grouped:
+        return "\n".join(lines + _grouped(report, stack_file, namespace))
     for violation in mandatory + advisory:
         spec = pack.spec_of(violation["policy"])
         lines.append(
