@@ -19,6 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("components.identity",),
     ("components.cost",),
     ("components.stack",),
+    ("components.interop",),
 )
 CORE = LAYERS[0]
 

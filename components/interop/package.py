@@ -1,0 +1,579 @@
+"""The package's components: typed inputs in, the Python components built from them.
+
+No `from __future__ import annotations` here: the package schema is read from these classes'
+annotations at run time (`pulumi.provider.experimental` analyzes them), and the docstring under
+each field is its description in every language. Inputs arrive as dicts (snake_case keys,
+numbers possibly as floats) when the provider constructs a component for another language; a
+Python program may pass the same dicts.
+"""
+
+import enum
+from collections.abc import Mapping, Sequence
+from typing import Any, NotRequired, TypedDict
+
+import pulumi
+
+from ..bindings import Binding, Peer
+from ..compute.attachments import LoadBalancerAttachment
+from ..compute.cluster import ClusterRef, EcsClusterArgs, ExecLoggingArgs
+from ..compute.cluster import EcsCluster as PyEcsCluster
+from ..compute.containers import CommandHealthCheck, ContainerArgs, HttpHealthCheck
+from ..compute.microservice import AlarmArgs, MicroserviceArgs, ScalingArgs
+from ..compute.microservice import Microservice as PyMicroservice
+from ..data.cache import Cache as PyCache
+from ..data.cache import CacheArgs
+from ..data.database import Database as PyDatabase
+from ..data.database import DatabaseArgs
+from ..data.documents import DocumentStore as PyDocumentStore
+from ..data.documents import DocumentStoreArgs
+from ..data.queue import WorkQueue as PyWorkQueue
+from ..data.queue import WorkQueueArgs
+from ..identity.secrets import PlatformSecrets, SecretsArgs
+
+PACKAGE = "accessweaver"
+"""The package name: resource types are `accessweaver:index:<class>`."""
+
+
+def _int(value: Any, default: int | None = None) -> int | None:
+    return default if value is None else int(value)
+
+
+def _type(cls: type) -> str:
+    return f"{PACKAGE}:index:{cls.__name__}"
+
+
+class CpuArchitecture(enum.StrEnum):
+    """The CPU architecture of a service's tasks."""
+
+    X86_64 = "X86_64"
+    """Intel/AMD."""
+    ARM64 = "ARM64"
+    """Graviton: about 20 % cheaper on Fargate, Spot included; the image must be arm64."""
+
+
+class ContainerInsights(enum.StrEnum):
+    """CloudWatch Container Insights on the cluster."""
+
+    DISABLED = "disabled"
+    ENABLED = "enabled"
+    ENHANCED = "enhanced"
+
+
+class CacheEngine(enum.StrEnum):
+    """The cache engine."""
+
+    VALKEY = "valkey"
+    """Valkey: the Redis OSS protocol, nodes priced up to 20 % lower."""
+    REDIS = "redis"
+    """Redis OSS."""
+
+
+# -- EcsCluster ---------------------------------------------------------------------------------
+
+
+class EcsClusterArgs_(TypedDict):
+    cluster_name: str
+    """The cluster's name."""
+    vpc_id: NotRequired[pulumi.Input[str]]
+    """The VPC of the Cloud Map namespace (with `namespace_name`)."""
+    namespace_name: NotRequired[str]
+    """A private DNS namespace the services register in (`<service>.<namespace>`)."""
+    container_insights: NotRequired[ContainerInsights]
+    """Container Insights; default enabled."""
+    spot_percentage: NotRequired[int]
+    """Default share of Fargate Spot for services (0-100); default 0."""
+    exec_log_retention_days: NotRequired[int]
+    """Days ECS Exec session logs are kept (KMS-encrypted); unset = no exec logging."""
+    region: NotRequired[str]
+    """AWS region; default the provider's."""
+    tags: NotRequired[Mapping[str, str]]
+    """Tags on every resource."""
+
+
+class EcsCluster(pulumi.ComponentResource):
+    """An ECS cluster: Fargate and Spot capacity, a Cloud Map namespace, ECS Exec logging."""
+
+    cluster_name: pulumi.Output[str]
+    """The cluster's name."""
+    cluster_arn: pulumi.Output[str]
+    """The cluster's ARN (a Microservice's `clusterArn`)."""
+    namespace_id: pulumi.Output[str | None]
+    """The Cloud Map namespace's id, when there is one."""
+
+    def __init__(
+        self, name: str, args: EcsClusterArgs_, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__(_type(EcsCluster), name, None, opts)
+        retention = args.get("exec_log_retention_days")
+        insights = args.get("container_insights") or ContainerInsights.ENABLED
+        cluster = PyEcsCluster(
+            name,
+            EcsClusterArgs(
+                cluster_name=args["cluster_name"],
+                vpc_id=args.get("vpc_id"),
+                namespace_name=args.get("namespace_name"),
+                container_insights=ContainerInsights(insights).value,  # type: ignore[arg-type]
+                spot_percentage=_int(args.get("spot_percentage"), 0) or 0,
+                exec_logging=(
+                    None if retention is None else ExecLoggingArgs(retention_days=int(retention))
+                ),
+                region=args.get("region"),
+                tags=dict(args.get("tags") or {}),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.cluster_name = cluster.cluster_name
+        self.cluster_arn = cluster.cluster_arn
+        self.namespace_id = pulumi.Output.from_input(cluster.namespace_id)
+        self.register_outputs(
+            {
+                "cluster_name": self.cluster_name,
+                "cluster_arn": self.cluster_arn,
+                "namespace_id": self.namespace_id,
+            }
+        )
+
+
+# -- Microservice -------------------------------------------------------------------------------
+
+
+class ServicePeer(TypedDict):
+    """A security group the service opens a path to (a database's, a cache's)."""
+
+    name: str
+    """What it is, for the rule names (e.g. `postgres`)."""
+    security_group_id: pulumi.Input[str]
+    """The peer's security group: the service gets egress to it, the peer ingress from it."""
+    port: int
+    """The peer's port."""
+
+
+class MicroserviceArgs_(TypedDict):
+    cluster_arn: pulumi.Input[str]
+    """The ECS cluster (an EcsCluster's `cluster_arn`)."""
+    cluster_name: str
+    """The cluster's name."""
+    namespace_id: NotRequired[pulumi.Input[str]]
+    """The cluster's Cloud Map namespace: the service registers `<name>.<namespace>`."""
+    vpc_id: pulumi.Input[str]
+    """The VPC of the service's own security group."""
+    subnet_ids: pulumi.Input[Sequence[str]]
+    """Subnets of the tasks (private ones, in two AZs or more)."""
+    image: str
+    """The container image (registry/repository:tag or @sha256 digest)."""
+    port: NotRequired[int]
+    """The container port; unset = a worker with no port."""
+    health_check_path: NotRequired[str]
+    """HTTP path the container and the load balancer check; default /actuator/health."""
+    health_check_command: NotRequired[Sequence[str]]
+    """A worker's health check command (["CMD-SHELL", "..."]), required without a port."""
+    command: NotRequired[Sequence[str]]
+    """Overrides the image's command."""
+    environment: NotRequired[Mapping[str, pulumi.Input[str]]]
+    """Plain environment variables."""
+    secrets: NotRequired[Mapping[str, pulumi.Input[str]]]
+    """Variable -> Secrets Manager or SSM parameter ARN (the execution role reads only these)."""
+    cpu: NotRequired[int]
+    """Task CPU units (256 = 0.25 vCPU); default 256."""
+    memory: NotRequired[int]
+    """Task memory in MiB; default 512."""
+    desired_count: NotRequired[int]
+    """Tasks to run; default 1."""
+    cpu_architecture: NotRequired[CpuArchitecture]
+    """X86_64 (default) or ARM64."""
+    spot_percentage: NotRequired[int]
+    """Share of tasks on Fargate Spot (0-100); default 0."""
+    execute_command: NotRequired[bool]
+    """ECS Exec into the tasks (the cluster must log sessions); default false."""
+    assign_public_ip: NotRequired[bool]
+    """Public IPv4 on each task (public subnets without NAT); default false."""
+    log_retention_days: NotRequired[int]
+    """Days the service's log group keeps its logs; default 30."""
+    target_group_arn: NotRequired[pulumi.Input[str]]
+    """A load balancer target group to register the tasks in (needs `port`)."""
+    load_balancer_security_group_ids: NotRequired[Sequence[pulumi.Input[str]]]
+    """The load balancer's security groups, admitted on `port` (with `target_group_arn`)."""
+    min_capacity: NotRequired[int]
+    """Autoscaling minimum (with `max_capacity`); unset = no autoscaling."""
+    max_capacity: NotRequired[int]
+    """Autoscaling maximum."""
+    alarm_actions: NotRequired[Sequence[pulumi.Input[str]]]
+    """SNS topics the CPU and memory alarms notify."""
+    connects_to: NotRequired[Sequence[ServicePeer]]
+    """Security groups the service opens a path to (its database, its cache)."""
+    region: NotRequired[str]
+    """AWS region; default the provider's."""
+    tags: NotRequired[Mapping[str, str]]
+    """Tags on every resource."""
+
+
+class Microservice(pulumi.ComponentResource):
+    """A Fargate service with its own security group, roles, log group, alarms and scaling."""
+
+    service_name: pulumi.Output[str]
+    """The ECS service's name."""
+    service_arn: pulumi.Output[str]
+    """The ECS service's ARN."""
+    task_definition_arn: pulumi.Output[str]
+    """The task definition's ARN."""
+    security_group_id: pulumi.Output[str]
+    """The service's own security group."""
+    task_role_arn: pulumi.Output[str]
+    """The role the application's AWS calls use."""
+    execution_role_arn: pulumi.Output[str]
+    """The role ECS pulls the image, writes logs and reads secrets with."""
+    log_group_name: pulumi.Output[str]
+    """The service's log group."""
+
+    def __init__(
+        self, name: str, args: MicroserviceArgs_, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__(_type(Microservice), name, None, opts)
+        port = _int(args.get("port"))
+        command_check = args.get("health_check_command")
+        health = (
+            CommandHealthCheck(list(command_check))
+            if command_check
+            else HttpHealthCheck(path=args["health_check_path"])
+            if args.get("health_check_path")
+            else None
+        )
+        target_group = args.get("target_group_arn")
+        low, high = _int(args.get("min_capacity")), _int(args.get("max_capacity"))
+        peers = tuple(
+            Peer(p["name"], p["security_group_id"], (int(p["port"]),))
+            for p in args.get("connects_to") or ()
+        )
+        architecture = CpuArchitecture(args.get("cpu_architecture") or CpuArchitecture.X86_64)
+        service = PyMicroservice(
+            name,
+            MicroserviceArgs(
+                cluster=ClusterRef(
+                    cluster_arn=args["cluster_arn"],
+                    cluster_name=args["cluster_name"],
+                    namespace_id=args.get("namespace_id"),
+                ),
+                vpc_id=args["vpc_id"],
+                subnet_ids=args["subnet_ids"],
+                container=ContainerArgs(
+                    image=args["image"],
+                    port=port,
+                    health_check=health,
+                    command=list(args["command"]) if args.get("command") else None,
+                    environment=dict(args.get("environment") or {}),
+                    secrets=dict(args.get("secrets") or {}),
+                ),
+                cpu=_int(args.get("cpu"), 256) or 256,
+                memory=_int(args.get("memory"), 512) or 512,
+                desired_count=_int(args.get("desired_count"), 1) or 0,
+                log_retention_days=_int(args.get("log_retention_days"), 30) or 30,
+                bindings=(Binding(name="peers", peers=peers),) if peers else (),
+                load_balancer=(
+                    LoadBalancerAttachment(
+                        target_group_arn=target_group,
+                        security_group_ids=list(args.get("load_balancer_security_group_ids") or []),
+                    )
+                    if target_group is not None
+                    else None
+                ),
+                scaling=(
+                    ScalingArgs(min_capacity=low, max_capacity=high)
+                    if low is not None and high is not None
+                    else None
+                ),
+                alarms=AlarmArgs(actions=list(args.get("alarm_actions") or [])),
+                spot_percentage=_int(args.get("spot_percentage"), 0) or 0,
+                cpu_architecture=architecture.value,  # type: ignore[arg-type]
+                execute_command=bool(args.get("execute_command")),
+                assign_public_ip=bool(args.get("assign_public_ip")),
+                region=args.get("region"),
+                tags=dict(args.get("tags") or {}),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.service_name = service.service_name
+        self.service_arn = service.service_arn
+        self.task_definition_arn = service.task_definition_arn
+        self.security_group_id = service.security_group_id
+        self.task_role_arn = service.task_role_arn
+        self.execution_role_arn = service.execution_role_arn
+        self.log_group_name = service.log_group_name
+        self.register_outputs(
+            {
+                "service_name": self.service_name,
+                "service_arn": self.service_arn,
+                "task_definition_arn": self.task_definition_arn,
+                "security_group_id": self.security_group_id,
+                "task_role_arn": self.task_role_arn,
+                "execution_role_arn": self.execution_role_arn,
+                "log_group_name": self.log_group_name,
+            }
+        )
+
+
+# -- Platform pieces ----------------------------------------------------------------------------
+
+
+class DatabaseArgs_(TypedDict):
+    identifier: str
+    """The RDS instance identifier."""
+    vpc_id: pulumi.Input[str]
+    """The VPC of the database's own security group."""
+    subnet_ids: pulumi.Input[Sequence[str]]
+    """Private subnets (two AZs or more) of its subnet group."""
+    database_name: NotRequired[str]
+    """The initial database; default app."""
+    engine_version: NotRequired[str]
+    """PostgreSQL major version; default 16."""
+    instance_class: NotRequired[str]
+    """Instance class; default db.t4g.micro."""
+    allocated_storage: NotRequired[int]
+    """GB of gp3 storage; default 20."""
+    multi_az: NotRequired[bool]
+    """A standby in a second AZ; default true."""
+    deletion_protection: NotRequired[bool]
+    """RDS deletion protection; default true."""
+    backup_retention_days: NotRequired[int]
+    """Days of automated backups; default 7."""
+    protect: NotRequired[bool]
+    """Pulumi's protect on the instance; default false."""
+    tags: NotRequired[Mapping[str, str]]
+    """Tags on every resource."""
+
+
+class Database(pulumi.ComponentResource):
+    """PostgreSQL on RDS: encrypted, TLS only, master password managed and rotated by RDS."""
+
+    endpoint: pulumi.Output[str]
+    """`host:port`."""
+    address: pulumi.Output[str]
+    """The host name."""
+    port: pulumi.Output[int]
+    """The port."""
+    security_group_id: pulumi.Output[str]
+    """The database's security group (a Microservice's `connectsTo`)."""
+    master_secret_arn: pulumi.Output[str]
+    """The RDS-managed secret holding `username` and `password`."""
+
+    def __init__(self, name: str, args: DatabaseArgs_, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(_type(Database), name, None, opts)
+        defaults = DatabaseArgs(identifier="-", vpc_id="-", subnet_ids=[])
+        database = PyDatabase(
+            name,
+            DatabaseArgs(
+                identifier=args["identifier"],
+                vpc_id=args["vpc_id"],
+                subnet_ids=args["subnet_ids"],
+                database_name=args.get("database_name") or defaults.database_name,
+                engine_version=args.get("engine_version") or defaults.engine_version,
+                instance_class=args.get("instance_class") or defaults.instance_class,
+                allocated_storage=_int(args.get("allocated_storage"), defaults.allocated_storage)
+                or defaults.allocated_storage,
+                multi_az=bool(args.get("multi_az", defaults.multi_az)),
+                deletion_protection=bool(
+                    args.get("deletion_protection", defaults.deletion_protection)
+                ),
+                backup_retention_days=_int(
+                    args.get("backup_retention_days"), defaults.backup_retention_days
+                )
+                or defaults.backup_retention_days,
+                protect=bool(args.get("protect")),
+                tags=dict(args.get("tags") or {}),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.endpoint = database.endpoint
+        self.address = database.address
+        self.port = database.port
+        self.security_group_id = database.security_group_id
+        self.master_secret_arn = database.master_secret_arn
+        self.register_outputs(
+            {
+                "endpoint": self.endpoint,
+                "address": self.address,
+                "port": self.port,
+                "security_group_id": self.security_group_id,
+                "master_secret_arn": self.master_secret_arn,
+            }
+        )
+
+
+class CacheArgs_(TypedDict):
+    name: str
+    """The replication group or serverless cache name."""
+    vpc_id: pulumi.Input[str]
+    """The VPC of the cache's own security group."""
+    subnet_ids: pulumi.Input[Sequence[str]]
+    """Private subnets of the cache."""
+    engine: NotRequired[CacheEngine]
+    """valkey (default) or redis."""
+    engine_version: NotRequired[str]
+    """Engine version; default 8.0 (Valkey)."""
+    serverless: NotRequired[bool]
+    """ElastiCache Serverless for Valkey instead of nodes; default false."""
+    node_type: NotRequired[str]
+    """Node type; default cache.t4g.micro."""
+    nodes: NotRequired[int]
+    """Primary + replicas; 2 or more fail over; default 2."""
+    snapshot_retention_days: NotRequired[int]
+    """Days of daily snapshots; default 1."""
+    protect: NotRequired[bool]
+    """Pulumi's protect on the cache; default false."""
+    tags: NotRequired[Mapping[str, str]]
+    """Tags on every resource."""
+
+
+class Cache(pulumi.ComponentResource):
+    """Valkey or Redis OSS on ElastiCache, encrypted, with a generated token in Secrets Manager."""
+
+    endpoint: pulumi.Output[str]
+    """The primary (or serverless) endpoint's host name."""
+    port: pulumi.Output[int]
+    """The port."""
+    security_group_id: pulumi.Output[str]
+    """The cache's security group (a Microservice's `connectsTo`)."""
+    auth_token_secret_arn: pulumi.Output[str]
+    """The Secrets Manager secret of the token (a service's `secrets` entry)."""
+
+    def __init__(self, name: str, args: CacheArgs_, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(_type(Cache), name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        token = PlatformSecrets(
+            f"{name}-secrets",
+            SecretsArgs(prefix=args["name"], jwt_secret=False, redis_auth_token=True),
+            opts=child,
+        )
+        engine = CacheEngine(args.get("engine") or CacheEngine.VALKEY).value
+        assert token.redis_auth_token is not None and token.redis_auth_token_arn is not None
+        cache = PyCache(
+            name,
+            CacheArgs(
+                replication_group_id=args["name"],
+                vpc_id=args["vpc_id"],
+                subnet_ids=args["subnet_ids"],
+                auth_token=token.redis_auth_token,
+                auth_token_secret_arn=token.redis_auth_token_arn,
+                engine=engine,  # type: ignore[arg-type]
+                engine_version=args.get("engine_version")
+                or ("8.0" if engine == "valkey" else "7.1"),
+                serverless=bool(args.get("serverless")),
+                node_type=args.get("node_type") or "cache.t4g.micro",
+                nodes=_int(args.get("nodes"), 2) or 2,
+                snapshot_retention_days=_int(args.get("snapshot_retention_days"), 1) or 0,
+                protect=bool(args.get("protect")),
+                tags=dict(args.get("tags") or {}),
+            ),
+            opts=child,
+        )
+        self.endpoint = cache.primary_endpoint
+        self.port = cache.port
+        self.security_group_id = cache.security_group_id
+        self.auth_token_secret_arn = token.redis_auth_token_arn
+        self.register_outputs(
+            {
+                "endpoint": self.endpoint,
+                "port": self.port,
+                "security_group_id": self.security_group_id,
+                "auth_token_secret_arn": self.auth_token_secret_arn,
+            }
+        )
+
+
+class DocumentStoreArgs_(TypedDict):
+    bucket_prefix: str
+    """The bucket is `<prefix>-<account id>`."""
+    customer_managed_key: NotRequired[bool]
+    """A KMS key of the bucket's own (default) instead of the account's aws/s3 key."""
+    access_log_retention_days: NotRequired[int]
+    """Server access logs to a log bucket kept this many days; default 365."""
+    protect: NotRequired[bool]
+    """Pulumi's protect on the bucket and key; default false."""
+    tags: NotRequired[Mapping[str, str]]
+    """Tags on every resource."""
+
+
+class DocumentStore(pulumi.ComponentResource):
+    """An S3 bucket: SSE-KMS, versioned, TLS only, private, lifecycle, server access logs."""
+
+    bucket_name: pulumi.Output[str]
+    """The bucket's name."""
+    bucket_arn: pulumi.Output[str]
+    """The bucket's ARN."""
+
+    def __init__(
+        self, name: str, args: DocumentStoreArgs_, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__(_type(DocumentStore), name, None, opts)
+        store = PyDocumentStore(
+            name,
+            DocumentStoreArgs(
+                bucket_prefix=args["bucket_prefix"],
+                customer_managed_key=bool(args.get("customer_managed_key", True)),
+                access_log_retention_days=_int(args.get("access_log_retention_days"), 365),
+                protect=bool(args.get("protect")),
+                tags=dict(args.get("tags") or {}),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.bucket_name = store.bucket_name
+        self.bucket_arn = store.bucket_arn
+        self.register_outputs({"bucket_name": self.bucket_name, "bucket_arn": self.bucket_arn})
+
+
+class WorkQueueArgs_(TypedDict):
+    name: str
+    """The SQS queue's name (its dead-letter queue is `<name>-dlq`)."""
+    visibility_timeout_seconds: NotRequired[int]
+    """Seconds a received message stays hidden; default 300."""
+    max_receive_count: NotRequired[int]
+    """Receives before a message moves to the dead-letter queue; default 5."""
+    alarm_actions: NotRequired[Sequence[pulumi.Input[str]]]
+    """SNS topics the dead-letter and age alarms notify."""
+    tags: NotRequired[Mapping[str, str]]
+    """Tags on every resource."""
+
+
+class WorkQueue(pulumi.ComponentResource):
+    """An encrypted SQS queue with a dead-letter queue and alarms on both."""
+
+    queue_url: pulumi.Output[str]
+    """The queue's URL."""
+    queue_arn: pulumi.Output[str]
+    """The queue's ARN."""
+    dead_letter_queue_arn: pulumi.Output[str]
+    """The dead-letter queue's ARN."""
+
+    def __init__(self, name: str, args: WorkQueueArgs_, opts: pulumi.ResourceOptions | None = None):
+        super().__init__(_type(WorkQueue), name, None, opts)
+        queue = PyWorkQueue(
+            name,
+            WorkQueueArgs(
+                name=args["name"],
+                logical=args["name"],
+                visibility_timeout_seconds=_int(args.get("visibility_timeout_seconds"), 300) or 300,
+                max_receive_count=_int(args.get("max_receive_count"), 5) or 5,
+                alarm_actions=list(args.get("alarm_actions") or []),
+                tags=dict(args.get("tags") or {}),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.queue_url = queue.queue_url
+        self.queue_arn = queue.queue_arn
+        self.dead_letter_queue_arn = queue.dead_letter_queue_arn
+        self.register_outputs(
+            {
+                "queue_url": self.queue_url,
+                "queue_arn": self.queue_arn,
+                "dead_letter_queue_arn": self.dead_letter_queue_arn,
+            }
+        )
+
+
+COMPONENTS: tuple[type[pulumi.ComponentResource], ...] = (
+    EcsCluster,
+    Microservice,
+    Database,
+    Cache,
+    DocumentStore,
+    WorkQueue,
+)

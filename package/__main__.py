@@ -1,0 +1,17 @@
+"""Provider entry point of the component package: the Pulumi CLI runs `python package <engine>`.
+
+The components live in the repository beside this directory (`components/interop/package.py`);
+`component_provider_host` infers the package schema from their annotations and serves them.
+"""
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from pulumi.provider.experimental import component_provider_host
+
+from components.interop.package import COMPONENTS, PACKAGE
+
+if __name__ == "__main__":
+    component_provider_host(list(COMPONENTS), PACKAGE)
