@@ -1,7 +1,7 @@
 """Every control ID the policy pack enforces, as data (no Pulumi import).
 
 IDs are AWS Security Hub FSBP control IDs where one exists (`ECS.2`, `RDS.23`), the recommended
-controls of ../shared/CONTROLS.md with a trailing `*` (`ELB.16*`), and `REL.1`-`REL.9` for its
+controls of docs/CONTROLS.md with a trailing `*` (`ELB.16*`), and `REL.1`-`REL.9` for its
 reliability rows. A row of CONTROLS.md that names several IDs (`RDS.2/3/4`) is split into one ID
 per control, so a waiver names exactly what it waives. The stack config validates
 `policyWaivers[].control` against this table (`components/config/model.py`).

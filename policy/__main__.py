@@ -22,5 +22,5 @@ PolicyPack(
     enforcement_level=EnforcementLevel.MANDATORY,
     initial_config=initial_config(),
     description="AWS FSBP controls and reliability rules for the AccessWeaver ECS stacks "
-    "(../shared/CONTROLS.md); P-scope controls are advisory in dev.",
+    "(docs/CONTROLS.md); P-scope controls are advisory in dev.",
 )

@@ -56,7 +56,7 @@ def _settings(region: str, **config: Any):
     )
 
 
-# The seed module's three drawings (../shared/seeds/000_…): the ECS layer only, in eu-west-1.
+# The seed module's three drawings (docs/SOURCES.md): the ECS layer only, in eu-west-1.
 ECS_LAYER = ("fargate", "cloudwatch_logs")
 
 
@@ -64,7 +64,7 @@ def _module(environment: str, **config: Any) -> cost.CostEstimate:
     return cost.estimate(_settings("eu-west-1", environment=environment, **config))
 
 
-# The CA-A2A report (../shared/seeds/004_…): Paris, 4 agents of 0.25 vCPU / 0.5 GB and Keycloak
+# The CA-A2A report (docs/SOURCES.md): Paris, 4 agents of 0.25 vCPU / 0.5 GB and Keycloak
 # at 0.5 vCPU / 1 GB, one task each, one NAT gateway, an internet-facing ALB in 2 AZs, one S3
 # bucket, 6 log groups (7 days), ECR images. Its usage figures: NAT data ~$3 (67 GB at $0.045),
 # LCU ~$8 (1.37 LCU at $0.008), logs 1 GB/month, S3 1 GB, ECR 2 GB for 4 repositories.

@@ -4,7 +4,7 @@ Used by the tests and by `python -m tools.plan`, so both see the same thing. It 
 `Pulumi.<stack>.yaml` (plus the project's config defaults) the way the CLI hands config to a
 program, records every registration (type, name, parent, inputs, options) and returns the stack
 outputs. Mocked ids and ARNs embed the resource's name so a reader can tell what they point to.
-See ../shared/OFFLINE-ENGINE-NOTES.md for the engine facts this relies on.
+docs/DESIGN.md ("Offline engine") lists the engine facts this relies on.
 """
 
 from __future__ import annotations

@@ -8,8 +8,8 @@ summary of the AWS page gave it) or `derived` (computed from another figure, the
 `corroborated` names the third-party pages, read with the search tool in 2026, that give the
 same figure for the same region (only us-east-1's main lines: the AWS pages render regional
 tables dynamically, so their stored text has no other region's numbers). The seed's own
-figures (`../shared/seeds/004_…`, a Paris deployment) are kept beside the price they correspond
-to (`seed=`) with the reason they differ. Before relying on an
+figures (the CA-A2A report of docs/SOURCES.md, a Paris deployment) are kept beside the price
+they correspond to (`seed=`) with the reason they differ. Before relying on an
 estimate for a budget decision, check the lines that dominate it against the AWS Price List API
 (`aws pricing get-products --service-code AmazonECS ...`) and update the figure, its `as_of` and
 `checked=True` here.

@@ -74,7 +74,7 @@ def ec2_subnet_public_ip(resource):
 
 
 _WORLD = ("0.0.0.0/0", "::/0")
-# FSBP EC2.19's high-risk ports, plus Redis (6379) per ../shared/CONTROLS.md.
+# FSBP EC2.19's high-risk ports, plus Redis (6379) per docs/CONTROLS.md.
 HIGH_RISK_PORTS = (
     20, 21, 22, 23, 25, 110, 135, 143, 445, 1433, 1434, 3000, 3306, 3389, 4333, 5000, 5432,
     5500, 5601, 6379, 8080, 8088, 8888, 9200, 9300,
