@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tools.cheapest import cheapest as real_cheapest
 from tools.engine import PlanResult, RecordedResource, run_program
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +25,17 @@ def _plan(stack: str) -> PlanResult:
 def plan():
     """`plan("prod")`: the recorded run of a committed stack file (cached: it is deterministic)."""
     return _plan
+
+
+@functools.cache
+def _cheapest(stack: str):
+    return real_cheapest(ROOT, stack)
+
+
+@pytest.fixture(scope="session")
+def cheapest_of():
+    """`cheapest_of("prod")`: the committed stack with every lever its checks accept (cached)."""
+    return _cheapest
 
 
 @pytest.fixture

@@ -477,7 +477,14 @@ def test_staging_and_prod_run_around_the_clock(plan, stack):
     assert result.outputs["estimated_monthly_cost"]["levers"]["running_hours_per_month"] == 730
 
 
-def test_compare_prints_capacity_and_cost_of_the_three_stacks_side_by_side(capsys, plan):
+def test_compare_prints_capacity_and_cost_of_the_three_stacks_side_by_side(
+    capsys, plan, cheapest_of, monkeypatch
+):
+    # The session's recorded runs (each is tested on its own elsewhere), computed before the
+    # engine is replaced by the cache
+    cheapest = [f"{cheapest_of(s).total_usd:,.2f}" for s in STACKS]
+    monkeypatch.setattr("tools.engine.run_program", lambda _project, stack, *_a, **_k: plan(stack))
+    monkeypatch.setattr("tools.cheapest.cheapest", lambda _project, stack: cheapest_of(stack))
     assert main(["--compare", "dev", "staging", "prod"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["dev", "staging", "prod"]
@@ -487,6 +494,7 @@ def test_compare_prints_capacity_and_cost_of_the_three_stacks_side_by_side(capsy
     tasks = [str(plan(s).outputs["estimated_monthly_cost"]["capacity"]["tasks"]) for s in STACKS]
     assert rows["tasks (autoscaling minimum)"] == tasks
     assert rows["running hours / month"][1:] == ["730", "730"]
+    assert rows["cheapest the checks accept"] == cheapest
 
 
 def test_compare_and_a_single_stack_are_mutually_exclusive(capsys):
@@ -515,14 +523,13 @@ def _block(text: str, marker: str) -> str:
     return text.split(f"<!-- {marker}:start -->\n")[1].split(f"\n<!-- {marker}:end -->")[0]
 
 
-def test_documented_line_items_of_the_committed_stacks_match_the_estimate(plan):
+def test_documented_line_items_of_the_committed_stacks_match_the_estimate(plan, cheapest_of):
     """README's and docs/COSTS.md's cost tables, and the README's figures, follow the program."""
     from tests.conftest import ROOT
-    from tools.cheapest import cheapest
     from tools.cost_report import markdown
 
     estimates = {s: plan(s).outputs["estimated_monthly_cost"] for s in STACK_NAMES}
-    headroom = {s: cheapest(ROOT, s) for s in STACK_NAMES}
+    headroom = {s: cheapest_of(s) for s in STACK_NAMES}
     table = markdown(estimates, headroom)
     readme = (ROOT / "README.md").read_text()
     assert _block(readme, "cost-table") == table
@@ -535,11 +542,10 @@ def test_documented_line_items_of_the_committed_stacks_match_the_estimate(plan):
         assert headroom[stack].total_usd <= estimates[stack]["total_usd"]
 
 
-def test_the_cheapest_accepted_configuration_passes_the_checks_it_was_chosen_by():
-    from tests.conftest import ROOT
-    from tools.cheapest import LEVERS, cheapest
+def test_the_cheapest_accepted_configuration_passes_the_checks_it_was_chosen_by(cheapest_of):
+    from tools.cheapest import LEVERS
 
-    found = cheapest(ROOT, "prod")
+    found = cheapest_of("prod")
     assert set(found.applied) | set(found.already) | set(found.refused) == {
         lever.label for lever in LEVERS
     }
