@@ -372,6 +372,16 @@ def baseline() -> dict[str, RecordedResource]:
         deps=(r["secret"],),
     )
     r["key"] = res(c.KMS_KEY, "key", {"enableKeyRotation": True}, protect=True)
+    # A CI role trusting GitHub's OIDC provider, as the bootstrap project builds it.
+    from components.bootstrap.policies import trust_policy
+
+    r["ci-role"] = res(
+        "aws:iam/role:Role",
+        "ci-role",
+        {"assumeRolePolicy": json.dumps(trust_policy(
+            "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
+            "example-org/accessweaver", "dev"))},
+    )  # fmt: skip
     r["role-policy"] = res(
         "aws:iam/rolePolicy:RolePolicy",
         "role-policy",

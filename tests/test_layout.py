@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("components.identity",),
     ("components.cost",),
     ("components.stack",),
-    ("components.interop",),
+    ("components.interop", "components.bootstrap"),
 )
 CORE = LAYERS[0]
 

@@ -196,6 +196,28 @@ CASES: list[tuple[str, str, Callable[[Resources], None], str]] = [
                         {"serviceNamespace": "ecs",
                          "scalableTargetAction": {"minCapacity": 0, "maxCapacity": 0}})),
      "a scheduled action sets min_capacity to 0"),
+    ("kms-key-rotation", "never rotates", _set("key", enableKeyRotation=False),
+     "enable_key_rotation is not true"),
+    ("github-oidc-trust-scoped", "no sub condition",
+     _set("ci-role", assumeRolePolicy=document({
+         "Effect": "Allow",
+         "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/"
+                                    "token.actions.githubusercontent.com"},
+         "Action": "sts:AssumeRoleWithWebIdentity",
+         "Condition": {"StringEquals": {
+             "token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}})),
+     "no `sub` condition"),
+    ("github-oidc-trust-scoped", "any repository of the owner",
+     _set("ci-role", assumeRolePolicy=document({
+         "Effect": "Allow",
+         "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/"
+                                    "token.actions.githubusercontent.com"},
+         "Action": "sts:AssumeRoleWithWebIdentity",
+         "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud":
+                                        "sts.amazonaws.com"},
+                       "StringLike": {"token.actions.githubusercontent.com:sub":
+                                      "repo:example-org/*"}}})),
+     "does not name one repository"),
     ("elasticache-auth", "serverless without a user group",
      _add(lambda r: res("aws:elasticache/serverlessCache:ServerlessCache", "serverless",
                         {"engine": "valkey", "snapshotRetentionLimit": 1})),

@@ -211,6 +211,10 @@ def mock_state(type_: str, name: str, inputs: dict[str, Any], region: str) -> tu
         # A queue's id is its URL; its ARN ends with its name.
         rid = f"https://sqs.{region}.amazonaws.com/{acct}/{physical}"
         state.update(arn=f"arn:aws:sqs:{region}:{acct}:{physical}", url=rid)
+    elif type_ == "aws:iam/openIdConnectProvider:OpenIdConnectProvider":
+        host = str(inputs.get("url", "")).removeprefix("https://")
+        rid = f"arn:aws:iam::{acct}:oidc-provider/{host}"
+        state["arn"] = rid
     elif type_ == "aws:ssm/parameter:Parameter":
         # A parameter's id is its name; its ARN drops the name's leading slash.
         rid = physical

@@ -8,6 +8,7 @@ from typing import Any
 
 from .base import (
     INLINE_POLICIES,
+    KMS_KEY,
     LOG_GROUP,
     MANAGED_POLICY,
     QUEUE,
@@ -167,3 +168,30 @@ def log_retention(resource):
     days = number(get(props, "retentionInDays"))
     if not days:
         yield "retention_in_days is not set: logs never expire"
+
+
+@_resource(
+    "kms-key-rotation", ("KMS.4",), "A", (KMS_KEY,),
+    "customer managed symmetric keys rotate their material yearly",
+    "set enable_key_rotation=True on the kms.Key.",
+)  # fmt: skip
+def kms_rotation(resource):
+    props = resource.props
+    spec = get(props, "customerMasterKeySpec") or get(props, "keySpec") or "SYMMETRIC_DEFAULT"
+    if spec == "SYMMETRIC_DEFAULT" and not is_true(get(props, "enableKeyRotation")):
+        yield "enable_key_rotation is not true: the key material never changes"
+
+
+@_resource(
+    "github-oidc-trust-scoped", ("OIDC.1*",), "A", (ROLE,),
+    "a role trusting GitHub's OIDC provider admits one repository and one environment or "
+    "branch, for sts.amazonaws.com only",
+    "build the trust policy with components.bootstrap.policies.trust_policy (StringEquals on "
+    "token.actions.githubusercontent.com:aud and :sub).",
+)  # fmt: skip
+def github_oidc_trust(resource):
+    from components.bootstrap.policies import trust_problems
+
+    document = documents(get(resource.props, "assumeRolePolicy"))
+    if document is not None:
+        yield from trust_problems(document)

@@ -1,0 +1,193 @@
+"""The state bucket of Pulumi's self-managed S3 backend, from its own arguments.
+
+Pulumi's DIY backend (`pulumi login s3://<bucket>`) keeps each stack's checkpoint under
+`.pulumi/` and takes a lock file under `.pulumi/locks/` for every operation, so a shared bucket
+is a backend with locking, no table needed (Pulumi docs, "State and backends"). The bucket is
+versioned (an overwritten checkpoint can be restored), encrypted with a KMS key of its own,
+TLS only, private, server-access logged to a log bucket of its own, and protected.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+from pulumi_aws import kms, s3
+
+from ..log_archive import deny_plain_http, log_bucket, s3_access_log_delivery
+from .policies import state_bucket_policy
+
+ACCESS_LOG_PREFIX = "state/"
+
+
+@dataclass(frozen=True)
+class StateBackendArgs:
+    bucket: str
+    """The bucket's global name."""
+    account_ids: Sequence[str] = ()
+    """Accounts (beside this one) whose roles may use the state."""
+    noncurrent_version_days: int = 90
+    access_log_retention_days: int = 365
+    protect: bool = True
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class StateBackend(pulumi.ComponentResource):
+    bucket_name: pulumi.Output[str]
+    bucket_arn: pulumi.Output[str]
+    key_arn: pulumi.Output[str]
+    backend_url: pulumi.Output[str]
+    """What `pulumi login` takes: `s3://<bucket>?region=<region>&awssdk=v2`."""
+
+    def __init__(
+        self, name: str, args: StateBackendArgs, opts: pulumi.ResourceOptions | None = None
+    ):
+        if args.noncurrent_version_days < 1:
+            raise ValueError(f"{name}: noncurrent_version_days must be at least 1")
+        super().__init__("accessweaver:bootstrap:StateBackend", name, None, opts)
+        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect)
+        tags = {**args.tags, "Purpose": "pulumi-state"}
+        region = aws.get_region_output().region
+        account = aws.get_caller_identity_output().account_id
+        key = kms.Key(
+            f"{name}-key",
+            description=f"{args.bucket}: Pulumi state",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            # The account's IAM governs the key; the environments' accounts use it through S3.
+            policy=pulumi.Output.all(account, region).apply(
+                lambda v: json.dumps(_key_policy(v[0], v[1], args.account_ids))
+            ),
+            tags=tags,
+            opts=stateful,
+        )
+        kms.Alias(
+            f"{name}-key-alias",
+            name=f"alias/{args.bucket}",
+            target_key_id=key.key_id,
+            opts=pulumi.ResourceOptions(parent=key),
+        )
+        bucket = s3.Bucket(f"{name}-bucket", bucket=args.bucket, tags=tags, opts=stateful)
+        on_bucket = pulumi.ResourceOptions(parent=bucket)
+        s3.BucketOwnershipControls(
+            f"{name}-ownership",
+            bucket=bucket.id,
+            rule={"object_ownership": "BucketOwnerEnforced"},
+            opts=on_bucket,
+        )
+        public_access = s3.BucketPublicAccessBlock(
+            f"{name}-public-access",
+            bucket=bucket.id,
+            block_public_acls=True,
+            block_public_policy=True,
+            ignore_public_acls=True,
+            restrict_public_buckets=True,
+            opts=on_bucket,
+        )
+        s3.BucketServerSideEncryptionConfiguration(
+            f"{name}-encryption",
+            bucket=bucket.id,
+            rules=[
+                {
+                    "apply_server_side_encryption_by_default": {
+                        "sse_algorithm": "aws:kms",
+                        "kms_master_key_id": key.arn,
+                    },
+                    "bucket_key_enabled": True,
+                }
+            ],
+            opts=on_bucket,
+        )
+        versioning = s3.BucketVersioning(
+            f"{name}-versioning",
+            bucket=bucket.id,
+            versioning_configuration={"status": "Enabled"},
+            opts=on_bucket,
+        )
+        s3.BucketLifecycleConfiguration(
+            f"{name}-lifecycle",
+            bucket=bucket.id,
+            rules=[
+                {
+                    "id": "old-checkpoints",
+                    "status": "Enabled",
+                    "filter": {"prefix": ""},
+                    "noncurrent_version_expiration": {
+                        "noncurrent_days": args.noncurrent_version_days
+                    },
+                    "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
+                }
+            ],
+            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[versioning]),
+        )
+        s3.BucketPolicy(
+            f"{name}-policy",
+            bucket=bucket.id,
+            policy=bucket.arn.apply(
+                lambda arn: json.dumps(
+                    state_bucket_policy(arn, args.account_ids, deny_plain_http(arn))
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access]),
+        )
+        source_arn = bucket.arn
+        logs, logs_policy = log_bucket(
+            f"{name}-access-logs",
+            parent=self,
+            retention_days=args.access_log_retention_days,
+            delivery=lambda arn, acct: [
+                s3_access_log_delivery(arn, acct, source_arn, ACCESS_LOG_PREFIX)
+            ],
+            purpose="s3-access-logs",
+            protect=args.protect,
+            tags=tags,
+        )
+        s3.BucketLogging(
+            f"{name}-access-logging",
+            bucket=bucket.id,
+            target_bucket=logs.id,
+            target_prefix=ACCESS_LOG_PREFIX,
+            target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
+            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[logs_policy]),
+        )
+        self.bucket_name = bucket.bucket
+        self.bucket_arn = bucket.arn
+        self.key_arn = key.arn
+        self.backend_url = pulumi.Output.concat(
+            "s3://", bucket.bucket, "?region=", region, "&awssdk=v2"
+        )
+        self.register_outputs(
+            {
+                "bucket_name": self.bucket_name,
+                "bucket_arn": self.bucket_arn,
+                "key_arn": self.key_arn,
+                "backend_url": self.backend_url,
+            }
+        )
+
+
+def _key_policy(account_id: str, region: str, account_ids: Sequence[str]) -> dict:
+    statements: list[dict] = [
+        {
+            "Sid": "AccountAdministers",
+            "Effect": "Allow",
+            "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+            "Action": "kms:*",
+            "Resource": "*",
+        }
+    ]
+    if account_ids:
+        statements.append(
+            {
+                "Sid": "EnvironmentAccountsThroughS3",
+                "Effect": "Allow",
+                "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in account_ids]},
+                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                "Resource": "*",
+                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}

@@ -1,0 +1,396 @@
+"""IAM documents of the bootstrap project, as plain data: GitHub OIDC trust, the preview and
+deploy roles' permissions, the state bucket's and keys' policies.
+
+Trust (AWS IAM user guide, "Configuring a role for GitHub OIDC identity provider"; GitHub docs,
+"Configuring OpenID Connect in Amazon Web Services"): the audience must be `sts.amazonaws.com`
+and the subject names this repository and one GitHub environment. A job that declares
+`environment: X` gets the subject `repo:<owner>/<repo>:environment:X`, whatever its branch, so
+the deploy role trusts the environment `dev` (`staging`, `prod`), whose protection rules admit
+only `main`, and the preview role trusts `preview-<env>`, the environment of pull-request
+previews and drift checks. `trust_problems` is what refuses anything looser.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
+GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
+AUDIENCE = "sts.amazonaws.com"
+READ_ONLY_POLICY = "arn:aws:iam::aws:policy/ReadOnlyAccess"
+
+# The pulumi_aws modules the program registers resources of -> the IAM service prefixes that
+# manage them. tests/test_bootstrap.py checks this against every type of the committed plans.
+SERVICES_OF_MODULE: Mapping[str, tuple[str, ...]] = {
+    "acm": ("acm",),
+    "appautoscaling": ("application-autoscaling",),
+    "cloudwatch": ("cloudwatch", "events", "logs"),
+    "ec2": ("ec2",),
+    "vpc": ("ec2",),
+    "ecr": ("ecr",),
+    "ecs": ("ecs",),
+    "elasticache": ("elasticache",),
+    "kms": ("kms",),
+    "lb": ("elasticloadbalancing",),
+    "rds": ("rds",),
+    "route53": ("route53",),
+    "s3": ("s3",),
+    "scheduler": ("scheduler",),
+    "secretsmanager": ("secretsmanager",),
+    "servicediscovery": ("servicediscovery", "route53"),
+    "sfn": ("states",),
+    "sns": ("sns",),
+    "sqs": ("sqs",),
+    "ssm": ("ssm",),
+    "wafv2": ("wafv2",),
+}
+"""`iam` is not here and `kms` is only named: roles and keys get their own, tag-scoped
+statements (`iam_statements`, `kms_statements`), never a service-wide action."""
+TAG_SCOPED = frozenset({"kms"})
+
+# Services ECS, the ALB, RDS and ElastiCache create their service-linked roles for, on first use.
+SERVICE_LINKED = (
+    "ecs.amazonaws.com",
+    "elasticloadbalancing.amazonaws.com",
+    "rds.amazonaws.com",
+    "elasticache.amazonaws.com",
+    "ecs.application-autoscaling.amazonaws.com",
+)
+# The services the program's roles are passed to.
+PASSED_TO = (
+    "ecs-tasks.amazonaws.com",
+    "ecs.amazonaws.com",
+    "events.amazonaws.com",
+    "states.amazonaws.com",
+    "scheduler.amazonaws.com",
+    "monitoring.rds.amazonaws.com",
+    "vpc-flow-logs.amazonaws.com",
+)
+# AWS managed policies the program attaches (the ALB traffic-shift role, RDS monitoring).
+ATTACHABLE = (
+    "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers",
+    "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole",
+)
+REPOSITORY = re.compile(r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$")
+
+
+def subject(repository: str, github_environment: str) -> str:
+    """The OIDC subject of a job of `repository` that runs in `github_environment`."""
+    return f"repo:{repository}:environment:{github_environment}"
+
+
+def trust_policy(provider_arn: str, repository: str, github_environment: str) -> dict[str, Any]:
+    """Only GitHub jobs of this repository running in this environment, for STS."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "GitHubActions",
+                "Effect": "Allow",
+                "Principal": {"Federated": provider_arn},
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": {
+                    "StringEquals": {
+                        f"{GITHUB_OIDC_HOST}:aud": AUDIENCE,
+                        f"{GITHUB_OIDC_HOST}:sub": subject(repository, github_environment),
+                    }
+                },
+            }
+        ],
+    }
+
+
+def _values(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else [str(v) for v in value or []]
+
+
+def trust_problems(document: Mapping[str, Any], repository: str | None = None) -> list[str]:
+    """Why a trust policy admitting GitHub's OIDC provider is too loose (empty when it is not):
+    no `sts.amazonaws.com` audience, no `sub` condition, a `sub` with a wildcard before the
+    environment or of another repository."""
+    problems: list[str] = []
+    statements = document.get("Statement", [])
+    for index, statement in enumerate([statements] if isinstance(statements, dict) else statements):
+        federated = _values((statement.get("Principal") or {}).get("Federated"))
+        if statement.get("Effect") != "Allow" or not any(GITHUB_OIDC_HOST in f for f in federated):
+            continue
+        where = f"statement {statement.get('Sid') or index}"
+        conditions = statement.get("Condition") or {}
+        equals = conditions.get("StringEquals") or {}
+        like = conditions.get("StringLike") or {}
+        if _values(equals.get(f"{GITHUB_OIDC_HOST}:aud")) != [AUDIENCE]:
+            problems.append(f"{where}: the audience is not only {AUDIENCE}")
+        subjects = _values(equals.get(f"{GITHUB_OIDC_HOST}:sub")) + _values(
+            like.get(f"{GITHUB_OIDC_HOST}:sub")
+        )
+        if not subjects:
+            problems.append(f"{where}: no `sub` condition: every GitHub repository could assume it")
+        for value in subjects:
+            owner_repo, _, rest = value.removeprefix("repo:").partition(":")
+            if not value.startswith("repo:") or "*" in owner_repo or "?" in owner_repo:
+                problems.append(f"{where}: the subject {value!r} does not name one repository")
+            elif repository is not None and owner_repo.lower() != repository.lower():
+                problems.append(f"{where}: the subject {value!r} is not {repository}")
+            elif not rest or "*" in rest.split(":", 1)[0]:
+                problems.append(f"{where}: the subject {value!r} admits any branch or environment")
+    return problems
+
+
+def _statement(sid: str, actions: Sequence[str], resources: Any, **condition: Any) -> dict:
+    found: dict[str, Any] = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": list(actions),
+        "Resource": resources,
+    }
+    if condition:
+        found["Condition"] = condition
+    return found
+
+
+def services_of(types: Iterable[str]) -> set[str]:
+    """The IAM service prefixes managing these `aws:<module>/...` resource types."""
+    found: set[str] = set()
+    for type_ in types:
+        if not type_.startswith(("aws:", "awsx:")):
+            continue
+        module = type_.split(":")[1].split("/")[0]
+        found |= set(SERVICES_OF_MODULE.get(module, ()))
+    return found
+
+
+def iam_statements(project: str, environment: str) -> list[dict[str, Any]]:
+    """The program's roles: created only with its Project and Environment tags, changed and
+    passed (to the services that run them) only when they carry those tags."""
+    own = {"iam:ResourceTag/Project": project, "iam:ResourceTag/Environment": environment}
+    return [
+        _statement(
+            "IamRead",
+            [
+                "iam:GetRole",
+                "iam:GetRolePolicy",
+                "iam:ListRolePolicies",
+                "iam:ListAttachedRolePolicies",
+                "iam:ListRoleTags",
+                "iam:ListInstanceProfilesForRole",
+                "iam:GetPolicy",
+                "iam:GetPolicyVersion",
+            ],
+            "*",
+        ),
+        _statement(
+            "IamCreateTagged",
+            ["iam:CreateRole", "iam:TagRole"],
+            "*",
+            StringEquals={
+                "aws:RequestTag/Project": project,
+                "aws:RequestTag/Environment": environment,
+            },
+        ),
+        _statement(
+            "IamManageOwn",
+            [
+                "iam:DeleteRole",
+                "iam:PutRolePolicy",
+                "iam:DeleteRolePolicy",
+                "iam:UpdateRole",
+                "iam:UpdateRoleDescription",
+                "iam:UpdateAssumeRolePolicy",
+                "iam:UntagRole",
+            ],
+            "*",
+            StringEquals=own,
+        ),
+        _statement(
+            "IamAttachManaged",
+            ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
+            "*",
+            StringEquals=own,
+            ArnEquals={"iam:PolicyARN": list(ATTACHABLE)},
+        ),
+        _statement(
+            "IamPassOwn",
+            ["iam:PassRole"],
+            "*",
+            StringEquals={**own, "iam:PassedToService": list(PASSED_TO)},
+        ),
+        _statement(
+            "ServiceLinkedRoles",
+            ["iam:CreateServiceLinkedRole"],
+            "*",
+            StringEquals={"iam:AWSServiceName": list(SERVICE_LINKED)},
+        ),
+    ]
+
+
+def kms_statements(project: str) -> list[dict[str, Any]]:
+    """The program's KMS keys: created with its Project tag, administered only while they carry
+    it; no statement lets the deploy role decrypt with them (nothing in a deploy needs to)."""
+    return [
+        _statement("KmsRead", ["kms:ListAliases", "kms:ListKeys", "kms:DescribeKey"], "*"),
+        _statement(
+            "KmsCreateTagged",
+            ["kms:CreateKey", "kms:TagResource"],
+            "*",
+            StringEquals={"aws:RequestTag/Project": project},
+        ),
+        _statement("KmsAliases", ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], "*"),
+        _statement(
+            "KmsManageOwn",
+            [
+                "kms:GetKeyPolicy",
+                "kms:GetKeyRotationStatus",
+                "kms:ListResourceTags",
+                "kms:PutKeyPolicy",
+                "kms:EnableKeyRotation",
+                "kms:ScheduleKeyDeletion",
+                "kms:CancelKeyDeletion",
+                "kms:UpdateKeyDescription",
+                "kms:UntagResource",
+                "kms:CreateGrant",
+                "kms:ListGrants",
+                "kms:RevokeGrant",
+            ],
+            "*",
+            StringEquals={"aws:ResourceTag/Project": project},
+        ),
+    ]
+
+
+def state_statements(
+    bucket_arn: str | None, state_key_arn: str | None, *, write: bool
+) -> list[dict[str, Any]]:
+    """Pulumi's S3 backend: list and read the state, write it (and take its lock files under
+    `.pulumi/locks/`) when deploying; a preview writes only its lock."""
+    if bucket_arn is None:
+        return []
+    objects = f"{bucket_arn}/.pulumi/*"
+    found = [
+        _statement("StateList", ["s3:ListBucket", "s3:GetBucketLocation"], bucket_arn),
+        _statement("StateRead", ["s3:GetObject"], objects),
+        _statement(
+            "StateWrite",
+            ["s3:PutObject", "s3:DeleteObject"],
+            objects if write else f"{bucket_arn}/.pulumi/locks/*",
+        ),
+    ]
+    if state_key_arn is not None:
+        found.append(
+            _statement(
+                "StateKey", ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], state_key_arn
+            )
+        )
+    return found
+
+
+def secrets_key_statement(key_arn: str, *, write: bool) -> dict[str, Any]:
+    """The stacks' secrets provider: previews decrypt config secrets, deploys encrypt too."""
+    actions = ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"] if write else ["kms:Decrypt"]
+    return _statement("SecretsProvider", actions, key_arn)
+
+
+def pull_statement(
+    region: str, account_ids: Sequence[str], repository_prefix: str
+) -> list[dict[str, Any]]:
+    """Pulling the images a stack promotes from another account's repositories."""
+    if not account_ids:
+        return []
+    return [
+        _statement(
+            "PullPromotedImages",
+            ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer", "ecr:BatchCheckLayerAvailability"],
+            [f"arn:aws:ecr:{region}:{a}:repository/{repository_prefix}/*" for a in account_ids],
+        )
+    ]
+
+
+def deploy_policy(
+    *,
+    project: str,
+    environment: str,
+    services: Iterable[str],
+    secrets_key_arn: str,
+    state_bucket_arn: str | None = None,
+    state_key_arn: str | None = None,
+    extra: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """What `pulumi up` of one stack needs: the services the program manages (whole services:
+    a deploy creates, changes and deletes every kind of resource they hold, and IAM caps an
+    inline policy at 10,240 characters, far below their action lists), its own roles
+    (tag-scoped), its state and its secrets key; never the CI roles themselves."""
+    managed = sorted(set(services) - TAG_SCOPED)
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _statement("Identity", ["sts:GetCallerIdentity"], "*"),
+            _statement("ManagedServices", [f"{service}:*" for service in managed], "*"),
+            *iam_statements(project, environment),
+            *kms_statements(project),
+            secrets_key_statement(secrets_key_arn, write=True),
+            *state_statements(state_bucket_arn, state_key_arn, write=True),
+            *extra,
+            {
+                "Sid": "ProtectCiRolesAndKey",
+                "Effect": "Deny",
+                "Action": [
+                    "iam:Delete*",
+                    "iam:Put*",
+                    "iam:Attach*",
+                    "iam:Detach*",
+                    "iam:Update*",
+                    "iam:Tag*",
+                    "iam:Untag*",
+                    "kms:ScheduleKeyDeletion",
+                    "kms:DisableKey",
+                    "kms:PutKeyPolicy",
+                ],
+                "Resource": [
+                    f"arn:aws:iam::*:role/{project}-{environment}-deploy",
+                    f"arn:aws:iam::*:role/{project}-{environment}-preview",
+                    secrets_key_arn,
+                ],
+            },
+        ],
+    }
+
+
+def preview_policy(
+    *, secrets_key_arn: str, state_bucket_arn: str | None = None, state_key_arn: str | None = None
+) -> dict[str, Any]:
+    """Beside AWS's ReadOnlyAccess: the secrets key to decrypt config, the state to read."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            secrets_key_statement(secrets_key_arn, write=False),
+            *state_statements(state_bucket_arn, state_key_arn, write=False),
+        ],
+    }
+
+
+def state_bucket_policy(
+    bucket_arn: str, principal_account_ids: Sequence[str], deny_plain_http: Mapping[str, Any]
+) -> dict[str, Any]:
+    """TLS only; the roles of the environments' accounts may use the state (each role's own IAM
+    policy then says which objects, `state_statements`)."""
+    statements: list[Mapping[str, Any]] = [deny_plain_http]
+    if principal_account_ids:
+        principals = [f"arn:aws:iam::{a}:root" for a in principal_account_ids]
+        statements += [
+            {
+                "Sid": "EnvironmentAccountsList",
+                "Effect": "Allow",
+                "Principal": {"AWS": principals},
+                "Action": "s3:ListBucket",
+                "Resource": bucket_arn,
+            },
+            {
+                "Sid": "EnvironmentAccountsState",
+                "Effect": "Allow",
+                "Principal": {"AWS": principals},
+                "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                "Resource": f"{bucket_arn}/.pulumi/*",
+            },
+        ]
+    return {"Version": "2012-10-17", "Statement": statements}

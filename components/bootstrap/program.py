@@ -1,0 +1,103 @@
+"""The bootstrap program: read `bootstrap:` config, build one account's pieces, export what the
+workflows and the main stack files need."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import pulumi
+
+from ..stack.loader import STACK_FILE_ENV, _namespace_values
+from .backend import StateBackend, StateBackendArgs
+from .config import BootstrapSettings, bootstrap_settings
+from .policies import SERVICES_OF_MODULE
+from .roles import CiRoles, CiRolesArgs
+
+MANAGED_SERVICES = tuple(sorted({s for services in SERVICES_OF_MODULE.values() for s in services}))
+"""Every service the main program registers resources of (tests/test_bootstrap.py keeps it so)."""
+
+
+def load() -> BootstrapSettings:
+    namespace = pulumi.get_project()
+    return bootstrap_settings(
+        _namespace_values(namespace),
+        region=pulumi.Config("aws").get("region"),
+        stack_file=os.environ.get(STACK_FILE_ENV) or f"Pulumi.{pulumi.get_stack()}.yaml",
+        namespace=namespace,
+    )
+
+
+def build(settings: BootstrapSettings) -> dict[str, Any]:
+    tags = {"Project": settings.project, "ManagedBy": "pulumi", "Purpose": "bootstrap"}
+    outputs: dict[str, Any] = {"environment": settings.environment}
+    state_bucket_arn: pulumi.Input[str] | None = None
+    state_key_arn: pulumi.Input[str] | None = settings.state_key_arn
+    if settings.create_state:
+        assert settings.state_bucket is not None
+        backend = StateBackend(
+            f"{settings.project}-state",
+            StateBackendArgs(
+                bucket=settings.state_bucket,
+                account_ids=settings.state_account_ids,
+                noncurrent_version_days=settings.noncurrent_version_days,
+                access_log_retention_days=settings.access_log_retention_days,
+                tags=tags,
+            ),
+        )
+        state_bucket_arn, state_key_arn = backend.bucket_arn, backend.key_arn
+        outputs["state_backend_url"] = backend.backend_url
+        outputs["state_bucket"] = backend.bucket_name
+        outputs["state_key_arn"] = backend.key_arn
+    elif settings.state_bucket is not None:
+        state_bucket_arn = f"arn:aws:s3:::{settings.state_bucket}"
+        outputs["state_backend_url"] = (
+            f"s3://{settings.state_bucket}?region={settings.region}&awssdk=v2"
+        )
+    if settings.roles:
+        roles = CiRoles(
+            f"{settings.prefix}-ci",
+            CiRolesArgs(
+                project=settings.project,
+                environment=settings.environment,
+                repository=settings.github_repository,
+                services=MANAGED_SERVICES,
+                deploy_environment=settings.deploy_environment,
+                preview_environment=settings.preview_environment,
+                oidc_provider_arn=settings.oidc_provider_arn,
+                state_bucket_arn=state_bucket_arn,
+                state_key_arn=state_key_arn,
+                pull_from_account_ids=settings.pull_from_account_ids,
+                pull_repository_prefix=(
+                    f"{settings.project}-{settings.promote_from_stack}"
+                    if settings.promote_from_stack
+                    else None
+                ),
+                region=settings.region,
+                tags=tags,
+            ),
+        )
+        outputs.update(
+            secrets_provider=roles.secrets_provider,
+            secrets_key_arn=roles.secrets_key_arn,
+            oidc_provider_arn=roles.oidc_provider_arn,
+            preview_role_arn=roles.preview_role_arn,
+            deploy_role_arn=roles.deploy_role_arn,
+            # What to set on the repository's GitHub environments (Settings > Environments).
+            github_environments={
+                settings.preview_environment: {
+                    "AWS_PREVIEW_ROLE_ARN": roles.preview_role_arn,
+                    "AWS_REGION": settings.region,
+                },
+                settings.deploy_environment: {
+                    "AWS_ROLE_ARN": roles.deploy_role_arn,
+                    "AWS_REGION": settings.region,
+                },
+            },
+        )
+    return outputs
+
+
+def run() -> None:
+    for name, value in build(load()).items():
+        pulumi.export(name, value)

@@ -1,0 +1,181 @@
+"""What one environment's account gives CI, from its own arguments: the KMS key of the stacks'
+secrets provider, GitHub's OIDC identity provider, and two roles the workflows assume.
+
+- the preview role (`<project>-<env>-preview`): AWS's ReadOnlyAccess, the secrets key to decrypt
+  config, the state to read (and lock); trusted by the repository's jobs in the GitHub
+  environment `preview-<env>` (pull-request previews, drift checks);
+- the deploy role (`<project>-<env>-deploy`): the services the program manages, its own roles
+  (tag-scoped), the secrets key, the state; trusted by the jobs in the environment `<env>`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+from pulumi_aws import iam, kms
+
+from .policies import (
+    AUDIENCE,
+    GITHUB_OIDC_URL,
+    READ_ONLY_POLICY,
+    deploy_policy,
+    preview_policy,
+    pull_statement,
+    trust_policy,
+    trust_problems,
+)
+
+
+@dataclass(frozen=True)
+class CiRolesArgs:
+    project: str
+    environment: str
+    repository: str
+    """owner/name of the GitHub repository."""
+    services: Sequence[str]
+    """IAM service prefixes the deploy role manages (policies.services_of the program's types)."""
+    deploy_environment: str
+    preview_environment: str
+    oidc_provider_arn: str | None = None
+    """The account's existing GitHub OIDC provider; None = create it."""
+    state_bucket_arn: pulumi.Input[str] | None = None
+    state_key_arn: pulumi.Input[str] | None = None
+    pull_from_account_ids: Sequence[str] = ()
+    pull_repository_prefix: str | None = None
+    region: str | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class CiRoles(pulumi.ComponentResource):
+    secrets_key_arn: pulumi.Output[str]
+    secrets_provider: pulumi.Output[str]
+    """`awskms://alias/<project>-<env>-secrets?region=<region>` for `pulumi stack init`."""
+    oidc_provider_arn: pulumi.Output[str]
+    preview_role_arn: pulumi.Output[str]
+    deploy_role_arn: pulumi.Output[str]
+
+    def __init__(self, name: str, args: CiRolesArgs, opts: pulumi.ResourceOptions | None = None):
+        region = args.region or aws.config.region
+        if not region:
+            raise ValueError(f"{name}: no region (set aws:region or CiRolesArgs.region)")
+        for role_environment in (args.deploy_environment, args.preview_environment):
+            problems = trust_problems(
+                trust_policy(
+                    "arn:aws:iam::000000000000:oidc-provider/x", args.repository, role_environment
+                ),
+                args.repository,
+            )
+            if problems:
+                raise ValueError(f"{name}: {'; '.join(problems)}")
+        super().__init__("accessweaver:bootstrap:CiRoles", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        tags = {**args.tags, "Project": args.project, "Environment": args.environment}
+        prefix = f"{args.project}-{args.environment}"
+
+        key = kms.Key(
+            f"{name}-secrets-key",
+            description=f"{prefix}: Pulumi secrets provider of the {args.environment} stack",
+            enable_key_rotation=True,
+            deletion_window_in_days=30,
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, protect=True),
+        )
+        alias = f"alias/{prefix}-secrets"
+        kms.Alias(
+            f"{name}-secrets-key-alias",
+            name=alias,
+            target_key_id=key.key_id,
+            opts=pulumi.ResourceOptions(parent=key),
+        )
+        if args.oidc_provider_arn is None:
+            provider = iam.OpenIdConnectProvider(
+                f"{name}-github-oidc",
+                url=GITHUB_OIDC_URL,
+                client_id_lists=[AUDIENCE],
+                tags=tags,
+                opts=child,
+            )
+            provider_arn: pulumi.Output[str] = provider.arn
+        else:
+            provider_arn = pulumi.Output.from_input(args.oidc_provider_arn)
+
+        def trust(github_environment: str) -> pulumi.Output[str]:
+            return provider_arn.apply(
+                lambda arn: json.dumps(trust_policy(arn, args.repository, github_environment))
+            )
+
+        preview = iam.Role(
+            f"{name}-preview",
+            name=f"{prefix}-preview",
+            description=f"Read-only: pull-request previews and drift checks of {prefix}",
+            assume_role_policy=trust(args.preview_environment),
+            max_session_duration=3600,
+            tags=tags,
+            opts=child,
+        )
+        iam.RolePolicyAttachment(
+            f"{name}-preview-read-only",
+            role=preview.name,
+            policy_arn=READ_ONLY_POLICY,
+            opts=pulumi.ResourceOptions(parent=preview),
+        )
+        iam.RolePolicy(
+            f"{name}-preview-policy",
+            role=preview.id,
+            policy=pulumi.Output.all(key.arn, args.state_bucket_arn, args.state_key_arn).apply(
+                lambda v: json.dumps(
+                    preview_policy(secrets_key_arn=v[0], state_bucket_arn=v[1], state_key_arn=v[2])
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=preview),
+        )
+        deploy = iam.Role(
+            f"{name}-deploy",
+            name=f"{prefix}-deploy",
+            description=f"pulumi up of {prefix} from the main branch",
+            assume_role_policy=trust(args.deploy_environment),
+            max_session_duration=3600,
+            tags=tags,
+            opts=child,
+        )
+        pulls = (
+            pull_statement(region, args.pull_from_account_ids, args.pull_repository_prefix)
+            if args.pull_repository_prefix
+            else []
+        )
+        iam.RolePolicy(
+            f"{name}-deploy-policy",
+            role=deploy.id,
+            policy=pulumi.Output.all(key.arn, args.state_bucket_arn, args.state_key_arn).apply(
+                lambda v: json.dumps(
+                    deploy_policy(
+                        project=args.project,
+                        environment=args.environment,
+                        services=args.services,
+                        secrets_key_arn=v[0],
+                        state_bucket_arn=v[1],
+                        state_key_arn=v[2],
+                        extra=pulls,
+                    )
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=deploy),
+        )
+        self.secrets_key_arn = key.arn
+        self.secrets_provider = pulumi.Output.from_input(f"awskms://{alias}?region={region}")
+        self.oidc_provider_arn = provider_arn
+        self.preview_role_arn = preview.arn
+        self.deploy_role_arn = deploy.arn
+        self.register_outputs(
+            {
+                "secrets_key_arn": self.secrets_key_arn,
+                "secrets_provider": self.secrets_provider,
+                "oidc_provider_arn": self.oidc_provider_arn,
+                "preview_role_arn": self.preview_role_arn,
+                "deploy_role_arn": self.deploy_role_arn,
+            }
+        )
