@@ -32,7 +32,7 @@ TASK = "aws:ecs/taskDefinition:TaskDefinition"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 CA_A2A = ROOT / "examples" / "ca-a2a"
-HOOK = "arn:aws:lambda:eu-west-3:123456789012:function:ca-a2a-smoke-test"
+HOOK = "arn:aws:lambda:eu-west-3:928902064673:function:ca-a2a-smoke-test"
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/75f027a4-27dc-46c5-894e-e6a40b772e67"
 
 

@@ -13,6 +13,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+import yaml
 
 from components.edge.rules import ELB_NAME_MAX, elb_name, target_group_name
 from components.stack import ConfigError, settings_from_mapping
@@ -29,7 +30,8 @@ SG = "aws:ec2/securityGroup:SecurityGroup"
 SG_IN = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 REGION = "eu-west-1"
-CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/75f027a4-27dc-46c5-894e-e6a40b772e67"
+# An ACM certificate of the staging account (Pulumi.staging.yaml aws:allowedAccountIds).
+CERTIFICATE = "arn:aws:acm:eu-west-1:222222222222:certificate/75f027a4-27dc-46c5-894e-e6a40b772e67"
 
 
 def arn(resource) -> str:
@@ -109,7 +111,15 @@ def test_https_listener_uses_the_tls13_policy_and_the_configured_certificate(pla
     ]
     assert https.inputs["port"] == 443
     assert https.inputs["sslPolicy"] == "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
-    assert https.inputs["certificateArn"].startswith("arn:aws:acm:eu-west-1:123456789012:")
+    # ... the stack file's, of the stack's own account (an ALB only uses its account's
+    # certificates), or the one the program requests for edge.domain (prod)
+    config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+    configured = config["accessweaver:edge"].get("certificateArn")
+    if configured is None:
+        assert plan(stack).of_type("aws:acm/certificate:Certificate")
+    else:
+        assert https.inputs["certificateArn"] == configured
+        assert configured.split(":")[4] in config["aws:allowedAccountIds"]
 
 
 @pytest.mark.parametrize("stack", STACKS)

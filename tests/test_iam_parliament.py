@@ -60,6 +60,13 @@ def findings(resource: RecordedResource, path: str, text: str) -> list[tuple[str
         # as applying to the role it is attached to, so actions and condition keys are checked.
         for statement in document["Statement"]:
             statement.setdefault("Resource", f"arn:aws:iam::{ACCOUNT_ID}:role/{resource.name}")
+    if resource.type == "aws:ecr/repositoryPolicy:RepositoryPolicy":
+        # A repository policy applies to its repository (ECR user guide, "Private repository
+        # policies"): it has no Resource element, so check it as applying to the repository.
+        for statement in document["Statement"]:
+            statement.setdefault(
+                "Resource", f"arn:aws:ecr:eu-west-1:{ACCOUNT_ID}:repository/{resource.name}"
+            )
     if resource.type == "aws:kms/key:Key" and path == "policy":
         # In a key policy "Resource": "*" means this key (KMS developer guide, "Key policies"):
         # check the statements as applying to the key, as IAM evaluates them.

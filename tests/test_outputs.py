@@ -40,6 +40,15 @@ def test_service_arns_point_at_the_seed_service_names(plan):
     assert plan("prod").outputs["cluster_name"] == "accessweaver-prod-cluster"
 
 
+STAGING_REGISTRY = "222222222222.dkr.ecr.eu-west-1.amazonaws.com/accessweaver-staging"
+
+
+def test_dev_builds_its_images_and_promotes_none(plan):
+    config = plan("dev").outputs["cicd_deployment_config"]
+    assert config["promote_from"] is None
+    assert {s["promote_from"] for s in config["services"].values()} == {None}
+
+
 def test_cicd_config_lists_services_in_the_seed_deploy_order_after_keycloak(plan):
     config = plan("prod").outputs["cicd_deployment_config"]
     assert (
@@ -61,9 +70,14 @@ def test_cicd_config_lists_services_in_the_seed_deploy_order_after_keycloak(plan
         "image_repository": f"{REGISTRY}/aw-pdp-service",
         "image": f"{REGISTRY}/aw-pdp-service:1.0.0",
         "follows_image_tag": True,
+        # prod copies the commit's images from staging's repositories (staging's account).
+        "promote_from": f"{STAGING_REGISTRY}/aw-pdp-service",
         "log_group": "/ecs/accessweaver-prod/aw-pdp-service",
     }
     assert config["services"]["keycloak"]["follows_image_tag"] is False
+    assert config["promote_from"] == STAGING_REGISTRY
+    # The ECR login of the prod deploy job: prod's registry and staging's.
+    assert config["registries"].split(",") == [REGISTRY.split(".")[0], "222222222222"]
     assert (config["region"], config["cluster_name"]) == ("eu-west-1", "accessweaver-prod-cluster")
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import subprocess
 import sys
 from importlib import resources
@@ -352,11 +353,78 @@ def test_staging_and_prod_promote_images_into_their_own_repositories_before_up()
         promote = names.index(f"Promote the commit's images into the {stack} repositories")
         up = next(i for i, step in enumerate(steps) if step.get("with", {}).get("command") == "up")
         assert promote < up
-        assert f"--stack {stack}" in steps[promote]["run"]
-        assert "imagetools create" in steps[promote]["run"]
-        # a digest built for another architecture is refused before it is copied
         run = steps[promote]["run"]
-        assert run.index('if [ "$built" != "$wanted" ]') < run.index("imagetools create")
+        assert ".promote_from" in run and "imagetools create" in run
+        # a digest built for another architecture is refused before it is copied
+        assert run.index('grep -qx "$wanted"') < run.index("imagetools create")
+        # the job reads only its own stack's state (its deploy role may read no other) ...
+        outputs = [
+            line for step in steps for line in step.get("run", "").splitlines()
+            if "pulumi stack output" in line
+        ]  # fmt: skip
+        assert outputs and all(f"--stack {stack}" in line for line in outputs)
+        # ... and logs in to its registry and the one it promotes from
+        (login,) = [step for step in steps if "amazon-ecr-login" in step.get("uses", "")]
+        assert login["with"]["registries"] == "${{ steps.source.outputs.registries }}"
+
+
+def _promote(plan, tmp_path: Path, stack: str, architecture: str) -> tuple[int, str, list[str]]:
+    """Run the deploy job's promote script against the stack's offline outputs, with a stand-in
+    `docker` that records its calls and serves images built for `architecture`."""
+    steps = workflow("deploy.yml")["jobs"][f"deploy-{stack}"]["steps"]
+    (step,) = [s for s in steps if s.get("name", "").startswith("Promote the commit's images")]
+    (tmp_path / "target.json").write_text(json.dumps(plan(stack).outputs["cicd_deployment_config"]))
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "docker"
+    fake.write_text(
+        "#!/usr/bin/env bash\n"
+        'echo "$*" >> "$DOCKER_LOG"\n'
+        'case "$1 $2" in\n'
+        '  "manifest inspect") exit 1 ;;\n'
+        '  "buildx imagetools") [ "$3" = inspect ] && echo "$IMAGE_CONFIG" ;;\n'
+        "esac\n"
+        "exit 0\n"
+    )  # fmt: skip
+    fake.chmod(0o755)
+    log = tmp_path / "docker.log"
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "RUNNER_TEMP": str(tmp_path),
+        "IMAGE_TAG": "0123abc",
+        "DOCKER_LOG": str(log),
+        "IMAGE_CONFIG": json.dumps({"architecture": architecture, "os": "linux"}),
+    }
+    done = subprocess.run(
+        ["bash", "-c", step["run"]], env=env, capture_output=True, text=True, timeout=60
+    )
+    calls = log.read_text().splitlines() if log.exists() else []
+    return done.returncode, done.stdout + done.stderr, calls
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the promote script needs jq")
+def test_the_promote_script_copies_each_image_from_the_previous_account(plan, tmp_path):
+    code, output, calls = _promote(plan, tmp_path, "prod", "arm64")
+    assert code == 0, output
+    config = plan("prod").outputs["cicd_deployment_config"]
+    creates = [c for c in calls if c.startswith("buildx imagetools create")]
+    expected = []
+    for service in config["services"].values():
+        tag = "0123abc" if service["follows_image_tag"] else service["image"].rsplit(":", 1)[1]
+        expected.append(
+            f"buildx imagetools create --tag {service['image_repository']}:{tag} "
+            f"{service['promote_from']}:{tag}"
+        )
+    assert sorted(creates) == sorted(expected)
+    assert all(c.split()[-1].startswith("222222222222.dkr.ecr.") for c in creates)
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the promote script needs jq")
+def test_the_promote_script_refuses_an_image_of_another_architecture(plan, tmp_path):
+    code, output, calls = _promote(plan, tmp_path, "staging", "amd64")
+    assert code == 1
+    assert "::error::" in output and "linux/arm64" in output
+    assert not [c for c in calls if c.startswith("buildx imagetools create")]
 
 
 def test_the_committed_stacks_share_the_architecture_their_promoted_images_are_built_for(plan):

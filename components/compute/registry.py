@@ -9,7 +9,7 @@ repository only (`compute/iam.py`).
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,6 +17,30 @@ import pulumi
 from pulumi_aws import ecr
 
 UNTAGGED_EXPIRY_DAYS = 7
+
+
+PULL_ACTIONS = (
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+    "ecr:BatchCheckLayerAvailability",
+)
+
+
+def pull_policy(account_ids: Sequence[str]) -> dict[str, Any]:
+    """Repository policy: these accounts may pull (their own IAM policies then say which of
+    their roles: the bootstrap's deploy role of the next environment). ECR's repository
+    policies name accounts or roles as principals; pushing stays with this account."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "NextEnvironmentPulls",
+                "Effect": "Allow",
+                "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in account_ids]},
+                "Action": list(PULL_ACTIONS),
+            }
+        ],
+    }
 
 
 def lifecycle_policy(keep_images: int) -> dict[str, Any]:
@@ -54,6 +78,8 @@ class RegistryArgs:
     """Service name -> repository name (`<prefix>/<service>`)."""
     keep_images: int = 20
     """Tagged images kept per repository."""
+    pull_account_ids: Sequence[str] = ()
+    """Accounts whose roles may pull the images (the next environment's, promoting them)."""
     protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -85,6 +111,13 @@ class ImageRegistry(pulumi.ComponentResource):
                 policy=policy,
                 opts=pulumi.ResourceOptions(parent=repository),
             )
+            if args.pull_account_ids:
+                ecr.RepositoryPolicy(
+                    f"{name}-{service}-pull",
+                    repository=repository.name,
+                    policy=json.dumps(pull_policy(args.pull_account_ids)),
+                    opts=pulumi.ResourceOptions(parent=repository),
+                )
             self.repository_urls[service] = repository.repository_url
             self.repository_arns[service] = repository.arn
         self.register_outputs(

@@ -21,6 +21,7 @@ import pulumi
 from pydantic import ValidationError
 
 from ..errors import MISSING, ConfigError, ConfigIssue, _path, _unwrap, issues_from_validation
+from ..formats import ENFORCED_ENVIRONMENTS
 from ..formats import PATTERNS as _PATTERNS
 from .model import StackConfig
 from .resolve import resolve
@@ -47,6 +48,62 @@ def parse_raw_value(key: str, text: Any) -> Any:
         return text
 
 
+UNCHECKED = object()
+"""`settings_from_mapping`'s default for `allowed_account_ids`: not read, not checked."""
+_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(?P<account>\d{12}):")
+
+
+def allowed_account_issues(value: Any, raw: Mapping[str, Any]) -> list[ConfigIssue]:
+    """`aws:allowedAccountIds`: the AWS provider refuses to run with credentials of any other
+    account, so a stack file's config never lands in another environment's account. A list
+    of 12-digit ids; required in staging and prod (ENFORCED_ENVIRONMENTS). The ALB's
+    certificate must then be of one of those accounts (ACM certificates are not shared)."""
+    environment = raw.get("environment")
+    where, allowed = (
+        "(aws:allowedAccountIds)",
+        'a list of 12-digit AWS account ids, e.g. ["123456789012"]',
+    )
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            return [ConfigIssue(where, value, "not a list of account ids", allowed)]
+    if value is None:
+        if environment in ENFORCED_ENVIRONMENTS:
+            return [
+                ConfigIssue(
+                    where,
+                    MISSING,
+                    f"a {environment} stack must name its AWS account, so that it refuses to "
+                    "run in any other",
+                    allowed,
+                )
+            ]
+        return []
+    if not isinstance(value, list) or not value:
+        return [ConfigIssue(where, value, "not a list of account ids", allowed)]
+    issues = [
+        ConfigIssue(f"{where}[{index}]", item, "not an AWS account id", "12 digits, quoted")
+        for index, item in enumerate(value)
+        if not isinstance(item, str) or not _ACCOUNT_ID.match(item)
+    ]
+    edge = raw.get("edge")
+    certificate = edge.get("certificateArn") if isinstance(edge, Mapping) else None
+    account = _ARN_ACCOUNT.match(certificate) if isinstance(certificate, str) else None
+    if not issues and account is not None and account["account"] not in value:
+        issues.append(
+            ConfigIssue(
+                "edge.certificateArn",
+                certificate,
+                f"the certificate is of account {account['account']}, not of this stack's "
+                "(aws:allowedAccountIds): an ALB only uses its own account's certificates",
+                f"an ACM certificate of {', '.join(value)}",
+            )
+        )
+    return issues
+
+
 def settings_from_mapping(
     raw: Mapping[str, Any],
     *,
@@ -55,18 +112,24 @@ def settings_from_mapping(
     region: str | None,
     account_id: str | Callable[[], str] | None = None,
     other_keys: Iterable[str] = (),
+    allowed_account_ids: Any = UNCHECKED,
 ) -> StackSettings:
     """Validate `raw` (keys without namespace, values decoded) and resolve it.
 
     `account_id` (or a look-up) is needed only for the default `containerRegistry`;
-    `other_keys` are the stack's keys of other namespaces (`aws:region`...), checked for typos."""
+    `other_keys` are the stack's keys of other namespaces (`aws:region`...), checked for typos;
+    `allowed_account_ids` is `aws:allowedAccountIds` as the stack file gives it (None: unset),
+    checked when given (`load_settings` always gives it)."""
     issues: list[ConfigIssue] = stray_key_issues(other_keys, namespace)
+    if allowed_account_ids is not UNCHECKED:
+        issues += allowed_account_issues(allowed_account_ids, raw)
     pattern, allowed = _PATTERNS["region"]
+    region_ok = isinstance(region, str) and bool(pattern.match(region))
     if region is None:
         issues.append(
             ConfigIssue("(aws:region)", MISSING, "the AWS region is not set", "e.g. eu-west-1")
         )
-    elif not isinstance(region, str) or not pattern.match(region):
+    elif not region_ok:
         issues.append(ConfigIssue("(aws:region)", region, "not an AWS region", allowed))
     try:
         config = StackConfig.model_validate(dict(raw))
@@ -75,8 +138,9 @@ def settings_from_mapping(
         issues += _cross_field_issues_without(raw, error, region, namespace, stack_file)
         raise ConfigError(stack_file, namespace, issues) from None
     if issues:
-        # Region missing or malformed: still report the rest, resolved against a placeholder.
-        issues += _cross_field_issues(config, "xx-invalid-1", namespace, stack_file)
+        # Still report the rest; a missing or malformed region is replaced by a placeholder.
+        checked_region = str(region) if region_ok else "xx-invalid-1"
+        issues += _cross_field_issues(config, checked_region, namespace, stack_file)
         raise ConfigError(stack_file, namespace, issues)
     return resolve(
         config,
@@ -255,14 +319,15 @@ def load_settings() -> StackSettings:
     """Read this stack's config (project namespace and `aws:region`) and validate it."""
     namespace = pulumi.get_project()
     stack_file = os.environ.get(STACK_FILE_ENV) or f"Pulumi.{pulumi.get_stack()}.yaml"
-    region = pulumi.Config("aws").get("region")
+    aws_config = pulumi.Config("aws")
     return settings_from_mapping(
         _namespace_values(namespace),
         namespace=namespace,
         stack_file=stack_file,
-        region=region,
+        region=aws_config.get("region"),
         account_id=_caller_account_id,
         other_keys=_other_keys(namespace),
+        allowed_account_ids=aws_config.get("allowedAccountIds"),
     )
 
 

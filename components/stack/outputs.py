@@ -8,6 +8,7 @@ Maps are keyed by service name, as the seed's deploy.sh reads them with `jq`.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -71,7 +72,23 @@ IMAGE_PLATFORMS = {"X86_64": "linux/amd64", "ARM64": "linux/arm64"}
 
 
 def cicd_deployment_config(settings: StackSettings) -> dict[str, Any]:
-    """Everything a deploy job needs, in deploy order."""
+    """Everything a deploy job needs, in deploy order. `promote_from` (staging, prod): the
+    repositories the job copies the commit's images from, per service, and the accounts of the
+    registries it logs in to (`registries`: its own and the source's)."""
+    registry = settings.platform.registry
+    source = registry.promote_from if registry is not None else None
+    own = f"{settings.container_registry}/"
+
+    def promoted(s: ServiceSettings) -> str | None:
+        if source is None or not image_repository(s).startswith(own):
+            return None
+        return f"{source}/{s.name}"
+
+    accounts = [
+        registry_path.split(".", 1)[0]
+        for registry_path in (settings.container_registry, source)
+        if registry_path and re.match(r"^\d{12}\.dkr\.ecr\.", registry_path)
+    ]
     return {
         "region": settings.region,
         "cluster_name": settings.cluster_name,
@@ -89,10 +106,13 @@ def cicd_deployment_config(settings: StackSettings) -> dict[str, Any]:
                 # False for images pinned to their own tag (Keycloak's version): CI pushes
                 # those once instead of once per commit.
                 "follows_image_tag": s.image == f"{image_repository(s)}:{settings.image_tag}",
+                "promote_from": promoted(s),
                 "log_group": log_group_name(settings, s),
             }
             for s in settings.services
         },
+        "promote_from": source,
+        "registries": ",".join(dict.fromkeys(accounts)),
     }
 
 

@@ -217,6 +217,7 @@ def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
                     if s.image.startswith(own)
                 },
                 keep_images=platform.registry.keep_images,
+                pull_account_ids=platform.registry.pull_account_ids,
                 protect=platform.protect,
                 tags=tags,
             ),

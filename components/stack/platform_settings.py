@@ -284,6 +284,15 @@ def _resolve_registry(
             )
         return None, container_registry
     keep = int(config.keep_images or 20)
+
+    def chosen(prefix_: str, account: str | None) -> RegistrySettings:
+        return RegistrySettings(
+            prefix_,
+            keep,
+            pull_account_ids=tuple(config.pull_account_ids),
+            promote_from=_promote_from(config, ctx, region, account),
+        )
+
     if container_registry is None:
         repository_prefix = config.repository_prefix or prefix
         if account_id is None:
@@ -295,10 +304,10 @@ def _resolve_registry(
                     "set containerRegistry",
                 )
             )
-            return RegistrySettings(repository_prefix, keep), None
+            return chosen(repository_prefix, None), None
         account = account_id() if callable(account_id) else account_id
         url = f"{account}.dkr.ecr.{region}.amazonaws.com/{repository_prefix}"
-        return RegistrySettings(repository_prefix, keep), url
+        return chosen(repository_prefix, account), url
     # A configured ECR registry names the repositories the program creates: they must agree.
     match = _ECR_REGISTRY.match(container_registry)
     if match is None or match["region"] != region:
@@ -312,7 +321,7 @@ def _resolve_registry(
                 "or registry.enabled false",
             )
         )
-        return RegistrySettings(config.repository_prefix or prefix, keep), container_registry
+        return chosen(config.repository_prefix or prefix, None), container_registry
     if config.repository_prefix is not None and config.repository_prefix != match["path"]:
         issues.append(
             ConfigIssue(
@@ -322,4 +331,31 @@ def _resolve_registry(
                 f"{match['path']}, or leave one of the two unset",
             )
         )
-    return RegistrySettings(match["path"], keep), container_registry
+    return chosen(match["path"], match["account"]), container_registry
+
+
+PROMOTED_FROM: dict[str, str] = {"staging": "dev", "prod": "staging"}
+"""Each stack's images are the previous stack's (CI builds once, for dev, and promotes)."""
+
+
+def _promote_from(
+    config: RegistryConfig, ctx: Rules, region: str, account: str | None
+) -> str | None:
+    """The repositories the deploy job copies this stack's images from: `registry.promoteFrom`,
+    else the previous stack's in this account (`<project>-<previous env>`)."""
+    if config.promote_from is not None:
+        if ctx.env not in PROMOTED_FROM:
+            ctx.issues.append(
+                ConfigIssue(
+                    "registry.promoteFrom",
+                    config.promote_from,
+                    "dev's images are built, not promoted",
+                    "unset in dev",
+                )
+            )
+        return config.promote_from
+    previous = PROMOTED_FROM.get(ctx.env)
+    if previous is None or account is None:
+        return None
+    project = ctx.prefix.removesuffix(f"-{ctx.env}")
+    return f"{account}.dkr.ecr.{region}.amazonaws.com/{project}-{previous}"
