@@ -27,8 +27,11 @@ ACCESS_LOG_PREFIX = "state/"
 class StateBackendArgs:
     bucket: str
     """The bucket's global name."""
-    account_ids: Sequence[str] = ()
-    """Accounts (beside this one) whose roles may use the state."""
+    project: str = "accessweaver"
+    """The main program's project: the state of `<project>/<stack>` and
+    `<project>-bootstrap/<stack>` is what each account in `accounts` may use."""
+    accounts: Mapping[str, str] = field(default_factory=dict)
+    """Stack -> account id of the other environments' accounts."""
     noncurrent_version_days: int = 90
     access_log_retention_days: int = 365
     protect: bool = True
@@ -59,7 +62,7 @@ class StateBackend(pulumi.ComponentResource):
             deletion_window_in_days=30,
             # The account's IAM governs the key; the environments' accounts use it through S3.
             policy=pulumi.Output.all(account, region).apply(
-                lambda v: json.dumps(_key_policy(v[0], v[1], args.account_ids))
+                lambda v: json.dumps(_key_policy(v[0], v[1], list(args.accounts.values())))
             ),
             tags=tags,
             opts=stateful,
@@ -128,7 +131,9 @@ class StateBackend(pulumi.ComponentResource):
             bucket=bucket.id,
             policy=bucket.arn.apply(
                 lambda arn: json.dumps(
-                    state_bucket_policy(arn, args.account_ids, deny_plain_http(arn))
+                    state_bucket_policy(
+                        arn, args.accounts, deny_plain_http(arn), project=args.project
+                    )
                 )
             ),
             opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access]),
@@ -185,7 +190,7 @@ def _key_policy(account_id: str, region: str, account_ids: Sequence[str]) -> dic
                 "Sid": "EnvironmentAccountsThroughS3",
                 "Effect": "Allow",
                 "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in account_ids]},
-                "Action": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"],
+                "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                 "Resource": "*",
                 "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
             }

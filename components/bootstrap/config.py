@@ -3,13 +3,14 @@ main program's: every problem at once, named by key, before any resource is regi
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field, ValidationError
 
-from ..errors import ConfigError, ConfigIssue, issues_from_validation
+from ..errors import MISSING, ConfigError, ConfigIssue, issues_from_validation
 from ..formats import ConfigModel, Flag
 from ..stack.model import PolicyWaiver, _check_waivers
 
@@ -33,10 +34,10 @@ class StateBackendConfig(ConfigModel):
         pattern=r"^arn:aws(-[a-z]+)*:kms:[a-z0-9-]+:\d{12}:key/[0-9a-f-]{36}$",
         description="With create: false, the state bucket's KMS key (in its account).",
     )
-    account_ids: list[str] = Field(
-        default_factory=list,
-        description="With create: true, the accounts whose roles may read and write the state "
-        "(the environments' accounts).",
+    accounts: dict[Environment, str] = Field(
+        default_factory=dict,
+        description="With create: true, the other environments' accounts (stack -> account id): "
+        "each may use its own stacks' state, of the main program and of this project.",
     )
     noncurrent_version_days: int = Field(
         90, ge=1, le=3650, description="Days a replaced state file is kept (versioning)."
@@ -97,7 +98,7 @@ class BootstrapSettings:
     create_state: bool
     state_bucket: str | None
     state_key_arn: str | None
-    state_account_ids: tuple[str, ...]
+    state_accounts: Mapping[str, str]
     noncurrent_version_days: int
     access_log_retention_days: int
 
@@ -117,8 +118,6 @@ class BootstrapSettings:
 
 
 def _account_issues(path: str, values: list[str]) -> list[ConfigIssue]:
-    import re
-
     return [
         ConfigIssue(f"{path}[{i}]", value, "not an AWS account id", "12 digits")
         for i, value in enumerate(values)
@@ -132,7 +131,7 @@ def bootstrap_settings(
     issues: list[ConfigIssue] = []
     if not region:
         issues.append(
-            ConfigIssue("(aws:region)", None, "the AWS region is not set", "e.g. eu-west-1")
+            ConfigIssue("(aws:region)", MISSING, "the AWS region is not set", "e.g. eu-west-1")
         )
     try:
         config = BootstrapConfig.model_validate(dict(raw))
@@ -142,12 +141,16 @@ def bootstrap_settings(
         ) from None
     state = config.state_backend
     issues += _account_issues("pullFromAccountIds", config.pull_from_account_ids)
-    issues += _account_issues("stateBackend.accountIds", state.account_ids)
+    issues += [
+        ConfigIssue(f"stateBackend.accounts.{stack}", value, "not an AWS account id", "12 digits")
+        for stack, value in state.accounts.items()
+        if not re.fullmatch(ACCOUNT_ID, str(value))
+    ]
     if state.create and state.bucket is None:
         issues.append(
             ConfigIssue(
                 "stateBackend.bucket",
-                None,
+                MISSING,
                 "the bucket to create needs a name",
                 "a globally unique bucket name, e.g. <org>-pulumi-state",
             )
@@ -161,11 +164,11 @@ def bootstrap_settings(
                 "remove it, or stateBackend.create: false",
             )
         )
-    if not state.create and state.account_ids:
+    if not state.create and state.accounts:
         issues.append(
             ConfigIssue(
-                "stateBackend.accountIds",
-                state.account_ids,
+                "stateBackend.accounts",
+                state.accounts,
                 "only the account that creates the bucket grants access to it",
                 "stateBackend.create: true",
             )
@@ -174,7 +177,7 @@ def bootstrap_settings(
         issues.append(
             ConfigIssue(
                 "promoteFromStack",
-                None,
+                MISSING,
                 "pullFromAccountIds needs the stack whose repositories the images come from",
                 "dev, staging or prod",
             )
@@ -193,7 +196,7 @@ def bootstrap_settings(
         create_state=bool(state.create),
         state_bucket=state.bucket,
         state_key_arn=state.key_arn,
-        state_account_ids=tuple(state.account_ids),
+        state_accounts=dict(state.accounts),
         noncurrent_version_days=state.noncurrent_version_days,
         access_log_retention_days=state.access_log_retention_days,
     )

@@ -164,7 +164,8 @@ def services_of(types: Iterable[str]) -> set[str]:
 def iam_statements(project: str, environment: str) -> list[dict[str, Any]]:
     """The program's roles: created only with its Project and Environment tags, changed and
     passed (to the services that run them) only when they carry those tags."""
-    own = {"iam:ResourceTag/Project": project, "iam:ResourceTag/Environment": environment}
+    own = {"aws:ResourceTag/Project": project, "aws:ResourceTag/Environment": environment}
+    roles, policies = "arn:aws:iam::*:role/*", "arn:aws:iam::*:policy/*"
     return [
         _statement(
             "IamRead",
@@ -178,12 +179,12 @@ def iam_statements(project: str, environment: str) -> list[dict[str, Any]]:
                 "iam:GetPolicy",
                 "iam:GetPolicyVersion",
             ],
-            "*",
+            [roles, policies],
         ),
         _statement(
             "IamCreateTagged",
             ["iam:CreateRole", "iam:TagRole"],
-            "*",
+            roles,
             StringEquals={
                 "aws:RequestTag/Project": project,
                 "aws:RequestTag/Environment": environment,
@@ -200,26 +201,26 @@ def iam_statements(project: str, environment: str) -> list[dict[str, Any]]:
                 "iam:UpdateAssumeRolePolicy",
                 "iam:UntagRole",
             ],
-            "*",
+            roles,
             StringEquals=own,
         ),
         _statement(
             "IamAttachManaged",
             ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
-            "*",
+            roles,
             StringEquals=own,
             ArnEquals={"iam:PolicyARN": list(ATTACHABLE)},
         ),
         _statement(
             "IamPassOwn",
             ["iam:PassRole"],
-            "*",
+            roles,
             StringEquals={**own, "iam:PassedToService": list(PASSED_TO)},
         ),
         _statement(
             "ServiceLinkedRoles",
             ["iam:CreateServiceLinkedRole"],
-            "*",
+            "arn:aws:iam::*:role/aws-service-role/*",
             StringEquals={"iam:AWSServiceName": list(SERVICE_LINKED)},
         ),
     ]
@@ -228,15 +229,27 @@ def iam_statements(project: str, environment: str) -> list[dict[str, Any]]:
 def kms_statements(project: str) -> list[dict[str, Any]]:
     """The program's KMS keys: created with its Project tag, administered only while they carry
     it; no statement lets the deploy role decrypt with them (nothing in a deploy needs to)."""
+    keys, aliases = "arn:aws:kms:*:*:key/*", f"arn:aws:kms:*:*:alias/{project}-*"
     return [
-        _statement("KmsRead", ["kms:ListAliases", "kms:ListKeys", "kms:DescribeKey"], "*"),
+        _statement("KmsList", ["kms:ListAliases", "kms:ListKeys"], "*"),
+        _statement("KmsDescribe", ["kms:DescribeKey"], keys),
         _statement(
             "KmsCreateTagged",
-            ["kms:CreateKey", "kms:TagResource"],
+            ["kms:CreateKey"],
             "*",
             StringEquals={"aws:RequestTag/Project": project},
         ),
-        _statement("KmsAliases", ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], "*"),
+        _statement(
+            "KmsTagOwn",
+            ["kms:TagResource"],
+            keys,
+            StringEquals={"aws:RequestTag/Project": project},
+        ),
+        # An alias call needs the alias and its key (KMS developer guide, "Controlling access
+        # to aliases"); the program's aliases are all `alias/<project>-<env>-...`.
+        _statement(
+            "KmsAliases", ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], [aliases, keys]
+        ),
         _statement(
             "KmsManageOwn",
             [
@@ -253,35 +266,61 @@ def kms_statements(project: str) -> list[dict[str, Any]]:
                 "kms:ListGrants",
                 "kms:RevokeGrant",
             ],
-            "*",
+            keys,
             StringEquals={"aws:ResourceTag/Project": project},
         ),
     ]
 
 
+def bootstrap_project(project: str) -> str:
+    """The bootstrap project's name (bootstrap/Pulumi.yaml; a test keeps them equal)."""
+    return f"{project}-bootstrap"
+
+
+def state_objects(bucket_arn: str, project: str, stack: str) -> list[str]:
+    """The objects of one stack in Pulumi's S3 backend (pkg/backend/diy, project layout): its
+    checkpoint `.pulumi/stacks/<project>/<stack>.json` (with `.bak`, `.gz`, `.pulumi-tags`
+    siblings), its history, backups and journal, and its lock files."""
+    root = f"{bucket_arn}/.pulumi"
+    return [
+        f"{root}/stacks/{project}/{stack}.*",
+        f"{root}/history/{project}/{stack}/*",
+        f"{root}/backups/{project}/{stack}/*",
+        f"{root}/journal/{project}/{stack}/*",
+        f"{root}/locks/organization/{project}/{stack}/*",
+    ]
+
+
+def state_lock(bucket_arn: str, project: str, stack: str) -> str:
+    return f"{bucket_arn}/.pulumi/locks/organization/{project}/{stack}/*"
+
+
 def state_statements(
-    bucket_arn: str | None, state_key_arn: str | None, *, write: bool
+    bucket_arn: str | None,
+    state_key_arn: str | None,
+    *,
+    project: str,
+    stack: str,
+    write: bool,
 ) -> list[dict[str, Any]]:
-    """Pulumi's S3 backend: list and read the state, write it (and take its lock files under
-    `.pulumi/locks/`) when deploying; a preview writes only its lock."""
+    """Pulumi's S3 backend, for one stack: list the bucket and read the backend's `meta.yaml`,
+    read the stack's objects, write them when deploying; a preview writes only its lock."""
     if bucket_arn is None:
         return []
-    objects = f"{bucket_arn}/.pulumi/*"
+    objects = state_objects(bucket_arn, project, stack)
     found = [
         _statement("StateList", ["s3:ListBucket", "s3:GetBucketLocation"], bucket_arn),
-        _statement("StateRead", ["s3:GetObject"], objects),
+        _statement("StateRead", ["s3:GetObject"], [f"{bucket_arn}/.pulumi/meta.yaml", *objects]),
         _statement(
             "StateWrite",
             ["s3:PutObject", "s3:DeleteObject"],
-            objects if write else f"{bucket_arn}/.pulumi/locks/*",
+            objects if write else state_lock(bucket_arn, project, stack),
         ),
     ]
     if state_key_arn is not None:
-        found.append(
-            _statement(
-                "StateKey", ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"], state_key_arn
-            )
-        )
+        # SSE-KMS: reading an object decrypts its data key, writing one (a lock file, too)
+        # generates one (S3 user guide, "Using server-side encryption with AWS KMS keys").
+        found.append(_statement("StateKey", ["kms:Decrypt", "kms:GenerateDataKey"], state_key_arn))
     return found
 
 
@@ -329,7 +368,9 @@ def deploy_policy(
             *iam_statements(project, environment),
             *kms_statements(project),
             secrets_key_statement(secrets_key_arn, write=True),
-            *state_statements(state_bucket_arn, state_key_arn, write=True),
+            *state_statements(
+                state_bucket_arn, state_key_arn, project=project, stack=environment, write=True
+            ),
             *extra,
             {
                 "Sid": "ProtectCiRolesAndKey",
@@ -357,40 +398,58 @@ def deploy_policy(
 
 
 def preview_policy(
-    *, secrets_key_arn: str, state_bucket_arn: str | None = None, state_key_arn: str | None = None
+    *,
+    project: str,
+    environment: str,
+    secrets_key_arn: str,
+    state_bucket_arn: str | None = None,
+    state_key_arn: str | None = None,
 ) -> dict[str, Any]:
     """Beside AWS's ReadOnlyAccess: the secrets key to decrypt config, the state to read."""
     return {
         "Version": "2012-10-17",
         "Statement": [
             secrets_key_statement(secrets_key_arn, write=False),
-            *state_statements(state_bucket_arn, state_key_arn, write=False),
+            *state_statements(
+                state_bucket_arn, state_key_arn, project=project, stack=environment, write=False
+            ),
         ],
     }
 
 
 def state_bucket_policy(
-    bucket_arn: str, principal_account_ids: Sequence[str], deny_plain_http: Mapping[str, Any]
+    bucket_arn: str,
+    accounts: Mapping[str, str],
+    deny_plain_http: Mapping[str, Any],
+    *,
+    project: str,
 ) -> dict[str, Any]:
-    """TLS only; the roles of the environments' accounts may use the state (each role's own IAM
-    policy then says which objects, `state_statements`)."""
+    """TLS only; each environment's account (`accounts`: stack -> account id) may list the
+    bucket and use its own stack's objects, of the main program and of the bootstrap project,
+    and nothing else: an administrator of the dev account cannot rewrite prod's state."""
     statements: list[Mapping[str, Any]] = [deny_plain_http]
-    if principal_account_ids:
-        principals = [f"arn:aws:iam::{a}:root" for a in principal_account_ids]
-        statements += [
+    if accounts:
+        statements.append(
             {
                 "Sid": "EnvironmentAccountsList",
                 "Effect": "Allow",
-                "Principal": {"AWS": principals},
-                "Action": "s3:ListBucket",
+                "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in accounts.values()]},
+                "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
                 "Resource": bucket_arn,
-            },
+            }
+        )
+    for stack, account in sorted(accounts.items()):
+        statements.append(
             {
-                "Sid": "EnvironmentAccountsState",
+                "Sid": f"{stack.capitalize()}AccountState",
                 "Effect": "Allow",
-                "Principal": {"AWS": principals},
+                "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
                 "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
-                "Resource": f"{bucket_arn}/.pulumi/*",
-            },
-        ]
+                "Resource": [
+                    f"{bucket_arn}/.pulumi/meta.yaml",
+                    *state_objects(bucket_arn, project, stack),
+                    *state_objects(bucket_arn, bootstrap_project(project), stack),
+                ],
+            }
+        )
     return {"Version": "2012-10-17", "Statement": statements}

@@ -35,25 +35,31 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
     state_key_arn: pulumi.Input[str] | None = settings.state_key_arn
     if settings.create_state:
         assert settings.state_bucket is not None
-        backend = StateBackend(
+        state = StateBackend(
             f"{settings.project}-state",
             StateBackendArgs(
                 bucket=settings.state_bucket,
-                account_ids=settings.state_account_ids,
+                project=settings.project,
+                accounts=settings.state_accounts,
                 noncurrent_version_days=settings.noncurrent_version_days,
                 access_log_retention_days=settings.access_log_retention_days,
                 tags=tags,
             ),
         )
-        state_bucket_arn, state_key_arn = backend.bucket_arn, backend.key_arn
-        outputs["state_backend_url"] = backend.backend_url
-        outputs["state_bucket"] = backend.bucket_name
-        outputs["state_key_arn"] = backend.key_arn
+        state_bucket_arn, state_key_arn = state.bucket_arn, state.key_arn
+        outputs["state_backend_url"] = state.backend_url
+        outputs["state_bucket"] = state.bucket_name
+        outputs["state_key_arn"] = state.key_arn
     elif settings.state_bucket is not None:
         state_bucket_arn = f"arn:aws:s3:::{settings.state_bucket}"
         outputs["state_backend_url"] = (
             f"s3://{settings.state_bucket}?region={settings.region}&awssdk=v2"
         )
+    backend = (
+        {"PULUMI_BACKEND_URL": outputs["state_backend_url"]}
+        if "state_backend_url" in outputs
+        else {}
+    )
     if settings.roles:
         roles = CiRoles(
             f"{settings.prefix}-ci",
@@ -88,10 +94,12 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
                 settings.preview_environment: {
                     "AWS_PREVIEW_ROLE_ARN": roles.preview_role_arn,
                     "AWS_REGION": settings.region,
+                    **backend,
                 },
                 settings.deploy_environment: {
                     "AWS_ROLE_ARN": roles.deploy_role_arn,
                     "AWS_REGION": settings.region,
+                    **backend,
                 },
             },
         )

@@ -20,6 +20,7 @@ from pulumi_aws import iam, kms
 
 from .policies import (
     AUDIENCE,
+    GITHUB_OIDC_HOST,
     GITHUB_OIDC_URL,
     READ_ONLY_POLICY,
     deploy_policy,
@@ -65,7 +66,9 @@ class CiRoles(pulumi.ComponentResource):
         for role_environment in (args.deploy_environment, args.preview_environment):
             problems = trust_problems(
                 trust_policy(
-                    "arn:aws:iam::000000000000:oidc-provider/x", args.repository, role_environment
+                    f"arn:aws:iam::000000000000:oidc-provider/{GITHUB_OIDC_HOST}",
+                    args.repository,
+                    role_environment,
                 ),
                 args.repository,
             )
@@ -128,7 +131,13 @@ class CiRoles(pulumi.ComponentResource):
             role=preview.id,
             policy=pulumi.Output.all(key.arn, args.state_bucket_arn, args.state_key_arn).apply(
                 lambda v: json.dumps(
-                    preview_policy(secrets_key_arn=v[0], state_bucket_arn=v[1], state_key_arn=v[2])
+                    preview_policy(
+                        project=args.project,
+                        environment=args.environment,
+                        secrets_key_arn=v[0],
+                        state_bucket_arn=v[1],
+                        state_key_arn=v[2],
+                    )
                 )
             ),
             opts=pulumi.ResourceOptions(parent=preview),
