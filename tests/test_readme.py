@@ -43,3 +43,86 @@ def test_every_path_the_readme_names_exists_in_a_fresh_clone():
     assert len(named) > 20
     missing = sorted(p for p in named if not (ROOT / p.lstrip("./")).exists())
     assert missing == []
+
+
+# -- "Deploying for real": every command is planned offline or checked against what it names ---
+
+PULUMI_COMMANDS = {
+    ("login",),
+    ("stack", "init"),
+    ("stack", "export"),
+    ("stack", "import"),
+    ("stack", "change-secrets-provider"),
+    ("stack", "output"),
+    ("preview",),
+    ("up",),
+}
+"""The CLI commands the walk-through uses (Pulumi CLI reference); anything else is a typo."""
+
+
+def _commands(block: str) -> list[tuple[str, list[str]]]:
+    """(directory, argv) of each command of a README block, following its `cd`."""
+    import shlex
+
+    body = README.split(f"<!-- {block}:start -->", 1)[1].split(f"<!-- {block}:end -->", 1)[0]
+    here, found = ".", []
+    for line in body.splitlines():
+        line = line.split("  #", 1)[0].strip()
+        if not line or line.startswith(("#", "```", "export ")):
+            continue
+        for part in line.split("&&"):
+            argv = shlex.split(part)
+            if argv[0] == "cd":
+                here = "." if argv[1] == ".." else argv[1]
+            else:
+                found.append((here, argv))
+    return found
+
+
+def _option(argv: list[str], name: str) -> str | None:
+    return argv[argv.index(name) + 1] if name in argv else None
+
+
+def test_the_walk_through_plans_every_stack_it_deploys_and_names_the_bootstraps_values(plan):
+    import yaml
+
+    from tests.test_bootstrap import bootstrap
+
+    backend = bootstrap("prod").outputs["state_backend_url"]
+    deployed: set[tuple[str, str]] = set()
+    planned: set[tuple[str, str]] = set()
+    for block in ("deploy-steps", "first-deploy"):
+        commands = _commands(block)
+        assert commands, block
+        for here, argv in commands:
+            if argv[0] in ("rm",):
+                continue
+            if argv[0] == "./scripts/plan":
+                project = _option(argv, "--project") or "."
+                planned.add((project, argv[1]))
+                continue
+            assert argv[0] == "pulumi", argv
+            words = tuple(w for w in argv[1:3] if not w.startswith("-"))
+            assert words[:1] in PULUMI_COMMANDS or words[:2] in PULUMI_COMMANDS, argv
+            stack = _option(argv, "--stack") or (argv[3] if words == ("stack", "init") else None)
+            if words == ("login",) and argv[2:] != ["--local"]:
+                assert argv[2] == backend
+            if words[:2] == ("stack", "change-secrets-provider"):
+                assert argv[-1] == bootstrap(stack).outputs["secrets_provider"]
+            if words == ("stack", "init") and here == ".":
+                # the main stack's provider is its stack file's, the bootstrap's key
+                committed = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())
+                assert _option(argv, "--secrets-provider") == committed["secretsprovider"]
+                assert committed["secretsprovider"] == bootstrap(stack).outputs["secrets_provider"]
+            if words in (("up",), ("preview",)):
+                assert (ROOT / here / f"Pulumi.{stack}.yaml").exists()
+                deployed.add((here, stack))
+    # every stack the walk-through deploys is planned offline by the tests (bootstrap's in
+    # tests/test_bootstrap.py, the main program's through the `plan` fixture) ...
+    for here, stack in deployed:
+        if here == "bootstrap":
+            assert bootstrap(stack).resources
+        else:
+            assert plan(stack).resources
+    # ... and the walk-through shows the offline plan of the first of each project
+    assert {("bootstrap", "prod"), (".", "dev")} <= planned
