@@ -57,6 +57,12 @@ PATTERNS = {
         "a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>"
         "[:<json-key>:<stage>:<version>]) or an SSM parameter ARN",
     ),
+    "account_id": (re.compile(r"^\d{12}$"), '12 digits, quoted (e.g. "123456789012")'),
+    "ecr_path": (
+        re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[a-z0-9]+([._/-][a-z0-9]+)*$"),
+        "an ECR registry path, <account>.dkr.ecr.<region>.amazonaws.com/<prefix> "
+        "(e.g. 111111111111.dkr.ecr.eu-west-1.amazonaws.com/accessweaver-dev)",
+    ),
     "image_tag": (
         re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$"),
         "1 to 128 characters: letters, digits, '_', '.', '-', not starting with '.' or '-'",
@@ -110,6 +116,8 @@ TargetGroupArn = Annotated[str, _format("target_group_arn")]
 SecretRef = Annotated[str, _format("secret_ref")]
 ImageTag = Annotated[str, _format("image_tag")]
 Registry = Annotated[str, _format("registry")]
+AccountId = Annotated[str, _format("account_id")]
+EcrPath = Annotated[str, _format("ecr_path")]
 Image = Annotated[str, _format("image")]
 EnvName = Annotated[str, _format("env_name")]
 HealthPath = Annotated[str, _format("health_path")]

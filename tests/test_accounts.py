@@ -99,3 +99,24 @@ def test_the_program_reads_the_guard_from_the_stack_file_before_registering_anyt
     with pytest.raises(ConfigError) as caught:
         run_program(ROOT, "prod", broken)
     assert "(aws:allowedAccountIds) = (missing)" in str(caught.value)
+
+
+def test_bad_promotion_settings_are_named_with_what_is_allowed():
+    _, allowed = committed("staging")
+    with pytest.raises(ConfigError) as caught:
+        load(
+            "staging", allowed, registry={"pullAccountIds": ["2222"], "promoteFrom": "docker.io/x"}
+        )
+    found = {issue.path: issue.allowed for issue in caught.value.issues}
+    assert set(found) == {"registry.pullAccountIds[0]", "registry.promoteFrom"}
+    assert "12 digits" in found["registry.pullAccountIds[0]"]
+    assert "<account>.dkr.ecr.<region>.amazonaws.com/<prefix>" in found["registry.promoteFrom"]
+    # dev builds the images: a promotion source there is a mistake
+    _, allowed = committed("dev")
+    with pytest.raises(ConfigError) as caught:
+        load(
+            "dev",
+            allowed,
+            registry={"promoteFrom": "111111111111.dkr.ecr.eu-west-1.amazonaws.com/x"},
+        )
+    assert [i.path for i in caught.value.issues] == ["registry.promoteFrom"]

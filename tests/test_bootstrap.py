@@ -104,6 +104,16 @@ def test_each_account_plans_offline_with_no_mandatory_violation(stack):
     assert all(k.protect and k.inputs["enableKeyRotation"] for k in result.of_type(KEY))
 
 
+def test_the_offline_plan_cli_plans_the_bootstrap_project(capsys):
+    from tools.plan import main
+
+    assert main(["staging", "--project", "bootstrap"]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("Offline plan of stack 'staging' (bootstrap/Pulumi.staging.yaml)")
+    assert "CiRoles accessweaver-staging-ci" in text
+    assert "0 mandatory" in text
+
+
 def test_only_the_prod_account_creates_the_state_bucket():
     names = {b.inputs.get("bucket") for b in bootstrap("prod").of_type(BUCKET)}
     assert STATE_BUCKET in names  # beside its access-log bucket

@@ -329,3 +329,9 @@ def test_plan_json_of_the_example(capsys):
 def test_plan_of_an_unknown_stack_of_the_example_lists_its_stacks(capsys):
     assert main(["staging", "--project", str(PROJECT)]) == 2
     assert "stacks here: dev, prod" in capsys.readouterr().err
+
+
+def test_prod_promotes_the_images_dev_ran_there_being_no_staging():
+    config = ca_a2a("prod").outputs["cicd_deployment_config"]
+    assert config["promote_from"] == "928902064673.dkr.ecr.eu-west-3.amazonaws.com/ca-a2a-dev"
+    assert ca_a2a("dev").outputs["cicd_deployment_config"]["promote_from"] is None

@@ -17,7 +17,9 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from ..formats import (
+    AccountId,
     ConfigModel,
+    EcrPath,
     Environment,
     EnvName,
     Flag,
@@ -359,14 +361,13 @@ class RegistryConfig(ConfigModel):
     keep_images: int | None = Field(
         None, ge=1, le=1000, description="Tagged images kept per repository."
     )
-    pull_account_ids: list[Annotated[str, Field(pattern=r"^\d{12}$")]] = Field(
+    pull_account_ids: list[AccountId] = Field(
         default_factory=list,
         description="Accounts whose roles may pull the repositories' images (the next "
         "environment's, which promotes them): a repository policy on each repository.",
     )
-    promote_from: str | None = Field(
+    promote_from: EcrPath | None = Field(
         None,
-        pattern=r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[a-z0-9]+([._/-][a-z0-9]+)*$",
         description="The ECR repositories (<account>.dkr.ecr.<region>.amazonaws.com/<prefix>) "
         "the deploy job copies each commit's images from before `pulumi up`; unset = the "
         "previous stack's in this account (staging <- dev, prod <- staging), none for dev.",
