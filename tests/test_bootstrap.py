@@ -99,7 +99,11 @@ def test_each_account_plans_offline_with_no_mandatory_violation(stack):
     )
     assert outputs["state_backend_url"] == f"s3://{STATE_BUCKET}?region=eu-west-1&awssdk=v2"
     roles = {r.inputs["name"]: r for r in result.of_type(ROLE)}
-    assert set(roles) == {f"accessweaver-{stack}-preview", f"accessweaver-{stack}-deploy"}
+    assert set(roles) == {
+        f"accessweaver-{stack}-preview",
+        f"accessweaver-{stack}-drift",
+        f"accessweaver-{stack}-deploy",
+    }
     # the secrets key and (prod) the state bucket and its key are protected from `pulumi destroy`
     assert all(k.protect and k.inputs["enableKeyRotation"] for k in result.of_type(KEY))
 
@@ -130,6 +134,7 @@ def test_each_role_trusts_only_this_repository_in_its_own_github_environment(sta
     expected = {
         f"accessweaver-{stack}-deploy": stack,
         f"accessweaver-{stack}-preview": f"preview-{stack}",
+        f"accessweaver-{stack}-drift": f"drift-{stack}",
     }
     for role in bootstrap(stack).of_type(ROLE):
         trust = json.loads(role.inputs["assumeRolePolicy"])
@@ -193,12 +198,12 @@ def test_the_policy_pack_refuses_a_planned_role_whose_trust_has_no_sub():
 
 # (resource name glob, parliament issue, detail fragment) -> why the finding is accepted.
 DOCUMENTED = {
-    ("*-ci-preview", "UNKNOWN_FEDERATION_SOURCE", "oidc-provider/token.actions."): (
+    ("*-ci-*", "UNKNOWN_FEDERATION_SOURCE", "oidc-provider/token.actions."): (
         "parliament knows four web identity providers and SAML by name (its statement.py); an "
         "OIDC provider of the account (`oidc-provider/<host>`) is what IAM's guide for GitHub "
         "OIDC prescribes"
     ),
-    ("*-ci-preview", "UNKNOWN_CONDITION_FOR_ACTION", "token.actions.githubusercontent.com:"): (
+    ("*-ci-*", "UNKNOWN_CONDITION_FOR_ACTION", "token.actions.githubusercontent.com:"): (
         "`<provider host>:aud` and `:sub` are the condition keys IAM gives every OIDC provider "
         "(IAM user guide, 'Available keys for AWS OIDC federation'), unknown to parliament"
     ),
@@ -211,14 +216,6 @@ DOCUMENTED = {
         "tests/test_iam_parliament.py"
     ),
 }
-DOCUMENTED[("*-ci-deploy", "UNKNOWN_FEDERATION_SOURCE", "oidc-provider/token.actions.")] = (
-    DOCUMENTED[("*-ci-preview", "UNKNOWN_FEDERATION_SOURCE", "oidc-provider/token.actions.")]
-)
-DOCUMENTED[
-    ("*-ci-deploy", "UNKNOWN_CONDITION_FOR_ACTION", "token.actions.githubusercontent.com:")
-] = DOCUMENTED[
-    ("*-ci-preview", "UNKNOWN_CONDITION_FOR_ACTION", "token.actions.githubusercontent.com:")
-]
 
 
 def _accepted(resource: RecordedResource, issue: str, detail: str) -> bool:
@@ -277,9 +274,13 @@ def _workflow_roles() -> set[tuple[str, str]]:
 
 def test_every_role_the_workflows_assume_is_created_by_the_bootstrap_project():
     assumed = _workflow_roles()
-    assert {e for e, _ in assumed} == {*STACKS, *(f"preview-{s}" for s in STACKS)}
+    assert {e for e, _ in assumed} == {
+        *STACKS,
+        *(f"preview-{s}" for s in STACKS),
+        *(f"drift-{s}" for s in STACKS),
+    }
     for github_environment, variable in assumed:
-        stack = github_environment.removeprefix("preview-")
+        stack = github_environment.split("-")[-1]
         result = bootstrap(stack)
         arn = result.outputs["github_environments"][github_environment][variable]
         (role,) = [r for r in result.of_type(ROLE) if arn.endswith(f":role/{r.inputs['name']}")]
@@ -289,19 +290,34 @@ def test_every_role_the_workflows_assume_is_created_by_the_bootstrap_project():
             f":environment:{github_environment}"
         )
         # previews (pull-request code) get the read-only role, never the deploy role
-        assert role.inputs["name"].endswith(
-            "-preview" if github_environment.startswith("preview-") else "-deploy"
-        )
+        kind = github_environment.split("-")[0] if "-" in github_environment else "deploy"
+        assert role.inputs["name"] == f"accessweaver-{stack}-{kind}"
 
 
-def test_the_preview_role_is_read_only():
+def test_the_preview_role_is_read_only_and_reads_no_data():
     result = bootstrap("staging")
-    (attachment,) = result.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-    assert attachment.inputs["policyArn"] == "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    attachments = result.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    assert {a.inputs["policyArn"] for a in attachments} == {
+        "arn:aws:iam::aws:policy/ReadOnlyAccess"
+    }
     document = role_policy(result, "preview")
+    (deny,) = statements(document, "NoDataReads")
+    assert deny["Effect"] == "Deny"
+    assert {"s3:GetObject", "secretsmanager:GetSecretValue", "ssm:GetParameter"} <= set(
+        deny["Action"]
+    )
+    # ... but its own stack's state, which the deny leaves out
+    state = _state("accessweaver", "staging")
+    assert all(any(fnmatch.fnmatchcase(a, p) for p in deny["NotResource"]) for a in state)
+    assert not any(
+        fnmatch.fnmatchcase(f"arn:aws:s3:::accessweaver-staging-documents-x/{k}", p)
+        for k in ("a.pdf", ".pulumi/stacks/accessweaver/staging.json")
+        for p in deny["NotResource"]
+    )
     writes = [
         action
         for statement in document["Statement"]
+        if statement["Effect"] == "Allow"
         for action in statement["Action"]
         if action.split(":")[1].startswith(("Put", "Delete", "Create", "Encrypt", "Update"))
     ]
@@ -333,6 +349,22 @@ def test_the_deploy_role_manages_every_service_the_program_registers(plan):
         == (services_of(types) - TAG_SCOPED)
         == set(MANAGED_SERVICES) - TAG_SCOPED
     )
+
+
+def test_the_drift_role_reads_back_only_its_own_stacks_secrets():
+    document = role_policy(bootstrap("prod"), "drift")
+    (secrets,) = statements(document, "RefreshSecrets")
+    assert admits(
+        secrets,
+        "arn:aws:secretsmanager:eu-west-1:333333333333:secret:accessweaver/prod/jwt-signing-key-AbCdEf",
+    )
+    assert not admits(secrets, "arn:aws:secretsmanager:eu-west-1:333333333333:secret:other/prod/x")
+    (parameters,) = statements(document, "RefreshParameters")
+    assert admits(parameters, "arn:aws:ssm:eu-west-1:333333333333:parameter/accessweaver/prod/x")
+    (write,) = statements(document, "StateWrite")
+    assert resources_of(write) == [
+        f"arn:aws:s3:::{STATE_BUCKET}/.pulumi/locks/organization/accessweaver/prod/*"
+    ]
 
 
 def test_the_deploy_role_changes_only_roles_and_keys_tagged_as_the_programs():

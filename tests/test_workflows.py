@@ -316,6 +316,16 @@ def test_drift_runs_daily_and_on_demand_over_the_three_stacks() -> None:
     assert sorted(job["strategy"]["matrix"]["stack"]) == sorted(STACKS)
 
 
+def test_drift_runs_in_its_own_environment_with_the_drift_role() -> None:
+    """A refresh reads secret values back, which the pull requests' preview role may not."""
+    [job] = workflow("drift.yml")["jobs"].values()
+    assert environment_name(job) == "drift-${{ matrix.stack }}"
+    [aws] = [s for s in job["steps"] if uses(s, "aws-actions/configure-aws-credentials")]
+    assert aws["with"]["role-to-assume"] == "${{ vars.AWS_DRIFT_ROLE_ARN }}"
+    guard = next(s for s in job["steps"] if s.get("if") == "vars.AWS_DRIFT_ROLE_ARN == ''")
+    assert "exit 1" in guard["run"]
+
+
 def test_drift_fails_on_changes_after_a_refresh() -> None:
     [job] = workflow("drift.yml")["jobs"].values()
     [step] = pulumi_steps(job, "preview")

@@ -113,8 +113,13 @@ class BootstrapSettings:
 
     @property
     def preview_environment(self) -> str:
-        """The GitHub environment of pull-request previews and drift checks."""
+        """The GitHub environment of pull-request previews."""
         return f"preview-{self.environment}"
+
+    @property
+    def drift_environment(self) -> str:
+        """The GitHub environment of the daily drift check (main branch only)."""
+        return f"drift-{self.environment}"
 
 
 def _account_issues(path: str, values: list[str]) -> list[ConfigIssue]:

@@ -6,8 +6,9 @@ Trust (AWS IAM user guide, "Configuring a role for GitHub OIDC identity provider
 and the subject names this repository and one GitHub environment. A job that declares
 `environment: X` gets the subject `repo:<owner>/<repo>:environment:X`, whatever its branch, so
 the deploy role trusts the environment `dev` (`staging`, `prod`), whose protection rules admit
-only `main`, and the preview role trusts `preview-<env>`, the environment of pull-request
-previews and drift checks. `trust_problems` is what refuses anything looser.
+only `main`, the preview role trusts `preview-<env>`, the environment of pull-request
+previews, and the drift role `drift-<env>` (main only too), the daily refresh.
+`trust_problems` is what refuses anything looser.
 """
 
 from __future__ import annotations
@@ -390,11 +391,33 @@ def deploy_policy(
                 "Resource": [
                     f"arn:aws:iam::*:role/{project}-{environment}-deploy",
                     f"arn:aws:iam::*:role/{project}-{environment}-preview",
+                    f"arn:aws:iam::*:role/{project}-{environment}-drift",
                     secrets_key_arn,
                 ],
             },
         ],
     }
+
+
+# Reads of data, not of configuration: what code under review (a pull request's) must not do
+# with the preview role. ReadOnlyAccess grants some of them; a preview (no refresh) needs none.
+DATA_READS = (
+    "s3:GetObject",
+    "s3:GetObjectVersion",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:BatchGetSecretValue",
+    "ssm:GetParameter",
+    "ssm:GetParameters",
+    "ssm:GetParametersByPath",
+    "ssm:GetParameterHistory",
+    "logs:GetLogEvents",
+    "logs:FilterLogEvents",
+    "logs:StartQuery",
+    "logs:StartLiveTail",
+    "sqs:ReceiveMessage",
+    "ecr:BatchGetImage",
+    "ecr:GetDownloadUrlForLayer",
+)
 
 
 def preview_policy(
@@ -405,13 +428,57 @@ def preview_policy(
     state_bucket_arn: str | None = None,
     state_key_arn: str | None = None,
 ) -> dict[str, Any]:
-    """Beside AWS's ReadOnlyAccess: the secrets key to decrypt config, the state to read."""
+    """Beside AWS's ReadOnlyAccess: the secrets key to decrypt config, the state to read; and
+    no data: pull-request code runs with this role (`DATA_READS` denied, but the state)."""
+    state = state_objects(state_bucket_arn, project, environment) if state_bucket_arn else []
+    deny: dict[str, Any] = {
+        "Sid": "NoDataReads",
+        "Effect": "Deny",
+        "Action": list(DATA_READS),
+    }
+    if state:
+        deny["NotResource"] = [f"{state_bucket_arn}/.pulumi/meta.yaml", *state]
+    else:
+        deny["Resource"] = "*"
     return {
         "Version": "2012-10-17",
         "Statement": [
             secrets_key_statement(secrets_key_arn, write=False),
             *state_statements(
                 state_bucket_arn, state_key_arn, project=project, stack=environment, write=False
+            ),
+            deny,
+        ],
+    }
+
+
+def drift_policy(
+    *,
+    project: str,
+    environment: str,
+    secrets_key_arn: str,
+    state_bucket_arn: str | None = None,
+    state_key_arn: str | None = None,
+) -> dict[str, Any]:
+    """Beside ReadOnlyAccess, for `pulumi preview --refresh` of the main branch's code: the
+    preview role's state and key, plus the values a refresh reads back (the stack's secrets,
+    `<project>/<env>/*`, and its parameters, `/<project>/<env>/*`)."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            secrets_key_statement(secrets_key_arn, write=False),
+            *state_statements(
+                state_bucket_arn, state_key_arn, project=project, stack=environment, write=False
+            ),
+            _statement(
+                "RefreshSecrets",
+                ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
+                f"arn:aws:secretsmanager:*:*:secret:{project}/{environment}/*",
+            ),
+            _statement(
+                "RefreshParameters",
+                ["ssm:GetParameter", "ssm:GetParameters"],
+                f"arn:aws:ssm:*:*:parameter/{project}/{environment}/*",
             ),
         ],
     }

@@ -70,6 +70,7 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
                 services=MANAGED_SERVICES,
                 deploy_environment=settings.deploy_environment,
                 preview_environment=settings.preview_environment,
+                drift_environment=settings.drift_environment,
                 oidc_provider_arn=settings.oidc_provider_arn,
                 state_bucket_arn=state_bucket_arn,
                 state_key_arn=state_key_arn,
@@ -88,11 +89,17 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
             secrets_key_arn=roles.secrets_key_arn,
             oidc_provider_arn=roles.oidc_provider_arn,
             preview_role_arn=roles.preview_role_arn,
+            drift_role_arn=roles.drift_role_arn,
             deploy_role_arn=roles.deploy_role_arn,
             # What to set on the repository's GitHub environments (Settings > Environments).
             github_environments={
                 settings.preview_environment: {
                     "AWS_PREVIEW_ROLE_ARN": roles.preview_role_arn,
+                    "AWS_REGION": settings.region,
+                    **backend,
+                },
+                settings.drift_environment: {
+                    "AWS_DRIFT_ROLE_ARN": roles.drift_role_arn,
                     "AWS_REGION": settings.region,
                     **backend,
                 },

@@ -1,9 +1,13 @@
 """What one environment's account gives CI, from its own arguments: the KMS key of the stacks'
-secrets provider, GitHub's OIDC identity provider, and two roles the workflows assume.
+secrets provider, GitHub's OIDC identity provider, and three roles the workflows assume.
 
-- the preview role (`<project>-<env>-preview`): AWS's ReadOnlyAccess, the secrets key to decrypt
-  config, the state to read (and lock); trusted by the repository's jobs in the GitHub
-  environment `preview-<env>` (pull-request previews, drift checks);
+- the preview role (`<project>-<env>-preview`): AWS's ReadOnlyAccess without data reads (objects,
+  secret values, logs, messages: pull-request code runs with it), the secrets key to decrypt
+  config, the state to read (and lock); trusted by the jobs in the GitHub environment
+  `preview-<env>` (pull-request previews);
+- the drift role (`<project>-<env>-drift`): the same, plus the stack's secret and parameter
+  values a refresh reads back; trusted by the jobs in `drift-<env>` (main only: the daily
+  `pulumi preview --refresh`);
 - the deploy role (`<project>-<env>-deploy`): the services the program manages, its own roles
   (tag-scoped), the secrets key, the state; trusted by the jobs in the environment `<env>`.
 """
@@ -24,6 +28,7 @@ from .policies import (
     GITHUB_OIDC_URL,
     READ_ONLY_POLICY,
     deploy_policy,
+    drift_policy,
     preview_policy,
     pull_statement,
     trust_policy,
@@ -41,6 +46,7 @@ class CiRolesArgs:
     """IAM service prefixes the deploy role manages (policies.services_of the program's types)."""
     deploy_environment: str
     preview_environment: str
+    drift_environment: str
     oidc_provider_arn: str | None = None
     """The account's existing GitHub OIDC provider; None = create it."""
     state_bucket_arn: pulumi.Input[str] | None = None
@@ -57,13 +63,17 @@ class CiRoles(pulumi.ComponentResource):
     """`awskms://alias/<project>-<env>-secrets?region=<region>` for `pulumi stack init`."""
     oidc_provider_arn: pulumi.Output[str]
     preview_role_arn: pulumi.Output[str]
+    drift_role_arn: pulumi.Output[str]
     deploy_role_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: CiRolesArgs, opts: pulumi.ResourceOptions | None = None):
         region = args.region or aws.config.region
         if not region:
             raise ValueError(f"{name}: no region (set aws:region or CiRolesArgs.region)")
-        for role_environment in (args.deploy_environment, args.preview_environment):
+        environments = (args.deploy_environment, args.preview_environment, args.drift_environment)
+        if len(set(environments)) != 3:
+            raise ValueError(f"{name}: each role needs a GitHub environment of its own")
+        for role_environment in environments:
             problems = trust_problems(
                 trust_policy(
                     f"arn:aws:iam::000000000000:oidc-provider/{GITHUB_OIDC_HOST}",
@@ -111,36 +121,54 @@ class CiRoles(pulumi.ComponentResource):
                 lambda arn: json.dumps(trust_policy(arn, args.repository, github_environment))
             )
 
-        preview = iam.Role(
-            f"{name}-preview",
-            name=f"{prefix}-preview",
-            description=f"Read-only: pull-request previews and drift checks of {prefix}",
-            assume_role_policy=trust(args.preview_environment),
-            max_session_duration=3600,
-            tags=tags,
-            opts=child,
-        )
-        iam.RolePolicyAttachment(
-            f"{name}-preview-read-only",
-            role=preview.name,
-            policy_arn=READ_ONLY_POLICY,
-            opts=pulumi.ResourceOptions(parent=preview),
-        )
-        iam.RolePolicy(
-            f"{name}-preview-policy",
-            role=preview.id,
-            policy=pulumi.Output.all(key.arn, args.state_bucket_arn, args.state_key_arn).apply(
-                lambda v: json.dumps(
-                    preview_policy(
-                        project=args.project,
-                        environment=args.environment,
-                        secrets_key_arn=v[0],
-                        state_bucket_arn=v[1],
-                        state_key_arn=v[2],
+        state = pulumi.Output.all(key.arn, args.state_bucket_arn, args.state_key_arn)
+
+        def read_only(kind: str, github_environment: str, policy, description: str) -> iam.Role:
+            """ReadOnlyAccess and an inline policy of `policy(...)`."""
+            role = iam.Role(
+                f"{name}-{kind}",
+                name=f"{prefix}-{kind}",
+                description=description,
+                assume_role_policy=trust(github_environment),
+                max_session_duration=3600,
+                tags=tags,
+                opts=child,
+            )
+            iam.RolePolicyAttachment(
+                f"{name}-{kind}-read-only",
+                role=role.name,
+                policy_arn=READ_ONLY_POLICY,
+                opts=pulumi.ResourceOptions(parent=role),
+            )
+            iam.RolePolicy(
+                f"{name}-{kind}-policy",
+                role=role.id,
+                policy=state.apply(
+                    lambda v: json.dumps(
+                        policy(
+                            project=args.project,
+                            environment=args.environment,
+                            secrets_key_arn=v[0],
+                            state_bucket_arn=v[1],
+                            state_key_arn=v[2],
+                        )
                     )
-                )
-            ),
-            opts=pulumi.ResourceOptions(parent=preview),
+                ),
+                opts=pulumi.ResourceOptions(parent=role),
+            )
+            return role
+
+        preview = read_only(
+            "preview",
+            args.preview_environment,
+            preview_policy,
+            f"Read-only, no data: pull-request previews of {prefix}",
+        )
+        drift = read_only(
+            "drift",
+            args.drift_environment,
+            drift_policy,
+            f"Read-only and the stack's secrets: daily drift check (refresh) of {prefix}",
         )
         deploy = iam.Role(
             f"{name}-deploy",
@@ -159,7 +187,7 @@ class CiRoles(pulumi.ComponentResource):
         iam.RolePolicy(
             f"{name}-deploy-policy",
             role=deploy.id,
-            policy=pulumi.Output.all(key.arn, args.state_bucket_arn, args.state_key_arn).apply(
+            policy=state.apply(
                 lambda v: json.dumps(
                     deploy_policy(
                         project=args.project,
@@ -178,6 +206,7 @@ class CiRoles(pulumi.ComponentResource):
         self.secrets_provider = pulumi.Output.from_input(f"awskms://{alias}?region={region}")
         self.oidc_provider_arn = provider_arn
         self.preview_role_arn = preview.arn
+        self.drift_role_arn = drift.arn
         self.deploy_role_arn = deploy.arn
         self.register_outputs(
             {
@@ -185,6 +214,7 @@ class CiRoles(pulumi.ComponentResource):
                 "secrets_provider": self.secrets_provider,
                 "oidc_provider_arn": self.oidc_provider_arn,
                 "preview_role_arn": self.preview_role_arn,
+                "drift_role_arn": self.drift_role_arn,
                 "deploy_role_arn": self.deploy_role_arn,
             }
         )
