@@ -23,6 +23,7 @@ import yaml
 
 from components.bootstrap.config import bootstrap_settings
 from components.bootstrap.policies import (
+    ATTACHABLE,
     SERVICES_OF_MODULE,
     TAG_SCOPED,
     bootstrap_project,
@@ -342,6 +343,19 @@ def test_the_deploy_role_manages_every_service_the_program_registers(plan):
     assert modules - {"iam"} <= set(SERVICES_OF_MODULE), modules - set(SERVICES_OF_MODULE)
     # and the list holds nothing the program does not register
     assert set(SERVICES_OF_MODULE) <= modules
+    # the IAM the program writes is what the tag-scoped statements cover, and the managed
+    # policies it attaches are the two the deploy role may attach
+    assert {t for t in types if t.startswith("aws:iam/")} <= {
+        ROLE,
+        ROLE_POLICY,
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment",
+    }
+    attached = {
+        r.inputs["policyArn"]
+        for stack in STACKS
+        for r in plan(stack).of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
+    }
+    assert attached and attached <= set(ATTACHABLE)
     document = role_policy(bootstrap("dev"), "deploy")
     (managed,) = statements(document, "ManagedServices")
     assert (
@@ -600,3 +614,41 @@ def test_images_are_promoted_across_accounts_by_policies_both_sides_create(plan)
                 assert admits(pull, arn), arn
     # prod is the last stack: nobody pulls from it
     assert plan("prod").of_type("aws:ecr/repositoryPolicy:RepositoryPolicy") == []
+
+
+# -- the components on their own arguments ----------------------------------------------------
+
+
+def _ci_roles(**changes: Any) -> PlanResult:
+    from components.bootstrap.roles import CiRoles, CiRolesArgs
+    from tools.engine import run_function
+
+    arguments = {
+        "project": "shop",
+        "environment": "qa",
+        "repository": "acme/shop",
+        "services": ("ecs", "ec2"),
+        "deploy_environment": "qa",
+        "preview_environment": "preview-qa",
+        "drift_environment": "drift-qa",
+        "region": "eu-central-1",
+        **changes,
+    }
+    return run_function(lambda: CiRoles("shop-qa-ci", CiRolesArgs(**arguments)), project="shop")
+
+
+def test_ci_roles_work_in_another_program_from_their_own_arguments():
+    result = _ci_roles()
+    names = {r.inputs["name"] for r in result.of_type(ROLE)}
+    assert names == {"shop-qa-preview", "shop-qa-drift", "shop-qa-deploy"}
+    (key,) = result.of_type(KEY)
+    assert key.protect and key.inputs["enableKeyRotation"]
+    for role in result.of_type(ROLE):
+        assert trust_problems(json.loads(role.inputs["assumeRolePolicy"]), "acme/shop") == []
+
+
+def test_ci_roles_refuse_a_wildcard_repository_or_a_shared_environment():
+    with pytest.raises(ValueError, match="does not name one repository"):
+        _ci_roles(repository="acme/*")
+    with pytest.raises(ValueError, match="a GitHub environment of its own"):
+        _ci_roles(drift_environment="preview-qa")
