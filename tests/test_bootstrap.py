@@ -412,6 +412,29 @@ def test_every_role_and_key_the_program_creates_carries_the_tags_the_deploy_role
         assert admits(aliases, f"arn:aws:kms:eu-west-1:111111111111:{alias.inputs['name']}")
 
 
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_deploy_role_reaches_the_programs_roles_by_their_path_and_no_other_role(plan, stack):
+    document = role_policy(bootstrap(stack), "deploy")
+    scoped = [
+        s
+        for s in document["Statement"]
+        if s["Effect"] == "Allow" and s["Sid"] in ("IamCreateTagged", "IamManageOwn", "IamPassOwn")
+    ]
+    assert len(scoped) == 3
+    roles = plan(stack).of_type(ROLE)
+    assert roles
+    for role in roles:
+        assert role.inputs["path"] == f"/accessweaver/{stack}/", role.name
+        arn = f"arn:aws:iam::111111111111:role/accessweaver/{stack}/{role.name}-0a1b2c3"
+        assert all(admits(statement, arn) for statement in scoped)
+    for elsewhere in (
+        "arn:aws:iam::111111111111:role/Admin",
+        f"arn:aws:iam::111111111111:role/accessweaver-{stack}-deploy",
+        f"arn:aws:iam::111111111111:role/accessweaver/{'prod' if stack != 'prod' else 'dev'}/x",
+    ):
+        assert not any(admits(statement, elsewhere) for statement in scoped), elsewhere
+
+
 def _allowed(document: dict[str, Any]) -> list[str]:
     return [a for s in document["Statement"] if s["Effect"] == "Allow" for a in s["Action"]]
 
@@ -652,3 +675,12 @@ def test_ci_roles_refuse_a_wildcard_repository_or_a_shared_environment():
         _ci_roles(repository="acme/*")
     with pytest.raises(ValueError, match="a GitHub environment of its own"):
         _ci_roles(drift_environment="preview-qa")
+
+
+def test_role_path_comes_from_the_project_and_environment_tags():
+    from components.iam_path import role_path
+
+    assert role_path({"Project": "accessweaver", "Environment": "dev"}) == "/accessweaver/dev/"
+    # a component used without those tags keeps IAM's default path
+    assert role_path({}) == "/" and role_path({"Project": "x"}) == "/"
+    assert role_path({"Project": "a/b", "Environment": "dev"}) == "/"

@@ -71,7 +71,7 @@ def test_staging_and_prod_rds_is_multi_az_deletion_protected_and_monitored(plan,
     role = result.one("aws:iam/role:Role", f"accessweaver-{stack}-database-monitoring-role")
     assert "monitoring.rds.amazonaws.com" in role.inputs["assumeRolePolicy"]
     assert db["monitoringRoleArn"].startswith(
-        f"arn:aws:iam::123456789012:role/accessweaver-{stack}-database-monitoring-role"
+        f"arn:aws:iam::123456789012:role/accessweaver/{stack}/accessweaver-{stack}-database-monitoring-role"
     )
 
 

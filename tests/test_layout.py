@@ -11,7 +11,13 @@ from tests.conftest import ROOT
 # Bottom to top. A package may import its own modules, the core and every package of a lower
 # layer; packages of one layer do not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("components.errors", "components.formats", "components.controls", "components.bindings"),
+    (
+        "components.errors",
+        "components.formats",
+        "components.controls",
+        "components.bindings",
+        "components.iam_path",
+    ),
     ("components", "components.log_archive"),
     ("components.network",),
     ("components.compute", "components.data", "components.observability"),

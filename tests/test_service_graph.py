@@ -259,7 +259,8 @@ def test_the_access_matrix_output_says_who_reaches_whom(plan):
     assert access["aw-api-gateway"]["reachable_from"] == ["alb:8080"]
     owners = group_owners(plan("prod"))
     assert owners[access["aw-pdp-service"]["security_group_id"]] == "aw-pdp-service"
-    assert ":role/keycloak-task-role-" in access["keycloak"]["task_role_arn"]
+    # under the stack's IAM path, which the bootstrap's deploy role is limited to
+    assert ":role/accessweaver/prod/keycloak-task-role-" in access["keycloak"]["task_role_arn"]
 
 
 def test_default_catalog_drops_the_uses_of_pieces_a_stack_switches_off(run_stack):

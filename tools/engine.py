@@ -127,7 +127,7 @@ def mock_state(type_: str, name: str, inputs: dict[str, Any], region: str) -> tu
         state["revision"] = 1
     elif type_ == "aws:iam/role:Role":
         rid = physical
-        state["arn"] = f"arn:aws:iam::{acct}:role/{physical}"
+        state["arn"] = f"arn:aws:iam::{acct}:role{inputs.get('path') or '/'}{physical}"
         state["uniqueId"] = f"AROA{_hex(name, 17).upper()}"
     elif type_ == "aws:iam/rolePolicy:RolePolicy":
         rid = f"{_last(inputs.get('role'))}:{physical}"

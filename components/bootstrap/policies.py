@@ -163,10 +163,13 @@ def services_of(types: Iterable[str]) -> set[str]:
 
 
 def iam_statements(project: str, environment: str) -> list[dict[str, Any]]:
-    """The program's roles: created only with its Project and Environment tags, changed and
-    passed (to the services that run them) only when they carry those tags."""
+    """The program's roles: created only under its path and with its Project and Environment
+    tags, changed and passed (to the services that run them) only there and with those tags."""
     own = {"aws:ResourceTag/Project": project, "aws:ResourceTag/Environment": environment}
-    roles, policies = "arn:aws:iam::*:role/*", "arn:aws:iam::*:policy/*"
+    # The program's roles live under /<project>/<env>/ (components/iam_path.py): no statement
+    # below reaches a role elsewhere in the account, an administrator's or the CI roles.
+    roles = f"arn:aws:iam::*:role/{project}/{environment}/*"
+    readable = ["arn:aws:iam::*:role/*", "arn:aws:iam::*:policy/*"]
     return [
         _statement(
             "IamRead",
@@ -180,7 +183,7 @@ def iam_statements(project: str, environment: str) -> list[dict[str, Any]]:
                 "iam:GetPolicy",
                 "iam:GetPolicyVersion",
             ],
-            [roles, policies],
+            readable,
         ),
         _statement(
             "IamCreateTagged",

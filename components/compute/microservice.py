@@ -26,6 +26,7 @@ import pulumi_aws as aws
 from pulumi_aws import appautoscaling, cloudwatch, ec2, ecs, iam, servicediscovery, vpc
 
 from ..bindings import Binding, Peer, merge_bindings, url_variable
+from ..iam_path import role_path
 from ..network.paths import allow_tcp
 from .attachments import LoadBalancerAttachment
 from .cluster import ClusterRef, capacity_provider_strategy
@@ -358,6 +359,7 @@ class Microservice(pulumi.ComponentResource):
             f"{name}-exec-role",
             description=f"{self._physical}: ECS pulls its image, writes its logs, reads secrets",
             assume_role_policy=self._trust(),
+            path=role_path(self._tags),
             tags=self._tags,
             opts=child,
         )
@@ -389,6 +391,7 @@ class Microservice(pulumi.ComponentResource):
             f"{name}-task-role",
             description=f"{self._physical}: what its containers may call, and nothing else",
             assume_role_policy=self._trust(),
+            path=role_path(self._tags),
             tags=self._tags,
             opts=child,
         )
@@ -610,6 +613,7 @@ class Microservice(pulumi.ComponentResource):
             f"{name}-hooks-role",
             description=f"{self._physical}: ECS invokes its deployment lifecycle hooks",
             assume_role_policy=account.apply(lambda acct: json.dumps(hook_trust_policy(acct))),
+            path=role_path(self._tags),
             tags=self._tags,
             opts=child,
         )

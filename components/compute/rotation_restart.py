@@ -25,6 +25,8 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import cloudwatch, iam, sfn
 
+from ..iam_path import role_path
+
 UPDATE_SERVICE = "arn:aws:states:::aws-sdk:ecs:updateService"
 RETRY = {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "MaxAttempts": 4, "BackoffRate": 2}
 """Throttling or a deployment in progress: a few tries over about two and a half minutes."""
@@ -144,6 +146,7 @@ class RotationRestart(pulumi.ComponentResource):
             assume_role_policy=account.apply(
                 lambda acct: json.dumps(service_trust_policy("states", acct))
             ),
+            path=role_path(tags),
             tags=tags,
             opts=child,
         )
@@ -186,6 +189,7 @@ class RotationRestart(pulumi.ComponentResource):
             assume_role_policy=account.apply(
                 lambda acct: json.dumps(service_trust_policy("events", acct))
             ),
+            path=role_path(tags),
             tags=tags,
             opts=child,
         )

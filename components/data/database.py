@@ -21,6 +21,7 @@ import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, iam, rds, scheduler
 
 from ..bindings import Binding, Peer, secret_json_key
+from ..iam_path import role_path
 
 LOG_EXPORTS = ("postgresql", "upgrade")
 ENHANCED_MONITORING_POLICY_ARN = (
@@ -266,6 +267,7 @@ class Database(pulumi.ComponentResource):
             f"{name}-scheduler-role",
             description=f"{args.identifier}: EventBridge Scheduler stops and starts it",
             assume_role_policy=account.apply(lambda acct: json.dumps(scheduler_trust_policy(acct))),
+            path=role_path(dict(tags)),
             tags=dict(tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -341,6 +343,7 @@ class Database(pulumi.ComponentResource):
             f"{name}-monitoring-role",
             description=f"{args.identifier}: RDS enhanced monitoring publishes OS metrics",
             assume_role_policy=json.dumps(monitoring_trust_policy()),
+            path=role_path(tags),
             tags=tags,
             opts=child,
         )

@@ -23,6 +23,7 @@ import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, iam, lb, s3, vpc
 
 from ..compute.attachments import LoadBalancerAttachment, TrafficShift
+from ..iam_path import role_path
 from ..log_archive import log_bucket
 from .config import Route
 from .domain import DomainArgs, alias_records, validated_certificate
@@ -377,6 +378,7 @@ class LoadBalancer(pulumi.ComponentResource):
             description=f"{self._args.name}: ECS moves listener-rule weights (blue/green, "
             "linear, canary)",
             assume_role_policy=json.dumps(ecs_load_balancer_trust_policy()),
+            path=role_path(self._tags),
             tags=self._tags,
             opts=child,
         )

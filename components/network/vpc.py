@@ -16,6 +16,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, iam, vpc
 
+from ..iam_path import role_path
 from .config import InterfaceEndpoint, NatGateways
 from .layout import (
     NAT_STRATEGY,
@@ -175,6 +176,7 @@ class Network(pulumi.ComponentResource):
             assume_role_policy=account.apply(
                 lambda acct: json.dumps(flow_log_trust_policy(acct, region))
             ),
+            path=role_path(tags),
             tags=tags,
             opts=child,
         )
