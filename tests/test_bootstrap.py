@@ -393,6 +393,12 @@ def test_the_deploy_role_changes_only_roles_and_keys_tagged_as_the_programs():
         assert statement["Condition"]["StringEquals"]["aws:ResourceTag/Environment"] == "prod"
     (deny,) = [s for s in document["Statement"] if s["Effect"] == "Deny"]
     assert "arn:aws:iam::*:role/accessweaver-prod-deploy" in deny["Resource"]
+    # the bootstrap's keys carry the program's tags: the deny names them, the state key too
+    result = bootstrap("prod")
+    keys = {k.name for k in result.of_type(KEY)}
+    assert keys == {"accessweaver-prod-ci-secrets-key", "accessweaver-state-key"}
+    assert sum(1 for arn in deny["Resource"] if ":kms:" in arn) == 2
+    assert {"kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:TagResource"} <= set(deny["Action"])
     assert not any(a.startswith("iam:") and a.endswith("*") for a in _allowed(document))
 
 

@@ -230,9 +230,13 @@ def iam_statements(project: str, environment: str) -> list[dict[str, Any]]:
     ]
 
 
-def kms_statements(project: str) -> list[dict[str, Any]]:
-    """The program's KMS keys: created with its Project tag, administered only while they carry
-    it; no statement lets the deploy role decrypt with them (nothing in a deploy needs to)."""
+def kms_statements(project: str, environment: str) -> list[dict[str, Any]]:
+    """The program's KMS keys: created with its Project and Environment tags, administered only
+    while they carry them; no statement lets the deploy role decrypt with them (nothing in a
+    deploy needs to). The bootstrap's own keys carry those tags too: `deploy_policy` denies
+    them by ARN."""
+    request = {"aws:RequestTag/Project": project, "aws:RequestTag/Environment": environment}
+    own = {"aws:ResourceTag/Project": project, "aws:ResourceTag/Environment": environment}
     keys, aliases = "arn:aws:kms:*:*:key/*", f"arn:aws:kms:*:*:alias/{project}-*"
     return [
         _statement("KmsList", ["kms:ListAliases", "kms:ListKeys"], "*"),
@@ -241,13 +245,13 @@ def kms_statements(project: str) -> list[dict[str, Any]]:
             "KmsCreateTagged",
             ["kms:CreateKey"],
             "*",
-            StringEquals={"aws:RequestTag/Project": project},
+            StringEquals=request,
         ),
         _statement(
             "KmsTagOwn",
             ["kms:TagResource"],
             keys,
-            StringEquals={"aws:RequestTag/Project": project},
+            StringEquals=request,
         ),
         # An alias call needs the alias and its key (KMS developer guide, "Controlling access
         # to aliases"); the program's aliases are all `alias/<project>-<env>-...`.
@@ -271,7 +275,7 @@ def kms_statements(project: str) -> list[dict[str, Any]]:
                 "kms:RevokeGrant",
             ],
             keys,
-            StringEquals={"aws:ResourceTag/Project": project},
+            StringEquals=own,
         ),
     ]
 
@@ -362,7 +366,8 @@ def deploy_policy(
     """What `pulumi up` of one stack needs: the services the program manages (whole services:
     a deploy creates, changes and deletes every kind of resource they hold, and IAM caps an
     inline policy at 10,240 characters, far below their action lists), its own roles
-    (tag-scoped), its state and its secrets key; never the CI roles themselves."""
+    (path- and tag-scoped), its state and its secrets key; never the CI roles, the secrets key
+    or the state key themselves (an explicit deny)."""
     managed = sorted(set(services) - TAG_SCOPED)
     return {
         "Version": "2012-10-17",
@@ -370,14 +375,14 @@ def deploy_policy(
             _statement("Identity", ["sts:GetCallerIdentity"], "*"),
             _statement("ManagedServices", [f"{service}:*" for service in managed], "*"),
             *iam_statements(project, environment),
-            *kms_statements(project),
+            *kms_statements(project, environment),
             secrets_key_statement(secrets_key_arn, write=True),
             *state_statements(
                 state_bucket_arn, state_key_arn, project=project, stack=environment, write=True
             ),
             *extra,
             {
-                "Sid": "ProtectCiRolesAndKey",
+                "Sid": "ProtectTheBootstrap",
                 "Effect": "Deny",
                 "Action": [
                     "iam:Delete*",
@@ -389,13 +394,18 @@ def deploy_policy(
                     "iam:Untag*",
                     "kms:ScheduleKeyDeletion",
                     "kms:DisableKey",
+                    "kms:DisableKeyRotation",
                     "kms:PutKeyPolicy",
+                    "kms:CreateGrant",
+                    "kms:TagResource",
+                    "kms:UntagResource",
                 ],
                 "Resource": [
                     f"arn:aws:iam::*:role/{project}-{environment}-deploy",
                     f"arn:aws:iam::*:role/{project}-{environment}-preview",
                     f"arn:aws:iam::*:role/{project}-{environment}-drift",
                     secrets_key_arn,
+                    *([state_key_arn] if state_key_arn else []),
                 ],
             },
         ],
