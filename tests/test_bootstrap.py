@@ -388,16 +388,27 @@ def test_the_deploy_role_changes_only_roles_and_keys_tagged_as_the_programs():
         "aws:RequestTag/Project": "accessweaver",
         "aws:RequestTag/Environment": "prod",
     }
-    for sid in ("IamManageOwn", "IamAttachManaged", "IamPassOwn"):
+    for sid in ("IamManageOwn", "IamAttachManaged"):
         (statement,) = statements(document, sid)
         assert statement["Condition"]["StringEquals"]["aws:ResourceTag/Environment"] == "prod"
-    (deny,) = [s for s in document["Statement"] if s["Effect"] == "Deny"]
+    # an update sends only the changed tags: TagRole on the program's own roles needs no
+    # request tags
+    (manage,) = statements(document, "IamManageOwn")
+    assert "iam:TagRole" in manage["Action"]
+    # PassRole: the path and the receiving services, no tag condition (IAM's guidance)
+    (passing,) = statements(document, "IamPassOwn")
+    assert set(passing["Condition"]["StringEquals"]) == {"iam:PassedToService"}
+    (deny,) = statements(document, "ProtectTheBootstrap")
+    assert deny["Effect"] == "Deny"
     assert "arn:aws:iam::*:role/accessweaver-prod-deploy" in deny["Resource"]
+    # the secrets provider's alias cannot be repointed at a key of the deploy role's making
+    assert "arn:aws:kms:*:*:alias/accessweaver-prod-secrets" in deny["Resource"]
+    assert {"kms:UpdateAlias", "kms:DeleteAlias"} <= set(deny["Action"])
     # the bootstrap's keys carry the program's tags: the deny names them, the state key too
     result = bootstrap("prod")
     keys = {k.name for k in result.of_type(KEY)}
     assert keys == {"accessweaver-prod-ci-secrets-key", "accessweaver-state-key"}
-    assert sum(1 for arn in deny["Resource"] if ":kms:" in arn) == 2
+    assert sum(1 for arn in deny["Resource"] if ":key/" in arn or ":kms:eu" in arn) == 2
     assert {"kms:ScheduleKeyDeletion", "kms:PutKeyPolicy", "kms:TagResource"} <= set(deny["Action"])
     assert not any(a.startswith("iam:") and a.endswith("*") for a in _allowed(document))
 
@@ -467,6 +478,68 @@ def test_each_deploy_role_writes_only_its_own_stacks_state(stack):
     assert not any(admits(write, arn) for arn in _state("accessweaver-bootstrap", stack))
 
 
+def _denied(document: dict[str, Any], action: str, arn: str) -> bool:
+    """An explicit deny of `document` covers `action` on `arn` (Action or NotAction)."""
+    for statement in document["Statement"]:
+        if statement["Effect"] != "Deny":
+            continue
+        if "NotResource" in statement:
+            if any(fnmatch.fnmatchcase(arn, p) for p in statement["NotResource"]):
+                continue
+        elif not admits(statement, arn):
+            continue
+        if "NotAction" in statement:
+            if not any(fnmatch.fnmatchcase(action, a) for a in statement["NotAction"]):
+                return True
+        elif any(fnmatch.fnmatchcase(action, a) for a in _list(statement["Action"])):
+            return True
+    return False
+
+
+def _list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def test_the_prod_deploy_role_keeps_to_its_own_state_in_the_buckets_own_account():
+    """In prod's account `s3:*` (ManagedServices) reaches the state bucket: denies keep the
+    deploy role to its own stack's objects, as the bucket policy does for the other accounts."""
+    result = bootstrap("prod")
+    document = role_policy(result, "deploy")
+    bucket = f"arn:aws:s3:::{STATE_BUCKET}"
+    for arn in _state("accessweaver", "prod"):
+        for action in ("s3:GetObject", "s3:PutObject", "s3:DeleteObject"):
+            assert not _denied(document, action, arn), (action, arn)
+    assert not _denied(document, "s3:GetObject", f"{bucket}/.pulumi/meta.yaml")
+    assert not _denied(document, "s3:ListBucket", bucket)
+    for other in ("dev", "staging"):
+        for arn in _state("accessweaver", other):
+            assert _denied(document, "s3:PutObject", arn) and _denied(document, "s3:GetObject", arn)
+    for arn in _state("accessweaver-bootstrap", "prod"):
+        assert _denied(document, "s3:PutObject", arn)
+    for action in ("s3:PutBucketPolicy", "s3:PutBucketVersioning", "s3:DeleteBucket"):
+        assert _denied(document, action, bucket), action
+    assert _denied(
+        document, "s3:DeleteObjectVersion", f"{bucket}/.pulumi/stacks/accessweaver/prod.json"
+    )
+    assert _denied(document, "s3:PutObject", f"{bucket}/.pulumi/meta.yaml")
+    # the program's own buckets stay manageable
+    assert not _denied(document, "s3:PutBucketPolicy", "arn:aws:s3:::accessweaver-prod-documents-x")
+    (logs,) = statements(document, "StateAccessLogs")
+    assert any("state-access-logs" in arn for arn in logs["Resource"])
+    # IAM's limit on an inline policy (whitespace excluded)
+    assert len(json.dumps(document, separators=(",", ":"))) < 10_240
+
+
+def test_the_drift_role_reads_no_object_but_its_state():
+    document = role_policy(bootstrap("staging"), "drift")
+    bucket = f"arn:aws:s3:::{STATE_BUCKET}"
+    assert not _denied(
+        document, "s3:GetObject", f"{bucket}/.pulumi/stacks/accessweaver/staging.json"
+    )
+    assert _denied(document, "s3:GetObject", f"{bucket}/.pulumi/stacks/accessweaver/prod.json")
+    assert _denied(document, "s3:GetObject", "arn:aws:s3:::accessweaver-staging-documents-x/a.pdf")
+
+
 def test_the_state_bucket_admits_each_account_to_its_own_stacks_only():
     result = bootstrap("prod")
     (policy,) = [
@@ -486,6 +559,12 @@ def test_the_state_bucket_admits_each_account_to_its_own_stacks_only():
             assert not any(admits(grant, arn) for arn in _state("accessweaver", other))
     (deny,) = [s for s in document["Statement"] if s["Effect"] == "Deny"]
     assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    # the backend's meta.yaml: the other accounts read it, only the bucket's account writes it
+    (meta,) = statements(document, "EnvironmentAccountsReadMeta")
+    assert meta["Action"] == "s3:GetObject"
+    for grant in document["Statement"]:
+        if grant["Effect"] == "Allow" and "PutObject" in json.dumps(grant):
+            assert not admits(grant, f"arn:aws:s3:::{STATE_BUCKET}/.pulumi/meta.yaml")
 
 
 def test_the_state_bucket_is_versioned_encrypted_private_logged_and_protected():

@@ -422,8 +422,8 @@ def test_the_promote_script_copies_each_image_from_the_previous_account(plan, tm
     for service in config["services"].values():
         tag = "0123abc" if service["follows_image_tag"] else service["image"].rsplit(":", 1)[1]
         expected.append(
-            f"buildx imagetools create --tag {service['image_repository']}:{tag} "
-            f"{service['promote_from']}:{tag}"
+            "buildx imagetools create --prefer-index=false "
+            f"--tag {service['image_repository']}:{tag} {service['promote_from']}:{tag}"
         )
     assert sorted(creates) == sorted(expected)
     assert all(c.split()[-1].startswith("222222222222.dkr.ecr.") for c in creates)

@@ -42,6 +42,7 @@ class StateBackend(pulumi.ComponentResource):
     bucket_name: pulumi.Output[str]
     bucket_arn: pulumi.Output[str]
     key_arn: pulumi.Output[str]
+    log_bucket_arn: pulumi.Output[str]
     backend_url: pulumi.Output[str]
     """What `pulumi login` takes: `s3://<bucket>?region=<region>&awssdk=v2`."""
 
@@ -161,6 +162,7 @@ class StateBackend(pulumi.ComponentResource):
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
         self.key_arn = key.arn
+        self.log_bucket_arn = logs.arn
         self.backend_url = pulumi.Output.concat(
             "s3://", bucket.bucket, "?region=", region, "&awssdk=v2"
         )
@@ -169,6 +171,7 @@ class StateBackend(pulumi.ComponentResource):
                 "bucket_name": self.bucket_name,
                 "bucket_arn": self.bucket_arn,
                 "key_arn": self.key_arn,
+                "log_bucket_arn": self.log_bucket_arn,
                 "backend_url": self.backend_url,
             }
         )

@@ -203,8 +203,11 @@ def iam_statements(project: str, environment: str) -> list[dict[str, Any]]:
                 "iam:UpdateRole",
                 "iam:UpdateRoleDescription",
                 "iam:UpdateAssumeRolePolicy",
+                "iam:TagRole",
                 "iam:UntagRole",
             ],
+            # TagRole here too: an update sends only the tags that changed (no Project in the
+            # request), which IamCreateTagged's request-tag condition would refuse.
             roles,
             StringEquals=own,
         ),
@@ -215,11 +218,14 @@ def iam_statements(project: str, environment: str) -> list[dict[str, Any]]:
             StringEquals=own,
             ArnEquals={"iam:PolicyARN": list(ATTACHABLE)},
         ),
+        # No tag condition on PassRole: the IAM user guide ("Grant a user permissions to pass a
+        # role") warns that ResourceTag conditions on iam:PassRole are not reliable. The path
+        # and the receiving services bound it.
         _statement(
             "IamPassOwn",
             ["iam:PassRole"],
             roles,
-            StringEquals={**own, "iam:PassedToService": list(PASSED_TO)},
+            StringEquals={"iam:PassedToService": list(PASSED_TO)},
         ),
         _statement(
             "ServiceLinkedRoles",
@@ -237,7 +243,7 @@ def kms_statements(project: str, environment: str) -> list[dict[str, Any]]:
     them by ARN."""
     request = {"aws:RequestTag/Project": project, "aws:RequestTag/Environment": environment}
     own = {"aws:ResourceTag/Project": project, "aws:ResourceTag/Environment": environment}
-    keys, aliases = "arn:aws:kms:*:*:key/*", f"arn:aws:kms:*:*:alias/{project}-*"
+    keys, aliases = "arn:aws:kms:*:*:key/*", f"arn:aws:kms:*:*:alias/{project}-{environment}-*"
     return [
         _statement("KmsList", ["kms:ListAliases", "kms:ListKeys"], "*"),
         _statement("KmsDescribe", ["kms:DescribeKey"], keys),
@@ -254,7 +260,8 @@ def kms_statements(project: str, environment: str) -> list[dict[str, Any]]:
             StringEquals=request,
         ),
         # An alias call needs the alias and its key (KMS developer guide, "Controlling access
-        # to aliases"); the program's aliases are all `alias/<project>-<env>-...`.
+        # to aliases"); the program's aliases are all `alias/<project>-<env>-...` (the secrets
+        # provider's, `alias/<project>-<env>-secrets`, is denied in deploy_policy).
         _statement(
             "KmsAliases", ["kms:CreateAlias", "kms:DeleteAlias", "kms:UpdateAlias"], [aliases, keys]
         ),
@@ -269,6 +276,7 @@ def kms_statements(project: str, environment: str) -> list[dict[str, Any]]:
                 "kms:ScheduleKeyDeletion",
                 "kms:CancelKeyDeletion",
                 "kms:UpdateKeyDescription",
+                "kms:TagResource",
                 "kms:UntagResource",
                 "kms:CreateGrant",
                 "kms:ListGrants",
@@ -321,7 +329,7 @@ def state_statements(
         _statement("StateRead", ["s3:GetObject"], [f"{bucket_arn}/.pulumi/meta.yaml", *objects]),
         _statement(
             "StateWrite",
-            ["s3:PutObject", "s3:DeleteObject"],
+            ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
             objects if write else state_lock(bucket_arn, project, stack),
         ),
     ]
@@ -361,6 +369,7 @@ def deploy_policy(
     secrets_key_arn: str,
     state_bucket_arn: str | None = None,
     state_key_arn: str | None = None,
+    state_log_bucket_arn: str | None = None,
     extra: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """What `pulumi up` of one stack needs: the services the program manages (whole services:
@@ -399,17 +408,95 @@ def deploy_policy(
                     "kms:CreateGrant",
                     "kms:TagResource",
                     "kms:UntagResource",
+                    "kms:CreateAlias",
+                    "kms:DeleteAlias",
+                    "kms:UpdateAlias",
                 ],
                 "Resource": [
                     f"arn:aws:iam::*:role/{project}-{environment}-deploy",
                     f"arn:aws:iam::*:role/{project}-{environment}-preview",
                     f"arn:aws:iam::*:role/{project}-{environment}-drift",
                     secrets_key_arn,
+                    f"arn:aws:kms:*:*:alias/{project}-{environment}-secrets",
                     *([state_key_arn] if state_key_arn else []),
                 ],
             },
+            *state_protection(state_bucket_arn, state_log_bucket_arn, project, environment),
         ],
     }
+
+
+STACKS = ("dev", "staging", "prod")
+"""The environments' stacks (config.Environment): the state of the others is denied by name."""
+
+
+def other_state(bucket_arn: str, project: str, stack: str) -> list[str]:
+    """Objects of the bucket a stack's roles never touch: the other stacks' and every stack of
+    the bootstrap project (run by administrators, not CI)."""
+    root = f"{bucket_arn}/.pulumi"
+    found = [
+        arn
+        for other in STACKS
+        if other != stack
+        for arn in state_objects(bucket_arn, project, other)
+    ]
+    bootstrap = bootstrap_project(project)
+    found += [
+        f"{root}/{folder}/{bootstrap}/*" for folder in ("stacks", "history", "backups", "journal")
+    ]
+    found.append(f"{root}/locks/organization/{bootstrap}/*")
+    return found
+
+
+def state_protection(
+    bucket_arn: str | None, log_bucket_arn: str | None, project: str, stack: str
+) -> list[dict[str, Any]]:
+    """Denies that hold even in the bucket's own account, where `s3:*` of ManagedServices
+    reaches it: the bucket's settings, object versions and ACLs, the backend's `meta.yaml`,
+    the other stacks' and the bootstrap's state, and the bucket's access logs."""
+    if bucket_arn is None:
+        return []
+    found: list[dict[str, Any]] = [
+        {
+            "Sid": "StateBucketSettings",
+            "Effect": "Deny",
+            "NotAction": ["s3:ListBucket", "s3:GetBucketLocation"],
+            "Resource": bucket_arn,
+        },
+        {
+            "Sid": "StateObjectsReadWrittenOnly",
+            "Effect": "Deny",
+            "NotAction": [
+                "s3:GetObject",
+                "s3:PutObject",
+                "s3:DeleteObject",
+                "s3:AbortMultipartUpload",
+            ],
+            "Resource": f"{bucket_arn}/*",
+        },
+        {
+            "Sid": "StateMetaReadOnly",
+            "Effect": "Deny",
+            "Action": ["s3:PutObject", "s3:DeleteObject"],
+            "Resource": f"{bucket_arn}/.pulumi/meta.yaml",
+        },
+        {
+            "Sid": "OtherStacksState",
+            "Effect": "Deny",
+            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+            "Resource": other_state(bucket_arn, project, stack),
+        },
+    ]
+    if log_bucket_arn is not None:
+        found.append(
+            {
+                "Sid": "StateAccessLogs",
+                "Effect": "Deny",
+                "Action": "s3:*",
+                "Resource": [log_bucket_arn, f"{log_bucket_arn}/*"],
+            }
+        )
+    return found
 
 
 # Reads of data, not of configuration: what code under review (a pull request's) must not do
@@ -426,11 +513,33 @@ DATA_READS = (
     "logs:GetLogEvents",
     "logs:FilterLogEvents",
     "logs:StartQuery",
+    "logs:GetQueryResults",
     "logs:StartLiveTail",
+    "rds:DownloadDBLogFilePortion",
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:Scan",
+    "kinesis:GetRecords",
     "sqs:ReceiveMessage",
     "ecr:BatchGetImage",
     "ecr:GetDownloadUrlForLayer",
 )
+
+
+def _reads_denied(
+    sid: str, actions: Sequence[str], bucket_arn: str | None, *, project: str, stack: str
+) -> dict[str, Any]:
+    """Deny `actions` on every resource but the stack's own state (and `meta.yaml`)."""
+    deny: dict[str, Any] = {"Sid": sid, "Effect": "Deny", "Action": list(actions)}
+    if bucket_arn:
+        deny["NotResource"] = [
+            f"{bucket_arn}/.pulumi/meta.yaml",
+            *state_objects(bucket_arn, project, stack),
+        ]
+    else:
+        deny["Resource"] = "*"
+    return deny
 
 
 def preview_policy(
@@ -443,16 +552,9 @@ def preview_policy(
 ) -> dict[str, Any]:
     """Beside AWS's ReadOnlyAccess: the secrets key to decrypt config, the state to read; and
     no data: pull-request code runs with this role (`DATA_READS` denied, but the state)."""
-    state = state_objects(state_bucket_arn, project, environment) if state_bucket_arn else []
-    deny: dict[str, Any] = {
-        "Sid": "NoDataReads",
-        "Effect": "Deny",
-        "Action": list(DATA_READS),
-    }
-    if state:
-        deny["NotResource"] = [f"{state_bucket_arn}/.pulumi/meta.yaml", *state]
-    else:
-        deny["Resource"] = "*"
+    deny = _reads_denied(
+        "NoDataReads", DATA_READS, state_bucket_arn, project=project, stack=environment
+    )
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -493,6 +595,14 @@ def drift_policy(
                 ["ssm:GetParameter", "ssm:GetParameters"],
                 f"arn:aws:ssm:*:*:parameter/{project}/{environment}/*",
             ),
+            # A refresh reads no object: not the other stacks' state, not the program's data.
+            _reads_denied(
+                "NoObjectReads",
+                ["s3:GetObject", "s3:GetObjectVersion"],
+                state_bucket_arn,
+                project=project,
+                stack=environment,
+            ),
         ],
     }
 
@@ -526,10 +636,21 @@ def state_bucket_policy(
                 "Principal": {"AWS": f"arn:aws:iam::{account}:root"},
                 "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
                 "Resource": [
-                    f"{bucket_arn}/.pulumi/meta.yaml",
                     *state_objects(bucket_arn, project, stack),
                     *state_objects(bucket_arn, bootstrap_project(project), stack),
                 ],
+            }
+        )
+    if accounts:
+        # The backend's layout version: read by every login, written once by the bucket's
+        # own account (a rewrite would re-lay-out every stack: pkg/backend/diy/meta.go).
+        statements.append(
+            {
+                "Sid": "EnvironmentAccountsReadMeta",
+                "Effect": "Allow",
+                "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in accounts.values()]},
+                "Action": "s3:GetObject",
+                "Resource": f"{bucket_arn}/.pulumi/meta.yaml",
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}

@@ -33,6 +33,7 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
     outputs: dict[str, Any] = {"environment": settings.environment}
     state_bucket_arn: pulumi.Input[str] | None = None
     state_key_arn: pulumi.Input[str] | None = settings.state_key_arn
+    state_log_bucket_arn: pulumi.Input[str] | None = None
     if settings.create_state:
         assert settings.state_bucket is not None
         state = StateBackend(
@@ -47,6 +48,7 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
             ),
         )
         state_bucket_arn, state_key_arn = state.bucket_arn, state.key_arn
+        state_log_bucket_arn = state.log_bucket_arn
         outputs["state_backend_url"] = state.backend_url
         outputs["state_bucket"] = state.bucket_name
         outputs["state_key_arn"] = state.key_arn
@@ -74,6 +76,7 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
                 oidc_provider_arn=settings.oidc_provider_arn,
                 state_bucket_arn=state_bucket_arn,
                 state_key_arn=state_key_arn,
+                state_log_bucket_arn=state_log_bucket_arn,
                 pull_from_account_ids=settings.pull_from_account_ids,
                 pull_repository_prefix=(
                     f"{settings.project}-{settings.promote_from_stack}"

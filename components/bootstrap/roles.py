@@ -51,6 +51,8 @@ class CiRolesArgs:
     """The account's existing GitHub OIDC provider; None = create it."""
     state_bucket_arn: pulumi.Input[str] | None = None
     state_key_arn: pulumi.Input[str] | None = None
+    state_log_bucket_arn: pulumi.Input[str] | None = None
+    """The state bucket's access-log bucket, when it is in this account (denied to deploys)."""
     pull_from_account_ids: Sequence[str] = ()
     pull_repository_prefix: str | None = None
     region: str | None = None
@@ -187,7 +189,9 @@ class CiRoles(pulumi.ComponentResource):
         iam.RolePolicy(
             f"{name}-deploy-policy",
             role=deploy.id,
-            policy=state.apply(
+            policy=pulumi.Output.all(
+                key.arn, args.state_bucket_arn, args.state_key_arn, args.state_log_bucket_arn
+            ).apply(
                 lambda v: json.dumps(
                     deploy_policy(
                         project=args.project,
@@ -196,6 +200,7 @@ class CiRoles(pulumi.ComponentResource):
                         secrets_key_arn=v[0],
                         state_bucket_arn=v[1],
                         state_key_arn=v[2],
+                        state_log_bucket_arn=v[3],
                         extra=pulls,
                     )
                 )
