@@ -57,6 +57,10 @@ PATTERNS = {
         "a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>"
         "[:<json-key>:<stage>:<version>]) or an SSM parameter ARN",
     ),
+    "policy_arn": (
+        re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:policy/([\x21-\x7e]*/)?[\w+=,.@-]{1,128}$"),
+        "an IAM managed policy ARN, arn:aws:iam::<account>:policy/<path>/<name>",
+    ),
     "account_id": (re.compile(r"^\d{12}$"), '12 digits, quoted (e.g. "123456789012")'),
     "ecr_path": (
         re.compile(r"^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com/[a-z0-9]+([._/-][a-z0-9]+)*$"),
@@ -117,6 +121,7 @@ SecretRef = Annotated[str, _format("secret_ref")]
 ImageTag = Annotated[str, _format("image_tag")]
 Registry = Annotated[str, _format("registry")]
 AccountId = Annotated[str, _format("account_id")]
+PolicyArn = Annotated[str, _format("policy_arn")]
 EcrPath = Annotated[str, _format("ecr_path")]
 Image = Annotated[str, _format("image")]
 EnvName = Annotated[str, _format("env_name")]

@@ -212,6 +212,10 @@ DOCUMENTED = {
         "the ManagedServices statement: a deploy creates, changes and deletes every resource "
         "of the services the program manages (the IAM.21 waiver of bootstrap/Pulumi.*.yaml)"
     ),
+    ("*-ci-boundary", "RESOURCE_STAR", '["iam:AddClientIDToOpenIDConnectProvider"'): (
+        "the boundary's ceiling is an Allow with NotAction (everything but IAM, Organizations "
+        "and account settings); parliament lists the excluded actions as if they were granted"
+    ),
     ("*-key", "RESOURCE_MISMATCH", "kms:CreateAlias"): (
         "the account's `kms:*` in a key policy (KMS's default statement), as in "
         "tests/test_iam_parliament.py"
@@ -769,3 +773,70 @@ def test_role_path_comes_from_the_project_and_environment_tags():
     # a component used without those tags keeps IAM's default path
     assert role_path({}) == "/" and role_path({"Project": "x"}) == "/"
     assert role_path({"Project": "a/b", "Environment": "dev"}) == "/"
+
+
+# -- the permissions boundary -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_every_role_of_the_stack_carries_the_bootstraps_boundary(plan, stack):
+    """The deploy role creates no role without the boundary: a role of the stack without it
+    would fail on a real `pulumi up`."""
+    boundary = bootstrap(stack).outputs["permissions_boundary_arn"]
+    (account,) = allowed_accounts(ROOT / f"Pulumi.{stack}.yaml")
+    expected = re.sub(r"::\d{12}:", f"::{account}:", boundary)
+    configured = stack_file(ROOT / f"Pulumi.{stack}.yaml")["config"][
+        "accessweaver:permissionsBoundaryArn"
+    ]
+    assert configured == expected
+    roles = plan(stack).of_type(ROLE)
+    assert roles and {r.inputs.get("permissionsBoundary") for r in roles} == {configured}
+    document = role_policy(bootstrap(stack), "deploy")
+    (create,) = statements(document, "IamCreateTagged")
+    assert create["Action"] == ["iam:CreateRole"]
+    assert create["Condition"]["ArnEquals"]["iam:PermissionsBoundary"] == boundary
+    (stays,) = statements(document, "BoundaryStays")
+    assert stays["Action"] == ["iam:DeleteRolePermissionsBoundary"]
+    # ... and the boundary cuts nothing the program's roles are given
+    actions = {
+        action
+        for policy in plan(stack).of_type(ROLE_POLICY)
+        for statement in json.loads(policy.inputs["policy"])["Statement"]
+        for action in _list(statement["Action"])
+    }
+    assert actions and not {
+        a for a in actions if a.split(":")[0] in ("iam", "organizations", "account")
+    }
+
+
+def test_the_boundary_caps_the_programs_roles_below_iam_and_off_the_bootstrap():
+    result = bootstrap("prod")
+    (policy,) = result.of_type("aws:iam/policy:Policy")
+    assert policy.inputs["path"] == "/accessweaver/prod/"
+    document = json.loads(policy.inputs["policy"])
+    (ceiling,) = statements(document, "Ceiling")
+    assert set(ceiling["NotAction"]) == {"iam:*", "organizations:*", "account:*"}
+    (keys,) = statements(document, "NoBootstrapKeys")
+    assert keys["Effect"] == "Deny" and len(keys["Resource"]) == 2  # secrets key, state key
+    (state,) = statements(document, "NoState")
+    assert state["Resource"] == [
+        f"arn:aws:s3:::{STATE_BUCKET}",
+        f"arn:aws:s3:::{STATE_BUCKET}/*",
+    ]
+
+
+def test_a_boundary_of_another_account_is_refused():
+    from tests.test_accounts import committed, load
+
+    _, allowed = committed("staging")
+    with pytest.raises(ConfigError) as caught:
+        load(
+            "staging",
+            allowed,
+            permissionsBoundaryArn="arn:aws:iam::111111111111:policy/accessweaver/staging/b",
+        )
+    (issue,) = caught.value.issues
+    assert issue.path == "permissionsBoundaryArn" and "222222222222" in issue.allowed
+    with pytest.raises(ConfigError) as caught:
+        load("staging", allowed, permissionsBoundaryArn="accessweaver-staging-boundary")
+    assert "IAM managed policy ARN" in caught.value.issues[0].allowed

@@ -129,6 +129,9 @@ def mock_state(type_: str, name: str, inputs: dict[str, Any], region: str) -> tu
         rid = physical
         state["arn"] = f"arn:aws:iam::{acct}:role{inputs.get('path') or '/'}{physical}"
         state["uniqueId"] = f"AROA{_hex(name, 17).upper()}"
+    elif type_ == "aws:iam/policy:Policy":
+        state["arn"] = f"arn:aws:iam::{acct}:policy{inputs.get('path') or '/'}{physical}"
+        rid = state["arn"]
     elif type_ == "aws:iam/rolePolicy:RolePolicy":
         rid = f"{_last(inputs.get('role'))}:{physical}"
     elif type_ == "aws:cloudwatch/logGroup:LogGroup":

@@ -162,7 +162,9 @@ def services_of(types: Iterable[str]) -> set[str]:
     return found
 
 
-def iam_statements(project: str, environment: str) -> list[dict[str, Any]]:
+def iam_statements(
+    project: str, environment: str, boundary_arn: str | None = None
+) -> list[dict[str, Any]]:
     """The program's roles: created only under its path and with its Project and Environment
     tags, changed and passed (to the services that run them) only there and with those tags."""
     own = {"aws:ResourceTag/Project": project, "aws:ResourceTag/Environment": environment}
@@ -187,7 +189,20 @@ def iam_statements(project: str, environment: str) -> list[dict[str, Any]]:
         ),
         _statement(
             "IamCreateTagged",
-            ["iam:CreateRole", "iam:TagRole"],
+            ["iam:CreateRole"],
+            roles,
+            StringEquals={
+                "aws:RequestTag/Project": project,
+                "aws:RequestTag/Environment": environment,
+            },
+            # every role it creates has the bootstrap's boundary (`boundary_policy`)
+            **({"ArnEquals": {"iam:PermissionsBoundary": boundary_arn}} if boundary_arn else {}),
+        ),
+        # Creating a tagged role is CreateRole and TagRole (IAM user guide, "Tagging IAM
+        # roles"); iam:PermissionsBoundary is not in TagRole's request, so apart.
+        _statement(
+            "IamTagOnCreate",
+            ["iam:TagRole"],
             roles,
             StringEquals={
                 "aws:RequestTag/Project": project,
@@ -370,6 +385,7 @@ def deploy_policy(
     state_bucket_arn: str | None = None,
     state_key_arn: str | None = None,
     state_log_bucket_arn: str | None = None,
+    boundary_arn: str | None = None,
     extra: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """What `pulumi up` of one stack needs: the services the program manages (whole services:
@@ -383,7 +399,7 @@ def deploy_policy(
         "Statement": [
             _statement("Identity", ["sts:GetCallerIdentity"], "*"),
             _statement("ManagedServices", [f"{service}:*" for service in managed], "*"),
-            *iam_statements(project, environment),
+            *iam_statements(project, environment, boundary_arn),
             *kms_statements(project, environment),
             secrets_key_statement(secrets_key_arn, write=True),
             *state_statements(
@@ -422,8 +438,79 @@ def deploy_policy(
                 ],
             },
             *state_protection(state_bucket_arn, state_log_bucket_arn, project, environment),
+            *boundary_protection(boundary_arn),
         ],
     }
+
+
+def boundary_protection(boundary_arn: str | None) -> list[dict[str, Any]]:
+    """The boundary stays on every role and stays as the bootstrap wrote it."""
+    if boundary_arn is None:
+        return []
+    return [
+        {
+            "Sid": "BoundaryStays",
+            "Effect": "Deny",
+            "Action": ["iam:DeleteRolePermissionsBoundary"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "BoundaryIsTheBootstraps",
+            "Effect": "Deny",
+            "Action": ["iam:PutRolePermissionsBoundary"],
+            "Resource": "*",
+            "Condition": {"ArnNotEquals": {"iam:PermissionsBoundary": boundary_arn}},
+        },
+        {
+            "Sid": "BoundaryUnchanged",
+            "Effect": "Deny",
+            "Action": [
+                "iam:CreatePolicyVersion",
+                "iam:DeletePolicy",
+                "iam:DeletePolicyVersion",
+                "iam:SetDefaultPolicyVersion",
+                "iam:TagPolicy",
+                "iam:UntagPolicy",
+            ],
+            "Resource": boundary_arn,
+        },
+    ]
+
+
+def boundary_policy(
+    *,
+    secrets_key_arn: str,
+    state_bucket_arn: str | None = None,
+    state_key_arn: str | None = None,
+) -> dict[str, Any]:
+    """The permissions boundary of every role the program creates (the deploy role creates
+    none without it): anything but IAM, Organizations and account settings, and never the
+    bootstrap's secrets key, state or state key. A role the deploy role writes a wide policy
+    for can do no more than the deploy role itself, and never change IAM."""
+    statements: list[dict[str, Any]] = [
+        {
+            "Sid": "Ceiling",
+            "Effect": "Allow",
+            "NotAction": ["iam:*", "organizations:*", "account:*"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "NoBootstrapKeys",
+            "Effect": "Deny",
+            "Action": "kms:*",
+            "Resource": [secrets_key_arn, *([state_key_arn] if state_key_arn else [])],
+        },
+    ]
+    if state_bucket_arn is not None:
+        statements.append(
+            {
+                "Sid": "NoState",
+                "Effect": "Deny",
+                "Action": "s3:*",
+                "Resource": [state_bucket_arn, f"{state_bucket_arn}/*"],
+            }
+        )
+    return {"Version": "2012-10-17", "Statement": statements}
 
 
 STACKS = ("dev", "staging", "prod")

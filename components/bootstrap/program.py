@@ -94,6 +94,8 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
             preview_role_arn=roles.preview_role_arn,
             drift_role_arn=roles.drift_role_arn,
             deploy_role_arn=roles.deploy_role_arn,
+            # The main stack file's accessweaver:permissionsBoundaryArn.
+            permissions_boundary_arn=roles.permissions_boundary_arn,
             # What to set on the repository's GitHub environments (Settings > Environments).
             github_environments={
                 settings.preview_environment: {

@@ -27,6 +27,7 @@ from .policies import (
     GITHUB_OIDC_HOST,
     GITHUB_OIDC_URL,
     READ_ONLY_POLICY,
+    boundary_policy,
     deploy_policy,
     drift_policy,
     preview_policy,
@@ -67,6 +68,8 @@ class CiRoles(pulumi.ComponentResource):
     preview_role_arn: pulumi.Output[str]
     drift_role_arn: pulumi.Output[str]
     deploy_role_arn: pulumi.Output[str]
+    permissions_boundary_arn: pulumi.Output[str]
+    """The boundary the main stacks set on their roles (`permissionsBoundaryArn`)."""
 
     def __init__(self, name: str, args: CiRolesArgs, opts: pulumi.ResourceOptions | None = None):
         region = args.region or aws.config.region
@@ -160,6 +163,19 @@ class CiRoles(pulumi.ComponentResource):
             )
             return role
 
+        boundary = iam.Policy(
+            f"{name}-boundary",
+            name=f"{prefix}-boundary",
+            path=f"/{args.project}/{args.environment}/",
+            description=f"Permissions boundary of every role {prefix} creates",
+            policy=state.apply(
+                lambda v: json.dumps(
+                    boundary_policy(secrets_key_arn=v[0], state_bucket_arn=v[1], state_key_arn=v[2])
+                )
+            ),
+            tags=tags,
+            opts=child,
+        )
         preview = read_only(
             "preview",
             args.preview_environment,
@@ -190,7 +206,11 @@ class CiRoles(pulumi.ComponentResource):
             f"{name}-deploy-policy",
             role=deploy.id,
             policy=pulumi.Output.all(
-                key.arn, args.state_bucket_arn, args.state_key_arn, args.state_log_bucket_arn
+                key.arn,
+                args.state_bucket_arn,
+                args.state_key_arn,
+                args.state_log_bucket_arn,
+                boundary.arn,
             ).apply(
                 lambda v: json.dumps(
                     deploy_policy(
@@ -201,6 +221,7 @@ class CiRoles(pulumi.ComponentResource):
                         state_bucket_arn=v[1],
                         state_key_arn=v[2],
                         state_log_bucket_arn=v[3],
+                        boundary_arn=v[4],
                         extra=pulls,
                     )
                 )
@@ -213,6 +234,7 @@ class CiRoles(pulumi.ComponentResource):
         self.preview_role_arn = preview.arn
         self.drift_role_arn = drift.arn
         self.deploy_role_arn = deploy.arn
+        self.permissions_boundary_arn = boundary.arn
         self.register_outputs(
             {
                 "secrets_key_arn": self.secrets_key_arn,
@@ -221,5 +243,6 @@ class CiRoles(pulumi.ComponentResource):
                 "preview_role_arn": self.preview_role_arn,
                 "drift_role_arn": self.drift_role_arn,
                 "deploy_role_arn": self.deploy_role_arn,
+                "permissions_boundary_arn": self.permissions_boundary_arn,
             }
         )

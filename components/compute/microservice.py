@@ -156,6 +156,9 @@ class MicroserviceArgs:
     """Where the tasks reach AWS APIs and registries on 443 (NAT or VPC endpoints)."""
     region: str | None = None
     """Default: the provider's `aws:region`."""
+    permissions_boundary: pulumi.Input[str] | None = None
+    """The managed policy every role of the component is created with as its permissions
+    boundary (the bootstrap's `<project>-<env>-boundary`); None = no boundary."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -360,6 +363,7 @@ class Microservice(pulumi.ComponentResource):
             description=f"{self._physical}: ECS pulls its image, writes its logs, reads secrets",
             assume_role_policy=self._trust(),
             path=role_path(self._tags),
+            permissions_boundary=self._args.permissions_boundary,
             tags=self._tags,
             opts=child,
         )
@@ -392,6 +396,7 @@ class Microservice(pulumi.ComponentResource):
             description=f"{self._physical}: what its containers may call, and nothing else",
             assume_role_policy=self._trust(),
             path=role_path(self._tags),
+            permissions_boundary=self._args.permissions_boundary,
             tags=self._tags,
             opts=child,
         )
@@ -614,6 +619,7 @@ class Microservice(pulumi.ComponentResource):
             description=f"{self._physical}: ECS invokes its deployment lifecycle hooks",
             assume_role_policy=account.apply(lambda acct: json.dumps(hook_trust_policy(acct))),
             path=role_path(self._tags),
+            permissions_boundary=self._args.permissions_boundary,
             tags=self._tags,
             opts=child,
         )

@@ -120,6 +120,9 @@ class RotationRestartArgs:
     """Service name -> ECS service ARN: the services whose tasks read the secret."""
     alarm_actions: Sequence[pulumi.Input[str]] = ()
     """Notified when a restart fails (SNS topic ARNs)."""
+    permissions_boundary: pulumi.Input[str] | None = None
+    """The managed policy every role of the component is created with as its permissions
+    boundary (the bootstrap's `<project>-<env>-boundary`); None = no boundary."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -147,6 +150,7 @@ class RotationRestart(pulumi.ComponentResource):
                 lambda acct: json.dumps(service_trust_policy("states", acct))
             ),
             path=role_path(tags),
+            permissions_boundary=args.permissions_boundary,
             tags=tags,
             opts=child,
         )
@@ -190,6 +194,7 @@ class RotationRestart(pulumi.ComponentResource):
                 lambda acct: json.dumps(service_trust_policy("events", acct))
             ),
             path=role_path(tags),
+            permissions_boundary=args.permissions_boundary,
             tags=tags,
             opts=child,
         )

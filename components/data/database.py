@@ -136,6 +136,9 @@ class DatabaseArgs:
     running_schedule: RunningScheduleArgs | None = None
     """None = runs all the time."""
     protect: bool = False
+    permissions_boundary: pulumi.Input[str] | None = None
+    """The managed policy every role of the component is created with as its permissions
+    boundary (the bootstrap's `<project>-<env>-boundary`); None = no boundary."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -268,6 +271,7 @@ class Database(pulumi.ComponentResource):
             description=f"{args.identifier}: EventBridge Scheduler stops and starts it",
             assume_role_policy=account.apply(lambda acct: json.dumps(scheduler_trust_policy(acct))),
             path=role_path(dict(tags)),
+            permissions_boundary=args.permissions_boundary,
             tags=dict(tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -344,6 +348,7 @@ class Database(pulumi.ComponentResource):
             description=f"{args.identifier}: RDS enhanced monitoring publishes OS metrics",
             assume_role_policy=json.dumps(monitoring_trust_policy()),
             path=role_path(tags),
+            permissions_boundary=args.permissions_boundary,
             tags=tags,
             opts=child,
         )

@@ -91,6 +91,9 @@ class LoadBalancerArgs:
     waf: WafArgs | None = None
     region: str | None = None
     """Default: the provider's `aws:region` (access-log delivery principal)."""
+    permissions_boundary: pulumi.Input[str] | None = None
+    """The managed policy every role of the component is created with as its permissions
+    boundary (the bootstrap's `<project>-<env>-boundary`); None = no boundary."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -379,6 +382,7 @@ class LoadBalancer(pulumi.ComponentResource):
             "linear, canary)",
             assume_role_policy=json.dumps(ecs_load_balancer_trust_policy()),
             path=role_path(self._tags),
+            permissions_boundary=self._args.permissions_boundary,
             tags=self._tags,
             opts=child,
         )

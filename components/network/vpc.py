@@ -42,6 +42,9 @@ class NetworkArgs:
     flow_log_retention_days: int = 30
     region: str | None = None
     """Default: the provider's `aws:region` (endpoint service names)."""
+    permissions_boundary: pulumi.Input[str] | None = None
+    """The managed policy every role of the component is created with as its permissions
+    boundary (the bootstrap's `<project>-<env>-boundary`); None = no boundary."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -177,6 +180,7 @@ class Network(pulumi.ComponentResource):
                 lambda acct: json.dumps(flow_log_trust_policy(acct, region))
             ),
             path=role_path(tags),
+            permissions_boundary=spec.permissions_boundary,
             tags=tags,
             opts=child,
         )

@@ -52,6 +52,7 @@ UNCHECKED = object()
 """`settings_from_mapping`'s default for `allowed_account_ids`: not read, not checked."""
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(?P<account>\d{12}):")
+"""The account of an ARN (ACM's, IAM's: the region part may be empty)."""
 
 
 def allowed_account_issues(value: Any, raw: Mapping[str, Any]) -> list[ConfigIssue]:
@@ -89,18 +90,32 @@ def allowed_account_issues(value: Any, raw: Mapping[str, Any]) -> list[ConfigIss
         if not isinstance(item, str) or not _ACCOUNT_ID.match(item)
     ]
     edge = raw.get("edge")
-    certificate = edge.get("certificateArn") if isinstance(edge, Mapping) else None
-    account = _ARN_ACCOUNT.match(certificate) if isinstance(certificate, str) else None
-    if not issues and account is not None and account["account"] not in value:
-        issues.append(
-            ConfigIssue(
-                "edge.certificateArn",
-                certificate,
-                f"the certificate is of account {account['account']}, not of this stack's "
-                "(aws:allowedAccountIds): an ALB only uses its own account's certificates",
-                f"an ACM certificate of {', '.join(value)}",
+    same_account = (
+        (
+            "edge.certificateArn",
+            edge.get("certificateArn") if isinstance(edge, Mapping) else None,
+            "the certificate",
+            "an ALB only uses its own account's certificates",
+        ),
+        (
+            "permissionsBoundaryArn",
+            raw.get("permissionsBoundaryArn"),
+            "the boundary policy",
+            "a role's permissions boundary is a policy of its own account",
+        ),
+    )
+    for path, arn, what, why in same_account:
+        account = _ARN_ACCOUNT.match(arn) if isinstance(arn, str) else None
+        if not issues and account is not None and account["account"] not in value:
+            issues.append(
+                ConfigIssue(
+                    path,
+                    arn,
+                    f"{what} is of account {account['account']}, not of this stack's "
+                    f"(aws:allowedAccountIds): {why}",
+                    f"an ARN of {', '.join(value)}",
+                )
             )
-        )
     return issues
 
 

@@ -35,6 +35,7 @@ from ..formats import (
     ImageTag,
     LogRetention,
     Percent,
+    PolicyArn,
     QueueName,
     Registry,
     SecretRef,
@@ -152,6 +153,11 @@ class StackConfig(ConfigModel):
         "stack creates (registry.enabled).",
     )
     image_tag: ImageTag = Field("latest", description="Image tag deployed for every service.")
+    permissions_boundary_arn: PolicyArn | None = Field(
+        None,
+        description="Permissions boundary of every IAM role the stack creates (the bootstrap's "
+        "output permissions_boundary_arn; its deploy role creates no role without it).",
+    )
     services: dict[ServiceName, ServiceSpec] | None = Field(
         None, description="The service catalog; default: the AccessWeaver services."
     )

@@ -50,6 +50,7 @@ def build_network(settings: StackSettings) -> NetworkRefs:
             flow_logs=spec.flow_logs,
             flow_log_retention_days=spec.flow_log_retention_days,
             region=settings.region,
+            permissions_boundary=settings.permissions_boundary_arn,
             tags=dict(settings.tags),
         ),
     )
@@ -161,6 +162,7 @@ def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
                     else None
                 ),
                 protect=platform.protect,
+                permissions_boundary=settings.permissions_boundary_arn,
                 tags=tags,
             ),
         )

@@ -120,6 +120,7 @@ def build_load_balancer(settings: StackSettings, network: NetworkRefs) -> LoadBa
                 else None
             ),
             region=settings.region,
+            permissions_boundary=settings.permissions_boundary_arn,
             tags=dict(settings.tags),
         ),
     )
@@ -203,6 +204,7 @@ def build_rotation_restart(
             cluster_arn=cluster.cluster_arn,
             services={name: services[name].service_arn for name in readers},
             alarm_actions=platform.alarm_actions,
+            permissions_boundary=settings.permissions_boundary_arn,
             tags=dict(settings.tags),
         ),
     )

@@ -770,6 +770,7 @@ def resolve(
         platform=platform,
         off_hours=off_hours,
         monthly_budget_usd=config.monthly_budget_usd,
+        permissions_boundary_arn=config.permissions_boundary_arn,
         log_group_template=config.log_group_prefix,
         quotas=config.quotas,
         queues=queues,

@@ -189,6 +189,7 @@ def microservice_args(
         xray=settings.xray_tracing,
         metrics_namespace=metrics_namespace(settings, service) if service.spring_boot else None,
         region=settings.region,
+        permissions_boundary=settings.permissions_boundary_arn,
         tags={**settings.tags, "Service": service.name, "Criticality": service.criticality},
     )
 

@@ -129,6 +129,8 @@ class StackSettings:
     off_hours: OffHoursSettings | None = None
     """Working-hours schedule of every service; None = they run around the clock."""
     monthly_budget_usd: float | None = None
+    permissions_boundary_arn: str | None = None
+    """`permissionsBoundaryArn`: the boundary of every role the stack creates."""
     """`monthlyBudgetUsd`: the cost estimate above it is a policy violation (components/cost)."""
     log_group_template: str = DEFAULT_LOG_GROUP_PREFIX
     """`logGroupPrefix` as written, with its `{project}` and `{env}` placeholders."""
