@@ -82,6 +82,57 @@ def log_lifecycle_rules(retention_days: int) -> list[dict[str, Any]]:
     ]
 
 
+def bucket_settings(
+    name: str,
+    bucket: s3.Bucket,
+    *,
+    encryption: Mapping[str, Any],
+    lifecycle_rules: Sequence[Mapping[str, Any]],
+    policy: pulumi.Input[str],
+) -> s3.BucketPolicy:
+    """What every bucket of the program has, as children of `bucket` named `<name>-<part>`:
+    owner-enforced objects, public access blocked, default encryption (`encryption`, one
+    rule), versioning, its lifecycle (after versioning: noncurrent-version rules need it) and
+    its policy (after the public access block: S3 refuses concurrent changes to both)."""
+    part = pulumi.ResourceOptions(parent=bucket)
+    s3.BucketOwnershipControls(
+        f"{name}-ownership",
+        bucket=bucket.id,
+        rule={"object_ownership": "BucketOwnerEnforced"},
+        opts=part,
+    )
+    public_access = s3.BucketPublicAccessBlock(
+        f"{name}-public-access",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=part,
+    )
+    s3.BucketServerSideEncryptionConfiguration(
+        f"{name}-encryption", bucket=bucket.id, rules=[dict(encryption)], opts=part
+    )
+    versioning = s3.BucketVersioning(
+        f"{name}-versioning",
+        bucket=bucket.id,
+        versioning_configuration={"status": "Enabled"},
+        opts=part,
+    )
+    s3.BucketLifecycleConfiguration(
+        f"{name}-lifecycle",
+        bucket=bucket.id,
+        rules=[dict(rule) for rule in lifecycle_rules],
+        opts=pulumi.ResourceOptions(parent=bucket, depends_on=[versioning]),
+    )
+    return s3.BucketPolicy(
+        f"{name}-policy",
+        bucket=bucket.id,
+        policy=policy,
+        opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access]),
+    )
+
+
 def log_bucket(
     name: str,
     *,
@@ -104,52 +155,18 @@ def log_bucket(
         tags={**(tags or {}), "Purpose": purpose},
         opts=pulumi.ResourceOptions(parent=parent, protect=protect),
     )
-    part = pulumi.ResourceOptions(parent=bucket)
-    public_access = s3.BucketPublicAccessBlock(
-        f"{name}-public-access",
-        bucket=bucket.id,
-        block_public_acls=True,
-        block_public_policy=True,
-        ignore_public_acls=True,
-        restrict_public_buckets=True,
-        opts=part,
-    )
-    s3.BucketOwnershipControls(
-        f"{name}-ownership",
-        bucket=bucket.id,
-        rule={"object_ownership": "BucketOwnerEnforced"},
-        opts=part,
-    )
-    # Log delivery supports SSE-S3 only (not SSE-KMS): the S3.17 exception in DESIGN.md.
-    s3.BucketServerSideEncryptionConfiguration(
-        f"{name}-encryption",
-        bucket=bucket.id,
-        rules=[{"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}}],
-        opts=part,
-    )
-    versioning = s3.BucketVersioning(
-        f"{name}-versioning",
-        bucket=bucket.id,
-        versioning_configuration={"status": "Enabled"},
-        opts=part,
-    )
-    s3.BucketLifecycleConfiguration(
-        f"{name}-lifecycle",
-        bucket=bucket.id,
-        rules=log_lifecycle_rules(retention_days),
-        opts=pulumi.ResourceOptions(parent=bucket, depends_on=[versioning]),
-    )
     account = aws.get_caller_identity_output().account_id
     document = pulumi.Output.all(bucket.arn, account).apply(
         lambda values: pulumi.Output.from_input(
             log_bucket_policy(values[0], delivery(values[0], values[1]))
         )
     )
-    policy = s3.BucketPolicy(
-        f"{name}-policy",
-        bucket=bucket.id,
+    policy = bucket_settings(
+        name,
+        bucket,
+        # Log delivery supports SSE-S3 only (not SSE-KMS): the S3.17 exception in DESIGN.md.
+        encryption={"apply_server_side_encryption_by_default": {"sse_algorithm": "AES256"}},
+        lifecycle_rules=log_lifecycle_rules(retention_days),
         policy=document.apply(json.dumps),
-        # S3 refuses concurrent changes to a bucket's policy and its public access block.
-        opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access]),
     )
     return bucket, policy

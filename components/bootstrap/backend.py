@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import kms, s3
 
-from ..log_archive import deny_plain_http, log_bucket, s3_access_log_delivery
+from ..log_archive import bucket_settings, deny_plain_http, log_bucket, s3_access_log_delivery
 from .policies import state_bucket_policy
 
 ACCESS_LOG_PREFIX = "state/"
@@ -75,46 +75,17 @@ class StateBackend(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=key),
         )
         bucket = s3.Bucket(f"{name}-bucket", bucket=args.bucket, tags=tags, opts=stateful)
-        on_bucket = pulumi.ResourceOptions(parent=bucket)
-        s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=on_bucket,
-        )
-        public_access = s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=on_bucket,
-        )
-        s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket.id,
-            rules=[
-                {
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        "kms_master_key_id": key.arn,
-                    },
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=on_bucket,
-        )
-        versioning = s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            opts=on_bucket,
-        )
-        s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle",
-            bucket=bucket.id,
-            rules=[
+        bucket_settings(
+            name,
+            bucket,
+            encryption={
+                "apply_server_side_encryption_by_default": {
+                    "sse_algorithm": "aws:kms",
+                    "kms_master_key_id": key.arn,
+                },
+                "bucket_key_enabled": True,
+            },
+            lifecycle_rules=[
                 {
                     "id": "old-checkpoints",
                     "status": "Enabled",
@@ -125,11 +96,6 @@ class StateBackend(pulumi.ComponentResource):
                     "abort_incomplete_multipart_upload": {"days_after_initiation": 7},
                 }
             ],
-            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[versioning]),
-        )
-        s3.BucketPolicy(
-            f"{name}-policy",
-            bucket=bucket.id,
             policy=bucket.arn.apply(
                 lambda arn: json.dumps(
                     state_bucket_policy(
@@ -137,7 +103,6 @@ class StateBackend(pulumi.ComponentResource):
                     )
                 )
             ),
-            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access]),
         )
         source_arn = bucket.arn
         logs, logs_policy = log_bucket(

@@ -3,20 +3,17 @@ main program's: every problem at once, named by key, before any resource is regi
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, Field, ValidationError
 
 from ..errors import MISSING, ConfigError, ConfigIssue, issues_from_validation
-from ..formats import ConfigModel, Flag
+from ..formats import PATTERNS, ConfigModel, Environment, Flag
 from ..stack.model import PolicyWaiver, _check_waivers
 
-ACCOUNT_ID = r"^\d{12}$"
-
-Environment = Literal["dev", "staging", "prod"]
+ACCOUNT_ID, ACCOUNT_ID_ALLOWED = PATTERNS["account_id"]
 
 
 class StateBackendConfig(ConfigModel):
@@ -124,9 +121,9 @@ class BootstrapSettings:
 
 def _account_issues(path: str, values: list[str]) -> list[ConfigIssue]:
     return [
-        ConfigIssue(f"{path}[{i}]", value, "not an AWS account id", "12 digits")
+        ConfigIssue(f"{path}[{i}]", value, "not an AWS account id", ACCOUNT_ID_ALLOWED)
         for i, value in enumerate(values)
-        if not re.fullmatch(ACCOUNT_ID, str(value))
+        if not ACCOUNT_ID.match(str(value))
     ]
 
 
@@ -147,9 +144,11 @@ def bootstrap_settings(
     state = config.state_backend
     issues += _account_issues("pullFromAccountIds", config.pull_from_account_ids)
     issues += [
-        ConfigIssue(f"stateBackend.accounts.{stack}", value, "not an AWS account id", "12 digits")
+        ConfigIssue(
+            f"stateBackend.accounts.{stack}", value, "not an AWS account id", ACCOUNT_ID_ALLOWED
+        )
         for stack, value in state.accounts.items()
-        if not re.fullmatch(ACCOUNT_ID, str(value))
+        if not ACCOUNT_ID.match(str(value))
     ]
     if state.create and state.bucket is None:
         issues.append(

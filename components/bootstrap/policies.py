@@ -14,8 +14,11 @@ previews, and the drift role `drift-<env>` (main only too), the daily refresh.
 from __future__ import annotations
 
 import re
+import typing
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
+
+from ..formats import Environment
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
 GITHUB_OIDC_URL = f"https://{GITHUB_OIDC_HOST}"
@@ -513,8 +516,8 @@ def boundary_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-STACKS = ("dev", "staging", "prod")
-"""The environments' stacks (config.Environment): the state of the others is denied by name."""
+STACKS: tuple[str, ...] = typing.get_args(Environment)
+"""The environments' stacks: the state of the others is denied by name."""
 
 
 def other_state(bucket_arn: str, project: str, stack: str) -> list[str]:

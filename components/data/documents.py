@@ -25,7 +25,7 @@ import pulumi_aws as aws
 from pulumi_aws import kms, s3
 
 from ..bindings import Binding
-from ..log_archive import log_bucket, s3_access_log_delivery
+from ..log_archive import bucket_settings, log_bucket, s3_access_log_delivery
 from .config import S3_STANDARD_IA_MIN_DAYS
 from .policies import DocumentsAccess, documents_statements, tls_only_bucket_policy
 
@@ -128,56 +128,19 @@ class DocumentStore(pulumi.ComponentResource):
             tags=tags,
             opts=stateful,
         )
-        on_bucket = pulumi.ResourceOptions(parent=bucket)
-        s3.BucketOwnershipControls(
-            f"{name}-ownership",
-            bucket=bucket.id,
-            rule={"object_ownership": "BucketOwnerEnforced"},
-            opts=on_bucket,
-        )
-        public_access = s3.BucketPublicAccessBlock(
-            f"{name}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            opts=on_bucket,
-        )
-        s3.BucketServerSideEncryptionConfiguration(
-            f"{name}-encryption",
-            bucket=bucket.id,
-            rules=[
-                {
-                    # Without a key id, SSE-KMS uses the account's aws/s3 key.
-                    "apply_server_side_encryption_by_default": {
-                        "sse_algorithm": "aws:kms",
-                        **({"kms_master_key_id": key.arn} if key is not None else {}),
-                    },
-                    "bucket_key_enabled": True,
-                }
-            ],
-            opts=on_bucket,
-        )
-        versioning = s3.BucketVersioning(
-            f"{name}-versioning",
-            bucket=bucket.id,
-            versioning_configuration={"status": "Enabled"},
-            opts=on_bucket,
-        )
-        s3.BucketLifecycleConfiguration(
-            f"{name}-lifecycle",
-            bucket=bucket.id,
-            rules=lifecycle_rules(documents),
-            # Noncurrent-version rules need versioning switched on first.
-            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[versioning]),
-        )
-        s3.BucketPolicy(
-            f"{name}-policy",
-            bucket=bucket.id,
+        bucket_settings(
+            name,
+            bucket,
+            # Without a key id, SSE-KMS uses the account's aws/s3 key.
+            encryption={
+                "apply_server_side_encryption_by_default": {
+                    "sse_algorithm": "aws:kms",
+                    **({"kms_master_key_id": key.arn} if key is not None else {}),
+                },
+                "bucket_key_enabled": True,
+            },
+            lifecycle_rules=lifecycle_rules(documents),
             policy=bucket.arn.apply(lambda arn: json.dumps(tls_only_bucket_policy(arn))),
-            # S3 refuses concurrent changes to a bucket's policy and its public access block.
-            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access]),
         )
         self.access_log_bucket = None
         if args.access_log_retention_days is not None:

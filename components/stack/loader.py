@@ -50,7 +50,7 @@ def parse_raw_value(key: str, text: Any) -> Any:
 
 UNCHECKED = object()
 """`settings_from_mapping`'s default for `allowed_account_ids`: not read, not checked."""
-_ACCOUNT_ID = re.compile(r"^\d{12}$")
+_ACCOUNT_ID, _ACCOUNT_ID_ALLOWED = _PATTERNS["account_id"]
 _ARN_ACCOUNT = re.compile(r"^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:(?P<account>\d{12}):")
 """The account of an ARN (ACM's, IAM's: the region part may be empty)."""
 
@@ -85,7 +85,7 @@ def allowed_account_issues(value: Any, raw: Mapping[str, Any]) -> list[ConfigIss
     if not isinstance(value, list) or not value:
         return [ConfigIssue(where, value, "not a list of account ids", allowed)]
     issues = [
-        ConfigIssue(f"{where}[{index}]", item, "not an AWS account id", "12 digits, quoted")
+        ConfigIssue(f"{where}[{index}]", item, "not an AWS account id", _ACCOUNT_ID_ALLOWED)
         for index, item in enumerate(value)
         if not isinstance(item, str) or not _ACCOUNT_ID.match(item)
     ]
