@@ -50,8 +50,22 @@ def test_plan_json_has_stack_resources_and_outputs(capsys):
     document = json.loads(capsys.readouterr().out)
     assert document["stack"] == "staging"
     first = document["resources"][0]
-    assert set(first) == {"type", "name", "parent", "inputs"}
+    assert set(first) == {"type", "name", "parent", "urn", "aliases", "inputs"}
     assert "cicd_deployment_config" in document["outputs"]
+
+
+def test_plan_json_gives_engine_urns_with_the_whole_parent_chain(capsys):
+    assert main(["dev", "--json"]) == 0
+    resources = json.loads(capsys.readouterr().out)["resources"]
+    by_key = {f"{r['type']}::{r['name']}": r for r in resources}
+    policy = by_key["aws:iam/rolePolicy:RolePolicy::aw-pdp-service-exec-policy"]
+    # Stack-level types are left out; every ancestor's type is in the chain, as in a state file.
+    assert policy["urn"] == (
+        "urn:pulumi:dev::accessweaver::accessweaver:ecs:Microservice$aws:iam/role:Role"
+        "$aws:iam/rolePolicy:RolePolicy::aw-pdp-service-exec-policy"
+    )
+    assert all(r["urn"].startswith("urn:pulumi:dev::accessweaver::") for r in resources)
+    assert len({r["urn"] for r in resources}) == len(resources)
 
 
 BAD = """config:

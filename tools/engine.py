@@ -45,6 +45,12 @@ class RecordedResource:
     property_dependencies: dict[str, tuple[str, ...]] = field(default_factory=dict)
     """Input property (camelCase) -> `<type>::<name>` of the resources its value comes from:
     what links a rule to its groups or a task to its roles before ids are known."""
+    urn: str = ""
+    """The URN the Pulumi engine gives the resource (full parent type chain, as in a real
+    stack's state; the mock monitor's own URNs keep only the direct parent's type)."""
+    aliases: tuple[str, ...] = ()
+    """Full URNs the resource answers to besides `urn` (its `aliases` option, and those it
+    inherits from an aliased parent): where a deployed stack may still hold it."""
 
     @property
     def key(self) -> str:
@@ -55,6 +61,8 @@ class RecordedResource:
             "type": self.type,
             "name": self.name,
             "parent": self.parent,
+            "urn": self.urn,
+            "aliases": list(self.aliases),
             "inputs": self.inputs,
         }
 
@@ -383,6 +391,59 @@ def component_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str
     return {}
 
 
+ROOT_STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def qualified_type(urn: str) -> str:
+    """The `parent$child` type chain of a URN ("" for the root stack)."""
+    chain = urn.split("::")[2]
+    return "" if chain == ROOT_STACK_TYPE else chain
+
+
+def make_urn(stack: str, project: str, parent_urn: str | None, type_: str, name: str) -> str:
+    """A URN as the Pulumi engine builds it: the parent's full type chain, `$`, the type; the
+    root stack's type is left out of its children's."""
+    parent_chain = qualified_type(parent_urn) if parent_urn else ""
+    chain = f"{parent_chain}${type_}" if parent_chain else type_
+    return f"urn:pulumi:{stack}::{project}::{chain}::{name}"
+
+
+def alias_urns(
+    request: Any, *, urn: str, parent_urn: str | None, parent_aliases: tuple[str, ...]
+) -> tuple[str, ...]:
+    """Every URN a registration answers to besides its own: its alias specs resolved the way
+    the engine resolves them (unset name, type, stack, project and parent default to the
+    resource's own), plus the same URNs under each alias of its parent (the engine gives a
+    child of an aliased component those too)."""
+    stack, project = urn.split("::")[0].split(":")[2], urn.split("::")[1]
+    found: list[str] = []
+    parents = [parent_urn, *parent_aliases]
+    for alias in request.aliases:
+        if alias.urn:
+            found.append(alias.urn)
+            continue
+        spec = alias.spec
+        if spec.noParent:
+            candidates: list[str | None] = [None]
+        elif spec.parentUrn:
+            candidates = [spec.parentUrn]
+        else:
+            candidates = parents
+        for parent in candidates:
+            found.append(
+                make_urn(
+                    spec.stack or stack,
+                    spec.project or project,
+                    parent,
+                    spec.type or request.type,
+                    spec.name or request.name,
+                )
+            )
+    for parent in parent_aliases:
+        found.append(make_urn(stack, project, parent, request.type, request.name))
+    return tuple(dict.fromkeys(u for u in found if u != urn))
+
+
 def _recording_monitor(mocks):
     from pulumi.runtime import rpc
     from pulumi.runtime.mocks import MockMonitor, _resolve_callbacks
@@ -393,12 +454,28 @@ def _recording_monitor(mocks):
             super().__init__(mocks_)
             self.recorded: list[RecordedResource] = []
             self._names: dict[str, str] = {}
+            # Mock URN -> (engine URN, its aliases); the root stack has neither.
+            self._urns: dict[str, tuple[str | None, tuple[str, ...]]] = {}
 
         def RegisterResource(self, request):
             response = super().RegisterResource(request)
             urn = response.urn
-            if request.type != "pulumi:pulumi:Stack":
+            if request.type == ROOT_STACK_TYPE:
+                self._urns[urn] = (None, ())
+            else:
                 self._names[urn] = f"{request.type}::{request.name}"
+                parent_urn, parent_aliases = self._urns.get(request.parent, (None, ()))
+                real = make_urn(
+                    urn.split("::")[0].split(":")[2],
+                    urn.split("::")[1],
+                    parent_urn,
+                    request.type,
+                    request.name,
+                )
+                aliases = alias_urns(
+                    request, urn=real, parent_urn=parent_urn, parent_aliases=parent_aliases
+                )
+                self._urns[urn] = (real, aliases)
                 inputs = rpc.deserialize_properties(request.object, keep_unknowns=True)
                 self.recorded.append(
                     RecordedResource(
@@ -418,6 +495,8 @@ def _recording_monitor(mocks):
                             getattr(fn, "__name__", repr(fn))
                             for fn in _resolve_callbacks(request.transforms)
                         ),
+                        urn=real,
+                        aliases=aliases,
                     )
                 )
             return response
