@@ -141,9 +141,10 @@ def test_missing_region_is_reported():
     assert "(aws:region)" in str(caught.value)
 
 
-def test_custom_catalog_replaces_the_default_one():
+def test_a_catalog_of_ones_own_replaces_the_base_one_with_base_catalog_none():
     settings = load(
         keycloak={"enabled": False},
+        baseCatalog="none",
         services={
             "orders": {
                 "port": 9000,
@@ -174,7 +175,11 @@ def test_two_services_may_listen_on_the_same_port_each_in_its_own_group():
     # Each service has its own security group and task IPs: a shared port opens nothing shared.
     size = {"prod": {"cpu": 256, "memory": 512, "desiredCount": 2}}
     settings = load(
-        services={"billing": {"port": 9000, "sizes": size}, "orders": {"port": 9000, "sizes": size}}
+        baseCatalog="none",
+        services={
+            "billing": {"port": 9000, "sizes": size},
+            "orders": {"port": 9000, "sizes": size},
+        },
     )
     assert [s.port for s in settings.services if s.name != "keycloak"] == [9000, 9000]
 

@@ -74,13 +74,13 @@ def test_a_hundred_internal_services_in_a_chain_plan_within_every_quota():
     )
     for i in range(100):
         services[f"svc-{i:03d}"]["uses"] = {"database": True} if i < 50 else {"cache": True}
-    settings = load(services=services)
+    settings = load(baseCatalog="none", services=services)
     assert len(settings.services) == 101  # and Keycloak
 
 
 def test_a_hundred_public_services_are_refused_naming_the_load_balancer_quotas():
     with pytest.raises(ConfigError) as caught:
-        load(services=hundred(public=True))
+        load(baseCatalog="none", services=hundred(public=True))
     messages = [issue.render("accessweaver") for issue in caught.value.issues]
     assert any(
         m.startswith("accessweaver:edge = '202 target groups'")  # blue/green in prod: two each
@@ -104,18 +104,18 @@ def test_a_gateway_calling_a_hundred_services_is_refused_until_the_quota_is_rais
         "sizes": SIZE,
         "calls": list(services),
     }
-    found = problems(services=services)
+    found = problems(baseCatalog="none", services=services)
     message = found["services.gateway"]
     assert "'101 outbound rules on service:gateway'" in message
     assert "VPC quota 'Inbound or outbound rules per security group'" in message
     assert "quotas.rulesPerSecurityGroup" in message
     # WHEN the account declares its raised quota, THEN the same catalog plans
-    settings = load(services=services, quotas={"rulesPerSecurityGroup": 200})
+    settings = load(baseCatalog="none", services=services, quotas={"rulesPerSecurityGroup": 200})
     assert settings.quotas.rules_per_security_group == 200
 
 
 def test_a_database_used_by_a_hundred_services_is_refused_on_its_inbound_rules():
-    found = problems(services=hundred(uses={"database": True}))
+    found = problems(baseCatalog="none", services=hundred(uses={"database": True}))
     assert "101 inbound rules on postgres" in found["database"]  # 100 services and Keycloak
 
 
@@ -147,7 +147,9 @@ def test_a_hundred_service_catalog_plans_end_to_end_within_the_quotas(run_stack)
         spec["uses"] = {"database": True} if i < 50 else {"cache": True}
     services["svc-000"] |= {"public": True, "defaultRoute": True}
     # WHEN the whole program runs, THEN every service has its own group, none over 60 rules
-    result = run_stack("dev", {"accessweaver:services": services})
+    result = run_stack(
+        "dev", {"accessweaver:baseCatalog": "none", "accessweaver:services": services}
+    )
     owners = group_owners(result)
     assert len([o for o in owners.values() if o.startswith("svc-")]) == 100
     inbound = Counter(owners.get(r.inputs["securityGroupId"]) for r in result.of_type(SG_IN))

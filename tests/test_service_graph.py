@@ -23,6 +23,7 @@ from tests.graph_support import (
 
 SIZES = {"dev": {"cpu": 256, "memory": 512, "desiredCount": 1}}
 SERVICES_KEY = "accessweaver:services"
+OWN_CATALOG = {"accessweaver:baseCatalog": "none"}  # a catalog of its own, not AccessWeaver's
 
 
 def catalog(**services):
@@ -105,7 +106,7 @@ def test_a_secret_of_one_service_is_readable_by_that_service_only(run_stack):
         name: {k: v for k, v in spec.items()} for name, spec in ACCESSWEAVER_CATALOG.items()
     }
     services["aw-tenant-service"]["secrets"] = {"PAYMENT_PROVIDER_KEY": arn}
-    result = run_stack("dev", {SERVICES_KEY: services})
+    result = run_stack("dev", {**OWN_CATALOG, SERVICES_KEY: services})
     readers = [
         p.name for p in result.of_type("aws:iam/rolePolicy:RolePolicy") if arn in p.inputs["policy"]
     ]
@@ -189,7 +190,9 @@ def test_a_node_service_gets_a_libpq_uri_and_a_spring_service_a_jdbc_url(run_sta
         orders={"port": 3000, "uses": {"database": True}},
         billing={"port": 8081, "springBoot": True, "uses": {"database": True}},
     )
-    result = run_stack("dev", {SERVICES_KEY: services, "accessweaver:edge": {"enabled": False}})
+    result = run_stack(
+        "dev", {**OWN_CATALOG, SERVICES_KEY: services, "accessweaver:edge": {"enabled": False}}
+    )
     orders, billing = environment(result, "orders"), environment(result, "billing")
     assert orders["DATABASE_URL"].startswith("postgresql://aw_admin@accessweaver-dev-postgres.")
     assert orders["DATABASE_URL"].endswith(":5433/accessweaver?sslmode=require")
@@ -209,7 +212,7 @@ def test_a_catalog_without_calls_opens_no_path_between_services(run_stack):
         back={"port": 8081},
         other={"port": 8082},
     )
-    result = run_stack("dev", {SERVICES_KEY: services})
+    result = run_stack("dev", {**OWN_CATALOG, SERVICES_KEY: services})
     ingress, egress = opened(result)
     names = {"front", "back", "other"}
     assert not {(s, t) for s, t, _ in ingress | egress if s in names and t in names}
@@ -223,7 +226,7 @@ def test_a_worker_without_a_port_has_no_route_no_name_and_no_inbound_rule(run_st
             "uses": {"documents": "read"},
         },
     )
-    result = run_stack("dev", {SERVICES_KEY: services})
+    result = run_stack("dev", {**OWN_CATALOG, SERVICES_KEY: services})
     worker = result.one(SERVICE, "indexer-service").inputs
     assert "serviceRegistries" not in worker and "loadBalancers" not in worker
     assert not [r for r in result.of_type("aws:servicediscovery/service:Service")
@@ -243,7 +246,7 @@ def test_services_calling_each_other_both_get_their_path(run_stack):
         front={"port": 8080, "public": True, "defaultRoute": True, "calls": ["back"]},
         back={"port": 8081, "calls": ["front"]},
     )
-    result = run_stack("dev", {SERVICES_KEY: services})
+    result = run_stack("dev", {**OWN_CATALOG, SERVICES_KEY: services})
     ingress, egress = opened(result)
     for path in (("front", "back", 8081), ("back", "front", 8080)):
         assert path in ingress and path in egress

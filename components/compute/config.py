@@ -239,6 +239,11 @@ class ServiceUses(ConfigModel):
 class ServiceSpec(ServiceTuning):
     """One microservice of the system: what it is, not how big it runs in a given stack."""
 
+    enabled: Flag = Field(
+        True,
+        description="false removes the service from the stack (a service of the base catalog "
+        "included); nothing else about it is built.",
+    )
     description: str = Field("", max_length=200, description="Free text shown in outputs.")
     port: int | None = Field(
         None,

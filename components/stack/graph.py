@@ -14,7 +14,7 @@ Each catalog service declares `uses` (database, cache, documents, jwtKey, keyclo
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -109,8 +109,10 @@ def check_graph(
     pieces: GraphPieces,
     service_path: Callable[[str], str],
     issues: list[ConfigIssue],
+    disabled: Collection[str] = (),
 ) -> None:
-    """Refuse a graph the program cannot build; append every problem to `issues`."""
+    """Refuse a graph the program cannot build; append every problem to `issues`.
+    `disabled`: services the stack file switched off (`enabled: false`), named as such."""
     by_name = {s.name: s for s in services}
     for service in services:
         base = service_path(service.name)
@@ -142,6 +144,16 @@ def check_graph(
             elif callee == service.name:
                 issues.append(
                     ConfigIssue(path, callee, "a service does not call itself", "other services")
+                )
+            elif callee in disabled:
+                issues.append(
+                    ConfigIssue(
+                        path,
+                        callee,
+                        f"{callee} is disabled (services.{callee}.enabled: false)",
+                        f"services.{service.name}.calls without it (a list replaces the base "
+                        f"catalog's), or {callee} enabled",
+                    )
                 )
             elif callee not in by_name:
                 issues.append(

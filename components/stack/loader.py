@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from ..errors import MISSING, ConfigError, ConfigIssue, _path, _unwrap, issues_from_validation
 from ..formats import ENFORCED_ENVIRONMENTS
 from ..formats import PATTERNS as _PATTERNS
+from .catalog import EntryOrigin, extend_catalog
 from .model import StackConfig
 from .resolve import resolve
 from .settings import StackSettings
@@ -146,16 +147,19 @@ def settings_from_mapping(
         )
     elif not region_ok:
         issues.append(ConfigIssue("(aws:region)", region, "not an AWS region", allowed))
+    # `services` extends the base catalog: validated as the merged catalog, so a change to a
+    # base service is checked with the rest of its entry.
+    raw, origins = extend_catalog(raw, namespace)
     try:
         config = StackConfig.model_validate(dict(raw))
     except ValidationError as error:
         issues += issues_from_validation(StackConfig, error)
-        issues += _cross_field_issues_without(raw, error, region, namespace, stack_file)
+        issues += _cross_field_issues_without(raw, error, region, namespace, stack_file, origins)
         raise ConfigError(stack_file, namespace, issues) from None
     if issues:
         # Still report the rest; a missing or malformed region is replaced by a placeholder.
         checked_region = str(region) if region_ok else "xx-invalid-1"
-        issues += _cross_field_issues(config, checked_region, namespace, stack_file)
+        issues += _cross_field_issues(config, checked_region, namespace, stack_file, origins)
         raise ConfigError(stack_file, namespace, issues)
     return resolve(
         config,
@@ -164,6 +168,7 @@ def settings_from_mapping(
         stack_file=stack_file,
         namespace=namespace,
         account_id=account_id,
+        origins=origins,
     )
 
 
@@ -172,7 +177,11 @@ _PROBLEMS_ONLY_ACCOUNT = "000000000000"
 
 
 def _cross_field_issues(
-    config: StackConfig, region: str, namespace: str, stack_file: str
+    config: StackConfig,
+    region: str,
+    namespace: str,
+    stack_file: str,
+    origins: Mapping[str, EntryOrigin],
 ) -> list[ConfigIssue]:
     try:
         resolve(
@@ -182,6 +191,7 @@ def _cross_field_issues(
             stack_file=stack_file,
             namespace=namespace,
             account_id=_PROBLEMS_ONLY_ACCOUNT,
+            origins=origins,
         )
     except ConfigError as error:
         return [
@@ -219,7 +229,12 @@ def _remove(tree: Any, loc: tuple) -> bool:
 
 
 def _cross_field_issues_without(
-    raw: Mapping[str, Any], error: ValidationError, region: Any, namespace: str, stack_file: str
+    raw: Mapping[str, Any],
+    error: ValidationError,
+    region: Any,
+    namespace: str,
+    stack_file: str,
+    origins: Mapping[str, EntryOrigin],
 ) -> list[ConfigIssue]:
     """Cross-field problems of the keys that did validate, so every error shows at once.
 
@@ -267,7 +282,7 @@ def _cross_field_issues_without(
 
     return [
         issue
-        for issue in _cross_field_issues(config, usable_region, namespace, stack_file)
+        for issue in _cross_field_issues(config, usable_region, namespace, stack_file, origins)
         if not related(issue)
     ]
 

@@ -158,8 +158,16 @@ class StackConfig(ConfigModel):
         description="Permissions boundary of every IAM role the stack creates (the bootstrap's "
         "output permissions_boundary_arn; its deploy role creates no role without it).",
     )
+    base_catalog: Literal["accessweaver", "none"] | None = Field(
+        None,
+        description="The catalog `services` extends: accessweaver (the five AccessWeaver "
+        "services) or none; unset = the catalog named like the project, if any (accessweaver "
+        "for this repository's project, none for another system's).",
+    )
     services: dict[ServiceName, ServiceSpec] | None = Field(
-        None, description="The service catalog; default: the AccessWeaver services."
+        None,
+        description="Services added to the base catalog, or changes to one of its services key "
+        "by key (enabled: false removes it); adding a service never drops the others.",
     )
     queues: dict[QueueName, QueueConfig] = Field(
         default_factory=dict,

@@ -33,7 +33,7 @@ from ..errors import MISSING, SECRET_NAME, ConfigError, ConfigIssue
 from ..formats import ENFORCED_ENVIRONMENTS, explicit_keys, tag_problems
 from ..identity.config import JWT_ENV, KEYCLOAK_ENV, KEYCLOAK_SERVICE, keycloak_catalog_entry
 from ..network.config import ExistingVpc, NewVpcSettings, resolve_network
-from .catalog import ACCESSWEAVER_CATALOG
+from .catalog import EntryOrigin
 from .environments import ENVIRONMENT_DEFAULTS, SECURITY_LOG_MIN_DAYS_PROD, EnvironmentDefaults
 from .graph import (
     ALB,
@@ -61,9 +61,12 @@ _AWS_KEY_VALUE = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
 
 
 def _catalog(config: StackConfig) -> dict[str, ServiceSpec]:
-    if config.services is not None:
-        return dict(config.services)
-    return {name: ServiceSpec.model_validate(spec) for name, spec in ACCESSWEAVER_CATALOG.items()}
+    """The services the stack runs: the (extended) catalog without the disabled ones."""
+    return {name: spec for name, spec in (config.services or {}).items() if spec.enabled}
+
+
+def _disabled(config: StackConfig) -> set[str]:
+    return {name for name, spec in (config.services or {}).items() if not spec.enabled}
 
 
 def _check_env_vars(
@@ -192,8 +195,14 @@ def _check_wired_names(
                 issues.append(issue)
 
 
-def _available(uses: ServiceUses, config: StackConfig, platform: PlatformSettings) -> ServiceUses:
-    """`uses` without the pieces the stack does not have (for the default catalog only)."""
+def _available(
+    uses: ServiceUses,
+    config: StackConfig,
+    platform: PlatformSettings,
+    stack_uses: frozenset[str] = frozenset(),
+) -> ServiceUses:
+    """`uses` without the pieces the stack does not have (for the base catalog's own entries
+    only: a key the stack file sets itself, `stack_uses`, is checked instead)."""
     have = {
         "database": platform.database is not None or config.rds_security_group_id is not None,
         "cache": platform.cache is not None or config.redis_security_group_id is not None,
@@ -201,7 +210,11 @@ def _available(uses: ServiceUses, config: StackConfig, platform: PlatformSetting
         "jwt_key": platform.secrets is not None and platform.secrets.jwt_secret,
         "keycloak": platform.keycloak is not None,
     }
-    off = {key: (None if key == "documents" else False) for key, on in have.items() if not on}
+    off = {
+        key: (None if key == "documents" else False)
+        for key, on in have.items()
+        if not on and to_camel(key) not in stack_uses
+    }
     return uses.model_copy(update=off)
 
 
@@ -283,11 +296,14 @@ def resolve(
     stack_file: str,
     namespace: str,
     account_id: str | Callable[[], str] | None = None,
+    origins: Mapping[str, EntryOrigin] | None = None,
 ) -> StackSettings:
     """Apply defaults and overrides; raise `ConfigError` listing every cross-field problem.
 
     `account_id` (or a look-up, called only if needed) gives the default `containerRegistry`
-    when the stack creates its ECR repositories."""
+    when the stack creates its ECR repositories; `origins` says which catalog entries come
+    from the base catalog (`extend_catalog`; unset: every entry is the stack file's own)."""
+    origins = origins or {}
 
     issues: list[ConfigIssue] = []
     env = config.environment
@@ -360,14 +376,19 @@ def resolve(
             keycloak_catalog_entry(platform.keycloak, platform.database, env)
         )
 
+    def origin(name: str) -> EntryOrigin:
+        return origins.get(name, EntryOrigin(from_base=False, stack_keys=frozenset({"*"})))
+
     def spec_path(name: str) -> str:
-        """Where a catalog entry comes from: the `keycloak` key, `services`, or the default."""
+        """Where a catalog entry comes from: the `keycloak` key, the stack file's `services`,
+        or the base catalog as it is."""
         if name == KEYCLOAK_SERVICE and platform.keycloak is not None:
             return KEYCLOAK_SERVICE
-        return f"services.{name}" if config.services is not None else f"(default catalog).{name}"
+        return f"services.{name}" if origin(name).stack_keys else f"(default catalog).{name}"
 
     names = sorted(catalog)
     valid_names = ", ".join(names)
+    disabled = _disabled(config)
     if not catalog:
         issues.append(ConfigIssue("services", {}, "the catalog is empty", "at least one service"))
     for key, keyed_by_service in (
@@ -375,7 +396,19 @@ def resolve(
         ("targetGroupArns", config.target_group_arns),
     ):
         for unknown in sorted(set(keyed_by_service) - set(catalog)):
-            issues.append(ConfigIssue(f"{key}.{unknown}", unknown, "unknown service", valid_names))
+            if unknown in disabled:
+                issues.append(
+                    ConfigIssue(
+                        f"{key}.{unknown}",
+                        unknown,
+                        f"the service is disabled (services.{unknown}.enabled: false)",
+                        f"remove {key}.{unknown}, or enable the service",
+                    )
+                )
+            else:
+                issues.append(
+                    ConfigIssue(f"{key}.{unknown}", unknown, "unknown service", valid_names)
+                )
 
     for name, arn in config.target_group_arns.items():
         arn_region = arn.split(":")[3]
@@ -415,9 +448,9 @@ def resolve(
         # Keycloak's size keys sit directly under `keycloak`, the catalog's under sizes.<env>.
         if base == KEYCLOAK_SERVICE:
             size_base = base
-        elif config.services is None:
-            # The default catalog is not the user's to edit: its sizes change per stack through
-            # serviceOverrides, so that is the key a message names.
+        elif origin(name).from_base and "sizes" not in origin(name).stack_keys:
+            # A base service's sizes change per stack through serviceOverrides, so that is the
+            # key a message names (unless the stack file gives the service sizes of its own).
             size_base = f"serviceOverrides.{name}"
         else:
             size_base = f"{base}.sizes.{env}"
@@ -520,10 +553,11 @@ def resolve(
                     "one or the other",
                 )
             )
-        if config.services is None:
-            # The default catalog uses each piece when the stack has it: a stack switching
+        if origin(name).from_base:
+            # The base catalog uses each piece when the stack has it: a stack switching
             # Keycloak or the cache off keeps the AccessWeaver catalog valid.
-            spec = spec.model_copy(update={"uses": _available(spec.uses, config, platform)})
+            uses = _available(spec.uses, config, platform, origin(name).stack_uses)
+            spec = spec.model_copy(update={"uses": uses})
         if name != KEYCLOAK_SERVICE:
             _check_wired_names(name, base, spec, override, config, platform, issues)
         image = (override.image if override and override.image else None) or spec.image
@@ -703,7 +737,7 @@ def resolve(
         external_cache_group=config.redis_security_group_id,
         external_alb_groups=config.alb_security_group_ids,
     )
-    check_graph(services, pieces, service_path, issues)
+    check_graph(services, pieces, service_path, issues, disabled=_disabled(config))
     issues += _quota_issues(config, services, pieces, edge, new_vpc)
     issues += _security_retention_issues(config, env)
     if env in ENFORCED_ENVIRONMENTS and not chosen.encrypt_ephemeral_storage:
