@@ -260,19 +260,33 @@ def test_parliament_flags_a_tag_scoped_statement_left_on_every_resource():
 
 
 def _workflow_roles() -> set[tuple[str, str]]:
-    """(GitHub environment, variable) of every role a workflow job assumes."""
+    """(GitHub environment, variable) of every role a workflow job assumes; a reusable
+    workflow's job runs for the stacks its callers pass it (`with: {stack: ...}`)."""
+    workflows = {
+        path.name: yaml.safe_load(path.read_text())
+        for path in (ROOT / ".github" / "workflows").glob("*.yml")
+    }
+    called: dict[str, list[str]] = {}
+    for doc in workflows.values():
+        for job in doc["jobs"].values():
+            if "uses" in job:
+                called.setdefault(job["uses"].rsplit("/", 1)[-1], []).append(job["with"]["stack"])
     found: set[tuple[str, str]] = set()
-    for path in (ROOT / ".github" / "workflows").glob("*.yml"):
-        for job in yaml.safe_load(path.read_text())["jobs"].values():
+    for name, doc in workflows.items():
+        for job in doc["jobs"].values():
             environment = job.get("environment")
-            stacks = job.get("strategy", {}).get("matrix", {}).get("stack", [None])
-            for step in job["steps"]:
+            stacks = job.get("strategy", {}).get("matrix", {}).get("stack") or called.get(
+                name, [None]
+            )
+            for step in job.get("steps", []):
                 role = step.get("with", {}).get("role-to-assume")
                 if role is None:
                     continue
                 (variable,) = re.findall(r"vars\.(\w+)", role)
                 for stack in stacks:
-                    name = environment.replace("${{ matrix.stack }}", stack or "")
+                    name = environment
+                    for template in ("${{ matrix.stack }}", "${{ inputs.stack }}"):
+                        name = name.replace(template, stack or "")
                     found.add((name, variable))
     return found
 
@@ -840,3 +854,20 @@ def test_a_boundary_of_another_account_is_refused():
     with pytest.raises(ConfigError) as caught:
         load("staging", allowed, permissionsBoundaryArn="accessweaver-staging-boundary")
     assert "IAM managed policy ARN" in caught.value.issues[0].allowed
+
+
+def test_previews_and_drift_checks_read_the_release_record_and_no_other_parameter_path():
+    # Every run reads the stack's release record by path (components/stack/release.py); the
+    # path holds image digests only. Any other path, the stack's secrets' included, stays shut.
+    result = bootstrap("staging")
+    record = "arn:aws:ssm:eu-west-1:222222222222:parameter/accessweaver/staging/release"
+    secrets = "arn:aws:ssm:eu-west-1:222222222222:parameter/accessweaver/staging"
+    for role in ("preview", "drift"):
+        document = role_policy(result, role)
+        (read,) = statements(document, "ReleaseRecord")
+        assert read["Action"] == ["ssm:GetParametersByPath"] and admits(read, record)
+        assert not admits(read, secrets)
+    preview = role_policy(result, "preview")
+    assert not _denied(preview, "ssm:GetParametersByPath", record)
+    assert _denied(preview, "ssm:GetParametersByPath", secrets)
+    assert _denied(preview, "ssm:GetParameter", f"{secrets}/jwt-signing-key")

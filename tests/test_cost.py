@@ -51,7 +51,7 @@ def load(environment: str = "prod", region: str = "eu-west-1", **changes: Any):
 
 def one_task(**changes: Any):
     """prod settings with a single 0.25 vCPU / 0.5 GB task (no Keycloak beside it)."""
-    return load(services=ONE_SERVICE, keycloak={"enabled": False}, **changes)
+    return load(baseCatalog="none", services=ONE_SERVICE, keycloak={"enabled": False}, **changes)
 
 
 @dataclass(frozen=True)

@@ -498,19 +498,19 @@ def test_malformed_certificate_arn_is_refused():
 
 
 def test_two_services_with_one_priority_are_refused_naming_the_first():
-    found = problems(services=catalog(pathPatterns=["/api/*"], priority=10))
+    found = problems(baseCatalog="none", services=catalog(pathPatterns=["/api/*"], priority=10))
     assert "priority already used by" in found["services.web.priority"] or (
         "priority already used by" in found["services.api.priority"]
     )
 
 
 def test_public_service_without_a_route_is_refused():
-    found = problems(services=catalog())
+    found = problems(baseCatalog="none", services=catalog())
     assert "public service without a route" in found["services.api.pathPatterns"]
 
 
 def test_routes_get_unique_priorities_and_the_default_route_comes_last():
-    settings = load(services=catalog(defaultRoute=True))
+    settings = load(baseCatalog="none", services=catalog(defaultRoute=True))
     routes = {r.service: (r.path_patterns, r.priority) for r in settings.edge.routes}
     assert (routes["web"], routes["api"]) == ((("/web/*",), 10), (("/*",), 50000))
     assert len({priority for _, priority in routes.values()}) == len(routes)
@@ -520,7 +520,10 @@ def test_routes_get_unique_priorities_and_the_default_route_comes_last():
 def test_routing_keys_on_an_internal_service_are_refused():
     services = catalog(defaultRoute=True)
     services["worker"]["pathPatterns"] = ["/worker/*"]
-    assert "only public services" in problems(services=services)["services.worker.pathPatterns"]
+    assert (
+        "only public services"
+        in problems(baseCatalog="none", services=services)["services.worker.pathPatterns"]
+    )
 
 
 def test_existing_target_groups_conflict_with_the_built_alb():
@@ -535,7 +538,9 @@ def test_existing_target_groups_conflict_with_the_built_alb():
 
 def test_deregistration_longer_than_a_stop_timeout_is_refused():
     services = catalog(defaultRoute=True, stopTimeout=20)
-    found = problems(services=services, edge={**BASE["edge"], "deregistrationDelay": 60})
+    found = problems(
+        baseCatalog="none", services=services, edge={**BASE["edge"], "deregistrationDelay": 60}
+    )
     assert "longer than api's stopTimeout (20 s" in found["edge.deregistrationDelay"]
 
 

@@ -166,10 +166,30 @@ def test_keycloak_does_not_inherit_the_applications_common_variables(plan):
 
 
 def test_keycloak_image_is_the_stacks_optimized_build_of_the_configured_version(plan):
-    container = keycloak_container(plan("prod"))
-    assert container["image"] == (
-        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver-prod/keycloak:26.7.0"
+    result = plan("prod")
+    repository = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver-prod/keycloak"
+    staging = "222222222222.dkr.ecr.eu-west-1.amazonaws.com/accessweaver-staging/keycloak"
+    # CI builds the configured version into the stack's repository under that tag ...
+    assert result.outputs["cicd_deployment_config"]["images"]["keycloak"] == {
+        "repository": repository,
+        "pinned_tag": "26.7.0",
+        "promote_from": staging,
+    }
+    # ... and the task runs the digest the release recorded for that tag.
+    assert keycloak_container(result)["image"].startswith(f"{repository}@sha256:")
+
+
+def test_a_keycloak_version_the_release_does_not_hold_yet_plans_its_tag(run_stack):
+    # A pull request bumping the version: its preview (reading prod's release record, which
+    # holds 26.7.0) shows the new tag; the deploy then builds it and records its digest.
+    from tools.engine import example_release
+
+    result = run_stack(
+        "prod",
+        {"accessweaver:keycloak": {"version": "26.7.1"}},
+        release=example_release(ROOT, "prod"),
     )
+    assert keycloak_container(result)["image"].endswith("/accessweaver-prod/keycloak:26.7.1")
 
 
 def test_the_dockerfile_builds_what_the_task_configures_at_run_time():
@@ -258,6 +278,7 @@ def test_keycloak_priority_taken_by_a_catalog_service_is_refused():
             "certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/"
             "75f027a4-27dc-46c5-894e-e6a40b772e67",
         },
+        baseCatalog="none",
         services={
             "web": {"port": 9100, "public": True, "defaultRoute": True, "sizes": size},
             "api": {

@@ -47,14 +47,17 @@ def test_prod_pdp_runs_three_tasks_of_2_vcpu_and_4_gb(plan):
     assert (task["cpu"], task["memory"], service["desiredCount"]) == ("2048", "4096", 3)
 
 
-def test_task_definition_is_fargate_awsvpc_with_the_tagged_image(plan):
+def test_task_definition_is_fargate_awsvpc_with_the_released_digest(plan):
     task = plan("prod").one(TASK, "aw-pap-service-task").inputs
     assert task["networkMode"] == "awsvpc" and task["requiresCompatibilities"] == ["FARGATE"]
     assert task["family"] == "accessweaver-prod-aw-pap-service"
     image = app_container(plan, "prod", "aw-pap-service")["image"]
-    # containerRegistry unset: the stack's own repositories, <project>-<env>/<service>
-    assert image == (
-        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver-prod/aw-pap-service:1.0.0"
+    # containerRegistry unset: the stack's own repositories, <project>-<env>/<service>, at
+    # the digest its release record holds (the offline stand-in release here)
+    recorded = plan("prod").outputs["release"]["images"]["aw-pap-service"]
+    assert image == recorded
+    assert image.startswith(
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver-prod/aw-pap-service@sha256:"
     )
 
 

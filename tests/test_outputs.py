@@ -68,13 +68,14 @@ def test_cicd_config_lists_services_in_the_seed_deploy_order_after_keycloak(plan
         "task_family": "accessweaver-prod-aw-pdp-service",
         "container_name": "aw-pdp-service",
         "image_repository": f"{REGISTRY}/aw-pdp-service",
-        "image": f"{REGISTRY}/aw-pdp-service:1.0.0",
-        "follows_image_tag": True,
+        "image": plan("prod").outputs["release"]["images"]["aw-pdp-service"],
         # prod copies the commit's images from staging's repositories (staging's account).
         "promote_from": f"{STAGING_REGISTRY}/aw-pdp-service",
         "log_group": "/ecs/accessweaver-prod/aw-pdp-service",
     }
-    assert config["services"]["keycloak"]["follows_image_tag"] is False
+    assert config["images"]["keycloak"]["pinned_tag"] == "26.7.0"
+    assert config["images"]["aw-pdp-service"]["pinned_tag"] is None  # the commit's SHA
+    assert config["release_parameter"] == "/accessweaver/prod/release/current"
     assert config["promote_from"] == STAGING_REGISTRY
     # The ECR login of the prod deploy job: prod's registry and staging's.
     assert config["registries"].split(",") == [REGISTRY.split(".")[0], "222222222222"]

@@ -214,7 +214,9 @@ def test_a_bad_service_does_not_hide_the_unrelated_problems():
         "orders": {"port": "eighty", "sizes": {"prod": SIZE}},
         "billing": {"port": 9001, "sizes": {"prod": SIZE}},
     }
-    found = problems(services=services, minCapacityOverride=5, maxCapacityOverride=3)
+    found = problems(
+        baseCatalog="none", services=services, minCapacityOverride=5, maxCapacityOverride=3
+    )
     assert "services.orders.port" in found
     assert "minCapacityOverride" in found  # a cross-field rule, reported in the same run
 

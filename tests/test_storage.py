@@ -205,7 +205,7 @@ def test_services_pull_from_the_repositories_the_stack_creates(plan):
     for task in result.of_type("aws:ecs/taskDefinition:TaskDefinition"):
         image = container_definitions(task)[0]["image"]
         service = task.name.removesuffix("-task")
-        assert image.rsplit(":", 1)[0] == urls[service]
+        assert image.split("@", 1)[0] == urls[service]
 
 
 # -- Config rules (pure) -------------------------------------------------------------------

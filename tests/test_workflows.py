@@ -153,7 +153,13 @@ def test_workflow_permissions_are_least_privilege(path: Path) -> None:
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
 def test_actions_are_pinned_to_a_commit_with_its_release_in_a_comment(path: Path) -> None:
-    lines = [line for line in path.read_text().splitlines() if re.match(r"^\s*(-\s*)?uses:", line)]
+    lines = [
+        line
+        for line in path.read_text().splitlines()
+        if re.match(r"^\s*(-\s*)?uses:", line)
+        # a reusable workflow of this repository runs at the caller's own commit
+        and not re.match(r"^\s*uses: \./\.github/workflows/[\w-]+\.yml\b", line)
+    ]
     assert lines
     for line in lines:
         assert PINNED.match(line), f"{path.name}: {line.strip()}"
@@ -177,7 +183,8 @@ def test_checkouts_do_not_keep_the_token_and_secrets_stay_in_environments(path: 
                 assert step.get("with", {}).get("persist-credentials") is False, job_id
         if re.search(r"secrets\.(?!GITHUB_TOKEN)", json.dumps(job)):
             assert environment_name(job), f"{path.name}:{job_id} reads secrets outside an env"
-        assert "concurrency" in job, f"{path.name}:{job_id}"
+        # A job calling a reusable workflow is serialised by the called job's own group.
+        assert "concurrency" in job or "uses" in job, f"{path.name}:{job_id}"
 
 
 @pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
@@ -253,53 +260,126 @@ def test_deploy_runs_on_push_to_main() -> None:
     assert "main" in on["push"]["branches"]
 
 
-def test_deploy_promotes_dev_then_staging_then_prod() -> None:
+def test_deploy_releases_dev_then_staging_then_prod_through_one_reusable_job() -> None:
     jobs = workflow("deploy.yml")["jobs"]
-    previous = "images"
+    previous = "build"
     for stack in STACKS:
         job = jobs[f"deploy-{stack}"]
         assert needs(job) == [previous], f"deploy-{stack} must wait for {previous} only"
-        assert environment_name(job) == stack
+        assert job["uses"].split(" #")[0] == "./.github/workflows/deploy-stack.yml"
+        assert job["with"] == {"stack": stack}
         previous = f"deploy-{stack}"
+    [release] = workflow("deploy-stack.yml")["jobs"].values()
+    assert environment_name(release) == "${{ inputs.stack }}"
+    assert release["permissions"]["id-token"] == "write"
 
 
-def test_deploy_sets_the_image_tag_then_runs_up_with_the_policy_pack() -> None:
-    jobs = workflow("deploy.yml")["jobs"]
-    for stack in STACKS:
-        job = jobs[f"deploy-{stack}"]
-        steps = job["steps"]
-        [up] = pulumi_steps(job, "up")
-        assert up["with"]["stack-name"] == stack
-        assert up["with"]["policyPacks"] == "policy"
-        set_tag = f'pulumi config set imageTag "$GITHUB_SHA" --stack {stack}'
-        tag_at = next(i for i, s in enumerate(steps) if set_tag in str(s.get("run", "")))
-        assert tag_at < steps.index(up)
-        assert job["permissions"]["id-token"] == "write"
+def test_the_build_job_holds_no_cloud_credential() -> None:
+    """Application Dockerfiles run here: no OIDC token, no role, no deploy environment."""
+    build = workflow("deploy.yml")["jobs"]["build"]
+    assert build["permissions"] == {"contents": "read"}
+    assert environment_name(build) == "build"
+    assert not any(uses(s, "aws-actions/configure-aws-credentials") for s in build["steps"])
+    assert "vars.AWS_" not in json.dumps(build)
+
+
+def _step(job: dict[str, Any], name: str) -> dict[str, Any]:
+    return next(s for s in job["steps"] if s.get("name", "").startswith(name))
+
+
+def test_the_application_source_is_built_only_at_a_pinned_commit() -> None:
+    step = _step(workflow("deploy.yml")["jobs"]["build"], "Require a pinned application commit")
+    for ref, code in (("main", 1), ("v1.2.0", 1), ("a" * 40, 0)):
+        env = {"PATH": "/usr/bin:/bin", "APP_REPOSITORY": "acme/app", "APP_REF": ref}
+        done = subprocess.run(["bash", "-c", step["run"]], env=env, capture_output=True)
+        assert done.returncode == code, ref
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the build script needs jq")
+def test_the_build_script_builds_each_image_once_for_the_stacks_platform(plan, tmp_path) -> None:
+    """Run the build step against dev's offline plan with a stand-in `docker` that records its
+    calls: every image is built once, to an OCI archive, for linux/arm64, Keycloak from this
+    repository under its version, the services from the application source under the commit."""
+    job = workflow("deploy.yml")["jobs"]["build"]
+    step = _step(job, "Build every image once")
+    cicd = plan("dev").outputs["cicd_deployment_config"]
+    (tmp_path / "build.json").write_text(
+        json.dumps({"platform": cicd["image_platform"], "images": cicd["images"]})
+    )
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "docker"
+    fake.write_text(
+        "#!/usr/bin/env bash\n"
+        'echo "$*" >> "$DOCKER_LOG"\n'
+        'meta=""; prev=""\n'
+        'for a in "$@"; do [ "$prev" = --metadata-file ] && meta="$a"; prev="$a"; done\n'
+        'digest="sha256:$(echo "$*" | sha256sum | cut -c1-64)"\n'
+        'echo "{\\"containerimage.digest\\": \\"$digest\\"}" > "$meta"\n'
+    )  # fmt: skip
+    fake.chmod(0o755)
+    workdir = tmp_path / "checkout"
+    (workdir / "images" / "keycloak").mkdir(parents=True)
+    (workdir / "images" / "keycloak" / "Dockerfile").write_text("FROM scratch\n")
+    for name in cicd["images"]:
+        if name != "keycloak":
+            (workdir / "services" / name).mkdir(parents=True)
+            (workdir / "services" / name / "Dockerfile").write_text("FROM scratch\n")
+    log, summary = tmp_path / "docker.log", tmp_path / "summary.md"
+    env = {
+        "PATH": f"{bin_dir}:/usr/bin:/bin",
+        "RUNNER_TEMP": str(tmp_path),
+        "COMMIT": "c" * 40,
+        "APP_REPOSITORY": "",
+        "DOCKER_LOG": str(log),
+        "GITHUB_STEP_SUMMARY": str(summary),
+    }
+    done = subprocess.run(
+        ["bash", "-c", step["run"]], env=env, cwd=workdir, capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    calls = log.read_text().splitlines()
+    assert len(calls) == len(cicd["images"])
+    assert all("buildx build --platform linux/arm64 --provenance=false" in c for c in calls)
+    assert any(c.endswith(" images/keycloak") for c in calls)
+    assert any(c.endswith(" ./services/aw-pdp-service") for c in calls)
+    built = json.loads((tmp_path / "images" / "images.json").read_text())
+    assert built["keycloak"]["tag"] == "26.7.0"
+    assert built["aw-pdp-service"]["tag"] == "c" * 40
+    assert all(i["digest"].startswith("sha256:") for i in built.values())
+    assert built["aw-pdp-service"]["digest"] in summary.read_text()
+
+
+def test_each_stack_publishes_by_digest_then_records_the_release_then_runs_up() -> None:
+    [job] = workflow("deploy-stack.yml")["jobs"].values()
+    steps = job["steps"]
+    [up] = pulumi_steps(job, "up")
+    assert up["with"]["stack-name"] == "${{ inputs.stack }}"
+    assert up["with"]["policyPacks"] == "policy"
+    publish = steps.index(_step(job, "Put the release's images"))
+    record = steps.index(_step(job, "Record the release"))
+    assert publish < record < steps.index(up)
+    assert "python -m tools.release publish" in steps[publish]["run"]
+    assert "python -m tools.release record" in steps[record]["run"]
+    assert '--commit "$COMMIT"' in steps[record]["run"]
+    # The image tag is no longer set from CI: the release record says what runs.
+    assert "config set" not in json.dumps(job)
+    refuse = steps.index(_step(job, "Refuse a stack that pins its images"))
+    assert refuse < publish and "pulumi config get imageTag" in steps[refuse]["run"]
+
+
+def test_previews_and_drift_checks_never_write_a_release_or_the_config() -> None:
+    for name in ("preview.yml", "drift.yml"):
+        text = (WORKFLOWS_DIR / name).read_text()
+        assert "tools.release" not in text and "config set" not in text, name
 
 
 def test_deploys_of_one_stack_never_overlap() -> None:
-    jobs = workflow("deploy.yml")["jobs"]
-    groups = []
-    for stack in STACKS:
-        concurrency = jobs[f"deploy-{stack}"]["concurrency"]
-        assert stack in concurrency["group"]
-        assert concurrency.get("cancel-in-progress") is False
-        groups.append(concurrency["group"])
-    assert len(set(groups)) == len(STACKS)
-
-
-def test_images_are_pushed_with_the_commit_sha_from_the_stack_outputs() -> None:
-    job = workflow("deploy.yml")["jobs"]["images"]
-    scripts = "\n".join(str(s.get("run", "")) for s in job["steps"])
-    assert "pulumi stack output cicd_deployment_config --json --stack dev" in scripts
-    assert "services/$name" in scripts
-    push = next(s for s in job["steps"] if "--push" in str(s.get("run", "")))
-    assert push["env"]["IMAGE_TAG"] == "${{ github.sha }}"
-    # built for the tasks' architecture, read from the same output
-    assert 'platform="$(jq -r \'.image_platform\' "$config")"' in push["run"]
-    assert 'docker buildx build --platform "$platform"' in push["run"]
-    assert any(uses(s, "docker/setup-qemu-action") for s in job["steps"])
-    assert any(uses(s, "aws-actions/amazon-ecr-login") for s in job["steps"])
+    [job] = workflow("deploy-stack.yml")["jobs"].values()
+    assert job["concurrency"] == {
+        "group": "pulumi-stack-${{ inputs.stack }}",
+        "cancel-in-progress": False,
+    }
 
 
 # --- drift.yml -----------------------------------------------------------------------------
@@ -355,100 +435,9 @@ def test_validator_rejects_a_workflow_whose_on_key_was_read_as_a_boolean(
     assert list(validator.iter_errors(raw))
 
 
-def test_staging_and_prod_promote_images_into_their_own_repositories_before_up():
-    jobs = workflow("deploy.yml")["jobs"]
-    for stack in ("staging", "prod"):
-        steps = jobs[f"deploy-{stack}"]["steps"]
-        names = [step.get("name", "") for step in steps]
-        promote = names.index(f"Promote the commit's images into the {stack} repositories")
-        up = next(i for i, step in enumerate(steps) if step.get("with", {}).get("command") == "up")
-        assert promote < up
-        run = steps[promote]["run"]
-        assert ".promote_from" in run and "imagetools create" in run
-        # a digest built for another architecture is refused before it is copied
-        assert run.index('grep -qx "$wanted"') < run.index("imagetools create")
-        # the job reads only its own stack's state (its deploy role may read no other) ...
-        outputs = [
-            line for step in steps for line in step.get("run", "").splitlines()
-            if "pulumi stack output" in line
-        ]  # fmt: skip
-        assert outputs and all(f"--stack {stack}" in line for line in outputs)
-        # ... and logs in to its registry and the one it promotes from
-        (login,) = [step for step in steps if "amazon-ecr-login" in step.get("uses", "")]
-        assert login["with"]["registries"] == "${{ steps.source.outputs.registries }}"
-
-
-def _promote(plan, tmp_path: Path, stack: str, architecture: str) -> tuple[int, str, list[str]]:
-    """Run the deploy job's promote script against the stack's offline outputs, with a stand-in
-    `docker` that records its calls and serves images built for `architecture`."""
-    steps = workflow("deploy.yml")["jobs"][f"deploy-{stack}"]["steps"]
-    (step,) = [s for s in steps if s.get("name", "").startswith("Promote the commit's images")]
-    (tmp_path / "target.json").write_text(json.dumps(plan(stack).outputs["cicd_deployment_config"]))
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    fake = bin_dir / "docker"
-    fake.write_text(
-        "#!/usr/bin/env bash\n"
-        'echo "$*" >> "$DOCKER_LOG"\n'
-        'case "$1 $2" in\n'
-        '  "manifest inspect") exit 1 ;;\n'
-        '  "buildx imagetools") [ "$3" = inspect ] && echo "$IMAGE_CONFIG" ;;\n'
-        "esac\n"
-        "exit 0\n"
-    )  # fmt: skip
-    fake.chmod(0o755)
-    log = tmp_path / "docker.log"
-    env = {
-        "PATH": f"{bin_dir}:/usr/bin:/bin",
-        "RUNNER_TEMP": str(tmp_path),
-        "IMAGE_TAG": "0123abc",
-        "DOCKER_LOG": str(log),
-        "IMAGE_CONFIG": json.dumps({"architecture": architecture, "os": "linux"}),
-    }
-    done = subprocess.run(
-        ["bash", "-c", step["run"]], env=env, capture_output=True, text=True, timeout=60
-    )
-    calls = log.read_text().splitlines() if log.exists() else []
-    return done.returncode, done.stdout + done.stderr, calls
-
-
-@pytest.mark.skipif(shutil.which("jq") is None, reason="the promote script needs jq")
-def test_the_promote_script_copies_each_image_from_the_previous_account(plan, tmp_path):
-    code, output, calls = _promote(plan, tmp_path, "prod", "arm64")
-    assert code == 0, output
-    config = plan("prod").outputs["cicd_deployment_config"]
-    creates = [c for c in calls if c.startswith("buildx imagetools create")]
-    expected = []
-    for service in config["services"].values():
-        tag = "0123abc" if service["follows_image_tag"] else service["image"].rsplit(":", 1)[1]
-        expected.append(
-            "buildx imagetools create --prefer-index=false "
-            f"--tag {service['image_repository']}:{tag} {service['promote_from']}:{tag}"
-        )
-    assert sorted(creates) == sorted(expected)
-    assert all(c.split()[-1].startswith("222222222222.dkr.ecr.") for c in creates)
-
-
-@pytest.mark.skipif(shutil.which("jq") is None, reason="the promote script needs jq")
-def test_the_promote_script_refuses_an_image_of_another_architecture(plan, tmp_path):
-    code, output, calls = _promote(plan, tmp_path, "staging", "amd64")
-    assert code == 1
-    assert "::error::" in output and "linux/arm64" in output
-    assert not [c for c in calls if c.startswith("buildx imagetools create")]
-
-
 def test_the_committed_stacks_share_the_architecture_their_promoted_images_are_built_for(plan):
     platforms = {plan(s).outputs["cicd_deployment_config"]["image_platform"] for s in STACKS}
     assert platforms == {"linux/arm64"}
-
-
-def test_pinned_images_are_built_from_this_repository():
-    run = next(
-        step["run"]
-        for step in workflow("deploy.yml")["jobs"]["images"]["steps"]
-        if step.get("name") == "Build and push the service images"
-    )
-    assert "follows_image_tag" in run and 'context="images/$name"' in run
 
 
 # --- zizmor -----------------------------------------------------------------------------------

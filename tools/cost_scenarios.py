@@ -111,6 +111,7 @@ def _report(with_rds: bool) -> cost.CostEstimate:
         "eu-west-3",
         environment="dev",
         projectName="ca-a2a",
+        baseCatalog="none",
         services=_REPORT_SERVICES,
         logRetentionDays=7,
         containerRegistry="123456789012.dkr.ecr.eu-west-3.amazonaws.com/ca-a2a",

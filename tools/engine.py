@@ -345,7 +345,7 @@ def platform_state(
     return None
 
 
-def _mocks(region: str):
+def _mocks(region: str, parameters: ParameterStore | None = None):
     import pulumi
 
     class OfflineMocks(pulumi.runtime.Mocks):
@@ -372,9 +372,79 @@ def _mocks(region: str):
             if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
                 names = [f"{region}{s}" for s in "abc"]
                 return {"names": names, "zoneIds": [f"euw1-az{i}" for i in (1, 2, 3)]}
+            if token == "aws:ssm/getParametersByPath:getParametersByPath":
+                path = str(args.args["path"]).rstrip("/")
+                found = parameters(path) if parameters is not None else {}
+                names = sorted(n for n in found if n.rsplit("/", 1)[0] == path)
+                return {
+                    "id": path,
+                    "path": path,
+                    "names": names,
+                    "values": [found[n] for n in names],
+                    "types": ["String"] * len(names),
+                    "arns": [f"arn:aws:ssm:{region}:{ACCOUNT_ID}:parameter{n}" for n in names],
+                    "recursive": False,
+                    "withDecryption": False,
+                }
             return {}
 
     return OfflineMocks()
+
+
+ParameterStore = Any
+"""`path -> {parameter name: value}`: what the mocked Parameter Store holds under a path."""
+
+EXAMPLE_RELEASE = "example"
+"""`run_program(release=...)` default: every built image at a stand-in digest (tools/release)."""
+
+
+def release_store(release: str | None, values: dict[str, str], project: str) -> ParameterStore:
+    """The mocked Parameter Store for a stack's release record: `release` is the record's JSON,
+    None for a stack no deploy ever recorded, or EXAMPLE_RELEASE for a stand-in built from the
+    stack's own settings (what the offline plan shows by default)."""
+
+    def store(path: str) -> dict[str, str]:
+        if not path.endswith("/release") or release is None:
+            return {}
+        text = release
+        if release == EXAMPLE_RELEASE:
+            text = _example_release(values, project)
+            if text is None:
+                return {}
+        return {f"{path}/current": text}
+
+    return store
+
+
+def example_release(project_dir: Path | str, stack: str) -> str | None:
+    """The stand-in release record the offline plan of a committed stack reads (JSON)."""
+    stack_config = read_stack_config(Path(project_dir).resolve(), stack)
+    return _example_release(stack_config.values, stack_config.project)
+
+
+def _example_release(values: dict[str, str], project: str) -> str | None:
+    from components.stack import ConfigError, settings_from_mapping
+    from components.stack.loader import parse_raw_value
+
+    from .release import example_record
+
+    prefix = f"{project}:"
+    raw = {
+        key[len(prefix) :]: parse_raw_value(key[len(prefix) :], value)
+        for key, value in values.items()
+        if key.startswith(prefix)
+    }
+    try:
+        settings = settings_from_mapping(
+            raw,
+            namespace=project,
+            stack_file="(example release)",
+            region=values.get("aws:region", "eu-west-1"),
+            account_id=ACCOUNT_ID,
+        )
+    except ConfigError:
+        return None  # the program refuses this config itself
+    return example_record(settings)
 
 
 def component_outputs(type_: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -574,9 +644,11 @@ def run_program(
     config_file: Path | None = None,
     *,
     config_override: dict[str, str] | None = None,
+    release: str | None = EXAMPLE_RELEASE,
 ) -> PlanResult:
     """Run `<project_dir>/__main__.py` for `stack` offline. Raises the program's exceptions
-    (ConfigError for bad config) after resetting the runtime."""
+    (ConfigError for bad config) after resetting the runtime. `release`: the stack's release
+    record as Parameter Store would hold it (`release_store`)."""
     project_dir = Path(project_dir).resolve()
     stack_config = read_stack_config(project_dir, stack, config_file)
     values = {**stack_config.values, **(config_override or {})}
@@ -590,6 +662,7 @@ def run_program(
             label=stack_config.label,
             values=values,
             secret_keys=stack_config.secret_keys,
+            parameters=release_store(release, values, stack_config.project),
         )
 
 
@@ -617,6 +690,7 @@ def _run(
     label: str,
     values: dict[str, str],
     secret_keys: list[str],
+    parameters: ParameterStore | None = None,
 ) -> PlanResult:
     import pulumi
     from pulumi.runtime import settings as runtime_settings
@@ -631,7 +705,7 @@ def _run(
     asyncio.set_event_loop(loop)
     runtime_settings.ROOT.set(None)
     set_all_config(values, secret_keys)
-    monitor = _recording_monitor(_mocks(region))
+    monitor = _recording_monitor(_mocks(region, parameters))
     pulumi.runtime.set_mocks(
         monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor
     )

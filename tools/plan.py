@@ -123,11 +123,32 @@ def _children(result: PlanResult) -> dict[str | None, list[RecordedResource]]:
     return children
 
 
+def _release_line(result: PlanResult) -> list[str]:
+    """Which release the plan read: the stand-in, a record given with --release, or none."""
+    release = result.outputs.get("release")
+    if not isinstance(release, dict):
+        return []
+    if release.get("pinned_image_tag"):
+        return [f"Images pinned to imageTag {release['pinned_image_tag']} (no release record)."]
+    commit = release.get("commit")
+    if commit is None:
+        return [
+            f"No release recorded ({release['parameter']}): "
+            f"{len(release.get('unreleased') or [])} service(s) would run no task yet."
+        ]
+    from .release import EXAMPLE_COMMIT
+
+    stand_in = ": an offline stand-in (--release FILE for a real one)"
+    what = stand_in if commit == EXAMPLE_COMMIT else ""
+    return [f"Release {commit[:12]}{what}, read from {release['parameter']}."]
+
+
 def _header(result: PlanResult) -> list[str]:
     return [
         f"Offline plan of stack '{result.stack}' ({result.stack_file}): "
         f"{len(result.resources)} resources would be created "
         "(the Pulumi SDK's mock engine: no AWS call was made).",
+        *_release_line(result),
         "",
     ]
 
@@ -310,6 +331,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--project", type=Path, default=ROOT, help="Pulumi project directory (default: this repo)"
     )
+    parser.add_argument(
+        "--release",
+        metavar="FILE|none",
+        help="the stack's release record as the deploy wrote it (`python -m tools.release show`), "
+        "or `none` for a stack never deployed; default: an offline stand-in release",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON (secrets masked)")
     parser.add_argument(
         "--verbose", action="store_true", help="every resource with its settings, outputs in full"
@@ -335,12 +362,23 @@ def main(argv: list[str] | None = None) -> int:
 
     from components.stack import ConfigError
 
+    from .engine import EXAMPLE_RELEASE, run_program
+
+    release: str | None = EXAMPLE_RELEASE
+    if args.release == "none":
+        release = None
+    elif args.release is not None:
+        try:
+            release = Path(args.release).read_text()
+        except OSError as error:
+            print(f"--release: {error}", file=sys.stderr)
+            return 2
     results = {}
     for stack in args.compare or [args.stack]:
         try:
-            from .engine import run_program
-
-            results[stack] = run_program(args.project, stack, _stack_file(args, stack))
+            results[stack] = run_program(
+                args.project, stack, _stack_file(args, stack), release=release
+            )
         except ConfigError as error:
             print(str(error), file=sys.stderr)
             return 2

@@ -617,15 +617,38 @@ DATA_READS = (
 )
 
 
+def release_record_path_arn(project: str, environment: str) -> str:
+    """The Parameter Store path of the stack's release record (`components/stack/release.py`):
+    GetParametersByPath is authorized against the path it asks for, not the parameters it
+    returns (Systems Manager user guide, "How Parameter Store authorizes parameter retrieval"),
+    and nothing but the record lives under it."""
+    return f"arn:aws:ssm:*:*:parameter/{project}/{environment}/release"
+
+
+def release_record_read(project: str, environment: str) -> dict[str, Any]:
+    """Every run of the program reads the release record (image digests, not secret)."""
+    return _statement(
+        "ReleaseRecord", ["ssm:GetParametersByPath"], release_record_path_arn(project, environment)
+    )
+
+
 def _reads_denied(
-    sid: str, actions: Sequence[str], bucket_arn: str | None, *, project: str, stack: str
+    sid: str,
+    actions: Sequence[str],
+    bucket_arn: str | None,
+    *,
+    project: str,
+    stack: str,
+    also_allowed: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """Deny `actions` on every resource but the stack's own state (and `meta.yaml`)."""
+    """Deny `actions` on every resource but the stack's own state (and `meta.yaml`) and
+    `also_allowed`."""
     deny: dict[str, Any] = {"Sid": sid, "Effect": "Deny", "Action": list(actions)}
-    if bucket_arn:
+    if bucket_arn or also_allowed:
         deny["NotResource"] = [
-            f"{bucket_arn}/.pulumi/meta.yaml",
-            *state_objects(bucket_arn, project, stack),
+            *([f"{bucket_arn}/.pulumi/meta.yaml"] if bucket_arn else []),
+            *(state_objects(bucket_arn, project, stack) if bucket_arn else []),
+            *also_allowed,
         ]
     else:
         deny["Resource"] = "*"
@@ -643,7 +666,12 @@ def preview_policy(
     """Beside AWS's ReadOnlyAccess: the secrets key to decrypt config, the state to read; and
     no data: pull-request code runs with this role (`DATA_READS` denied, but the state)."""
     deny = _reads_denied(
-        "NoDataReads", DATA_READS, state_bucket_arn, project=project, stack=environment
+        "NoDataReads",
+        DATA_READS,
+        state_bucket_arn,
+        project=project,
+        stack=environment,
+        also_allowed=[release_record_path_arn(project, environment)],
     )
     return {
         "Version": "2012-10-17",
@@ -652,6 +680,7 @@ def preview_policy(
             *state_statements(
                 state_bucket_arn, state_key_arn, project=project, stack=environment, write=False
             ),
+            release_record_read(project, environment),
             deny,
         ],
     }
@@ -685,6 +714,7 @@ def drift_policy(
                 ["ssm:GetParameter", "ssm:GetParameters"],
                 f"arn:aws:ssm:*:*:parameter/{project}/{environment}/*",
             ),
+            release_record_read(project, environment),
             # A refresh reads no object: not the other stacks' state, not the program's data.
             _reads_denied(
                 "NoObjectReads",

@@ -21,10 +21,11 @@ import pulumi
 from pydantic import ValidationError
 
 from ..errors import MISSING, ConfigError, ConfigIssue, _path, _unwrap, issues_from_validation
-from ..formats import ENFORCED_ENVIRONMENTS
+from ..formats import ENFORCED_ENVIRONMENTS, ENVIRONMENTS
 from ..formats import PATTERNS as _PATTERNS
 from .catalog import EntryOrigin, extend_catalog
 from .model import StackConfig
+from .release import ReleaseState, parse_release, release_parameter, release_path
 from .resolve import resolve
 from .settings import StackSettings
 
@@ -129,14 +130,22 @@ def settings_from_mapping(
     account_id: str | Callable[[], str] | None = None,
     other_keys: Iterable[str] = (),
     allowed_account_ids: Any = UNCHECKED,
+    release: tuple[str, str | None] | None = None,
 ) -> StackSettings:
     """Validate `raw` (keys without namespace, values decoded) and resolve it.
 
     `account_id` (or a look-up) is needed only for the default `containerRegistry`;
     `other_keys` are the stack's keys of other namespaces (`aws:region`...), checked for typos;
     `allowed_account_ids` is `aws:allowedAccountIds` as the stack file gives it (None: unset),
-    checked when given (`load_settings` always gives it)."""
+    checked when given (`load_settings` always gives it); `release` is the stack's release
+    record as read (parameter name, text or None when none was recorded; None: not read)."""
     issues: list[ConfigIssue] = stray_key_issues(other_keys, namespace)
+    state: ReleaseState | None = None
+    if release is not None:
+        parameter, text = release
+        record, release_issues = parse_release(parameter, text)
+        issues += release_issues
+        state = ReleaseState(parameter, record)
     if allowed_account_ids is not UNCHECKED:
         issues += allowed_account_issues(allowed_account_ids, raw)
     pattern, allowed = _PATTERNS["region"]
@@ -169,6 +178,7 @@ def settings_from_mapping(
         namespace=namespace,
         account_id=account_id,
         origins=origins,
+        release=state,
     )
 
 
@@ -350,15 +360,34 @@ def load_settings() -> StackSettings:
     namespace = pulumi.get_project()
     stack_file = os.environ.get(STACK_FILE_ENV) or f"Pulumi.{pulumi.get_stack()}.yaml"
     aws_config = pulumi.Config("aws")
+    values = _namespace_values(namespace)
     return settings_from_mapping(
-        _namespace_values(namespace),
+        values,
         namespace=namespace,
         stack_file=stack_file,
         region=aws_config.get("region"),
         account_id=_caller_account_id,
         other_keys=_other_keys(namespace),
         allowed_account_ids=aws_config.get("allowedAccountIds"),
+        release=_read_release(values, namespace),
     )
+
+
+def _read_release(values: Mapping[str, Any], namespace: str) -> tuple[str, str | None] | None:
+    """The stack's release record (`release.py`), read from Parameter Store by path: a path
+    with no parameter answers empty, where reading the parameter itself would fail. None when
+    the environment or project name is itself invalid (reported by the checks)."""
+    environment, project = values.get("environment"), values.get("projectName") or namespace
+    if environment not in ENVIRONMENTS or not isinstance(project, str):
+        return None
+    from pulumi_aws import ssm
+
+    parameter = release_parameter(project, environment)
+    found = ssm.get_parameters_by_path(
+        path=release_path(project, environment), recursive=False, with_decryption=False
+    )
+    values_by_name = dict(zip(found.names, found.values, strict=True))
+    return parameter, values_by_name.get(parameter)
 
 
 def _other_keys(namespace: str) -> list[str]:

@@ -152,7 +152,13 @@ class StackConfig(ConfigModel):
         description="Registry and path prefix of the images; default: the repositories the "
         "stack creates (registry.enabled).",
     )
-    image_tag: ImageTag = Field("latest", description="Image tag deployed for every service.")
+    image_tag: ImageTag | None = Field(
+        None,
+        description="Pins every image built into the stack's repositories to this tag instead "
+        "of the release record's digests (seed: image_tag); unset = the release the deploy "
+        "recorded. `latest` is refused with the stack's own repositories (immutable tags: CI "
+        "pushes each commit's SHA, never `latest`).",
+    )
     permissions_boundary_arn: PolicyArn | None = Field(
         None,
         description="Permissions boundary of every IAM role the stack creates (the bootstrap's "

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..identity.config import KEYCLOAK_SERVICE
 from .graph import access_matrix
+from .release import release_parameter
 from .settings import ServiceSettings, StackSettings
 from .spring import application_yaml, internal_url, metrics_namespace
 
@@ -92,10 +93,25 @@ def cicd_deployment_config(settings: StackSettings) -> dict[str, Any]:
     return {
         "region": settings.region,
         "cluster_name": settings.cluster_name,
+        # Set only when the stack file pins every image to a tag: CI then does not deploy it.
         "image_tag": settings.image_tag,
         # What CI builds the images for (docker buildx --platform): the tasks' architecture.
         "image_platform": IMAGE_PLATFORMS[settings.cpu_architecture],
         "deploy_order": [s.name for s in settings.services],
+        # Where the deploy job records the release it deploys (tools/release.py record).
+        "release_parameter": release_parameter(settings.project, settings.environment),
+        "release_tags": {"Project": settings.project, "Environment": settings.environment},
+        # The images CI builds (dev) or promotes (staging, prod) into the stack's repositories
+        # and records, each under the commit's SHA or its pinned tag (Keycloak's version).
+        "images": {
+            s.name: {
+                "repository": image_repository(s),
+                "pinned_tag": s.pinned_tag,
+                "promote_from": promoted(s),
+            }
+            for s in settings.services
+            if s.built_image
+        },
         "services": {
             s.name: {
                 "service_name": service_name(settings, s),
@@ -103,9 +119,6 @@ def cicd_deployment_config(settings: StackSettings) -> dict[str, Any]:
                 "container_name": s.name,
                 "image_repository": image_repository(s),
                 "image": s.image,
-                # False for images pinned to their own tag (Keycloak's version): CI pushes
-                # those once instead of once per commit.
-                "follows_image_tag": s.image == f"{image_repository(s)}:{settings.image_tag}",
                 "promote_from": promoted(s),
                 "log_group": log_group_name(settings, s),
             }
@@ -113,6 +126,20 @@ def cicd_deployment_config(settings: StackSettings) -> dict[str, Any]:
         },
         "promote_from": source,
         "registries": ",".join(dict.fromkeys(accounts)),
+    }
+
+
+def release(settings: StackSettings) -> dict[str, Any]:
+    """The release this run planned: the record's commit (None: none recorded, or images
+    pinned by `imageTag`), each service's image, and the services that run no task yet."""
+    state = settings.release
+    pinned = settings.image_tag is not None
+    return {
+        "parameter": release_parameter(settings.project, settings.environment),
+        "commit": None if pinned or state is None else state.commit,
+        "pinned_image_tag": settings.image_tag,
+        "images": {s.name: s.image for s in settings.services},
+        "unreleased": [s.name for s in settings.services if not s.released],
     }
 
 

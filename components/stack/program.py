@@ -214,6 +214,13 @@ def build_stack(settings: StackSettings) -> None:
     """Register every resource of the stack described by `settings` and export its outputs."""
     # Sees every resource registered from here on: the cost estimate prices what is deployed.
     registered = ResourceRecorder.install()
+    unreleased = [s.name for s in settings.services if not s.released]
+    if unreleased:
+        pulumi.log.warn(
+            f"{settings.stack_file}: no release recorded for {', '.join(unreleased)} "
+            f"({outputs.release(settings)['parameter']}): they run no task until the deploy "
+            'records their images (README, "From commit to prod").'
+        )
 
     network = build_network(settings)
     platform = build_platform(settings, network)
@@ -244,6 +251,7 @@ def build_stack(settings: StackSettings) -> None:
             target_group_arns=edge.target_group_arns if edge else None,
         ),
         "cicd_deployment_config": outputs.cicd_deployment_config(settings),
+        "release": outputs.release(settings),
         "debugging_information": outputs.debugging_information(settings),
         "spring_application_config": outputs.spring_application_config(settings),
         "database_rotation": (

@@ -49,6 +49,7 @@ from .model import StackConfig
 from .platform_settings import PlatformSettings, resolve_platform
 from .queues import resolve_queues
 from .quotas import quota_issues, rules_per_group
+from .release import ReleaseState, release_image
 from .schedules import DatabaseSchedule, database_schedule
 from .settings import ServiceSettings, StackSettings
 from .tuning import resolve_restart, resolve_rollout, resolve_scaling
@@ -297,13 +298,16 @@ def resolve(
     namespace: str,
     account_id: str | Callable[[], str] | None = None,
     origins: Mapping[str, EntryOrigin] | None = None,
+    release: ReleaseState | None = None,
 ) -> StackSettings:
     """Apply defaults and overrides; raise `ConfigError` listing every cross-field problem.
 
     `account_id` (or a look-up, called only if needed) gives the default `containerRegistry`
     when the stack creates its ECR repositories; `origins` says which catalog entries come
-    from the base catalog (`extend_catalog`; unset: every entry is the stack file's own)."""
+    from the base catalog (`extend_catalog`; unset: every entry is the stack file's own);
+    `release` is the stack's release record as the loader read it (images, `release.py`)."""
     origins = origins or {}
+    record = release.record if release is not None else None
 
     issues: list[ConfigIssue] = []
     env = config.environment
@@ -361,6 +365,16 @@ def resolve(
         security_log_retention_days=chosen.security_log_retention_days,
     )
     _check_platform_conflicts(config, platform, issues)
+    if config.image_tag == "latest" and platform.registry is not None:
+        issues.append(
+            ConfigIssue(
+                "imageTag",
+                config.image_tag,
+                "the stack's repositories keep immutable tags and CI pushes each commit's SHA, "
+                "never `latest`: the tasks could never pull it",
+                "unset (the release the deploy recorded), or a tag CI pushed (a commit SHA)",
+            )
+        )
     catalog = _catalog(config)
     if platform.keycloak is not None:
         if KEYCLOAK_SERVICE in catalog:
@@ -560,7 +574,13 @@ def resolve(
             spec = spec.model_copy(update={"uses": uses})
         if name != KEYCLOAK_SERVICE:
             _check_wired_names(name, base, spec, override, config, platform, issues)
-        image = (override.image if override and override.image else None) or spec.image
+        resolved_image = release_image(
+            name,
+            registry=str(platform.container_registry),
+            explicit=(override.image if override and override.image else None) or spec.image,
+            image_tag=config.image_tag,
+            record=record,
+        )
         health_path = spec.health_check_path
         if spec.port is None:
             _check_worker(spec, base, issues)
@@ -609,7 +629,10 @@ def resolve(
                 criticality=spec.criticality,
                 spring_boot=spec.spring_boot,
                 deploy_order=spec.deploy_order,
-                image=image or f"{platform.container_registry}/{name}:{config.image_tag}",
+                image=resolved_image.image,
+                image_source=resolved_image.source,
+                built_image=resolved_image.built,
+                pinned_tag=resolved_image.pinned_tag,
                 command=tuple(spec.command) if spec.command else None,
                 user=spec.user,
                 stop_timeout=spec.stop_timeout,
@@ -809,6 +832,7 @@ def resolve(
         quotas=config.quotas,
         queues=queues,
         database_schedule=database_schedule,
+        release=release,
     )
 
 

@@ -99,9 +99,11 @@ def microservice_args(
 ) -> MicroserviceArgs:
     schedule = settings.off_hours
     scaling = None
+    # A service whose image no release holds yet runs no task: its tag was never pushed.
+    desired, minimum = (service.desired_count, service.min_capacity) if service.released else (0, 0)
     if settings.auto_scaling_enabled:
         scaling = ScalingArgs(
-            min_capacity=service.min_capacity,
+            min_capacity=minimum,
             max_capacity=service.max_capacity,
             cpu_target=settings.scaling_cpu_target,
             memory_target=settings.scaling_memory_target,
@@ -144,7 +146,7 @@ def microservice_args(
         container=container_args(settings, service),
         cpu=service.cpu,
         memory=service.memory,
-        desired_count=service.desired_count,
+        desired_count=desired,
         service_name=service_name(settings, service),
         log_group_name=log_group_name(settings, service),
         log_retention_days=settings.log_retention_days,

@@ -16,6 +16,7 @@ from ..network.config import NewVpcSettings
 from .graph import GraphPieces, pieces_from
 from .platform_settings import PlatformSettings
 from .quotas import QuotasConfig
+from .release import ImageSource, ReleaseState
 from .schedules import DatabaseSchedule
 from .tuning import RestartSettings, RolloutSettings, ServiceScalingSettings
 
@@ -66,6 +67,18 @@ class ServiceSettings:
     """The essential container's restart policy (`restartPolicy`)."""
     scaling: ServiceScalingSettings = field(default_factory=ServiceScalingSettings)
     """Request-count and predictive scaling (`services.<name>.scaling`)."""
+    image_source: ImageSource = "pinned"
+    """Where `image` comes from: the release record, `imageTag`, the stack file (`pinned`), or
+    nowhere yet (`unreleased`: the service runs no task until a release holds its image)."""
+
+    built_image: bool = False
+    """CI builds the image into the stack's own repository and records its digest."""
+    pinned_tag: str | None = None
+    """The tag CI pushes the image under when not the commit's SHA (Keycloak's version)."""
+
+    @property
+    def released(self) -> bool:
+        return self.image_source != "unreleased"
 
     @property
     def traffic_shift(self) -> bool:
@@ -92,7 +105,7 @@ class StackSettings:
     rds_security_group_id: str | None
     redis_security_group_id: str | None
     container_registry: str
-    image_tag: str
+    image_tag: str | None
     services: tuple[ServiceSettings, ...]
     auto_scaling_enabled: bool
     scaling_cpu_target: int
@@ -140,6 +153,8 @@ class StackSettings:
     """When the database stops and starts (`database.stopOffHours`); None = always on."""
     queues: tuple[QueueSettings, ...] = ()
     """The work queues the services consume (`uses.consumes`), with their senders."""
+    release: ReleaseState | None = None
+    """The stack's release record as this run read it (None: not read, e.g. the policy pack)."""
 
     @property
     def task_public_ips(self) -> bool:

@@ -1,0 +1,163 @@
+"""The release a stack runs: the image digests its deploy recorded, read back by every run.
+
+CI builds each commit's images once, promotes the same digests from dev to staging to prod, and
+before each environment's `pulumi up` writes them to that stack's release record: the SSM String
+parameter `/<project>/<env>/release/current` (`tools/release.py record`). Every `pulumi preview`
+(a pull request's included), every drift check and every `pulumi up` from a laptop reads the
+record back (`read_release`), so they all plan the images that run, and only a deploy or a
+rollback (which writes an earlier record) changes them. docs/DESIGN.md ("One owner for what
+runs") explains the choice over committing the tag to the stack file or reading the stack's
+own outputs.
+
+The record is JSON:
+`{"commit": "<sha>", "images": {"<service>": {"tag": "<tag>", "digest": "sha256:<hex>"}}}`
+plus optional `recordedAt`, `recordedBy` and `rolledBackFrom`. Parameter Store keeps the last
+100 versions of the parameter: the release history (`tools.release history`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, ValidationError
+
+from ..errors import ConfigIssue
+from ..formats import ConfigModel, ImageTag, ServiceName
+
+UNRELEASED_TAG = "unreleased"
+"""The tag an unreleased service's task definition names: never pushed; the service runs no
+task until a release records its image."""
+RELEASE_PARAMETER_NAME = "current"
+
+Digest = Annotated[str, Field(pattern=r"^sha256:[0-9a-f]{64}$")]
+Commit = Annotated[str, Field(pattern=r"^[0-9a-f]{7,40}$")]
+
+
+def release_path(project: str, environment: str) -> str:
+    """The Parameter Store path that holds the stack's release record, and nothing else."""
+    return f"/{project}/{environment}/release"
+
+
+def release_parameter(project: str, environment: str) -> str:
+    """`/<project>/<env>/release/current`: the stack's release record."""
+    return f"{release_path(project, environment)}/{RELEASE_PARAMETER_NAME}"
+
+
+class RecordedImage(ConfigModel):
+    """One image of a release: the tag CI pushed it under and its digest."""
+
+    tag: ImageTag = Field(description="The tag CI pushed (the commit SHA, or a pinned version).")
+    digest: Digest = Field(description="The manifest digest every stack of the release runs.")
+
+
+class ReleaseRecord(ConfigModel):
+    """What the deploy job writes to the release record (`tools/release.py record`)."""
+
+    commit: Commit = Field(description="The commit whose images these are.")
+    images: dict[ServiceName, RecordedImage] = Field(
+        description="Per service (or task) built into the stack's repositories: tag and digest."
+    )
+    recorded_at: str | None = Field(None, description="When the record was written (UTC, ISO).")
+    recorded_by: str | None = Field(
+        None, max_length=200, description="Who wrote it: the workflow run, or a user."
+    )
+    rolled_back_from: Commit | None = Field(
+        None, description="Set by a rollback: the commit the stack ran before."
+    )
+
+
+@dataclass(frozen=True)
+class ReleaseState:
+    """The release record as a run found it."""
+
+    parameter: str
+    record: ReleaseRecord | None = None
+    """None: no release was ever recorded for the stack."""
+
+    @property
+    def commit(self) -> str | None:
+        return self.record.commit if self.record is not None else None
+
+
+def parse_release(
+    parameter: str, text: str | None
+) -> tuple[ReleaseRecord | None, list[ConfigIssue]]:
+    """The record in `text` (None: none recorded), or the problems naming the parameter."""
+    if text is None:
+        return None, []
+    where = f"(release record {parameter})"
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return None, [ConfigIssue(where, "<not JSON>", "not a JSON release record", _ALLOWED)]
+    try:
+        return ReleaseRecord.model_validate(data), []
+    except ValidationError as error:
+        issues = []
+        for err in error.errors():
+            loc = ".".join(str(p) for p in err["loc"])
+            value: Any = err.get("input")
+            issues.append(
+                ConfigIssue(
+                    f"{where}.{loc}" if loc else where,
+                    value if not isinstance(value, Mapping) else "<object>",
+                    err["msg"],
+                    _ALLOWED,
+                )
+            )
+        return None, issues
+
+
+_ALLOWED = (
+    'JSON {"commit": "<sha>", "images": {"<service>": {"tag": "<tag>", "digest": '
+    '"sha256:<64 hex>"}}}, as `python -m tools.release record` writes it'
+)
+
+
+ImageSource = Literal["release", "imageTag", "pinned", "unreleased"]
+
+
+@dataclass(frozen=True)
+class ResolvedImage:
+    image: str
+    source: ImageSource
+    built: bool
+    """CI builds it into the stack's own repository (`<registry>/<name>`) and records it."""
+    pinned_tag: str | None = None
+    """The tag CI pushes it under when not the commit's SHA (Keycloak's version)."""
+
+
+def release_image(
+    name: str,
+    *,
+    registry: str,
+    explicit: str | None,
+    image_tag: str | None,
+    record: ReleaseRecord | None,
+) -> ResolvedImage:
+    """The image a service (or task) runs, and where it comes from.
+
+    - An image given by the stack file elsewhere (`image:`) is taken as written, unless it is a
+      tag of the stack's own repository the record holds (Keycloak's version): then its digest.
+    - `imageTag` pins every image built into the stack's repositories to that tag.
+    - Otherwise the release record's digest; a service the record does not hold yet is
+      unreleased: its task definition names a tag never pushed and it runs no task.
+    """
+    own = f"{registry}/{name}"
+    recorded = record.images.get(name) if record is not None else None
+    if explicit is not None:
+        if not explicit.startswith(f"{own}:"):
+            return ResolvedImage(explicit, "pinned", built=False)
+        tag = explicit.removeprefix(f"{own}:")
+        if recorded is not None and recorded.tag == tag:
+            return ResolvedImage(f"{own}@{recorded.digest}", "release", True, tag)
+        source: ImageSource = "unreleased" if record is None and image_tag is None else "pinned"
+        return ResolvedImage(explicit, source, built=True, pinned_tag=tag)
+    if image_tag is not None:
+        return ResolvedImage(f"{own}:{image_tag}", "imageTag", built=True, pinned_tag=image_tag)
+    if recorded is not None:
+        return ResolvedImage(f"{own}@{recorded.digest}", "release", built=True)
+    return ResolvedImage(f"{own}:{UNRELEASED_TAG}", "unreleased", built=True)
