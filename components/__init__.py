@@ -1,6 +1,11 @@
-"""Reusable Pulumi components for microservices on ECS Fargate.
+"""Reusable Pulumi components for microservices on ECS Fargate, with their platform.
 
-`config` validates a stack's configuration; `cluster` and `microservice` build resources from the
-validated settings. Nothing here knows about a particular system: the default service catalog
-is data in `config/defaults.py`.
+One package per domain (`network`, `edge`, `compute`, `data`, `identity`, `observability`,
+`cost`), the stack layer that maps a stack's configuration onto them (`stack`), the bootstrap
+project's components (`bootstrap`) and the component package for other languages (`interop`).
+`__version__` is the package's version (`_version.py`, CHANGELOG.md).
 """
+
+from ._version import __version__
+
+__all__ = ["__version__"]

@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+import components
 from tests.conftest import ROOT
 from tools.engine import run_function
 
@@ -25,9 +26,10 @@ IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/orders:1.4.2"
 def schema() -> dict:
     from pulumi.provider.experimental.component import ComponentProvider
 
-    from components.interop.package import COMPONENTS, PACKAGE
+    from components.interop.package import COMPONENTS, PACKAGE, VERSION
 
-    return json.loads(ComponentProvider(list(COMPONENTS), PACKAGE, version="0.0.0").schema)
+    # as package/__main__.py hands them to component_provider_host
+    return json.loads(ComponentProvider(list(COMPONENTS), PACKAGE, version=VERSION).schema)
 
 
 def _camel(name: str) -> str:
@@ -71,6 +73,7 @@ def test_the_package_names_every_component_once(schema):
     from components.interop.package import COMPONENTS
 
     assert schema["name"] == "accessweaver"
+    assert schema["version"] == components.__version__
     assert set(schema["resources"]) == {f"accessweaver:index:{c.__name__}" for c in COMPONENTS}
     assert {"Microservice", "EcsCluster", "Database", "Cache", "DocumentStore", "WorkQueue"} == {
         c.__name__ for c in COMPONENTS
@@ -123,7 +126,10 @@ def test_the_plugin_directory_hosts_the_same_components():
         if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "component_provider_host"
     ]  # fmt: skip
     assert len(calls) == 1
-    assert ast.unparse(calls[0]) == "component_provider_host(list(COMPONENTS), PACKAGE)"
+    # the schema the fixture above reads: same components, same name, the components' version
+    assert ast.unparse(calls[0]) == (
+        "component_provider_host(list(COMPONENTS), PACKAGE, version=VERSION)"
+    )
     assert (
         (ROOT / "package" / "requirements.txt")
         .read_text()

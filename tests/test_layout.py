@@ -17,6 +17,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "components.controls",
         "components.bindings",
         "components.iam_path",
+        "components._version",
     ),
     ("components", "components.log_archive"),
     ("components.network",),

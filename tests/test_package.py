@@ -34,6 +34,11 @@ def test_the_checkout_builds_a_wheel_of_the_components_that_imports_on_its_own(t
     metadata = next(n for n in names if n.endswith("METADATA"))
     requires = zipfile.ZipFile(wheel).read(metadata).decode()
     assert "Requires-Dist: pulumi-aws" in requires and "Requires-Dist: pydantic" in requires
+    # AND its version is the one components/_version.py writes (pyproject.toml has none)
+    from components import __version__
+
+    assert f"\nVersion: {__version__}\n" in requires
+    assert wheel.name.startswith(f"accessweaver_components-{__version__}-")
     # AND a Python that sees only the wheel (isolated, no checkout on its path) imports them
     target = tmp_path / "site"
     subprocess.run(

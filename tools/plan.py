@@ -21,6 +21,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from components import __version__
+
 from . import cost_report
 from .engine import PlanResult, RecordedResource
 
@@ -145,9 +147,10 @@ def _release_line(result: PlanResult) -> list[str]:
 
 def _header(result: PlanResult) -> list[str]:
     return [
-        f"Offline plan of stack '{result.stack}' ({result.stack_file}): "
-        f"{len(result.resources)} resources would be created "
-        "(the Pulumi SDK's mock engine: no AWS call was made).",
+        f"Offline plan of stack '{result.stack}' ({result.stack_file}), "
+        f"accessweaver-components {__version__}: "
+        f"{len(result.resources)} resources would be created.",
+        "Computed by the Pulumi SDK's mock engine: no AWS call was made.",
         *_release_line(result),
         "",
     ]

@@ -13,6 +13,7 @@ from typing import Any, NotRequired, TypedDict
 
 import pulumi
 
+from .._version import __version__
 from ..bindings import Binding, Peer
 from ..compute.attachments import LoadBalancerAttachment
 from ..compute.cluster import ClusterRef, EcsClusterArgs, ExecLoggingArgs
@@ -32,6 +33,9 @@ from ..identity.secrets import PlatformSecrets, SecretsArgs
 
 PACKAGE = "accessweaver"
 """The package name: resource types are `accessweaver:index:<class>`."""
+
+VERSION = __version__
+"""The schema's version: the components' own (`components/_version.py`, CHANGELOG.md)."""
 
 
 def _int(value: Any, default: int | None = None) -> int | None:
