@@ -368,6 +368,19 @@ def test_each_stack_publishes_by_digest_then_records_the_release_then_runs_up() 
     assert refuse < publish and "pulumi config get imageTag" in steps[refuse]["run"]
 
 
+def test_each_stack_passes_its_gate_before_the_next_stack_starts() -> None:
+    [job] = workflow("deploy-stack.yml")["jobs"].values()
+    steps = job["steps"]
+    [up] = pulumi_steps(job, "up")
+    gate_step = _step(job, "Gate")
+    assert steps.index(up) < steps.index(gate_step)
+    assert gate_step["run"] == 'python -m tools.gate --stack "$STACK" --release "$COMMIT"'
+    assert not is_true(gate_step.get("continue-on-error", False))
+    # the next stack's job needs this one: a failed gate stops the pipeline
+    jobs = workflow("deploy.yml")["jobs"]
+    assert needs(jobs["deploy-prod"]) == ["deploy-staging"]
+
+
 def test_previews_and_drift_checks_never_write_a_release_or_the_config() -> None:
     for name in ("preview.yml", "drift.yml"):
         text = (WORKFLOWS_DIR / name).read_text()

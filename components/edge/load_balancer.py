@@ -174,6 +174,7 @@ class LoadBalancer(pulumi.ComponentResource):
         self._attachments: dict[str, LoadBalancerAttachment] = {}
         self.target_group_arns = {}
         self.target_group_arn_suffixes = {}
+        self.alternate_target_group_arns = {}
         self.alternate_target_group_arn_suffixes = {}
         for route in routes:
             self._route(route, group, listener, role, child)
@@ -200,6 +201,7 @@ class LoadBalancer(pulumi.ComponentResource):
                 "listener_arn": self.listener_arn,
                 "target_group_arns": self.target_group_arns,
                 "target_group_arn_suffixes": self.target_group_arn_suffixes,
+                "alternate_target_group_arns": self.alternate_target_group_arns,
                 "alternate_target_group_arn_suffixes": self.alternate_target_group_arn_suffixes,
                 "public_urls": self.public_urls,
                 "web_acl_arn": self.web_acl_arn,
@@ -372,6 +374,7 @@ class LoadBalancer(pulumi.ComponentResource):
         self.target_group_arns[route.service] = primary.arn
         self.target_group_arn_suffixes[route.service] = primary.arn_suffix
         if alternate is not None:
+            self.alternate_target_group_arns[route.service] = alternate.arn
             self.alternate_target_group_arn_suffixes[route.service] = alternate.arn_suffix
 
     def _traffic_shift_role(self, child: pulumi.ResourceOptions) -> iam.Role:

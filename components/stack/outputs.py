@@ -195,13 +195,16 @@ def alb_integration_config(
     *,
     vpc_id: Any = None,
     target_group_arns: Mapping[str, Any] | None = None,
+    alternate_target_group_arns: Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """What an ALB module needs to route to the public services (seed output of that name):
-    per service its port, health path, target group and its own security group.
+    per service its port, health path, target group (and the second one of a service that
+    shifts traffic) and its own security group.
 
     `vpc_id` and `target_group_arns` are the program's own (created VPC, built ALB) when it has
     them; otherwise the configured ones."""
     built = target_group_arns or {}
+    alternates = alternate_target_group_arns or {}
     return {
         "vpc_id": vpc_id if vpc_id is not None else settings.vpc_id,
         "health_check_grace_period": settings.health_check_grace_period,
@@ -211,6 +214,11 @@ def alb_integration_config(
                 "health_check_path": s.health_check_path,
                 "target_type": "ip",
                 "target_group_arn": built.get(s.name, s.target_group_arn),
+                **(
+                    {"alternate_target_group_arn": alternates[s.name]}
+                    if s.name in alternates
+                    else {}
+                ),
                 "security_group_id": security_group_ids.get(s.name),
             }
             for s in settings.services

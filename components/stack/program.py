@@ -249,6 +249,7 @@ def build_stack(settings: StackSettings) -> None:
             groups,
             vpc_id=network.vpc_id,
             target_group_arns=edge.target_group_arns if edge else None,
+            alternate_target_group_arns=edge.alternate_target_group_arns if edge else None,
         ),
         "cicd_deployment_config": outputs.cicd_deployment_config(settings),
         "release": outputs.release(settings),

@@ -1,0 +1,175 @@
+"""The promotion gate: a stack's release goes on to the next stack only when ECS finished
+rolling it out, the load balancer's targets are healthy, the public URLs answer and the probe
+task reached every internal health URL from inside the VPC.
+
+ECS and ELBv2 answer through botocore's Stubber (each canned response is checked against the
+service model), from the committed prod stack's offline outputs."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from tools import gate
+
+COMMIT = "0ff1e0ff1e0ff1e0ff1e0ff1e0ff1e0ff1e0ff1e"  # the offline plan's stand-in release
+
+
+@pytest.fixture
+def outputs(plan) -> dict[str, Any]:
+    return plan("prod").outputs
+
+
+def _clients():
+    session = boto3.session.Session(
+        aws_access_key_id="x", aws_secret_access_key="y", region_name="eu-west-1"
+    )
+    return session.client("ecs"), session.client("elbv2")
+
+
+def _healthy_ecs(stub: Stubber, outputs: dict[str, Any], *, rollout="COMPLETED", image=None):
+    cicd = outputs["cicd_deployment_config"]
+    names = [spec["service_name"] for spec in cicd["services"].values()]
+    by_name = {spec["service_name"]: key for key, spec in cicd["services"].items()}
+    for start in range(0, len(names), 10):
+        batch = names[start : start + 10]
+        stub.add_response(
+            "describe_services",
+            {
+                "services": [
+                    {
+                        "serviceName": name,
+                        "status": "ACTIVE",
+                        "desiredCount": 2,
+                        "runningCount": 2,
+                        "taskDefinition": outputs["task_definition_arns"][by_name[name]],
+                        "deployments": [
+                            {"id": "ecs-svc/1", "status": "PRIMARY", "rolloutState": rollout}
+                        ],
+                    }
+                    for name in batch
+                ]
+            },
+            {"cluster": cicd["cluster_name"], "services": batch},
+        )
+    for key in sorted(cicd["services"]):
+        stub.add_response(
+            "describe_task_definition",
+            {
+                "taskDefinition": {
+                    "containerDefinitions": [
+                        {"name": key, "image": image or outputs["release"]["images"][key]}
+                    ]
+                }
+            },
+            {"taskDefinition": outputs["task_definition_arns"][key]},
+        )
+
+
+def _targets(stub: Stubber, outputs: dict[str, Any], state: str = "healthy"):
+    services = outputs["alb_integration_config"]["services"]
+    for _key, spec in sorted(services.items()):
+        for arn in (spec.get("target_group_arn"), spec.get("alternate_target_group_arn")):
+            if arn:
+                stub.add_response(
+                    "describe_target_health",
+                    {
+                        "TargetHealthDescriptions": [
+                            {"Target": {"Id": "10.30.1.7"}, "TargetHealth": {"State": state}}
+                        ]
+                    },
+                    {"TargetGroupArn": arn},
+                )
+
+
+def _runtime(ecs, elbv2, *, status: int = 200, probe=None) -> gate.Runtime:
+    clock = iter(range(0, 10_000, 100))
+    return gate.Runtime(
+        client=lambda service, region: {"ecs": ecs, "elbv2": elbv2}[service],
+        http_status=lambda url: status,
+        probe=probe or (lambda outputs, region: []),
+        sleep=lambda seconds: None,
+        now=lambda: next(clock),
+        out=io.StringIO(),
+    )
+
+
+def test_a_settled_healthy_release_passes(outputs):
+    ecs, elbv2 = _clients()
+    with Stubber(ecs) as e, Stubber(elbv2) as b:
+        _healthy_ecs(e, outputs)
+        _targets(b, outputs)
+        probed = []
+        runtime = _runtime(ecs, elbv2, probe=lambda o, region: probed.append(region) or [])
+        assert gate.check(outputs, COMMIT, runtime, timeout=0, delay=1) == []
+        e.assert_no_pending_responses()
+    assert probed == ["eu-west-1"]
+    # blue/green in prod: both target groups of the gateway and Keycloak were asked
+    assert all(
+        "alternate_target_group_arn" in s
+        for s in outputs["alb_integration_config"]["services"].values()
+    )
+
+
+def test_another_release_fails_before_asking_aws(outputs):
+    ecs, elbv2 = _clients()
+    with Stubber(ecs), Stubber(elbv2):
+        problems = gate.check(outputs, "b" * 40, _runtime(ecs, elbv2), timeout=0, delay=1)
+    assert problems and "not bbbbbbbbbbbb" in problems[0]
+
+
+def test_a_deployment_still_in_progress_at_the_timeout_fails(outputs):
+    ecs, elbv2 = _clients()
+    with Stubber(ecs) as e, Stubber(elbv2) as b:
+        _healthy_ecs(e, outputs, rollout="IN_PROGRESS")
+        _targets(b, outputs)
+        problems = gate.check(outputs, COMMIT, _runtime(ecs, elbv2), timeout=0, delay=1)
+    assert any("deployments not settled (PRIMARY/IN_PROGRESS)" in p for p in problems)
+
+
+def test_a_task_running_another_image_fails(outputs):
+    ecs, elbv2 = _clients()
+    with Stubber(ecs) as e, Stubber(elbv2) as b:
+        _healthy_ecs(e, outputs, image="attacker/image:latest")
+        _targets(b, outputs)
+        problems = gate.check(outputs, COMMIT, _runtime(ecs, elbv2), timeout=0, delay=1)
+    assert len([p for p in problems if "does not run the release's image" in p]) == 6
+
+
+def test_unhealthy_targets_and_a_502_fail_and_skip_the_probe(outputs):
+    ecs, elbv2 = _clients()
+    probed = []
+    with Stubber(ecs) as e, Stubber(elbv2) as b:
+        _healthy_ecs(e, outputs)
+        _targets(b, outputs, state="unhealthy")
+        runtime = _runtime(ecs, elbv2, status=502, probe=lambda o, r: probed.append(r) or [])
+        problems = gate.check(outputs, COMMIT, runtime, timeout=0, delay=1)
+    assert any("are unhealthy" in p for p in problems)
+    assert any("answered 502" in p for p in problems)
+    assert probed == []
+
+
+def test_the_probes_failures_fail_the_gate(outputs):
+    ecs, elbv2 = _clients()
+    with Stubber(ecs) as e, Stubber(elbv2) as b:
+        _healthy_ecs(e, outputs)
+        _targets(b, outputs)
+        runtime = _runtime(ecs, elbv2, probe=lambda o, r: ["aw-pdp-service: 503"])
+        assert gate.check(outputs, COMMIT, runtime, timeout=0, delay=1) == ["aw-pdp-service: 503"]
+
+
+def test_the_cli_exits_1_listing_each_failure(outputs, tmp_path):
+    import json
+
+    path = tmp_path / "outputs.json"
+    path.write_text(json.dumps(outputs))
+    runtime = _runtime(None, None)
+    code = gate.main(
+        ["--stack", "prod", "--release", "c" * 40, "--outputs-file", str(path)], runtime
+    )
+    assert code == gate.EXIT_FAILED
+    assert "gate of prod FAILED" in runtime.out.getvalue()
