@@ -50,7 +50,9 @@ def test_plan_json_has_stack_resources_and_outputs(capsys):
     document = json.loads(capsys.readouterr().out)
     assert document["stack"] == "staging"
     first = document["resources"][0]
-    assert set(first) == {"type", "name", "parent", "urn", "aliases", "inputs"}
+    assert set(first) == {
+        "type", "name", "parent", "urn", "aliases", "custom", "inputs", "propertyDependencies"
+    }  # fmt: skip
     assert "cicd_deployment_config" in document["outputs"]
 
 
@@ -66,6 +68,9 @@ def test_plan_json_gives_engine_urns_with_the_whole_parent_chain(capsys):
     )
     assert all(r["urn"].startswith("urn:pulumi:dev::accessweaver::") for r in resources)
     assert len({r["urn"] for r in resources}) == len(resources)
+    # Inputs made of other resources' outputs name them by URN, as a stack export does.
+    role = by_key["aws:iam/role:Role::aw-pdp-service-exec-role"]
+    assert policy["propertyDependencies"]["role"] == [role["urn"]]
 
 
 BAD = """config:

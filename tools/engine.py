@@ -51,6 +51,11 @@ class RecordedResource:
     aliases: tuple[str, ...] = ()
     """Full URNs the resource answers to besides `urn` (its `aliases` option, and those it
     inherits from an aliased parent): where a deployed stack may still hold it."""
+    property_dependency_urns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """`property_dependencies` by engine URN, as a stack export's `propertyDependencies`."""
+    remote: bool = False
+    """A multi-language component (awsx's `Vpc`): its children live in its provider's process,
+    invisible to the mock engine, while a real stack's state holds them."""
 
     @property
     def key(self) -> str:
@@ -63,7 +68,11 @@ class RecordedResource:
             "parent": self.parent,
             "urn": self.urn,
             "aliases": list(self.aliases),
+            "custom": self.custom,
             "inputs": self.inputs,
+            "propertyDependencies": {
+                key: list(urns) for key, urns in self.property_dependency_urns.items() if urns
+            },
         }
 
 
@@ -561,6 +570,11 @@ def _recording_monitor(mocks):
                             key: tuple(self._names.get(u, u) for u in value.urns)
                             for key, value in request.propertyDependencies.items()
                         },
+                        property_dependency_urns={
+                            key: tuple(self._urns.get(u, (u, ()))[0] or u for u in value.urns)
+                            for key, value in request.propertyDependencies.items()
+                        },
+                        remote=bool(request.remote),
                         transforms=tuple(
                             getattr(fn, "__name__", repr(fn))
                             for fn in _resolve_callbacks(request.transforms)
