@@ -8,8 +8,14 @@ policy pack's results grouped by control. `--verbose` lists every resource with 
 `waivers` included). Nothing is deployed and no AWS credentials are needed; what only a real
 account can show (quotas, IAM evaluation, image pulls) is out of reach.
 
-Exit codes: 0 plan shown, 2 invalid configuration or unknown stack (only the messages printed),
-3 plan shown with mandatory policy violations (what `pulumi preview --policy-pack` refuses).
+`--against FILE` compares the plan with a previous one (an earlier `--json` plan or a `pulumi
+stack export` file) and prints what would be created, updated, replaced and deleted, by resource
+(tools/plan_diff.py; `--json` adds it as `changes`).
+
+Exit codes: 0 plan shown, 2 invalid configuration, unknown stack or unreadable `--against` file
+(only the messages printed), 3 plan shown with mandatory policy violations (what `pulumi preview
+--policy-pack` refuses), 4 with `--against`: a stateful resource or an ECS service would be
+deleted or replaced (tools/stateful.GUARDED_TYPES; 3 wins when both apply).
 """
 
 from __future__ import annotations
@@ -23,7 +29,7 @@ from typing import Any
 
 from components import __version__
 
-from . import cost_report
+from . import cost_report, plan_diff
 from .engine import PlanResult, RecordedResource
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -357,11 +363,28 @@ def main(argv: list[str] | None = None) -> int:
         help="instead of one plan: capacity and estimated monthly cost of these stacks side by "
         "side (e.g. --compare dev staging prod)",
     )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="FILE",
+        help="compare with a previous plan (`--json` output) or a `pulumi stack export` file: "
+        f"what would be created, updated, replaced, deleted; exit {plan_diff.EXIT_DESTRUCTIVE} "
+        "when a stateful resource or a service would be deleted or replaced",
+    )
     args = parser.parse_args(argv)
     if (args.stack is None) == (args.compare is None):
         parser.error("give one stack, or --compare STACK [STACK ...]")
     if args.compare and args.config_file:
         parser.error("--config-file plans one stack file; it cannot be combined with --compare")
+    if args.compare and args.against:
+        parser.error("--against compares one stack; it cannot be combined with --compare")
+    previous = None
+    if args.against is not None:
+        try:
+            previous = plan_diff.load_previous(json.loads(args.against.read_text()))
+        except (OSError, ValueError) as error:
+            print(f"--against {args.against}: {error}", file=sys.stderr)
+            return 2
 
     from components.stack import ConfigError
 
@@ -409,8 +432,23 @@ def main(argv: list[str] | None = None) -> int:
     from .policy_check import render_report, run_policies
 
     policies = run_policies(result)
+    diff = None
+    if previous is not None:
+        diff, problem = _diff(previous, result, args.against)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
     if args.json:
-        print(json.dumps({**result.to_json(), **policies.to_json()}, indent=2, sort_keys=True))
+        document = {**result.to_json(), **policies.to_json()}
+        if diff is not None:
+            document["changes"] = diff.to_json()
+        print(json.dumps(document, indent=2, sort_keys=True))
+    elif diff is not None:
+        print(plan_diff.render(diff))
+        print(
+            "\n"
+            + render_report(policies, result.stack_file, namespace=result.project, grouped=True)
+        )
     elif args.outputs and not args.verbose:
         print(render_outputs(result, full=True))
     else:
@@ -427,7 +465,24 @@ def main(argv: list[str] | None = None) -> int:
             print("\nEvery resource and its settings: --verbose; outputs in full: --outputs; "
                   "all of it as JSON: --json.")  # fmt: skip
     # Like `pulumi preview --policy-pack policy`, a mandatory violation fails the plan.
-    return 3 if policies.mandatory else 0
+    if policies.mandatory:
+        return 3
+    return plan_diff.EXIT_DESTRUCTIVE if diff is not None and diff.destructive else 0
+
+
+def _diff(
+    previous: plan_diff.Previous, result: PlanResult, path: Path
+) -> tuple[plan_diff.Diff | None, str]:
+    """The changes against `previous`, or why they cannot be computed (another stack)."""
+    current = plan_diff.from_recorded(result.resources)
+    if current:
+        stack, project = plan_diff.stack_and_project(current[0].urn)
+        if (previous.stack, previous.project) != (stack, project):
+            return None, (
+                f"--against {path}: a {previous.kind} of stack {previous.stack!r} of project "
+                f"{previous.project!r}; this plan is stack {stack!r} of project {project!r}"
+            )
+    return plan_diff.compare(previous, current), ""
 
 
 if __name__ == "__main__":
