@@ -180,6 +180,9 @@ def test_the_deploy_check_takes_the_merged_pull_requests_author(tmp_path):
 
 def test_an_unreadable_input_exits_2(tmp_path, capsys):
     (tmp_path / "preview.json").write_text("not json")
-    assert main(["check", "--preview", str(tmp_path / "preview.json"), "--stack", "dev"]) == 2
+    summary = tmp_path / "summary.md"
+    args = ["check", "--preview", str(tmp_path / "preview.json"), "--stack", "dev"]
+    assert main([*args, "--summary", str(summary)]) == 2
+    assert "The preview gave no readable JSON" in summary.read_text()
     assert main(["check", "--preview", str(tmp_path / "missing.json"), "--stack", "dev"]) == 2
     assert "preview guard:" in capsys.readouterr().err

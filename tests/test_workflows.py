@@ -217,31 +217,44 @@ def test_pulumi_steps_get_the_access_token(path: Path) -> None:
 # --- preview.yml ---------------------------------------------------------------------------
 
 
+APPROVAL_LABEL = "approve-destructive-change"
+WRITE_SCOPES = ("contents", "pull-requests", "issues", "actions", "checks", "statuses")
+
+
+def preview_job() -> dict[str, Any]:
+    return workflow("preview.yml")["jobs"]["preview"]
+
+
+def step_named(job: dict[str, Any], prefix: str) -> dict[str, Any]:
+    (step,) = [s for s in job["steps"] if str(s.get("name", "")).startswith(prefix)]
+    return step
+
+
 def test_preview_runs_on_pull_requests_over_the_three_stacks() -> None:
     doc = workflow("preview.yml")
-    assert "pull_request" in triggers(doc)
-    [job] = doc["jobs"].values()
+    # A push, and adding or removing the approval label, preview again.
+    assert set(triggers(doc)["pull_request"]["types"]) >= {
+        "opened", "synchronize", "reopened", "labeled", "unlabeled"
+    }  # fmt: skip
+    job = preview_job()
     stacks = job["strategy"]["matrix"]["stack"]
     assert sorted(stacks) == sorted(STACKS) and len(stacks) == len(STACKS)
-    assert job["permissions"]["pull-requests"] == "write"
-    assert job["permissions"]["id-token"] == "write"
-
-    [step] = pulumi_steps(job, "preview")
-    args = step["with"]
-    assert step["uses"].startswith("pulumi/actions@")
-    assert args["stack-name"] == "${{ matrix.stack }}"
-    assert is_true(args["comment-on-pr"])
-    assert args["policyPacks"] == "policy"
+    assert job["permissions"] == {"contents": "read", "id-token": "write", "pull-requests": "read"}
+    # The CLI preview with --json (pulumi/actions only installs the CLI), with the policy pack.
+    [install] = pulumi_steps(job)
+    assert "with" not in install or "command" not in install["with"]
+    preview = step_named(job, "Pulumi preview")
+    assert 'pulumi preview --json --policy-pack policy --stack "$STACK"' in preview["run"]
+    assert preview["env"]["STACK"] == "${{ matrix.stack }}"
     # never for pull requests from forks (no secrets, no OIDC token there)
-    assert job["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
+    assert "github.event.pull_request.head.repo.full_name == github.repository" in job["if"]
     assert environment_name(job) == "preview-${{ matrix.stack }}"
 
 
 def test_preview_runs_tests_and_assumes_an_aws_role_first() -> None:
-    [job] = workflow("preview.yml")["jobs"].values()
+    job = preview_job()
     steps = job["steps"]
-    pulumi_at = steps.index(pulumi_steps(job, "preview")[0])
-    before = steps[:pulumi_at]
+    before = steps[: steps.index(step_named(job, "Pulumi preview"))]
     assert any(str(s.get("run", "")).strip() == "./scripts/test" for s in before)
     [aws] = [s for s in before if uses(s, "aws-actions/configure-aws-credentials")]
     # the read-only role alone: no fallback to the deploy role
@@ -250,6 +263,133 @@ def test_preview_runs_tests_and_assumes_an_aws_role_first() -> None:
     assert "exit 1" in guard["run"]
     python = [s for s in before if uses(s, "actions/setup-python")]
     assert python and str(python[0]["with"]["python-version"]) == "3.11"
+
+
+def _runs_repository_code(job: dict[str, Any]) -> bool:
+    return any(uses(s, "actions/checkout") for s in job.get("steps", []))
+
+
+@pytest.mark.parametrize("path", WORKFLOW_FILES, ids=lambda p: p.name)
+def test_no_pull_request_job_both_runs_its_code_and_may_write(path: Path) -> None:
+    """A job that checks out a pull request runs its code (tests, the program): it may read
+    the repository and the pull request, never write to them."""
+    doc = load_workflow(path)
+    if "pull_request" not in triggers(doc) and "pull_request_target" not in triggers(doc):
+        return
+    for job_id, job in doc["jobs"].items():
+        writes = [k for k in WRITE_SCOPES if job.get("permissions", {}).get(k) == "write"]
+        assert not (writes and _runs_repository_code(job)), f"{path.name}:{job_id}: {writes}"
+
+
+def test_the_approval_is_reset_by_a_push_before_any_preview_reads_it() -> None:
+    jobs = workflow("preview.yml")["jobs"]
+    reset = jobs["reset-approval"]
+    assert "github.event.action == 'synchronize'" in reset["if"]
+    assert reset["permissions"]["pull-requests"] == "write" and not _runs_repository_code(reset)
+    assert reset["steps"][0]["env"]["LABEL"] == APPROVAL_LABEL
+    job = preview_job()
+    assert needs(job) == ["reset-approval"]
+    # A failed reset stops the previews: a stale label must never be read.
+    assert "needs.reset-approval.result == 'success'" in job["if"]
+    assert "needs.reset-approval.result == 'skipped'" in job["if"]
+    # Other labels than the approval do not preview again.
+    assert f"github.event.label.name == '{APPROVAL_LABEL}'" in job["if"]
+    # The approval is read before the pull request's code is even checked out.
+    steps = job["steps"]
+    read = step_named(job, "Read the approval")
+    checkout = next(s for s in steps if uses(s, "actions/checkout"))
+    assert steps.index(read) < steps.index(checkout)
+
+
+def test_the_guard_decides_after_the_preview_and_a_job_without_pr_code_comments() -> None:
+    job = preview_job()
+    steps = job["steps"]
+    preview, guard = step_named(job, "Pulumi preview"), step_named(job, "Destructive-change guard")
+    upload = next(s for s in steps if uses(s, "actions/upload-artifact"))
+    assert steps.index(preview) < steps.index(guard) < steps.index(upload)
+    # The guard also runs when the preview failed (a policy violation), not when it never ran.
+    assert guard["if"] == "${{ !cancelled() && steps.preview.outcome != 'skipped' }}"
+    assert "python -m tools.preview_guard check" in guard["run"]
+    assert '>> "$GITHUB_STEP_SUMMARY"' in guard["run"] and 'exit "$status"' in guard["run"]
+    comment = workflow("preview.yml")["jobs"]["comment"]
+    assert needs(comment) == ["preview"] and not _runs_repository_code(comment)
+    assert comment["permissions"] == {"contents": "read", "pull-requests": "write"}
+    assert [s.get("uses", "").split("@")[0] for s in comment["steps"] if "uses" in s] == [
+        "actions/download-artifact"
+    ]
+    assert "gh pr comment" in comment["steps"][-1]["run"]
+
+
+def _run_with_fake_gh(script: str, workdir: Path, answers: dict[str, Path]):
+    """Run a workflow step's script with a stand-in `gh` that answers `gh api ...` from recorded
+    files (the first pattern found in its arguments; `--jq` applied with jq) and logs its calls."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    bin_dir = workdir / "bin"
+    bin_dir.mkdir()
+    cases = "\n".join(f'  *"{pattern}"*) out="{path}" ;;' for pattern, path in answers.items())
+    fake = bin_dir / "gh"
+    fake.write_text(
+        "#!/usr/bin/env bash\n"
+        'echo "$*" >> "$GH_LOG"\n'
+        'filter=""; previous=""\n'
+        'for arg in "$@"; do [ "$previous" = --jq ] && filter="$arg"; previous="$arg"; done\n'
+        'case "$*" in\n' + cases + "\n  *) exit 1 ;;\nesac\n"
+        'if [ -n "$filter" ]; then jq -r "$filter" "$out"; else cat "$out"; fi\n'
+    )  # fmt: skip
+    fake.chmod(0o755)
+    log = workdir / "gh.log"
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "RUNNER_TEMP": str(workdir), "GH_LOG": str(log),
+           "REPO": "example-org/accessweaver", "PR": "42", "LABEL": APPROVAL_LABEL}  # fmt: skip
+    done = subprocess.run(["bash", "-e", "-c", script], env=env, capture_output=True, text=True)
+    return done, (log.read_text().splitlines() if log.exists() else [])
+
+
+GUARD_DATA = REPO_ROOT / "tests" / "preview_guard"
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the approval step needs jq")
+@pytest.mark.parametrize(
+    ("events", "approver"),
+    [("events-relabeled.json", "maria-maintainer"), ("events-bot.json", "renovate[bot]"),
+     ("labels-none.json", None)],
+)  # fmt: skip
+def test_the_approval_step_fetches_the_permission_of_the_last_labeler(
+    tmp_path: Path, events: str, approver: str | None
+) -> None:
+    from tools.preview_guard import latest_labeler
+
+    # `gh api --paginate --slurp` answers a list of pages.
+    pages = tmp_path / "pages.json"
+    pages.write_text(json.dumps([json.loads((GUARD_DATA / events).read_text())]))
+    script = step_named(preview_job(), "Read the approval")["run"]
+    done, calls = _run_with_fake_gh(script, tmp_path / "run", {
+        "issues/42/labels": GUARD_DATA / "labels-approved.json",
+        "issues/42/events": pages,
+        "collaborators/maria-maintainer/permission": GUARD_DATA / "permission-maria.json",
+    })  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert latest_labeler(json.loads(pages.read_text())) == approver  # the tool agrees
+    lookups = [c for c in calls if c.endswith("/permission")]
+    expected = f"api repos/example-org/accessweaver/collaborators/{approver}/permission"
+    assert lookups == ([expected] if approver else [])
+    permission = json.loads((tmp_path / "run" / "approval" / "permission.json").read_text())
+    assert bool(permission) == (approver == "maria-maintainer")  # the bot has no record
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the stand-in gh applies --jq with jq")
+@pytest.mark.parametrize(("labels", "deleted"), [("labels-approved.json", True),
+                                                  ("labels-none.json", False)])  # fmt: skip
+def test_the_reset_step_removes_the_approval_label(tmp_path: Path, labels: str, deleted: bool):
+    script = workflow("preview.yml")["jobs"]["reset-approval"]["steps"][0]["run"]
+    (tmp_path / "empty.json").write_text("")
+    done, calls = _run_with_fake_gh(script, tmp_path / "run", {
+        "--method DELETE": tmp_path / "empty.json",
+        "issues/42/labels": GUARD_DATA / labels,
+    })  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    deletes = [c for c in calls if "DELETE" in c]
+    label = f"api --method DELETE repos/example-org/accessweaver/issues/42/labels/{APPROVAL_LABEL}"
+    assert deletes == ([label] if deleted else [])
 
 
 # --- deploy.yml ----------------------------------------------------------------------------

@@ -256,9 +256,17 @@ def _read(path: Path | None, default: Any = None) -> Any:
 
 
 def _check(args: argparse.Namespace) -> int:
-    preview = _read(args.preview)
-    if not isinstance(preview, dict):
-        raise ValueError(f"{args.preview}: not the JSON of `pulumi preview --json`")
+    try:
+        preview = _read(args.preview)
+        if not isinstance(preview, dict):
+            raise ValueError(f"{args.preview}: not the JSON of `pulumi preview --json`")
+    except (OSError, ValueError) as error:
+        if args.summary is not None:
+            args.summary.write_text(
+                f"### Destructive-change guard: stack `{args.stack}`\n\n"
+                f"The preview gave no readable JSON ({error}): nothing was checked.\n"
+            )
+        raise
     steps = destructive_steps(preview)
     decision = None
     if steps:
