@@ -157,6 +157,13 @@ def test_provider_defaults_and_masked_secrets_are_no_changes():
     assert change(diff, "jobs").op == "same"
 
 
+def test_the_secret_signature_is_the_sdks():
+    from pulumi.runtime import rpc
+
+    assert SECRET_SIG == {rpc._special_sig_key: rpc._special_secret_sig}
+    assert SECRET_SIG == {plan_diff._SECRET_SIG_KEY: plan_diff._SECRET_SIG}
+
+
 def test_a_default_the_program_now_sets_to_another_value_is_a_change():
     old = {"name": "jobs", "delaySeconds": 0, "__defaults": ["delaySeconds"]}
     now = {**old, "delaySeconds": 9}

@@ -44,7 +44,8 @@ SECRET = "[secret]"
 """What the offline engine records for a secret (tools/engine.SECRET_PLACEHOLDER)."""
 _SECRET_SIG_KEY = "4dabf18193072939515e22adb298388d"
 _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
-"""How a state file marks a secret value (pulumi/pulumi sdk/go/common/resource/sig)."""
+"""How a state file marks a secret value (the SDK's `pulumi.runtime.rpc._special_sig_key` and
+`_special_secret_sig`; tests/test_plan_diff.py checks they still match)."""
 _DEFAULTS = "__defaults"
 PROVIDER_FILLED = ("tagsAll",)
 """Inputs pulumi-aws writes into a state itself (the tags merged with the provider's default
