@@ -562,8 +562,8 @@ def render(diff: Diff) -> str:
         lines.append(f"Not compared (invisible offline; a real preview shows them): {parts}.")
     destructive = diff.destructive
     if destructive:
-        lines += ["", f"DESTRUCTIVE: {len(destructive)} stateful resource(s) or service(s) lost "
-                  f"(exit {EXIT_DESTRUCTIVE}):"]  # fmt: skip
+        lines += ["", f"DESTRUCTIVE: {len(destructive)} stateful resource(s) or service(s) "
+                  f"deleted or replaced (exit {EXIT_DESTRUCTIVE}):"]  # fmt: skip
         lines += [
             f"  {c.op} {GUARDED_TYPES[c.type]}: {c.type}  {c.name}"
             + (f"  [replaced by {', '.join(c.replace_reasons)}]" if c.replace_reasons else "")
