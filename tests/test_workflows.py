@@ -521,6 +521,51 @@ def test_each_stack_passes_its_gate_before_the_next_stack_starts() -> None:
     assert needs(jobs["deploy-prod"]) == ["deploy-staging"]
 
 
+def test_each_stack_stops_on_a_destructive_change_before_anything_changes() -> None:
+    [job] = workflow("deploy-stack.yml")["jobs"].values()
+    steps = job["steps"]
+    guard = steps.index(_step(job, "Destructive-change guard"))
+    approval = steps.index(_step(job, "Read the approval of the pull request"))
+    first_up = steps.index(_step(job, "Read the stack's deployment config"))
+    publish = steps.index(_step(job, "Put the release's images"))
+    [up] = pulumi_steps(job, "up")
+    assert approval < guard < first_up < publish < steps.index(up)
+    run = steps[guard]["run"]
+    assert "pulumi preview --json" in run and "python -m tools.preview_guard check" in run
+    assert not is_true(steps[guard].get("continue-on-error", False))
+    assert job["permissions"]["pull-requests"] == "read"
+    assert workflow("deploy.yml")["jobs"]["deploy-prod"]["permissions"]["pull-requests"] == "read"
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the approval step needs jq")
+def test_the_deploy_reads_the_approval_of_the_pull_request_that_merged_the_commit(tmp_path):
+    [job] = workflow("deploy-stack.yml")["jobs"].values()
+    script = _step(job, "Read the approval of the pull request")["run"]
+    pages = tmp_path / "pages.json"
+    pages.write_text(json.dumps([json.loads((GUARD_DATA / "events-maintainer.json").read_text())]))
+    sha = "9f1c2b3a4d5e6f708192a3b4c5d6e7f809a1b2c3"
+    workdir = tmp_path / "run"
+    done, calls = _run_with_fake_gh(
+        f'export SHA={sha} GITHUB_ENV="$RUNNER_TEMP/env" PATH="{Path(sys.executable).parent}:$PATH"'
+        f"\ncd {REPO_ROOT}\n{script}",
+        workdir,
+        {
+            f"commits/{sha}/pulls": GUARD_DATA / "pulls-of-commit.json",
+            "issues/42/labels": GUARD_DATA / "labels-approved.json",
+            "issues/42/events": pages,
+            "/permission": GUARD_DATA / "permission-maria.json",
+        },
+    )
+    assert done.returncode == 0, done.stderr
+    assert [c.split()[1] for c in calls] == [
+        f"repos/example-org/accessweaver/commits/{sha}/pulls",
+        "repos/example-org/accessweaver/issues/42/labels",
+        "--paginate",
+        "repos/example-org/accessweaver/collaborators/maria-maintainer/permission",
+    ]
+    assert "AUTHOR=alice-author" in (workdir / "env").read_text()
+
+
 def test_previews_and_drift_checks_never_write_a_release_or_the_config() -> None:
     for name in ("preview.yml", "drift.yml"):
         text = (WORKFLOWS_DIR / name).read_text()
