@@ -23,14 +23,15 @@ from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
-from pulumi_aws import appautoscaling, cloudwatch, ec2, ecs, iam, servicediscovery, vpc
+from pulumi_aws import appautoscaling, cloudwatch, ec2, ecs, iam, servicediscovery
 
 from ..bindings import Binding, Peer, merge_bindings, url_variable
 from ..iam_path import role_path
 from ..network.paths import allow_tcp
+from . import workload
 from .attachments import LoadBalancerAttachment
 from .cluster import ClusterRef, capacity_provider_strategy
-from .containers import ContainerArgs, container_definitions, task_volumes
+from .containers import ContainerArgs
 from .deployment import (
     DeploymentArgs,
     LifecycleHook,
@@ -39,7 +40,7 @@ from .deployment import (
     hook_policy,
     hook_trust_policy,
 )
-from .iam import assume_role_policy, execution_policy, task_policy
+from .iam import task_policy
 from .scaling import (
     BacklogArgs,
     PredictiveArgs,
@@ -230,10 +231,10 @@ class Microservice(pulumi.ComponentResource):
         super().__init__("accessweaver:ecs:Microservice", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
-        log_group = cloudwatch.LogGroup(
-            f"{name}-logs",
-            name=args.log_group_name or f"/ecs/{self._physical}",
-            retention_in_days=args.log_retention_days,
+        log_group = workload.log_group(
+            name,
+            log_group_name=args.log_group_name or f"/ecs/{self._physical}",
+            retention_days=args.log_retention_days,
             tags=self._tags,
             opts=child,
         )
@@ -297,25 +298,16 @@ class Microservice(pulumi.ComponentResource):
 
     def _security_group(self, child: pulumi.ResourceOptions) -> ec2.SecurityGroup:
         args, name = self._args, self._name
-        group = ec2.SecurityGroup(
-            f"{name}-sg",
+        group, _ = workload.security_group(
+            name,
+            physical=self._physical,
             vpc_id=args.vpc_id,
             description=f"{self._physical}: its load balancer and declared callers only",
-            tags={**self._tags, "Name": self._physical},
+            https_egress_cidrs=args.https_egress_cidrs,
+            tags=self._tags,
             opts=child,
         )
         on_group = pulumi.ResourceOptions(parent=group)
-        for index, cidr in enumerate(args.https_egress_cidrs):
-            vpc.SecurityGroupEgressRule(
-                f"{name}-to-aws-apis" + (f"-{index}" if index else ""),
-                security_group_id=group.id,
-                cidr_ipv4=cidr,
-                ip_protocol="tcp",
-                from_port=443,
-                to_port=443,
-                description="HTTPS to AWS APIs and registries",
-                opts=on_group,
-            )
         attachment = args.load_balancer
         if attachment is not None:
             ports = list(attachment.ports) or [args.container.port]
@@ -332,74 +324,28 @@ class Microservice(pulumi.ComponentResource):
                         opts=on_group,
                         egress=attachment.manage_egress,
                     )
-        for binding in args.bindings:
-            for peer in binding.peers:
-                for port in peer.ports:
-                    allow_tcp(
-                        egress_name=f"{name}-to-{peer.name}-{port}",
-                        ingress_name=f"{peer.name}-from-{name}-{port}",
-                        source=group.id,
-                        target=peer.security_group_id,
-                        port=port,
-                        description=f"{self._physical} to {peer.name} on {port}",
-                        opts=on_group,
-                        ingress=peer.manage_ingress,
-                    )
+        workload.open_peer_paths(name, physical=self._physical, group=group, bindings=args.bindings)
         return group
 
     # -- roles --------------------------------------------------------------------------------
 
-    def _trust(self) -> pulumi.Output[str]:
-        region = self._region
-        account = aws.get_caller_identity_output().account_id
-        return account.apply(lambda acct: json.dumps(assume_role_policy(acct, region)))
-
     def _execution_role(
         self, log_group: cloudwatch.LogGroup, child: pulumi.ResourceOptions
     ) -> tuple[iam.Role, iam.RolePolicy]:
-        name, region, image = self._name, self._region, self._args.container.image
-        role = iam.Role(
-            f"{name}-exec-role",
-            description=f"{self._physical}: ECS pulls its image, writes its logs, reads secrets",
-            assume_role_policy=self._trust(),
-            path=role_path(self._tags),
+        return workload.execution_role(
+            self._name,
+            physical=self._physical,
+            region=self._region,
+            image=self._args.container.image,
+            log_group=log_group,
+            secrets=self._secrets,
             permissions_boundary=self._args.permissions_boundary,
             tags=self._tags,
             opts=child,
         )
-        account = aws.get_caller_identity_output().account_id
-        document = pulumi.Output.all(
-            account, log_group.name, pulumi.Output.from_input(self._secrets)
-        ).apply(
-            lambda values: json.dumps(
-                execution_policy(
-                    account_id=values[0],
-                    region=region,
-                    log_group=values[1],
-                    image=image,
-                    secret_refs=list(values[2].values()),
-                )
-            )
-        )
-        policy = iam.RolePolicy(
-            f"{name}-exec-policy",
-            role=role.id,
-            policy=document,
-            opts=pulumi.ResourceOptions(parent=role),
-        )
-        return role, policy
 
     def _task_role(self, child: pulumi.ResourceOptions) -> iam.Role:
-        args, name = self._args, self._name
-        role = iam.Role(
-            f"{name}-task-role",
-            description=f"{self._physical}: what its containers may call, and nothing else",
-            assume_role_policy=self._trust(),
-            path=role_path(self._tags),
-            permissions_boundary=self._args.permissions_boundary,
-            tags=self._tags,
-            opts=child,
-        )
+        args = self._args
         permissions = [statement for binding in args.bindings for statement in binding.permissions]
         logging = args.cluster.exec_logging
         own = task_policy(
@@ -410,14 +356,15 @@ class Microservice(pulumi.ComponentResource):
             ),
             metrics_namespace=args.metrics_namespace,
         )
-        statements = [*permissions, *(own["Statement"] if own else [])]
-        if statements:
-            iam.RolePolicy(
-                f"{name}-task-policy",
-                role=role.id,
-                policy=pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": statements}),
-                opts=pulumi.ResourceOptions(parent=role),
-            )
+        role, _ = workload.task_role(
+            self._name,
+            physical=self._physical,
+            region=self._region,
+            statements=[*permissions, *(own["Statement"] if own else [])],
+            permissions_boundary=args.permissions_boundary,
+            tags=self._tags,
+            opts=child,
+        )
         return role
 
     # -- task definition, discovery, alarms ---------------------------------------------------
@@ -429,44 +376,25 @@ class Microservice(pulumi.ComponentResource):
         task_role: iam.Role,
         child: pulumi.ResourceOptions,
     ) -> ecs.TaskDefinition:
-        args, name, region = self._args, self._name, self._region
-        container = args.container
-        document = pulumi.Output.all(
-            log_group.name,
-            pulumi.Output.from_input(self._environment),
-            pulumi.Output.from_input(self._secrets),
-        ).apply(
-            lambda values: json.dumps(
-                container_definitions(
-                    name,
-                    container,
-                    region=region,
-                    log_group=values[0],
-                    environment=values[1],
-                    secrets=values[2],
-                    xray=args.xray,
-                    execute_command=args.execute_command,
-                    port_name=PORT_NAME if args.service_connect is not None else None,
-                )
-            )
-        )
-        return ecs.TaskDefinition(
-            f"{name}-task",
+        args = self._args
+        return workload.task_definition(
+            self._name,
             family=self._physical,
-            cpu=str(args.cpu),
-            memory=str(args.memory),
-            network_mode="awsvpc",
-            requires_compatibilities=["FARGATE"],
-            runtime_platform={
-                "operating_system_family": "LINUX",
-                "cpu_architecture": args.cpu_architecture,
-            },
-            execution_role_arn=execution_role.arn,
-            task_role_arn=task_role.arn,
-            container_definitions=document,
-            volumes=task_volumes(container, execute_command=args.execute_command, xray=args.xray),
+            container=args.container,
+            cpu=args.cpu,
+            memory=args.memory,
+            cpu_architecture=args.cpu_architecture,
+            region=self._region,
+            log_group=log_group,
+            execution_role=execution_role,
+            task_role=task_role,
+            environment=self._environment,
+            secrets=self._secrets,
             tags=self._tags,
             opts=child,
+            xray=args.xray,
+            execute_command=args.execute_command,
+            port_name=PORT_NAME if args.service_connect is not None else None,
         )
 
     def _discovery(self, child: pulumi.ResourceOptions) -> servicediscovery.Service:

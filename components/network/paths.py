@@ -28,28 +28,35 @@ def allow_tcp(
     opts: pulumi.ResourceOptions,
     ingress: bool = True,
     egress: bool = True,
-) -> None:
-    """Let members of `source` open TCP connections to members of `target` on `port`.
+) -> list[pulumi.CustomResource]:
+    """Let members of `source` open TCP connections to members of `target` on `port`; returns
+    the rules created (what must exist before a connection is tried).
 
     `ingress=False` (or `egress=False`) leaves out the target's (or the source's) rule, for a
     group another program owns and opens itself."""
     common = {"ip_protocol": "tcp", "from_port": port, "to_port": port, "opts": opts}
+    rules: list[pulumi.CustomResource] = []
     if egress:
-        vpc.SecurityGroupEgressRule(
-            egress_name,
-            security_group_id=source,
-            referenced_security_group_id=target,
-            description=description,
-            **common,
+        rules.append(
+            vpc.SecurityGroupEgressRule(
+                egress_name,
+                security_group_id=source,
+                referenced_security_group_id=target,
+                description=description,
+                **common,
+            )
         )
     if ingress:
-        vpc.SecurityGroupIngressRule(
-            ingress_name,
-            security_group_id=target,
-            referenced_security_group_id=source,
-            description=description,
-            **common,
+        rules.append(
+            vpc.SecurityGroupIngressRule(
+                ingress_name,
+                security_group_id=target,
+                referenced_security_group_id=source,
+                description=description,
+                **common,
+            )
         )
+    return rules
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,264 @@
+"""What a long-running service and a run-to-completion task both build on Fargate, once.
+
+`Microservice` and `EcsTask` each own: a log group, a security group (egress to the AWS APIs on
+443 and the paths to the peers their bindings name, with the matching ingress on each peer's
+group), an execution role (its image repository, its log group, the secrets its task definition
+references), a task role (the statements it is given, and nothing else) and a Fargate task
+definition hardened the same way (`containers.py`: read-only root, non-root user, /tmp volume,
+logs). These builders create those resources with the names, inputs and parents the callers
+give: a component calls them with `opts=ResourceOptions(parent=self)`.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any, Literal
+
+import pulumi
+import pulumi_aws as aws
+from pulumi_aws import cloudwatch, ec2, ecs, iam, vpc
+
+from ..bindings import Binding
+from ..iam_path import role_path
+from ..network.paths import allow_tcp
+from .containers import ContainerArgs, container_definitions, task_volumes
+from .iam import assume_role_policy, execution_policy
+
+
+def log_group(
+    name: str,
+    *,
+    log_group_name: str,
+    retention_days: int,
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> cloudwatch.LogGroup:
+    """`<name>-logs`, named explicitly (operators and the execution role name it)."""
+    return cloudwatch.LogGroup(
+        f"{name}-logs",
+        name=log_group_name,
+        retention_in_days=retention_days,
+        tags=dict(tags),
+        opts=opts,
+    )
+
+
+def security_group(
+    name: str,
+    *,
+    physical: str,
+    vpc_id: pulumi.Input[str],
+    description: str,
+    https_egress_cidrs: Sequence[str],
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> tuple[ec2.SecurityGroup, list[vpc.SecurityGroupEgressRule]]:
+    """`<name>-sg` of its own and its egress to the AWS APIs and registries on 443 (NAT or
+    endpoints); no ingress rule at all."""
+    group = ec2.SecurityGroup(
+        f"{name}-sg",
+        vpc_id=vpc_id,
+        description=description,
+        tags={**tags, "Name": physical},
+        opts=opts,
+    )
+    on_group = pulumi.ResourceOptions(parent=group)
+    rules = [
+        vpc.SecurityGroupEgressRule(
+            f"{name}-to-aws-apis" + (f"-{index}" if index else ""),
+            security_group_id=group.id,
+            cidr_ipv4=cidr,
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            description="HTTPS to AWS APIs and registries",
+            opts=on_group,
+        )
+        for index, cidr in enumerate(https_egress_cidrs)
+    ]
+    return group, rules
+
+
+def open_peer_paths(
+    name: str,
+    *,
+    physical: str,
+    group: ec2.SecurityGroup,
+    bindings: Sequence[Binding],
+) -> list[pulumi.CustomResource]:
+    """The caller opens each path to what it uses and calls: egress on its own group, ingress
+    on the peer's (where the program owns it). Rules are children of the caller's group."""
+    on_group = pulumi.ResourceOptions(parent=group)
+    created: list[pulumi.CustomResource] = []
+    for binding in bindings:
+        for peer in binding.peers:
+            for port in peer.ports:
+                created += allow_tcp(
+                    egress_name=f"{name}-to-{peer.name}-{port}",
+                    ingress_name=f"{peer.name}-from-{name}-{port}",
+                    source=group.id,
+                    target=peer.security_group_id,
+                    port=port,
+                    description=f"{physical} to {peer.name} on {port}",
+                    opts=on_group,
+                    ingress=peer.manage_ingress,
+                )
+    return created
+
+
+def ecs_tasks_role(
+    name: str,
+    *,
+    description: str,
+    region: str,
+    permissions_boundary: pulumi.Input[str] | None,
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> iam.Role:
+    """A role ECS tasks of this account and region assume (and nothing else), under the
+    stack's IAM path and permissions boundary."""
+    account = aws.get_caller_identity_output().account_id
+    return iam.Role(
+        name,
+        description=description,
+        assume_role_policy=account.apply(lambda acct: json.dumps(assume_role_policy(acct, region))),
+        path=role_path(tags),
+        permissions_boundary=permissions_boundary,
+        tags=dict(tags),
+        opts=opts,
+    )
+
+
+def execution_role(
+    name: str,
+    *,
+    physical: str,
+    region: str,
+    image: str,
+    log_group: cloudwatch.LogGroup,
+    secrets: Mapping[str, pulumi.Input[str]],
+    permissions_boundary: pulumi.Input[str] | None,
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> tuple[iam.Role, iam.RolePolicy]:
+    """`<name>-exec-role` and its policy: pull `image`'s repository, write `log_group`, read
+    exactly the `secrets` the task definition references."""
+    role = ecs_tasks_role(
+        f"{name}-exec-role",
+        description=f"{physical}: ECS pulls its image, writes its logs, reads secrets",
+        region=region,
+        permissions_boundary=permissions_boundary,
+        tags=tags,
+        opts=opts,
+    )
+    account = aws.get_caller_identity_output().account_id
+    document = pulumi.Output.all(account, log_group.name, pulumi.Output.from_input(secrets)).apply(
+        lambda values: json.dumps(
+            execution_policy(
+                account_id=values[0],
+                region=region,
+                log_group=values[1],
+                image=image,
+                secret_refs=list(values[2].values()),
+            )
+        )
+    )
+    policy = iam.RolePolicy(
+        f"{name}-exec-policy",
+        role=role.id,
+        policy=document,
+        opts=pulumi.ResourceOptions(parent=role),
+    )
+    return role, policy
+
+
+def task_role(
+    name: str,
+    *,
+    physical: str,
+    region: str,
+    statements: Sequence[Mapping[str, Any]],
+    permissions_boundary: pulumi.Input[str] | None,
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> tuple[iam.Role, iam.RolePolicy | None]:
+    """`<name>-task-role` holding `statements` and nothing else (no policy when there are
+    none)."""
+    role = ecs_tasks_role(
+        f"{name}-task-role",
+        description=f"{physical}: what its containers may call, and nothing else",
+        region=region,
+        permissions_boundary=permissions_boundary,
+        tags=tags,
+        opts=opts,
+    )
+    policy = None
+    if statements:
+        policy = iam.RolePolicy(
+            f"{name}-task-policy",
+            role=role.id,
+            policy=pulumi.Output.json_dumps(
+                {"Version": "2012-10-17", "Statement": list(statements)}
+            ),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+    return role, policy
+
+
+def task_definition(
+    name: str,
+    *,
+    family: str,
+    container: ContainerArgs,
+    cpu: int,
+    memory: int,
+    cpu_architecture: Literal["X86_64", "ARM64"],
+    region: str,
+    log_group: cloudwatch.LogGroup,
+    execution_role: iam.Role,
+    task_role: iam.Role,
+    environment: Mapping[str, pulumi.Input[str]],
+    secrets: Mapping[str, pulumi.Input[str]],
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+    xray: bool = False,
+    execute_command: bool = False,
+    port_name: str | None = None,
+) -> ecs.TaskDefinition:
+    """`<name>-task`: the Fargate task definition of the container `name` (awsvpc, Linux on
+    `cpu_architecture`), with the merged environment and secrets."""
+    document = pulumi.Output.all(
+        log_group.name,
+        pulumi.Output.from_input(environment),
+        pulumi.Output.from_input(secrets),
+    ).apply(
+        lambda values: json.dumps(
+            container_definitions(
+                name,
+                container,
+                region=region,
+                log_group=values[0],
+                environment=values[1],
+                secrets=values[2],
+                xray=xray,
+                execute_command=execute_command,
+                port_name=port_name,
+            )
+        )
+    )
+    return ecs.TaskDefinition(
+        f"{name}-task",
+        family=family,
+        cpu=str(cpu),
+        memory=str(memory),
+        network_mode="awsvpc",
+        requires_compatibilities=["FARGATE"],
+        runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": cpu_architecture},
+        execution_role_arn=execution_role.arn,
+        task_role_arn=task_role.arn,
+        container_definitions=document,
+        volumes=task_volumes(container, execute_command=execute_command, xray=xray),
+        tags=dict(tags),
+        opts=opts,
+    )
