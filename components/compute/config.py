@@ -198,10 +198,9 @@ DocumentsAccess = Literal["read", "readWrite"]
 SPRING_HEALTH_PATH = "/actuator/health"
 
 
-class ServiceUses(ConfigModel):
-    """`services.<name>.uses`: the platform pieces a service needs. Each brings its environment
-    variables, its secrets (by ARN), its network path and its IAM permissions; a service gets
-    nothing it does not list. Its own named secrets are its `secrets` key."""
+class TaskUses(ConfigModel):
+    """`tasks.<name>.uses`: the platform pieces a task needs, as a service declares them (a task
+    consumes no queue: a queue has one consumer, a service)."""
 
     database: Flag = Field(
         False,
@@ -224,15 +223,22 @@ class ServiceUses(ConfigModel):
         description="Keycloak: KEYCLOAK_URL (internal, with /auth) and the path to its port, "
         "for services that validate tokens.",
     )
+    sends_to: list[QueueName] = Field(
+        default_factory=list,
+        description="Work queues it puts messages on: <QUEUE>_QUEUE_URL, send only.",
+    )
+
+
+class ServiceUses(TaskUses):
+    """`services.<name>.uses`: the platform pieces a service needs. Each brings its environment
+    variables, its secrets (by ARN), its network path and its IAM permissions; a service gets
+    nothing it does not list. Its own named secrets are its `secrets` key."""
+
     consumes: QueueName | None = Field(
         None,
         description="The work queue this service consumes (it is the queue's one consumer): "
         "<QUEUE>_QUEUE_URL, receive/delete on it; the program creates the queue and its "
         "dead-letter queue.",
-    )
-    sends_to: list[QueueName] = Field(
-        default_factory=list,
-        description="Work queues this service puts messages on: <QUEUE>_QUEUE_URL, send only.",
     )
 
 
@@ -485,3 +491,156 @@ class OffHoursSettings:
     def hours_per_month(self) -> float:
         """Running hours in a 730-hour month: hours per day x days per week x 730/168."""
         return self.hours_per_day * len(self.days) * WEEKS_PER_MONTH
+
+
+# ---------------------------------------------------------------------------------------------
+# Tasks (`tasks.<name>`): run to completion, on a schedule, before a deploy or by hand
+# ---------------------------------------------------------------------------------------------
+
+_CRON_FIELDS = 6
+_RATE = re.compile(r"^rate\((?P<value>[1-9][0-9]{0,8}) (?P<unit>minutes?|hours?|days?)\)$")
+_AT = re.compile(
+    r"^at\(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\)$"
+)
+
+
+def _check_schedule_expression(value: str) -> str:
+    """The three forms EventBridge Scheduler takes ("Schedule types on EventBridge Scheduler"):
+    `at(yyyy-mm-ddThh:mm:ss)`, `rate(value unit)` (singular unit for 1, plural otherwise) and
+    `cron(minutes hours day-of-month month day-of-week year)` with `?` in one of the two day
+    fields."""
+    allowed = (
+        "cron(minutes hours day-of-month month day-of-week year), e.g. cron(0 3 * * ? *); "
+        "rate(value unit), e.g. rate(1 hour) or rate(15 minutes); at(yyyy-mm-ddThh:mm:ss)"
+    )
+    if value.startswith("rate("):
+        match = _RATE.match(value)
+        if match is None:
+            raise ValueError(
+                f"not a rate expression EventBridge Scheduler takes; allowed: {allowed}"
+            )
+        plural = match["unit"].endswith("s")
+        if plural != (int(match["value"]) != 1):
+            raise ValueError(
+                "the unit of rate(1 ...) is singular and of any other value plural; allowed: "
+                "e.g. rate(1 day), rate(2 days)"
+            )
+        return value
+    if value.startswith("at("):
+        if _AT.match(value) is None:
+            raise ValueError(f"not a one-time expression; allowed: {allowed}")
+        return value
+    if value.startswith("cron(") and value.endswith(")"):
+        fields = value[5:-1].split()
+        if len(fields) != _CRON_FIELDS:
+            raise ValueError(
+                f"a cron expression has 6 fields, this one {len(fields)}; allowed: {allowed}"
+            )
+        if (fields[2] == "?") == (fields[4] == "?"):
+            raise ValueError(
+                "exactly one of day-of-month (3rd field) and day-of-week (5th) must be '?'; "
+                "allowed: e.g. cron(0 3 * * ? *) or cron(0 3 ? * MON-FRI *)"
+            )
+        return value
+    raise ValueError(f"not a schedule expression; allowed: {allowed}")
+
+
+ScheduleExpression = Annotated[
+    str, Field(max_length=256), AfterValidator(_check_schedule_expression)
+]
+
+
+class TaskScheduleConfig(ConfigModel):
+    """`tasks.<name>.schedule`: EventBridge Scheduler runs the task (ECS RunTask)."""
+
+    expression: ScheduleExpression = Field(
+        description="cron(...), rate(...) or at(...) as EventBridge Scheduler takes them."
+    )
+    timezone: TimeZone = Field(
+        "UTC", description="IANA time zone the cron or at expression is read in."
+    )
+    retries: int = Field(
+        3,
+        ge=0,
+        le=185,
+        description="Retries of a RunTask call that failed (throttled, no capacity), 0-185; a "
+        "task that started and failed is not retried.",
+    )
+    maximum_event_age_seconds: int = Field(
+        3600,
+        ge=60,
+        le=86400,
+        description="Seconds after its time a run may still start (60-86400); past it, the "
+        "invocation goes to the dead-letter queue.",
+    )
+
+
+class TaskSizeConfig(ConfigModel):
+    """Size of one task in one environment."""
+
+    cpu: int = Field(description="Fargate CPU units (256 = 0.25 vCPU).")
+    memory: int = Field(description="Task memory in MiB; must pair with cpu (Fargate table).")
+
+
+class TaskSpec(ConfigModel):
+    """`tasks.<name>`: a container that runs to completion (a schema migration, a nightly job, a
+    maintenance command), with least privilege from the same graph as the services."""
+
+    description: str = Field("", max_length=200, description="Free text shown in outputs.")
+    image: Image | None = Field(
+        None,
+        description="Full image reference; default: the task's own repository of the stack's "
+        "registry, <containerRegistry>/<name>:<imageTag>.",
+    )
+    image_of: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="A catalog service whose image the task runs with its own command (e.g. the "
+        "service's migration entry point); excludes image.",
+    )
+    command: list[Annotated[str, Field(min_length=1)]] | None = Field(
+        None, min_length=1, description="Container command; required with imageOf."
+    )
+    user: str = Field(
+        "1000",
+        pattern=r"^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?$",
+        description="Non-root user (uid[:gid]) the container runs as.",
+    )
+    sizes: dict[Environment, TaskSizeConfig] = Field(description="CPU and memory per environment.")
+    uses: TaskUses = Field(
+        default_factory=TaskUses,
+        description="The platform pieces it needs (database, cache, documents, jwtKey, keycloak, "
+        "sendsTo).",
+    )
+    calls: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
+        default_factory=list,
+        description="Catalog services it calls: their URLs in its configuration and the paths "
+        "to their ports, nothing else.",
+    )
+    environment: dict[EnvName, str] = Field(
+        default_factory=dict, description="Plain environment variables of this task."
+    )
+    secrets: dict[EnvName, SecretRef] = Field(
+        default_factory=dict,
+        description="Environment variables read from Secrets Manager/SSM (name -> ARN).",
+    )
+    writable_paths: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9/_.-]+$")]] = Field(
+        default_factory=list,
+        description="Writable volumes besides /tmp (the root filesystem is read-only).",
+    )
+    schedule: TaskScheduleConfig | None = Field(
+        None, description="Run on a schedule (EventBridge Scheduler); unset = not scheduled."
+    )
+    run_before_deploy: Flag = Field(
+        False,
+        description="The deploy runs it and waits for exit code 0 before any service of the "
+        "stack rolls (a schema migration); a failure stops the deploy. Not with schedule.",
+    )
+    timeout_minutes: int | None = Field(
+        None,
+        ge=1,
+        le=720,
+        description="With runBeforeDeploy: minutes the deploy waits for it (1-720) before it "
+        "stops the task and fails; unset = 30.",
+    )

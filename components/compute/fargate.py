@@ -6,6 +6,8 @@ Memory values are MiB.
 
 from __future__ import annotations
 
+from ..errors import ConfigIssue
+
 
 def _steps(start: int, stop: int, step: int) -> tuple[int, ...]:
     return tuple(range(start, stop + 1, step))
@@ -33,3 +35,28 @@ def describe_memory_choices(cpu: int) -> str:
         return ", ".join(str(m) for m in choices)
     step = choices[1] - choices[0]
     return f"{choices[0]} to {choices[-1]} in steps of {step}"
+
+
+def size_issues(
+    cpu: int, memory: int, cpu_path: str, memory_path: str, issues: list[ConfigIssue]
+) -> None:
+    """A `ConfigIssue` naming `cpu_path` for a CPU size Fargate does not have, or `memory_path`
+    for a memory it does not pair with that CPU."""
+    if cpu not in FARGATE_SIZES:
+        issues.append(
+            ConfigIssue(
+                cpu_path,
+                cpu,
+                "not a Fargate CPU size",
+                ", ".join(str(c) for c in FARGATE_SIZES),
+            )
+        )
+    elif not is_valid_size(cpu, memory):
+        issues.append(
+            ConfigIssue(
+                memory_path,
+                memory,
+                f"Fargate does not run {cpu} CPU units with this memory",
+                f"with cpu {cpu}: {describe_memory_choices(cpu)} MiB",
+            )
+        )

@@ -125,62 +125,82 @@ def check_graph(
                     "a port for a public service, or public: false for a worker",
                 )
             )
-        seen: set[str] = set()
-        for index, callee in enumerate(service.calls):
-            path = f"{base}.calls[{index}]"
-            if callee in seen:
-                issues.append(ConfigIssue(path, callee, "listed twice", "each service once"))
-                continue
-            seen.add(callee)
-            if callee == KEYCLOAK_SERVICE and pieces.keycloak:
-                issues.append(
-                    ConfigIssue(
-                        path,
-                        callee,
-                        "Keycloak is reached through uses.keycloak (KEYCLOAK_URL with /auth)",
-                        f"uses: {{keycloak: true}} on {service.name}",
-                    )
-                )
-            elif callee == service.name:
-                issues.append(
-                    ConfigIssue(path, callee, "a service does not call itself", "other services")
-                )
-            elif callee in disabled:
-                issues.append(
-                    ConfigIssue(
-                        path,
-                        callee,
-                        f"{callee} is disabled (services.{callee}.enabled: false)",
-                        f"services.{service.name}.calls without it (a list replaces the base "
-                        f"catalog's), or {callee} enabled",
-                    )
-                )
-            elif callee not in by_name:
-                issues.append(
-                    ConfigIssue(
-                        path,
-                        callee,
-                        "not a service of the catalog",
-                        ", ".join(
-                            sorted(
-                                n
-                                for n in by_name
-                                if n != service.name
-                                and not (n == KEYCLOAK_SERVICE and pieces.keycloak)
-                            )
-                        ),
-                    )
-                )
-            elif by_name[callee].port is None:
-                issues.append(
-                    ConfigIssue(
-                        path,
-                        callee,
-                        f"{callee} is a worker: it has no port to call",
-                        "services with a port",
-                    )
-                )
+        check_calls(service.name, service.calls, base, by_name, pieces, issues, disabled)
         _check_uses(service, base, pieces, issues)
+
+
+def check_calls(
+    caller: str,
+    calls: Sequence[str],
+    base: str,
+    by_name: Mapping[str, GraphService],
+    pieces: GraphPieces,
+    issues: list[ConfigIssue],
+    disabled: Collection[str] = (),
+    *,
+    service: bool = True,
+) -> None:
+    """Each callee once, a catalog service with a port, enabled, not the caller, not Keycloak
+    (reached through `uses.keycloak`); `base` is the caller's key path, `service` whether the
+    caller is a catalog service (a task's `calls` is its own list)."""
+    seen: set[str] = set()
+    for index, callee in enumerate(calls):
+        path = f"{base}.calls[{index}]"
+        if callee in seen:
+            issues.append(ConfigIssue(path, callee, "listed twice", "each service once"))
+            continue
+        seen.add(callee)
+        if callee == KEYCLOAK_SERVICE and pieces.keycloak:
+            issues.append(
+                ConfigIssue(
+                    path,
+                    callee,
+                    "Keycloak is reached through uses.keycloak (KEYCLOAK_URL with /auth)",
+                    f"uses: {{keycloak: true}} on {caller}",
+                )
+            )
+        elif callee == caller:
+            issues.append(
+                ConfigIssue(path, callee, "a service does not call itself", "other services")
+            )
+        elif callee in disabled:
+            issues.append(
+                ConfigIssue(
+                    path,
+                    callee,
+                    f"{callee} is disabled (services.{callee}.enabled: false)",
+                    (
+                        f"services.{caller}.calls without it (a list replaces the base "
+                        f"catalog's), or {callee} enabled"
+                    )
+                    if service
+                    else f"{base}.calls without it, or {callee} enabled",
+                )
+            )
+        elif callee not in by_name:
+            issues.append(
+                ConfigIssue(
+                    path,
+                    callee,
+                    "not a service of the catalog",
+                    ", ".join(
+                        sorted(
+                            n
+                            for n in by_name
+                            if n != caller and not (n == KEYCLOAK_SERVICE and pieces.keycloak)
+                        )
+                    ),
+                )
+            )
+        elif by_name[callee].port is None:
+            issues.append(
+                ConfigIssue(
+                    path,
+                    callee,
+                    f"{callee} is a worker: it has no port to call",
+                    "services with a port",
+                )
+            )
 
 
 def _check_uses(
@@ -257,30 +277,128 @@ def service_paths(services: Sequence[GraphService], pieces: GraphPieces) -> list
                         source_rule=False,
                     )
                 )
-        for callee in dict.fromkeys(service.calls):
-            target = by_name.get(callee)
-            if target is not None and target.port is not None and callee != service.name:
-                paths.append(Path(group, service_group(callee), target.port, "calls"))
-        if getattr(uses, "database", False) or service.name == KEYCLOAK_SERVICE:
-            if pieces.database_port is not None:
-                paths.append(Path(group, POSTGRES, pieces.database_port, "uses the database"))
-            elif pieces.external_database_group is not None:
-                external = f"external:{pieces.external_database_group}"
-                paths.append(Path(group, external, POSTGRES_DEFAULT_PORT, "uses the database"))
-        if getattr(uses, "cache", False):
-            if pieces.cache_port is not None:
-                paths.append(Path(group, REDIS, pieces.cache_port, "uses the cache"))
-            elif pieces.external_cache_group is not None:
-                external = f"external:{pieces.external_cache_group}"
-                paths.append(Path(group, external, REDIS_DEFAULT_PORT, "uses the cache"))
-        if getattr(uses, "keycloak", False) and KEYCLOAK_SERVICE in by_name:
-            keycloak = by_name[KEYCLOAK_SERVICE]
-            if keycloak.port is not None:
-                target = service_group(KEYCLOAK_SERVICE)
-                paths.append(Path(group, target, keycloak.port, "validates tokens"))
+        paths += _outbound_paths(
+            group,
+            service.calls,
+            uses,
+            by_name,
+            pieces,
+            database=getattr(uses, "database", False) or service.name == KEYCLOAK_SERVICE,
+            caller=service.name,
+        )
         if service.name == KEYCLOAK_SERVICE:
             for port in JGROUPS_PORTS:
                 paths.append(Path(group, group, port, "Keycloak cluster (JGroups)"))
+    return paths
+
+
+def _outbound_paths(
+    group: str,
+    calls: Sequence[str],
+    uses: object,
+    by_name: Mapping[str, GraphService],
+    pieces: GraphPieces,
+    *,
+    database: bool,
+    caller: str,
+) -> list[Path]:
+    """The paths a workload's group opens to what it calls and uses (egress on `group`,
+    ingress on the callee's or the data store's group)."""
+    paths: list[Path] = []
+    for callee in dict.fromkeys(calls):
+        target = by_name.get(callee)
+        if target is not None and target.port is not None and callee != caller:
+            paths.append(Path(group, service_group(callee), target.port, "calls"))
+    if database:
+        if pieces.database_port is not None:
+            paths.append(Path(group, POSTGRES, pieces.database_port, "uses the database"))
+        elif pieces.external_database_group is not None:
+            external = f"external:{pieces.external_database_group}"
+            paths.append(Path(group, external, POSTGRES_DEFAULT_PORT, "uses the database"))
+    if getattr(uses, "cache", False):
+        if pieces.cache_port is not None:
+            paths.append(Path(group, REDIS, pieces.cache_port, "uses the cache"))
+        elif pieces.external_cache_group is not None:
+            external = f"external:{pieces.external_cache_group}"
+            paths.append(Path(group, external, REDIS_DEFAULT_PORT, "uses the cache"))
+    if getattr(uses, "keycloak", False) and KEYCLOAK_SERVICE in by_name:
+        keycloak = by_name[KEYCLOAK_SERVICE]
+        if keycloak.port is not None:
+            target = service_group(KEYCLOAK_SERVICE)
+            paths.append(Path(group, target, keycloak.port, "validates tokens"))
+    return paths
+
+
+def task_group(name: str) -> str:
+    return f"task:{name}"
+
+
+class GraphTask(Protocol):
+    """What the graph reads of a resolved task (`TaskSettings` has it)."""
+
+    name: str
+    calls: tuple[str, ...]
+    uses: object
+    run_before_deploy: bool
+
+
+def check_tasks_graph(
+    tasks: Sequence[GraphTask],
+    services: Sequence[GraphService],
+    pieces: GraphPieces,
+    task_path: Callable[[str], str],
+    issues: list[ConfigIssue],
+    disabled: Collection[str] = (),
+) -> None:
+    """A task calls services with a port and uses pieces the stack has, like a service; a
+    migration (`runBeforeDeploy`) calls nothing and does not use Keycloak: it runs before any
+    service of the stack rolls, on a first deploy before they exist."""
+    by_name = {s.name: s for s in services}
+    for task in tasks:
+        base = task_path(task.name)
+        check_calls(task.name, task.calls, base, by_name, pieces, issues, disabled, service=False)
+        _check_uses(task, base, pieces, issues)
+        if not task.run_before_deploy:
+            continue
+        if task.calls:
+            issues.append(
+                ConfigIssue(
+                    f"{base}.calls",
+                    list(task.calls),
+                    "a task that runs before the deploy runs before any service of the stack "
+                    "rolls (before they exist, on a first deploy): it cannot call one",
+                    "no calls (or runBeforeDeploy: false)",
+                )
+            )
+        if getattr(task.uses, "keycloak", False):
+            issues.append(
+                ConfigIssue(
+                    f"{base}.uses.keycloak",
+                    True,
+                    "Keycloak is a service of the stack: it rolls after the task that runs "
+                    "before the deploy",
+                    "false (or runBeforeDeploy: false)",
+                )
+            )
+
+
+def task_paths(
+    tasks: Sequence[GraphTask], services: Sequence[GraphService], pieces: GraphPieces
+) -> list[Path]:
+    """The paths the tasks open: egress on each task's own group, ingress on its callee's or
+    its data store's; never a rule admitting anything into a task's group."""
+    by_name = {s.name: s for s in services}
+    paths: list[Path] = []
+    for task in sorted(tasks, key=lambda t: t.name):
+        paths += _outbound_paths(
+            task_group(task.name),
+            task.calls,
+            task.uses,
+            by_name,
+            pieces,
+            database=getattr(task.uses, "database", False),
+            caller=task.name,
+        )
     return paths
 
 

@@ -22,6 +22,7 @@ from ..compute.config import (
     ServiceConnectConfig,
     ServiceOverride,
     ServiceSpec,
+    TaskSpec,
 )
 from ..controls import CONTROLS, canonical_control
 from ..data.config import CacheConfig, DatabaseConfig, DocumentsConfig, QueueConfig
@@ -174,6 +175,11 @@ class StackConfig(ConfigModel):
         None,
         description="Services added to the base catalog, or changes to one of its services key "
         "by key (enabled: false removes it); adding a service never drops the others.",
+    )
+    tasks: dict[ServiceName, TaskSpec] = Field(
+        default_factory=dict,
+        description="Containers that run to completion: on a schedule, before each deploy (a "
+        "schema migration) or by hand (`python -m tools.ops run`).",
     )
     queues: dict[QueueName, QueueConfig] = Field(
         default_factory=dict,

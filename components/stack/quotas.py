@@ -77,14 +77,15 @@ def rules_per_group(
 ) -> dict[str, GroupRules]:
     """Inbound and outbound rules the program puts on each group it owns.
 
-    Beyond the paths: every service's egress to the AWS APIs on 443, the ALB's ingress from the
-    internet (80, and 443 with a certificate) and the endpoints group's ingress from the VPC."""
+    Beyond the paths: every service's and task's egress to the AWS APIs on 443, the ALB's
+    ingress from the internet (80, and 443 with a certificate) and the endpoints group's
+    ingress from the VPC."""
     inbound: Counter[str] = Counter()
     outbound: Counter[str] = Counter()
     services: set[str] = set()
     for path in paths:
         for group in (path.source, path.target):
-            if group.startswith("service:"):
+            if group.startswith(("service:", "task:")):
                 services.add(group)
         if path.source_rule:
             outbound[path.source] += 1
@@ -104,6 +105,8 @@ def _fewer(group: str, direction: str) -> str:
     """What makes a group's rules fewer."""
     if group == ALB:
         return "fewer public services (one rule per routed port)"
+    if group.startswith("task:"):
+        return f"fewer calls and uses by the task {group.removeprefix('task:')}"
     if group.startswith("service:"):
         name = group.removeprefix("service:")
         return (

@@ -9,13 +9,11 @@ of a stack file at once.
 from __future__ import annotations
 
 import fnmatch
-import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from pydantic.alias_generators import to_camel
 
-from ..bindings import queue_variable, url_variable
 from ..compute.config import (
     OFF_HOURS_DEFAULTS,
     SPRING_HEALTH_PATH,
@@ -26,12 +24,11 @@ from ..compute.config import (
     ServiceUses,
 )
 from ..compute.containers import DEFAULT_HEALTH_PATH
-from ..compute.fargate import FARGATE_SIZES, describe_memory_choices, is_valid_size
-from ..data.config import CACHE_ENV, DATABASE_ENV, DOCUMENTS_ENV
+from ..compute.fargate import size_issues as _size_issues
 from ..edge.config import EdgeSettings, resolve_edge
 from ..errors import MISSING, SECRET_NAME, ConfigError, ConfigIssue
 from ..formats import ENFORCED_ENVIRONMENTS, explicit_keys, tag_problems
-from ..identity.config import JWT_ENV, KEYCLOAK_ENV, KEYCLOAK_SERVICE, keycloak_catalog_entry
+from ..identity.config import KEYCLOAK_SERVICE, keycloak_catalog_entry
 from ..network.config import ExistingVpc, NewVpcSettings, resolve_network
 from .catalog import EntryOrigin
 from .environments import ENVIRONMENT_DEFAULTS, SECURITY_LOG_MIN_DAYS_PROD, EnvironmentDefaults
@@ -44,6 +41,8 @@ from .graph import (
     pieces_from,
     service_group,
     service_paths,
+    task_group,
+    task_paths,
 )
 from .model import StackConfig
 from .platform_settings import PlatformSettings, resolve_platform
@@ -52,13 +51,12 @@ from .quotas import quota_issues, rules_per_group
 from .release import ReleaseState, release_image
 from .schedules import DatabaseSchedule, database_schedule
 from .settings import ServiceSettings, StackSettings
+from .tasks import TaskSettings, explicit_images, resolve_tasks
 from .tuning import resolve_restart, resolve_rollout, resolve_scaling
+from .variables import check_env_vars as _check_env_vars
+from .variables import wired_names
 
-# Names the ECS.8 control forbids outright, and the shapes the task asks us to refuse as plain
-# text: *PASSWORD*, *SECRET*, *TOKEN* (plus close cousins) and AWS access key ids as values.
-_FORBIDDEN_ENV_NAMES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ECS_ENGINE_AUTH_DATA"}
 _SECRET_NAME = SECRET_NAME
-_AWS_KEY_VALUE = re.compile(r"\b(AKIA|ASIA)[0-9A-Z]{16}\b")
 
 
 def _catalog(config: StackConfig) -> dict[str, ServiceSpec]:
@@ -68,51 +66,6 @@ def _catalog(config: StackConfig) -> dict[str, ServiceSpec]:
 
 def _disabled(config: StackConfig) -> set[str]:
     return {name for name, spec in (config.services or {}).items() if not spec.enabled}
-
-
-def _check_env_vars(
-    variables: Mapping[str, str], path: str, secrets_path: str, issues: list[ConfigIssue]
-) -> None:
-    """Refuse secret-looking plain variables; `secrets_path` is where they belong instead."""
-    for name, value in variables.items():
-        if name in _FORBIDDEN_ENV_NAMES or _SECRET_NAME.search(name):
-            problem = "looks like a secret in a plain environment variable"
-        elif _AWS_KEY_VALUE.search(value):
-            problem = "value contains an AWS access key id"
-        else:
-            continue
-        issues.append(
-            ConfigIssue(
-                f"{path}.{name}",
-                "<hidden>",
-                problem,
-                f"a Secrets Manager or SSM parameter ARN under {secrets_path}.{name} "
-                "(tasks get AWS credentials from their IAM task role)",
-            )
-        )
-
-
-def _size_issues(
-    cpu: int, memory: int, cpu_path: str, memory_path: str, issues: list[ConfigIssue]
-) -> None:
-    if cpu not in FARGATE_SIZES:
-        issues.append(
-            ConfigIssue(
-                cpu_path,
-                cpu,
-                "not a Fargate CPU size",
-                ", ".join(str(c) for c in FARGATE_SIZES),
-            )
-        )
-    elif not is_valid_size(cpu, memory):
-        issues.append(
-            ConfigIssue(
-                memory_path,
-                memory,
-                f"Fargate does not run {cpu} CPU units with this memory",
-                f"with cpu {cpu}: {describe_memory_choices(cpu)} MiB",
-            )
-        )
 
 
 _PLATFORM_KEYS = ("database", "cache", "secrets", "keycloak", "documents", "registry", "alarms")
@@ -135,25 +88,6 @@ def _check_platform_conflicts(
                     f"remove {key}, or set {switch}.enabled false to keep the existing one",
                 )
             )
-
-
-def wired_names(
-    uses: ServiceUses, calls: Sequence[str], platform: PlatformSettings
-) -> frozenset[str]:
-    """The variables the program gives a service from what it uses and calls (a database or
-    cache of another program brings its path only: its settings stay the stack's to give)."""
-    names: set[str] = {url_variable(callee) for callee in calls}
-    names |= {queue_variable(q) for q in [uses.consumes, *uses.sends_to] if q}
-    for used, variables in (
-        (uses.database and platform.database is not None, DATABASE_ENV),
-        (uses.cache and platform.cache is not None, CACHE_ENV),
-        (uses.documents is not None, DOCUMENTS_ENV),
-        (uses.jwt_key, JWT_ENV),
-        (uses.keycloak, KEYCLOAK_ENV),
-    ):
-        if used:
-            names.update(variables)
-    return frozenset(names)
 
 
 def _check_wired_names(
@@ -735,7 +669,7 @@ def resolve(
         ),
         edge_enabled=edge is not None,
         security_log_retention_days=chosen.security_log_retention_days,
-        images=[s.image for s in services],
+        images=[*(s.image for s in services), *explicit_images(config.tasks)],
         endpoints_needed=[
             *(["xray"] if chosen.xray_tracing else []),
             *(["ssmmessages", "kms"] if any(s.execute_command for s in services) else []),
@@ -761,7 +695,21 @@ def resolve(
         external_alb_groups=config.alb_security_group_ids,
     )
     check_graph(services, pieces, service_path, issues, disabled=_disabled(config))
-    issues += _quota_issues(config, services, pieces, edge, new_vpc)
+    tasks, queues = resolve_tasks(
+        config.tasks,
+        env=env,
+        prefix=f"{config.project_name or project}-{env}",
+        services=services,
+        platform=platform,
+        pieces=pieces,
+        queues=queues,
+        container_registry=str(platform.container_registry),
+        image_tag=config.image_tag,
+        record=record,
+        disabled=_disabled(config),
+        issues=issues,
+    )
+    issues += _quota_issues(config, services, pieces, edge, new_vpc, tasks)
     issues += _security_retention_issues(config, env)
     if env in ENFORCED_ENVIRONMENTS and not chosen.encrypt_ephemeral_storage:
         issues.append(
@@ -833,6 +781,7 @@ def resolve(
         queues=queues,
         database_schedule=database_schedule,
         release=release,
+        tasks=tasks,
     )
 
 
@@ -899,9 +848,10 @@ def _quota_issues(
     pieces: GraphPieces,
     edge: EdgeSettings | None,
     new_vpc: NewVpcSettings | None,
+    tasks: Sequence[TaskSettings] = (),
 ) -> list[ConfigIssue]:
     """The AWS quotas the planned groups, target groups and rules would exceed."""
-    paths = service_paths(services, pieces)
+    paths = service_paths(services, pieces) + task_paths(tasks, services, pieces)
     rules = rules_per_group(
         paths,
         alb_internet_ports=(2 if edge.https else 1) if edge is not None else 0,
@@ -912,6 +862,7 @@ def _quota_issues(
         if path.target.startswith("external:") and path.target_rule:
             external[path.target] = external.get(path.target, 0) + 1
     where = [(service_group(s.name), f"services.{s.name}") for s in services]
+    where += [(task_group(t.name), f"tasks.{t.name}") for t in tasks]
     where += [
         (ALB, "edge"),
         (POSTGRES, "database"),

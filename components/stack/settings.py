@@ -18,6 +18,7 @@ from .platform_settings import PlatformSettings
 from .quotas import QuotasConfig
 from .release import ImageSource, ReleaseState
 from .schedules import DatabaseSchedule
+from .tasks import TaskSettings
 from .tuning import RestartSettings, RolloutSettings, ServiceScalingSettings
 
 
@@ -155,6 +156,8 @@ class StackSettings:
     """The work queues the services consume (`uses.consumes`), with their senders."""
     release: ReleaseState | None = None
     """The stack's release record as this run read it (None: not read, e.g. the policy pack)."""
+    tasks: tuple[TaskSettings, ...] = ()
+    """Containers that run to completion (`tasks`): scheduled, before the deploy, or by hand."""
 
     @property
     def task_public_ips(self) -> bool:
@@ -200,3 +203,15 @@ class StackSettings:
 
     def service(self, name: str) -> ServiceSettings:
         return next(s for s in self.services if s.name == name)
+
+    def task(self, name: str) -> TaskSettings:
+        return next(t for t in self.tasks if t.name == name)
+
+    def task_family(self, task: TaskSettings) -> str:
+        """Task definition family of a task: `<project>-<env>-<task>`, like a service's."""
+        return f"{self.name_prefix}-{task.name}"
+
+    @property
+    def migration(self) -> TaskSettings | None:
+        """The task the deploy runs before any service rolls (`runBeforeDeploy`), if any."""
+        return next((t for t in self.tasks if t.run_before_deploy), None)
