@@ -19,7 +19,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "components.iam_path",
         "components._version",
     ),
-    ("components", "components.log_archive"),
+    ("components", "components.log_archive", "components.secure_queue"),
     ("components.network",),
     ("components.compute", "components.data", "components.observability"),
     ("components.edge",),

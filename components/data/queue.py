@@ -10,21 +10,22 @@ their actions on this queue through `consumer_binding()` / `sender_binding()`.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import pulumi
-from pulumi_aws import cloudwatch, sqs
+from pulumi_aws import sqs
 
 from ..bindings import Binding, queue_variable
+from ..secure_queue import (
+    holding_queue,
+    messages_waiting_alarm,
+    tls_only_policy,
+)
 
 RECEIVE_WAIT_SECONDS = 20
 """Long polling's maximum: a receive waits up to 20 s for a message instead of answering empty."""
-DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
-"""The maximum: time to look at what failed."""
 CONSUMER_ACTIONS = (
     "sqs:ReceiveMessage",
     "sqs:DeleteMessage",
@@ -33,23 +34,6 @@ CONSUMER_ACTIONS = (
     "sqs:GetQueueUrl",
 )
 SENDER_ACTIONS = ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
-
-
-def queue_tls_policy(queue_arn: str) -> dict[str, Any]:
-    """Refuse every request to the queue that does not use TLS."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "DenyInsecureTransport",
-                "Effect": "Deny",
-                "Principal": "*",
-                "Action": "sqs:*",
-                "Resource": queue_arn,
-                "Condition": {"Bool": {"aws:SecureTransport": "false"}},
-            }
-        ],
-    }
 
 
 def statement_id(prefix: str, logical: str) -> str:
@@ -100,14 +84,7 @@ class WorkQueue(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = {**args.tags, "Queue": args.logical}
 
-        dead = sqs.Queue(
-            f"{name}-dlq",
-            name=f"{args.name}-dlq",
-            sqs_managed_sse_enabled=True,
-            message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
-            tags=tags,
-            opts=child,
-        )
+        dead = holding_queue(f"{name}-dlq", physical=f"{args.name}-dlq", tags=tags, opts=child)
         queue = sqs.Queue(
             f"{name}-queue",
             name=args.name,
@@ -130,30 +107,15 @@ class WorkQueue(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=dead),
         )
         for target, resource in (("queue", queue), ("dlq", dead)):
-            sqs.QueuePolicy(
-                f"{name}-{target}-policy",
-                queue_url=resource.id,
-                policy=resource.arn.apply(lambda arn: json.dumps(queue_tls_policy(arn))),
-                opts=pulumi.ResourceOptions(parent=resource),
-            )
-        cloudwatch.MetricAlarm(
+            tls_only_policy(f"{name}-{target}-policy", resource)
+        messages_waiting_alarm(
             f"{name}-dlq-alarm",
-            name=f"{args.name}-dead-letters",
-            alarm_description=f"Messages of {args.name} failed {args.max_receive_count} times "
+            alarm_name=f"{args.name}-dead-letters",
+            description=f"Messages of {args.name} failed {args.max_receive_count} times "
             "and wait in its dead-letter queue",
-            namespace="AWS/SQS",
-            metric_name="ApproximateNumberOfMessagesVisible",
-            dimensions={"QueueName": dead.name},
-            statistic="Maximum",
-            period=300,
-            evaluation_periods=1,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=list(args.alarm_actions),
-            ok_actions=list(args.alarm_actions),
+            queue=dead,
+            actions=args.alarm_actions,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=dead),
         )
 
         self.queue_url = queue.url
