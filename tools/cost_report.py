@@ -109,9 +109,13 @@ def markdown(
     estimates: Mapping[str, Mapping[str, Any]], cheapest: Mapping[str, Any] | None = None
 ) -> str:
     """The line items of each stack as a Markdown table (README and docs/COSTS.md carry it;
-    a test keeps both equal to this)."""
+    a test keeps both equal to this). A line no stack has (all $0) is left out."""
     stacks = list(estimates)
-    names = list(dict.fromkeys(n for s in stacks for n in estimates[s]["line_items_usd"]))
+    names = [
+        n
+        for n in dict.fromkeys(n for s in stacks for n in estimates[s]["line_items_usd"])
+        if any(estimates[s]["line_items_usd"].get(n) for s in stacks)
+    ]
     lines = [
         "| USD per month | " + " | ".join(stacks) + " |",
         "|---|" + "---:|" * len(stacks),

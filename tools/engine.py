@@ -239,6 +239,13 @@ def mock_state(type_: str, name: str, inputs: dict[str, Any], region: str) -> tu
         # A parameter's id is its name; its ARN drops the name's leading slash.
         rid = physical
         state["arn"] = f"arn:aws:ssm:{region}:{acct}:parameter/{physical.lstrip('/')}"
+    elif type_ == "aws:scheduler/scheduleGroup:ScheduleGroup":
+        rid = physical
+        state["arn"] = f"arn:aws:scheduler:{region}:{acct}:schedule-group/{physical}"
+    elif type_ == "aws:scheduler/schedule:Schedule":
+        group = inputs.get("groupName") or "default"
+        rid = f"{group}/{physical}"
+        state["arn"] = f"arn:aws:scheduler:{region}:{acct}:schedule/{group}/{physical}"
     elif type_ == "aws:cloudwatch/eventRule:EventRule":
         rid = physical
         state["arn"] = f"arn:aws:events:{region}:{acct}:rule/{physical}"

@@ -115,7 +115,8 @@ def example_record(settings: Any) -> str:
             "tag": service.pinned_tag or EXAMPLE_COMMIT,
             "digest": digest_of(f"{service.name}@{EXAMPLE_COMMIT}"),
         }
-        for service in settings.services
+        # a task built into a repository of its own is released with the services
+        for service in (*settings.services, *getattr(settings, "tasks", ()))
         if service.built_image
     }
     return json.dumps({"commit": EXAMPLE_COMMIT, "images": images}, sort_keys=True)

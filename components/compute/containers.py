@@ -199,9 +199,14 @@ def container_definitions(
     xray: bool = False,
     execute_command: bool = False,
     port_name: str | None = None,
+    health_check: bool = True,
 ) -> list[dict[str, Any]]:
     """The app container named `name`, plus the X-Ray daemon sidecar when `xray`; with
     `execute_command`, the volumes ECS Exec's agent writes to are mounted in each.
+
+    `health_check=False` for a task that runs to completion: ECS acts on a container's health
+    only for a service's tasks ("a task run manually continues its lifecycle regardless of its
+    health status", `HealthCheck` in the ECS API reference), so a check would only cost CPU.
 
     `environment` and `secrets` are the container's, with the bindings' merged in and every
     output resolved (the caller resolves them)."""
@@ -228,7 +233,11 @@ def container_definitions(
         "environment": _pairs(environment, "value"),
         "secrets": _pairs(secrets, "valueFrom"),
         "logConfiguration": _logging(region, log_group, "ecs"),
-        "healthCheck": {"command": health_check_command(container), **HEALTH_CHECK_TIMING},
+        **(
+            {"healthCheck": {"command": health_check_command(container), **HEALTH_CHECK_TIMING}}
+            if health_check
+            else {}
+        ),
         "readonlyRootFilesystem": True,
         "mountPoints": _mounts(container, execute_command=execute_command),
         "user": container.user,

@@ -160,6 +160,9 @@ class MicroserviceArgs:
     permissions_boundary: pulumi.Input[str] | None = None
     """The managed policy every role of the component is created with as its permissions
     boundary (the bootstrap's `<project>-<env>-boundary`); None = no boundary."""
+    depends_on: Sequence[pulumi.Resource] = ()
+    """What the ECS service waits for before it is created or rolls (the stack's migration
+    run: when it fails, the service keeps its running revision)."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -529,7 +532,11 @@ class Microservice(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions.merge(
                 child,
                 pulumi.ResourceOptions(
-                    depends_on=[*args.cluster.depends_on, execution_policy_resource],
+                    depends_on=[
+                        *args.cluster.depends_on,
+                        execution_policy_resource,
+                        *args.depends_on,
+                    ],
                     # Once autoscaling owns the task count, `pulumi up` must not reset it.
                     ignore_changes=["desired_count"] if args.scaling is not None else None,
                 ),

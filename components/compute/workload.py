@@ -225,6 +225,7 @@ def task_definition(
     xray: bool = False,
     execute_command: bool = False,
     port_name: str | None = None,
+    health_check: bool = True,
 ) -> ecs.TaskDefinition:
     """`<name>-task`: the Fargate task definition of the container `name` (awsvpc, Linux on
     `cpu_architecture`), with the merged environment and secrets."""
@@ -244,6 +245,7 @@ def task_definition(
                 xray=xray,
                 execute_command=execute_command,
                 port_name=port_name,
+                health_check=health_check,
             )
         )
     )

@@ -45,8 +45,15 @@ LINE_ITEMS = (
     "s3",
     "ecr",
     "kms_keys",
+    "scheduled_tasks",
 )
 """Every estimate has these lines, in this order (0 when the stack has none of it)."""
+SCHEDULER_FREE_INVOCATIONS = 14_000_000
+"""EventBridge Scheduler's free tier: invocations per month (aws.amazon.com/eventbridge/pricing);
+then USD 1.00 per million."""
+SCHEDULER_USD_PER_MILLION = 1.00
+FARGATE_MINIMUM_MINUTES = 1.0
+"""Fargate bills per second with a one-minute minimum per task."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -91,6 +98,60 @@ def fargate_monthly_usd(
     )
     spot_factor = 1 - prices["fargate.spot_discount"].usd
     return per_task_hour * hours * (on_demand_tasks + spot_tasks * spot_factor)
+
+
+_CRON_NAMES = {
+    name: index
+    for names in (
+        ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"),
+        ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"),
+    )
+    for index, name in enumerate(names, start=1)
+}
+
+
+def _cron_values(field: str, low: int, high: int) -> int:
+    """How many values of `low..high` a cron field selects (`*`, `?`, lists, ranges, steps,
+    day and month names; `L`, `W` and `#` count as one value)."""
+    if field in ("*", "?"):
+        return high - low + 1
+    for name, number in _CRON_NAMES.items():
+        field = field.replace(name, str(number))
+    count = 0
+    for part in field.split(","):
+        base, _, step = part.partition("/")
+        if base in ("*", ""):
+            start, end = low, high
+        elif "-" in base and base.replace("-", "").isdigit():
+            start, end = (int(x) for x in base.split("-", 1))
+        elif base.isdigit():
+            start = int(base)
+            end = high if step else start
+        else:
+            count += 1  # a name (MON, JAN), L, W, 3#2: one value
+            continue
+        count += len(range(start, end + 1, int(step) if step.isdigit() and int(step) else 1))
+    return max(count, 1)
+
+
+def runs_per_month(expression: str) -> float:
+    """Runs a month of an EventBridge Scheduler expression: `rate(...)` exactly, `cron(...)`
+    from its fields (minutes x hours x days, 30.4 days or 4.35 weeks a month, the share of
+    months selected), `at(...)` once."""
+    if expression.startswith("at("):
+        return 1.0
+    if expression.startswith("rate("):
+        value, unit = expression[5:-1].split()
+        minutes = {"minute": 1, "hour": 60, "day": 1440}[unit.rstrip("s")]
+        return HOURS_PER_MONTH * 60 / (int(value) * minutes)
+    fields = expression[5:-1].split()
+    minutes, hours, day_of_month, month, day_of_week = fields[:5]
+    if day_of_month == "?":
+        days = _cron_values(day_of_week, 1, 7) * DAYS_PER_MONTH / 7
+    else:
+        days = _cron_values(day_of_month, 1, 31) * DAYS_PER_MONTH / 31
+    months = _cron_values(month, 1, 12) / 12
+    return _cron_values(minutes, 0, 59) * _cron_values(hours, 0, 23) * days * months
 
 
 def running_hours(settings: StackSettings) -> float:
@@ -250,11 +311,19 @@ def _log_usd(*, ingest_gb: float, retention_days: int | None, prices: PriceTable
     )
 
 
-def _writer_hours(group: str | None, task_hours: float, database_hours: float) -> float:
+def _writer_hours(
+    group: str | None,
+    task_hours: float,
+    database_hours: float,
+    job_hours: Mapping[str, float] | None = None,
+) -> float:
     """Hours a month something writes to a log group: an RDS instance's logs while it runs
     (`database.stopOffHours`), ECS Exec sessions while there are tasks to open them on
-    (off-hours scaling), everything else (flow logs, WAF, state machines) all month."""
+    (off-hours scaling), a task's while it runs (`job_hours`: its scheduled runs; 0 for a
+    migration or a one-off task), everything else (flow logs, WAF, state machines) all month."""
     name = group or ""
+    if job_hours is not None and name in job_hours:
+        return job_hours[name]
     if name.startswith("/aws/rds/instance/"):
         return database_hours
     if name.endswith("/execute-command"):
@@ -444,6 +513,13 @@ def estimate(
     )
 
     service_log_names = {_log_group_name(settings, s) for s in settings.services}
+    run_minutes = max(usage.task_run_minutes, FARGATE_MINIMUM_MINUTES)
+    job_hours = {
+        settings.log_group_name(t.name): (
+            runs_per_month(t.schedule.expression) * run_minutes / 60 if t.schedule else 0.0
+        )
+        for t in settings.tasks
+    }
     other_groups = [g for g in inventory.log_groups if g.name not in service_log_names]
     if any(g.retention_days is None for g in other_groups):
         notes.append(f"log groups without retention: {NEVER_EXPIRE_DAYS} days of storage counted")
@@ -451,7 +527,7 @@ def estimate(
         _log_usd(
             ingest_gb=usage.other_log_gb_per_group_day
             * DAYS_PER_MONTH
-            * _writer_hours(g.name, hours, db_hours)
+            * _writer_hours(g.name, hours, db_hours, job_hours)
             / HOURS_PER_MONTH,
             retention_days=g.retention_days,
             prices=prices,
@@ -489,6 +565,8 @@ def estimate(
         f"{inventory.kms_keys} customer managed key(s)",
     )
 
+    scheduled = _scheduled_tasks(settings, usage, prices)
+
     off_hours = settings.off_hours
     levers = {
         "cpu_architecture": settings.cpu_architecture,
@@ -506,7 +584,7 @@ def estimate(
         "log_retention_days": settings.log_retention_days,
     }
     items = (fargate, load_balancer, nat, public_ipv4, endpoints, database, cache, secrets, waf)
-    items += (logs, alarms, s3, ecr, kms)
+    items += (logs, alarms, s3, ecr, kms, scheduled)
     if not table:
         not_priced.insert(
             0,
@@ -534,6 +612,40 @@ def estimate(
         not_priced=tuple(not_priced),
         notes=tuple(notes),
     )
+
+
+def _scheduled_tasks(
+    settings: StackSettings, usage: UsageAssumptions, prices: PriceTable
+) -> LineItem:
+    """Each scheduled task's runs a month x `task_run_minutes` at on-demand Fargate prices
+    (schedules run on FARGATE, not Spot), plus EventBridge Scheduler's invocations beyond its
+    free tier. A migration's run at each deploy and one-off runs are not counted."""
+    usd, parts, invocations = 0.0, [], 0.0
+    minutes = max(usage.task_run_minutes, FARGATE_MINIMUM_MINUTES)
+    for task in settings.tasks:
+        if task.schedule is None:
+            continue
+        runs = runs_per_month(task.schedule.expression)
+        invocations += runs
+        usd += fargate_monthly_usd(
+            vcpu=task.cpu / 1024,
+            memory_gb=task.memory / 1024,
+            on_demand_tasks=1,
+            spot_tasks=0,
+            hours=runs * minutes / 60,
+            architecture=settings.cpu_architecture,
+            prices=prices,
+        )
+        parts.append(f"{task.name} {runs:,.1f} runs")
+    billable = max(0.0, invocations - SCHEDULER_FREE_INVOCATIONS)
+    usd += billable / 1e6 * SCHEDULER_USD_PER_MILLION
+    detail = (
+        f"{', '.join(parts)} a month x {minutes:g} min on Fargate; EventBridge Scheduler: "
+        f"{invocations:,.0f} invocations ({SCHEDULER_FREE_INVOCATIONS:,} a month free)"
+        if parts
+        else "none"
+    )
+    return LineItem("scheduled_tasks", usd, detail)
 
 
 def _log_group_name(settings: StackSettings, service: ServiceSettings) -> str:

@@ -45,6 +45,8 @@ class UsageAssumptions:
     cache_million_ecpu_per_month: float = 5
     """Millions of ElastiCache Processing Units a serverless cache serves per month: one per
     simple GET/SET of up to 1 KB (sessions and policy decisions)."""
+    task_run_minutes: float = 10
+    """Minutes one run of a scheduled task lasts (Fargate bills at least one minute a run)."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -109,7 +109,8 @@ def cicd_deployment_config(settings: StackSettings) -> dict[str, Any]:
                 "pinned_tag": s.pinned_tag,
                 "promote_from": promoted(s),
             }
-            for s in settings.services
+            # A task built into a repository of its own is built, promoted and recorded too.
+            for s in (*settings.services, *settings.tasks)
             if s.built_image
         },
         "services": {
@@ -123,6 +124,20 @@ def cicd_deployment_config(settings: StackSettings) -> dict[str, Any]:
                 "log_group": log_group_name(settings, s),
             }
             for s in settings.services
+        },
+        # The tasks: scheduled, run before the deploy, or one-off (`images` holds those built
+        # into a repository of their own; an `imageOf` task runs its service's image).
+        "tasks": {
+            t.name: {
+                "task_family": settings.task_family(t),
+                "container_name": t.name,
+                "kind": t.kind,
+                "image_repository": image_repository(t),
+                "image": t.image,
+                "builds_own_image": t.built_image,
+                "log_group": settings.log_group_name(t.name),
+            }
+            for t in settings.tasks
         },
         "promote_from": source,
         "registries": ",".join(dict.fromkeys(accounts)),
@@ -138,8 +153,48 @@ def release(settings: StackSettings) -> dict[str, Any]:
         "parameter": release_parameter(settings.project, settings.environment),
         "commit": None if pinned or state is None else state.commit,
         "pinned_image_tag": settings.image_tag,
-        "images": {s.name: s.image for s in settings.services},
-        "unreleased": [s.name for s in settings.services if not s.released],
+        "images": {
+            **{s.name: s.image for s in settings.services},
+            **{t.name: t.image for t in settings.tasks if t.built_image},
+        },
+        "unreleased": [
+            w.name
+            for w in (*settings.services, *settings.tasks)
+            if not w.released and getattr(w, "built_image", True)
+        ],
+    }
+
+
+def tasks_output(settings: StackSettings, components: Mapping[str, Any]) -> dict[str, Any]:
+    """The `tasks` stack output: per task, what `python -m tools.ops run` needs to run it
+    once (family, task definition, cluster, network, container, logs) and when it runs on its
+    own (schedule, or before each deploy)."""
+    return {
+        t.name: {
+            "family": settings.task_family(t),
+            "task_definition_arn": components[t.name].task_definition_arn,
+            "cluster": settings.cluster_name,
+            "region": settings.region,
+            "subnets": components[t.name].subnet_ids,
+            "security_group": components[t.name].security_group_id,
+            "assign_public_ip": components[t.name].assign_public_ip,
+            "container_name": t.name,
+            "log_group": components[t.name].log_group_name,
+            "log_stream_prefix": components[t.name].log_stream_prefix,
+            "schedule": (
+                {
+                    "expression": t.schedule.expression,
+                    "timezone": t.schedule.timezone,
+                    "arn": components[t.name].schedule_arn,
+                }
+                if t.schedule is not None
+                else None
+            ),
+            "run_before_deploy": t.run_before_deploy,
+            "timeout_minutes": t.timeout_minutes if t.run_before_deploy else None,
+        }
+        for t in settings.tasks
+        if t.name in components
     }
 
 

@@ -26,6 +26,7 @@ from ..network.vpc import Network, NetworkArgs
 from ..observability.alerts import AlertTopic, AlertTopicArgs
 from .graph import POSTGRES_DEFAULT_PORT, REDIS_DEFAULT_PORT
 from .settings import ServiceSettings, StackSettings
+from .tasks import TaskSettings
 
 
 def build_network(settings: StackSettings) -> NetworkRefs:
@@ -73,9 +74,9 @@ class Platform:
     def alarm_actions(self) -> list[pulumi.Input[str]]:
         return [self.alerts.topic_arn] if self.alerts is not None else []
 
-    def bindings(self, service: ServiceSettings) -> list[Binding]:
-        """What `service` gets from the platform pieces it uses (its `uses` key), in a stable
-        order; the graph checks made sure each used piece exists."""
+    def bindings(self, service: ServiceSettings | TaskSettings) -> list[Binding]:
+        """What `service` (or a task) gets from the platform pieces it uses (its `uses` key),
+        in a stable order; the graph checks made sure each used piece exists."""
         uses, settings = service.uses, self.settings
         found: list[Binding] = []
         if uses.database:
@@ -214,9 +215,17 @@ def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
             f"{prefix}-images",
             RegistryArgs(
                 repositories={
-                    s.name: f"{platform.registry.repository_prefix}/{s.name}"
-                    for s in settings.services
-                    if s.image.startswith(own)
+                    **{
+                        s.name: f"{platform.registry.repository_prefix}/{s.name}"
+                        for s in settings.services
+                        if s.image.startswith(own)
+                    },
+                    # A task built into its own repository, like a service's.
+                    **{
+                        t.name: f"{platform.registry.repository_prefix}/{t.name}"
+                        for t in settings.tasks
+                        if t.own_repository and t.image.startswith(own)
+                    },
                 },
                 keep_images=platform.registry.keep_images,
                 pull_account_ids=platform.registry.pull_account_ids,

@@ -38,6 +38,7 @@ from . import outputs
 from .platform import Platform, build_network, build_platform, platform_outputs
 from .services import build_services
 from .settings import StackSettings
+from .task_components import build_migration, build_tasks
 
 
 def build_cluster(settings: StackSettings, network: NetworkRefs) -> EcsCluster:
@@ -226,8 +227,23 @@ def build_stack(settings: StackSettings) -> None:
     platform = build_platform(settings, network)
     cluster = build_cluster(settings, network)
     edge = build_load_balancer(settings, network)
+    # The migration first: every ECS service waits for its run, so none rolls after a failure.
+    migration = build_migration(settings, network=network, platform=platform, cluster=cluster.ref)
     services = build_services(
-        settings, network=network, platform=platform, cluster=cluster.ref, edge=edge
+        settings,
+        network=network,
+        platform=platform,
+        cluster=cluster.ref,
+        edge=edge,
+        depends_on=[migration.migration_run] if migration and migration.migration_run else [],
+    )
+    tasks = build_tasks(
+        settings,
+        network=network,
+        platform=platform,
+        cluster=cluster.ref,
+        services=services,
+        migration=migration,
     )
     monitoring = build_monitoring(settings, platform, edge)
     rotation = build_rotation_restart(settings, platform, cluster, services)
@@ -253,6 +269,7 @@ def build_stack(settings: StackSettings) -> None:
         ),
         "cicd_deployment_config": outputs.cicd_deployment_config(settings),
         "release": outputs.release(settings),
+        "tasks": outputs.tasks_output(settings, tasks),
         "debugging_information": outputs.debugging_information(settings),
         "spring_application_config": outputs.spring_application_config(settings),
         "database_rotation": (

@@ -8,6 +8,8 @@ its network path as a `ServicePath` once both exist.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pulumi
 
 from ..bindings import Binding, url_variable
@@ -96,6 +98,7 @@ def microservice_args(
     load_balancer: LoadBalancerAttachment | None,
     alarm_actions: list[pulumi.Input[str]],
     consumed_queue_name: pulumi.Input[str] | None = None,
+    depends_on: Sequence[pulumi.Resource] = (),
 ) -> MicroserviceArgs:
     schedule = settings.off_hours
     scaling = None
@@ -192,6 +195,7 @@ def microservice_args(
         metrics_namespace=metrics_namespace(settings, service) if service.spring_boot else None,
         region=settings.region,
         permissions_boundary=settings.permissions_boundary_arn,
+        depends_on=tuple(depends_on),
         tags={**settings.tags, "Service": service.name, "Criticality": service.criticality},
     )
 
@@ -219,11 +223,13 @@ def build_services(
     platform: Platform,
     cluster: ClusterRef,
     edge: LoadBalancer | None,
+    depends_on: Sequence[pulumi.Resource] = (),
 ) -> dict[str, Microservice | Keycloak]:
-    """Every service of the catalog, Keycloak included when it runs, keyed by name."""
+    """Every service of the catalog, Keycloak included when it runs, keyed by name; each ECS
+    service waits for `depends_on` (the migration run)."""
     built: dict[str, Microservice] = {}
     components: dict[str, Microservice | Keycloak] = {}
-    keycloak = _build_keycloak(settings, network, platform, cluster, edge)
+    keycloak = _build_keycloak(settings, network, platform, cluster, edge, depends_on)
     if keycloak is not None:
         built[KEYCLOAK_SERVICE] = keycloak.microservice
         components[KEYCLOAK_SERVICE] = keycloak
@@ -263,6 +269,7 @@ def build_services(
                     if service.uses.consumes
                     else None
                 ),
+                depends_on=depends_on,
             ),
         )
     for caller, callee in deferred:
@@ -287,6 +294,7 @@ def _build_keycloak(
     platform: Platform,
     cluster: ClusterRef,
     edge: LoadBalancer | None,
+    depends_on: Sequence[pulumi.Resource] = (),
 ) -> Keycloak | None:
     """Keycloak on the stack's database, behind the stack's ALB when there is one."""
     spec = settings.platform.keycloak
@@ -329,6 +337,7 @@ def _build_keycloak(
         bindings=[],
         load_balancer=_attachment(settings, service, edge),
         alarm_actions=platform.alarm_actions,
+        depends_on=depends_on,
     )
     return Keycloak(
         f"{settings.name_prefix}-identity",

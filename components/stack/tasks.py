@@ -76,6 +76,15 @@ class TaskSettings:
     pinned_tag: str | None = None
 
     @property
+    def built_image(self) -> bool:
+        """CI builds, promotes and records its image (a repository of its own)."""
+        return self.own_repository
+
+    @property
+    def released(self) -> bool:
+        return self.image_source != "unreleased"
+
+    @property
     def kind(self) -> TaskKind:
         if self.schedule is not None:
             return "scheduled"

@@ -90,6 +90,15 @@ def _services_by_physical_name(settings: Any) -> dict[str, Any]:
     return {service_name(settings, s): s for s in settings.services}
 
 
+def _tasks_by_family(settings: Any) -> dict[str, Any]:
+    return {settings.task_family(t): t for t in getattr(settings, "tasks", ())}
+
+
+def _is_task(workload: Any) -> bool:
+    """A task (`TaskSettings`) rather than a service: it runs to completion."""
+    return hasattr(workload, "run_before_deploy")
+
+
 def _actions(statement: Mapping[str, Any]) -> list[str]:
     return [str(a) for a in items(statement.get("Action"))]
 
@@ -132,6 +141,13 @@ def _group_owners(resources: Sequence[Any], settings: Any | None) -> dict[str, s
         spec = by_name.get(str(get(service.props, "name", default="")))
         for group in _linked(service, "networkConfiguration", SECURITY_GROUP):
             owners[group.urn] = f"service:{spec.name}" if spec else f"ecs:{service.name}"
+    families = _tasks_by_family(settings) if settings is not None else {}
+    for group in of_type(resources, SECURITY_GROUP):
+        task = families.get(str(get(group.props, "tags", "Name", default="")))
+        if task is not None and group.urn not in owners:
+            # A task's group is referenced by no ECS service: the program names it after the
+            # task's family (its Name tag), as it names a service's after the service.
+            owners[group.urn] = f"task:{task.name}"
     for kind, types, prop in (
         ("alb", LOAD_BALANCERS, "securityGroups"),
         ("postgres", (DB_INSTANCE,), "vpcSecurityGroupIds"),
@@ -154,16 +170,18 @@ def _peer(rule: Any, owners: Mapping[str, str]) -> str:
 
 
 def _allowed_paths(settings: Any) -> set[tuple[str, str, int]]:
-    from components.stack.graph import service_paths
+    from components.stack.graph import service_paths, task_paths
 
     paths = service_paths(settings.services, settings.graph_pieces)
+    paths += task_paths(getattr(settings, "tasks", ()), settings.services, settings.graph_pieces)
     return {(p.source, p.target, p.port) for p in paths}
 
 
 @_stack(
     "lp-own-security-group", ("LP.1*",), "A",
     "every service has its own security group, open only from its load balancer on its ports "
-    "and from its declared callers, and out only to what it uses and calls (and 443)",
+    "and from its declared callers, and out only to what it uses and calls (and 443); every "
+    "task too, never open to anything",
     "declare the path in the stack file (services.<name>.calls / uses) instead of adding a "
     "rule by hand; never put two services in one group.",
 )  # fmt: skip
@@ -183,7 +201,10 @@ def lp_own_security_group(resources):
     for rule in of_type(resources, INGRESS_RULE):
         group = _one(rule, "securityGroupId", SECURITY_GROUP)
         target = owners.get(group.urn) if group is not None else None
-        if target is None or not target.startswith(("service:", "postgres", "redis")):
+        if target is None or not target.startswith(("service:", "task:", "postgres", "redis")):
+            continue
+        if target.startswith("task:"):
+            yield rule, f"{target} accepts connections: nothing connects to a task"
             continue
         source, port = _peer(rule, owners), int(get(rule.props, "fromPort", default=-1))
         if (source, target, port) not in allowed:
@@ -194,7 +215,7 @@ def lp_own_security_group(resources):
     for rule in of_type(resources, EGRESS_RULE):
         group = _one(rule, "securityGroupId", SECURITY_GROUP)
         source = owners.get(group.urn) if group is not None else None
-        if source is None or not (source.startswith("service:") or source == "alb"):
+        if source is None or not (source.startswith(("service:", "task:")) or source == "alb"):
             continue
         target, port = _peer(rule, owners), int(get(rule.props, "fromPort", default=-1))
         if target in INTERNET and port == 443 and source != "alb":
@@ -207,9 +228,13 @@ def lp_own_security_group(resources):
 
 
 def _service_of_task(task: Any, settings: Any | None) -> Any | None:
+    """The service or the task (`TaskSettings`) a task definition is the family of."""
     if settings is None:
         return None
-    return _services_by_physical_name(settings).get(str(get(task.props, "family", default="")))
+    family = str(get(task.props, "family", default=""))
+    return _services_by_physical_name(settings).get(family) or _tasks_by_family(settings).get(
+        family
+    )
 
 
 def _exec_statement_problem(
@@ -219,17 +244,18 @@ def _exec_statement_problem(
     ('' = it is right: exec on, on the cluster's exec log group or key)."""
     groups, keys = exec_targets
     resources = _resources(statement)
+    execute_command = getattr(service, "execute_command", False)  # never on a task
     if action == "logs:DescribeLogGroups":
-        return "" if service.execute_command else f"{action}: ECS Exec is off for {service.name}"
+        return "" if execute_command else f"{action}: ECS Exec is off for {service.name}"
     if action in EXEC_LOG_ACTIONS:
-        if not service.execute_command:
+        if not execute_command:
             return f"{action}: ECS Exec is off for {service.name}"
         on_exec_group = all(
             any(r.endswith(f":log-group:{group}:*") for group in groups) for r in resources
         )
         return "" if on_exec_group else f"{action}: only on the cluster's ECS Exec log group"
     if action == "kms:Decrypt" and resources and set(resources) <= keys:
-        return "" if service.execute_command else f"{action}: ECS Exec is off for {service.name}"
+        return "" if execute_command else f"{action}: ECS Exec is off for {service.name}"
     return None
 
 
@@ -283,7 +309,7 @@ def _task_statement_problem(
 
             scoped = get(statement, "Condition", "StringEquals", "cloudwatch:namespace")
             own = metrics_namespace(settings, service)
-            if not service.spring_boot or scoped != own:
+            if _is_task(service) or not service.spring_boot or scoped != own:
                 return (
                     f"{action}: allowed only to Spring services, scoped to their own namespace "
                     f"({own})"
@@ -295,8 +321,10 @@ def _task_statement_problem(
         elif action.startswith("xray:"):
             if not settings.xray_tracing:
                 return f"{action}: X-Ray tracing is off in this stack"
+            if _is_task(service):
+                return f"{action}: a task runs no X-Ray daemon"
         elif action.startswith("ssmmessages:"):
-            if not service.execute_command:
+            if not getattr(service, "execute_command", False):
                 return f"{action}: ECS Exec is off for {service.name}"
         else:
             return f"{action}: nothing {service.name} uses needs it"

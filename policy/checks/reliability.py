@@ -114,21 +114,27 @@ def rel_grace_period(resource):
         yield "load balancers are set without health_check_grace_period_seconds"
 
 
-@_resource(
-    "ecs-container-health-checks", ("REL.5",), "A", (TASK,),
-    "every essential container has a health check",
+@_stack(
+    "ecs-container-health-checks", ("REL.5",), "A",
+    "every essential container of a service's task definition has a health check (a task that "
+    "runs to completion, run by no service, has none: ECS ignores health outside a service)",
     "add healthCheck.command to every essential container.",
 )  # fmt: skip
-def rel_health_checks(resource):
-    props = resource.props
-    defined, error = containers(props)
-    if error:
-        yield error
-    for container in defined:
-        if is_false(container.get("essential")):
+def rel_health_checks(resources):
+    services = of_type(resources, SERVICE)
+    for task in of_type(resources, TASK):
+        if not any(depends_on(service, task) for service in services):
+            # "If a task is run manually, and not as part of a service, the task will continue
+            # its lifecycle regardless of its health status" (ECS API reference, HealthCheck).
             continue
-        if not get(container, "healthCheck", "command"):
-            yield f"essential container {_name(container)} has no healthCheck"
+        defined, error = containers(task.props)
+        if error:
+            yield task, error
+        for container in defined:
+            if is_false(container.get("essential")):
+                continue
+            if not get(container, "healthCheck", "command"):
+                yield task, f"essential container {_name(container)} has no healthCheck"
 
 
 FARGATE_MAX_STOP_TIMEOUT = 120

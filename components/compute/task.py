@@ -1,0 +1,419 @@
+"""A container that runs to completion on ECS Fargate, from its own arguments (usable in any
+Pulumi program): a schema migration, a nightly job, a maintenance command.
+
+Creates, all its own (`workload.py`, as a `Microservice` has them): a log group, a security
+group with egress to the AWS APIs on 443 and the paths to the peers its bindings name (the
+ingress on each peer's group; never an ingress rule on its own), an execution role (its image
+repository, its log group, its secrets) and a task role (its bindings' statements only), and a
+Fargate task definition with the services' container hardening (read-only root, non-root user,
+/tmp volume), without a health check (ECS ignores it outside a service).
+
+Optional, one or the other:
+- `schedule`: EventBridge Scheduler runs it (RunTask) from a schedule group of its own, in a
+  time zone, with retries and a maximum event age, failed invocations going to an encrypted
+  dead-letter queue (alarmed); its role may run this task definition family on this cluster
+  and pass this task's roles, nothing else (`task_schedule.py`). Each stopped run whose
+  container exited non-zero or that failed to start is caught by an EventBridge rule, kept in
+  a queue for 14 days and alarmed (`<family>-failed`).
+- `migration`: a `MigrationRun` runs the task during `pulumi up` and fails the update unless it
+  exits 0; give `migration_run` to every service's `depends_on` so none rolls after a failure.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+import pulumi_aws as aws
+from pulumi_aws import cloudwatch, ec2, iam, scheduler
+
+from ..bindings import Binding, merge_bindings
+from ..iam_path import role_path
+from ..secure_queue import holding_queue, messages_waiting_alarm, tls_only_policy
+from . import workload
+from .cluster import ClusterRef
+from .containers import ContainerArgs
+from .migration import MigrationRun, MigrationRunArgs
+from .task_run import LOG_STREAM_PREFIX
+from .task_schedule import (
+    failure_delivery_statement,
+    failure_event_pattern,
+    scheduler_policy,
+    scheduler_trust_policy,
+)
+
+INTERNET = "0.0.0.0/0"
+NAME_LIMIT = 64
+"""Schedule, schedule group and EventBridge rule names: 1-64 characters."""
+__all__ = ["EcsTask", "EcsTaskArgs", "MigrationArgs", "TaskScheduleArgs"]
+
+
+@dataclass(frozen=True)
+class TaskScheduleArgs:
+    """When EventBridge Scheduler runs the task (`cron(...)`, `rate(...)`, `at(...)`)."""
+
+    expression: str
+    timezone: str = "UTC"
+    retries: int = 3
+    """Retries of a RunTask invocation that failed (0-185)."""
+    maximum_event_age_seconds: int = 3600
+    """How late a run may still start (60-86400 s)."""
+
+    def problems(self) -> list[str]:
+        found = []
+        if not self.expression.startswith(("cron(", "rate(", "at(")):
+            found.append(f"schedule expression {self.expression!r} is not cron(), rate() or at()")
+        if not 0 <= self.retries <= 185:
+            found.append("retries must be 0 to 185")
+        if not 60 <= self.maximum_event_age_seconds <= 86400:
+            found.append("maximum_event_age_seconds must be 60 to 86400")
+        return found
+
+
+@dataclass(frozen=True)
+class MigrationArgs:
+    """Run the task during `pulumi up`, waiting at most `timeout_seconds` for exit code 0."""
+
+    timeout_seconds: int = 1800
+
+
+@dataclass(frozen=True)
+class EcsTaskArgs:
+    cluster: ClusterRef
+    vpc_id: pulumi.Input[str]
+    subnet_ids: pulumi.Input[Sequence[str]]
+    """Subnets of its runs (private; public ones with `assign_public_ip`)."""
+    container: ContainerArgs
+    """The container (no port: nothing connects to a task)."""
+    cpu: int = 256
+    memory: int = 512
+    family: str | None = None
+    """Task definition family and the name of its schedule and alarms; default: the name."""
+    log_group_name: str | None = None
+    """Default `/ecs/<family>`."""
+    log_retention_days: int = 30
+    bindings: Sequence[Binding] = ()
+    """What the task uses and calls: environment, secrets by ARN, paths, permissions."""
+    schedule: TaskScheduleArgs | None = None
+    migration: MigrationArgs | None = None
+    alarm_actions: Sequence[pulumi.Input[str]] = ()
+    """SNS topic ARNs the failure and dead-letter alarms notify."""
+    cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
+    assign_public_ip: bool = False
+    https_egress_cidrs: Sequence[str] = (INTERNET,)
+    region: str | None = None
+    """Default: the provider's `aws:region`."""
+    permissions_boundary: pulumi.Input[str] | None = None
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+class EcsTask(pulumi.ComponentResource):
+    family: str
+    task_definition_arn: pulumi.Output[str]
+    security_group_id: pulumi.Output[str]
+    task_role_arn: pulumi.Output[str]
+    execution_role_arn: pulumi.Output[str]
+    log_group_name: pulumi.Output[str]
+    container_name: str
+    subnet_ids: pulumi.Output[list[str]]
+    assign_public_ip: bool
+    schedule_arn: pulumi.Output[str] | None
+    dead_letter_queue_arn: pulumi.Output[str] | None
+    migration_run: MigrationRun | None
+    """The run services must wait for (`depends_on`); None unless `migration`."""
+
+    def __init__(self, name: str, args: EcsTaskArgs, opts: pulumi.ResourceOptions | None = None):
+        # Every argument problem is raised before anything is registered, this component too.
+        self._name, self._args = name, args
+        self.family = args.family or name
+        self._region = args.region or aws.config.region
+        problems = []
+        if not self._region:
+            problems.append("no region (set aws:region or EcsTaskArgs.region)")
+        if args.container.port is not None:
+            problems.append("a task has no port: nothing connects to it")
+        if args.container.restart_policy is not None:
+            problems.append("a task runs to completion: no restart policy")
+        if args.schedule is not None and args.migration is not None:
+            problems.append("a task runs on a schedule or before a deploy, not both")
+        if args.schedule is not None:
+            problems += args.schedule.problems()
+            if len(self.family) + len("-failed") > NAME_LIMIT:
+                problems.append(f"family {self.family!r}: its names exceed {NAME_LIMIT} chars")
+        if args.migration is not None and args.migration.timeout_seconds <= 0:
+            problems.append("migration timeout_seconds must be more than 0")
+        if problems:
+            raise ValueError(f"{name}: {'; '.join(problems)}")
+        environment, secrets = merge_bindings(
+            name, args.container.environment, args.container.secrets, args.bindings
+        )
+        self._tags = dict(args.tags)
+        super().__init__("accessweaver:ecs:EcsTask", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+
+        log_group = workload.log_group(
+            name,
+            log_group_name=args.log_group_name or f"/ecs/{self.family}",
+            retention_days=args.log_retention_days,
+            tags=self._tags,
+            opts=child,
+        )
+        group, egress = workload.security_group(
+            name,
+            physical=self.family,
+            vpc_id=args.vpc_id,
+            description=f"{self.family}: a task, outbound only (nothing connects to it)",
+            https_egress_cidrs=args.https_egress_cidrs,
+            tags=self._tags,
+            opts=child,
+        )
+        paths = workload.open_peer_paths(
+            name, physical=self.family, group=group, bindings=args.bindings
+        )
+        execution_role, execution_policy = workload.execution_role(
+            name,
+            physical=self.family,
+            region=self._region,
+            image=args.container.image,
+            log_group=log_group,
+            secrets=secrets,
+            permissions_boundary=args.permissions_boundary,
+            tags=self._tags,
+            opts=child,
+        )
+        task_role, task_policy = workload.task_role(
+            name,
+            physical=self.family,
+            region=self._region,
+            statements=[s for binding in args.bindings for s in binding.permissions],
+            permissions_boundary=args.permissions_boundary,
+            tags=self._tags,
+            opts=child,
+        )
+        task_definition = workload.task_definition(
+            name,
+            family=self.family,
+            container=args.container,
+            cpu=args.cpu,
+            memory=args.memory,
+            cpu_architecture=args.cpu_architecture,
+            region=self._region,
+            log_group=log_group,
+            execution_role=execution_role,
+            task_role=task_role,
+            environment=environment,
+            secrets=secrets,
+            tags=self._tags,
+            opts=child,
+            health_check=False,
+        )
+
+        self.container_name = name
+        self.subnet_ids = pulumi.Output.from_input(args.subnet_ids)
+        self.assign_public_ip = args.assign_public_ip
+        self.task_definition_arn = task_definition.arn
+        self.security_group_id = group.id
+        self.task_role_arn = task_role.arn
+        self.execution_role_arn = execution_role.arn
+        self.log_group_name = log_group.name
+        self.schedule_arn = None
+        self.dead_letter_queue_arn = None
+        self.migration_run = None
+        if args.schedule is not None:
+            self.schedule_arn, self.dead_letter_queue_arn = self._schedule(
+                args.schedule, group, execution_role, task_role, child
+            )
+            self._failure_alarm(child)
+        if args.migration is not None:
+            ready = [log_group, *egress, *paths, execution_policy, *args.cluster.depends_on]
+            self.migration_run = MigrationRun(
+                f"{name}-run",
+                MigrationRunArgs(
+                    cluster_arn=args.cluster.cluster_arn,
+                    task_definition_arn=task_definition.arn,
+                    container_name=name,
+                    subnet_ids=args.subnet_ids,
+                    security_group_ids=[group.id],
+                    region=self._region,
+                    log_group_name=log_group.name,
+                    timeout_seconds=args.migration.timeout_seconds,
+                    assign_public_ip=args.assign_public_ip,
+                ),
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    # The task reaches its data stores and reads its secrets from its first
+                    # second: every rule and policy it needs exists before it runs.
+                    depends_on=[*ready, *([task_policy] if task_policy is not None else [])],
+                ),
+            )
+        self.register_outputs(
+            {
+                "family": self.family,
+                "task_definition_arn": self.task_definition_arn,
+                "security_group_id": self.security_group_id,
+                "task_role_arn": self.task_role_arn,
+                "execution_role_arn": self.execution_role_arn,
+                "log_group_name": self.log_group_name,
+                "container_name": self.container_name,
+                "subnet_ids": self.subnet_ids,
+                "assign_public_ip": self.assign_public_ip,
+                "schedule_arn": self.schedule_arn,
+                "dead_letter_queue_arn": self.dead_letter_queue_arn,
+            }
+        )
+
+    @property
+    def log_stream_prefix(self) -> str:
+        """Each run logs to `<prefix>/<container>/<task id>` in the log group."""
+        return LOG_STREAM_PREFIX
+
+    # -- the schedule -------------------------------------------------------------------------
+
+    def _schedule(
+        self,
+        spec: TaskScheduleArgs,
+        group: ec2.SecurityGroup,
+        execution_role: iam.Role,
+        task_role: iam.Role,
+        child: pulumi.ResourceOptions,
+    ) -> tuple[pulumi.Output[str], pulumi.Output[str]]:
+        args, name, family = self._args, self._name, self.family
+        # A group of its own: the role trusts schedules of this group only (aws:SourceArn).
+        schedule_group = scheduler.ScheduleGroup(
+            f"{name}-schedule-group", name=family, tags=self._tags, opts=child
+        )
+        dead = holding_queue(f"{name}-dlq", physical=f"{family}-dlq", tags=self._tags, opts=child)
+        tls_only_policy(f"{name}-dlq-policy", dead)
+        messages_waiting_alarm(
+            f"{name}-dlq-alarm",
+            alarm_name=f"{family}-dead-letters",
+            description=f"EventBridge Scheduler could not start {family} (after its retries): "
+            "the dead-letter queue holds the invocation and the error",
+            queue=dead,
+            actions=args.alarm_actions,
+            tags=self._tags,
+        )
+        account = aws.get_caller_identity_output().account_id
+        role = iam.Role(
+            f"{name}-scheduler-role",
+            description=f"{family}: EventBridge Scheduler runs this task, nothing else",
+            assume_role_policy=pulumi.Output.all(account, schedule_group.arn).apply(
+                lambda values: json.dumps(scheduler_trust_policy(values[0], values[1]))
+            ),
+            path=role_path(self._tags),
+            permissions_boundary=args.permissions_boundary,
+            tags=self._tags,
+            opts=child,
+        )
+        policy = iam.RolePolicy(
+            f"{name}-scheduler-policy",
+            role=role.id,
+            policy=pulumi.Output.all(
+                self.task_definition_arn,
+                args.cluster.cluster_arn,
+                execution_role.arn,
+                task_role.arn,
+                dead.arn,
+            ).apply(
+                lambda values: json.dumps(
+                    scheduler_policy(
+                        task_definition_arn=values[0],
+                        cluster_arn=values[1],
+                        execution_role_arn=values[2],
+                        task_role_arn=values[3],
+                        dead_letter_queue_arn=values[4],
+                    )
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        schedule = scheduler.Schedule(
+            f"{name}-schedule",
+            name=family,
+            group_name=schedule_group.name,
+            description=f"Runs {family} (ECS RunTask)",
+            schedule_expression=spec.expression,
+            schedule_expression_timezone=spec.timezone,
+            flexible_time_window={"mode": "OFF"},
+            target={
+                "arn": args.cluster.cluster_arn,
+                "role_arn": role.arn,
+                "ecs_parameters": {
+                    "task_definition_arn": self.task_definition_arn,
+                    "launch_type": "FARGATE",
+                    "task_count": 1,
+                    "network_configuration": {
+                        "subnets": args.subnet_ids,
+                        "security_groups": [group.id],
+                        "assign_public_ip": args.assign_public_ip,
+                    },
+                    "propagate_tags": "TASK_DEFINITION",
+                    "enable_ecs_managed_tags": True,
+                },
+                "retry_policy": {
+                    "maximum_retry_attempts": spec.retries,
+                    "maximum_event_age_in_seconds": spec.maximum_event_age_seconds,
+                },
+                "dead_letter_config": {"arn": dead.arn},
+            },
+            opts=pulumi.ResourceOptions.merge(
+                child, pulumi.ResourceOptions(depends_on=[policy, *args.cluster.depends_on])
+            ),
+        )
+        return schedule.arn, dead.arn
+
+    def _failure_alarm(self, child: pulumi.ResourceOptions) -> None:
+        """A run that failed after it started: an EventBridge rule on the stopped task, its
+        events kept in a queue, an alarm on the rule's invocations."""
+        args, name, family = self._args, self._name, self.family
+        rule = cloudwatch.EventRule(
+            f"{name}-failure-rule",
+            name=f"{family}-failed",
+            description=f"A run of {family} stopped with a non-zero exit code or did not start",
+            event_pattern=pulumi.Output.from_input(args.cluster.cluster_arn).apply(
+                lambda cluster: json.dumps(failure_event_pattern(cluster, family))
+            ),
+            tags=self._tags,
+            opts=child,
+        )
+        failures = holding_queue(
+            f"{name}-failures", physical=f"{family}-failures", tags=self._tags, opts=child
+        )
+        tls_only_policy(
+            f"{name}-failures-policy",
+            failures,
+            allow=pulumi.Output.all(failures.arn, rule.arn).apply(
+                lambda values: [failure_delivery_statement(values[0], values[1])]
+            ),
+        )
+        cloudwatch.EventTarget(
+            f"{name}-failure-target",
+            rule=rule.name,
+            arn=failures.arn,
+            opts=pulumi.ResourceOptions(parent=rule),
+        )
+        # Invocations counts each event the rule sends to its target, delivered or not
+        # (EventBridge user guide, "Monitoring Amazon EventBridge"); a rule without a target
+        # would count nothing.
+        cloudwatch.MetricAlarm(
+            f"{name}-failure-alarm",
+            name=f"{family}-failed",
+            alarm_description=f"A run of {family} failed (non-zero exit or failed to start): "
+            f"the stopped-task events wait in {family}-failures",
+            namespace="AWS/Events",
+            metric_name="Invocations",
+            dimensions={"RuleName": rule.name},
+            statistic="Sum",
+            period=300,
+            evaluation_periods=1,
+            threshold=1,
+            comparison_operator="GreaterThanOrEqualToThreshold",
+            treat_missing_data="notBreaching",
+            alarm_actions=list(args.alarm_actions),
+            ok_actions=list(args.alarm_actions),
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=rule),
+        )
