@@ -674,10 +674,203 @@ def test_outputs_are_read_from_pulumi_stack_output(stack, tmp_path, monkeypatch)
     assert all(f"{key} (" in out for key in ORDER)
 
 
-@pytest.mark.parametrize("command", [[], ["status"], ["deploy"], ["scale"], ["rollback"], ["logs"]])
+@pytest.mark.parametrize(
+    "command", [[], ["status"], ["deploy"], ["scale"], ["rollback"], ["logs"], ["run"]]
+)
 def test_help_is_available_for_the_tool_and_every_command(command, capsys):
     assert ops.main([*command, "--help"]) == 0
     out = capsys.readouterr().out
     assert out.startswith(f"usage: python -m tools.ops {' '.join(command)}".rstrip())
     if command == ["deploy"]:
         assert "not reachable from a CI runner" in " ".join(out.split())
+
+
+# ------------------------------------------------------------------------------ run
+
+MIGRATE = "db-migrate"
+MIGRATE_FAMILY = "accessweaver-dev-db-migrate"
+MIGRATE_LOG_GROUP = "/ecs/accessweaver-dev/db-migrate"
+
+
+@pytest.fixture
+def task_stack(aws, tmp_path):
+    """The cluster, a subnet and the task's group, its task definition and log group in the
+    emulator, and stack outputs naming them as the program exports them (`tasks`)."""
+    ecs, logs = aws
+    ec2 = boto3.client("ec2", region_name=REGION)
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
+    ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.{i}.0/24")["Subnet"]["SubnetId"]
+        for i in (1, 2)
+    ]
+    group = ec2.create_security_group(GroupName="t", Description="task", VpcId=vpc)["GroupId"]
+    ecs.create_cluster(clusterName=CLUSTER)
+    arn = ecs.register_task_definition(
+        family=MIGRATE_FAMILY,
+        containerDefinitions=[
+            {"name": MIGRATE, "image": "accessweaver/app:v1", "memory": 512, "essential": True}
+        ],
+        requiresCompatibilities=["FARGATE"],
+        networkMode="awsvpc",
+        cpu="256",
+        memory="512",
+    )["taskDefinition"]["taskDefinitionArn"]
+    logs.create_log_group(logGroupName=MIGRATE_LOG_GROUP)
+    outputs = stack_outputs()
+    outputs["tasks"] = {
+        MIGRATE: {
+            "family": MIGRATE_FAMILY,
+            "task_definition_arn": arn,
+            "cluster": CLUSTER,
+            "region": REGION,
+            "subnets": subnets,
+            "security_group": group,
+            "assign_public_ip": False,
+            "container_name": MIGRATE,
+            "log_group": MIGRATE_LOG_GROUP,
+            "log_stream_prefix": "ecs",
+            "schedule": None,
+            "run_before_deploy": True,
+            "timeout_minutes": 20,
+        }
+    }
+    path = tmp_path / "outputs-with-tasks.json"
+    path.write_text(json.dumps(outputs), encoding="utf-8")
+    return {"outputs": path, "subnets": subnets, "group": group, "arn": arn}
+
+
+def container_exits(code: int, logs=None, line: str | None = None):
+    """The container exits with `code` (moto reports 0 otherwise) and, with `logs`, writes
+    `line` to its stream as the awslogs driver would. Replaces `sleep` in the polling loop."""
+    from moto.core import DEFAULT_ACCOUNT_ID
+    from moto.ecs.models import ecs_backends
+
+    def sleep(_seconds: float) -> None:
+        for arn, task in ecs_backends[DEFAULT_ACCOUNT_ID][REGION].tasks[CLUSTER].items():
+            task.containers[0].exitCode = code
+            stream = f"ecs/{MIGRATE}/{arn.rsplit('/', 1)[-1]}"
+            if logs is not None and line is not None:
+                with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+                    logs.create_log_stream(logGroupName=MIGRATE_LOG_GROUP, logStreamName=stream)
+                    logs.put_log_events(
+                        logGroupName=MIGRATE_LOG_GROUP,
+                        logStreamName=stream,
+                        logEvents=[{"timestamp": int(time.time() * 1000), "message": line}],
+                    )
+
+    return sleep
+
+
+def run_task_params(calls: list[dict]):
+    """Real (emulated) clients that record each RunTask call."""
+
+    def make(service_name, region, profile):
+        client = ops.make_boto3_client(service_name, region, profile)
+        client.meta.events.register(
+            "provide-client-params.ecs.RunTask", lambda params, **_: calls.append(dict(params))
+        )
+        return client
+
+    return make
+
+
+def test_run_starts_the_task_in_its_network_and_exits_with_its_code(task_stack, aws):
+    ecs, _ = aws
+    calls: list[dict] = []
+    code, out, err = run(
+        ["run", MIGRATE, "--outputs-file", str(task_stack["outputs"]), "--poll-interval", "0"],
+        make_client=run_task_params(calls),
+        sleep=lambda _: None,
+    )
+    assert code == 0, err
+    (params,) = calls
+    assert params["cluster"] == CLUSTER and params["taskDefinition"] == task_stack["arn"]
+    assert params["launchType"] == "FARGATE"
+    assert params["networkConfiguration"]["awsvpcConfiguration"] == {
+        "subnets": task_stack["subnets"],
+        "securityGroups": [task_stack["group"]],
+        "assignPublicIp": "DISABLED",
+    }
+    assert params["overrides"] == {}
+    task_id = out.split(f"{MIGRATE}: task ")[1].split()[0]
+    (task,) = ecs.describe_tasks(cluster=CLUSTER, tasks=[task_id])["tasks"]
+    assert task["lastStatus"] == "STOPPED" and task["startedBy"] == "tools.ops run"
+    assert "exit code: 0" in out
+    assert f"logs: group {MIGRATE_LOG_GROUP}, stream ecs/{MIGRATE}/{task_id}" in out
+
+
+def test_run_exits_with_the_containers_non_zero_code_and_prints_its_logs(task_stack, aws):
+    _, logs = aws
+    code, out, err = run(
+        ["run", MIGRATE, "--outputs-file", str(task_stack["outputs"]), "--poll-interval", "0"],
+        sleep=container_exits(3, logs, "ERROR: relation tenants already exists"),
+    )
+    assert code == 3, err
+    assert "exited 3" in out and "exit code: 3" in out
+    assert out.rstrip().endswith("ERROR: relation tenants already exists")
+
+
+def test_run_replaces_the_command_for_this_run_only(task_stack):
+    calls: list[dict] = []
+    code, _, err = run(
+        [
+            "run",
+            MIGRATE,
+            "--outputs-file",
+            str(task_stack["outputs"]),
+            "--command",
+            "flyway info -outputType='json'",
+            "--poll-interval",
+            "0",
+        ],
+        make_client=run_task_params(calls),
+        sleep=lambda _: None,
+    )
+    assert code == 0, err
+    assert calls[0]["overrides"] == {
+        "containerOverrides": [{"name": MIGRATE, "command": ["flyway", "info", "-outputType=json"]}]
+    }
+
+
+def test_run_stops_a_task_still_running_after_the_timeout(task_stack, aws):
+    ecs, _ = aws
+    clock = iter(range(0, 10_000, 30))
+    code, out, err = run(
+        ["run", MIGRATE, "--outputs-file", str(task_stack["outputs"]), "--timeout", "10"],
+        sleep=lambda _: None,
+        now=lambda: float(next(clock)),
+    )
+    assert code == ops.EXIT_TIMED_OUT, (out, err)
+    assert "still running after 10 s: stopped" in err
+    (task,) = ecs.describe_tasks(
+        cluster=CLUSTER, tasks=ecs.list_tasks(cluster=CLUSTER, desiredStatus="STOPPED")["taskArns"]
+    )["tasks"]
+    assert task["stoppedReason"].startswith("still running after 10 s")
+
+
+def test_run_names_the_declared_tasks_when_given_another(task_stack):
+    code, _, err = run(["run", "seed", "--outputs-file", str(task_stack["outputs"])])
+    assert code == ops.EXIT_USAGE
+    assert err == "error: unknown task 'seed'; valid tasks: db-migrate\n"
+
+
+def test_run_on_a_stack_without_tasks_is_a_usage_error(outputs_file):
+    code, _, err = run(["run", MIGRATE, "--outputs-file", str(outputs_file)])
+    assert code == ops.EXIT_USAGE
+    assert "the stack outputs declare no task" in err
+
+
+def test_run_reports_a_task_ecs_does_not_start(task_stack, aws):
+    ecs, _ = aws
+    with Stubber(ecs) as stub:
+        stub.add_response(
+            "run_task",
+            {"tasks": [], "failures": [{"arn": "arn:cluster", "reason": "MISSING"}]},
+        )
+        code, _, err = run(
+            ["run", MIGRATE, "--outputs-file", str(task_stack["outputs"])],
+            make_client=lambda *a: ecs,
+        )
+    assert code == ops.EXIT_NOT_RUN
+    assert "ECS started no task (arn:cluster: MISSING)" in err

@@ -10,9 +10,11 @@ boto3. Commands:
 * ``scale``    - set a service's desired count.
 * ``rollback`` - move a service back to its previous task definition revision.
 * ``logs``     - print (or follow) a service's CloudWatch log events.
+* ``run``      - run a declared task once (a migration, a job, a maintenance command), wait for
+  it, print its exit code and log stream, and exit with the container's exit code.
 
 Names never come from conventions: cluster, region, ECS service names and log groups are read
-from the stack outputs (``cicd_deployment_config``), either through
+from the stack outputs (``cicd_deployment_config``; ``tasks`` for ``run``), either through
 ``pulumi stack output --json`` or from a JSON file given with ``--outputs-file``.
 
 AWS calls live in small functions that take a boto3 client, and ``main`` accepts a
@@ -25,6 +27,7 @@ import argparse
 import json
 import math
 import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -47,9 +50,19 @@ from botocore.exceptions import (
     WaiterError,
 )
 
+from components.compute.task_run import (
+    LOG_STREAM_PREFIX,
+    Clock,
+    RunError,
+    RunTarget,
+    run_to_completion,
+)
+
 EXIT_OK = 0
 EXIT_FAILED = 1  # the operation ran and failed (not stable, unhealthy, AWS error)
 EXIT_USAGE = 2  # fix the invocation or the environment first (names, credentials, outputs)
+EXIT_TIMED_OUT = 124  # run: the task was still running after --timeout (it was stopped)
+EXIT_NOT_RUN = 125  # run: ECS started no container (placement, image, secrets...)
 EXIT_INTERRUPTED = 130
 
 SHORT_PREFIX = "aw-"
@@ -408,6 +421,8 @@ class Context:
     stack: StackConfig
     region: str
     runtime: Runtime
+    task: TaskInfo | None = None
+    """`run`'s task, from the `tasks` output."""
 
     def client(self, service: str) -> Any:
         cache = self.runtime.clients
@@ -545,6 +560,126 @@ def cmd_rollback(ctx: Context) -> int:
     return EXIT_OK
 
 
+@dataclass(frozen=True)
+class TaskInfo:
+    key: str
+    family: str
+    task_definition_arn: str
+    cluster: str
+    subnets: tuple[str, ...]
+    security_group: str
+    container_name: str
+    assign_public_ip: bool
+    log_group: str | None
+    log_stream_prefix: str
+
+
+def parse_task(outputs: dict[str, Any], name: str) -> TaskInfo:
+    """The `tasks.<name>` stack output, checked; usage errors name the declared tasks."""
+    tasks = outputs.get("tasks")
+    if not isinstance(tasks, dict) or not tasks:
+        raise OpsError(
+            "the stack outputs declare no task (accessweaver:tasks in the stack file, then "
+            "`pulumi up`)",
+            EXIT_USAGE,
+        )
+    if name not in tasks:
+        raise OpsError(
+            f"unknown task '{name}'; valid tasks: {', '.join(sorted(tasks))}", EXIT_USAGE
+        )
+    spec = tasks[name]
+    required = ("family", "task_definition_arn", "cluster", "subnets", "security_group")
+    missing = [k for k in required if not isinstance(spec, dict) or not spec.get(k)]
+    if missing:
+        raise OpsError(f"'tasks.{name}' has no {', '.join(missing)}", EXIT_USAGE)
+    subnets = spec["subnets"]
+    if not isinstance(subnets, list) or not all(isinstance(x, str) for x in subnets):
+        raise OpsError(f"'tasks.{name}.subnets' is not a list of subnet ids", EXIT_USAGE)
+    return TaskInfo(
+        key=name,
+        family=str(spec["family"]),
+        task_definition_arn=str(spec["task_definition_arn"]),
+        cluster=str(spec["cluster"]),
+        subnets=tuple(subnets),
+        security_group=str(spec["security_group"]),
+        container_name=str(spec.get("container_name") or name),
+        assign_public_ip=bool(spec.get("assign_public_ip")),
+        log_group=spec.get("log_group") or None,
+        log_stream_prefix=str(spec.get("log_stream_prefix") or LOG_STREAM_PREFIX),
+    )
+
+
+def command_override(text: str | None) -> list[str] | None:
+    """`--command 'flyway info'` -> ["flyway", "info"] (shell quoting, no shell)."""
+    if text is None:
+        return None
+    try:
+        words = shlex.split(text)
+    except ValueError as exc:
+        raise OpsError(f"--command: {exc}", EXIT_USAGE) from exc
+    if not words:
+        raise OpsError("--command is empty", EXIT_USAGE)
+    return words
+
+
+def print_stream(ctx: Context, log_group: str, stream: str, lines: int) -> None:
+    """The last `lines` events of the run's stream, if CloudWatch Logs has them."""
+    if lines <= 0:
+        return
+    logs = ctx.client("logs")
+    try:
+        events = logs.get_log_events(
+            logGroupName=log_group, logStreamName=stream, limit=lines, startFromHead=False
+        ).get("events", [])
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code", "")
+        ctx.warn(f"warning: could not read the log stream ({code})")
+        return
+    for event in events:
+        message = str(event.get("message", "")).rstrip("\n")
+        ctx.say(f"  {_fmt_ms(int(event.get('timestamp', 0)))} {message}")
+
+
+def cmd_run(ctx: Context) -> int:
+    info = ctx.task
+    assert info is not None
+    target = RunTarget(
+        cluster=info.cluster,
+        task_definition=info.task_definition_arn,
+        container=info.container_name,
+        subnets=info.subnets,
+        security_groups=(info.security_group,),
+        assign_public_ip=info.assign_public_ip,
+        log_group=info.log_group,
+        log_stream_prefix=info.log_stream_prefix,
+        command=command_override(ctx.args.command),
+        started_by="tools.ops run",
+    )
+    ecs = ctx.client("ecs")
+    revision = info.task_definition_arn.rsplit("/", 1)[-1]
+    override = f" with command {target.command}" if target.command else ""
+    ctx.say(f"{info.key}: running {revision} on {info.cluster}{override}")
+    clock = Clock(sleep=ctx.runtime.sleep, now=ctx.runtime.now)
+    try:
+        result = run_to_completion(
+            ecs, target, timeout=ctx.args.timeout, poll=ctx.args.poll_interval, clock=clock
+        )
+    except RunError as exc:
+        ctx.warn(f"error: {info.key}: {exc}")
+        if exc.result is None:
+            return EXIT_NOT_RUN
+        ctx.say(f"logs: group {info.log_group}, stream {exc.result.log_stream}")
+        return EXIT_TIMED_OUT
+    ctx.say(f"{info.key}: {result.describe()}")
+    ctx.say(f"exit code: {result.exit_code if result.exit_code is not None else 'none'}")
+    ctx.say(f"logs: group {info.log_group}, stream {result.log_stream}")
+    if info.log_group:
+        print_stream(ctx, info.log_group, result.log_stream, ctx.args.tail)
+    if result.exit_code is None:
+        return EXIT_NOT_RUN
+    return result.exit_code if 0 <= result.exit_code <= 255 else EXIT_FAILED
+
+
 def cmd_logs(ctx: Context) -> int:
     info = ctx.stack.resolve(ctx.args.service)
     if not info.log_group:
@@ -617,8 +752,18 @@ service's ECS name and log group. SERVICE is a catalog key such as aw-pdp-servic
 without the aw- prefix (pdp-service).
 
 exit codes: 0 success; 1 the operation failed (not stable, unhealthy, service missing, AWS
-error); 2 usage or configuration error (bad arguments, unknown stack or service, missing
-outputs file, missing or rejected AWS credentials); 130 interrupted.
+error); 2 usage or configuration error (bad arguments, unknown stack, service or task, missing
+outputs file, missing or rejected AWS credentials); 130 interrupted. `run` exits with the
+task container's own exit code once it ran (so 1 or 2 may be the container's), 124 when the
+task was still running after --timeout (it is stopped), 125 when ECS ran no container.
+"""
+
+RUN_DESCRIPTION = """\
+Run one of the stack's declared tasks (the `tasks` output: its task definition revision, the
+cluster, the subnets and its own security group), optionally with another command, wait until
+it stops, print its exit code, its log group and stream and the stream's last lines, and exit
+with the container's exit code. The task runs with its own roles: it can reach only what its
+`uses` and `calls` give it.
 """
 
 DEPLOY_DESCRIPTION = """\
@@ -752,6 +897,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="stop following after N polls (default: 0 = until interrupted)",
     )
     p.set_defaults(handler=cmd_logs)
+
+    p = add("run", "run a declared task once and exit with its exit code", RUN_DESCRIPTION)
+    p.add_argument("task", metavar="TASK", help="a key of the stack's `tasks` output")
+    p.add_argument(
+        "--command",
+        metavar="'CMD ARG...'",
+        help="replace the container's command for this run (split like a shell, not run by one)",
+    )
+    p.add_argument(
+        "--timeout",
+        type=positive_number,
+        default=3600,
+        metavar="SECONDS",
+        help="max wait for the task to stop; then it is stopped, exit 124 (default: 3600)",
+    )
+    p.add_argument(
+        "--poll-interval",
+        type=positive_number,
+        default=10,
+        metavar="SECONDS",
+        help="seconds between DescribeTasks calls (default: 10)",
+    )
+    p.add_argument(
+        "--tail",
+        type=non_negative_int,
+        default=50,
+        metavar="N",
+        help="print the last N lines of the run's log stream (default: 50; 0: none)",
+    )
+    p.set_defaults(handler=cmd_run)
     return parser
 
 
@@ -777,11 +952,13 @@ def _client_error_message(exc: ClientError) -> tuple[str, int]:
 
 
 def _run(args: argparse.Namespace, runtime: Runtime) -> int:
-    stack = parse_stack_config(load_outputs(args.stack, args.outputs_file))
+    outputs = load_outputs(args.stack, args.outputs_file)
+    stack = parse_stack_config(outputs)
+    task = parse_task(outputs, args.task) if getattr(args, "task", None) else None
     region = args.region or stack.region
     if not region:
         raise OpsError("no region: the outputs have none, pass --region", EXIT_USAGE)
-    return args.handler(Context(args=args, stack=stack, region=region, runtime=runtime))
+    return args.handler(Context(args=args, stack=stack, region=region, runtime=runtime, task=task))
 
 
 def main(argv: Sequence[str] | None = None, runtime: Runtime | None = None) -> int:
