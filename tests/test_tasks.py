@@ -793,3 +793,35 @@ def test_every_policy_document_of_the_tasks_passes_parliament():
         for issue, detail in findings(resource, path, text)
     ]
     assert found == []
+
+
+def test_the_bootstraps_boundary_leaves_the_schedule_role_its_pass_role():
+    """Every role carries the bootstrap's boundary, whose ceiling leaves out IAM: without its
+    own statement for it, the schedule could not pass the task's roles (RunTask would fail)."""
+    import fnmatch
+
+    from components.bootstrap.policies import boundary_policy
+
+    result = prod()
+    boundary = boundary_policy(
+        secrets_key_arn="arn:aws:kms:eu-west-1:123456789012:key/k",
+        project="accessweaver",
+        environment="prod",
+    )
+    allows = [s for s in boundary["Statement"] if s["Effect"] == "Allow"]
+    (passing,) = [s for s in allows if s.get("Action") == "iam:PassRole"]
+    granted = statements(by_name(result, ROLE_POLICY, "nightly-report-scheduler-policy"))
+    needed = granted["PassThisTasksRoles"]
+    assert all(fnmatch.fnmatchcase(arn, passing["Resource"]) for arn in needed["Resource"])
+    assert passing["Condition"] == needed["Condition"]
+    # ... and nothing else the tasks' roles are given is IAM
+    actions = {
+        action
+        for policy in result.of_type(ROLE_POLICY)
+        if policy.name.startswith(("nightly-report", "db-migrate"))
+        for statement in json.loads(policy.inputs["policy"])["Statement"]
+        for action in (
+            statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        )
+    }
+    assert {a for a in actions if a.startswith("iam:")} == {"iam:PassRole"}

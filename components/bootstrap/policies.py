@@ -62,6 +62,7 @@ SERVICE_LINKED = (
     "elasticache.amazonaws.com",
     "ecs.application-autoscaling.amazonaws.com",
 )
+ECS_TASKS_SERVICE = "ecs-tasks.amazonaws.com"
 # The services the program's roles are passed to.
 PASSED_TO = (
     "ecs-tasks.amazonaws.com",
@@ -485,11 +486,18 @@ def boundary_policy(
     secrets_key_arn: str,
     state_bucket_arn: str | None = None,
     state_key_arn: str | None = None,
+    project: str | None = None,
+    environment: str | None = None,
 ) -> dict[str, Any]:
     """The permissions boundary of every role the program creates (the deploy role creates
     none without it): anything but IAM, Organizations and account settings, and never the
     bootstrap's secrets key, state or state key. A role the deploy role writes a wide policy
-    for can do no more than the deploy role itself, and never change IAM."""
+    for can do no more than the deploy role itself, and never change IAM.
+
+    With `project` and `environment`, the one IAM action a role of the program needs: passing
+    the stack's own roles (`/<project>/<env>/`) to ECS tasks, which EventBridge Scheduler does
+    to start a scheduled task (RunTask with the task's execution and task roles) and which the
+    deploy role may do itself (`IamPassOwn`)."""
     statements: list[dict[str, Any]] = [
         {
             "Sid": "Ceiling",
@@ -504,6 +512,17 @@ def boundary_policy(
             "Resource": [secrets_key_arn, *([state_key_arn] if state_key_arn else [])],
         },
     ]
+    if project is not None and environment is not None:
+        statements.insert(
+            1,
+            {
+                "Sid": "PassTheStacksRolesToEcsTasks",
+                "Effect": "Allow",
+                "Action": "iam:PassRole",
+                "Resource": f"arn:aws:iam::*:role/{project}/{environment}/*",
+                "Condition": {"StringEquals": {"iam:PassedToService": ECS_TASKS_SERVICE}},
+            },
+        )
     if state_bucket_arn is not None:
         statements.append(
             {

@@ -170,7 +170,13 @@ class CiRoles(pulumi.ComponentResource):
             description=f"Permissions boundary of every role {prefix} creates",
             policy=state.apply(
                 lambda v: json.dumps(
-                    boundary_policy(secrets_key_arn=v[0], state_bucket_arn=v[1], state_key_arn=v[2])
+                    boundary_policy(
+                        secrets_key_arn=v[0],
+                        state_bucket_arn=v[1],
+                        state_key_arn=v[2],
+                        project=args.project,
+                        environment=args.environment,
+                    )
                 )
             ),
             tags=tags,
