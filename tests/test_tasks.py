@@ -825,3 +825,69 @@ def test_the_bootstraps_boundary_leaves_the_schedule_role_its_pass_role():
         )
     }
     assert {a for a in actions if a.startswith("iam:")} == {"iam:PassRole"}
+
+
+# -- EcsTask in a program of one's own ----------------------------------------------------------
+
+
+def _cluster_and(task_args: dict[str, Any]):
+    def program() -> None:
+        from components.compute.cluster import EcsCluster, EcsClusterArgs
+        from components.compute.containers import ContainerArgs
+        from components.compute.task import EcsTask, EcsTaskArgs
+
+        cluster = EcsCluster("shop", EcsClusterArgs(cluster_name="shop-dev"))
+        args: dict[str, Any] = {
+            "cluster": cluster.ref,
+            "vpc_id": "vpc-0a1b2c3d4e5f60718",
+            "subnet_ids": ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"],
+            "container": ContainerArgs(
+                image=f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/shop/job:1"
+            ),
+            **task_args,
+        }
+        EcsTask("job", EcsTaskArgs(**args))
+
+    return program
+
+
+def test_an_ecs_task_plans_in_a_program_of_ones_own():
+    from components.compute.task import TaskScheduleArgs
+    from tools.engine import run_function
+
+    result = run_function(_cluster_and({"schedule": TaskScheduleArgs("rate(1 hour)")}))
+    schedule = result.one(SCHEDULE, "job-schedule").inputs
+    assert schedule["scheduleExpressionTimezone"] == "UTC" and schedule["name"] == "job"
+    role = result.one(ROLE, "job-scheduler-role").inputs
+    assert role["path"] == "/" and "permissionsBoundary" not in role  # no stack tags, none given
+    assert result.one(LOG_GROUP, "job-logs").inputs["name"] == "/ecs/job"
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"container_port": 8080}, "a task has no port"),
+        ({"both": True}, "a task runs on a schedule or before a deploy, not both"),
+        ({"schedule": "weekly"}, r"is not cron\(\), rate\(\) or at\(\)"),
+        ({"migration_timeout": 0}, "migration timeout_seconds must be more than 0"),
+    ],
+)
+def test_an_ecs_task_refuses_bad_arguments_before_registering_anything(changes, problem):
+    from components.compute.containers import ContainerArgs
+    from components.compute.task import MigrationArgs, TaskScheduleArgs
+    from tools.engine import run_function
+
+    task_args: dict[str, Any] = {}
+    if "container_port" in changes:
+        image = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/shop/job:1"
+        task_args["container"] = ContainerArgs(image=image, port=changes["container_port"])
+    if "both" in changes:
+        task_args |= {"schedule": TaskScheduleArgs("rate(1 day)"), "migration": MigrationArgs()}
+    if "schedule" in changes:
+        task_args["schedule"] = TaskScheduleArgs(changes["schedule"])
+    if "migration_timeout" in changes:
+        task_args["migration"] = MigrationArgs(timeout_seconds=changes["migration_timeout"])
+    with pytest.raises(ValueError, match=problem) as raised:
+        run_function(_cluster_and(task_args))
+    recorded = getattr(raised.value, "recorded", [])
+    assert not [r for r in recorded if r.name.startswith("job")]
