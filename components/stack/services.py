@@ -80,6 +80,12 @@ def container_args(settings: StackSettings, service: ServiceSettings) -> Contain
     )
 
 
+def task_subnets(settings: StackSettings, network: NetworkRefs) -> list:
+    """Where the stack's tasks run: the private subnets, or dev's public ones
+    (`network.taskPublicIps`: each task has its own address, no NAT gateway)."""
+    return network.public_subnet_ids if settings.task_public_ips else network.private_subnet_ids
+
+
 def called(settings: StackSettings) -> frozenset[str]:
     """Services some other service reaches: its callees, and Keycloak for `uses.keycloak`."""
     names = {callee for s in settings.services for callee in s.calls}
@@ -142,9 +148,7 @@ def microservice_args(
         cluster=cluster,
         vpc_id=network.vpc_id,
         # Dev's tasks may run in the public subnets with their own addresses (no NAT gateway).
-        subnet_ids=network.public_subnet_ids
-        if settings.task_public_ips
-        else network.private_subnet_ids,
+        subnet_ids=task_subnets(settings, network),
         assign_public_ip=settings.task_public_ips,
         container=container_args(settings, service),
         cpu=service.cpu,

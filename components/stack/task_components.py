@@ -18,6 +18,7 @@ from ..identity.config import KEYCLOAK_SERVICE
 from ..identity.keycloak import Keycloak
 from ..network.layout import NetworkRefs
 from .platform import Platform
+from .services import task_subnets
 from .settings import StackSettings
 from .tasks import TaskSettings
 
@@ -36,9 +37,7 @@ def task_args(
         cluster=cluster,
         vpc_id=network.vpc_id,
         # Like the services: dev's tasks may run in the public subnets with their own address.
-        subnet_ids=network.public_subnet_ids
-        if settings.task_public_ips
-        else network.private_subnet_ids,
+        subnet_ids=task_subnets(settings, network),
         assign_public_ip=settings.task_public_ips,
         container=ContainerArgs(
             image=task.image,
@@ -77,13 +76,15 @@ def task_args(
     )
 
 
-def build_migration(
-    settings: StackSettings, *, network: NetworkRefs, platform: Platform, cluster: ClusterRef
-) -> EcsTask | None:
-    """The task every service waits for, or None."""
-    task = settings.migration
-    if task is None:
-        return None
+def _build(
+    settings: StackSettings,
+    task: TaskSettings,
+    *,
+    network: NetworkRefs,
+    platform: Platform,
+    cluster: ClusterRef,
+    bindings: list[Binding],
+) -> EcsTask:
     return EcsTask(
         task.name,
         task_args(
@@ -91,9 +92,26 @@ def build_migration(
             task,
             network=network,
             cluster=cluster,
-            bindings=platform.bindings(task),
+            bindings=bindings,
             alarm_actions=platform.alarm_actions,
         ),
+    )
+
+
+def build_migration(
+    settings: StackSettings, *, network: NetworkRefs, platform: Platform, cluster: ClusterRef
+) -> EcsTask | None:
+    """The task every service waits for, or None."""
+    task = settings.migration
+    if task is None:
+        return None
+    return _build(
+        settings,
+        task,
+        network=network,
+        platform=platform,
+        cluster=cluster,
+        bindings=platform.bindings(task),
     )
 
 
@@ -121,15 +139,7 @@ def build_tasks(
         for callee in task.calls:
             service = services[callee]
             bindings.append(getattr(service, "microservice", service).binding())
-        built[task.name] = EcsTask(
-            task.name,
-            task_args(
-                settings,
-                task,
-                network=network,
-                cluster=cluster,
-                bindings=bindings,
-                alarm_actions=platform.alarm_actions,
-            ),
+        built[task.name] = _build(
+            settings, task, network=network, platform=platform, cluster=cluster, bindings=bindings
         )
     return {name: built[name] for name in sorted(built)}
