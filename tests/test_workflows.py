@@ -435,14 +435,14 @@ def test_the_application_source_is_built_only_at_a_pinned_commit() -> None:
         assert done.returncode == code, ref
 
 
-@pytest.mark.skipif(shutil.which("jq") is None, reason="the build script needs jq")
-def test_the_build_script_builds_each_image_once_for_the_stacks_platform(plan, tmp_path) -> None:
-    """Run the build step against dev's offline plan with a stand-in `docker` that records its
-    calls: every image is built once, to an OCI archive, for linux/arm64, Keycloak from this
-    repository under its version, the services from the application source under the commit."""
+def _run_build(
+    cicd: dict[str, Any], tmp_path: Path, folders: dict[str, str]
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Run the build step on `cicd` (a `cicd_deployment_config`) in a checkout holding a
+    Dockerfile in each of `folders` (image -> folder), with a stand-in `docker` that records
+    its calls and answers a digest."""
     job = workflow("deploy.yml")["jobs"]["build"]
     step = _step(job, "Build every image once")
-    cicd = plan("dev").outputs["cicd_deployment_config"]
     (tmp_path / "build.json").write_text(
         json.dumps({"platform": cicd["image_platform"], "images": cicd["images"]})
     )
@@ -459,12 +459,9 @@ def test_the_build_script_builds_each_image_once_for_the_stacks_platform(plan, t
     )  # fmt: skip
     fake.chmod(0o755)
     workdir = tmp_path / "checkout"
-    (workdir / "images" / "keycloak").mkdir(parents=True)
-    (workdir / "images" / "keycloak" / "Dockerfile").write_text("FROM scratch\n")
-    for name in cicd["images"]:
-        if name != "keycloak":
-            (workdir / "services" / name).mkdir(parents=True)
-            (workdir / "services" / name / "Dockerfile").write_text("FROM scratch\n")
+    for folder in folders.values():
+        (workdir / folder).mkdir(parents=True)
+        (workdir / folder / "Dockerfile").write_text("FROM scratch\n")
     log, summary = tmp_path / "docker.log", tmp_path / "summary.md"
     env = {
         "PATH": f"{bin_dir}:/usr/bin:/bin",
@@ -477,8 +474,18 @@ def test_the_build_script_builds_each_image_once_for_the_stacks_platform(plan, t
     done = subprocess.run(
         ["bash", "-c", step["run"]], env=env, cwd=workdir, capture_output=True, text=True
     )
+    return done, log.read_text().splitlines() if log.exists() else []
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the build script needs jq")
+def test_the_build_script_builds_each_image_once_for_the_stacks_platform(plan, tmp_path) -> None:
+    """Run the build step against dev's offline plan with a stand-in `docker` that records its
+    calls: every image is built once, to an OCI archive, for linux/arm64, Keycloak from this
+    repository under its version, the services from the application source under the commit."""
+    cicd = plan("dev").outputs["cicd_deployment_config"]
+    folders = {n: "images/keycloak" if n == "keycloak" else f"services/{n}" for n in cicd["images"]}
+    done, calls = _run_build(cicd, tmp_path, folders)
     assert done.returncode == 0, done.stderr
-    calls = log.read_text().splitlines()
     assert len(calls) == len(cicd["images"])
     assert all("buildx build --platform linux/arm64 --provenance=false" in c for c in calls)
     assert any(c.endswith(" images/keycloak") for c in calls)
@@ -487,7 +494,22 @@ def test_the_build_script_builds_each_image_once_for_the_stacks_platform(plan, t
     assert built["keycloak"]["tag"] == "26.7.0"
     assert built["aw-pdp-service"]["tag"] == "c" * 40
     assert all(i["digest"].startswith("sha256:") for i in built.values())
-    assert built["aw-pdp-service"]["digest"] in summary.read_text()
+    assert built["aw-pdp-service"]["digest"] in (tmp_path / "summary.md").read_text()
+
+
+@pytest.mark.skipif(shutil.which("jq") is None, reason="the build script needs jq")
+def test_a_task_built_into_its_own_repository_is_built_from_its_folder(tmp_path) -> None:
+    from tests.test_tasks import planned
+
+    cicd = planned("dev").outputs["cicd_deployment_config"]
+    assert "nightly-report" in cicd["images"] and "db-migrate" not in cicd["images"]
+    folders = {n: "images/keycloak" if n == "keycloak" else f"services/{n}" for n in cicd["images"]}
+    folders["nightly-report"] = "tasks/nightly-report"
+    done, calls = _run_build(cicd, tmp_path, folders)
+    assert done.returncode == 0, done.stderr
+    assert [c for c in calls if c.endswith(" ./tasks/nightly-report")]
+    built = json.loads((tmp_path / "images" / "images.json").read_text())
+    assert built["nightly-report"]["tag"] == "c" * 40
 
 
 def test_each_stack_publishes_by_digest_then_records_the_release_then_runs_up() -> None:
