@@ -19,11 +19,17 @@ from pulumi_aws import sqs
 
 from ..bindings import Binding, queue_variable
 from ..secure_queue import (
+    HOLD_SECONDS,
     holding_queue,
     messages_waiting_alarm,
+    queue_tls_policy,
     tls_only_policy,
 )
 
+__all__ = ["DEAD_LETTER_RETENTION_SECONDS", "WorkQueue", "WorkQueueArgs", "queue_tls_policy"]
+
+DEAD_LETTER_RETENTION_SECONDS = HOLD_SECONDS
+"""The maximum: time to look at what failed (components/secure_queue.py)."""
 RECEIVE_WAIT_SECONDS = 20
 """Long polling's maximum: a receive waits up to 20 s for a message instead of answering empty."""
 CONSUMER_ACTIONS = (
