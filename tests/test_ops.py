@@ -717,6 +717,12 @@ def task_stack(aws, tmp_path):
         memory="512",
     )["taskDefinition"]["taskDefinitionArn"]
     logs.create_log_group(logGroupName=MIGRATE_LOG_GROUP)
+    path = task_outputs(tmp_path, arn=arn, subnets=subnets, group=group)
+    return {"outputs": path, "subnets": subnets, "group": group, "arn": arn}
+
+
+def task_outputs(tmp_path: Path, *, arn: str, subnets: list[str], group: str) -> Path:
+    """Stack outputs with the task as the program exports it (`tasks`)."""
     outputs = stack_outputs()
     outputs["tasks"] = {
         MIGRATE: {
@@ -737,7 +743,14 @@ def task_stack(aws, tmp_path):
     }
     path = tmp_path / "outputs-with-tasks.json"
     path.write_text(json.dumps(outputs), encoding="utf-8")
-    return {"outputs": path, "subnets": subnets, "group": group, "arn": arn}
+    return path
+
+
+@pytest.fixture
+def named_task(tmp_path) -> Path:
+    """The same outputs naming resources that exist nowhere: for what fails before AWS."""
+    arn = f"arn:aws:ecs:{REGION}:123456789012:task-definition/{MIGRATE_FAMILY}:3"
+    return task_outputs(tmp_path, arn=arn, subnets=["subnet-1", "subnet-2"], group="sg-1")
 
 
 def container_exits(code: int, logs=None, line: str | None = None):
@@ -849,8 +862,8 @@ def test_run_stops_a_task_still_running_after_the_timeout(task_stack, aws):
     assert task["stoppedReason"].startswith("still running after 10 s")
 
 
-def test_run_names_the_declared_tasks_when_given_another(task_stack):
-    code, _, err = run(["run", "seed", "--outputs-file", str(task_stack["outputs"])])
+def test_run_names_the_declared_tasks_when_given_another(named_task):
+    code, _, err = run(["run", "seed", "--outputs-file", str(named_task)])
     assert code == ops.EXIT_USAGE
     assert err == "error: unknown task 'seed'; valid tasks: db-migrate\n"
 
@@ -861,15 +874,15 @@ def test_run_on_a_stack_without_tasks_is_a_usage_error(outputs_file):
     assert "the stack outputs declare no task" in err
 
 
-def test_run_reports_a_task_ecs_does_not_start(task_stack, aws):
-    ecs, _ = aws
+def test_run_reports_a_task_ecs_does_not_start(named_task, fake_credentials):
+    ecs = boto3.client("ecs", region_name=REGION)
     with Stubber(ecs) as stub:
         stub.add_response(
             "run_task",
             {"tasks": [], "failures": [{"arn": "arn:cluster", "reason": "MISSING"}]},
         )
         code, _, err = run(
-            ["run", MIGRATE, "--outputs-file", str(task_stack["outputs"])],
+            ["run", MIGRATE, "--outputs-file", str(named_task)],
             make_client=lambda *a: ecs,
         )
     assert code == ops.EXIT_NOT_RUN
