@@ -501,7 +501,7 @@ def test_the_build_script_builds_each_image_once_for_the_stacks_platform(plan, t
 def test_a_task_built_into_its_own_repository_is_built_from_its_folder(tmp_path) -> None:
     from tests.test_tasks import planned
 
-    cicd = planned("dev").outputs["cicd_deployment_config"]
+    cicd = planned("prod").outputs["cicd_deployment_config"]
     assert "nightly-report" in cicd["images"] and "db-migrate" not in cicd["images"]
     folders = {n: "images/keycloak" if n == "keycloak" else f"services/{n}" for n in cicd["images"]}
     folders["nightly-report"] = "tasks/nightly-report"
