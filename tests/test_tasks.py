@@ -733,49 +733,6 @@ def test_diff_read_and_check_never_call_aws():
     made.delete(TASK_ARN, olds)
 
 
-def test_the_provider_runs_against_the_aws_emulator(monkeypatch):
-    boto3 = pytest.importorskip("boto3")
-    from moto import mock_aws
-
-    for var in ("AWS_PROFILE", "AWS_DEFAULT_PROFILE"):
-        monkeypatch.delenv(var, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    with mock_aws():
-        ec2 = boto3.client("ec2", region_name=REGION)
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/16")["Vpc"]["VpcId"]
-        ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
-        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.0.1.0/24")["Subnet"]["SubnetId"]
-        group = ec2.create_security_group(GroupName="t", Description="t", VpcId=vpc)["GroupId"]
-        ecs = boto3.client("ecs", region_name=REGION)
-        cluster = ecs.create_cluster(clusterName="accessweaver-prod-cluster")["cluster"]
-        arn = ecs.register_task_definition(
-            family="accessweaver-prod-db-migrate",
-            containerDefinitions=[
-                {"name": "db-migrate", "image": "x", "essential": True, "memory": 512}
-            ],
-            networkMode="awsvpc",
-            requiresCompatibilities=["FARGATE"],
-            cpu="256",
-            memory="512",
-        )["taskDefinition"]["taskDefinitionArn"]
-        made = MigrationRunProvider()
-        made.poll_seconds = 0
-        props = {
-            **PROPS,
-            "cluster": cluster["clusterArn"],
-            "task_definition_arn": arn,
-            "subnets": [subnet],
-            "security_groups": [group],
-        }
-        result = made.create(props)
-        (task,) = ecs.describe_tasks(cluster=cluster["clusterArn"], tasks=[result.id])["tasks"]
-    assert (
-        task["lastStatus"] == "STOPPED" and task["group"] == "family:accessweaver-prod-db-migrate"
-    )
-    assert result.outs["exit_code"] == 0
-
-
 def test_every_policy_document_of_the_tasks_passes_parliament():
     from tests.test_iam_parliament import findings, policy_documents
 
