@@ -19,8 +19,11 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 
 
 def group_owners(result: PlanResult) -> dict[str, str]:
-    """Security group id -> who it belongs to: a service's name, `alb`, `postgres`, `redis`."""
+    """Security group id -> who it belongs to: a service's name, `task:<name>`, `alb`,
+    `postgres`, `redis`."""
     owners: dict[str, str] = {}
+    for name, task in (result.outputs.get("tasks") or {}).items():
+        owners[task["security_group"]] = f"task:{name}"
     for service in result.of_type(SERVICE):
         for group in service.inputs["networkConfiguration"]["securityGroups"]:
             assert group not in owners, f"{group} is shared by {owners[group]} and {service.name}"
@@ -70,11 +73,15 @@ def expected_paths(
     keycloak_port: int | None = 8180,
     database_port: int | None = 5433,
     cache_port: int | None = 6379,
+    health_probe: bool = True,
 ) -> set[tuple[str, str, int]]:
-    """The paths a catalog's graph gives, between groups (no internet, no AWS APIs)."""
+    """The paths a catalog's graph gives, between groups (no internet, no AWS APIs); with the
+    health probe asking every service with a port on its health port (Keycloak's 9000)."""
     paths: set[tuple[str, str, int]] = set()
     for name, spec in catalog.items():
         uses = spec.get("uses", {})
+        if health_probe and spec.get("port"):
+            paths.add(("task:health-probe", name, spec["port"]))
         if spec.get("public"):
             paths.add(("alb", name, spec["port"]))
         for callee in spec.get("calls", []):
@@ -86,6 +93,8 @@ def expected_paths(
         if uses.get("keycloak") and keycloak_port:
             paths.add((name, "keycloak", keycloak_port))
     if keycloak_port:
+        if health_probe:
+            paths.add(("task:health-probe", "keycloak", 9000))
         paths |= {
             ("alb", "keycloak", keycloak_port),
             ("alb", "keycloak", 9000),

@@ -70,8 +70,12 @@ def test_alarms_logs_events_state_machines_and_log_configurations_validate(plan,
             assert validate(service, operation, params(resource.inputs)) == [], resource.name
             seen.add(type_)
     # WAF logging and access logs exist where the WAF does (not in dev), certificates where a
-    # domain is given (prod), queues where a service consumes one (none in AccessWeaver)
-    expected = {t for t, *_ in RESOURCE_OPERATIONS} - {"aws:sqs/queue:Queue"}
+    # domain is given (prod), queues where a service consumes one (none in AccessWeaver) or a
+    # task runs on a schedule (the health probe's dead-letter and failure queues: prod only,
+    # staging runs on Service Connect and dev's services stop at night)
+    expected = {t for t, *_ in RESOURCE_OPERATIONS}
+    if stack != "prod":
+        expected -= {"aws:sqs/queue:Queue"}
     if stack == "dev":
         expected -= {"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
                      "aws:s3/bucketLogging:BucketLogging"}  # fmt: skip
@@ -110,6 +114,7 @@ def test_ca_a2a_queues_validate_against_create_queue():
     project = ROOT / "examples" / "ca-a2a"
     result = run_program(project, "prod", project / "Pulumi.prod.yaml")
     queues = result.of_type("aws:sqs/queue:Queue")
-    assert len(queues) == 2
+    # the extraction queue and its dead-letter queue, the health probe's two
+    assert len(queues) == 4
     for queue in queues:
         assert validate("sqs", "CreateQueue", create_queue_params(queue.inputs)) == []

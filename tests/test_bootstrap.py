@@ -811,16 +811,27 @@ def test_every_role_of_the_stack_carries_the_bootstraps_boundary(plan, stack):
     assert create["Condition"]["ArnEquals"]["iam:PermissionsBoundary"] == boundary
     (stays,) = statements(document, "BoundaryStays")
     assert stays["Action"] == ["iam:DeleteRolePermissionsBoundary"]
-    # ... and the boundary cuts nothing the program's roles are given
-    actions = {
-        action
+    # ... and the boundary cuts nothing the program's roles are given: no IAM, except passing
+    # a task's own roles to ECS (a scheduled task's Scheduler role), which the boundary allows
+    statements_ = [
+        statement
         for policy in plan(stack).of_type(ROLE_POLICY)
         for statement in json.loads(policy.inputs["policy"])["Statement"]
-        for action in _list(statement["Action"])
-    }
+    ]
+    actions = {action for statement in statements_ for action in _list(statement["Action"])}
     assert actions and not {
-        a for a in actions if a.split(":")[0] in ("iam", "organizations", "account")
+        a
+        for a in actions
+        if a.split(":")[0] in ("iam", "organizations", "account") and a != "iam:PassRole"
     }
+    for statement in statements_:
+        if "iam:PassRole" in _list(statement["Action"]):
+            passed = statement["Condition"]["StringEquals"]["iam:PassedToService"]
+            assert passed == "ecs-tasks.amazonaws.com"
+            assert all(
+                fnmatch.fnmatchcase(r, f"arn:aws:iam::*:role/accessweaver/{stack}/*")
+                for r in resources_of(statement)
+            )
 
 
 def test_the_boundary_caps_the_programs_roles_below_iam_and_off_the_bootstrap():

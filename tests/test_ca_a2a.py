@@ -71,7 +71,8 @@ def test_ca_a2a_runs_its_catalog_in_its_own_namespace_and_region(stack):
     assert result.project == "ca-a2a"
     assert result.config["aws:region"] == REGION
     families = {r.inputs["family"] for r in result.of_type(TASK)}
-    assert families == {f"ca-a2a-{stack}-{name}" for name in SERVICES}
+    # its services, and the health probe every deployed stack gets
+    assert families == {f"ca-a2a-{stack}-{name}" for name in [*SERVICES, "health-probe"]}
 
 
 def test_the_example_program_is_the_shared_builder_and_nothing_else():

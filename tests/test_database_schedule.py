@@ -54,7 +54,8 @@ def test_the_scheduler_role_stops_and_starts_that_instance_only(plan):
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
 def test_staging_and_prod_keep_their_database_running(plan, stack):
-    assert plan(stack).of_type(SCHEDULE) == []
+    # (prod's health probe has a schedule of its own)
+    assert [s for s in plan(stack).of_type(SCHEDULE) if "database" in s.name] == []
 
 
 def test_the_schedules_validate_against_create_schedule(plan):

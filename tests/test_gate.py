@@ -173,3 +173,123 @@ def test_the_cli_exits_1_listing_each_failure(outputs, tmp_path):
     )
     assert code == gate.EXIT_FAILED
     assert "gate of prod FAILED" in runtime.out.getvalue()
+
+
+# -- the health probe, pointed at every running task ------------------------------------------
+
+
+def _service_tasks(stub: Stubber, outputs: dict[str, Any]) -> dict[str, str]:
+    """Each service with an HTTP health check has one running task; the URLs the probe gets."""
+    cicd = outputs["cicd_deployment_config"]
+    expected = {}
+    for index, (key, spec) in enumerate(sorted(cicd["services"].items())):
+        if not spec["health_check_path"]:
+            continue
+        arn = f"arn:aws:ecs:eu-west-1:333333333333:task/{cicd['cluster_name']}/t{index:030d}"
+        stub.add_response(
+            "list_tasks",
+            {"taskArns": [arn]},
+            {
+                "cluster": cicd["cluster_name"],
+                "serviceName": spec["service_name"],
+                "desiredStatus": "RUNNING",
+            },
+        )
+        ip = f"10.30.1.{10 + index}"
+        stub.add_response(
+            "describe_tasks",
+            {
+                "tasks": [
+                    {
+                        "taskArn": arn,
+                        "attachments": [
+                            {
+                                "type": "ElasticNetworkInterface",
+                                "details": [{"name": "privateIPv4Address", "value": ip}],
+                            }
+                        ],
+                    }
+                ]
+            },
+            {"cluster": cicd["cluster_name"], "tasks": [arn]},
+        )
+        port, path = spec["health_check_port"], spec["health_check_path"]
+        expected[f"{key} t{index:030d}"] = f"http://{ip}:{port}{path}"
+    return expected
+
+
+def _probe_run(stub: Stubber, outputs: dict[str, Any], expected: dict[str, str], exit_code: int):
+    import json
+
+    probe = outputs["tasks"]["health-probe"]
+    arn = f"arn:aws:ecs:eu-west-1:333333333333:task/{probe['cluster']}/probe0000000000000000000000"
+    stub.add_response(
+        "run_task",
+        {"tasks": [{"taskArn": arn}]},
+        {
+            "cluster": probe["cluster"],
+            "taskDefinition": probe["task_definition_arn"],
+            "launchType": "FARGATE",
+            "platformVersion": "LATEST",
+            "count": 1,
+            "startedBy": "tools.gate",
+            "propagateTags": "TASK_DEFINITION",
+            "enableECSManagedTags": True,
+            "networkConfiguration": {
+                "awsvpcConfiguration": {
+                    "subnets": probe["subnets"],
+                    "securityGroups": [probe["security_group"]],
+                    "assignPublicIp": "DISABLED",
+                }
+            },
+            "overrides": {
+                "containerOverrides": [
+                    {
+                        "name": "health-probe",
+                        "environment": [
+                            {
+                                "name": "HEALTH_CHECK_URLS",
+                                "value": json.dumps(expected, sort_keys=True),
+                            }
+                        ],
+                    }
+                ]
+            },
+        },
+    )
+    stub.add_response(
+        "describe_tasks",
+        {
+            "tasks": [
+                {
+                    "taskArn": arn,
+                    "lastStatus": "STOPPED",
+                    "containers": [{"name": "health-probe", "exitCode": exit_code}],
+                }
+            ]
+        },
+        {"cluster": probe["cluster"], "tasks": [arn]},
+    )
+
+
+@pytest.mark.parametrize(("exit_code", "passes"), [(0, True), (1, False)])
+def test_the_probe_asks_every_running_task_on_its_health_port(outputs, exit_code, passes):
+    ecs, elbv2 = _clients()
+    runtime = _runtime(ecs, elbv2)
+    with Stubber(ecs) as stub:
+        expected = _service_tasks(stub, outputs)
+        _probe_run(stub, outputs, expected, exit_code)
+        problems = gate.probe_every_task(outputs, "eu-west-1", runtime)
+        stub.assert_no_pending_responses()
+    # Keycloak is asked on its management port, the Spring services on their own
+    assert expected["keycloak t000000000000000000000000000005"].endswith(":9000/auth/health/ready")
+    assert len(expected) == 6
+    assert (problems == []) is passes
+    if not passes:
+        assert "health probe: task probe" in problems[0] and "exited 1" in problems[0]
+
+
+def test_a_stack_without_the_probe_fails_the_gate(outputs):
+    without = {**outputs, "tasks": {}}
+    problems = gate.probe_every_task(without, "eu-west-1", _runtime(None, None))
+    assert problems and "healthProbe.enabled" in problems[0]

@@ -72,7 +72,11 @@ def test_cicd_config_lists_services_in_the_seed_deploy_order_after_keycloak(plan
         # prod copies the commit's images from staging's repositories (staging's account).
         "promote_from": f"{STAGING_REGISTRY}/aw-pdp-service",
         "log_group": "/ecs/accessweaver-prod/aw-pdp-service",
+        # where the gate's health probe asks each of its tasks
+        "health_check_port": 8081,
+        "health_check_path": "/actuator/health",
     }
+    assert config["services"]["keycloak"]["health_check_port"] == 9000
     assert config["images"]["keycloak"]["pinned_tag"] == "26.7.0"
     assert config["images"]["aw-pdp-service"]["pinned_tag"] is None  # the commit's SHA
     assert config["release_parameter"] == "/accessweaver/prod/release/current"

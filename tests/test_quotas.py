@@ -10,7 +10,7 @@ import pytest
 
 from components.stack import ConfigError
 from components.stack.catalog import ACCESSWEAVER_CATALOG
-from components.stack.graph import service_paths
+from components.stack.graph import service_paths, task_paths
 from components.stack.quotas import rules_per_group
 from tests.config_support import loader
 from tests.conftest import STACKS
@@ -29,6 +29,9 @@ BASE = {
     },
 }
 load, problems = loader(BASE)
+# A probe asking 100 services needs 100 egress rules: these catalogs go without one (the
+# quota message says so: test_a_hundred_services_need_the_probe_off_or_a_raised_quota).
+NO_PROBE = {"enabled": False}
 
 
 def hundred(*, public: bool = False, calls=None, uses=None) -> dict:
@@ -55,10 +58,12 @@ def test_counted_rules_are_the_rules_the_plan_registers(plan, stack):
     )
     settings = load(environment=stack)
     counted = rules_per_group(
-        service_paths(settings.services, settings.graph_pieces),
+        service_paths(settings.services, settings.graph_pieces)
+        + task_paths(settings.tasks, settings.services, settings.graph_pieces),
         alb_internet_ports=2,
         endpoint_groups=False,
     )
+    assert "task:health-probe" in counted
     for group, rules in counted.items():
         owner = group.removeprefix("service:")
         assert (registered_in[owner], registered_out[owner]) == (rules.inbound, rules.outbound), (
@@ -74,13 +79,13 @@ def test_a_hundred_internal_services_in_a_chain_plan_within_every_quota():
     )
     for i in range(100):
         services[f"svc-{i:03d}"]["uses"] = {"database": True} if i < 50 else {"cache": True}
-    settings = load(baseCatalog="none", services=services)
+    settings = load(baseCatalog="none", healthProbe=NO_PROBE, services=services)
     assert len(settings.services) == 101  # and Keycloak
 
 
 def test_a_hundred_public_services_are_refused_naming_the_load_balancer_quotas():
     with pytest.raises(ConfigError) as caught:
-        load(baseCatalog="none", services=hundred(public=True))
+        load(baseCatalog="none", healthProbe=NO_PROBE, services=hundred(public=True))
     messages = [issue.render("accessweaver") for issue in caught.value.issues]
     assert any(
         m.startswith("accessweaver:edge = '202 target groups'")  # blue/green in prod: two each
@@ -104,18 +109,25 @@ def test_a_gateway_calling_a_hundred_services_is_refused_until_the_quota_is_rais
         "sizes": SIZE,
         "calls": list(services),
     }
-    found = problems(baseCatalog="none", services=services)
+    found = problems(baseCatalog="none", healthProbe=NO_PROBE, services=services)
     message = found["services.gateway"]
     assert "'101 outbound rules on service:gateway'" in message
     assert "VPC quota 'Inbound or outbound rules per security group'" in message
     assert "quotas.rulesPerSecurityGroup" in message
     # WHEN the account declares its raised quota, THEN the same catalog plans
-    settings = load(baseCatalog="none", services=services, quotas={"rulesPerSecurityGroup": 200})
+    settings = load(
+        baseCatalog="none",
+        healthProbe=NO_PROBE,
+        services=services,
+        quotas={"rulesPerSecurityGroup": 200},
+    )
     assert settings.quotas.rules_per_security_group == 200
 
 
 def test_a_database_used_by_a_hundred_services_is_refused_on_its_inbound_rules():
-    found = problems(baseCatalog="none", services=hundred(uses={"database": True}))
+    found = problems(
+        baseCatalog="none", healthProbe=NO_PROBE, services=hundred(uses={"database": True})
+    )
     assert "101 inbound rules on postgres" in found["database"]  # 100 services and Keycloak
 
 
@@ -148,7 +160,12 @@ def test_a_hundred_service_catalog_plans_end_to_end_within_the_quotas(run_stack)
     services["svc-000"] |= {"public": True, "defaultRoute": True}
     # WHEN the whole program runs, THEN every service has its own group, none over 60 rules
     result = run_stack(
-        "dev", {"accessweaver:baseCatalog": "none", "accessweaver:services": services}
+        "dev",
+        {
+            "accessweaver:baseCatalog": "none",
+            "accessweaver:healthProbe": NO_PROBE,
+            "accessweaver:services": services,
+        },
     )
     owners = group_owners(result)
     assert len([o for o in owners.values() if o.startswith("svc-")]) == 100
@@ -156,3 +173,10 @@ def test_a_hundred_service_catalog_plans_end_to_end_within_the_quotas(run_stack)
     outbound = Counter(owners.get(r.inputs["securityGroupId"]) for r in result.of_type(SG_OUT))
     assert max(inbound.values()) <= 60 and max(outbound.values()) <= 60
     assert inbound["postgres"] == 51 and inbound["redis"] == 50  # Keycloak uses the database
+
+
+def test_a_hundred_services_need_the_probe_off_or_a_raised_quota():
+    found = problems(baseCatalog="none", services=hundred())
+    message = found["tasks.health-probe"]
+    assert "102 outbound rules on task:health-probe" in message  # 100, Keycloak, 443
+    assert "healthProbe.enabled: false" in message

@@ -53,7 +53,8 @@ def settings(stack: str, record: str | None, **changes: Any):
 
 
 def images(resolved) -> dict[str, str]:
-    return {s.name: s.image for s in resolved.services}
+    """Every image the stack runs: its services' and its tasks' (the health probe's)."""
+    return {w.name: w.image for w in [*resolved.services, *resolved.tasks]}
 
 
 def built(commit: str, cicd: dict[str, Any]) -> dict[str, dict[str, str]]:
@@ -167,19 +168,20 @@ def test_a_stack_never_released_runs_no_task_of_its_own_images(run_stack):
     tags = {
         container_definitions(task)[0]["image"].rsplit(":", 1)[1]
         for task in result.of_type("aws:ecs/taskDefinition:TaskDefinition")
+        if "health-probe" not in task.name
     }
     assert tags == {UNRELEASED_TAG, "26.7.0"}  # Keycloak: its version tag, no task either
     assert result.outputs["release"]["commit"] is None
-    assert len(result.outputs["release"]["unreleased"]) == 6
+    assert len(result.outputs["release"]["unreleased"]) == 7  # six services, the probe
 
 
 def test_the_planned_task_definitions_run_the_records_digests(plan):
     result = plan("prod")
     recorded = result.outputs["release"]["images"]
     for task in result.of_type("aws:ecs/taskDefinition:TaskDefinition"):
-        service = task.name.removesuffix("-task")
-        assert container_definitions(task)[0]["image"] == recorded[service]
-        assert "@sha256:" in recorded[service]
+        name = task.name.removesuffix("-task")
+        assert container_definitions(task)[0]["image"] == recorded[name]
+        assert "@sha256:" in recorded[name]
 
 
 def test_no_committed_stack_file_pins_an_image_tag():

@@ -39,10 +39,12 @@ def test_every_service_has_its_own_security_group_task_role_and_execution_role(p
     services = result.of_type(SERVICE)
     groups = [tuple(s.inputs["networkConfiguration"]["securityGroups"]) for s in services]
     assert all(len(g) == 1 for g in groups) and len(set(groups)) == len(services) == 6
+    # (and the health probe's task definition, its roles its own too)
     tasks = result.of_type(TASK)
+    assert len(tasks) == 7
     for role in ("taskRoleArn", "executionRoleArn"):
         arns = [t.inputs[role] for t in tasks]
-        assert len(set(arns)) == len(arns) == 6, role
+        assert len(set(arns)) == len(arns) == 7, role
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -65,7 +67,8 @@ def test_internal_services_are_reached_by_the_gateway_only(plan):
     ingress, _ = opened(plan("staging"))
     for service in ("aw-pdp-service", "aw-pap-service", "aw-tenant-service", "aw-audit-service"):
         callers = {source for source, target, _ in ingress if target == service}
-        assert callers == {"aw-api-gateway"}, service
+        # and the health probe, on the health port only
+        assert callers == {"aw-api-gateway", "task:health-probe"}, service
 
 
 def test_data_stores_admit_only_the_services_that_use_them(plan):

@@ -172,7 +172,9 @@ def test_bucket_key_and_repositories_are_protected_where_state_must_survive(plan
 @pytest.mark.parametrize("stack", STACKS)
 def test_one_scanned_immutable_repository_per_service(plan, stack):
     repositories = {r.inputs["name"]: r.inputs for r in plan(stack).of_type(REPOSITORY)}
-    assert set(repositories) == {f"accessweaver-{stack}/{name}" for name in SERVICES}
+    # and one for the health probe's image, the one task built into its own repository
+    built = [*SERVICES, "health-probe"]
+    assert set(repositories) == {f"accessweaver-{stack}/{name}" for name in built}
     for repository in repositories.values():
         assert repository["imageTagMutability"] == "IMMUTABLE"
         assert repository["imageScanningConfiguration"] == {"scanOnPush": True}
@@ -183,7 +185,7 @@ def test_one_scanned_immutable_repository_per_service(plan, stack):
 def test_every_repository_keeps_the_last_n_images(plan, stack, keep):
     result = plan(stack)
     policies = result.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
-    assert len(policies) == len(SERVICES)
+    assert len(policies) == len(SERVICES) + 1  # the health probe's repository
     for policy in policies:
         rules = json.loads(policy.inputs["policy"])["rules"]
         assert rules[-1]["selection"] == {

@@ -265,7 +265,10 @@ def test_a_migration_has_no_schedule_and_no_failure_rule():
     result = prod()
     names = {r.name for r in result.resources}
     assert "db-migrate-schedule" not in names and "db-migrate-failure-rule" not in names
-    assert [r.name for r in result.of_type(SCHEDULE)] == ["nightly-report-schedule"]
+    assert [r.name for r in result.of_type(SCHEDULE)] == [
+        "health-probe-schedule",  # prod's health probe
+        "nightly-report-schedule",
+    ]
 
 
 # -- what each task is ---------------------------------------------------------------------------
@@ -534,10 +537,17 @@ def test_scheduled_runs_are_priced_from_the_expression():
     estimate = prod().outputs["estimated_monthly_cost"]
     runs = runs_per_month("cron(0 3 * * ? *)")
     assert runs == pytest.approx(730 / 24)
-    # 0.5 vCPU and 1 GB on ARM64 (prod's) for 10 minutes a run, on-demand
+    # 0.5 vCPU and 1 GB on ARM64 (prod's) for 10 minutes a run, on-demand; beside it, prod's
+    # health probe: every 15 minutes, 0.25 vCPU and 0.5 GB for the one-minute minimum
     expected = runs * 10 / 60 * (0.5 * 0.03238 + 1 * 0.00356)
-    assert estimate["line_items_usd"]["scheduled_tasks"] == pytest.approx(expected, abs=0.01)
-    assert "nightly-report 30.4 runs" in estimate["line_item_details"]["scheduled_tasks"]
+    probe = runs_per_month("rate(15 minutes)") * 1 / 60 * (0.25 * 0.03238 + 0.5 * 0.00356)
+    assert runs_per_month("rate(15 minutes)") == pytest.approx(730 * 4)
+    assert estimate["line_items_usd"]["scheduled_tasks"] == pytest.approx(
+        expected + probe, abs=0.01
+    )
+    detail = estimate["line_item_details"]["scheduled_tasks"]
+    assert "nightly-report 30.4 runs x 10 min" in detail
+    assert "health-probe 2,920.0 runs x 1 min" in detail
 
 
 @pytest.mark.parametrize(

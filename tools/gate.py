@@ -12,9 +12,10 @@ pipeline before the next environment is touched. It passes when, within `--timeo
    target groups (blue/green: both) is healthy, and there are as many as tasks;
 4. **the public URLs answer**: each of `public_urls` answers without a 5xx (no healthy target
    is a 502/503 at the ALB);
-5. **the internal health URLs answer from inside the VPC**: the stack's probe task (a task of
-   the catalog with `role: healthProbe`, run like `python -m tools.ops run`) exits 0 after
-   asking every `health_check_urls` entry.
+5. **every task answers its health URL from inside the VPC**: the stack's health probe task
+   (`healthProbe`, `components/stack/probe.py`) runs once, pointed at every running task of
+   every service (`http://<task ip>:<health port><health path>`, so a blue/green or Service
+   Connect service is asked task by task, not through a name), and exits 0.
 
 Names come from the stack outputs (`pulumi stack output --json`, or `--outputs-file`). Exit
 codes: 0 the gate passes, 1 it does not (each failure listed), 2 usage.
@@ -144,10 +145,84 @@ class Runtime:
     )
     http_status: Callable[[str], int] = http_status
     probe: Callable[[Mapping[str, Any], str], list[str]] | None = None
-    """Runs the stack's probe task; None: the internal check is the ops tool's (`run`)."""
+    """Runs the stack's health probe (default `probe_every_task` with this runtime)."""
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], float] = time.monotonic
     out: Any = sys.stdout
+
+
+PROBE = "health-probe"
+
+
+def task_health_urls(ecs: Any, outputs: Mapping[str, Any]) -> dict[str, str]:
+    """`<service> <task id>` -> `http://<private ip>:<health port><health path>` of every
+    running task of every service with an HTTP health check."""
+    cicd = outputs["cicd_deployment_config"]
+    cluster = cicd["cluster_name"]
+    urls: dict[str, str] = {}
+    for key, spec in sorted(cicd["services"].items()):
+        path, port = spec.get("health_check_path"), spec.get("health_check_port")
+        if not path or not port:
+            continue
+        arns = ecs.list_tasks(
+            cluster=cluster, serviceName=spec["service_name"], desiredStatus="RUNNING"
+        )["taskArns"]
+        for start in range(0, len(arns), 100):  # DescribeTasks takes 100 at most
+            for task in ecs.describe_tasks(cluster=cluster, tasks=arns[start : start + 100])[
+                "tasks"
+            ]:
+                ip = next(
+                    (
+                        detail["value"]
+                        for attachment in task.get("attachments") or []
+                        for detail in attachment.get("details") or []
+                        if detail.get("name") == "privateIPv4Address"
+                    ),
+                    None,
+                )
+                if ip:
+                    task_id = task["taskArn"].rsplit("/", 1)[-1]
+                    urls[f"{key} {task_id}"] = f"http://{ip}:{port}{path}"
+    return urls
+
+
+def probe_every_task(
+    outputs: Mapping[str, Any], region: str, runtime: Runtime, *, timeout: float = 600
+) -> list[str]:
+    """Run the stack's health probe once, pointed at every running task of every service."""
+    from components.compute.task_run import Clock, RunError, RunTarget, run_to_completion
+
+    from .ops import OpsError, parse_task
+
+    try:
+        probe = parse_task(dict(outputs), PROBE)
+    except OpsError:
+        return [
+            "the stack has no health probe (healthProbe.enabled): its tasks cannot be asked "
+            "from inside the VPC"
+        ]
+    ecs = runtime.client("ecs", region)
+    urls = task_health_urls(ecs, outputs)
+    target = RunTarget(
+        cluster=probe.cluster,
+        task_definition=probe.task_definition_arn,
+        container=probe.container_name,
+        subnets=probe.subnets,
+        security_groups=(probe.security_group,),
+        assign_public_ip=probe.assign_public_ip,
+        log_group=probe.log_group,
+        log_stream_prefix=probe.log_stream_prefix,
+        environment={"HEALTH_CHECK_URLS": json.dumps(urls, sort_keys=True)},
+        started_by="tools.gate",
+    )
+    print(f"health probe: asking {len(urls)} task(s) from inside the VPC", file=runtime.out)
+    try:
+        result = run_to_completion(
+            ecs, target, timeout=timeout, poll=10, clock=Clock(runtime.sleep, runtime.now)
+        )
+    except RunError as error:
+        return [f"health probe: {error}"]
+    return [] if result.succeeded else [f"health probe: {result.describe()}"]
 
 
 def _images_of(ecs: Any) -> Callable[[str], list[str]]:
@@ -177,8 +252,9 @@ def check(
             break
         print(f"waiting: {len(problems)} check(s) not passing yet", file=runtime.out)
         runtime.sleep(delay)
-    if not problems and runtime.probe is not None:
-        problems += runtime.probe(outputs, region)
+    if not problems:
+        probe = runtime.probe or (lambda o, r: probe_every_task(o, r, runtime))
+        problems += probe(outputs, region)
     return problems
 
 

@@ -575,6 +575,29 @@ class TaskScheduleConfig(ConfigModel):
     )
 
 
+class HealthProbeConfig(ConfigModel):
+    """`healthProbe`: the stack's health probe, a task (`health-probe`, built from
+    images/health-probe) that asks every internal health URL from inside the VPC. The
+    promotion gate runs it after each deploy (`python -m tools.gate`); on a schedule, its
+    failure alarm says a service stopped answering between deploys."""
+
+    enabled: Flag = Field(
+        True, description="Declare the probe (the deploy's promotion gate needs it)."
+    )
+    scheduled: Flag | None = Field(
+        None,
+        description="Also run it on `schedule`; unset = per environment: on in staging and prod, "
+        "off in dev (its services stop outside working hours).",
+    )
+    schedule: TaskScheduleConfig = Field(
+        default_factory=lambda: TaskScheduleConfig(expression="rate(15 minutes)"),
+        description="When it runs on its own (default every 15 minutes).",
+    )
+
+
+HEALTH_PROBE_SCHEDULED: dict[Environment, bool] = {"dev": False, "staging": True, "prod": True}
+
+
 class TaskSizeConfig(ConfigModel):
     """Size of one task in one environment."""
 

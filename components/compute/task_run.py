@@ -14,7 +14,7 @@ too, so a test can run a timeout in no time.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -40,6 +40,8 @@ class RunTarget:
     log_stream_prefix: str = LOG_STREAM_PREFIX
     command: Sequence[str] | None = None
     """Replaces the container's command for this run only."""
+    environment: Mapping[str, str] | None = None
+    """Variables set (or replaced) in the container for this run only."""
     started_by: str = "accessweaver"
 
 
@@ -103,10 +105,15 @@ def log_stream(prefix: str, container: str, task_arn: str) -> str:
 def start_task(ecs: Any, target: RunTarget) -> str:
     """`RunTask` on Fargate; the new task's ARN. Raises `RunError` when ECS places nothing."""
     overrides: dict[str, Any] = {}
+    container: dict[str, Any] = {}
     if target.command is not None:
-        overrides = {
-            "containerOverrides": [{"name": target.container, "command": list(target.command)}]
-        }
+        container["command"] = list(target.command)
+    if target.environment:
+        container["environment"] = [
+            {"name": key, "value": value} for key, value in sorted(target.environment.items())
+        ]
+    if container:
+        overrides = {"containerOverrides": [{"name": target.container, **container}]}
     response = ecs.run_task(
         cluster=target.cluster,
         taskDefinition=target.task_definition,

@@ -513,10 +513,11 @@ def estimate(
     )
 
     service_log_names = {_log_group_name(settings, s) for s in settings.services}
-    run_minutes = max(usage.task_run_minutes, FARGATE_MINIMUM_MINUTES)
     job_hours = {
         settings.log_group_name(t.name): (
-            runs_per_month(t.schedule.expression) * run_minutes / 60 if t.schedule else 0.0
+            runs_per_month(t.schedule.expression) * _run_minutes(t, usage) / 60
+            if t.schedule
+            else 0.0
         )
         for t in settings.tasks
     }
@@ -614,18 +615,25 @@ def estimate(
     )
 
 
+def _run_minutes(task: Any, usage: UsageAssumptions) -> float:
+    """Billed minutes of one run: the task's own expectation, else the usage assumption; at
+    least Fargate's one-minute minimum."""
+    expected = task.run_minutes if task.run_minutes is not None else usage.task_run_minutes
+    return max(expected, FARGATE_MINIMUM_MINUTES)
+
+
 def _scheduled_tasks(
     settings: StackSettings, usage: UsageAssumptions, prices: PriceTable
 ) -> LineItem:
-    """Each scheduled task's runs a month x `task_run_minutes` at on-demand Fargate prices
+    """Each scheduled task's runs a month x its minutes (`_run_minutes`) at on-demand Fargate prices
     (schedules run on FARGATE, not Spot), plus EventBridge Scheduler's invocations beyond its
     free tier. A migration's run at each deploy and one-off runs are not counted."""
     usd, parts, invocations = 0.0, [], 0.0
-    minutes = max(usage.task_run_minutes, FARGATE_MINIMUM_MINUTES)
     for task in settings.tasks:
         if task.schedule is None:
             continue
         runs = runs_per_month(task.schedule.expression)
+        minutes = _run_minutes(task, usage)
         invocations += runs
         usd += fargate_monthly_usd(
             vcpu=task.cpu / 1024,
@@ -636,11 +644,11 @@ def _scheduled_tasks(
             architecture=settings.cpu_architecture,
             prices=prices,
         )
-        parts.append(f"{task.name} {runs:,.1f} runs")
+        parts.append(f"{task.name} {runs:,.1f} runs x {minutes:g} min")
     billable = max(0.0, invocations - SCHEDULER_FREE_INVOCATIONS)
     usd += billable / 1e6 * SCHEDULER_USD_PER_MILLION
     detail = (
-        f"{', '.join(parts)} a month x {minutes:g} min on Fargate; EventBridge Scheduler: "
+        f"{', '.join(parts)} a month on Fargate; EventBridge Scheduler: "
         f"{invocations:,.0f} invocations ({SCHEDULER_FREE_INVOCATIONS:,} a month free)"
         if parts
         else "none"

@@ -390,8 +390,9 @@ def task_paths(
     by_name = {s.name: s for s in services}
     paths: list[Path] = []
     for task in sorted(tasks, key=lambda t: t.name):
+        group = task_group(task.name)
         paths += _outbound_paths(
-            task_group(task.name),
+            group,
             task.calls,
             task.uses,
             by_name,
@@ -399,6 +400,13 @@ def task_paths(
             database=getattr(task.uses, "database", False),
             caller=task.name,
         )
+        if getattr(task, "health_probe", False):
+            # The health probe asks each service where it answers its HTTP health check.
+            for service in services:
+                if service.port is None or getattr(service, "health_check_path", None) is None:
+                    continue
+                port = getattr(service, "health_check_port", None) or service.port
+                paths.append(Path(group, service_group(service.name), port, "checks health"))
     return paths
 
 

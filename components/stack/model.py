@@ -16,6 +16,7 @@ from pydantic import AfterValidator, Field
 
 from ..compute.config import (
     DeploymentConfig,
+    HealthProbeConfig,
     OffHoursScalingConfig,
     RegistryConfig,
     RestartPolicyConfig,
@@ -180,6 +181,11 @@ class StackConfig(ConfigModel):
         default_factory=dict,
         description="Containers that run to completion: on a schedule, before each deploy (a "
         "schema migration) or by hand (`python -m tools.ops run`).",
+    )
+    health_probe: HealthProbeConfig = Field(
+        default_factory=HealthProbeConfig,
+        description="The health probe task (`health-probe`): the deploy's gate runs it after "
+        "each pulumi up, and on a schedule in staging and prod.",
     )
     queues: dict[QueueName, QueueConfig] = Field(
         default_factory=dict,

@@ -14,6 +14,7 @@ from typing import Any
 
 from ..identity.config import KEYCLOAK_SERVICE
 from .graph import access_matrix
+from .probe import health_port, health_urls
 from .release import release_parameter
 from .settings import ServiceSettings, StackSettings
 from .spring import application_yaml, internal_url, metrics_namespace
@@ -35,10 +36,6 @@ def internal_dns_name(settings: StackSettings, service: ServiceSettings) -> str:
     return f"{service.name}.{settings.namespace}"
 
 
-def health_url(settings: StackSettings, service: ServiceSettings) -> str:
-    return f"{internal_url(settings, service)}{service.health_check_path}"
-
-
 def _listening(settings: StackSettings) -> list[ServiceSettings]:
     """Services with a port (workers have no DNS name and no health URL)."""
     return [s for s in settings.services if s.port is not None]
@@ -56,13 +53,9 @@ def internal_dns_names(settings: StackSettings) -> dict[str, str]:
 
 
 def health_check_urls(settings: StackSettings) -> dict[str, str]:
-    """The HTTP health URL per service (Cloud Map name; a command-checked service too, if it
-    listens). Workers are checked by their container command: none."""
-    return {
-        s.name: health_url(settings, s)
-        for s in _listening(settings)
-        if s.health_check_path is not None
-    }
+    """The HTTP health URL per service, on its health port (Keycloak's management port): what
+    the health probe asks. Workers are checked by their container command: none."""
+    return health_urls(settings.services, settings.namespace)
 
 
 def spring_application_config(settings: StackSettings) -> dict[str, str]:
@@ -122,6 +115,9 @@ def cicd_deployment_config(settings: StackSettings) -> dict[str, Any]:
                 "image": s.image,
                 "promote_from": promoted(s),
                 "log_group": log_group_name(settings, s),
+                # Where the gate's probe asks each task (None for a worker).
+                "health_check_port": health_port(s) if s.health_check_path else None,
+                "health_check_path": s.health_check_path,
             }
             for s in settings.services
         },

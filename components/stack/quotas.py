@@ -105,6 +105,8 @@ def _fewer(group: str, direction: str) -> str:
     """What makes a group's rules fewer."""
     if group == ALB:
         return "fewer public services (one rule per routed port)"
+    if group == "task:health-probe":
+        return "fewer services for the health probe to ask, or healthProbe.enabled: false"
     if group.startswith("task:"):
         return f"fewer calls and uses by the task {group.removeprefix('task:')}"
     if group.startswith("service:"):

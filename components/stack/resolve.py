@@ -8,6 +8,7 @@ of a stack file at once.
 
 from __future__ import annotations
 
+import dataclasses
 import fnmatch
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -46,6 +47,7 @@ from .graph import (
 )
 from .model import StackConfig
 from .platform_settings import PlatformSettings, resolve_platform
+from .probe import HEALTH_PROBE, probe_spec
 from .queues import resolve_queues
 from .quotas import quota_issues, rules_per_group
 from .release import ReleaseState, release_image
@@ -695,8 +697,28 @@ def resolve(
         external_alb_groups=config.alb_security_group_ids,
     )
     check_graph(services, pieces, service_path, issues, disabled=_disabled(config))
+    task_specs = dict(config.tasks)
+    probe = probe_spec(
+        config.health_probe,
+        environment=env,
+        services=services,
+        namespace=f"{config.project_name or project}-{env}.local",
+        service_connect=config.service_connect.enabled,
+        issues=issues,
+    )
+    if probe is not None:
+        if HEALTH_PROBE in task_specs:
+            issues.append(
+                ConfigIssue(
+                    f"tasks.{HEALTH_PROBE}",
+                    HEALTH_PROBE,
+                    "the name is taken by the health probe healthProbe.enabled adds",
+                    "another task name, or healthProbe.enabled: false",
+                )
+            )
+        task_specs[HEALTH_PROBE] = probe
     tasks, queues = resolve_tasks(
-        config.tasks,
+        task_specs,
         env=env,
         prefix=f"{config.project_name or project}-{env}",
         services=services,
@@ -708,6 +730,13 @@ def resolve(
         record=record,
         disabled=_disabled(config),
         issues=issues,
+    )
+    tasks = tuple(
+        # seconds of HTTP requests: Fargate's one-minute minimum is what a run bills
+        dataclasses.replace(t, health_probe=True, run_minutes=1)
+        if probe is not None and t.name == HEALTH_PROBE
+        else t
+        for t in tasks
     )
     issues += _quota_issues(config, services, pieces, edge, new_vpc, tasks)
     issues += _security_retention_issues(config, env)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from ..bindings import Binding
+from ..bindings import Binding, Peer
 from ..compute.cluster import ClusterRef
 from ..compute.containers import ContainerArgs
 from ..compute.microservice import Microservice
@@ -18,6 +18,7 @@ from ..identity.config import KEYCLOAK_SERVICE
 from ..identity.keycloak import Keycloak
 from ..network.layout import NetworkRefs
 from .platform import Platform
+from .probe import health_port
 from .services import task_subnets
 from .settings import StackSettings
 from .tasks import TaskSettings
@@ -115,6 +116,23 @@ def build_migration(
     )
 
 
+def health_port_bindings(
+    settings: StackSettings, services: Mapping[str, Microservice | Keycloak]
+) -> list[Binding]:
+    """The health probe's paths to every service's health port (Keycloak's management port):
+    the graph's `checks health` paths (`graph.task_paths`)."""
+    found = []
+    for service in settings.services:
+        if service.port is None or service.health_check_path is None:
+            continue
+        port = health_port(service)
+        group = services[service.name].security_group_id
+        found.append(
+            Binding(name=f"health:{service.name}", peers=(Peer(service.name, group, (port,)),))
+        )
+    return found
+
+
 def build_tasks(
     settings: StackSettings,
     *,
@@ -139,6 +157,8 @@ def build_tasks(
         for callee in task.calls:
             service = services[callee]
             bindings.append(getattr(service, "microservice", service).binding())
+        if task.health_probe:
+            bindings += health_port_bindings(settings, services)
         built[task.name] = _build(
             settings, task, network=network, platform=platform, cluster=cluster, bindings=bindings
         )

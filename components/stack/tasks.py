@@ -70,6 +70,12 @@ class TaskSettings:
     schedule: TaskScheduleSettings | None = None
     run_before_deploy: bool = False
     timeout_minutes: int = DEFAULT_TIMEOUT_MINUTES
+    run_minutes: float | None = None
+    """How long a run is expected to take, for the cost estimate; None = the usage
+    assumption (`task_run_minutes`)."""
+    health_probe: bool = False
+    """The stack's health probe (`healthProbe`, `probe.py`): it also reaches each service's
+    health port where that is not its traffic port (Keycloak's management port)."""
     image_source: ImageSource = "pinned"
     """Where the image comes from, as for a service (`release`, `imageTag`, `pinned`,
     `unreleased`); an `imageOf` task's is its service's."""
