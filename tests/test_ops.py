@@ -424,6 +424,27 @@ def test_rollback_moves_service_to_previous_revision(stack, outputs_file, aws):
     assert "previous ACTIVE revision" in out
 
 
+def test_rollback_of_one_service_warns_that_the_next_up_undoes_it(stack, outputs_file, aws):
+    stack()
+    code, _, err = run(["rollback", "aw-pdp-service", "--outputs-file", str(outputs_file)])
+    assert code == 0
+    assert "the next `pulumi up` puts the recorded release back" in err
+    assert "python -m tools.ops rollback --stack" in err
+
+
+def test_rollback_without_a_service_rolls_the_release_back_for_good(outputs_file):
+    """The stack's release record moves (tools.release rollback), so later ups keep it."""
+    calls: list[list[str]] = []
+    code, _, err = run(
+        ["rollback", "--stack", "prod", "--outputs-file", str(outputs_file), "--to", "abc1234"],
+        release_main=lambda argv: calls.append(argv) or 0,
+    )
+    assert code == 0, err
+    assert calls == [
+        ["rollback", "--stack", "prod", "--outputs-file", str(outputs_file), "--to", "abc1234"]
+    ]
+
+
 def test_rollback_skips_deregistered_revisions(stack, outputs_file, aws):
     ecs, _ = aws
     stack()

@@ -410,6 +410,9 @@ class Runtime:
     check_health: Callable[[Any, str, str], HealthReport] = check_service_health
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], float] = time.time
+    release_main: Callable[[list[str]], int] = field(
+        default_factory=lambda: __import__("tools.release", fromlist=["main"]).main
+    )
     out: TextIO | None = None
     err: TextIO | None = None
     clients: dict[str, Any] = field(default_factory=dict)  # cache, one per AWS service
@@ -548,6 +551,18 @@ def cmd_scale(ctx: Context) -> int:
 
 
 def cmd_rollback(ctx: Context) -> int:
+    if ctx.args.service is None:
+        # The stack's release: an earlier record, then `pulumi up`; every later up keeps it.
+        argv = ["rollback", "--stack", ctx.args.stack or ""]
+        if ctx.args.outputs_file:
+            argv += ["--outputs-file", ctx.args.outputs_file]
+        if ctx.args.to:
+            argv += ["--to", ctx.args.to]
+        if ctx.args.no_up:
+            argv.append("--no-up")
+        if not ctx.args.stack:
+            raise OpsError("rollback of a release needs --stack", EXIT_USAGE)
+        return ctx.runtime.release_main(argv)
     info = ctx.stack.resolve(ctx.args.service)
     ecs = ctx.client("ecs")
     svc = describe_service(ecs, ctx.stack.cluster_name, info.service_name)
@@ -556,6 +571,11 @@ def cmd_rollback(ctx: Context) -> int:
     ctx.say(
         f"{info.key}: rolling back from {svc['taskDefinition'].rsplit('/', 1)[-1]} to "
         f"{target.rsplit('/', 1)[-1]} ({source}); follow with `status`"
+    )
+    ctx.warn(
+        f"warning: {info.key} alone was moved to an earlier task definition; the next "
+        "`pulumi up` puts the recorded release back. To roll back for good: "
+        f"python -m tools.ops rollback --stack {ctx.args.stack or '<stack>'}"
     )
     return EXIT_OK
 
@@ -860,12 +880,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = add(
         "rollback",
-        "move a service back to its previous task definition revision",
-        "Point the service at its previous task definition: the previous deployment's when a "
-        "deployment is in progress, otherwise the newest ACTIVE revision of the same family "
-        "older than the current one. Fails if there is none.",
+        "go back to an earlier release (or, now, one service's previous revision)",
+        "Without SERVICE: write the stack's previous release (or --to COMMIT) to its release "
+        "record and run `pulumi up` (python -m tools.release rollback): it sticks, every later "
+        "`pulumi up` reads the same record. With SERVICE, an emergency: point that service at "
+        "its previous task definition (the previous deployment's when one is in progress, "
+        "otherwise the newest older ACTIVE revision); the next `pulumi up` undoes it.",
     )
-    p.add_argument("service", metavar="SERVICE")
+    p.add_argument("service", metavar="SERVICE", nargs="?")
+    p.add_argument("--to", metavar="COMMIT", help="the release to go back to (default: previous)")
+    p.add_argument("--no-up", action="store_true", help="only write the record (CI runs the up)")
     p.set_defaults(handler=cmd_rollback)
 
     p = add(
