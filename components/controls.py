@@ -84,7 +84,8 @@ CONTROLS: dict[str, str] = {
     "KMS.1": "customer managed IAM policies do not allow decryption on all KMS keys",
     "KMS.2": "inline IAM policies do not allow decryption on all KMS keys",
     "KMS.4": "customer managed KMS keys rotate their material",
-    "OIDC.1*": "roles trusting GitHub's OIDC provider admit one repository and environment",
+    "OIDC.1*": "roles trusting GitHub's OIDC provider admit one repository, environment and "
+    "workflow file at one ref",
     "CloudWatch.16*": "log groups keep logs for a set retention period",
     # Least privilege per service (the service graph)
     "LP.1*": "every service has its own security group, open only along the service graph",

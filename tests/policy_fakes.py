@@ -373,6 +373,7 @@ def baseline() -> dict[str, RecordedResource]:
     )
     r["key"] = res(c.KMS_KEY, "key", {"enableKeyRotation": True}, protect=True)
     # A CI role trusting GitHub's OIDC provider, as the bootstrap project builds it.
+    from components.bootstrap.github_settings import DEPLOY_PIN
     from components.bootstrap.policies import trust_policy
 
     r["ci-role"] = res(
@@ -380,7 +381,7 @@ def baseline() -> dict[str, RecordedResource]:
         "ci-role",
         {"assumeRolePolicy": json.dumps(trust_policy(
             "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
-            "example-org/accessweaver", "dev"))},
+            "example-org/accessweaver", "dev", DEPLOY_PIN))},
     )  # fmt: skip
     r["role-policy"] = res(
         "aws:iam/rolePolicy:RolePolicy",

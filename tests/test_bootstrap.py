@@ -22,6 +22,7 @@ import pytest
 import yaml
 
 from components.bootstrap.config import bootstrap_settings
+from components.bootstrap.github_settings import DEPLOY_PIN, PREVIEW_PIN
 from components.bootstrap.policies import (
     ATTACHABLE,
     SERVICES_OF_MODULE,
@@ -130,12 +131,32 @@ def test_only_the_prod_account_creates_the_state_bucket():
 # -- trust: this repository, one GitHub environment, STS -----------------------------------------
 
 
+SUB = "token.actions.githubusercontent.com:sub"
+WORKFLOWS_OF = f"{REPOSITORY}/.github/workflows"
+
+
 @pytest.mark.parametrize("stack", STACKS)
-def test_each_role_trusts_only_this_repository_in_its_own_github_environment(stack):
+def test_each_role_trusts_only_its_environment_workflow_file_and_ref(stack):
+    """GIVEN the subject template repo, context, job_workflow_ref, THEN each role admits one
+    environment of this repository, from one workflow file at one ref: deploys from
+    deploy-stack.yml (the reusable release job) on main, drift checks from drift.yml on main,
+    previews from preview.yml on a pull request's merge ref (its number the only wildcard)."""
     expected = {
-        f"accessweaver-{stack}-deploy": stack,
-        f"accessweaver-{stack}-preview": f"preview-{stack}",
-        f"accessweaver-{stack}-drift": f"drift-{stack}",
+        f"accessweaver-{stack}-deploy": (
+            "StringEquals",
+            f"repo:{REPOSITORY}:environment:{stack}:job_workflow_ref:"
+            f"{WORKFLOWS_OF}/deploy-stack.yml@refs/heads/main",
+        ),
+        f"accessweaver-{stack}-preview": (
+            "StringLike",
+            f"repo:{REPOSITORY}:environment:preview-{stack}:job_workflow_ref:"
+            f"{WORKFLOWS_OF}/preview.yml@refs/pull/*/merge",
+        ),
+        f"accessweaver-{stack}-drift": (
+            "StringEquals",
+            f"repo:{REPOSITORY}:environment:drift-{stack}:job_workflow_ref:"
+            f"{WORKFLOWS_OF}/drift.yml@refs/heads/main",
+        ),
     }
     for role in bootstrap(stack).of_type(ROLE):
         trust = json.loads(role.inputs["assumeRolePolicy"])
@@ -145,54 +166,125 @@ def test_each_role_trusts_only_this_repository_in_its_own_github_environment(sta
         assert statement["Principal"]["Federated"].endswith(
             ":oidc-provider/token.actions.githubusercontent.com"
         )
-        assert statement["Condition"] == {
-            "StringEquals": {
-                "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-                "token.actions.githubusercontent.com:sub": (
-                    f"repo:{REPOSITORY}:environment:{expected[role.inputs['name']]}"
-                ),
-            }
-        }
+        operator, sub = expected[role.inputs["name"]]
+        conditions = statement["Condition"]
+        assert conditions["StringEquals"]["token.actions.githubusercontent.com:aud"] == (
+            "sts.amazonaws.com"
+        )
+        assert conditions[operator][SUB] == sub
+        assert sum(SUB in c for c in conditions.values()) == 1
+
+
+def _sub(document: dict[str, Any]) -> tuple[str, str]:
+    (statement,) = document["Statement"]
+    ((operator, conditions),) = [(o, c) for o, c in statement["Condition"].items() if SUB in c]
+    return operator, conditions[SUB]
+
+
+def _with_sub(document: dict[str, Any], value: str, operator: str = "StringLike") -> dict:
+    changed = json.loads(json.dumps(document))
+    (statement,) = changed["Statement"]
+    for conditions in statement["Condition"].values():
+        conditions.pop(SUB, None)
+    statement["Condition"].setdefault(operator, {})[SUB] = value
+    return changed
 
 
 def _without(document: dict[str, Any], key: str) -> dict[str, Any]:
     changed = json.loads(json.dumps(document))
     for statement in changed["Statement"]:
-        statement["Condition"]["StringEquals"].pop(key)
+        for conditions in statement["Condition"].values():
+            conditions.pop(key, None)
     return changed
 
 
+PROVIDER = "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com"
+
+
 def test_a_trust_policy_without_a_sub_condition_is_refused():
-    good = trust_policy(
-        "arn:aws:iam::111111111111:oidc-provider/token.actions.githubusercontent.com",
-        REPOSITORY,
-        "dev",
-    )
+    good = trust_policy(PROVIDER, REPOSITORY, "dev", DEPLOY_PIN)
     assert trust_problems(good, REPOSITORY) == []
-    no_sub = _without(good, "token.actions.githubusercontent.com:sub")
+    no_sub = _without(good, SUB)
     assert any("no `sub` condition" in p for p in trust_problems(no_sub, REPOSITORY))
     no_audience = _without(good, "token.actions.githubusercontent.com:aud")
     assert any("audience" in p for p in trust_problems(no_audience, REPOSITORY))
     for loose in ("repo:example-org/*", "repo:example-org/accessweaver:*", "repo:other/repo:ref:x"):
-        changed = json.loads(json.dumps(good))
-        changed["Statement"][0]["Condition"]["StringEquals"][
-            "token.actions.githubusercontent.com:sub"
-        ] = loose
-        assert trust_problems(changed, REPOSITORY), loose
+        assert trust_problems(_with_sub(good, loose), REPOSITORY), loose
 
 
-def test_the_policy_pack_refuses_a_planned_role_whose_trust_has_no_sub():
+def test_a_trust_that_does_not_pin_the_workflow_file_and_its_ref_is_refused():
+    """The red team's question: a role that trusts `environment:prod` alone admits any
+    workflow file that names the environment, from any ref the environment lets run."""
+    good = trust_policy(PROVIDER, REPOSITORY, "prod", DEPLOY_PIN)
+    _, sub = _sub(good)
+    pin = f":job_workflow_ref:{WORKFLOWS_OF}/deploy-stack.yml@refs/heads/main"
+    assert sub.endswith(pin)
+    environment_only = sub.removesuffix(pin)
+    loose = {
+        "no workflow pin": environment_only,
+        "any file": f"{environment_only}:job_workflow_ref:{WORKFLOWS_OF}/*@refs/heads/main",
+        "any ref": f"{environment_only}:job_workflow_ref:{WORKFLOWS_OF}/deploy-stack.yml@*",
+        "any branch": f"{environment_only}:job_workflow_ref:{WORKFLOWS_OF}/deploy-stack.yml"
+        "@refs/heads/*",
+        "anything after the environment": f"{environment_only}:*",
+        "a wildcard before the pull request's number": f"{environment_only}:job_workflow_ref:"
+        f"{WORKFLOWS_OF}/preview.yml@refs/*/merge",
+        "another repository's workflow": f"{environment_only}:job_workflow_ref:"
+        "other/repo/.github/workflows/deploy-stack.yml@refs/heads/main",
+    }
+    for case, value in loose.items():
+        problems = trust_problems(_with_sub(good, value), REPOSITORY)
+        assert problems, case
+    assert any(
+        "does not pin the workflow file" in p
+        for p in trust_problems(_with_sub(good, environment_only, "StringEquals"), REPOSITORY)
+    )
+    # a pull request's number is the one part a subject may leave open
+    preview = trust_policy(PROVIDER, REPOSITORY, "preview-prod", PREVIEW_PIN)
+    assert _sub(preview) == (
+        "StringLike",
+        f"repo:{REPOSITORY}:environment:preview-prod:job_workflow_ref:"
+        f"{WORKFLOWS_OF}/preview.yml@refs/pull/*/merge",
+    )
+    assert trust_problems(preview, REPOSITORY) == []
+
+
+def test_a_trust_of_github_immutable_subjects_names_the_repository_by_its_ids():
+    prefix = "repo:example-org@1234/accessweaver@5678"
+    document = trust_policy(PROVIDER, REPOSITORY, "dev", DEPLOY_PIN, prefix)
+    assert _sub(document)[1].startswith(f"{prefix}:environment:dev:job_workflow_ref:")
+    assert trust_problems(document, REPOSITORY) == []
+    assert trust_problems(document, "example-org/other") != []
+    result = run_program(
+        BOOTSTRAP,
+        "dev",
+        config_override={
+            "accessweaver-bootstrap:githubImmutableSubject": json.dumps(
+                {"ownerId": 1234, "repositoryId": 5678}
+            )
+        },
+    )
+    subs = {_sub(json.loads(r.inputs["assumeRolePolicy"]))[1] for r in result.of_type(ROLE)}
+    assert len(subs) == 3 and all(s.startswith(f"{prefix}:") for s in subs)
+
+
+@pytest.mark.parametrize("change", ["no sub", "no workflow pin"])
+def test_the_policy_pack_refuses_a_planned_role_whose_trust_is_loose(change):
     result = bootstrap("dev")
     deploy = next(r for r in result.of_type(ROLE) if r.inputs["name"].endswith("-deploy"))
-    trust = _without(
-        json.loads(deploy.inputs["assumeRolePolicy"]), "token.actions.githubusercontent.com:sub"
-    )
+    trust = json.loads(deploy.inputs["assumeRolePolicy"])
+    if change == "no sub":
+        trust = _without(trust, SUB)
+    else:
+        operator, sub = _sub(trust)
+        trust = _with_sub(trust, sub.split(":job_workflow_ref:")[0], operator)
     broken = dataclasses.replace(
         deploy, inputs={**deploy.inputs, "assumeRolePolicy": json.dumps(trust)}
     )
     changed = dataclasses.replace(
         result, resources=[broken if r is deploy else r for r in result.resources]
     )
+    assert not any(v["control"].startswith("OIDC.1") for v in run_policies(result).mandatory)
     controls = {v["control"] for v in run_policies(changed).mandatory}
     assert any(c.startswith("OIDC.1") for c in controls), controls
 
@@ -259,20 +351,39 @@ def test_parliament_flags_a_tag_scoped_statement_left_on_every_resource():
 # -- the workflows assume only the bootstrap's roles ----------------------------------------------
 
 
-def _workflow_roles() -> set[tuple[str, str]]:
-    """(GitHub environment, variable) of every role a workflow job assumes; a reusable
-    workflow's job runs for the stacks its callers pass it (`with: {stack: ...}`)."""
-    workflows = {
+def _workflows() -> dict[str, dict[str, Any]]:
+    return {
         path.name: yaml.safe_load(path.read_text())
         for path in (ROOT / ".github" / "workflows").glob("*.yml")
     }
+
+
+def _triggers(doc: dict[str, Any]) -> set[str]:
+    on = doc.get("on", doc.get(True))  # PyYAML reads the bare key `on` as True
+    return {on} if isinstance(on, str) else set(on)
+
+
+def _workflow_roles() -> set[tuple[str, str, str, str]]:
+    """(GitHub environment, variable, workflow file, ref) of every role a workflow job
+    assumes: the file is the one holding the job (for a reusable workflow, the called file:
+    GitHub's `job_workflow_ref`), the ref a pull request's merge ref when the run is a pull
+    request's, else main (pushes to main, schedules, calls from those); a reusable workflow's
+    job runs for the stacks its callers pass it (`with: {stack: ...}`)."""
+    workflows = _workflows()
     called: dict[str, list[str]] = {}
-    for doc in workflows.values():
+    callers: dict[str, set[str]] = {}
+    for caller, doc in workflows.items():
         for job in doc["jobs"].values():
             if "uses" in job:
-                called.setdefault(job["uses"].rsplit("/", 1)[-1], []).append(job["with"]["stack"])
-    found: set[tuple[str, str]] = set()
+                file = job["uses"].split(" ")[0].rsplit("/", 1)[-1]
+                called.setdefault(file, []).append(job["with"]["stack"])
+                callers.setdefault(file, set()).add(caller)
+    found: set[tuple[str, str, str, str]] = set()
     for name, doc in workflows.items():
+        events = set().union(
+            _triggers(doc), *(_triggers(workflows[c]) for c in callers.get(name, ()))
+        )
+        ref = "refs/pull/*/merge" if "pull_request" in events else "refs/heads/main"
         for job in doc["jobs"].values():
             environment = job.get("environment")
             stacks = job.get("strategy", {}).get("matrix", {}).get("stack") or called.get(
@@ -284,29 +395,36 @@ def _workflow_roles() -> set[tuple[str, str]]:
                     continue
                 (variable,) = re.findall(r"vars\.(\w+)", role)
                 for stack in stacks:
-                    name = environment
+                    resolved = environment
                     for template in ("${{ matrix.stack }}", "${{ inputs.stack }}"):
-                        name = name.replace(template, stack or "")
-                    found.add((name, variable))
+                        resolved = resolved.replace(template, stack or "")
+                    found.add((resolved, variable, name, ref))
     return found
 
 
 def test_every_role_the_workflows_assume_is_created_by_the_bootstrap_project():
+    """Each role's trust admits exactly the workflow file and ref of the job that assumes it:
+    a workflow moved or renamed without its role is caught here, not at the first deploy."""
     assumed = _workflow_roles()
-    assert {e for e, _ in assumed} == {
+    assert {e for e, *_ in assumed} == {
         *STACKS,
         *(f"preview-{s}" for s in STACKS),
         *(f"drift-{s}" for s in STACKS),
     }
-    for github_environment, variable in assumed:
+    assert {(f, r) for *_, f, r in assumed} == {
+        ("deploy-stack.yml", "refs/heads/main"),
+        ("drift.yml", "refs/heads/main"),
+        ("preview.yml", "refs/pull/*/merge"),
+    }
+    for github_environment, variable, file, ref in assumed:
         stack = github_environment.split("-")[-1]
         result = bootstrap(stack)
         arn = result.outputs["github_environments"][github_environment][variable]
         (role,) = [r for r in result.of_type(ROLE) if arn.endswith(f":role/{r.inputs['name']}")]
-        trust = json.loads(role.inputs["assumeRolePolicy"])
-        sub = trust["Statement"][0]["Condition"]["StringEquals"]
-        assert sub["token.actions.githubusercontent.com:sub"].endswith(
-            f":environment:{github_environment}"
+        _, sub = _sub(json.loads(role.inputs["assumeRolePolicy"]))
+        assert sub == (
+            f"repo:{REPOSITORY}:environment:{github_environment}:job_workflow_ref:"
+            f"{WORKFLOWS_OF}/{file}@{ref}"
         )
         # previews (pull-request code) get the read-only role, never the deploy role
         kind = github_environment.split("-")[0] if "-" in github_environment else "deploy"

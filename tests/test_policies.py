@@ -218,6 +218,17 @@ CASES: list[tuple[str, str, Callable[[Resources], None], str]] = [
                        "StringLike": {"token.actions.githubusercontent.com:sub":
                                       "repo:example-org/*"}}})),
      "does not name one repository"),
+    ("github-oidc-trust-scoped", "any workflow of the environment",
+     _set("ci-role", assumeRolePolicy=document({
+         "Effect": "Allow",
+         "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/"
+                                    "token.actions.githubusercontent.com"},
+         "Action": "sts:AssumeRoleWithWebIdentity",
+         "Condition": {"StringEquals": {
+             "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+             "token.actions.githubusercontent.com:sub":
+                 "repo:example-org/accessweaver:environment:prod"}}})),
+     "does not pin the workflow file"),
     ("elasticache-auth", "serverless without a user group",
      _add(lambda r: res("aws:elasticache/serverlessCache:ServerlessCache", "serverless",
                         {"engine": "valkey", "snapshotRetentionLimit": 1})),

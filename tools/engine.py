@@ -249,6 +249,10 @@ def mock_state(type_: str, name: str, inputs: dict[str, Any], region: str) -> tu
     elif type_ == "aws:cloudwatch/eventRule:EventRule":
         rid = physical
         state["arn"] = f"arn:aws:events:{region}:{acct}:rule/{physical}"
+    elif type_.startswith("github:"):
+        # GitHub settings (the bootstrap's repository settings): ids only, no ARN.
+        rid = f"{name}-{_hex(name, 8)}"
+        state = dict(inputs)
     elif (platform := platform_state(type_, name, inputs, region)) is not None:
         rid, computed = platform
         state.update(computed)
@@ -361,6 +365,13 @@ def platform_state(
     return None
 
 
+GITHUB_LOOKUPS = {
+    "github:index/getTeam:getTeam": "slug",
+    "github:index/getUser:getUser": "username",
+}
+"""The GitHub provider's look-ups the bootstrap makes (reviewers by name) -> the name's key."""
+
+
 def _mocks(region: str, parameters: ParameterStore | None = None):
     import pulumi
 
@@ -388,6 +399,11 @@ def _mocks(region: str, parameters: ParameterStore | None = None):
             if token == "aws:index/getAvailabilityZones:getAvailabilityZones":
                 names = [f"{region}{s}" for s in "abc"]
                 return {"names": names, "zoneIds": [f"euw1-az{i}" for i in (1, 2, 3)]}
+            if token in GITHUB_LOOKUPS:
+                # A team's or user's numeric id (as text, like the provider), from its name.
+                key = GITHUB_LOOKUPS[token]
+                value = str(args.args.get(key))
+                return {key: value, "id": str(int(_hex(value, 7), 16)), "nodeId": _hex(value, 12)}
             if token == "aws:ssm/getParametersByPath:getParametersByPath":
                 path = str(args.args["path"]).rstrip("/")
                 found = parameters(path) if parameters is not None else {}

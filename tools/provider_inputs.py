@@ -4,9 +4,10 @@ The mock engine (like the SDK itself) checks only top-level keyword arguments: a
 inside a dict input (`routing_polcy` inside a Cloud Map service's `dns_config`), a string where
 a number goes, a missing required nested field, all pass offline and fail at `pulumi up`. This
 module walks every recorded resource's inputs (camelCase, as the engine receives them) along the
-annotations of the pinned `pulumi_aws`, `pulumi_awsx` and `pulumi_random` classes: property
-names, lists and maps, numbers, booleans, strings, the SDKs' enum types, required fields, and a
-table of string choices taken from botocore's API models for fields whose SDK type is plain text.
+annotations of the pinned `pulumi_aws`, `pulumi_awsx`, `pulumi_random` and `pulumi_github`
+classes: property names, lists and maps, numbers, booleans, strings, the SDKs' enum types,
+required fields, and a table of string choices taken from botocore's API models for fields
+whose SDK type is plain text.
 
 `problems(resources)` returns one sentence per problem; the engine raises `ProviderInputError`
 with all of them after a run (tools/engine.py).
@@ -26,7 +27,12 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-_PACKAGES = {"aws": "pulumi_aws", "awsx": "pulumi_awsx", "random": "pulumi_random"}
+_PACKAGES = {
+    "aws": "pulumi_aws",
+    "awsx": "pulumi_awsx",
+    "random": "pulumi_random",
+    "github": "pulumi_github",
+}
 
 
 class ProviderInputError(Exception):

@@ -10,8 +10,20 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, Field, ValidationError
 
 from ..errors import MISSING, ConfigError, ConfigIssue, issues_from_validation
-from ..formats import PATTERNS, ConfigModel, Environment, Flag
+from ..formats import ENVIRONMENTS, PATTERNS, ConfigModel, Environment, Flag
 from ..stack.model import PolicyWaiver, _check_waivers
+from .github_settings import (
+    DEFAULT_REVIEWED,
+    MAX_REVIEWERS,
+    RepositorySettings,
+    Reviewers,
+    deploy_environment,
+    drift_environment,
+    environment_names,
+    preview_environment,
+    repository_settings,
+    subject_prefix,
+)
 
 ACCOUNT_ID, ACCOUNT_ID_ALLOWED = PATTERNS["account_id"]
 
@@ -44,6 +56,45 @@ class StateBackendConfig(ConfigModel):
     )
 
 
+class ReviewersConfig(ConfigModel):
+    """`githubSettings.reviewers`: who approves a run waiting on a reviewed environment."""
+
+    teams: list[Annotated[str, Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,99}$")]] = Field(
+        default_factory=list, description="Team slugs of the repository's organization."
+    )
+    users: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9](?:-?[A-Za-z0-9]){0,38}$")]] = Field(
+        default_factory=list, description="User logins."
+    )
+
+
+class GithubSettingsConfig(ConfigModel):
+    """`githubSettings`: the repository's settings the roles' trust relies on (environments,
+    `main`'s protection, Actions' token, the OIDC subject template). They are the repository's,
+    not an account's: declare them in one bootstrap stack file only (prod's)."""
+
+    manage: Flag = Field(
+        True,
+        description="Apply them with the GitHub provider at `pulumi up` (a GITHUB_TOKEN that "
+        "administers the repository); false: another tool does, and the daily check "
+        "(`python -m tools.github_settings`, github-settings.yml) is what holds them.",
+    )
+    reviewers: ReviewersConfig = Field(default_factory=ReviewersConfig)
+    reviewed_environments: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_REVIEWED),
+        description="The environments whose runs wait for a reviewer (prod at least).",
+    )
+    required_approvals: int = Field(
+        1, ge=1, le=6, description="Approvals a pull request into main needs."
+    )
+
+
+class ImmutableSubjectConfig(ConfigModel):
+    """`githubImmutableSubject`: the ids GitHub's immutable subjects carry."""
+
+    owner_id: int = Field(ge=1, description="The repository owner's id.")
+    repository_id: int = Field(ge=1, description="The repository's id.")
+
+
 class BootstrapConfig(ConfigModel):
     """The keys of `bootstrap:` in a bootstrap stack file."""
 
@@ -58,6 +109,17 @@ class BootstrapConfig(ConfigModel):
     github_repository: str = Field(
         pattern=r"^[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+$",
         description="owner/name of the repository whose workflows assume the roles.",
+    )
+    github_immutable_subject: ImmutableSubjectConfig | None = Field(
+        None,
+        description="Set when GitHub issues this repository immutable subjects "
+        "(`repo:<owner>@<id>/<repo>@<id>`: repositories created after 2026-07-15, or opted "
+        "in; `sub_claim_prefix` of `gh api repos/<owner>/<repo>/actions/oidc/customization/sub`).",
+    )
+    github_settings: GithubSettingsConfig | None = Field(
+        None,
+        description="The repository's GitHub settings the trust relies on; in one bootstrap "
+        "stack file only (they are the repository's, not an account's).",
     )
     roles: Flag = Field(True, description="Create the OIDC provider, preview and deploy roles.")
     oidc_provider_arn: str | None = Field(
@@ -98,6 +160,12 @@ class BootstrapSettings:
     state_accounts: Mapping[str, str]
     noncurrent_version_days: int
     access_log_retention_days: int
+    subject_prefix: str = ""
+    """The `repo` segment of the roles' OIDC subjects (`github_settings.subject_prefix`)."""
+    github: RepositorySettings | None = None
+    """The repository's settings, in the one stack file that declares them."""
+    manage_github: bool = False
+    """This stack applies `github` with the GitHub provider."""
 
     @property
     def prefix(self) -> str:
@@ -105,18 +173,18 @@ class BootstrapSettings:
 
     @property
     def deploy_environment(self) -> str:
-        """The GitHub environment of the deploy jobs (and the images job, for dev)."""
-        return self.environment
+        """The GitHub environment of the deploy jobs."""
+        return deploy_environment(self.environment)
 
     @property
     def preview_environment(self) -> str:
         """The GitHub environment of pull-request previews."""
-        return f"preview-{self.environment}"
+        return preview_environment(self.environment)
 
     @property
     def drift_environment(self) -> str:
         """The GitHub environment of the daily drift check (main branch only)."""
-        return f"drift-{self.environment}"
+        return drift_environment(self.environment)
 
 
 def _account_issues(path: str, values: list[str]) -> list[ConfigIssue]:
@@ -125,6 +193,49 @@ def _account_issues(path: str, values: list[str]) -> list[ConfigIssue]:
         for i, value in enumerate(values)
         if not ACCOUNT_ID.match(str(value))
     ]
+
+
+def _github_issues(github: GithubSettingsConfig) -> list[ConfigIssue]:
+    known = environment_names(ENVIRONMENTS)
+    issues = [
+        ConfigIssue(
+            f"githubSettings.reviewedEnvironments[{i}]",
+            name,
+            "not an environment of the workflows",
+            ", ".join(known),
+        )
+        for i, name in enumerate(github.reviewed_environments)
+        if name not in known
+    ]
+    if "prod" not in github.reviewed_environments:
+        issues.append(
+            ConfigIssue(
+                "githubSettings.reviewedEnvironments",
+                github.reviewed_environments,
+                "prod would deploy with no reviewer",
+                "a list that includes prod",
+            )
+        )
+    named = [*github.reviewers.teams, *github.reviewers.users]
+    if not named:
+        issues.append(
+            ConfigIssue(
+                "githubSettings.reviewers",
+                MISSING,
+                "the reviewed environments need at least one reviewer",
+                "teams: [<team slug>] and/or users: [<login>]",
+            )
+        )
+    elif len(named) > MAX_REVIEWERS:
+        issues.append(
+            ConfigIssue(
+                "githubSettings.reviewers",
+                named,
+                f"GitHub takes at most {MAX_REVIEWERS} reviewers per environment",
+                f"{MAX_REVIEWERS} teams and users in all (a team counts once)",
+            )
+        )
+    return issues
 
 
 def bootstrap_settings(
@@ -186,8 +297,16 @@ def bootstrap_settings(
                 "dev, staging or prod",
             )
         )
+    if config.github_settings is not None:
+        issues += _github_issues(config.github_settings)
     if issues:
         raise ConfigError(stack_file, namespace, issues)
+    ids = (
+        (config.github_immutable_subject.owner_id, config.github_immutable_subject.repository_id)
+        if config.github_immutable_subject
+        else None
+    )
+    github = config.github_settings
     return BootstrapSettings(
         environment=config.environment,
         project=config.project,
@@ -203,4 +322,20 @@ def bootstrap_settings(
         state_accounts=dict(state.accounts),
         noncurrent_version_days=state.noncurrent_version_days,
         access_log_retention_days=state.access_log_retention_days,
+        subject_prefix=subject_prefix(config.github_repository, ids),
+        github=(
+            repository_settings(
+                config.github_repository,
+                ENVIRONMENTS,
+                reviewers=Reviewers(
+                    teams=tuple(github.reviewers.teams), users=tuple(github.reviewers.users)
+                ),
+                reviewed=github.reviewed_environments,
+                required_approvals=github.required_approvals,
+                ids=ids,
+            )
+            if github is not None
+            else None
+        ),
+        manage_github=bool(github is not None and github.manage),
     )

@@ -1,5 +1,7 @@
 """The bootstrap program: read `bootstrap:` config, build one account's pieces, export what the
-workflows and the main stack files need."""
+workflows and the main stack files need. The one stack whose file declares `githubSettings`
+(prod's) also writes the repository's GitHub settings, unless `githubSettings.manage` is false
+(no GitHub token needed then; the daily check, tools/github_settings.py, holds them)."""
 
 from __future__ import annotations
 
@@ -7,10 +9,12 @@ import os
 from typing import Any
 
 import pulumi
+import pulumi_github
 
 from ..stack.loader import STACK_FILE_ENV, _namespace_values
 from .backend import StateBackend, StateBackendArgs
 from .config import BootstrapSettings, bootstrap_settings
+from .github_repository import GithubRepositorySettings, GithubRepositorySettingsArgs
 from .policies import SERVICES_OF_MODULE
 from .roles import CiRoles, CiRolesArgs
 
@@ -62,6 +66,7 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
         if "state_backend_url" in outputs
         else {}
     )
+    roles: CiRoles | None = None
     if settings.roles:
         roles = CiRoles(
             f"{settings.prefix}-ci",
@@ -73,6 +78,7 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
                 deploy_environment=settings.deploy_environment,
                 preview_environment=settings.preview_environment,
                 drift_environment=settings.drift_environment,
+                subject_prefix=settings.subject_prefix,
                 oidc_provider_arn=settings.oidc_provider_arn,
                 state_bucket_arn=state_bucket_arn,
                 state_key_arn=state_key_arn,
@@ -115,7 +121,26 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
                 },
             },
         )
+    if settings.github is not None and settings.manage_github:
+        github_settings(settings, roles)
     return outputs
+
+
+def github_settings(settings: BootstrapSettings, roles: CiRoles | None) -> None:
+    """The repository's settings, through a provider of the repository's owner (its token:
+    GITHUB_TOKEN, read by the provider at `pulumi up`)."""
+    assert settings.github is not None
+    provider = pulumi_github.Provider(
+        f"{settings.project}-github", owner=settings.github_repository.split("/", 1)[0]
+    )
+    GithubRepositorySettings(
+        f"{settings.project}-github",
+        GithubRepositorySettingsArgs(
+            settings=settings.github,
+            subject_template_after=[roles] if roles is not None else [],
+        ),
+        opts=pulumi.ResourceOptions(providers=[provider]),
+    )
 
 
 def run() -> None:

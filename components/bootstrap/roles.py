@@ -4,12 +4,16 @@ secrets provider, GitHub's OIDC identity provider, and three roles the workflows
 - the preview role (`<project>-<env>-preview`): AWS's ReadOnlyAccess without data reads (objects,
   secret values, logs, messages: pull-request code runs with it), the secrets key to decrypt
   config, the state to read (and lock); trusted by the jobs in the GitHub environment
-  `preview-<env>` (pull-request previews);
+  `preview-<env>` from `preview.yml` on a pull request's merge ref (pull-request previews);
 - the drift role (`<project>-<env>-drift`): the same, plus the stack's secret and parameter
-  values a refresh reads back; trusted by the jobs in `drift-<env>` (main only: the daily
-  `pulumi preview --refresh`);
+  values a refresh reads back; trusted by the jobs in `drift-<env>` from `drift.yml` on `main`
+  (the daily `pulumi preview --refresh`);
 - the deploy role (`<project>-<env>-deploy`): the services the program manages, its own roles
-  (tag-scoped), the secrets key, the state; trusted by the jobs in the environment `<env>`.
+  (tag-scoped), the secrets key, the state; trusted by the jobs in the environment `<env>` of
+  `deploy-stack.yml` on `main`.
+
+Each trust pins the workflow file and its ref (`job_workflow_ref`): the repository's OIDC
+subject template must include it (`github_settings.CLAIM_KEYS`), or no token matches.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import iam, kms
 
+from .github_settings import DEPLOY_PIN, DRIFT_PIN, PREVIEW_PIN, WorkflowPin
 from .policies import (
     AUDIENCE,
     GITHUB_OIDC_HOST,
@@ -48,6 +53,12 @@ class CiRolesArgs:
     deploy_environment: str
     preview_environment: str
     drift_environment: str
+    deploy_pin: WorkflowPin = DEPLOY_PIN
+    """The workflow file and ref whose jobs in `deploy_environment` may deploy."""
+    preview_pin: WorkflowPin = PREVIEW_PIN
+    drift_pin: WorkflowPin = DRIFT_PIN
+    subject_prefix: str | None = None
+    """The subject's `repo` segment (`github_settings.subject_prefix`); None: by name."""
     oidc_provider_arn: str | None = None
     """The account's existing GitHub OIDC provider; None = create it."""
     state_bucket_arn: pulumi.Input[str] | None = None
@@ -75,15 +86,21 @@ class CiRoles(pulumi.ComponentResource):
         region = args.region or aws.config.region
         if not region:
             raise ValueError(f"{name}: no region (set aws:region or CiRolesArgs.region)")
-        environments = (args.deploy_environment, args.preview_environment, args.drift_environment)
-        if len(set(environments)) != 3:
+        pins = {
+            args.deploy_environment: args.deploy_pin,
+            args.preview_environment: args.preview_pin,
+            args.drift_environment: args.drift_pin,
+        }
+        if len(pins) != 3:
             raise ValueError(f"{name}: each role needs a GitHub environment of its own")
-        for role_environment in environments:
+        for role_environment, pin in pins.items():
             problems = trust_problems(
                 trust_policy(
                     f"arn:aws:iam::000000000000:oidc-provider/{GITHUB_OIDC_HOST}",
                     args.repository,
                     role_environment,
+                    pin,
+                    args.subject_prefix,
                 ),
                 args.repository,
             )
@@ -122,8 +139,11 @@ class CiRoles(pulumi.ComponentResource):
             provider_arn = pulumi.Output.from_input(args.oidc_provider_arn)
 
         def trust(github_environment: str) -> pulumi.Output[str]:
+            pin = pins[github_environment]
             return provider_arn.apply(
-                lambda arn: json.dumps(trust_policy(arn, args.repository, github_environment))
+                lambda arn: json.dumps(
+                    trust_policy(arn, args.repository, github_environment, pin, args.subject_prefix)
+                )
             )
 
         state = pulumi.Output.all(key.arn, args.state_bucket_arn, args.state_key_arn)
