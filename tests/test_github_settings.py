@@ -82,6 +82,23 @@ def test_one_bootstrap_stack_declares_and_writes_the_repositorys_settings():
     assert provider.inputs["owner"] == "example-org"  # the token comes from GITHUB_TOKEN
 
 
+def test_the_offline_plan_cli_shows_the_github_settings_prod_writes(monkeypatch, capsys):
+    """`python -m tools.plan prod --project bootstrap`: the provider and the component, and
+    with --json every GitHub resource and its inputs (the engine run is the cached one)."""
+    from tools.plan import main
+
+    monkeypatch.setattr("tools.engine.run_program", lambda _dir, stack, *a, **k: bootstrap(stack))
+    assert main(["prod", "--project", "bootstrap"]) == 0
+    text = capsys.readouterr().out
+    assert "  Provider github accessweaver-github\n" in text
+    assert "GithubRepositorySettings accessweaver-github (22): 11 RepositoryEnvironment" in text
+    assert main(["prod", "--project", "bootstrap", "--json"]) == 0
+    planned = json.loads(capsys.readouterr().out)["resources"]
+    (template,) = [r for r in planned if r["type"] == TEMPLATE]
+    assert template["inputs"]["includeClaimKeys"] == list(CLAIM_KEYS)
+    assert len([r for r in planned if r["type"] == ENVIRONMENT]) == len(environment_names(STACKS))
+
+
 def test_githubsettings_in_two_stack_files_is_refused(tmp_path):
     project = tmp_path / "bootstrap"
     shutil.copytree(BOOTSTRAP, project)

@@ -285,6 +285,9 @@ def render_summary(result: PlanResult) -> str:
     tops = sorted(children.get(None, []), key=rank)
     lines.append(f"Components ({len(tops)}):")
     for top in tops:
+        if top.type.startswith("pulumi:providers:"):  # an explicit provider (bootstrap's GitHub)
+            lines.append(f"  Provider {top.type.rsplit(':', 1)[1]} {top.name}")
+            continue
         inner = _descendants(children, top)
         summary = summarize(top) or _component_summary(top, inner)
         head = f"  {top.type.split(':')[-1]} {top.name} ({len(inner)})"
