@@ -14,8 +14,9 @@ documents. docs/DESIGN.md ("Destructive-change guard") explains the choices; in 
   points at other resources, or when one of them is created or replaced (its value is then
   unknown, as in a real preview; for a replacing input, the replacement cascades).
 - A change replaces the resource when the provider says so: `tools/force_new.json` lists, per
-  type, the inputs marked `ForceNew` / `RequiresReplace` in the Terraform providers pulumi-aws and
-  pulumi-random bridge, and the few value-dependent rules (a version downgrade).
+  type, the inputs marked `ForceNew` / `RequiresReplace` in the Terraform providers pulumi-aws,
+  pulumi-random and pulumi-github bridge, and the few value-dependent rules (a version
+  downgrade).
 - Children of multi-language components (awsx's `Vpc`: subnets, routes, NAT gateways), providers,
   the stack and external (read) resources of a stack export are invisible offline: they are
   skipped, and counted.
