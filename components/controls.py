@@ -86,6 +86,7 @@ CONTROLS: dict[str, str] = {
     "KMS.4": "customer managed KMS keys rotate their material",
     "OIDC.1*": "roles trusting GitHub's OIDC provider admit one repository, environment and "
     "workflow file at one ref",
+    "TRUST.1*": "roles an AWS service assumes name the account and resource (confused deputy)",
     "CloudWatch.16*": "log groups keep logs for a set retention period",
     # Least privilege per service (the service graph)
     "LP.1*": "every service has its own security group, open only along the service graph",

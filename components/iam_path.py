@@ -10,6 +10,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Any
+
+import pulumi
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_+=,.@-]{1,64}$")
 
@@ -21,3 +24,31 @@ def role_path(tags: Mapping[str, str]) -> str:
     if project and environment and _SEGMENT.match(project) and _SEGMENT.match(environment):
         return f"/{project}/{environment}/"
     return "/"
+
+
+BOUNDARY_TAG = "PermissionsBoundary"
+"""The tag every role created with a permissions boundary carries (value: the boundary policy's
+name). The bootstrap's deploy role passes, edits and deletes only roles carrying it, and may set
+it only in the CreateRole that also sets the boundary (components/bootstrap/policies.py)."""
+
+
+def boundary_tag(boundary_arn: str) -> dict[str, str]:
+    """`{BOUNDARY_TAG: <policy name>}` for `arn:aws:iam::<acct>:policy/<path><name>`."""
+    return {BOUNDARY_TAG: boundary_arn.rsplit("/", 1)[-1]}
+
+
+def role_settings(
+    tags: Mapping[str, str], permissions_boundary: pulumi.Input[str] | None
+) -> dict[str, Any]:
+    """The keyword arguments every role of the program is created with: its path, its
+    permissions boundary and its tags, the boundary's tag included when there is one."""
+    tagged: pulumi.Input[Mapping[str, str]]
+    if permissions_boundary is None:
+        tagged = dict(tags)
+    elif isinstance(permissions_boundary, str):
+        tagged = {**tags, **boundary_tag(permissions_boundary)}
+    else:
+        tagged = pulumi.Output.from_input(permissions_boundary).apply(
+            lambda arn: {**tags, **boundary_tag(arn)}
+        )
+    return {"path": role_path(tags), "permissions_boundary": permissions_boundary, "tags": tagged}

@@ -383,6 +383,14 @@ def baseline() -> dict[str, RecordedResource]:
             "arn:aws:iam::123456789012:oidc-provider/token.actions.githubusercontent.com",
             "example-org/accessweaver", "dev", DEPLOY_PIN))},
     )  # fmt: skip
+    # A role an AWS service assumes, as components/service_trust.py builds it.
+    from components.service_trust import state_machine_trust
+
+    r["service-role"] = res(
+        "aws:iam/role:Role",
+        "service-role",
+        {"assumeRolePolicy": json.dumps(state_machine_trust("123456789012", "eu-west-1", "m"))},
+    )
     r["role-policy"] = res(
         "aws:iam/rolePolicy:RolePolicy",
         "role-policy",

@@ -43,7 +43,13 @@ def test_the_scheduler_role_stops_and_starts_that_instance_only(plan):
     role = result.one("aws:iam/role:Role", "accessweaver-dev-database-scheduler-role")
     (trust,) = json.loads(role.inputs["assumeRolePolicy"])["Statement"]
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
-    assert trust["Condition"] == {"StringEquals": {"aws:SourceAccount": "123456789012"}}
+    # this account's schedules of the default group (Scheduler user guide, execution role)
+    assert trust["Condition"] == {
+        "StringEquals": {"aws:SourceAccount": "123456789012"},
+        "ArnLike": {
+            "aws:SourceArn": "arn:aws:scheduler:eu-west-1:123456789012:schedule-group/default"
+        },
+    }
     policy = result.one(
         "aws:iam/rolePolicy:RolePolicy", "accessweaver-dev-database-scheduler-policy"
     )

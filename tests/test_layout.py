@@ -18,6 +18,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "components.bindings",
         "components.iam_path",
         "components._version",
+        "components.service_trust",
     ),
     ("components", "components.log_archive", "components.secure_queue"),
     ("components.network",),

@@ -229,6 +229,17 @@ CASES: list[tuple[str, str, Callable[[Resources], None], str]] = [
              "token.actions.githubusercontent.com:sub":
                  "repo:example-org/accessweaver:environment:prod"}}})),
      "does not pin the workflow file"),
+    ("service-trust-source-bound", "no condition (the ECS load-balancer role before)",
+     _set("service-role", assumeRolePolicy=document({
+         "Effect": "Allow", "Principal": {"Service": "ecs.amazonaws.com"},
+         "Action": "sts:AssumeRole"})),
+     "without aws:SourceAccount and aws:SourceArn"),
+    ("service-trust-source-bound", "account only (Step Functions before)",
+     _set("service-role", assumeRolePolicy=document({
+         "Effect": "Allow", "Principal": {"Service": "states.amazonaws.com"},
+         "Action": "sts:AssumeRole",
+         "Condition": {"StringEquals": {"aws:SourceAccount": "123456789012"}}})),
+     "without aws:SourceArn"),
     ("elasticache-auth", "serverless without a user group",
      _add(lambda r: res("aws:elasticache/serverlessCache:ServerlessCache", "serverless",
                         {"engine": "valkey", "snapshotRetentionLimit": 1})),

@@ -780,7 +780,13 @@ def test_the_bootstraps_boundary_leaves_the_schedule_role_its_pass_role():
     granted = statements(by_name(result, ROLE_POLICY, "nightly-report-scheduler-policy"))
     needed = granted["PassThisTasksRoles"]
     assert all(fnmatch.fnmatchcase(arn, passing["Resource"]) for arn in needed["Resource"])
-    assert passing["Condition"] == needed["Condition"]
+    # the schedule's condition, and the boundary's tag, which the task's roles carry
+    assert (
+        needed["Condition"]["StringEquals"].items() <= passing["Condition"]["StringEquals"].items()
+    )
+    assert passing["Condition"]["StringEquals"]["aws:ResourceTag/PermissionsBoundary"] == (
+        "accessweaver-prod-boundary"
+    )
     # ... and nothing else the tasks' roles are given is IAM
     actions = {
         action

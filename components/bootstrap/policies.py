@@ -23,6 +23,8 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..formats import Environment
+from ..iam_path import BOUNDARY_TAG, boundary_tag
+from .data_reads import DATA_READS
 from .github_settings import PULL_REQUEST_REF, WorkflowPin, subject_prefix
 
 GITHUB_OIDC_HOST = "token.actions.githubusercontent.com"
@@ -213,12 +215,53 @@ def services_of(types: Iterable[str]) -> set[str]:
     return found
 
 
-def iam_statements(
-    project: str, environment: str, boundary_arn: str | None = None
-) -> list[dict[str, Any]]:
-    """The program's roles: created only under its path and with its Project and Environment
-    tags, changed and passed (to the services that run them) only there and with those tags."""
-    own = {"aws:ResourceTag/Project": project, "aws:ResourceTag/Environment": environment}
+# The boundary's tag (components/iam_path.py, BOUNDARY_TAG): IAM has no condition key for a
+# role's *current* boundary on the actions that do not carry `iam:PermissionsBoundary`
+# (PassRole, UpdateAssumeRolePolicy, TagRole, DeleteRole...: the Service Authorization Reference
+# lists it on CreateRole, Put/DeleteRolePolicy, Attach/DetachRolePolicy and
+# Put/DeleteRolePermissionsBoundary only), so those actions require the tag instead: CreateRole
+# sets it together with the boundary (both conditions of one request) and no TagRole or
+# UntagRole may ever name it.
+
+
+def boundary_name(project: str, environment: str) -> str:
+    """The bootstrap's permissions boundary policy (`<project>-<env>-boundary`)."""
+    return f"{project}-{environment}-boundary"
+
+
+# The IAM actions on a role whose request carries `iam:PermissionsBoundary` (the role's boundary
+# as it is, or as requested for PutRolePermissionsBoundary): Service Authorization Reference,
+# "Actions defined by AWS Identity and Access Management", condition keys column.
+BOUNDARY_CONDITIONED = (
+    "iam:PutRolePolicy",
+    "iam:DeleteRolePolicy",
+    "iam:AttachRolePolicy",
+    "iam:DetachRolePolicy",
+    "iam:PutRolePermissionsBoundary",
+)
+# ... and those whose request does not: they require the boundary's tag on the role.
+BOUNDARY_TAGGED = (
+    "iam:DeleteRole",
+    "iam:UpdateRole",
+    "iam:UpdateRoleDescription",
+    "iam:UpdateAssumeRolePolicy",
+    "iam:TagRole",
+    "iam:UntagRole",
+)
+
+
+def iam_statements(project: str, environment: str, boundary_arn: str) -> list[dict[str, Any]]:
+    """The program's roles: created only under its path, with its Project and Environment tags,
+    the bootstrap's boundary and the boundary's tag; changed, attached and passed only while
+    they carry that boundary (conditions on `iam:PermissionsBoundary` where IAM has it, on the
+    boundary's tag elsewhere)."""
+    marker = boundary_tag(boundary_arn)
+    own = {
+        "aws:ResourceTag/Project": project,
+        "aws:ResourceTag/Environment": environment,
+        **{f"aws:ResourceTag/{k}": v for k, v in marker.items()},
+    }
+    bounded = {"iam:PermissionsBoundary": boundary_arn}
     # The program's roles live under /<project>/<env>/ (components/iam_path.py): no statement
     # below reaches a role elsewhere in the account, an administrator's or the CI roles.
     roles = f"arn:aws:iam::*:role/{project}/{environment}/*"
@@ -227,30 +270,28 @@ def iam_statements(
         _statement(
             "IamRead",
             [
-                "iam:GetRole",
-                "iam:GetRolePolicy",
+                "iam:GetRole*",
+                "iam:GetPolicy*",
                 "iam:ListRolePolicies",
-                "iam:ListAttachedRolePolicies",
                 "iam:ListRoleTags",
+                "iam:ListAttachedRolePolicies",
                 "iam:ListInstanceProfilesForRole",
-                "iam:GetPolicy",
-                "iam:GetPolicyVersion",
             ],
             readable,
         ),
         _statement(
-            "IamCreateTagged",
+            "IamCreateBounded",
             ["iam:CreateRole"],
             roles,
             StringEquals={
                 "aws:RequestTag/Project": project,
                 "aws:RequestTag/Environment": environment,
+                **{f"aws:RequestTag/{k}": v for k, v in marker.items()},
             },
-            # every role it creates has the bootstrap's boundary (`boundary_policy`)
-            **({"ArnEquals": {"iam:PermissionsBoundary": boundary_arn}} if boundary_arn else {}),
+            ArnEquals=bounded,
         ),
-        # Creating a tagged role is CreateRole and TagRole (IAM user guide, "Tagging IAM
-        # roles"); iam:PermissionsBoundary is not in TagRole's request, so apart.
+        # A tag update sends only the tags that changed (Project and Environment when the
+        # stack's tags change): TagRole with those request tags, on the program's path.
         _statement(
             "IamTagOnCreate",
             ["iam:TagRole"],
@@ -260,38 +301,30 @@ def iam_statements(
                 "aws:RequestTag/Environment": environment,
             },
         ),
+        # PutRolePermissionsBoundary's condition is the boundary requested: only this one.
         _statement(
-            "IamManageOwn",
-            [
-                "iam:DeleteRole",
-                "iam:PutRolePolicy",
-                "iam:DeleteRolePolicy",
-                "iam:UpdateRole",
-                "iam:UpdateRoleDescription",
-                "iam:UpdateAssumeRolePolicy",
-                "iam:TagRole",
-                "iam:UntagRole",
-            ],
-            # TagRole here too: an update sends only the tags that changed (no Project in the
-            # request), which IamCreateTagged's request-tag condition would refuse.
+            "IamPoliciesOfBounded",
+            [*BOUNDARY_CONDITIONED[:2], BOUNDARY_CONDITIONED[4]],
             roles,
-            StringEquals=own,
+            ArnEquals=bounded,
         ),
         _statement(
             "IamAttachManaged",
             ["iam:AttachRolePolicy", "iam:DetachRolePolicy"],
             roles,
-            StringEquals=own,
-            ArnEquals={"iam:PolicyARN": list(ATTACHABLE)},
+            ArnEquals={**bounded, "iam:PolicyARN": list(ATTACHABLE)},
         ),
-        # No tag condition on PassRole: the IAM user guide ("Grant a user permissions to pass a
-        # role") warns that ResourceTag conditions on iam:PassRole are not reliable. The path
-        # and the receiving services bound it.
+        _statement("IamManageBounded", list(BOUNDARY_TAGGED), roles, StringEquals=own),
+        # iam:PassRole on the role resource supports aws:ResourceTag (Service Authorization
+        # Reference, resource type `role`): only roles carrying the boundary's tag are passed.
         _statement(
-            "IamPassOwn",
+            "IamPassBounded",
             ["iam:PassRole"],
             roles,
-            StringEquals={"iam:PassedToService": list(PASSED_TO)},
+            StringEquals={
+                "iam:PassedToService": list(PASSED_TO),
+                **{f"aws:ResourceTag/{k}": v for k, v in marker.items()},
+            },
         ),
         _statement(
             "ServiceLinkedRoles",
@@ -302,11 +335,21 @@ def iam_statements(
     ]
 
 
+KEY_ARN_OF_AN_EXISTING_KEY = (
+    "arn:aws:kms:*:*:key/????????-????-????-????-????????????",
+    "arn:aws:kms:*:*:key/mrk-*",
+)
+"""The ARN of a key that exists (a key id is a UUID; a multi-Region key's starts `mrk-`). Tags
+added while creating a key are authorized by an IAM policy "not restricted to particular KMS
+keys" that "must cover all KMS keys in the account and Region" (KMS developer guide,
+"Controlling access to tags", "Managing KMS key tags with API operations"): the CreateKey's
+TagResource is not a request on an existing key's ARN."""
+
+
 def kms_statements(project: str, environment: str) -> list[dict[str, Any]]:
-    """The program's KMS keys: created with its Project and Environment tags, administered only
-    while they carry them; no statement lets the deploy role decrypt with them (nothing in a
-    deploy needs to). The bootstrap's own keys carry those tags too: `deploy_policy` denies
-    them by ARN."""
+    """The program's KMS keys: created with its Project and Environment tags, administered and
+    used only while they carry them. A key that exists without them cannot be tagged into the
+    scope (`KmsNoAdoption`): tagging into it happens at CreateKey only."""
     request = {"aws:RequestTag/Project": project, "aws:RequestTag/Environment": environment}
     own = {"aws:ResourceTag/Project": project, "aws:ResourceTag/Environment": environment}
     keys, aliases = "arn:aws:kms:*:*:key/*", f"arn:aws:kms:*:*:alias/{project}-{environment}-*"
@@ -315,14 +358,8 @@ def kms_statements(project: str, environment: str) -> list[dict[str, Any]]:
         _statement("KmsDescribe", ["kms:DescribeKey"], keys),
         _statement(
             "KmsCreateTagged",
-            ["kms:CreateKey"],
+            ["kms:CreateKey", "kms:TagResource"],
             "*",
-            StringEquals=request,
-        ),
-        _statement(
-            "KmsTagOwn",
-            ["kms:TagResource"],
-            keys,
             StringEquals=request,
         ),
         # An alias call needs the alias and its key (KMS developer guide, "Controlling access
@@ -334,9 +371,9 @@ def kms_statements(project: str, environment: str) -> list[dict[str, Any]]:
         _statement(
             "KmsManageOwn",
             [
-                "kms:GetKeyPolicy",
-                "kms:GetKeyRotationStatus",
+                "kms:Get*",
                 "kms:ListResourceTags",
+                "kms:ListGrants",
                 "kms:PutKeyPolicy",
                 "kms:EnableKeyRotation",
                 "kms:ScheduleKeyDeletion",
@@ -345,11 +382,25 @@ def kms_statements(project: str, environment: str) -> list[dict[str, Any]]:
                 "kms:TagResource",
                 "kms:UntagResource",
                 "kms:CreateGrant",
-                "kms:ListGrants",
                 "kms:RevokeGrant",
             ],
             keys,
             StringEquals=own,
+        ),
+        # What the program's roles do with its keys (the boundary allows it, so the deploy role
+        # may too); it could grant itself as much through PutKeyPolicy on these same keys.
+        _statement("KmsUseOwn", list(ROLES_KMS_USE), keys, StringEquals=own),
+        # One statement per tag: a key of another environment of the same project is as
+        # foreign as a key of another project.
+        *(
+            {
+                "Sid": f"KmsNoAdoptionBy{key}",
+                "Effect": "Deny",
+                "Action": ["kms:TagResource", "kms:UntagResource"],
+                "Resource": list(KEY_ARN_OF_AN_EXISTING_KEY),
+                "Condition": {"StringNotEquals": {f"aws:ResourceTag/{key}": value}},
+            }
+            for key, value in (("Project", project), ("Environment", environment))
         ),
     ]
 
@@ -362,19 +413,11 @@ def bootstrap_project(project: str) -> str:
 def state_objects(bucket_arn: str, project: str, stack: str) -> list[str]:
     """The objects of one stack in Pulumi's S3 backend (pkg/backend/diy, project layout): its
     checkpoint `.pulumi/stacks/<project>/<stack>.json` (with `.bak`, `.gz`, `.pulumi-tags`
-    siblings), its history, backups and journal, and its lock files."""
+    siblings), and everything under `<project>/<stack>/` of its history, backups, journal and
+    lock folders (`history/`, `backups/`, `journal/`, `locks/organization/`: one pattern, as
+    IAM's `*` spans `/`; the role's inline policy is capped at 10,240 characters)."""
     root = f"{bucket_arn}/.pulumi"
-    return [
-        f"{root}/stacks/{project}/{stack}.*",
-        f"{root}/history/{project}/{stack}/*",
-        f"{root}/backups/{project}/{stack}/*",
-        f"{root}/journal/{project}/{stack}/*",
-        f"{root}/locks/organization/{project}/{stack}/*",
-    ]
-
-
-def state_lock(bucket_arn: str, project: str, stack: str) -> str:
-    return f"{bucket_arn}/.pulumi/locks/organization/{project}/{stack}/*"
+    return [f"{root}/stacks/{project}/{stack}.*", f"{root}/*/{project}/{stack}/*"]
 
 
 def state_statements(
@@ -386,24 +429,44 @@ def state_statements(
     write: bool,
 ) -> list[dict[str, Any]]:
     """Pulumi's S3 backend, for one stack: list the bucket and read the backend's `meta.yaml`,
-    read the stack's objects, write them when deploying; a preview writes only its lock."""
+    read the stack's objects, write them when deploying. A preview, with or without
+    `--refresh`, takes no lock and writes nothing: pulumi/pulumi `pkg/backend/diy/backend.go`,
+    `Preview` goes straight to `apply` with `DryRun` (no `Lock`, no history, no backup), where
+    `Update`, `Refresh` (not preview-only), `Destroy` and `Import` lock. The state key is used
+    for this bucket only (`kms:EncryptionContext:aws:s3:arn`: with an S3 Bucket Key the
+    context is the bucket's ARN, S3 user guide, "Reducing the cost of SSE-KMS with Amazon S3
+    Bucket Keys"); no request reaches the state through an S3 access point."""
     if bucket_arn is None:
         return []
     objects = state_objects(bucket_arn, project, stack)
     found = [
         _statement("StateList", ["s3:ListBucket", "s3:GetBucketLocation"], bucket_arn),
         _statement("StateRead", ["s3:GetObject"], [f"{bucket_arn}/.pulumi/meta.yaml", *objects]),
-        _statement(
-            "StateWrite",
-            ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
-            objects if write else state_lock(bucket_arn, project, stack),
-        ),
     ]
+    if write:
+        found.append(
+            _statement(
+                "StateWrite",
+                ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"],
+                objects,
+            )
+        )
     if state_key_arn is not None:
-        # SSE-KMS: reading an object decrypts its data key, writing one (a lock file, too)
-        # generates one (S3 user guide, "Using server-side encryption with AWS KMS keys").
-        found.append(_statement("StateKey", ["kms:Decrypt", "kms:GenerateDataKey"], state_key_arn))
+        # SSE-KMS: reading an object decrypts its data key, writing one generates one (S3 user
+        # guide, "Using server-side encryption with AWS KMS keys").
+        found.append(
+            _statement(
+                "StateKey",
+                ["kms:Decrypt", "kms:GenerateDataKey"] if write else ["kms:Decrypt"],
+                state_key_arn,
+                StringEquals={STATE_KEY_CONTEXT: bucket_arn},
+            )
+        )
+    found.append(no_access_points("StateNotThroughAccessPoints"))
     return found
+
+
+STATE_KEY_CONTEXT = "kms:EncryptionContext:aws:s3:arn"
 
 
 def secrets_key_statement(key_arn: str, *, write: bool) -> dict[str, Any]:
@@ -436,20 +499,28 @@ def deploy_policy(
     state_bucket_arn: str | None = None,
     state_key_arn: str | None = None,
     state_log_bucket_arn: str | None = None,
-    boundary_arn: str | None = None,
+    boundary_arn: str,
     extra: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
     """What `pulumi up` of one stack needs: the services the program manages (whole services:
     a deploy creates, changes and deletes every kind of resource they hold, and IAM caps an
     inline policy at 10,240 characters, far below their action lists), its own roles
-    (path- and tag-scoped), its state and its secrets key; never the CI roles, the secrets key
-    or the state key themselves (an explicit deny)."""
+    (path- and tag-scoped, bounded), what those roles are given beyond the managed services
+    (the boundary allows nothing the deploy role cannot do), its state and its secrets key;
+    never the CI roles, the secrets key, the state key or the bootstrap's Access Analyzer, its
+    rule and its topic themselves (explicit denies)."""
     managed = sorted(set(services) - TAG_SCOPED)
+    beyond = [
+        _statement(f"RolesUse{sid}", kept, list(resources))
+        for sid, actions, resources in roles_use(project, environment)
+        if (kept := [a for a in actions if a.split(":")[0] not in [*managed, "kms"]])
+    ]
     return {
         "Version": "2012-10-17",
         "Statement": [
             _statement("Identity", ["sts:GetCallerIdentity"], "*"),
             _statement("ManagedServices", [f"{service}:*" for service in managed], "*"),
+            *beyond,
             *iam_statements(project, environment, boundary_arn),
             *kms_statements(project, environment),
             secrets_key_statement(secrets_key_arn, write=True),
@@ -460,33 +531,29 @@ def deploy_policy(
             {
                 "Sid": "ProtectTheBootstrap",
                 "Effect": "Deny",
-                "Action": [
-                    "iam:Delete*",
-                    "iam:Put*",
-                    "iam:Attach*",
-                    "iam:Detach*",
-                    "iam:Update*",
-                    "iam:Tag*",
-                    "iam:Untag*",
-                    "kms:ScheduleKeyDeletion",
-                    "kms:DisableKey",
-                    "kms:DisableKeyRotation",
-                    "kms:PutKeyPolicy",
-                    "kms:CreateGrant",
-                    "kms:TagResource",
-                    "kms:UntagResource",
-                    "kms:CreateAlias",
-                    "kms:DeleteAlias",
-                    "kms:UpdateAlias",
-                ],
+                "Action": "iam:*",
                 "Resource": [
-                    f"arn:aws:iam::*:role/{project}-{environment}-deploy",
-                    f"arn:aws:iam::*:role/{project}-{environment}-preview",
-                    f"arn:aws:iam::*:role/{project}-{environment}-drift",
+                    f"arn:aws:iam::*:role/{project}-{environment}-{kind}"
+                    for kind in ("deploy", "preview", "drift")
+                ],
+            },
+            # The bootstrap's keys carry the program's tags: named here, used only as the
+            # secrets provider (and, in prod's account, the state's key through S3).
+            {
+                "Sid": "ProtectTheBootstrapKeys",
+                "Effect": "Deny",
+                "NotAction": ["kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:Describe*"],
+                "Resource": [
                     secrets_key_arn,
                     f"arn:aws:kms:*:*:alias/{project}-{environment}-secrets",
                     *([state_key_arn] if state_key_arn else []),
                 ],
+            },
+            {
+                "Sid": "ProtectTheBootstrapsAlarms",
+                "Effect": "Deny",
+                "Action": ["access-analyzer:*", "events:*", "sns:*"],
+                "Resource": list(security_alarm_arns(project, environment)),
             },
             *state_protection(state_bucket_arn, state_log_bucket_arn, project, environment),
             *boundary_protection(boundary_arn),
@@ -494,11 +561,37 @@ def deploy_policy(
     }
 
 
-def boundary_protection(boundary_arn: str | None) -> list[dict[str, Any]]:
-    """The boundary stays on every role and stays as the bootstrap wrote it."""
-    if boundary_arn is None:
-        return []
+def security_alarm_names(project: str, environment: str) -> dict[str, str]:
+    """The names of the bootstrap's IAM Access Analyzer, the EventBridge rule routing its
+    findings and the SNS topic it notifies (`components/bootstrap/analyzer.py`)."""
+    prefix = f"{project}-{environment}"
+    return {
+        "analyzer": f"{prefix}-account",
+        "rule": f"{prefix}-access-findings",
+        "topic": f"{prefix}-security-alarms",
+    }
+
+
+def security_alarm_arns(project: str, environment: str) -> tuple[str, ...]:
+    names = security_alarm_names(project, environment)
+    return (
+        f"arn:aws:access-analyzer:*:*:analyzer/{names['analyzer']}",
+        f"arn:aws:events:*:*:rule/{names['rule']}",
+        f"arn:aws:sns:*:*:{names['topic']}",
+    )
+
+
+def boundary_protection(boundary_arn: str) -> list[dict[str, Any]]:
+    """The boundary stays on every role and stays as the bootstrap wrote it; its tag is set by
+    CreateRole only, never added to a role that exists (nor removed)."""
     return [
+        {
+            "Sid": "BoundaryTagOnlyAtCreation",
+            "Effect": "Deny",
+            "Action": ["iam:TagRole", "iam:UntagRole"],
+            "Resource": "*",
+            "Condition": {"ForAnyValue:StringEquals": {"aws:TagKeys": [BOUNDARY_TAG]}},
+        },
         {
             "Sid": "BoundaryStays",
             "Effect": "Deny",
@@ -528,48 +621,252 @@ def boundary_protection(boundary_arn: str | None) -> list[dict[str, Any]]:
     ]
 
 
+# -- the permissions boundary: what the program's roles use, and nothing the deploy role lacks --
+
+MANAGED_POLICY_STATEMENTS: Mapping[str, tuple[tuple[tuple[str, ...], tuple[str, ...]], ...]] = {
+    # AWS Managed Policy Reference, "AmazonRDSEnhancedMonitoringRole" (v1).
+    "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole": (
+        (("logs:CreateLogGroup", "logs:PutRetentionPolicy"), ("arn:aws:logs:*:*:log-group:RDS*",)),
+        (
+            (
+                "logs:CreateLogStream",
+                "logs:PutLogEvents",
+                "logs:DescribeLogStreams",
+                "logs:GetLogEvents",
+            ),
+            ("arn:aws:logs:*:*:log-group:RDS*:log-stream:*",),
+        ),
+    ),
+    # AWS Managed Policy Reference, "AmazonECSInfrastructureRolePolicyForLoadBalancers": reads
+    # of listeners, rules, target groups and health, target (de)registration, ModifyListener
+    # and ModifyRule on application and network load balancers. AWS revises it (v2 to v6 in
+    # 2025-2026): its reads are allowed as `Describe*`, so a new read does not break ECS.
+    "arn:aws:iam::aws:policy/AmazonECSInfrastructureRolePolicyForLoadBalancers": (
+        (("elasticloadbalancing:Describe*",), ("*",)),
+        (
+            ("elasticloadbalancing:RegisterTargets", "elasticloadbalancing:DeregisterTargets"),
+            ("arn:aws:elasticloadbalancing:*:*:targetgroup/*/*",),
+        ),
+        (
+            ("elasticloadbalancing:ModifyListener", "elasticloadbalancing:ModifyRule"),
+            (
+                "arn:aws:elasticloadbalancing:*:*:listener/*",
+                "arn:aws:elasticloadbalancing:*:*:listener-rule/*",
+            ),
+        ),
+    ),
+}
+"""The statements of the AWS managed policies the program attaches (`ATTACHABLE`)."""
+
+ROLES_KMS_USE = ("kms:Decrypt", "kms:GenerateDataKey")
+"""What task roles do with the program's keys (the documents key, ECS Exec's key)."""
+
+
+def roles_use(project: str, environment: str) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+    """(purpose, actions, resources) of every action a role of the program is given: by
+    `components/compute/iam.py` (execution and task roles), the state machine and EventBridge
+    of `components/compute/rotation_restart.py`, the database's Scheduler role, the flow-log
+    role, the lifecycle-hook roles, and the managed policies above. tests/test_bootstrap.py
+    keeps it equal to what the committed plans give."""
+    own_buckets = (
+        f"arn:aws:s3:::{project}-{environment}-*",
+        f"arn:aws:s3:::{project}-{environment}-*/*",
+    )
+    found: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
+        (
+            "TasksImages",
+            (
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:BatchGetImage",
+                "ecr:GetDownloadUrlForLayer",
+            ),
+            ("arn:aws:ecr:*:*:repository/*",),
+        ),
+        ("TasksRegistryLogin", ("ecr:GetAuthorizationToken", "logs:DescribeLogGroups"), ("*",)),
+        (
+            "TasksLogs",
+            ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
+            ("arn:aws:logs:*:*:log-group:*",),
+        ),
+        (
+            # The stack's own secrets and parameters (`<project>/<env>/...`) and the database's
+            # RDS-managed master secret (`rds!db-<id>`, a name RDS chooses).
+            "TasksSecrets",
+            ("secretsmanager:GetSecretValue", "ssm:GetParameters"),
+            (
+                f"arn:aws:secretsmanager:*:*:secret:{project}/{environment}/*",
+                "arn:aws:secretsmanager:*:*:secret:rds!*",
+                f"arn:aws:ssm:*:*:parameter/{project}/{environment}/*",
+            ),
+        ),
+        (
+            "TasksWork",
+            (
+                "s3:GetObject",
+                "s3:GetObjectVersion",
+                "s3:PutObject",
+                "s3:DeleteObject",
+                "s3:AbortMultipartUpload",
+                "s3:ListBucket",
+                "s3:GetBucketLocation",
+            ),
+            own_buckets,
+        ),
+        (
+            "TasksQueues",
+            (
+                "sqs:ReceiveMessage",
+                "sqs:DeleteMessage",
+                "sqs:ChangeMessageVisibility",
+                "sqs:GetQueueAttributes",
+                "sqs:GetQueueUrl",
+                "sqs:SendMessage",
+            ),
+            (f"arn:aws:sqs:*:*:{project}-{environment}-*",),
+        ),
+        (
+            # No resource-level permissions exist for these (Service Authorization Reference).
+            "TasksMetricsTracesExec",
+            (
+                "cloudwatch:PutMetricData",
+                "xray:PutTraceSegments",
+                "xray:PutTelemetryRecords",
+                "xray:GetSamplingRules",
+                "xray:GetSamplingTargets",
+                "xray:GetSamplingStatisticSummaries",
+                "ssmmessages:CreateControlChannel",
+                "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel",
+                "ssmmessages:OpenDataChannel",
+            ),
+            ("*",),
+        ),
+        ("TasksKeys", ROLES_KMS_USE, ("arn:aws:kms:*:*:key/*",)),
+        ("RestartServices", ("ecs:UpdateService",), ("arn:aws:ecs:*:*:service/*",)),
+        (
+            "StartRestart",
+            ("states:StartExecution",),
+            (f"arn:aws:states:*:*:stateMachine:{project}-{environment}-*",),
+        ),
+        (
+            "StopStartDatabase",
+            ("rds:StopDBInstance", "rds:StartDBInstance"),
+            (f"arn:aws:rds:*:*:db:{project}-{environment}-*",),
+        ),
+        # Deployment lifecycle hooks: the functions a stack file names (any of the account's).
+        ("InvokeHooks", ("lambda:InvokeFunction",), ("arn:aws:lambda:*:*:function:*",)),
+    ]
+    for arn, statements in MANAGED_POLICY_STATEMENTS.items():
+        name = arn.rsplit("/", 1)[-1].removeprefix("Amazon")[:40]
+        for index, (actions, resources) in enumerate(statements):
+            found.append((f"{name}{index}", actions, resources))
+    return found
+
+
+ROLE_ASSUMPTION = (
+    "sts:AssumeRole*",
+    "sts:AssumeRoot",
+    "sts:GetFederationToken",
+    "sts:GetSessionToken",
+    "sts:SetSourceIdentity",
+    "sts:TagSession",
+)
+"""Every STS action that yields or shapes other credentials (Service Authorization Reference,
+AWS Security Token Service)."""
+AUDIT_SERVICES = ("cloudtrail:*", "guardduty:*", "config:*", "securityhub:*", "access-analyzer:*")
+"""What records and judges the account: never changed by a role of the program."""
+
+
 def boundary_policy(
     *,
+    project: str,
+    environment: str,
     secrets_key_arn: str,
     state_bucket_arn: str | None = None,
     state_key_arn: str | None = None,
-    project: str | None = None,
-    environment: str | None = None,
 ) -> dict[str, Any]:
     """The permissions boundary of every role the program creates (the deploy role creates
-    none without it): anything but IAM, Organizations and account settings, and never the
-    bootstrap's secrets key, state or state key. A role the deploy role writes a wide policy
-    for can do no more than the deploy role itself, and never change IAM.
-
-    With `project` and `environment`, the one IAM action a role of the program needs: passing
-    the stack's own roles (`/<project>/<env>/`) to ECS tasks, which EventBridge Scheduler does
-    to start a scheduled task (RunTask with the task's execution and task roles) and which the
-    deploy role may do itself (`IamPassOwn`)."""
+    none without it): the actions its roles use (`roles_use`), on the resources they use them
+    on, and explicit denies that hold whatever a role's own policy says: assuming roles, the
+    account's audit services, IAM but passing the stack's own bounded roles to ECS tasks
+    (what EventBridge Scheduler needs to start a scheduled task: RunTask with the task's
+    execution and task roles), Organizations and account settings, KMS keys outside the
+    environment, the bootstrap's keys and state, requests through S3 access points."""
     statements: list[dict[str, Any]] = [
+        {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
+        for sid, actions, resources in roles_use(project, environment)
+    ]
+    # A scheduled task's Scheduler role passes the task's execution and task roles: only the
+    # stack's own, bounded roles (their boundary's tag), only to ECS tasks.
+    statements.append(
         {
-            "Sid": "Ceiling",
+            "Sid": "PassTheStacksRolesToEcsTasks",
             "Effect": "Allow",
-            "NotAction": ["iam:*", "organizations:*", "account:*"],
+            "Action": "iam:PassRole",
+            "Resource": f"arn:aws:iam::*:role/{project}/{environment}/*",
+            "Condition": {
+                "StringEquals": {
+                    "iam:PassedToService": ECS_TASKS_SERVICE,
+                    f"aws:ResourceTag/{BOUNDARY_TAG}": boundary_name(project, environment),
+                }
+            },
+        }
+    )
+    statements += [
+        {
+            "Sid": "NoRoleAssumption",
+            "Effect": "Deny",
+            "Action": list(ROLE_ASSUMPTION),
             "Resource": "*",
         },
+        {
+            "Sid": "NoAuditChanges",
+            "Effect": "Deny",
+            "Action": list(AUDIT_SERVICES),
+            "Resource": "*",
+        },
+        {
+            "Sid": "NoOrganizationOrAccount",
+            "Effect": "Deny",
+            "Action": ["organizations:*", "account:*"],
+            "Resource": "*",
+        },
+        {
+            "Sid": "NoIamOutsideThePath",
+            "Effect": "Deny",
+            "Action": "iam:*",
+            "NotResource": f"arn:aws:iam::*:role/{project}/{environment}/*",
+        },
+        {
+            "Sid": "NoIamButPassingTheStacksRoles",
+            "Effect": "Deny",
+            "NotAction": "iam:PassRole",
+            "Resource": f"arn:aws:iam::*:role/{project}/{environment}/*",
+        },
+        # Called directly, a key must be the environment's; through a service (Secrets Manager
+        # decrypting the RDS-managed secret with aws/secretsmanager) the service's own action
+        # is what this boundary scopes.
+        *(
+            {
+                "Sid": f"NoKeysOfAnother{key}",
+                "Effect": "Deny",
+                "Action": "kms:*",
+                "Resource": "*",
+                "Condition": {
+                    "StringNotEquals": {f"aws:ResourceTag/{key}": value},
+                    "Null": {"kms:ViaService": "true"},
+                },
+            }
+            for key, value in (("Project", project), ("Environment", environment))
+        ),
         {
             "Sid": "NoBootstrapKeys",
             "Effect": "Deny",
             "Action": "kms:*",
             "Resource": [secrets_key_arn, *([state_key_arn] if state_key_arn else [])],
         },
+        no_access_points(),
     ]
-    if project is not None and environment is not None:
-        statements.insert(
-            1,
-            {
-                "Sid": "PassTheStacksRolesToEcsTasks",
-                "Effect": "Allow",
-                "Action": "iam:PassRole",
-                "Resource": f"arn:aws:iam::*:role/{project}/{environment}/*",
-                "Condition": {"StringEquals": {"iam:PassedToService": ECS_TASKS_SERVICE}},
-            },
-        )
     if state_bucket_arn is not None:
         statements.append(
             {
@@ -580,6 +877,23 @@ def boundary_policy(
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def no_access_points(sid: str = "NoAccessPoints") -> dict[str, Any]:
+    """A request through an S3 access point is authorized against the access point's ARN, not
+    the bucket's (S3 user guide, "Configuring IAM policies for using access points": "both the
+    access point and the underlying bucket must permit the request"; the identity policy is
+    evaluated with the access point as the resource), so a deny naming bucket ARNs does not
+    cover it. `s3:DataAccessPointArn` is present exactly when a request goes through one
+    (S3 user guide, "Condition keys for access points"): deny them all, the program uses
+    none."""
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Action": "s3:*",
+        "Resource": "*",
+        "Condition": {"Null": {"s3:DataAccessPointArn": "false"}},
+    }
 
 
 STACKS: tuple[str, ...] = typing.get_args(Environment)
@@ -596,11 +910,7 @@ def other_state(bucket_arn: str, project: str, stack: str) -> list[str]:
         if other != stack
         for arn in state_objects(bucket_arn, project, other)
     ]
-    bootstrap = bootstrap_project(project)
-    found += [
-        f"{root}/{folder}/{bootstrap}/*" for folder in ("stacks", "history", "backups", "journal")
-    ]
-    found.append(f"{root}/locks/organization/{bootstrap}/*")
+    found.append(f"{root}/*/{bootstrap_project(project)}/*")
     return found
 
 
@@ -655,34 +965,6 @@ def state_protection(
     return found
 
 
-# Reads of data, not of configuration: what code under review (a pull request's) must not do
-# with the preview role. ReadOnlyAccess grants some of them; a preview (no refresh) needs none.
-DATA_READS = (
-    "s3:GetObject",
-    "s3:GetObjectVersion",
-    "secretsmanager:GetSecretValue",
-    "secretsmanager:BatchGetSecretValue",
-    "ssm:GetParameter",
-    "ssm:GetParameters",
-    "ssm:GetParametersByPath",
-    "ssm:GetParameterHistory",
-    "logs:GetLogEvents",
-    "logs:FilterLogEvents",
-    "logs:StartQuery",
-    "logs:GetQueryResults",
-    "logs:StartLiveTail",
-    "rds:DownloadDBLogFilePortion",
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:Scan",
-    "kinesis:GetRecords",
-    "sqs:ReceiveMessage",
-    "ecr:BatchGetImage",
-    "ecr:GetDownloadUrlForLayer",
-)
-
-
 def release_record_path_arn(project: str, environment: str) -> str:
     """The Parameter Store path of the stack's release record (`components/stack/release.py`):
     GetParametersByPath is authorized against the path it asks for, not the parameters it
@@ -730,7 +1012,8 @@ def preview_policy(
     state_key_arn: str | None = None,
 ) -> dict[str, Any]:
     """Beside AWS's ReadOnlyAccess: the secrets key to decrypt config, the state to read; and
-    no data: pull-request code runs with this role (`DATA_READS` denied, but the state)."""
+    no data: pull-request code runs with this role (`DATA_READS`, every data read of the
+    catalogue's services, denied but the state and the release record); no write at all."""
     deny = _reads_denied(
         "NoDataReads",
         DATA_READS,

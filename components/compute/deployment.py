@@ -142,21 +142,6 @@ def deployment_configuration(
     return config
 
 
-def hook_trust_policy(account_id: str) -> dict[str, Any]:
-    """ECS (the service scheduler) of this account invokes the hooks with this role."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "ecs.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
-        ],
-    }
-
-
 def hook_policy(lambda_arns: Sequence[str]) -> dict[str, Any]:
     """Invoke these functions and nothing else (ECS developer guide, "Permissions required for
     Lambda functions in Amazon ECS blue/green deployments")."""

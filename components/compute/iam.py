@@ -35,24 +35,6 @@ def secret_resource_arn(value_from: str) -> str:
     return ":".join(parts[:7]) if parts[2] == "secretsmanager" else value_from
 
 
-def assume_role_policy(account_id: str, region: str) -> dict[str, Any]:
-    """Trust ECS tasks of this account and region only (confused-deputy protection)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "ecs-tasks.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {
-                    "ArnLike": {"aws:SourceArn": f"arn:aws:ecs:{region}:{account_id}:*"},
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                },
-            }
-        ],
-    }
-
-
 def log_group_arn(account_id: str, region: str, log_group: str) -> str:
     return f"arn:aws:logs:{region}:{account_id}:log-group:{log_group}"
 

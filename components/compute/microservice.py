@@ -26,9 +26,10 @@ import pulumi_aws as aws
 from pulumi_aws import appautoscaling, cloudwatch, ec2, ecs, iam, servicediscovery
 
 from ..bindings import Binding, Peer, merge_bindings, url_variable
-from ..iam_path import role_path
+from ..iam_path import role_settings
 from ..network.paths import allow_tcp
 from . import workload
+from ..service_trust import ecs_service_trust
 from .attachments import LoadBalancerAttachment
 from .cluster import ClusterRef, capacity_provider_strategy
 from .containers import ContainerArgs
@@ -38,7 +39,6 @@ from .deployment import (
     deployment_configuration,
     deployment_problems,
     hook_policy,
-    hook_trust_policy,
 )
 from .iam import task_policy
 from .scaling import (
@@ -552,10 +552,10 @@ class Microservice(pulumi.ComponentResource):
         role = iam.Role(
             f"{name}-hooks-role",
             description=f"{self._physical}: ECS invokes its deployment lifecycle hooks",
-            assume_role_policy=account.apply(lambda acct: json.dumps(hook_trust_policy(acct))),
-            path=role_path(self._tags),
-            permissions_boundary=self._args.permissions_boundary,
-            tags=self._tags,
+            assume_role_policy=account.apply(
+                lambda acct: json.dumps(ecs_service_trust(acct, self._region))
+            ),
+            **role_settings(self._tags, self._args.permissions_boundary),
             opts=child,
         )
         policy = iam.RolePolicy(

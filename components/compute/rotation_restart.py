@@ -25,7 +25,8 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import cloudwatch, iam, sfn
 
-from ..iam_path import role_path
+from ..iam_path import role_settings
+from ..service_trust import events_rule_trust, state_machine_trust
 
 UPDATE_SERVICE = "arn:aws:states:::aws-sdk:ecs:updateService"
 RETRY = {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "MaxAttempts": 4, "BackoffRate": 2}
@@ -94,21 +95,6 @@ def state_machine_policy(service_arns: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def service_trust_policy(service: str, account_id: str) -> dict[str, Any]:
-    """`service` (states or events) of this account may assume the role."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": f"{service}.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
-        ],
-    }
-
-
 @dataclass(frozen=True)
 class RotationRestartArgs:
     name: str
@@ -123,6 +109,8 @@ class RotationRestartArgs:
     permissions_boundary: pulumi.Input[str] | None = None
     """The managed policy every role of the component is created with as its permissions
     boundary (the bootstrap's `<project>-<env>-boundary`); None = no boundary."""
+    region: str | None = None
+    """Default: the provider's `aws:region` (the trusts' `aws:SourceArn`)."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -137,6 +125,9 @@ class RotationRestart(pulumi.ComponentResource):
             raise ValueError(f"{name}: no service to restart")
         if len(args.name) > 64:
             raise ValueError(f"{name}: name {args.name!r} is longer than 64 characters")
+        region = args.region or aws.config.region
+        if not region:
+            raise ValueError(f"{name}: no region (set aws:region or RotationRestartArgs.region)")
         super().__init__("accessweaver:ecs:RotationRestart", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
@@ -147,11 +138,9 @@ class RotationRestart(pulumi.ComponentResource):
             f"{name}-machine-role",
             description=f"{args.name}: force new deployments of the services reading the secret",
             assume_role_policy=account.apply(
-                lambda acct: json.dumps(service_trust_policy("states", acct))
+                lambda acct: json.dumps(state_machine_trust(acct, region, args.name))
             ),
-            path=role_path(tags),
-            permissions_boundary=args.permissions_boundary,
-            tags=tags,
+            **role_settings(tags, args.permissions_boundary),
             opts=child,
         )
         machine_policy = iam.RolePolicy(
@@ -191,11 +180,9 @@ class RotationRestart(pulumi.ComponentResource):
             f"{name}-events-role",
             description=f"{args.name}: EventBridge starts the restart",
             assume_role_policy=account.apply(
-                lambda acct: json.dumps(service_trust_policy("events", acct))
+                lambda acct: json.dumps(events_rule_trust(acct, region, args.name))
             ),
-            path=role_path(tags),
-            permissions_boundary=args.permissions_boundary,
-            tags=tags,
+            **role_settings(tags, args.permissions_boundary),
             opts=child,
         )
         events_policy = iam.RolePolicy(

@@ -21,27 +21,13 @@ import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, iam, rds, scheduler
 
 from ..bindings import Binding, Peer, secret_json_key
-from ..iam_path import role_path
+from ..iam_path import role_settings
+from ..service_trust import rds_monitoring_trust, scheduler_trust
 
 LOG_EXPORTS = ("postgresql", "upgrade")
 ENHANCED_MONITORING_POLICY_ARN = (
     "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
 )
-
-
-def scheduler_trust_policy(account_id: str) -> dict:
-    """EventBridge Scheduler of this account assumes the role (confused-deputy protection)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "scheduler.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
-            }
-        ],
-    }
 
 
 def stop_start_policy(instance_arn: str) -> dict:
@@ -86,19 +72,6 @@ def parameter_group_family(engine_version: str) -> str:
     return f"postgres{major.group()}"
 
 
-def monitoring_trust_policy() -> dict:
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "monitoring.rds.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-
-
 @dataclass(frozen=True)
 class RunningScheduleArgs:
     """Stop the instance outside working hours (EventBridge Scheduler calling RDS's own
@@ -139,6 +112,8 @@ class DatabaseArgs:
     permissions_boundary: pulumi.Input[str] | None = None
     """The managed policy every role of the component is created with as its permissions
     boundary (the bootstrap's `<project>-<env>-boundary`); None = no boundary."""
+    region: str | None = None
+    """Default: the provider's `aws:region` (the service roles' `aws:SourceArn`)."""
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
@@ -154,7 +129,11 @@ class Database(pulumi.ComponentResource):
     """`jdbc:postgresql://<address>:<port>/<database>?sslmode=require`."""
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
+        region = args.region or aws.config.region
+        if not region:
+            raise ValueError(f"{name}: no region (set aws:region or DatabaseArgs.region)")
         super().__init__("accessweaver:database:Database", name, None, opts)
+        self._region = region
         child = pulumi.ResourceOptions(parent=self)
         tags = {**args.tags, "Service": "postgres"}
         self._args = args
@@ -269,10 +248,10 @@ class Database(pulumi.ComponentResource):
         role = iam.Role(
             f"{name}-scheduler-role",
             description=f"{args.identifier}: EventBridge Scheduler stops and starts it",
-            assume_role_policy=account.apply(lambda acct: json.dumps(scheduler_trust_policy(acct))),
-            path=role_path(dict(tags)),
-            permissions_boundary=args.permissions_boundary,
-            tags=dict(tags),
+            assume_role_policy=account.apply(
+                lambda acct: json.dumps(scheduler_trust(acct, self._region))
+            ),
+            **role_settings(dict(tags), args.permissions_boundary),
             opts=pulumi.ResourceOptions(parent=self),
         )
         policy = iam.RolePolicy(
@@ -337,19 +316,19 @@ class Database(pulumi.ComponentResource):
             peers=(self.peer,),
         )
 
-    @staticmethod
     def _monitoring_role(
-        name: str, args: DatabaseArgs, tags: dict, child: pulumi.ResourceOptions
+        self, name: str, args: DatabaseArgs, tags: dict, child: pulumi.ResourceOptions
     ) -> iam.Role | None:
         if args.monitoring_interval == 0:
             return None
+        region = self._region
         role = iam.Role(
             f"{name}-monitoring-role",
             description=f"{args.identifier}: RDS enhanced monitoring publishes OS metrics",
-            assume_role_policy=json.dumps(monitoring_trust_policy()),
-            path=role_path(tags),
-            permissions_boundary=args.permissions_boundary,
-            tags=tags,
+            assume_role_policy=aws.get_caller_identity_output().account_id.apply(
+                lambda acct: json.dumps(rds_monitoring_trust(acct, region, args.identifier))
+            ),
+            **role_settings(tags, args.permissions_boundary),
             opts=child,
         )
         iam.RolePolicyAttachment(

@@ -23,8 +23,9 @@ import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, iam, lb, s3, vpc
 
 from ..compute.attachments import LoadBalancerAttachment, TrafficShift
-from ..iam_path import role_path
+from ..iam_path import role_settings
 from ..log_archive import log_bucket
+from ..service_trust import ecs_service_trust
 from .config import Route
 from .domain import DomainArgs, alias_records, validated_certificate
 from .rules import (
@@ -32,7 +33,6 @@ from .rules import (
     HEALTH_CHECK,
     NOT_FOUND,
     REDIRECT_TO_HTTPS,
-    ecs_load_balancer_trust_policy,
     elb_log_delivery,
     elb_name,
     forward_action,
@@ -383,10 +383,10 @@ class LoadBalancer(pulumi.ComponentResource):
             f"{name}-ecs-lb-role",
             description=f"{self._args.name}: ECS moves listener-rule weights (blue/green, "
             "linear, canary)",
-            assume_role_policy=json.dumps(ecs_load_balancer_trust_policy()),
-            path=role_path(self._tags),
-            permissions_boundary=self._args.permissions_boundary,
-            tags=self._tags,
+            assume_role_policy=aws.get_caller_identity_output().account_id.apply(
+                lambda acct: json.dumps(ecs_service_trust(acct, self._region))
+            ),
+            **role_settings(self._tags, self._args.permissions_boundary),
             opts=child,
         )
         iam.RolePolicyAttachment(

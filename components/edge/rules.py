@@ -196,21 +196,6 @@ def waf_rules(metric_prefix: str, rate_limit: int) -> list[dict[str, Any]]:
 # ---------------------------------------------------------------------------------------------
 
 
-def ecs_load_balancer_trust_policy() -> dict[str, Any]:
-    """ECS (the service scheduler) assumes the role to move listener-rule weights."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "AllowAccessToECSForInfrastructureManagement",
-                "Effect": "Allow",
-                "Principal": {"Service": "ecs.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-            }
-        ],
-    }
-
-
 WAF_LOG_PREFIX = "aws-waf-logs-"
 """WAF delivers only to log groups, buckets and streams whose name starts with this."""
 WAF_REDACTED_HEADERS = ("authorization", "cookie")

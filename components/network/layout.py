@@ -41,26 +41,6 @@ def endpoint_service_name(region: str, endpoint: str) -> str:
     return f"com.amazonaws.{region}.{endpoint}"
 
 
-def flow_log_trust_policy(account_id: str, region: str) -> dict[str, Any]:
-    """VPC Flow Logs of this account and region only (confused-deputy protection)."""
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Principal": {"Service": "vpc-flow-logs.amazonaws.com"},
-                "Action": "sts:AssumeRole",
-                "Condition": {
-                    "StringEquals": {"aws:SourceAccount": account_id},
-                    "ArnLike": {
-                        "aws:SourceArn": f"arn:aws:ec2:{region}:{account_id}:vpc-flow-log/*"
-                    },
-                },
-            }
-        ],
-    }
-
-
 def flow_log_policy(log_group_arn: str) -> dict[str, Any]:
     """Write to the flow-log group only.
 

@@ -16,14 +16,14 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, iam, vpc
 
-from ..iam_path import role_path
+from ..iam_path import role_settings
+from ..service_trust import flow_logs_trust
 from .config import InterfaceEndpoint, NatGateways
 from .layout import (
     NAT_STRATEGY,
     NetworkRefs,
     endpoint_service_name,
     flow_log_policy,
-    flow_log_trust_policy,
     no_public_ip_on_launch,
     subnet_masks,
 )
@@ -177,11 +177,9 @@ class Network(pulumi.ComponentResource):
             f"{name}-flow-logs-role",
             description=f"{spec.name}: VPC Flow Logs writes to its log group",
             assume_role_policy=account.apply(
-                lambda acct: json.dumps(flow_log_trust_policy(acct, region))
+                lambda acct: json.dumps(flow_logs_trust(acct, region))
             ),
-            path=role_path(tags),
-            permissions_boundary=spec.permissions_boundary,
-            tags=tags,
+            **role_settings(tags, spec.permissions_boundary),
             opts=child,
         )
         iam.RolePolicy(

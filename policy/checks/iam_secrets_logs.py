@@ -155,7 +155,16 @@ def kms_decrypt(resource):
                 a for a in actions if any(fnmatch.fnmatchcase(d, a.lower()) for d in _KMS_DECRYPT)
             ]
             if grants and ("*" in resources or "arn:aws:kms:*:*:key/*" in resources):
+                if _tag_scoped(_statement):
+                    continue  # only the keys carrying these tags (attribute-based control)
                 yield f"{where} allows {', '.join(grants)} on every KMS key"
+
+
+def _tag_scoped(statement: Mapping[str, Any]) -> bool:
+    """The statement applies only to resources carrying given tags (StringEquals on
+    `aws:ResourceTag/<key>`; KMS developer guide, "ABAC for AWS KMS")."""
+    equals = (statement.get("Condition") or {}).get("StringEquals") or {}
+    return any(str(key).lower().startswith("aws:resourcetag/") for key in equals)
 
 
 @_resource(
@@ -191,6 +200,21 @@ def kms_rotation(resource):
 )  # fmt: skip
 def github_oidc_trust(resource):
     from components.bootstrap.policies import trust_problems
+
+    document = documents(get(resource.props, "assumeRolePolicy"))
+    if document is not None:
+        yield from trust_problems(document)
+
+
+@_resource(
+    "service-trust-source-bound", ("TRUST.1*",), "A", (ROLE,),
+    "a role an AWS service assumes admits it only for this account and the resource using the "
+    "role (aws:SourceAccount and aws:SourceArn: cross-service confused-deputy protection)",
+    "build the trust policy with components/service_trust.py, which gives each service's "
+    "documented aws:SourceArn.",
+)  # fmt: skip
+def service_trust_source_bound(resource):
+    from components.service_trust import trust_problems
 
     document = documents(get(resource.props, "assumeRolePolicy"))
     if document is not None:
