@@ -35,7 +35,7 @@ from components.bootstrap.policies import (
 from components.bootstrap.program import MANAGED_SERVICES
 from components.errors import ConfigError
 from tests.conftest import ROOT, STACKS
-from tests.iam_eval import allows, denies, expand, within_boundary
+from tests.iam_eval import denies
 from tests.test_iam_parliament import findings, policy_documents
 from tools.engine import PlanResult, RecordedResource, run_program
 from tools.policy_check import run_policies
