@@ -690,8 +690,9 @@ def test_the_state_bucket_admits_each_account_to_its_own_stacks_only():
             assert all(admits(grant, arn) for arn in _state(project, stack))
         for other in set(STACKS) - {stack}:
             assert not any(admits(grant, arn) for arn in _state("accessweaver", other))
-    (deny,) = [s for s in document["Statement"] if s["Effect"] == "Deny"]
-    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    tls, access_points = [s for s in document["Statement"] if s["Effect"] == "Deny"]
+    assert tls["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert access_points["Condition"] == {"Null": {"s3:DataAccessPointArn": "false"}}
     # the backend's meta.yaml: the other accounts read it, only the bucket's account writes it
     (meta,) = statements(document, "EnvironmentAccountsReadMeta")
     assert meta["Action"] == "s3:GetObject"

@@ -18,7 +18,7 @@ import pulumi_aws as aws
 from pulumi_aws import kms, s3
 
 from ..log_archive import bucket_settings, deny_plain_http, log_bucket, s3_access_log_delivery
-from .policies import state_bucket_policy
+from .policies import STATE_KEY_CONTEXT, state_bucket_policy
 
 ACCESS_LOG_PREFIX = "state/"
 
@@ -56,6 +56,7 @@ class StateBackend(pulumi.ComponentResource):
         tags = {**args.tags, "Purpose": "pulumi-state"}
         region = aws.get_region_output().region
         account = aws.get_caller_identity_output().account_id
+        state_bucket_arn = f"arn:aws:s3:::{args.bucket}"
         key = kms.Key(
             f"{name}-key",
             description=f"{args.bucket}: Pulumi state",
@@ -63,7 +64,9 @@ class StateBackend(pulumi.ComponentResource):
             deletion_window_in_days=30,
             # The account's IAM governs the key; the environments' accounts use it through S3.
             policy=pulumi.Output.all(account, region).apply(
-                lambda v: json.dumps(_key_policy(v[0], v[1], list(args.accounts.values())))
+                lambda v: json.dumps(
+                    _key_policy(v[0], v[1], list(args.accounts.values()), state_bucket_arn)
+                )
             ),
             tags=tags,
             opts=stateful,
@@ -142,7 +145,9 @@ class StateBackend(pulumi.ComponentResource):
         )
 
 
-def _key_policy(account_id: str, region: str, account_ids: Sequence[str]) -> dict:
+def _key_policy(account_id: str, region: str, account_ids: Sequence[str], bucket_arn: str) -> dict:
+    """The account's IAM governs the key; the other accounts use it through S3, for the state
+    bucket only (`kms:EncryptionContext:aws:s3:arn`, the bucket's ARN with an S3 Bucket Key)."""
     statements: list[dict] = [
         {
             "Sid": "AccountAdministers",
@@ -160,7 +165,12 @@ def _key_policy(account_id: str, region: str, account_ids: Sequence[str]) -> dic
                 "Principal": {"AWS": [f"arn:aws:iam::{a}:root" for a in account_ids]},
                 "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
                 "Resource": "*",
-                "Condition": {"StringEquals": {"kms:ViaService": f"s3.{region}.amazonaws.com"}},
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": f"s3.{region}.amazonaws.com",
+                        STATE_KEY_CONTEXT: bucket_arn,
+                    }
+                },
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}

@@ -11,6 +11,7 @@ from pydantic import AfterValidator, Field, ValidationError
 
 from ..errors import MISSING, ConfigError, ConfigIssue, issues_from_validation
 from ..formats import ENVIRONMENTS, PATTERNS, ConfigModel, Environment, Flag
+from ..observability.config import Email
 from ..stack.model import PolicyWaiver, _check_waivers
 from .github_settings import (
     DEFAULT_REVIEWED,
@@ -122,6 +123,12 @@ class BootstrapConfig(ConfigModel):
         "stack file only (they are the repository's, not an account's).",
     )
     roles: Flag = Field(True, description="Create the OIDC provider, preview and deploy roles.")
+    security_alarm_emails: list[Email] = Field(
+        default_factory=list,
+        description="Addresses notified of IAM Access Analyzer findings (a resource of the "
+        "account reachable from another account, e.g. a role trusting one); each confirms "
+        "its subscription once.",
+    )
     oidc_provider_arn: str | None = Field(
         None,
         pattern=r"^arn:aws(-[a-z]+)*:iam::\d{12}:oidc-provider/token\.actions\.githubusercontent\.com$",
@@ -151,6 +158,7 @@ class BootstrapSettings:
     github_repository: str
     region: str
     roles: bool
+    security_alarm_emails: tuple[str, ...]
     oidc_provider_arn: str | None
     pull_from_account_ids: tuple[str, ...]
     promote_from_stack: str | None
@@ -313,6 +321,7 @@ def bootstrap_settings(
         github_repository=config.github_repository,
         region=str(region),
         roles=bool(config.roles),
+        security_alarm_emails=tuple(config.security_alarm_emails),
         oidc_provider_arn=config.oidc_provider_arn,
         pull_from_account_ids=tuple(config.pull_from_account_ids),
         promote_from_stack=config.promote_from_stack,

@@ -1086,7 +1086,12 @@ def state_bucket_policy(
     """TLS only; each environment's account (`accounts`: stack -> account id) may list the
     bucket and use its own stack's objects, of the main program and of the bootstrap project,
     and nothing else: an administrator of the dev account cannot rewrite prod's state."""
-    statements: list[Mapping[str, Any]] = [deny_plain_http]
+    # A request through an access point is authorized against the access point: a bucket
+    # policy naming object ARNs does not scope it (see `no_access_points`).
+    statements: list[Mapping[str, Any]] = [
+        deny_plain_http,
+        {**no_access_points("NoAccessPoints"), "Principal": "*"},
+    ]
     if accounts:
         statements.append(
             {

@@ -12,6 +12,7 @@ import pulumi
 import pulumi_github
 
 from ..stack.loader import STACK_FILE_ENV, _namespace_values
+from .analyzer import AccessAlarms, AccessAlarmsArgs
 from .backend import StateBackend, StateBackendArgs
 from .config import BootstrapSettings, bootstrap_settings
 from .github_repository import GithubRepositorySettings, GithubRepositorySettingsArgs
@@ -93,7 +94,20 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
                 tags=tags,
             ),
         )
+        # A role trusting another account cannot be refused by the deploy role's policy: the
+        # account's IAM Access Analyzer reports it (components/bootstrap/analyzer.py).
+        alarms = AccessAlarms(
+            f"{settings.prefix}-access",
+            AccessAlarmsArgs(
+                project=settings.project,
+                environment=settings.environment,
+                emails=settings.security_alarm_emails,
+                tags=tags,
+            ),
+        )
         outputs.update(
+            access_analyzer_arn=alarms.analyzer_arn,
+            security_alarm_topic_arn=alarms.topic_arn,
             secrets_provider=roles.secrets_provider,
             secrets_key_arn=roles.secrets_key_arn,
             oidc_provider_arn=roles.oidc_provider_arn,
