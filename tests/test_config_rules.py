@@ -12,6 +12,7 @@ from tests.config_support import loader
 
 BASE: dict[str, Any] = {
     "environment": "prod",
+    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
     "vpcId": "vpc-0123456789abcdef0",
     "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
     "containerRegistry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver",

@@ -42,7 +42,12 @@ ONE_SERVICE = {
 
 def load(environment: str = "prod", region: str = "eu-west-1", **changes: Any):
     return settings_from_mapping(
-        {**BASE, "environment": environment, **changes},
+        {
+            **BASE,
+            "environment": environment,
+            "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
+            **changes,
+        },
         namespace="accessweaver",
         stack_file="Pulumi.test.yaml",
         region=region,

@@ -308,6 +308,7 @@ def test_existing_data_stores_keep_the_configured_groups_and_default_ports(run_s
 
 BASE: dict[str, Any] = {
     "environment": "staging",
+    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
     "vpcId": "vpc-0123456789abcdef0",
     "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
 }

@@ -69,6 +69,7 @@ def test_staging_keeps_its_certificate_arn_and_no_dns(plan):
 
 BASE = {
     "environment": "prod",
+    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
     "vpcId": "vpc-0123456789abcdef0",
     "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
     "publicSubnetIds": ["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"],

@@ -441,6 +441,7 @@ def test_elb_names_stay_within_32_characters_and_distinct():
 
 BASE: dict[str, Any] = {
     "environment": "prod",
+    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
     "containerRegistry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver",
     "network": {"createVpc": True},
     "edge": {"enabled": True, "certificateArn": CERTIFICATE},

@@ -221,6 +221,7 @@ def test_a_stack_without_keycloak_creates_neither_the_service_nor_its_admin_secr
 
 BASE: dict[str, Any] = {
     "environment": "prod",
+    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
     "vpcId": "vpc-0123456789abcdef0",
     "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
 }

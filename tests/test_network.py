@@ -216,6 +216,7 @@ def test_subnets_of_every_az_fit_in_the_vpc(cidr, azs):
 
 BASE: dict[str, Any] = {
     "environment": "prod",
+    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
     "containerRegistry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver",
     "network": {"createVpc": True},
 }

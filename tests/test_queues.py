@@ -118,6 +118,7 @@ def test_prod_scales_the_extractor_on_the_backlog_per_task(ca):
 BASE = {
     "baseCatalog": "none",
     "environment": "dev",
+    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
     "vpcId": "vpc-0123456789abcdef0",
     "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
     "services": {

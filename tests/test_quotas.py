@@ -19,6 +19,7 @@ from tests.graph_support import SG_IN, SG_OUT, group_owners
 SIZE = {env: {"cpu": 256, "memory": 512, "desiredCount": 2} for env in STACKS}
 BASE = {
     "environment": "prod",
+    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
     "vpcId": "vpc-0c1b2c3d4e5f60718",
     "privateSubnetIds": ["subnet-0c1b2c3d4e5f60711", "subnet-0c1b2c3d4e5f60722"],
     "publicSubnetIds": ["subnet-0c1b2c3d4e5f60733", "subnet-0c1b2c3d4e5f60744"],

@@ -131,6 +131,7 @@ def test_a_retention_cloudwatch_does_not_accept_is_refused():
 def _base(environment: str) -> dict:
     return {
         "environment": environment,
+        "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
         "vpcId": "vpc-0123456789abcdef0",
         "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
     }

@@ -17,6 +17,7 @@ from tools.stack_file import SECURE_PLACEHOLDER, load
 
 BASE = {
     "environment": "prod",
+    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
     "vpcId": "vpc-0c1b2c3d4e5f60718",
     "privateSubnetIds": ["subnet-0c1b2c3d4e5f60711", "subnet-0c1b2c3d4e5f60722"],
 }

@@ -214,6 +214,7 @@ def test_services_pull_from_the_repositories_the_stack_creates(plan):
 
 BASE: dict[str, Any] = {
     "environment": "prod",
+    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
     "vpcId": "vpc-0123456789abcdef0",
     "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
 }

@@ -16,6 +16,8 @@ from components import cost
 from components.stack import settings_from_mapping
 
 _BASE: dict[str, Any] = {
+    # Priced, never deployed: no bootstrap boundary to name.
+    "permissionsBoundaryOptOut": "a cost scenario: never deployed",
     "vpcId": "vpc-0123456789abcdef0",
     "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
     "containerRegistry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver",

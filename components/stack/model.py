@@ -164,7 +164,16 @@ class StackConfig(ConfigModel):
     permissions_boundary_arn: PolicyArn | None = Field(
         None,
         description="Permissions boundary of every IAM role the stack creates (the bootstrap's "
-        "output permissions_boundary_arn; its deploy role creates no role without it).",
+        "output permissions_boundary_arn; its deploy role creates no role without it). "
+        "Required unless permissionsBoundaryOptOut says why not.",
+    )
+    permissions_boundary_opt_out: str | None = Field(
+        None,
+        min_length=20,
+        max_length=500,
+        description="Why this stack's roles carry no permissions boundary: only for a program "
+        "the bootstrap's deploy role does not deploy (an account of its own, run by an "
+        "administrator). A stack the bootstrap deploys sets permissionsBoundaryArn instead.",
     )
     base_catalog: Literal["accessweaver", "none"] | None = Field(
         None,

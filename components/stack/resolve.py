@@ -740,6 +740,7 @@ def resolve(
     )
     issues += _quota_issues(config, services, pieces, edge, new_vpc, tasks)
     issues += _security_retention_issues(config, env)
+    issues += boundary_issues(config)
     if env in ENFORCED_ENVIRONMENTS and not chosen.encrypt_ephemeral_storage:
         issues.append(
             ConfigIssue(
@@ -812,6 +813,33 @@ def resolve(
         release=release,
         tasks=tasks,
     )
+
+
+def boundary_issues(config: StackConfig) -> list[ConfigIssue]:
+    """Every environment sets the bootstrap's permissions boundary, or says why it does not
+    (a program outside the bootstrap): the deploy role creates, changes and passes only roles
+    that carry it, so a stack without it fails mid-deploy, after half its resources."""
+    arn, opt_out = config.permissions_boundary_arn, config.permissions_boundary_opt_out
+    if arn is None and opt_out is None:
+        return [
+            ConfigIssue(
+                "permissionsBoundaryArn",
+                MISSING,
+                "the bootstrap's deploy role creates no role without its permissions boundary",
+                "the bootstrap stack's output permissions_boundary_arn, or "
+                "permissionsBoundaryOptOut: <why> for a program the bootstrap does not deploy",
+            )
+        ]
+    if arn is not None and opt_out is not None:
+        return [
+            ConfigIssue(
+                "permissionsBoundaryOptOut",
+                opt_out,
+                "set together with permissionsBoundaryArn",
+                "one of them: remove the opt-out when the stack has a boundary",
+            )
+        ]
+    return []
 
 
 def _database_schedule(
