@@ -8,10 +8,19 @@ if [ ! -x "$VENV/bin/python" ]; then
   python3 -m venv "$VENV"
 fi
 stamp="$VENV/.requirements.sha256"
-want=$(cat requirements.txt pyproject.toml | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.txt requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
-  "$VENV/bin/python" -m pip install --quiet --upgrade pip
-  "$VENV/bin/python" -m pip install --quiet -r requirements.txt
+  if [ "${CI:-}" = "true" ]; then
+    # CI (GitHub Actions sets CI=true, and so does .ci/run's caller): every package from the
+    # lock, each checked against its hash, before any job step can mint an OIDC token. The
+    # venv's own pip installs: pip itself is not upgraded from an unhashed download.
+    "$VENV/bin/python" -m pip install --quiet --require-hashes --no-deps -r requirements.lock
+  else
+    # Developers: the same pins (requirements.txt); `--require-hashes -r requirements.lock`
+    # gives the CI install (README, "Tests").
+    "$VENV/bin/python" -m pip install --quiet --upgrade pip
+    "$VENV/bin/python" -m pip install --quiet -r requirements.txt
+  fi
   # The components as a package, editable, from this checkout (setuptools of the venv).
   "$VENV/bin/python" -m pip install --quiet --no-deps --no-build-isolation -e .
   echo "$want" > "$stamp"
