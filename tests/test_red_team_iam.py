@@ -52,11 +52,28 @@ def _granted(result) -> set[tuple[str, str]]:
 
 def _plans(plan):
     from tests.test_ca_a2a import ca_a2a
+    from tests.test_tasks import prod as with_tasks
 
     for stack in STACKS:
         yield "accessweaver", stack, plan(stack)
     for stack in ("dev", "prod"):
         yield "ca-a2a", stack, ca_a2a(stack)
+    # prod with a scheduled task and a migration task (tests/test_tasks.py)
+    yield "accessweaver", "prod", with_tasks()
+
+
+def _list(value: Any) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def _context(project: str, stack: str, action: str) -> dict[str, Any]:
+    """The request a role of the program makes: on its environment's keys; passing the
+    stack's bounded roles to ECS tasks."""
+    context: dict[str, Any] = _own(project, stack)
+    if action == "iam:PassRole":
+        context["iam:PassedToService"] = "ecs-tasks.amazonaws.com"
+        context["aws:ResourceTag/PermissionsBoundary"] = f"{project}-{stack}-boundary"
+    return context
 
 
 # -- part 2: a boundary no wider than the deploy role ----------------------------------------
@@ -76,7 +93,7 @@ def test_the_boundary_allows_every_action_the_committed_plans_give_their_roles(p
         refused = [
             (action, resource)
             for action, resource in sorted(_granted(result))
-            if not allows(boundary, action, resource, _own(project, stack))
+            if not allows(boundary, action, resource, _context(project, stack, action))
         ]
         assert refused == [], (project, stack)
         checked += len(_granted(result))
@@ -87,15 +104,22 @@ def test_the_boundary_allows_nothing_the_deploy_role_cannot_do():
     for stack in STACKS:
         deploy = role_policy(bootstrap(stack), "deploy")
         boundary = _boundary(stack)
-        beyond = []
+        beyond, checked = [], 0
         for statement in boundary["Statement"]:
             if statement["Effect"] != "Allow":
                 continue
-            for action in expand(statement["Action"]):
-                for resource in statement["Resource"]:
-                    if not allows(deploy, action, resource, _own(environment=stack)):
+            # the statement's own conditions are the request's (StringEquals values)
+            context = {
+                **_own(environment=stack),
+                **(statement.get("Condition") or {}).get("StringEquals", {}),
+            }
+            for action in expand(_list(statement["Action"])):
+                for resource in _list(statement["Resource"]):
+                    if not allows(deploy, action, resource, context):
                         beyond.append((action, resource))
+                    checked += 1
         assert beyond == [], stack
+        assert checked > 60
 
 
 def test_a_role_given_everything_still_cannot_leave_the_boundary():

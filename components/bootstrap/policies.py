@@ -743,6 +743,18 @@ def roles_use(project: str, environment: str) -> list[tuple[str, tuple[str, ...]
         ),
         ("TasksKeys", ROLES_KMS_USE, ("arn:aws:kms:*:*:key/*",)),
         ("RestartServices", ("ecs:UpdateService",), ("arn:aws:ecs:*:*:service/*",)),
+        # Scheduled tasks (components/compute/task.py): Scheduler runs the stack's task
+        # definitions on its cluster and tags the tasks it starts.
+        (
+            "RunScheduledTasks",
+            ("ecs:RunTask",),
+            (f"arn:aws:ecs:*:*:task-definition/{project}-{environment}-*",),
+        ),
+        (
+            "TagScheduledTasks",
+            ("ecs:TagResource",),
+            (f"arn:aws:ecs:*:*:task/{project}-{environment}-*/*",),
+        ),
         (
             "StartRestart",
             ("states:StartExecution",),

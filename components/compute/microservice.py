@@ -28,8 +28,8 @@ from pulumi_aws import appautoscaling, cloudwatch, ec2, ecs, iam, servicediscove
 from ..bindings import Binding, Peer, merge_bindings, url_variable
 from ..iam_path import role_settings
 from ..network.paths import allow_tcp
-from . import workload
 from ..service_trust import ecs_service_trust
+from . import workload
 from .attachments import LoadBalancerAttachment
 from .cluster import ClusterRef, capacity_provider_strategy
 from .containers import ContainerArgs

@@ -31,7 +31,7 @@ import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, iam, scheduler
 
 from ..bindings import Binding, merge_bindings
-from ..iam_path import role_path
+from ..iam_path import role_settings
 from ..secure_queue import holding_queue, messages_waiting_alarm, tls_only_policy
 from . import workload
 from .cluster import ClusterRef
@@ -303,9 +303,7 @@ class EcsTask(pulumi.ComponentResource):
             assume_role_policy=pulumi.Output.all(account, schedule_group.arn).apply(
                 lambda values: json.dumps(scheduler_trust_policy(values[0], values[1]))
             ),
-            path=role_path(self._tags),
-            permissions_boundary=args.permissions_boundary,
-            tags=self._tags,
+            **role_settings(self._tags, args.permissions_boundary),
             opts=child,
         )
         policy = iam.RolePolicy(

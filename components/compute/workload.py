@@ -20,10 +20,11 @@ import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, ecs, iam, vpc
 
 from ..bindings import Binding
-from ..iam_path import role_path
+from ..iam_path import role_settings
 from ..network.paths import allow_tcp
+from ..service_trust import ecs_tasks_trust
 from .containers import ContainerArgs, container_definitions, task_volumes
-from .iam import assume_role_policy, execution_policy
+from .iam import execution_policy
 
 
 def log_group(
@@ -122,10 +123,8 @@ def ecs_tasks_role(
     return iam.Role(
         name,
         description=description,
-        assume_role_policy=account.apply(lambda acct: json.dumps(assume_role_policy(acct, region))),
-        path=role_path(tags),
-        permissions_boundary=permissions_boundary,
-        tags=dict(tags),
+        assume_role_policy=account.apply(lambda acct: json.dumps(ecs_tasks_trust(acct, region))),
+        **role_settings(tags, permissions_boundary),
         opts=opts,
     )
 
