@@ -94,7 +94,7 @@ def test_a_hundred_public_services_are_refused_naming_the_load_balancer_quotas()
         for m in messages
     )
     assert any(
-        "'101 listener rules'" in m and "'Rules per Application Load Balancer'" in m
+        "'104 listener rules'" in m and "'Rules per Application Load Balancer'" in m
         for m in messages
     )
     # and the ALB's own group would need an egress rule per routed port

@@ -121,12 +121,32 @@ def internet_ingress(resources: Iterable[RecordedResource]) -> list[tuple[str, s
     return open_rules
 
 
+def _header_conditions_hold(conditions: Iterable[dict[str, Any]], headers: dict[str, str]) -> bool:
+    """Every `httpHeader` condition of a rule matches one of `headers` (names case-insensitive,
+    values by pattern, case-insensitive, as the ALB compares them)."""
+    sent = {name.lower(): value.lower() for name, value in headers.items()}
+    for condition in conditions:
+        header = condition.get("httpHeader")
+        if not header:
+            continue
+        value = sent.get(str(header.get("httpHeaderName", "")).lower())
+        if value is None or not any(
+            fnmatchcase(value, str(pattern).lower()) for pattern in header.get("values", [])
+        ):
+            return False
+    return True
+
+
 def first_matching_rule(
-    resources: Iterable[RecordedResource], region: str, path: str
+    resources: Iterable[RecordedResource],
+    region: str,
+    path: str,
+    headers: dict[str, str] | None = None,
 ) -> tuple[int, list[str]] | None:
-    """What the ALB does with a request for `path`: (priority, names of the target groups it
-    forwards to) of the first listener rule whose path pattern matches, rules taken in priority
-    order as the ALB evaluates them (`*` any run of characters, `?` one, case-sensitive)."""
+    """What the ALB does with a request for `path` carrying `headers`: (priority, names of the
+    target groups it forwards to; none for a fixed response) of the first listener rule whose
+    path pattern and header conditions match, rules taken in priority order as the ALB
+    evaluates them (`*` any run of characters, `?` one, paths case-sensitive)."""
     resources = list(resources)
     groups = {_arn(r, region): r.name for r in resources if r.type == TARGET_GROUP}
     rules = sorted(
@@ -134,12 +154,15 @@ def first_matching_rule(
         key=lambda r: int(r.inputs.get("priority", 50000)),
     )
     for rule in rules:
+        conditions = rule.inputs.get("conditions", [])
         patterns = [
             value
-            for condition in rule.inputs.get("conditions", [])
+            for condition in conditions
             for value in (condition.get("pathPattern") or {}).get("values", [])
         ]
-        if any(fnmatchcase(path, pattern) for pattern in patterns):
+        if any(fnmatchcase(path, pattern) for pattern in patterns) and _header_conditions_hold(
+            conditions, headers or {}
+        ):
             targets = forwarded_target_groups(rule.inputs.get("actions", []))
             return int(rule.inputs["priority"]), [groups.get(t, t) for t in targets]
     return None

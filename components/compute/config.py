@@ -312,8 +312,8 @@ class ServiceSpec(ServiceTuning):
         None,
         ge=1,
         le=49999,
-        description="Listener-rule priority (lower is evaluated first); unset = 1000, 1010, ... "
-        "in name order.",
+        description="Listener-rule priority (lower is evaluated first), 10 to 49999 (1-9 are "
+        "the edge's guard rules); unset = 1000, 1010, ... in name order.",
     )
     default_route: Flag = Field(
         False,

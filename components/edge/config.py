@@ -5,6 +5,7 @@ the public services; its per-environment defaults and the rules that span its ke
 
 from __future__ import annotations
 
+import fnmatch
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,8 @@ SslPolicy = Literal[
 
 DEFAULT_ROUTE_PRIORITY = 50000
 """The default service's catch-all rule is evaluated last (ALB priorities are 1 to 50000)."""
+GUARD_PRIORITY_MAX = 9
+"""Priorities 1 to 9 belong to the edge's guard rules (`Guard`), evaluated before any route."""
 AUTO_PRIORITY_START = 1000
 AUTO_PRIORITY_STEP = 10
 MAX_CONDITION_VALUES = 5
@@ -47,6 +50,10 @@ def _check_certificate(value: str) -> str:
 CertificateArn = Annotated[str, AfterValidator(_check_certificate)]
 
 
+QueryArgument = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.~-]+$")]
+"""A query argument's name, as WAF's data protection takes it (1-64 characters)."""
+
+
 class WafConfig(ConfigModel):
     """`edge.waf`: the WAFv2 web ACL in front of the ALB."""
 
@@ -56,6 +63,13 @@ class WafConfig(ConfigModel):
         ge=10,
         le=2_000_000_000,
         description="Requests per client IP per 5 minutes before the rate rule blocks.",
+    )
+    protected_query_arguments: list[QueryArgument] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Query arguments the web ACL substitutes (REDACTED) in its logs and sampled "
+        "requests, besides the default tokens, codes and e-mail addresses (code, state, "
+        "id_token_hint, login_hint, SAMLRequest...: components/edge/rules.py).",
     )
 
 
@@ -97,7 +111,10 @@ class EdgeConfig(ConfigModel):
         None,
         ge=1,
         le=3650,
-        description="Days access-log objects are kept; unset = securityLogRetentionDays.",
+        description="Days access-log objects are kept; unset = per environment (30 / 90 / 90): "
+        "they hold every request line as the client sent it, tokens and e-mail addresses in "
+        "query strings included, which nothing can redact (the year of evidence is the WAF's "
+        "log, with those fields substituted); at least 90 in prod (LOG.1).",
     )
     deregistration_delay: int = Field(
         30,
@@ -125,6 +142,9 @@ class EdgeDefaults(BaseModel):
     """ELB.5 (P): prod and staging; dev waived (cost, no audit need)."""
     waf: bool
     """ELB.16 (P): prod and staging; dev waived (WAF has a monthly fee per ACL and rule)."""
+    access_log_retention_days: int
+    """ALB access logs: raw request lines (personal data in query strings), kept for the
+    operational window only; the WAF's protected log is the year of evidence (LOG.1, LOG.2)."""
 
 
 EDGE_DEFAULTS: dict[Environment, EdgeDefaults] = {
@@ -132,16 +152,19 @@ EDGE_DEFAULTS: dict[Environment, EdgeDefaults] = {
         deletion_protection=False,
         access_logs=False,
         waf=False,
+        access_log_retention_days=30,
     ),
     "staging": EdgeDefaults(
         deletion_protection=True,
         access_logs=True,
         waf=True,
+        access_log_retention_days=90,
     ),
     "prod": EdgeDefaults(
         deletion_protection=True,
         access_logs=True,
         waf=True,
+        access_log_retention_days=90,
     ),
 }
 
@@ -171,6 +194,45 @@ class Route:
 
 
 @dataclass(frozen=True)
+class Guard:
+    """A listener rule that answers the request itself, evaluated before every route: paths no
+    service may receive from the internet (docs/DESIGN.md, "Platform")."""
+
+    name: str
+    """Its role: the rule is `<alb>-guard-<name>`."""
+    priority: int
+    """1 to `GUARD_PRIORITY_MAX`, unique among the guards."""
+    path_patterns: tuple[str, ...]
+    """ALB path patterns (at most 3: match evaluations per condition)."""
+    status_code: int = 404
+    header: tuple[str, str] | None = None
+    """`(name, value pattern)`: only requests carrying that header; None = every request."""
+    waf_paths: tuple[tuple[str, str], ...] = ()
+    """`(search string, positional constraint)` the web ACL also blocks on the URL-decoded,
+    normalized path (`%6D`, `//` and `..` spellings the listener's patterns do not see)."""
+
+    def covers(self, pattern: str) -> bool:
+        """Every request `pattern` routes would be answered by this guard first (text match of
+        the pattern against the guard's, as the routes' own shadowing check does)."""
+        return self.header is None and any(
+            pattern == mine or ("?" not in mine and fnmatch.fnmatchcase(pattern, mine))
+            for mine in self.path_patterns
+        )
+
+
+MANAGEMENT_GUARD = Guard(
+    name="management",
+    priority=1,
+    # `*` matches any run of characters, `/` included: the root and every routed prefix.
+    path_patterns=("/actuator*", "/*/actuator*"),
+    waf_paths=(("/actuator", "CONTAINS"),),
+)
+"""Spring Boot's management endpoints (`/actuator/*`), at the root or under a routed prefix,
+never reach a service from the internet (control EDGE.1*); the health checks of the target
+groups and of the probe go to the tasks directly."""
+
+
+@dataclass(frozen=True)
 class DomainSettings:
     name: str
     hosted_zone_id: str
@@ -190,6 +252,10 @@ class EdgeSettings:
     waf: bool
     waf_rate_limit: int
     routes: tuple[Route, ...]
+    guards: tuple[Guard, ...] = (MANAGEMENT_GUARD,)
+    """Fixed-response rules evaluated before every route (priorities 1-9)."""
+    waf_protected_query_arguments: tuple[str, ...] = ()
+    """`edge.waf.protectedQueryArguments`: substituted in WAF records besides the defaults."""
     waf_log_retention_days: int = 90
     """The web ACL's log group (`aws-waf-logs-<alb>`), kept as the stack's security logs."""
 
@@ -228,12 +294,14 @@ def resolve_edge(
     external_target_groups: Sequence[tuple[str, Any]],
     issues: list[ConfigIssue],
     security_log_retention_days: int = 90,
+    guards: Sequence[Guard] = (),
 ) -> EdgeSettings | None:
     """The ALB to build, or None when `edge.enabled` is false (then no other edge key may be set).
 
     `service_path(name)` is where a service's catalog entry lives in the stack file, for
     messages; `external_target_groups` are the (key, value) pairs naming target groups of an ALB
-    managed elsewhere, which exclude the program's own.
+    managed elsewhere, which exclude the program's own; `guards` are fixed-response rules the
+    caller adds to `MANAGEMENT_GUARD` (Keycloak's, `components/identity/config.py`).
     """
     _check_routing_keys_on_private_services(services, service_path, issues)
     for moved, value, key in (
@@ -326,6 +394,8 @@ def resolve_edge(
                 )
             )
     routes = plan_routes(public, service_path, issues)
+    all_guards = (MANAGEMENT_GUARD, *guards)
+    _check_guarded_routes(routes, all_guards, service_path, issues)
     deletion_protection = (
         edge.deletion_protection
         if edge.deletion_protection is not None
@@ -349,13 +419,40 @@ def resolve_edge(
         ssl_policy=edge.ssl_policy,
         deletion_protection=deletion_protection,
         access_logs=access_logs,
-        access_log_retention_days=edge.access_log_retention_days or security_log_retention_days,
+        access_log_retention_days=(
+            edge.access_log_retention_days or defaults.access_log_retention_days
+        ),
         waf_log_retention_days=security_log_retention_days,
         deregistration_delay=edge.deregistration_delay,
         waf=waf,
         waf_rate_limit=edge.waf.rate_limit,
+        waf_protected_query_arguments=tuple(edge.waf.protected_query_arguments),
         routes=tuple(routes),
+        guards=tuple(sorted(all_guards, key=lambda g: g.priority)),
     )
+
+
+def _check_guarded_routes(
+    routes: Sequence[Route],
+    guards: Sequence[Guard],
+    service_path: Callable[[str], str],
+    issues: list[ConfigIssue],
+) -> None:
+    """A route pattern a guard answers first would never reach its service."""
+    for route in routes:
+        for pattern in route.path_patterns:
+            guard = next((g for g in guards if g.covers(pattern)), None)
+            if guard is not None:
+                issues.append(
+                    ConfigIssue(
+                        f"{service_path(route.service)}.pathPatterns",
+                        pattern,
+                        f"never reached: the edge answers {', '.join(guard.path_patterns)} "
+                        f"itself ({guard.status_code}, guard rule {guard.name!r}, priority "
+                        f"{guard.priority}); see docs/DESIGN.md",
+                        "a path outside the guarded ones",
+                    )
+                )
 
 
 def _check_routing_keys_on_private_services(
@@ -445,14 +542,25 @@ def plan_routes(
                     )
                 )
             owners.setdefault(pattern, service.name)
-        if service.priority is not None:
+        if service.priority is not None and service.priority <= GUARD_PRIORITY_MAX:
+            issues.append(
+                ConfigIssue(
+                    f"{base}.priority",
+                    service.priority,
+                    f"priorities 1 to {GUARD_PRIORITY_MAX} belong to the edge's guard rules "
+                    "(fixed responses evaluated before every route: /actuator, Keycloak's "
+                    "master realm)",
+                    f"{GUARD_PRIORITY_MAX + 1} to 49999",
+                )
+            )
+        elif service.priority is not None:
             if service.priority in taken:
                 issues.append(
                     ConfigIssue(
                         f"{base}.priority",
                         service.priority,
                         f"priority already used by {taken[service.priority]}",
-                        "a priority unique on the listener, 1 to 49999",
+                        f"a priority unique on the listener, {GUARD_PRIORITY_MAX + 1} to 49999",
                     )
                 )
             taken.setdefault(service.priority, service.name)

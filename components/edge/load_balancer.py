@@ -3,11 +3,14 @@
 Creates: the ALB in the public subnets (invalid headers dropped, defensive desync mitigation), its
 security group (internet to 80/443 only; each service it routes to opens the path from this
 group to its own port: `attachment()`), an HTTPS listener with the given ACM certificate and a
-TLS 1.3 policy, an HTTP listener redirecting to HTTPS, and per route a target group and one
-listener rule with an explicit priority. Optional: deletion protection, access logs to an S3
-bucket the component creates, a WAFv2 web ACL, and for each route that deploys BLUE_GREEN, LINEAR
-or CANARY (`Route.traffic_shift`) a second target group and the IAM role ECS moves the listener
-rule's weights with.
+TLS 1.3 policy, an HTTP listener redirecting to HTTPS, per route a target group and one
+listener rule with an explicit priority, and per guard (`Guard`) a fixed-response rule evaluated
+before every route. The ALB appends the client's address to `X-Forwarded-For` (explicitly
+`append`: the last entry is the one it saw). Optional: deletion protection, access logs to an S3
+bucket the component creates, a WAFv2 web ACL (its logs and sampled requests with tokens,
+codes and e-mail addresses of query strings substituted), and for each route that deploys
+BLUE_GREEN, LINEAR or CANARY (`Route.traffic_shift`) a second target group and the IAM role ECS
+moves the listener rule's weights with.
 
 Without a certificate the ALB serves plain HTTP and the component logs a warning.
 """
@@ -26,20 +29,26 @@ from ..compute.attachments import LoadBalancerAttachment, TrafficShift
 from ..iam_path import role_settings
 from ..log_archive import log_bucket
 from ..service_trust import ecs_service_trust
-from .config import Route
+from .config import MANAGEMENT_GUARD, Guard, Route
 from .domain import DomainArgs, alias_records, validated_certificate
 from .rules import (
     ECS_LB_INFRASTRUCTURE_POLICY_ARN,
     HEALTH_CHECK,
     NOT_FOUND,
     REDIRECT_TO_HTTPS,
+    WAF_PROTECTED_KEYS_MAX,
+    WAF_PROTECTED_QUERY_ARGUMENTS,
     elb_log_delivery,
     elb_name,
+    fixed_response,
     forward_action,
+    guard_conditions,
+    guard_problems,
     path_condition,
     public_urls,
     target_group_name,
     visibility,
+    waf_data_protection,
     waf_log_group_name,
     waf_redacted_fields,
     waf_rules,
@@ -64,6 +73,8 @@ class WafArgs:
     log_retention_days: int | None = 90
     """Log every request the web ACL sees to the log group `aws-waf-logs-<name>` (WAF.11),
     `authorization` and `cookie` headers redacted, kept this many days; None = no logging."""
+    protected_query_arguments: Sequence[str] = WAF_PROTECTED_QUERY_ARGUMENTS
+    """Query arguments WAF substitutes in its logs and sampled requests (at most 100)."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +89,9 @@ class LoadBalancerArgs:
     project: str
     """With `environment`: the target group names (`<env>-<service>-<port>-<slot>-<hash>`)."""
     environment: str
+    guards: Sequence[Guard] = (MANAGEMENT_GUARD,)
+    """Fixed-response rules evaluated before every route (lower priorities than all routes);
+    the web ACL also blocks their `waf_paths` in every spelling."""
     certificate_arn: str | None = None
     """ACM certificate in the ALB's region; None = plain HTTP (a warning is logged), unless
     `domain` is given."""
@@ -129,8 +143,17 @@ class LoadBalancer(pulumi.ComponentResource):
         self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
     ):
         routes = _checked_routes(args.routes)
+        problems = guard_problems(args.guards, routes)
+        if problems:
+            raise ValueError(f"{name}: " + "; ".join(problems))
         if args.certificate_arn is not None and args.domain is not None:
             raise ValueError(f"{name}: give certificate_arn or domain, not both")
+        if args.waf is not None and len(args.waf.protected_query_arguments) > (
+            WAF_PROTECTED_KEYS_MAX
+        ):
+            raise ValueError(
+                f"{name}: at most {WAF_PROTECTED_KEYS_MAX} protected query arguments (WAF)"
+            )
         region = args.region or aws.config.region
         if not region:
             raise ValueError(f"{name}: no region (set aws:region or LoadBalancerArgs.region)")
@@ -155,6 +178,9 @@ class LoadBalancer(pulumi.ComponentResource):
             security_groups=[group.id],
             drop_invalid_header_fields=True,  # ELB.4
             desync_mitigation_mode="defensive",  # ELB.12
+            # The ALB adds the address it saw last; Keycloak reads the first entry, so its rule
+            # refuses a request that already carries the header (docs/DESIGN.md).
+            xff_header_processing_mode="append",
             enable_deletion_protection=args.deletion_protection,  # ELB.6
             access_logs=(
                 {"bucket": bucket.bucket, "prefix": ACCESS_LOG_PREFIX, "enabled": True}
@@ -176,6 +202,8 @@ class LoadBalancer(pulumi.ComponentResource):
         self.target_group_arn_suffixes = {}
         self.alternate_target_group_arns = {}
         self.alternate_target_group_arn_suffixes = {}
+        for guard in args.guards:
+            self._guard(guard, listener, child)
         for route in routes:
             self._route(route, group, listener, role, child)
         self.web_acl_arn = self._web_acl(alb, child) if args.waf is not None else None
@@ -308,6 +336,17 @@ class LoadBalancer(pulumi.ComponentResource):
             opts=child,
         )
 
+    def _guard(self, guard: Guard, listener: lb.Listener, child: pulumi.ResourceOptions) -> None:
+        lb.ListenerRule(
+            f"{self._name}-guard-{guard.name}",
+            listener_arn=listener.arn,
+            priority=guard.priority,
+            conditions=guard_conditions(guard),
+            actions=[fixed_response(guard.status_code)],
+            tags={**self._tags, "Purpose": "edge-guard"},
+            opts=child,
+        )
+
     def _route(
         self,
         route: Route,
@@ -410,7 +449,9 @@ class LoadBalancer(pulumi.ComponentResource):
             description=f"{args.name} ALB: rate limit and AWS managed rules",
             scope="REGIONAL",
             default_action={"allow": {}},
-            rules=waf_rules(args.name, args.waf.rate_limit),
+            rules=waf_rules(args.name, args.waf.rate_limit, args.guards),
+            # What WAF keeps of a request (logs, samples) carries no token, code or address.
+            data_protection_config=waf_data_protection(args.waf.protected_query_arguments),
             visibility_config=visibility(f"{args.name}-web-acl"),
             tags=self._tags,
             opts=child,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pulumi
 
-from .config import Route
+from .config import Guard, Route
 
 ELB_NAME_MAX = 32
 """ALB and target group names: 32 characters of letters, digits and '-'."""
@@ -134,15 +134,55 @@ REDIRECT_TO_HTTPS = {
     "redirect": {"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"},
 }
 
-NOT_FOUND = {
-    "type": "fixed-response",
-    "fixed_response": {
-        "content_type": "application/json",
-        "message_body": '{"error":"not found"}',
-        "status_code": "404",
-    },
-}
+
+def fixed_response(status_code: int) -> dict[str, Any]:
+    """An action answering `status_code` with a one-line JSON body, from the ALB itself."""
+    reason = {400: "bad request", 403: "forbidden", 404: "not found"}.get(status_code, "refused")
+    return {
+        "type": "fixed-response",
+        "fixed_response": {
+            "content_type": "application/json",
+            "message_body": f'{{"error":"{reason}"}}',
+            "status_code": str(status_code),
+        },
+    }
+
+
+NOT_FOUND = fixed_response(404)
 """Listener default action: every routed path has its own rule (see docs/DESIGN.md)."""
+
+MAX_GUARD_VALUES = 3
+"""ALB: at most three match evaluations per condition (five per rule)."""
+
+
+def guard_conditions(guard: Guard) -> list[dict[str, Any]]:
+    """The guard's path condition, and its header condition when it has one."""
+    conditions: list[dict[str, Any]] = [{"path_pattern": {"values": list(guard.path_patterns)}}]
+    if guard.header is not None:
+        name, value = guard.header
+        conditions.append({"http_header": {"http_header_name": name, "values": [value]}})
+    return conditions
+
+
+def guard_problems(guards: Sequence[Guard], routes: Sequence[Route]) -> list[str]:
+    """Why these guards cannot stand in front of these routes ([] = they can)."""
+    problems = []
+    first_route = min((r.priority for r in routes), default=None)
+    seen: dict[int, str] = {}
+    for guard in guards:
+        if guard.priority in seen:
+            problems.append(f"guard {guard.name} shares priority {guard.priority} with "
+                            f"{seen[guard.priority]}")  # fmt: skip
+        seen.setdefault(guard.priority, guard.name)
+        if first_route is not None and guard.priority >= first_route:
+            problems.append(
+                f"guard {guard.name} (priority {guard.priority}) would be evaluated after a "
+                f"route (priority {first_route})"
+            )
+        if not 1 <= len(guard.path_patterns) <= MAX_GUARD_VALUES:
+            problems.append(f"guard {guard.name} has {len(guard.path_patterns)} path patterns "
+                            f"(1 to {MAX_GUARD_VALUES})")  # fmt: skip
+    return problems
 
 
 # ---------------------------------------------------------------------------------------------
@@ -158,9 +198,48 @@ def visibility(metric_name: str) -> dict[str, Any]:
     }
 
 
-def waf_rules(metric_prefix: str, rate_limit: int) -> list[dict[str, Any]]:
-    """Rate limit per client IP first (cheapest way to shed a flood), then AWS's managed groups:
-    common exploits (OWASP top 10), known bad inputs (Log4Shell...), SQL injection."""
+GUARD_RULE_PRIORITY = 5
+GUARD_TEXT_TRANSFORMATIONS = ("URL_DECODE", "NORMALIZE_PATH")
+"""`%6Daster` is `master`, `/a/../actuator` is `/actuator`: the spellings a listener's path
+patterns (compared to the path as sent) do not see, but the service behind it decodes."""
+
+
+def waf_guard_rule(metric_prefix: str, guards: Sequence[Guard]) -> dict[str, Any] | None:
+    """Block what the guards' listener rules answer, whatever the spelling of the path; None
+    when no guard names a path for the WAF."""
+    statements = [
+        {
+            "byte_match_statement": {
+                "search_string": text,
+                "positional_constraint": constraint,
+                "field_to_match": {"uri_path": {}},
+                "text_transformations": [
+                    {"priority": index, "type": kind}
+                    for index, kind in enumerate(GUARD_TEXT_TRANSFORMATIONS)
+                ],
+            }
+        }
+        for guard in guards
+        for text, constraint in guard.waf_paths
+    ]
+    if not statements:
+        return None
+    return {
+        "name": "edge-guards",
+        "priority": GUARD_RULE_PRIORITY,
+        "action": {"block": {}},
+        "statement": statements[0] if len(statements) == 1 else {"or_statement": {
+            "statements": statements}},
+        "visibility_config": visibility(f"{metric_prefix}-edge-guards"),
+    }  # fmt: skip
+
+
+def waf_rules(
+    metric_prefix: str, rate_limit: int, guards: Sequence[Guard] = ()
+) -> list[dict[str, Any]]:
+    """Rate limit per client IP first (cheapest way to shed a flood), the guarded paths in
+    every spelling, then AWS's managed groups: common exploits (OWASP top 10), known bad inputs
+    (Log4Shell...), SQL injection."""
     rules: list[dict[str, Any]] = [
         {
             "name": "rate-limit-per-ip",
@@ -176,6 +255,9 @@ def waf_rules(metric_prefix: str, rate_limit: int) -> list[dict[str, Any]]:
             "visibility_config": visibility(f"{metric_prefix}-rate-limit-per-ip"),
         }
     ]
+    guard_rule = waf_guard_rule(metric_prefix, guards)
+    if guard_rule is not None:
+        rules.append(guard_rule)
     for index, group in enumerate(MANAGED_RULE_GROUPS, start=1):
         rules.append(
             {
@@ -206,10 +288,67 @@ def waf_log_group_name(alb_name: str) -> str:
     return f"{WAF_LOG_PREFIX}{alb_name}"
 
 
+WAF_PROTECTED_QUERY_ARGUMENTS = (
+    # OAuth 2.0 / OpenID Connect: codes and tokens, and the hints naming the user (RP-initiated
+    # logout's id_token_hint is a whole ID token; login_hint is often an e-mail address).
+    "code",
+    "state",
+    "session_state",
+    "id_token_hint",
+    "login_hint",
+    "id_token",
+    "access_token",
+    "refresh_token",
+    "client_secret",
+    "user_code",
+    # Keycloak: the action token of e-mail links (a JWT naming the user and the address), the
+    # encoded client data of its login pages, user names and addresses some flows carry.
+    "key",
+    "client_data",
+    "username",
+    "email",
+    # SAML 2.0 HTTP-Redirect binding: the (deflated) messages and the relay state.
+    "SAMLRequest",
+    "SAMLResponse",
+    "RelayState",
+)
+"""Query arguments whose values WAF substitutes (`REDACTED`) before anything stores the request:
+its logs, its sampled requests, Security Lake. The rest of the query string stays evidence."""
+WAF_PROTECTED_HEADERS = (*WAF_REDACTED_HEADERS, "referer")
+"""Headers substituted wherever WAF keeps a request: the credentials, and `Referer`, which
+repeats the previous page's whole URL (a login page's `login_hint`, a callback's `code`)."""
+WAF_PROTECTED_KEYS_MAX = 100
+"""WAF: at most 100 keys per protected field (`FieldToProtectKeys`)."""
+
+
 def waf_redacted_fields() -> list[dict[str, Any]]:
     """`redacted_fields` of the web ACL's logging configuration (header names are lowercase,
     as WAF matches them)."""
     return [{"single_header": {"name": header}} for header in WAF_REDACTED_HEADERS]
+
+
+def waf_data_protection(query_arguments: Sequence[str]) -> dict[str, Any]:
+    """The web ACL's `data_protection_config`: the listed query arguments, the credential
+    headers and `Referer` substituted in every record WAF keeps, rule match and rate-based
+    details included
+    (`exclude_*` false). `redacted_fields` of the logging configuration can only take a whole
+    query string (UriPath, QueryString, SingleHeader, Method: WAF API, `LoggingConfiguration`),
+    which would drop the evidence with the personal data."""
+
+    def protect(field_type: str, keys: Sequence[str]) -> dict[str, Any]:
+        return {
+            "action": "SUBSTITUTION",
+            "field": {"field_type": field_type, "field_keys": list(keys)},
+            "exclude_rule_match_details": False,
+            "exclude_rate_based_details": False,
+        }
+
+    return {
+        "data_protections": [
+            protect("SINGLE_QUERY_ARGUMENT", query_arguments),
+            protect("SINGLE_HEADER", WAF_PROTECTED_HEADERS),
+        ]
+    }
 
 
 def log_delivery_principal(region: str) -> dict[str, str]:

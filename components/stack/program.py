@@ -24,7 +24,7 @@ from ..compute.rotation_restart import RotationRestart, RotationRestartArgs
 from ..cost.recorder import ResourceRecorder
 from ..edge.domain import DomainArgs
 from ..edge.load_balancer import AccessLogArgs, LoadBalancer, LoadBalancerArgs, WafArgs
-from ..edge.rules import elb_name
+from ..edge.rules import WAF_PROTECTED_QUERY_ARGUMENTS, elb_name
 from ..identity.config import KEYCLOAK_SERVICE
 from ..identity.keycloak import Keycloak
 from ..network.layout import NetworkRefs
@@ -98,6 +98,7 @@ def build_load_balancer(settings: StackSettings, network: NetworkRefs) -> LoadBa
             vpc_id=network.vpc_id,
             subnet_ids=network.public_subnet_ids,
             routes=edge.routes,
+            guards=edge.guards,
             project=settings.project,
             environment=settings.environment,
             certificate_arn=edge.certificate_arn,
@@ -115,7 +116,16 @@ def build_load_balancer(settings: StackSettings, network: NetworkRefs) -> LoadBa
             deregistration_delay=edge.deregistration_delay,
             waf=(
                 WafArgs(
-                    rate_limit=edge.waf_rate_limit, log_retention_days=edge.waf_log_retention_days
+                    rate_limit=edge.waf_rate_limit,
+                    log_retention_days=edge.waf_log_retention_days,
+                    protected_query_arguments=(
+                        *WAF_PROTECTED_QUERY_ARGUMENTS,
+                        *(
+                            name
+                            for name in edge.waf_protected_query_arguments
+                            if name not in WAF_PROTECTED_QUERY_ARGUMENTS
+                        ),
+                    ),
                 )
                 if edge.waf
                 else None
