@@ -239,7 +239,8 @@ def test_service_logs_go_under_ecs_ca_a2a_for_seven_days(stack):
     logs = {r.inputs["name"]: r.inputs["retentionInDays"] for r in result.of_type(LOG_GROUP)}
     for service in SERVICES:
         group = f"/ecs/ca-a2a/{stack}/{service}"
-        assert logs[group] == 7
+        # Keycloak's log is authentication evidence: a year in prod (auditLogRetentionDays).
+        assert logs[group] == (365 if (service, stack) == ("keycloak", "prod") else 7)
         # Each service's execution role writes its own log group, nothing else.
         policy = json.loads(
             result.one("aws:iam/rolePolicy:RolePolicy", f"{service}-exec-policy").inputs["policy"]

@@ -123,14 +123,15 @@ def test_data_store_group_admits_only_its_users_on_its_port(plan, role, port):
     assert store_group.inputs["vpcId"] == result.outputs["vpc_id"]
 
 
-def test_rds_log_groups_exist_first_with_the_stack_retention(plan):
+def test_rds_log_groups_exist_first_with_the_audit_retention(plan):
     result = plan("prod")
     for log in ("postgresql", "upgrade"):
         group = result.one(
             "aws:cloudwatch/logGroup:LogGroup", f"accessweaver-prod-database-{log}-logs"
         )
         assert group.inputs["name"] == f"/aws/rds/instance/accessweaver-prod-postgres/{log}"
-        assert group.inputs["retentionInDays"] == 30
+        # auditLogRetentionDays (365 in prod), not the applications' logRetentionDays (30).
+        assert group.inputs["retentionInDays"] == 365
     (instance,) = result.of_type(RDS)
     assert {"aws:cloudwatch/logGroup:LogGroup::accessweaver-prod-database-postgresql-logs"} <= set(
         instance.depends_on

@@ -1,6 +1,7 @@
 """The security trail of staging and prod (issue 10, item 16): who read the documents (S3.9), what
-the WAF saw (WAF.11), and a year of it all in prod (LOG.1), while application logs keep the
-seed's retention. ECS Exec sessions (EXEC.1) are in tests/test_ecs_exec.py."""
+the WAF saw (WAF.11), and a year of it all in prod (LOG.1), a year of Keycloak's and
+PostgreSQL's logs (LOG.2), a quarter of the ALB's raw request lines, while application logs keep
+the seed's retention. ECS Exec sessions (EXEC.1) are in tests/test_ecs_exec.py."""
 
 from __future__ import annotations
 
@@ -87,34 +88,50 @@ def test_security_logs_follow_security_retention_and_application_logs_the_seed(p
     result = plan(stack)
     security = {"dev": 30, "staging": 90, "prod": 365}[stack]
     application = {"dev": 7, "staging": 7, "prod": 30}[stack]
+    audit = {"dev": 7, "staging": 90, "prod": 365}[stack]
     groups = {g.name: g.inputs["retentionInDays"] for g in result.of_type(LOG_GROUP)}
     assert groups[f"accessweaver-{stack}-flow-logs"] == security
     assert groups[f"accessweaver-{stack}-exec-logs"] == security
     if stack != "dev":
         assert groups[f"accessweaver-{stack}-waf-logs"] == security
-    services = [name for name in groups if name.endswith("-logs") and not name.startswith("acc")]
+    assert groups["keycloak-logs"] == audit
+    for log in ("postgresql", "upgrade"):
+        assert groups[f"accessweaver-{stack}-database-{log}-logs"] == audit
+    services = [
+        name
+        for name in groups
+        if name.endswith("-logs") and not name.startswith(("acc", "keycloak"))
+    ]
     assert services and {groups[name] for name in services} == {application}
 
 
-def test_prod_alb_access_logs_are_kept_a_year(plan):
+def test_prod_alb_access_logs_are_kept_a_quarter(plan):
     result = plan("prod")
     bucket = result.one(BUCKET, "accessweaver-prod-alb-logs")
-    assert parts(result, bucket)["lifecycle"]["rules"][0]["expiration"] == {"days": 365}
+    assert parts(result, bucket)["lifecycle"]["rules"][0]["expiration"] == {"days": 90}
 
 
 def test_every_key_that_would_shorten_prods_security_logs_is_refused_at_once():
     found = problems_prod(
         securityLogRetentionDays=90,
+        auditLogRetentionDays=180,
         network={"createVpc": True, "flowLogRetentionDays": 30},
-        edge={"enabled": True, "accessLogRetentionDays": 180},
+        edge={"enabled": True, "accessLogRetentionDays": 60},
     )
-    for key, value in (
-        ("securityLogRetentionDays", "90"),
-        ("network.flowLogRetentionDays", "30"),
-        ("edge.accessLogRetentionDays", "180"),
+    for key, value, control, minimum in (
+        ("securityLogRetentionDays", "90", "LOG.1", 365),
+        ("network.flowLogRetentionDays", "30", "LOG.1", 365),
+        ("edge.accessLogRetentionDays", "60", "LOG.1", 90),
+        ("auditLogRetentionDays", "180", "LOG.2", 365),
     ):
-        assert "control LOG.1" in found[key] and value in found[key], key
-        assert "365 or more, or unset" in found[key]
+        assert f"control {control}" in found[key] and value in found[key], key
+        assert f"{minimum} or more, or unset" in found[key]
+
+
+def test_prod_may_keep_alb_access_logs_longer_than_a_quarter():
+    assert "edge.accessLogRetentionDays" not in problems_prod(
+        edge={"enabled": True, "accessLogRetentionDays": 180}
+    )
 
 
 def test_staging_may_keep_security_logs_less_than_a_year():

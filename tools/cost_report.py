@@ -65,6 +65,10 @@ def side_by_side(
     row("  NAT gateways", each(lambda e: str(e["levers"]["nat_gateways"])))
     row("  interface endpoints", each(lambda e: str(e["levers"]["interface_endpoints"])))
     row("  log retention days", each(lambda e: str(e["levers"]["log_retention_days"])))
+    row(
+        "  audit log retention days",
+        each(lambda e: str(e["levers"].get("audit_log_retention_days", "-"))),
+    )
     row("COST PER MONTH, USD", ["" for _ in stacks])
     names = list(dict.fromkeys(n for s in stacks for n in estimates[s]["line_items_usd"]))
     for name in names:

@@ -418,6 +418,13 @@ def _mocks(region: str, parameters: ParameterStore | None = None):
                     "recursive": False,
                     "withDecryption": False,
                 }
+            if token in ("aws:ec2/getSubnet:getSubnet", "aws:ec2/getVpc:getVpc"):
+                # An existing VPC's block (/16) or subnet's (/24), derived from its id.
+                ident = str(args.args.get("id"))
+                octet, third = int(_hex(ident, 2), 16), int(_hex(ident + "/", 2), 16)
+                vpc = token.endswith("getVpc")
+                cidr = f"10.{octet}.0.0/16" if vpc else f"10.{octet}.{third}.0/24"
+                return {"id": ident, "cidrBlock": cidr, "vpcId": ident if vpc else "vpc-offline"}
             return {}
 
     return OfflineMocks()

@@ -286,7 +286,8 @@ def _service_cost(
     )
     logs = _log_usd(
         ingest_gb=usage.log_gb_per_task_day * service.desired_count * hours / 24,
-        retention_days=settings.log_retention_days,
+        # Keycloak's log is authentication evidence (auditLogRetentionDays), the rest the seed's.
+        retention_days=settings.log_retention_for(service.name),
         prices=prices,
     )
     return ServiceCost(
@@ -541,7 +542,8 @@ def estimate(
         f"{len(services)} service log group(s) at {usage.log_gb_per_task_day:g} GB/task-day, "
         f"{len(other_groups)} other(s) at {usage.other_log_gb_per_group_day:g} GB/day while "
         "their writer runs; "
-        f"retention {settings.log_retention_days} days",
+        f"retention {settings.log_retention_days} days, Keycloak's and PostgreSQL's "
+        f"{settings.audit_log_retention_days}",
     )
 
     alarms = LineItem(
@@ -583,6 +585,7 @@ def estimate(
         "database_running_hours": round(db_hours, 1),
         "interface_endpoints": len(inventory.interface_endpoints),
         "log_retention_days": settings.log_retention_days,
+        "audit_log_retention_days": settings.audit_log_retention_days,
     }
     items = (fargate, load_balancer, nat, public_ipv4, endpoints, database, cache, secrets, waf)
     items += (logs, alarms, s3, ecr, kms, scheduled)

@@ -1,16 +1,18 @@
 """Stack-config models of identity: the secrets the program generates (`secrets`) and Keycloak
-(`keycloak`), their resolved settings, and Keycloak as a catalog entry (so routing, sizing,
-overrides and checks treat it like any service).
+(`keycloak`), their resolved settings, Keycloak as a catalog entry (so routing, sizing,
+overrides and checks treat it like any service), and the edge's guard rules in front of it.
 """
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from ..data.config import DatabaseConfig, DatabaseSettings, DbName
+from ..edge.config import Guard
 from ..errors import ConfigIssue, Rules
 from ..formats import ConfigModel, Environment, Flag, Hostname
 
@@ -26,6 +28,54 @@ endpoints) and /resources/ (assets); never /admin/, /metrics, /health or /."""
 KEYCLOAK_MANAGEMENT_PORT = 9000
 KEYCLOAK_SERVICE = "keycloak"
 KEYCLOAK_PATH = "/auth"
+KEYCLOAK_ADMIN_REALM = "master"
+"""The administration realm (Keycloak's default name): the 26.7 reverse-proxy guide keeps
+`/realms/master/` off the public listener; the admin console logs in through it on its own URL."""
+FORWARDED_FOR = "X-Forwarded-For"
+
+
+def keycloak_guards() -> tuple[Guard, ...]:
+    """The edge's rules in front of Keycloak (evaluated before its route, priorities 2 and 3):
+    the master realm answers 404 on the public listener, and a request that already carries
+    `X-Forwarded-For` is refused, so the only entry Keycloak reads is the one the ALB appends
+    (the address it saw). docs/DESIGN.md, "Platform"."""
+    realm = f"{KEYCLOAK_PATH}/realms/{KEYCLOAK_ADMIN_REALM}"
+    return (
+        Guard(
+            name="admin-realm",
+            priority=2,
+            path_patterns=(realm, f"{realm}/*"),
+            waf_paths=(
+                (f"/realms/{KEYCLOAK_ADMIN_REALM}/", "CONTAINS"),
+                (f"/realms/{KEYCLOAK_ADMIN_REALM}", "ENDS_WITH"),
+            ),
+        ),
+        Guard(
+            name="forwarded-for",
+            priority=3,
+            path_patterns=(f"{KEYCLOAK_PATH}/*",),
+            status_code=400,
+            header=(FORWARDED_FOR, "*"),
+        ),
+    )
+
+
+def _check_trusted_proxy(value: str) -> str:
+    try:
+        network = ipaddress.IPv4Network(value)
+    except ValueError as error:
+        raise ValueError(
+            f"not an IPv4 CIDR block ({error}); allowed: a block such as 10.30.32.0/21"
+        ) from None
+    if network.prefixlen < 8:
+        raise ValueError(
+            "wider than /8: Keycloak would take the client address from a header nearly any "
+            "client can write; allowed: the blocks of the load balancer's subnets (/8 to /32)"
+        )
+    return str(network)
+
+
+TrustedProxy = Annotated[str, AfterValidator(_check_trusted_proxy)]
 
 AdminUrl = Annotated[
     str,
@@ -84,13 +134,22 @@ class KeycloakConfig(ConfigModel):
         description="ECS Exec on Keycloak's tasks so an operator can port-forward to the admin "
         "console; unset = the stack's enableExecuteCommand.",
     )
+    proxy_trusted_addresses: list[TrustedProxy] | None = Field(
+        None,
+        min_length=1,
+        max_length=16,
+        description="KC_PROXY_TRUSTED_ADDRESSES: the only sources whose X-Forwarded-* headers "
+        "Keycloak believes (IPv4 CIDR blocks); unset = the subnets of the stack's ALB (the "
+        "created VPC's public subnets, or publicSubnetIds looked up), or the VPC's block when "
+        "the ALB is managed elsewhere.",
+    )
     port: int = Field(8180, ge=1024, le=65535, description="HTTP port behind the ALB.")
     priority: int | None = Field(
         None,
         ge=1,
         le=49999,
-        description="Listener-rule priority of /auth (lower is evaluated first); unset = the "
-        "automatic 1000, 1010, ... like any catalog service.",
+        description="Listener-rule priority of /auth (lower is evaluated first), 10 to 49999; "
+        "unset = the automatic 1000, 1010, ... like any catalog service.",
     )
     cpu: int | None = Field(None, description="Fargate CPU units.")
     memory: int | None = Field(None, description="Task memory in MiB.")
@@ -130,6 +189,8 @@ class KeycloakSettings:
     """KC_HOSTNAME_ADMIN (a full URL); None = the admin console's own default."""
     admin_port_forward: bool = False
     """ECS Exec on Keycloak alone, for port forwarding to the admin console."""
+    proxy_trusted_addresses: tuple[str, ...] | None = None
+    """`keycloak.proxyTrustedAddresses`; None = derived from the network (stack layer)."""
     management_port: int = KEYCLOAK_MANAGEMENT_PORT
     priority: int | None = None
     """Listener-rule priority of its routes; None = automatic."""
@@ -196,6 +257,9 @@ def resolve_keycloak(
         admin_url=config.admin_url,
         admin_port_forward=(
             config.admin_port_forward if config.admin_port_forward is not None else execute_command
+        ),
+        proxy_trusted_addresses=(
+            tuple(config.proxy_trusted_addresses) if config.proxy_trusted_addresses else None
         ),
     )
 

@@ -3,15 +3,16 @@
 Keycloak runs as a `Microservice` (its own security group and roles), given by the caller with
 its container, size and routing; this component adds what only Keycloak needs: the JDBC URL of
 its database and the path to it, the master password and the bootstrap admin as secrets by ARN,
-its public host name, and the JGroups ports between its own tasks (Infinispan forms a cluster
-through the database with jdbc-ping: no multicast on AWS). `binding()` is what a service that
-validates tokens gets: `KEYCLOAK_URL` and the path to Keycloak's port.
+its public host name, the addresses whose forwarded headers it believes
+(`KC_PROXY_TRUSTED_ADDRESSES`), and the JGroups ports between its own tasks (Infinispan forms a
+cluster through the database with jdbc-ping: no multicast on AWS). `binding()` is what a service
+that validates tokens gets: `KEYCLOAK_URL` and the path to Keycloak's port.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -46,6 +47,10 @@ class KeycloakArgs:
     admin_url: str | None = None
     """URL of the admin console (KC_HOSTNAME_ADMIN), e.g. `http://localhost:8180/auth` through a
     port forward; needs `hostname_url`. The public routes never include the admin paths."""
+    proxy_trusted_addresses: pulumi.Input[Sequence[str]] | None = None
+    """CIDR blocks of the proxies in front of Keycloak (KC_PROXY_TRUSTED_ADDRESSES): only their
+    `X-Forwarded-*` headers count. Required when the service's environment sets
+    KC_PROXY_HEADERS, else any caller could choose the client address Keycloak records."""
 
 
 class Keycloak(pulumi.ComponentResource):
@@ -60,6 +65,13 @@ class Keycloak(pulumi.ComponentResource):
             raise ValueError(f"{name}: Keycloak takes an admin URL only with a full hostname URL")
         if (args.admin_secret_arn is None) == (args.admin_refs is None):
             raise ValueError(f"{name}: give the bootstrap admin as admin_secret_arn or admin_refs")
+        if "KC_PROXY_HEADERS" in args.service.container.environment and (
+            args.proxy_trusted_addresses is None
+        ):
+            raise ValueError(
+                f"{name}: KC_PROXY_HEADERS without proxy_trusted_addresses: Keycloak would take "
+                "the client address from a header any caller writes"
+            )
         super().__init__("accessweaver:keycloak:Keycloak", name, None, opts)
         database = args.database
         admin: Mapping[str, pulumi.Input[str]] = (
@@ -75,6 +87,10 @@ class Keycloak(pulumi.ComponentResource):
         environment: dict[str, pulumi.Input[str]] = {
             "KC_DB_URL": database.jdbc_url_for(args.database_name)
         }
+        if args.proxy_trusted_addresses is not None:
+            environment["KC_PROXY_TRUSTED_ADDRESSES"] = pulumi.Output.from_input(
+                args.proxy_trusted_addresses
+            ).apply(",".join)
         if args.hostname_url is not None:
             environment["KC_HOSTNAME"] = args.hostname_url
             if args.admin_url is not None:

@@ -37,6 +37,26 @@ def subnet_masks(cidr_block: str, availability_zones: int) -> tuple[int, int]:
     return per_az + 1, per_az + 3
 
 
+def public_subnet_cidrs(cidr_block: str, availability_zones: int) -> tuple[str, ...]:
+    """The public subnets' blocks of the VPC `Network` creates, in AZ order, as awsx lays them
+    out (`SubnetAllocationStrategy.AUTO`: pulumi-awsx `awsx/ec2/subnetDistributorNew.ts`,
+    `getSubnetSpecs`): the VPC split into equal per-AZ blocks, each starting with the private
+    subnet, the public one in the next block of its size. 10.30.0.0/16 over 3 AZs:
+    10.30.32.0/21, 10.30.96.0/21, 10.30.160.0/21."""
+    vpc = ipaddress.IPv4Network(cidr_block)
+    private_mask, public_mask = subnet_masks(cidr_block, availability_zones)
+    per_az = vpc.prefixlen + math.ceil(math.log2(availability_zones))
+    blocks = list(vpc.subnets(new_prefix=per_az))[:availability_zones]
+    found = []
+    for block in blocks:
+        private = ipaddress.IPv4Network((block.network_address, private_mask))
+        # awsx's nextNetmask: the block of the new size holding the previous one's last
+        # address, then the block after it.
+        holder = ipaddress.IPv4Network((private.broadcast_address, public_mask), strict=False)
+        found.append(str(ipaddress.IPv4Network((holder.broadcast_address + 1, public_mask))))
+    return tuple(found)
+
+
 def endpoint_service_name(region: str, endpoint: str) -> str:
     return f"com.amazonaws.{region}.{endpoint}"
 

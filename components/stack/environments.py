@@ -32,7 +32,10 @@ class EnvironmentDefaults(BaseModel):
     log_retention_days: int
     """Application logs (the services' log groups): the seed's retention."""
     security_log_retention_days: int
-    """Flow logs, WAF, ALB and S3 access logs, ECS Exec sessions (LOG.1: a year in prod)."""
+    """Flow logs, WAF, S3 access logs, ECS Exec sessions (LOG.1: a year in prod)."""
+    audit_log_retention_days: int
+    """Keycloak's and PostgreSQL's logs: who signed in, what the database refused (LOG.2: a
+    year in prod, the evidence of an intrusion found months later)."""
     execute_command: bool
     """ECS Exec: on for debugging outside prod, off in prod ("Sécurité")."""
     scaling_cpu_target: int
@@ -63,6 +66,7 @@ ENVIRONMENT_DEFAULTS: dict[Environment, EnvironmentDefaults] = {
         xray_tracing=False,
         log_retention_days=7,
         security_log_retention_days=30,
+        audit_log_retention_days=7,
         execute_command=True,
         scaling_cpu_target=80,
         scaling_memory_target=80,
@@ -79,6 +83,7 @@ ENVIRONMENT_DEFAULTS: dict[Environment, EnvironmentDefaults] = {
         xray_tracing=False,
         log_retention_days=7,
         security_log_retention_days=90,
+        audit_log_retention_days=90,
         execute_command=True,
         scaling_cpu_target=70,
         scaling_memory_target=80,
@@ -97,6 +102,7 @@ ENVIRONMENT_DEFAULTS: dict[Environment, EnvironmentDefaults] = {
         xray_tracing=True,
         log_retention_days=30,
         security_log_retention_days=365,
+        audit_log_retention_days=365,
         execute_command=False,
         scaling_cpu_target=70,
         scaling_memory_target=80,
@@ -111,6 +117,10 @@ ENVIRONMENT_DEFAULTS: dict[Environment, EnvironmentDefaults] = {
 
 SECURITY_LOG_MIN_DAYS_PROD = 365
 """Control LOG.1: prod keeps its security logs a year (CONTROLS.md, "Logs and audit")."""
+ACCESS_LOG_MIN_DAYS_PROD = 90
+"""Control LOG.1: prod keeps the ALB's raw request lines at least a quarter (docs/DESIGN.md)."""
+AUDIT_LOG_MIN_DAYS_PROD = 365
+"""Control LOG.2: prod keeps Keycloak's and PostgreSQL's logs a year."""
 
 # Alarm thresholds for the per-service CPU/memory alarms (seed: "put-metric-alarm ... --threshold 80
 # --period 300 --evaluation-periods 2"; memory per its "Seuil Recommandé" table, < 80 %).

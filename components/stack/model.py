@@ -230,8 +230,14 @@ class StackConfig(ConfigModel):
     )
     security_log_retention_days: LogRetention | None = Field(
         None,
-        description="Days flow logs, WAF logs, ALB and S3 access logs and ECS Exec sessions are "
-        "kept; unset = per environment (30 / 90 / 365); at least 365 in prod (LOG.1).",
+        description="Days flow logs, WAF logs, S3 access logs and ECS Exec sessions are kept; "
+        "unset = per environment (30 / 90 / 365); at least 365 in prod (LOG.1).",
+    )
+    audit_log_retention_days: LogRetention | None = Field(
+        None,
+        description="Days Keycloak's log group and PostgreSQL's exported logs are kept (who "
+        "signed in, what the database refused); unset = per environment (7 / 90 / 365); at "
+        "least 365 in prod (LOG.2).",
     )
     log_group_prefix: Annotated[str, AfterValidator(check_log_group_prefix)] = Field(
         DEFAULT_LOG_GROUP_PREFIX,

@@ -150,7 +150,8 @@ def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
                 multi_az=db.multi_az,
                 deletion_protection=db.deletion_protection,
                 monitoring_interval=db.monitoring_interval,
-                log_retention_days=settings.log_retention_days,
+                # Connections, refusals and errors: evidence, kept as long as Keycloak's (LOG.2).
+                log_retention_days=settings.audit_log_retention_days,
                 running_schedule=(
                     RunningScheduleArgs(
                         start_cron=schedule.start_cron,

@@ -29,10 +29,16 @@ from ..compute.fargate import size_issues as _size_issues
 from ..edge.config import EdgeSettings, resolve_edge
 from ..errors import MISSING, SECRET_NAME, ConfigError, ConfigIssue
 from ..formats import ENFORCED_ENVIRONMENTS, explicit_keys, tag_problems
-from ..identity.config import KEYCLOAK_SERVICE, keycloak_catalog_entry
+from ..identity.config import KEYCLOAK_SERVICE, keycloak_catalog_entry, keycloak_guards
 from ..network.config import ExistingVpc, NewVpcSettings, resolve_network
 from .catalog import EntryOrigin
-from .environments import ENVIRONMENT_DEFAULTS, SECURITY_LOG_MIN_DAYS_PROD, EnvironmentDefaults
+from .environments import (
+    ACCESS_LOG_MIN_DAYS_PROD,
+    AUDIT_LOG_MIN_DAYS_PROD,
+    ENVIRONMENT_DEFAULTS,
+    SECURITY_LOG_MIN_DAYS_PROD,
+    EnvironmentDefaults,
+)
 from .graph import (
     ALB,
     POSTGRES,
@@ -259,6 +265,7 @@ def resolve(
                 "xray_tracing": config.enable_xray_tracing,
                 "log_retention_days": config.log_retention_days,
                 "security_log_retention_days": config.security_log_retention_days,
+                "audit_log_retention_days": config.audit_log_retention_days,
                 "execute_command": config.enable_execute_command,
                 "encrypt_ephemeral_storage": config.encrypt_ephemeral_storage,
                 "scaling_cpu_target": config.scaling_cpu_target,
@@ -639,6 +646,7 @@ def resolve(
         external_target_groups=external_target_groups,
         issues=issues,
         security_log_retention_days=chosen.security_log_retention_days,
+        guards=keycloak_guards() if _keycloak_routed(services, platform) else (),
     )
     if edge is not None:
         _check_shadowed_routes(edge, service_path, issues)
@@ -787,6 +795,7 @@ def resolve(
         fargate_spot_percentage=spot_percentage,
         log_retention_days=chosen.log_retention_days,
         security_log_retention_days=chosen.security_log_retention_days,
+        audit_log_retention_days=chosen.audit_log_retention_days,
         xray_tracing=chosen.xray_tracing,
         execute_command=chosen.execute_command,
         encrypt_ephemeral_storage=chosen.encrypt_ephemeral_storage,
@@ -876,26 +885,39 @@ def _database_schedule(
     )
 
 
+def _keycloak_routed(services: Sequence[ServiceSettings], platform: PlatformSettings) -> bool:
+    """Keycloak runs and the stack's ALB routes to it (its guards then stand in front)."""
+    return platform.keycloak is not None and any(
+        s.name == KEYCLOAK_SERVICE and s.public for s in services
+    )
+
+
 def _security_retention_issues(config: StackConfig, env: str) -> list[ConfigIssue]:
-    """Control LOG.1: prod keeps its security logs a year, whichever key shortens them."""
+    """Controls LOG.1 and LOG.2: prod keeps its security, authentication and database logs a
+    year and the ALB's raw request lines a quarter, whichever key shortens them."""
     if env != "prod":
         return []
     keys = (
-        ("securityLogRetentionDays", config.security_log_retention_days),
-        ("network.flowLogRetentionDays", config.network.flow_log_retention_days),
-        ("edge.accessLogRetentionDays", config.edge.access_log_retention_days),
-    )
+        ("securityLogRetentionDays", config.security_log_retention_days,
+         SECURITY_LOG_MIN_DAYS_PROD, "LOG.1 keeps prod's security logs (flow logs, WAF logs, "
+         "ECS Exec sessions, S3 access logs)"),
+        ("network.flowLogRetentionDays", config.network.flow_log_retention_days,
+         SECURITY_LOG_MIN_DAYS_PROD, "LOG.1 keeps prod's flow logs"),
+        ("edge.accessLogRetentionDays", config.edge.access_log_retention_days,
+         ACCESS_LOG_MIN_DAYS_PROD, "LOG.1 keeps prod's ALB access logs (the WAF's log, with "
+         "personal query arguments substituted, keeps the year)"),
+        ("auditLogRetentionDays", config.audit_log_retention_days, AUDIT_LOG_MIN_DAYS_PROD,
+         "LOG.2 keeps prod's authentication and database logs (Keycloak, PostgreSQL)"),
+    )  # fmt: skip
     return [
         ConfigIssue(
             key,
             days,
-            "control LOG.1 keeps prod's security logs (flow logs, WAF logs, ECS Exec sessions, "
-            f"ALB and S3 access logs) at least {SECURITY_LOG_MIN_DAYS_PROD} days; application "
-            "logs follow logRetentionDays",
-            f"{SECURITY_LOG_MIN_DAYS_PROD} or more, or unset",
+            f"control {what} at least {minimum} days; application logs follow logRetentionDays",
+            f"{minimum} or more, or unset",
         )
-        for key, days in keys
-        if days is not None and days < SECURITY_LOG_MIN_DAYS_PROD
+        for key, days, minimum, what in keys
+        if days is not None and days < minimum
     ]
 
 
@@ -933,7 +955,8 @@ def _quota_issues(
         rules,
         external_rules=external,
         target_groups=sum(2 if route.traffic_shift else 1 for route in routes),
-        listener_rules=len(routes),
+        # One rule per route and per guard (the fixed responses in front of them).
+        listener_rules=len(routes) + (len(edge.guards) if edge is not None else 0),
         groups_per_interface=1,
         where=where,
     )

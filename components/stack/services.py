@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import pulumi
+from pulumi_aws import ec2
 
 from ..bindings import Binding, url_variable
 from ..compute.attachments import LoadBalancerAttachment
@@ -36,7 +37,7 @@ from ..compute.microservice import (
 from ..edge.load_balancer import LoadBalancer
 from ..identity.config import KEYCLOAK_PATH, KEYCLOAK_SERVICE
 from ..identity.keycloak import Keycloak, KeycloakArgs
-from ..network.layout import NetworkRefs
+from ..network.layout import NetworkRefs, public_subnet_cidrs
 from ..network.paths import ServicePath, ServicePathArgs
 from .environments import (
     ALARM_CPU_THRESHOLD,
@@ -156,7 +157,7 @@ def microservice_args(
         desired_count=desired,
         service_name=service_name(settings, service),
         log_group_name=log_group_name(settings, service),
-        log_retention_days=settings.log_retention_days,
+        log_retention_days=settings.log_retention_for(service.name),
         bindings=tuple(bindings),
         load_balancer=load_balancer,
         scaling=scaling,
@@ -352,5 +353,28 @@ def _build_keycloak(
             admin_refs=admin,
             hostname_url=hostname_url,
             admin_url=admin_url if hostname_url is not None else None,
+            proxy_trusted_addresses=trusted_proxies(settings),
         ),
     )
+
+
+def trusted_proxies(settings: StackSettings) -> pulumi.Input[Sequence[str]]:
+    """The blocks Keycloak believes `X-Forwarded-For` from (KC_PROXY_TRUSTED_ADDRESSES): the
+    ones the stack file gives, else the subnets the stack's ALB runs in (the created VPC's
+    public subnets as awsx lays them out, or `publicSubnetIds` looked up), else the VPC's block
+    (an ALB managed elsewhere sits somewhere in it; the program knows nothing narrower)."""
+    spec = settings.platform.keycloak
+    assert spec is not None
+    if spec.proxy_trusted_addresses:
+        return list(spec.proxy_trusted_addresses)
+    vpc = settings.new_vpc
+    if vpc is not None:
+        if settings.edge is not None:
+            return list(public_subnet_cidrs(vpc.cidr_block, vpc.availability_zones))
+        return [vpc.cidr_block]
+    if settings.edge is not None and settings.public_subnet_ids:
+        return pulumi.Output.all(
+            *(ec2.get_subnet_output(id=subnet).cidr_block for subnet in settings.public_subnet_ids)
+        )
+    assert settings.vpc_id is not None  # the resolver refuses a stack without a VPC
+    return pulumi.Output.all(ec2.get_vpc_output(id=settings.vpc_id).cidr_block)

@@ -12,6 +12,7 @@ from ..compute.config import OffHoursSettings, ServiceUses
 from ..data.config import QueueSettings
 from ..edge.config import EdgeSettings
 from ..formats import DEFAULT_LOG_GROUP_PREFIX, Environment
+from ..identity.config import KEYCLOAK_SERVICE
 from ..network.config import NewVpcSettings
 from .graph import GraphPieces, pieces_from
 from .platform_settings import PlatformSettings
@@ -126,7 +127,9 @@ class StackSettings:
     cpu_architecture: Literal["X86_64", "ARM64"]
     tags: Mapping[str, str] = field(default_factory=dict)
     security_log_retention_days: int = 365
-    """Flow logs, WAF, ALB and S3 access logs, ECS Exec sessions (LOG.1)."""
+    """Flow logs, WAF, S3 access logs, ECS Exec sessions (LOG.1)."""
+    audit_log_retention_days: int = 365
+    """Keycloak's log group and PostgreSQL's exported logs (LOG.2)."""
     service_connect: bool = False
     """Services reach each other through ECS Service Connect (`serviceConnect.enabled`)."""
     service_connect_access_logs: bool = True
@@ -191,6 +194,13 @@ class StackSettings:
     def log_group_name(self, service: str) -> str:
         """`<logGroupPrefix>/<service>`, by default `/ecs/<project>-<env>/<service>`."""
         return f"{self.log_group_prefix}/{service}"
+
+    def log_retention_for(self, service: str) -> int:
+        """Days a service's log group is kept: Keycloak's is authentication evidence
+        (`auditLogRetentionDays`), the others application logs (`logRetentionDays`)."""
+        if service == KEYCLOAK_SERVICE and self.platform.keycloak is not None:
+            return self.audit_log_retention_days
+        return self.log_retention_days
 
     @property
     def namespace(self) -> str:
