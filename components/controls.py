@@ -94,11 +94,17 @@ CONTROLS: dict[str, str] = {
     "LP.3*": "every service has its own execution role: its image, its logs, its secrets",
     "LP.4*": "a service's environment holds only what it uses and calls",
     "KC.1*": "Keycloak's admin console is not routed by a public listener",
+    "KC.2*": "Keycloak's master realm is not routed by a public listener",
+    "KC.3*": "Keycloak reads forwarded headers only from its proxies' addresses",
+    "EDGE.1*": "no public listener rule forwards management endpoints (/actuator, /health)",
     # Logs and audit
     "S3.9": "data buckets have server access logging",
     "WAF.11": "web ACLs log requests, the authorization header redacted",
     "EXEC.1*": "ECS Exec sessions are logged to a KMS-encrypted log group wherever exec is on",
-    "LOG.1*": "security logs (flow, WAF, ALB, S3 access, ECS Exec) are kept at least a year",
+    "LOG.1*": "security logs (flow, WAF, S3 access, ECS Exec) are kept at least a year, ALB "
+    "access logs a quarter",
+    "LOG.2*": "authentication and database logs are kept a year; WAF records hold no token or "
+    "e-mail address of a query string",
     # Reliability (Well-Architected reliability pillar, ECS developer guide)
     "REL.1": "ECS deployments have a circuit breaker with rollback",
     "REL.2": "rolling deployments keep 100 % capacity (min 100 %, max 200 %)",

@@ -81,7 +81,13 @@ APP_CONTAINER = {
     "logConfiguration": {"logDriver": "awslogs", "options": {"awslogs-group": "/ecs/app"}},
     "healthCheck": {"command": ["CMD-SHELL", "curl -fsS localhost:8080/health || exit 1"]},
     "stopTimeout": 60,
-    "environment": [{"name": "LOG_LEVEL", "value": "INFO"}],
+    "environment": [
+        {"name": "LOG_LEVEL", "value": "INFO"},
+        # Keycloak behind the ALB: forwarded headers from the load balancer's subnets only.
+        {"name": "KC_DB", "value": "postgres"},
+        {"name": "KC_PROXY_HEADERS", "value": "xforwarded"},
+        {"name": "KC_PROXY_TRUSTED_ADDRESSES", "value": "10.0.32.0/21,10.0.96.0/21"},
+    ],
     "secrets": [{"name": "DB_PASSWORD", "valueFrom": "arn:aws:secretsmanager:..."}],
     "privileged": False,
 }
@@ -160,6 +166,23 @@ def baseline() -> dict[str, RecordedResource]:
         {
             "scope": "REGIONAL",
             "rules": [{"name": "rate", "visibilityConfig": {"cloudwatchMetricsEnabled": True}}],
+            "dataProtectionConfig": {
+                "dataProtections": [
+                    {
+                        "action": "SUBSTITUTION",
+                        "field": {
+                            "fieldType": "SINGLE_QUERY_ARGUMENT",
+                            "fieldKeys": [
+                                "code",
+                                "id_token_hint",
+                                "login_hint",
+                                "access_token",
+                                "SAMLRequest",
+                            ],
+                        },
+                    }
+                ]
+            },
         },
     )
     r["web-acl-association"] = res(
@@ -175,6 +198,34 @@ def baseline() -> dict[str, RecordedResource]:
         props={"resourceArn": (r["web-acl"],), "logDestinationConfigs": (r["waf-log-group"],)},
     )
     r["tg"] = res(c.TARGET_GROUPS[0], "tg", {"port": 8080, "deregistrationDelay": 30})
+    r["kc-tg"] = res(
+        c.TARGET_GROUPS[0],
+        "kc-tg",
+        {"port": 8180, "deregistrationDelay": 30, "tags": {"Service": "keycloak"}},
+    )
+
+    def rule(name: str, priority: int, paths: list[str], target: str | None, **extra: Any):
+        conditions = [{"pathPattern": {"values": paths}}, *extra.pop("conditions", [])]
+        action = {"type": "forward"} if target else {"type": "fixed-response"}
+        return res(
+            c.LISTENER_RULES[0],
+            name,
+            {"priority": priority, "conditions": conditions, "actions": [action]},
+            props={"listenerArn": (r["https"],), **({"actions": (r[target],)} if target else {})},
+        )
+
+    # The edge's guards in front of the routes: the management endpoints and the master realm
+    # answer 404; a client's own X-Forwarded-For is refused on Keycloak's paths.
+    r["guard-management"] = rule("guard-management", 1, ["/actuator*", "/*/actuator*"], None)
+    r["guard-admin-realm"] = rule(
+        "guard-admin-realm", 2, ["/auth/realms/master", "/auth/realms/master/*"], None
+    )
+    r["guard-forwarded-for"] = rule(
+        "guard-forwarded-for", 3, ["/auth/*"], None,
+        conditions=[{"httpHeader": {"httpHeaderName": "X-Forwarded-For", "values": ["*"]}}],
+    )  # fmt: skip
+    r["kc-rule"] = rule("kc-rule", 1000, ["/auth/realms/*", "/auth/resources/*"], "kc-tg")
+    r["app-rule"] = rule("app-rule", 50000, ["/*"], "tg")
     r["exec-log-group"] = res(
         c.LOG_GROUP,
         "exec-log-group",
@@ -243,6 +294,15 @@ def baseline() -> dict[str, RecordedResource]:
     )
     r["alarm"] = res(c.ALARM, "alarm", {"alarmActions": ["arn:aws:sns:eu-west-1:1:alerts"]})
     r["log-group"] = res(c.LOG_GROUP, "log-group", {"retentionInDays": 30})
+    # The task's container is Keycloak's (KC_DB): its log and the database's are kept a year.
+    r["kc-log-group"] = res(
+        c.LOG_GROUP, "kc-log-group", {"name": "/ecs/app", "retentionInDays": 365}
+    )
+    r["db-log-group"] = res(
+        c.LOG_GROUP,
+        "db-log-group",
+        {"name": "/aws/rds/instance/db/postgresql", "retentionInDays": 365},
+    )
     r["db-parameters"] = res(
         c.DB_PARAMETER_GROUP,
         "db-parameters",

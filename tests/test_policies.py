@@ -70,6 +70,27 @@ def _options(name: str, **options) -> Callable[[Resources], None]:
     return change
 
 
+def _rule_paths(rule: str, paths: list[str]) -> Callable[[Resources], None]:
+    """A listener rule given other path patterns, as a hand edit would."""
+
+    def change(r: Resources) -> None:
+        r[rule] = with_inputs(r[rule], conditions=[{"pathPattern": {"values": paths}}])
+
+    return change
+
+
+def _alb_logs_only(days: int) -> Callable[[Resources], None]:
+    """The documents' server access logs go elsewhere; the ALB's bucket keeps `days`."""
+
+    def change(r: Resources) -> None:
+        del r["bucket-logging"]
+        r["logs-bucket-lifecycle"] = with_inputs(
+            r["logs-bucket-lifecycle"], rules=[{"status": "Enabled", "expiration": {"days": days}}]
+        )
+
+    return change
+
+
 OPEN = {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp"}
 
 # (policy, what is broken, change to the baseline, fragment of the message)
@@ -345,6 +366,46 @@ CASES: list[tuple[str, str, Callable[[Resources], None], str]] = [
     ("security-logs-kept-a-year", "access logs 90 days",
      _set("logs-bucket-lifecycle", rules=[{"status": "Enabled", "expiration": {"days": 90}}]),
      "access logs expire after 90 days, less than 365"),
+    ("security-logs-kept-a-year", "alb logs 30 days", _alb_logs_only(30),
+     "ALB access logs expire after 30 days, less than 90"),
+    # The red team's edge findings (issue 19, part 6): what the rules let through.
+    ("edge-management-endpoints-not-public", "no guard", _drop("guard-management"),
+     "forwards /actuator to tg from the internet"),
+    ("edge-management-endpoints-not-public", "guard on one header only",
+     _set("guard-management", conditions=[
+         {"pathPattern": {"values": ["/actuator*", "/*/actuator*"]}},
+         {"httpHeader": {"httpHeaderName": "X-Debug", "values": ["*"]}}]),
+     "forwards /actuator to tg"),
+    ("edge-management-endpoints-not-public", "guard at the root only",
+     _rule_paths("guard-management", ["/actuator*"]),
+     "forwards /auth/realms/actuator to kc-tg"),
+    ("edge-management-endpoints-not-public", "keycloak health routed",
+     _rule_paths("kc-rule", ["/auth/realms/*", "/auth/health/*", "/auth/metrics"]),
+     "forwards /auth/health/ready to Keycloak (kc-tg)"),
+    ("kc-master-realm-not-public", "no guard", _drop("guard-admin-realm"),
+     "forwards /auth/realms/master to Keycloak: the master realm is public"),
+    ("kc-master-realm-not-public", "guard after the route",
+     _set("guard-admin-realm", priority=2000), "forwards /auth/realms/master to Keycloak"),
+    ("kc-client-address-from-trusted-proxies", "no trusted addresses",
+     _container(environment=[{"name": "KC_PROXY_HEADERS", "value": "xforwarded"}]),
+     "parses xforwarded headers from any sender"),
+    ("kc-client-address-from-trusted-proxies", "everyone trusted",
+     _container(environment=[{"name": "KC_PROXY_HEADERS", "value": "xforwarded"},
+                             {"name": "KC_PROXY_TRUSTED_ADDRESSES", "value": "0.0.0.0/0"}]),
+     "trusts 0.0.0.0/0: nearly any sender"),
+    ("auth-and-database-logs-kept-no-personal-query", "keycloak 30 days",
+     _set("kc-log-group", retentionInDays=30), "Keycloak's logs kept 30 days, less than 365"),
+    ("auth-and-database-logs-kept-no-personal-query", "postgresql 30 days",
+     _set("db-log-group", retentionInDays=30),
+     "PostgreSQL's exported logs kept 30 days, less than 365"),
+    ("auth-and-database-logs-kept-no-personal-query", "query strings in clear",
+     _set("web-acl", dataProtectionConfig=None),
+     "query arguments code, id_token_hint, login_hint, access_token, SAMLRequest reach"),
+    ("auth-and-database-logs-kept-no-personal-query", "rule match details in clear",
+     _set("web-acl", dataProtectionConfig={"dataProtections": [{
+         "action": "SUBSTITUTION", "excludeRuleMatchDetails": True,
+         "field": {"fieldType": "QUERY_STRING"}}]}),
+     "excludes the rule match details"),
 ]  # fmt: skip
 
 SPEC_SCOPES = {spec.name: spec.scope for spec in specs()}
@@ -430,7 +491,10 @@ def test_initial_config_makes_exactly_the_p_policies_advisory_in_dev():
     advisory = {name for name, level in levels.items() if level == EnforcementLevel.ADVISORY}
     assert advisory == {name for name, scope in SPEC_SCOPES.items() if scope == "P"}
     prod_only = {name for name, scope in SPEC_SCOPES.items() if scope == "R"}
-    assert prod_only == {"security-logs-kept-a-year"}
+    assert prod_only == {
+        "security-logs-kept-a-year",
+        "auth-and-database-logs-kept-no-personal-query",
+    }
     assert {n for n, level in levels.items() if level == EnforcementLevel.DISABLED} == prod_only
     assert initial_config("staging") == dict.fromkeys(prod_only, EnforcementLevel.DISABLED)
     assert initial_config("prod") is None

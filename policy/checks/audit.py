@@ -1,4 +1,4 @@
-"""Policy checks: the security trail (S3.9, WAF.11, EXEC.1*, LOG.1*).
+"""Policy checks: the security trail (S3.9, WAF.11, EXEC.1*, LOG.1*, LOG.2*).
 
 Who read the documents, what the WAF saw, what an operator typed in a container, and how long
 all of it is kept. Companions are found through property dependencies (a logging configuration
@@ -16,12 +16,15 @@ from .base import (
     CLUSTER,
     FLOW_LOG,
     LIFECYCLES,
+    LOAD_BALANCERS,
     LOG_GROUP,
     SERVICE,
+    TASK,
     WEB_ACL,
     WEB_ACL_LOGGING,
     _stack,
     companions,
+    containers,
     get,
     is_true,
     items,
@@ -34,6 +37,14 @@ from .base import (
 
 WAF_LOG_PREFIX = "aws-waf-logs-"
 SECURITY_LOG_MIN_DAYS = 365
+ACCESS_LOG_MIN_DAYS = 90
+"""An ALB's access logs: raw request lines (tokens, e-mail addresses in query strings) that
+nothing can redact; a quarter of them, the WAF's protected log keeps the year."""
+AUDIT_LOG_MIN_DAYS = 365
+RDS_LOG_PREFIXES = ("/aws/rds/instance/", "/aws/rds/cluster/")
+PERSONAL_QUERY_ARGUMENTS = ("code", "id_token_hint", "login_hint", "access_token", "SAMLRequest")
+"""What a WAF record must never hold in clear: OAuth codes and tokens, the ID token and the
+login hint (an e-mail address) of OpenID Connect, SAML requests."""
 
 
 def _sources(logging: Any) -> set[str]:
@@ -195,28 +206,111 @@ def _expiration_days(bucket: Any, resources: Sequence[Any]) -> list[float]:
     ]
 
 
+def _s3_log_targets(resources: Sequence[Any]) -> set[str]:
+    return {
+        urn_of(dep)
+        for logging in of_type(resources, BUCKET_LOGGING)
+        for dep in linked(logging, "targetBucket")
+    }
+
+
+def _alb_log_buckets(resources: Sequence[Any]) -> set[str]:
+    return {
+        urn_of(dep)
+        for balancer in of_type(resources, LOAD_BALANCERS)
+        for dep in getattr(balancer, "dependencies", []) or []
+        if dep.resource_type in BUCKETS
+    }
+
+
 @_stack(
     "security-logs-kept-a-year", ("LOG.1*",), "R",
-    f"flow logs, WAF logs, ECS Exec sessions, ALB and S3 access logs are kept at least "
-    f"{SECURITY_LOG_MIN_DAYS} days",
-    "set securityLogRetentionDays (and network.flowLogRetentionDays, "
-    "edge.accessLogRetentionDays if set) to 365 or more; application logs keep logRetentionDays.",
+    f"flow logs, WAF logs, ECS Exec sessions and S3 access logs are kept at least "
+    f"{SECURITY_LOG_MIN_DAYS} days, ALB access logs at least {ACCESS_LOG_MIN_DAYS}",
+    "set securityLogRetentionDays (and network.flowLogRetentionDays if set) to 365 or more, "
+    "edge.accessLogRetentionDays to 90 or more; application logs keep logRetentionDays.",
 )  # fmt: skip
 def security_logs_kept(resources):
     for group, what in _security_log_groups(resources):
         days = number(get(group.props, "retentionInDays"))
         if days is not None and days < SECURITY_LOG_MIN_DAYS:
             yield group, f"{what} kept {int(days)} days, less than {SECURITY_LOG_MIN_DAYS}"
-    targets = log_buckets(resources)
+    targets, albs = log_buckets(resources), _alb_log_buckets(resources)
     for bucket in of_type(resources, BUCKETS):
         if urn_of(bucket) not in targets:
             continue
-        short = [d for d in _expiration_days(bucket, resources) if d < SECURITY_LOG_MIN_DAYS]
+        # A bucket that also takes S3 server access logs keeps the year those need.
+        minimum, what = (
+            (ACCESS_LOG_MIN_DAYS, "ALB access logs")
+            if urn_of(bucket) in albs and urn_of(bucket) not in _s3_log_targets(resources)
+            else (SECURITY_LOG_MIN_DAYS, "access logs")
+        )
+        short = [d for d in _expiration_days(bucket, resources) if d < minimum]
         if short:
-            yield (
-                bucket,
-                (
-                    f"access logs expire after {int(min(short))} days, less than "
-                    f"{SECURITY_LOG_MIN_DAYS}"
-                ),
-            )
+            yield bucket, f"{what} expire after {int(min(short))} days, less than {minimum}"
+
+
+def _keycloak_log_groups(resources: Sequence[Any]) -> list[Any]:
+    """The log groups Keycloak's containers write to (a container configured with KC_DB)."""
+    names = set()
+    for task in of_type(resources, TASK):
+        found, _error = containers(task.props)
+        for container in found:
+            env = {get(v, "name") for v in items(container.get("environment"))}
+            if "KC_DB" in env:
+                group = get(container, "logConfiguration", "options", "awslogs-group")
+                if group:
+                    names.add(str(group))
+    return [g for g in of_type(resources, LOG_GROUP) if get(g.props, "name") in names]
+
+
+def waf_personal_data_problem(acl: Any, configs: Sequence[Any]) -> str:
+    """Why the web ACL's records may hold tokens or e-mail addresses of query strings ('' =
+    they cannot): the web ACL's data protection substitutes or hashes those arguments (or the
+    whole query string), or its logging configuration redacts the query string."""
+    protections = items(get(acl.props, "dataProtectionConfig", "dataProtections"))
+    covered: set[str] = set()
+    for protection in protections:
+        kind = get(protection, "field", "fieldType")
+        keys = {str(k) for k in items(get(protection, "field", "fieldKeys"))}
+        if kind not in ("QUERY_STRING", "SINGLE_QUERY_ARGUMENT"):
+            continue
+        if is_true(get(protection, "excludeRuleMatchDetails")):
+            return f"{kind} protection excludes the rule match details, which keep the values"
+        covered |= set(PERSONAL_QUERY_ARGUMENTS) if kind == "QUERY_STRING" else keys
+    for config in configs:
+        if any(get(f, "queryString") is not None for f in items(
+                get(config.props, "redactedFields"))):  # fmt: skip
+            covered |= set(PERSONAL_QUERY_ARGUMENTS)
+    missing = [a for a in PERSONAL_QUERY_ARGUMENTS if a not in covered]
+    if missing:
+        return (
+            f"query arguments {', '.join(missing)} reach the WAF's logs and sampled requests "
+            "in clear (tokens, e-mail addresses)"
+        )
+    return ""
+
+
+@_stack(
+    "auth-and-database-logs-kept-no-personal-query", ("LOG.2*",), "R",
+    f"Keycloak's and PostgreSQL's logs are kept at least {AUDIT_LOG_MIN_DAYS} days; tokens and "
+    "e-mail addresses of query strings never reach the WAF's records",
+    "set auditLogRetentionDays to 365 or more (or unset in prod), and keep the web ACL's "
+    "data_protection_config substituting the personal query arguments "
+    "(components/edge/rules.py WAF_PROTECTED_QUERY_ARGUMENTS).",
+)  # fmt: skip
+def audit_logs_kept(resources):
+    rds = [g for g in of_type(resources, LOG_GROUP)
+           if str(get(g.props, "name") or "").startswith(RDS_LOG_PREFIXES)]  # fmt: skip
+    for group, what in [(g, "Keycloak's logs") for g in _keycloak_log_groups(resources)] + [
+        (g, "PostgreSQL's exported logs") for g in rds
+    ]:
+        days = number(get(group.props, "retentionInDays"))
+        if days is not None and days < AUDIT_LOG_MIN_DAYS:
+            yield group, f"{what} kept {int(days)} days, less than {AUDIT_LOG_MIN_DAYS}"
+    configs = of_type(resources, WEB_ACL_LOGGING)
+    for acl in of_type(resources, WEB_ACL):
+        mine = [c for c in configs if urn_of(acl) in {urn_of(d) for d in linked(c, "resourceArn")}]
+        problem = waf_personal_data_problem(acl, mine)
+        if problem:
+            yield acl, problem

@@ -103,6 +103,7 @@ LOAD_BALANCERS = (
     "aws:elasticloadbalancingv2/loadBalancer:LoadBalancer",
 )
 LISTENERS = ("aws:lb/listener:Listener", "aws:alb/listener:Listener")
+LISTENER_RULES = ("aws:lb/listenerRule:ListenerRule", "aws:alb/listenerRule:ListenerRule")
 TARGET_GROUPS = ("aws:lb/targetGroup:TargetGroup", "aws:alb/targetGroup:TargetGroup")
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 WEB_ACL_ASSOCIATION = "aws:wafv2/webAclAssociation:WebAclAssociation"

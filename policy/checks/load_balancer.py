@@ -1,13 +1,23 @@
-"""Policy checks: The ALB, its listeners and the WAF (ELB.*, WAF.10/12)."""
+"""Policy checks: The ALB, its listeners and the WAF (ELB.*, WAF.10/12), and what its rules
+let through from the internet (EDGE.1*).
+
+`forwarders(resources, path)` answers "which rule or listener sends a request for `path` to a
+target group": each listener's rules in priority order, as the ALB evaluates them. A rule whose
+only condition is its path decides; a rule with more conditions (a header, a host) matches
+only some requests, so it decides nothing when it answers itself and counts when it forwards.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import fnmatch
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from .base import (
+    LISTENER_RULES,
     LISTENERS,
     LOAD_BALANCERS,
+    TARGET_GROUPS,
     WEB_ACL,
     WEB_ACL_ASSOCIATION,
     _resource,
@@ -17,7 +27,10 @@ from .base import (
     is_false,
     is_true,
     items,
+    linked,
+    number,
     of_type,
+    urn_of,
 )
 
 
@@ -150,3 +163,112 @@ def waf_rules(resource):
     for rule in rules:
         if not is_true(get(rule, "visibilityConfig", "cloudwatchMetricsEnabled")):
             yield f"rule {get(rule, 'name')} publishes no CloudWatch metrics (WAF.12)"
+
+
+# -- what the rules let through -----------------------------------------------------------------
+
+
+def _path_patterns(rule: Any) -> list[str] | None:
+    """The rule's path patterns; None when it has no path condition (it matches every path)."""
+    found: list[str] = []
+    for condition in items(get(rule.props, "conditions")):
+        found += [str(v) for v in items(get(condition, "pathPattern", "values"))]
+    return found or None
+
+
+def _path_only(rule: Any) -> bool:
+    """The rule's conditions look at the path and nothing else (so it decides every request
+    for a path it matches)."""
+    return all(
+        not any(get(condition, key) for key in condition if key != "pathPattern")
+        for condition in items(get(rule.props, "conditions"))
+        if isinstance(condition, Mapping)
+    )
+
+
+def _forwards(resource: Any, prop: str) -> bool:
+    return any(get(action, "type") == "forward" for action in items(get(resource.props, prop)))
+
+
+def forwarded_groups(resource: Any, prop: str) -> list[Any]:
+    """Target groups a rule's `actions` (or a listener's `defaultActions`) forward to."""
+    return [d for d in linked(resource, prop) if d.resource_type in TARGET_GROUPS]
+
+
+def _rules_of(resources: Sequence[Any], listener: Any) -> list[Any]:
+    mine = [r for r in of_type(resources, LISTENER_RULES)
+            if urn_of(listener) in {urn_of(d) for d in linked(r, "listenerArn")}]  # fmt: skip
+    return sorted(mine, key=lambda r: number(get(r.props, "priority")) or 50000)
+
+
+def forwarders(resources: Sequence[Any], path: str) -> Iterator[tuple[Any, list[Any]]]:
+    """Every rule (or listener default action) that forwards a request for `path` to a target
+    group, with the groups: per listener, its rules in priority order until one decides."""
+    for listener in of_type(resources, LISTENERS):
+        decided = False
+        for rule in _rules_of(resources, listener):
+            patterns = _path_patterns(rule)
+            if patterns is not None and not any(fnmatch.fnmatchcase(path, p) for p in patterns):
+                continue
+            if _forwards(rule, "actions"):
+                yield rule, forwarded_groups(rule, "actions")
+            if _path_only(rule):
+                decided = True
+                break
+        if not decided and _forwards(listener, "defaultActions"):
+            yield listener, forwarded_groups(listener, "defaultActions")
+
+
+def _forwarded_prefixes(resources: Sequence[Any]) -> set[str]:
+    """Where each forwarding rule's patterns start (`/api/*` -> `/api/`), and the root."""
+    found = {"/"}
+    for rule in of_type(resources, LISTENER_RULES):
+        if _forwards(rule, "actions"):
+            for pattern in _path_patterns(rule) or ["/*"]:
+                head = pattern.split("*", 1)[0].split("?", 1)[0]
+                found.add(head if head.endswith("/") else f"{head}/")
+    return found
+
+
+MANAGEMENT_PATHS = ("actuator", "actuator/env", "actuator/heapdump")
+"""Spring Boot's management endpoints, probed at the root and under every routed prefix."""
+KEYCLOAK_MANAGEMENT_PATHS = ("/auth/health/ready", "/auth/metrics", "/health", "/metrics")
+"""Keycloak's health and metrics, under its /auth relative path or at the root."""
+
+
+def keycloak_groups(resources: Sequence[Any]) -> set[str]:
+    """URNs of Keycloak's target groups (tagged with its service name, or named after it)."""
+    return {
+        urn_of(g)
+        for g in of_type(resources, TARGET_GROUPS)
+        if get(g.props, "tags", "Service") == "keycloak" or "keycloak" in g.name
+    }
+
+
+def _names(groups: Sequence[Any]) -> str:
+    return ", ".join(sorted(g.name for g in groups)) or "a target group"
+
+
+@_stack(
+    "edge-management-endpoints-not-public", ("EDGE.1*",), "A",
+    "no listener rule forwards a service's management endpoints (/actuator/*, at the root or "
+    "under a routed prefix) or Keycloak's /health and /metrics to a target",
+    "keep the edge's guard rule in front of every route (MANAGEMENT_GUARD, priority 1: "
+    "/actuator* and /*/actuator* answer 404), and route Keycloak's /realms/ and /resources/ only.",
+)  # fmt: skip
+def management_endpoints_not_public(resources) -> Iterator[tuple[Any, str]]:
+    reported: set[str] = set()
+    probes = sorted(f"{prefix}{path}" for prefix in _forwarded_prefixes(resources)
+                    for path in MANAGEMENT_PATHS)  # fmt: skip
+    keycloak = keycloak_groups(resources)
+    for probe in probes:
+        for forwarder, groups in forwarders(resources, probe):
+            if urn_of(forwarder) not in reported:
+                reported.add(urn_of(forwarder))
+                yield forwarder, f"forwards {probe} to {_names(groups)} from the internet"
+    for probe in KEYCLOAK_MANAGEMENT_PATHS:
+        for forwarder, groups in forwarders(resources, probe):
+            hit = [g for g in groups if urn_of(g) in keycloak]
+            if hit and urn_of(forwarder) not in reported:
+                reported.add(urn_of(forwarder))
+                yield forwarder, f"forwards {probe} to Keycloak ({_names(hit)})"
