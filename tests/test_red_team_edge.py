@@ -25,7 +25,7 @@ from components.network.layout import public_subnet_cidrs
 from tests.conftest import container_definitions
 from tests.test_ca_a2a import ca_a2a
 from tools.checks import LISTENER_RULE, first_matching_rule
-from tools.engine import PlanResult
+from tools.engine import PlanResult, run_function
 from tools.policy_check import run_policies
 
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
@@ -332,3 +332,62 @@ def test_each_edge_control_fails_on_the_plan_before_this_change(plan):
     assert "PostgreSQL's exported logs kept 30 days" in messages["LOG.2*"]
     assert "id_token_hint, login_hint" in messages["LOG.2*"]
     assert all(v["enforcement"] == "mandatory" for hits in found.values() for v in hits)
+
+
+# -- the components refuse what would reopen a finding, before registering anything -------------
+
+
+def test_keycloak_reading_forwarded_headers_from_anyone_is_refused_before_any_resource():
+    def broken() -> None:
+        from components.compute.cluster import ClusterRef
+        from components.compute.containers import ContainerArgs
+        from components.compute.microservice import MicroserviceArgs
+        from components.identity.keycloak import Keycloak, KeycloakArgs
+
+        service = MicroserviceArgs(
+            cluster=ClusterRef("arn:aws:ecs:eu-west-1:123456789012:cluster/c", "c"),
+            vpc_id="vpc-0a1b2c3d4e5f60718",
+            subnet_ids=["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"],
+            container=ContainerArgs(
+                image="quay.io/keycloak/keycloak:26.7.0",
+                port=8080,
+                environment={"KC_PROXY_HEADERS": "xforwarded"},
+            ),
+        )
+        # The check comes before the database is looked at: none is needed to be refused.
+        Keycloak(
+            "kc",
+            KeycloakArgs(
+                service=service,
+                database=None,  # type: ignore[arg-type]
+                database_name="keycloak",
+                admin_secret_arn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:a",
+            ),
+        )
+
+    with pytest.raises(Exception, match="KC_PROXY_HEADERS without proxy_trusted_addresses") as e:
+        run_function(broken)
+    assert e.value.recorded == []
+
+
+def test_a_load_balancer_whose_guard_comes_after_a_route_is_refused_before_any_resource():
+    def broken() -> None:
+        from components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
+
+        LoadBalancer(
+            "edge",
+            LoadBalancerArgs(
+                name="edge",
+                vpc_id="vpc-0a1b2c3d4e5f60718",
+                subnet_ids=["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"],
+                routes=[Route("api", 8080, "/health", ("/api/*",), priority=10)],
+                project="shop",
+                environment="dev",
+                guards=[dataclasses.replace(MANAGEMENT_GUARD, priority=20)],
+                region="eu-west-1",
+            ),
+        )
+
+    with pytest.raises(Exception, match="would be evaluated after a route") as e:
+        run_function(broken)
+    assert e.value.recorded == []
