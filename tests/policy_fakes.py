@@ -294,9 +294,11 @@ def baseline() -> dict[str, RecordedResource]:
     )
     r["alarm"] = res(c.ALARM, "alarm", {"alarmActions": ["arn:aws:sns:eu-west-1:1:alerts"]})
     r["log-group"] = res(c.LOG_GROUP, "log-group", {"retentionInDays": 30})
-    # The task's container is Keycloak's (KC_DB): its log and the database's are kept a year.
+    # Keycloak's log and the database's are kept a year.
     r["kc-log-group"] = res(
-        c.LOG_GROUP, "kc-log-group", {"name": "/ecs/app", "retentionInDays": 365}
+        c.LOG_GROUP,
+        "kc-log-group",
+        {"name": "/ecs/x/keycloak", "retentionInDays": 365, "tags": {"Service": "keycloak"}},
     )
     r["db-log-group"] = res(
         c.LOG_GROUP,

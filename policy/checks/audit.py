@@ -19,12 +19,10 @@ from .base import (
     LOAD_BALANCERS,
     LOG_GROUP,
     SERVICE,
-    TASK,
     WEB_ACL,
     WEB_ACL_LOGGING,
     _stack,
     companions,
-    containers,
     get,
     is_true,
     items,
@@ -251,17 +249,14 @@ def security_logs_kept(resources):
 
 
 def _keycloak_log_groups(resources: Sequence[Any]) -> list[Any]:
-    """The log groups Keycloak's containers write to (a container configured with KC_DB)."""
-    names = set()
-    for task in of_type(resources, TASK):
-        found, _error = containers(task.props)
-        for container in found:
-            env = {get(v, "name") for v in items(container.get("environment"))}
-            if "KC_DB" in env:
-                group = get(container, "logConfiguration", "options", "awslogs-group")
-                if group:
-                    names.add(str(group))
-    return [g for g in of_type(resources, LOG_GROUP) if get(g.props, "name") in names]
+    """Keycloak's log groups: tagged with its service name, or named after it (both known
+    during a preview, unlike the task definition's JSON that names the group)."""
+    return [
+        g
+        for g in of_type(resources, LOG_GROUP)
+        if get(g.props, "tags", "Service") == "keycloak"
+        or str(get(g.props, "name") or "").endswith("/keycloak")
+    ]
 
 
 def waf_personal_data_problem(acl: Any, configs: Sequence[Any]) -> str:
