@@ -20,7 +20,12 @@ from typing import Any
 import pytest
 
 from components.edge.config import MANAGEMENT_GUARD, Guard, Route
-from components.edge.rules import guard_problems, waf_guard_rule
+from components.edge.rules import (
+    WAF_PROTECTED_QUERY_ARGUMENTS,
+    guard_problems,
+    protected_query_arguments,
+    waf_guard_rule,
+)
 from components.network.layout import public_subnet_cidrs
 from tests.conftest import container_definitions
 from tests.test_ca_a2a import ca_a2a
@@ -270,12 +275,22 @@ def test_waf_records_substitute_tokens_and_addresses_of_query_strings(stack_plan
         assert not protection.get("excludeRateBasedDetails")
 
 
-def test_a_query_argument_of_ones_own_is_substituted_too(run_stack):
-    waf = {"protectedQueryArguments": ["invite_email", "code"]}
-    result = run_stack("staging", {"accessweaver:edge": {"enabled": True, "waf": waf}})
-    (acl,) = result.of_type(WEB_ACL)
-    keys = acl.inputs["dataProtectionConfig"]["dataProtections"][0]["field"]["fieldKeys"]
+def test_a_query_argument_of_ones_own_is_substituted_too():
+    from tests.config_support import loader
+
+    load, _ = loader(
+        {
+            "environment": "staging",
+            "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
+            "network": {"createVpc": True},
+        }
+    )
+    edge = load(
+        edge={"enabled": True, "waf": {"protectedQueryArguments": ["invite_email", "code"]}}
+    ).edge
+    keys = protected_query_arguments(edge.waf_protected_query_arguments)
     assert keys.count("code") == 1 and keys[-1] == "invite_email"
+    assert keys[: len(WAF_PROTECTED_QUERY_ARGUMENTS)] == WAF_PROTECTED_QUERY_ARGUMENTS
 
 
 # -- the same questions as policy-pack checks ----------------------------------------------------

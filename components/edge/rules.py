@@ -321,6 +321,13 @@ WAF_PROTECTED_KEYS_MAX = 100
 """WAF: at most 100 keys per protected field (`FieldToProtectKeys`)."""
 
 
+def protected_query_arguments(extra: Sequence[str] = ()) -> tuple[str, ...]:
+    """The defaults, then a stack's own names (`edge.waf.protectedQueryArguments`) not among
+    them, in order."""
+    return (*WAF_PROTECTED_QUERY_ARGUMENTS,
+            *dict.fromkeys(n for n in extra if n not in WAF_PROTECTED_QUERY_ARGUMENTS))  # fmt: skip
+
+
 def waf_redacted_fields() -> list[dict[str, Any]]:
     """`redacted_fields` of the web ACL's logging configuration (header names are lowercase,
     as WAF matches them)."""

@@ -24,7 +24,7 @@ from ..compute.rotation_restart import RotationRestart, RotationRestartArgs
 from ..cost.recorder import ResourceRecorder
 from ..edge.domain import DomainArgs
 from ..edge.load_balancer import AccessLogArgs, LoadBalancer, LoadBalancerArgs, WafArgs
-from ..edge.rules import WAF_PROTECTED_QUERY_ARGUMENTS, elb_name
+from ..edge.rules import elb_name, protected_query_arguments
 from ..identity.config import KEYCLOAK_SERVICE
 from ..identity.keycloak import Keycloak
 from ..network.layout import NetworkRefs
@@ -118,13 +118,8 @@ def build_load_balancer(settings: StackSettings, network: NetworkRefs) -> LoadBa
                 WafArgs(
                     rate_limit=edge.waf_rate_limit,
                     log_retention_days=edge.waf_log_retention_days,
-                    protected_query_arguments=(
-                        *WAF_PROTECTED_QUERY_ARGUMENTS,
-                        *(
-                            name
-                            for name in edge.waf_protected_query_arguments
-                            if name not in WAF_PROTECTED_QUERY_ARGUMENTS
-                        ),
+                    protected_query_arguments=protected_query_arguments(
+                        edge.waf_protected_query_arguments
                     ),
                 )
                 if edge.waf
