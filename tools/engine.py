@@ -322,6 +322,11 @@ def platform_state(
             "memberClusters": [f"{group}-{i:03d}" for i in range(1, nodes + 1)],
             "port": int(inputs.get("port") or 6379),
         }
+    if type_ in ("aws:elasticache/user:User", "aws:elasticache/userGroup:UserGroup"):
+        # ElastiCache names RBAC users and groups by their ids (`user:<id>`, `usergroup:<id>`).
+        kind, key = ("user", "userId") if type_.endswith(":User") else ("usergroup", "userGroupId")
+        ident = str(inputs.get(key) or f"{name}-{_hex(name, 7)}")
+        return ident, {"arn": f"arn:aws:elasticache:{region}:{acct}:{kind}:{ident}"}
     if type_ == "aws:elasticache/subnetGroup:SubnetGroup":
         physical = str(inputs.get("name") or f"{name}-{_hex(name, 7)}").lower()
         return physical, {

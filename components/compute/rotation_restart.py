@@ -1,14 +1,16 @@
 """Restart the ECS services that read a secret when the secret rotates.
 
-ECS reads `secrets` only when a task starts: after RDS rotates its managed master password (every
-7 days by default) the running tasks keep the old one and every new database connection fails.
-This component closes that gap declaratively, with no code to run: an EventBridge rule matches
-Secrets Manager's native `Secret Label Updated` event for the secret when `AWSCURRENT` moves to
-the new version (the database already has the new password then), and starts a Step Functions
-state machine whose only step calls `ecs:UpdateService` with `forceNewDeployment` on each
-service (the AWS SDK integration, no Lambda). Each service then rolls its tasks as any deployment
-does (circuit breaker, minimum healthy percent). An alarm on failed executions, and one on the
-rule's failed invocations, notify the given topic.
+ECS reads `secrets` only when a task starts: after a password rotates (a database login's, by
+the stack's rotation task, or RDS's master password) the running tasks keep the old one and
+every new database connection fails. This component closes that gap declaratively, with no code
+to run: one EventBridge rule matches the rotation events of every secret it watches (Secrets
+Manager's native `Secret Label Updated` event when `AWSCURRENT` moves to the new version, the
+database already having the new password then; Parameter Store's `Parameter Store Change` event
+when a parameter is overwritten), and starts a Step Functions state machine that picks the
+services of the secret named in the event (a Choice on its ARN) and calls `ecs:UpdateService`
+with `forceNewDeployment` on each (the AWS SDK integration, no Lambda). Each service then rolls
+its tasks as any deployment does (circuit breaker, minimum healthy percent). An alarm on failed
+executions, and one on the rule's failed invocations, notify the given topic.
 
 Creates: the state machine and its role (UpdateService on those services only), the rule, its
 target and the role EventBridge starts executions with, and the two alarms.
@@ -19,7 +21,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
@@ -36,49 +38,98 @@ RETRY = {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "MaxAttempts": 4,
 def rotation_event_pattern(secret_arn: str) -> dict[str, Any]:
     """Secrets Manager's native event when a staging label moves, for `AWSCURRENT` of this
     secret (Secrets Manager user guide, "Secret Label Updated event"; no CloudTrail needed)."""
+    return secrets_pattern([secret_arn])
+
+
+def secrets_pattern(secret_arns: Sequence[str]) -> dict[str, Any]:
     return {
         "source": ["aws.secretsmanager"],
         "detail-type": ["Secret Label Updated"],
-        "resources": [secret_arn],
+        "resources": sorted(secret_arns),
         "detail": {"labelUpdated": ["AWSCURRENT"]},
     }
 
 
-def restart_definition(comment: str) -> dict[str, Any]:
-    """The state machine (Amazon States Language): for each service of the input
-    (`{"cluster": arn, "services": [arn, ...]}`), force a new deployment, all in parallel."""
+def parameters_pattern(parameter_arns: Sequence[str]) -> dict[str, Any]:
+    """Parameter Store's event when a parameter is overwritten (Systems Manager user guide,
+    "Monitoring Parameter Store events with Amazon EventBridge": `operation` Update)."""
     return {
-        "Comment": comment,
-        "StartAt": "RestartServices",
-        "States": {
-            "RestartServices": {
-                "Type": "Map",
-                "ItemsPath": "$.services",
-                "ItemSelector": {"cluster.$": "$.cluster", "service.$": "$$.Map.Item.Value"},
-                "ItemProcessor": {
-                    "ProcessorConfig": {"Mode": "INLINE"},
-                    "StartAt": "ForceNewDeployment",
-                    "States": {
-                        "ForceNewDeployment": {
-                            "Type": "Task",
-                            "Resource": UPDATE_SERVICE,
-                            # SDK integrations take the API's parameters in PascalCase.
-                            "Parameters": {
-                                "Cluster.$": "$.cluster",
-                                "Service.$": "$.service",
-                                "ForceNewDeployment": True,
-                            },
-                            "Retry": [RETRY],
-                            "ResultPath": None,
-                            "End": True,
-                        }
-                    },
-                },
-                "ResultPath": None,
-                "End": True,
-            }
-        },
+        "source": ["aws.ssm"],
+        "detail-type": ["Parameter Store Change"],
+        "resources": sorted(parameter_arns),
+        "detail": {"operation": ["Update"]},
     }
+
+
+def restarts_pattern(secret_arns: Sequence[str], parameter_arns: Sequence[str]) -> dict[str, Any]:
+    """One pattern for every watched secret and parameter (`$or` when both kinds are there)."""
+    patterns = [
+        *([secrets_pattern(secret_arns)] if secret_arns else []),
+        *([parameters_pattern(parameter_arns)] if parameter_arns else []),
+    ]
+    if not patterns:
+        raise ValueError("nothing to watch")
+    return patterns[0] if len(patterns) == 1 else {"$or": patterns}
+
+
+def restart_definition(
+    comment: str, routes: Sequence[tuple[str, Sequence[str]]] = (), cluster: str = ""
+) -> dict[str, Any]:
+    """The state machine (Amazon States Language). Without `routes`, its input is
+    `{"cluster": arn, "services": [arn, ...]}`; with `routes` (secret ARN -> service ARNs) its
+    input is the rotation event, and a Choice on the event's resource picks the services. Each
+    is forced to a new deployment, all in parallel."""
+    restart = {
+        "Type": "Map",
+        "ItemsPath": "$.services",
+        "ItemSelector": {"cluster.$": "$.cluster", "service.$": "$$.Map.Item.Value"},
+        "ItemProcessor": {
+            "ProcessorConfig": {"Mode": "INLINE"},
+            "StartAt": "ForceNewDeployment",
+            "States": {
+                "ForceNewDeployment": {
+                    "Type": "Task",
+                    "Resource": UPDATE_SERVICE,
+                    # SDK integrations take the API's parameters in PascalCase.
+                    "Parameters": {
+                        "Cluster.$": "$.cluster",
+                        "Service.$": "$.service",
+                        "ForceNewDeployment": True,
+                    },
+                    "Retry": [RETRY],
+                    "ResultPath": None,
+                    "End": True,
+                }
+            },
+        },
+        "ResultPath": None,
+        "End": True,
+    }
+    if not routes:
+        return {
+            "Comment": comment,
+            "StartAt": "RestartServices",
+            "States": {"RestartServices": restart},
+        }
+    states: dict[str, Any] = {
+        "WhichSecret": {
+            "Type": "Choice",
+            "Choices": [
+                {"Variable": "$.resources[0]", "StringEquals": secret, "Next": f"Services{i}"}
+                for i, (secret, _) in enumerate(routes)
+            ],
+            "Default": "NotWatched",
+        },
+        "NotWatched": {"Type": "Succeed"},
+        "RestartServices": restart,
+    }
+    for index, (_, services) in enumerate(routes):
+        states[f"Services{index}"] = {
+            "Type": "Pass",
+            "Result": {"cluster": cluster, "services": sorted(services)},
+            "Next": "RestartServices",
+        }
+    return {"Comment": comment, "StartAt": "WhichSecret", "States": states}
 
 
 def state_machine_policy(service_arns: Sequence[str]) -> dict[str, Any]:
@@ -96,14 +147,26 @@ def state_machine_policy(service_arns: Sequence[str]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class RestartOn:
+    """A secret (or parameter) and the services whose tasks read it."""
+
+    secret_arn: pulumi.Input[str]
+    services: Mapping[str, pulumi.Input[str]]
+    """Service name -> ECS service ARN."""
+    store: Literal["secretsManager", "parameterStore"] = "secretsManager"
+
+
+@dataclass(frozen=True)
 class RotationRestartArgs:
     name: str
     """Physical name of the state machine and the rule (at most 64 characters)."""
-    secret_arn: pulumi.Input[str]
-    """The secret whose rotation restarts the services (RDS's managed master secret)."""
-    cluster_arn: pulumi.Input[str]
-    services: Mapping[str, pulumi.Input[str]]
-    """Service name -> ECS service ARN: the services whose tasks read the secret."""
+    secret_arn: pulumi.Input[str] | None = None
+    """One secret whose rotation restarts `services` (e.g. RDS's managed master secret)."""
+    cluster_arn: pulumi.Input[str] = ""
+    services: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    """With `secret_arn`: service name -> ECS service ARN, the services reading it."""
+    secrets: Sequence[RestartOn] = ()
+    """Several secrets, each restarting its own services (the database logins)."""
     alarm_actions: Sequence[pulumi.Input[str]] = ()
     """Notified when a restart fails (SNS topic ARNs)."""
     permissions_boundary: pulumi.Input[str] | None = None
@@ -121,7 +184,10 @@ class RotationRestart(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: RotationRestartArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        if not args.services:
+        watched = list(args.secrets)
+        if args.secret_arn is not None:
+            watched.insert(0, RestartOn(args.secret_arn, args.services))
+        if not watched or not all(item.services for item in watched):
             raise ValueError(f"{name}: no service to restart")
         if len(args.name) > 64:
             raise ValueError(f"{name}: name {args.name!r} is longer than 64 characters")
@@ -132,7 +198,16 @@ class RotationRestart(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
         account = aws.get_caller_identity_output().account_id
-        arns = [args.services[key] for key in sorted(args.services)]
+        names = sorted({service for item in watched for service in item.services})
+        routes = pulumi.Output.all(
+            *[
+                pulumi.Output.all(
+                    item.secret_arn, *[item.services[k] for k in sorted(item.services)]
+                )
+                for item in watched
+            ]
+        )
+        stores = [item.store for item in watched]
 
         machine_role = iam.Role(
             f"{name}-machine-role",
@@ -146,19 +221,26 @@ class RotationRestart(pulumi.ComponentResource):
         machine_policy = iam.RolePolicy(
             f"{name}-machine-policy",
             role=machine_role.id,
-            policy=pulumi.Output.all(*arns).apply(
-                lambda values: json.dumps(state_machine_policy(list(values)))
+            policy=routes.apply(
+                lambda found: json.dumps(
+                    state_machine_policy(sorted({arn for route in found for arn in route[1:]}))
+                )
             ),
             opts=pulumi.ResourceOptions(parent=machine_role),
         )
+        comment = f"Restart {', '.join(names)} when their secret rotates"
         machine = sfn.StateMachine(
             f"{name}-machine",
             name=args.name,
             type="STANDARD",
             role_arn=machine_role.arn,
-            definition=json.dumps(
-                restart_definition(
-                    f"Restart {', '.join(sorted(args.services))} when their secret rotates"
+            definition=pulumi.Output.all(routes, args.cluster_arn).apply(
+                lambda values: json.dumps(
+                    restart_definition(
+                        comment,
+                        [(route[0], list(route[1:])) for route in values[0]],
+                        cluster=values[1],
+                    )
                 )
             ),
             tags=tags,
@@ -169,9 +251,22 @@ class RotationRestart(pulumi.ComponentResource):
         rule = cloudwatch.EventRule(
             f"{name}-rule",
             name=args.name,
-            description="The secret rotated (AWSCURRENT moved): restart its readers",
-            event_pattern=pulumi.Output.from_input(args.secret_arn).apply(
-                lambda arn: json.dumps(rotation_event_pattern(arn))
+            description="A watched secret rotated: restart its readers",
+            event_pattern=routes.apply(
+                lambda found: json.dumps(
+                    restarts_pattern(
+                        [
+                            r[0]
+                            for r, store in zip(found, stores, strict=True)
+                            if store == "secretsManager"
+                        ],
+                        [
+                            r[0]
+                            for r, store in zip(found, stores, strict=True)
+                            if store == "parameterStore"
+                        ],
+                    )
+                )
             ),
             tags=tags,
             opts=child,
@@ -210,8 +305,7 @@ class RotationRestart(pulumi.ComponentResource):
             rule=rule.name,
             arn=machine.arn,
             role_arn=events_role.arn,
-            # The services to restart, not the event: the state machine needs nothing else.
-            input=pulumi.Output.json_dumps({"cluster": args.cluster_arn, "services": arns}),
+            # The event itself: the state machine picks the services of its secret.
             retry_policy={"maximum_event_age_in_seconds": 3600, "maximum_retry_attempts": 20},
             opts=pulumi.ResourceOptions(parent=rule, depends_on=[events_policy]),
         )

@@ -78,6 +78,8 @@ class MigrationArgs:
     """Run the task during `pulumi up`, waiting at most `timeout_seconds` for exit code 0."""
 
     timeout_seconds: int = 1800
+    depends_on: Sequence[pulumi.Resource] = ()
+    """Runs that must succeed first (the stack's platform setup before its migration)."""
 
 
 @dataclass(frozen=True)
@@ -246,7 +248,11 @@ class EcsTask(pulumi.ComponentResource):
                     parent=self,
                     # The task reaches its data stores and reads its secrets from its first
                     # second: every rule and policy it needs exists before it runs.
-                    depends_on=[*ready, *([task_policy] if task_policy is not None else [])],
+                    depends_on=[
+                        *ready,
+                        *([task_policy] if task_policy is not None else []),
+                        *args.migration.depends_on,
+                    ],
                 ),
             )
         self.register_outputs(

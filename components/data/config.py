@@ -93,8 +93,10 @@ class DatabaseConfig(ConfigModel):
     )
 
 
-CACHE_ENGINE_VERSIONS = {"valkey": ("7.2", "8.0", "8.1"), "redis": ("6.2", "7.0", "7.1")}
-"""Engine versions the program builds parameter groups for (ElastiCache's supported ones)."""
+CACHE_ENGINE_VERSIONS = {"valkey": ("7.2", "8.0", "8.1"), "redis": ("7.0", "7.1")}
+"""Engine versions the program builds parameter groups for (ElastiCache's supported ones) and
+whose users authenticate with IAM (Valkey 7.2 and Redis OSS 7.0 onwards: ElastiCache user guide,
+"Authenticating with IAM"); Redis OSS 6.2 is refused for that reason."""
 
 
 class CacheConfig(ConfigModel):
@@ -213,13 +215,16 @@ DATABASE_ENV = (
     "DATABASE_NAME",
     "DATABASE_USERNAME",
     "DATABASE_PASSWORD",
+    "DATABASE_SCHEMA",
 )
 CACHE_ENV = (
     "REDIS_HOST",
     "REDIS_PORT",
-    "REDIS_AUTH_TOKEN",
     "REDIS_USERNAME",
     "REDIS_CLUSTER_MODE",
+    "REDIS_AUTH_MODE",
+    "REDIS_CACHE_NAME",
+    "REDIS_REGION",
 )
 DOCUMENTS_ENV = ("DOCUMENTS_BUCKET",)
 
@@ -273,16 +278,14 @@ def resolve_cache(config: CacheConfig, ctx: Rules) -> CacheSettings | None:
     nodes = int(config.nodes or 1)
     snapshots = int(config.snapshot_retention_days or 0)
     serverless = bool(config.serverless)
-    version = (
-        config.engine_version
-        or CACHE_ENGINE_VERSIONS[config.engine][1 if config.engine == "valkey" else 2]
-    )
+    version = config.engine_version or CACHE_ENGINE_VERSIONS[config.engine][1]
     if version not in CACHE_ENGINE_VERSIONS[config.engine]:
         ctx.issues.append(
             ConfigIssue(
                 "cache.engineVersion",
                 version,
-                f"not a {config.engine} version the program builds",
+                f"not a {config.engine} version the program builds (the services authenticate "
+                "with IAM, which needs Valkey 7.2 or Redis OSS 7.0 and later)",
                 ", ".join(CACHE_ENGINE_VERSIONS[config.engine]),
             )
         )

@@ -73,6 +73,24 @@ def parameter_group_family(engine_version: str) -> str:
 
 
 @dataclass(frozen=True)
+class DatabaseLogin:
+    """A login of its own for one service (created by the stack's platform setup task)."""
+
+    username: str
+    password_value_from: pulumi.Input[str]
+    """ECS `valueFrom` of its password (a JSON key of its secret, or its parameter)."""
+    schema: str | None = None
+    """The schema it owns (its `search_path`); None: it owns its whole database."""
+    database: str | None = None
+    """Its database; default: the instance's (`DatabaseArgs.database_name`)."""
+
+
+def login_name(workload: str) -> str:
+    """`aw-pdp-service` -> `aw_pdp_service`: a PostgreSQL name needing no quotes."""
+    return workload.replace("-", "_")
+
+
+@dataclass(frozen=True)
 class RunningScheduleArgs:
     """Stop the instance outside working hours (EventBridge Scheduler calling RDS's own
     StopDBInstance / StartDBInstance), with backups and maintenance while it runs."""
@@ -289,30 +307,52 @@ class Database(pulumi.ComponentResource):
         return self.address.apply(lambda address: jdbc_url(address, port, database))
 
     @property
+    def master_username(self) -> str:
+        return self._args.username
+
+    @property
+    def database_name(self) -> str:
+        return self._args.database_name
+
+    @property
     def peer(self) -> Peer:
         """The path a user of the database opens: its group, on its port."""
         return Peer("postgres", self.security_group_id, (self._args.port,))
 
-    def binding(self, *, dialect: Literal["jdbc", "uri"] = "uri") -> Binding:
-        """What a service that uses the database gets: where it is (`DATABASE_*`), the master
-        password as a secret (JSON key of the RDS-managed secret), and the path to its port.
-        `dialect` picks `DATABASE_URL`: JDBC for the JVM, a libpq URI for everything else."""
+    def binding(
+        self, *, dialect: Literal["jdbc", "uri"] = "uri", login: DatabaseLogin | None = None
+    ) -> Binding:
+        """What a service that uses the database gets: where it is (`DATABASE_*`), its login's
+        password as a secret, and the path to its port. `login`: the service's own login (the
+        stack gives every service one); without it, the master user and its RDS-managed
+        secret, for programs that create no logins. `dialect` picks `DATABASE_URL`: JDBC for
+        the JVM, a libpq URI for everything else."""
         args = self._args
-        port, database, username = args.port, args.database_name, args.username
+        port = args.port
+        database = (login.database if login else None) or args.database_name
+        username = login.username if login is not None else args.username
         if dialect == "jdbc":
-            url = self.jdbc_url
+            url = self.jdbc_url_for(database)
         else:
             url = self.address.apply(lambda a: postgres_uri(a, port, database, username))
+        environment: dict[str, pulumi.Input[str]] = {
+            "DATABASE_URL": url,
+            "DATABASE_HOST": self.address,
+            "DATABASE_PORT": str(port),
+            "DATABASE_NAME": database,
+            "DATABASE_USERNAME": username,
+        }
+        if login is not None and login.schema is not None:
+            environment["DATABASE_SCHEMA"] = login.schema
+        password = (
+            login.password_value_from
+            if login is not None
+            else secret_json_key(self.master_secret_arn, "password")
+        )
         return Binding(
             name="database",
-            environment={
-                "DATABASE_URL": url,
-                "DATABASE_HOST": self.address,
-                "DATABASE_PORT": str(port),
-                "DATABASE_NAME": database,
-                "DATABASE_USERNAME": username,
-            },
-            secrets={"DATABASE_PASSWORD": secret_json_key(self.master_secret_arn, "password")},
+            environment=environment,
+            secrets={"DATABASE_PASSWORD": password},
             peers=(self.peer,),
         )
 

@@ -76,6 +76,8 @@ def _check_trusted_proxy(value: str) -> str:
 
 
 TrustedProxy = Annotated[str, AfterValidator(_check_trusted_proxy)]
+KEYCLOAK_DATABASE = "keycloak"
+"""Keycloak's own database (and login) on the stack's instance, apart from the services'."""
 
 AdminUrl = Annotated[
     str,
@@ -155,7 +157,9 @@ class KeycloakConfig(ConfigModel):
     memory: int | None = Field(None, description="Task memory in MiB.")
     desired_count: int | None = Field(None, ge=0, le=100, description="Tasks to run.")
     database_name: DbName | None = Field(
-        None, description="Database on the instance; default: database.databaseName."
+        None,
+        description="Keycloak's own database on the instance, owned by its own login (created "
+        "by the platform setup task); default keycloak. Not the services' database.",
     )
     admin_username: str = Field(
         "bootstrap-admin",
@@ -248,7 +252,7 @@ def resolve_keycloak(
         image=image,
         hostname=config.hostname,
         port=config.port,
-        database_name=config.database_name or database_config.database_name,
+        database_name=config.database_name or KEYCLOAK_DATABASE,
         admin_username=config.admin_username,
         cpu=int(config.cpu or 1024),
         memory=int(config.memory or 2048),
@@ -291,8 +295,6 @@ def keycloak_environment(keycloak: KeycloakSettings, database: DatabaseSettings 
         "KC_CACHE": "ispn",
         "KC_CACHE_STACK": KEYCLOAK_CACHE_STACK,
     }
-    if database is not None:
-        environment["KC_DB_USERNAME"] = database.username
     return environment
 
 

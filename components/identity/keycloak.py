@@ -2,8 +2,8 @@
 
 Keycloak runs as a `Microservice` (its own security group and roles), given by the caller with
 its container, size and routing; this component adds what only Keycloak needs: the JDBC URL of
-its database and the path to it, the master password and the bootstrap admin as secrets by ARN,
-its public host name, the addresses whose forwarded headers it believes
+its own database and the path to it, its login's password and the bootstrap admin as secrets
+by ARN, its public host name, the addresses whose forwarded headers it believes
 (`KC_PROXY_TRUSTED_ADDRESSES`), and the JGroups ports between its own tasks (Infinispan forms a
 cluster through the database with jdbc-ping: no multicast on AWS). `binding()` is what a service
 that validates tokens gets: `KEYCLOAK_URL` and the path to Keycloak's port.
@@ -19,7 +19,7 @@ import pulumi
 
 from ..bindings import Binding, secret_json_key
 from ..compute.microservice import Microservice, MicroserviceArgs
-from ..data.database import Database
+from ..data.database import Database, DatabaseLogin
 from ..network.paths import ServicePath, ServicePathArgs
 from .config import KEYCLOAK_PATH
 
@@ -34,7 +34,10 @@ class KeycloakArgs:
     KC_* settings; the database and secrets are added here)."""
     database: Database
     database_name: str
-    """Database on the instance Keycloak keeps its realms in."""
+    """Database on the instance Keycloak keeps its realms in (its own, not the services')."""
+    login: DatabaseLogin | None = None
+    """Keycloak's own login (owner of `database_name`); None: the master user and its
+    RDS-managed secret (programs that create no logins)."""
     admin_secret_arn: pulumi.Input[str] | None = None
     """Secrets Manager JSON secret with `username` and `password` (the temporary bootstrap
     admin)."""
@@ -84,8 +87,10 @@ class Keycloak(pulumi.ComponentResource):
         )
         if set(admin) != {"KC_BOOTSTRAP_ADMIN_USERNAME", "KC_BOOTSTRAP_ADMIN_PASSWORD"}:
             raise ValueError(f"{name}: admin_refs needs KC_BOOTSTRAP_ADMIN_USERNAME and _PASSWORD")
+        login = args.login
         environment: dict[str, pulumi.Input[str]] = {
-            "KC_DB_URL": database.jdbc_url_for(args.database_name)
+            "KC_DB_URL": database.jdbc_url_for(args.database_name),
+            "KC_DB_USERNAME": login.username if login is not None else database.master_username,
         }
         if args.proxy_trusted_addresses is not None:
             environment["KC_PROXY_TRUSTED_ADDRESSES"] = pulumi.Output.from_input(
@@ -103,7 +108,11 @@ class Keycloak(pulumi.ComponentResource):
             name="keycloak-database",
             environment=environment,
             secrets={
-                "KC_DB_PASSWORD": secret_json_key(database.master_secret_arn, "password"),
+                "KC_DB_PASSWORD": (
+                    login.password_value_from
+                    if login is not None
+                    else secret_json_key(database.master_secret_arn, "password")
+                ),
                 **admin,
             },
             peers=(database.peer,),

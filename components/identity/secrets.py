@@ -1,46 +1,54 @@
-"""Secrets the program generates: values from pulumi-random, kept in Secrets Manager or SSM
-Parameter Store, handed to the tasks by ARN only.
+"""Secrets the stack needs and nobody chooses, created empty and filled in AWS, never by Pulumi.
 
-Creates, each as a `random.RandomPassword` and, with `store="secretsManager"`, a Secrets Manager
-secret and its first version or, with `store="parameterStore"`, a SecureString parameter
-`/<prefix>/<secret>` under the account's `aws/ssm` key (standard tier, free):
-the JWT signing key (unless `secrets.jwtSecret` is false), the Redis AUTH token (when the cache
-is created) and the Keycloak bootstrap admin credentials (when Keycloak runs). The generated
-values exist only as Pulumi secrets (encrypted in state) and in Secrets Manager; this component
-exposes ARNs, plus the Redis token as a secret Output because ElastiCache takes it as an input.
+With `store="secretsManager"`, each is a Secrets Manager secret `<prefix>/<name>` created
+**without a value**: the JWT signing key (unless `jwt_secret` is false), Keycloak's bootstrap
+admin (JSON `username`, `password`) and one secret per database login (`<prefix>/database/
+<login>`, JSON `username`, `password`). With `store="parameterStore"` (dev: free) the program
+creates nothing: Pulumi would read a managed parameter's value back into its state on every
+refresh, so the parameters `/<prefix>/<name>` (SecureString, the account's `aws/ssm` key) are
+created by the platform setup task itself, and the program only names them.
 
-Parameter Store cannot hand one JSON key to a task, so there Keycloak's bootstrap admin is two
-parameters (`.../username`, `.../password`).
+The stack's platform setup task (`images/platform-setup`, run before every deploy) fills each
+empty one with `secretsmanager:GetRandomPassword` and never overwrites a value
+(`generated_plan` is its list). So no value is in the Pulumi state or config: the key that
+opens a stack's state opens nothing secret (docs/DESIGN.md, "Pull requests never see a
+secret"). The tasks get every value by ARN (`valueFrom`).
 
-Rotation (control SecretsManager.1/4): the RDS master password is AWS-managed and rotated by RDS
-(`database.py`). The three secrets here are documented as not rotated by Secrets Manager, each
-for the reason in `ROTATION` (tagged on the secret and repeated in docs/DESIGN.md).
+Rotation (control SecretsManager.4): the database logins rotate weekly (the stack's
+`platform-rotate` task, tag `RotatedBy`); the JWT key and Keycloak's admin are documented as
+not rotated, each for the reason in `ROTATION` (tagged on the secret and repeated in
+docs/DESIGN.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 import pulumi
-import pulumi_random as random
-from pulumi_aws import secretsmanager, ssm
+import pulumi_aws as aws
+from pulumi_aws import secretsmanager
 
 from ..bindings import Binding, secret_json_key
 
 JWT_SECRET = "jwt-signing-key"
-REDIS_AUTH_TOKEN = "redis-auth-token"
 KEYCLOAK_ADMIN = "keycloak-bootstrap-admin"
+DATABASE_LOGINS = "database"
+"""Login secrets are `<prefix>/database/<login>`."""
+ROTATED_BY = "RotatedBy"
+"""Tag naming the scheduled task that rotates a secret (the policy pack's SecretsManager.4)."""
 
 ROTATION: dict[str, str] = {
     JWT_SECRET: "manual: a new key invalidates every issued token until the gateway accepts "
     "two keys (kid); rotate with a planned logout",
-    REDIS_AUTH_TOKEN: "manual: ElastiCache rotates with auth_token_update_strategy ROTATE then "
-    "SET, with a service restart in between",
     KEYCLOAK_ADMIN: "none: Keycloak reads it only at its first start to create a temporary "
     "admin; replace that admin in Keycloak instead",
 }
+GENERATED_LENGTH = {JWT_SECRET: 64, KEYCLOAK_ADMIN: 32}
+"""Letters and digits: 64 for HS256's 256 bits and more, 32 for an admin password."""
+
+Store = Literal["secretsManager", "parameterStore"]
 
 
 def secret_name(prefix: str, secret: str) -> str:
@@ -49,109 +57,112 @@ def secret_name(prefix: str, secret: str) -> str:
     return f"{prefix}/{secret}"
 
 
+def login_secret(login: str) -> str:
+    return f"{DATABASE_LOGINS}/{login}"
+
+
+def parameter_arn(region: str, account: str, name: str) -> str:
+    """The ARN of parameter `/<name>` (a parameter's ARN drops the name's leading slash)."""
+    return f"arn:aws:ssm:{region}:{account}:parameter/{name}"
+
+
+@dataclass(frozen=True)
+class SecretRef:
+    """Where one value lives and how a task reads it."""
+
+    store: Store
+    id: pulumi.Output[str]
+    """The secret's ARN (Secrets Manager) or the parameter's name (Parameter Store): what the
+    setup task writes to."""
+    arn: pulumi.Output[str]
+    """The secret's or the parameter's ARN (IAM, events)."""
+    value_from: pulumi.Output[str]
+    """ECS `valueFrom` of the password (a JSON key of a secret, or the parameter)."""
+
+
 @dataclass(frozen=True)
 class SecretsArgs:
     prefix: str
-    """Secrets Manager names are `<prefix>/<secret>`."""
+    """Names are `<prefix>/<secret>`."""
     jwt_secret: bool = True
     """Generate the JWT signing key."""
-    redis_auth_token: bool = False
-    """Generate the Redis AUTH token (for a `Cache`)."""
     keycloak_admin_username: str | None = None
     """Generate Keycloak's bootstrap admin (username, password) under this user name."""
+    database_logins: Sequence[str] = ()
+    """One secret per database login (the setup task creates the logins)."""
+    rotation_task: str | None = None
+    """The task family that rotates the logins' secrets (tagged `RotatedBy`)."""
     recovery_window_days: int = 30
     """Secrets Manager only: days a deleted secret can be restored."""
-    store: Literal["secretsManager", "parameterStore"] = "secretsManager"
+    store: Store = "secretsManager"
+    region: str | None = None
+    """Default: the provider's `aws:region` (parameter ARNs)."""
     protect: bool = False
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class PlatformSecrets(pulumi.ComponentResource):
     jwt_secret_arn: pulumi.Output[str] | None
-    redis_auth_token_arn: pulumi.Output[str] | None
-    redis_auth_token: pulumi.Output[str] | None
-    """The token itself (a Pulumi secret): ElastiCache needs the value, the tasks get the ARN."""
     keycloak_admin_arn: pulumi.Output[str] | None
     """Secrets Manager: the JSON secret with `username` and `password` keys; Parameter Store:
     the password parameter."""
     keycloak_admin_refs: dict[str, pulumi.Output[str]] | None
     """`KC_BOOTSTRAP_ADMIN_USERNAME` / `_PASSWORD` -> their `valueFrom`, in either store."""
+    logins: dict[str, SecretRef]
+    """Database login -> where its password lives."""
 
     def __init__(self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None):
+        region = args.region or aws.config.region
+        if args.store == "parameterStore" and not region:
+            raise ValueError(f"{name}: no region (set aws:region or SecretsArgs.region)")
         super().__init__("accessweaver:secrets:PlatformSecrets", name, None, opts)
-        self._args = args
-        self._name = name
+        self._args, self._name, self._region = args, name, region
         self._tags = dict(args.tags)
+        self._account = (
+            aws.get_caller_identity_output().account_id if args.store == "parameterStore" else None
+        )
+        self._generated: list[dict[str, Any]] = []
+        self._generated_refs: list[SecretRef] = []
 
         self.jwt_secret_arn = None
-        self.redis_auth_token_arn = None
-        self.redis_auth_token = None
         self.keycloak_admin_arn = None
         self.keycloak_admin_refs = None
         if args.jwt_secret:
-            # 64 alphanumerics: ~380 bits, above the 256 HS256 needs, no escaping anywhere.
-            key = self._password(JWT_SECRET, length=64, special=False)
-            self.jwt_secret_arn = self._secret(JWT_SECRET, "JWT signing key", key.result)
-        if args.redis_auth_token:
-            # ElastiCache AUTH: 16-128 printable characters without / " @ or spaces.
-            token = self._password(REDIS_AUTH_TOKEN, length=64, special=False)
-            self.redis_auth_token = pulumi.Output.secret(token.result)
-            self.redis_auth_token_arn = self._secret(
-                REDIS_AUTH_TOKEN, "Redis AUTH token", token.result
-            )
+            ref = self._secret(JWT_SECRET, "JWT signing key")
+            self.jwt_secret_arn = ref.arn
+            self._generate(ref, GENERATED_LENGTH[JWT_SECRET])
         if args.keycloak_admin_username is not None:
-            password = self._password(
-                KEYCLOAK_ADMIN, length=32, special=True, override_special="-_=+#%"
-            )
-            if args.store == "parameterStore":
-                username = self._secret(
-                    f"{KEYCLOAK_ADMIN}/username",
-                    "Keycloak bootstrap admin user name",
-                    args.keycloak_admin_username,
-                )
-                self.keycloak_admin_arn = self._secret(
-                    f"{KEYCLOAK_ADMIN}/password",
-                    "Keycloak bootstrap admin password",
-                    password.result,
-                )
-                self.keycloak_admin_refs = {
-                    "KC_BOOTSTRAP_ADMIN_USERNAME": username,
-                    "KC_BOOTSTRAP_ADMIN_PASSWORD": self.keycloak_admin_arn,
-                }
-            else:
-                document = pulumi.Output.json_dumps(
-                    {"username": args.keycloak_admin_username, "password": password.result}
-                )
-                self.keycloak_admin_arn = self._secret(
-                    KEYCLOAK_ADMIN, "Keycloak bootstrap admin (username, password)", document
-                )
-                self.keycloak_admin_refs = {
-                    "KC_BOOTSTRAP_ADMIN_USERNAME": secret_json_key(
-                        self.keycloak_admin_arn, "username"
-                    ),
-                    "KC_BOOTSTRAP_ADMIN_PASSWORD": secret_json_key(
-                        self.keycloak_admin_arn, "password"
-                    ),
-                }
+            self._keycloak_admin(args.keycloak_admin_username)
+        self.logins = {
+            login: self._secret(login_secret(login), f"PostgreSQL login {login}", login=login)
+            for login in args.database_logins
+        }
 
         self.register_outputs(
             {
                 "jwt_secret_arn": self.jwt_secret_arn,
-                "redis_auth_token_arn": self.redis_auth_token_arn,
-                "redis_auth_token": self.redis_auth_token,
                 "keycloak_admin_arn": self.keycloak_admin_arn,
+                "login_arns": {login: ref.arn for login, ref in self.logins.items()},
             }
         )
 
     @property
     def arns(self) -> dict[str, pulumi.Output[str]]:
-        """The generated secrets' ARNs by secret name (for outputs)."""
-        found = {
-            JWT_SECRET: self.jwt_secret_arn,
-            REDIS_AUTH_TOKEN: self.redis_auth_token_arn,
-            KEYCLOAK_ADMIN: self.keycloak_admin_arn,
-        }
+        """Every secret's (or parameter's) ARN by name (for outputs)."""
+        found = {JWT_SECRET: self.jwt_secret_arn, KEYCLOAK_ADMIN: self.keycloak_admin_arn}
+        found |= {login_secret(login): ref.arn for login, ref in self.logins.items()}
         return {key: arn for key, arn in found.items() if arn is not None}
+
+    @property
+    def generated_plan(self) -> list[dict[str, Any]]:
+        """What the setup task fills when empty: `{"secret": {"store", "id"}, "length"}`, with
+        `jsonFields` (Secrets Manager JSON) or `fixed` (a value as written)."""
+        return list(self._generated)
+
+    @property
+    def generated_refs(self) -> list[SecretRef]:
+        """The secrets (or parameters) the setup task fills."""
+        return list(self._generated_refs)
 
     def jwt_binding(self) -> Binding:
         """What a service that signs or verifies tokens gets: `JWT_SECRET`, by ARN."""
@@ -159,43 +170,66 @@ class PlatformSecrets(pulumi.ComponentResource):
             raise ValueError(f"{self._name}: no JWT key was generated (jwt_secret=False)")
         return Binding(name="jwtKey", secrets={"JWT_SECRET": self.jwt_secret_arn})
 
-    def _password(self, role: str, **arguments) -> random.RandomPassword:
-        return random.RandomPassword(
-            f"{self._name}-{role}-value",
-            min_lower=1,
-            min_upper=1,
-            min_numeric=1,
-            **arguments,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+    # -- builders ----------------------------------------------------------------------------
 
-    def _secret(self, role: str, what: str, value: pulumi.Input[str]) -> pulumi.Output[str]:
+    def _keycloak_admin(self, username: str) -> None:
+        length = GENERATED_LENGTH[KEYCLOAK_ADMIN]
+        if self._args.store == "parameterStore":
+            # A parameter holds one value: the user name beside its password.
+            user = self._secret(f"{KEYCLOAK_ADMIN}/username", "Keycloak bootstrap admin name")
+            password = self._secret(f"{KEYCLOAK_ADMIN}/password", "Keycloak bootstrap admin")
+            self._generated.append({"secret": _plan_ref(user), "fixed": username})
+            self._generated_refs.append(user)
+            self._generate(password, length)
+            self.keycloak_admin_arn = password.arn
+            self.keycloak_admin_refs = {
+                "KC_BOOTSTRAP_ADMIN_USERNAME": user.arn,
+                "KC_BOOTSTRAP_ADMIN_PASSWORD": password.arn,
+            }
+            return
+        ref = self._secret(KEYCLOAK_ADMIN, "Keycloak bootstrap admin (username, password)")
+        self._generate(ref, length, json_fields={"username": username})
+        self.keycloak_admin_arn = ref.arn
+        self.keycloak_admin_refs = {
+            "KC_BOOTSTRAP_ADMIN_USERNAME": secret_json_key(ref.arn, "username"),
+            "KC_BOOTSTRAP_ADMIN_PASSWORD": secret_json_key(ref.arn, "password"),
+        }
+
+    def _generate(
+        self, ref: SecretRef, length: int, json_fields: Mapping[str, str] | None = None
+    ) -> None:
+        self._generated_refs.append(ref)
+        entry: dict[str, Any] = {"secret": _plan_ref(ref), "length": length}
+        if json_fields is not None:
+            entry["jsonFields"] = dict(json_fields)
+        self._generated.append(entry)
+
+    def _secret(self, role: str, what: str, *, login: str | None = None) -> SecretRef:
         args = self._args
-        rotation = ROTATION[role.split("/", 1)[0]]
+        full = secret_name(args.prefix, role)
         if args.store == "parameterStore":
-            parameter = ssm.Parameter(
-                f"{self._name}-{role.replace('/', '-')}",
-                name=f"/{secret_name(args.prefix, role)}",
-                type="SecureString",
-                tier="Standard",
-                value=pulumi.Output.secret(value),
-                description=f"{args.prefix}: {what}. Rotation: {rotation}"[:1024],
-                tags={**self._tags, "Rotation": rotation.split(":", 1)[0]},
-                opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
-            )
-            return parameter.arn
+            assert self._account is not None and self._region is not None
+            name = f"/{full}"
+            region = self._region
+            arn = self._account.apply(lambda account: parameter_arn(region, account, full))
+            return SecretRef("parameterStore", pulumi.Output.from_input(name), arn, arn)
+        if login is not None:
+            rotation = {ROTATED_BY: args.rotation_task} if args.rotation_task else {}
+            description = f"{args.prefix}: {what}. Rotated by the {args.rotation_task} task"
+        else:
+            rotation = {"Rotation": ROTATION[role.split("/", 1)[0]].split(":", 1)[0]}
+            description = f"{args.prefix}: {what}. Rotation: {ROTATION[role.split('/', 1)[0]]}"
         secret = secretsmanager.Secret(
-            f"{self._name}-{role}",
-            name=secret_name(args.prefix, role),
-            description=f"{args.prefix}: {what}. Rotation: {rotation}",
+            f"{self._name}-{role.replace('/', '-')}",
+            name=full,
+            description=description[:2048],
             recovery_window_in_days=args.recovery_window_days,
-            tags={**self._tags, "Rotation": rotation.split(":", 1)[0]},
+            tags={**self._tags, **rotation},
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect),
         )
-        secretsmanager.SecretVersion(
-            f"{self._name}-{role}-version",
-            secret_id=secret.id,
-            secret_string=pulumi.Output.secret(value),
-            opts=pulumi.ResourceOptions(parent=secret),
-        )
-        return secret.arn
+        value_from = secret_json_key(secret.arn, "password") if login is not None else secret.arn
+        return SecretRef("secretsManager", secret.arn, secret.arn, value_from)
+
+
+def _plan_ref(ref: SecretRef) -> dict[str, Any]:
+    return {"store": ref.store, "id": ref.id}

@@ -17,7 +17,7 @@ import pulumi
 from ..bindings import Binding, Peer
 from ..compute.registry import ImageRegistry, RegistryArgs
 from ..data.cache import Cache, CacheArgs
-from ..data.database import Database, DatabaseArgs, RunningScheduleArgs
+from ..data.database import Database, DatabaseArgs, DatabaseLogin, RunningScheduleArgs
 from ..data.documents import DocumentStore, DocumentStoreArgs
 from ..data.queue import WorkQueue, WorkQueueArgs
 from ..identity.secrets import PlatformSecrets, SecretsArgs
@@ -25,6 +25,7 @@ from ..network.layout import NetworkRefs
 from ..network.vpc import Network, NetworkArgs
 from ..observability.alerts import AlertTopic, AlertTopicArgs
 from .graph import POSTGRES_DEFAULT_PORT, REDIS_DEFAULT_PORT
+from .platform_tasks import PLATFORM_ROTATE, task_login
 from .settings import ServiceSettings, StackSettings
 from .tasks import TaskSettings
 
@@ -74,6 +75,19 @@ class Platform:
     def alarm_actions(self) -> list[pulumi.Input[str]]:
         return [self.alerts.topic_arn] if self.alerts is not None else []
 
+    def login(self, workload: str) -> DatabaseLogin | None:
+        """The database login of a service (or of a task's login name), or None."""
+        spec = self.settings.login_of(workload)
+        if spec is None:
+            return None
+        ref = self.secrets.logins[spec.name]
+        return DatabaseLogin(
+            username=spec.name,
+            password_value_from=ref.value_from,
+            schema=spec.schema,
+            database=spec.database,
+        )
+
     def bindings(self, service: ServiceSettings | TaskSettings) -> list[Binding]:
         """What `service` (or a task) gets from the platform pieces it uses (its `uses` key),
         in a stable order; the graph checks made sure each used piece exists."""
@@ -81,8 +95,13 @@ class Platform:
         found: list[Binding] = []
         if uses.database:
             if self.database is not None:
+                # Each workload its own login (a task: its imageOf service's, or its own).
+                workload = service.name if isinstance(service, ServiceSettings) else None
+                login = self.login(workload or task_login(service))  # type: ignore[arg-type]
                 found.append(
-                    self.database.binding(dialect="jdbc" if service.spring_boot else "uri")
+                    self.database.binding(
+                        dialect="jdbc" if service.spring_boot else "uri", login=login
+                    )
                 )
             elif settings.rds_security_group_id is not None:
                 # A database of another program: the path only; its settings are the stack's.
@@ -120,12 +139,18 @@ def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
         SecretsArgs(
             prefix=platform.secrets.prefix,
             jwt_secret=platform.secrets.jwt_secret,
-            redis_auth_token=platform.cache is not None,
             keycloak_admin_username=(
                 platform.keycloak.admin_username if platform.keycloak is not None else None
             ),
+            database_logins=[login.name for login in settings.database_logins],
+            rotation_task=(
+                settings.task_family(settings.task(PLATFORM_ROTATE))
+                if any(t.name == PLATFORM_ROTATE for t in settings.tasks)
+                else None
+            ),
             recovery_window_days=platform.secrets.recovery_window_days,
             store=platform.secrets.store,  # type: ignore[arg-type]
+            region=settings.region,
             protect=platform.protect,
             tags=tags,
         ),
@@ -171,15 +196,12 @@ def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
     cache = None
     if platform.cache is not None:
         spec = platform.cache
-        assert secrets.redis_auth_token is not None and secrets.redis_auth_token_arn is not None
         cache = Cache(
             f"{prefix}-cache",
             CacheArgs(
                 replication_group_id=spec.replication_group_id,
                 vpc_id=network.vpc_id,
                 subnet_ids=network.private_subnet_ids,
-                auth_token=secrets.redis_auth_token,
-                auth_token_secret_arn=secrets.redis_auth_token_arn,
                 engine=spec.engine,  # type: ignore[arg-type]
                 engine_version=spec.engine_version,
                 serverless=spec.serverless,
@@ -189,6 +211,7 @@ def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
                 port=spec.port,
                 snapshot_retention_days=spec.snapshot_retention_days,
                 protect=platform.protect,
+                region=settings.region,
                 tags=tags,
             ),
         )

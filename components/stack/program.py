@@ -20,7 +20,7 @@ import pulumi
 from .. import cost
 from ..compute.cluster import EcsCluster, EcsClusterArgs, ExecLoggingArgs
 from ..compute.microservice import Microservice
-from ..compute.rotation_restart import RotationRestart, RotationRestartArgs
+from ..compute.rotation_restart import RestartOn, RotationRestart, RotationRestartArgs
 from ..cost.recorder import ResourceRecorder
 from ..edge.domain import DomainArgs
 from ..edge.load_balancer import AccessLogArgs, LoadBalancer, LoadBalancerArgs, WafArgs
@@ -38,7 +38,7 @@ from . import outputs
 from .platform import Platform, build_network, build_platform, platform_outputs
 from .services import build_services
 from .settings import StackSettings
-from .task_components import build_migration, build_tasks
+from .task_components import build_migration, build_platform_tasks, build_tasks
 
 
 def build_cluster(settings: StackSettings, network: NetworkRefs) -> EcsCluster:
@@ -182,13 +182,8 @@ def build_monitoring(
 
 
 def database_readers(settings: StackSettings) -> list[str]:
-    """The services whose tasks read the database's master secret: catalog services that use
-    the database, and Keycloak."""
-    return sorted(
-        s.name
-        for s in settings.services
-        if s.uses.database or (s.name == KEYCLOAK_SERVICE and settings.platform.keycloak)
-    )
+    """The services whose tasks read a database login's password (each its own)."""
+    return sorted({name for login in settings.database_logins for name in login.services})
 
 
 def build_rotation_restart(
@@ -197,18 +192,25 @@ def build_rotation_restart(
     cluster: EcsCluster,
     services: Mapping[str, Microservice | Keycloak],
 ) -> RotationRestart | None:
-    """Restart the database's readers when RDS rotates its master password (ECS reads secrets
-    at task start only). None without the database or without readers."""
-    readers = [name for name in database_readers(settings) if name in services]
-    if platform.database is None or not readers:
+    """Restart each service when its login's password rotates (ECS reads secrets at task
+    start only). None without logins read by a service."""
+    watched = [
+        RestartOn(
+            secret_arn=platform.secrets.logins[login.name].arn,
+            services={name: services[name].service_arn for name in login.services},
+            store=platform.secrets.logins[login.name].store,
+        )
+        for login in settings.database_logins
+        if login.services and all(name in services for name in login.services)
+    ]
+    if platform.database is None or not watched:
         return None
     return RotationRestart(
         f"{settings.name_prefix}-db-rotation",
         RotationRestartArgs(
             name=f"{settings.name_prefix}-db-rotation-restart",
-            secret_arn=platform.database.master_secret_arn,
+            secrets=watched,
             cluster_arn=cluster.cluster_arn,
-            services={name: services[name].service_arn for name in readers},
             alarm_actions=platform.alarm_actions,
             permissions_boundary=settings.permissions_boundary_arn,
             tags=dict(settings.tags),
@@ -232,15 +234,24 @@ def build_stack(settings: StackSettings) -> None:
     platform = build_platform(settings, network)
     cluster = build_cluster(settings, network)
     edge = build_load_balancer(settings, network)
-    # The migration first: every ECS service waits for its run, so none rolls after a failure.
-    migration = build_migration(settings, network=network, platform=platform, cluster=cluster.ref)
+    # The platform setup first (secrets filled, logins created), then the migration: every
+    # ECS service waits for both runs, so none rolls after a failure.
+    platform_tasks = build_platform_tasks(
+        settings, network=network, platform=platform, cluster=cluster.ref
+    )
+    runs = [t.migration_run for t in platform_tasks.values() if t.migration_run is not None]
+    migration = build_migration(
+        settings, network=network, platform=platform, cluster=cluster.ref, after=runs
+    )
+    if migration is not None and migration.migration_run is not None:
+        runs.append(migration.migration_run)
     services = build_services(
         settings,
         network=network,
         platform=platform,
         cluster=cluster.ref,
         edge=edge,
-        depends_on=[migration.migration_run] if migration and migration.migration_run else [],
+        depends_on=runs,
     )
     tasks = build_tasks(
         settings,
@@ -249,6 +260,7 @@ def build_stack(settings: StackSettings) -> None:
         cluster=cluster.ref,
         services=services,
         migration=migration,
+        platform_tasks=platform_tasks,
     )
     monitoring = build_monitoring(settings, platform, edge)
     rotation = build_rotation_restart(settings, platform, cluster, services)

@@ -23,9 +23,11 @@ from ..compute.config import (
     ServiceOverride,
     ServiceSpec,
     ServiceUses,
+    TaskSpec,
 )
 from ..compute.containers import DEFAULT_HEALTH_PATH
 from ..compute.fargate import size_issues as _size_issues
+from ..data.database import login_name
 from ..edge.config import EdgeSettings, resolve_edge
 from ..errors import MISSING, SECRET_NAME, ConfigError, ConfigIssue
 from ..formats import ENFORCED_ENVIRONMENTS, explicit_keys, tag_problems
@@ -53,6 +55,15 @@ from .graph import (
 )
 from .model import StackConfig
 from .platform_settings import PlatformSettings, resolve_platform
+from .platform_tasks import (
+    PLATFORM_SETUP,
+    PLATFORM_TASKS,
+    LoginSpec,
+    database_logins,
+    login_issues,
+    setup_spec,
+    with_platform_tasks,
+)
 from .probe import HEALTH_PROBE, probe_spec
 from .queues import resolve_queues
 from .quotas import quota_issues, rules_per_group
@@ -725,6 +736,9 @@ def resolve(
                 )
             )
         task_specs[HEALTH_PROBE] = probe
+    setup = _platform_setup_spec(platform, env, task_specs, issues)
+    if setup is not None:
+        task_specs[PLATFORM_SETUP] = setup
     tasks, queues = resolve_tasks(
         task_specs,
         env=env,
@@ -746,6 +760,8 @@ def resolve(
         else t
         for t in tasks
     )
+    tasks = with_platform_tasks(tasks, rotate=platform.database is not None)
+    logins = _database_logins(platform, services, tasks, issues)
     issues += _quota_issues(config, services, pieces, edge, new_vpc, tasks)
     issues += _security_retention_issues(config, env)
     issues += boundary_issues(config)
@@ -821,7 +837,62 @@ def resolve(
         database_schedule=database_schedule,
         release=release,
         tasks=tasks,
+        database_logins=logins,
     )
+
+
+def _platform_setup_spec(
+    platform: PlatformSettings, env: str, task_specs: Mapping[str, Any], issues: list[ConfigIssue]
+) -> TaskSpec | None:
+    """The platform setup task, when the stack has a database or generates a secret."""
+    secrets = platform.secrets
+    generates = secrets is not None and (secrets.jwt_secret or platform.keycloak is not None)
+    if platform.database is None and not generates:
+        return None
+    for name in PLATFORM_TASKS:
+        if name in task_specs:
+            issues.append(
+                ConfigIssue(
+                    f"tasks.{name}",
+                    name,
+                    "the name is taken by the stack's platform tasks (its generated secrets and "
+                    "database logins)",
+                    "another task name",
+                )
+            )
+    return setup_spec(env, database=platform.database is not None)
+
+
+def _database_logins(
+    platform: PlatformSettings,
+    services: Sequence[ServiceSettings],
+    tasks: Sequence[TaskSettings],
+    issues: list[ConfigIssue],
+) -> tuple[LoginSpec, ...]:
+    """A login per workload using the stack's database; Keycloak's database is its own."""
+    database, keycloak = platform.database, platform.keycloak
+    if database is None:
+        return ()
+    keycloak_db = keycloak.database_name if keycloak is not None else None
+    users = [s.name for s in services if s.uses.database and s.name != KEYCLOAK_SERVICE]
+    users += [t.name for t in tasks if t.platform is None and t.uses.database]
+    if keycloak_db == database.database_name and users:
+        issues.append(
+            ConfigIssue(
+                "keycloak.databaseName",
+                keycloak_db,
+                f"the services' database ({', '.join(users)} use it): Keycloak's login would "
+                "own what they keep",
+                f"a database of Keycloak's own (default keycloak), not {database.database_name}",
+            )
+        )
+    logins = database_logins(
+        services, tasks, database=database.database_name, keycloak_db=keycloak_db
+    )
+    paths = {login_name(s.name): f"services.{s.name}" for s in services}
+    paths |= {login_name(t.name): f"tasks.{t.name}" for t in tasks}
+    issues += login_issues(logins, database.username, paths)
+    return logins
 
 
 def boundary_issues(config: StackConfig) -> list[ConfigIssue]:

@@ -350,6 +350,7 @@ def _build_keycloak(
             service=args,
             database=platform.database,
             database_name=spec.database_name,
+            login=platform.login(KEYCLOAK_SERVICE),
             admin_refs=admin,
             hostname_url=hostname_url,
             admin_url=admin_url if hostname_url is not None else None,

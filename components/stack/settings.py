@@ -16,6 +16,7 @@ from ..identity.config import KEYCLOAK_SERVICE
 from ..network.config import NewVpcSettings
 from .graph import GraphPieces, pieces_from
 from .platform_settings import PlatformSettings
+from .platform_tasks import LoginSpec
 from .quotas import QuotasConfig
 from .release import ImageSource, ReleaseState
 from .schedules import DatabaseSchedule
@@ -161,6 +162,8 @@ class StackSettings:
     """The stack's release record as this run read it (None: not read, e.g. the policy pack)."""
     tasks: tuple[TaskSettings, ...] = ()
     """Containers that run to completion (`tasks`): scheduled, before the deploy, or by hand."""
+    database_logins: tuple[LoginSpec, ...] = ()
+    """A PostgreSQL login per workload using the stack's database (`platform_tasks.py`)."""
 
     @property
     def task_public_ips(self) -> bool:
@@ -220,6 +223,22 @@ class StackSettings:
     def task_family(self, task: TaskSettings) -> str:
         """Task definition family of a task: `<project>-<env>-<task>`, like a service's."""
         return f"{self.name_prefix}-{task.name}"
+
+    @property
+    def platform_setup(self) -> TaskSettings | None:
+        """The platform setup task (secrets and logins), run before the migration, if any."""
+        return next((t for t in self.tasks if t.platform == "setup"), None)
+
+    def login_of(self, workload: str) -> LoginSpec | None:
+        """The database login a service (or a task, by its login's name) reads its password of."""
+        return next(
+            (
+                login
+                for login in self.database_logins
+                if workload in login.services or login.name == workload
+            ),
+            None,
+        )
 
     @property
     def migration(self) -> TaskSettings | None:

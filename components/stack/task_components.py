@@ -7,7 +7,10 @@ built after the services they call, each with exactly the bindings of what it us
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pulumi
 
 from ..bindings import Binding, Peer
 from ..compute.cluster import ClusterRef
@@ -18,6 +21,7 @@ from ..identity.config import KEYCLOAK_SERVICE
 from ..identity.keycloak import Keycloak
 from ..network.layout import NetworkRefs
 from .platform import Platform
+from .platform_tasks import PLATFORM_ROTATE, PLATFORM_SETUP
 from .probe import health_port
 from .services import task_subnets
 from .settings import StackSettings
@@ -32,6 +36,7 @@ def task_args(
     cluster: ClusterRef,
     bindings: list[Binding],
     alarm_actions: list,
+    after: Sequence[pulumi.Resource] = (),
 ) -> EcsTaskArgs:
     schedule = task.schedule
     return EcsTaskArgs(
@@ -65,8 +70,9 @@ def task_args(
             else None
         ),
         migration=(
-            MigrationArgs(timeout_seconds=task.timeout_minutes * 60)
-            if task.run_before_deploy
+            MigrationArgs(timeout_seconds=task.timeout_minutes * 60, depends_on=tuple(after))
+            # The setup runs once released: before, no service runs and its image is nowhere.
+            if task.run_before_deploy or (task.platform == "setup" and task.released)
             else None
         ),
         alarm_actions=tuple(alarm_actions),
@@ -85,6 +91,7 @@ def _build(
     platform: Platform,
     cluster: ClusterRef,
     bindings: list[Binding],
+    after: Sequence[pulumi.Resource] = (),
 ) -> EcsTask:
     return EcsTask(
         task.name,
@@ -95,14 +102,20 @@ def _build(
             cluster=cluster,
             bindings=bindings,
             alarm_actions=platform.alarm_actions,
+            after=after,
         ),
     )
 
 
 def build_migration(
-    settings: StackSettings, *, network: NetworkRefs, platform: Platform, cluster: ClusterRef
+    settings: StackSettings,
+    *,
+    network: NetworkRefs,
+    platform: Platform,
+    cluster: ClusterRef,
+    after: Sequence[pulumi.Resource] = (),
 ) -> EcsTask | None:
-    """The task every service waits for, or None."""
+    """The task every service waits for, or None; it runs after `after` (the setup's run)."""
     task = settings.migration
     if task is None:
         return None
@@ -113,7 +126,107 @@ def build_migration(
         platform=platform,
         cluster=cluster,
         bindings=platform.bindings(task),
+        after=after,
     )
+
+
+def _statement(sid: str, actions: Sequence[str], resources: Any) -> dict[str, Any]:
+    return {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": resources}
+
+
+def platform_task_binding(settings: StackSettings, platform: Platform, mode: str) -> Binding:
+    """What the setup (`mode` setup) or the rotation (`rotate`) gets: its plan as
+    `PLATFORM_SETUP` (names and ARNs only), the path to the database, and a task role that may
+    read the RDS master secret, write exactly the stack's generated and login secrets, and ask
+    Secrets Manager for random passwords."""
+    secrets, database = platform.secrets, platform.database
+    logins = [
+        {
+            "name": spec.name,
+            "secret": {
+                "store": secrets.logins[spec.name].store,
+                "id": secrets.logins[spec.name].id,
+            },
+            "database": spec.database,
+            "schema": spec.schema,
+        }
+        for spec in settings.database_logins
+    ]
+    generated = secrets.generated_plan if mode == "setup" else []
+    plan: dict[str, Any] = {
+        "logins": logins,
+        "generated": generated,
+        "tags": {
+            "Project": settings.project,
+            "Environment": settings.environment,
+            "ManagedBy": PLATFORM_SETUP,
+        },
+    }
+    peers: tuple[Peer, ...] = ()
+    statements: list[dict[str, Any]] = [
+        _statement("RandomPasswords", ["secretsmanager:GetRandomPassword"], "*")
+    ]
+    if database is not None:
+        plan["database"] = {
+            "host": database.address,
+            "port": settings.platform.database.port,  # type: ignore[union-attr]
+            "name": database.database_name,
+            "masterSecretArn": database.master_secret_arn,
+        }
+        peers = (database.peer,)
+        statements.append(
+            _statement(
+                "ReadTheMasterSecret", ["secretsmanager:GetSecretValue"], database.master_secret_arn
+            )
+        )
+    written = [secrets.logins[spec.name] for spec in settings.database_logins]
+    if mode == "setup":
+        written += secrets.generated_refs
+    in_secrets = [ref.arn for ref in written if ref.store == "secretsManager"]
+    in_parameters = [ref.arn for ref in written if ref.store == "parameterStore"]
+    write = [
+        "secretsmanager:DescribeSecret",
+        "secretsmanager:GetSecretValue",
+        "secretsmanager:PutSecretValue",
+    ]
+    if mode == "rotate":
+        write.append("secretsmanager:UpdateSecretVersionStage")
+    if in_secrets:
+        statements.append(_statement("WriteItsSecrets", write, in_secrets))
+    if in_parameters:
+        statements.append(
+            _statement(
+                "WriteItsParameters",
+                ["ssm:GetParameter", "ssm:PutParameter", "ssm:AddTagsToResource"],
+                in_parameters,
+            )
+        )
+    return Binding(
+        name=f"platform:{mode}",
+        environment={"PLATFORM_SETUP": pulumi.Output.json_dumps(plan)},
+        peers=peers,
+        permissions=tuple(statements),
+    )
+
+
+def build_platform_tasks(
+    settings: StackSettings, *, network: NetworkRefs, platform: Platform, cluster: ClusterRef
+) -> dict[str, EcsTask]:
+    """The setup (whose run every later step waits for) and its weekly rotation."""
+    built: dict[str, EcsTask] = {}
+    for name, mode in ((PLATFORM_SETUP, "setup"), (PLATFORM_ROTATE, "rotate")):
+        task = next((t for t in settings.tasks if t.name == name), None)
+        if task is None:
+            continue
+        built[name] = _build(
+            settings,
+            task,
+            network=network,
+            platform=platform,
+            cluster=cluster,
+            bindings=[platform_task_binding(settings, platform, mode)],
+        )
+    return built
 
 
 def health_port_bindings(
@@ -141,9 +254,10 @@ def build_tasks(
     cluster: ClusterRef,
     services: Mapping[str, Microservice | Keycloak],
     migration: EcsTask | None,
+    platform_tasks: Mapping[str, EcsTask] | None = None,
 ) -> dict[str, EcsTask]:
-    """Every task, the migration (built already) included, keyed by name."""
-    built: dict[str, EcsTask] = {}
+    """Every task, the migration and the platform tasks (built already) included, by name."""
+    built: dict[str, EcsTask] = dict(platform_tasks or {})
     if migration is not None:
         built[migration.container_name] = migration
     for task in settings.tasks:

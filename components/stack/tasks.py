@@ -33,7 +33,7 @@ NAME_LIMIT = 64
 FAILURE_SUFFIX = "-failed"
 """The failure rule of a scheduled task is `<family>-failed`: the longest name it gets."""
 
-TaskKind = Literal["scheduled", "migration", "one-off"]
+TaskKind = Literal["scheduled", "migration", "one-off", "setup"]
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,9 @@ class TaskSettings:
     """Where the image comes from, as for a service (`release`, `imageTag`, `pinned`,
     `unreleased`); an `imageOf` task's is its service's."""
     pinned_tag: str | None = None
+    platform: Literal["setup", "rotate"] | None = None
+    """One of the stack's platform tasks (`platform_tasks.py`: the secrets and database logins),
+    not one of the stack file's."""
 
     @property
     def built_image(self) -> bool:
@@ -94,6 +97,8 @@ class TaskSettings:
     def kind(self) -> TaskKind:
         if self.schedule is not None:
             return "scheduled"
+        if self.platform == "setup":
+            return "setup"
         return "migration" if self.run_before_deploy else "one-off"
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import re
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -77,13 +78,30 @@ def sqs_encrypted(resource):
 
 @_stack(
     "secrets-rotated", ("SecretsManager.4", "SecretsManager.1"), "P",
-    "every secret rotates at least every 90 days, or carries a waiver saying why it cannot",
+    "every secret rotates at least every 90 days (Secrets Manager's rotation, or a scheduled "
+    "task of the stack named by its RotatedBy tag), or carries a waiver saying why it cannot",
     "add secretsmanager.SecretRotation with rotation_rules.automatically_after_days <= 90, or "
     "list the secret in the stack's policyWaivers key with the reason.",
 )  # fmt: skip
 def secrets_rotated(resources):
+    schedules = {
+        str(get(schedule.props, "name", default="")): str(
+            get(schedule.props, "scheduleExpression", default="")
+        )
+        for schedule in of_type(resources, SCHEDULER_SCHEDULE)
+    }
     for secret in of_type(resources, SECRET):
         rotations = companions(resources, secret, SECRET_ROTATION)
+        rotated_by = get(secret.props, "tags", "RotatedBy")
+        if not rotations and rotated_by:
+            # The stack's own rotation task (components/stack/platform_tasks.py), on its schedule.
+            days = rate_days(schedules.get(str(rotated_by), ""))
+            if days is None or days > 90:
+                yield (
+                    secret,
+                    f"its RotatedBy task {rotated_by} runs on no schedule of 90 days or less",
+                )
+            continue
         if not rotations:
             yield secret, "the secret never rotates"
             continue
@@ -92,6 +110,18 @@ def secrets_rotated(resources):
             schedule = get(rotation.props, "rotationRules", "scheduleExpression")
             if not schedule and (days is None or days > 90):
                 yield secret, f"rotates every {int(days) if days else '?'} days (more than 90)"
+
+
+SCHEDULER_SCHEDULE = "aws:scheduler/schedule:Schedule"
+
+
+def rate_days(expression: str) -> float | None:
+    """Days between runs of a `rate(N unit)` expression (None: another kind, or none)."""
+    match = re.fullmatch(r"rate\((\d+) (minute|minutes|hour|hours|day|days)\)", expression)
+    if match is None:
+        return None
+    per_day = {"minute": 1440, "hour": 24, "day": 1}[match.group(2).rstrip("s")]
+    return int(match.group(1)) / per_day
 
 
 def identity_documents(resource_type: str, props: Mapping[str, Any]) -> list[tuple[str, Any]]:

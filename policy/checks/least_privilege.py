@@ -278,6 +278,53 @@ def _queue_statement_problem(
     return ""
 
 
+PLATFORM_SECRET_ACTIONS = {
+    "setup": ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+              "secretsmanager:PutSecretValue"),
+    "rotate": ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue",
+               "secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"),
+}  # fmt: skip
+PLATFORM_PARAMETER_ACTIONS = ("ssm:GetParameter", "ssm:PutParameter", "ssm:AddTagsToResource")
+
+
+def _platform_statement_problem(
+    action: str, statement: Mapping[str, Any], task: Any, settings: Any
+) -> str:
+    """The platform tasks (generated secrets, database logins): random passwords, the RDS
+    master secret read, and writes to the stack's own secrets and parameters only."""
+    prefix = settings.platform.secrets.prefix if settings.platform.secrets else "?"
+    resources = _resources(statement)
+    if action == "secretsmanager:GetRandomPassword":
+        return ""  # no resource: it only returns random characters
+    if action in PLATFORM_SECRET_ACTIONS[task.platform]:
+        allowed = [f":secret:{prefix}/"]
+        if action == "secretsmanager:GetSecretValue":
+            allowed.append(":secret:rds!")  # the RDS-managed master secret
+        bad = [r for r in resources if not any(mark in r for mark in allowed)]
+        return f"{action} on {', '.join(bad)}: not the stack's own secrets" if bad else ""
+    if action in PLATFORM_PARAMETER_ACTIONS:
+        bad = [r for r in resources if f":parameter/{prefix}/" not in r]
+        return f"{action} on {', '.join(bad)}: not the stack's own parameters" if bad else ""
+    return f"{action}: not something the platform {task.platform} task does"
+
+
+def _cache_statement_problem(
+    action: str, statement: Mapping[str, Any], service: Any, settings: Any
+) -> str:
+    """`elasticache:Connect`: only with `uses.cache`, on the stack's cache as its IAM user."""
+    cache = settings.platform.cache
+    if not service.uses.cache or cache is None:
+        return f"{action}: {service.name} does not use the cache"
+    cache_id = cache.replication_group_id
+    marks = (
+        f":replicationgroup:{cache_id}",
+        f":serverlesscache:{cache_id}",
+        f":user:{cache_id}-iam",
+    )
+    bad = [r for r in _resources(statement) if not r.endswith(marks)]
+    return f"{action} on {', '.join(bad)}: not the stack's cache and its IAM user" if bad else ""
+
+
 def _task_statement_problem(
     statement: Mapping[str, Any],
     service: Any,
@@ -287,6 +334,16 @@ def _task_statement_problem(
     """Why one statement of a task role is more than the service's graph gives ('' = none)."""
     uses = service.uses
     for action in _actions(statement):
+        if getattr(service, "platform", None):
+            problem = _platform_statement_problem(action, statement, service, settings)
+            if problem:
+                return problem
+            continue
+        if action == "elasticache:Connect":
+            problem = _cache_statement_problem(action, statement, service, settings)
+            if problem:
+                return problem
+            continue
         exec_problem = _exec_statement_problem(action, statement, service, exec_targets)
         if exec_problem is not None:
             if exec_problem:
