@@ -3,6 +3,7 @@ them, and the config rules of the `database`/`cache` keys (pure loader, no engin
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -108,7 +109,16 @@ def test_data_store_group_admits_only_its_users_on_its_port(plan, role, port):
     users = {r.name.removeprefix(f"{store}-from-").rsplit("-", 1)[0] for r in result.of_type(SG_IN)
              if r.name.startswith(f"{store}-from-")}  # fmt: skip
     expected = (
-        {"aw-pdp-service", "aw-pap-service", "aw-tenant-service", "aw-audit-service", "keycloak"}
+        # the services and Keycloak, and the platform tasks that create and rotate their logins
+        {
+            "aw-pdp-service",
+            "aw-pap-service",
+            "aw-tenant-service",
+            "aw-audit-service",
+            "keycloak",
+            "platform-setup",
+            "platform-rotate",
+        }  # fmt: skip
         if role == "database"
         else {"aw-api-gateway", "aw-pdp-service", "aw-pap-service"}
     )
@@ -142,12 +152,15 @@ def test_rds_log_groups_exist_first_with_the_audit_retention(plan):
 
 
 @pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_redis_is_encrypted_with_a_generated_token_in_its_own_subnet_group(plan, stack):
+def test_redis_is_encrypted_and_reached_through_its_user_group_in_its_own_subnet_group(plan, stack):
     result = plan(stack)
     group = redis(result)
     assert (group["engine"], group["parameterGroupName"]) == ("valkey", "default.valkey8")
     assert group["atRestEncryptionEnabled"] is True and group["transitEncryptionEnabled"] is True
-    assert group["authToken"] == "[secret]"  # a Pulumi secret, from random.RandomPassword
+    # no AUTH token (it would be a value in the state): RBAC with an IAM user instead
+    assert "authToken" not in group and group["authTokenUpdateStrategy"] == "DELETE"
+    (users,) = result.of_type(CACHE_USERS)
+    assert group["userGroupIds"] == [users.inputs["userGroupId"]]
     (subnets,) = result.of_type("aws:elasticache/subnetGroup:SubnetGroup")
     assert group["subnetGroupName"] == subnets.inputs.get("name", group["subnetGroupName"])
     assert group["subnetGroupName"] != "default"
@@ -176,25 +189,42 @@ def test_dev_cache_is_serverless_valkey_behind_a_user_group_with_default_switche
     (subnets,) = result.of_type("aws:rds/subnetGroup:SubnetGroup")
     assert inputs["subnetIds"] == subnets.inputs["subnetIds"]  # the private subnets
     assert cache.property_dependencies["securityGroupIds"] == (f"{SG}::accessweaver-dev-cache-sg",)
-    # THEN access goes through a Valkey user group: `default` off, `app` with the secret token
+    # THEN access goes through a Valkey user group: `default` off, the services' user by IAM
     (users,) = result.of_type(CACHE_USERS)
     assert inputs["userGroupId"] == users.inputs["userGroupId"]
     assert users.inputs["engine"] == "valkey"
     by_name = {u.inputs["userName"]: u.inputs for u in result.of_type(CACHE_USER)}
-    assert set(by_name) == {"default", "app"}
+    services = "accessweaver-dev-redis-iam"
+    assert set(by_name) == {"default", services}
     assert sorted(users.inputs["userIds"]) == sorted(u["userId"] for u in by_name.values())
     assert by_name["default"]["accessString"].startswith("off ")
-    assert by_name["app"]["accessString"].startswith("on ")
+    assert by_name[services]["accessString"].startswith("on ")
+    # IAM authentication: the user id is its name, no password anywhere
+    assert by_name[services]["userId"] == services
+    assert by_name[services]["authenticationMode"] == {"type": "iam"}
+    # `default` cannot authenticate at all (`off`); its password is a fixed derivation
+    from components.data.cache import disabled_user_password
+
+    mode = by_name["default"]["authenticationMode"]
+    assert mode["passwords"] == [disabled_user_password(by_name["default"]["userId"])]
     for user in by_name.values():
-        assert user["engine"] == "valkey" and user["authenticationMode"] == "[secret]"
+        assert user["engine"] == "valkey"
 
 
-def test_services_of_a_serverless_cache_connect_in_cluster_mode_as_the_app_user(plan):
+def test_services_of_a_serverless_cache_connect_in_cluster_mode_as_the_iam_user(plan):
     result = plan("dev")
     container = app(result, "aw-pdp-service")
     environment = {e["name"]: e["value"] for e in container["environment"]}
     assert environment["REDIS_CLUSTER_MODE"] == "true"
-    assert (environment["REDIS_USERNAME"], environment["REDIS_PORT"]) == ("app", "6379")
+    assert (environment["REDIS_USERNAME"], environment["REDIS_PORT"]) == (
+        "accessweaver-dev-redis-iam",
+        "6379",
+    )
+    assert (environment["REDIS_AUTH_MODE"], environment["REDIS_REGION"]) == ("iam", "eu-west-1")
+    assert environment["REDIS_CACHE_NAME"] == "accessweaver-dev-redis"
+    assert not container.get("secrets") or "REDIS_AUTH_TOKEN" not in {
+        s["name"] for s in container["secrets"]
+    }
     assert environment["REDIS_HOST"] == result.outputs["redis_endpoint"].rsplit(":", 1)[0]
     assert ".serverless." in environment["REDIS_HOST"]
     spring = result.outputs["spring_application_config"]["aw-pdp-service"]
@@ -204,12 +234,13 @@ def test_services_of_a_serverless_cache_connect_in_cluster_mode_as_the_app_user(
 
 def test_dev_may_still_run_one_node_without_failover_or_snapshots(run_stack):
     result = run_stack("dev", {"accessweaver:cache": {"serverless": False}})
-    assert not result.of_type(SERVERLESS) and not result.of_type(CACHE_USER)
+    assert not result.of_type(SERVERLESS) and len(result.of_type(CACHE_USER)) == 2
     group = redis(result)
     assert (group["numCacheClusters"], group["automaticFailoverEnabled"]) == (1, False)
     assert group["snapshotRetentionLimit"] == 0 and "finalSnapshotIdentifier" not in group
     environment = {e["name"]: e["value"] for e in app(result, "aw-pdp-service")["environment"]}
-    assert environment["REDIS_CLUSTER_MODE"] == "false" and "REDIS_USERNAME" not in environment
+    assert environment["REDIS_CLUSTER_MODE"] == "false"
+    assert environment["REDIS_USERNAME"] == "accessweaver-dev-redis-iam"
 
 
 # -- State protection ----------------------------------------------------------------------
@@ -247,13 +278,14 @@ def test_services_get_endpoints_as_environment_and_credentials_as_secret_referen
     assert environment["DATABASE_URL"] == (
         f"jdbc:postgresql://{endpoint}/accessweaver?sslmode=require"
     )
-    assert environment["DATABASE_USERNAME"] == "aw_admin"
+    # its own login and schema, its own secret; never the master's
+    assert environment["DATABASE_USERNAME"] == environment["DATABASE_SCHEMA"] == "aw_pdp_service"
     assert environment["REDIS_HOST"] == result.outputs["redis_endpoint"].rsplit(":", 1)[0]
     assert environment["REDIS_PORT"] == "6379"
     arns = result.outputs["secret_arns"]
-    assert secrets["DATABASE_PASSWORD"] == f"{arns['database-master']}:password::"
-    assert secrets["REDIS_AUTH_TOKEN"] == arns["redis-auth-token"]
-    assert not {"DATABASE_PASSWORD", "REDIS_AUTH_TOKEN"} & set(environment)
+    assert secrets["DATABASE_PASSWORD"] == f"{arns['database/aw_pdp_service']}:password::"
+    assert arns["database-master"] not in json.dumps(container)
+    assert "REDIS_AUTH_TOKEN" not in secrets and "DATABASE_PASSWORD" not in environment
     # the decision point does not sign tokens: the JWT key is the gateway's alone
     assert "JWT_SECRET" not in secrets
     gateway = {s["name"]: s["valueFrom"] for s in app(result, "aw-api-gateway")["secrets"]}
@@ -357,7 +389,7 @@ def test_cache_engine_rules_are_refused_together_naming_what_is_allowed():
     found = problems(cache={"engine": "redis", "engineVersion": "8.0", "serverless": True,
                             "port": 6380})  # fmt: skip
     assert "not a redis version" in found["cache.engineVersion"]
-    assert "6.2, 7.0, 7.1" in found["cache.engineVersion"]
+    assert "7.0, 7.1" in found["cache.engineVersion"] and "IAM" in found["cache.engineVersion"]
     assert "engine: valkey" in found["cache.serverless"]
     assert "6379" in found["cache.port"]
 

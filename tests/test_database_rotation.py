@@ -148,46 +148,74 @@ def test_the_task_calls_update_service_with_fields_ecs_knows():
 # -- the committed stacks ------------------------------------------------------------------
 
 
-def readers(result) -> set[str]:
-    """Services whose containers get DATABASE_PASSWORD or KC_DB_PASSWORD from the secret."""
+def readers(result) -> dict[str, set[str]]:
+    """Secret (or parameter) ARN -> the services whose containers get DATABASE_PASSWORD or
+    KC_DB_PASSWORD from it."""
     from tests.conftest import container_definitions
 
-    found = set()
+    services = {s.name.removesuffix("-service") for s in result.of_type(SERVICE)}
+    found: dict[str, set[str]] = {}
     for task in result.of_type("aws:ecs/taskDefinition:TaskDefinition"):
-        names = {s["name"] for c in container_definitions(task) for s in c.get("secrets", [])}
-        if names & {"DATABASE_PASSWORD", "KC_DB_PASSWORD"}:
-            found.add(task.name.removesuffix("-task"))
+        if task.name.removesuffix("-task") not in services:
+            continue  # a task, not a service's: it reads its secrets at each run
+        for container in container_definitions(task):
+            for secret in container.get("secrets", []):
+                if secret["name"] in ("DATABASE_PASSWORD", "KC_DB_PASSWORD"):
+                    arn = secret["valueFrom"].removesuffix(":password::")
+                    found.setdefault(arn, set()).add(task.name.removesuffix("-task"))
     return found
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_every_reader_of_the_password_is_restarted_and_nothing_else(plan, stack):
-    result = plan(stack)
-    (target,) = _restart(result, TARGET)
-    given = json.loads(target.inputs["input"])
+def routes(result) -> dict[str, set[str]]:
+    """Secret ARN -> the services the planned state machine restarts for it."""
+    (machine,) = result.of_type(MACHINE)
+    states = json.loads(machine.inputs["definition"])["States"]
     physical = {s.inputs["name"]: s.name.removesuffix("-service") for s in result.of_type(SERVICE)}
-    restarted = {physical[arn.rsplit("/", 1)[-1]] for arn in given["services"]}
+    return {
+        choice["StringEquals"]: {
+            physical[arn.rsplit("/", 1)[-1]] for arn in states[choice["Next"]]["Result"]["services"]
+        }
+        for choice in states["WhichSecret"]["Choices"]
+    }
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_each_login_rotation_restarts_the_services_reading_it_and_nothing_else(plan, stack):
+    result = plan(stack)
     expected = readers(result)
-    assert expected and restarted == expected
+    assert len(expected) == 5 and all(len(names) == 1 for names in expected.values())
+    assert routes(result) == expected
+    (target,) = _restart(result, TARGET)
+    assert "input" not in target.inputs  # the event itself: its resource picks the route
+    restarted = {name for names in expected.values() for name in names}
     assert "keycloak" in restarted and "aw-api-gateway" not in restarted
-    assert given["cluster"].endswith(f":cluster/accessweaver-{stack}-cluster")
-    assert set(result.outputs["database_rotation"]["restarts"]) == expected
+    assert set(result.outputs["database_rotation"]["restarts"]) == restarted
+    (machine,) = result.of_type(MACHINE)
+    for state in json.loads(machine.inputs["definition"])["States"].values():
+        if state["Type"] == "Pass":
+            assert state["Result"]["cluster"].endswith(f":cluster/accessweaver-{stack}-cluster")
 
 
-def test_the_rule_listens_for_the_databases_own_master_secret(plan):
-    result = plan("prod")
+@pytest.mark.parametrize(
+    ("stack", "source", "detail"),
+    [
+        ("prod", "aws.secretsmanager", {"labelUpdated": ["AWSCURRENT"]}),
+        ("dev", "aws.ssm", {"operation": ["Update"]}),
+    ],
+)
+def test_the_rule_listens_for_the_logins_secrets_and_no_other(plan, stack, source, detail):
+    result = plan(stack)
     (rule,) = _restart(result, RULE)
     pattern = json.loads(rule.inputs["eventPattern"])
+    assert pattern["source"] == [source] and pattern["detail"] == detail
+    assert set(pattern["resources"]) == set(readers(result))
+    master = result.outputs["secret_arns"]["database-master"]
+    assert master not in pattern["resources"]
     secret = result.outputs["database_rotation"]
-    assert pattern["detail-type"] == ["Secret Label Updated"]
-    assert pattern["detail"] == {"labelUpdated": ["AWSCURRENT"]}
-    (db,) = result.of_type(DB)
-    assert rule.property_dependencies["eventPattern"] == (db.key,)
-    assert pattern["resources"][0].startswith("arn:aws:secretsmanager:eu-west-1:123456789012:")
     (target,) = _restart(result, TARGET)
     (machine,) = result.of_type(MACHINE)
     assert target.property_dependencies["arn"] == (machine.key,)
-    assert secret["rule_name"] == rule.inputs["name"] == "accessweaver-prod-db-rotation-restart"
+    assert secret["rule_name"] == rule.inputs["name"] == f"accessweaver-{stack}-db-rotation-restart"
     retry = target.inputs["retryPolicy"]
     rules = (
         botocore.session.get_session().get_service_model("events").shape_for("RetryPolicy").members
@@ -196,6 +224,19 @@ def test_the_rule_listens_for_the_databases_own_master_secret(plan):
     assert retry["maximumRetryAttempts"] <= rules["MaximumRetryAttempts"].metadata["max"]
     age = rules["MaximumEventAgeInSeconds"].metadata
     assert age["min"] <= retry["maximumEventAgeInSeconds"] <= age["max"]
+
+
+def test_the_routed_machine_matches_the_documented_event_of_one_of_its_secrets():
+    secret = DOCUMENTED_EVENT["resources"][0]
+    definition = restart_definition("x", [(secret, ["arn:svc/a"]), ("other", ["arn:svc/b"])], "c")
+    assert asl_problems(definition) == ""
+    (first, second) = definition["States"]["WhichSecret"]["Choices"]
+    assert first["Variable"] == "$.resources[0]" and first["StringEquals"] == secret
+    assert definition["States"][first["Next"]]["Result"] == {
+        "cluster": "c",
+        "services": ["arn:svc/a"],
+    }
+    assert definition["States"]["WhichSecret"]["Default"] == "NotWatched"
 
 
 def test_the_planned_definition_is_valid_too(plan):
@@ -209,10 +250,11 @@ def test_each_role_can_do_its_one_thing_only(plan):
     policies = {p.name: json.loads(p.inputs["policy"]) for p in result.of_type(ROLE_POLICY)}
     (machine,) = policies["accessweaver-prod-db-rotation-machine-policy"]["Statement"]
     assert machine["Action"] == "ecs:UpdateService"
+    reading = {name for names in readers(result).values() for name in names}
     service_arns = {
         f"arn:aws:ecs:eu-west-1:123456789012:service/accessweaver-prod-cluster/{s.inputs['name']}"
         for s in result.of_type(SERVICE)
-        if s.name.removesuffix("-service") in readers(result)
+        if s.name.removesuffix("-service") in reading
     }
     assert set(machine["Resource"]) == service_arns
     (events,) = policies["accessweaver-prod-db-rotation-events-policy"]["Statement"]

@@ -1,5 +1,7 @@
-"""Generated secrets: made by pulumi-random, kept in Secrets Manager, referenced by ARN only,
-never visible as plain values in inputs, task definitions or outputs."""
+"""Generated secrets: created empty in AWS and filled by the platform setup task, never by
+Pulumi; referenced by ARN only; no value, and nothing marked secret, in any plan's inputs or
+outputs: the key that opens a stack's state opens nothing secret (docs/DESIGN.md, "Pull
+requests never see a secret")."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from components.identity.secrets import ROTATION
+from components.identity.secrets import ROTATED_BY, ROTATION
 from tests.conftest import ROOT, STACKS, container_definitions
 from tools.engine import SECRET_PLACEHOLDER
 
@@ -26,63 +28,85 @@ PARAMETER_ARN = re.compile(r"^arn:aws:ssm:eu-west-1:123456789012:parameter/[A-Za
 PARAMETER = "aws:ssm/parameter:Parameter"
 # What the offline engine returns for a generated value: it must never show up in plain text.
 STAND_IN = "offlineNotASecret"
+LOGINS = {"aw_api_gateway", "aw_audit_service", "aw_pap_service", "aw_pdp_service"}
+LOGINS = (LOGINS - {"aw_api_gateway"}) | {"aw_tenant_service", "keycloak"}
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_each_generated_secret_has_a_random_password_a_secret_and_a_version(plan, stack):
+def test_generated_secrets_are_created_without_a_value_and_pulumi_generates_nothing(plan, stack):
     result = plan(stack)
+    assert not result.of_type(PASSWORD) and not result.of_type(VERSION)
     if stack == "dev":
-        return _dev_keeps_generated_values_in_secure_string_parameters(result)
+        # Parameter Store: the setup task creates the parameters; Pulumi manages none (a
+        # refresh would read a managed parameter's value back into the state).
+        assert not result.of_type(SECRET) and not result.of_type(PARAMETER)
+        return
     names = {r.inputs["name"] for r in result.of_type(SECRET)}
     assert names == {
         f"accessweaver/{stack}/jwt-signing-key",
-        f"accessweaver/{stack}/redis-auth-token",
         f"accessweaver/{stack}/keycloak-bootstrap-admin",
+        *(f"accessweaver/{stack}/database/{login}" for login in LOGINS),
     }
-    # Each generated secret's value; a serverless cache's disabled `default` user has its own
-    # password, kept nowhere else (components/data/cache.py).
-    stored = [r for r in result.of_type(PASSWORD) if "-secrets-" in r.name]
-    assert len(stored) == len(result.of_type(VERSION)) == 3
-
-
-def _dev_keeps_generated_values_in_secure_string_parameters(result) -> None:
-    assert not result.of_type(SECRET)
-    parameters = {p.inputs["name"]: p.inputs for p in result.of_type(PARAMETER)}
-    assert set(parameters) == {
-        "/accessweaver/dev/jwt-signing-key",
-        "/accessweaver/dev/redis-auth-token",
-        "/accessweaver/dev/keycloak-bootstrap-admin/username",
-        "/accessweaver/dev/keycloak-bootstrap-admin/password",
-    }
-    for parameter in parameters.values():
-        assert (parameter["type"], parameter["tier"]) == ("SecureString", "Standard")
-        assert parameter["value"] == SECRET_PLACEHOLDER and "keyId" not in parameter  # aws/ssm
-    stored = [r for r in result.of_type(PASSWORD) if "-secrets-" in r.name]
-    assert len(stored) == 3  # the user name is configuration, kept beside its password
-
-
-def test_generated_values_are_long_and_stored_only_as_pulumi_secrets(plan):
-    result = plan("prod")
-    lengths = {
-        r.name.split("-secrets-")[1]: r.inputs["length"]
-        for r in result.of_type(PASSWORD)
-        if "-secrets-" in r.name
-    }
-    assert lengths == {
-        "jwt-signing-key-value": 64,
-        "redis-auth-token-value": 64,
-        "keycloak-bootstrap-admin-value": 32,
-    }
-    for version in result.of_type(VERSION):
-        assert version.inputs["secretString"] == SECRET_PLACEHOLDER, version.name
+    for secret in result.of_type(SECRET):
+        assert not {"secretString", "secretBinary"} & set(secret.inputs), secret.name
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_no_generated_value_appears_in_any_input_or_output(plan, stack):
-    result = plan(stack)
-    recorded = json.dumps([r.inputs for r in result.resources if r.type != PASSWORD])
-    assert STAND_IN not in recorded
-    assert STAND_IN not in json.dumps(result.outputs)
+def test_nothing_a_plan_registers_or_exports_is_marked_secret(plan, stack):
+    """The offline engine masks a secret-marked value as `[secret]`: no input of any resource
+    (the migration runs' serialized provider included) and no output carries one."""
+    for project, result in (("accessweaver", plan(stack)),):
+        masked = [r.name for r in result.resources if SECRET_PLACEHOLDER in json.dumps(r.inputs)]
+        assert masked == [], (project, stack)
+        assert SECRET_PLACEHOLDER not in json.dumps(result.outputs)
+
+
+def test_ca_a2as_plans_hold_no_secret_either():
+    from tests.test_ca_a2a import ca_a2a
+
+    for stack in ("dev", "prod"):
+        result = ca_a2a(stack)
+        assert SECRET_PLACEHOLDER not in json.dumps([r.inputs for r in result.resources])
+        assert SECRET_PLACEHOLDER not in json.dumps(result.outputs)
+
+
+def test_no_committed_stack_file_holds_a_secure_value():
+    """`pulumi config set --secret` writes `secure: <ciphertext>`; none may be committed."""
+    files = [
+        *ROOT.glob("Pulumi.*.yaml"),
+        *ROOT.glob("examples/*/Pulumi.*.yaml"),
+        *ROOT.glob("bootstrap/Pulumi.*.yaml"),
+    ]
+    assert len(files) >= 8
+    for stack_file in files:
+        assert not re.search(r"\bsecure\s*:", stack_file.read_text()), stack_file
+
+
+def test_the_setup_task_is_told_what_to_fill_by_name_never_a_value(plan):
+    result = plan("prod")
+    (container,) = container_definitions(result.one(TASK, "platform-setup-task"))
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    setup = json.loads(env["PLATFORM_SETUP"])
+    assert {login["name"] for login in setup["logins"]} == LOGINS
+    assert {g["secret"]["id"].rsplit(":", 1)[-1].rsplit("-", 1)[0] for g in setup["generated"]} == {
+        "accessweaver/prod/jwt-signing-key",
+        "accessweaver/prod/keycloak-bootstrap-admin",
+    }
+    assert not re.search(r"password\W+:\W+[A-Za-z0-9]", env["PLATFORM_SETUP"])
+    assert not container.get("secrets")  # it reads the master secret itself, at run time
+
+
+def test_dev_names_its_parameters_which_the_setup_task_creates(plan):
+    result = plan("dev")
+    (container,) = container_definitions(result.one(TASK, "platform-setup-task"))
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    setup = json.loads(env["PLATFORM_SETUP"])
+    assert {g["secret"]["id"] for g in setup["generated"]} == {
+        "/accessweaver/dev/jwt-signing-key",
+        "/accessweaver/dev/keycloak-bootstrap-admin/username",
+        "/accessweaver/dev/keycloak-bootstrap-admin/password",
+    }
+    assert {login["secret"]["store"] for login in setup["logins"]} == {"parameterStore"}
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -98,6 +122,7 @@ def test_every_task_secret_is_a_secret_or_parameter_arn_and_no_credential_is_pla
 
 
 def test_dev_execution_roles_read_exactly_their_parameters_under_the_default_key(plan):
+    """Keycloak's execution role reads its admin's two parameters and its login's password."""
     result = plan("dev")
     policy = json.loads(
         result.one("aws:iam/rolePolicy:RolePolicy", "keycloak-exec-policy").inputs["policy"]
@@ -106,6 +131,7 @@ def test_dev_execution_roles_read_exactly_their_parameters_under_the_default_key
     prefix = "arn:aws:ssm:eu-west-1:123456789012:parameter/accessweaver/dev/"
     assert by_sid["Parameters"]["Action"] == "ssm:GetParameters"
     assert by_sid["Parameters"]["Resource"] == [
+        f"{prefix}database/keycloak",
         f"{prefix}keycloak-bootstrap-admin/password",
         f"{prefix}keycloak-bootstrap-admin/username",
     ]
@@ -130,23 +156,28 @@ def test_execution_role_reads_exactly_the_secrets_the_tasks_reference(plan):
         # each execution role reads exactly its own task's secrets (none: no statement)
         assert set(granted[0] if granted else []) == referenced, service
         everything |= referenced
-    assert everything == set(result.outputs["secret_arns"].values())
+    # every secret but the master's is read by some service; the master's by no service
+    outputs = result.outputs["secret_arns"]
+    assert everything == {v for k, v in outputs.items() if k != "database-master"}
 
 
 def test_outputs_give_secret_arns_never_values(plan):
     arns = plan("prod").outputs["secret_arns"]
     assert set(arns) == {
         "jwt-signing-key",
-        "redis-auth-token",
         "keycloak-bootstrap-admin",
         "database-master",
+        *(f"database/{login}" for login in LOGINS),
     }
     assert all(SECRET_ARN.match(arn) for arn in arns.values())
 
 
 def test_every_secret_states_its_rotation(plan):
     for secret in plan("prod").of_type(SECRET):
-        role = secret.inputs["name"].rsplit("/", 1)[1]
+        role = secret.inputs["name"].split("/", 2)[2]
+        if role.startswith("database/"):
+            assert secret.inputs["tags"][ROTATED_BY] == "accessweaver-prod-platform-rotate"
+            continue
         assert secret.inputs["tags"]["Rotation"] in {"manual", "none"}
         assert f"Rotation: {ROTATION[role]}" in secret.inputs["description"]
 

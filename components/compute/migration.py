@@ -58,6 +58,10 @@ class MigrationRunProvider(ResourceProvider):
     # Class attributes, not instance state: the serialized provider stays a reference to this
     # class, and a test swaps them on an instance.
     make_client = staticmethod(_boto3_ecs)
+    # The serialized provider is code, not a value: marked secret only if it captured one (it
+    # captures none), so the stack's state holds no secret (docs/DESIGN.md, "Pull requests
+    # never see a secret"; pulumi's default, True, would mark it secret always).
+    serialize_as_secret_always = False
     clock: Clock | None = None
     poll_seconds: float = POLL_SECONDS
 
