@@ -67,6 +67,9 @@ def opened(result: PlanResult) -> tuple[set[tuple[str, str, int]], set[tuple[str
     return ingress, egress
 
 
+PLATFORM_TASKS = ("platform-setup", "platform-rotate")
+
+
 def expected_paths(
     catalog: Mapping[str, Mapping[str, Any]],
     *,
@@ -88,10 +91,14 @@ def expected_paths(
             paths.add((name, callee, catalog[callee]["port"]))
         if uses.get("database") and database_port:
             paths.add((name, "postgres", database_port))
+            # the platform tasks create and rotate the database's logins
+            paths |= {(f"task:{t}", "postgres", database_port) for t in PLATFORM_TASKS}
         if uses.get("cache") and cache_port:
             paths.add((name, "redis", cache_port))
         if uses.get("keycloak") and keycloak_port:
             paths.add((name, "keycloak", keycloak_port))
+    if keycloak_port and database_port:
+        paths |= {(f"task:{t}", "postgres", database_port) for t in PLATFORM_TASKS}
     if keycloak_port:
         if health_probe:
             paths.add(("task:health-probe", "keycloak", 9000))

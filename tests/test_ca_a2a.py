@@ -72,7 +72,8 @@ def test_ca_a2a_runs_its_catalog_in_its_own_namespace_and_region(stack):
     assert result.config["aws:region"] == REGION
     families = {r.inputs["family"] for r in result.of_type(TASK)}
     # its services, and the health probe every deployed stack gets
-    assert families == {f"ca-a2a-{stack}-{name}" for name in [*SERVICES, "health-probe"]}
+    platform = ["health-probe", "platform-setup", "platform-rotate"]
+    assert families == {f"ca-a2a-{stack}-{name}" for name in [*SERVICES, *platform]}
 
 
 def test_the_example_program_is_the_shared_builder_and_nothing_else():
@@ -183,12 +184,21 @@ def test_no_container_has_a_default_or_plain_password(stack):
     expected = admin if stack == "dev" else f"{admin}:password::"
     assert ":ssm:" in admin if stack == "dev" else ":secretsmanager:" in admin
     assert refs["KC_BOOTSTRAP_ADMIN_PASSWORD"] == expected
-    assert refs["KC_DB_PASSWORD"] == f"{arns['database-master']}:password::"
-    generated = result.one(
-        "random:index/randomPassword:RandomPassword",
-        f"ca-a2a-{stack}-secrets-keycloak-bootstrap-admin-value",
-    )
-    assert generated.inputs["length"] >= 32
+    # Keycloak's own login (its database is the instance's, which no service uses)
+    login = arns["database/keycloak"]
+    assert refs["KC_DB_PASSWORD"] == (login if stack == "dev" else f"{login}:password::")
+    setup = container_definitions(result.one(TASK, "platform-setup-task"))[0]
+    plan = json.loads({e["name"]: e["value"] for e in setup["environment"]}["PLATFORM_SETUP"])
+    assert [(g["length"], g["secret"]["id"]) for g in plan["generated"] if "length" in g]
+    assert all(g.get("length", 32) >= 32 for g in plan["generated"])
+    assert plan["logins"] == [
+        {
+            "name": "keycloak",
+            "database": "keycloak",
+            "schema": None,
+            "secret": plan["logins"][0]["secret"],
+        }
+    ]
 
 
 @pytest.mark.parametrize(("stack", "tasks", "multi_az"), [("dev", 1, False), ("prod", 2, True)])

@@ -41,7 +41,9 @@ def test_keycloak_starts_in_production_mode_on_the_stacks_postgres(plan, stack):
     env = environment(container)
     assert env["KC_DB"] == "postgres"
     assert env["KC_DB_URL"].startswith(f"jdbc:postgresql://{result.outputs['database_endpoint']}/")
-    assert env["KC_DB_USERNAME"] == "aw_admin"
+    # its own login, in its own database: never the master user, never the services' database
+    assert env["KC_DB_USERNAME"] == "keycloak"
+    assert env["KC_DB_URL"].split("/")[-1].startswith("keycloak?")
     text = json.dumps(container).lower()
     assert "h2" not in re.findall(r"[a-z0-9]+", text) and "dev-file" not in text
 
@@ -66,8 +68,13 @@ def test_keycloak_credentials_come_only_from_secrets_manager(plan, stack):
     assert refs == {
         "KC_BOOTSTRAP_ADMIN_USERNAME": username,
         "KC_BOOTSTRAP_ADMIN_PASSWORD": password,
-        "KC_DB_PASSWORD": f"{arns['database-master']}:password::",
+        "KC_DB_PASSWORD": (
+            arns["database/keycloak"]
+            if stack == "dev"
+            else f"{arns['database/keycloak']}:password::"
+        ),
     }
+    assert arns["database-master"] not in json.dumps(container)
 
 
 def test_keycloak_is_behind_the_alb_under_auth_with_proxy_headers(plan, run_stack):

@@ -39,12 +39,12 @@ def test_every_service_has_its_own_security_group_task_role_and_execution_role(p
     services = result.of_type(SERVICE)
     groups = [tuple(s.inputs["networkConfiguration"]["securityGroups"]) for s in services]
     assert all(len(g) == 1 for g in groups) and len(set(groups)) == len(services) == 6
-    # (and the health probe's task definition, its roles its own too)
+    # (and the health probe's and the platform tasks' task definitions, their roles their own)
     tasks = result.of_type(TASK)
-    assert len(tasks) == 7
+    assert len(tasks) == 9
     for role in ("taskRoleArn", "executionRoleArn"):
         arns = [t.inputs[role] for t in tasks]
-        assert len(set(arns)) == len(arns) == 7, role
+        assert len(set(arns)) == len(arns) == 9, role
 
 
 @pytest.mark.parametrize("stack", STACKS)
@@ -81,6 +81,8 @@ def test_data_stores_admit_only_the_services_that_use_them(plan):
         "aw-tenant-service",
         "aw-audit-service",
         "keycloak",
+        "task:platform-setup",
+        "task:platform-rotate",
     }
     assert cache == {"aw-api-gateway", "aw-pdp-service", "aw-pap-service"}
 
@@ -134,7 +136,8 @@ EXEC_SIDS = {"EcsExec", "EcsExecFindLogGroup", "EcsExecSessionLogs", "EcsExecSes
 @pytest.mark.parametrize(("stack", "extra"), [("dev", EXEC_SIDS), ("prod", {"XRay"})])
 def test_spring_services_publish_metrics_to_their_namespace_only(plan, stack, extra):
     granted = statements(plan(stack), "aw-pdp-service-task-policy")
-    assert set(granted) == {"Metrics", *extra}
+    # (and it uses the cache: elasticache:Connect as the cache's IAM user)
+    assert set(granted) == {"Metrics", "ConnectToTheCache", *extra}
     assert granted["Metrics"]["Action"] == "cloudwatch:PutMetricData"
     assert granted["Metrics"]["Condition"] == {
         "StringEquals": {"cloudwatch:namespace": f"accessweaver/{stack}/aw-pdp-service"}
@@ -163,7 +166,7 @@ def test_each_service_receives_only_the_variables_of_what_it_uses_and_calls(plan
     )
     assert gateway_env["AW_PDP_SERVICE_URL"] == "http://aw-pdp-service.accessweaver-prod.local:8081"
     assert gateway_env["KEYCLOAK_URL"] == "http://keycloak.accessweaver-prod.local:8180/auth"
-    assert {"JWT_SECRET", "REDIS_AUTH_TOKEN"} == set(gateway_secrets)
+    assert {"JWT_SECRET"} == set(gateway_secrets)  # the cache: IAM, no token
     assert not any(name.startswith("DATABASE_") for name in gateway_env)
     tenant_env, tenant_secrets = (
         environment(result, "aw-tenant-service"),
@@ -197,7 +200,7 @@ def test_a_node_service_gets_a_libpq_uri_and_a_spring_service_a_jdbc_url(run_sta
         "dev", {**OWN_CATALOG, SERVICES_KEY: services, "accessweaver:edge": {"enabled": False}}
     )
     orders, billing = environment(result, "orders"), environment(result, "billing")
-    assert orders["DATABASE_URL"].startswith("postgresql://aw_admin@accessweaver-dev-postgres.")
+    assert orders["DATABASE_URL"].startswith("postgresql://orders@accessweaver-dev-postgres.")
     assert orders["DATABASE_URL"].endswith(":5433/accessweaver?sslmode=require")
     assert billing["DATABASE_URL"].startswith("jdbc:postgresql://")
     assert orders["DATABASE_HOST"] == billing["DATABASE_HOST"]

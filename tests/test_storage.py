@@ -172,8 +172,9 @@ def test_bucket_key_and_repositories_are_protected_where_state_must_survive(plan
 @pytest.mark.parametrize("stack", STACKS)
 def test_one_scanned_immutable_repository_per_service(plan, stack):
     repositories = {r.inputs["name"]: r.inputs for r in plan(stack).of_type(REPOSITORY)}
-    # and one for the health probe's image, the one task built into its own repository
-    built = [*SERVICES, "health-probe"]
+    # and one for each task built into its own repository: the health probe, the platform
+    # setup (whose image the weekly rotation runs too)
+    built = [*SERVICES, "health-probe", "platform-setup"]
     assert set(repositories) == {f"accessweaver-{stack}/{name}" for name in built}
     for repository in repositories.values():
         assert repository["imageTagMutability"] == "IMMUTABLE"
@@ -185,7 +186,7 @@ def test_one_scanned_immutable_repository_per_service(plan, stack):
 def test_every_repository_keeps_the_last_n_images(plan, stack, keep):
     result = plan(stack)
     policies = result.of_type("aws:ecr/lifecyclePolicy:LifecyclePolicy")
-    assert len(policies) == len(SERVICES) + 1  # the health probe's repository
+    assert len(policies) == len(SERVICES) + 2  # the health probe's and the platform setup's
     for policy in policies:
         rules = json.loads(policy.inputs["policy"])["rules"]
         assert rules[-1]["selection"] == {
@@ -206,7 +207,8 @@ def test_services_pull_from_the_repositories_the_stack_creates(plan):
     urls = result.outputs["ecr_repositories"]
     for task in result.of_type("aws:ecs/taskDefinition:TaskDefinition"):
         image = container_definitions(task)[0]["image"]
-        service = task.name.removesuffix("-task")
+        # the weekly rotation runs the platform setup's image
+        service = task.name.removesuffix("-task").replace("platform-rotate", "platform-setup")
         assert image.split("@", 1)[0] == urls[service]
 
 

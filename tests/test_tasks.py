@@ -268,6 +268,7 @@ def test_a_migration_has_no_schedule_and_no_failure_rule():
     assert [r.name for r in result.of_type(SCHEDULE)] == [
         "health-probe-schedule",  # prod's health probe
         "nightly-report-schedule",
+        "platform-rotate-schedule",  # the database logins' weekly rotation
     ]
 
 
@@ -416,13 +417,16 @@ def _decode(value: str) -> Any:
 # -- the deploy waits for the migration ----------------------------------------------------------
 
 
-def test_every_service_keycloak_included_waits_for_the_migration_run():
+def test_every_service_keycloak_included_waits_for_the_setup_and_the_migration_run():
     result = prod()
-    (run,) = result.of_type(RUN)
+    setup, run = result.one(RUN, "platform-setup-run"), result.one(RUN, "db-migrate-run")
+    assert len(result.of_type(RUN)) == 2
     services = result.of_type(SERVICE)
     assert {s.name for s in services} >= {"keycloak-service", "aw-pdp-service-service"}
     for service in services:
-        assert run.key in service.depends_on, service.name
+        assert {run.key, setup.key} <= set(service.depends_on), service.name
+    # the migration runs with the login the setup created
+    assert setup.key in run.depends_on
 
 
 def test_the_migration_run_names_what_it_runs_and_waits_for_its_rules_and_roles():
@@ -436,7 +440,14 @@ def test_the_migration_run_names_what_it_runs_and_waits_for_its_rules_and_roles(
     assert inputs["subnets"] == result.outputs["tasks"]["db-migrate"]["subnets"]
     assert inputs["timeout_seconds"] == 20 * 60 and inputs["region"] == REGION
     assert inputs["log_group"] == "/ecs/accessweaver-prod/db-migrate"
-    assert inputs["__provider"] == "[secret]"  # the serialized provider never shows
+    # the serialized provider is code (a class reference), never a secret of the state
+    assert inputs["__provider"] != "[secret]"
+    import base64
+    import pickle
+
+    assert pickle.loads(base64.b64decode(inputs["__provider"])).__class__.__name__ == (
+        "MigrationRunProvider"
+    )
     for needed in (
         f"{SG_OUT}::db-migrate-to-postgres-5433",
         f"{SG_IN}::postgres-from-db-migrate-5433",
