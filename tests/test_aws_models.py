@@ -71,22 +71,18 @@ def test_alarms_logs_events_state_machines_and_log_configurations_validate(plan,
             seen.add(type_)
     # WAF logging and access logs exist where the WAF does (not in dev), certificates where a
     # domain is given (prod), queues where a service consumes one (none in AccessWeaver) or a
-    # task runs on a schedule (the health probe's dead-letter and failure queues: prod only,
-    # staging runs on Service Connect and dev's services stop at night)
-    expected = {t for t, *_ in RESOURCE_OPERATIONS}
-    if stack != "prod":
-        expected -= {"aws:sqs/queue:Queue"}
+    # task runs on a schedule (the database logins' weekly rotation: every stack); no
+    # parameter (dev's generated values are the setup task's, not Pulumi's)
+    expected = {t for t, *_ in RESOURCE_OPERATIONS} - {"aws:ssm/parameter:Parameter"}
     if stack == "dev":
         expected -= {"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
                      "aws:s3/bucketLogging:BucketLogging"}  # fmt: skip
     if stack != "prod":
         expected -= {"aws:acm/certificate:Certificate"}
-    cache_types = {"aws:elasticache/serverlessCache:ServerlessCache", "aws:elasticache/user:User",
-                   "aws:elasticache/userGroup:UserGroup"}  # fmt: skip
-    if stack == "dev":  # a serverless cache, no replication group
+    if stack == "dev":  # a serverless cache, no replication group (both have RBAC users)
         expected -= {"aws:elasticache/replicationGroup:ReplicationGroup"}
-    else:  # and Secrets Manager instead of parameters
-        expected -= cache_types | {"aws:ssm/parameter:Parameter"}
+    else:
+        expected -= {"aws:elasticache/serverlessCache:ServerlessCache"}
     assert seen == expected
 
 
@@ -114,7 +110,7 @@ def test_ca_a2a_queues_validate_against_create_queue():
     project = ROOT / "examples" / "ca-a2a"
     result = run_program(project, "prod", project / "Pulumi.prod.yaml")
     queues = result.of_type("aws:sqs/queue:Queue")
-    # the extraction queue and its dead-letter queue, the health probe's two
-    assert len(queues) == 4
+    # the extraction queue and its dead-letter queue, the health probe's two, the rotation's two
+    assert len(queues) == 6
     for queue in queues:
         assert validate("sqs", "CreateQueue", create_queue_params(queue.inputs)) == []

@@ -168,7 +168,6 @@ def shop_from_dicts() -> None:
             "cpu_architecture": "ARM64",
             "min_capacity": 2.0,
             "max_capacity": 4.0,
-            "secrets": {"REDIS_AUTH_TOKEN": cache.auth_token_secret_arn},
             "connects_to": [
                 {"name": "postgres", "security_group_id": database.security_group_id,
                  "port": 5433.0},

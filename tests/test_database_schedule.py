@@ -65,7 +65,8 @@ def test_staging_and_prod_keep_their_database_running(plan, stack):
 
 
 def test_the_schedules_validate_against_create_schedule(plan):
-    for schedule in plan("dev").of_type(SCHEDULE):
+    # the database's stop and start (the rotation's schedule runs a task: tests/test_tasks.py)
+    for schedule in [s for s in plan("dev").of_type(SCHEDULE) if "database" in s.name]:
         inputs = schedule.inputs
         target = inputs["target"]
         params = {

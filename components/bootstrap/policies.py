@@ -700,6 +700,35 @@ def roles_use(project: str, environment: str) -> list[tuple[str, tuple[str, ...]
             ),
         ),
         (
+            # The platform setup and rotation tasks (components/stack/platform_tasks.py) fill
+            # and rotate the stack's own secrets and parameters, never another's.
+            "PlatformTasksWrite",
+            (
+                "secretsmanager:DescribeSecret",
+                "secretsmanager:PutSecretValue",
+                "secretsmanager:UpdateSecretVersionStage",
+                "ssm:GetParameter",
+                "ssm:PutParameter",
+                "ssm:AddTagsToResource",
+            ),
+            (
+                f"arn:aws:secretsmanager:*:*:secret:{project}/{environment}/*",
+                f"arn:aws:ssm:*:*:parameter/{project}/{environment}/*",
+            ),
+        ),
+        # Random characters, from no resource (Service Authorization Reference: no ARN).
+        ("RandomPasswords", ("secretsmanager:GetRandomPassword",), ("*",)),
+        (
+            # IAM authentication to the stack's cache as its services' user.
+            "ConnectToTheCache",
+            ("elasticache:Connect",),
+            (
+                f"arn:aws:elasticache:*:*:replicationgroup:{project}-{environment}-*",
+                f"arn:aws:elasticache:*:*:serverlesscache:{project}-{environment}-*",
+                f"arn:aws:elasticache:*:*:user:{project}-{environment}-*",
+            ),
+        ),
+        (
             "TasksWork",
             (
                 "s3:GetObject",
@@ -1056,8 +1085,9 @@ def drift_policy(
     state_key_arn: str | None = None,
 ) -> dict[str, Any]:
     """Beside ReadOnlyAccess, for `pulumi preview --refresh` of the main branch's code: the
-    preview role's state and key, plus the values a refresh reads back (the stack's secrets,
-    `<project>/<env>/*`, and its parameters, `/<project>/<env>/*`)."""
+    preview role's state, key and deny of every data read. A refresh reads back no value: the
+    program keeps none in its state (no secret version, no parameter of its own: the platform
+    setup task fills them in AWS), so the drift role reads no secret or parameter either."""
     return {
         "Version": "2012-10-17",
         "Statement": [
@@ -1065,24 +1095,14 @@ def drift_policy(
             *state_statements(
                 state_bucket_arn, state_key_arn, project=project, stack=environment, write=False
             ),
-            _statement(
-                "RefreshSecrets",
-                ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"],
-                f"arn:aws:secretsmanager:*:*:secret:{project}/{environment}/*",
-            ),
-            _statement(
-                "RefreshParameters",
-                ["ssm:GetParameter", "ssm:GetParameters"],
-                f"arn:aws:ssm:*:*:parameter/{project}/{environment}/*",
-            ),
             release_record_read(project, environment),
-            # A refresh reads no object: not the other stacks' state, not the program's data.
             _reads_denied(
-                "NoObjectReads",
-                ["s3:GetObject", "s3:GetObjectVersion"],
+                "NoDataReads",
+                DATA_READS,
                 state_bucket_arn,
                 project=project,
                 stack=environment,
+                also_allowed=[release_record_path_arn(project, environment)],
             ),
         ],
     }

@@ -29,7 +29,6 @@ from ..data.documents import DocumentStore as PyDocumentStore
 from ..data.documents import DocumentStoreArgs
 from ..data.queue import WorkQueue as PyWorkQueue
 from ..data.queue import WorkQueueArgs
-from ..identity.secrets import PlatformSecrets, SecretsArgs
 
 PACKAGE = "accessweaver"
 """The package name: resource types are `accessweaver:index:<class>`."""
@@ -428,7 +427,8 @@ class CacheArgs_(TypedDict):
 
 
 class Cache(pulumi.ComponentResource):
-    """Valkey or Redis OSS on ElastiCache, encrypted, with a generated token in Secrets Manager."""
+    """Valkey or Redis OSS on ElastiCache, encrypted, its services authenticated by IAM (no
+    password: a task role may `elasticache:Connect` to `arn` as `servicesUserArn`)."""
 
     endpoint: pulumi.Output[str]
     """The primary (or serverless) endpoint's host name."""
@@ -436,27 +436,21 @@ class Cache(pulumi.ComponentResource):
     """The port."""
     security_group_id: pulumi.Output[str]
     """The cache's security group (a Microservice's `connectsTo`)."""
-    auth_token_secret_arn: pulumi.Output[str]
-    """The Secrets Manager secret of the token (a service's `secrets` entry)."""
+    arn: pulumi.Output[str]
+    """The replication group's (or serverless cache's) ARN, for `elasticache:Connect`."""
+    services_user_arn: pulumi.Output[str]
+    """The IAM-authenticated user the services connect as (its name is `<name>-iam`)."""
 
     def __init__(self, name: str, args: CacheArgs_, opts: pulumi.ResourceOptions | None = None):
         super().__init__(_type(Cache), name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        token = PlatformSecrets(
-            f"{name}-secrets",
-            SecretsArgs(prefix=args["name"], jwt_secret=False, redis_auth_token=True),
-            opts=child,
-        )
         engine = CacheEngine(args.get("engine") or CacheEngine.VALKEY).value
-        assert token.redis_auth_token is not None and token.redis_auth_token_arn is not None
         cache = PyCache(
             name,
             CacheArgs(
                 replication_group_id=args["name"],
                 vpc_id=args["vpc_id"],
                 subnet_ids=args["subnet_ids"],
-                auth_token=token.redis_auth_token,
-                auth_token_secret_arn=token.redis_auth_token_arn,
                 engine=engine,  # type: ignore[arg-type]
                 engine_version=args.get("engine_version")
                 or ("8.0" if engine == "valkey" else "7.1"),
@@ -472,13 +466,15 @@ class Cache(pulumi.ComponentResource):
         self.endpoint = cache.primary_endpoint
         self.port = cache.port
         self.security_group_id = cache.security_group_id
-        self.auth_token_secret_arn = token.redis_auth_token_arn
+        self.arn = cache.arn
+        self.services_user_arn = cache.services_user_arn
         self.register_outputs(
             {
                 "endpoint": self.endpoint,
                 "port": self.port,
                 "security_group_id": self.security_group_id,
-                "auth_token_secret_arn": self.auth_token_secret_arn,
+                "arn": self.arn,
+                "services_user_arn": self.services_user_arn,
             }
         )
 
