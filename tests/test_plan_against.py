@@ -90,21 +90,43 @@ def test_a_plan_against_its_own_json_changes_nothing(cli, tmp_path):
     assert "DESTRUCTIVE" not in text
 
 
-def test_a_regenerated_password_is_destructive_and_takes_its_secret_version_along(cli, tmp_path):
-    """The previous code generated a 48-character JWT key; the program now asks for 64."""
+def test_upgrading_a_stack_that_held_its_generated_values_deletes_them_and_says_so(cli, tmp_path):
+    """A stack deployed before the platform setup task held each generated value as a
+    RandomPassword and a SecretVersion: the upgrade deletes both from the state (the version's
+    AWSCURRENT value stays in Secrets Manager: CHANGELOG.md), and the guard stops on it."""
     previous = copy.deepcopy(_plan("prod").to_json())
-    for resource in previous["resources"]:
-        if resource["type"] == PASSWORD and "jwt-signing-key" in resource["name"]:
-            resource["inputs"]["length"] = 48
+    (secret,) = [
+        r for r in previous["resources"] if r["name"] == "accessweaver-prod-secrets-jwt-signing-key"
+    ]
+    stem = secret["urn"].rsplit("::", 1)[0]
+    previous["resources"] += [
+        {
+            **secret,
+            "type": PASSWORD,
+            "name": "accessweaver-prod-secrets-jwt-signing-key-value",
+            "urn": f"{stem.rsplit('$', 1)[0]}$random:index/randomPassword:RandomPassword::"
+            "accessweaver-prod-secrets-jwt-signing-key-value",
+            "inputs": {"length": 64, "special": False},
+            "propertyDependencies": {},
+        },
+        {
+            **secret,
+            "type": "aws:secretsmanager/secretVersion:SecretVersion",
+            "name": "accessweaver-prod-secrets-jwt-signing-key-version",
+            "urn": f"{stem}$aws:secretsmanager/secretVersion:SecretVersion::"
+            "accessweaver-prod-secrets-jwt-signing-key-version",
+            "inputs": {"secretId": "x", "secretString": "[secret]"},
+            "propertyDependencies": {},
+        },
+    ]
     code, output = cli("prod", "--json", "--against", _write(tmp_path, previous))
     assert code == plan_diff.EXIT_DESTRUCTIVE == 4
     steps = _steps(output)
     password = steps["accessweaver-prod-secrets-jwt-signing-key-value"]
-    assert (password["op"], password["replaceReasons"]) == ("replace", ["length"])
-    assert password["destructive"] == "generated password"
-    version = steps["accessweaver-prod-secrets-jwt-signing-key-version"]
-    assert (version["op"], version["unknown"]) == ("replace", ["secretString"])
-    assert json.loads(output)["changes"]["destructive"] == 2
+    assert (password["op"], password["destructive"]) == ("delete", "generated password")
+    assert steps["accessweaver-prod-secrets-jwt-signing-key-version"]["op"] == "delete"
+    # the secret itself stays: the same URN, no replacement
+    assert "accessweaver-prod-secrets-jwt-signing-key" not in steps
 
 
 def test_a_new_database_name_replaces_the_database(cli, run_stack, tmp_path):
