@@ -101,6 +101,7 @@ CONTROLS: dict[str, str] = {
     "S3.9": "data buckets have server access logging",
     "WAF.11": "web ACLs log requests, the authorization header redacted",
     "EXEC.1*": "ECS Exec sessions are logged to a KMS-encrypted log group wherever exec is on",
+    "EXEC.2*": "no service with ECS Exec holds or may read the database's master password",
     "LOG.1*": "security logs (flow, WAF, S3 access, ECS Exec) are kept at least a year, ALB "
     "access logs a quarter",
     "LOG.2*": "authentication and database logs are kept a year; WAF records hold no token or "

@@ -282,8 +282,8 @@ def baseline() -> dict[str, RecordedResource]:
             "healthCheckGracePeriodSeconds": 180,
             "enableExecuteCommand": True,
         },
-        deps=(r["task"], r["tg"]),
-        props={"cluster": (r["cluster"],)},
+        deps=(r["tg"],),
+        props={"cluster": (r["cluster"],), "taskDefinition": (r["task"],)},
         ignore=("desiredCount",),
     )
     r["scaling"] = res(

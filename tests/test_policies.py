@@ -359,6 +359,10 @@ CASES: list[tuple[str, str, Callable[[Resources], None], str]] = [
      "app runs ECS Exec but execute_command_configuration.logging is DEFAULT"),
     ("ecs-exec-sessions-logged", "not encrypted", _set("exec-log-group", kmsKeyId=None),
      "is not encrypted with a KMS key"),
+    ("ecs-exec-no-master-password", "master password in a container",
+     _container(secrets=[{"name": "DATABASE_PASSWORD", "valueFrom":
+                          "arn:aws:secretsmanager:eu-west-1:1:secret:rds!db-1-a1b2c3:password::"}]),
+     "app runs ECS Exec and container app gets DATABASE_PASSWORD from it"),
     ("security-logs-kept-a-year", "flow logs 90 days", _set("flow-log-group", retentionInDays=90),
      "flow logs kept 90 days, less than 365"),
     ("security-logs-kept-a-year", "exec 30 days", _set("exec-log-group", retentionInDays=30),

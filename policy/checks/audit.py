@@ -1,4 +1,4 @@
-"""Policy checks: the security trail (S3.9, WAF.11, EXEC.1*, LOG.1*, LOG.2*).
+"""Policy checks: the security trail (S3.9, WAF.11, EXEC.1*, EXEC.2*, LOG.1*, LOG.2*).
 
 Who read the documents, what the WAF saw, what an operator typed in a container, and how long
 all of it is kept. Companions are found through property dependencies (a logging configuration
@@ -15,14 +15,17 @@ from .base import (
     BUCKETS,
     CLUSTER,
     FLOW_LOG,
+    INLINE_POLICIES,
     LIFECYCLES,
     LOAD_BALANCERS,
     LOG_GROUP,
     SERVICE,
+    TASK,
     WEB_ACL,
     WEB_ACL_LOGGING,
     _stack,
     companions,
+    containers,
     get,
     is_true,
     items,
@@ -171,6 +174,49 @@ def ecs_exec_logged(resources):
             if problem:
                 name = get(service.props, "name") or service.name
                 yield cluster, f"{name} runs ECS Exec but {problem}"
+
+
+RDS_MASTER_SECRET = ":secret:rds!"
+"""RDS names the master user's managed secret `rds!<resource>` (its ARN holds `:secret:rds!`)."""
+
+
+def master_secret_reads(task: Any, resources: Sequence[Any]) -> list[str]:
+    """How a task definition reaches an RDS-managed master secret: a container's secret
+    (`valueFrom`, in the container's environment once started) or its task role's policy (the
+    credentials inside the container)."""
+    found, _ = containers(task.props)
+    reads = [
+        f"container {c.get('name')} gets {s.get('name')} from it"
+        for c in found
+        for s in items(c.get("secrets"))
+        if RDS_MASTER_SECRET in str(s.get("valueFrom", ""))
+    ]
+    for role in linked(task, "taskRoleArn"):
+        for policy in of_type(resources, tuple(INLINE_POLICIES)):
+            if role in linked(policy, "role") and RDS_MASTER_SECRET in str(
+                get(policy.props, "policy")
+            ):
+                reads.append(f"its task role's policy {policy.name} names it")
+    return reads
+
+
+@_stack(
+    "ecs-exec-no-master-password", ("EXEC.2*",), "A",
+    "no task definition of a service with ECS Exec on holds or may read the database's master "
+    "password (an exec session is a root shell in the task)",
+    "give the service a database login of its own (the stack's platform setup task creates one "
+    "per service); only the setup task reads the RDS-managed master secret.",
+)  # fmt: skip
+def ecs_exec_no_master_password(resources):
+    for service in of_type(resources, SERVICE):
+        if not _exec_on(service):
+            continue
+        for task in linked(service, "taskDefinition"):
+            if task.resource_type != TASK:
+                continue
+            name = get(service.props, "name") or service.name
+            for read in master_secret_reads(task, resources):
+                yield task, f"{name} runs ECS Exec and {read}"
 
 
 def _security_log_groups(resources: Sequence[Any]) -> list[tuple[Any, str]]:
