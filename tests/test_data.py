@@ -118,7 +118,7 @@ def test_data_store_group_admits_only_its_users_on_its_port(plan, role, port):
             "keycloak",
             "platform-setup",
             "platform-rotate",
-        }  # fmt: skip
+        }
         if role == "database"
         else {"aw-api-gateway", "aw-pdp-service", "aw-pap-service"}
     )

@@ -230,7 +230,7 @@ def test_the_routed_machine_matches_the_documented_event_of_one_of_its_secrets()
     secret = DOCUMENTED_EVENT["resources"][0]
     definition = restart_definition("x", [(secret, ["arn:svc/a"]), ("other", ["arn:svc/b"])], "c")
     assert asl_problems(definition) == ""
-    (first, second) = definition["States"]["WhichSecret"]["Choices"]
+    first, _ = definition["States"]["WhichSecret"]["Choices"]
     assert first["Variable"] == "$.resources[0]" and first["StringEquals"] == secret
     assert definition["States"][first["Next"]]["Result"] == {
         "cluster": "c",

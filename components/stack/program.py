@@ -25,7 +25,6 @@ from ..cost.recorder import ResourceRecorder
 from ..edge.domain import DomainArgs
 from ..edge.load_balancer import AccessLogArgs, LoadBalancer, LoadBalancerArgs, WafArgs
 from ..edge.rules import elb_name, protected_query_arguments
-from ..identity.config import KEYCLOAK_SERVICE
 from ..identity.keycloak import Keycloak
 from ..network.layout import NetworkRefs
 from ..observability.monitoring import (
