@@ -205,11 +205,13 @@ class TaskUses(ConfigModel):
     database: Flag = Field(
         False,
         description="PostgreSQL: DATABASE_URL (JDBC for Spring Boot, a libpq URI otherwise), "
-        "DATABASE_HOST/PORT/NAME/USERNAME, DATABASE_PASSWORD as a secret, the path to its port.",
+        "DATABASE_HOST/PORT/NAME/USERNAME/SCHEMA of its own login (created by the platform setup "
+        "task), DATABASE_PASSWORD as a secret, the path to its port.",
     )
     cache: Flag = Field(
         False,
-        description="Redis: REDIS_HOST, REDIS_PORT, REDIS_AUTH_TOKEN as a secret, the path to "
+        description="Redis: REDIS_HOST, REDIS_PORT, IAM authentication (REDIS_AUTH_MODE, "
+        "REDIS_USERNAME, REDIS_CACHE_NAME, REDIS_REGION, elasticache:Connect), the path to "
         "its port.",
     )
     documents: DocumentsAccess | None = Field(

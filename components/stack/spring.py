@@ -44,13 +44,15 @@ def application_config(settings: StackSettings, service: ServiceSettings) -> dic
             "password": "${DATABASE_PASSWORD}",
         }
     cache = settings.platform.cache
+    # The cache authenticates its user with IAM: no password here; the application's Lettuce
+    # credentials provider signs a token per connection from `<project>.redis` (docs/DESIGN.md,
+    # "The cache's IAM authentication").
     if service.uses.cache and cache is not None and cache.serverless:
-        # A serverless cache speaks the cluster protocol and authenticates a user (RBAC).
+        # A serverless cache speaks the cluster protocol.
         spring["data"] = {
             "redis": {
                 "cluster": {"nodes": "${REDIS_HOST}:${REDIS_PORT:6379}"},
                 "username": "${REDIS_USERNAME}",
-                "password": "${REDIS_AUTH_TOKEN}",
                 "ssl": {"enabled": True},
             }
         }
@@ -59,7 +61,7 @@ def application_config(settings: StackSettings, service: ServiceSettings) -> dic
             "redis": {
                 "host": "${REDIS_HOST}",
                 "port": "${REDIS_PORT:6379}",
-                "password": "${REDIS_AUTH_TOKEN}",
+                "username": "${REDIS_USERNAME}",
                 "ssl": {"enabled": True},
             }
         }
@@ -82,6 +84,13 @@ def application_config(settings: StackSettings, service: ServiceSettings) -> dic
     calls = {c: internal_url(settings, by_name[c]) for c in service.calls if c in by_name}
     if calls:
         own["services"] = calls
+    if service.uses.cache and cache is not None:
+        own["redis"] = {
+            "auth-mode": "${REDIS_AUTH_MODE}",
+            "cache-name": "${REDIS_CACHE_NAME}",
+            "region": "${REDIS_REGION}",
+            "serverless": cache.serverless,
+        }
     if service.uses.keycloak:
         own["keycloak"] = {"url": "${KEYCLOAK_URL}"}
     if service.uses.documents is not None:
