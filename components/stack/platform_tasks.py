@@ -24,7 +24,7 @@ from ..compute.config import TaskSpec
 from ..data.database import login_name
 from ..errors import ConfigIssue
 from ..identity.config import KEYCLOAK_SERVICE
-from .tasks import TaskSettings
+from .tasks import TaskScheduleSettings, TaskSettings
 
 PLATFORM_SETUP = "platform-setup"
 PLATFORM_ROTATE = "platform-rotate"
@@ -128,8 +128,6 @@ def with_platform_tasks(
         )
         found.append(setup)
         if rotate:
-            from .tasks import TaskScheduleSettings
-
             found.append(
                 dataclasses.replace(
                     setup,
