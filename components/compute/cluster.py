@@ -75,6 +75,9 @@ class ClusterRef:
     """Resources a service must wait for (the capacity providers it places tasks with)."""
     exec_logging: ExecLogging | None = None
     """Set when the cluster logs ECS Exec sessions; None = exec output is not kept."""
+    container_insights: bool = False
+    """The cluster publishes Container Insights (`ECS/ContainerInsights`: RunningTaskCount and
+    DesiredTaskCount per service); without it AWS/ECS has no task count."""
 
 
 @dataclass(frozen=True)
@@ -169,6 +172,7 @@ class EcsCluster(pulumi.ComponentResource):
             namespace_arn=namespace.arn if namespace is not None else None,
             depends_on=(self.capacity_providers,),
             exec_logging=exec_logging,
+            container_insights=args.container_insights != "disabled",
         )
         """Hand this to each `MicroserviceArgs.cluster`."""
         self.register_outputs(

@@ -195,7 +195,12 @@ class TaskSize(ConfigModel):
 
 
 DocumentsAccess = Literal["read", "readWrite"]
-SPRING_HEALTH_PATH = "/actuator/health"
+SPRING_HEALTH_PATH = "/actuator/health/readiness"
+"""A Spring Boot service's load balancer and health probe ask its readiness group (the
+application's own state, no external system: docs/DESIGN.md, "Health that means the right
+thing")."""
+SPRING_LIVENESS_PATH = "/actuator/health/liveness"
+"""Its container check asks the liveness group: a failing one restarts the task."""
 
 
 class TaskUses(ConfigModel):
@@ -273,8 +278,10 @@ class ServiceSpec(ServiceTuning):
     )
     health_check_path: HealthPath | None = Field(
         None,
-        description="HTTP path answering 200 when healthy; unset = /actuator/health for Spring "
-        "Boot, /health otherwise (a worker has no HTTP check: healthCheckCommand).",
+        description="HTTP path the load balancer and the health probe ask (answering 200 when "
+        "the service can take traffic); unset = /actuator/health/readiness for Spring Boot "
+        "(whose container check asks /actuator/health/liveness; the aggregate /actuator/health "
+        "is refused), /health otherwise (a worker has no HTTP check: healthCheckCommand).",
     )
     criticality: Literal["critical", "important", "moderate"] = Field(
         "important", description="Operational priority, tagged on every resource."
@@ -493,6 +500,39 @@ class OffHoursSettings:
     def hours_per_month(self) -> float:
         """Running hours in a 730-hour month: hours per day x days per week x 730/168."""
         return self.hours_per_day * len(self.days) * WEEKS_PER_MONTH
+
+    def quiet_windows(self, grace_minutes: int) -> list[tuple[str, str]]:
+        """When the services are scaled to zero, as (5-field cron of the start, ISO 8601
+        duration) pairs for CloudWatch alarm mute rules read in `timezone`: from `stop` on each
+        working day to `grace_minutes` after `start` of the next one (Friday's lasts the weekend),
+        one pair per length."""
+        week = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+        ordered = sorted(self.days, key=week.index)
+        start_h, start_m = (int(part) for part in self.start.split(":"))
+        stop_h, stop_m = (int(part) for part in self.stop.split(":"))
+        lengths: dict[int, list[str]] = {}
+        for index, day in enumerate(ordered):
+            after = ordered[(index + 1) % len(ordered)]
+            days_ahead = (week.index(after) - week.index(day)) % 7 or 7
+            minutes = (
+                days_ahead * 24 * 60
+                - (stop_h * 60 + stop_m)
+                + (start_h * 60 + start_m)
+                + grace_minutes
+            )
+            lengths.setdefault(minutes, []).append(day)
+        return [
+            (f"cron({stop_m} {stop_h} * * {','.join(days)})", _iso_duration(minutes))
+            for minutes, days in sorted(lengths.items())
+        ]
+
+
+def _iso_duration(minutes: int) -> str:
+    """`P2DT16H10M` (ISO 8601, what CloudWatch takes as a mute rule's duration)."""
+    days, rest = divmod(minutes, 24 * 60)
+    hours, mins = divmod(rest, 60)
+    time = (f"{hours}H" if hours else "") + (f"{mins}M" if mins else "")
+    return "P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -2,9 +2,12 @@
 
 The result is the `containerDefinitions` list of ECS `RegisterTaskDefinition`; tests validate it
 against botocore's ECS model. Every container (sidecars too) is non-root, has a read-only root
-filesystem with a writable `/tmp` volume, and logs to CloudWatch (controls ECS.4/5/9). With ECS
-Exec on, each container also gets writable volumes where the SSM agent ECS injects writes
-(`EXEC_AGENT_PATHS`): the root stays read-only and `aws ecs execute-command` still works.
+filesystem with a writable `/tmp` volume, and logs to CloudWatch (controls ECS.4/5/9); with
+tracing on, the OpenTelemetry collector (`telemetry.py`) runs beside the application, and the
+application container's hard memory limit is what the task's sidecars leave it
+(`app_memory_mib`). With ECS Exec on, each container also gets writable volumes where the SSM
+agent ECS injects writes (`EXEC_AGENT_PATHS`): the root stays read-only and `aws ecs
+execute-command` still works.
 """
 
 from __future__ import annotations
@@ -15,16 +18,20 @@ from typing import Any
 
 import pulumi
 
+from .telemetry import COLLECTOR_CONTAINER, COLLECTOR_MEMORY_MIB, collector_container
+
 TMP_VOLUME = "tmp"
-XRAY_IMAGE = "public.ecr.aws/xray/aws-xray-daemon:3.x"
-XRAY_CONTAINER = "xray-daemon"
 DEFAULT_HEALTH_PATH = "/health"
-"""HTTP services that say nothing are probed here; Spring Boot services on /actuator/health."""
+"""HTTP services that say nothing are probed here; Spring Boot services on their liveness and
+readiness groups (`/actuator/health/liveness`, `/actuator/health/readiness`)."""
+SERVICE_CONNECT_PROXY_MIB = 64
+"""What the task keeps for the Service Connect proxy container ECS adds to it (the figure the
+ECS developer guide's "Service Connect components" page recommends adding to the task)."""
 
 EXEC_AGENT_PATHS = ("/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm")
 """Where the SSM agent of ECS Exec writes; on a read-only root it crashes unless these are
 writable volumes (aws/containers-roadmap#1359, the workaround its reporter runs)."""
-EXEC_VOLUME_PREFIX = {"app": "exec-app", "xray": "exec-xray"}
+EXEC_VOLUME_PREFIX = {"app": "exec-app", "collector": "exec-collector"}
 """Each container's agent gets volumes of its own: two agents never share their state."""
 
 # Health-check timing: Spring Boot takes time to start, so a task is not judged on its health
@@ -146,13 +153,28 @@ def task_volumes(
     container: ContainerArgs, *, execute_command: bool = False, xray: bool = False
 ) -> list[dict[str, str]]:
     """The task definition's `volumes`: one bind volume per writable path, and with
-    `execute_command` the agent's volumes of the app container (and of the X-Ray sidecar)."""
+    `execute_command` the agent's volumes of the app container (and of the collector sidecar
+    when `xray`, the tracing switch)."""
     volumes = [{"name": TMP_VOLUME}] + [{"name": volume_name(p)} for p in container.writable_paths]
     if execute_command:
         volumes += [{"name": v} for v, _ in _exec_volumes("app", container.writable_paths)]
         if xray:
-            volumes += [{"name": v} for v, _ in _exec_volumes("xray")]
+            volumes += [{"name": v} for v, _ in _exec_volumes("collector")]
     return volumes
+
+
+def sidecar_memory_mib(*, xray: bool = False, service_connect: bool = False) -> int:
+    """What the task's sidecars take of its memory: the collector's hard limit with tracing,
+    the Service Connect proxy's share with Service Connect."""
+    return (COLLECTOR_MEMORY_MIB if xray else 0) + (
+        SERVICE_CONNECT_PROXY_MIB if service_connect else 0
+    )
+
+
+def app_memory_mib(task_memory: int, *, xray: bool = False, service_connect: bool = False) -> int:
+    """The application container's hard memory limit: the task's memory minus its sidecars'.
+    The JVM sizes its heap from this limit (it reads the container's cgroup)."""
+    return task_memory - sidecar_memory_mib(xray=xray, service_connect=service_connect)
 
 
 def _exec_mounts(role: str, own: Sequence[str] = ()) -> list[dict[str, Any]]:
@@ -200,9 +222,12 @@ def container_definitions(
     execute_command: bool = False,
     port_name: str | None = None,
     health_check: bool = True,
+    memory: int | None = None,
 ) -> list[dict[str, Any]]:
-    """The app container named `name`, plus the X-Ray daemon sidecar when `xray`; with
-    `execute_command`, the volumes ECS Exec's agent writes to are mounted in each.
+    """The app container named `name`, plus the OpenTelemetry collector sidecar sending traces
+    to X-Ray when `xray`; with `execute_command`, the volumes ECS Exec's agent writes to are
+    mounted in each. `memory` is the app container's hard limit (`app_memory_mib`), what a JVM
+    in it sizes its heap from; None leaves it to the task's.
 
     `health_check=False` for a task that runs to completion: ECS acts on a container's health
     only for a service's tasks ("a task run manually continues its lifecycle regardless of its
@@ -210,13 +235,11 @@ def container_definitions(
 
     `environment` and `secrets` are the container's, with the bindings' merged in and every
     output resolved (the caller resolves them)."""
-    environment = dict(environment)
-    if xray:
-        environment["AWS_XRAY_DAEMON_ADDRESS"] = "localhost:2000"
     app: dict[str, Any] = {
         "name": name,
         "image": container.image,
         "essential": True,
+        **({"memory": memory} if memory is not None else {}),
         "portMappings": (
             [
                 {
@@ -252,22 +275,16 @@ def container_definitions(
         app["restartPolicy"] = container.restart_policy.definition()
     containers = [app]
     if xray:
+        # The application's first spans should find the collector listening.
+        app["dependsOn"] = [{"containerName": COLLECTOR_CONTAINER, "condition": "START"}]
         containers.append(
-            {
-                "name": XRAY_CONTAINER,
-                "image": XRAY_IMAGE,
-                "essential": False,
-                "cpu": 32,
-                "memoryReservation": 64,
-                "portMappings": [{"containerPort": 2000, "hostPort": 2000, "protocol": "udp"}],
-                "logConfiguration": _logging(region, log_group, "xray"),
-                "readonlyRootFilesystem": True,
-                "mountPoints": [
+            collector_container(
+                region=region,
+                logging=_logging(region, log_group, "otel"),
+                mounts=[
                     {"sourceVolume": TMP_VOLUME, "containerPath": "/tmp", "readOnly": False},
-                    *(_exec_mounts("xray") if execute_command else []),
+                    *(_exec_mounts("collector") if execute_command else []),
                 ],
-                "user": "1337",
-                "privileged": False,
-            }
+            )
         )
     return containers

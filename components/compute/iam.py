@@ -2,8 +2,9 @@
 
 Least privilege, per service: its execution role may pull only its own image repository, write
 only to its own log group and read only the secrets its task definition references; its task
-role holds the statements of the pieces it uses, plus X-Ray, ECS Exec and CloudWatch metrics
-when it has them. Actions AWS does not scope to resources (`ecr:GetAuthorizationToken`, X-Ray,
+role holds the statements of the pieces it uses, plus X-Ray's PutTraceSegments (the tracing
+collector's one call), ECS Exec and CloudWatch metrics when it has them. Actions AWS does not
+scope to resources (`ecr:GetAuthorizationToken`, X-Ray,
 SSM messages, `cloudwatch:PutMetricData`, which is scoped by namespace instead) are the only `*`.
 """
 
@@ -14,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 import pulumi
+
+from .telemetry import TRACING_STATEMENT
 
 _ECR_IMAGE = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
@@ -102,18 +105,6 @@ def execution_policy(
     return {"Version": "2012-10-17", "Statement": statements}
 
 
-XRAY_STATEMENT = {
-    "Sid": "XRay",
-    "Effect": "Allow",
-    "Action": [
-        "xray:PutTraceSegments",
-        "xray:PutTelemetryRecords",
-        "xray:GetSamplingRules",
-        "xray:GetSamplingTargets",
-        "xray:GetSamplingStatisticSummaries",
-    ],
-    "Resource": "*",
-}
 EXEC_STATEMENT = {
     "Sid": "EcsExec",
     "Effect": "Allow",
@@ -272,7 +263,7 @@ def task_policy(
     Exec sessions; with `execute_command` the task may write there."""
     statements: list[dict[str, Any]] = [dict(s) for s in permissions]
     if xray:
-        statements.append(dict(XRAY_STATEMENT))
+        statements.append(dict(TRACING_STATEMENT))
     if execute_command:
         statements.append(dict(EXEC_STATEMENT))
         if exec_logging is not None:

@@ -3,12 +3,15 @@
 Creates, all owned by this service alone: its security group (egress to the AWS APIs on 443;
 ingress only from its load balancer, on its ports; paths to the peers its bindings name), its
 execution role (its image repository, its log group, the secrets its task definition
-references) and task role (the statements its bindings bring, X-Ray, ECS Exec, CloudWatch
-metrics when on), the log group, the Fargate task definition, the ECS service (circuit breaker,
-deployment alarms), CPU and memory alarms and, when it has a port, its Cloud Map service.
-Optional: the load balancer attachment (ECS native BLUE_GREEN, LINEAR or CANARY when the
-attachment carries the alternate target group, with Lambda lifecycle hooks and the role ECS
-invokes them with), target-tracking autoscaling with an off-hours schedule.
+references) and task role (the statements its bindings bring, X-Ray traces, ECS Exec,
+CloudWatch metrics when on), the log group, the Fargate task definition (with tracing, an
+OpenTelemetry collector sidecar; the application container's memory is what the sidecars
+leave, and a JVM heap option that does not fit it is refused), the ECS service (circuit breaker,
+deployment alarms), CPU, memory-under-load and running-task alarms and, when it has a port, its
+Cloud Map service. Optional: the load balancer attachment (ECS native BLUE_GREEN, LINEAR or
+CANARY when the attachment carries the alternate target group, with Lambda lifecycle hooks and
+the role ECS invokes them with), autoscaling on CPU (both ways) and on memory under load (out
+only, `alarms.py`) with an off-hours schedule.
 
 A service without a port is a worker: no load balancer, no Cloud Map registration, no ingress
 rule at all, and a command health check.
@@ -30,9 +33,16 @@ from ..iam_path import role_settings
 from ..network.paths import allow_tcp
 from ..service_trust import ecs_service_trust
 from . import workload
+from .alarms import (
+    RUNNING_TASKS_EVALUATION,
+    busy_cpu_percent,
+    memory_under_load_alarm_queries,
+    memory_under_load_tracking_metrics,
+    running_tasks_alarm_queries,
+)
 from .attachments import LoadBalancerAttachment
 from .cluster import ClusterRef, capacity_provider_strategy
-from .containers import ContainerArgs
+from .containers import ContainerArgs, app_memory_mib
 from .deployment import (
     DeploymentArgs,
     LifecycleHook,
@@ -41,6 +51,7 @@ from .deployment import (
     hook_policy,
 )
 from .iam import task_policy
+from .jvm import max_heap_mib, oversized_heaps
 from .scaling import (
     BacklogArgs,
     PredictiveArgs,
@@ -49,6 +60,7 @@ from .scaling import (
     request_count_tracking,
 )
 from .service_connect import PORT_NAME, service_connect_configuration
+from .telemetry import application_environment
 
 INTERNET = "0.0.0.0/0"
 __all__ = [
@@ -82,6 +94,8 @@ class ScalingArgs:
     cpu_target: int = 70
     """Average CPU % target tracking aims for."""
     memory_target: int = 80
+    """Memory % above which tasks are added while the service is busy (CPU at least half its
+    target); memory never removes tasks and never holds them: CPU and requests scale in."""
     cooldown_seconds: int = 300
     schedule: ScheduleArgs | None = None
     requests_per_target: int | None = None
@@ -110,8 +124,13 @@ class AlarmArgs:
     """SNS topic ARNs the alarms notify (alarm and OK)."""
     cpu_threshold: int = 80
     memory_threshold: int = 80
+    """Memory % the memory alarm fires above while the service is busy (CPU at least half
+    `cpu_threshold`): a JVM's heap grown to its ceiling at rest is not an incident."""
     period_seconds: int = 300
     evaluation_periods: int = 2
+    running_tasks: bool = True
+    """Alarm when fewer tasks than the minimum run (the autoscaling minimum, else the desired
+    count), zero included; none when the minimum is 0."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +169,12 @@ class MicroserviceArgs:
     service_connect: ServiceConnectArgs | None = None
     """Reach and be reached through Service Connect instead of Cloud Map DNS records."""
     xray: bool = False
-    """Run the X-Ray daemon as a sidecar and allow the task to send traces."""
+    """Trace to X-Ray: an OpenTelemetry collector sidecar (`telemetry.py`) receives OTLP on
+    the task's loopback and sends to X-Ray, the container gets `OTEL_*` variables pointing at it,
+    the task role `xray:PutTraceSegments`. (The name is the one of the X-Ray daemon it replaced.)"""
+    tracing_attributes: Mapping[str, str] = field(default_factory=dict)
+    """OpenTelemetry resource attributes of its traces besides the log group's name (e.g.
+    `deployment.environment.name`, `service.namespace`)."""
     metrics_namespace: str | None = None
     """CloudWatch namespace the application publishes metrics to (its task role may)."""
     https_egress_cidrs: Sequence[str] = (INTERNET,)
@@ -177,6 +201,8 @@ class Microservice(pulumi.ComponentResource):
     internal_dns_name: pulumi.Output[str] | None
     """`<name>.<namespace>` when registered in Cloud Map."""
     port: int | None
+    running_tasks_alarm_name: pulumi.Output[str] | None
+    """The alarm on fewer running tasks than the minimum (None when the minimum is 0)."""
 
     def __init__(
         self, name: str, args: MicroserviceArgs, opts: pulumi.ResourceOptions | None = None
@@ -225,10 +251,15 @@ class Microservice(pulumi.ComponentResource):
                     "requests_per_target needs a load balancer attachment with the target "
                     "group's and the load balancer's ARN suffixes"
                 )
+        self._container_memory = app_memory_mib(
+            args.memory, xray=args.xray, service_connect=connect is not None
+        )
+        problems += self._memory_problems()
         if problems:
             raise ValueError(f"{name}: {'; '.join(problems)}")
+        self._log_group_name = args.log_group_name or f"/ecs/{self._physical}"
         self._environment, self._secrets = merge_bindings(
-            name, container.environment, container.secrets, args.bindings
+            name, container.environment, container.secrets, [*args.bindings, *self._tracing()]
         )
         self._tags = dict(args.tags)
         super().__init__("accessweaver:ecs:Microservice", name, None, opts)
@@ -236,7 +267,7 @@ class Microservice(pulumi.ComponentResource):
 
         log_group = workload.log_group(
             name,
-            log_group_name=args.log_group_name or f"/ecs/{self._physical}",
+            log_group_name=self._log_group_name,
             retention_days=args.log_retention_days,
             tags=self._tags,
             opts=child,
@@ -246,6 +277,7 @@ class Microservice(pulumi.ComponentResource):
         task_role = self._task_role(child)
         task_definition = self._task_definition(log_group, execution_role, task_role, child)
         registry = self._discovery(child) if discovery else None
+        self.running_tasks_alarm: cloudwatch.MetricAlarm | None = None
         alarms = self._alarms(child)
         service = self._service(
             task_definition, group, registry, alarms, execution_policy_resource, log_group, child
@@ -267,8 +299,12 @@ class Microservice(pulumi.ComponentResource):
             if published and args.cluster.namespace_name
             else None
         )
+        self.running_tasks_alarm_name = (
+            self.running_tasks_alarm.name if self.running_tasks_alarm is not None else None
+        )
         self.register_outputs(
             {
+                "running_tasks_alarm_name": self.running_tasks_alarm_name,
                 "service_name": self.service_name,
                 "service_arn": self.service_arn,
                 "task_definition_arn": self.task_definition_arn,
@@ -280,6 +316,28 @@ class Microservice(pulumi.ComponentResource):
                 "port": self.port,
             }
         )
+
+    def _memory_problems(self) -> list[str]:
+        """The sidecars must leave the application room, and a JVM heap option room for the
+        JVM's memory outside the heap (`jvm.py`)."""
+        memory = self._container_memory
+        return [
+            f"{s.variable} {s.flag} asks a {s.heap_mib:.0f} MiB heap in a {memory} MiB container "
+            f"(at most {max_heap_mib(memory)} MiB leaves the JVM its non-heap memory)"
+            for s in oversized_heaps(self._args.container.environment, memory)
+        ]
+
+    def _tracing(self) -> list[Binding]:
+        """Where the application sends its traces: the collector sidecar's OTLP endpoint."""
+        if not self._args.xray:
+            return []
+        attributes = {**self._args.tracing_attributes, "aws.log.group.names": self._log_group_name}
+        return [
+            Binding(
+                name="tracing",
+                environment=application_environment(self._name, attributes),
+            )
+        ]
 
     # -- what callers get ---------------------------------------------------------------------
 
@@ -398,6 +456,7 @@ class Microservice(pulumi.ComponentResource):
             xray=args.xray,
             execute_command=args.execute_command,
             port_name=PORT_NAME if args.service_connect is not None else None,
+            container_memory=self._container_memory,
         )
 
     def _discovery(self, child: pulumi.ResourceOptions) -> servicediscovery.Service:
@@ -417,37 +476,73 @@ class Microservice(pulumi.ComponentResource):
         )
 
     def _alarms(self, child: pulumi.ResourceOptions) -> list[cloudwatch.MetricAlarm]:
+        """CPU, memory under load and running tasks; returns the deployment alarms (CPU and
+        memory under load: what a bad revision shows, where a JVM's grown heap does not)."""
         args, alarms = self._args, self._args.alarms
-        created = []
-        for short, metric, threshold in (
-            ("cpu", "CPUUtilization", alarms.cpu_threshold),
-            ("memory", "MemoryUtilization", alarms.memory_threshold),
-        ):
-            created.append(
-                cloudwatch.MetricAlarm(
-                    f"{self._name}-{short}-alarm",
-                    # Named explicitly: the ECS service refers to its deployment alarms by name.
-                    name=f"{self._physical}-{short}-high",
-                    alarm_description=f"{self._physical} {short} above {threshold}%",
-                    namespace="AWS/ECS",
-                    metric_name=metric,
-                    dimensions={
-                        "ClusterName": args.cluster.cluster_name,
-                        "ServiceName": self._physical,
-                    },
-                    statistic="Average",
-                    period=alarms.period_seconds,
-                    evaluation_periods=alarms.evaluation_periods,
-                    threshold=threshold,
-                    comparison_operator="GreaterThanThreshold",
-                    treat_missing_data="notBreaching",
-                    alarm_actions=list(alarms.actions),
-                    ok_actions=list(alarms.actions),
-                    tags=self._tags,
-                    opts=child,
-                )
+        dimensions = {"ClusterName": args.cluster.cluster_name, "ServiceName": self._physical}
+        common: dict[str, Any] = {
+            "alarm_actions": list(alarms.actions),
+            "ok_actions": list(alarms.actions),
+            "tags": self._tags,
+            "opts": child,
+        }
+        busy = busy_cpu_percent(alarms.cpu_threshold)
+        cpu = cloudwatch.MetricAlarm(
+            f"{self._name}-cpu-alarm",
+            # Named explicitly: the ECS service refers to its deployment alarms by name.
+            name=f"{self._physical}-cpu-high",
+            alarm_description=f"{self._physical} cpu above {alarms.cpu_threshold}%",
+            namespace="AWS/ECS",
+            metric_name="CPUUtilization",
+            dimensions=dimensions,
+            statistic="Average",
+            period=alarms.period_seconds,
+            evaluation_periods=alarms.evaluation_periods,
+            threshold=alarms.cpu_threshold,
+            comparison_operator="GreaterThanThreshold",
+            # No task, no datapoint: that is the running-task alarm's to say, not "OK".
+            treat_missing_data="missing",
+            **common,
+        )
+        memory = cloudwatch.MetricAlarm(
+            f"{self._name}-memory-alarm",
+            name=f"{self._physical}-memory-high",
+            alarm_description=(
+                f"{self._physical} memory above {alarms.memory_threshold}% while busy "
+                f"(CPU >= {busy}%)"
+            ),
+            metric_queries=memory_under_load_alarm_queries(  # type: ignore[arg-type]
+                dimensions, busy_cpu=busy, period=alarms.period_seconds
+            ),
+            evaluation_periods=alarms.evaluation_periods,
+            threshold=alarms.memory_threshold,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="missing",
+            **common,
+        )
+        minimum = args.scaling.min_capacity if args.scaling is not None else args.desired_count
+        if alarms.running_tasks and minimum > 0:
+            queries, threshold = running_tasks_alarm_queries(
+                dimensions, minimum=minimum, container_insights=args.cluster.container_insights
             )
-        return created
+            what = (
+                f"fewer than {minimum} running tasks"
+                if args.cluster.container_insights
+                else "no running task"
+            )
+            self.running_tasks_alarm = cloudwatch.MetricAlarm(
+                f"{self._name}-running-tasks-alarm",
+                name=f"{self._physical}-running-tasks",
+                alarm_description=f"{self._physical}: {what}",
+                metric_queries=queries,  # type: ignore[arg-type]
+                evaluation_periods=RUNNING_TASKS_EVALUATION,
+                datapoints_to_alarm=RUNNING_TASKS_EVALUATION,
+                threshold=threshold,
+                comparison_operator="LessThanThreshold",
+                treat_missing_data="breaching",
+                **common,
+            )
+        return [cpu, memory]
 
     # -- the ECS service ----------------------------------------------------------------------
 
@@ -610,25 +705,48 @@ class Microservice(pulumi.ComponentResource):
                     scalable_target_action={"min_capacity": minimum, "max_capacity": maximum},
                     opts=on_target,
                 )
-        for short, metric, value in (
-            ("cpu", "ECSServiceAverageCPUUtilization", scaling.cpu_target),
-            ("memory", "ECSServiceAverageMemoryUtilization", scaling.memory_target),
-        ):
-            appautoscaling.Policy(
-                f"{name}-{short}-scaling",
-                name=f"{physical}-{short}-target",
-                policy_type="TargetTrackingScaling",
-                service_namespace=target.service_namespace,
-                scalable_dimension=target.scalable_dimension,
-                resource_id=target.resource_id,
-                target_tracking_scaling_policy_configuration={
-                    "target_value": value,
-                    "predefined_metric_specification": {"predefined_metric_type": metric},
-                    "scale_in_cooldown": scaling.cooldown_seconds,
-                    "scale_out_cooldown": scaling.cooldown_seconds,
+        cooldowns = {
+            "scale_in_cooldown": scaling.cooldown_seconds,
+            "scale_out_cooldown": scaling.cooldown_seconds,
+        }
+        appautoscaling.Policy(
+            f"{name}-cpu-scaling",
+            name=f"{physical}-cpu-target",
+            policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace,
+            scalable_dimension=target.scalable_dimension,
+            resource_id=target.resource_id,
+            target_tracking_scaling_policy_configuration={
+                "target_value": scaling.cpu_target,
+                "predefined_metric_specification": {
+                    "predefined_metric_type": "ECSServiceAverageCPUUtilization"
                 },
-                opts=on_target,
-            )
+                **cooldowns,
+            },
+            opts=on_target,
+        )
+        # Memory adds tasks while the service is busy and never removes or holds them: with
+        # scale-in disabled, a policy takes no part in scale-in (the others decide it).
+        appautoscaling.Policy(
+            f"{name}-memory-scaling",
+            name=f"{physical}-memory-target",
+            policy_type="TargetTrackingScaling",
+            service_namespace=target.service_namespace,
+            scalable_dimension=target.scalable_dimension,
+            resource_id=target.resource_id,
+            target_tracking_scaling_policy_configuration={
+                "target_value": scaling.memory_target,
+                "disable_scale_in": True,
+                "customized_metric_specification": {
+                    "metrics": memory_under_load_tracking_metrics(
+                        {"ClusterName": args.cluster.cluster_name, "ServiceName": physical},
+                        busy_cpu=busy_cpu_percent(scaling.cpu_target),
+                    )
+                },
+                **cooldowns,
+            },
+            opts=on_target,
+        )
         attachment = args.load_balancer
         if scaling.requests_per_target is not None and attachment is not None:
             shift = attachment.traffic_shift

@@ -225,9 +225,11 @@ def task_definition(
     execute_command: bool = False,
     port_name: str | None = None,
     health_check: bool = True,
+    container_memory: int | None = None,
 ) -> ecs.TaskDefinition:
     """`<name>-task`: the Fargate task definition of the container `name` (awsvpc, Linux on
-    `cpu_architecture`), with the merged environment and secrets."""
+    `cpu_architecture`), with the merged environment and secrets; `container_memory` is the
+    application container's hard limit (the task's memory less its sidecars')."""
     document = pulumi.Output.all(
         log_group.name,
         pulumi.Output.from_input(environment),
@@ -245,6 +247,7 @@ def task_definition(
                 execute_command=execute_command,
                 port_name=port_name,
                 health_check=health_check,
+                memory=container_memory,
             )
         )
     )

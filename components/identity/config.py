@@ -272,7 +272,7 @@ def resolve_keycloak(
 # Keycloak as a catalog entry (so routing, sizing, overrides and checks treat it like any service)
 # -------------------------------------------------------------------------------------------
 
-# The official image has bash but neither curl nor wget: probe the readiness endpoint over
+# The official image has bash but neither curl nor wget: probe the liveness endpoint over
 # bash's /dev/tcp. Keycloak serves health on the management port (9000) since version 25.
 _KEYCLOAK_PROBE = (
     "exec 3<>/dev/tcp/127.0.0.1/{port} && "
@@ -302,7 +302,10 @@ def keycloak_catalog_entry(
     keycloak: KeycloakSettings, database: DatabaseSettings | None, env: Environment
 ) -> dict[str, Any]:
     """Keycloak shaped like a `services` catalog entry (camelCase, as in the YAML)."""
+    # The load balancer and the probe ask readiness, the container check liveness (which holds
+    # no database check: a failover must not restart the tasks; docs/DESIGN.md).
     health_path = f"{KEYCLOAK_PATH}/health/ready"
+    live_path = f"{KEYCLOAK_PATH}/health/live"
     return {
         "description": "Identity provider (Keycloak, production mode)",
         "port": keycloak.port,
@@ -316,7 +319,7 @@ def keycloak_catalog_entry(
             "CMD",
             "bash",
             "-c",
-            _KEYCLOAK_PROBE.format(port=keycloak.management_port, path=health_path),
+            _KEYCLOAK_PROBE.format(port=keycloak.management_port, path=live_path),
         ],
         "criticality": "critical",
         "deployOrder": 5,

@@ -5,8 +5,13 @@ Creates, when given an ALB: p95 `TargetResponseTime` above `latency_p95_seconds`
 targets' 5xx) and `UnHealthyHostCount` > 0 per target group. When given the database: CPU, free
 storage and connections. When given cache nodes, per node: engine CPU, memory and evictions;
 when given a serverless cache: data held near its limit, throttled commands and evictions.
-Optional (`dashboard`): the CloudWatch dashboard of `dashboard.py`. The services' own
-CPU/memory alarms are in `microservice.py`, wired to the same topic.
+Optional (`dashboard`): the CloudWatch dashboard of `dashboard.py`. With the cluster's ARN: an
+EventBridge rule sending the cluster's ECS service events of type WARN or ERROR to the topic
+(a failed deployment, `SERVICE_DEPLOYMENT_FAILED`; a service that cannot start or place its
+tasks; ECS developer guide, "Amazon ECS service deployment state change events" and "Amazon ECS
+service action events"). With quiet hours: CloudWatch alarm mute rules silencing the services'
+running-task alarms while the off-hours schedule holds them at zero. The services' own CPU,
+memory and running-task alarms are in `microservice.py`, wired to the same topic.
 """
 
 from __future__ import annotations
@@ -108,6 +113,39 @@ class ServerlessCacheWatch:
     max_data_gb: int
 
 
+ECS_EVENT_TYPES = ("WARN", "ERROR")
+"""Service action events of these types (impaired task starts, placement and configuration
+failures, throttling) and the failed deployment (`SERVICE_DEPLOYMENT_FAILED`, type ERROR);
+INFO events (steady state, deployment in progress or completed) stay out."""
+MUTE_TARGETS_PER_RULE = 100
+"""Alarm names a mute rule may target (CloudWatch API, `MuteTargets`)."""
+
+
+def ecs_events_rule_name(name_prefix: str) -> str:
+    """The EventBridge rule sending the stack's ECS service events to the alarm topic."""
+    return f"{name_prefix}-ecs-service-events"
+
+
+def ecs_events_pattern(cluster_name: str, *, account_id: str, region: str) -> dict[str, Any]:
+    """Deployment state changes and service actions of WARN or ERROR type, for this cluster's
+    services (deployment events name the service in `resources` and carry no cluster field)."""
+    return {
+        "source": ["aws.ecs"],
+        "detail-type": ["ECS Deployment State Change", "ECS Service Action"],
+        "resources": [{"prefix": f"arn:aws:ecs:{region}:{account_id}:service/{cluster_name}/"}],
+        "detail": {"eventType": list(ECS_EVENT_TYPES)},
+    }
+
+
+@dataclass(frozen=True)
+class QuietHours:
+    """When the services are scaled to zero on purpose (the off-hours schedule)."""
+
+    windows: Sequence[tuple[str, str]]
+    """(5-field cron of the start, ISO 8601 duration), e.g. ("cron(0 17 * * FRI)", "P2DT16H10M")."""
+    timezone: str = "UTC"
+
+
 @dataclass(frozen=True)
 class MonitoringArgs:
     name_prefix: str
@@ -129,6 +167,13 @@ class MonitoringArgs:
     dashboard: bool = True
     container_insights: bool = True
     """Task-count widgets read Container Insights metrics."""
+    cluster_arn: pulumi.Input[str] | None = None
+    """Send the cluster's ECS service events of type WARN or ERROR to the topic; None = no."""
+    topic_policy: pulumi.Resource | None = None
+    """The topic's policy admitting the events rule (`AlertTopic.policy`): the target waits."""
+    running_task_alarm_names: Sequence[pulumi.Input[str]] = ()
+    """The services' running-task alarms, muted during `quiet_hours`."""
+    quiet_hours: QuietHours | None = None
     region: str | None = None
     tags: Mapping[str, str] = field(default_factory=dict)
 
@@ -153,6 +198,10 @@ class Monitoring(pulumi.ComponentResource):
             self._cache_alarms()
         if args.serverless_cache is not None:
             self._serverless_cache_alarms(args.serverless_cache)
+        if args.cluster_arn is not None:
+            self._ecs_events(args)
+        if args.quiet_hours is not None and args.running_task_alarm_names:
+            self._mute_rules(args, args.quiet_hours)
         self.dashboard_name = self._dashboard(args) if args.dashboard else None
         self.register_outputs(
             {"alarm_names": self.alarm_names, "dashboard_name": self.dashboard_name}
@@ -173,6 +222,57 @@ class Monitoring(pulumi.ComponentResource):
             **arguments,
         )
         self.alarm_names.append(alarm.name)
+
+    def _ecs_events(self, args: MonitoringArgs) -> None:
+        account = aws.get_caller_identity_output().account_id
+        region = str(self._region)
+        rule = cloudwatch.EventRule(
+            f"{self._name}-ecs-events",
+            name=ecs_events_rule_name(args.name_prefix),
+            description=f"{args.cluster_name}: failed deployments and impaired services",
+            event_pattern=account.apply(
+                lambda acct: json.dumps(
+                    ecs_events_pattern(args.cluster_name, account_id=acct, region=region)
+                )
+            ),
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        cloudwatch.EventTarget(
+            f"{self._name}-ecs-events-target",
+            rule=rule.name,
+            arn=self._topic,
+            opts=pulumi.ResourceOptions(
+                parent=rule,
+                depends_on=[args.topic_policy] if args.topic_policy is not None else None,
+            ),
+        )
+
+    def _mute_rules(self, args: MonitoringArgs, quiet: QuietHours) -> None:
+        """One rule per quiet window and per hundred alarms (the API's limit)."""
+        names = list(args.running_task_alarm_names)
+        batches = [
+            names[i : i + MUTE_TARGETS_PER_RULE]
+            for i in range(0, len(names), MUTE_TARGETS_PER_RULE)
+        ]
+        for w, (cron, duration) in enumerate(quiet.windows):
+            for b, batch in enumerate(batches):
+                suffix = f"{w}" + (f"-{b}" if b else "")
+                cloudwatch.AlarmMuteRule(
+                    f"{self._name}-off-hours-{suffix}",
+                    name=f"{args.name_prefix}-off-hours-{suffix}",
+                    description="Services are scaled to zero off hours: no running-task alarm",
+                    rule={
+                        "schedule": {
+                            "expression": cron,
+                            "duration": duration,
+                            "timezone": quiet.timezone,
+                        }
+                    },
+                    mute_targets={"alarm_names": batch},
+                    tags=dict(args.tags),
+                    opts=pulumi.ResourceOptions(parent=self),
+                )
 
     def _load_balancer_alarms(self, args: MonitoringArgs) -> None:
         alarms = self._args

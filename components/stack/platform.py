@@ -23,7 +23,8 @@ from ..data.queue import WorkQueue, WorkQueueArgs
 from ..identity.secrets import PlatformSecrets, SecretsArgs
 from ..network.layout import NetworkRefs
 from ..network.vpc import Network, NetworkArgs
-from ..observability.alerts import AlertTopic, AlertTopicArgs
+from ..observability.alerts import AlertTopic, AlertTopicArgs, Publishers
+from ..observability.monitoring import ecs_events_rule_name
 from .graph import POSTGRES_DEFAULT_PORT, REDIS_DEFAULT_PORT
 from .platform_tasks import PLATFORM_ROTATE, task_login
 from .settings import ServiceSettings, StackSettings
@@ -261,7 +262,17 @@ def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
     if platform.alarms is not None:
         alerts = AlertTopic(
             f"{prefix}-alerts",
-            AlertTopicArgs(topic_name=f"{prefix}-alarms", emails=platform.alarms.emails, tags=tags),
+            AlertTopicArgs(
+                topic_name=f"{prefix}-alarms",
+                emails=platform.alarms.emails,
+                # Every alarm of the stack is named `<prefix>-...`; the ECS events rule is
+                # Monitoring's (built last, once everything it watches exists).
+                publishers=Publishers(
+                    alarm_name_prefix=prefix, event_rule_names=(ecs_events_rule_name(prefix),)
+                ),
+                region=settings.region,
+                tags=tags,
+            ),
         )
     queues = {
         queue.name: WorkQueue(

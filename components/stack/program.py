@@ -31,6 +31,7 @@ from ..observability.monitoring import (
     DatabaseWatch,
     Monitoring,
     MonitoringArgs,
+    QuietHours,
     ServerlessCacheWatch,
 )
 from . import outputs
@@ -38,6 +39,9 @@ from .platform import Platform, build_network, build_platform, platform_outputs
 from .services import build_services
 from .settings import StackSettings
 from .task_components import build_migration, build_platform_tasks, build_tasks
+
+QUIET_GRACE_MINUTES = 10
+"""The running-task alarms stay muted this long after the morning scale-up (tasks starting)."""
 
 
 def build_cluster(settings: StackSettings, network: NetworkRefs) -> EcsCluster:
@@ -131,14 +135,33 @@ def build_load_balancer(settings: StackSettings, network: NetworkRefs) -> LoadBa
     )
 
 
+def running_task_alarm_names(
+    services: Mapping[str, Microservice | Keycloak],
+) -> list[pulumi.Output[str]]:
+    """Each service's alarm on fewer running tasks than its minimum (Keycloak's included)."""
+    names = []
+    for service in services.values():
+        app = service.microservice if isinstance(service, Keycloak) else service
+        if app.running_tasks_alarm_name is not None:
+            names.append(app.running_tasks_alarm_name)
+    return names
+
+
 def build_monitoring(
-    settings: StackSettings, platform: Platform, edge: LoadBalancer | None
+    settings: StackSettings,
+    platform: Platform,
+    edge: LoadBalancer | None,
+    cluster: EcsCluster | None = None,
+    services: Mapping[str, Microservice | Keycloak] | None = None,
 ) -> Monitoring | None:
-    """Alarms and dashboard on the stack's topic (after everything they watch exists)."""
+    """Alarms and dashboard on the stack's topic (after everything they watch exists); the
+    cluster's failed deployments and impaired services reach the topic too, and the services'
+    running-task alarms are muted while the off-hours schedule holds them at zero."""
     alarms = settings.platform.alarms
     if platform.alerts is None or alarms is None:
         return None
     db, cache = settings.platform.database, settings.platform.cache
+    off_hours = settings.off_hours
     return Monitoring(
         f"{settings.name_prefix}-monitoring",
         MonitoringArgs(
@@ -174,6 +197,16 @@ def build_monitoring(
             error_rate_percent=alarms.error_rate_percent,
             dashboard=alarms.dashboard,
             container_insights=settings.container_insights != "disabled",
+            cluster_arn=cluster.cluster_arn if cluster is not None else None,
+            topic_policy=platform.alerts.policy,
+            running_task_alarm_names=running_task_alarm_names(services or {}),
+            quiet_hours=(
+                QuietHours(
+                    off_hours.quiet_windows(QUIET_GRACE_MINUTES), timezone=off_hours.timezone
+                )
+                if off_hours is not None
+                else None
+            ),
             region=settings.region,
             tags=dict(settings.tags),
         ),
@@ -261,7 +294,7 @@ def build_stack(settings: StackSettings) -> None:
         migration=migration,
         platform_tasks=platform_tasks,
     )
-    monitoring = build_monitoring(settings, platform, edge)
+    monitoring = build_monitoring(settings, platform, edge, cluster, services)
     rotation = build_rotation_restart(settings, platform, cluster, services)
 
     groups = {name: svc.security_group_id for name, svc in services.items()}

@@ -18,6 +18,7 @@ from pydantic.alias_generators import to_camel
 from ..compute.config import (
     OFF_HOURS_DEFAULTS,
     SPRING_HEALTH_PATH,
+    SPRING_LIVENESS_PATH,
     WEEKS_PER_MONTH,
     OffHoursSettings,
     ServiceOverride,
@@ -25,7 +26,7 @@ from ..compute.config import (
     ServiceUses,
     TaskSpec,
 )
-from ..compute.containers import DEFAULT_HEALTH_PATH
+from ..compute.containers import DEFAULT_HEALTH_PATH, app_memory_mib
 from ..compute.fargate import size_issues as _size_issues
 from ..data.database import login_name
 from ..edge.config import EdgeSettings, resolve_edge
@@ -68,6 +69,7 @@ from .probe import HEALTH_PROBE, probe_spec
 from .queues import resolve_queues
 from .quotas import quota_issues, rules_per_group
 from .release import ReleaseState, release_image
+from .runtime import health_path_issue, runtime_environment
 from .schedules import DatabaseSchedule, database_schedule
 from .settings import ServiceSettings, StackSettings
 from .tasks import TaskSettings, explicit_images, resolve_tasks
@@ -506,6 +508,30 @@ def resolve(
             environment.update(override.environment)
             secrets.update(override.secrets)
             target_group = override.target_group_arn or target_group
+        # The heap follows the application container: the task less its sidecars (runtime.py).
+        traced = chosen.xray_tracing and catalog_service
+        container_memory = app_memory_mib(
+            memory, xray=traced, service_connect=config.service_connect.enabled
+        )
+        env_sources = [
+            *([("commonEnvironmentVariables", config.common_environment_variables)]
+              if catalog_service else []),
+            (f"{base}.environment", spec.environment),
+            *([(f"serviceOverrides.{name}.environment", override.environment)]
+              if override is not None else []),
+        ]  # fmt: skip
+        environment.update(
+            runtime_environment(
+                name,
+                env_sources,
+                spring_boot=spec.spring_boot,
+                keycloak=not catalog_service,
+                traced=traced,
+                task_mib=memory,
+                container_mib=container_memory,
+                issues=issues,
+            )
+        )
         for clash in sorted(set(environment) & set(secrets)):
             if override is not None and clash in override.secrets:
                 clash_path = f"serviceOverrides.{name}.secrets.{clash}"
@@ -541,6 +567,12 @@ def resolve(
             health_path = None
         elif health_path is None:
             health_path = SPRING_HEALTH_PATH if spec.spring_boot else DEFAULT_HEALTH_PATH
+        elif (
+            aggregate := health_path_issue(
+                f"{base}.healthCheckPath", health_path, spring_boot=spec.spring_boot
+            )
+        ) is not None:
+            issues.append(aggregate)
         rollout = resolve_rollout(
             name,
             [
@@ -602,6 +634,10 @@ def resolve(
                 priority=spec.priority,
                 default_route=spec.default_route,
                 health_check_port=spec.health_check_port,
+                liveness_check_path=(
+                    SPRING_LIVENESS_PATH if spec.spring_boot and spec.port is not None else None
+                ),
+                tracing=traced,
                 health_check_command=(
                     tuple(spec.health_check_command) if spec.health_check_command else None
                 ),

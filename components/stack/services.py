@@ -59,7 +59,10 @@ def container_args(settings: StackSettings, service: ServiceSettings) -> Contain
         )
     else:
         assert service.health_check_path is not None  # resolved for every service with a port
-        health = HttpHealthCheck(service.health_check_path, service.health_check_port)
+        # The container check restarts a task: it asks liveness where the service has one.
+        health = HttpHealthCheck(
+            service.liveness_check_path or service.health_check_path, service.health_check_port
+        )
     return ContainerArgs(
         image=service.image,
         port=service.port,
@@ -196,7 +199,11 @@ def microservice_args(
             if settings.service_connect
             else None
         ),
-        xray=settings.xray_tracing,
+        xray=service.tracing,
+        tracing_attributes={
+            "deployment.environment.name": settings.environment,
+            "service.namespace": settings.project,
+        },
         metrics_namespace=metrics_namespace(settings, service) if service.spring_boot else None,
         region=settings.region,
         permissions_boundary=settings.permissions_boundary_arn,

@@ -56,6 +56,12 @@ class ServiceSettings:
     default_route: bool = False
     health_check_port: int | None = None
     """Where the container and ALB health checks go when not `port` (Keycloak: 9000)."""
+    liveness_check_path: str | None = None
+    """The container check's path when not `health_check_path` (Spring Boot: its liveness
+    group; `health_check_path` is then its readiness group, what the ALB and the probe ask)."""
+    tracing: bool = False
+    """Its traces go to X-Ray through a collector sidecar (`enableXrayTracing`; Keycloak's image
+    exports none, so its task runs no collector)."""
     health_check_command: tuple[str, ...] | None = None
     writable_paths: tuple[str, ...] = ()
     """Writable volumes besides /tmp."""

@@ -2,9 +2,12 @@
 
 The seed's example used Spring Boot 2 keys; Boot 3 moved them: `spring.redis.*` became
 `spring.data.redis.*` and `management.metrics.export.cloudwatch.*` became
-`management.cloudwatch.metrics.export.*` (Spring Cloud AWS 3's CloudWatch registry). Service
-discovery is Cloud Map DNS, so a service calls the services it declares in `calls` by
-`<service>.<namespace>:<port>` and no Eureka server is needed.
+`management.cloudwatch.metrics.export.*` (Spring Cloud AWS 3's CloudWatch registry). Health is
+split in Spring's liveness and readiness groups (the container check and the load balancer);
+traces go over OTLP (`management.otlp.tracing.endpoint`) to the task's collector when the
+service is traced, and tracing is off otherwise. Service discovery is Cloud Map DNS, so a
+service calls the services it declares in `calls` by `<service>.<namespace>:<port>` and no
+Eureka server is needed.
 """
 
 from __future__ import annotations
@@ -71,7 +74,26 @@ def application_config(settings: StackSettings, service: ServiceSettings) -> dic
     config["spring"] = spring
     config["management"] = {
         "endpoints": {"web": {"exposure": {"include": "health,info,metrics,prometheus"}}},
-        "endpoint": {"health": {"show-details": "when-authorized", "probes": {"enabled": True}}},
+        "endpoint": {
+            "health": {
+                "show-details": "when-authorized",
+                "probes": {"enabled": True},
+                # Pinned to Spring's defaults on purpose: the container check (liveness) and
+                # the load balancer (readiness) hold no external system, so a database or Redis
+                # failover never replaces healthy tasks (docs/DESIGN.md).
+                "group": {
+                    "liveness": {"include": "livenessState"},
+                    "readiness": {"include": "readinessState"},
+                },
+            }
+        },
+        # Traces to the collector sidecar's OTLP endpoint (its environment), or none at all.
+        "tracing": {"enabled": service.tracing},
+        **(
+            {"otlp": {"tracing": {"endpoint": "${OTEL_EXPORTER_OTLP_ENDPOINT}/v1/traces"}}}
+            if service.tracing
+            else {}
+        ),
         # Spring Cloud AWS's CloudWatch registry (spring-cloud-aws-starter-metrics): its task
         # role may publish to this namespace only.
         "cloudwatch": {
