@@ -67,11 +67,11 @@ def test_prod_runs_exec_on_keycloak_only_and_dev_everywhere(plan):
     assert all(exec_services(plan("dev")).values())
 
 
-def test_the_xray_sidecar_gets_agent_volumes_of_its_own(run_stack):
+def test_the_collector_sidecar_gets_agent_volumes_of_its_own(run_stack):
     result = run_stack("staging", {"accessweaver:enableXrayTracing": True})
     app, sidecar = recorded_containers(result.one(TASK, "aw-pdp-service-task"))
-    assert sidecar["name"] == "xray-daemon"
-    assert writable(sidecar)["/var/lib/amazon/ssm"] == "exec-xray-var-lib-amazon-ssm"
+    assert sidecar["name"] == "otel-collector"
+    assert writable(sidecar)["/var/lib/amazon/ssm"] == "exec-collector-var-lib-amazon-ssm"
     assert writable(app)["/var/lib/amazon/ssm"] == "exec-app-var-lib-amazon-ssm"
 
 

@@ -276,9 +276,9 @@ def test_target_groups_are_ip_health_checked_every_30s_and_drain_within_stop_tim
         assert len(inputs["name"]) <= ELB_NAME_MAX
 
 
-def test_gateway_health_check_is_its_actuator_path(plan):
+def test_gateway_health_check_is_its_readiness_group(plan):
     group = plan("dev").one(TG, "accessweaver-dev-aw-api-gateway-tg-a").inputs
-    assert group["healthCheck"]["path"] == "/actuator/health"
+    assert group["healthCheck"]["path"] == "/actuator/health/readiness"
     assert group["port"] == 8080 and group["name"] == "dev-api-gateway-8080-a-5aa4"
 
 

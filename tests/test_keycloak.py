@@ -103,11 +103,12 @@ def test_keycloak_is_behind_the_alb_under_auth_with_proxy_headers(plan, run_stac
     assert service["loadBalancers"][0]["containerPort"] == 8180
 
 
-def test_container_and_alb_health_checks_hit_the_readiness_endpoint_on_port_9000(plan):
+def test_container_checks_liveness_and_the_alb_readiness_on_port_9000(plan):
     result = plan("prod")
     container = keycloak_container(result)
     probe = " ".join(container["healthCheck"]["command"])
-    assert "/dev/tcp/127.0.0.1/9000" in probe and "GET /auth/health/ready " in probe
+    # /health/live holds no database check: a failover does not restart the tasks
+    assert "/dev/tcp/127.0.0.1/9000" in probe and "GET /auth/health/live " in probe
     assert "curl" not in probe  # the Keycloak image has none
     env = environment(container)
     assert (env["KC_HEALTH_ENABLED"], env["KC_HTTP_MANAGEMENT_PORT"]) == ("true", "9000")
@@ -161,8 +162,9 @@ def test_keycloak_keeps_a_read_only_root_with_writable_data_and_tmp(plan):
         "/var/log/amazon/ssm": "exec-app-var-log-amazon-ssm",
     }
     volumes = {v["name"] for v in result.one(TASK, "keycloak-task").inputs["volumes"]}
-    sidecar = container_definitions(result.one(TASK, "keycloak-task"))[1]  # X-Ray in prod
-    assert volumes == set(mounts.values()) | {m["sourceVolume"] for m in sidecar["mountPoints"]}
+    # Keycloak's image exports no traces: its task runs no collector, even in prod
+    assert len(container_definitions(result.one(TASK, "keycloak-task"))) == 1
+    assert volumes == set(mounts.values())
 
 
 def test_keycloak_does_not_inherit_the_applications_common_variables(plan):

@@ -95,11 +95,11 @@ def test_every_container_is_read_only_non_root_logged_with_writable_tmp(plan, st
         assert {"name": "tmp"} in task.inputs["volumes"]
 
 
-def test_app_container_health_check_hits_the_health_path_on_its_port(plan):
+def test_app_container_health_check_hits_the_liveness_group_on_its_port(plan):
     check = app_container(plan, "dev", "aw-audit-service")["healthCheck"]
     assert check["command"] == [
         "CMD-SHELL",
-        "curl -fsS http://localhost:8084/actuator/health || exit 1",
+        "curl -fsS http://localhost:8084/actuator/health/liveness || exit 1",
     ]
     assert app_container(plan, "dev", "aw-audit-service")["stopTimeout"] == 120
 
@@ -113,7 +113,7 @@ def test_spring_profile_follows_the_environment_unless_the_stack_sets_it(plan):
 
     assert env("dev")["SPRING_PROFILES_ACTIVE"] == "dev"
     assert env("prod")["SPRING_PROFILES_ACTIVE"] == "prod"
-    assert env("prod")["JAVA_OPTS"].startswith("-Xmx1536m")
+    assert env("prod")["JAVA_OPTS"] == "-XX:+UseG1GC -XX:+UseStringDeduplication"
 
 
 def test_configured_secrets_reach_the_container_as_value_from(run_stack):
@@ -124,10 +124,10 @@ def test_configured_secrets_reach_the_container_as_value_from(run_stack):
     assert all(e["name"] != "PARTNER_API_KEY" for e in container["environment"])
 
 
-def test_xray_sidecar_only_where_tracing_is_on(plan):
+def test_collector_sidecar_only_where_tracing_is_on(plan):
     prod = [c["name"] for c in container_definitions(plan("prod").one(TASK, "aw-pdp-service-task"))]
     dev = [c["name"] for c in container_definitions(plan("dev").one(TASK, "aw-pdp-service-task"))]
-    assert prod == ["aw-pdp-service", "xray-daemon"] and dev == ["aw-pdp-service"]
+    assert prod == ["aw-pdp-service", "otel-collector"] and dev == ["aw-pdp-service"]
 
 
 @pytest.mark.parametrize("stack", STACKS)

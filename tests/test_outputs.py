@@ -28,7 +28,7 @@ def test_internal_dns_names_and_health_urls_are_keyed_by_service(plan):
         outputs["internal_dns_names"]["aw-pdp-service"] == "aw-pdp-service.accessweaver-prod.local"
     )
     assert outputs["health_check_urls"]["aw-pdp-service"] == (
-        "http://aw-pdp-service.accessweaver-prod.local:8081/actuator/health"
+        "http://aw-pdp-service.accessweaver-prod.local:8081/actuator/health/readiness"
     )
 
 
@@ -74,7 +74,7 @@ def test_cicd_config_lists_services_in_the_seed_deploy_order_after_keycloak(plan
         "log_group": "/ecs/accessweaver-prod/aw-pdp-service",
         # where the gate's health probe asks each of its tasks
         "health_check_port": 8081,
-        "health_check_path": "/actuator/health",
+        "health_check_path": "/actuator/health/readiness",
     }
     assert config["services"]["keycloak"]["health_check_port"] == 9000
     assert config["images"]["keycloak"]["pinned_tag"] == "26.7.0"

@@ -133,7 +133,7 @@ def test_task_roles_hold_only_what_each_service_uses(plan):
 EXEC_SIDS = {"EcsExec", "EcsExecFindLogGroup", "EcsExecSessionLogs", "EcsExecSessionKey"}
 
 
-@pytest.mark.parametrize(("stack", "extra"), [("dev", EXEC_SIDS), ("prod", {"XRay"})])
+@pytest.mark.parametrize(("stack", "extra"), [("dev", EXEC_SIDS), ("prod", {"Traces"})])
 def test_spring_services_publish_metrics_to_their_namespace_only(plan, stack, extra):
     granted = statements(plan(stack), "aw-pdp-service-task-policy")
     # (and it uses the cache: elasticache:Connect as the cache's IAM user)
@@ -206,7 +206,7 @@ def test_a_node_service_gets_a_libpq_uri_and_a_spring_service_a_jdbc_url(run_sta
     assert orders["DATABASE_HOST"] == billing["DATABASE_HOST"]
     # health checks follow what the service is, not Spring's path for everyone
     assert "/health " in container(result, "orders")["healthCheck"]["command"][1]
-    assert "/actuator/health" in container(result, "billing")["healthCheck"]["command"][1]
+    assert "/actuator/health/liveness " in container(result, "billing")["healthCheck"]["command"][1]
 
 
 # -- custom graphs --------------------------------------------------------------------------

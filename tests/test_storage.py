@@ -111,7 +111,7 @@ def test_services_may_use_the_bucket_objects_and_its_key_and_nothing_wider(plan)
     ]
     assert others == ["aw-audit-service-task-policy"]
     for statement in policy["Statement"]:
-        if statement["Sid"] in ("Metrics", "XRay"):
+        if statement["Sid"] in ("Metrics", "Traces"):
             continue  # these actions take no resource ARN (scoped by namespace / unscopable)
         assert statement["Resource"] != "*"
         actions = statement["Action"]

@@ -758,11 +758,8 @@ def roles_use(project: str, environment: str) -> list[tuple[str, tuple[str, ...]
             "TasksMetricsTracesExec",
             (
                 "cloudwatch:PutMetricData",
+                # The tracing collector's exporter (compute/telemetry.py) calls this one.
                 "xray:PutTraceSegments",
-                "xray:PutTelemetryRecords",
-                "xray:GetSamplingRules",
-                "xray:GetSamplingTargets",
-                "xray:GetSamplingStatisticSummaries",
                 "ssmmessages:CreateControlChannel",
                 "ssmmessages:CreateDataChannel",
                 "ssmmessages:OpenControlChannel",

@@ -52,6 +52,10 @@ SCHEDULER_FREE_INVOCATIONS = 14_000_000
 """EventBridge Scheduler's free tier: invocations per month (aws.amazon.com/eventbridge/pricing);
 then USD 1.00 per million."""
 SCHEDULER_USD_PER_MILLION = 1.00
+CLOUDWATCH_FREE_ALARM_METRICS = 10
+"""CloudWatch's free tier: 10 standard-resolution alarm metrics a month
+(aws.amazon.com/cloudwatch/pricing, "Free tier"); like Scheduler's, shared by the accounts of
+one consolidated bill."""
 FARGATE_MINIMUM_MINUTES = 1.0
 """Fargate bills per second with a one-minute minimum per task."""
 
@@ -546,10 +550,11 @@ def estimate(
         f"{settings.audit_log_retention_days}",
     )
 
+    billable_alarm_metrics = max(0, inventory.alarm_metrics - CLOUDWATCH_FREE_ALARM_METRICS)
     alarms = LineItem(
         "cloudwatch_alarms",
-        inventory.alarm_metrics * p["cloudwatch.alarm_month"],
-        f"{inventory.alarm_metrics} alarm metric(s)",
+        billable_alarm_metrics * p["cloudwatch.alarm_month"],
+        f"{inventory.alarm_metrics} alarm metric(s), {CLOUDWATCH_FREE_ALARM_METRICS} a month free",
     )
     s3 = LineItem(
         "s3",

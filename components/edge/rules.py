@@ -31,7 +31,10 @@ HEALTH_CHECK = {
     "interval": 30,
     "timeout": 5,
     "healthy_threshold": 2,
-    "unhealthy_threshold": 3,
+    # 5 x 30 s: a target turns unhealthy after 150 s, longer than an RDS Multi-AZ failover
+    # (60-120 s), so ECS does not replace Keycloak's tasks (whose readiness holds its database
+    # connection check) while the database is away.
+    "unhealthy_threshold": 5,
 }
 """Target group health check (field report: interval 30 s, timeout 5 s)."""
 

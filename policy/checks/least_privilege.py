@@ -378,8 +378,10 @@ def _task_statement_problem(
         elif action.startswith("xray:"):
             if not settings.xray_tracing:
                 return f"{action}: X-Ray tracing is off in this stack"
-            if _is_task(service):
-                return f"{action}: a task runs no X-Ray daemon"
+            if _is_task(service) or not getattr(service, "tracing", False):
+                return f"{action}: {service.name} runs no tracing collector"
+            if action != "xray:PutTraceSegments":
+                return f"{action}: the tracing collector calls xray:PutTraceSegments only"
         elif action.startswith("ssmmessages:"):
             if not getattr(service, "execute_command", False):
                 return f"{action}: ECS Exec is off for {service.name}"
