@@ -167,7 +167,7 @@ class MicroserviceArgs_(TypedDict):
     port: NotRequired[int]
     """The container port; unset = a worker with no port."""
     health_check_path: NotRequired[str]
-    """HTTP path the container and the load balancer check; default /actuator/health."""
+    """HTTP path the container and the load balancer check; default /health."""
     health_check_command: NotRequired[Sequence[str]]
     """A worker's health check command (["CMD-SHELL", "..."]), required without a port."""
     command: NotRequired[Sequence[str]]
