@@ -265,7 +265,7 @@ def test_a_migration_has_no_schedule_and_no_failure_rule():
     result = prod()
     names = {r.name for r in result.resources}
     assert "db-migrate-schedule" not in names and "db-migrate-failure-rule" not in names
-    assert [r.name for r in result.of_type(SCHEDULE)] == [
+    assert sorted(r.name for r in result.of_type(SCHEDULE)) == [
         "health-probe-schedule",  # prod's health probe
         "nightly-report-schedule",
         "platform-rotate-schedule",  # the database logins' weekly rotation

@@ -561,10 +561,23 @@ def estimate(
         inventory.buckets * usage.s3_gb_per_bucket * p["s3.standard_gb_month"],
         f"{inventory.buckets} bucket(s) x {usage.s3_gb_per_bucket:g} GB",
     )
+    tools = {
+        t.name
+        for t in settings.tasks
+        if t.own_repository and (t.health_probe or getattr(t, "platform", None))
+    }
+    tool_repositories = sum(1 for n in inventory.repository_names if n.rsplit("/", 1)[-1] in tools)
+    app_repositories = inventory.repositories - tool_repositories
     ecr = LineItem(
         "ecr",
-        inventory.repositories * usage.ecr_gb_per_repository * p["ecr.gb_month"],
-        f"{inventory.repositories} repository(ies) x {usage.ecr_gb_per_repository:g} GB",
+        (app_repositories * usage.ecr_gb_per_repository + tool_repositories * usage.tool_image_gb)
+        * p["ecr.gb_month"],
+        f"{app_repositories} repository(ies) x {usage.ecr_gb_per_repository:g} GB"
+        + (
+            f", {tool_repositories} of the platform's tool images x {usage.tool_image_gb:g} GB"
+            if tool_repositories
+            else ""
+        ),
     )
 
     kms = LineItem(

@@ -109,6 +109,7 @@ class Inventory:
     alarm_metrics: int = 0
     buckets: int = 0
     repositories: int = 0
+    repository_names: tuple[str, ...] = ()
     kms_keys: int = 0
     unpriced: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
@@ -245,6 +246,9 @@ def inventory_from_resources(resources: Iterable[Resource]) -> Inventory:
         alarm_metrics=sum(_alarm_metrics(i) for type_, i in items if type_ == METRIC_ALARM),
         buckets=sum(1 for type_, _ in items if type_ in BUCKETS),
         repositories=sum(1 for type_, _ in items if type_ == REPOSITORY),
+        repository_names=tuple(
+            str(i.get("name")) for type_, i in items if type_ == REPOSITORY and i.get("name")
+        ),
         kms_keys=sum(1 for type_, _ in items if type_ == KMS_KEY),
         unpriced=tuple(unpriced),
         notes=tuple(notes),

@@ -45,6 +45,10 @@ class UsageAssumptions:
     cache_million_ecpu_per_month: float = 5
     """Millions of ElastiCache Processing Units a serverless cache serves per month: one per
     simple GET/SET of up to 1 KB (sessions and policy decisions)."""
+    tool_image_gb: float = 0.1
+    """GB stored per repository of the platform's own tool images (`images/health-probe`,
+    `images/platform-setup`: a slim Python base and a script, the base's layers shared by every
+    version the lifecycle policy keeps)."""
     task_run_minutes: float = 10
     """Minutes one run of a scheduled task lasts (Fargate bills at least one minute a run)."""
 
