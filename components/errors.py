@@ -164,6 +164,14 @@ def _container(model: type[BaseModel], loc: tuple) -> Any:
     return _unwrap(current)
 
 
+def field_at(model: type[BaseModel], loc: tuple) -> Any | None:
+    """The pydantic `FieldInfo` of the key at `loc` (aliases, as errors name them), or None."""
+    current = _container(model, loc)
+    if not (loc and isinstance(current, type) and issubclass(current, BaseModel)):
+        return None
+    return {f.alias or name: f for name, f in current.model_fields.items()}.get(loc[-1])
+
+
 def allowed_keys(model: type[BaseModel], loc: tuple) -> list[str] | None:
     """Aliases accepted at the mapping that holds `loc[-1]`, walking `model` along `loc`."""
     current = _container(model, loc)

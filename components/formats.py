@@ -8,14 +8,27 @@ as Pulumi users write them, snake_case fields, frozen, unknown keys refused).
 from __future__ import annotations
 
 import re
+import types
+import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+)
 from pydantic.alias_generators import to_camel
 
 Environment = Literal["dev", "staging", "prod"]
 ENVIRONMENTS: tuple[Environment, ...] = ("dev", "staging", "prod")
 ENFORCED_ENVIRONMENTS: tuple[Environment, ...] = ("staging", "prod")
+ENCRYPTED = "offline-placeholder-for-secure-value"
+"""What the offline engine hands the program for a `secure:` value it cannot decrypt
+(tools/stack_file.py); under `pulumi`, the CLI decrypts it before the program runs."""
 """CONTROLS.md "P": enforced in staging and prod, defaulted (waivable) in dev."""
 
 _TRUE, _FALSE = ("true", "True"), ("false", "False")
@@ -33,6 +46,36 @@ def _flag(value: Any) -> Any:
 
 Flag = Annotated[bool, BeforeValidator(_flag)]
 """A stack-config boolean."""
+
+_IMAGE_NAME = r"[a-z0-9]+([.-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
+_IMAGE_TAG = r":(?P<tag>[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})"
+_IMAGE_DIGEST = r"@(?P<digest>sha256:[0-9a-f]{64})"
+IMAGE_PATTERN = (
+    rf"^{_IMAGE_NAME}(:[A-Za-z0-9_][A-Za-z0-9_.-]{{0,127}}(@sha256:[0-9a-f]{{64}})?"
+    r"|@sha256:[0-9a-f]{64})$"
+)
+"""An image reference as Docker and ECS take it: a name with a tag, a digest, or both (the
+digest then decides what runs: `nginx:1.27@sha256:...`); a bare name (`latest` implied) is
+refused."""
+_IMAGE = re.compile(rf"^(?P<name>{_IMAGE_NAME})({_IMAGE_TAG})?({_IMAGE_DIGEST})?$")
+
+
+def split_image(reference: str) -> tuple[str, str | None, str | None]:
+    """`(name, tag, digest)` of an image reference (`(reference, None, None)` when it is not
+    one): `repo:1.27@sha256:ab...` -> `("repo", "1.27", "sha256:ab...")`."""
+    match = _IMAGE.match(reference)
+    if match is None:
+        return reference, None, None
+    return match["name"], match["tag"], match["digest"]
+
+
+PARAMETER_NAME_PATTERN = r"^/(?![Aa][Ww][Ss]|[Ss][Ss][Mm])[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$"
+"""An SSM parameter by its path (`/path/name`): ECS takes a parameter's name for a parameter of
+the task's own region (ECS API reference, `Secret.valueFrom`). Names hold letters, digits, `_`,
+`.`, `-` and `/` and do not begin with `aws` or `ssm` (Systems Manager user guide, "Creating
+Parameter Store parameters"). A name without a leading `/` is not taken: it cannot be told from
+a secret's value pasted where its reference goes (the ARN names such a parameter)."""
+
 
 PATTERNS = {
     "vpc": (re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$"), "vpc- followed by 8 or 17 hex digits"),
@@ -53,13 +96,18 @@ PATTERNS = {
             r"^arn:aws(-[a-z]+)*:(secretsmanager:[a-z]{2}(-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+"
             r"(:[A-Za-z0-9_.-]*:[A-Za-z0-9_-]*:[A-Za-z0-9_-]*)?"
             r"|ssm:[a-z]{2}(-[a-z]+)+-\d:\d{12}:parameter/[A-Za-z0-9/_.-]+)$"
+            rf"|{PARAMETER_NAME_PATTERN}"
         ),
         "a Secrets Manager secret ARN (arn:aws:secretsmanager:<region>:<account>:secret:<name>"
-        "[:<json-key>:<stage>:<version>]) or an SSM parameter ARN",
+        "[:<json-key>:<stage>:<version>]), an SSM parameter ARN, or the path of an SSM "
+        "parameter in the stack's region (/path/name)",
     ),
     "policy_arn": (
-        re.compile(r"^arn:aws(-[a-z]+)*:iam::\d{12}:policy/([\x21-\x7e]*/)?[\w+=,.@-]{1,128}$"),
-        "an IAM managed policy ARN, arn:aws:iam::<account>:policy/<path>/<name>",
+        re.compile(
+            r"^arn:aws(-[a-z]+)*:iam::(\d{12}|aws):policy/([\x21-\x7e]*/)?[\w+=,.@-]{1,128}$"
+        ),
+        "an IAM managed policy ARN, arn:aws:iam::<account>:policy/<path>/<name> (or an AWS "
+        "managed one, arn:aws:iam::aws:policy/<path>/<name>)",
     ),
     "account_id": (re.compile(r"^\d{12}$"), '12 digits, quoted (e.g. "123456789012")'),
     "ecr_path": (
@@ -77,11 +125,9 @@ PATTERNS = {
         "(e.g. 123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver)",
     ),
     "image": (
-        re.compile(
-            r"^[a-z0-9]+([.-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
-            r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$"
-        ),
-        "a full image reference with a tag or digest (e.g. quay.io/keycloak/keycloak:26.0)",
+        re.compile(IMAGE_PATTERN),
+        "a full image reference with a tag, a digest or both (e.g. "
+        "quay.io/keycloak/keycloak:26.0, or nginx:1.27@sha256:<64 hex digits>)",
     ),
     "env_name": (
         re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$"),
@@ -117,6 +163,8 @@ VpcId = Annotated[str, _format("vpc")]
 SubnetId = Annotated[str, _format("subnet")]
 SecurityGroupId = Annotated[str, _format("sg")]
 TargetGroupArn = Annotated[str, _format("target_group_arn")]
+
+
 SecretRef = Annotated[str, _format("secret_ref")]
 ImageTag = Annotated[str, _format("image_tag")]
 Registry = Annotated[str, _format("registry")]
@@ -261,6 +309,17 @@ def check_log_group_prefix(value: str) -> str:
     return value
 
 
+def _numeric(annotation: Any) -> bool:
+    """`annotation` is a number type (int, float, optionally None or Annotated)."""
+    origin = typing.get_origin(annotation)
+    if origin is typing.Annotated:
+        return _numeric(typing.get_args(annotation)[0])
+    if origin in (typing.Union, types.UnionType):
+        args = [a for a in typing.get_args(annotation) if a is not type(None)]
+        return bool(args) and all(_numeric(a) for a in args)
+    return annotation in (int, float)
+
+
 class ConfigModel(BaseModel):
     """Base of every stack-config section.
 
@@ -276,6 +335,15 @@ class ConfigModel(BaseModel):
         strict=False,
         coerce_numbers_to_str=True,
     )
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _no_boolean_numbers(cls, value: Any, info: ValidationInfo) -> Any:
+        # pydantic's lax mode reads true as 1: `port: true` would plan a service on port 1.
+        field = cls.model_fields.get(info.field_name or "")
+        if isinstance(value, bool) and field is not None and _numeric(field.annotation):
+            raise ValueError("true/false where a number goes; allowed: a number")
+        return value
 
 
 def explicit_keys(model: BaseModel, exclude: set[str]) -> list[str]:

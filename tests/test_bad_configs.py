@@ -2,7 +2,8 @@
 
 `tests/bad_configs/*.yaml` are stack files shaped like `Pulumi.<stack>.yaml`, each with a first
 comment saying what is wrong and `# expect:` lines the message must contain (key path, problem,
-what is allowed). A hypothesis test then feeds random YAML-shaped values to the loader.
+what is allowed); `# problems: N` where the file has exactly N (none invented). A hypothesis
+test then feeds random YAML-shaped values to the loader.
 """
 
 from __future__ import annotations
@@ -26,6 +27,12 @@ CORPUS = sorted((ROOT / "tests" / "bad_configs").glob("*.yaml"))
 
 def expectations(path: Path) -> list[str]:
     return re.findall(r"^# expect: (.+)$", path.read_text(), flags=re.M)
+
+
+def problem_count(path: Path) -> int | None:
+    """`# problems: N`: the file has exactly N problems (none invented from another)."""
+    found = re.findall(r"^# problems: (\d+)$", path.read_text(), flags=re.M)
+    return int(found[0]) if found else None
 
 
 def test_the_corpus_has_at_least_40_files_each_with_expectations():
@@ -59,6 +66,8 @@ def test_bad_stack_file_is_refused_naming_file_key_and_what_is_allowed(path, reg
     for fragment in expectations(path):
         assert fragment in message, f"{fragment!r} not in:\n{message}"
     assert [i.path for i in raised.value.issues if not i.allowed] == []
+    if problem_count(path) is not None:
+        assert len(raised.value.issues) == problem_count(path), message
     assert registered == []
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-SECURE_PLACEHOLDER = "offline-placeholder-for-secure-value"
+from components.formats import ENCRYPTED as SECURE_PLACEHOLDER
 
 
 class CliLoader(yaml.SafeLoader):

@@ -16,26 +16,37 @@ from typing import Any
 
 import pulumi
 
+from ..formats import split_image
 from .telemetry import TRACING_STATEMENT
 
-_ECR_IMAGE = re.compile(
+_ECR_REPOSITORY = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com/"
-    r"(?P<repository>[^:@]+)(:[^@]+|@sha256:[0-9a-f]{64})$"
+    r"(?P<repository>[^:@]+)$"
 )
 
 
 def ecr_repository_arn(image: str) -> str | None:
-    """ARN of the ECR repository an image is pulled from; None for other registries."""
-    match = _ECR_IMAGE.match(image)
-    if match is None:
+    """ARN of the ECR repository an image is pulled from (by tag, digest or both); None for
+    other registries."""
+    name, tag, digest = split_image(image)
+    match = _ECR_REPOSITORY.match(name)
+    if match is None or (tag is None and digest is None):
         return None
     return f"arn:aws:ecr:{match['region']}:{match['account']}:repository/{match['repository']}"
 
 
-def secret_resource_arn(value_from: str) -> str:
-    """The ARN IAM needs for a `valueFrom` (drops a `:json-key:stage:version` suffix)."""
+def secret_resource_arn(
+    value_from: str, *, region: str | None = None, account_id: str | None = None
+) -> str:
+    """The ARN IAM needs for a `valueFrom`: a secret's without its `:json-key:stage:version`
+    suffix; a parameter's as written, or, given by name (ECS reads it in the task's region),
+    `arn:aws:ssm:<region>:<account>:parameter/<name>` (`*` for a region or account not
+    given)."""
+    if not value_from.startswith("arn:"):
+        name = value_from.removeprefix("/")
+        return f"arn:aws:ssm:{region or '*'}:{account_id or '*'}:parameter/{name}"
     parts = value_from.split(":")
-    return ":".join(parts[:7]) if parts[2] == "secretsmanager" else value_from
+    return ":".join(parts[:7]) if len(parts) > 2 and parts[2] == "secretsmanager" else value_from
 
 
 def log_group_arn(account_id: str, region: str, log_group: str) -> str:
@@ -81,7 +92,9 @@ def execution_policy(
             "Resource": [group, f"{group}:log-stream:*"],
         }
     )
-    refs = sorted({secret_resource_arn(ref) for ref in secret_refs})
+    refs = sorted(
+        {secret_resource_arn(ref, region=region, account_id=account_id) for ref in secret_refs}
+    )
     secrets = [ref for ref in refs if ":secretsmanager:" in ref]
     parameters = [ref for ref in refs if ":ssm:" in ref]
     if secrets:

@@ -14,7 +14,7 @@ from pydantic import AfterValidator, Field
 from ..data.config import DatabaseConfig, DatabaseSettings, DbName
 from ..edge.config import Guard
 from ..errors import ConfigIssue, Rules
-from ..formats import ConfigModel, Environment, Flag, Hostname
+from ..formats import IMAGE_PATTERN, ConfigModel, Environment, Flag, Hostname
 
 KEYCLOAK_VERSION = "26.7.0"
 """Default release (2026-07-09): the image tag images/keycloak/Dockerfile builds."""
@@ -117,8 +117,7 @@ class KeycloakConfig(ConfigModel):
     )
     image: str | None = Field(
         None,
-        pattern=r"^[a-z0-9]+([.-][a-z0-9]+)*(:\d+)?(/[a-z0-9]+([._-][a-z0-9]+)*)*"
-        r"(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}|@sha256:[0-9a-f]{64})$",
+        pattern=IMAGE_PATTERN,
         description="Optimized Keycloak image (built by images/keycloak/Dockerfile); default "
         "<containerRegistry>/keycloak:<version>.",
     )

@@ -189,7 +189,8 @@ def check_calls(
                             for n in by_name
                             if n != caller and not (n == KEYCLOAK_SERVICE and pieces.keycloak)
                         )
-                    ),
+                    )
+                    or f"a service of the catalog (it has none besides {caller}), or no call",
                 )
             )
         elif by_name[callee].port is None:

@@ -20,8 +20,16 @@ from typing import Any
 import pulumi
 from pydantic import ValidationError
 
-from ..errors import MISSING, ConfigError, ConfigIssue, _path, _unwrap, issues_from_validation
-from ..formats import ENFORCED_ENVIRONMENTS, ENVIRONMENTS
+from ..errors import (
+    MISSING,
+    ConfigError,
+    ConfigIssue,
+    _path,
+    _unwrap,
+    field_at,
+    issues_from_validation,
+)
+from ..formats import ENCRYPTED, ENFORCED_ENVIRONMENTS, ENVIRONMENTS
 from ..formats import PATTERNS as _PATTERNS
 from .catalog import EntryOrigin, extend_catalog
 from .model import StackConfig
@@ -159,6 +167,7 @@ def settings_from_mapping(
     # `services` extends the base catalog: validated as the merged catalog, so a change to a
     # base service is checked with the rest of its entry.
     raw, origins = extend_catalog(raw, namespace)
+    raw = with_encrypted_stand_ins(raw, region=region)
     try:
         config = StackConfig.model_validate(dict(raw))
     except ValidationError as error:
@@ -180,6 +189,67 @@ def settings_from_mapping(
         origins=origins,
         release=state,
     )
+
+
+def _encrypted_candidates(region: str) -> tuple[str, ...]:
+    """Values an encrypted key may hold, one per shape the stack config takes (text, numbers,
+    e-mail addresses, host names, ids, ARNs): the first its field accepts stands in for it."""
+    account = "000000000000"
+    return (
+        "offline-stand-in",
+        "1",
+        "encrypted@example.com",
+        "encrypted.example.com",
+        "https://encrypted.example.com",
+        "vpc-00000000",
+        "subnet-00000000",
+        "sg-00000000",
+        f"arn:aws:secretsmanager:{region}:{account}:secret:offline-stand-in",
+        f"arn:aws:acm:{region}:{account}:certificate/00000000-0000-0000-0000-000000000000",
+        f"arn:aws:iam::{account}:policy/offline-stand-in",
+    )
+
+
+def _leaves(tree: Any, loc: tuple = ()) -> Iterable[tuple[tuple, Any]]:
+    if isinstance(tree, Mapping):
+        for key, value in tree.items():
+            yield from _leaves(value, (*loc, key))
+    elif isinstance(tree, list):
+        for index, value in enumerate(tree):
+            yield from _leaves(value, (*loc, index))
+    else:
+        yield loc, tree
+
+
+def with_encrypted_stand_ins(raw: Mapping[str, Any], *, region: Any) -> Mapping[str, Any]:
+    """`raw` with every encrypted value the offline engine could not decrypt replaced by a
+    value its field accepts (`_encrypted_candidates`), so that an encrypted e-mail address or
+    host name does not make a valid stack file invalid offline. Unchanged when there is none
+    (always, under `pulumi`: the CLI decrypts before the program runs)."""
+    encrypted = [loc for loc, value in _leaves(raw) if value == ENCRYPTED]
+    if not encrypted:
+        return raw
+    tree = copy.deepcopy(dict(raw))
+    try:
+        StackConfig.model_validate(tree)
+        return tree
+    except ValidationError as error:
+        refused = {tuple(e["loc"]) for e in error.errors()}
+    usable = region if isinstance(region, str) and _PATTERNS["region"][0].match(region) else None
+    for loc in encrypted:
+        if loc not in refused:
+            continue
+        for candidate in _encrypted_candidates(usable or "us-east-1"):
+            _put(tree, loc, candidate)
+            try:
+                StackConfig.model_validate(tree)
+                break
+            except ValidationError as again:
+                if all(tuple(e["loc"]) != loc for e in again.errors()):
+                    break
+        else:
+            _put(tree, loc, ENCRYPTED)  # no shape fits: the field's own message says why
+    return tree
 
 
 # Stand-in account for the passes that only collect problems (no look-up while config is bad).
@@ -250,11 +320,15 @@ def _cross_field_issues_without(
 
     Each value with a shape error is taken out (a required one gets a neutral stand-in, a
     section missing a required key goes as a whole) and the rest is resolved again; the rules
-    then report only what concerns the keys still there. Without a valid environment the
-    per-environment rules cannot be evaluated: skip.
+    then report only what concerns the keys still there. A key whose absence means something
+    of its own (no `port`: a worker; no flag: the environment's default) would make the rules
+    judge a stack the user did not write: those keys are also given each value they could have
+    meant (`_meanings`), and only the problems found whatever the key meant are kept. A problem
+    that names a key taken out is its consequence, not a problem of its own. Without a valid
+    environment the per-environment rules cannot be evaluated: skip.
     """
     cleaned = copy.deepcopy(dict(raw))
-    removed: list[str] = []
+    removed: list[tuple] = []
     dropped_services: set[str] = set()
     current: ValidationError | None = error
     for _ in range(8):
@@ -271,7 +345,7 @@ def _cross_field_issues_without(
                 cleaned[target[0]] = _STAND_INS[target[0]]
             elif not _remove(cleaned, target):
                 return []
-            removed.append(_path(target))
+            removed.append(target)
             if target[0] == "services" and len(target) == 2:
                 dropped_services.add(str(target[1]))
         try:
@@ -284,17 +358,78 @@ def _cross_field_issues_without(
     pattern, _ = _PATTERNS["region"]
     usable_region = region if isinstance(region, str) and pattern.match(region) else "xx-invalid-1"
 
-    def related(issue: ConfigIssue) -> bool:
-        if any(issue.path == r or issue.path.startswith((f"{r}.", f"{r}[")) for r in removed):
-            return True  # already reported
-        text = f"{issue.value} {issue.problem}"
-        return any(name in text for name in dropped_services)
+    def problems(of: StackConfig) -> list[ConfigIssue]:
+        return _cross_field_issues(of, usable_region, namespace, stack_file, origins)
 
-    return [
-        issue
-        for issue in _cross_field_issues(config, usable_region, namespace, stack_file, origins)
-        if not related(issue)
-    ]
+    found = problems(config)
+    for meaning in _meanings(cleaned, removed):
+        try:
+            other = StackConfig.model_validate(meaning)
+        except ValidationError:
+            continue
+        kept = {(i.path, i.problem) for i in problems(other)}
+        found = [i for i in found if (i.path, i.problem) in kept]
+    paths = [_path(target) for target in removed]
+
+    def related(issue: ConfigIssue) -> bool:
+        if any(issue.path == r or issue.path.startswith((f"{r}.", f"{r}[")) for r in paths):
+            return True  # already reported
+        text = f"{issue.path} {issue.problem} {issue.allowed}"
+        if any(_names(text, target) for target in removed):
+            return True  # a consequence of the key taken out
+        return any(name in f"{issue.value} {issue.problem}" for name in dropped_services)
+
+    return [issue for issue in found if not related(issue)]
+
+
+def _names(text: str, target: tuple) -> bool:
+    """`text` names the key at `target`: its whole path, or its own name when `text` is about
+    a sibling key of the same mapping (`services.x.healthCheckCommand` ... "no port")."""
+    path = _path(target)
+    if re.search(rf"(?<![\w.]){re.escape(path)}(?![\w])", text):
+        return True
+    parent, leaf = _path(target[:-1]), str(target[-1])
+    where = text.split(" ", 1)[0]
+    sibling = where.startswith(f"{parent}.") if parent else "." not in where
+    return sibling and re.search(rf"\b{re.escape(leaf)}\b", text, flags=re.I) is not None
+
+
+def _meanings(cleaned: Mapping[str, Any], removed: list[tuple]) -> list[dict[str, Any]]:
+    """The stack as the user may have meant it, once per possible meaning of the keys taken
+    out whose absence is a choice of its own: a flag is also true and false, an optional number
+    whose absence means something (`port`) its smallest accepted value."""
+    choices: list[tuple[tuple, list[Any]]] = []
+    for target in removed:
+        field = field_at(StackConfig, target)
+        if field is None:
+            continue
+        kind = _unwrap(field.annotation)
+        if kind is bool:
+            choices.append((target, [True, False]))
+        elif kind is int and field.default is None:
+            least = next((m.ge for m in field.metadata if getattr(m, "ge", None) is not None), 1)
+            choices.append((target, [least]))
+    variants = []
+    for index in range(max((len(values) for _, values in choices), default=0)):
+        variant = copy.deepcopy(dict(cleaned))
+        for target, values in choices:
+            _put(variant, target, values[min(index, len(values) - 1)])
+        variants.append(variant)
+    return variants
+
+
+def _put(tree: dict[str, Any], loc: tuple, value: Any) -> None:
+    """Set `value` at `loc` in nested dicts and lists whose parents exist."""
+    node: Any = tree
+    for part in loc[:-1]:
+        present = (isinstance(node, dict) and part in node) or (
+            isinstance(node, list) and isinstance(part, int) and part < len(node)
+        )
+        if not present:
+            return
+        node = node[part]
+    if isinstance(node, dict) or (isinstance(node, list) and loc[-1] < len(node)):
+        node[loc[-1]] = value
 
 
 # Namespaces a stack file of these components may use besides its project's.

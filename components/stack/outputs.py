@@ -12,6 +12,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from ..formats import split_image
 from ..identity.config import KEYCLOAK_SERVICE
 from .graph import access_matrix
 from .probe import health_port, health_urls
@@ -43,9 +44,7 @@ def _listening(settings: StackSettings) -> list[ServiceSettings]:
 
 def image_repository(service: ServiceSettings) -> str:
     """The image without its tag or digest: what CI pushes new tags to."""
-    image = service.image.split("@", 1)[0]
-    head, _, tail = image.rpartition(":")
-    return head if head and "/" not in tail else image
+    return split_image(service.image)[0]
 
 
 def internal_dns_names(settings: StackSettings) -> dict[str, str]:

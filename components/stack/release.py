@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, ValidationError
 
 from ..errors import ConfigIssue
-from ..formats import ConfigModel, ImageTag, ServiceName
+from ..formats import ConfigModel, ImageTag, ServiceName, split_image
 
 UNRELEASED_TAG = "unreleased"
 """The tag an unreleased service's task definition names: never pushed; the service runs no
@@ -149,9 +149,11 @@ def release_image(
     own = f"{registry}/{name}"
     recorded = record.images.get(name) if record is not None else None
     if explicit is not None:
-        if not explicit.startswith(f"{own}:"):
+        name, tag, digest = split_image(explicit)
+        if name != own or tag is None or digest is not None:
+            # Another registry's image, or a digest the stack file pins itself (with or
+            # without a tag: the digest is what runs): taken as written.
             return ResolvedImage(explicit, "pinned", built=False)
-        tag = explicit.removeprefix(f"{own}:")
         if recorded is not None and recorded.tag == tag:
             return ResolvedImage(f"{own}@{recorded.digest}", "release", True, tag)
         source: ImageSource = "unreleased" if record is None and image_tag is None else "pinned"

@@ -200,6 +200,25 @@ def _check_worker(spec: ServiceSpec, base: str, issues: list[ConfigIssue]) -> No
             )
 
 
+def _worker_target_group(
+    name: str, base: str, override: ServiceOverride | None, arn: str
+) -> ConfigIssue:
+    """A target group sends requests to a port: a worker has none (its component refuses it
+    too, but only after the config checks: this names the key instead)."""
+    key = (
+        f"serviceOverrides.{name}.targetGroupArn"
+        if override is not None and override.target_group_arn
+        else f"targetGroupArns.{name}"
+    )
+    return ConfigIssue(
+        key,
+        arn,
+        f"{name} is a worker (no port): a load balancer's target group has no port to send "
+        "requests to",
+        f"remove it, or give the service a port ({base}.port)",
+    )
+
+
 def _covers(earlier: str, later: str) -> bool:
     """Every path `later` matches, `earlier` matches too (ALB patterns: `*` any run, `?` one
     character). Reading `later`'s wildcards as text is exact unless a `?` of `earlier` meets a
@@ -357,7 +376,7 @@ def resolve(
         return f"services.{name}" if origin(name).stack_keys else f"(default catalog).{name}"
 
     names = sorted(catalog)
-    valid_names = ", ".join(names)
+    valid_names = ", ".join(names) or "a service of the catalog (it has none)"
     disabled = _disabled(config)
     if not catalog:
         issues.append(ConfigIssue("services", {}, "the catalog is empty", "at least one service"))
@@ -565,6 +584,9 @@ def resolve(
         if spec.port is None:
             _check_worker(spec, base, issues)
             health_path = None
+            if target_group:
+                issues.append(_worker_target_group(name, base, override, target_group))
+                target_group = None  # reported: the rest is checked as the worker it is
         elif health_path is None:
             health_path = SPRING_HEALTH_PATH if spec.spring_boot else DEFAULT_HEALTH_PATH
         elif (

@@ -262,7 +262,7 @@ def _image(
                 f"{base}.imageOf",
                 spec.image_of,
                 "not a service of the catalog",
-                ", ".join(sorted(by_name)),
+                ", ".join(sorted(by_name)) or "a service of the catalog (it has none)",
             )
         )
         return own(), False

@@ -10,6 +10,7 @@ another program, `pulumi policy publish`) only the sharing checks run.
 
 from __future__ import annotations
 
+import fnmatch
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
@@ -431,6 +432,12 @@ def _task_needs(task: Any) -> tuple[set[str], set[str], set[str]]:
     return repositories, groups, secrets
 
 
+def _unneeded(granted: set[str], needed: set[str]) -> set[str]:
+    """Granted ARNs no needed one names; a parameter given by name (`secret_resource_arn`:
+    region and account `*`) is the granted ARN of that name."""
+    return {g for g in granted if not any(fnmatch.fnmatchcase(g, n) for n in needed)}
+
+
 @_stack(
     "lp-own-execution-role", ("LP.3*",), "A",
     "every task definition has its own execution role: its image repository, its log group "
@@ -462,7 +469,7 @@ def lp_own_execution_role(resources):
                         not in groups
                     }  # fmt: skip
                 elif any(a.startswith(("secretsmanager:", "ssm:")) for a in actions):
-                    extra = granted - secrets
+                    extra = _unneeded(granted, secrets)
                 else:
                     extra = set()
                 for resource in sorted(extra):
