@@ -38,6 +38,7 @@ CONTROLS: dict[str, str] = {
     "EC2.15": "subnets do not auto-assign public IPs",
     "EC2.18": "internet ingress only to the ALB, on ports 80 and 443",
     "EC2.19": "high-risk ports are never open to the internet",
+    "NET.1*": "tasks with a public IP admit connections from security groups only",
     # RDS
     "RDS.2": "DB instances are not publicly accessible",
     "RDS.3": "DB storage is encrypted at rest",

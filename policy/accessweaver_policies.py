@@ -9,9 +9,11 @@ config like a program does (`pulumi.Config`); when it cannot (`pulumi policy pub
 policy stays mandatory.
 
 Waivers: `<project>:policyWaivers: [{control, resource, reason}]` in the stack file (validated
-by the program: the control exists, the reason is not empty). A waived finding is not reported
-by its policy; the advisory policy `policy-waivers` reports every waiver applied, and every
-waiver that matched nothing, so a waiver is never silent.
+by the program: the control exists, the reason is not empty), and the program's own waivers of
+its defaults in effect (`components/stack/default_waivers.py`, read from the settings the pack
+rebuilds from the stack's config: a minimal stack file needs none of its own). A waived finding
+is not reported by its policy; the advisory policy `policy-waivers` reports every waiver
+applied, and every stack-file waiver that matched nothing, so a waiver is never silent.
 """
 
 from __future__ import annotations
@@ -51,6 +53,8 @@ class Waiver:
     resource: str
     """Logical resource name, or a glob over names (`aw-pap-service-*`)."""
     reason: str
+    source: str = "stack file"
+    """`stack file`, or `program default` for a waiver the program's defaults carry."""
 
     def covers(self, spec: Spec, resource_name: str) -> bool:
         return self.control in spec.controls and fnmatch.fnmatchcase(resource_name, self.resource)
@@ -84,10 +88,30 @@ def _namespace() -> str:
     return os.environ.get("PULUMI_PROJECT") or DEFAULT_PROJECT
 
 
+PROGRAM_DEFAULT = "program default"
+
+
 def stack_context() -> StackContext:
-    """The stack's environment and waivers, from the config the engine hands the pack."""
+    """The stack's environment and waivers (the stack file's, then the program's defaults'),
+    from the config the engine hands the pack."""
     config = pulumi.Config(_namespace())
-    return _context(config.get("environment"), config.get(WAIVERS_KEY))
+    context = _context(config.get("environment"), config.get(WAIVERS_KEY))
+    defaults = default_waivers()
+    if not defaults:
+        return context
+    return StackContext(context.environment, (*context.waivers, *defaults))
+
+
+def default_waivers() -> tuple[Waiver, ...]:
+    """The waivers the program's defaults in effect carry, for the stack under validation (a
+    stack of the main program, or of the bootstrap project)."""
+    from policy.stack_config import bootstrap_settings, stack_settings
+
+    settings = stack_settings() or bootstrap_settings()
+    return tuple(
+        Waiver(w.control, w.resource, w.reason, PROGRAM_DEFAULT)
+        for w in getattr(settings, "default_waivers", ())
+    )
 
 
 @functools.lru_cache(maxsize=8)
@@ -178,6 +202,7 @@ def applied_waivers(
 ) -> tuple[list[AppliedWaiver], list[Waiver]]:
     """Every finding a waiver hides, and the waivers that hide nothing (stale or mistyped)."""
     applied: list[AppliedWaiver] = []
+    used: set[Waiver] = set()
     unsure: set[str] = set()
     for spec in specs():
         try:
@@ -186,11 +211,20 @@ def applied_waivers(
             unsure.update(spec.controls)  # unknown during preview: cannot tell what it hides
             continue
         for resource, message in findings:
-            for waiver in waivers:
-                if resource is not None and waiver.covers(spec, resource.name):
-                    applied.append(AppliedWaiver(waiver, spec.name, resource, message))
-    used = {a.waiver for a in applied}
-    unused = [w for w in waivers if w not in used and w.control not in unsure]
+            # The program's waiver first: a stack file repeating it hides nothing of its own.
+            covering = sorted(
+                (w for w in waivers if resource is not None and w.covers(spec, resource.name)),
+                key=lambda w: w.source != PROGRAM_DEFAULT,
+            )
+            if covering:
+                applied.append(AppliedWaiver(covering[0], spec.name, resource, message))
+                # Every stack-file waiver that hides it counts, unless the program's does.
+                used |= {w for w in covering if w.source == covering[0].source}
+    unused = [
+        w
+        for w in waivers
+        if w not in used and w.control not in unsure and w.source != PROGRAM_DEFAULT
+    ]
     return applied, unused
 
 
@@ -200,7 +234,7 @@ def _waiver_policy() -> StackValidationPolicy:
         for item in applied:
             report_violation(
                 f"waived {item.waiver.control} on {item.resource.name} ({item.policy}: "
-                f"{item.message}); reason: {item.waiver.reason}",
+                f"{item.message}) by the {item.waiver.source}; reason: {item.waiver.reason}",
                 item.resource.urn,
             )
         for waiver in unused:

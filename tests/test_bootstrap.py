@@ -303,7 +303,7 @@ DOCUMENTED = {
     ),
     ("*-ci-deploy-policy", "RESOURCE_STAR", '["acm:AddTagsToCertificate"'): (
         "the ManagedServices statement: a deploy creates, changes and deletes every resource "
-        "of the services the program manages (the IAM.21 waiver of bootstrap/Pulumi.*.yaml)"
+        "of the services the program manages (the bootstrap's own IAM.21 waiver, BootstrapSettings)"
     ),
     ("*-ci-deploy-policy", "RESOURCE_STAR", '["kms:TagResource"]'): (
         "tags added by CreateKey are authorized by a TagResource permission 'not restricted to "

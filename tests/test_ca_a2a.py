@@ -302,10 +302,11 @@ def test_ca_a2a_prod_passes_the_policy_pack_with_its_one_documented_waiver():
     report = run_policies(ca_a2a("prod"))
     assert report.environment == "prod"
     assert report.mandatory == [] and report.violations == []
-    assert [(w["control"], w["resource"]) for w in report.waivers] == [
-        ("SecretsManager.4", "ca-a2a-prod-secrets-keycloak-bootstrap-admin")
+    assert [(w["control"], w["resource"], w["source"]) for w in report.waivers] == [
+        ("SecretsManager.4", "ca-a2a-prod-secrets-keycloak-bootstrap-admin", "program default")
     ]
     assert report.unused_waivers == []
+    assert "ca-a2a:policyWaivers" not in ca_a2a("prod").config  # the program's default's
 
 
 def test_ca_a2a_dev_shows_only_the_dev_waivers_the_readme_documents_for_accessweaver():
@@ -325,7 +326,7 @@ def test_plan_of_the_example_names_its_stack_file_and_namespace(capsys):
     assert main(["prod", "--project", str(PROJECT.relative_to(ROOT))]) == 0
     text = capsys.readouterr().out
     assert text.startswith("Offline plan of stack 'prod' (examples/ca-a2a/Pulumi.prod.yaml)")
-    assert "waived (examples/ca-a2a/Pulumi.prod.yaml, ca-a2a:policyWaivers)" in text
+    assert "waived (the program's defaults, components/stack/default_waivers.py)" in text
     assert main(["prod", "--project", str(PROJECT.relative_to(ROOT)), "--verbose"]) == 0
     assert "/ecs/ca-a2a/prod/orchestrator" in capsys.readouterr().out
 

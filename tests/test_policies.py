@@ -93,6 +93,30 @@ def _alb_logs_only(days: int) -> Callable[[Resources], None]:
 
 OPEN = {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp"}
 
+
+def _public_tasks(*rules: dict) -> Callable[[Resources], None]:
+    """The service's tasks get public addresses, in a group of their own with these ingress
+    rules (`{"referencedSecurityGroupId": ...}` admits a group, `cidrIpv4` an address range)."""
+
+    def change(r: Resources) -> None:
+        group = res(c.SECURITY_GROUP, "app-sg", {"description": "app"})
+        network = {"subnets": ["a", "b"], "assignPublicIp": True, "securityGroups": ["sg-1"]}
+        service = with_inputs(r["service"], networkConfiguration=network)
+        r["service"] = dataclasses.replace(
+            service,
+            property_dependencies={**service.property_dependencies,
+                                   "networkConfiguration": (group.key,)},
+            depends_on=(*service.depends_on, group.key),
+        )  # fmt: skip
+        r["app-sg"] = group
+        for index, rule in enumerate(rules):
+            inputs = {"ipProtocol": "tcp", "fromPort": 8080, "toPort": 8080, **rule}
+            name = f"app-in-{index}"
+            r[name] = res(c.INGRESS_RULE, name, inputs, props={"securityGroupId": (group,)})
+
+    return change
+
+
 # (policy, what is broken, change to the baseline, fragment of the message)
 CASES: list[tuple[str, str, Callable[[Resources], None], str]] = [
     ("ecs-service-no-public-ip", "public ip",
@@ -100,6 +124,15 @@ CASES: list[tuple[str, str, Callable[[Resources], None], str]] = [
      "assign_public_ip is true"),
     ("ecs-service-no-public-ip", "no network", _set("service", networkConfiguration=None),
      "no network_configuration"),
+    ("ecs-public-tasks-reached-by-groups-only", "an address range",
+     _public_tasks({"referencedSecurityGroupId": "sg-alb"}, {"cidrIpv4": "10.0.0.0/8"}),
+     "app-in-1 admits 10.0.0.0/8 to tasks with public addresses"),
+    ("ecs-public-tasks-reached-by-groups-only", "a prefix list",
+     _public_tasks({"prefixListId": "pl-0123456789abcdef0"}),
+     "admits pl-0123456789abcdef0"),
+    ("ecs-public-tasks-reached-by-groups-only", "groups not the stack's",
+     _set("service", networkConfiguration={"subnets": ["a"], "assignPublicIp": True}),
+     "what they admit cannot be checked"),
     ("ecs-task-no-host-pid", "host pid", _set("task", pidMode="host"), "pid_mode is 'host'"),
     ("ecs-container-not-privileged", "privileged", _container(privileged=True),
      "container app is privileged"),
@@ -482,6 +515,13 @@ def test_p_scope_policies_are_advisory_in_dev(policy, change):
     assert found and {v["enforcement"] for v in found} == {"advisory"}
 
 
+def test_public_tasks_reached_only_from_groups_pass_the_compensating_control():
+    resources = baseline()
+    _public_tasks({"referencedSecurityGroupId": "sg-alb"})(resources)
+    found = [v for v in _violations(resources, "dev") if v["control"] == "NET.1*"]
+    assert found == []
+
+
 def test_a_scope_policies_stay_mandatory_in_dev():
     resources = baseline()
     resources["service"] = with_inputs(
@@ -560,6 +600,7 @@ def test_a_waiver_hides_the_finding_and_is_listed_with_its_reason():
             "policy": "ecs-two-tasks-two-azs",
             "message": "desired_count is 1: one task failing takes the service down",
             "reason": "one task is enough here",
+            "source": "stack file",
         }
     ]
 

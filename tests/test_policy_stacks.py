@@ -106,12 +106,13 @@ def test_plan_prints_the_policy_results_and_the_waivers_applied(capsys, cached_e
     assert "Policy pack accessweaver-controls (environment staging)" in text
     assert "0 mandatory and 0 advisory violation(s)" in text
     # grouped by control by default, every waiver with its reason with --verbose
-    assert "waived (Pulumi.staging.yaml, accessweaver:policyWaivers): " in text
+    assert "waived (the program's defaults, components/stack/default_waivers.py): " in text
     assert "REL.3 x 6" in text
     assert main(["staging", "--verbose"]) == 0
     text = capsys.readouterr().out
-    assert "Waivers applied (Pulumi.staging.yaml, accessweaver:policyWaivers):" in text
-    assert "REL.3 on aw-pap-service-service" in text and "reason: Seed sizing" in text
+    assert "Waivers applied (the program's defaults, components/stack/default_waivers.py):" in text
+    assert "REL.3 on aw-pap-service-service" in text
+    assert "reason: the seed runs aw-pap-service with one task in staging" in text
 
 
 def test_plan_json_adds_the_violations(capsys, cached_engine):

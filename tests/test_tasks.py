@@ -388,9 +388,9 @@ def test_nothing_may_connect_to_a_task_and_it_reaches_only_what_it_uses_and_call
 
 
 def test_the_quotas_count_the_rules_a_task_adds():
+    from components.stack import settings_from_mapping
     from components.stack.graph import task_group, task_paths
     from components.stack.quotas import rules_per_group
-    from policy.stack_config import _resolved
 
     result = prod()
     raw = {
@@ -398,7 +398,9 @@ def test_the_quotas_count_the_rules_a_task_adds():
         for k, v in result.config.items()
         if k.startswith("accessweaver:")
     }
-    settings = _resolved("accessweaver", json.dumps(raw), REGION)
+    settings = settings_from_mapping(
+        raw, namespace="accessweaver", stack_file="x", region=REGION, account_id="0" * 12
+    )
     paths = task_paths(settings.tasks, settings.services, settings.graph_pieces)
     counted = rules_per_group(paths, alb_internet_ports=0, endpoint_groups=False)
     for task in ("db-migrate", "nightly-report"):

@@ -209,6 +209,7 @@ def run_policies(result: PlanResult) -> PolicyReport:
             "policy": a.policy,
             "message": a.message,
             "reason": a.waiver.reason,
+            "source": a.waiver.source,
         }
         for a in applied
     ]
@@ -216,6 +217,16 @@ def run_policies(result: PlanResult) -> PolicyReport:
         {"control": w.control, "resource": w.resource, "reason": w.reason} for w in unused
     ]
     return report
+
+
+def _waiver_sources(stack_file: str, namespace: str | None) -> list[tuple[str, str]]:
+    """(source, how the report names it) of the two kinds of waivers."""
+    from policy import accessweaver_policies as pack
+
+    return [
+        ("stack file", f"{stack_file}, {namespace or pack.DEFAULT_PROJECT}:{pack.WAIVERS_KEY}"),
+        (pack.PROGRAM_DEFAULT, "the program's defaults, components/stack/default_waivers.py"),
+    ]
 
 
 def _grouped(report: PolicyReport, stack_file: str, namespace: str | None) -> list[str]:
@@ -235,14 +246,16 @@ def _grouped(report: PolicyReport, stack_file: str, namespace: str | None) -> li
         spec = pack.spec_of(first["policy"])
         if level == "mandatory" and spec is not None:
             lines.append(f"      fix: {spec.remedy}")
-    waived: dict[str, int] = {}
-    for waiver in report.waivers:
-        waived[waiver["control"]] = waived.get(waiver["control"], 0) + 1
-    if waived:
-        lines.append(
-            f"  waived ({stack_file}, {namespace or pack.DEFAULT_PROJECT}:{pack.WAIVERS_KEY}): "
-            + ", ".join(f"{control} x {n}" for control, n in waived.items())
-        )
+    for source, where in _waiver_sources(stack_file, namespace):
+        waived: dict[str, int] = {}
+        for waiver in report.waivers:
+            if waiver.get("source", "stack file") == source:
+                waived[waiver["control"]] = waived.get(waiver["control"], 0) + 1
+        if waived:
+            lines.append(
+                f"  waived ({where}): "
+                + ", ".join(f"{control} x {n}" for control, n in waived.items())
+            )
     for waiver in report.unused_waivers:
         lines.append(
             f"  ! waiver of {waiver['control']} for {waiver['resource']!r} matches no violation: "
@@ -275,15 +288,14 @@ def render_report(
         )
         if spec is not None:
             lines.append(f"      fix: {spec.remedy}")
-    if report.waivers:
-        lines.append(
-            f"Waivers applied ({stack_file}, {namespace or pack.DEFAULT_PROJECT}:"
-            f"{pack.WAIVERS_KEY}):"
-        )
-        lines += [
-            f"  - {w['control']} on {w['resource']} ({w['message']}); reason: {w['reason']}"
-            for w in report.waivers
-        ]
+    for source, where in _waiver_sources(stack_file, namespace):
+        applied = [w for w in report.waivers if w.get("source", "stack file") == source]
+        if applied:
+            lines.append(f"Waivers applied ({where}):")
+            lines += [
+                f"  - {w['control']} on {w['resource']} ({w['message']}); reason: {w['reason']}"
+                for w in applied
+            ]
     for waiver in report.unused_waivers:
         lines.append(
             f"  ! waiver of {waiver['control']} for {waiver['resource']!r} matches no violation: "

@@ -12,6 +12,7 @@ from pydantic import AfterValidator, Field, ValidationError
 from ..errors import MISSING, ConfigError, ConfigIssue, issues_from_validation
 from ..formats import ENVIRONMENTS, PATTERNS, ConfigModel, Environment, Flag
 from ..observability.config import Email
+from ..stack.default_waivers import DefaultWaiver
 from ..stack.model import PolicyWaiver, _check_waivers
 from .github_settings import (
     DEFAULT_REVIEWED,
@@ -193,6 +194,34 @@ class BootstrapSettings:
     def drift_environment(self) -> str:
         """The GitHub environment of the daily drift check (main branch only)."""
         return drift_environment(self.environment)
+
+    @property
+    def default_waivers(self) -> tuple[DefaultWaiver, ...]:
+        """The controls the bootstrap's design departs from, with the reasons (its stack files
+        carry none of their own: `components/stack/default_waivers.py`)."""
+        if not self.roles:
+            return ()
+        deploy, boundary = f"{self.prefix}-ci-deploy-policy", f"{self.prefix}-ci-boundary"
+        whole_services = (
+            "the deploy role creates, changes and deletes every resource of the services the "
+            "program manages (components/bootstrap/policies.py, SERVICES_OF_MODULE): whole "
+            "services, as an inline policy cannot list their actions; its IAM and KMS actions "
+            "are tag- and path-scoped, and it may not touch the CI roles, the bootstrap's keys, "
+            "state or alarms (its guards)"
+        )
+        return (
+            DefaultWaiver("IAM.21", deploy, whole_services, "the deploy role"),
+            DefaultWaiver("IAM.1", deploy, whole_services, "the deploy role"),
+            DefaultWaiver(
+                "KMS.1",
+                boundary,
+                "a permissions boundary grants nothing: its kms:Decrypt and kms:GenerateDataKey "
+                "on key/* cap the task roles' own statements, which name their keys; it denies "
+                "direct use of every key not tagged with the stack's Project and Environment, "
+                "and the bootstrap's keys outright",
+                "the permissions boundary",
+            ),
+        )
 
 
 def _account_issues(path: str, values: list[str]) -> list[ConfigIssue]:

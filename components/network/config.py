@@ -1,6 +1,6 @@
 """The `network` stack key: create the VPC, or use the one named by `vpcId`/`privateSubnetIds`/
-`publicSubnetIds` (the default: nothing is created); its per-environment defaults and the rules
-that span its keys.
+`publicSubnetIds` (the default when they are set; without them the program creates it); its
+per-environment defaults and the rules that span its keys.
 """
 
 from __future__ import annotations
@@ -55,9 +55,10 @@ Cidr = Annotated[str, AfterValidator(_check_cidr)]
 class NetworkConfig(ConfigModel):
     """`network`: create the VPC, or use the one named by vpcId/privateSubnetIds/publicSubnetIds."""
 
-    create_vpc: Flag = Field(
-        False,
-        description="Create the VPC (true) or use vpcId, privateSubnetIds and publicSubnetIds.",
+    create_vpc: Flag | None = Field(
+        None,
+        description="Create the VPC (true) or use vpcId, privateSubnetIds and publicSubnetIds "
+        "(false); unset = create it unless one of those keys names an existing VPC.",
     )
     cidr_block: Cidr = Field("10.0.0.0/16", description="IPv4 range of the created VPC.")
     availability_zones: int | None = Field(
@@ -179,7 +180,8 @@ def resolve_network(
     `endpoints_needed` are the interface endpoints the tasks need besides the base four when
     there is no NAT gateway (`xray` with tracing; `ssmmessages` and `kms` with ECS Exec, whose
     sessions are encrypted with the cluster's key; `sqs` with work queues)."""
-    if not network.create_vpc:
+    named = bool(existing.vpc_id or existing.private_subnet_ids or existing.public_subnet_ids)
+    if not (network.create_vpc if network.create_vpc is not None else not named):
         _check_existing_vpc(existing, edge_enabled, issues)
         for key in explicit_keys(network, {"create_vpc"}):
             issues.append(

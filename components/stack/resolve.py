@@ -34,7 +34,8 @@ from ..errors import MISSING, SECRET_NAME, ConfigError, ConfigIssue
 from ..formats import ENFORCED_ENVIRONMENTS, explicit_keys, tag_problems
 from ..identity.config import KEYCLOAK_SERVICE, keycloak_catalog_entry, keycloak_guards
 from ..network.config import ExistingVpc, NewVpcSettings, resolve_network
-from .catalog import EntryOrigin
+from .catalog import SEED_SINGLE_TASKS, EntryOrigin
+from .default_waivers import default_waivers
 from .environments import (
     ACCESS_LOG_MIN_DAYS_PROD,
     AUDIT_LOG_MIN_DAYS_PROD,
@@ -430,6 +431,7 @@ def resolve(
     )
 
     services: list[ServiceSettings] = []
+    seed_single_tasks: dict[str, str] = {}
     for name in names:
         spec = catalog[name]
         override = config.service_overrides.get(name)
@@ -487,6 +489,15 @@ def resolve(
             if config.max_capacity_override is not None
             else f"({env} default)",
         )
+        if (
+            origin(name).from_base
+            and "sizes" not in origin(name).stack_keys
+            and desired == minimum == 1
+            and desired_path == min_path == f"{size_base}.desiredCount"
+            and not (override is not None and override.desired_count is not None)
+            and name in SEED_SINGLE_TASKS.get(env, {})
+        ):
+            seed_single_tasks[name] = SEED_SINGLE_TASKS[env][name]
         stack_wide_bounds = (min_path, max_path) == ("minCapacityOverride", "maxCapacityOverride")
         if config.auto_scaling_enabled:
             if minimum > maximum:
@@ -896,6 +907,17 @@ def resolve(
         release=release,
         tasks=tasks,
         database_logins=logins,
+        default_waivers=default_waivers(
+            env=env,
+            prefix=f"{project}-{env}",
+            public_task_services=(
+                [s.name for s in services]
+                if new_vpc is not None and new_vpc.task_public_ips
+                else []
+            ),
+            seed_single_tasks=seed_single_tasks,
+            platform=platform,
+        ),
     )
 
 

@@ -14,6 +14,7 @@ from ..edge.config import EdgeSettings
 from ..formats import DEFAULT_LOG_GROUP_PREFIX, Environment
 from ..identity.config import KEYCLOAK_SERVICE
 from ..network.config import NewVpcSettings
+from .default_waivers import DefaultWaiver
 from .graph import GraphPieces, pieces_from
 from .platform_settings import PlatformSettings
 from .platform_tasks import LoginSpec
@@ -170,6 +171,8 @@ class StackSettings:
     """Containers that run to completion (`tasks`): scheduled, before the deploy, or by hand."""
     database_logins: tuple[LoginSpec, ...] = ()
     """A PostgreSQL login per workload using the stack's database (`platform_tasks.py`)."""
+    default_waivers: tuple[DefaultWaiver, ...] = ()
+    """The policy pack's controls the defaults in effect depart from, each with its reason."""
 
     @property
     def task_public_ips(self) -> bool:

@@ -1,4 +1,4 @@
-"""Policy checks: VPCs, subnets and security groups (EC2.2/6/15/18/19)."""
+"""Policy checks: VPCs, subnets and security groups (EC2.2/6/15/18/19, NET.1*)."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from .base import (
     LOAD_BALANCERS,
     SECURITY_GROUP,
     SECURITY_GROUP_RULE,
+    SERVICE,
     SUBNET,
     _resource,
     _stack,
@@ -20,6 +21,7 @@ from .base import (
     get,
     is_true,
     items,
+    linked,
     number,
     of_type,
     urn_of,
@@ -181,3 +183,58 @@ def ec2_high_risk_ports(resource):
         if exposed:
             shown = ", ".join(map(str, exposed[:6])) + (", ..." if len(exposed) > 6 else "")
             yield f"{rule.describe()} exposes {shown}"
+
+
+def _ingress_sources(resource: Any) -> list[str]:
+    """Where each ingress rule of this resource admits traffic from, other than a security
+    group: CIDR blocks and prefix lists (an ingress rule naming a group yields nothing)."""
+    props = resource.props
+    if resource.resource_type == INGRESS_RULE:
+        entries = [props]
+        keys = ("cidrIpv4", "cidrIpv6", "prefixListId")
+    elif resource.resource_type == SECURITY_GROUP_RULE:
+        entries = [props] if get(props, "type") == "ingress" else []
+        keys = ("cidrBlocks", "ipv6CidrBlocks", "prefixListIds")
+    else:
+        entries = items(get(props, "ingress"))
+        keys = ("cidrBlocks", "ipv6CidrBlocks", "prefixListIds")
+    return [str(v) for entry in entries for key in keys for v in items(get(entry, key))]
+
+
+@_stack(
+    "ecs-public-tasks-reached-by-groups-only", ("NET.1*",), "A",
+    "a service whose tasks have a public IPv4 address (dev's network.taskPublicIps) admits "
+    "inbound traffic from security groups only: the ALB's and its callers', never an address "
+    "range or prefix list",
+    "remove the rule admitting an address range, or run the tasks in private subnets "
+    "(network.taskPublicIps: false).",
+)  # fmt: skip
+def ecs_public_tasks_groups_only(resources):
+    public = [
+        s for s in of_type(resources, SERVICE)
+        if is_true(get(s.props, "networkConfiguration", "assignPublicIp"))
+    ]  # fmt: skip
+    if not public:
+        return
+    rules = of_type(resources, _RULE_TYPES)
+    for service in public:
+        groups = [
+            d for d in linked(service, "networkConfiguration")
+            if d.resource_type == SECURITY_GROUP
+        ]  # fmt: skip
+        if not groups:
+            yield (
+                service,
+                (
+                    "its tasks have public addresses and its security groups are not the stack's "
+                    "own: what they admit cannot be checked"
+                ),
+            )
+            continue
+        owned = {urn_of(g) for g in groups}
+        for rule in rules:
+            on = [rule] if rule.resource_type == SECURITY_GROUP else linked(rule, "securityGroupId")
+            if not any(urn_of(g) in owned for g in on):
+                continue
+            for source in _ingress_sources(rule):
+                yield rule, f"{rule.name} admits {source} to tasks with public addresses"
