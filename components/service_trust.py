@@ -14,6 +14,7 @@ Each service's documented form of `aws:SourceArn`:
   Monitoring", "Protecting against the confused deputy problem");
 - VPC Flow Logs: the account's flow logs (VPC user guide, "IAM role for publishing flow logs to
   CloudWatch Logs");
+- AWS FIS: the account's experiments in the Region (FIS user guide, experiment role);
 - ECS itself (`ecs.amazonaws.com`: the load-balancer infrastructure role, lifecycle hooks):
   the ECS developer guide's trust policies for these roles carry no condition and do not say
   whether ECS sends the keys, so they are checked when present (`...IfExists`): another
@@ -101,6 +102,14 @@ def flow_logs_trust(account_id: str, region: str) -> dict[str, Any]:
         "vpc-flow-logs.amazonaws.com",
         account_id,
         f"arn:aws:ec2:{region}:{account_id}:vpc-flow-log/*",
+    )
+
+
+def fis_trust(account_id: str, region: str) -> dict[str, Any]:
+    """AWS FIS, for the experiments of this account and Region (FIS user guide, "IAM roles for
+    AWS FIS experiments": `aws:SourceArn` `arn:aws:fis:<region>:<account>:experiment/*`)."""
+    return service_trust_policy(
+        "fis.amazonaws.com", account_id, f"arn:aws:fis:{region}:{account_id}:experiment/*"
     )
 
 

@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from components.bootstrap.config import bootstrap_settings
-from components.bootstrap.github_settings import DEPLOY_PIN, PREVIEW_PIN
+from components.bootstrap.github_settings import DEPLOY_PIN, FAULT_STACKS, PREVIEW_PIN
 from components.bootstrap.policies import (
     ATTACHABLE,
     SERVICES_OF_MODULE,
@@ -63,8 +63,19 @@ def allowed_accounts(path: Path) -> list[str]:
 
 
 def role_policy(result: PlanResult, role_name: str) -> dict[str, Any]:
+    """The role's inline policy, with the statements of the managed policies of its own the
+    bootstrap attaches (the deploy role's guards)."""
     (policy,) = [p for p in result.of_type(ROLE_POLICY) if p.name.endswith(f"-{role_name}-policy")]
-    return json.loads(policy.inputs["policy"])
+    document = json.loads(policy.inputs["policy"])
+    for attached in result.of_type("aws:iam/policy:Policy"):
+        if attached.name.endswith(f"-{role_name}-guards"):
+            document["Statement"] += json.loads(attached.inputs["policy"])["Statement"]
+    return document
+
+
+def boundary_of(result: PlanResult) -> Any:
+    (policy,) = [p for p in result.of_type("aws:iam/policy:Policy") if p.name.endswith("-boundary")]
+    return policy
 
 
 def statements(document: dict[str, Any], sid: str) -> list[dict[str, Any]]:
@@ -102,10 +113,12 @@ def test_each_account_plans_offline_with_no_mandatory_violation(stack):
     )
     assert outputs["state_backend_url"] == f"s3://{STATE_BUCKET}?region=eu-west-1&awssdk=v2"
     roles = {r.inputs["name"]: r for r in result.of_type(ROLE)}
+    # the faults role where faults.yml runs experiments (FAULT_STACKS: staging)
     assert set(roles) == {
         f"accessweaver-{stack}-preview",
         f"accessweaver-{stack}-drift",
         f"accessweaver-{stack}-deploy",
+        *([f"accessweaver-{stack}-faults"] if stack in FAULT_STACKS else []),
     }
     # the secrets key and (prod) the state bucket and its key are protected from `pulumi destroy`
     assert all(k.protect and k.inputs["enableKeyRotation"] for k in result.of_type(KEY))
@@ -157,6 +170,11 @@ def test_each_role_trusts_only_its_environment_workflow_file_and_ref(stack):
             "StringEquals",
             f"repo:{REPOSITORY}:environment:drift-{stack}:job_workflow_ref:"
             f"{WORKFLOWS_OF}/drift.yml@refs/heads/main",
+        ),
+        f"accessweaver-{stack}-faults": (
+            "StringEquals",
+            f"repo:{REPOSITORY}:environment:faults-{stack}:job_workflow_ref:"
+            f"{WORKFLOWS_OF}/faults.yml@refs/heads/main",
         ),
     }
     for role in bootstrap(stack).of_type(ROLE):
@@ -305,6 +323,21 @@ DOCUMENTED = {
         "the ManagedServices statement: a deploy creates, changes and deletes every resource "
         "of the services the program manages (the bootstrap's own IAM.21 waiver, BootstrapSettings)"
     ),
+    ("*-ci-boundary", "RESOURCE_STAR", '"ec2:GetManagedPrefixListEntries", "ecs:ListTasks"'): (
+        "the boundary's NoResourceLevel statement: actions IAM takes on `*` only (Service "
+        "Authorization Reference); the roles' own statements add their conditions (the FIS "
+        "role's ecs:ListTasks only on its cluster, `ecs:cluster`)"
+    ),
+    ("*-ci-faults-policy", "RESOURCE_STAR", '["fis:ListExperimentTemplates"]'): (
+        "ListExperimentTemplates takes no resource-level permission (Service Authorization "
+        "Reference, AWS FIS); what the faults role may start is scoped by the templates' tags"
+    ),
+    ("*-ci-faults-policy", "RESOURCE_MISMATCH", '"fis:StartExperiment"'): (
+        "StartExperiment authorizes two resources, the template and the new experiment; one "
+        "statement allows each (IAM requires every resource of a request to be allowed, by any "
+        "statement), so the template's tag condition is not asked of the experiment, which has "
+        "no tags yet; parliament expects both formats in one statement"
+    ),
     ("*-ci-deploy-policy", "RESOURCE_STAR", '["kms:TagResource"]'): (
         "tags added by CreateKey are authorized by a TagResource permission 'not restricted to "
         "particular KMS keys' (KMS developer guide, 'Controlling access to tags'); the request "
@@ -412,11 +445,13 @@ def test_every_role_the_workflows_assume_is_created_by_the_bootstrap_project():
         *STACKS,
         *(f"preview-{s}" for s in STACKS),
         *(f"drift-{s}" for s in STACKS),
+        *(f"faults-{s}" for s in FAULT_STACKS),
     }
     assert {(f, r) for *_, f, r in assumed} == {
         ("deploy-stack.yml", "refs/heads/main"),
         ("drift.yml", "refs/heads/main"),
         ("preview.yml", "refs/pull/*/merge"),
+        ("faults.yml", "refs/heads/main"),
     }
     for github_environment, variable, file, ref in assumed:
         stack = github_environment.split("-")[-1]
@@ -436,7 +471,7 @@ def test_every_role_the_workflows_assume_is_created_by_the_bootstrap_project():
 def test_the_preview_role_is_read_only_and_reads_no_data():
     result = bootstrap("staging")
     attachments = result.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")
-    assert {a.inputs["policyArn"] for a in attachments} == {
+    assert {a.inputs["policyArn"] for a in attachments if "preview" in a.name} == {
         "arn:aws:iam::aws:policy/ReadOnlyAccess"
     }
     document = role_policy(result, "preview")
@@ -665,8 +700,15 @@ def test_the_prod_deploy_role_keeps_to_its_own_state_in_the_buckets_own_account(
     assert not _denied(document, "s3:PutBucketPolicy", "arn:aws:s3:::accessweaver-prod-documents-x")
     (logs,) = statements(document, "StateAccessLogs")
     assert any("state-access-logs" in arn for arn in logs["Resource"])
-    # IAM's limit on an inline policy (whitespace excluded)
-    assert len(json.dumps(document, separators=(",", ":"))) < 10_240
+    # IAM's limits (whitespace excluded): an inline policy, 10,240 characters; the denies, in
+    # a managed policy of their own attached to the role, 6,144
+    for stack in STACKS:
+        planned = bootstrap(stack)
+        (inline,) = [p for p in planned.of_type(ROLE_POLICY) if p.name.endswith("-deploy-policy")]
+        (guards,) = [p for p in planned.of_type("aws:iam/policy:Policy") if "guards" in p.name]
+        assert len(json.dumps(json.loads(inline.inputs["policy"]), separators=(",", ":"))) < 10_240
+        assert len(json.dumps(json.loads(guards.inputs["policy"]), separators=(",", ":"))) < 6_144
+        assert all(s["Effect"] == "Deny" for s in json.loads(guards.inputs["policy"])["Statement"])
 
 
 def test_the_drift_role_reads_no_object_but_its_state():
@@ -961,7 +1003,7 @@ def test_every_role_of_the_stack_carries_the_bootstraps_boundary(plan, stack):
 
 def test_the_boundary_is_the_bootstraps_policy_under_the_programs_path():
     result = bootstrap("prod")
-    (policy,) = result.of_type("aws:iam/policy:Policy")
+    policy = boundary_of(result)
     assert policy.inputs["path"] == "/accessweaver/prod/"
     assert policy.inputs["name"] == "accessweaver-prod-boundary"
     document = json.loads(policy.inputs["policy"])

@@ -39,7 +39,7 @@ TEMPLATE = (
     "github:index/actionsRepositoryOidcSubjectClaimCustomizationTemplate:"
     "ActionsRepositoryOidcSubjectClaimCustomizationTemplate"
 )
-REVIEWED = {"prod", "preview-staging", "preview-prod"}
+REVIEWED = {"prod", "preview-staging", "preview-prod", "faults-staging"}
 
 
 def github_resources(result: PlanResult) -> list[RecordedResource]:
@@ -91,7 +91,7 @@ def test_the_offline_plan_cli_shows_the_github_settings_prod_writes(monkeypatch,
     assert main(["prod", "--project", "bootstrap"]) == 0
     text = capsys.readouterr().out
     assert "  Provider github accessweaver-github\n" in text
-    assert "GithubRepositorySettings accessweaver-github (22): 11 RepositoryEnvironment" in text
+    assert "GithubRepositorySettings accessweaver-github (24): 12 RepositoryEnvironment" in text
     assert main(["prod", "--project", "bootstrap", "--json"]) == 0
     planned = json.loads(capsys.readouterr().out)["resources"]
     (template,) = [r for r in planned if r["type"] == TEMPLATE]
@@ -167,7 +167,7 @@ def test_environments_that_deploy_or_check_drift_admit_main_only_and_previews_an
     assert {"build", "github-settings", "drift-prod", "prod"} <= set(policies)
 
 
-def test_prod_and_the_staging_and_prod_previews_wait_for_a_reviewer_who_did_not_start_the_run():
+def test_prod_the_staging_and_prod_previews_and_staging_faults_wait_for_another_reviewer():
     planned = environments(bootstrap("prod"))
     for name, inputs in planned.items():
         assert inputs["canAdminsBypass"] is False, name
@@ -466,7 +466,7 @@ def test_fetch_reads_each_endpoint_with_gh_and_records_a_404_as_null(expected, t
         return subprocess.CompletedProcess(argv, 0, (RECORDED / file).read_text(), "")
 
     assert tool.main(["fetch", "--out", str(tmp_path)], run=gh) == 0
-    assert len(calls) == len(tool.endpoints(expected)) == 4 + 8
+    assert len(calls) == len(tool.endpoints(expected)) == 4 + 9
     assert all(c[:2] == ["gh", "api"] and "X-GitHub-Api-Version: 2022-11-28" in c for c in calls)
     assert all(c[-1].startswith(f"repos/{REPOSITORY}/") for c in calls)
     assert json.loads((tmp_path / "branch-protection.json").read_text()) is None

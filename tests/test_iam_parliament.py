@@ -29,6 +29,11 @@ DOCUMENTED_FINDINGS: dict[tuple[str, str, str], str] = {
         "manageable; parliament expands `kms:*` into account-level actions (CreateKey, "
         "CreateAlias) that a key policy never grants"
     ),
+    ("*-faults-role-policy", "RESOURCE_STAR", '["ecs:ListTasks"]'): (
+        "ListTasks is authorized against container instances, which Fargate has none of: the "
+        "statement names `*` and scopes it to the stack's cluster with the `ecs:cluster` "
+        "condition key (ECS developer guide, identity-based policy examples)"
+    ),
 }
 
 

@@ -22,7 +22,12 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ),
     ("components", "components.log_archive", "components.secure_queue"),
     ("components.network",),
-    ("components.compute", "components.data", "components.observability"),
+    (
+        "components.compute",
+        "components.data",
+        "components.observability",
+        "components.resilience",
+    ),
     ("components.edge",),
     ("components.identity",),
     ("components.cost",),

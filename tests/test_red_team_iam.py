@@ -16,7 +16,7 @@ from components.bootstrap.policies import MANAGED_POLICY_STATEMENTS, boundary_po
 from components.service_trust import trust_problems
 from tests.conftest import STACKS
 from tests.iam_eval import allows, denies, expand, within_boundary
-from tests.test_bootstrap import ROLE, STATE_BUCKET, bootstrap, role_policy
+from tests.test_bootstrap import ROLE, STATE_BUCKET, bootstrap, boundary_of, role_policy
 
 WIDE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 """What the deploy role could write into a role of the program: everything."""
@@ -29,8 +29,7 @@ def _own(project: str = "accessweaver", environment: str = "prod") -> dict[str, 
 
 
 def _boundary(stack: str = "prod") -> dict[str, Any]:
-    (policy,) = bootstrap(stack).of_type("aws:iam/policy:Policy")
-    return json.loads(policy.inputs["policy"])
+    return json.loads(boundary_of(bootstrap(stack)).inputs["policy"])
 
 
 def _granted(result) -> set[tuple[str, str]]:
@@ -114,12 +113,85 @@ def test_the_boundary_allows_nothing_the_deploy_role_cannot_do():
                 **(statement.get("Condition") or {}).get("StringEquals", {}),
             }
             for action in expand(_list(statement["Action"])):
-                for resource in _list(statement["Resource"]):
+                # a merged statement (compact_statements) pairs an action with the resources
+                # of its own service only: the test below checks that is what IAM does
+                for resource in _own_service(action, _list(statement["Resource"])):
                     if not allows(deploy, action, resource, context):
                         beyond.append((action, resource))
                     checked += 1
         assert beyond == [], stack
         assert checked > 60
+
+
+def _service(arn_or_action: str) -> str:
+    return arn_or_action.split(":")[2 if arn_or_action.startswith("arn:") else 0]
+
+
+def _own_service(action: str, resources: list[str]) -> list[str]:
+    return [r for r in resources if r == "*" or _service(r) == _service(action)]
+
+
+def test_every_action_the_boundary_merges_is_authorized_on_its_own_services_arns_only():
+    """compact_statements merges statements of disjoint services into one: exact only if no
+    action of a merged statement is authorized against a resource of the statement that is
+    another service's (Service Authorization Reference, parliament's copy: each resource type
+    an action names, and its ARN format)."""
+    from parliament import iam_definition
+
+    formats = {
+        (service["prefix"], resource["resource"]): resource["arn"]
+        for service in iam_definition
+        for resource in service["resources"]
+    }
+    boundary = _boundary("prod")
+    checked, foreign = 0, []
+    for statement in boundary["Statement"]:
+        if statement["Effect"] != "Allow" or statement.get("Resource") == "*":
+            continue
+        for action in expand(_list(statement["Action"])):
+            prefix, name = action.split(":")
+            kinds = {
+                kind["resource_type"].rstrip("*")
+                for s in iam_definition
+                if s["prefix"] == prefix
+                for p in s["privileges"]
+                if p["privilege"] == name
+                for kind in p["resource_types"]
+            }
+            for resource in sorted(kinds - {""}):
+                arn = formats[(prefix, resource)]
+                checked += 1
+                service, kind = arn.split(":")[2], arn.split(":", 5)[5].split("$")[0]
+                # another service's ARN (ssm:AddTagsToResource tags EC2 instances and ECS
+                # tasks): no resource of the statement may be of that service and kind
+                foreign += [
+                    (action, arn, r)
+                    for r in _list(statement["Resource"])
+                    if service != prefix
+                    and _service(r) == service
+                    and r.split(":", 5)[5].startswith(kind)
+                ]
+        # each resource names a service of the statement's actions
+        services = {_service(a) for a in _list(statement["Action"])}
+        assert {_service(r) for r in _list(statement["Resource"])} <= services
+    assert foreign == [] and checked > 40
+    # merging kept every (action, resource) pair of roles_use and added none of one service
+    from components.bootstrap.policies import roles_use
+
+    def pairs(statements) -> set[tuple[str, str]]:
+        return {
+            (a, r)
+            for s in statements
+            for a in _list(s["Action"])
+            for r in _own_service(a, _list(s["Resource"]))
+        }
+
+    separate = [
+        {"Action": list(actions), "Resource": list(resources)}
+        for _, actions, resources in roles_use("accessweaver", "prod")
+    ]
+    merged = [s for s in boundary["Statement"] if s["Effect"] == "Allow" and "Condition" not in s]
+    assert pairs(merged) == pairs(separate)
 
 
 def test_a_role_given_everything_still_cannot_leave_the_boundary():

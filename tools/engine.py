@@ -157,6 +157,13 @@ def mock_state(type_: str, name: str, inputs: dict[str, Any], region: str) -> tu
     elif type_ == "aws:cloudwatch/metricAlarm:MetricAlarm":
         rid = physical
         state["arn"] = f"arn:aws:cloudwatch:{region}:{acct}:alarm:{physical}"
+    elif type_ == "aws:cloudwatch/compositeAlarm:CompositeAlarm":
+        rid = physical = inputs.get("alarmName") or physical
+        state["arn"] = f"arn:aws:cloudwatch:{region}:{acct}:alarm:{physical}"
+    elif type_ == "aws:fis/experimentTemplate:ExperimentTemplate":
+        # Ids like EXT1a2b3c4d5e6f7g8 (FIS API reference, ExperimentTemplate.id).
+        rid = f"EXT{_hex(name, 14)}"
+        state["arn"] = f"arn:aws:fis:{region}:{acct}:experiment-template/{rid}"
     elif type_ == "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace":
         rid = f"ns-{_hex(name, 16)}"
         state["arn"] = f"arn:aws:servicediscovery:{region}:{acct}:namespace/{rid}"

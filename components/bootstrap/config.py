@@ -16,12 +16,14 @@ from ..stack.default_waivers import DefaultWaiver
 from ..stack.model import PolicyWaiver, _check_waivers
 from .github_settings import (
     DEFAULT_REVIEWED,
+    FAULT_STACKS,
     MAX_REVIEWERS,
     RepositorySettings,
     Reviewers,
     deploy_environment,
     drift_environment,
     environment_names,
+    faults_environment,
     preview_environment,
     repository_settings,
     subject_prefix,
@@ -124,6 +126,11 @@ class BootstrapConfig(ConfigModel):
         "stack file only (they are the repository's, not an account's).",
     )
     roles: Flag = Field(True, description="Create the OIDC provider, preview and deploy roles.")
+    faults_role: Flag | None = Field(
+        None,
+        description="Create the role faults.yml runs the stack's fault experiments with; unset "
+        "= for the stacks the workflow runs them against (staging).",
+    )
     security_alarm_emails: list[Email] = Field(
         default_factory=list,
         description="Addresses notified of IAM Access Analyzer findings (a resource of the "
@@ -175,6 +182,8 @@ class BootstrapSettings:
     """The repository's settings, in the one stack file that declares them."""
     manage_github: bool = False
     """This stack applies `github` with the GitHub provider."""
+    faults_role: bool = False
+    """Create the role that runs the stack's fault experiments (`faults.yml`)."""
 
     @property
     def prefix(self) -> str:
@@ -222,6 +231,11 @@ class BootstrapSettings:
                 "the permissions boundary",
             ),
         )
+
+    @property
+    def faults_environment(self) -> str | None:
+        """The GitHub environment of the fault experiments (main only), if it has a role."""
+        return faults_environment(self.environment) if self.faults_role else None
 
 
 def _account_issues(path: str, values: list[str]) -> list[ConfigIssue]:
@@ -336,6 +350,17 @@ def bootstrap_settings(
         )
     if config.github_settings is not None:
         issues += _github_issues(config.github_settings)
+    if config.faults_role and config.environment not in FAULT_STACKS:
+        issues.append(
+            ConfigIssue(
+                "faultsRole",
+                True,
+                f"faults.yml runs experiments against {', '.join(FAULT_STACKS)} only: no "
+                f"GitHub environment faults-{config.environment} exists to trust",
+                f"false (or unset), or add {config.environment} to FAULT_STACKS and the "
+                "workflow's stacks",
+            )
+        )
     if issues:
         raise ConfigError(stack_file, namespace, issues)
     ids = (
@@ -376,4 +401,9 @@ def bootstrap_settings(
             else None
         ),
         manage_github=bool(github is not None and github.manage),
+        faults_role=(
+            config.faults_role
+            if config.faults_role is not None
+            else config.environment in FAULT_STACKS
+        ),
     )

@@ -59,6 +59,10 @@ DEPLOY_PIN = WorkflowPin("deploy-stack.yml", MAIN_REF)
 """The deploy roles: the release job of the reusable deploy-stack.yml, called from main."""
 DRIFT_PIN = WorkflowPin("drift.yml", MAIN_REF)
 PREVIEW_PIN = WorkflowPin("preview.yml", PULL_REQUEST_REF)
+FAULTS_PIN = WorkflowPin("faults.yml", MAIN_REF)
+FAULT_STACKS: tuple[str, ...] = ("staging",)
+"""The stacks `faults.yml` runs fault experiments against (on demand, from main): each gets a
+`faults-<stack>` environment and its account's bootstrap a faults role by default."""
 
 
 def deploy_environment(stack: str) -> str:
@@ -71,6 +75,10 @@ def preview_environment(stack: str) -> str:
 
 def drift_environment(stack: str) -> str:
     return f"drift-{stack}"
+
+
+def faults_environment(stack: str) -> str:
+    return f"faults-{stack}"
 
 
 def subject_prefix(repository: str, ids: tuple[int, int] | None = None) -> str:
@@ -144,9 +152,10 @@ class RepositorySettings:
         return found
 
 
-DEFAULT_REVIEWED: tuple[str, ...] = ("prod", "preview-staging", "preview-prod")
+DEFAULT_REVIEWED: tuple[str, ...] = ("prod", "preview-staging", "preview-prod", "faults-staging")
 """The environments that wait for a reviewer unless the bootstrap config says otherwise: prod's
-deploy, and the previews whose pull-request code runs with staging's and prod's roles."""
+deploy, the previews whose pull-request code runs with staging's and prod's roles, and the
+fault experiments against staging (someone other than the one who started them says go)."""
 
 
 def environment_names(stacks: Iterable[str]) -> tuple[str, ...]:
@@ -154,6 +163,8 @@ def environment_names(stacks: Iterable[str]) -> tuple[str, ...]:
     names = [BUILD_ENVIRONMENT, SETTINGS_ENVIRONMENT]
     for stack in stacks:
         names += [deploy_environment(stack), drift_environment(stack), preview_environment(stack)]
+        if stack in FAULT_STACKS:
+            names.append(faults_environment(stack))
     return tuple(names)
 
 

@@ -43,6 +43,7 @@ SERVICES_OF_MODULE: Mapping[str, tuple[str, ...]] = {
     "ecr": ("ecr",),
     "ecs": ("ecs",),
     "elasticache": ("elasticache",),
+    "fis": ("fis",),
     "kms": ("kms",),
     "lb": ("elasticloadbalancing",),
     "rds": ("rds",),
@@ -68,6 +69,7 @@ SERVICE_LINKED = (
     "rds.amazonaws.com",
     "elasticache.amazonaws.com",
     "ecs.application-autoscaling.amazonaws.com",
+    "fis.amazonaws.com",
 )
 ECS_TASKS_SERVICE = "ecs-tasks.amazonaws.com"
 # The services the program's roles are passed to.
@@ -79,6 +81,7 @@ PASSED_TO = (
     "scheduler.amazonaws.com",
     "monitoring.rds.amazonaws.com",
     "vpc-flow-logs.amazonaws.com",
+    "fis.amazonaws.com",
 )
 # AWS managed policies the program attaches (the ALB traffic-shift role, RDS monitoring).
 ATTACHABLE = (
@@ -498,7 +501,6 @@ def deploy_policy(
     secrets_key_arn: str,
     state_bucket_arn: str | None = None,
     state_key_arn: str | None = None,
-    state_log_bucket_arn: str | None = None,
     boundary_arn: str,
     extra: Sequence[Mapping[str, Any]] = (),
 ) -> dict[str, Any]:
@@ -508,7 +510,7 @@ def deploy_policy(
     (path- and tag-scoped, bounded), what those roles are given beyond the managed services
     (the boundary allows nothing the deploy role cannot do), its state and its secrets key;
     never the CI roles, the secrets key, the state key or the bootstrap's Access Analyzer, its
-    rule and its topic themselves (explicit denies)."""
+    rule and its topic themselves (explicit denies, `deploy_guards_policy`)."""
     managed = sorted(set(services) - TAG_SCOPED)
     beyond = [
         _statement(f"RolesUse{sid}", kept, list(resources))
@@ -528,14 +530,40 @@ def deploy_policy(
                 state_bucket_arn, state_key_arn, project=project, stack=environment, write=True
             ),
             *extra,
+        ],
+    }
+
+
+def deploy_guards_policy(
+    *,
+    project: str,
+    environment: str,
+    secrets_key_arn: str,
+    state_bucket_arn: str | None = None,
+    state_key_arn: str | None = None,
+    state_log_bucket_arn: str | None = None,
+    boundary_arn: str,
+) -> dict[str, Any]:
+    """The deploy role's explicit denies, in a managed policy of their own attached to it (an
+    inline policy holds 10,240 characters, IAM quotas; the allows of `deploy_policy` fill it):
+    never the CI roles, the secrets key, the state key or the bootstrap's Access Analyzer, its
+    rule and its topic; never the state's settings, another stack's state or its access logs;
+    never a role without the boundary, nor the boundary itself or this policy."""
+    guards_arn = (
+        f"arn:aws:iam::*:policy/{project}/{environment}/{deploy_guards_name(project, environment)}"
+    )
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
             {
                 "Sid": "ProtectTheBootstrap",
                 "Effect": "Deny",
                 "Action": "iam:*",
                 "Resource": [
                     f"arn:aws:iam::*:role/{project}-{environment}-{kind}"
-                    for kind in ("deploy", "preview", "drift")
-                ],
+                    for kind in ("deploy", "preview", "drift", "faults")
+                ]
+                + [guards_arn],
             },
             # The bootstrap's keys carry the program's tags: named here, used only as the
             # secrets provider (and, in prod's account, the state's key through S3).
@@ -559,6 +587,11 @@ def deploy_policy(
             *boundary_protection(boundary_arn),
         ],
     }
+
+
+def deploy_guards_name(project: str, environment: str) -> str:
+    """The managed policy holding the deploy role's denies (`deploy_guards_policy`)."""
+    return f"{project}-{environment}-deploy-guards"
 
 
 def security_alarm_names(project: str, environment: str) -> dict[str, str]:
@@ -682,7 +715,6 @@ def roles_use(project: str, environment: str) -> list[tuple[str, tuple[str, ...]
             ),
             ("arn:aws:ecr:*:*:repository/*",),
         ),
-        ("TasksRegistryLogin", ("ecr:GetAuthorizationToken", "logs:DescribeLogGroups"), ("*",)),
         (
             "TasksLogs",
             ("logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"),
@@ -754,9 +786,13 @@ def roles_use(project: str, environment: str) -> list[tuple[str, tuple[str, ...]
             (f"arn:aws:sqs:*:*:{project}-{environment}-*",),
         ),
         (
-            # No resource-level permissions exist for these (Service Authorization Reference).
-            "TasksMetricsTracesExec",
+            # Actions IAM takes on `*` only (no resource-level permissions: Service
+            # Authorization Reference): the tasks' registry login, log groups' description,
+            # metrics, traces and ECS Exec channels; the FIS experiment role's finds.
+            "NoResourceLevel",
             (
+                "ecr:GetAuthorizationToken",
+                "logs:DescribeLogGroups",
                 "cloudwatch:PutMetricData",
                 # The tracing collector's exporter (compute/telemetry.py) calls this one.
                 "xray:PutTraceSegments",
@@ -764,6 +800,11 @@ def roles_use(project: str, environment: str) -> list[tuple[str, tuple[str, ...]
                 "ssmmessages:CreateDataChannel",
                 "ssmmessages:OpenControlChannel",
                 "ssmmessages:OpenDataChannel",
+                "tag:GetResources",
+                "ecs:ListTasks",
+                "ec2:Describe*",
+                "ec2:GetManagedPrefixListEntries",
+                "elasticache:DescribeReplicationGroups",
             ),
             ("*",),
         ),
@@ -787,18 +828,93 @@ def roles_use(project: str, environment: str) -> list[tuple[str, tuple[str, ...]
             (f"arn:aws:states:*:*:stateMachine:{project}-{environment}-*",),
         ),
         (
-            "StopStartDatabase",
-            ("rds:StopDBInstance", "rds:StartDBInstance"),
+            # The database's stop/start schedule; the FIS role's forced failover.
+            "OperateDatabase",
+            (
+                "rds:StopDBInstance",
+                "rds:StartDBInstance",
+                "rds:DescribeDBInstances",
+                "rds:RebootDBInstance",
+            ),
             (f"arn:aws:rds:*:*:db:{project}-{environment}-*",),
         ),
         # Deployment lifecycle hooks: the functions a stack file names (any of the account's).
         ("InvokeHooks", ("lambda:InvokeFunction",), ("arn:aws:lambda:*:*:function:*",)),
+        # The FIS experiment role (components/resilience/experiments.py): its faults on the
+        # stack's tasks and replication group, and on network ACLs and subnets (its own policy
+        # narrows those to the stack's VPC and the ACLs FIS creates and tags).
+        (
+            "Faults",
+            ("ecs:DescribeTasks", "ecs:StopTask", "elasticache:InterruptClusterAzPower"),
+            (
+                f"arn:aws:ecs:*:*:task/{project}-{environment}-*",
+                f"arn:aws:elasticache:*:*:replicationgroup:{project}-{environment}-*",
+            ),
+        ),
+        (
+            "FaultsNetwork",
+            (
+                "ec2:CreateNetworkAcl",
+                "ec2:CreateNetworkAclEntry",
+                "ec2:DeleteNetworkAcl",
+                "ec2:ReplaceNetworkAclAssociation",
+                "ec2:CreateTags",
+            ),
+            ("arn:aws:ec2:*:*:network-acl/*", "arn:aws:ec2:*:*:subnet/*", "arn:aws:ec2:*:*:vpc/*"),
+        ),
     ]
     for arn, statements in MANAGED_POLICY_STATEMENTS.items():
         name = arn.rsplit("/", 1)[-1].removeprefix("Amazon")[:40]
         for index, (actions, resources) in enumerate(statements):
             found.append((f"{name}{index}", actions, resources))
     return found
+
+
+def _service(arn_or_action: str) -> str:
+    """`s3` of `s3:GetObject` and of `arn:aws:s3:::bucket`."""
+    return arn_or_action.split(":")[2 if arn_or_action.startswith("arn:") else 0]
+
+
+def compact_statements(
+    uses: list[tuple[str, tuple[str, ...], tuple[str, ...]]],
+) -> list[dict[str, Any]]:
+    """`uses` (`roles_use`) as few Allow statements as grant exactly the same: a customer
+    managed policy holds 6,144 characters (IAM quotas) and each statement costs its frame.
+
+    The actions on `*` become one statement. The others are merged when their services are
+    disjoint: an action is authorized against the ARNs of the resource types the Service
+    Authorization Reference lists for it, its own service's but for a few
+    (`ssm:AddTagsToResource` also tags EC2 instances and ECS tasks), so `s3:GetObject` next to
+    `arn:aws:sqs:...` grants nothing on the queue, and two statements of one service never
+    meet. tests/test_red_team_iam.py checks, in parliament's copy of that reference, that no
+    merged statement puts an action beside a resource of another service it could take. Each
+    purpose keeps its name in `roles_use`; the merged statements are `StackUse<n>`."""
+    anywhere = [a for _, actions, resources in uses if resources == ("*",) for a in actions]
+    groups: list[tuple[set[str], list[str], list[str]]] = []
+    for sid, actions, resources in uses:
+        if resources == ("*",):
+            continue
+        services = {_service(a) for a in actions}
+        if not {_service(r) for r in resources} <= services:
+            raise ValueError(f"{sid}: a resource of another service than its actions'")
+        group = next((g for g in groups if not g[0] & services), None)
+        if group is None:
+            groups.append((set(services), list(actions), list(resources)))
+        else:
+            group[0].update(services)
+            group[1].extend(actions)
+            group[2].extend(resources)
+    return [
+        *(
+            [{"Sid": "NoResourceLevel", "Effect": "Allow", "Action": anywhere, "Resource": "*"}]
+            if anywhere
+            else []
+        ),
+        *(
+            {"Sid": f"StackUse{n}", "Effect": "Allow", "Action": actions, "Resource": resources}
+            for n, (_, actions, resources) in enumerate(groups, 1)
+        ),
+    ]
 
 
 ROLE_ASSUMPTION = (
@@ -830,10 +946,7 @@ def boundary_policy(
     (what EventBridge Scheduler needs to start a scheduled task: RunTask with the task's
     execution and task roles), Organizations and account settings, KMS keys outside the
     environment, the bootstrap's keys and state, requests through S3 access points."""
-    statements: list[dict[str, Any]] = [
-        {"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": list(resources)}
-        for sid, actions, resources in roles_use(project, environment)
-    ]
+    statements = compact_statements(roles_use(project, environment))
     # A scheduled task's Scheduler role passes the task's execution and task roles: only the
     # stack's own, bounded roles (their boundary's tag), only to ECS tasks.
     statements.append(
@@ -1157,3 +1270,46 @@ def state_bucket_policy(
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def faults_policy(*, project: str, environment: str) -> dict[str, Any]:
+    """What `faults.yml` needs to run the stack's fault experiments (`tools/faults.py`): find
+    the stack's experiment templates (their Project and Environment tags) and start them, follow
+    and stop the experiments, create FIS's service-linked role on the first run, and read the
+    services' task counts and the guard alarm to report the recovery. Nothing else: the
+    experiment's own role (the program's, bounded) does the faults."""
+    own = {"aws:ResourceTag/Project": project, "aws:ResourceTag/Environment": environment}
+    templates, experiments = "arn:aws:fis:*:*:experiment-template/*", "arn:aws:fis:*:*:experiment/*"
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            _statement("FindExperiments", ["fis:ListExperimentTemplates"], "*"),
+            _statement(
+                "TheStacksTemplates",
+                ["fis:GetExperimentTemplate", "fis:StartExperiment"],
+                templates,
+                StringEquals=own,
+            ),
+            _statement(
+                "RunExperiments",
+                ["fis:StartExperiment", "fis:GetExperiment", "fis:StopExperiment"],
+                experiments,
+            ),
+            _statement(
+                "FisServiceLinkedRole",
+                ["iam:CreateServiceLinkedRole"],
+                "arn:aws:iam::*:role/aws-service-role/fis.amazonaws.com/*",
+                StringEquals={"iam:AWSServiceName": "fis.amazonaws.com"},
+            ),
+            _statement(
+                "WatchTheRecovery",
+                ["ecs:DescribeServices"],
+                f"arn:aws:ecs:*:*:service/{project}-{environment}-cluster/*",
+            ),
+            _statement(
+                "WatchTheGuard",
+                ["cloudwatch:DescribeAlarms"],
+                f"arn:aws:cloudwatch:*:*:alarm:{project}-{environment}-*",
+            ),
+        ],
+    }

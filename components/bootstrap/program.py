@@ -79,6 +79,7 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
                 deploy_environment=settings.deploy_environment,
                 preview_environment=settings.preview_environment,
                 drift_environment=settings.drift_environment,
+                faults_environment=settings.faults_environment,
                 subject_prefix=settings.subject_prefix,
                 oidc_provider_arn=settings.oidc_provider_arn,
                 state_bucket_arn=state_bucket_arn,
@@ -133,8 +134,20 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
                     "AWS_REGION": settings.region,
                     **backend,
                 },
+                **(
+                    {
+                        settings.faults_environment: {
+                            "AWS_FAULTS_ROLE_ARN": roles.faults_role_arn,
+                            "AWS_REGION": settings.region,
+                        }
+                    }
+                    if settings.faults_environment is not None
+                    else {}
+                ),
             },
         )
+        if roles.faults_role_arn is not None:
+            outputs["faults_role_arn"] = roles.faults_role_arn
     if settings.github is not None and settings.manage_github:
         github_settings(settings, roles)
     return outputs

@@ -10,7 +10,11 @@ secrets provider, GitHub's OIDC identity provider, and three roles the workflows
   (the daily `pulumi preview --refresh`);
 - the deploy role (`<project>-<env>-deploy`): the services the program manages, its own roles
   (tag-scoped), the secrets key, the state; trusted by the jobs in the environment `<env>` of
-  `deploy-stack.yml` on `main`.
+  `deploy-stack.yml` on `main`; its explicit denies in a managed policy of their own
+  (`<project>-<env>-deploy-guards`);
+- optionally the faults role (`<project>-<env>-faults`): starts, follows and stops the stack's
+  fault experiments and reads the services' task counts, nothing else; trusted by the jobs in
+  `faults-<env>` from `faults.yml` on `main`.
 
 Each trust pins the workflow file and its ref (`job_workflow_ref`): the repository's OIDC
 subject template must include it (`github_settings.CLAIM_KEYS`), or no token matches.
@@ -26,15 +30,18 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import iam, kms
 
-from .github_settings import DEPLOY_PIN, DRIFT_PIN, PREVIEW_PIN, WorkflowPin
+from .github_settings import DEPLOY_PIN, DRIFT_PIN, FAULTS_PIN, PREVIEW_PIN, WorkflowPin
 from .policies import (
     AUDIENCE,
     GITHUB_OIDC_HOST,
     GITHUB_OIDC_URL,
     READ_ONLY_POLICY,
     boundary_policy,
+    deploy_guards_name,
+    deploy_guards_policy,
     deploy_policy,
     drift_policy,
+    faults_policy,
     preview_policy,
     pull_statement,
     trust_policy,
@@ -57,6 +64,9 @@ class CiRolesArgs:
     """The workflow file and ref whose jobs in `deploy_environment` may deploy."""
     preview_pin: WorkflowPin = PREVIEW_PIN
     drift_pin: WorkflowPin = DRIFT_PIN
+    faults_environment: str | None = None
+    """The GitHub environment of the fault experiments' jobs; None = no faults role."""
+    faults_pin: WorkflowPin = FAULTS_PIN
     subject_prefix: str | None = None
     """The subject's `repo` segment (`github_settings.subject_prefix`); None: by name."""
     oidc_provider_arn: str | None = None
@@ -79,6 +89,7 @@ class CiRoles(pulumi.ComponentResource):
     preview_role_arn: pulumi.Output[str]
     drift_role_arn: pulumi.Output[str]
     deploy_role_arn: pulumi.Output[str]
+    faults_role_arn: pulumi.Output[str] | None
     permissions_boundary_arn: pulumi.Output[str]
     """The boundary the main stacks set on their roles (`permissionsBoundaryArn`)."""
 
@@ -91,7 +102,9 @@ class CiRoles(pulumi.ComponentResource):
             args.preview_environment: args.preview_pin,
             args.drift_environment: args.drift_pin,
         }
-        if len(pins) != 3:
+        if args.faults_environment is not None:
+            pins[args.faults_environment] = args.faults_pin
+        if len(pins) != 3 + (args.faults_environment is not None):
             raise ValueError(f"{name}: each role needs a GitHub environment of its own")
         for role_environment, pin in pins.items():
             problems = trust_problems(
@@ -246,7 +259,6 @@ class CiRoles(pulumi.ComponentResource):
                         secrets_key_arn=v[0],
                         state_bucket_arn=v[1],
                         state_key_arn=v[2],
-                        state_log_bucket_arn=v[3],
                         boundary_arn=v[4],
                         extra=pulls,
                     )
@@ -254,6 +266,61 @@ class CiRoles(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=deploy),
         )
+        # Its denies in a managed policy of their own: the inline policy is full (IAM caps it
+        # at 10,240 characters); an explicit deny holds from any policy of the role.
+        guards = iam.Policy(
+            f"{name}-deploy-guards",
+            name=deploy_guards_name(args.project, args.environment),
+            path=f"/{args.project}/{args.environment}/",
+            description=f"What the deploy role of {prefix} may never do",
+            policy=pulumi.Output.all(
+                key.arn,
+                args.state_bucket_arn,
+                args.state_key_arn,
+                args.state_log_bucket_arn,
+                boundary.arn,
+            ).apply(
+                lambda v: json.dumps(
+                    deploy_guards_policy(
+                        project=args.project,
+                        environment=args.environment,
+                        secrets_key_arn=v[0],
+                        state_bucket_arn=v[1],
+                        state_key_arn=v[2],
+                        state_log_bucket_arn=v[3],
+                        boundary_arn=v[4],
+                    )
+                )
+            ),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=deploy),
+        )
+        iam.RolePolicyAttachment(
+            f"{name}-deploy-guards-attachment",
+            role=deploy.name,
+            policy_arn=guards.arn,
+            opts=pulumi.ResourceOptions(parent=deploy),
+        )
+        self.faults_role_arn = None
+        if args.faults_environment is not None:
+            faults = iam.Role(
+                f"{name}-faults",
+                name=f"{prefix}-faults",
+                description=f"Runs the fault experiments of {prefix} on demand (faults.yml)",
+                assume_role_policy=trust(args.faults_environment),
+                max_session_duration=3600,
+                tags=tags,
+                opts=child,
+            )
+            iam.RolePolicy(
+                f"{name}-faults-policy",
+                role=faults.id,
+                policy=json.dumps(
+                    faults_policy(project=args.project, environment=args.environment)
+                ),
+                opts=pulumi.ResourceOptions(parent=faults),
+            )
+            self.faults_role_arn = faults.arn
         self.secrets_key_arn = key.arn
         self.secrets_provider = pulumi.Output.from_input(f"awskms://{alias}?region={region}")
         self.oidc_provider_arn = provider_arn
@@ -269,6 +336,7 @@ class CiRoles(pulumi.ComponentResource):
                 "preview_role_arn": self.preview_role_arn,
                 "drift_role_arn": self.drift_role_arn,
                 "deploy_role_arn": self.deploy_role_arn,
+                "faults_role_arn": self.faults_role_arn,
                 "permissions_boundary_arn": self.permissions_boundary_arn,
             }
         )

@@ -553,9 +553,22 @@ def estimate(
     billable_alarm_metrics = max(0, inventory.alarm_metrics - CLOUDWATCH_FREE_ALARM_METRICS)
     alarms = LineItem(
         "cloudwatch_alarms",
-        billable_alarm_metrics * p["cloudwatch.alarm_month"],
-        f"{inventory.alarm_metrics} alarm metric(s), {CLOUDWATCH_FREE_ALARM_METRICS} a month free",
+        billable_alarm_metrics * p["cloudwatch.alarm_month"]
+        + inventory.composite_alarms * p["cloudwatch.composite_alarm_month"],
+        f"{inventory.alarm_metrics} alarm metric(s), {CLOUDWATCH_FREE_ALARM_METRICS} a month free"
+        + (
+            f", {inventory.composite_alarms} composite alarm(s)"
+            if inventory.composite_alarms
+            else ""
+        ),
     )
+    if inventory.experiment_actions:
+        actions = sum(n for _, n in inventory.experiment_actions)
+        notes.append(
+            f"{len(inventory.experiment_actions)} fault experiment template(s), {actions} "
+            f"action(s): free until run, then ${p['fis.action_minute']:.2f} per action-minute "
+            '(docs/COSTS.md, "Fault experiments")'
+        )
     s3 = LineItem(
         "s3",
         inventory.buckets * usage.s3_gb_per_bucket * p["s3.standard_gb_month"],

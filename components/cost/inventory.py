@@ -28,6 +28,8 @@ SERVERLESS_CACHE = "aws:elasticache/serverlessCache:ServerlessCache"
 SECRET = "aws:secretsmanager/secret:Secret"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+COMPOSITE_ALARM = "aws:cloudwatch/compositeAlarm:CompositeAlarm"
+EXPERIMENT_TEMPLATE = "aws:fis/experimentTemplate:ExperimentTemplate"
 BUCKETS = ("aws:s3/bucket:Bucket", "aws:s3/bucketV2:BucketV2")
 REPOSITORY = "aws:ecr/repository:Repository"
 KMS_KEY = "aws:kms/key:Key"
@@ -107,6 +109,9 @@ class Inventory:
     elastic_ips: int = 0
     log_groups: tuple[LogGroup, ...] = ()
     alarm_metrics: int = 0
+    composite_alarms: int = 0
+    experiment_actions: tuple[tuple[str, int], ...] = ()
+    """(FIS experiment template, its actions): free at rest, billed per action-minute run."""
     buckets: int = 0
     repositories: int = 0
     repository_names: tuple[str, ...] = ()
@@ -244,6 +249,12 @@ def inventory_from_resources(resources: Iterable[Resource]) -> Inventory:
         elastic_ips=sum(1 for type_, _ in items if type_ == EIP),
         log_groups=tuple(log_groups),
         alarm_metrics=sum(_alarm_metrics(i) for type_, i in items if type_ == METRIC_ALARM),
+        composite_alarms=sum(1 for type_, _ in items if type_ == COMPOSITE_ALARM),
+        experiment_actions=tuple(
+            (getattr(resource, "name", type_), len(inputs.get("actions") or []))
+            for (type_, inputs), resource in zip(items, resources, strict=True)
+            if type_ == EXPERIMENT_TEMPLATE
+        ),
         buckets=sum(1 for type_, _ in items if type_ in BUCKETS),
         repositories=sum(1 for type_, _ in items if type_ == REPOSITORY),
         repository_names=tuple(

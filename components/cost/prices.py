@@ -81,6 +81,7 @@ CLOUDWATCH = _page("Amazon CloudWatch (Logs, alarms)")
 S3 = _page("Amazon S3 (Standard)")
 ECR = _page("Amazon ECR")
 KMS = _page("AWS Key Management Service")
+FIS = _page("AWS Fault Injection Service")
 VALKEY = (
     "AWS announcement of ElastiCache for Valkey (Oct 2024): nodes 'up to 20% lower' than Redis "
     "OSS, Serverless 33% lower with a 100 MB minimum"
@@ -120,6 +121,14 @@ _GLOBAL: dict[str, Price] = {
     "waf.million_requests": Price(0.60, "USD per million requests", WAF),
     "cloudwatch.alarm_month": Price(
         0.10, "USD per standard-resolution alarm metric-month", CLOUDWATCH
+    ),
+    "cloudwatch.composite_alarm_month": Price(0.50, "USD per composite alarm-month", CLOUDWATCH),
+    "fis.action_minute": Price(
+        0.10,
+        "USD per action-minute of a fault experiment",
+        FIS,
+        note="Templates are free; each run bills its actions' minutes (not in the monthly "
+        "figure: experiments run on demand).",
     ),
     "ecr.gb_month": Price(0.10, "USD per GB-month stored", ECR, seed=0.10),
     "kms.key_month": Price(

@@ -180,6 +180,8 @@ class MonitoringArgs:
 
 class Monitoring(pulumi.ComponentResource):
     alarm_names: list[pulumi.Output[str]]
+    alarms: dict[str, pulumi.Output[str]]
+    """Role (`alb-5xx-rate`, `postgres-cpu`, ...) -> the alarm's name."""
     dashboard_name: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
@@ -189,6 +191,7 @@ class Monitoring(pulumi.ComponentResource):
         self._topic = args.topic_arn
         self._region = args.region or aws.config.region
         self.alarm_names = []
+        self.alarms = {}
 
         if args.load_balancer_arn_suffix is not None:
             self._load_balancer_alarms(args)
@@ -222,6 +225,7 @@ class Monitoring(pulumi.ComponentResource):
             **arguments,
         )
         self.alarm_names.append(alarm.name)
+        self.alarms[role] = alarm.name
 
     def _ecs_events(self, args: MonitoringArgs) -> None:
         account = aws.get_caller_identity_output().account_id

@@ -52,6 +52,7 @@ from ..formats import (
 from ..identity.config import KeycloakConfig, SecretsConfig
 from ..network.config import NetworkConfig
 from ..observability.config import AlarmsConfig
+from ..resilience.config import FaultInjectionConfig
 from .quotas import QuotasConfig
 
 # ---------------------------------------------------------------------------------------------
@@ -303,6 +304,11 @@ class StackConfig(ConfigModel):
     documents: DocumentsConfig | None = Field(None, description="The documents S3 bucket.")
     registry: RegistryConfig | None = Field(None, description="ECR repositories per service.")
     alarms: AlarmsConfig | None = Field(None, description="Alarm topic, alarms, dashboard.")
+    fault_injection: FaultInjectionConfig = Field(
+        default_factory=FaultInjectionConfig,
+        description="AWS FIS experiment templates, run on demand (stop tasks, cut one AZ off, "
+        "fail the database and the cache over); on by default in staging and prod.",
+    )
     quotas: QuotasConfig = Field(
         default_factory=QuotasConfig,
         description="The account's AWS quotas where raised above the defaults (rules per "

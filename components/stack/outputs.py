@@ -296,3 +296,17 @@ def service_access(settings: StackSettings, components: Mapping[str, Any]) -> di
 
 def _microservice(component: Any) -> Any:
     return getattr(component, "microservice", component)
+
+
+def fault_injection(settings: StackSettings, faults: Any | None) -> dict[str, Any] | None:
+    """The fault experiments `tools/faults.py` runs: each template's id by experiment, the
+    guard alarm that stops them and the AZ they disrupt; None without them."""
+    plan = settings.fault_injection
+    if plan is None or faults is None:
+        return None
+    return {
+        "templates": dict(faults.template_ids),
+        "guard_alarm": faults.guard_alarm_name,
+        "availability_zone": plan.availability_zone,
+        "role_arn": faults.role_arn,
+    }

@@ -36,6 +36,7 @@ from ..observability.monitoring import (
 )
 from . import outputs
 from .platform import Platform, build_network, build_platform, platform_outputs
+from .resilience import build_fault_injection
 from .services import build_services
 from .settings import StackSettings
 from .task_components import build_migration, build_platform_tasks, build_tasks
@@ -296,6 +297,7 @@ def build_stack(settings: StackSettings) -> None:
     )
     monitoring = build_monitoring(settings, platform, edge, cluster, services)
     rotation = build_rotation_restart(settings, platform, cluster, services)
+    faults = build_fault_injection(settings, network, monitoring, platform.alarm_actions)
 
     groups = {name: svc.security_group_id for name, svc in services.items()}
     exports: dict[str, Any] = {
@@ -330,6 +332,7 @@ def build_stack(settings: StackSettings) -> None:
             if rotation is not None
             else None
         ),
+        "fault_injection": outputs.fault_injection(settings, faults),
         **platform_outputs(platform, monitoring.dashboard_name if monitoring else None),
     }
     for key, value in exports.items():

@@ -34,6 +34,7 @@ from ..errors import MISSING, SECRET_NAME, ConfigError, ConfigIssue
 from ..formats import ENFORCED_ENVIRONMENTS, explicit_keys, tag_problems
 from ..identity.config import KEYCLOAK_SERVICE, keycloak_catalog_entry, keycloak_guards
 from ..network.config import ExistingVpc, NewVpcSettings, resolve_network
+from ..resilience.config import resolve_fault_injection
 from .catalog import SEED_SINGLE_TASKS, EntryOrigin
 from .default_waivers import default_waivers
 from .environments import (
@@ -831,6 +832,14 @@ def resolve(
     )
     tasks = with_platform_tasks(tasks, rotate=platform.database is not None)
     logins = _database_logins(platform, services, tasks, issues)
+    fault_injection = resolve_fault_injection(
+        config.fault_injection,
+        env=env,
+        region=region,
+        guarded=platform.alarms is not None
+        and (edge is not None or platform.database is not None or platform.cache is not None),
+        issues=issues,
+    )
     issues += _quota_issues(config, services, pieces, edge, new_vpc, tasks)
     issues += _security_retention_issues(config, env)
     issues += boundary_issues(config)
@@ -907,6 +916,7 @@ def resolve(
         release=release,
         tasks=tasks,
         database_logins=logins,
+        fault_injection=fault_injection,
         default_waivers=default_waivers(
             env=env,
             prefix=f"{project}-{env}",

@@ -14,6 +14,7 @@ from ..edge.config import EdgeSettings
 from ..formats import DEFAULT_LOG_GROUP_PREFIX, Environment
 from ..identity.config import KEYCLOAK_SERVICE
 from ..network.config import NewVpcSettings
+from ..resilience.config import FaultInjectionSettings
 from .default_waivers import DefaultWaiver
 from .graph import GraphPieces, pieces_from
 from .platform_settings import PlatformSettings
@@ -171,6 +172,8 @@ class StackSettings:
     """Containers that run to completion (`tasks`): scheduled, before the deploy, or by hand."""
     database_logins: tuple[LoginSpec, ...] = ()
     """A PostgreSQL login per workload using the stack's database (`platform_tasks.py`)."""
+    fault_injection: FaultInjectionSettings | None = None
+    """The AWS FIS experiments (`faultInjection`); None = none."""
     default_waivers: tuple[DefaultWaiver, ...] = ()
     """The policy pack's controls the defaults in effect depart from, each with its reason."""
 
