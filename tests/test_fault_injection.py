@@ -249,13 +249,21 @@ def test_dev_has_no_experiment_and_the_templates_pass_the_fis_api_model(plan):
             assert len(request["actions"]) <= 20 and len(request["stopConditions"]) <= 5
 
 
-def test_dev_asked_for_experiments_gets_only_what_dev_can_fail(run_stack):
-    """Dev's database is single-AZ and its cache serverless: no failover to run there."""
-    result = run_stack("dev", {"accessweaver:faultInjection": {"enabled": True}})
-    assert set(_templates(result)) == {"stop-tasks", "az-network"}
+def test_dev_in_a_shared_vpc_asked_for_experiments_gets_only_what_is_its_own_to_fail(run_stack):
+    """Dev's database is single-AZ and its cache serverless: no failover to run there. In a
+    VPC the stack did not create (`vpcId`), cutting one AZ's subnets would cut whatever else
+    lives there: no network experiment, and no network ACL permission for the role."""
+    existing = {
+        "accessweaver:network": {"createVpc": False},
+        "accessweaver:vpcId": "vpc-0c1b2c3d4e5f60718",
+        "accessweaver:privateSubnetIds": ["subnet-0c1b2c3d4e5f60711", "subnet-0c1b2c3d4e5f60722"],
+        "accessweaver:publicSubnetIds": ["subnet-0c1b2c3d4e5f60733", "subnet-0c1b2c3d4e5f60744"],
+    }
+    result = run_stack("dev", {**existing, "accessweaver:faultInjection": {"enabled": True}})
+    assert set(_templates(result)) == {"stop-tasks"}
     statements = json.loads(_faults(result, ROLE_POLICY).inputs["policy"])["Statement"]
     actions = {a for s in statements for a in s["Action"]}
-    assert not any(a.startswith(("rds:", "elasticache:")) for a in actions)
+    assert not any(a.startswith(("rds:", "elasticache:", "ec2:")) for a in actions)
 
 
 # -- the pure builders ----------------------------------------------------------------------------

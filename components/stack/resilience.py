@@ -59,7 +59,9 @@ def build_fault_injection(
                 )
                 for s in settings.services
             },
-            vpc_id=network.vpc_id,
+            # the network experiment cuts every subnet of the VPC in one AZ: only in the VPC
+            # the stack created, never in one it shares with others
+            vpc_id=network.vpc_id if settings.new_vpc is not None else None,
             database_identifier=(
                 database.identifier if database is not None and database.multi_az else None
             ),
