@@ -46,7 +46,7 @@ def _edited(document: dict[str, Any], **config: Any) -> dict[str, Any]:
 
 
 def test_committed_schemas_and_modelines_are_current():
-    assert list(stale()) == []
+    assert list(stale()) == [], "run `python -m tools.stack_schema --write`"
 
 
 def test_the_staleness_check_notices_a_schema_the_models_no_longer_generate(tmp_path, monkeypatch):
