@@ -84,12 +84,24 @@ def test_dev_shows_only_the_advisories_the_readme_documents():
     assert stale == []
 
 
-def test_the_readme_lists_every_control_and_policy():
-    body = README.split("## Policy pack", 1)[1].split("\n## ", 1)[0]
+def test_the_policy_reference_is_generated_and_lists_every_control_and_policy():
+    from tools.policy_reference import OUTPUT, render
+
+    body = OUTPUT.read_text()
+    assert body == render(), "stale: run `python -m tools.policy_reference --write`"
     for control in CONTROLS:
-        assert f"| {control}" in body or f", {control}" in body, control
+        assert f"| {control}" in body or f"/{control}" in body, control
     for spec in specs():
         assert f"`{spec.name}`" in body, spec.name
+
+
+def test_the_policy_reference_check_fails_when_stale(tmp_path, monkeypatch):
+    import tools.policy_reference as module
+
+    stale = tmp_path / "POLICIES.md"
+    stale.write_text(module.render().replace("every stack", "all stacks", 1))
+    monkeypatch.setattr(module, "OUTPUT", stale)
+    assert module.main(["--check"]) == 1
 
 
 @pytest.fixture
