@@ -76,7 +76,7 @@ def test_alarms_logs_events_state_machines_and_log_configurations_validate(plan,
     expected = {t for t, *_ in RESOURCE_OPERATIONS} - {"aws:ssm/parameter:Parameter"}
     if stack == "dev":
         expected -= {"aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration",
-                     "aws:s3/bucketLogging:BucketLogging"}  # fmt: skip
+                     "aws:wafv2/webAcl:WebAcl", "aws:s3/bucketLogging:BucketLogging"}  # fmt: skip
     if stack != "prod":
         expected -= {"aws:acm/certificate:Certificate"}
     if stack == "dev":  # a serverless cache, no replication group (both have RBAC users)
@@ -114,3 +114,23 @@ def test_ca_a2a_queues_validate_against_create_queue():
     assert len(queues) == 6
     for queue in queues:
         assert validate("sqs", "CreateQueue", create_queue_params(queue.inputs)) == []
+
+
+def test_the_model_check_rejects_a_web_acl_waf_would_refuse(plan):
+    # GIVEN prod's web ACL (route labels, custom-key rate rules, label and regex matches),
+    # WHEN a rule's window, a string match's constraint and a label's spelling are broken
+    from tools.aws_models import create_web_acl_params
+
+    (acl,) = plan("prod").of_type("aws:wafv2/webAcl:WebAcl")
+    params = create_web_acl_params(acl.inputs)
+    assert validate("wafv2", "CreateWebACL", params) == []
+    rules = {rule["Name"]: rule for rule in params["Rules"]}
+    rules["rate-aw-api-gateway"]["Statement"]["RateBasedStatement"]["Limit"] = 5
+    route = rules["route-keycloak"]["Statement"]["OrStatement"]["Statements"][0]
+    route["ByteMatchStatement"]["PositionalConstraint"] = "BEGINS_WITH"
+    rules["route-keycloak"]["RuleLabels"][0]["Name"] = "route keycloak"
+    problems = validate("wafv2", "CreateWebACL", params)
+    # THEN botocore's wafv2 model names each
+    assert any("Limit" in p and "5" in p for p in problems)
+    assert any("'BEGINS_WITH' is not one of" in p for p in problems)
+    assert any("'route keycloak' does not match" in p for p in problems)

@@ -358,8 +358,9 @@ def test_waf_has_managed_groups_a_rate_limit_and_metrics_on_every_rule(plan, sta
         "AWSManagedRulesKnownBadInputsRuleSet",
         "AWSManagedRulesSQLiRuleSet",
     }
-    (rate,) = [r for r in inputs["rules"] if "rateBasedStatement" in r["statement"]]
+    (rate,) = [r for r in inputs["rules"] if r["name"] == "rate-limit-per-ip"]
     assert rate["statement"]["rateBasedStatement"]["limit"] == 2000
+    assert rate["statement"]["rateBasedStatement"]["aggregateKeyType"] == "IP"
     assert rate["action"] == {"block": {}}
     assert len({r["priority"] for r in inputs["rules"]}) == len(inputs["rules"])
     (association,) = result.of_type("aws:wafv2/webAclAssociation:WebAclAssociation")
@@ -379,7 +380,7 @@ def test_rate_limit_comes_from_config(run_stack):
         },
     )
     (acl,) = result.of_type(WEB_ACL)
-    (rate,) = [r for r in acl.inputs["rules"] if "rateBasedStatement" in r["statement"]]
+    (rate,) = [r for r in acl.inputs["rules"] if r["name"] == "rate-limit-per-ip"]
     assert rate["statement"]["rateBasedStatement"]["limit"] == 500
 
 

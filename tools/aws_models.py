@@ -303,6 +303,52 @@ def put_logging_configuration_params(inputs: dict[str, Any]) -> dict[str, Any]:
     return {"LoggingConfiguration": config}
 
 
+_WAF_NAMES = {
+    "Ip": "IP",
+    "ForwardedIp": "ForwardedIP",
+    "ForwardedIpConfig": "ForwardedIPConfig",
+    "IpSetReferenceStatement": "IPSetReferenceStatement",
+    "IpSetForwardedIpConfig": "IPSetForwardedIPConfig",
+    "HttpMethod": "HTTPMethod",
+    "CloudwatchMetricsEnabled": "CloudWatchMetricsEnabled",
+    "Ja3Fingerprint": "JA3Fingerprint",
+    "Ja4Fingerprint": "JA4Fingerprint",
+    "Asn": "ASN",
+}
+"""Where WAF's API spells a member other than the provider's camelCase capitalised."""
+
+
+def _waf(value: Any) -> Any:
+    if isinstance(value, dict):
+        out = {}
+        for key, item in value.items():
+            name = key[:1].upper() + key[1:]
+            out[_WAF_NAMES.get(name, name)] = _waf(item)
+        return out
+    if isinstance(value, list):
+        return [_waf(v) for v in value]
+    return value
+
+
+def create_web_acl_params(inputs: dict[str, Any], name: str = "web-acl") -> dict[str, Any]:
+    """Map a recorded `aws:wafv2/webAcl:WebAcl` to WAFv2 CreateWebACL (the rules, their
+    statements and the data protection, whole); `name` stands in for the auto-name."""
+    inputs = _ints(inputs)
+    params: dict[str, Any] = {
+        "Name": inputs.get("name") or name,
+        "Scope": inputs["scope"],
+        "DefaultAction": _waf(inputs["defaultAction"]),
+        "VisibilityConfig": _waf(inputs["visibilityConfig"]),
+        "Rules": _waf(inputs.get("rules", [])),
+    }
+    for key in ("description", "dataProtectionConfig", "associationConfig"):
+        if inputs.get(key) is not None:
+            params[key[:1].upper() + key[1:]] = _waf(inputs[key])
+    if inputs.get("tags"):
+        params["Tags"] = [{"Key": k, "Value": v} for k, v in sorted(inputs["tags"].items())]
+    return params
+
+
 def put_bucket_logging_params(inputs: dict[str, Any]) -> dict[str, Any]:
     enabled: dict[str, Any] = {
         "TargetBucket": inputs["targetBucket"],
@@ -443,6 +489,7 @@ RESOURCE_OPERATIONS: tuple[tuple[str, str, str, Any], ...] = (
      create_state_machine_params),
     ("aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration", "wafv2",
      "PutLoggingConfiguration", put_logging_configuration_params),
+    ("aws:wafv2/webAcl:WebAcl", "wafv2", "CreateWebACL", create_web_acl_params),
     ("aws:s3/bucketLogging:BucketLogging", "s3", "PutBucketLogging", put_bucket_logging_params),
     ("aws:ecs/cluster:Cluster", "ecs", "CreateCluster", create_cluster_params),
     ("aws:acm/certificate:Certificate", "acm", "RequestCertificate", request_certificate_params),

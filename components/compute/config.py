@@ -14,7 +14,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field
+from pydantic import AfterValidator, Field, model_validator
 
 from ..formats import (
     AccountId,
@@ -249,6 +249,68 @@ class ServiceUses(TaskUses):
     )
 
 
+HeaderName = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
+]
+"""An HTTP header name (RFC 9110 token), at most 64 characters (WAF's custom key)."""
+MAX_REQUEST_BODY_KB = 1024 * 1024
+"""1 GiB: the web ACL compares Content-Length with a regex of at most 200 characters."""
+MAX_QUERY_STRING_KB = 16
+"""The ALB refuses request lines over 16 KiB (ELB quotas, "HTTP headers")."""
+
+
+class RateKeyHeader(ConfigModel):
+    """`rateLimit.key: {header: Name}`: count per value of a request header."""
+
+    header: HeaderName = Field(
+        description="The header whose value identifies a client (e.g. Authorization: one "
+        "count per bearer token, or X-Client-Id); header names are matched case-insensitively."
+    )
+
+
+class RateLimitConfig(ConfigModel):
+    """`services.<name>.rateLimit`: the web ACL counts this route's requests per client key,
+    apart from the stack-wide per-address limit (`edge.waf.rateLimit`)."""
+
+    limit: int = Field(
+        ge=10,
+        le=2_000_000_000,
+        description="Requests one key may send on this service's paths per window before WAF "
+        "blocks that key there (WAF: at least 10).",
+    )
+    window_seconds: Literal[60, 120, 300, 600] = Field(
+        300, description="WAF's evaluation window in seconds: 60, 120, 300 or 600."
+    )
+    key: Literal["ip"] | RateKeyHeader = Field(
+        "ip",
+        description="What identifies a client: `ip` (its address, as the ALB sees it) or "
+        "`{header: Name}` (one count per header value; a request without the header is counted "
+        "by address under edge.waf.rateLimit).",
+    )
+    ip_limit: int | None = Field(
+        None,
+        ge=10,
+        le=2_000_000_000,
+        description="With a header key: requests one address may send on these paths per window "
+        "whatever the header says (several clients behind one NAT, or made-up header values); "
+        "unset = 2 x limit. At least `limit`.",
+    )
+
+    @model_validator(mode="after")
+    def _ip_limit(self) -> RateLimitConfig:
+        if self.ip_limit is not None and self.key == "ip":
+            raise ValueError(
+                "ipLimit applies to a header key only (with key: ip, limit is already per "
+                "address); allowed: remove ipLimit, or key: {header: Name}"
+            )
+        if self.ip_limit is not None and self.ip_limit < self.limit:
+            raise ValueError(
+                f"ipLimit {self.ip_limit} is below limit {self.limit}: one client alone behind "
+                f"an address would be blocked before its own limit; allowed: at least {self.limit}"
+            )
+        return self
+
+
 class ServiceSpec(ServiceTuning):
     """One microservice of the system: what it is, not how big it runs in a given stack."""
 
@@ -327,6 +389,27 @@ class ServiceSpec(ServiceTuning):
     default_route: Flag = Field(
         False,
         description="Receives every request no path pattern matches (one public service at most).",
+    )
+    max_request_body_kb: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_REQUEST_BODY_KB,
+        description="The largest request body (KiB) the service accepts: the web ACL lets bodies "
+        "up to it through on this service's paths only and blocks above it (by the declared "
+        "Content-Length above 8 KiB, the most WAF inspects behind an ALB); unset = the AWS core "
+        "rule set's 8 KiB. Public services; applies where the stack has a WAF.",
+    )
+    max_query_string_kb: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_QUERY_STRING_KB,
+        description="The longest query string (KiB) the service accepts on its paths, as "
+        "maxRequestBodyKb; unset = the core rule set's 2 KiB.",
+    )
+    rate_limit: RateLimitConfig | None = Field(
+        None,
+        description="The web ACL's rate limit on this service's paths, per client key; unset = "
+        "the stack-wide edge.waf.rateLimit per address.",
     )
     health_check_port: int | None = Field(
         None,

@@ -13,6 +13,7 @@ from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from ..compute.config import RateKeyHeader, RateLimitConfig
 from ..errors import ConfigIssue
 from ..formats import ConfigModel, Environment, Flag, Hostname, explicit_keys, snake
 from ..network.config import require_control
@@ -62,7 +63,17 @@ class WafConfig(ConfigModel):
         2000,
         ge=10,
         le=2_000_000_000,
-        description="Requests per client IP per 5 minutes before the rate rule blocks.",
+        description="Requests per client IP per 5 minutes before the rate rule blocks, for "
+        "every request no service's own rateLimit counts.",
+    )
+    max_capacity_units: int = Field(
+        1500,
+        ge=1,
+        le=5000,
+        description="The most web ACL capacity units (WCUs) the rules may use; the config "
+        "check computes what the rules need (managed groups 1,100, plus each route's rules) "
+        "and refuses more. 1,500 is within WAF's base price; up to 5,000 WAF charges per "
+        "500 WCUs above it.",
     )
     protected_query_arguments: list[QueryArgument] = Field(
         default_factory=list,
@@ -170,6 +181,24 @@ EDGE_DEFAULTS: dict[Environment, EdgeDefaults] = {
 
 
 @dataclass(frozen=True)
+class RouteRateLimit:
+    """A route's own rate-based rules (`services.<name>.rateLimit`): its requests are counted
+    per client key, not by the stack-wide per-address rule (`edge.waf.rateLimit`)."""
+
+    limit: int
+    """Requests per key per window before the key is blocked on this route."""
+    window_seconds: int = 300
+    """WAF's evaluation window: 60, 120, 300 or 600 seconds."""
+    header: str | None = None
+    """Count per value of this request header (a client's credential or id); None = per
+    client address. Requests without the header are counted by address, by the stack-wide
+    rule."""
+    ip_limit: int | None = None
+    """With `header`: requests per client address per window on this route, whatever the
+    header says (a NAT of several clients, made-up header values)."""
+
+
+@dataclass(frozen=True)
 class Route:
     """One public service behind the ALB: one target group (two with blue/green), one rule."""
 
@@ -185,6 +214,21 @@ class Route:
     """When health checks go to another port than the traffic (Keycloak: 9000)."""
     traffic_shift: bool = False
     """A second target group, for a service that deploys BLUE_GREEN, LINEAR or CANARY."""
+    max_body_kb: int | None = None
+    """The largest request body (KiB) the web ACL lets through on this route; None = the
+    managed core rule set's 8 KiB."""
+    max_query_string_kb: int | None = None
+    """The largest query string (KiB) the web ACL lets through on this route; None = the
+    managed core rule set's 2 KiB."""
+    rate_limit: RouteRateLimit | None = None
+    """The route's own rate limit; None = the stack-wide per-address rule counts it."""
+
+    @property
+    def waf_settings(self) -> bool:
+        """The web ACL treats this route apart from the others."""
+        return any(
+            v is not None for v in (self.max_body_kb, self.max_query_string_kb, self.rate_limit)
+        )
 
     @property
     def ports(self) -> tuple[int, ...]:
@@ -258,6 +302,8 @@ class EdgeSettings:
     """`edge.waf.protectedQueryArguments`: substituted in WAF records besides the defaults."""
     waf_log_retention_days: int = 90
     """The web ACL's log group (`aws-waf-logs-<alb>`), kept as the stack's security logs."""
+    waf_max_capacity_units: int = 1500
+    """`edge.waf.maxCapacityUnits`: the WCUs the web ACL's rules may use."""
 
     @property
     def blue_green(self) -> bool:
@@ -282,6 +328,23 @@ class RoutedService(Protocol):
     default_route: bool
     stop_timeout: int
     traffic_shift: bool
+    max_request_body_kb: int | None
+    max_query_string_kb: int | None
+    rate_limit: RouteRateLimit | None
+
+
+def route_rate_limit(config: RateLimitConfig | None) -> RouteRateLimit | None:
+    """`services.<name>.rateLimit` as the web ACL's rules take it (ipLimit defaults to twice
+    the limit: two clients at their limit behind one address, or one across a token refresh)."""
+    if config is None:
+        return None
+    header = config.key.header if isinstance(config.key, RateKeyHeader) else None
+    return RouteRateLimit(
+        limit=config.limit,
+        window_seconds=config.window_seconds,
+        header=header,
+        ip_limit=(config.ip_limit or 2 * config.limit) if header else None,
+    )
 
 
 def resolve_edge(
@@ -426,6 +489,7 @@ def resolve_edge(
         deregistration_delay=edge.deregistration_delay,
         waf=waf,
         waf_rate_limit=edge.waf.rate_limit,
+        waf_max_capacity_units=edge.waf.max_capacity_units,
         waf_protected_query_arguments=tuple(edge.waf.protected_query_arguments),
         routes=tuple(routes),
         guards=tuple(sorted(all_guards, key=lambda g: g.priority)),
@@ -467,6 +531,9 @@ def _check_routing_keys_on_private_services(
             ("pathPatterns", list(service.path_patterns)),
             ("priority", service.priority),
             ("defaultRoute", service.default_route or None),
+            ("maxRequestBodyKb", service.max_request_body_kb),
+            ("maxQueryStringKb", service.max_query_string_kb),
+            ("rateLimit", service.rate_limit and "set"),
         ):
             if value:
                 issues.append(
@@ -579,6 +646,7 @@ def plan_routes(
                     default=True,
                     health_check_port=service.health_check_port,
                     traffic_shift=service.traffic_shift,
+                    **_waf_fields(service),
                 )
             )
             continue
@@ -597,6 +665,15 @@ def plan_routes(
                 priority,
                 health_check_port=service.health_check_port,
                 traffic_shift=service.traffic_shift,
+                **_waf_fields(service),
             )
         )
     return sorted(routes, key=lambda r: r.priority)
+
+
+def _waf_fields(service: RoutedService) -> dict[str, Any]:
+    return {
+        "max_body_kb": service.max_request_body_kb,
+        "max_query_string_kb": service.max_query_string_kb,
+        "rate_limit": service.rate_limit,
+    }

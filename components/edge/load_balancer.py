@@ -51,8 +51,8 @@ from .rules import (
     waf_data_protection,
     waf_log_group_name,
     waf_redacted_fields,
-    waf_rules,
 )
+from .waf import DEFAULT_CAPACITY_UNITS, web_acl_problems, web_acl_rules
 
 ACCESS_LOG_PREFIX = "alb"
 INTERNET = ("0.0.0.0/0",)  # IPv4 only: the ALB's ip_address_type is ipv4
@@ -69,7 +69,11 @@ class AccessLogArgs:
 @dataclass(frozen=True)
 class WafArgs:
     rate_limit: int = 2000
-    """Requests per client IP per 5 minutes before the rate rule blocks."""
+    """Requests per client IP per 5 minutes before the rate rule blocks, for every request no
+    route's own rate limit (`Route.rate_limit`) counts."""
+    max_capacity_units: int = DEFAULT_CAPACITY_UNITS
+    """The most WCUs the web ACL may use (1,500 within WAF's base price, 5,000 at most): rules
+    that need more are refused before any resource is registered."""
     log_retention_days: int | None = 90
     """Log every request the web ACL sees to the log group `aws-waf-logs-<name>` (WAF.11),
     `authorization` and `cookie` headers redacted, kept this many days; None = no logging."""
@@ -154,6 +158,15 @@ class LoadBalancer(pulumi.ComponentResource):
             raise ValueError(
                 f"{name}: at most {WAF_PROTECTED_KEYS_MAX} protected query arguments (WAF)"
             )
+        waf_rules = (
+            web_acl_rules(args.name, args.waf.rate_limit, args.guards, routes)
+            if args.waf is not None
+            else []
+        )
+        if args.waf is not None and (
+            problems := web_acl_problems(waf_rules, args.waf.max_capacity_units)
+        ):
+            raise ValueError(f"{name}: the web ACL: " + "; ".join(problems))
         region = args.region or aws.config.region
         if not region:
             raise ValueError(f"{name}: no region (set aws:region or LoadBalancerArgs.region)")
@@ -206,7 +219,7 @@ class LoadBalancer(pulumi.ComponentResource):
             self._guard(guard, listener, child)
         for route in routes:
             self._route(route, group, listener, role, child)
-        self.web_acl_arn = self._web_acl(alb, child) if args.waf is not None else None
+        self.web_acl_arn = self._web_acl(alb, waf_rules, child) if args.waf is not None else None
 
         self.arn = alb.arn
         self.arn_suffix = alb.arn_suffix
@@ -438,7 +451,9 @@ class LoadBalancer(pulumi.ComponentResource):
 
     # -- WAF -------------------------------------------------------------------------------
 
-    def _web_acl(self, alb: lb.LoadBalancer, child: pulumi.ResourceOptions) -> pulumi.Output[str]:
+    def _web_acl(
+        self, alb: lb.LoadBalancer, rules: list[dict], child: pulumi.ResourceOptions
+    ) -> pulumi.Output[str]:
         # Imported here: stacks without WAF never load the wafv2 SDK module (plan time).
         from pulumi_aws import wafv2
 
@@ -446,10 +461,10 @@ class LoadBalancer(pulumi.ComponentResource):
         assert args.waf is not None
         acl = wafv2.WebAcl(
             f"{name}-waf",
-            description=f"{args.name} ALB: rate limit and AWS managed rules",
+            description=f"{args.name} ALB: rate limits, AWS managed rules, size limits per route",
             scope="REGIONAL",
             default_action={"allow": {}},
-            rules=waf_rules(args.name, args.waf.rate_limit, args.guards),
+            rules=rules,
             # What WAF keeps of a request (logs, samples) carries no token, code or address.
             data_protection_config=waf_data_protection(args.waf.protected_query_arguments),
             visibility_config=visibility(f"{args.name}-web-acl"),

@@ -202,6 +202,7 @@ def visibility(metric_name: str) -> dict[str, Any]:
 
 
 GUARD_RULE_PRIORITY = 5
+"""Its priority when the web ACL holds nothing else (`waf.web_acl_rules` numbers them all)."""
 GUARD_TEXT_TRANSFORMATIONS = ("URL_DECODE", "NORMALIZE_PATH")
 """`%6Daster` is `master`, `/a/../actuator` is `/actuator`: the spellings a listener's path
 patterns (compared to the path as sent) do not see, but the service behind it decodes."""
@@ -235,45 +236,6 @@ def waf_guard_rule(metric_prefix: str, guards: Sequence[Guard]) -> dict[str, Any
             "statements": statements}},
         "visibility_config": visibility(f"{metric_prefix}-edge-guards"),
     }  # fmt: skip
-
-
-def waf_rules(
-    metric_prefix: str, rate_limit: int, guards: Sequence[Guard] = ()
-) -> list[dict[str, Any]]:
-    """Rate limit per client IP first (cheapest way to shed a flood), the guarded paths in
-    every spelling, then AWS's managed groups: common exploits (OWASP top 10), known bad inputs
-    (Log4Shell...), SQL injection."""
-    rules: list[dict[str, Any]] = [
-        {
-            "name": "rate-limit-per-ip",
-            "priority": 0,
-            "action": {"block": {}},
-            "statement": {
-                "rate_based_statement": {
-                    "limit": rate_limit,
-                    "aggregate_key_type": "IP",
-                    "evaluation_window_sec": 300,
-                }
-            },
-            "visibility_config": visibility(f"{metric_prefix}-rate-limit-per-ip"),
-        }
-    ]
-    guard_rule = waf_guard_rule(metric_prefix, guards)
-    if guard_rule is not None:
-        rules.append(guard_rule)
-    for index, group in enumerate(MANAGED_RULE_GROUPS, start=1):
-        rules.append(
-            {
-                "name": group,
-                "priority": index * 10,
-                "override_action": {"none": {}},
-                "statement": {
-                    "managed_rule_group_statement": {"vendor_name": "AWS", "name": group}
-                },
-                "visibility_config": visibility(f"{metric_prefix}-{group}"),
-            }
-        )
-    return rules
 
 
 # ---------------------------------------------------------------------------------------------

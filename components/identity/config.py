@@ -32,6 +32,12 @@ KEYCLOAK_ADMIN_REALM = "master"
 """The administration realm (Keycloak's default name): the 26.7 reverse-proxy guide keeps
 `/realms/master/` off the public listener; the admin console logs in through it on its own URL."""
 FORWARDED_FOR = "X-Forwarded-For"
+KEYCLOAK_MAX_BODY_KB = 128
+"""Keycloak's own `quarkus.http.limits.max-form-attribute-size` (131,072 bytes), the form field a
+SAML POST binding's assertion arrives in; AWS's own SAML sign-in takes responses up to 128 KB."""
+KEYCLOAK_MAX_QUERY_KB = 8
+"""Four times the core rule set's 2 KiB: an ID token with many claims as `id_token_hint`, a
+signed SAML redirect; Keycloak itself reads request lines up to 32 KiB, the ALB up to 16 KiB."""
 
 
 def keycloak_guards() -> tuple[Guard, ...]:
@@ -165,6 +171,22 @@ class KeycloakConfig(ConfigModel):
         pattern=r"^[a-z][a-z0-9._-]{2,63}$",
         description="Temporary bootstrap admin created at first start (password generated).",
     )
+    max_request_body_kb: int = Field(
+        KEYCLOAK_MAX_BODY_KB,
+        ge=1,
+        le=1024 * 1024,
+        description="The largest request body (KiB) the web ACL lets through to Keycloak's "
+        "paths (services.<name>.maxRequestBodyKb): SAML POST bindings carry whole signed "
+        "assertions; default 128, the size of the form field Keycloak itself accepts.",
+    )
+    max_query_string_kb: int = Field(
+        KEYCLOAK_MAX_QUERY_KB,
+        ge=1,
+        le=16,
+        description="The longest query string (KiB) the web ACL lets through to Keycloak's "
+        "paths: RP-initiated logout carries a whole ID token (id_token_hint), SAML's redirect "
+        "binding a signed request; default 8 (the ALB refuses request lines over 16 KiB).",
+    )
 
 
 @dataclass(frozen=True)
@@ -197,6 +219,10 @@ class KeycloakSettings:
     management_port: int = KEYCLOAK_MANAGEMENT_PORT
     priority: int | None = None
     """Listener-rule priority of its routes; None = automatic."""
+    max_request_body_kb: int = KEYCLOAK_MAX_BODY_KB
+    """The web ACL's body limit on its routes."""
+    max_query_string_kb: int = KEYCLOAK_MAX_QUERY_KB
+    """The web ACL's query-string limit on its routes."""
 
 
 JWT_ENV = ("JWT_SECRET",)
@@ -257,6 +283,8 @@ def resolve_keycloak(
         memory=int(config.memory or 2048),
         desired_count=int(config.desired_count if config.desired_count is not None else 1),
         priority=config.priority,
+        max_request_body_kb=config.max_request_body_kb,
+        max_query_string_kb=config.max_query_string_kb,
         admin_url=config.admin_url,
         admin_port_forward=(
             config.admin_port_forward if config.admin_port_forward is not None else execute_command
@@ -312,6 +340,8 @@ def keycloak_catalog_entry(
         # Only the realm and resource paths are public; the admin console is not routed.
         "pathPatterns": [f"{KEYCLOAK_PATH}/{path}/*" for path in KEYCLOAK_PUBLIC_PATHS],
         "priority": keycloak.priority,
+        "maxRequestBodyKb": keycloak.max_request_body_kb,
+        "maxQueryStringKb": keycloak.max_query_string_kb,
         "healthCheckPath": health_path,
         "healthCheckPort": keycloak.management_port,
         "healthCheckCommand": [

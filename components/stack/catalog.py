@@ -38,6 +38,11 @@ ACCESSWEAVER_CATALOG: dict[str, dict] = {
         # internal tokens it hands the services, Redis for rate limits and token caching.
         "uses": {"keycloak": True, "jwtKey": True, "cache": True},
         "calls": ["aw-pdp-service", "aw-pap-service", "aw-tenant-service", "aw-audit-service"],
+        # Customer backends call the decision API through it with a bearer token, often many
+        # behind one NAT address: the web ACL counts them per token, 30,000 requests per 5
+        # minutes (100 a second, the seed's load-test throughput, 14 times a backend deciding
+        # 7 times a second), and 60,000 per address whatever the token (docs/DESIGN.md).
+        "rateLimit": {"limit": 30000, "windowSeconds": 300, "key": {"header": "Authorization"}},
         "sizes": {
             "dev": _size(256, 512, 1),
             "staging": _size(512, 1024, 2),

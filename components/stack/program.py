@@ -121,6 +121,7 @@ def build_load_balancer(settings: StackSettings, network: NetworkRefs) -> LoadBa
             waf=(
                 WafArgs(
                     rate_limit=edge.waf_rate_limit,
+                    max_capacity_units=edge.waf_max_capacity_units,
                     log_retention_days=edge.waf_log_retention_days,
                     protected_query_arguments=protected_query_arguments(
                         edge.waf_protected_query_arguments

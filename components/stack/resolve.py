@@ -29,7 +29,8 @@ from ..compute.config import (
 from ..compute.containers import DEFAULT_HEALTH_PATH, app_memory_mib
 from ..compute.fargate import size_issues as _size_issues
 from ..data.database import login_name
-from ..edge.config import EdgeSettings, resolve_edge
+from ..edge.config import EdgeSettings, resolve_edge, route_rate_limit
+from ..edge.waf import web_acl_issues
 from ..errors import MISSING, SECRET_NAME, ConfigError, ConfigIssue
 from ..formats import ENFORCED_ENVIRONMENTS, explicit_keys, tag_problems
 from ..identity.config import KEYCLOAK_SERVICE, keycloak_catalog_entry, keycloak_guards
@@ -667,6 +668,9 @@ def resolve(
                 path_patterns=tuple(spec.path_patterns),
                 priority=spec.priority,
                 default_route=spec.default_route,
+                max_request_body_kb=spec.max_request_body_kb,
+                max_query_string_kb=spec.max_query_string_kb,
+                rate_limit=route_rate_limit(spec.rate_limit),
                 health_check_port=spec.health_check_port,
                 liveness_check_path=(
                     SPRING_LIVENESS_PATH if spec.spring_boot and spec.port is not None else None
@@ -731,6 +735,7 @@ def resolve(
     )
     if edge is not None:
         _check_shadowed_routes(edge, service_path, issues)
+        issues += web_acl_issues(edge, service_path)
         keycloak = platform.keycloak
         domain = edge.domain
         if domain is not None and keycloak is not None and keycloak.hostname:

@@ -10,7 +10,7 @@ from typing import Literal
 
 from ..compute.config import OffHoursSettings, ServiceUses
 from ..data.config import QueueSettings
-from ..edge.config import EdgeSettings
+from ..edge.config import EdgeSettings, RouteRateLimit
 from ..formats import DEFAULT_LOG_GROUP_PREFIX, Environment
 from ..identity.config import KEYCLOAK_SERVICE
 from ..network.config import NewVpcSettings
@@ -56,6 +56,12 @@ class ServiceSettings:
     """ALB path patterns (public services); see `components/edge/config.py`."""
     priority: int | None = None
     default_route: bool = False
+    max_request_body_kb: int | None = None
+    """Web ACL body limit on its paths (KiB); None = the managed rules' 8 KiB."""
+    max_query_string_kb: int | None = None
+    """Web ACL query-string limit on its paths (KiB); None = the managed rules' 2 KiB."""
+    rate_limit: RouteRateLimit | None = None
+    """Its own web ACL rate limit; None = the stack-wide per-address one."""
     health_check_port: int | None = None
     """Where the container and ALB health checks go when not `port` (Keycloak: 9000)."""
     liveness_check_path: str | None = None
