@@ -8,7 +8,7 @@ from __future__ import annotations
 import fnmatch
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
@@ -533,7 +533,11 @@ def _check_routing_keys_on_private_services(
             ("defaultRoute", service.default_route or None),
             ("maxRequestBodyKb", service.max_request_body_kb),
             ("maxQueryStringKb", service.max_query_string_kb),
-            ("rateLimit", service.rate_limit and "set"),
+            (
+                "rateLimit",
+                service.rate_limit
+                and {k: v for k, v in asdict(service.rate_limit).items() if v is not None},
+            ),
         ):
             if value:
                 issues.append(

@@ -193,10 +193,11 @@ def header_present(name: str) -> dict[str, Any]:
     }
 
 
-def greater_than_pattern(number: int) -> str:
-    """A regex matching the decimal integers (leading zeros allowed) greater than `number`:
-    one anchored alternative per digit that can be raised, and one for longer numbers (no
-    group: WAF's regex dialect supports no capturing subexpression)."""
+def greater_than_patterns(number: int) -> list[str]:
+    """Regexes that together match the decimal integers greater than `number`, leading zeros
+    allowed (`0070000` is 70,000 to the ALB): one anchored alternative per digit that can be
+    raised and one for longer numbers, no group (WAF's regex dialect supports no capturing
+    subexpression), split so that none is longer than WAF takes (200 characters)."""
     if number < 0:
         raise ValueError(f"{number} is negative")
     text = str(number)
@@ -211,22 +212,29 @@ def greater_than_pattern(number: int) -> str:
             continue
         low = int(digit) + 1
         choice = "9" if low == 9 else f"[{low}-9]"
-        if index == 0 and low == 0:  # pragma: no cover - the first digit is never below 1
-            continue
         alternatives.append(f"^0*{text[:index]}{choice}{digits(width - index - 1)}$")
-    return "|".join(alternatives)
+    patterns = [alternatives[0]]
+    for alternative in alternatives[1:]:
+        if len(patterns[-1]) + 1 + len(alternative) > MAX_PATTERN_CHARS:
+            patterns.append(alternative)
+        else:
+            patterns[-1] += "|" + alternative
+    return patterns
 
 
 def content_length_above(size: int) -> dict[str, Any]:
     """The request declares a body longer than `size` bytes (`Content-Length`, which the ALB
     frames the body by)."""
-    return {
-        "regex_match_statement": {
-            "regex_string": greater_than_pattern(size),
-            "field_to_match": {"single_header": {"name": CONTENT_LENGTH}},
-            "text_transformations": _transformations(),
+    return any_of([
+        {
+            "regex_match_statement": {
+                "regex_string": pattern,
+                "field_to_match": {"single_header": {"name": CONTENT_LENGTH}},
+                "text_transformations": _transformations(),
+            }
         }
-    }
+        for pattern in greater_than_patterns(size)
+    ])  # fmt: skip
 
 
 def _size_above(field: dict[str, Any], size: int) -> dict[str, Any]:
