@@ -98,6 +98,8 @@ CONTROLS: dict[str, str] = {
     "KC.2*": "Keycloak's master realm is not routed by a public listener",
     "KC.3*": "Keycloak reads forwarded headers only from its proxies' addresses",
     "EDGE.1*": "no public listener rule forwards management endpoints (/actuator, /health)",
+    "EDGE.2*": "web ACL body checks stay within what WAF inspects and choose their oversize "
+    "handling",
     # Logs and audit
     "S3.9": "data buckets have server access logging",
     "WAF.11": "web ACLs log requests, the authorization header redacted",

@@ -71,6 +71,14 @@ def document(*statements: dict[str, Any]) -> str:
     return json.dumps({"Version": "2012-10-17", "Statement": list(statements)})
 
 
+BODY_ABOVE_4_KIB = {
+    "comparisonOperator": "GT",
+    "size": 4096,
+    "fieldToMatch": {"body": {"oversizeHandling": "MATCH"}},
+    "textTransformations": [{"priority": 0, "type": "NONE"}],
+}
+"""A route's body limit below what WAF inspects, with its oversize handling chosen."""
+
 APP_CONTAINER = {
     "name": "app",
     "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:1.0.0",
@@ -165,7 +173,21 @@ def baseline() -> dict[str, RecordedResource]:
         "web-acl",
         {
             "scope": "REGIONAL",
-            "rules": [{"name": "rate", "visibilityConfig": {"cloudwatchMetricsEnabled": True}}],
+            "rules": [
+                {"name": "rate", "visibilityConfig": {"cloudwatchMetricsEnabled": True}},
+                {
+                    "name": "body-size-api",
+                    "statement": {
+                        "andStatement": {
+                            "statements": [
+                                {"labelMatchStatement": {"scope": "LABEL", "key": "route:api"}},
+                                {"sizeConstraintStatement": BODY_ABOVE_4_KIB},
+                            ]
+                        }
+                    },
+                    "visibilityConfig": {"cloudwatchMetricsEnabled": True},
+                },
+            ],
             "dataProtectionConfig": {
                 "dataProtections": [
                     {

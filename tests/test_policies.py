@@ -79,6 +79,18 @@ def _rule_paths(rule: str, paths: list[str]) -> Callable[[Resources], None]:
     return change
 
 
+def _waf_body(constraint: dict, **inputs: object) -> Callable[[Resources], None]:
+    """The fake web ACL's body rule with this size constraint (and these other inputs)."""
+
+    def change(r: Resources) -> None:
+        rules = [dict(rule) for rule in r["web-acl"].inputs["rules"]]
+        statement = {"sizeConstraintStatement": {**constraint, "textTransformations": []}}
+        rules[1] = {**rules[1], "statement": statement}
+        r["web-acl"] = with_inputs(r["web-acl"], rules=rules, **inputs)
+
+    return change
+
+
 def _alb_logs_only(days: int) -> Callable[[Resources], None]:
     """The documents' server access logs go elsewhere; the ALB's bucket keeps `days`."""
 
@@ -409,6 +421,25 @@ CASES: list[tuple[str, str, Callable[[Resources], None], str]] = [
     ("security-logs-kept-a-year", "alb logs 30 days", _alb_logs_only(30),
      "ALB access logs expire after 30 days, less than 90"),
     # The red team's edge findings (issue 19, part 6): what the rules let through.
+    ("waf-body-checks-within-inspection", "64 KiB compared on the body",
+     _waf_body({"comparisonOperator": "GT", "size": 65536,
+                "fieldToMatch": {"body": {"oversizeHandling": "CONTINUE"}}}),
+     "compares the body with 65536 bytes, but WAF sees at most 8192 of it: the rule never "
+     "matches"),
+    ("waf-body-checks-within-inspection", "oversize handling left to its default",
+     _waf_body({"comparisonOperator": "GT", "size": 1024, "fieldToMatch": {"body": {}}}),
+     "inspects the body without oversize handling"),
+    ("waf-body-checks-within-inspection", "8 KiB compared, a larger body not matched",
+     _waf_body({"comparisonOperator": "GT", "size": 8192,
+                "fieldToMatch": {"body": {"oversizeHandling": "NO_MATCH"}}}),
+     "compares the body with 8192 bytes, but WAF sees at most 8192 of it: the rule never "
+     "matches"),
+    ("waf-body-checks-within-inspection", "a raised inspection limit the ALB does not honour",
+     _waf_body({"comparisonOperator": "GT", "size": 32768,
+                "fieldToMatch": {"body": {"oversizeHandling": "MATCH"}}},
+               associationConfig={"requestBodies": [
+                   {"apiGateway": {"defaultSizeInspectionLimit": "KB_64"}}]}),
+     "but WAF sees at most 8192 of it: the rule blocks every body over 8192 bytes"),
     ("edge-management-endpoints-not-public", "no guard", _drop("guard-management"),
      "forwards /actuator to tg from the internet"),
     ("edge-management-endpoints-not-public", "guard on one header only",
@@ -573,6 +604,25 @@ def test_blue_green_services_are_not_held_to_rolling_percentages():
         deploymentConfiguration={"strategy": "BLUE_GREEN", "bakeTimeInMinutes": "10"},
     )
     assert not [v for v in _violations(resources) if v["policy"] == "ecs-rolling-capacity"]
+
+
+def test_a_body_limit_at_what_waf_inspects_passes_with_oversize_handling_match():
+    # `GT 8192` with MATCH is exact behind an ALB: WAF sees every body up to 8 KiB whole.
+    exact = {"comparisonOperator": "GT", "size": 8192,
+             "fieldToMatch": {"body": {"oversizeHandling": "MATCH"}}}  # fmt: skip
+    resources = baseline()
+    _waf_body(exact)(resources)
+    assert not [
+        v for v in _violations(resources) if v["policy"] == "waf-body-checks-within-inspection"
+    ]
+    # a CloudFront web ACL raised to 64 KiB may compare 32 KiB of body
+    resources = baseline()
+    del resources["web-acl-association"]
+    raised = {"requestBodies": [{"cloudfront": {"defaultSizeInspectionLimit": "KB_64"}}]}
+    _waf_body({**exact, "size": 32768}, scope="CLOUDFRONT", associationConfig=raised)(resources)
+    assert not [
+        v for v in _violations(resources) if v["policy"] == "waf-body-checks-within-inspection"
+    ]
 
 
 def test_http_listener_may_forward_when_no_certificate_is_configured():

@@ -295,7 +295,8 @@ def test_a_query_argument_of_ones_own_is_substituted_too():
 
 # -- the same questions as policy-pack checks ----------------------------------------------------
 
-EDGE_CONTROLS = ("EDGE.1*", "KC.2*", "KC.3*", "LOG.2*")
+EDGE_CONTROLS = ("EDGE.1*", "EDGE.2*", "KC.2*", "KC.3*", "LOG.2*")
+"""EDGE.2* (issue 20: body limits within what WAF inspects) fails in tests/test_waf.py."""
 
 
 def findings(result: PlanResult) -> dict[str, list[dict[str, Any]]]:

@@ -1,5 +1,5 @@
-"""Policy checks: The ALB, its listeners and the WAF (ELB.*, WAF.10/12), and what its rules
-let through from the internet (EDGE.1*).
+"""Policy checks: The ALB, its listeners and the WAF (ELB.*, WAF.10/12, EDGE.2*), and what its
+rules let through from the internet (EDGE.1*).
 
 `forwarders(resources, path)` answers "which rule or listener sends a request for `path` to a
 target group": each listener's rules in priority order, as the ALB evaluates them. A rule whose
@@ -23,6 +23,7 @@ from .base import (
     _resource,
     _stack,
     companions,
+    depends_on,
     get,
     is_false,
     is_true,
@@ -163,6 +164,96 @@ def waf_rules(resource):
     for rule in rules:
         if not is_true(get(rule, "visibilityConfig", "cloudwatchMetricsEnabled")):
             yield f"rule {get(rule, 'name')} publishes no CloudWatch metrics (WAF.12)"
+
+
+FIXED_BODY_INSPECTION_BYTES = 8192
+"""What an ALB (and AppSync) forwards to WAF of a body: fixed, whatever the web ACL's
+`association_config` says (WAF API reference, `Body.OversizeHandling`)."""
+DEFAULT_BODY_INSPECTION_BYTES = 16384
+"""CloudFront, API Gateway, Cognito, App Runner, Verified Access: 16 KiB unless raised."""
+_INSPECTION_LIMITS = {"KB_16": 16384, "KB_32": 32768, "KB_48": 49152, "KB_64": 65536}
+_LOGICAL = ("andStatement", "orStatement", "notStatement")
+
+
+def _body_statements(statement: Any) -> Iterator[tuple[str, Mapping[str, Any]]]:
+    """(kind, body) of every statement below `statement` that inspects the request body."""
+    if not isinstance(statement, Mapping):
+        return
+    for kind, body in statement.items():
+        if not isinstance(body, Mapping):
+            continue
+        if kind in _LOGICAL:
+            for nested in items(get(body, "statements")) + items(get(body, "statement")):
+                yield from _body_statements(nested)
+            continue
+        scope = get(body, "scopeDownStatement")
+        if scope is not None:
+            yield from _body_statements(scope)
+        field = get(body, "fieldToMatch")
+        if isinstance(field, Mapping) and ("body" in field or "jsonBody" in field):
+            yield kind, body
+
+
+def _inspected_bytes(resources: Sequence[Any], acl: Any) -> int:
+    """The most of a body WAF inspects for this web ACL: 8 KiB when it is (or, regional and
+    not yet associated, may be) in front of an ALB; else its `association_config` or 16 KiB."""
+    associations = companions(resources, acl, WEB_ACL_ASSOCIATION)
+    balancers = of_type(resources, LOAD_BALANCERS)
+    behind_alb = any(depends_on(a, b) for a in associations for b in balancers)
+    if behind_alb or (get(acl.props, "scope") == "REGIONAL" and not associations):
+        return FIXED_BODY_INSPECTION_BYTES
+    # `association_config.request_bodies`: [{api_gateway: {default_size_inspection_limit}}...]
+    configured = [
+        _INSPECTION_LIMITS.get(str(get(limit, "defaultSizeInspectionLimit")), 0)
+        for body in items(get(acl.props, "associationConfig", "requestBodies"))
+        if isinstance(body, Mapping)
+        for limit in body.values()
+    ]
+    return max([DEFAULT_BODY_INSPECTION_BYTES, *configured])
+
+
+@_stack(
+    "waf-body-checks-within-inspection", ("EDGE.2*",), "A",
+    "web ACL rules compare a request body only within what WAF inspects (8 KiB behind an ALB) "
+    "and each says what a larger body does (oversize handling)",
+    "compare a larger body limit on the Content-Length header (regex match), not on the body; "
+    "set oversize_handling (MATCH to refuse what WAF cannot see, NO_MATCH to let it pass) on "
+    "every body field.",
+)  # fmt: skip
+def waf_body_inspection(resources):
+    for acl in of_type(resources, WEB_ACL):
+        inspected = _inspected_bytes(resources, acl)
+        for rule in items(get(acl.props, "rules")):
+            for problem in _body_problems(rule, inspected):
+                yield acl, problem
+
+
+def _body_problems(rule: Mapping[str, Any], inspected: int) -> Iterator[str]:
+    name = get(rule, "name")
+    for kind, body in _body_statements(get(rule, "statement")):
+        field = get(body, "fieldToMatch")
+        component = "body" if "body" in field else "jsonBody"
+        handling = get(field, component, "oversizeHandling")
+        if handling is None:
+            yield (
+                f"rule {name} inspects the {component} without oversize handling: a body "
+                f"over {inspected} bytes is judged on its first {inspected} (CONTINUE)"
+            )
+        size = number(get(body, "size"))
+        if kind != "sizeConstraintStatement" or size is None:
+            continue
+        # `GT inspected` with MATCH is exact: WAF sees all of a body up to `inspected` bytes
+        # and treats every longer one as oversize; any larger size WAF cannot measure.
+        if size > inspected or (size == inspected and handling != "MATCH"):
+            outcome = (
+                f"blocks every body over {inspected} bytes"
+                if handling == "MATCH"
+                else "never matches"
+            )
+            yield (
+                f"rule {name} compares the {component} with {int(size)} bytes, but WAF sees "
+                f"at most {inspected} of it: the rule {outcome}"
+            )
 
 
 # -- what the rules let through -----------------------------------------------------------------
