@@ -7,6 +7,7 @@ recorded rules as WAF documents them), so they read the rules, not their comment
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from components.edge.config import Route, RouteRateLimit
 from components.edge.waf import (
     ALB_BODY_INSPECTION_BYTES,
+    DEFAULT_CAPACITY_UNITS,
     MAX_LOGICAL_DEPTH,
     MAX_PATTERN_CHARS,
     greater_than_patterns,
@@ -27,6 +29,7 @@ from components.edge.waf import (
     web_acl_rules,
 )
 from tests.waf_eval import Request, evaluate, rate_blocks
+from tools.aws_models import create_web_acl_params, validate
 
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 KIB = 1024
@@ -255,12 +258,76 @@ def test_capacity_follows_the_documented_price_of_each_statement():
     assert web_acl_capacity(plain) == 2 + 700 + 200 + 200
 
 
-@pytest.mark.parametrize("stack", ["staging", "prod"])
-def test_the_committed_web_acls_fit_within_what_waf_accepts(plan, stack):
-    rules = rules_of(plan(stack))
+COMMITTED = [("accessweaver", s) for s in ("dev", "staging", "prod")] + [
+    ("ca-a2a", s) for s in ("dev", "prod")
+]
+
+
+def _committed(plan, project: str, stack: str):
+    from tests.test_ca_a2a import ca_a2a
+
+    return plan(stack) if project == "accessweaver" else ca_a2a(stack)
+
+
+@pytest.mark.parametrize(("project", "stack"), COMMITTED, ids=[f"{p}-{s}" for p, s in COMMITTED])
+def test_every_committed_web_acl_fits_what_waf_accepts(plan, project, stack):
+    # GIVEN every committed stack file, CA-A2A's included (dev here runs no WAF)
+    acls = _committed(plan, project, stack).of_type(WEB_ACL)
+    if (project, stack) == ("accessweaver", "dev"):
+        assert acls == []
+        return
+    (acl,) = acls
+    rules = acl.inputs["rules"]
+    # THEN its rules fit WAF's base 1,500 WCUs, 10 rate-based rules and 3 nesting levels,
     assert web_acl_problems(rules) == []
-    assert web_acl_capacity(rules) <= 1500
+    assert web_acl_capacity(rules) <= DEFAULT_CAPACITY_UNITS
     assert all(logical_depth(r["statement"]) <= MAX_LOGICAL_DEPTH for r in rules)
+    # and the whole web ACL is a CreateWebACL request botocore's wafv2 model accepts
+    assert validate("wafv2", "CreateWebACL", create_web_acl_params(acl.inputs)) == []
+
+
+def test_the_capacity_check_fails_on_a_web_acl_over_its_limit(plan):
+    # GIVEN prod's rules and one more, a contains match with two transformations (30 WCUs)
+    rules = rules_of(plan("prod"))
+    used = web_acl_capacity(rules)
+    extra = {
+        "name": "extra",
+        "statement": {"byteMatchStatement": {
+            "searchString": "x", "positionalConstraint": "CONTAINS",
+            "fieldToMatch": {"uriPath": {}},
+            "textTransformations": [{"priority": 0, "type": "URL_DECODE"},
+                                    {"priority": 1, "type": "LOWERCASE"}]}},
+    }  # fmt: skip
+    assert web_acl_capacity([*rules, extra]) == used + 30
+    # THEN a limit between the two refuses only the larger set
+    assert web_acl_problems(rules, max_capacity=used) == []
+    assert web_acl_problems([*rules, extra], max_capacity=used) == [
+        f"the rules need {used + 30} WCUs, more than {used}"
+    ]
+
+
+def test_every_statement_the_rules_can_hold_is_a_real_provider_and_api_argument(plan):
+    # GIVEN routes that take every branch: a body limit below 8 KiB (the body itself, oversize
+    # MATCH), one above (Content-Length regexes), query strings above and below 2 KiB, a rate
+    # limit by address and one by header with its address ceiling, a default route
+    routes = [
+        Route("a", 1, "/h", ("/a/*", "/a*.json"), 10, max_body_kb=64, max_query_string_kb=4,
+              rate_limit=RouteRateLimit(100, header="X-Key", ip_limit=300)),
+        Route("b", 2, "/h", ("/a/b/*", "/b/?/x"), 20, max_body_kb=1, max_query_string_kb=1,
+              rate_limit=RouteRateLimit(100, window_seconds=60)),
+        Route("c", 3, "/h", ("/*",), 50000, default=True, max_body_kb=16),
+    ]  # fmt: skip
+    rules = _camel(web_acl_rules("t", 2000, (), routes))
+    (acl,) = plan("prod").of_type(WEB_ACL)
+    inputs = {**acl.inputs, "rules": rules}
+    # THEN the pinned pulumi_aws takes every key and value, and so does WAF's API model
+    from tools.provider_inputs import resource_problems
+
+    assert resource_problems(WEB_ACL, inputs) == []
+    assert validate("wafv2", "CreateWebACL", create_web_acl_params(inputs)) == []
+    # (a misspelled argument is caught)
+    broken = json.loads(json.dumps(inputs).replace('"oversizeHandling"', '"oversize"'))
+    assert any("oversize" in p for p in resource_problems(WEB_ACL, broken))
 
 
 def test_the_checks_catch_what_waf_would_refuse():
@@ -343,3 +410,33 @@ def _camel(rules: list[dict[str, Any]]) -> list[dict[str, Any]]:
         return value
 
     return walk(rules)
+
+
+def test_the_policy_pack_fails_a_body_limit_compared_beyond_what_waf_inspects(plan):
+    # GIVEN prod's web ACL with Keycloak's 128 KiB compared on the body instead of on the
+    # declared Content-Length (WAF sees 8 KiB of it behind the ALB)
+    import dataclasses
+
+    from tools.policy_check import run_policies
+
+    result = plan("prod")
+    (acl,) = result.of_type(WEB_ACL)
+    rules = [dict(r) for r in acl.inputs["rules"]]
+    index = next(i for i, r in enumerate(rules) if r["name"] == "body-size-keycloak")
+    route, _ = rules[index]["statement"]["andStatement"]["statements"]
+    on_body = {"sizeConstraintStatement": {
+        "comparisonOperator": "GT", "size": 128 * KIB,
+        "fieldToMatch": {"body": {"oversizeHandling": "NO_MATCH"}},
+        "textTransformations": [{"priority": 0, "type": "NONE"}]}}  # fmt: skip
+    rules[index] = {**rules[index], "statement": {"andStatement": {"statements": [route, on_body]}}}
+    broken = dataclasses.replace(acl, inputs={**acl.inputs, "rules": rules})
+    resources = [broken if r is acl else r for r in result.resources]
+    found = [
+        v["message"]
+        for v in run_policies(dataclasses.replace(result, resources=resources)).violations
+        if v["control"] == "EDGE.2*"
+    ]
+    # THEN EDGE.2* names the rule and what it would really do; the committed rule passes
+    assert found and "rule body-size-keycloak compares the body with 131072 bytes" in found[0]
+    assert "the rule never matches" in found[0]
+    assert not [v for v in run_policies(result).violations if v["control"] == "EDGE.2*"]
