@@ -126,3 +126,26 @@ def test_the_walk_through_plans_every_stack_it_deploys_and_names_the_bootstraps_
             assert plan(stack).resources
     # ... and the walk-through shows the offline plan of the first of each project
     assert {("bootstrap", "prod"), (".", "dev")} <= planned
+
+
+def test_every_nested_key_of_the_web_acl_and_keycloak_and_every_service_key_is_documented():
+    """`edge.waf.*` and `keycloak.*` rows of the reference, and the catalog's "Every key a
+    service may set" block (the web ACL's per-route keys among them)."""
+    from components.compute.config import ServiceSpec
+    from components.edge.config import WafConfig
+    from components.identity.config import KeycloakConfig
+
+    reference = README.split("## Configuration reference", 1)[1].split("\n## ", 1)[0]
+    missing = [
+        f"{prefix}.{field.alias}"
+        for prefix, model in (("edge.waf", WafConfig), ("keycloak", KeycloakConfig))
+        for field in model.model_fields.values()
+        if f"`{prefix}.{field.alias}`" not in reference
+    ]
+    block = reference.split("Every key a service may set:", 1)[1].split("```", 2)[1]
+    missing += [
+        f"services.<name>.{field.alias}"
+        for field in ServiceSpec.model_fields.values()
+        if not re.search(rf"^ +{field.alias}:", block, flags=re.M)
+    ]
+    assert missing == []
