@@ -17,8 +17,10 @@ from components.compute.containers import ContainerArgs, RestartPolicy, containe
 from components.compute.deployment import (
     DeploymentArgs,
     LifecycleHook,
+    alarms_roll_back,
     deployment_configuration,
     deployment_problems,
+    service_settings,
 )
 from tests.config_support import loader
 from tests.conftest import ROOT, STACKS
@@ -67,10 +69,24 @@ def test_public_services_shift_traffic_and_the_others_roll(plan, stack, strategy
             assert set(inputs["loadBalancers"][0]["advancedConfiguration"]) == {
                 "alternateTargetGroupArn", "productionListenerRule", "roleArn",
             }  # fmt: skip
+            # ECS documents the circuit breaker and the percentages for rolling updates only:
+            # a traffic-shifting deployment is judged by its alarms, which roll back, in every
+            # environment (staging's rollback alarms are off for its rolling services)
+            assert inputs["deploymentCircuitBreaker"] == {"enable": False, "rollback": False}
+            assert "deploymentMinimumHealthyPercent" not in inputs
+            assert "deploymentMaximumPercent" not in inputs
+            assert inputs["alarms"]["enable"] is True and inputs["alarms"]["rollback"] is True
+            assert (
+                f"accessweaver-{stack}-{name}-unhealthy-targets" in (inputs["alarms"]["alarmNames"])
+            )
         else:
             assert config is None, name  # internal services and workers: ROLLING
-        # the circuit breaker rolls back under every strategy
-        assert inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+            assert inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+            assert (
+                inputs["deploymentMinimumHealthyPercent"],
+                inputs["deploymentMaximumPercent"],
+            ) == (100, 200)
+            assert ("alarms" in inputs) is (stack == "prod")
     if strategy == "CANARY":
         canary = services(result)["aw-api-gateway"]["deploymentConfiguration"]
         assert canary["canaryConfiguration"] == {
@@ -83,6 +99,48 @@ def test_prod_deployment_alarms_roll_back_blue_green_too(plan):
     inputs = services(plan("prod"))["aw-api-gateway"]
     assert inputs["deploymentConfiguration"]["strategy"] == "BLUE_GREEN"
     assert inputs["alarms"]["rollback"] is True and inputs["alarms"]["alarmNames"]
+
+
+def test_unhealthy_targets_of_either_group_roll_a_traffic_shifting_deployment_back(plan):
+    result = plan("prod")
+    alarm = result.one("aws:cloudwatch/metricAlarm:MetricAlarm", "keycloak-unhealthy-targets-alarm")
+    queries = {q["id"]: q for q in alarm.inputs["metricQueries"]}
+    groups = {q["metric"]["dimensions"]["TargetGroup"] for q in queries.values() if "metric" in q}
+    primary = result.one(TG, "accessweaver-prod-keycloak-tg-a").inputs["name"]
+    alternate = result.one(TG, "accessweaver-prod-keycloak-tg-b").inputs["name"]
+    # both groups: after a switch the live traffic is on the second one
+    assert len(groups) == 2 and all("targetgroup/" in g for g in groups)
+    assert {primary, alternate} == {g.split("/")[1] for g in groups}
+    assert queries["unhealthy"]["expression"] == "FILL(g0, 0) + FILL(g1, 0)"
+    assert alarm.inputs["threshold"] == 0 and alarm.inputs["treatMissingData"] == "notBreaching"
+    # a rolling service has its circuit breaker instead
+    assert not [
+        a for a in result.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if a.name == "aw-pdp-service-unhealthy-targets-alarm"
+    ]  # fmt: skip
+
+
+def test_the_component_sets_what_each_strategy_documents():
+    rolling = service_settings(DeploymentArgs(minimum_healthy_percent=50))
+    assert rolling == {
+        "deployment_circuit_breaker": {"enable": True, "rollback": True},
+        "deployment_minimum_healthy_percent": 50,
+        "deployment_maximum_percent": 200,
+    }
+    shifting = DeploymentArgs(strategy="BLUE_GREEN", bake_time_minutes=10)
+    assert service_settings(shifting) == {
+        "deployment_circuit_breaker": {"enable": False, "rollback": False}
+    }
+    assert alarms_roll_back(shifting) and not alarms_roll_back(DeploymentArgs())
+    # a recreate: every old task stops before a new one starts, whatever the strategy says
+    recreate = DeploymentArgs(strategy="BLUE_GREEN", recreate=True, circuit_breaker=False)
+    assert service_settings(recreate) == {
+        "deployment_circuit_breaker": {"enable": True, "rollback": True},
+        "deployment_minimum_healthy_percent": 0,
+        "deployment_maximum_percent": 100,
+    }
+    assert deployment_configuration(recreate) == {"strategy": "ROLLING"}
+    assert not alarms_roll_back(recreate)
 
 
 def test_ca_a2a_prod_deploys_linear_with_a_smoke_test_hook(ca_prod):
@@ -112,33 +170,11 @@ def test_every_service_still_validates_against_create_service(plan, stack):
     result = plan(stack)
     for service in result.of_type(SERVICE):
         params = create_service_params(service.inputs, result.outputs["cluster_name"])
-        if "deploymentConfiguration" in service.inputs:
-            config = service.inputs["deploymentConfiguration"]
-            params["deploymentConfiguration"].update(_api_deployment(config))
+        if "lifecycleHooks" in service.inputs.get("deploymentConfiguration", {}):
+            params["deploymentConfiguration"]["lifecycleHooks"] = service.inputs[
+                "deploymentConfiguration"
+            ]["lifecycleHooks"]
         assert validate("ecs", "CreateService", params) == [], service.name
-
-
-def _api_deployment(config: dict) -> dict:
-    """The provider's deployment configuration as ECS's API spells it."""
-    out: dict = {
-        "strategy": config["strategy"],
-        "bakeTimeInMinutes": int(config["bakeTimeInMinutes"]),
-    }
-    if "linearConfiguration" in config:
-        linear = config["linearConfiguration"]
-        out["linearConfiguration"] = {
-            "stepPercent": linear["stepPercent"],
-            "stepBakeTimeInMinutes": int(linear["stepBakeTimeInMinutes"]),
-        }
-    if "canaryConfiguration" in config:
-        canary = config["canaryConfiguration"]
-        out["canaryConfiguration"] = {
-            "canaryPercent": canary["canaryPercent"],
-            "canaryBakeTimeInMinutes": int(canary["canaryBakeTimeInMinutes"]),
-        }
-    if "lifecycleHooks" in config:
-        out["lifecycleHooks"] = config["lifecycleHooks"]
-    return out
 
 
 def test_the_model_check_sees_a_strategy_ecs_does_not_know(plan):

@@ -312,7 +312,8 @@ def test_prod_public_services_deploy_blue_green_with_alternate_group_rule_and_ro
             "productionListenerRule": arn(rule),
             "roleArn": arn(role),
         }
-        assert service.inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+        # No circuit breaker for blue/green (rolling updates only): its alarms roll it back.
+        assert service.inputs["alarms"]["rollback"] is True
         # The rule forwards to both groups, live one at 100; ECS owns the weights afterwards.
         assert rule.inputs["actions"][0]["forward"]["targetGroups"] == [
             {"arn": arn(primary), "weight": 100},

@@ -89,14 +89,27 @@ def create_service_params(inputs: dict[str, Any], cluster: str) -> dict[str, Any
     """Map a recorded `aws:ecs/service:Service` to the ECS CreateService request."""
     inputs = _ints(inputs)
     network = inputs["networkConfiguration"]
-    deployment: dict[str, Any] = {
-        "maximumPercent": inputs["deploymentMaximumPercent"],
-        "minimumHealthyPercent": inputs["deploymentMinimumHealthyPercent"],
-    }
+    deployment: dict[str, Any] = {}
+    # Rolling deployments only: a traffic-shifting one runs its green revision at full count.
+    if "deploymentMaximumPercent" in inputs:
+        deployment["maximumPercent"] = inputs["deploymentMaximumPercent"]
+    if "deploymentMinimumHealthyPercent" in inputs:
+        deployment["minimumHealthyPercent"] = inputs["deploymentMinimumHealthyPercent"]
     if "deploymentCircuitBreaker" in inputs:
         deployment["deploymentCircuitBreaker"] = inputs["deploymentCircuitBreaker"]
     if "alarms" in inputs:
         deployment["alarms"] = inputs["alarms"]
+    configuration = inputs.get("deploymentConfiguration") or {}
+    if "strategy" in configuration:
+        deployment["strategy"] = configuration["strategy"]
+    if "bakeTimeInMinutes" in configuration:
+        deployment["bakeTimeInMinutes"] = int(configuration["bakeTimeInMinutes"])
+    for key, step in (
+        ("linearConfiguration", "stepBakeTimeInMinutes"),
+        ("canaryConfiguration", "canaryBakeTimeInMinutes"),
+    ):
+        if key in configuration:
+            deployment[key] = {k: int(v) if k == step else v for k, v in configuration[key].items()}
     params: dict[str, Any] = {
         "cluster": cluster,
         "serviceName": inputs["name"],
@@ -123,11 +136,56 @@ def create_service_params(inputs: dict[str, Any], cluster: str) -> dict[str, Any
         params["serviceRegistries"] = [inputs["serviceRegistries"]]
     if "loadBalancers" in inputs:
         params["loadBalancers"] = [
-            {k: v for k, v in lb.items() if k != "advancedConfiguration"}
+            {
+                k: (
+                    {
+                        "alternateTargetGroupArn": v["alternateTargetGroupArn"],
+                        "productionListenerRule": v["productionListenerRule"],
+                        "roleArn": v["roleArn"],
+                    }
+                    if k == "advancedConfiguration"
+                    else v
+                )
+                for k, v in lb.items()
+            }
             for lb in inputs["loadBalancers"]
         ]
+    if "serviceConnectConfiguration" in inputs:
+        params["serviceConnectConfiguration"] = service_connect_params(
+            inputs["serviceConnectConfiguration"]
+        )
     if "healthCheckGracePeriodSeconds" in inputs:
         params["healthCheckGracePeriodSeconds"] = inputs["healthCheckGracePeriodSeconds"]
+    return params
+
+
+def service_connect_params(config: dict[str, Any]) -> dict[str, Any]:
+    """A recorded `service_connect_configuration` in the API's shape (the provider's
+    `client_alias` is the API's `clientAliases`)."""
+    params = {
+        key: config[key]
+        for key in ("enabled", "namespace", "logConfiguration", "accessLogConfiguration")
+        if key in config
+    }
+    if "services" in config:
+        params["services"] = [
+            {
+                **{k: v for k, v in service.items() if k != "clientAlias"},
+                "clientAliases": [
+                    {
+                        "port": alias["port"],
+                        "dnsName": alias["dnsName"],
+                        **(
+                            {"testTrafficRules": alias["testTrafficRules"][0]}
+                            if alias.get("testTrafficRules")
+                            else {}
+                        ),
+                    }
+                    for alias in service["clientAlias"]
+                ],
+            }
+            for service in config["services"]
+        ]
     return params
 
 

@@ -12,6 +12,10 @@
   `CPUUtilization` samples, which exists exactly while at least one task runs: it can see zero
   tasks, not fewer than a minimum above one (AWS does not document how many samples a task
   adds per minute). Missing data is breaching in both: no data is no task.
+- Unhealthy targets of a traffic-shifting service: the sum of `UnHealthyHostCount` over its
+  blue and green target groups (a group without targets publishes nothing: FILL 0). A
+  deployment alarm, since BLUE_GREEN, LINEAR and CANARY deployments run without the circuit
+  breaker.
 """
 
 from __future__ import annotations
@@ -23,6 +27,9 @@ ECS = "AWS/ECS"
 CONTAINER_INSIGHTS = "ECS/ContainerInsights"
 RUNNING_TASKS_PERIOD = 60
 RUNNING_TASKS_EVALUATION = 5
+UNHEALTHY_TARGETS_EVALUATION = 3
+"""Minutes with an unhealthy target before the alarm (the target group already took 5 x 30 s
+of failed checks to call a target unhealthy)."""
 """Minutes below the minimum before the alarm: a replaced task is running again well within
 them (image pull, start, health checks), a service that cannot keep its tasks is not."""
 
@@ -132,3 +139,33 @@ def running_tasks_alarm_queries(
         ],
         threshold,
     )
+
+
+def unhealthy_targets_alarm_queries(
+    load_balancer_suffix: Any, target_group_suffixes: list[Any]
+) -> list[dict[str, Any]]:
+    """`metric_queries` of an alarm on the unhealthy targets of all the service's groups."""
+    queries: list[dict[str, Any]] = [
+        {
+            "id": f"g{index}",
+            "return_data": False,
+            "metric": {
+                "metric_name": "UnHealthyHostCount",
+                "namespace": "AWS/ApplicationELB",
+                "dimensions": {"TargetGroup": suffix, "LoadBalancer": load_balancer_suffix},
+                "period": 60,
+                "stat": "Maximum",
+            },
+        }
+        for index, suffix in enumerate(target_group_suffixes)
+    ]
+    expression = " + ".join(f"FILL(g{index}, 0)" for index in range(len(queries)))
+    return [
+        *queries,
+        {
+            "id": "unhealthy",
+            "expression": expression,
+            "label": "Unhealthy targets",
+            "return_data": True,
+        },
+    ]

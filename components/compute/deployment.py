@@ -6,7 +6,21 @@ LINEAR moves it in equal steps; CANARY moves a share first, then the rest. The l
 load balancer with a second target group and the production listener rule
 (`attachments.TrafficShift`); after the move both revisions run for the bake time, so a rollback
 is instant. Lifecycle hooks call Lambda functions at the stages ECS offers and can fail the
-deployment. The circuit breaker and the deployment alarms roll back under every strategy.
+deployment.
+
+What applies to which strategy, as AWS documents it (docs/DESIGN.md, "Deployment settings per
+strategy"): the deployment circuit breaker "can only be used for services using the rolling
+update" (ECS API reference, `DeploymentCircuitBreaker`), and so can `minimumHealthyPercent` and
+`maximumPercent` (the green revision starts at the full desired count beside the blue one);
+BLUE_GREEN, LINEAR and CANARY detect failures with CloudWatch alarms (rollback on) and lifecycle
+hooks, and BLUE_GREEN must be given its bake time. So a ROLLING service gets the circuit breaker
+and its percentages, a traffic-shifting one its alarms (always, in every environment), its bake
+time and its hooks, and the circuit breaker off.
+
+A recreate (`recreate`) is one ROLLING deployment at 0-100 %: every old task stops before a new
+one starts, for a change whose old and new versions must never run together (a Keycloak version
+its update-compatibility check does not allow to roll). It leaves the load balancer's second
+target group and production rule in place: the service returns to its strategy afterwards.
 """
 
 from __future__ import annotations
@@ -63,6 +77,20 @@ class DeploymentArgs:
     """CANARY: share of traffic the new revision gets first (0.1 to 100.0)."""
     canary_bake_time_minutes: int = 10
     lifecycle_hooks: Sequence[LifecycleHook] = field(default_factory=tuple)
+    recreate: bool = False
+    """This deployment stops every old task before any new one starts (ROLLING at 0-100 %,
+    circuit breaker on), whatever `strategy` says; the strategy's load balancer resources
+    stay."""
+
+    @property
+    def rolling(self) -> bool:
+        """This deployment rolls task by task (ROLLING, or a recreate)."""
+        return self.recreate or self.strategy == "ROLLING"
+
+    @property
+    def shifts_traffic(self) -> bool:
+        """This deployment moves traffic between two revisions (BLUE_GREEN, LINEAR, CANARY)."""
+        return not self.rolling
 
 
 def _tenths(value: float) -> bool:
@@ -107,10 +135,41 @@ def deployment_problems(args: DeploymentArgs, *, traffic_shift: bool) -> list[st
     return problems
 
 
+RECREATE_PERCENTS = (0, 100)
+"""(minimum healthy, maximum) of a recreate: no old task runs beside a new one."""
+
+
+def service_settings(args: DeploymentArgs) -> dict[str, Any]:
+    """The ECS service's circuit breaker and, for a rolling deployment, its percentages."""
+    if args.rolling:
+        low, high = (
+            RECREATE_PERCENTS
+            if args.recreate
+            else (args.minimum_healthy_percent, args.maximum_percent)
+        )
+        breaker = args.circuit_breaker or args.recreate
+        return {
+            "deployment_circuit_breaker": {"enable": breaker, "rollback": breaker},
+            "deployment_minimum_healthy_percent": low,
+            "deployment_maximum_percent": high,
+        }
+    # Off, explicitly: a service that used to roll keeps no breaker ECS would not apply.
+    return {"deployment_circuit_breaker": {"enable": False, "rollback": False}}
+
+
+def alarms_roll_back(args: DeploymentArgs) -> bool:
+    """The deployment alarms are on: always for a traffic-shifting deployment (its only failure
+    detection besides hooks), as configured for a rolling one."""
+    return args.shifts_traffic or args.rollback_on_alarms
+
+
 def deployment_configuration(
     args: DeploymentArgs, hook_role_arn: pulumi.Input[str] | None = None
 ) -> dict[str, Any] | None:
-    """The service's `deployment_configuration`; None for ROLLING (ECS's default)."""
+    """The service's `deployment_configuration`; None for ROLLING (ECS's default), the strategy
+    written out for a recreate (the service may be moving off a traffic-shifting one)."""
+    if args.recreate:
+        return {"strategy": "ROLLING"}
     if args.strategy == "ROLLING":
         return None
     config: dict[str, Any] = {

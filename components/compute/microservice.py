@@ -19,6 +19,7 @@ rule at all, and a command health check.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -35,10 +36,12 @@ from ..service_trust import ecs_service_trust
 from . import workload
 from .alarms import (
     RUNNING_TASKS_EVALUATION,
+    UNHEALTHY_TARGETS_EVALUATION,
     busy_cpu_percent,
     memory_under_load_alarm_queries,
     memory_under_load_tracking_metrics,
     running_tasks_alarm_queries,
+    unhealthy_targets_alarm_queries,
 )
 from .attachments import LoadBalancerAttachment
 from .cluster import ClusterRef, capacity_provider_strategy
@@ -46,9 +49,11 @@ from .containers import ContainerArgs, app_memory_mib
 from .deployment import (
     DeploymentArgs,
     LifecycleHook,
+    alarms_roll_back,
     deployment_configuration,
     deployment_problems,
     hook_policy,
+    service_settings,
 )
 from .iam import task_policy
 from .jvm import max_heap_mib, oversized_heaps
@@ -116,6 +121,13 @@ class ServiceConnectArgs:
     Cloud Map DNS name it had); False = client only (a worker, or a service nobody calls)."""
     access_logs: bool = True
     """The proxy's access logs, to the service's log group (stream prefix `service-connect`)."""
+    ingress_port: int | None = None
+    """Where the proxy of a published service listens when not the container port: its
+    callers' proxies reach it there, while a load balancer keeps reaching the container port
+    directly (`ingressPortOverride`)."""
+    test_traffic: bool = False
+    """Callers' requests carrying `x-amzn-ecs-blue-green-test: true` reach the new revision
+    during a BLUE_GREEN, LINEAR or CANARY deployment's test stages (published services only)."""
 
 
 @dataclass(frozen=True)
@@ -227,6 +239,15 @@ class Microservice(pulumi.ComponentResource):
             raise ValueError(
                 f"{name}: a worker (no port) has nothing to publish to Service Connect"
             )
+        if (
+            connect is not None
+            and not connect.publish
+            and (connect.test_traffic or connect.ingress_port is not None)
+        ):
+            raise ValueError(
+                f"{name}: test traffic and an ingress port belong to a published Service "
+                "Connect service"
+            )
         discovery = args.discovery
         if discovery is None:
             # With Service Connect, ECS registers the service in the namespace itself: a DNS
@@ -240,6 +261,8 @@ class Microservice(pulumi.ComponentResource):
             raise ValueError(f"{name}: discovery needs a port and a cluster with a namespace")
         shift = args.load_balancer.traffic_shift if args.load_balancer is not None else None
         problems = deployment_problems(args.deployment, traffic_shift=shift is not None)
+        if connect is not None and connect.test_traffic and args.deployment.strategy == "ROLLING":
+            problems.append("Service Connect test traffic needs BLUE_GREEN, LINEAR or CANARY")
         if args.scaling is not None and args.scaling.requests_per_target is not None:
             attachment = args.load_balancer
             if (
@@ -345,6 +368,13 @@ class Microservice(pulumi.ComponentResource):
         """What a caller of this service uses: `<NAME>_URL` and the path to its port."""
         if self.port is None or self.internal_dns_name is None:
             raise ValueError(f"{self._name} has no port or no DNS name: it cannot be called")
+        connect = self._args.service_connect
+        # Callers' Service Connect proxies reach this service's proxy where it listens apart.
+        port = (
+            connect.ingress_port
+            if connect is not None and connect.publish and connect.ingress_port is not None
+            else self.port
+        )
         return Binding(
             name=f"calls:{self._name}",
             environment={
@@ -352,7 +382,7 @@ class Microservice(pulumi.ComponentResource):
                     "http://", self.internal_dns_name, f":{self.port}"
                 )
             },
-            peers=(Peer(self._name, self.security_group_id, (self.port,)),),
+            peers=(Peer(self._name, self.security_group_id, (port,)),),
         )
 
     # -- network ------------------------------------------------------------------------------
@@ -542,7 +572,45 @@ class Microservice(pulumi.ComponentResource):
                 treat_missing_data="breaching",
                 **common,
             )
-        return [cpu, memory]
+        deployment_alarms = [cpu, memory]
+        unhealthy = self._unhealthy_targets_alarm(common)
+        if unhealthy is not None:
+            deployment_alarms.append(unhealthy)
+        return deployment_alarms
+
+    def _unhealthy_targets_alarm(self, common: dict[str, Any]) -> cloudwatch.MetricAlarm | None:
+        """For a service that shifts traffic: targets of either group unhealthy for 3 minutes.
+        A traffic-shifting deployment has no circuit breaker (ECS documents it for rolling
+        updates only), so a new revision whose tasks never pass the load balancer's checks is
+        rolled back by this alarm."""
+        attachment = self._args.load_balancer
+        shift = attachment.traffic_shift if attachment is not None else None
+        if (
+            attachment is None
+            or shift is None
+            or not self._args.deployment.shifts_traffic
+            or attachment.load_balancer_arn_suffix is None
+            or attachment.target_group_arn_suffix is None
+            or shift.alternate_target_group_arn_suffix is None
+        ):
+            return None
+        return cloudwatch.MetricAlarm(
+            f"{self._name}-unhealthy-targets-alarm",
+            name=f"{self._physical}-unhealthy-targets",
+            alarm_description=(
+                f"{self._physical}: targets of its blue or green target group unhealthy"
+            ),
+            metric_queries=unhealthy_targets_alarm_queries(  # type: ignore[arg-type]
+                attachment.load_balancer_arn_suffix,
+                [attachment.target_group_arn_suffix, shift.alternate_target_group_arn_suffix],
+            ),
+            evaluation_periods=UNHEALTHY_TARGETS_EVALUATION,
+            datapoints_to_alarm=UNHEALTHY_TARGETS_EVALUATION,
+            threshold=0,
+            comparison_operator="GreaterThanThreshold",
+            treat_missing_data="notBreaching",
+            **common,
+        )
 
     # -- the ECS service ----------------------------------------------------------------------
 
@@ -567,6 +635,7 @@ class Microservice(pulumi.ComponentResource):
                 "container_port": args.container.port,
             }
             shift = attachment.traffic_shift
+            # Kept through a recreate: ECS keeps serving from the group that holds the traffic.
             if shift is not None and deployment.strategy != "ROLLING":
                 balancer["advanced_configuration"] = {
                     "alternate_target_group_arn": shift.alternate_target_group_arn,
@@ -575,26 +644,30 @@ class Microservice(pulumi.ComponentResource):
                 }
             extra["load_balancers"] = [balancer]
             extra["health_check_grace_period_seconds"] = deployment.health_check_grace_period
-        # Circuit breaker and deployment alarms stay on under every strategy: they roll back a
-        # new revision that never becomes healthy, before traffic moves.
+        # What each strategy documents (deployment.py): a rolling deployment's circuit breaker
+        # and percentages, a traffic-shifting one's alarms, bake time and hooks.
+        hooks = deployment.lifecycle_hooks and deployment.shifts_traffic
         configuration = deployment_configuration(
-            deployment, self._hook_role(child) if deployment.lifecycle_hooks else None
+            deployment, self._hook_role(child) if hooks else None
         )
         if configuration is not None:
             extra["deployment_configuration"] = configuration
         if registry is not None:
             extra["service_registries"] = {"registry_arn": registry.arn}
         if args.service_connect is not None:
+            connect = args.service_connect
+            if not deployment.shifts_traffic:  # a recreate has no test stage
+                connect = dataclasses.replace(connect, test_traffic=False)
             extra["service_connect_configuration"] = service_connect_configuration(
                 self._name,
-                args.service_connect,
+                connect,
                 namespace_arn=args.cluster.namespace_arn,
                 namespace_name=args.cluster.namespace_name,
                 port=args.container.port,
                 log_group=log_group.name,
                 region=self._region,
             )
-        if deployment.rollback_on_alarms:
+        if alarms_roll_back(deployment):
             extra["alarms"] = {
                 "alarm_names": [alarm.name for alarm in alarms],
                 "enable": True,
@@ -613,12 +686,6 @@ class Microservice(pulumi.ComponentResource):
                 "security_groups": [group.id],
                 "assign_public_ip": args.assign_public_ip,
             },
-            deployment_circuit_breaker={
-                "enable": deployment.circuit_breaker,
-                "rollback": deployment.circuit_breaker,
-            },
-            deployment_minimum_healthy_percent=deployment.minimum_healthy_percent,
-            deployment_maximum_percent=deployment.maximum_percent,
             enable_execute_command=args.execute_command,
             propagate_tags="SERVICE",
             enable_ecs_managed_tags=True,
@@ -636,6 +703,7 @@ class Microservice(pulumi.ComponentResource):
                     ignore_changes=["desired_count"] if args.scaling is not None else None,
                 ),
             ),
+            **service_settings(deployment),
             **extra,
         )
 

@@ -6,6 +6,15 @@ healthy task, retries, and publishes per-endpoint metrics and access logs. A ser
 publishes its port keeps the DNS name it had with Cloud Map records; one that publishes nothing
 is a client only. Security groups still decide who may connect: the proxy opens connections
 from the caller's task to the callee's port, along the graph's paths.
+
+A published service that deploys BLUE_GREEN, LINEAR or CANARY gets a test-traffic rule: during
+the deployment's test stages, the callers' proxies send requests carrying
+`x-amzn-ecs-blue-green-test: true` to the new revision and all others to the live one (ECS
+developer guide, "Service Connect resources for Amazon ECS blue/green, linear, and canary
+deployments"; the header is the one ECS recognizes by default, written out so the plan shows
+it). A published service behind a load balancer has its proxy listen on a port of its own
+(`ingress_port`, the API's `ingressPortOverride`), so the load balancer's traffic reaches the
+application directly and the callers' reach the proxy.
 """
 
 from __future__ import annotations
@@ -17,6 +26,14 @@ import pulumi
 PORT_NAME = "http"
 """The task definition's port mapping Service Connect publishes."""
 LOG_PREFIX = "service-connect"
+TEST_TRAFFIC_HEADER = "x-amzn-ecs-blue-green-test"
+TEST_TRAFFIC_VALUE = "true"
+
+
+def test_traffic_rules() -> list[dict[str, Any]]:
+    """The client alias's `test_traffic_rules`: the header that sends a request to the new
+    revision during a deployment's test stages."""
+    return [{"header": {"name": TEST_TRAFFIC_HEADER, "value": {"exact": TEST_TRAFFIC_VALUE}}}]
 
 
 def service_connect_configuration(
@@ -49,16 +66,18 @@ def service_connect_configuration(
             "include_query_parameters": "DISABLED",
         }
     if args.publish and port is not None:
-        config["services"] = [
-            {
-                "port_name": PORT_NAME,
-                "discovery_name": name,
-                "client_alias": [
-                    {
-                        "port": port,
-                        "dns_name": f"{name}.{namespace_name}" if namespace_name else name,
-                    }
-                ],
-            }
-        ]
+        alias: dict[str, Any] = {
+            "port": port,
+            "dns_name": f"{name}.{namespace_name}" if namespace_name else name,
+        }
+        if args.test_traffic:
+            alias["test_traffic_rules"] = test_traffic_rules()
+        service: dict[str, Any] = {
+            "port_name": PORT_NAME,
+            "discovery_name": name,
+            "client_alias": [alias],
+        }
+        if args.ingress_port is not None:
+            service["ingress_port_override"] = args.ingress_port
+        config["services"] = [service]
     return config

@@ -34,20 +34,43 @@ from .base import (
     of_type,
 )
 
+RECREATE_TAG = "Recreate"
+"""The tag the program sets on a service whose deployment stops every old task first
+(components/stack/tuning.py), with the reason."""
+
 
 def _external_controller(props: Mapping[str, Any]) -> bool:
     return get(props, "deploymentController", "type", default="ECS") in ("CODE_DEPLOY", "EXTERNAL")
 
 
+def _strategy(props: Mapping[str, Any]) -> str:
+    return str(get(props, "deploymentConfiguration", "strategy", default="ROLLING"))
+
+
 @_resource(
     "ecs-circuit-breaker-rollback", ("REL.1",), "A", (SERVICE,),
-    "ECS deployments stop and roll back when tasks never become healthy",
-    "set deployment_circuit_breaker={'enable': True, 'rollback': True} "
-    "(stack config deploymentCircuitBreaker: true).",
+    "ECS deployments stop and roll back when tasks never become healthy: a rolling deployment "
+    "with the circuit breaker, a BLUE_GREEN, LINEAR or CANARY one (which ECS gives no circuit "
+    "breaker) with deployment alarms that roll back",
+    "rolling: set deployment_circuit_breaker={'enable': True, 'rollback': True} (stack config "
+    "deploymentCircuitBreaker: true); traffic shifting: alarms={'enable': True, 'rollback': "
+    "True, 'alarm_names': [...]}.",
 )  # fmt: skip
 def rel_circuit_breaker(resource):
     props = resource.props
     if _external_controller(props):
+        return
+    if _strategy(props) != "ROLLING":
+        alarms = get(props, "alarms")
+        if (
+            not is_true(get(alarms, "enable"))
+            or not is_true(get(alarms, "rollback"))
+            or not items(get(alarms, "alarmNames"))
+        ):
+            yield (
+                f"deploys {_strategy(props)} without deployment alarms that roll back (its only "
+                "failure detection: ECS documents the circuit breaker for rolling updates only)"
+            )
         return
     breaker = get(props, "deploymentCircuitBreaker")
     if not is_true(get(breaker, "enable")) or not is_true(get(breaker, "rollback")):
@@ -56,19 +79,25 @@ def rel_circuit_breaker(resource):
 
 @_resource(
     "ecs-rolling-capacity", ("REL.2",), "P", (SERVICE,),
-    "rolling deployments keep full capacity: minimum healthy 100 %, maximum 200 %",
+    "rolling deployments keep full capacity: minimum healthy 100 %, maximum 200 % (a recreate "
+    "the program announces with its Recreate tag excepted)",
     "set deployment_minimum_healthy_percent=100 and deployment_maximum_percent=200.",
 )  # fmt: skip
 def rel_rolling_capacity(resource):
     props = resource.props
     if _external_controller(props):
         return
-    if get(props, "deploymentConfiguration", "strategy", default="ROLLING") != "ROLLING":
+    if _strategy(props) != "ROLLING":
         return  # blue/green starts a full green set before traffic moves
     low = number(get(props, "deploymentMinimumHealthyPercent"))
     high = number(get(props, "deploymentMaximumPercent"))
     low = 100 if low is None else low
     high = 200 if high is None else high
+    recreate = get(props, "tags", RECREATE_TAG)
+    if (low, high) == (0, 100) and isinstance(recreate, str) and recreate:
+        # A recreate the program announces: two versions that must never run together (a
+        # Keycloak version change its update-compatibility check does not allow to roll).
+        return
     if (low, high) != (100, 200):
         yield f"deployments run at {int(low)}-{int(high)} % of the desired count"
 
