@@ -77,9 +77,12 @@ def expected_paths(
     database_port: int | None = 5433,
     cache_port: int | None = 6379,
     health_probe: bool = True,
+    keycloak_call_port: int | None = None,
 ) -> set[tuple[str, str, int]]:
     """The paths a catalog's graph gives, between groups (no internet, no AWS APIs); with the
-    health probe asking every service with a port on its health port (Keycloak's 9000)."""
+    health probe asking every service with a port on its health port (Keycloak's 9000).
+    `keycloak_call_port`: where its callers reach Keycloak when not `keycloak_port` (its
+    Service Connect proxy's own port)."""
     paths: set[tuple[str, str, int]] = set()
     for name, spec in catalog.items():
         uses = spec.get("uses", {})
@@ -96,7 +99,7 @@ def expected_paths(
         if uses.get("cache") and cache_port:
             paths.add((name, "redis", cache_port))
         if uses.get("keycloak") and keycloak_port:
-            paths.add((name, "keycloak", keycloak_port))
+            paths.add((name, "keycloak", keycloak_call_port or keycloak_port))
     if keycloak_port and database_port:
         paths |= {(f"task:{t}", "postgres", database_port) for t in PLATFORM_TASKS}
     if keycloak_port:

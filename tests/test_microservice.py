@@ -27,9 +27,11 @@ def test_one_component_per_catalog_service_owns_its_resources(plan, stack):
     result = plan(stack)
     components = {r.name: r for r in result.of_type(MICROSERVICE)}
     assert set(components) >= DEFAULT_SERVICES
-    # Staging reaches its services through Service Connect: ECS registers them itself.
-    discovery = set() if stack == "staging" else {"aws:servicediscovery/service:Service"}
     for name in DEFAULT_SERVICES:
+        # On Service Connect (staging; prod's gateway, a caller of blue/green Keycloak), ECS
+        # registers the service itself: no DNS record of its own.
+        on_connect = stack == "staging" or (stack == "prod" and name == "aw-api-gateway")
+        discovery = set() if on_connect else {"aws:servicediscovery/service:Service"}
         owned = {r.type for r in result.children_of(components[name])}
         assert {
             "aws:cloudwatch/logGroup:LogGroup",
@@ -137,12 +139,17 @@ def test_services_run_in_private_subnets_without_public_ip_with_circuit_breaker(
         # dev's tasks have their own public addresses (no NAT gateway, ECS.2 waived there)
         assert inputs["networkConfiguration"]["assignPublicIp"] is (stack == "dev")
         assert len(inputs["networkConfiguration"]["subnets"]) >= 2
-        assert inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+        # rolling services: the circuit breaker (traffic-shifting ones: tests/test_deployments.py)
+        if "deploymentConfiguration" not in inputs:
+            assert inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
         assert inputs["platformVersion"] == "LATEST"
         assert inputs["propagateTags"] == "SERVICE"
-        if (
-            stack == "staging"
-        ):  # Service Connect registers the services (tests/test_service_connect.py)
+        # Service Connect registers the services on it (tests/test_service_connect.py)
+        connected = stack != "dev" and service.name in (
+            "keycloak-service",
+            "aw-api-gateway-service",
+        )
+        if stack == "staging" or connected:
             assert inputs["serviceConnectConfiguration"]["enabled"] is True
         else:
             assert inputs["serviceRegistries"]["registryArn"].startswith(

@@ -161,10 +161,13 @@ class ServiceScalingConfig(ConfigModel):
 class ServiceConnectConfig(ConfigModel):
     """`serviceConnect`: ECS Service Connect beside (instead of) Cloud Map DNS records."""
 
-    enabled: Flag = Field(
-        False,
-        description="Services reach each other through Service Connect's proxy (same names "
-        "and ports as the DNS records it replaces); off = Cloud Map DNS, the seed's.",
+    enabled: Flag | None = Field(
+        None,
+        description="true: every service reaches the others through Service Connect's proxy "
+        "(same names and ports as the DNS records it replaces); unset: only the services that "
+        "are called and deploy BLUE_GREEN, LINEAR or CANARY, with their callers (ECS shifts "
+        "their traffic through Service Connect, not through DNS records); false: none, and such "
+        "a service is refused.",
     )
     access_logs: Flag = Field(
         True,

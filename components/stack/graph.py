@@ -35,6 +35,12 @@ def service_group(name: str) -> str:
     return f"service:{name}"
 
 
+def call_port(service: object) -> int:
+    """The port a caller reaches: the service's Service Connect proxy when it listens apart
+    (`ServiceSettings.connect_port`), else the service's own."""
+    return getattr(service, "connect_port", None) or service.port  # type: ignore[attr-defined]
+
+
 @dataclass(frozen=True)
 class Path:
     """Members of `source` may open TCP connections to members of `target` on `port`: an egress
@@ -309,7 +315,7 @@ def _outbound_paths(
     for callee in dict.fromkeys(calls):
         target = by_name.get(callee)
         if target is not None and target.port is not None and callee != caller:
-            paths.append(Path(group, service_group(callee), target.port, "calls"))
+            paths.append(Path(group, service_group(callee), call_port(target), "calls"))
     if database:
         if pieces.database_port is not None:
             paths.append(Path(group, POSTGRES, pieces.database_port, "uses the database"))
@@ -326,7 +332,7 @@ def _outbound_paths(
         keycloak = by_name[KEYCLOAK_SERVICE]
         if keycloak.port is not None:
             target = service_group(KEYCLOAK_SERVICE)
-            paths.append(Path(group, target, keycloak.port, "validates tokens"))
+            paths.append(Path(group, target, call_port(keycloak), "validates tokens"))
     return paths
 
 

@@ -4,8 +4,12 @@ every internal health URL from inside the VPC.
 The promotion gate runs it after each deploy (`python -m tools.gate`, which points it at every
 running task of every service by address); on a schedule (staging and prod by default) it asks
 the services' Cloud Map names, and its failure alarm says a service stopped answering between
-deploys. A stack on Service Connect has no DNS records for its services (ECS registers them for
-its proxies only), so its probe runs for the gate alone. Its image is built from
+deploys. A service on Service Connect has no DNS record (ECS registers it for the proxies only)
+and a task has no proxy, so the scheduled probe leaves those services out: where the program
+puts them there (a called BLUE_GREEN, LINEAR or CANARY service and its callers), they are behind
+the ALB, whose target groups check every task, and their unhealthy-targets and running-task
+alarms speak for them. A stack entirely on Service Connect (`serviceConnect.enabled: true`) has
+no DNS record left to ask: its probe runs for the gate alone. Its image is built from
 images/health-probe and released like any other; it reaches each service on its health port
 (egress on its own group, ingress on the service's: `graph.task_paths`), calls nothing through
 the services' URLs, and nothing reaches it.
@@ -40,6 +44,12 @@ def health_urls(services: Sequence[ServiceSettings], namespace: str) -> dict[str
     return {s.name: url for s in services if (url := health_url(s, namespace)) is not None}
 
 
+def dns_health_urls(services: Sequence[ServiceSettings], namespace: str) -> dict[str, str]:
+    """The health URLs a task can resolve: those of the services with a Cloud Map DNS record
+    (not on Service Connect)."""
+    return health_urls([s for s in services if s.connect is None], namespace)
+
+
 def probe_spec(
     config: HealthProbeConfig,
     *,
@@ -65,7 +75,7 @@ def probe_spec(
     scheduled = (
         config.scheduled if config.scheduled is not None else HEALTH_PROBE_SCHEDULED[environment]
     ) and not service_connect
-    urls = {} if service_connect else health_urls(services, namespace)
+    urls = {} if service_connect else dns_health_urls(services, namespace)
     return TaskSpec.model_validate(
         {
             "description": "Asks every internal health URL from inside the VPC",

@@ -37,6 +37,7 @@ from ..identity.config import KEYCLOAK_SERVICE, keycloak_catalog_entry, keycloak
 from ..network.config import ExistingVpc, NewVpcSettings, resolve_network
 from ..resilience.config import resolve_fault_injection
 from .catalog import SEED_SINGLE_TASKS, EntryOrigin
+from .connect import Caller, Role, connect_roles, ingress_port
 from .default_waivers import default_waivers
 from .environments import (
     ACCESS_LOG_MIN_DAYS_PROD,
@@ -76,7 +77,7 @@ from .runtime import health_path_issue, runtime_environment
 from .schedules import DatabaseSchedule, database_schedule
 from .settings import ServiceSettings, StackSettings
 from .tasks import TaskSettings, explicit_images, resolve_tasks
-from .tuning import resolve_restart, resolve_rollout, resolve_scaling
+from .tuning import RolloutSettings, resolve_restart, resolve_rollout, resolve_scaling
 from .variables import check_env_vars as _check_env_vars
 from .variables import wired_names
 
@@ -175,6 +176,71 @@ def _available(
         if not on and to_camel(key) not in stack_uses
     }
     return uses.model_copy(update=off)
+
+
+def _rollouts_and_connect(
+    config: StackConfig,
+    catalog: Mapping[str, ServiceSpec],
+    names: Sequence[str],
+    chosen: Any,
+    platform: PlatformSettings,
+    origin: Callable[[str], EntryOrigin],
+    spec_path: Callable[[str], str],
+    issues: list[ConfigIssue],
+) -> tuple[dict[str, RolloutSettings], dict[str, Role]]:
+    """Each service's rollout, and who joins Service Connect (`connect.py`): a called service
+    that shifts traffic, with its callers. Resolved before the services because Service
+    Connect's proxy takes memory from a task, and the heap follows the memory left."""
+    rollouts: dict[str, RolloutSettings] = {}
+    edges: list[Caller] = []
+    for name in names:
+        spec = catalog[name]
+        override = config.service_overrides.get(name)
+        base = spec_path(name)
+        target_group = (
+            override.target_group_arn if override is not None else None
+        ) or config.target_group_arns.get(name)
+        rollouts[name] = resolve_rollout(
+            name,
+            [
+                (f"serviceOverrides.{name}.deployment", override and override.deployment),
+                (f"{base}.deployment", spec.deployment),
+            ],
+            config.deployment,
+            default_strategy=chosen.deployment_strategy,
+            default_bake_time_minutes=chosen.bake_time_minutes,
+            # Traffic moves between the two target groups of the program's own ALB.
+            can_shift=bool(spec.public and config.edge.enabled and not target_group),
+            issues=issues,
+        )
+        uses = (
+            _available(spec.uses, config, platform, origin(name).stack_uses)
+            if origin(name).from_base
+            else spec.uses
+        )
+        edges += [
+            Caller(callee, name, f"{base}.calls[{index}]")
+            for index, callee in enumerate(spec.calls)
+            if callee in catalog and callee != name
+        ]
+        if uses.keycloak and name != KEYCLOAK_SERVICE:
+            edges.append(Caller(KEYCLOAK_SERVICE, name, f"{base}.uses.keycloak"))
+    for task, spec in sorted(config.tasks.items()):
+        edges += [
+            Caller(callee, task, f"tasks.{task}.calls[{index}]", task=True)
+            for index, callee in enumerate(spec.calls)
+            if callee in catalog
+        ]
+        if spec.uses.keycloak:
+            edges.append(Caller(KEYCLOAK_SERVICE, task, f"tasks.{task}.uses.keycloak", task=True))
+    roles = connect_roles(
+        [edge for edge in edges if edge.callee in catalog],
+        shifting={name: r.strategy for name, r in rollouts.items() if r.shifts_traffic},
+        ports={name: catalog[name].port for name in names},
+        enabled=config.service_connect.enabled,
+        issues=issues,
+    )
+    return rollouts, roles
 
 
 def _check_worker(spec: ServiceSpec, base: str, issues: list[ConfigIssue]) -> None:
@@ -432,6 +498,9 @@ def resolve(
         config.common_environment_variables, "commonEnvironmentVariables", "commonSecrets", issues
     )
 
+    rollouts, roles = _rollouts_and_connect(
+        config, catalog, names, chosen, platform, origin, spec_path, issues
+    )
     services: list[ServiceSettings] = []
     seed_single_tasks: dict[str, str] = {}
     for name in names:
@@ -542,9 +611,7 @@ def resolve(
             target_group = override.target_group_arn or target_group
         # The heap follows the application container: the task less its sidecars (runtime.py).
         traced = chosen.xray_tracing and catalog_service
-        container_memory = app_memory_mib(
-            memory, xray=traced, service_connect=config.service_connect.enabled
-        )
+        container_memory = app_memory_mib(memory, xray=traced, service_connect=name in roles)
         env_sources = [
             *([("commonEnvironmentVariables", config.common_environment_variables)]
               if catalog_service else []),
@@ -608,19 +675,7 @@ def resolve(
             )
         ) is not None:
             issues.append(aggregate)
-        rollout = resolve_rollout(
-            name,
-            [
-                (f"serviceOverrides.{name}.deployment", override and override.deployment),
-                (f"{base}.deployment", spec.deployment),
-            ],
-            config.deployment,
-            default_strategy=chosen.deployment_strategy,
-            default_bake_time_minutes=chosen.bake_time_minutes,
-            # Traffic moves between the two target groups of the program's own ALB.
-            can_shift=bool(spec.public and config.edge.enabled and not target_group),
-            issues=issues,
-        )
+        rollout = rollouts[name]
         service_scaling = resolve_scaling(
             name,
             [
@@ -691,6 +746,15 @@ def resolve(
                 rollout=rollout,
                 restart=restart,
                 scaling=service_scaling,
+                connect=roles.get(name),
+                connect_port=(
+                    ingress_port(spec.port, {p for p in (spec.health_check_port,) if p is not None})
+                    if roles.get(name) == "publish"
+                    and spec.port is not None
+                    and spec.public
+                    and config.edge.enabled
+                    else None
+                ),
             )
         )
 
@@ -797,7 +861,7 @@ def resolve(
         environment=env,
         services=services,
         namespace=f"{config.project_name or project}-{env}.local",
-        service_connect=config.service_connect.enabled,
+        service_connect=bool(config.service_connect.enabled),
         issues=issues,
     )
     if probe is not None:
@@ -898,7 +962,7 @@ def resolve(
         xray_tracing=chosen.xray_tracing,
         execute_command=chosen.execute_command,
         encrypt_ephemeral_storage=chosen.encrypt_ephemeral_storage,
-        service_connect=config.service_connect.enabled,
+        service_connect=bool(config.service_connect.enabled),
         service_connect_access_logs=config.service_connect.access_logs,
         health_check_grace_period=chosen.health_check_grace_period,
         deployment_circuit_breaker=config.deployment_circuit_breaker,

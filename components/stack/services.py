@@ -50,6 +50,7 @@ from .graph import build_order
 from .outputs import internal_url, log_group_name, metrics_namespace, service_name
 from .platform import Platform
 from .settings import ServiceSettings, StackSettings
+from .tuning import RECREATE_TAG
 
 
 def container_args(settings: StackSettings, service: ServiceSettings) -> ContainerArgs:
@@ -88,14 +89,6 @@ def task_subnets(settings: StackSettings, network: NetworkRefs) -> list:
     """Where the stack's tasks run: the private subnets, or dev's public ones
     (`network.taskPublicIps`: each task has its own address, no NAT gateway)."""
     return network.public_subnet_ids if settings.task_public_ips else network.private_subnet_ids
-
-
-def called(settings: StackSettings) -> frozenset[str]:
-    """Services some other service reaches: its callees, and Keycloak for `uses.keycloak`."""
-    names = {callee for s in settings.services for callee in s.calls}
-    if any(s.uses.keycloak for s in settings.services):
-        names.add(KEYCLOAK_SERVICE)
-    return frozenset(names)
 
 
 def microservice_args(
@@ -180,6 +173,7 @@ def microservice_args(
                 LifecycleHook(lambda_arn=arn, stages=stages)
                 for arn, stages in service.rollout.lifecycle_hooks
             ),
+            recreate=service.rollout.recreate is not None,
         ),
         alarms=AlarmArgs(
             actions=tuple(alarm_actions),
@@ -193,10 +187,13 @@ def microservice_args(
         execute_command=service.execute_command,
         service_connect=(
             ServiceConnectArgs(
-                publish=service.port is not None and service.name in called(settings),
+                publish=service.connect == "publish",
                 access_logs=settings.service_connect_access_logs,
+                ingress_port=service.connect_port,
+                # Callers' test requests reach the new revision while it is tested.
+                test_traffic=service.connect == "publish" and service.traffic_shift,
             )
-            if settings.service_connect
+            if service.connect is not None
             else None
         ),
         xray=service.tracing,
@@ -208,7 +205,13 @@ def microservice_args(
         region=settings.region,
         permissions_boundary=settings.permissions_boundary_arn,
         depends_on=tuple(depends_on),
-        tags={**settings.tags, "Service": service.name, "Criticality": service.criticality},
+        tags={
+            **settings.tags,
+            "Service": service.name,
+            "Criticality": service.criticality,
+            # Why this deployment stops every old task first (REL.2 reads it).
+            **({RECREATE_TAG: service.rollout.recreate} if service.rollout.recreate else {}),
+        },
     )
 
 
@@ -285,7 +288,7 @@ def build_services(
             ),
         )
     for caller, callee in deferred:
-        port = by_name[callee].port
+        port = by_name[callee].call_port
         assert port is not None  # the graph checks refuse a call to a worker
         ServicePath(
             f"{caller}-to-{callee}",

@@ -15,6 +15,7 @@ from ..formats import DEFAULT_LOG_GROUP_PREFIX, Environment
 from ..identity.config import KEYCLOAK_SERVICE
 from ..network.config import NewVpcSettings
 from ..resilience.config import FaultInjectionSettings
+from .connect import Role
 from .default_waivers import DefaultWaiver
 from .graph import GraphPieces, pieces_from
 from .platform_settings import PlatformSettings
@@ -84,6 +85,12 @@ class ServiceSettings:
     """The essential container's restart policy (`restartPolicy`)."""
     scaling: ServiceScalingSettings = field(default_factory=ServiceScalingSettings)
     """Request-count and predictive scaling (`services.<name>.scaling`)."""
+    connect: Role | None = None
+    """On Service Connect (`connect.py`): `publish` (callers reach it by its DNS name through
+    their proxies), `client` (it calls through its proxy), None (Cloud Map DNS records)."""
+    connect_port: int | None = None
+    """Where its Service Connect proxy listens when not `port` (a published service behind the
+    ALB: the ALB still reaches the application directly); its callers reach this port."""
     image_source: ImageSource = "pinned"
     """Where `image` comes from: the release record, `imageTag`, the stack file (`pinned`), or
     nowhere yet (`unreleased`: the service runs no task until a release holds its image)."""
@@ -105,6 +112,11 @@ class ServiceSettings:
     @property
     def worker(self) -> bool:
         return self.port is None
+
+    @property
+    def call_port(self) -> int | None:
+        """The port its callers reach: its Service Connect proxy's, else its own."""
+        return self.connect_port or self.port
 
 
 @dataclass(frozen=True)
@@ -146,7 +158,8 @@ class StackSettings:
     audit_log_retention_days: int = 365
     """Keycloak's log group and PostgreSQL's exported logs (LOG.2)."""
     service_connect: bool = False
-    """Services reach each other through ECS Service Connect (`serviceConnect.enabled`)."""
+    """Every service is on ECS Service Connect (`serviceConnect.enabled: true`); unset, only
+    the services `ServiceSettings.connect` names are."""
     service_connect_access_logs: bool = True
     encrypt_ephemeral_storage: bool = False
     """The tasks' ephemeral storage under a key of the cluster's own (FARGATE.1)."""

@@ -19,6 +19,9 @@ from ..compute.config import DeploymentConfig, RestartPolicyConfig, ServiceScali
 from ..compute.deployment import TRAFFIC_SHIFTING
 from ..errors import ConfigIssue
 
+RECREATE_TAG = "Recreate"
+"""The ECS service tag that says why a deployment recreates (REL.2 accepts 0-100 % with it)."""
+
 
 @dataclass(frozen=True)
 class RolloutSettings:
@@ -32,6 +35,10 @@ class RolloutSettings:
     canary_bake_time_minutes: int = 10
     lifecycle_hooks: tuple[tuple[str, tuple[str, ...]], ...] = ()
     """(Lambda ARN, stages) per hook."""
+    recreate: str | None = None
+    """Why this deployment stops every old task before starting a new one (ROLLING at 0-100 %,
+    the strategy's load balancer resources kept), e.g. a Keycloak version the update-
+    compatibility check cannot allow to roll; None = the strategy as configured."""
 
     @property
     def shifts_traffic(self) -> bool:
