@@ -308,3 +308,19 @@ def test_an_image_built_for_another_architecture_is_not_promoted(plan, registry,
     with pytest.raises(tool.ReleaseError, match="built for linux/amd64"):
         tool.publish(cicd, built(X, cicd), archives=None, out=io.StringIO())
     assert not [c for c in _calls(registry) if c.startswith("copy")]
+
+
+def test_a_record_says_which_tags_its_up_replaces(cli, ssm, plan, tmp_path):
+    # The record is written before `pulumi up`: `replaces` is how that `up` knows what ran
+    # (Keycloak recreates on a version change, tests/test_keycloak_updates.py).
+    record(cli, plan, tmp_path, X)
+    assert "replaces" not in json.loads(current(ssm))  # the first release replaces nothing
+    record(cli, plan, tmp_path, Y)
+    at_y = json.loads(current(ssm))
+    assert at_y["replaces"]["aw-pdp-service"] == X and at_y["replaces"]["keycloak"] == "26.7.0"
+    # a retried deploy of Y still knows it replaces X (the first attempt's `up` may have failed)
+    record(cli, plan, tmp_path, Y)
+    assert json.loads(current(ssm))["replaces"] == at_y["replaces"]
+    # a rollback replaces Y
+    assert cli("rollback", "--no-up") == 0
+    assert json.loads(current(ssm))["replaces"]["aw-pdp-service"] == Y

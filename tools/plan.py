@@ -148,7 +148,13 @@ def _release_line(result: PlanResult) -> list[str]:
 
     stand_in = ": an offline stand-in (--release FILE for a real one)"
     what = stand_in if commit == EXAMPLE_COMMIT else ""
-    return [f"Release {commit[:12]}{what}, read from {release['parameter']}."]
+    return [
+        f"Release {commit[:12]}{what}, read from {release['parameter']}.",
+        *(
+            f"{name} recreates (every old task stops before a new one starts): {why}."
+            for name, why in sorted((release.get("recreates") or {}).items())
+        ),
+    ]
 
 
 def _header(result: PlanResult) -> list[str]:

@@ -65,6 +65,7 @@ def record_document(
     *,
     recorded_by: str | None = None,
     rolled_back_from: str | None = None,
+    replaces: Mapping[str, str] | None = None,
     now: Callable[[], datetime] = lambda: datetime.now(UTC),
 ) -> str:
     """The parameter's value, validated by the program's own model (so CI never writes a
@@ -80,8 +81,17 @@ def record_document(
         document["recordedBy"] = recorded_by
     if rolled_back_from:
         document["rolledBackFrom"] = rolled_back_from
+    if replaces:
+        document["replaces"] = dict(sorted(replaces.items()))
     ReleaseRecord.model_validate(document)
     return json.dumps(document, separators=(",", ":"), sort_keys=True)
+
+
+def replaced_tags(previous: Mapping[str, Any] | None, commit: str) -> dict[str, str]:
+    """`replaces` of a new record of `commit` over `previous` (components/stack/release.py)."""
+    from components.stack.release import replaced_tags as replaced
+
+    return replaced(previous, commit)
 
 
 def expected_images(cicd: Mapping[str, Any]) -> dict[str, str | None]:
@@ -337,8 +347,16 @@ def cmd_record(args: argparse.Namespace, runtime: Runtime) -> int:
         raise ReleaseError(
             "the release does not match the stack:\n  - " + "\n  - ".join(problems), EXIT_USAGE
         )
-    value = record_document(args.commit, images, recorded_by=args.recorded_by)
     ssm = runtime.ssm_client(cicd["region"])
+    # What the stack ran before this release: its `up` replaces those versions (Keycloak's
+    # deployment recreates on a version change, components/identity/updates.py).
+    previous = read_current(ssm, cicd["release_parameter"])
+    value = record_document(
+        args.commit,
+        images,
+        recorded_by=args.recorded_by,
+        replaces=replaced_tags(previous, args.commit),
+    )
     version = write(ssm, cicd["release_parameter"], value, cicd.get("release_tags") or {})
     print(
         f"{cicd['release_parameter']} version {version}: commit {args.commit}, "
@@ -387,6 +405,7 @@ def cmd_rollback(args: argparse.Namespace, runtime: Runtime) -> int:
         target["images"],
         recorded_by=args.recorded_by,
         rolled_back_from=current["commit"],
+        replaces=replaced_tags(current, target["commit"]),
     )
     version = write(ssm, cicd["release_parameter"], value, {})
     print(

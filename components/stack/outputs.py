@@ -141,7 +141,8 @@ def cicd_deployment_config(settings: StackSettings) -> dict[str, Any]:
 
 def release(settings: StackSettings) -> dict[str, Any]:
     """The release this run planned: the record's commit (None: none recorded, or images
-    pinned by `imageTag`), each service's image, and the services that run no task yet."""
+    pinned by `imageTag`), each service's image, the services that run no task yet, and those
+    whose deployment recreates (with the reason)."""
     state = settings.release
     pinned = settings.image_tag is not None
     return {
@@ -157,6 +158,9 @@ def release(settings: StackSettings) -> dict[str, Any]:
             for w in (*settings.services, *settings.tasks)
             if not w.released and getattr(w, "built_image", True)
         ],
+        # Services whose deployment stops every old task first, and why (a Keycloak version
+        # change its update-compatibility check does not allow to roll).
+        "recreates": {s.name: s.rollout.recreate for s in settings.services if s.rollout.recreate},
     }
 
 

@@ -263,6 +263,12 @@ def build_stack(settings: StackSettings) -> None:
             f"({outputs.release(settings)['parameter']}): they run no task until the deploy "
             'records their images (README, "From commit to prod").'
         )
+    for service in settings.services:
+        if service.rollout.recreate:
+            pulumi.log.warn(
+                f"{service.name} deploys as a recreate (ROLLING at 0-100 %, its configured "
+                f"{service.rollout.strategy} on the next release): {service.rollout.recreate}."
+            )
 
     network = build_network(settings)
     platform = build_platform(settings, network)

@@ -67,6 +67,13 @@ class ReleaseRecord(ConfigModel):
     rolled_back_from: Commit | None = Field(
         None, description="Set by a rollback: the commit the stack ran before."
     )
+    replaces: dict[ServiceName, ImageTag] | None = Field(
+        None,
+        description="Per image, the tag of the record this one replaced: what the stack ran "
+        "before this release's `pulumi up` (`tools/release.py record` and `rollback` write it; "
+        "a re-record of the same commit keeps it). The record is written before the `up`, so "
+        "this is how the `up` knows which Keycloak version it replaces.",
+    )
 
 
 @dataclass(frozen=True)
@@ -109,6 +116,30 @@ def parse_release(
                 )
             )
         return None, issues
+
+
+def replaced_tags(previous: Mapping[str, Any] | None, commit: str) -> dict[str, str]:
+    """The `replaces` of a new record of `commit`, given the record it overwrites (its JSON
+    as read, None: the first record): that record's tags, or, when it is a record of the same
+    commit (a retried deploy), what that one replaced (its own `up` may never have run)."""
+    if previous is None:
+        return {}
+    if previous.get("commit") == commit:
+        return dict(previous.get("replaces") or {})
+    return {name: image["tag"] for name, image in (previous.get("images") or {}).items()}
+
+
+def running_tags(record: ReleaseRecord | None, name: str) -> tuple[str, ...]:
+    """The tags of image `name` that may run while the stack deploys `record`: the one it
+    records and the one it replaced (an `up` in progress, or one that failed and rolled back)."""
+    if record is None:
+        return ()
+    tags = []
+    if (image := record.images.get(name)) is not None:
+        tags.append(image.tag)
+    if record.replaces and (old := record.replaces.get(name)) is not None:
+        tags.append(old)
+    return tuple(dict.fromkeys(tags))
 
 
 _ALLOWED = (

@@ -34,6 +34,7 @@ from ..edge.waf import web_acl_issues
 from ..errors import MISSING, SECRET_NAME, ConfigError, ConfigIssue
 from ..formats import ENFORCED_ENVIRONMENTS, explicit_keys, tag_problems
 from ..identity.config import KEYCLOAK_SERVICE, keycloak_catalog_entry, keycloak_guards
+from ..identity.updates import keycloak_recreate_reason
 from ..network.config import ExistingVpc, NewVpcSettings, resolve_network
 from ..resilience.config import resolve_fault_injection
 from .catalog import SEED_SINGLE_TASKS, EntryOrigin
@@ -72,7 +73,13 @@ from .platform_tasks import (
 from .probe import HEALTH_PROBE, probe_spec
 from .queues import resolve_queues
 from .quotas import quota_issues, rules_per_group
-from .release import ReleaseState, release_image
+from .release import (
+    ReleaseRecord,
+    ReleaseState,
+    ResolvedImage,
+    release_image,
+    running_tags,
+)
 from .runtime import health_path_issue, runtime_environment
 from .schedules import DatabaseSchedule, database_schedule
 from .settings import ServiceSettings, StackSettings
@@ -241,6 +248,19 @@ def _rollouts_and_connect(
         issues=issues,
     )
     return rollouts, roles
+
+
+def _keycloak_rollout(
+    rollout: RolloutSettings, image: ResolvedImage, record: ReleaseRecord | None
+) -> RolloutSettings:
+    """Keycloak's rollout for this run: a recreate when the version it deploys (its image's
+    tag) differs from one the release record says may be running (identity/updates.py), the
+    configured strategy otherwise. Only an image CI builds under Keycloak's version tag is
+    known this way; an image given from elsewhere keeps the configured strategy."""
+    if not image.built or image.pinned_tag is None:
+        return rollout
+    reason = keycloak_recreate_reason(image.pinned_tag, running_tags(record, KEYCLOAK_SERVICE))
+    return dataclasses.replace(rollout, recreate=reason) if reason else rollout
 
 
 def _check_worker(spec: ServiceSpec, base: str, issues: list[ConfigIssue]) -> None:
@@ -676,6 +696,8 @@ def resolve(
         ) is not None:
             issues.append(aggregate)
         rollout = rollouts[name]
+        if name == KEYCLOAK_SERVICE and platform.keycloak is not None:
+            rollout = _keycloak_rollout(rollout, resolved_image, record)
         service_scaling = resolve_scaling(
             name,
             [
