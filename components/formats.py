@@ -210,7 +210,7 @@ def check_retention(days: int) -> int:
 TAGS_PER_RESOURCE = 50
 """AWS: at most 50 user tags per resource (tags starting with `aws:` do not count)."""
 PROGRAM_TAGS = ("Project", "Environment", "ManagedBy", "Service", "Criticality", "Name",
-                "Purpose", "Rotation")  # fmt: skip
+                "Purpose", "Rotation", "Recreate")  # fmt: skip
 """Tag keys the program sets itself; a stack cannot set them (they say what a resource is)."""
 PROGRAM_TAGS_PER_RESOURCE = 6
 """The most of `PROGRAM_TAGS` one resource carries (a service's security group: Project,

@@ -5,11 +5,13 @@ task stops before a new one starts); the same version keeps the configured strat
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from components.identity.updates import keycloak_recreate_reason
 from components.stack.release import ReleaseRecord, replaced_tags, running_tags
 from tests.conftest import ROOT
+from tools.aws_models import create_service_params, validate
 from tools.engine import example_release
 from tools.plan import render_summary
 from tools.policy_check import run_policies
@@ -29,6 +31,11 @@ def prod_record(keycloak_tag: str, replaces: str | None = None) -> str:
     return json.dumps(record)
 
 
+def found_service(result, name: str) -> dict[str, Any]:
+    (service,) = [s for s in result.of_type(SERVICE) if s.name == f"{name}-service"]
+    return service.inputs
+
+
 def services(result) -> dict[str, dict[str, Any]]:
     return {s.name.removesuffix("-service"): s.inputs for s in result.of_type(SERVICE)}
 
@@ -40,7 +47,10 @@ def assert_never_two_versions(inputs: dict[str, Any]) -> None:
     assert inputs["deploymentMaximumPercent"] == 100
     assert inputs["deploymentMinimumHealthyPercent"] == 0
     assert inputs["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
-    assert "Keycloak's update-compatibility check" in inputs["tags"][RECREATE]
+    # the tag says why, in characters AWS accepts in a tag value
+    tag = inputs["tags"][RECREATE]
+    assert tag.startswith("Keycloak ") and "update-compatibility check: recreate" in tag
+    assert re.fullmatch(r"[\w .:/=+\-@]{1,256}", tag), tag
 
 
 def test_only_the_same_version_may_roll():
@@ -94,6 +104,9 @@ def test_a_version_bump_in_prod_recreates_keycloak_and_says_so(run_stack):
         )
         # the policy pack accepts the announced recreate (REL.2) and its circuit breaker (REL.1)
         assert run_policies(result).violations == []
+        # and the ECS API model accepts the recreate
+        params = create_service_params(found_service(result, "keycloak"), "c")
+        assert validate("ecs", "CreateService", params) == []
 
 
 def test_the_same_version_keeps_blue_green(plan, run_stack):

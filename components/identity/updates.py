@@ -28,3 +28,10 @@ def keycloak_recreate_reason(planned: str, running: Iterable[str]) -> str | None
         "update-compatibility check allows a rolling update only between identical versions, "
         "so every old task stops before a new one starts"
     )
+
+
+def keycloak_recreate_tag(planned: str, running: Iterable[str]) -> str:
+    """The ECS service's `Recreate` tag value for that recreate: short, and only characters
+    AWS accepts in a tag value (letters, digits, spaces and `_ . : / = + - @`)."""
+    others = " + ".join(sorted({tag for tag in running if tag != planned}))
+    return f"Keycloak {others} to {planned} - update-compatibility check: recreate"[:256]

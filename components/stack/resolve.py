@@ -34,7 +34,7 @@ from ..edge.waf import web_acl_issues
 from ..errors import MISSING, SECRET_NAME, ConfigError, ConfigIssue
 from ..formats import ENFORCED_ENVIRONMENTS, explicit_keys, tag_problems
 from ..identity.config import KEYCLOAK_SERVICE, keycloak_catalog_entry, keycloak_guards
-from ..identity.updates import keycloak_recreate_reason
+from ..identity.updates import keycloak_recreate_reason, keycloak_recreate_tag
 from ..network.config import ExistingVpc, NewVpcSettings, resolve_network
 from ..resilience.config import resolve_fault_injection
 from .catalog import SEED_SINGLE_TASKS, EntryOrigin
@@ -259,8 +259,12 @@ def _keycloak_rollout(
     known this way; an image given from elsewhere keeps the configured strategy."""
     if not image.built or image.pinned_tag is None:
         return rollout
-    reason = keycloak_recreate_reason(image.pinned_tag, running_tags(record, KEYCLOAK_SERVICE))
-    return dataclasses.replace(rollout, recreate=reason) if reason else rollout
+    running = running_tags(record, KEYCLOAK_SERVICE)
+    reason = keycloak_recreate_reason(image.pinned_tag, running)
+    if reason is None:
+        return rollout
+    tag = keycloak_recreate_tag(image.pinned_tag, running)
+    return dataclasses.replace(rollout, recreate=reason, recreate_tag=tag)
 
 
 def _check_worker(spec: ServiceSpec, base: str, issues: list[ConfigIssue]) -> None:

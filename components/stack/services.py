@@ -210,7 +210,11 @@ def microservice_args(
             "Service": service.name,
             "Criticality": service.criticality,
             # Why this deployment stops every old task first (REL.2 reads it).
-            **({RECREATE_TAG: service.rollout.recreate} if service.rollout.recreate else {}),
+            **(
+                {RECREATE_TAG: service.rollout.recreate_tag or "recreate"}
+                if service.rollout.recreate
+                else {}
+            ),
         },
     )
 

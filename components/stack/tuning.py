@@ -39,6 +39,8 @@ class RolloutSettings:
     """Why this deployment stops every old task before starting a new one (ROLLING at 0-100 %,
     the strategy's load balancer resources kept), e.g. a Keycloak version the update-
     compatibility check cannot allow to roll; None = the strategy as configured."""
+    recreate_tag: str | None = None
+    """The same, as the ECS service's `Recreate` tag value (characters AWS accepts in a tag)."""
 
     @property
     def shifts_traffic(self) -> bool:
