@@ -263,7 +263,8 @@ class StackConfig(ConfigModel):
     )
     service_connect: ServiceConnectConfig = Field(
         default_factory=ServiceConnectConfig,
-        description="ECS Service Connect between the services (off: Cloud Map DNS records).",
+        description="ECS Service Connect between the services (unset: only where a called "
+        "service shifts traffic; off: Cloud Map DNS records).",
     )
     deployment: DeploymentConfig = Field(
         default_factory=DeploymentConfig,
