@@ -9,6 +9,7 @@ from __future__ import annotations
 import difflib
 import re
 import typing
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,9 +32,13 @@ class ConfigIssue:
     allowed: str = ""
 
     def render(self, namespace: str) -> str:
-        shown = "(missing)" if self.value is MISSING else _show(masked(self.path, self.value))
         # `(aws:region)`, `(stack file)`: not a key of the project's namespace, shown as is.
         where = self.path if self.path.startswith("(") else f"{namespace}:{self.path}"
+        return self.render_at(where)
+
+    def render_at(self, where: str) -> str:
+        """`<where> = <value>: <problem>; allowed: <allowed>` (a secret's value masked)."""
+        shown = "(missing)" if self.value is MISSING else _show(masked(self.path, self.value))
         text = f"{where} = {shown}: {self.problem}"
         return f"{text}; allowed: {self.allowed}" if self.allowed else text
 
@@ -68,6 +73,43 @@ class ConfigError(pulumi.RunError):
         ]
         lines += [f"  - {issue.render(namespace)}" for issue in self.issues]
         super().__init__("\n".join(lines))
+
+
+class ArgumentError(pulumi.RunError, ValueError):
+    """A component's arguments are invalid; raised before the component registers anything.
+
+    Each issue's `path` is the argument as written in Python (`memory`, `scaling.min_capacity`,
+    `container.port`), shown after the arguments' class (`MicroserviceArgs.memory = 4096: ...`).
+    A `ValueError` too: callers that caught the components' earlier `ValueError`s still do."""
+
+    def __init__(
+        self,
+        component: str,
+        name: str,
+        arguments: str,
+        issues: Sequence[ConfigIssue],
+        *,
+        before_creation: bool = True,
+    ):
+        self.component = component
+        self.name = name
+        self.arguments = arguments
+        self.issues = list(issues)
+        count = len(self.issues)
+        lines = [
+            f"{component} {name!r}: invalid arguments ({count} problem"
+            f"{'' if count == 1 else 's'})" + ("; nothing was created." if before_creation else ":")
+        ]
+        lines += [f"  - {issue.render_at(f'{arguments}.{issue.path}')}" for issue in self.issues]
+        super().__init__("\n".join(lines))
+
+
+def raise_argument_issues(
+    component: str, name: str, arguments: str, issues: Sequence[ConfigIssue]
+) -> None:
+    """Raise `ArgumentError` when there is any issue (all of them at once)."""
+    if issues:
+        raise ArgumentError(component, name, arguments, issues)
 
 
 SECRET_NAME = re.compile(r"PASSWORD|PASSWD|SECRET|TOKEN|PRIVATE_KEY|API_KEY|CREDENTIAL", re.I)

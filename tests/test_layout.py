@@ -13,6 +13,7 @@ from tests.conftest import ROOT
 LAYERS: tuple[tuple[str, ...], ...] = (
     (
         "components.errors",
+        "components.naming",
         "components.formats",
         "components.controls",
         "components.bindings",

@@ -81,7 +81,8 @@ def test_a_microservice_and_its_cluster_plan_without_any_stack_file(planned):
     (container,) = json.loads(task["containerDefinitions"])
     assert container["portMappings"][0]["containerPort"] == 8080
     assert container["readonlyRootFilesystem"] is True and container["user"] == "1000"
-    assert (task["cpu"], task["memory"], task["family"]) == ("512", "1024", "orders")
+    # Physical names default to <project>-<stack>-<name> (components/naming.py).
+    assert (task["cpu"], task["memory"], task["family"]) == ("512", "1024", "shop-dev-orders")
 
 
 def test_each_service_owns_its_group_and_roles_and_the_caller_opens_its_path(planned):
@@ -101,7 +102,7 @@ def test_each_service_owns_its_group_and_roles_and_the_caller_opens_its_path(pla
             "ipProtocol": "tcp",
             "fromPort": 8080,
             "toPort": 8080,
-            "description": "mailer to orders on 8080",
+            "description": "shop-dev-mailer to orders on 8080",
         }
     ]
     # the worker accepts nothing; it reaches the AWS APIs and orders only

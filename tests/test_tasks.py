@@ -843,10 +843,11 @@ def test_an_ecs_task_plans_in_a_program_of_ones_own():
 
     result = run_function(_cluster_and({"schedule": TaskScheduleArgs("rate(1 hour)")}))
     schedule = result.one(SCHEDULE, "job-schedule").inputs
-    assert schedule["scheduleExpressionTimezone"] == "UTC" and schedule["name"] == "job"
+    # Physical names default to <project>-<stack>-<name> (components/naming.py).
+    assert schedule["scheduleExpressionTimezone"] == "UTC" and schedule["name"] == "app-dev-job"
     role = result.one(ROLE, "job-scheduler-role").inputs
     assert role["path"] == "/" and "permissionsBoundary" not in role  # no stack tags, none given
-    assert result.one(LOG_GROUP, "job-logs").inputs["name"] == "/ecs/job"
+    assert result.one(LOG_GROUP, "job-logs").inputs["name"] == "/ecs/app-dev-job"
 
 
 @pytest.mark.parametrize(

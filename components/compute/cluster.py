@@ -11,6 +11,7 @@ roles are not here: every `Microservice` owns its own (least privilege per servi
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,6 +22,9 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ecs, kms, servicediscovery
 
+from ..errors import ConfigIssue, raise_argument_issues
+from ..naming import physical_name
+from .arguments import percentage_issue
 from .iam import exec_key_policy, fargate_storage_key_policy
 
 ContainerInsights = Literal["disabled", "enabled", "enhanced"]
@@ -82,8 +86,9 @@ class ClusterRef:
 
 @dataclass(frozen=True)
 class EcsClusterArgs:
-    cluster_name: str
-    """Physical name of the ECS cluster."""
+    cluster_name: str | None = None
+    """Physical name of the ECS cluster; default `<project>-<stack>-<name>`
+    (`components/naming.py`). Plain: it feeds the service ids and dimensions of its services."""
     vpc_id: pulumi.Input[str] | None = None
     """VPC of the Cloud Map namespace (required with `namespace_name`)."""
     namespace_name: str | None = None
@@ -110,16 +115,35 @@ class EcsCluster(pulumi.ComponentResource):
     namespace_name: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: EcsClusterArgs, opts: pulumi.ResourceOptions | None = None):
-        if args.namespace_name is not None and args.vpc_id is None:
-            raise ValueError(f"{name}: a Cloud Map namespace needs the VPC it resolves in")
-        if not 0 <= args.spot_percentage <= 100:
-            raise ValueError(f"{name}: spot_percentage must be 0 to 100")
+        # The default name is the stack's own: two stacks never ask for the same cluster.
+        args = dataclasses.replace(args, cluster_name=physical_name(args.cluster_name, name))
         region = args.region or aws.config.region
+        issues: list[ConfigIssue] = []
+        if args.namespace_name is not None and args.vpc_id is None:
+            issues.append(
+                ConfigIssue(
+                    "vpc_id",
+                    None,
+                    "a Cloud Map namespace needs the VPC it resolves in",
+                    "the VPC id, with namespace_name",
+                )
+            )
+        issues += percentage_issue("spot_percentage", args.spot_percentage)
         if args.exec_logging is not None:
             if not region:
-                raise ValueError(f"{name}: no region (set aws:region or EcsClusterArgs.region)")
+                issues.append(
+                    ConfigIssue("region", None, "no region", "aws:region set, or a region here")
+                )
             if args.exec_logging.retention_days < 1:
-                raise ValueError(f"{name}: exec_logging.retention_days must be at least 1")
+                issues.append(
+                    ConfigIssue(
+                        "exec_logging.retention_days",
+                        args.exec_logging.retention_days,
+                        "exec_logging.retention_days must be at least 1",
+                        "at least 1",
+                    )
+                )
+        raise_argument_issues("EcsCluster", name, "EcsClusterArgs", issues)
         super().__init__("accessweaver:ecs:Cluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)

@@ -30,7 +30,9 @@ import pulumi_aws as aws
 from pulumi_aws import appautoscaling, cloudwatch, ec2, ecs, iam, servicediscovery
 
 from ..bindings import Binding, Peer, merge_bindings, url_variable
+from ..errors import ConfigIssue, raise_argument_issues
 from ..iam_path import role_settings
+from ..naming import physical_name
 from ..network.paths import allow_tcp
 from ..service_trust import ecs_service_trust
 from . import workload
@@ -43,9 +45,10 @@ from .alarms import (
     running_tasks_alarm_queries,
     unhealthy_targets_alarm_queries,
 )
+from .arguments import percentage_issue, port_issue, port_issues, scaling_issues
 from .attachments import LoadBalancerAttachment
 from .cluster import ClusterRef, capacity_provider_strategy
-from .containers import ContainerArgs, app_memory_mib
+from .containers import ContainerArgs, HttpHealthCheck, app_memory_mib
 from .deployment import (
     DeploymentArgs,
     LifecycleHook,
@@ -55,6 +58,7 @@ from .deployment import (
     hook_policy,
     service_settings,
 )
+from .fargate import size_issues
 from .iam import task_policy
 from .jvm import max_heap_mib, oversized_heaps
 from .scaling import (
@@ -153,12 +157,20 @@ class MicroserviceArgs:
     """Private subnets of the tasks (at least two AZs); public ones with `assign_public_ip`."""
     container: ContainerArgs
     cpu: int = 256
-    """Fargate CPU units of the task (256 = 0.25 vCPU)."""
+    """Fargate CPU units of the task (256 = 0.25 vCPU): 256, 512, 1024, 2048, 4096, 8192 or
+    16384 (`fargate.py`)."""
     memory: int = 512
-    """Task memory in MiB (must pair with `cpu`)."""
-    desired_count: int = 1
+    """Task memory in MiB, one Fargate pairs with `cpu` (256: 512-2048; 512: 1024-4096;
+    1024: 2048-8192; 2048: 4096-16384; 4096: 8192-30720; 8192: 16384-61440 in steps of
+    4096; 16384: 32768-122880 in steps of 8192); another pair is refused before anything is
+    created."""
+    desired_count: int | None = None
+    """Tasks ECS starts; None = `scaling.min_capacity` when it scales, else 1. An explicit
+    count outside `scaling`'s bounds is refused."""
     service_name: str | None = None
-    """Physical ECS service name and task family; default: the component name."""
+    """Physical ECS service name, task family and prefix of its alarm and scaling-policy names;
+    default `<project>-<stack>-<name>` (`components/naming.py`): two stacks never share one.
+    A plain string: it feeds physical names."""
     log_group_name: str | None = None
     """Default `/ecs/<service_name>`."""
     log_retention_days: int = 30
@@ -219,35 +231,18 @@ class Microservice(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: MicroserviceArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        # Every argument problem is raised before anything is registered, this component too.
+        # Every argument problem is raised before anything is registered, all of them at once.
         self._args = args
         self._name = name
-        self._physical = args.service_name or name
+        self._physical = physical_name(args.service_name, name)
+        self._desired = (
+            args.desired_count
+            if args.desired_count is not None
+            else (args.scaling.min_capacity if args.scaling is not None else 1)
+        )
         self._region = args.region or aws.config.region
-        if not self._region:
-            raise ValueError(f"{name}: no region (set aws:region or MicroserviceArgs.region)")
         container = args.container
-        container.checked_health()  # a worker without a command health check fails here
-        if container.restart_policy is not None and container.restart_policy.problems():
-            raise ValueError(f"{name}: {'; '.join(container.restart_policy.problems())}")
-        if container.port is None and args.load_balancer is not None:
-            raise ValueError(f"{name}: a worker (no port) cannot sit behind a load balancer")
         connect = args.service_connect
-        if connect is not None and args.cluster.namespace_arn is None:
-            raise ValueError(f"{name}: Service Connect needs a cluster with a namespace")
-        if connect is not None and connect.publish and container.port is None:
-            raise ValueError(
-                f"{name}: a worker (no port) has nothing to publish to Service Connect"
-            )
-        if (
-            connect is not None
-            and not connect.publish
-            and (connect.test_traffic or connect.ingress_port is not None)
-        ):
-            raise ValueError(
-                f"{name}: test traffic and an ingress port belong to a published Service "
-                "Connect service"
-            )
         discovery = args.discovery
         if discovery is None:
             # With Service Connect, ECS registers the service in the namespace itself: a DNS
@@ -257,29 +252,12 @@ class Microservice(pulumi.ComponentResource):
                 and args.cluster.namespace_id is not None
                 and connect is None
             )
-        if discovery and (container.port is None or args.cluster.namespace_id is None):
-            raise ValueError(f"{name}: discovery needs a port and a cluster with a namespace")
-        shift = args.load_balancer.traffic_shift if args.load_balancer is not None else None
-        problems = deployment_problems(args.deployment, traffic_shift=shift is not None)
-        if connect is not None and connect.test_traffic and args.deployment.strategy == "ROLLING":
-            problems.append("Service Connect test traffic needs BLUE_GREEN, LINEAR or CANARY")
-        if args.scaling is not None and args.scaling.requests_per_target is not None:
-            attachment = args.load_balancer
-            if (
-                attachment is None
-                or attachment.target_group_arn_suffix is None
-                or (attachment.load_balancer_arn_suffix is None)
-            ):
-                problems.append(
-                    "requests_per_target needs a load balancer attachment with the target "
-                    "group's and the load balancer's ARN suffixes"
-                )
         self._container_memory = app_memory_mib(
             args.memory, xray=args.xray, service_connect=connect is not None
         )
-        problems += self._memory_problems()
-        if problems:
-            raise ValueError(f"{name}: {'; '.join(problems)}")
+        raise_argument_issues(
+            "Microservice", name, "MicroserviceArgs", self._argument_issues(discovery)
+        )
         self._log_group_name = args.log_group_name or f"/ecs/{self._physical}"
         self._environment, self._secrets = merge_bindings(
             name, container.environment, container.secrets, [*args.bindings, *self._tracing()]
@@ -339,6 +317,176 @@ class Microservice(pulumi.ComponentResource):
                 "port": self.port,
             }
         )
+
+    def _argument_issues(self, discovery: bool) -> list[ConfigIssue]:
+        """Every problem of the arguments, each at the argument it concerns."""
+        args, container, connect = self._args, self._args.container, self._args.service_connect
+        issues: list[ConfigIssue] = []
+        if not self._region:
+            issues.append(
+                ConfigIssue(
+                    "region", None, "no region", "set aws:region or MicroserviceArgs.region"
+                )
+            )
+        size_issues(args.cpu, args.memory, "cpu", "memory", issues)
+        issues += port_issue("container.port", container.port)
+        check = container.health_check
+        if isinstance(check, HttpHealthCheck):
+            issues += port_issue("container.health_check.port", check.port)
+        if check is None and container.port is None:
+            issues.append(
+                ConfigIssue(
+                    "container.health_check",
+                    None,
+                    "a container without a port (a worker) needs a CommandHealthCheck: there is "
+                    "no HTTP endpoint to probe",
+                    "CommandHealthCheck([...]), or a port",
+                )
+            )
+        if isinstance(check, HttpHealthCheck) and container.port is None and check.port is None:
+            issues.append(
+                ConfigIssue(
+                    "container.health_check",
+                    check,
+                    "an HTTP check of a worker (no port) names no port",
+                    "a CommandHealthCheck, or HttpHealthCheck(port=...)",
+                )
+            )
+        if container.restart_policy is not None:
+            issues += [
+                ConfigIssue("container.restart_policy", container.restart_policy, problem)
+                for problem in container.restart_policy.problems()
+            ]
+        issues += [
+            ConfigIssue("container.environment", dict(container.environment), problem)
+            for problem in self._memory_problems()
+        ]
+        issues += percentage_issue("spot_percentage", args.spot_percentage)
+        if self._desired < 0:
+            issues.append(ConfigIssue("desired_count", self._desired, "negative", "0 or more"))
+        if args.scaling is not None:
+            issues += scaling_issues(
+                self._desired,
+                args.scaling.min_capacity,
+                args.scaling.max_capacity,
+                desired_path="desired_count",
+                min_path="scaling.min_capacity",
+                max_path="scaling.max_capacity",
+            )
+        issues += self._load_balancer_issues()
+        if connect is not None and args.cluster.namespace_arn is None:
+            issues.append(
+                ConfigIssue(
+                    "service_connect",
+                    connect,
+                    "Service Connect needs a cluster with a namespace",
+                    "a ClusterRef with namespace_arn, or service_connect=None",
+                )
+            )
+        if connect is not None and connect.publish and container.port is None:
+            issues.append(
+                ConfigIssue(
+                    "service_connect.publish",
+                    True,
+                    "a worker (no port) has nothing to publish to Service Connect",
+                    "publish=False",
+                )
+            )
+        if (
+            connect is not None
+            and not connect.publish
+            and (connect.test_traffic or connect.ingress_port is not None)
+        ):
+            issues.append(
+                ConfigIssue(
+                    "service_connect.publish",
+                    False,
+                    "test traffic and an ingress port belong to a published Service Connect "
+                    "service",
+                    "publish=True, or neither test_traffic nor ingress_port",
+                )
+            )
+        if connect is not None:
+            issues += port_issue("service_connect.ingress_port", connect.ingress_port)
+        if connect is not None and connect.test_traffic and args.deployment.strategy == "ROLLING":
+            issues.append(
+                ConfigIssue(
+                    "service_connect.test_traffic",
+                    True,
+                    "Service Connect test traffic needs BLUE_GREEN, LINEAR or CANARY",
+                    "deployment.strategy BLUE_GREEN, LINEAR or CANARY, or test_traffic=False",
+                )
+            )
+        if args.discovery and connect is not None:
+            issues.append(
+                ConfigIssue(
+                    "discovery",
+                    True,
+                    "conflicts with service_connect: ECS registers the service in the namespace "
+                    "itself, a Cloud Map service of the same name would collide with it",
+                    "discovery=None or False with service_connect",
+                )
+            )
+        elif discovery and (container.port is None or args.cluster.namespace_id is None):
+            issues.append(
+                ConfigIssue(
+                    "discovery",
+                    True,
+                    "discovery needs a port and a cluster with a namespace",
+                    "a container port and a ClusterRef with namespace_id, or discovery=False",
+                )
+            )
+        shift = args.load_balancer.traffic_shift if args.load_balancer is not None else None
+        issues += [
+            ConfigIssue("deployment", args.deployment.strategy, problem)
+            for problem in deployment_problems(args.deployment, traffic_shift=shift is not None)
+        ]
+        return issues
+
+    def _load_balancer_issues(self) -> list[ConfigIssue]:
+        args, port = self._args, self._args.container.port
+        attachment = args.load_balancer
+        issues: list[ConfigIssue] = []
+        if attachment is not None and port is None:
+            issues.append(
+                ConfigIssue(
+                    "load_balancer",
+                    "LoadBalancerAttachment(...)",
+                    "a worker (no port) cannot sit behind a load balancer",
+                    "a container port, or load_balancer=None",
+                )
+            )
+        if attachment is not None and attachment.ports:
+            issues += port_issues("load_balancer.ports", attachment.ports)
+            if port is not None and port not in attachment.ports:
+                issues.append(
+                    ConfigIssue(
+                        "load_balancer.ports",
+                        list(attachment.ports),
+                        f"the load balancer would not reach the container port {port}",
+                        f"ports that include {port} (container.port), or () for it alone",
+                    )
+                )
+        scaling = args.scaling
+        if (
+            scaling is not None
+            and scaling.requests_per_target is not None
+            and (
+                attachment is None
+                or attachment.target_group_arn_suffix is None
+                or attachment.load_balancer_arn_suffix is None
+            )
+        ):
+            issues.append(
+                ConfigIssue(
+                    "scaling.requests_per_target",
+                    scaling.requests_per_target,
+                    "requests_per_target needs a load balancer attachment with the target "
+                    "group's and the load balancer's ARN suffixes",
+                    "a load_balancer with target_group_arn_suffix and load_balancer_arn_suffix",
+                )
+            )
+        return issues
 
     def _memory_problems(self) -> list[str]:
         """The sidecars must leave the application room, and a JVM heap option room for the
@@ -550,7 +698,7 @@ class Microservice(pulumi.ComponentResource):
             treat_missing_data="missing",
             **common,
         )
-        minimum = args.scaling.min_capacity if args.scaling is not None else args.desired_count
+        minimum = args.scaling.min_capacity if args.scaling is not None else self._desired
         if alarms.running_tasks and minimum > 0:
             queries, threshold = running_tasks_alarm_queries(
                 dimensions, minimum=minimum, container_insights=args.cluster.container_insights
@@ -678,7 +826,7 @@ class Microservice(pulumi.ComponentResource):
             name=self._physical,
             cluster=args.cluster.cluster_arn,
             task_definition=task_definition.arn,
-            desired_count=args.desired_count,
+            desired_count=self._desired,
             capacity_provider_strategies=capacity_provider_strategy(args.spot_percentage),
             platform_version="LATEST",
             network_configuration={

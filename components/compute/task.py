@@ -31,11 +31,14 @@ import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, iam, scheduler
 
 from ..bindings import Binding, merge_bindings
+from ..errors import ConfigIssue, raise_argument_issues
 from ..iam_path import role_settings
+from ..naming import physical_name
 from ..secure_queue import holding_queue, messages_waiting_alarm, tls_only_policy
 from . import workload
 from .cluster import ClusterRef
 from .containers import ContainerArgs
+from .fargate import size_issues
 from .migration import MigrationRun, MigrationRunArgs
 from .task_run import LOG_STREAM_PREFIX
 from .task_schedule import (
@@ -93,7 +96,8 @@ class EcsTaskArgs:
     cpu: int = 256
     memory: int = 512
     family: str | None = None
-    """Task definition family and the name of its schedule and alarms; default: the name."""
+    """Task definition family and the name of its schedule and alarms; default
+    `<project>-<stack>-<name>` (`components/naming.py`)."""
     log_group_name: str | None = None
     """Default `/ecs/<family>`."""
     log_retention_days: int = 30
@@ -128,27 +132,65 @@ class EcsTask(pulumi.ComponentResource):
     """The run services must wait for (`depends_on`); None unless `migration`."""
 
     def __init__(self, name: str, args: EcsTaskArgs, opts: pulumi.ResourceOptions | None = None):
-        # Every argument problem is raised before anything is registered, this component too.
+        # Every argument problem is raised before anything is registered, all of them at once.
         self._name, self._args = name, args
-        self.family = args.family or name
+        # The default leaves room for the `-failed` suffix of its schedule's alarm and rule.
+        self.family = physical_name(args.family, name, max_length=NAME_LIMIT - len("-failed"))
         self._region = args.region or aws.config.region
-        problems = []
+        issues: list[ConfigIssue] = []
         if not self._region:
-            problems.append("no region (set aws:region or EcsTaskArgs.region)")
+            issues.append(
+                ConfigIssue("region", None, "no region", "aws:region set, or a region here")
+            )
+        size_issues(args.cpu, args.memory, "cpu", "memory", issues)
         if args.container.port is not None:
-            problems.append("a task has no port: nothing connects to it")
+            issues.append(
+                ConfigIssue(
+                    "container.port",
+                    args.container.port,
+                    "a task has no port: nothing connects to it",
+                    "None",
+                )
+            )
         if args.container.restart_policy is not None:
-            problems.append("a task runs to completion: no restart policy")
+            issues.append(
+                ConfigIssue(
+                    "container.restart_policy",
+                    args.container.restart_policy,
+                    "a task runs to completion: no restart policy",
+                    "None",
+                )
+            )
         if args.schedule is not None and args.migration is not None:
-            problems.append("a task runs on a schedule or before a deploy, not both")
+            issues.append(
+                ConfigIssue(
+                    "migration",
+                    args.migration,
+                    "a task runs on a schedule or before a deploy, not both (schedule is set)",
+                    "schedule or migration, not both",
+                )
+            )
         if args.schedule is not None:
-            problems += args.schedule.problems()
+            issues += [ConfigIssue("schedule", args.schedule, p) for p in args.schedule.problems()]
             if len(self.family) + len("-failed") > NAME_LIMIT:
-                problems.append(f"family {self.family!r}: its names exceed {NAME_LIMIT} chars")
+                issues.append(
+                    ConfigIssue(
+                        "family",
+                        self.family,
+                        f"its names exceed {NAME_LIMIT} chars",
+                        f"at most {NAME_LIMIT - len('-failed')} characters",
+                    )
+                )
         if args.migration is not None and args.migration.timeout_seconds <= 0:
-            problems.append("migration timeout_seconds must be more than 0")
-        if problems:
-            raise ValueError(f"{name}: {'; '.join(problems)}")
+            issues.append(
+                ConfigIssue(
+                    "migration.timeout_seconds",
+                    args.migration.timeout_seconds,
+                    "migration timeout_seconds must be more than 0",
+                    "more than 0",
+                )
+            )
+        raise_argument_issues("EcsTask", name, "EcsTaskArgs", issues)
         environment, secrets = merge_bindings(
             name, args.container.environment, args.container.secrets, args.bindings
         )

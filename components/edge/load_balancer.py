@@ -17,6 +17,7 @@ Without a certificate the ALB serves plain HTTP and the component logs a warning
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,9 +26,12 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, iam, lb, s3, vpc
 
+from ..compute.arguments import port_issues
 from ..compute.attachments import LoadBalancerAttachment, TrafficShift
+from ..errors import ArgumentError, ConfigIssue, raise_argument_issues
 from ..iam_path import role_settings
 from ..log_archive import log_bucket
+from ..naming import scoped_name
 from ..service_trust import ecs_service_trust
 from .config import MANAGEMENT_GUARD, Guard, Route
 from .domain import DomainArgs, alias_records, validated_certificate
@@ -83,16 +87,20 @@ class WafArgs:
 
 @dataclass(frozen=True)
 class LoadBalancerArgs:
-    name: str
-    """Physical ALB name (at most 32 characters); also the prefix of its other names."""
     vpc_id: pulumi.Input[str]
     subnet_ids: pulumi.Input[Sequence[str]]
     """Public subnets in at least two AZs."""
     routes: Sequence[Route]
     """One target group and one listener rule per route; priorities must be unique."""
-    project: str
-    """With `environment`: the target group names (`<env>-<service>-<port>-<slot>-<hash>`)."""
-    environment: str
+    name: str | None = field(default=None, kw_only=True)
+    """Physical ALB name (at most 32 characters); also the prefix of its other names. Default
+    `<project>-<stack>-<component name>`, cut to 32 characters with a digest
+    (`components/naming.py`)."""
+    project: str | None = field(default=None, kw_only=True)
+    """With `environment`: the target group names (`<env>-<service>-<port>-<slot>-<hash>`,
+    32 characters at most); default: the Pulumi project."""
+    environment: str | None = field(default=None, kw_only=True)
+    """Default: the Pulumi stack (target groups of two stacks never share a name)."""
     guards: Sequence[Guard] = (MANAGEMENT_GUARD,)
     """Fixed-response rules evaluated before every route (lower priorities than all routes);
     the web ACL also blocks their `waf_paths` in every spelling."""
@@ -146,6 +154,23 @@ class LoadBalancer(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
     ):
+        # Names default to the stack's own: two stacks never ask for the same ALB or group.
+        args = dataclasses.replace(
+            args,
+            name=args.name if args.name is not None else elb_name(scoped_name(name)),
+            project=args.project if args.project is not None else pulumi.get_project(),
+            environment=args.environment if args.environment is not None else pulumi.get_stack(),
+        )
+        raise_argument_issues(
+            "LoadBalancer",
+            name,
+            "LoadBalancerArgs",
+            [
+                issue
+                for index, route in enumerate(args.routes)
+                for issue in port_issues(f"routes[{index}].ports", route.ports)
+            ],
+        )
         routes = _checked_routes(args.routes)
         problems = guard_problems(args.guards, routes)
         if problems:
@@ -250,10 +275,31 @@ class LoadBalancer(pulumi.ComponentResource):
             }
         )
 
-    def attachment(self, service: str) -> LoadBalancerAttachment | None:
+    def routes_to(self, service: str) -> bool:
+        """The ALB has a route to `service`."""
+        return service in self._attachments
+
+    def attachment(self, service: str) -> LoadBalancerAttachment:
         """What `service`'s ECS service registers with, and the path from this ALB's group to its
-        ports; None when the ALB does not route to it."""
-        return self._attachments.get(service)
+        ports. A service the ALB has no route to is an error naming the routed ones (a typo
+        must not leave a service silently outside the load balancer): ask `routes_to` first."""
+        found = self._attachments.get(service)
+        if found is None:
+            raise ArgumentError(
+                "LoadBalancer",
+                self._name,
+                "attachment",
+                [
+                    ConfigIssue(
+                        "service",
+                        service,
+                        "the load balancer has no route to this service",
+                        "one of " + (", ".join(sorted(self._attachments)) or "(no route)"),
+                    )
+                ],
+                before_creation=False,
+            )
+        return found
 
     # -- security group --------------------------------------------------------------------
 

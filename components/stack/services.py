@@ -225,7 +225,7 @@ def _attachment(
     """The program's ALB when it routes to the service, else a target group of an ALB managed
     elsewhere (`targetGroupArns`): only that ALB's groups are admitted, their egress is theirs."""
     if edge is not None:
-        return edge.attachment(service.name)
+        return edge.attachment(service.name) if edge.routes_to(service.name) else None
     if service.target_group_arn is not None:
         return LoadBalancerAttachment(
             target_group_arn=service.target_group_arn,
