@@ -8,7 +8,7 @@ proves, from what the program registers, that cannot happen again.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from fnmatch import fnmatchcase
 from typing import Any
 
@@ -180,24 +180,46 @@ _NAME_INPUTS: dict[str, tuple[str, ...]] = {
     "aws:cloudwatch/dashboard:Dashboard": ("dashboardName",),
     "aws:rds/parameterGroup:ParameterGroup": ("name",),  # not `family`: that is the engine
 }
-# Types whose name is unique only inside another resource, so two stacks cannot collide on it.
+# Types whose name is unique only inside another resource, so two stacks cannot collide on it
+# unless they share that resource (a cluster or a namespace of neither, given by id): the input
+# naming the scope (a dotted path into the inputs).
 _SCOPED_NAMES = {
-    "aws:servicediscovery/service:Service",  # inside its namespace
-    "aws:ecs/service:Service",  # inside its cluster
-    "aws:appautoscaling/policy:Policy",  # on its scalable target
-    "aws:appautoscaling/scheduledAction:ScheduledAction",
-    "aws:iam/rolePolicy:RolePolicy",  # inside its role
+    "aws:servicediscovery/service:Service": "dnsConfig.namespaceId",  # inside its namespace
+    "aws:ecs/service:Service": "cluster",  # inside its cluster
+    "aws:appautoscaling/policy:Policy": "resourceId",  # on its scalable target
+    "aws:appautoscaling/scheduledAction:ScheduledAction": "resourceId",
+    "aws:iam/rolePolicy:RolePolicy": "role",  # inside its role
 }
 
 
-def physical_names(resources: Iterable[RecordedResource]) -> dict[tuple[str, str], str]:
+def _scope(inputs: Mapping[str, Any], path: str) -> str | None:
+    value: Any = inputs
+    for key in path.split("."):
+        value = value.get(key) if isinstance(value, Mapping) else None
+    return value if isinstance(value, str) and value else None
+
+
+def physical_names(
+    resources: Iterable[RecordedResource], *, within_scopes: bool = False
+) -> dict[tuple[str, str], str]:
     """`(type, physical name) -> logical name` of every name the program sets itself and AWS
     keeps unique per account and region (S3: worldwide). Auto-named resources (Pulumi adds a
     random suffix) are left out: they cannot collide. Two stacks of one account must share none
-    of these, or the second `pulumi up` fails on "already exists" (the report's failure 7)."""
+    of these, or the second `pulumi up` fails on "already exists" (the report's failure 7).
+
+    `within_scopes`: also the names unique only inside another resource, as `<scope>/<name>`
+    (an ECS service in the cluster `arn:...`): two stacks that share an existing cluster or
+    namespace must not share these either."""
     names: dict[tuple[str, str], str] = {}
     for resource in resources:
-        if not resource.custom or resource.type in _SCOPED_NAMES:
+        if not resource.custom:
+            continue
+        scope_input = _SCOPED_NAMES.get(resource.type)
+        if scope_input is not None:
+            scope = _scope(resource.inputs, scope_input) if within_scopes else None
+            name = resource.inputs.get("name")
+            if scope is not None and isinstance(name, str) and name:
+                names[(resource.type, f"{scope}/{name}")] = resource.name
             continue
         for key in _NAME_INPUTS.get(resource.type, ("name",)):
             value = resource.inputs.get(key)

@@ -31,6 +31,7 @@ from ..formats import (
     SecretRef,
     TargetGroupArn,
 )
+from .arguments import PORT_MAX, PORT_MIN
 from .deployment import HOOK_STAGES, Strategy
 
 HookStage = Literal[HOOK_STAGES]  # type: ignore[valid-type]
@@ -325,8 +326,8 @@ class ServiceSpec(ServiceTuning):
     description: str = Field("", max_length=200, description="Free text shown in outputs.")
     port: int | None = Field(
         None,
-        ge=1,
-        le=65535,
+        ge=PORT_MIN,
+        le=PORT_MAX,
         description="Container port the service listens on; unset = a worker (no load "
         "balancer, no Cloud Map name, no inbound rule; health checked by its command).",
     )
@@ -416,8 +417,8 @@ class ServiceSpec(ServiceTuning):
     )
     health_check_port: int | None = Field(
         None,
-        ge=1,
-        le=65535,
+        ge=PORT_MIN,
+        le=PORT_MAX,
         description="Port answering health checks (container and ALB) when not `port` "
         "(Keycloak: its management port 9000).",
     )

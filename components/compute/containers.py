@@ -88,8 +88,11 @@ class RestartPolicy:
 class ContainerArgs:
     """The application container of a service."""
 
-    image: str
-    """Full reference with a tag or digest."""
+    image: pulumi.Input[str]
+    """Full reference with a tag or digest. An Output is accepted (an image built or pushed in
+    the same program, `docker_build.Image.ref`, an ECR repository's URL with a tag): the task
+    definition and the execution role's pull permission are written once it resolves (an ECR
+    image's repository is read from it then; another registry's image gets no ECR statement)."""
     port: int | None = None
     """The port the process listens on; None for a worker (no load balancer, no discovery)."""
     health_check: HttpHealthCheck | CommandHealthCheck | None = None

@@ -201,8 +201,9 @@ class MicroserviceArgs:
     `deployment.environment.name`, `service.namespace`)."""
     metrics_namespace: str | None = None
     """CloudWatch namespace the application publishes metrics to (its task role may)."""
-    https_egress_cidrs: Sequence[str] = (INTERNET,)
-    """Where the tasks reach AWS APIs and registries on 443 (NAT or VPC endpoints)."""
+    https_egress_cidrs: Sequence[pulumi.Input[str]] = (INTERNET,)
+    """Where the tasks reach AWS APIs and registries on 443 (NAT or VPC endpoints); each may be
+    an Output (a VPC's CIDR block)."""
     region: str | None = None
     """Default: the provider's `aws:region`."""
     permissions_boundary: pulumi.Input[str] | None = None

@@ -11,6 +11,7 @@ give: a component calls them with `opts=ResourceOptions(parent=self)`.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Literal
@@ -51,7 +52,7 @@ def security_group(
     physical: str,
     vpc_id: pulumi.Input[str],
     description: str,
-    https_egress_cidrs: Sequence[str],
+    https_egress_cidrs: Sequence[pulumi.Input[str]],
     tags: Mapping[str, str],
     opts: pulumi.ResourceOptions,
 ) -> tuple[ec2.SecurityGroup, list[vpc.SecurityGroupEgressRule]]:
@@ -134,7 +135,7 @@ def execution_role(
     *,
     physical: str,
     region: str,
-    image: str,
+    image: pulumi.Input[str],
     log_group: cloudwatch.LogGroup,
     secrets: Mapping[str, pulumi.Input[str]],
     permissions_boundary: pulumi.Input[str] | None,
@@ -142,7 +143,8 @@ def execution_role(
     opts: pulumi.ResourceOptions,
 ) -> tuple[iam.Role, iam.RolePolicy]:
     """`<name>-exec-role` and its policy: pull `image`'s repository, write `log_group`, read
-    exactly the `secrets` the task definition references."""
+    exactly the `secrets` the task definition references. `image` may be an Output (an image
+    built in the same program): its repository is read once it is known."""
     role = ecs_tasks_role(
         f"{name}-exec-role",
         description=f"{physical}: ECS pulls its image, writes its logs, reads secrets",
@@ -152,13 +154,15 @@ def execution_role(
         opts=opts,
     )
     account = aws.get_caller_identity_output().account_id
-    document = pulumi.Output.all(account, log_group.name, pulumi.Output.from_input(secrets)).apply(
+    document = pulumi.Output.all(
+        account, log_group.name, pulumi.Output.from_input(secrets), image
+    ).apply(
         lambda values: json.dumps(
             execution_policy(
                 account_id=values[0],
                 region=region,
                 log_group=values[1],
-                image=image,
+                image=values[3],
                 secret_refs=list(values[2].values()),
             )
         )
@@ -234,11 +238,13 @@ def task_definition(
         log_group.name,
         pulumi.Output.from_input(environment),
         pulumi.Output.from_input(secrets),
+        container.image,
     ).apply(
         lambda values: json.dumps(
             container_definitions(
                 name,
-                container,
+                # The image may be an Output: the definition holds its resolved reference.
+                dataclasses.replace(container, image=values[3]),
                 region=region,
                 log_group=values[0],
                 environment=values[1],

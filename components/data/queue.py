@@ -10,6 +10,7 @@ their actions on this queue through `consumer_binding()` / `sender_binding()`.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -18,6 +19,8 @@ import pulumi
 from pulumi_aws import sqs
 
 from ..bindings import Binding, queue_variable
+from ..errors import ConfigIssue, raise_argument_issues
+from ..naming import physical_name
 from ..secure_queue import (
     HOLD_SECONDS,
     holding_queue,
@@ -53,11 +56,11 @@ def queue_statements(queue_arn: pulumi.Input[str], actions: Sequence[str], sid: 
 
 @dataclass(frozen=True)
 class WorkQueueArgs:
-    name: str
-    """Physical name of the queue (1-80 letters, digits, '-', '_'); the dead-letter queue is
-    `<name>-dlq`."""
     logical: str
     """The queue's name in the service graph: `<LOGICAL>_QUEUE_URL` is its variable."""
+    name: str | None = field(default=None, kw_only=True)
+    """Physical name of the queue (1-76 letters, digits, '-', '_'); the dead-letter queue is
+    `<name>-dlq`. Default `<project>-<stack>-<component name>` (`components/naming.py`)."""
     visibility_timeout_seconds: int = 300
     """How long a received message stays hidden: longer than the consumer's processing."""
     message_retention_seconds: int = 4 * 24 * 3600
@@ -74,17 +77,24 @@ class WorkQueue(pulumi.ComponentResource):
     dead_letter_queue_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: WorkQueueArgs, opts: pulumi.ResourceOptions | None = None):
-        problems = []
+        args = dataclasses.replace(args, name=physical_name(args.name, name, max_length=76))
+        issues: list[ConfigIssue] = []
         if not 1 <= len(args.name) <= 76 or not all(c.isalnum() or c in "-_" for c in args.name):
-            problems.append(f"name {args.name!r}: 1-76 letters, digits, '-' or '_' (+ '-dlq')")
-        if not 0 <= args.visibility_timeout_seconds <= 43200:
-            problems.append("visibility_timeout_seconds must be 0 to 43200")
-        if not 60 <= args.message_retention_seconds <= 1209600:
-            problems.append("message_retention_seconds must be 60 to 1209600")
-        if not 1 <= args.max_receive_count <= 1000:
-            problems.append("max_receive_count must be 1 to 1000")
-        if problems:
-            raise ValueError(f"{name}: {'; '.join(problems)}")
+            issues.append(
+                ConfigIssue(
+                    "name", args.name, "not an SQS queue name", "1-76 letters, digits, '-' or '_'"
+                )
+            )
+        for path, value, low, high in (
+            ("visibility_timeout_seconds", args.visibility_timeout_seconds, 0, 43200),
+            ("message_retention_seconds", args.message_retention_seconds, 60, 1209600),
+            ("max_receive_count", args.max_receive_count, 1, 1000),
+        ):
+            if not low <= value <= high:
+                issues.append(
+                    ConfigIssue(path, value, f"{path} must be {low} to {high}", f"{low} to {high}")
+                )
+        raise_argument_issues("WorkQueue", name, "WorkQueueArgs", issues)
         super().__init__("accessweaver:data:WorkQueue", name, None, opts)
         self._logical = args.logical
         child = pulumi.ResourceOptions(parent=self)

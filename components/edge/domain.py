@@ -23,8 +23,9 @@ VALIDATION_TTL = 300
 class DomainArgs:
     name: str
     """The main name (`accessweaver.example.com`): the certificate's domain and an alias."""
-    hosted_zone_id: str
-    """The Route 53 public hosted zone the names are in (`Z…`)."""
+    hosted_zone_id: pulumi.Input[str]
+    """The Route 53 public hosted zone the names are in (`Z…`; an Output accepted: a zone of
+    the same program)."""
     other_names: Sequence[str] = field(default_factory=tuple)
     """More names on the same certificate and ALB (Keycloak's host name)."""
 

@@ -104,9 +104,9 @@ class LoadBalancerArgs:
     guards: Sequence[Guard] = (MANAGEMENT_GUARD,)
     """Fixed-response rules evaluated before every route (lower priorities than all routes);
     the web ACL also blocks their `waf_paths` in every spelling."""
-    certificate_arn: str | None = None
-    """ACM certificate in the ALB's region; None = plain HTTP (a warning is logged), unless
-    `domain` is given."""
+    certificate_arn: pulumi.Input[str] | None = None
+    """ACM certificate in the ALB's region (an Output accepted: a certificate of the same
+    program); None = plain HTTP (a warning is logged), unless `domain` is given."""
     domain: DomainArgs | None = None
     """A Route 53 zone and names: the component creates and validates the certificate and the
     alias records (instead of `certificate_arn`)."""
@@ -161,22 +161,25 @@ class LoadBalancer(pulumi.ComponentResource):
             project=args.project if args.project is not None else pulumi.get_project(),
             environment=args.environment if args.environment is not None else pulumi.get_stack(),
         )
-        raise_argument_issues(
-            "LoadBalancer",
-            name,
-            "LoadBalancerArgs",
-            [
-                issue
-                for index, route in enumerate(args.routes)
-                for issue in port_issues(f"routes[{index}].ports", route.ports)
-            ],
-        )
+        issues = [
+            issue
+            for index, route in enumerate(args.routes)
+            for issue in port_issues(f"routes[{index}].ports", route.ports)
+        ]
+        if args.certificate_arn is not None and args.domain is not None:
+            issues.append(
+                ConfigIssue(
+                    "domain",
+                    args.domain.name,
+                    "give certificate_arn or domain, not both (certificate_arn is set)",
+                    "certificate_arn=None with a domain (its certificate is created)",
+                )
+            )
+        raise_argument_issues("LoadBalancer", name, "LoadBalancerArgs", issues)
         routes = _checked_routes(args.routes)
         problems = guard_problems(args.guards, routes)
         if problems:
             raise ValueError(f"{name}: " + "; ".join(problems))
-        if args.certificate_arn is not None and args.domain is not None:
-            raise ValueError(f"{name}: give certificate_arn or domain, not both")
         if args.waf is not None and len(args.waf.protected_query_arguments) > (
             WAF_PROTECTED_KEYS_MAX
         ):

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic.alias_generators import to_camel
 
+from ..compute.arguments import scaling_problem
 from ..compute.config import (
     OFF_HOURS_DEFAULTS,
     SPRING_HEALTH_PATH,
@@ -594,8 +595,11 @@ def resolve(
         ):
             seed_single_tasks[name] = SEED_SINGLE_TASKS[env][name]
         stack_wide_bounds = (min_path, max_path) == ("minCapacityOverride", "maxCapacityOverride")
+        # The components' rule (compute/arguments.py), worded here at the stack file's keys; a
+        # negative count never gets here (the model's bounds refuse it).
+        bounds = scaling_problem(desired, minimum, maximum)
         if config.auto_scaling_enabled:
-            if minimum > maximum:
+            if bounds == "minimum_above_maximum":
                 if stack_wide_bounds:
                     continue  # reported once above, not once per service
                 what = "desired count" if min_path == desired_path else "autoscaling minimum"
@@ -607,7 +611,7 @@ def resolve(
                         f"at most {maximum}",
                     )
                 )
-            elif not minimum <= desired <= maximum:
+            elif bounds == "desired_outside":
                 issues.append(
                     ConfigIssue(
                         desired_path,

@@ -1,0 +1,168 @@
+"""Two stacks of one program in one account (issue 21, part 1).
+
+GIVEN a program of one's own on the components (an existing cluster and VPC both stacks share,
+an ALB, an `api` behind it whose image is an Output, a queue and a `worker` consuming it, a
+scheduled task), WHEN it is planned as stacks `dev` and `dev2`, THEN no physical name AWS keeps
+unique (per account and region, or inside the shared cluster) is asked for twice; and the check
+does fail when one component is given a name of its own that ignores the stack.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tools.checks import physical_names
+from tools.engine import PlanResult, run_function
+
+VPC = "vpc-0a1b2c3d4e5f60718"
+SUBNETS = ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"]
+PUBLIC = ["subnet-0a1b2c3d4e5f60733", "subnet-0a1b2c3d4e5f60744"]
+CLUSTER = "arn:aws:ecs:eu-west-1:123456789012:cluster/platform"
+TASK = "aws:ecs/taskDefinition:TaskDefinition"
+
+
+def shop(explicit: dict[str, Any] | None = None) -> None:
+    """The program; `explicit` = physical names a user would hard-code (the broken case)."""
+    import pulumi
+    from pulumi_aws import ecr
+
+    from components.compute.cluster import ClusterRef
+    from components.compute.containers import CommandHealthCheck, ContainerArgs
+    from components.compute.microservice import Microservice, MicroserviceArgs, ScalingArgs
+    from components.compute.task import EcsTask, EcsTaskArgs, TaskScheduleArgs
+    from components.data.queue import WorkQueue, WorkQueueArgs
+    from components.edge.config import Route
+    from components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
+    from components.naming import scoped_name
+
+    explicit = explicit or {}
+    cluster = ClusterRef(cluster_arn=CLUSTER, cluster_name="platform")
+    images = ecr.Repository("api-images", name=scoped_name("api"))
+    # An image known only once the repository exists: an Output (part 3).
+    image = images.repository_url.apply(lambda url: f"{url}:1.4.2")
+    edge = LoadBalancer(
+        "edge",
+        LoadBalancerArgs(
+            vpc_id=VPC,
+            subnet_ids=PUBLIC,
+            routes=[Route("api", 8080, "/health", ("/*",), 100, default=True)],
+            deletion_protection=False,
+        ),
+    )
+    jobs = WorkQueue("jobs", WorkQueueArgs(logical="jobs", name=explicit.get("queue")))
+    Microservice(
+        "api",
+        MicroserviceArgs(
+            cluster=cluster,
+            vpc_id=VPC,
+            subnet_ids=SUBNETS,
+            container=ContainerArgs(image=image, port=8080),
+            load_balancer=edge.attachment("api"),
+            scaling=ScalingArgs(min_capacity=2, max_capacity=4),
+            bindings=[jobs.sender_binding()],
+            service_name=explicit.get("api"),
+        ),
+    )
+    worker = ContainerArgs(
+        image="123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/worker:0.9.0",
+        health_check=CommandHealthCheck(["CMD-SHELL", "test -f /tmp/alive"]),
+    )
+    Microservice(
+        "worker",
+        MicroserviceArgs(
+            cluster=cluster,
+            vpc_id=VPC,
+            subnet_ids=SUBNETS,
+            container=worker,
+            bindings=[jobs.consumer_binding()],
+        ),
+    )
+    EcsTask(
+        "report",
+        EcsTaskArgs(
+            cluster=cluster,
+            vpc_id=VPC,
+            subnet_ids=SUBNETS,
+            container=worker,
+            schedule=TaskScheduleArgs("rate(1 day)"),
+        ),
+    )
+    pulumi.export("api_url", edge.dns_name)
+
+
+def plan(stack: str, explicit: dict[str, Any] | None = None) -> PlanResult:
+    return run_function(lambda: shop(explicit), project="shop", stack=stack)
+
+
+def shared_names(first: PlanResult, second: PlanResult) -> set[tuple[str, str]]:
+    return set(physical_names(first.resources, within_scopes=True)) & set(
+        physical_names(second.resources, within_scopes=True)
+    )
+
+
+@pytest.fixture(scope="module")
+def stacks() -> dict[str, PlanResult]:
+    return {stack: plan(stack) for stack in ("dev", "dev2")}
+
+
+def test_two_stacks_of_one_program_share_no_physical_name(stacks):
+    names = physical_names(stacks["dev"].resources, within_scopes=True)
+    types = {type_ for type_, _ in names}
+    # THEN the check saw the names that collided before: service, family, logs, alarms,
+    # scaling, ALB, target group, queues, schedule
+    assert {
+        "aws:ecs/service:Service",
+        TASK,
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:cloudwatch/metricAlarm:MetricAlarm",
+        "aws:appautoscaling/policy:Policy",
+        "aws:lb/loadBalancer:LoadBalancer",
+        "aws:lb/targetGroup:TargetGroup",
+        "aws:sqs/queue:Queue",
+        "aws:scheduler/schedule:Schedule",
+    } <= types
+    assert shared_names(stacks["dev"], stacks["dev2"]) == set()
+
+
+def test_default_names_carry_the_project_and_the_stack(stacks):
+    dev = stacks["dev"]
+    assert dev.one("aws:ecs/service:Service", "api-service").inputs["name"] == "shop-dev-api"
+    assert dev.one("aws:cloudwatch/logGroup:LogGroup", "worker-logs").inputs["name"] == (
+        "/ecs/shop-dev-worker"
+    )
+    assert dev.one(TASK, "report-task").inputs["family"] == "shop-dev-report"
+    assert dev.one("aws:sqs/queue:Queue", "jobs-queue").inputs["name"] == "shop-dev-jobs"
+    (alb,) = dev.of_type("aws:lb/loadBalancer:LoadBalancer")
+    assert alb.inputs["name"] == "shop-dev-edge"
+    for stack, result in stacks.items():
+        (group,) = result.of_type("aws:lb/targetGroup:TargetGroup")
+        assert group.inputs["name"].startswith(f"{stack}-api-8080-a-")
+        assert len(group.inputs["name"]) <= 32
+
+
+@pytest.mark.parametrize(
+    ("explicit", "collides"),
+    [
+        ({"api": "api"}, ("aws:ecs/service:Service", f"{CLUSTER}/api")),
+        ({"queue": "jobs"}, ("aws:sqs/queue:Queue", "jobs")),
+    ],
+)
+def test_a_name_that_ignores_the_stack_is_caught(explicit, collides):
+    # GIVEN the same program where the user hard-codes one physical name (used as given)
+    shared = shared_names(plan("dev", explicit), plan("dev2", explicit))
+    # THEN the two stacks ask for that name (and what derives from it) twice
+    assert collides in shared
+
+
+def test_an_output_image_plans_into_the_task_definition_and_the_pull_permission(stacks):
+    dev = stacks["dev"]
+    (container,) = json.loads(dev.one(TASK, "api-task").inputs["containerDefinitions"])
+    assert container["image"] == ("123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop-dev-api:1.4.2")
+    policy = json.loads(
+        dev.one("aws:iam/rolePolicy:RolePolicy", "api-exec-policy").inputs["policy"]
+    )
+    pull = next(s for s in policy["Statement"] if s["Sid"] == "EcrPull")
+    assert pull["Resource"] == "arn:aws:ecr:eu-west-1:123456789012:repository/shop-dev-api"
