@@ -41,3 +41,9 @@ def scoped_name(name: str, *, max_length: int = 255, separator: str = "-") -> st
 def physical_name(explicit: str | None, name: str, *, max_length: int = 255) -> str:
     """`explicit` when given (used as is), else the stack-scoped default of component `name`."""
     return explicit if explicit is not None else scoped_name(name, max_length=max_length)
+
+
+def dns_safe(name: str) -> str:
+    """`name` lower-cased with anything but letters, digits and '-' replaced by '-' (S3
+    buckets, ElastiCache ids: a project or stack name may hold '_' or '.')."""
+    return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", name.lower())).strip("-")

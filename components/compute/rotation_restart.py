@@ -18,6 +18,7 @@ target and the role EventBridge starts executions with, and the two alarms.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ import pulumi_aws as aws
 from pulumi_aws import cloudwatch, iam, sfn
 
 from ..iam_path import role_settings
+from ..naming import physical_name
 from ..service_trust import events_rule_trust, state_machine_trust
 
 UPDATE_SERVICE = "arn:aws:states:::aws-sdk:ecs:updateService"
@@ -158,8 +160,10 @@ class RestartOn:
 
 @dataclass(frozen=True)
 class RotationRestartArgs:
-    name: str
-    """Physical name of the state machine and the rule (at most 64 characters)."""
+    name: str | None = None
+    """Physical name of the state machine and the rule (at most 64 characters); default
+    `<project>-<stack>-<component name>` (`components/naming.py`, at most 49 characters: its
+    alarms add `-restart-failed`)."""
     secret_arn: pulumi.Input[str] | None = None
     """One secret whose rotation restarts `services` (e.g. RDS's managed master secret)."""
     cluster_arn: pulumi.Input[str] = ""
@@ -184,6 +188,8 @@ class RotationRestart(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: RotationRestartArgs, opts: pulumi.ResourceOptions | None = None
     ):
+        # The default name is the stack's own (two stacks never ask for the same one).
+        args = dataclasses.replace(args, name=physical_name(args.name, name, max_length=49))
         watched = list(args.secrets)
         if args.secret_arn is not None:
             watched.insert(0, RestartOn(args.secret_arn, args.services))

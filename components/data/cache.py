@@ -18,6 +18,7 @@ replication group).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ import pulumi_aws as aws
 from pulumi_aws import ec2, elasticache
 
 from ..bindings import Binding, Peer
+from ..naming import dns_safe, fit, scoped_name
 
 SNAPSHOT_WINDOW = "01:00-02:00"
 MAINTENANCE_WINDOW = "sun:04:30-sun:05:30"
@@ -71,8 +73,10 @@ def parameter_group_family(engine_version: str, engine: str = "redis") -> str:
 
 @dataclass(frozen=True)
 class CacheArgs:
-    replication_group_id: str
-    """Stable name; its nodes are `<id>-001`, `<id>-002`, ... (ElastiCache naming)."""
+    replication_group_id: str | None = field(default=None, kw_only=True)
+    """Stable name; its nodes are `<id>-001`, `<id>-002`, ... (ElastiCache naming). Default
+    `<project>-<stack>-<component name>`, lower-case, at most 34 characters
+    (`components/naming.py`)."""
     vpc_id: pulumi.Input[str]
     subnet_ids: pulumi.Input[Sequence[str]]
     engine: Literal["valkey", "redis"] = "valkey"
@@ -102,6 +106,13 @@ class Cache(pulumi.ComponentResource):
     services_user_arn: pulumi.Output[str]
 
     def __init__(self, name: str, args: CacheArgs, opts: pulumi.ResourceOptions | None = None):
+        # The default name is the stack's own (two stacks never ask for the same one).
+        args = dataclasses.replace(
+            args,
+            replication_group_id=args.replication_group_id
+            if args.replication_group_id is not None
+            else fit(dns_safe(scoped_name(name)), 34),
+        )
         region = args.region or aws.config.region
         if not 1 <= args.nodes <= 6:
             raise ValueError(f"{name}: 1 to 6 nodes")

@@ -10,6 +10,7 @@ exist before the endpoint). Optional: the enhanced monitoring role.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Mapping, Sequence
@@ -22,6 +23,7 @@ from pulumi_aws import cloudwatch, ec2, iam, rds, scheduler
 
 from ..bindings import Binding, Peer, secret_json_key
 from ..iam_path import role_settings
+from ..naming import physical_name
 from ..service_trust import rds_monitoring_trust, scheduler_trust
 
 LOG_EXPORTS = ("postgresql", "upgrade")
@@ -106,11 +108,12 @@ class RunningScheduleArgs:
 
 @dataclass(frozen=True)
 class DatabaseArgs:
-    identifier: str
-    """RDS instance identifier (stable: alarms and dashboards name it)."""
     vpc_id: pulumi.Input[str]
     subnet_ids: pulumi.Input[Sequence[str]]
     """Private subnets in at least two AZs."""
+    identifier: str | None = field(default=None, kw_only=True)
+    """RDS instance identifier (stable: alarms and dashboards name it); default
+    `<project>-<stack>-<component name>` (`components/naming.py`, at most 57 characters)."""
     database_name: str = "app"
     engine_version: str = "16"
     instance_class: str = "db.t4g.micro"
@@ -147,6 +150,10 @@ class Database(pulumi.ComponentResource):
     """`jdbc:postgresql://<address>:<port>/<database>?sslmode=require`."""
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None):
+        # The default name is the stack's own (two stacks never ask for the same one).
+        args = dataclasses.replace(
+            args, identifier=physical_name(args.identifier, name, max_length=57)
+        )
         region = args.region or aws.config.region
         if not region:
             raise ValueError(f"{name}: no region (set aws:region or DatabaseArgs.region)")

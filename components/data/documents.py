@@ -15,6 +15,7 @@ S3).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,6 +27,7 @@ from pulumi_aws import kms, s3
 
 from ..bindings import Binding
 from ..log_archive import bucket_settings, log_bucket, s3_access_log_delivery
+from ..naming import dns_safe, fit, scoped_name
 from .config import S3_STANDARD_IA_MIN_DAYS
 from .policies import DocumentsAccess, documents_statements, tls_only_bucket_policy
 
@@ -71,8 +73,10 @@ ACCESS_LOG_PREFIX = "documents/"
 
 @dataclass(frozen=True)
 class DocumentStoreArgs:
-    bucket_prefix: str
-    """The bucket is `<prefix>-<account id>` (bucket names are global)."""
+    bucket_prefix: str | None = None
+    """The bucket is `<prefix>-<account id>` (bucket names are global). Default
+    `<project>-<stack>-<component name>`, lower-case, at most 50 characters
+    (`components/naming.py`)."""
     transition_to_ia_days: int = 30
     noncurrent_version_expiration_days: int = 90
     access_log_retention_days: int | None = 365
@@ -94,6 +98,13 @@ class DocumentStore(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: DocumentStoreArgs, opts: pulumi.ResourceOptions | None = None
     ):
+        # The default name is the stack's own (two stacks never ask for the same one).
+        args = dataclasses.replace(
+            args,
+            bucket_prefix=args.bucket_prefix
+            if args.bucket_prefix is not None
+            else fit(dns_safe(scoped_name(name)), 50),
+        )
         if args.noncurrent_version_expiration_days <= S3_STANDARD_IA_MIN_DAYS:
             raise ValueError(
                 f"{name}: noncurrent versions move to STANDARD_IA after "

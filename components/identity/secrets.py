@@ -22,6 +22,7 @@ docs/DESIGN.md).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -31,6 +32,7 @@ import pulumi_aws as aws
 from pulumi_aws import secretsmanager
 
 from ..bindings import Binding, secret_json_key
+from ..naming import physical_name
 
 JWT_SECRET = "jwt-signing-key"
 KEYCLOAK_ADMIN = "keycloak-bootstrap-admin"
@@ -82,8 +84,9 @@ class SecretRef:
 
 @dataclass(frozen=True)
 class SecretsArgs:
-    prefix: str
-    """Names are `<prefix>/<secret>`."""
+    prefix: str | None = None
+    """Names are `<prefix>/<secret>`; default `<project>-<stack>-<component name>`
+    (`components/naming.py`)."""
     jwt_secret: bool = True
     """Generate the JWT signing key."""
     keycloak_admin_username: str | None = None
@@ -112,6 +115,8 @@ class PlatformSecrets(pulumi.ComponentResource):
     """Database login -> where its password lives."""
 
     def __init__(self, name: str, args: SecretsArgs, opts: pulumi.ResourceOptions | None = None):
+        # The default name is the stack's own (two stacks never ask for the same one).
+        args = dataclasses.replace(args, prefix=physical_name(args.prefix, name, max_length=200))
         region = args.region or aws.config.region
         if args.store == "parameterStore" and not region:
             raise ValueError(f"{name}: no region (set aws:region or SecretsArgs.region)")

@@ -181,7 +181,8 @@ class MicroserviceArgs_(TypedDict):
     memory: NotRequired[int]
     """Task memory in MiB; default 512."""
     desired_count: NotRequired[int]
-    """Tasks to run; default 1."""
+    """Tasks to run; default: the scaling minimum when it scales, else 1 (a count outside the
+    scaling bounds is refused)."""
     cpu_architecture: NotRequired[CpuArchitecture]
     """X86_64 (default) or ARM64."""
     spot_percentage: NotRequired[int]
@@ -268,7 +269,8 @@ class Microservice(pulumi.ComponentResource):
                 ),
                 cpu=_int(args.get("cpu"), 256) or 256,
                 memory=_int(args.get("memory"), 512) or 512,
-                desired_count=_int(args.get("desired_count"), 1) or 0,
+                # Unset: the scaling minimum when it scales, else 1 (MicroserviceArgs).
+                desired_count=_int(args.get("desired_count")),
                 log_retention_days=_int(args.get("log_retention_days"), 30) or 30,
                 bindings=(Binding(name="peers", peers=peers),) if peers else (),
                 load_balancer=(

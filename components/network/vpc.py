@@ -8,6 +8,7 @@ VPC flow logs (all traffic) to a CloudWatch log group.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, iam, vpc
 
 from ..iam_path import role_settings
+from ..naming import physical_name
 from ..service_trust import flow_logs_trust
 from .config import InterfaceEndpoint, NatGateways
 from .layout import (
@@ -31,8 +33,9 @@ from .layout import (
 
 @dataclass(frozen=True)
 class NetworkArgs:
-    name: str
-    """Prefix of the resources' Name tags and of the flow-log group (`/vpc/<name>/flow-logs`)."""
+    name: str | None = None
+    """Prefix of the resources' Name tags and of the flow-log group (`/vpc/<name>/flow-logs`);
+    default `<project>-<stack>-<component name>` (`components/naming.py`)."""
     cidr_block: str = "10.0.0.0/16"
     availability_zones: int = 2
     nat_gateways: NatGateways = "single"
@@ -54,6 +57,8 @@ class Network(pulumi.ComponentResource):
     public_subnet_ids: pulumi.Output[list[str]]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None):
+        # The default name is the stack's own (two stacks never ask for the same one).
+        args = dataclasses.replace(args, name=physical_name(args.name, name, max_length=200))
         spec = args
         region = args.region or aws.config.region
         if not region:

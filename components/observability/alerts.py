@@ -9,6 +9,7 @@ policy document, so it is written here, where the topic is).
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
@@ -18,6 +19,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 from pulumi_aws import sns
+
+from ..naming import physical_name
 
 
 def subscription_name(name: str, email: str) -> str:
@@ -83,8 +86,9 @@ def topic_policy(
 
 @dataclass(frozen=True)
 class AlertTopicArgs:
-    topic_name: str
-    """Physical SNS topic name (`<project>-<env>-alarms`)."""
+    topic_name: str | None = None
+    """Physical SNS topic name (`<project>-<env>-alarms`); default
+    `<project>-<stack>-<component name>` (`components/naming.py`)."""
     emails: Sequence[str] = ()
     """Addresses subscribed to the topic (each confirms once)."""
     publishers: Publishers | None = None
@@ -101,6 +105,10 @@ class AlertTopic(pulumi.ComponentResource):
     """The topic's policy when the component writes it: event targets wait for it."""
 
     def __init__(self, name: str, args: AlertTopicArgs, opts: pulumi.ResourceOptions | None = None):
+        # The default name is the stack's own (two stacks never ask for the same one).
+        args = dataclasses.replace(
+            args, topic_name=physical_name(args.topic_name, name, max_length=256)
+        )
         super().__init__("accessweaver:alerts:AlertTopic", name, None, opts)
         # Not encrypted with the aws/sns key: CloudWatch cannot publish to a topic under that
         # key (its policy cannot be changed); alarm messages carry no secret. See DESIGN.md.

@@ -16,6 +16,7 @@ memory and running-task alarms are in `microservice.py`, wired to the same topic
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import cloudwatch
 
+from ..naming import physical_name
 from .dashboard import ALB, SERVERLESS_DIMENSION, DashboardInputs, dashboard_body
 
 # Thresholds (data). Percentages are of the resource's capacity.
@@ -148,8 +150,9 @@ class QuietHours:
 
 @dataclass(frozen=True)
 class MonitoringArgs:
-    name_prefix: str
-    """Alarms are `<prefix>-<role>`; the dashboard is `<prefix>`."""
+    name_prefix: str | None = field(default=None, kw_only=True)
+    """Alarms are `<prefix>-<role>`; the dashboard is `<prefix>`. Default
+    `<project>-<stack>-<component name>` (`components/naming.py`, at most 40 characters)."""
     topic_arn: pulumi.Input[str]
     cluster_name: str
     services: Mapping[str, str] = field(default_factory=dict)
@@ -185,6 +188,10 @@ class Monitoring(pulumi.ComponentResource):
     dashboard_name: pulumi.Output[str] | None
 
     def __init__(self, name: str, args: MonitoringArgs, opts: pulumi.ResourceOptions | None = None):
+        # The default name is the stack's own (two stacks never ask for the same one).
+        args = dataclasses.replace(
+            args, name_prefix=physical_name(args.name_prefix, name, max_length=40)
+        )
         super().__init__("accessweaver:monitoring:Monitoring", name, None, opts)
         self._name = name
         self._args = args
