@@ -181,8 +181,7 @@ class MicroserviceArgs_(TypedDict):
     memory: NotRequired[int]
     """Task memory in MiB; default 512."""
     desired_count: NotRequired[int]
-    """Tasks to run; default: the scaling minimum when it scales, else 1 (a count outside the
-    scaling bounds is refused)."""
+    """Tasks to run; default: the scaling minimum, else 1 (outside the scaling bounds: refused)."""
     cpu_architecture: NotRequired[CpuArchitecture]
     """X86_64 (default) or ARM64."""
     spot_percentage: NotRequired[int]
