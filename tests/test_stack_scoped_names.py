@@ -166,3 +166,46 @@ def test_an_output_image_plans_into_the_task_definition_and_the_pull_permission(
     )
     pull = next(s for s in policy["Statement"] if s["Sid"] == "EcrPull")
     assert pull["Resource"] == "arn:aws:ecr:eu-west-1:123456789012:repository/shop-dev-api"
+
+
+def _in_shared_namespace(discovery_name: str | None) -> None:
+    from components.compute.cluster import ClusterRef
+    from components.compute.containers import ContainerArgs
+    from components.compute.microservice import Microservice, MicroserviceArgs
+
+    cluster = ClusterRef(
+        CLUSTER, "platform", namespace_id="ns-0123456789abcdef", namespace_name="shop.local"
+    )
+    orders = Microservice(
+        "orders",
+        MicroserviceArgs(
+            cluster=cluster,
+            vpc_id=VPC,
+            subnet_ids=SUBNETS,
+            container=ContainerArgs(image="nginx:1.27", port=8080),
+            discovery_name=discovery_name,
+        ),
+    )
+    import pulumi
+
+    pulumi.export("dns", orders.internal_dns_name)
+
+
+def test_two_stacks_in_one_existing_namespace_need_a_discovery_name_of_their_own():
+    import pulumi
+
+    def program() -> None:
+        _in_shared_namespace(None)
+
+    def named() -> None:
+        _in_shared_namespace(f"orders-{pulumi.get_stack()}")
+
+    # GIVEN the default (the component name, unique inside the namespace only): a collision
+    default = [run_function(program, project="shop", stack=s) for s in ("dev", "dev2")]
+    assert shared_names(*default) == {
+        ("aws:servicediscovery/service:Service", "ns-0123456789abcdef/orders")
+    }
+    # WHEN each stack names its service in the namespace, THEN nothing is shared
+    own = [run_function(named, project="shop", stack=s) for s in ("dev", "dev2")]
+    assert shared_names(*own) == set()
+    assert own[1].outputs["dns"] == "orders-dev2.shop.local"

@@ -180,6 +180,11 @@ class MicroserviceArgs:
     discovery: bool | None = None
     """Register in the cluster's Cloud Map namespace; default: when it has a port and the
     cluster has a namespace."""
+    discovery_name: str | None = None
+    """Its name in the cluster's namespace (the Cloud Map service, or Service Connect's
+    discovery name): callers reach `<discovery_name>.<namespace>`. Default: the component
+    name, unique inside the namespace only; two stacks that share one existing namespace give
+    each service a name of its own here (a namespace per stack needs nothing)."""
     scaling: ScalingArgs | None = None
     """Target tracking on CPU and memory; None = a fixed desired count."""
     deployment: DeploymentArgs = field(default_factory=DeploymentArgs)
@@ -236,6 +241,7 @@ class Microservice(pulumi.ComponentResource):
         self._args = args
         self._name = name
         self._physical = physical_name(args.service_name, name)
+        self._dns_label = args.discovery_name or name
         self._desired = (
             args.desired_count
             if args.desired_count is not None
@@ -297,7 +303,7 @@ class Microservice(pulumi.ComponentResource):
         self.log_group_name = log_group.name
         published = discovery or (connect is not None and connect.publish)
         self.internal_dns_name = (
-            pulumi.Output.from_input(f"{name}.{args.cluster.namespace_name}")
+            pulumi.Output.from_input(f"{self._dns_label}.{args.cluster.namespace_name}")
             if published and args.cluster.namespace_name
             else None
         )
@@ -641,7 +647,7 @@ class Microservice(pulumi.ComponentResource):
     def _discovery(self, child: pulumi.ResourceOptions) -> servicediscovery.Service:
         return servicediscovery.Service(
             f"{self._name}-discovery",
-            name=self._name,
+            name=self._dns_label,
             description=f"{self._physical} tasks",
             dns_config={
                 "namespace_id": self._args.cluster.namespace_id,
@@ -808,7 +814,7 @@ class Microservice(pulumi.ComponentResource):
             if not deployment.shifts_traffic:  # a recreate has no test stage
                 connect = dataclasses.replace(connect, test_traffic=False)
             extra["service_connect_configuration"] = service_connect_configuration(
-                self._name,
+                self._dns_label,
                 connect,
                 namespace_arn=args.cluster.namespace_arn,
                 namespace_name=args.cluster.namespace_name,
