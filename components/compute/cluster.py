@@ -68,11 +68,13 @@ class ClusterRef:
     """What a `Microservice` needs of its cluster (`EcsCluster.ref`, or an existing cluster)."""
 
     cluster_arn: pulumi.Input[str]
+    """An Output accepted (an existing cluster's ARN from config, or `EcsCluster.cluster_arn`)."""
     cluster_name: str
     """Plain: autoscaling resource ids and alarm dimensions are built from it."""
     namespace_id: pulumi.Input[str] | None = None
     """Cloud Map namespace services register in; None = no service discovery."""
     namespace_name: str | None = None
+    """Plain: the services' DNS names (`<discovery_name>.<namespace>`) are built from it."""
     namespace_arn: pulumi.Input[str] | None = None
     """Service Connect takes the namespace by ARN (any Cloud Map namespace type works)."""
     depends_on: Sequence[pulumi.Resource] = ()

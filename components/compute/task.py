@@ -109,7 +109,8 @@ class EcsTaskArgs:
     """SNS topic ARNs the failure and dead-letter alarms notify."""
     cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
     assign_public_ip: bool = False
-    https_egress_cidrs: Sequence[str] = (INTERNET,)
+    https_egress_cidrs: Sequence[pulumi.Input[str]] = (INTERNET,)
+    """Where the task reaches AWS APIs and registries on 443; each may be an Output."""
     region: str | None = None
     """Default: the provider's `aws:region`."""
     permissions_boundary: pulumi.Input[str] | None = None
