@@ -111,14 +111,13 @@ def stacks() -> dict[str, PlanResult]:
 def test_two_stacks_of_one_program_share_no_physical_name(stacks):
     names = physical_names(stacks["dev"].resources, within_scopes=True)
     types = {type_ for type_, _ in names}
-    # THEN the check saw the names that collided before: service, family, logs, alarms,
-    # scaling, ALB, target group, queues, schedule
+    # THEN the check saw the names that collided before: service (in the shared cluster),
+    # family, logs, alarms, ALB, target group, queues, schedule
     assert {
         "aws:ecs/service:Service",
         TASK,
         "aws:cloudwatch/logGroup:LogGroup",
         "aws:cloudwatch/metricAlarm:MetricAlarm",
-        "aws:appautoscaling/policy:Policy",
         "aws:lb/loadBalancer:LoadBalancer",
         "aws:lb/targetGroup:TargetGroup",
         "aws:sqs/queue:Queue",
@@ -209,3 +208,57 @@ def test_two_stacks_in_one_existing_namespace_need_a_discovery_name_of_their_own
     own = [run_function(named, project="shop", stack=s) for s in ("dev", "dev2")]
     assert shared_names(*own) == set()
     assert own[1].outputs["dns"] == "orders-dev2.shop.local"
+
+
+def platform() -> None:
+    """Every other component that sets a physical name, each with its defaults."""
+    import pulumi
+
+    from components.compute.cluster import EcsCluster, EcsClusterArgs
+    from components.compute.containers import ContainerArgs
+    from components.compute.microservice import Microservice, MicroserviceArgs
+    from components.compute.rotation_restart import RotationRestart, RotationRestartArgs
+    from components.data.cache import Cache, CacheArgs
+    from components.data.database import Database, DatabaseArgs
+    from components.data.documents import DocumentStore, DocumentStoreArgs
+    from components.identity.secrets import PlatformSecrets, SecretsArgs
+    from components.network.vpc import Network, NetworkArgs
+    from components.observability.alerts import AlertTopic, AlertTopicArgs
+    from components.observability.monitoring import Monitoring, MonitoringArgs
+
+    network = Network("net", NetworkArgs())
+    # A namespace's name is a DNS name the program chooses (no default): here the stack's own.
+    namespace = f"{pulumi.get_stack()}.shop.local"
+    cluster = EcsCluster("ecs", EcsClusterArgs(vpc_id=VPC, namespace_name=namespace))
+    database = Database("db", DatabaseArgs(vpc_id=VPC, subnet_ids=SUBNETS))
+    Cache("cache", CacheArgs(vpc_id=VPC, subnet_ids=SUBNETS))
+    DocumentStore("docs", DocumentStoreArgs())
+    PlatformSecrets("secrets", SecretsArgs())
+    alerts = AlertTopic("alerts", AlertTopicArgs())
+    api = Microservice(
+        "api",
+        MicroserviceArgs(
+            cluster=cluster.ref,
+            vpc_id=network.vpc_id,
+            subnet_ids=SUBNETS,
+            container=ContainerArgs(image="nginx:1.27", port=8080),
+        ),
+    )
+    Monitoring("watch", MonitoringArgs(topic_arn=alerts.topic_arn, cluster_name="shop-dev-ecs"))
+    RotationRestart(
+        "restart",
+        RotationRestartArgs(
+            secret_arn="arn:aws:secretsmanager:eu-west-1:123456789012:secret:db-AbCdEf",
+            cluster_arn=cluster.cluster_arn,
+            services={"api": api.service_arn},
+        ),
+    )
+    del database
+
+
+def test_every_component_default_name_is_the_stacks_own():
+    dev, dev2 = (run_function(platform, project="shop", stack=s) for s in ("dev", "dev2"))
+    names = physical_names(dev.resources, within_scopes=True)
+    assert len(names) > 20
+    assert shared_names(dev, dev2) == set()
+    assert all("dev" in name for _type, name in names), sorted(names)

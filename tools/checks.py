@@ -207,16 +207,19 @@ def physical_names(
     random suffix) are left out: they cannot collide. Two stacks of one account must share none
     of these, or the second `pulumi up` fails on "already exists" (the report's failure 7).
 
-    `within_scopes`: also the names unique only inside another resource, as `<scope>/<name>`
-    (an ECS service in the cluster `arn:...`): two stacks that share an existing cluster or
-    namespace must not share these either."""
+    `within_scopes`: also the names unique only inside another resource that the program does
+    not create, as `<scope>/<name>` (an ECS service in the existing cluster `arn:...`): two
+    stacks that share an existing cluster or namespace must not share these either."""
     names: dict[tuple[str, str], str] = {}
     for resource in resources:
         if not resource.custom:
             continue
         scope_input = _SCOPED_NAMES.get(resource.type)
         if scope_input is not None:
-            scope = _scope(resource.inputs, scope_input) if within_scopes else None
+            # A scope the program creates (its value comes from one of its resources) is a new
+            # one per stack: only a scope given from outside (an id from config) is shared.
+            created = bool(resource.property_dependencies.get(scope_input.split(".")[0]))
+            scope = _scope(resource.inputs, scope_input) if within_scopes and not created else None
             name = resource.inputs.get("name")
             if scope is not None and isinstance(name, str) and name:
                 names[(resource.type, f"{scope}/{name}")] = resource.name
