@@ -142,18 +142,18 @@ def test_default_names_carry_the_project_and_the_stack(stacks):
         assert len(group.inputs["name"]) <= 32
 
 
-@pytest.mark.parametrize(
-    ("explicit", "collides"),
-    [
-        ({"api": "api"}, ("aws:ecs/service:Service", f"{CLUSTER}/api")),
-        ({"queue": "jobs"}, ("aws:sqs/queue:Queue", "jobs")),
-    ],
-)
-def test_a_name_that_ignores_the_stack_is_caught(explicit, collides):
-    # GIVEN the same program where the user hard-codes one physical name (used as given)
+def test_a_name_that_ignores_the_stack_is_caught():
+    # GIVEN the same program where the user hard-codes two physical names (used as given)
+    explicit = {"api": "api", "queue": "jobs"}
     shared = shared_names(plan("dev", explicit), plan("dev2", explicit))
-    # THEN the two stacks ask for that name (and what derives from it) twice
-    assert collides in shared
+    # THEN the two stacks ask for those names (and what derives from them) twice
+    assert {
+        ("aws:ecs/service:Service", f"{CLUSTER}/api"),
+        ("aws:sqs/queue:Queue", "jobs"),
+        ("aws:sqs/queue:Queue", "jobs-dlq"),
+        ("aws:cloudwatch/logGroup:LogGroup", "/ecs/api"),
+        ("aws:cloudwatch/metricAlarm:MetricAlarm", "api-cpu-high"),
+    } <= shared
 
 
 def test_an_output_image_plans_into_the_task_definition_and_the_pull_permission(stacks):
