@@ -239,3 +239,21 @@ def test_port_rule():
         ("p[2]", 80),
         ("p[3]", 65536),
     ]
+
+
+def test_service_connect_test_traffic_needs_a_published_service_and_a_traffic_shift():
+    from components.compute.cluster import ClusterRef
+    from components.compute.microservice import ServiceConnectArgs
+
+    cluster = ClusterRef(CLUSTER, "platform", namespace_name="shop.local", namespace_arn="arn")
+    error = refused(
+        lambda: _service(
+            cluster=cluster,
+            service_connect=ServiceConnectArgs(publish=False, test_traffic=True, ingress_port=0),
+        )
+    )
+    assert [i.path for i in error.issues] == [
+        "service_connect.publish",
+        "service_connect.ingress_port",
+        "service_connect.test_traffic",
+    ]
