@@ -71,7 +71,9 @@ class RecordedResource:
             "custom": self.custom,
             "inputs": self.inputs,
             "propertyDependencies": {
-                key: list(urns) for key, urns in self.property_dependency_urns.items() if urns
+                key: sorted(urns)
+                for key, urns in sorted(self.property_dependency_urns.items())
+                if urns
             },
         }
 
@@ -101,7 +103,9 @@ class PlanResult:
     def to_json(self) -> dict[str, Any]:
         return {
             "stack": self.stack,
-            "resources": [r.to_json() for r in self.resources],
+            # by URN: the mock engine's registration order varies from run to run, a plan's
+            # JSON does not (two plans of one program compare byte for byte)
+            "resources": [r.to_json() for r in sorted(self.resources, key=lambda r: r.urn)],
             "outputs": self.outputs,
         }
 

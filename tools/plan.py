@@ -125,8 +125,10 @@ def summarize(resource: RecordedResource) -> str:
 
 
 def _children(result: PlanResult) -> dict[str | None, list[RecordedResource]]:
+    """Each resource's children by name: the same plan prints the same lines whatever order
+    the mock engine registered them in (it varies from run to run)."""
     children: dict[str | None, list[RecordedResource]] = {}
-    for resource in result.resources:
+    for resource in sorted(result.resources, key=lambda r: (r.type, r.name)):
         children.setdefault(resource.parent, []).append(resource)
     return children
 
@@ -254,7 +256,9 @@ def _component_summary(top: RecordedResource, resources: list[RecordedResource])
     for resource in resources:
         name = resource.type.split(":")[-1]
         counts[name] = counts.get(name, 0) + 1
-    return ", ".join(f"{n} {name}" for name, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    return ", ".join(
+        f"{n} {name}" for name, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
 
 
 def _number(value: Any) -> str:

@@ -20,6 +20,8 @@ from functools import partial
 from inspect import isawaitable
 from typing import Any
 
+from components.controls import CONTROLS
+
 from .engine import PlanResult, RecordedResource, _environment
 
 
@@ -236,8 +238,13 @@ def _grouped(report: PolicyReport, stack_file: str, namespace: str | None) -> li
     groups: dict[tuple[str, str], list[dict[str, str]]] = {}
     for violation in report.mandatory + report.of_level("advisory"):
         groups.setdefault((violation["enforcement"], violation["control"]), []).append(violation)
-    for (level, control), found in groups.items():
-        first = found[0]
+    # The same plan prints the same lines: the mock engine's registration order varies from run
+    # to run, so groups follow the controls list and each shows its first resource by name.
+    order = {control: index for index, control in enumerate(CONTROLS)}
+    for (level, control), found in sorted(
+        groups.items(), key=lambda item: (item[0][0] != "mandatory", order.get(item[0][1], -1))
+    ):
+        first = min(found, key=lambda violation: (violation["resource"], violation["message"]))
         more = f" (+{len(found) - 1} more)" if len(found) > 1 else ""
         lines.append(
             f"  {level:9} {control:<14} {len(found):>3} x {first['resource']}: "
