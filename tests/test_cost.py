@@ -185,20 +185,20 @@ def test_off_hours_is_on_in_dev_only_and_counts_weekday_working_hours():
     dev, staging = load(environment="dev"), load(environment="staging")
     assert staging.off_hours is None and load().off_hours is None
     assert dev.off_hours is not None and dev.off_hours.timezone == "Europe/Paris"
-    # 11 h (08:00-19:00) x 5 days x 730/168 weeks per month
-    assert dev.off_hours.hours_per_month == pytest.approx(11 * 5 * 730 / 168)
-    assert cost.running_hours(dev) == pytest.approx(238.988, abs=1e-3)
+    # 10.5 h (08:30-19:00) x 5 days x 730/168 weeks per month
+    assert dev.off_hours.hours_per_month == pytest.approx(10.5 * 5 * 730 / 168)
+    assert cost.running_hours(dev) == pytest.approx(228.125, abs=1e-3)
 
 
 def test_off_hours_lowers_the_dev_fargate_and_log_lines_by_the_hours_it_removes():
     scheduled = cost.estimate(load(environment="dev"))
     always_on = cost.estimate(load(environment="dev", offHoursScaling={"enabled": False}))
-    ratio = (11 * 5 * 730 / 168) / 730
+    ratio = (10.5 * 5 * 730 / 168) / 730
     assert scheduled.line("fargate") == pytest.approx(always_on.line("fargate") * ratio)
     assert scheduled.line("cloudwatch_logs") == pytest.approx(
         always_on.line("cloudwatch_logs") * ratio
     )
-    assert scheduled.levers["running_hours_per_month"] == 239.0
+    assert scheduled.levers["running_hours_per_month"] == 228.1
     assert always_on.levers["off_hours_scaling"] == "off"
 
 
@@ -224,7 +224,7 @@ def test_the_alb_is_billed_all_month_but_its_lcus_only_while_the_services_run():
     scheduled = cost.estimate(load(environment="dev"), alb)
     always_on = cost.estimate(load(environment="dev", offHoursScaling={"enabled": False}), alb)
     lcu = cost.USAGE_DEFAULTS["dev"].alb_lcu * 0.008
-    hours = 11 * 5 * 730 / 168
+    hours = 10.5 * 5 * 730 / 168
     assert always_on.line("load_balancer") == pytest.approx(730 * (0.0252 + lcu))
     assert scheduled.line("load_balancer") == pytest.approx(730 * 0.0252 + hours * lcu)
 
@@ -449,7 +449,7 @@ def test_dev_scales_every_service_to_zero_at_night_with_a_timezone(plan):
     for service in services:
         down, up = actions[f"{service}-scale-down"], actions[f"{service}-scale-up"]
         assert down["schedule"] == "cron(0 19 ? * MON,TUE,WED,THU,FRI *)"
-        assert up["schedule"] == "cron(0 8 ? * MON,TUE,WED,THU,FRI *)"
+        assert up["schedule"] == "cron(30 8 ? * MON,TUE,WED,THU,FRI *)"
         assert down["timezone"] == up["timezone"] == "Europe/Paris"
         assert down["scalableTargetAction"] == {"minCapacity": 0, "maxCapacity": 0}
         target = result.one(TARGET, f"{service}-scaling")

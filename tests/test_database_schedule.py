@@ -22,8 +22,8 @@ def test_dev_stops_its_database_around_the_services_hours(plan):
     schedules = {s.inputs["name"]: s.inputs for s in result.of_type(SCHEDULE)}
     start = schedules["accessweaver-dev-postgres-start"]
     stop = schedules["accessweaver-dev-postgres-stop"]
-    # services run 08:00-19:00 Paris time on weekdays: the database 07:40-19:10
-    assert start["scheduleExpression"] == "cron(40 7 ? * MON,TUE,WED,THU,FRI *)"
+    # services run 08:30-19:00 Paris time on weekdays: the database 08:10-19:10
+    assert start["scheduleExpression"] == "cron(10 8 ? * MON,TUE,WED,THU,FRI *)"
     assert stop["scheduleExpression"] == "cron(10 19 ? * MON,TUE,WED,THU,FRI *)"
     for schedule, action in ((start, "start"), (stop, "stop")):
         assert schedule["scheduleExpressionTimezone"] == "Europe/Paris"
@@ -33,9 +33,9 @@ def test_dev_stops_its_database_around_the_services_hours(plan):
             "DbInstanceIdentifier": "accessweaver-dev-postgres"
         }
     (db,) = result.of_type(DB)
-    # backups and maintenance while it runs (12:30 UTC = 13:30 or 14:30 in Paris)
-    assert db.inputs["backupWindow"] == "12:30-13:00"
-    assert db.inputs["maintenanceWindow"] == "wed:13:15-wed:13:45"
+    # backups and maintenance while it runs (12:45 UTC = 13:45 or 14:45 in Paris)
+    assert db.inputs["backupWindow"] == "12:45-13:15"
+    assert db.inputs["maintenanceWindow"] == "wed:13:30-wed:14:00"
 
 
 def test_the_scheduler_role_stops_and_starts_that_instance_only(plan):
@@ -91,8 +91,8 @@ def test_the_schedules_validate_against_create_schedule(plan):
 
 def test_the_estimate_counts_the_running_hours_only(plan):
     estimate = plan("dev").outputs["estimated_monthly_cost"]
-    assert estimate["levers"]["database_running_hours"] == pytest.approx(249.9, abs=0.1)
-    assert "x 250 h" in estimate["line_item_details"]["database"]
+    assert estimate["levers"]["database_running_hours"] == pytest.approx(239.0, abs=0.1)
+    assert "x 239 h" in estimate["line_item_details"]["database"]
 
 
 def test_schedules_move_days_across_midnight():

@@ -374,11 +374,19 @@ def test_prod_runs_ecs_exec_on_keycloak_alone(plan):
     assert "exec" in debugging["keycloak"] and "exec" not in debugging["aw-pdp-service"]
 
 
-def test_without_port_forwarding_prod_runs_no_ecs_exec_and_sets_no_admin_url(run_stack):
-    result = run_stack("prod", {"accessweaver:keycloak": {"adminPortForward": False}})
+def test_without_port_forwarding_prod_runs_no_ecs_exec_and_keeps_its_own_admin_url(run_stack):
+    private = "https://sso-admin.internal.example.org"
+    result = run_stack(
+        "prod", {"accessweaver:keycloak": {"adminPortForward": False, "adminUrl": private}}
+    )
     assert not [r.name for r in result.of_type(SERVICE) if r.inputs.get("enableExecuteCommand")]
-    assert "KC_HOSTNAME_ADMIN" not in environment(keycloak_container(result))
+    assert environment(keycloak_container(result))["KC_HOSTNAME_ADMIN"] == private
     assert "admin_console" not in result.outputs["debugging_information"]["keycloak"]
+
+
+def test_no_way_in_for_an_administrator_is_refused_with_the_key():
+    found = problems(keycloak={"adminPortForward": False})
+    assert "no way in for an administrator" in found["keycloak.adminPortForward"]
 
 
 def test_an_admin_host_name_of_its_own_is_taken_as_given(run_stack):

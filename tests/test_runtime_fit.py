@@ -512,10 +512,10 @@ def test_off_hours_mute_the_running_task_alarms_from_the_stop_to_after_the_next_
         if a.inputs["name"].endswith("-running-tasks")
     }
     schedules = {r.inputs["rule"]["schedule"]["expression"]: r for r in rules}
-    # dev runs MON-FRI 08:00-19:00 (Europe/Paris): Mon-Thu nights, and the weekend from Friday
+    # dev runs MON-FRI 08:30-19:00 (Europe/Paris): Mon-Thu nights, and the weekend from Friday
     weekday, friday = schedules["cron(0 19 * * MON,TUE,WED,THU)"], schedules["cron(0 19 * * FRI)"]
-    assert weekday.inputs["rule"]["schedule"]["duration"] == "PT13H10M"
-    assert friday.inputs["rule"]["schedule"]["duration"] == "P2DT13H10M"
+    assert weekday.inputs["rule"]["schedule"]["duration"] == "PT13H40M"
+    assert friday.inputs["rule"]["schedule"]["duration"] == "P2DT13H40M"
     for rule in rules:
         assert rule.inputs["rule"]["schedule"]["timezone"] == "Europe/Paris"
         assert set(rule.inputs["muteTargets"]["alarmNames"]) == running

@@ -306,7 +306,11 @@ def test_a_migration_runs_its_services_image_with_its_own_command_and_the_databa
     environment = {e["name"]: e["value"] for e in container["environment"]}
     assert environment["DATABASE_URL"].startswith("jdbc:postgresql://")  # a Spring image
     assert environment["SPRING_PROFILES_ACTIVE"] == "prod"
-    assert [s["name"] for s in container["secrets"]] == ["DATABASE_PASSWORD"]
+    # the login's password under both names: DATABASE_PASSWORD and Spring's own
+    assert [s["name"] for s in container["secrets"]] == [
+        "DATABASE_PASSWORD",
+        "SPRING_DATASOURCE_PASSWORD",
+    ]
     assert not any(k.startswith(("REDIS", "DOCUMENTS", "JWT", "AW_")) for k in environment)
 
 

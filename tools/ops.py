@@ -12,6 +12,8 @@ boto3. Commands:
 * ``logs``     - print (or follow) a service's CloudWatch log events.
 * ``run``      - run a declared task once (a migration, a job, a maintenance command), wait for
   it, print its exit code and log stream, and exit with the container's exit code.
+* ``admin-console`` - port-forward a local port to Keycloak's admin console in one running
+  task, through ECS Exec's SSM channel (the console is never on the public listener).
 
 Names never come from conventions: cluster, region, ECS service names and log groups are read
 from the stack outputs (``cicd_deployment_config``; ``tasks`` for ``run``), either through
@@ -401,6 +403,14 @@ def fetch_log_events(
 # --------------------------------------------------------------------------------------------
 
 
+def run_foreground(argv: list[str]) -> int:
+    """Run a program attached to this terminal (no shell); its exit code."""
+    if shutil.which(argv[0]) is None:
+        raise OpsError(f"`{argv[0]}` is not on PATH (the AWS CLI and its Session Manager plugin)",
+                       EXIT_USAGE)  # fmt: skip
+    return subprocess.call(argv)
+
+
 @dataclass
 class Runtime:
     """Everything ``main`` touches outside the process; tests replace parts of it."""
@@ -413,6 +423,8 @@ class Runtime:
     release_main: Callable[[list[str]], int] = field(
         default_factory=lambda: __import__("tools.release", fromlist=["main"]).main
     )
+    run_command: Callable[[list[str]], int] = field(default_factory=lambda: run_foreground)
+    """Runs a program in the foreground (the AWS CLI's port-forwarding session)."""
     out: TextIO | None = None
     err: TextIO | None = None
     clients: dict[str, Any] = field(default_factory=dict)  # cache, one per AWS service
@@ -700,6 +712,85 @@ def cmd_run(ctx: Context) -> int:
     return result.exit_code if 0 <= result.exit_code <= 255 else EXIT_FAILED
 
 
+KEYCLOAK_KEY = "keycloak"
+PORT_FORWARD_DOCUMENT = "AWS-StartPortForwardingSession"
+
+
+@dataclass(frozen=True)
+class ConsoleTarget:
+    """Where the admin console's port forward lands: one running Keycloak task's container."""
+
+    target: str
+    """`ecs:<cluster>_<task id>_<runtime id>`, the SSM target of an ECS Exec container."""
+    port: int
+    task_id: str
+
+
+def find_console_target(ecs: Any, cluster: str, service: ServiceInfo) -> ConsoleTarget:
+    """A running Keycloak task with ECS Exec on, its container's runtime id and port."""
+    arns = ecs.list_tasks(
+        cluster=cluster, serviceName=service.service_name, desiredStatus="RUNNING"
+    ).get("taskArns", [])
+    if not arns:
+        raise OpsError(f"{service.service_name} runs no task (off hours, or scaled to 0?)")
+    tasks = ecs.describe_tasks(cluster=cluster, tasks=arns[:DESCRIBE_TASKS_BATCH]).get("tasks", [])
+    running = [t for t in tasks if t.get("lastStatus") == "RUNNING"]
+    usable = [t for t in running if t.get("enableExecuteCommand")]
+    if not usable:
+        raise OpsError(
+            f"no running task of {service.service_name} has ECS Exec on: set "
+            "keycloak.adminPortForward true (the default) and run `pulumi up`"
+        )
+    task = usable[0]
+    container = next((c for c in task.get("containers", []) if c.get("name") == service.key), None)
+    if container is None or not container.get("runtimeId"):
+        raise OpsError(f"task {task['taskArn']} has no running {service.key} container yet")
+    definition = ecs.describe_task_definition(taskDefinition=task["taskDefinitionArn"])
+    ports = [
+        m["containerPort"]
+        for c in definition["taskDefinition"]["containerDefinitions"]
+        if c["name"] == service.key
+        for m in c.get("portMappings", [])
+    ]
+    if not ports:
+        raise OpsError(f"the task definition of {service.key} maps no port")
+    task_id = task["taskArn"].rsplit("/", 1)[-1]
+    return ConsoleTarget(
+        target=f"ecs:{cluster}_{task_id}_{container['runtimeId']}", port=ports[0], task_id=task_id
+    )
+
+
+def port_forward_command(
+    target: ConsoleTarget, region: str, profile: str | None, local_port: int | None
+) -> list[str]:
+    parameters = {
+        "portNumber": [str(target.port)],
+        "localPortNumber": [str(local_port or target.port)],
+    }
+    command = [
+        "aws", "ssm", "start-session", "--target", target.target,
+        "--document-name", PORT_FORWARD_DOCUMENT,
+        "--parameters", json.dumps(parameters), "--region", region,
+    ]  # fmt: skip
+    return [*command, "--profile", profile] if profile else command
+
+
+def cmd_admin_console(ctx: Context) -> int:
+    if KEYCLOAK_KEY not in ctx.stack.services:
+        raise OpsError("this stack runs no Keycloak (no 'keycloak' service in its outputs)")
+    info = ctx.stack.services[KEYCLOAK_KEY]
+    target = find_console_target(ctx.client("ecs"), ctx.stack.cluster_name, info)
+    command = port_forward_command(target, ctx.region, ctx.args.profile, ctx.args.local_port)
+    local = ctx.args.local_port or target.port
+    ctx.say(f"keycloak: task {target.task_id}, container port {target.port}")
+    ctx.say(f"admin console: http://localhost:{local}/auth/admin/ (first time: README, ")
+    ctx.say("  \"Keycloak's admin console\", sets the master realm's frontend URL)")
+    ctx.say(shlex.join(command))
+    if ctx.args.print_only:
+        return EXIT_OK
+    return ctx.runtime.run_command(command)
+
+
 def cmd_logs(ctx: Context) -> int:
     info = ctx.stack.resolve(ctx.args.service)
     if not info.log_group:
@@ -951,6 +1042,26 @@ def build_parser() -> argparse.ArgumentParser:
         help="print the last N lines of the run's log stream (default: 50; 0: none)",
     )
     p.set_defaults(handler=cmd_run)
+
+    p = add(
+        "admin-console",
+        "port-forward to Keycloak's admin console in one running task",
+        "Find a running Keycloak task with ECS Exec on, then run `aws ssm start-session` with "
+        f"{PORT_FORWARD_DOCUMENT} to its container port (needs the AWS CLI and its Session "
+        "Manager plugin, and ecs:ListTasks, ecs:DescribeTasks, ecs:DescribeTaskDefinition and "
+        "ssm:StartSession on the cluster's tasks and that document). The console is never on "
+        "the public listener; open http://localhost:PORT/auth/admin/ while it runs.",
+    )
+    p.add_argument(
+        "--local-port",
+        type=non_negative_int,
+        metavar="PORT",
+        help="local port (default: Keycloak's own port, 8180 unless keycloak.port says)",
+    )
+    p.add_argument(
+        "--print", dest="print_only", action="store_true", help="print the command, run nothing"
+    )
+    p.set_defaults(handler=cmd_admin_console)
     return parser
 
 

@@ -538,7 +538,7 @@ class OffHoursScalingConfig(ConfigModel):
         "Europe/Paris", description="IANA time zone `start` and `stop` are read in."
     )
     start: ClockTime = Field(
-        "08:00", description="Time (HH:MM) services scale back to their autoscaling minimum."
+        "08:30", description="Time (HH:MM) services scale back to their autoscaling minimum."
     )
     stop: ClockTime = Field("19:00", description="Time (HH:MM) services scale to zero.")
     days: list[Weekday] = Field(

@@ -277,7 +277,7 @@ class Cache(pulumi.ComponentResource):
         self.arn = cache.arn
         self._register()
 
-    def binding(self) -> Binding:
+    def binding(self, *, spring: bool = False) -> Binding:
         """What a service that uses the cache gets: where it is (`REDIS_HOST`, `REDIS_PORT`,
         TLS), how to authenticate (`REDIS_AUTH_MODE=iam`, `REDIS_USERNAME`, `REDIS_CACHE_NAME`
         and `REDIS_REGION`, what its IAM token is signed for), `REDIS_CLUSTER_MODE`, the path
@@ -294,6 +294,13 @@ class Cache(pulumi.ComponentResource):
             "REDIS_CACHE_NAME": args.replication_group_id,
             "REDIS_REGION": self._region,
         }
+        if spring:
+            user = environment["REDIS_USERNAME"]
+            environment.update(
+                spring_redis_environment(
+                    self.primary_endpoint, port, cluster=args.serverless, username=user
+                )
+            )
         return Binding(
             name="cache",
             environment=environment,
@@ -307,6 +314,23 @@ class Cache(pulumi.ComponentResource):
                 },
             ),
         )
+
+
+def spring_redis_environment(
+    host: pulumi.Input[str], port: int, *, cluster: bool, username: pulumi.Input[str]
+) -> dict[str, pulumi.Input[str]]:
+    """The `spring.data.redis.*` keys Spring Boot binds from the environment (relaxed binding:
+    dots to underscores, upper case). A serverless cache speaks the cluster protocol: its
+    endpoint is the one seed node (`cluster.nodes`), and Lettuce discovers the rest; a
+    replication group is a standalone primary (`host`, `port`). Both over TLS, as the IAM user."""
+    common: dict[str, pulumi.Input[str]] = {
+        "SPRING_DATA_REDIS_SSL_ENABLED": "true",
+        "SPRING_DATA_REDIS_USERNAME": username,
+    }
+    if cluster:
+        nodes = pulumi.Output.concat(host, f":{port}")
+        return {**common, "SPRING_DATA_REDIS_CLUSTER_NODES": nodes}
+    return {**common, "SPRING_DATA_REDIS_HOST": host, "SPRING_DATA_REDIS_PORT": str(port)}
 
 
 def _field(value: object, key: str) -> str:

@@ -356,11 +356,15 @@ class Database(pulumi.ComponentResource):
             if login is not None
             else secret_json_key(self.master_secret_arn, "password")
         )
+        secrets: dict[str, pulumi.Input[str]] = {"DATABASE_PASSWORD": password}
+        if dialect == "jdbc":
+            # The names Spring Boot binds itself (spring.datasource.*): no application.yml
+            # needed to map DATABASE_* (docs/IMAGE-CONTRACT.md).
+            environment["SPRING_DATASOURCE_URL"] = url
+            environment["SPRING_DATASOURCE_USERNAME"] = username
+            secrets["SPRING_DATASOURCE_PASSWORD"] = password
         return Binding(
-            name="database",
-            environment=environment,
-            secrets={"DATABASE_PASSWORD": password},
-            peers=(self.peer,),
+            name="database", environment=environment, secrets=secrets, peers=(self.peer,)
         )
 
     def _monitoring_role(

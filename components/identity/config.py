@@ -6,7 +6,7 @@ overrides and checks treat it like any service), and the edge's guard rules in f
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
@@ -15,6 +15,7 @@ from ..data.config import DatabaseConfig, DatabaseSettings, DbName
 from ..edge.config import Guard
 from ..errors import ConfigIssue, Rules
 from ..formats import IMAGE_PATTERN, ConfigModel, Environment, Flag, Hostname
+from .sizing import KeycloakLoad, keycloak_floor
 
 KEYCLOAK_VERSION = "26.7.0"
 """Default release (2026-07-09): the image tag images/keycloak/Dockerfile builds."""
@@ -112,6 +113,34 @@ class SecretsConfig(ConfigModel):
     )
 
 
+class KeycloakLoadConfig(ConfigModel):
+    """The peak Keycloak is sized for (`keycloak.expectedLoad`): each unset field takes the
+    environment's value (`KEYCLOAK_LOAD_DEFAULTS`)."""
+
+    logins_per_second: float | None = Field(
+        None, ge=0, le=10000, description="Password logins a second at peak."
+    )
+    client_credentials_per_second: float | None = Field(
+        None, ge=0, le=100000, description="Client-credential grants a second at peak."
+    )
+    refreshes_per_second: float | None = Field(
+        None, ge=0, le=100000, description="Refresh-token requests a second at peak."
+    )
+
+
+KEYCLOAK_LOAD_DEFAULTS: dict[Environment, KeycloakLoad] = {
+    # A team's logins and its services' tokens: a tenth of a vCPU before head-room.
+    "dev": KeycloakLoad(1, 2, 2),
+    "staging": KeycloakLoad(3, 12, 12),
+    # 6 logins, 24 client-credential grants and 24 refreshes a second: 0.8 vCPU, 2 vCPU with
+    # the guide's head-room, i.e. the prod default of two 1-vCPU tasks (docs/DESIGN.md).
+    "prod": KeycloakLoad(6, 24, 24),
+}
+"""The peak each environment's Keycloak is sized for unless `keycloak.expectedLoad` says."""
+
+_REALM = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
+
+
 class KeycloakConfig(ConfigModel):
     """Keycloak in production mode on ECS (`keycloak:` key)."""
 
@@ -187,6 +216,17 @@ class KeycloakConfig(ConfigModel):
         "paths: RP-initiated logout carries a whole ID token (id_token_hint), SAML's redirect "
         "binding a signed request; default 8 (the ALB refuses request lines over 16 KiB).",
     )
+    expected_load: KeycloakLoadConfig | None = Field(
+        None,
+        description="The peak the tasks are sized for (logins, client-credential grants and "
+        "refreshes a second); a size below Keycloak's sizing guide for it is refused.",
+    )
+    realm: str | None = Field(
+        None,
+        pattern=_REALM,
+        description="The realm whose tokens the services validate (their issuer and JWK set); "
+        "default: the project's name. Never master (the administration realm is not public).",
+    )
 
 
 @dataclass(frozen=True)
@@ -223,11 +263,76 @@ class KeycloakSettings:
     """The web ACL's body limit on its routes."""
     max_query_string_kb: int = KEYCLOAK_MAX_QUERY_KB
     """The web ACL's query-string limit on its routes."""
+    load: KeycloakLoad = field(default_factory=lambda: KEYCLOAK_LOAD_DEFAULTS["dev"])
+    """The peak it is sized for (`keycloak.expectedLoad` over the environment's default)."""
+    realm: str = "accessweaver"
+    """The realm whose tokens the services validate."""
 
 
 JWT_ENV = ("JWT_SECRET",)
-KEYCLOAK_ENV = ("KEYCLOAK_URL",)
+KEYCLOAK_ENV = (
+    "KEYCLOAK_URL",
+    "KEYCLOAK_ISSUER_URI",
+    "KEYCLOAK_JWK_SET_URI",
+    "SPRING_SECURITY_OAUTH2_RESOURCESERVER_JWT_ISSUERURI",
+    "SPRING_SECURITY_OAUTH2_RESOURCESERVER_JWT_JWKSETURI",
+)
 """What the JWT key and Keycloak give the services that use them."""
+
+
+def expected_load(value: KeycloakLoadConfig | dict | None, env: Environment) -> KeycloakLoad:
+    """`keycloak.expectedLoad` over the environment's default, field by field."""
+    base = KEYCLOAK_LOAD_DEFAULTS[env]
+    given = value.model_dump() if isinstance(value, KeycloakLoadConfig) else dict(value or {})
+    return KeycloakLoad(
+        **{
+            name: float(given[name]) if given.get(name) is not None else getattr(base, name)
+            for name in ("logins_per_second", "client_credentials_per_second",
+                         "refreshes_per_second")
+        }
+    )  # fmt: skip
+
+
+def keycloak_size_issues(
+    keycloak: KeycloakSettings,
+    *,
+    cpu: int,
+    container_memory: int,
+    tasks: int,
+    cpu_path: str,
+    memory_path: str,
+) -> list[ConfigIssue]:
+    """A Keycloak task below its sizing guide's floor for the stack's expected load
+    (`identity/sizing.py`): each key named with the smallest value the guide allows."""
+    floor = keycloak_floor(keycloak.load, tasks)
+    load = keycloak.load
+    found = []
+    if container_memory < floor.container_memory_mib:
+        found.append(
+            ConfigIssue(
+                memory_path,
+                container_memory,
+                f"Keycloak's container gets {container_memory} MiB; its sizing guide puts the "
+                f"memory limit at {floor.container_memory_mib} MiB ((1250 MB base - 300 MB "
+                "non-heap) / 0.7 heap share), whatever the load",
+                f"a task memory leaving the Keycloak container at least "
+                f"{floor.container_memory_mib} MiB (2048 on Fargate)",
+            )
+        )
+    if cpu < floor.cpu_units:
+        found.append(
+            ConfigIssue(
+                cpu_path,
+                cpu,
+                f"Keycloak's sizing guide needs {floor.needed_vcpu:.2f} vCPU per task for "
+                f"keycloak.expectedLoad ({load.logins_per_second:g} logins, "
+                f"{load.client_credentials_per_second:g} client-credential grants and "
+                f"{load.refreshes_per_second:g} refreshes a second over {tasks} task(s), "
+                "with its 150 % head-room)",
+                f"{floor.cpu_units} or more, more tasks, or a lower keycloak.expectedLoad",
+            )
+        )
+    return found
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
@@ -240,8 +345,6 @@ def resolve_keycloak(
     database: DatabaseSettings | None,
     container_registry: str | None,
     ctx: Rules,
-    *,
-    execute_command: bool = False,
 ) -> KeycloakSettings | None:
     if not config.enabled:
         return None
@@ -272,6 +375,30 @@ def resolve_keycloak(
     if image is None:
         registry = container_registry or "registry.invalid"  # already reported if missing
         image = f"{registry}/{KEYCLOAK_SERVICE}:{config.version}"
+    port_forward = config.admin_port_forward if config.admin_port_forward is not None else True
+    if not port_forward and config.admin_url is None:
+        ctx.issues.append(
+            ConfigIssue(
+                "keycloak.adminPortForward",
+                False,
+                "no way in for an administrator: the admin console is never on the public "
+                "listener, so without port forwarding and without an admin URL of its own "
+                "nobody can reach it",
+                "true (ECS Exec on Keycloak's tasks alone, `python -m tools.ops admin-console`), "
+                "or keycloak.adminUrl on a private network",
+            )
+        )
+    realm = config.realm or ctx.prefix.removesuffix(f"-{ctx.env}")
+    if realm.lower() == KEYCLOAK_ADMIN_REALM:
+        ctx.issues.append(
+            ConfigIssue(
+                "keycloak.realm",
+                realm,
+                "the administration realm answers 404 on the public listener: no client can "
+                "sign in there, and its tokens must not open the services",
+                "the realm of your applications, e.g. the project's name",
+            )
+        )
     return KeycloakSettings(
         version=config.version,
         image=image,
@@ -286,9 +413,9 @@ def resolve_keycloak(
         max_request_body_kb=config.max_request_body_kb,
         max_query_string_kb=config.max_query_string_kb,
         admin_url=config.admin_url,
-        admin_port_forward=(
-            config.admin_port_forward if config.admin_port_forward is not None else execute_command
-        ),
+        admin_port_forward=port_forward,
+        load=expected_load(config.expected_load, ctx.env),
+        realm=realm,
         proxy_trusted_addresses=(
             tuple(config.proxy_trusted_addresses) if config.proxy_trusted_addresses else None
         ),

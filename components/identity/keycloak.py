@@ -98,6 +98,10 @@ class Keycloak(pulumi.ComponentResource):
             ).apply(",".join)
         if args.hostname_url is not None:
             environment["KC_HOSTNAME"] = args.hostname_url
+            # Hostname v2: the front channel (the issuer, browser redirects) stays the public
+            # URL, while a request that reaches Keycloak another way (a service on the
+            # private network) gets back-channel URLs (token, JWKs) on the URL it used.
+            environment["KC_HOSTNAME_BACKCHANNEL_DYNAMIC"] = "true"
             if args.admin_url is not None:
                 environment["KC_HOSTNAME_ADMIN"] = args.admin_url
         else:
@@ -135,6 +139,7 @@ class Keycloak(pulumi.ComponentResource):
         self.task_definition_arn = self._app.task_definition_arn
         self.security_group_id = self._app.security_group_id
         self.url_path = pulumi.Output.from_input(KEYCLOAK_PATH)
+        self._hostname_url = args.hostname_url
         self.register_outputs(
             {
                 "service_name": self.service_name,
@@ -149,13 +154,33 @@ class Keycloak(pulumi.ComponentResource):
     def microservice(self) -> Microservice:
         return self._app
 
-    def binding(self) -> Binding:
-        """What a service that validates tokens gets: `KEYCLOAK_URL` (internal, with `/auth`) and
-        the path to Keycloak's HTTP port."""
+    def binding(self, realm: str, *, spring: bool = False) -> Binding:
+        """What a service that validates tokens of `realm` gets, and the path to Keycloak's
+        HTTP port: `KEYCLOAK_URL` (internal, with `/auth`), `KEYCLOAK_JWK_SET_URI` (the realm's
+        keys, fetched over the private network) and, with a public URL, `KEYCLOAK_ISSUER_URI`
+        (the `iss` its tokens carry). `spring`: the same under the names Spring Boot binds
+        (`spring.security.oauth2.resourceserver.jwt.issuer-uri` and `.jwk-set-uri`): with both
+        set, Spring decodes with the key set and checks the issuer without calling it."""
         inner = self._app.binding()
-        url = next(iter(inner.environment.values()))
-        return Binding(
-            name="keycloak",
-            environment={"KEYCLOAK_URL": pulumi.Output.concat(url, KEYCLOAK_PATH)},
-            peers=inner.peers,
-        )
+        url = pulumi.Output.concat(next(iter(inner.environment.values())), KEYCLOAK_PATH)
+        keys = pulumi.Output.concat(url, realm_path(realm), "/protocol/openid-connect/certs")
+        environment: dict[str, pulumi.Input[str]] = {
+            "KEYCLOAK_URL": url,
+            "KEYCLOAK_JWK_SET_URI": keys,
+        }
+        if self._hostname_url is not None:
+            environment["KEYCLOAK_ISSUER_URI"] = pulumi.Output.concat(
+                self._hostname_url, realm_path(realm)
+            )
+        if spring:
+            prefix = "SPRING_SECURITY_OAUTH2_RESOURCESERVER_JWT_"
+            # Relaxed binding from the environment drops the dashes (`issuer-uri`: ISSUERURI).
+            environment[f"{prefix}JWKSETURI"] = keys
+            if "KEYCLOAK_ISSUER_URI" in environment:
+                environment[f"{prefix}ISSUERURI"] = environment["KEYCLOAK_ISSUER_URI"]
+        return Binding(name="keycloak", environment=environment, peers=inner.peers)
+
+
+def realm_path(realm: str) -> str:
+    """`/realms/<realm>`: where a realm's endpoints live under Keycloak's relative path."""
+    return f"/realms/{realm}"

@@ -110,7 +110,7 @@ class Platform:
                 found.append(Binding(name="database", peers=(peer,)))
         if uses.cache:
             if self.cache is not None:
-                found.append(self.cache.binding())
+                found.append(self.cache.binding(spring=service.spring_boot))
             elif settings.redis_security_group_id is not None:
                 peer = Peer("redis", settings.redis_security_group_id, (REDIS_DEFAULT_PORT,))
                 found.append(Binding(name="cache", peers=(peer,)))

@@ -66,7 +66,8 @@ PLATFORM_DEFAULTS: dict[Environment, dict[str, dict[str, Any]]] = {
         },
         # SecureString parameters: free, where Secrets Manager bills $0.40 per secret a month.
         "secrets": {"recovery_window_days": 7, "store": "parameterStore"},
-        "keycloak": {"enabled": True, "cpu": 512, "memory": 1024, "desired_count": 1},
+        # Keycloak's sizing guide: a 1360 MB container limit whatever the load (identity/sizing.py).
+        "keycloak": {"enabled": True, "cpu": 512, "memory": 2048, "desired_count": 1},
         # Dev waives S3.9: no audit need, and every request would add a log object.
         "documents": {
             "enabled": True,
@@ -177,7 +178,6 @@ def resolve_platform(
     container_registry: str | None,
     account_id: str | Callable[[], str] | None,
     issues: list[ConfigIssue],
-    execute_command: bool = False,
     security_log_retention_days: int = 365,
 ) -> PlatformSettings:
     """Resolve every platform key; append each problem to `issues` (all at once).
@@ -210,7 +210,6 @@ def resolve_platform(
         database,
         container_registry,
         ctx,
-        execute_command=execute_command,
     )
     documents = resolve_documents(
         merged("documents", DocumentsConfig),

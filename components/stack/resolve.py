@@ -34,7 +34,12 @@ from ..edge.config import EdgeSettings, resolve_edge, route_rate_limit
 from ..edge.waf import web_acl_issues
 from ..errors import MISSING, SECRET_NAME, ConfigError, ConfigIssue
 from ..formats import ENFORCED_ENVIRONMENTS, explicit_keys, tag_problems
-from ..identity.config import KEYCLOAK_SERVICE, keycloak_catalog_entry, keycloak_guards
+from ..identity.config import (
+    KEYCLOAK_SERVICE,
+    keycloak_catalog_entry,
+    keycloak_guards,
+    keycloak_size_issues,
+)
 from ..identity.updates import keycloak_recreate_reason, keycloak_recreate_tag
 from ..network.config import ExistingVpc, NewVpcSettings, resolve_network
 from ..resilience.config import resolve_fault_injection
@@ -430,7 +435,6 @@ def resolve(
         container_registry=config.container_registry,
         account_id=account_id,
         issues=issues,
-        execute_command=chosen.execute_command,
         security_log_retention_days=chosen.security_log_retention_days,
     )
     _check_platform_conflicts(config, platform, issues)
@@ -569,7 +573,9 @@ def resolve(
         desired, desired_path = pick(
             "desired_count", size.desired_count, f"{size_base}.desiredCount"
         )
+        before = len(issues)
         _size_issues(cpu, memory, cpu_path, memory_path, issues)
+        valid_size = len(issues) == before
         default_min = (
             config.min_capacity_override if config.min_capacity_override is not None else desired
         )
@@ -640,6 +646,19 @@ def resolve(
         # The heap follows the application container: the task less its sidecars (runtime.py).
         traced = chosen.xray_tracing and catalog_service
         container_memory = app_memory_mib(memory, xray=traced, service_connect=name in roles)
+        if not catalog_service and platform.keycloak is not None and valid_size:
+            # Keycloak's own sizing guide for the stack's expected load (identity/sizing.py),
+            # once Fargate accepts the size (one problem per key, not two).
+            issues.extend(
+                keycloak_size_issues(
+                    platform.keycloak,
+                    cpu=cpu,
+                    container_memory=container_memory,
+                    tasks=max(desired, 1),
+                    cpu_path=cpu_path,
+                    memory_path=memory_path,
+                )
+            )
         env_sources = [
             *([("commonEnvironmentVariables", config.common_environment_variables)]
               if catalog_service else []),

@@ -260,7 +260,8 @@ def build_services(
         service = by_name[name]
         bindings = platform.bindings(service)
         if service.uses.keycloak and keycloak is not None:
-            bindings.append(keycloak.binding())
+            realm = settings.platform.keycloak.realm  # type: ignore[union-attr] (Keycloak runs)
+            bindings.append(keycloak.binding(realm, spring=service.spring_boot))
         for callee in service.calls:
             if callee in built:
                 bindings.append(built[callee].binding())

@@ -68,6 +68,11 @@ def application_config(settings: StackSettings, service: ServiceSettings) -> dic
                 "ssl": {"enabled": True},
             }
         }
+    if service.uses.keycloak:
+        # One issuer: the public one the tokens carry, checked without calling it; the keys
+        # fetched from Keycloak over the private network (docs/DESIGN.md, "One issuer").
+        jwt = {"jwk-set-uri": "${KEYCLOAK_JWK_SET_URI}", "issuer-uri": "${KEYCLOAK_ISSUER_URI:}"}
+        spring["security"] = {"oauth2": {"resourceserver": {"jwt": jwt}}}
     config: dict[str, Any] = {}
     if service.port is not None:
         config["server"] = {"port": service.port, "shutdown": "graceful"}

@@ -267,7 +267,8 @@ def build_tasks(
         if task.uses.keycloak:
             keycloak = services[KEYCLOAK_SERVICE]
             assert isinstance(keycloak, Keycloak)  # the resolver refuses it without Keycloak
-            bindings.append(keycloak.binding())
+            realm = settings.platform.keycloak.realm  # type: ignore[union-attr] (it runs)
+            bindings.append(keycloak.binding(realm, spring=task.spring_boot))
         for callee in task.calls:
             service = services[callee]
             bindings.append(getattr(service, "microservice", service).binding())
