@@ -39,13 +39,21 @@ EXEC_VOLUME_PREFIX = {"app": "exec-app", "collector": "exec-collector"}
 HEALTH_CHECK_TIMING = {"interval": 30, "timeout": 5, "retries": 3, "startPeriod": 60}
 
 
+THC_COMMAND = "/workspace/health-check"
+"""Where Paketo's health-checker buildpack links its tiny health checker (`thc`), which asks
+`http://localhost:$THC_PORT$THC_PATH` (paketo-buildpacks/health-checker, dmikusa/
+tiny-health-checker): the check of an image with neither a shell nor curl."""
+
+
 @dataclass(frozen=True)
 class HttpHealthCheck:
-    """`GET http://localhost:<port><path>` must answer 2xx (curl must exist in the image)."""
+    """`GET http://localhost:<port><path>` must answer 2xx, asked by `tool` in the image:
+    `curl` (through /bin/sh) or `thc` (`THC_COMMAND`, configured by THC_PORT/THC_PATH)."""
 
     path: str = DEFAULT_HEALTH_PATH
     port: int | None = None
     """Default: the container port."""
+    tool: str = "curl"
 
 
 @dataclass(frozen=True)
@@ -126,10 +134,21 @@ def health_check_command(container: ContainerArgs) -> list[str]:
     check = container.checked_health()
     if isinstance(check, CommandHealthCheck):
         return list(check.command)
+    if check.tool == "thc":
+        return ["CMD", THC_COMMAND]  # its port and path: health_check_environment
     # curl must exist in the image; images without it (Keycloak, distroless, Python slim) give
-    # a command instead (`healthCheckCommand`), see docs/DESIGN.md.
+    # a command instead (`healthCheckCommand`) or use thc: docs/IMAGE-CONTRACT.md.
     url = f"http://localhost:{check.port or container.port}{check.path}"
     return ["CMD-SHELL", f"curl -fsS {url} || exit 1"]
+
+
+def health_check_environment(container: ContainerArgs) -> dict[str, str]:
+    """What the health checker reads from the container's environment (thc: THC_PORT and
+    THC_PATH; curl takes its URL on the command line)."""
+    check = container.checked_health() if container.port is not None else container.health_check
+    if not isinstance(check, HttpHealthCheck) or check.tool != "thc":
+        return {}
+    return {"THC_PORT": str(check.port or container.port), "THC_PATH": check.path}
 
 
 def volume_name(path: str) -> str:
@@ -256,7 +275,10 @@ def container_definitions(
             if container.port is not None
             else []
         ),
-        "environment": _pairs(environment, "value"),
+        "environment": _pairs(
+            {**environment, **(health_check_environment(container) if health_check else {})},
+            "value",
+        ),
         "secrets": _pairs(secrets, "valueFrom"),
         "logConfiguration": _logging(region, log_group, "ecs"),
         **(

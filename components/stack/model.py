@@ -249,6 +249,13 @@ class StackConfig(ConfigModel):
     target_group_arns: dict[str, TargetGroupArn] = Field(
         default_factory=dict, description="Existing target groups keyed by service name."
     )
+    container_health_check: Literal["curl", "thc"] = Field(
+        "curl",
+        description="Tool the HTTP container checks run in the image: `curl` (CMD-SHELL, needs "
+        "/bin/sh and curl) or `thc` (`/workspace/health-check`, Paketo's health checker: "
+        "Spring Boot build-image with BP_HEALTH_CHECKER_ENABLED=true; no shell). "
+        "docs/IMAGE-CONTRACT.md.",
+    )
     health_check_grace_period: int | None = Field(
         None, ge=0, le=2147483647, description="Seconds ECS ignores LB health checks after start."
     )

@@ -1014,6 +1014,7 @@ def resolve(
         service_connect=bool(config.service_connect.enabled),
         service_connect_access_logs=config.service_connect.access_logs,
         health_check_grace_period=chosen.health_check_grace_period,
+        container_health_check=config.container_health_check,
         deployment_circuit_breaker=config.deployment_circuit_breaker,
         deployment_minimum_healthy_percent=chosen.deployment_minimum_healthy_percent,
         deployment_maximum_percent=chosen.deployment_maximum_percent,

@@ -62,7 +62,9 @@ def container_args(settings: StackSettings, service: ServiceSettings) -> Contain
         assert service.health_check_path is not None  # resolved for every service with a port
         # The container check restarts a task: it asks liveness where the service has one.
         health = HttpHealthCheck(
-            service.liveness_check_path or service.health_check_path, service.health_check_port
+            service.liveness_check_path or service.health_check_path,
+            service.health_check_port,
+            tool=settings.container_health_check,
         )
     return ContainerArgs(
         image=service.image,

@@ -160,6 +160,8 @@ class StackSettings:
     service_connect: bool = False
     """Every service is on ECS Service Connect (`serviceConnect.enabled: true`); unset, only
     the services `ServiceSettings.connect` names are."""
+    container_health_check: Literal["curl", "thc"] = "curl"
+    """The tool HTTP container checks run in the image (docs/IMAGE-CONTRACT.md)."""
     service_connect_access_logs: bool = True
     encrypt_ephemeral_storage: bool = False
     """The tasks' ephemeral storage under a key of the cluster's own (FARGATE.1)."""
