@@ -134,6 +134,8 @@ def health_check_command(container: ContainerArgs) -> list[str]:
     check = container.checked_health()
     if isinstance(check, CommandHealthCheck):
         return list(check.command)
+    if check.tool not in ("curl", "thc"):
+        raise ValueError(f"HttpHealthCheck.tool {check.tool!r}: allowed curl or thc")
     if check.tool == "thc":
         return ["CMD", THC_COMMAND]  # its port and path: health_check_environment
     # curl must exist in the image; images without it (Keycloak, distroless, Python slim) give

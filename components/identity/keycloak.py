@@ -154,15 +154,18 @@ class Keycloak(pulumi.ComponentResource):
     def microservice(self) -> Microservice:
         return self._app
 
-    def binding(self, realm: str, *, spring: bool = False) -> Binding:
+    def binding(self, realm: str | None = None, *, spring: bool = False) -> Binding:
         """What a service that validates tokens of `realm` gets, and the path to Keycloak's
         HTTP port: `KEYCLOAK_URL` (internal, with `/auth`), `KEYCLOAK_JWK_SET_URI` (the realm's
         keys, fetched over the private network) and, with a public URL, `KEYCLOAK_ISSUER_URI`
         (the `iss` its tokens carry). `spring`: the same under the names Spring Boot binds
         (`spring.security.oauth2.resourceserver.jwt.issuer-uri` and `.jwk-set-uri`): with both
-        set, Spring decodes with the key set and checks the issuer without calling it."""
+        set, Spring decodes with the key set and checks the issuer without calling it. Without
+        `realm`, `KEYCLOAK_URL` alone (no realm known)."""
         inner = self._app.binding()
         url = pulumi.Output.concat(next(iter(inner.environment.values())), KEYCLOAK_PATH)
+        if realm is None:
+            return Binding(name="keycloak", environment={"KEYCLOAK_URL": url}, peers=inner.peers)
         keys = pulumi.Output.concat(url, realm_path(realm), "/protocol/openid-connect/certs")
         environment: dict[str, pulumi.Input[str]] = {
             "KEYCLOAK_URL": url,
