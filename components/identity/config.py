@@ -167,8 +167,9 @@ class KeycloakConfig(ConfigModel):
     )
     admin_port_forward: Flag | None = Field(
         None,
-        description="ECS Exec on Keycloak's tasks so an operator can port-forward to the admin "
-        "console; unset = the stack's enableExecuteCommand.",
+        description="ECS Exec on Keycloak's tasks alone so an operator can port-forward to the "
+        "admin console (python -m tools.ops admin-console); unset = on in every environment. "
+        "false is refused unless adminUrl names another way in.",
     )
     proxy_trusted_addresses: list[TrustedProxy] | None = Field(
         None,
