@@ -165,7 +165,9 @@ def test_a_task_with_exec_may_write_the_session_log_group_and_decrypt_with_its_k
 
 
 def test_a_stack_without_exec_anywhere_has_no_exec_key_or_log_group(run_stack):
-    result = run_stack("prod", {"accessweaver:keycloak": {"adminPortForward": False}})
+    # Keycloak's admin console on a private name of the team's own instead of a port forward
+    private = {"adminPortForward": False, "adminUrl": "https://sso-admin.internal.example.org"}
+    result = run_stack("prod", {"accessweaver:keycloak": private})
     assert not [r for r in result.of_type(KEY) if r.name.endswith("-exec-key")]
     assert not [r for r in result.of_type(LOG_GROUP) if r.name.endswith("-exec-logs")]
     (cluster,) = result.of_type(CLUSTER)

@@ -279,7 +279,8 @@ def test_no_nat_gateway_without_the_endpoints_fargate_needs_is_refused():
 
 
 def test_secure_string_parameters_without_nat_need_the_ssm_endpoint():
-    base = ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "xray"]  # staging traces (X-Ray)
+    # staging traces (X-Ray); Keycloak's admin port forward rides on ECS Exec (ssmmessages, kms)
+    base = ["ecr.api", "ecr.dkr", "logs", "secretsmanager", "xray", "ssmmessages", "kms"]
     network = {"createVpc": True, "natGateways": "none", "interfaceEndpoints": base}
     found = problems(network=network, secrets={"store": "parameterStore"})
     assert "tasks could not reach ssm;" in found["network.interfaceEndpoints"]

@@ -176,7 +176,8 @@ def test_each_service_receives_only_the_variables_of_what_it_uses_and_calls(plan
         environment(result, "aw-tenant-service"),
         secrets(result, "aw-tenant-service"),
     )
-    assert set(tenant_secrets) == {"DATABASE_PASSWORD"}
+    # the login's password, also under the name Spring binds
+    assert set(tenant_secrets) == {"DATABASE_PASSWORD", "SPRING_DATASOURCE_PASSWORD"}
     assert not {"REDIS_HOST", "DOCUMENTS_BUCKET", "KEYCLOAK_URL"} & set(tenant_env)
     assert not any(name.endswith("_SERVICE_URL") for name in tenant_env)
     assert environment(result, "aw-audit-service")["DOCUMENTS_BUCKET"].startswith(
