@@ -222,6 +222,9 @@ class Route:
     managed core rule set's 2 KiB."""
     rate_limit: RouteRateLimit | None = None
     """The route's own rate limit; None = the stack-wide per-address rule counts it."""
+    host_headers: tuple[str, ...] = ()
+    """Host names the rule matches (`api.example.com`, `*.example.com`), with the paths when
+    both are given (the request must match both); () = every host."""
 
     @property
     def waf_settings(self) -> bool:

@@ -1,18 +1,21 @@
-"""The internet-facing Application Load Balancer, from its own arguments.
+"""The Application Load Balancer, internet-facing or internal, from its own arguments.
 
-Creates: the ALB in the public subnets (invalid headers dropped, defensive desync mitigation), its
-security group (internet to 80/443 only; each service it routes to opens the path from this
+Creates: the ALB in the given subnets (invalid headers dropped, defensive desync mitigation), its
+security group (internet-facing: the internet to 80/443 only; internal: the VPC's CIDR, or only
+the given private ranges and security groups; each service it routes to opens the path from this
 group to its own port: `attachment()`), an HTTPS listener with the given ACM certificate and a
 TLS 1.3 policy, an HTTP listener redirecting to HTTPS, per route a target group and one
-listener rule with an explicit priority, and per guard (`Guard`) a fixed-response rule evaluated
-before every route. The ALB appends the client's address to `X-Forwarded-For` (explicitly
+listener rule with an explicit priority (matching its path patterns, its host headers, or both),
+and per guard (`Guard`) a fixed-response rule evaluated before every route. The ALB appends the client's address to `X-Forwarded-For` (explicitly
 `append`: the last entry is the one it saw). Optional: deletion protection, access logs to an S3
 bucket the component creates, a WAFv2 web ACL (its logs and sampled requests with tokens,
 codes and e-mail addresses of query strings substituted), and for each route that deploys
 BLUE_GREEN, LINEAR or CANARY (`Route.traffic_shift`) a second target group and the IAM role ECS
 moves the listener rule's weights with.
 
-Without a certificate the ALB serves plain HTTP and the component logs a warning.
+Without a certificate the ALB serves plain HTTP: an internet-facing one logs a warning; an
+internal one serves HTTP inside the VPC only, like the services' own calls (docs/DESIGN.md,
+"Internal ALB").
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ from ..naming import scoped_name
 from ..service_trust import ecs_service_trust
 from .config import MANAGEMENT_GUARD, Guard, Route
 from .domain import DomainArgs, alias_records, validated_certificate
+from .ingress import admit_private_callers
+from .routing import ingress_cidr_problems, rule_conditions, rule_problems
 from .rules import (
     ECS_LB_INFRASTRUCTURE_POLICY_ARN,
     HEALTH_CHECK,
@@ -48,7 +53,6 @@ from .rules import (
     forward_action,
     guard_conditions,
     guard_problems,
-    path_condition,
     public_urls,
     target_group_name,
     visibility,
@@ -88,10 +92,13 @@ class WafArgs:
 @dataclass(frozen=True)
 class LoadBalancerArgs:
     vpc_id: pulumi.Input[str]
+    """Accepts an Output (a VPC created in the same program)."""
     subnet_ids: pulumi.Input[Sequence[str]]
-    """Public subnets in at least two AZs."""
+    """Subnets in at least two AZs: public ones, or private ones for `internal=True`."""
     routes: Sequence[Route]
-    """One target group and one listener rule per route; priorities must be unique."""
+    """One target group and one listener rule per route; priorities must be unique. A route
+    matches its `path_patterns`, its `host_headers`, or both (at most 5 values and 5 wildcards
+    per rule, 3 host names, 128 characters each: `routing.rule_problems`)."""
     name: str | None = field(default=None, kw_only=True)
     """Physical ALB name (at most 32 characters); also the prefix of its other names. Default
     `<project>-<stack>-<component name>`, cut to 32 characters with a digest
@@ -121,10 +128,43 @@ class LoadBalancerArgs:
     """The managed policy every role of the component is created with as its permissions
     boundary (the bootstrap's `<project>-<env>-boundary`); None = no boundary."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    internal: bool = False
+    """An internal ALB (private addresses only, in private `subnet_ids`): reachable from the
+    VPC, or only from `ingress_cidrs` / `ingress_security_group_ids` when given; no ingress
+    from the internet. HTTP without a certificate is allowed (docs/DESIGN.md)."""
+    ingress_cidrs: Sequence[str] = ()
+    """Internal only: private IPv4 ranges admitted on the listener ports (a peered VPC, a VPN);
+    () with no `ingress_security_group_ids` = the VPC's own CIDR block (looked up)."""
+    ingress_security_group_ids: Sequence[pulumi.Input[str]] = ()
+    """Internal only: security groups admitted on the listener ports (callers of one's own);
+    accepts Outputs."""
 
     @property
     def https(self) -> bool:
         return self.certificate_arn is not None or self.domain is not None
+
+    def problems(self) -> list[str]:
+        """Conflicting or impossible arguments ([] = none), all of them."""
+        problems = []
+        if self.certificate_arn is not None and self.domain is not None:
+            problems.append("give certificate_arn or domain, not both")
+        if not self.internal and (self.ingress_cidrs or self.ingress_security_group_ids):
+            problems.append(
+                "ingress_cidrs and ingress_security_group_ids apply to an internal ALB only "
+                "(internal=True); an internet-facing one admits the internet on 80/443"
+            )
+        for cidr in self.ingress_cidrs:
+            problems += [f"ingress_cidrs {cidr!r}: {p}" for p in ingress_cidr_problems(cidr)]
+        for route in self.routes:
+            if route.default and route.host_headers:
+                problems.append(
+                    f"route {route.service}: the default route takes every host (no host_headers)"
+                )
+            problems += [
+                f"route {route.service}: {p}"
+                for p in rule_problems(route.host_headers, route.path_patterns)
+            ]
+        return problems
 
     @property
     def shifts_traffic(self) -> bool:
@@ -177,7 +217,7 @@ class LoadBalancer(pulumi.ComponentResource):
             )
         raise_argument_issues("LoadBalancer", name, "LoadBalancerArgs", issues)
         routes = _checked_routes(args.routes)
-        problems = guard_problems(args.guards, routes)
+        problems = guard_problems(args.guards, routes) + args.problems()
         if problems:
             raise ValueError(f"{name}: " + "; ".join(problems))
         if args.waf is not None and len(args.waf.protected_query_arguments) > (
@@ -213,7 +253,7 @@ class LoadBalancer(pulumi.ComponentResource):
             f"{name}-alb",
             name=elb_name(args.name),
             load_balancer_type="application",
-            internal=False,
+            internal=args.internal,
             ip_address_type="ipv4",
             subnets=args.subnet_ids,
             security_groups=[group.id],
@@ -311,14 +351,32 @@ class LoadBalancer(pulumi.ComponentResource):
         group = ec2.SecurityGroup(
             f"{name}-alb-sg",
             vpc_id=args.vpc_id,
-            description=f"{args.name} ALB: internet to 80/443, out to the routed services only",
+            description=(
+                f"{args.name} internal ALB: its VPC or given peers to its listeners, out to the "
+                "routed services only"
+                if args.internal
+                else f"{args.name} ALB: internet to 80/443, out to the routed services only"
+            ),
             tags={**self._tags, "Name": f"{args.name}-alb"},
             opts=child,
         )
         rule_opts = pulumi.ResourceOptions(parent=group)
         # Port 80 stays open with a certificate too: it only answers with a redirect to 443.
         # The egress side is added by each routed service (it knows its own group).
-        for port in (80, 443) if args.https else (80,):
+        ports = (80, 443) if args.https else (80,)
+        if args.internal:
+            admit_private_callers(
+                f"{name}-alb",
+                group=group,
+                vpc_id=args.vpc_id,
+                ports=ports,
+                cidrs=args.ingress_cidrs,
+                security_group_ids=args.ingress_security_group_ids,
+                what="the internal ALB",
+                opts=rule_opts,
+            )
+            return group
+        for port in ports:
             for cidr in INTERNET:
                 vpc.SecurityGroupIngressRule(
                     f"{name}-alb-from-internet-{port}",
@@ -362,12 +420,19 @@ class LoadBalancer(pulumi.ComponentResource):
         child: pulumi.ResourceOptions,
     ) -> lb.Listener:
         args, name = self._args, self._name
-        if certificate is None:
+        if certificate is None and args.internal:
+            pulumi.log.info(
+                f"the internal ALB {args.name} serves plain HTTP on port 80 inside the VPC "
+                "(docs/DESIGN.md, \"Internal ALB\"); give it a certificate for HTTPS.",
+                resource=self,
+            )
+        elif certificate is None:
             pulumi.log.warn(
                 f"the ALB {args.name} has no certificate, so it serves plain HTTP on port 80; "
                 "give it an ACM certificate to serve HTTPS and redirect HTTP to it.",
                 resource=self,
             )
+        if certificate is None:
             return lb.Listener(
                 f"{name}-http",
                 load_balancer_arn=alb.arn,
@@ -446,7 +511,7 @@ class LoadBalancer(pulumi.ComponentResource):
             f"{name}-{route.service}-rule",
             listener_arn=listener.arn,
             priority=route.priority,
-            conditions=[path_condition(route)],
+            conditions=rule_conditions(route.host_headers, route.path_patterns),
             actions=[forward_action(primary.arn, alternate.arn if alternate else None)],
             tags=service_tags,
             opts=pulumi.ResourceOptions.merge(

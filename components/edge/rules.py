@@ -349,12 +349,17 @@ def elb_log_delivery(bucket_arn: str, account_id: str, region: str, prefix: str)
 
 def public_urls(dns_name: str, routes: Sequence[Route], https: bool) -> dict[str, list[str]]:
     """`{service: [url per path pattern]}`; a pattern's wildcard tail is dropped (`/api/*` ->
-    `https://<alb>/api/`)."""
+    `https://<alb>/api/`). A route with host headers is reached by its first name without a
+    wildcard (the ALB's name otherwise); a host-only route by that name's root."""
     scheme = "https" if https else "http"
+
+    def host(route: Route) -> str:
+        return next((h for h in route.host_headers if "*" not in h and "?" not in h), dns_name)
+
     return {
         route.service: [
-            f"{scheme}://{dns_name}{pattern.split('*', 1)[0].split('?', 1)[0]}"
-            for pattern in route.path_patterns
+            f"{scheme}://{host(route)}{pattern.split('*', 1)[0].split('?', 1)[0]}"
+            for pattern in route.path_patterns or ("/",)
         ]
         for route in routes
     }
