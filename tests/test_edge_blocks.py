@@ -29,6 +29,7 @@ RULE = "aws:lb/listenerRule:ListenerRule"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 LISTENER = "aws:lb/listener:Listener"
 BALANCER = "aws:lb/loadBalancer:LoadBalancer"
+LISTENER_ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/1/2"
 
 
 def edge_program() -> None:
@@ -56,9 +57,7 @@ def edge_program() -> None:
             subnet_ids=PRIVATE,
             internal=True,
             routes=[
-                Route(
-                    "api", 8080, "/health", ("/v1/*",), 100, host_headers=("api.shop.internal",)
-                ),
+                Route("api", 8080, "/health", ("/v1/*",), 100, host_headers=("api.shop.internal",)),
                 Route("admin", 8080, "/health", (), 110, host_headers=("admin.shop.internal",)),
             ],
             project="shop",
@@ -83,7 +82,11 @@ def edge_program() -> None:
     for service, attachment, health in (
         ("api", alb.attachment("api"), None),
         ("admin", alb.attachment("admin"), None),
-        ("broker", nlb.attachment("broker"), CommandHealthCheck(["CMD", "nc", "-z", "localhost", "1883"])),
+        (
+            "broker",
+            nlb.attachment("broker"),
+            CommandHealthCheck(["CMD", "nc", "-z", "localhost", "1883"]),
+        ),
     ):
         port = 1883 if service == "broker" else 8080
         container = (
@@ -143,17 +146,17 @@ def test_the_nlb_forwards_tcp_to_an_ip_target_group_with_a_tcp_health_check(plan
     listener = planned.one(LISTENER, "shop-tcp-broker-listener").inputs
     assert (listener["protocol"], listener["port"]) == ("TCP", 1883)
     assert listener["defaultActions"][0]["type"] == "forward"
-    assert planned.outputs["broker"] == {"broker": f"{nlb['name']}.offline:1883"} or planned.outputs[
-        "broker"
-    ]["broker"].endswith(":1883")
+    assert planned.outputs["broker"] == {
+        "broker": f"{nlb['name']}.offline:1883"
+    } or planned.outputs["broker"]["broker"].endswith(":1883")
 
 
 def test_the_nlb_admits_its_callers_and_the_service_admits_the_nlb_only(planned):
     (nlb_group,) = planned.one(BALANCER, "shop-tcp-nlb").inputs["securityGroups"]
-    into_nlb = [r.inputs for r in planned.of_type(SG_IN) if r.inputs["securityGroupId"] == nlb_group]
-    assert [(r["referencedSecurityGroupId"], r["fromPort"]) for r in into_nlb] == [
-        (CALLERS, 1883)
+    into_nlb = [
+        r.inputs for r in planned.of_type(SG_IN) if r.inputs["securityGroupId"] == nlb_group
     ]
+    assert [(r["referencedSecurityGroupId"], r["fromPort"]) for r in into_nlb] == [(CALLERS, 1883)]
     service = planned.one("aws:ecs/service:Service", "broker-service").inputs
     (broker_group,) = service["networkConfiguration"]["securityGroups"]
     into_broker = [
@@ -199,7 +202,7 @@ def test_what_the_program_writes_is_what_the_elbv2_api_accepts(planned):
             "elbv2",
             "CreateRule",
             {
-                "ListenerArn": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/1/2",
+                "ListenerArn": LISTENER_ARN,
                 "Priority": int(rule["priority"]),
                 "Conditions": conditions,
                 "Actions": [{"Type": "forward", "TargetGroupArn": "arn:tg"}],
@@ -212,9 +215,14 @@ def test_what_the_program_writes_is_what_the_elbv2_api_accepts(planned):
         validate(
             "elbv2",
             "CreateLoadBalancer",
-            {"Name": nlb["name"], "Type": nlb["loadBalancerType"], "Scheme": "internal",
-             "Subnets": PRIVATE, "SecurityGroups": nlb["securityGroups"]},
-        )  # fmt: skip
+            {
+                "Name": nlb["name"],
+                "Type": nlb["loadBalancerType"],
+                "Scheme": "internal",
+                "Subnets": PRIVATE,
+                "SecurityGroups": nlb["securityGroups"],
+            },
+        )
         == []
     )
 
@@ -242,8 +250,14 @@ def test_a_host_rule_over_the_limits_is_refused_naming_the_route():
                 internal=True,
                 ingress_cidrs=("0.0.0.0/0",),
                 routes=[
-                    Route("api", 8080, "/health", ("/a/*", "/b/*", "/c/*"), 100,
-                          host_headers=("*.shop.io", "api.shop.*", "x.y.z"))  # fmt: skip
+                    Route(
+                        "api",
+                        8080,
+                        "/health",
+                        ("/a/*", "/b/*", "/c/*"),
+                        100,
+                        host_headers=("*.shop.io", "api.shop.*", "x.y.z"),
+                    )
                 ],
                 project="shop",
                 environment="dev",
@@ -262,11 +276,15 @@ def test_an_internet_facing_alb_refuses_ingress_ranges():
         LoadBalancer(
             "x",
             LoadBalancerArgs(
-                name="x", vpc_id=VPC, subnet_ids=PRIVATE, ingress_cidrs=("10.0.0.0/8",),
+                name="x",
+                vpc_id=VPC,
+                subnet_ids=PRIVATE,
+                ingress_cidrs=("10.0.0.0/8",),
                 routes=[Route("api", 8080, "/health", ("/a/*",), 100)],
-                project="shop", environment="dev",
+                project="shop",
+                environment="dev",
             ),
-        )  # fmt: skip
+        )
 
     assert "apply to an internal ALB only" in _refused(broken)
 
@@ -281,11 +299,15 @@ def test_an_nlb_with_a_tls_listener_and_no_certificate_or_an_unknown_service_is_
         NetworkLoadBalancer(
             "n",
             NetworkLoadBalancerArgs(
-                name="n", vpc_id=VPC, subnet_ids=PRIVATE, project="p", environment="dev",
+                name="n",
+                vpc_id=VPC,
+                subnet_ids=PRIVATE,
+                project="p",
+                environment="dev",
                 listeners=[TcpListener("a", 8883, protocol="TLS"), TcpListener("b", 8883)],
                 internal=False,
             ),
-        )  # fmt: skip
+        )
 
     message = _refused(broken)
     assert "listener a: a TLS listener needs certificate_arn" in message
@@ -301,10 +323,14 @@ def test_an_nlb_with_a_tls_listener_and_no_certificate_or_an_unknown_service_is_
         nlb = NetworkLoadBalancer(
             "n",
             NetworkLoadBalancerArgs(
-                name="n", vpc_id=VPC, subnet_ids=PRIVATE, project="p", environment="dev",
+                name="n",
+                vpc_id=VPC,
+                subnet_ids=PRIVATE,
+                project="p",
+                environment="dev",
                 listeners=[TcpListener("a", 8883)],
             ),
-        )  # fmt: skip
+        )
         nlb.attachment("A")
 
     with pytest.raises(Exception, match="no listener for service 'A'; allowed: a"):
@@ -333,12 +359,18 @@ def test_host_header_values_follow_the_elb_api(host, problem):
 
 def test_hosts_and_paths_share_the_rule_quotas():
     assert rule_problems(("a.example.com",), ("/a", "/b", "/c", "/d")) == []
-    assert any("5 condition values" not in p and "6 condition values" in p
-               for p in rule_problems(("a.example.com", "b.example.com"), ("/a", "/b", "/c", "/d")))  # fmt: skip
-    assert any("6 wildcards" in p for p in rule_problems(("*.a.io", "*.b.io"), ("/*", "/x*", "/y?*")))
+    assert any(
+        "5 condition values" not in p and "6 condition values" in p
+        for p in rule_problems(("a.example.com", "b.example.com"), ("/a", "/b", "/c", "/d"))
+    )
+    assert any(
+        "6 wildcards" in p for p in rule_problems(("*.a.io", "*.b.io"), ("/*", "/x*", "/y?*"))
+    )
     assert any("4 host headers" in p for p in rule_problems(("a.io", "b.io", "c.io", "d.io"), ()))
     assert any("listed twice" in p for p in rule_problems(("A.io", "a.io"), ()))
-    assert rule_problems((), ()) == ["no host header and no path pattern: the rule would match nothing"]
+    assert rule_problems((), ()) == [
+        "no host header and no path pattern: the rule would match nothing"
+    ]
 
 
 def test_conditions_are_host_then_path_and_path_only_rules_are_unchanged():
@@ -364,13 +396,21 @@ def test_internal_ingress_takes_private_ranges_only():
 
 
 def test_an_http_health_check_needs_a_path_and_a_tcp_one_takes_none():
-    assert nlb_health_check(TcpListener("a", 80, health_check_protocol="HTTP",
-                                        health_check_path="/health"))["matcher"] == "200-399"  # fmt: skip
+    assert (
+        nlb_health_check(
+            TcpListener("a", 80, health_check_protocol="HTTP", health_check_path="/health")
+        )["matcher"]
+        == "200-399"
+    )
     assert listener_problems(
-        [TcpListener("a", 80, health_check_protocol="HTTP")], tls_certificate=False,
+        [TcpListener("a", 80, health_check_protocol="HTTP")],
+        tls_certificate=False,
         ssl_policy="ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-    ) == ["listener a: an HTTP health check needs health_check_path (/..., at most 1024 characters)"]  # fmt: skip
+    ) == [
+        "listener a: an HTTP health check needs health_check_path (/..., at most 1024 characters)"
+    ]
     assert listener_problems(
-        [TcpListener("a", 80, health_check_path="/x")], tls_certificate=False,
+        [TcpListener("a", 80, health_check_path="/x")],
+        tls_certificate=False,
         ssl_policy="ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
-    )  # fmt: skip
+    )

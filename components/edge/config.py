@@ -1,6 +1,8 @@
-"""The `edge` stack key: the internet-facing ALB the program builds (`edge.enabled: true`):
-HTTPS listener, path rules per public service, WAF, access logs and blue/green deployments of
-the public services; its per-environment defaults and the rules that span its keys.
+"""The `edge` stack key: the ALB the program builds (`edge.enabled: true`), internet-facing or
+internal (`edge.internal`): HTTPS listener, path and host-header rules per public service, WAF,
+access logs and blue/green deployments of the public services; and the `networkLoadBalancer`
+key: an NLB in front of TCP services. Their per-environment defaults and the rules that span
+their keys.
 """
 
 from __future__ import annotations
@@ -15,8 +17,24 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..compute.config import RateKeyHeader, RateLimitConfig
 from ..errors import ConfigIssue
-from ..formats import ConfigModel, Environment, Flag, Hostname, explicit_keys, snake
+from ..formats import (
+    ConfigModel,
+    Environment,
+    Flag,
+    Hostname,
+    SecurityGroupId,
+    explicit_keys,
+    snake,
+)
 from ..network.config import require_control
+from .routing import ingress_cidr_problems, rule_problems
+from .tcp import (
+    HealthCheckProtocol,
+    TcpListener,
+    TcpProtocol,
+    ingress_problems,
+    listener_problems,
+)
 
 # ELB.17: only the TLS 1.3 policies pass; the older ELB defaults accept TLS 1.0/1.1.
 SslPolicy = Literal[
@@ -94,10 +112,28 @@ class DomainConfig(ConfigModel):
 
 
 class EdgeConfig(ConfigModel):
-    """`edge`: the internet-facing Application Load Balancer the program builds."""
+    """`edge`: the Application Load Balancer the program builds (internet-facing by default)."""
 
     enabled: Flag = Field(
         False, description="Build the ALB, its listeners, target groups and rules."
+    )
+    internal: Flag = Field(
+        False,
+        description="An internal ALB in the private subnets, reachable from the VPC (or only "
+        "from ingressCidrs / ingressSecurityGroupIds), never from the internet; WAF off unless "
+        "edge.waf.enabled, plain HTTP allowed without a certificate (docs/DESIGN.md, "
+        '"Internal ALB").',
+    )
+    ingress_cidrs: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Internal ALB only: private IPv4 ranges admitted on its listener ports "
+        "(a peered VPC, a VPN); unset with no ingressSecurityGroupIds = the VPC's CIDR block.",
+    )
+    ingress_security_group_ids: list[SecurityGroupId] = Field(
+        default_factory=list,
+        max_length=20,
+        description="Internal ALB only: security groups admitted on its listener ports.",
     )
     certificate_arn: CertificateArn | None = Field(
         None,
@@ -307,6 +343,10 @@ class EdgeSettings:
     """The web ACL's log group (`aws-waf-logs-<alb>`), kept as the stack's security logs."""
     waf_max_capacity_units: int = 1500
     """`edge.waf.maxCapacityUnits`: the WCUs the web ACL's rules may use."""
+    internal: bool = False
+    """`edge.internal`: private subnets, no ingress from the internet."""
+    ingress_cidrs: tuple[str, ...] = ()
+    ingress_security_group_ids: tuple[str, ...] = ()
 
     @property
     def blue_green(self) -> bool:
@@ -334,6 +374,7 @@ class RoutedService(Protocol):
     max_request_body_kb: int | None
     max_query_string_kb: int | None
     rate_limit: RouteRateLimit | None
+    host_headers: tuple[str, ...]
 
 
 def route_rate_limit(config: RateLimitConfig | None) -> RouteRateLimit | None:
@@ -428,7 +469,7 @@ def resolve_edge(
                     "edge.domain (the program's certificate) or edge.certificateArn, not both",
                 )
             )
-    elif env == "prod" and edge.domain is None:
+    elif env == "prod" and edge.domain is None and not edge.internal:
         issues.append(
             ConfigIssue(
                 "edge.certificateArn",
@@ -468,13 +509,18 @@ def resolve_edge(
         else defaults.deletion_protection
     )
     access_logs = edge.access_logs if edge.access_logs is not None else defaults.access_logs
-    waf = edge.waf.enabled if edge.waf.enabled is not None else defaults.waf
-    for key, value, control in (
+    # ELB.16 asks a web ACL of internet-facing ALBs: an internal one gets it when asked.
+    waf_default = defaults.waf and not edge.internal
+    waf = edge.waf.enabled if edge.waf.enabled is not None else waf_default
+    controls = [
         ("edge.deletionProtection", deletion_protection, "ELB.6"),
         ("edge.accessLogs", access_logs, "ELB.5"),
-        ("edge.waf.enabled", waf, "ELB.16 (WAF)"),
-    ):
+    ]
+    if not edge.internal:
+        controls.append(("edge.waf.enabled", waf, "ELB.16 (WAF)"))
+    for key, value, control in controls:
         require_control(env, key, value, control, issues)
+    _check_ingress(edge, issues)
     return EdgeSettings(
         certificate_arn=edge.certificate_arn,
         domain=(
@@ -496,7 +542,36 @@ def resolve_edge(
         waf_protected_query_arguments=tuple(edge.waf.protected_query_arguments),
         routes=tuple(routes),
         guards=tuple(sorted(all_guards, key=lambda g: g.priority)),
+        internal=edge.internal,
+        ingress_cidrs=tuple(edge.ingress_cidrs),
+        ingress_security_group_ids=tuple(edge.ingress_security_group_ids),
     )
+
+
+def _check_ingress(edge: EdgeConfig, issues: list[ConfigIssue]) -> None:
+    """`ingressCidrs` / `ingressSecurityGroupIds` narrow an internal ALB's callers only."""
+    for key, values in (
+        ("ingressCidrs", edge.ingress_cidrs),
+        ("ingressSecurityGroupIds", edge.ingress_security_group_ids),
+    ):
+        if values and not edge.internal:
+            issues.append(
+                ConfigIssue(
+                    f"edge.{key}",
+                    list(values),
+                    "an internet-facing ALB admits the internet on 80/443: the key narrows an "
+                    "internal ALB's callers only",
+                    "remove it, or set edge.internal: true",
+                )
+            )
+    if edge.internal:
+        for cidr in edge.ingress_cidrs:
+            for problem in ingress_cidr_problems(cidr):
+                issues.append(
+                    ConfigIssue(
+                        "edge.ingressCidrs", cidr, problem, "a private IPv4 block (10.20.0.0/16)"
+                    )
+                )
 
 
 def _check_guarded_routes(
@@ -532,6 +607,7 @@ def _check_routing_keys_on_private_services(
             continue
         for key, value in (
             ("pathPatterns", list(service.path_patterns)),
+            ("hostHeaders", list(service.host_headers)),
             ("priority", service.priority),
             ("defaultRoute", service.default_route or None),
             ("maxRequestBodyKb", service.max_request_body_kb),
@@ -572,27 +648,35 @@ def plan_routes(
                 )
             )
     taken: dict[int, str] = {}
-    owners: dict[str, str] = {}
+    owners: dict[tuple[tuple[str, ...], str], str] = {}
     for service in sorted(public, key=lambda s: s.name):
         base = service_path(service.name)
+        hosts = tuple(service.host_headers)
         if service.default_route:
-            if service.path_patterns or service.priority is not None:
-                issues.append(
-                    ConfigIssue(
-                        f"{base}.{'pathPatterns' if service.path_patterns else 'priority'}",
-                        list(service.path_patterns) or service.priority,
-                        "the default route already receives every path (rule /* evaluated last)",
-                        "remove it, or set defaultRoute: false",
+            for key, value in (
+                ("pathPatterns", list(service.path_patterns)),
+                ("hostHeaders", list(hosts)),
+                ("priority", service.priority),
+            ):
+                if value:
+                    issues.append(
+                        ConfigIssue(
+                            f"{base}.{key}",
+                            value,
+                            "the default route already receives every request (rule /* "
+                            "evaluated last, whatever the host)",
+                            "remove it, or set defaultRoute: false",
+                        )
                     )
-                )
             continue
-        if not service.path_patterns:
+        if not service.path_patterns and not hosts:
             issues.append(
                 ConfigIssue(
                     f"{base}.pathPatterns",
                     [],
                     "public service without a route: its target group would receive no traffic",
-                    "path patterns such as ['/api/*'], or defaultRoute: true",
+                    "path patterns such as ['/api/*'], host headers such as [api.example.com], "
+                    "or defaultRoute: true",
                 )
             )
         elif len(service.path_patterns) > MAX_CONDITION_VALUES:
@@ -605,17 +689,33 @@ def plan_routes(
                     f"at most {MAX_CONDITION_VALUES} patterns",
                 )
             )
-        for pattern in service.path_patterns:
-            if pattern in owners and owners[pattern] != service.name:
+        elif hosts:
+            for problem in rule_problems(hosts, service.path_patterns):
                 issues.append(
                     ConfigIssue(
-                        f"{base}.pathPatterns",
-                        pattern,
-                        f"already routed to {owners[pattern]}",
-                        "a pattern routed to one service only",
+                        f"{base}.hostHeaders",
+                        list(hosts),
+                        problem,
+                        "at most 3 host names (letters, digits, - _ . * ?, a '.' and letters "
+                        "after the last one, 128 characters each); with pathPatterns at most 5 "
+                        "values and 5 wildcards per rule",
                     )
                 )
-            owners.setdefault(pattern, service.name)
+        # The same pattern on different hosts is two routes; on the same hosts, one too many.
+        host_key = tuple(sorted(h.lower() for h in hosts))
+        for pattern in service.path_patterns or ("",):
+            owner = owners.get((host_key, pattern))
+            if owner is not None and owner != service.name:
+                key, shown = ("pathPatterns", pattern) if pattern else ("hostHeaders", list(hosts))
+                issues.append(
+                    ConfigIssue(
+                        f"{base}.{key}",
+                        shown,
+                        f"already routed to {owner}",
+                        "a pattern (on a host) routed to one service only",
+                    )
+                )
+            owners.setdefault((host_key, pattern), service.name)
         if service.priority is not None and service.priority <= GUARD_PRIORITY_MAX:
             issues.append(
                 ConfigIssue(
@@ -673,6 +773,7 @@ def plan_routes(
                 health_check_port=service.health_check_port,
                 traffic_shift=service.traffic_shift,
                 **_waf_fields(service),
+                host_headers=tuple(service.host_headers),
             )
         )
     return sorted(routes, key=lambda r: r.priority)
@@ -684,3 +785,247 @@ def _waf_fields(service: RoutedService) -> dict[str, Any]:
         "max_query_string_kb": service.max_query_string_kb,
         "rate_limit": service.rate_limit,
     }
+
+
+# -- the Network Load Balancer ---------------------------------------------------------------
+
+
+class NlbListenerConfig(ConfigModel):
+    """`networkLoadBalancer.listeners.<service>`: how clients reach one TCP service."""
+
+    listener_port: int | None = Field(
+        None, ge=1, le=65535, description="Port clients connect to; unset = the service's port."
+    )
+    protocol: TcpProtocol = Field(
+        "TCP",
+        description="TCP passes the bytes through; TLS terminates TLS on the NLB with "
+        "networkLoadBalancer.certificateArn and forwards TCP to the tasks.",
+    )
+    health_check_protocol: HealthCheckProtocol = Field(
+        "TCP",
+        description="TCP opens a connection to the service's port (or healthCheckPort); HTTP "
+        "asks the service's healthCheckPath for 200-399.",
+    )
+
+
+class NetworkLoadBalancerConfig(ConfigModel):
+    """`networkLoadBalancer`: a Network Load Balancer in front of TCP services (one listener and
+    one target group per service; each service admits the NLB's security group only)."""
+
+    enabled: Flag = Field(False, description="Build the NLB, its listeners and target groups.")
+    internal: Flag = Field(
+        True,
+        description="Private addresses in the private subnets (the default); false = "
+        "internet-facing in the public subnets, admitting ingressCidrs only.",
+    )
+    ingress_cidrs: list[str] = Field(
+        default_factory=list,
+        max_length=20,
+        description="IPv4 ranges admitted on the listener ports. Internal: private ranges, "
+        "unset = the VPC's CIDR block. Internet-facing: required (0.0.0.0/0 written out).",
+    )
+    ingress_security_group_ids: list[SecurityGroupId] = Field(
+        default_factory=list, max_length=20, description="Security groups admitted on them."
+    )
+    cross_zone: Flag = Field(
+        True,
+        description="Cross-zone load balancing (AWS's NLB default is off: a zone with fewer "
+        "healthy tasks would take as much traffic as the others).",
+    )
+    deletion_protection: Flag | None = Field(
+        None, description="NLB deletion protection; unset = per environment (as edge)."
+    )
+    certificate_arn: CertificateArn | None = Field(
+        None, description="ACM certificate of the TLS listeners, in the stack's region."
+    )
+    ssl_policy: SslPolicy = Field(
+        "ELBSecurityPolicy-TLS13-1-2-Res-2021-06", description="TLS policy of TLS listeners."
+    )
+    deregistration_delay: int = Field(
+        30,
+        ge=0,
+        le=3600,
+        description="Seconds a stopping task keeps its connections; at most its stopTimeout.",
+    )
+    listeners: dict[Annotated[str, Field(min_length=1, max_length=64)], NlbListenerConfig] = Field(
+        default_factory=dict,
+        description="Per catalog service (with a port, not public): its listener.",
+    )
+
+
+@dataclass(frozen=True)
+class NetworkLoadBalancerSettings:
+    """The NLB the program builds (`networkLoadBalancer.enabled: true`)."""
+
+    internal: bool
+    listeners: tuple[TcpListener, ...]
+    ingress_cidrs: tuple[str, ...] = ()
+    ingress_security_group_ids: tuple[str, ...] = ()
+    cross_zone: bool = True
+    deletion_protection: bool = True
+    certificate_arn: str | None = None
+    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
+    deregistration_delay: int = 30
+
+    @property
+    def routes(self) -> dict[str, tuple[int, ...]]:
+        """Service -> ports the NLB reaches (traffic and health check)."""
+        return {listener.service: listener.ports for listener in self.listeners}
+
+
+class TcpService(Protocol):
+    """What the NLB needs of a service (the stack layer's resolved services have it)."""
+
+    name: str
+    port: int | None
+    public: bool
+    target_group_arn: str | None
+    health_check_path: str | None
+    health_check_port: int | None
+    stop_timeout: int
+
+
+def resolve_network_load_balancer(
+    config: NetworkLoadBalancerConfig,
+    *,
+    env: Environment,
+    region: str,
+    services: Sequence[TcpService],
+    service_path: Callable[[str], str],
+    issues: list[ConfigIssue],
+) -> NetworkLoadBalancerSettings | None:
+    """The NLB to build, or None when `networkLoadBalancer.enabled` is false (then no other of
+    its keys may be set). Each listener names a catalog service with a port that the ALB does
+    not route; the component's own rules (`tcp.py`) are reported at their keys."""
+    key = "networkLoadBalancer"
+    if not config.enabled:
+        for name in explicit_keys(config, {"enabled"}):
+            issues.append(
+                ConfigIssue(
+                    f"{key}.{name}",
+                    getattr(config, snake(name)),
+                    f"has no effect: {key}.enabled is false",
+                    f"remove it, or set {key}.enabled: true",
+                )
+            )
+        return None
+    by_name = {s.name: s for s in services}
+    if not config.listeners:
+        issues.append(
+            ConfigIssue(
+                f"{key}.listeners",
+                {},
+                "no listener: the NLB would route to nothing",
+                "a listener per TCP service, e.g. listeners: {broker: {listenerPort: 1883}}",
+            )
+        )
+    listeners: list[TcpListener] = []
+    for name, spec in sorted(config.listeners.items()):
+        path = f"{key}.listeners.{name}"
+        service = by_name.get(name)
+        if service is None or service.port is None:
+            issues.append(
+                ConfigIssue(
+                    path,
+                    name,
+                    "not a service of the stack" if service is None else "a worker has no port",
+                    "a catalog service with a port: "
+                    + ", ".join(sorted(s.name for s in services if s.port is not None)),
+                )
+            )
+            continue
+        for conflict, value in (
+            ("public", service.public or None),
+            ("targetGroupArn", service.target_group_arn),
+        ):
+            if value:
+                issues.append(
+                    ConfigIssue(
+                        path,
+                        name,
+                        f"{name} is behind an ALB already ({service_path(name)}.{conflict}): "
+                        "a service registers with one load balancer",
+                        f"remove the listener, or the service's {conflict}",
+                    )
+                )
+        if config.deregistration_delay > service.stop_timeout:
+            issues.append(
+                ConfigIssue(
+                    f"{key}.deregistrationDelay",
+                    config.deregistration_delay,
+                    f"longer than {name}'s stopTimeout ({service.stop_timeout} s): open "
+                    "connections would be cut",
+                    f"at most {service.stop_timeout}",
+                )
+            )
+        http = spec.health_check_protocol == "HTTP"
+        listener = TcpListener(
+            service=name,
+            port=service.port,
+            listener_port=spec.listener_port,
+            protocol=spec.protocol,
+            health_check_protocol=spec.health_check_protocol,
+            health_check_path=service.health_check_path if http else None,
+            health_check_port=service.health_check_port,
+        )
+        listeners.append(listener)
+    for problem in listener_problems(
+        listeners, tls_certificate=config.certificate_arn is not None, ssl_policy=config.ssl_policy
+    ):
+        issues.append(
+            ConfigIssue(
+                f"{key}.listeners",
+                sorted(config.listeners),
+                problem,
+                "listener ports unique; TLS with networkLoadBalancer.certificateArn; HTTP "
+                "health checks on services with a healthCheckPath",
+            )
+        )
+    _check_nlb_ingress(config, issues)
+    if config.certificate_arn is not None:
+        cert_region = config.certificate_arn.split(":")[3]
+        if cert_region != region:
+            issues.append(
+                ConfigIssue(
+                    f"{key}.certificateArn",
+                    config.certificate_arn,
+                    f"certificate is in {cert_region}, the stack deploys to {region}",
+                    f"an ACM certificate ARN in {region}",
+                )
+            )
+    defaults = EDGE_DEFAULTS[env]
+    protection = (
+        config.deletion_protection
+        if config.deletion_protection is not None
+        else defaults.deletion_protection
+    )
+    require_control(env, f"{key}.deletionProtection", protection, "ELB.6", issues)
+    return NetworkLoadBalancerSettings(
+        internal=config.internal,
+        listeners=tuple(listeners),
+        ingress_cidrs=tuple(config.ingress_cidrs),
+        ingress_security_group_ids=tuple(config.ingress_security_group_ids),
+        cross_zone=config.cross_zone,
+        deletion_protection=protection,
+        certificate_arn=config.certificate_arn,
+        ssl_policy=config.ssl_policy,
+        deregistration_delay=config.deregistration_delay,
+    )
+
+
+def _check_nlb_ingress(config: NetworkLoadBalancerConfig, issues: list[ConfigIssue]) -> None:
+    cidrs = list(config.ingress_cidrs)
+    for problem in ingress_problems(
+        internal=config.internal,
+        cidrs=cidrs,
+        security_group_ids=config.ingress_security_group_ids,
+    ):
+        issues.append(
+            ConfigIssue(
+                "networkLoadBalancer.ingressCidrs",
+                cidrs,
+                problem,
+                "internal: private IPv4 blocks (unset = the VPC); internet-facing: the client "
+                "ranges, 0.0.0.0/0 written out to open it to the internet",
+            )
+        )

@@ -29,9 +29,7 @@ def admit_private_callers(
     if not cidrs and not security_group_ids:
         block = ec2.get_vpc_output(id=vpc_id, opts=pulumi.InvokeOutputOptions(parent=group))
         sources.append(("vpc", {"cidr_ipv4": block.cidr_block}, "the VPC"))
-    sources += [
-        (f"cidr-{index}", {"cidr_ipv4": cidr}, cidr) for index, cidr in enumerate(cidrs)
-    ]
+    sources += [(f"cidr-{index}", {"cidr_ipv4": cidr}, cidr) for index, cidr in enumerate(cidrs)]
     sources += [
         (f"peer-{index}", {"referenced_security_group_id": peer}, "a peer security group")
         for index, peer in enumerate(security_group_ids)

@@ -6,11 +6,11 @@ the given private ranges and security groups; each service it routes to opens th
 group to its own port: `attachment()`), an HTTPS listener with the given ACM certificate and a
 TLS 1.3 policy, an HTTP listener redirecting to HTTPS, per route a target group and one
 listener rule with an explicit priority (matching its path patterns, its host headers, or both),
-and per guard (`Guard`) a fixed-response rule evaluated before every route. The ALB appends the client's address to `X-Forwarded-For` (explicitly
-`append`: the last entry is the one it saw). Optional: deletion protection, access logs to an S3
-bucket the component creates, a WAFv2 web ACL (its logs and sampled requests with tokens,
-codes and e-mail addresses of query strings substituted), and for each route that deploys
-BLUE_GREEN, LINEAR or CANARY (`Route.traffic_shift`) a second target group and the IAM role ECS
+and per guard (`Guard`) a fixed-response rule evaluated before every route. The ALB appends the
+client's address to `X-Forwarded-For` (explicitly `append`: the last entry is the one it saw).
+Optional: deletion protection, access logs to an S3 bucket the component creates, a WAFv2 web
+ACL (its logs and sampled requests with tokens, codes and e-mail addresses of query strings
+substituted), and for each route that deploys BLUE_GREEN, LINEAR or CANARY (`Route.traffic_shift`) a second target group and the IAM role ECS
 moves the listener rule's weights with.
 
 Without a certificate the ALB serves plain HTTP: an internet-facing one logs a warning; an
@@ -423,7 +423,7 @@ class LoadBalancer(pulumi.ComponentResource):
         if certificate is None and args.internal:
             pulumi.log.info(
                 f"the internal ALB {args.name} serves plain HTTP on port 80 inside the VPC "
-                "(docs/DESIGN.md, \"Internal ALB\"); give it a certificate for HTTPS.",
+                '(docs/DESIGN.md, "Internal ALB"); give it a certificate for HTTPS.',
                 resource=self,
             )
         elif certificate is None:

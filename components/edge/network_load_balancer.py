@@ -145,9 +145,7 @@ class NetworkLoadBalancer(pulumi.ComponentResource):
         found = self._attachments.get(service)
         if found is None:
             known = ", ".join(sorted(self._attachments)) or "none"
-            raise ValueError(
-                f"{self._name}: no listener for service {service!r}; allowed: {known}"
-            )
+            raise ValueError(f"{self._name}: no listener for service {service!r}; allowed: {known}")
         return found
 
     def _security_group(self, child: pulumi.ResourceOptions) -> ec2.SecurityGroup:

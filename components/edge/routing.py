@@ -119,13 +119,21 @@ _SHARED = ipaddress.IPv4Network("100.64.0.0/10")
 """Shared address space (RFC 6598): carrier-grade NAT, some VPNs and peered networks."""
 
 
+def is_ipv4_block(text: str) -> bool:
+    """`text` is an IPv4 CIDR block with its host bits zero."""
+    try:
+        ipaddress.IPv4Network(text, strict=True)
+    except ValueError:
+        return False
+    return True
+
+
 def ingress_cidr_problems(cidr: str) -> list[str]:
     """Why `cidr` cannot be an internal load balancer's ingress range ([] = it can): an IPv4
     block in private or shared address space (RFC 1918, RFC 6598), never the internet."""
-    try:
-        network = ipaddress.IPv4Network(cidr, strict=True)
-    except ValueError:
+    if not is_ipv4_block(cidr):
         return ["not an IPv4 CIDR block with its host bits zero (e.g. 10.20.0.0/16)"]
+    network = ipaddress.IPv4Network(cidr)
     if cidr in _WORLD or not (network.is_private or network.subnet_of(_SHARED)):
         return ["not a private range: an internal load balancer admits private networks only"]
     return []

@@ -9,12 +9,11 @@ NLB is created with one) and "Cross-zone load balancing" (off by default on an N
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from .routing import ingress_cidr_problems
+from .routing import ingress_cidr_problems, is_ipv4_block
 
 TcpProtocol = Literal["TCP", "TLS"]
 HealthCheckProtocol = Literal["TCP", "HTTP"]
@@ -139,14 +138,6 @@ def ingress_problems(
             "0.0.0.0/0 to open it to the internet) or internal=True"
         )
     for cidr in cidrs:
-        if ingress_cidr_problems(cidr) and not _is_cidr(cidr):
+        if not is_ipv4_block(cidr):
             problems.append(f"ingress_cidrs {cidr!r}: not an IPv4 CIDR block")
     return problems
-
-
-def _is_cidr(text: str) -> bool:
-    try:
-        ipaddress.IPv4Network(text, strict=True)
-    except ValueError:
-        return False
-    return True

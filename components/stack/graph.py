@@ -22,6 +22,7 @@ from ..errors import ConfigIssue
 from ..identity.config import KEYCLOAK_SERVICE
 
 ALB = "alb"
+NLB = "nlb"
 POSTGRES = "postgres"
 REDIS = "redis"
 ENDPOINTS = "endpoints"
@@ -70,6 +71,8 @@ class GraphPieces:
     keycloak: bool = False
     alb_routes: Mapping[str, Sequence[int]] = field(default_factory=dict)
     """Service -> ports the program's ALB reaches (traffic and health check)."""
+    nlb_routes: Mapping[str, Sequence[int]] = field(default_factory=dict)
+    """Service -> ports the program's NLB reaches (traffic and health check)."""
     external_alb_groups: Sequence[str] = ()
     """`albSecurityGroupIds`: ALBs of another program that may reach the public services."""
 
@@ -93,8 +96,10 @@ def pieces_from(
     external_database_group: str | None,
     external_cache_group: str | None,
     external_alb_groups: Sequence[str],
+    nlb: Any = None,
 ) -> GraphPieces:
-    """The pieces of a resolved stack (`PlatformSettings`, `EdgeSettings` or None)."""
+    """The pieces of a resolved stack (`PlatformSettings`, `EdgeSettings` or None,
+    `NetworkLoadBalancerSettings` or None)."""
     return GraphPieces(
         database_port=platform.database.port if platform.database is not None else None,
         cache_port=platform.cache.port if platform.cache is not None else None,
@@ -107,6 +112,7 @@ def pieces_from(
             {route.service: route.ports for route in edge.routes} if edge is not None else {}
         ),
         external_alb_groups=tuple(external_alb_groups),
+        nlb_routes=nlb.routes if nlb is not None else {},
     )
 
 
@@ -273,6 +279,8 @@ def service_paths(services: Sequence[GraphService], pieces: GraphPieces) -> list
         uses = service.uses
         for port in routes.get(service.name, ()):
             paths.append(Path(ALB, group, port, "routed by the ALB"))
+        for port in pieces.nlb_routes.get(service.name, ()):
+            paths.append(Path(NLB, group, port, "routed by the NLB"))
         if service.public and service.port is not None and service.target_group_arn:
             for external in pieces.external_alb_groups:
                 paths.append(

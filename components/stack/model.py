@@ -27,7 +27,7 @@ from ..compute.config import (
 )
 from ..controls import CONTROLS, canonical_control
 from ..data.config import CacheConfig, DatabaseConfig, DocumentsConfig, QueueConfig
-from ..edge.config import EdgeConfig
+from ..edge.config import EdgeConfig, NetworkLoadBalancerConfig
 from ..formats import (
     DEFAULT_LOG_GROUP_PREFIX,
     ConfigModel,
@@ -133,13 +133,19 @@ class StackConfig(ConfigModel):
     public_subnet_ids: list[SubnetId] = Field(
         default_factory=list,
         description="Existing public subnets for the ALB (at least 2 AZs); required when "
-        "edge.enabled and not network.createVpc.",
+        "edge.enabled (internet-facing) or an internet-facing networkLoadBalancer, and not "
+        "network.createVpc.",
     )
     network: NetworkConfig = Field(
         default_factory=NetworkConfig, description="Create the VPC or use an existing one."
     )
     edge: EdgeConfig = Field(
-        default_factory=EdgeConfig, description="The internet-facing ALB the program builds."
+        default_factory=EdgeConfig,
+        description="The ALB the program builds (internet-facing, or internal: edge.internal).",
+    )
+    network_load_balancer: NetworkLoadBalancerConfig = Field(
+        default_factory=NetworkLoadBalancerConfig,
+        description="A Network Load Balancer in front of TCP services (listeners per service).",
     )
     alb_security_group_ids: list[SecurityGroupId] = Field(
         default_factory=list, description="Security groups of the ALB allowed to reach services."

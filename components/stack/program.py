@@ -24,6 +24,7 @@ from ..compute.rotation_restart import RestartOn, RotationRestart, RotationResta
 from ..cost.recorder import ResourceRecorder
 from ..edge.domain import DomainArgs
 from ..edge.load_balancer import AccessLogArgs, LoadBalancer, LoadBalancerArgs, WafArgs
+from ..edge.network_load_balancer import NetworkLoadBalancer, NetworkLoadBalancerArgs
 from ..edge.rules import elb_name, protected_query_arguments
 from ..identity.keycloak import Keycloak
 from ..network.layout import NetworkRefs
@@ -89,7 +90,7 @@ def build_load_balancer(settings: StackSettings, network: NetworkRefs) -> LoadBa
     edge = settings.edge
     if edge is None:
         return None
-    if not edge.https:
+    if not edge.https and not edge.internal:
         pulumi.log.warn(
             f"{settings.stack_file}: edge.certificateArn is not set, so the ALB of "
             f"{settings.name_prefix} serves plain HTTP on port 80. Set an ACM certificate "
@@ -100,7 +101,10 @@ def build_load_balancer(settings: StackSettings, network: NetworkRefs) -> LoadBa
         LoadBalancerArgs(
             name=elb_name(settings.name_prefix),
             vpc_id=network.vpc_id,
-            subnet_ids=network.public_subnet_ids,
+            subnet_ids=network.private_subnet_ids if edge.internal else network.public_subnet_ids,
+            internal=edge.internal,
+            ingress_cidrs=edge.ingress_cidrs,
+            ingress_security_group_ids=edge.ingress_security_group_ids,
             routes=edge.routes,
             guards=edge.guards,
             project=settings.project,
@@ -132,6 +136,35 @@ def build_load_balancer(settings: StackSettings, network: NetworkRefs) -> LoadBa
             ),
             region=settings.region,
             permissions_boundary=settings.permissions_boundary_arn,
+            tags=dict(settings.tags),
+        ),
+    )
+
+
+def build_network_load_balancer(
+    settings: StackSettings, network: NetworkRefs
+) -> NetworkLoadBalancer | None:
+    """The stack's NLB when `networkLoadBalancer.enabled`, else None (and no resource)."""
+    nlb = settings.network_load_balancer
+    if nlb is None:
+        return None
+    return NetworkLoadBalancer(
+        settings.name_prefix,
+        NetworkLoadBalancerArgs(
+            name=elb_name(settings.name_prefix, "nlb"),
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids if nlb.internal else network.public_subnet_ids,
+            listeners=nlb.listeners,
+            project=settings.project,
+            environment=settings.environment,
+            internal=nlb.internal,
+            ingress_cidrs=nlb.ingress_cidrs,
+            ingress_security_group_ids=nlb.ingress_security_group_ids,
+            cross_zone=nlb.cross_zone,
+            certificate_arn=nlb.certificate_arn,
+            ssl_policy=nlb.ssl_policy,
+            deletion_protection=nlb.deletion_protection,
+            deregistration_delay=nlb.deregistration_delay,
             tags=dict(settings.tags),
         ),
     )
@@ -274,6 +307,7 @@ def build_stack(settings: StackSettings) -> None:
     platform = build_platform(settings, network)
     cluster = build_cluster(settings, network)
     edge = build_load_balancer(settings, network)
+    nlb = build_network_load_balancer(settings, network)
     # The platform setup first (secrets filled, logins created), then the migration: every
     # ECS service waits for both runs, so none rolls after a failure.
     platform_tasks = build_platform_tasks(
@@ -291,6 +325,7 @@ def build_stack(settings: StackSettings) -> None:
         platform=platform,
         cluster=cluster.ref,
         edge=edge,
+        nlb=nlb,
         depends_on=runs,
     )
     tasks = build_tasks(
@@ -342,6 +377,8 @@ def build_stack(settings: StackSettings) -> None:
         "fault_injection": outputs.fault_injection(settings, faults),
         **platform_outputs(platform, monitoring.dashboard_name if monitoring else None),
     }
+    if nlb is not None:
+        exports["nlb_endpoints"] = nlb.endpoints
     for key, value in exports.items():
         pulumi.export(key, value)
     # Last: priced from the settings and every resource registered above.

@@ -30,7 +30,13 @@ from ..compute.config import (
 from ..compute.containers import DEFAULT_HEALTH_PATH, app_memory_mib
 from ..compute.fargate import size_issues as _size_issues
 from ..data.database import login_name
-from ..edge.config import EdgeSettings, resolve_edge, route_rate_limit
+from ..edge.config import (
+    EdgeSettings,
+    resolve_edge,
+    resolve_network_load_balancer,
+    route_rate_limit,
+)
+from ..edge.routing import shadows
 from ..edge.waf import web_acl_issues
 from ..errors import MISSING, SECRET_NAME, ConfigError, ConfigIssue
 from ..formats import ENFORCED_ENVIRONMENTS, explicit_keys, tag_problems
@@ -331,13 +337,20 @@ def _check_shadowed_routes(
     edge: EdgeSettings, service_path: Callable[[str], str], issues: list[ConfigIssue]
 ) -> None:
     """The ALB stops at the first rule that matches: a pattern a lower-priority rule of another
-    service matches entirely never receives traffic (identical patterns are reported already)."""
+    service matches entirely, on every host the later rule names, never receives traffic
+    (identical patterns on the same hosts are reported already)."""
     routes = sorted((r for r in edge.routes if not r.default), key=lambda r: r.priority)
     for index, later in enumerate(routes):
         for pattern in later.path_patterns:
             for earlier in routes[:index]:
                 covering = [p for p in earlier.path_patterns if _covers(p, pattern)]
-                if earlier.service == later.service or not covering:
+                if (
+                    earlier.service == later.service
+                    or not covering
+                    or not shadows(
+                        earlier.host_headers, later.host_headers, paths_covered=bool(covering)
+                    )
+                ):
                     continue
                 issues.append(
                     ConfigIssue(
@@ -775,6 +788,7 @@ def resolve(
                 max_request_body_kb=spec.max_request_body_kb,
                 max_query_string_kb=spec.max_query_string_kb,
                 rate_limit=route_rate_limit(spec.rate_limit),
+                host_headers=tuple(spec.host_headers),
                 health_check_port=spec.health_check_port,
                 liveness_check_path=(
                     SPRING_LIVENESS_PATH if spec.spring_boot and spec.port is not None else None
@@ -863,6 +877,14 @@ def resolve(
                         f"{domain.name} or a name under it, e.g. sso.{domain.name}",
                     )
                 )
+    nlb = resolve_network_load_balancer(
+        config.network_load_balancer,
+        env=env,
+        region=region,
+        services=services,
+        service_path=service_path,
+        issues=issues,
+    )
     new_vpc = resolve_network(
         config.network,
         env=env,
@@ -876,7 +898,8 @@ def resolve(
                 "redisSecurityGroupId": config.redis_security_group_id,
             },
         ),
-        edge_enabled=edge is not None,
+        # The public subnets: an internet-facing ALB or NLB runs in them.
+        edge_enabled=any(lb is not None and not lb.internal for lb in (edge, nlb)),
         security_log_retention_days=chosen.security_log_retention_days,
         images=[*(s.image for s in services), *explicit_images(config.tasks)],
         endpoints_needed=[
@@ -902,6 +925,7 @@ def resolve(
         external_database_group=config.rds_security_group_id,
         external_cache_group=config.redis_security_group_id,
         external_alb_groups=config.alb_security_group_ids,
+        nlb=nlb,
     )
     check_graph(services, pieces, service_path, issues, disabled=_disabled(config))
     task_specs = dict(config.tasks)
@@ -1024,6 +1048,7 @@ def resolve(
         public_subnet_ids=tuple(config.public_subnet_ids),
         new_vpc=new_vpc,
         edge=edge,
+        network_load_balancer=nlb,
         platform=platform,
         off_hours=off_hours,
         monthly_budget_usd=config.monthly_budget_usd,

@@ -35,6 +35,7 @@ from ..compute.microservice import (
     ServiceConnectArgs,
 )
 from ..edge.load_balancer import LoadBalancer
+from ..edge.network_load_balancer import NetworkLoadBalancer
 from ..identity.config import KEYCLOAK_PATH, KEYCLOAK_SERVICE
 from ..identity.keycloak import Keycloak, KeycloakArgs
 from ..network.layout import NetworkRefs, public_subnet_cidrs
@@ -222,10 +223,17 @@ def microservice_args(
 
 
 def _attachment(
-    settings: StackSettings, service: ServiceSettings, edge: LoadBalancer | None
+    settings: StackSettings,
+    service: ServiceSettings,
+    edge: LoadBalancer | None,
+    nlb: NetworkLoadBalancer | None = None,
 ) -> LoadBalancerAttachment | None:
-    """The program's ALB when it routes to the service, else a target group of an ALB managed
-    elsewhere (`targetGroupArns`): only that ALB's groups are admitted, their egress is theirs."""
+    """The program's NLB when it has a listener for the service; the program's ALB when it
+    routes to the service; else a target group of an ALB managed elsewhere
+    (`targetGroupArns`): only that ALB's groups are admitted, their egress is theirs."""
+    tcp = settings.network_load_balancer
+    if nlb is not None and tcp is not None and service.name in tcp.routes:
+        return nlb.attachment(service.name)
     if edge is not None:
         return edge.attachment(service.name) if edge.routes_to(service.name) else None
     if service.target_group_arn is not None:
@@ -244,6 +252,7 @@ def build_services(
     platform: Platform,
     cluster: ClusterRef,
     edge: LoadBalancer | None,
+    nlb: NetworkLoadBalancer | None = None,
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> dict[str, Microservice | Keycloak]:
     """Every service of the catalog, Keycloak included when it runs, keyed by name; each ECS
@@ -284,7 +293,7 @@ def build_services(
                 network=network,
                 cluster=cluster,
                 bindings=bindings,
-                load_balancer=_attachment(settings, service, edge),
+                load_balancer=_attachment(settings, service, edge, nlb),
                 alarm_actions=platform.alarm_actions,
                 consumed_queue_name=(
                     platform.queues[service.uses.consumes].queue_name

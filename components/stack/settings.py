@@ -10,7 +10,7 @@ from typing import Literal
 
 from ..compute.config import OffHoursSettings, ServiceUses
 from ..data.config import QueueSettings
-from ..edge.config import EdgeSettings, RouteRateLimit
+from ..edge.config import EdgeSettings, NetworkLoadBalancerSettings, RouteRateLimit
 from ..formats import DEFAULT_LOG_GROUP_PREFIX, Environment
 from ..identity.config import KEYCLOAK_SERVICE
 from ..network.config import NewVpcSettings
@@ -63,6 +63,8 @@ class ServiceSettings:
     """Web ACL query-string limit on its paths (KiB); None = the managed rules' 2 KiB."""
     rate_limit: RouteRateLimit | None = None
     """Its own web ACL rate limit; None = the stack-wide per-address one."""
+    host_headers: tuple[str, ...] = ()
+    """ALB host-header condition values (public services), beside or instead of the paths."""
     health_check_port: int | None = None
     """Where the container and ALB health checks go when not `port` (Keycloak: 9000)."""
     liveness_check_path: str | None = None
@@ -171,6 +173,8 @@ class StackSettings:
     """The VPC the program creates; None = use vpc_id and the subnet ids above."""
     edge: EdgeSettings | None = None
     """The ALB the program builds; None = no ALB (or one managed elsewhere)."""
+    network_load_balancer: NetworkLoadBalancerSettings | None = None
+    """The NLB the program builds for TCP services; None = none."""
     platform: PlatformSettings = field(default_factory=PlatformSettings)
     """Database, cache, secrets, Keycloak, documents, registry, alarms (platform_settings.py)."""
     off_hours: OffHoursSettings | None = None
@@ -215,6 +219,7 @@ class StackSettings:
             external_database_group=self.rds_security_group_id,
             external_cache_group=self.redis_security_group_id,
             external_alb_groups=self.alb_security_group_ids,
+            nlb=self.network_load_balancer,
         )
 
     @property

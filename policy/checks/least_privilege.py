@@ -155,8 +155,12 @@ def _group_owners(resources: Sequence[Any], settings: Any | None) -> dict[str, s
         ("redis", (REPLICATION_GROUP, SERVERLESS_CACHE), "securityGroupIds"),
     ):
         for owner in of_type(resources, types):
+            if kind == "alb" and get(owner.props, "loadBalancerType") == "network":
+                kind_of_owner = "nlb"  # the graph's NLB node (components/stack/graph.py)
+            else:
+                kind_of_owner = kind
             for group in _linked(owner, prop, SECURITY_GROUP):
-                owners[group.urn] = kind
+                owners[group.urn] = kind_of_owner
     return owners
 
 
@@ -216,10 +220,12 @@ def lp_own_security_group(resources):
     for rule in of_type(resources, EGRESS_RULE):
         group = _one(rule, "securityGroupId", SECURITY_GROUP)
         source = owners.get(group.urn) if group is not None else None
-        if source is None or not (source.startswith(("service:", "task:")) or source == "alb"):
+        if source is None or not (
+            source.startswith(("service:", "task:")) or source in ("alb", "nlb")
+        ):
             continue
         target, port = _peer(rule, owners), int(get(rule.props, "fromPort", default=-1))
-        if target in INTERNET and port == 443 and source != "alb":
+        if target in INTERNET and port == 443 and source not in ("alb", "nlb"):
             continue  # the AWS APIs and registries (NAT or endpoints)
         if (source, target, port) not in allowed:
             yield rule, f"{source} may open {target} on {port}, a path the graph does not give"

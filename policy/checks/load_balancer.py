@@ -34,6 +34,9 @@ from .base import (
     urn_of,
 )
 
+LAYER4_PROTOCOLS = ("TCP", "TLS", "UDP", "TCP_UDP")
+"""An NLB's listener protocols: they forward a port, whatever the bytes."""
+
 
 def _application(props: Mapping[str, Any]) -> bool:
     return get(props, "loadBalancerType", default="application") == "application"
@@ -76,11 +79,13 @@ def elb_drop_invalid_headers(resource):
 
 @_resource(
     "elb-access-logs", ("ELB.5",), "P", LOAD_BALANCERS,
-    "load balancers write access logs to S3",
+    "application load balancers write access logs to S3",
     "set access_logs={'bucket': <bucket>, 'enabled': True} (stack config edge.accessLogs).",
 )  # fmt: skip
 def elb_access_logs(resource):
     props = resource.props
+    if not _application(props):
+        return  # ELB.5 covers ALBs (and CLBs); an NLB logs its TLS listeners only
     logs = get(props, "accessLogs")
     if not logs or not get(logs, "bucket") or is_false(get(logs, "enabled", default=True)):
         yield "access logs are off"
@@ -296,6 +301,8 @@ def forwarders(resources: Sequence[Any], path: str) -> Iterator[tuple[Any, list[
     """Every rule (or listener default action) that forwards a request for `path` to a target
     group, with the groups: per listener, its rules in priority order until one decides."""
     for listener in of_type(resources, LISTENERS):
+        if get(listener.props, "protocol") in LAYER4_PROTOCOLS:
+            continue  # an NLB's TCP/TLS listener forwards a port, not paths (LP.1 covers it)
         decided = False
         for rule in _rules_of(resources, listener):
             patterns = _path_patterns(rule)

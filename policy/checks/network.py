@@ -10,6 +10,7 @@ from .base import (
     DEFAULT_SECURITY_GROUP,
     FLOW_LOG,
     INGRESS_RULE,
+    LISTENERS,
     LOAD_BALANCERS,
     SECURITY_GROUP,
     SECURITY_GROUP_RULE,
@@ -135,10 +136,26 @@ def open_rules(resource_type: str, props: Mapping[str, Any]) -> list[OpenRule]:
 _RULE_TYPES = (INGRESS_RULE, SECURITY_GROUP_RULE, SECURITY_GROUP)
 
 
+def _nlb_listener_ports(resources: Sequence[Any]) -> dict[str, set[int]]:
+    """Security group URN of each Network Load Balancer -> the ports its listeners take."""
+    found: dict[str, set[int]] = {}
+    for balancer in of_type(resources, LOAD_BALANCERS):
+        if get(balancer.props, "loadBalancerType") != "network":
+            continue
+        ports = {
+            int(number(get(listener.props, "port")) or 0)
+            for listener in companions(resources, balancer, LISTENERS)
+        }
+        for dep in getattr(balancer, "dependencies", []) or []:
+            if dep.resource_type == SECURITY_GROUP:
+                found.setdefault(urn_of(dep), set()).update(ports)
+    return found
+
+
 @_stack(
     "ec2-internet-ingress-alb-only", ("EC2.18",), "A",
     "ingress from 0.0.0.0/0 or ::/0 is only allowed to a load balancer's security group, on "
-    "TCP 80 and 443",
+    "TCP 80 and 443 (an internet-facing NLB's: on its listener ports)",
     "remove the open rule, or restrict it to tcp 80/443 on the ALB's security group; reach "
     "services through the ALB or ECS Exec.",
 )  # fmt: skip
@@ -149,24 +166,33 @@ def ec2_internet_ingress(resources):
         for dep in getattr(balancer, "dependencies", []) or []
         if dep.resource_type == SECURITY_GROUP
     }
+    nlb_ports = _nlb_listener_ports(resources)
     for resource in of_type(resources, _RULE_TYPES):
         for rule in open_rules(resource.resource_type, resource.props):
-            if (
-                rule.protocol not in ("tcp", "6")
-                or rule.all_ports
-                or not (rule.from_port == rule.to_port and rule.from_port in (80, 443))
-            ):
+            single_tcp = (
+                rule.protocol in ("tcp", "6")
+                and not rule.all_ports
+                and rule.from_port == rule.to_port
+            )
+            if single_tcp and rule.from_port not in (80, 443):
+                # An NLB in front of a TCP service listens where that service does.
+                groups = _groups_of(resource)
+                if any(rule.from_port in nlb_ports.get(urn_of(g), set()) for g in groups):
+                    continue
+            if not single_tcp or rule.from_port not in (80, 443):
                 yield resource, f"{rule.describe()}: only tcp 80 and 443 may be"
                 continue
-            if resource.resource_type == SECURITY_GROUP:
-                groups = [resource]
-            else:
-                groups = [
-                    d for d in getattr(resource, "dependencies", []) or []
-                    if d.resource_type == SECURITY_GROUP
-                ]  # fmt: skip
+            groups = _groups_of(resource)
             if not groups or not any(urn_of(g) in balancer_groups for g in groups):
                 yield resource, f"{rule.describe()} on a group no load balancer of the stack uses"
+
+
+def _groups_of(resource: Any) -> list[Any]:
+    """The security group a rule belongs to (or the group itself)."""
+    if resource.resource_type == SECURITY_GROUP:
+        return [resource]
+    return [d for d in getattr(resource, "dependencies", []) or []
+            if d.resource_type == SECURITY_GROUP]  # fmt: skip
 
 
 @_resource(
