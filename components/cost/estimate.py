@@ -208,6 +208,9 @@ class CostEstimate:
     monthly_budget_usd: float | None = None
     not_priced: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    unused_assumptions: tuple[str, ...] = ()
+    """Usage figures nothing of the stack is priced with (`nlb_nlcu` without an NLB): left
+    out of the output."""
 
     @property
     def total_usd(self) -> float:
@@ -256,7 +259,11 @@ class CostEstimate:
             "fargate_at_max_capacity_usd": round(self.fargate_at_max_capacity_usd, 2),
             "levers": dict(self.levers),
             "monthly_budget_usd": self.monthly_budget_usd,
-            "assumptions": self.usage.as_dict(),
+            "assumptions": {
+                key: value
+                for key, value in self.usage.as_dict().items()
+                if key not in self.unused_assumptions
+            },
             "prices": f"AWS on-demand list prices as known {AS_OF}, not re-checked online "
             "(components/cost/prices.py)",
             "not_priced": list(self.not_priced),
@@ -424,11 +431,22 @@ def estimate(
     # LCUs measure traffic (connections, bytes, rule evaluations; health checks are free), and
     # traffic comes while the services run: outside off-hours scaling's hours there is none.
     alb_each = HOURS_PER_MONTH * p["alb.hour"] + hours * usage.alb_lcu * p["alb.lcu_hour"]
+    nlbs = len(inventory.network_load_balancers)
+    nlb_each = (
+        HOURS_PER_MONTH * p["nlb.hour"] + hours * usage.nlb_nlcu * p["nlb.nlcu_hour"]
+        if nlbs
+        else 0.0
+    )
     load_balancer = LineItem(
         "load_balancer",
-        alb_each * len(inventory.load_balancers),
+        alb_each * len(inventory.load_balancers) + nlb_each * nlbs,
         f"{len(inventory.load_balancers)} ALB x 730 h + {usage.alb_lcu:g} LCU average x "
-        f"{hours:.0f} h of traffic",
+        f"{hours:.0f} h of traffic"
+        + (
+            f"; {nlbs} NLB x 730 h + {usage.nlb_nlcu:g} NLCU average x {hours:.0f} h"
+            if nlbs
+            else ""
+        ),
     )
 
     nat_count = inventory.nat_gateways
@@ -440,13 +458,17 @@ def estimate(
         + (f" + {usage.nat_gb_per_month:g} GB processed" if nat_count else ""),
     )
 
-    public_ips = nat_count + inventory.elastic_ips + sum(n for _, n in inventory.load_balancers)
+    nlb_ips = sum(n for _, n in inventory.network_load_balancers)
+    public_ips = (
+        nat_count + inventory.elastic_ips + sum(n for _, n in inventory.load_balancers) + nlb_ips
+    )
     # Tasks with their own address (dev's taskPublicIps) pay for it while they run.
     task_addresses = sum(s.tasks for s in services) if settings.task_public_ips else 0
     public_ipv4 = LineItem(
         "public_ipv4",
         (public_ips * HOURS_PER_MONTH + task_addresses * hours) * p["public_ipv4.hour"],
-        f"{public_ips} public IPv4 address(es) of NAT gateways and internet-facing ALB nodes"
+        f"{public_ips} public IPv4 address(es) of NAT gateways and internet-facing "
+        + ("ALB and NLB nodes" if nlb_ips else "ALB nodes")
         + (f" + {task_addresses:g} task address(es) x {hours:.0f} h" if task_addresses else ""),
     )
 
@@ -646,6 +668,7 @@ def estimate(
         monthly_budget_usd=settings.monthly_budget_usd,
         not_priced=tuple(not_priced),
         notes=tuple(notes),
+        unused_assumptions=() if nlbs else ("nlb_nlcu",),
     )
 
 

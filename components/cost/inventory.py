@@ -99,7 +99,10 @@ class Inventory:
     interface_endpoints: tuple[tuple[str, int], ...] = ()
     """(resource name, AZs it has a network interface in)."""
     load_balancers: tuple[tuple[str, int], ...] = ()
-    """(resource name, public IPv4 addresses: one per AZ when internet-facing)."""
+    """Application Load Balancers: (resource name, public IPv4 addresses: one per AZ when
+    internet-facing, none when internal)."""
+    network_load_balancers: tuple[tuple[str, int], ...] = ()
+    """Network Load Balancers, likewise."""
     web_acls: tuple[tuple[str, int], ...] = ()
     """(resource name, rules)."""
     databases: tuple[Database, ...] = ()
@@ -170,6 +173,7 @@ def inventory_from_resources(resources: Iterable[Resource]) -> Inventory:
 
     endpoints = []
     load_balancers = []
+    network_load_balancers = []
     web_acls = []
     databases = []
     caches = []
@@ -183,12 +187,14 @@ def inventory_from_resources(resources: Iterable[Resource]) -> Inventory:
             endpoints.append((name, len(subnets) if subnets else fallback_azs))
         elif type_ == LOAD_BALANCER:
             kind = str(inputs.get("loadBalancerType") or "application")
-            if kind != "application":
+            if kind not in ("application", "network"):
                 unpriced.append(f"{name}: {kind} load balancer")
                 continue
             subnets = _known_list(inputs.get("subnets"))
             public = 0 if inputs.get("internal") else (len(subnets) if subnets else fallback_azs)
-            load_balancers.append((name, public))
+            (load_balancers if kind == "application" else network_load_balancers).append(
+                (name, public)
+            )
         elif type_ == WEB_ACL:
             rules = inputs.get("rules")
             web_acls.append((name, len(rules) if isinstance(rules, list) else 0))
@@ -240,6 +246,7 @@ def inventory_from_resources(resources: Iterable[Resource]) -> Inventory:
         nat_gateways=nat,
         interface_endpoints=tuple(endpoints),
         load_balancers=tuple(load_balancers),
+        network_load_balancers=tuple(network_load_balancers),
         web_acls=tuple(web_acls),
         databases=tuple(databases),
         caches=tuple(caches),

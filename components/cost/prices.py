@@ -166,6 +166,10 @@ def _serverless_valkey(ratio: float) -> dict[str, Price]:
     }  # fmt: skip
 
 
+_NLB_NOTE = "derived from the region's ALB-hour (equal to it in us-east-1, where both were found)"
+_NLCU_NOTE = "derived from us-east-1's NLCU-hour, scaled as the region's LCU-hour is to us-east-1's"
+
+
 def _region(**figures: Price) -> dict[str, Price]:
     return {**_GLOBAL, **figures}
 
@@ -178,6 +182,8 @@ _US_EAST_1 = _region(
         "fargate.arm64.gb_hour": Price(0.00356, "USD per GB-hour", FARGATE),
         "alb.hour": Price(0.0225, "USD per ALB-hour", ELB),
         "alb.lcu_hour": Price(0.008, "USD per LCU-hour", ELB),
+        "nlb.hour": Price(0.0225, "USD per NLB-hour", ELB),
+        "nlb.nlcu_hour": Price(0.006, "USD per NLCU-hour", ELB),
         "nat.hour": Price(0.045, "USD per NAT gateway-hour", VPC),
         "nat.gb": Price(0.045, "USD per GB processed", VPC),
         "endpoint.az_hour": Price(0.01, "USD per interface endpoint per AZ-hour", PRIVATELINK),
@@ -220,6 +226,8 @@ _EU_WEST_1 = _region(
         "fargate.arm64.gb_hour": Price(0.00356, "USD per GB-hour", FARGATE),
         "alb.hour": Price(0.0252, "USD per ALB-hour", ELB),
         "alb.lcu_hour": Price(0.008, "USD per LCU-hour", ELB),
+        "nlb.hour": Price(0.0252, "USD per NLB-hour", ELB, note=_NLB_NOTE, basis="derived"),
+        "nlb.nlcu_hour": Price(0.006, "USD per NLCU-hour", ELB, note=_NLCU_NOTE, basis="derived"),
         "nat.hour": Price(0.048, "USD per NAT gateway-hour", VPC),
         "nat.gb": Price(0.048, "USD per GB processed", VPC),
         "endpoint.az_hour": Price(0.011, "USD per interface endpoint per AZ-hour", PRIVATELINK),
@@ -267,6 +275,10 @@ _EU_WEST_3 = _region(
         "fargate.arm64.gb_hour": Price(0.00409, "USD per GB-hour", FARGATE),
         "alb.hour": Price(0.02646, "USD per ALB-hour", ELB, seed=0.0225, note=_PARIS_SEED_NOTE),
         "alb.lcu_hour": Price(0.0084, "USD per LCU-hour", ELB),
+        "nlb.hour": Price(0.02646, "USD per NLB-hour", ELB, note=_NLB_NOTE, basis="derived"),
+        "nlb.nlcu_hour": Price(
+            0.0063, "USD per NLCU-hour", ELB, note=_NLCU_NOTE, basis="derived"
+        ),
         "nat.hour": Price(
             0.05, "USD per NAT gateway-hour", VPC, seed=0.045, note=_PARIS_SEED_NOTE
         ),
@@ -333,6 +345,8 @@ _US_EAST_1_CORROBORATED = {
     "fargate.arm64.gb_hour": _VANTAGE,
     "alb.hour": "api-evangelist transcription of the ELB pricing page's us-east-1 example (2026)",
     "alb.lcu_hour": "api-evangelist transcription of the ELB pricing page's us-east-1 example",
+    "nlb.hour": "clustercost.com and awsnegotiations.com NLB pricing guides (us-east-1, 2025-26)",
+    "nlb.nlcu_hour": "awsnegotiations.com ELB pricing table (us-east-1, 2026)",
     "nat.hour": "two blogs quoting the us-east-1 NAT gateway rates",
     "nat.gb": "two blogs quoting the us-east-1 NAT gateway rates",
 }

@@ -51,6 +51,10 @@ class UsageAssumptions:
     version the lifecycle policy keeps)."""
     task_run_minutes: float = 10
     """Minutes one run of a scheduled task lasts (Fargate bills at least one minute a run)."""
+    nlb_nlcu: float = 0.1
+    """Average Network Load Balancer Capacity Units billed per hour while the services run, per
+    NLB (stacks with one only). One NLCU = 800 new TCP flows/s (80 TLS), or 100,000 active TCP
+    flows, or 1 GB/h: a broker or a database proxy of a few clients stays far below one."""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,6 +86,7 @@ USAGE_DEFAULTS: dict[Environment, UsageAssumptions] = {
         rds_backup_gb_beyond_free=0,
         cache_gb_stored=0.5,
         cache_million_ecpu_per_month=30,
+        nlb_nlcu=0.2,
     ),
     "prod": UsageAssumptions(
         nat_gb_per_month=200,
@@ -95,5 +100,6 @@ USAGE_DEFAULTS: dict[Environment, UsageAssumptions] = {
         rds_backup_gb_beyond_free=0,
         cache_gb_stored=2,
         cache_million_ecpu_per_month=500,
+        nlb_nlcu=0.5,
     ),
 }
