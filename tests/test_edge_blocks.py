@@ -5,6 +5,8 @@ service admitting its load balancer's security group only. Then the pure rules b
 from __future__ import annotations
 
 import ipaddress
+import json
+from typing import Any
 
 import pytest
 
@@ -17,6 +19,7 @@ from components.edge.routing import (
     shadows,
 )
 from components.edge.tcp import TcpListener, ingress_problems, listener_problems, nlb_health_check
+from tests.config_support import loader
 from tests.graph_support import SG_IN, SG_OUT
 from tools.aws_models import validate
 from tools.engine import run_function
@@ -413,4 +416,244 @@ def test_an_http_health_check_needs_a_path_and_a_tcp_one_takes_none():
         [TcpListener("a", 80, health_check_path="/x")],
         tls_certificate=False,
         ssl_policy="ELBSecurityPolicy-TLS13-1-2-Res-2021-06",
+    )
+
+
+# -- the stack config: the same blocks by configuration ------------------------------------------
+
+CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/11111111-2222-3333-4444-555555555555"
+SIZE = {"cpu": 256, "memory": 512, "desiredCount": 1}
+SIZES = {"dev": SIZE, "staging": SIZE, "prod": SIZE}
+
+
+def _catalog(**api: Any) -> dict[str, Any]:
+    return {
+        "api": {"port": 8080, "public": True, "sizes": SIZES, **api},
+        "web": {"port": 8081, "public": True, "sizes": SIZES, "defaultRoute": True},
+        "broker": {
+            "port": 1883,
+            "sizes": SIZES,
+            "healthCheckCommand": ["CMD", "nc", "-z", "localhost", "1883"],
+            "stopTimeout": 60,
+        },
+    }
+
+
+load, problems = loader(
+    {
+        "environment": "prod",
+        "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
+        "containerRegistry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop",
+        "network": {"createVpc": True},
+        "edge": {"enabled": True, "certificateArn": CERTIFICATE},
+        "baseCatalog": "none",
+        "services": _catalog(pathPatterns=["/v1/*"], hostHeaders=["api.shop.example.com"]),
+    }
+)
+
+
+def test_a_host_and_path_rule_and_an_internal_alb_resolve_from_the_stack_file():
+    settings = load(edge={"enabled": True, "internal": True, "ingressCidrs": ["10.50.0.0/16"]})
+    edge = settings.edge
+    api = next(r for r in edge.routes if r.service == "api")
+    assert (api.host_headers, api.path_patterns, api.priority) == (
+        ("api.shop.example.com",),
+        ("/v1/*",),
+        1000,
+    )
+    # internal: no certificate needed in prod, WAF off by default, the given range only
+    assert edge.internal and not edge.https and not edge.waf
+    assert edge.ingress_cidrs == ("10.50.0.0/16",)
+
+
+def test_an_internet_facing_prod_alb_keeps_its_waf_and_its_certificate_rule():
+    assert load().edge.waf is True
+    assert "plain HTTP" in problems(edge={"enabled": True})["edge.certificateArn"]
+
+
+def test_host_headers_are_refused_where_alb_would_refuse_them():
+    found = problems(services=_catalog(hostHeaders=["api.shop.example.c0m", "localhost"]))
+    message = found["services.api.hostHeaders"]
+    assert "'api.shop.example.c0m': only letters may follow the last '.'" in message
+    assert "'localhost': no '.'" in message
+    found = problems(
+        services={
+            **_catalog(pathPatterns=["/v1/*"]),
+            "web": {**_catalog()["web"], "hostHeaders": ["web.shop.example.com"]},
+        }
+    )
+    assert "the default route already receives every request" in found["services.web.hostHeaders"]
+
+
+def test_the_same_path_on_two_hosts_is_two_routes_and_on_one_host_one_too_many():
+    two = {
+        **_catalog(pathPatterns=["/v1/*"], hostHeaders=["a.shop.example.com"]),
+        "api2": {
+            "port": 8082,
+            "public": True,
+            "sizes": SIZES,
+            "pathPatterns": ["/v1/*"],
+            "hostHeaders": ["b.shop.example.com"],
+        },
+    }
+    assert {"api", "api2", "web"} <= {r.service for r in load(services=two).edge.routes}
+    clash = {**two, "api2": {**two["api2"], "hostHeaders": ["A.shop.example.com"]}}
+    found = problems(services=clash)
+    assert "already routed to api" in found["services.api2.pathPatterns"]
+
+
+def test_a_rule_without_hosts_shadows_a_later_one_with_hosts_but_not_the_other_way():
+    hosts_first = {
+        **_catalog(pathPatterns=["/v1/*"], hostHeaders=["a.shop.example.com"], priority=10),
+        "all": {
+            "port": 8082,
+            "public": True,
+            "sizes": SIZES,
+            "pathPatterns": ["/v1/orders"],
+            "priority": 20,
+        },
+    }
+    assert load(services=hosts_first).edge is not None
+    shadowed = {
+        **hosts_first,
+        "all": {**hosts_first["all"], "pathPatterns": ["/v1/*"], "priority": 5 + 5},
+        "api": {**hosts_first["api"], "pathPatterns": ["/v1/orders"], "priority": 20},
+    }
+    found = problems(services=shadowed)
+    assert "never reached: all's /v1/* (priority 10)" in found["services.api.pathPatterns"]
+
+
+def test_ingress_keys_belong_to_an_internal_alb_and_to_private_ranges():
+    found = problems(
+        edge={"enabled": True, "certificateArn": CERTIFICATE, "ingressCidrs": ["10.0.0.0/8"]}
+    )
+    assert "narrows an internal ALB's callers only" in found["edge.ingressCidrs"]
+    found = problems(edge={"enabled": True, "internal": True, "ingressCidrs": ["0.0.0.0/0"]})
+    assert "not a private range" in found["edge.ingressCidrs"]
+
+
+NLB = {"enabled": True, "listeners": {"broker": {}}}
+
+
+def test_a_tcp_service_behind_the_nlb_resolves_with_its_ports():
+    nlb = load(networkLoadBalancer=NLB).network_load_balancer
+    assert nlb.internal and nlb.cross_zone and nlb.deletion_protection  # prod: ELB.6
+    assert nlb.routes == {"broker": (1883,)}
+
+
+@pytest.mark.parametrize(
+    ("config", "path", "problem"),
+    [
+        (
+            {"enabled": True, "listeners": {"nope": {}}},
+            "networkLoadBalancer.listeners.nope",
+            "not a service of the stack",
+        ),
+        (
+            {"enabled": True, "listeners": {"api": {}}},
+            "networkLoadBalancer.listeners.api",
+            "behind an ALB already",
+        ),
+        (
+            {"enabled": True, "listeners": {"broker": {"protocol": "TLS"}}},
+            "networkLoadBalancer.listeners",
+            "a TLS listener needs certificate_arn",
+        ),
+        (
+            {"enabled": True, "internal": False, "listeners": {"broker": {}}},
+            "networkLoadBalancer.ingressCidrs",
+            "admits no one by default",
+        ),
+        (
+            {"enabled": True, "deletionProtection": False, "listeners": {"broker": {}}},
+            "networkLoadBalancer.deletionProtection",
+            "ELB.6 is enforced",
+        ),
+        ({"enabled": False, "internal": False}, "networkLoadBalancer.internal", "has no effect"),
+    ],
+)
+def test_an_nlb_the_program_could_not_build_is_refused_at_its_key(config, path, problem):
+    assert problem in problems(networkLoadBalancer=config)[path]
+
+
+@pytest.fixture(scope="module")
+def dev_with_both():
+    """Dev's stack file with an internal ALB, a host-header service and an NLB service."""
+    from tests.conftest import ROOT
+    from tools.engine import run_program
+
+    override = {
+        "accessweaver:edge": {"enabled": True, "internal": True},
+        "accessweaver:services": {
+            "console": {
+                "port": 8080,
+                "public": True,
+                "sizes": SIZES,
+                "pathPatterns": ["/ui/*"],
+                "hostHeaders": ["console.dev.accessweaver.internal"],
+            },
+            "broker": _catalog()["broker"],
+        },
+        "accessweaver:networkLoadBalancer": NLB,
+    }
+    encoded = {key: json.dumps(value) for key, value in override.items()}
+    return run_program(ROOT, "dev", config_override=encoded)
+
+
+def test_a_stack_plans_the_internal_alb_the_host_rule_and_the_nlb(dev_with_both):
+    result = dev_with_both
+    alb = result.one(BALANCER, "accessweaver-dev-alb").inputs
+    nlb = result.one(BALANCER, "accessweaver-dev-nlb").inputs
+    assert alb["internal"] is True and nlb["internal"] is True
+    assert alb["subnets"] == nlb["subnets"]  # both in the private subnets
+    rule = result.one(RULE, "accessweaver-dev-console-rule").inputs
+    assert rule["conditions"] == [
+        {"hostHeader": {"values": ["console.dev.accessweaver.internal"]}},
+        {"pathPattern": {"values": ["/ui/*"]}},
+    ]
+    # the committed services keep their rules and priorities
+    gateway = result.one(RULE, "accessweaver-dev-aw-api-gateway-rule").inputs
+    assert gateway["priority"] == 50000
+    group = result.one(TARGET_GROUP, "accessweaver-dev-broker-tg").inputs
+    assert (group["protocol"], group["targetType"], group["port"]) == ("TCP", "ip", 1883)
+    broker = result.one("aws:ecs/service:Service", "broker-service").inputs
+    (broker_group,) = broker["networkConfiguration"]["securityGroups"]
+    into_broker = [
+        (
+            r.property_dependencies["referencedSecurityGroupId"][0].rsplit("::", 1)[1],
+            r.inputs["fromPort"],
+        )
+        for r in result.of_type(SG_IN)
+        if r.inputs["securityGroupId"] == broker_group
+    ]
+    # the NLB, and dev's health probe (it asks every service with a port): no CIDR, no ALB
+    assert sorted(into_broker) == [("accessweaver-dev-nlb-sg", 1883), ("health-probe-sg", 1883)]
+    assert result.outputs["nlb_endpoints"]["broker"].endswith(":1883")
+    assert result.outputs["public_urls"]["console"] == [
+        "http://console.dev.accessweaver.internal/ui/"
+    ]
+
+
+def test_the_policy_pack_passes_the_stack_and_reads_the_nlb_as_a_graph_node(dev_with_both):
+    from tools.policy_check import run_policies
+
+    mandatory = [
+        v for v in run_policies(dev_with_both).violations if v["enforcement"] == "mandatory"
+    ]
+    assert mandatory == []
+
+
+def test_the_estimate_prices_the_nlb_beside_the_alb(dev_with_both, plan):
+    estimate = dev_with_both.outputs["estimated_monthly_cost"]
+    committed = plan("dev").outputs["estimated_monthly_cost"]
+    assert "1 NLB x 730 h" in estimate["line_item_details"]["load_balancer"]
+    assert "nlb_nlcu" in estimate["assumptions"]
+    assert "nlb_nlcu" not in committed["assumptions"]
+    extra = (
+        estimate["line_items_usd"]["load_balancer"] - committed["line_items_usd"]["load_balancer"]
+    )
+    assert extra > 730 * 0.0252  # at least the NLB's hours (eu-west-1)
+    # the internal ALB has no public address: only the NAT gateways' and the tasks' remain
+    assert "ALB" not in estimate["line_item_details"]["public_ipv4"].split("+")[0] or (
+        estimate["line_items_usd"]["public_ipv4"] < committed["line_items_usd"]["public_ipv4"]
     )

@@ -689,18 +689,17 @@ def plan_routes(
                     f"at most {MAX_CONDITION_VALUES} patterns",
                 )
             )
-        elif hosts:
-            for problem in rule_problems(hosts, service.path_patterns):
-                issues.append(
-                    ConfigIssue(
-                        f"{base}.hostHeaders",
-                        list(hosts),
-                        problem,
-                        "at most 3 host names (letters, digits, - _ . * ?, a '.' and letters "
-                        "after the last one, 128 characters each); with pathPatterns at most 5 "
-                        "values and 5 wildcards per rule",
-                    )
+        elif hosts and (found := rule_problems(hosts, service.path_patterns)):
+            issues.append(
+                ConfigIssue(
+                    f"{base}.hostHeaders",
+                    list(hosts),
+                    "; ".join(found),
+                    "at most 3 host names (letters, digits, - _ . * ?, a '.' and letters "
+                    "after the last one, 128 characters each); with pathPatterns at most 5 "
+                    "values and 5 wildcards per rule",
                 )
+            )
         # The same pattern on different hosts is two routes; on the same hosts, one too many.
         host_key = tuple(sorted(h.lower() for h in hosts))
         for pattern in service.path_patterns or ("",):

@@ -10,8 +10,9 @@ and per guard (`Guard`) a fixed-response rule evaluated before every route. The 
 client's address to `X-Forwarded-For` (explicitly `append`: the last entry is the one it saw).
 Optional: deletion protection, access logs to an S3 bucket the component creates, a WAFv2 web
 ACL (its logs and sampled requests with tokens, codes and e-mail addresses of query strings
-substituted), and for each route that deploys BLUE_GREEN, LINEAR or CANARY (`Route.traffic_shift`) a second target group and the IAM role ECS
-moves the listener rule's weights with.
+substituted), and for each route that deploys BLUE_GREEN, LINEAR or CANARY
+(`Route.traffic_shift`) a second target group and the IAM role ECS moves the listener rule's
+weights with.
 
 Without a certificate the ALB serves plain HTTP: an internet-facing one logs a warning; an
 internal one serves HTTP inside the VPC only, like the services' own calls (docs/DESIGN.md,
