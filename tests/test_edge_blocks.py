@@ -23,6 +23,7 @@ from tests.config_support import loader
 from tests.graph_support import SG_IN, SG_OUT
 from tools.aws_models import validate
 from tools.engine import run_function
+from tools.policy_check import run_policies
 
 VPC = "vpc-0a1b2c3d4e5f60718"
 PRIVATE = ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"]
@@ -635,8 +636,6 @@ def test_a_stack_plans_the_internal_alb_the_host_rule_and_the_nlb(dev_with_both)
 
 
 def test_the_policy_pack_passes_the_stack_and_reads_the_nlb_as_a_graph_node(dev_with_both):
-    from tools.policy_check import run_policies
-
     mandatory = [
         v for v in run_policies(dev_with_both).violations if v["enforcement"] == "mandatory"
     ]
@@ -657,3 +656,79 @@ def test_the_estimate_prices_the_nlb_beside_the_alb(dev_with_both, plan):
     assert "ALB" not in estimate["line_item_details"]["public_ipv4"].split("+")[0] or (
         estimate["line_items_usd"]["public_ipv4"] < committed["line_items_usd"]["public_ipv4"]
     )
+
+
+# -- the policy pack on an NLB and an internal ALB ------------------------------------------------
+
+
+def _with_internet_nlb(port_open: int, *, listener_port: int = 8883) -> list:
+    """The compliant baseline plus an internet-facing NLB listening on `listener_port`, its
+    group open to the internet on `port_open`."""
+    from policy import checks as c
+    from tests.policy_fakes import baseline, res
+
+    r = baseline()
+    group = res(c.SECURITY_GROUP, "nlb-sg", {"description": "NLB"})
+    nlb = res(
+        c.LOAD_BALANCERS[0],
+        "nlb",
+        {
+            "loadBalancerType": "network",
+            "internal": False,
+            "enableDeletionProtection": True,
+            "subnets": ["subnet-a", "subnet-b"],
+            "securityGroups": ["sg-nlb"],
+        },
+        deps=(group,),
+    )
+    listener = res(
+        c.LISTENERS[0],
+        "nlb-listener",
+        {
+            "port": listener_port,
+            "protocol": "TCP",
+            "defaultActions": [{"type": "forward", "targetGroupArn": "arn:tg"}],
+        },
+        props={"loadBalancerArn": (nlb,)},
+    )
+    opening = res(
+        c.INGRESS_RULE,
+        "nlb-open",
+        {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "tcp", "fromPort": port_open, "toPort": port_open},
+        deps=(group,),
+    )
+    return [*r.values(), group, nlb, listener, opening]
+
+
+def _violations(resources) -> set[tuple[str, str]]:
+    from tests.policy_fakes import plan_of
+
+    return {(v["policy"], v["resource"]) for v in run_policies(plan_of(resources)).violations}
+
+
+def test_an_internet_facing_nlb_may_open_its_listener_port_and_only_that_one():
+    assert _violations(_with_internet_nlb(8883)) == set()
+    found = _violations(_with_internet_nlb(9000))
+    assert ("ec2-internet-ingress-alb-only", "nlb-open") in found
+    # a high-risk port stays refused even as a listener port
+    found = _violations(_with_internet_nlb(5432, listener_port=5432))
+    assert found == {("ec2-no-open-high-risk-ports", "nlb-open")}
+
+
+def test_alb_controls_do_not_fire_on_an_nlb_and_its_tcp_listener():
+    # no access logs, no dropInvalidHeaderFields, a TCP listener forwarding every path: none of
+    # ELB.4, ELB.5, ELB.12 or EDGE.1 is about a layer-4 load balancer
+    assert _violations(_with_internet_nlb(8883)) == set()
+
+
+def test_the_waf_control_skips_an_internal_alb_and_not_an_internet_facing_one():
+    from policy import checks as c
+    from tests.policy_fakes import baseline, with_inputs
+
+    r = baseline()
+    del r["web-acl-association"]
+    found = _violations(list(r.values()))
+    assert ("elb-waf-attached", "alb") in found
+    r["alb"] = with_inputs(r["alb"], internal=True)
+    assert ("elb-waf-attached", "alb") not in _violations(list(r.values()))
+    assert c.LOAD_BALANCERS[0] == r["alb"].type
