@@ -64,6 +64,7 @@ ENVIRONMENT_SOURCES: dict[str, PerEnvironment] = {
     "network.flowLogs": lambda env: NETWORK_DEFAULTS[env].flow_logs,
     "network.taskPublicIps": lambda env: NETWORK_DEFAULTS[env].task_public_ips,
     "edge.deletionProtection": lambda env: EDGE_DEFAULTS[env].deletion_protection,
+    "networkLoadBalancer.deletionProtection": (lambda env: EDGE_DEFAULTS[env].deletion_protection),
     "edge.accessLogs": lambda env: EDGE_DEFAULTS[env].access_logs,
     "edge.accessLogRetentionDays": lambda env: EDGE_DEFAULTS[env].access_log_retention_days,
     "edge.waf.enabled": lambda env: EDGE_DEFAULTS[env].waf,

@@ -383,9 +383,10 @@ class ServiceSpec(ServiceTuning):
         default_factory=list,
         description="ALB path patterns routed to this public service (e.g. /api/*); max 5.",
     )
-    host_headers: list[Annotated[str, Field(min_length=1, max_length=128)]] = Field(
+    # Bounds are checked with the rule's other limits (`components/edge/routing.py`), so one
+    # message names them all and a refused name never reads as "no route".
+    host_headers: list[str] = Field(
         default_factory=list,
-        max_length=3,
         description="Host names the ALB routes to this public service (api.example.com, "
         "*.example.com), beside or instead of pathPatterns: a request must match both when both "
         "are given; at most 3, and with pathPatterns at most 5 values and 5 wildcards per rule.",

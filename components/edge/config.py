@@ -76,7 +76,11 @@ QueryArgument = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-
 class WafConfig(ConfigModel):
     """`edge.waf`: the WAFv2 web ACL in front of the ALB."""
 
-    enabled: Flag | None = Field(None, description="Attach a web ACL; unset = per environment.")
+    enabled: Flag | None = Field(
+        None,
+        description="Attach a web ACL; unset = per environment for an internet-facing ALB, "
+        "off for an internal one (edge.internal).",
+    )
     rate_limit: int = Field(
         2000,
         ge=10,
@@ -242,7 +246,7 @@ class Route:
     port: int
     health_check_path: str
     path_patterns: tuple[str, ...]
-    """`("/*",)` for the default service."""
+    """`("/*",)` for the default service; () for a route matching its `host_headers` only."""
     priority: int
     default: bool = False
     """The catch-all route: gets every request no other rule matches."""
@@ -711,7 +715,8 @@ def plan_routes(
                         f"{base}.{key}",
                         shown,
                         f"already routed to {owner}",
-                        "a pattern (on a host) routed to one service only",
+                        "a pattern routed to one service only"
+                        + (" on the same host names" if hosts else ""),
                     )
                 )
             owners.setdefault((host_key, pattern), service.name)
