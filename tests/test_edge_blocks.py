@@ -732,3 +732,12 @@ def test_the_waf_control_skips_an_internal_alb_and_not_an_internet_facing_one():
     r["alb"] = with_inputs(r["alb"], internal=True)
     assert ("elb-waf-attached", "alb") not in _violations(list(r.values()))
     assert c.LOAD_BALANCERS[0] == r["alb"].type
+
+
+def test_per_route_waf_limits_on_a_host_routed_service_are_refused_until_waf_matches_hosts():
+    found = problems(
+        services=_catalog(
+            pathPatterns=["/v1/*"], hostHeaders=["api.shop.example.com"], maxRequestBodyKb=64
+        )
+    )
+    assert "match a route by its paths only" in found["services.api.hostHeaders"]

@@ -47,6 +47,10 @@ GUARD_PRIORITY_MAX = 9
 """Priorities 1 to 9 belong to the edge's guard rules (`Guard`), evaluated before any route."""
 AUTO_PRIORITY_START = 1000
 AUTO_PRIORITY_STEP = 10
+WAF_BY_PATH_ONLY = (
+    "the web ACL's per-route limits match a route by its paths only (components/edge/waf.py): "
+    "with host headers they would hold on every host"
+)
 MAX_CONDITION_VALUES = 5
 """ALB limit: condition values per listener rule."""
 
@@ -507,6 +511,16 @@ def resolve_edge(
     routes = plan_routes(public, service_path, issues)
     all_guards = (MANAGEMENT_GUARD, *guards)
     _check_guarded_routes(routes, all_guards, service_path, issues)
+    for route in routes:
+        if route.host_headers and route.waf_settings:
+            issues.append(
+                ConfigIssue(
+                    f"{service_path(route.service)}.hostHeaders",
+                    list(route.host_headers),
+                    WAF_BY_PATH_ONLY,
+                    "hostHeaders, or maxRequestBodyKb / maxQueryStringKb / rateLimit: not both",
+                )
+            )
     deletion_protection = (
         edge.deletion_protection
         if edge.deletion_protection is not None

@@ -37,7 +37,7 @@ from ..iam_path import role_settings
 from ..log_archive import log_bucket
 from ..naming import scoped_name
 from ..service_trust import ecs_service_trust
-from .config import MANAGEMENT_GUARD, Guard, Route
+from .config import MANAGEMENT_GUARD, WAF_BY_PATH_ONLY, Guard, Route
 from .domain import DomainArgs, alias_records, validated_certificate
 from .ingress import admit_private_callers
 from .routing import ingress_cidr_problems, rule_conditions, rule_problems
@@ -165,6 +165,8 @@ class LoadBalancerArgs:
                 f"route {route.service}: {p}"
                 for p in rule_problems(route.host_headers, route.path_patterns)
             ]
+            if route.host_headers and route.waf_settings:
+                problems.append(f"route {route.service}: {WAF_BY_PATH_ONLY}")
         return problems
 
     @property
