@@ -71,6 +71,9 @@ def register_task_definition_params(inputs: dict[str, Any], containers: list[dic
                 "taskRoleArn", "pidMode", "ipcMode", "runtimePlatform", "volumes"):  # fmt: skip
         if inputs.get(key) is not None:
             params[key] = inputs[key]
+    if inputs.get("ephemeralStorage") is not None:
+        # pulumi_aws's `size_in_gib` is the API's `sizeInGiB`.
+        params["ephemeralStorage"] = {"sizeInGiB": int(inputs["ephemeralStorage"]["sizeInGib"])}
     return params
 
 

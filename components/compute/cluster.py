@@ -44,6 +44,48 @@ def capacity_provider_strategy(spot_percentage: int) -> list[dict[str, int | str
 
 
 @dataclass(frozen=True)
+class CapacityShare:
+    """One capacity provider of a service's own strategy (ECS `capacityProviderStrategy`)."""
+
+    capacity_provider: Literal["FARGATE", "FARGATE_SPOT"]
+    weight: int
+    """Relative share of the tasks beyond the bases (0-1000)."""
+    base: int = 0
+    """Tasks placed on this provider first (0-100000; one provider of the strategy at most)."""
+
+
+def capacity_problems(strategy: Sequence[CapacityShare], where: str) -> list[str]:
+    """What ECS refuses in a capacity provider strategy."""
+    problems = []
+    providers = [share.capacity_provider for share in strategy]
+    if not strategy:
+        problems.append(f"{where} is empty; give FARGATE and/or FARGATE_SPOT")
+    for share in strategy:
+        key = f"{where}[{share.capacity_provider}]"
+        if share.capacity_provider not in ("FARGATE", "FARGATE_SPOT"):
+            problems.append(f"{key}: not FARGATE or FARGATE_SPOT")
+        if providers.count(share.capacity_provider) > 1:
+            problems.append(f"{key} is given twice")
+        if not 0 <= share.weight <= 1000:
+            problems.append(f"{key}.weight {share.weight} is not 0-1000")
+        if not 0 <= share.base <= 100000:
+            problems.append(f"{key}.base {share.base} is not 0-100000")
+    if strategy and all(share.weight == 0 for share in strategy):
+        problems.append(f"{where}: every weight is 0; at least one must be above 0")
+    if sum(1 for share in strategy if share.base > 0) > 1:
+        problems.append(f"{where}: more than one provider has a base (ECS allows one)")
+    return problems
+
+
+def strategy_inputs(strategy: Sequence[CapacityShare]) -> list[dict[str, int | str]]:
+    """The service's `capacity_provider_strategies` (pulumi_aws names)."""
+    return [
+        {"capacity_provider": share.capacity_provider, "weight": share.weight, "base": share.base}
+        for share in strategy
+    ]
+
+
+@dataclass(frozen=True)
 class ExecLoggingArgs:
     """Log every ECS Exec session of the cluster (EXEC.1)."""
 

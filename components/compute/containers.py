@@ -12,12 +12,22 @@ execute-command` still works.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
 
+from .sidecars import (
+    LOG_ROUTER,
+    FireLensArgs,
+    SidecarArgs,
+    firelens_log_configuration,
+    log_router_definition,
+    sidecar_definition,
+    sidecar_volume,
+)
 from .telemetry import COLLECTOR_CONTAINER, COLLECTOR_MEMORY_MIB, collector_container
 
 TMP_VOLUME = "tmp"
@@ -93,6 +103,38 @@ class RestartPolicy:
 
 
 @dataclass(frozen=True)
+class RegistryCredentials:
+    """Credentials of a private registry (ghcr.io, Docker Hub, Quay) for the image: a Secrets
+    Manager secret holding `{"username": ..., "password": ...}`. The execution role may read
+    that secret only (and decrypt with `kms_key_arn` when the secret uses a key of one's own)."""
+
+    secret_arn: str
+    """`arn:aws:secretsmanager:<region>:<account>:secret:<name>` (ECS's
+    `repositoryCredentials.credentialsParameter`)."""
+    kms_key_arn: str | None = None
+    """The customer managed key the secret is encrypted with; None = the AWS managed key."""
+
+    def problems(self, where: str) -> list[str]:
+        found = []
+        if not re.fullmatch(
+            r"arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[A-Za-z0-9/_+=.@-]+",
+            self.secret_arn,
+        ):
+            found.append(
+                f"{where}.secret_arn {self.secret_arn!r} is not a Secrets Manager secret ARN "
+                "(arn:aws:secretsmanager:<region>:<account>:secret:<name>)"
+            )
+        if self.kms_key_arn is not None and not re.fullmatch(
+            r"arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key/[A-Za-z0-9-]+", self.kms_key_arn
+        ):
+            found.append(
+                f"{where}.kms_key_arn {self.kms_key_arn!r} is not a KMS key ARN "
+                "(arn:aws:kms:<region>:<account>:key/<id>)"
+            )
+        return found
+
+
+@dataclass(frozen=True)
 class ContainerArgs:
     """The application container of a service."""
 
@@ -118,6 +160,9 @@ class ContainerArgs:
     """Writable volumes besides /tmp (the root filesystem is read-only)."""
     restart_policy: RestartPolicy | None = None
     """Restart the process in place when it exits; None = ECS replaces the task."""
+    repository_credentials: RegistryCredentials | None = None
+    """Pull the image from a private registry with these credentials; None = ECR (the
+    execution role's pull on the image's repository) or a public image."""
 
     def checked_health(self) -> HttpHealthCheck | CommandHealthCheck:
         if self.health_check is not None:
@@ -166,39 +211,56 @@ def writable_paths(container: ContainerArgs) -> list[str]:
 def _exec_volumes(role: str, own: Sequence[str] = ()) -> list[tuple[str, str]]:
     """(volume, path) of one container's ECS Exec agent; paths the container already mounts
     writable (`own`) are left to its own volume."""
-    return [
-        (f"{EXEC_VOLUME_PREFIX[role]}-{volume_name(p)}", p)
-        for p in EXEC_AGENT_PATHS
-        if p not in own
-    ]
+    prefix = EXEC_VOLUME_PREFIX.get(role, f"exec-{role}")
+    return [(f"{prefix}-{volume_name(p)}", p) for p in EXEC_AGENT_PATHS if p not in own]
+
+
+def _own_containers(sidecars: Sequence[SidecarArgs], firelens: FireLensArgs | None) -> list[str]:
+    """Names of one's own sidecars and the log router: each has volumes of its own."""
+    return [s.name for s in sidecars] + ([LOG_ROUTER] if firelens is not None else [])
 
 
 def task_volumes(
-    container: ContainerArgs, *, execute_command: bool = False, xray: bool = False
+    container: ContainerArgs,
+    *,
+    execute_command: bool = False,
+    xray: bool = False,
+    sidecars: Sequence[SidecarArgs] = (),
+    firelens: FireLensArgs | None = None,
 ) -> list[dict[str, str]]:
     """The task definition's `volumes`: one bind volume per writable path, and with
     `execute_command` the agent's volumes of the app container (and of the collector sidecar
-    when `xray`, the tracing switch)."""
+    when `xray`, the tracing switch); a /tmp (and agent volumes) per sidecar of one's own and
+    for the log router. EFS volumes are added by the component (they name its access points)."""
     volumes = [{"name": TMP_VOLUME}] + [{"name": volume_name(p)} for p in container.writable_paths]
     if execute_command:
         volumes += [{"name": v} for v, _ in _exec_volumes("app", container.writable_paths)]
         if xray:
             volumes += [{"name": v} for v, _ in _exec_volumes("collector")]
+    for own in _own_containers(sidecars, firelens):
+        volumes.append({"name": sidecar_volume(own)})
+        if execute_command:
+            volumes += [{"name": v} for v, _ in _exec_volumes(own)]
     return volumes
 
 
-def sidecar_memory_mib(*, xray: bool = False, service_connect: bool = False) -> int:
+def sidecar_memory_mib(*, xray: bool = False, service_connect: bool = False, own: int = 0) -> int:
     """What the task's sidecars take of its memory: the collector's hard limit with tracing,
-    the Service Connect proxy's share with Service Connect."""
-    return (COLLECTOR_MEMORY_MIB if xray else 0) + (
-        SERVICE_CONNECT_PROXY_MIB if service_connect else 0
+    the Service Connect proxy's share with Service Connect, and `own`: one's own sidecars' and
+    the log router's hard limits (`sidecars.sidecars_memory_mib`)."""
+    return (
+        (COLLECTOR_MEMORY_MIB if xray else 0)
+        + (SERVICE_CONNECT_PROXY_MIB if service_connect else 0)
+        + own
     )
 
 
-def app_memory_mib(task_memory: int, *, xray: bool = False, service_connect: bool = False) -> int:
+def app_memory_mib(
+    task_memory: int, *, xray: bool = False, service_connect: bool = False, own: int = 0
+) -> int:
     """The application container's hard memory limit: the task's memory minus its sidecars'.
     The JVM sizes its heap from this limit (it reads the container's cgroup)."""
-    return task_memory - sidecar_memory_mib(xray=xray, service_connect=service_connect)
+    return task_memory - sidecar_memory_mib(xray=xray, service_connect=service_connect, own=own)
 
 
 def _exec_mounts(role: str, own: Sequence[str] = ()) -> list[dict[str, Any]]:
@@ -247,6 +309,9 @@ def container_definitions(
     port_name: str | None = None,
     health_check: bool = True,
     memory: int | None = None,
+    sidecars: Sequence[SidecarArgs] = (),
+    firelens: FireLensArgs | None = None,
+    extra_mounts: Sequence[Mapping[str, Any]] = (),
 ) -> list[dict[str, Any]]:
     """The app container named `name`, plus the OpenTelemetry collector sidecar sending traces
     to X-Ray when `xray`; with `execute_command`, the volumes ECS Exec's agent writes to are
@@ -258,7 +323,9 @@ def container_definitions(
     health status", `HealthCheck` in the ECS API reference), so a check would only cost CPU.
 
     `environment` and `secrets` are the container's, with the bindings' merged in and every
-    output resolved (the caller resolves them)."""
+    output resolved (the caller resolves them). `sidecars` are one's own (after the collector),
+    `firelens` routes the app's logs through the log router (last), `extra_mounts` are the
+    app's EFS mounts."""
     app: dict[str, Any] = {
         "name": name,
         "image": container.image,
@@ -282,14 +349,20 @@ def container_definitions(
             "value",
         ),
         "secrets": _pairs(secrets, "valueFrom"),
-        "logConfiguration": _logging(region, log_group, "ecs"),
+        "logConfiguration": (
+            firelens_log_configuration(
+                firelens, region=region, log_group=log_group, stream_prefix="ecs"
+            )
+            if firelens is not None
+            else _logging(region, log_group, "ecs")
+        ),
         **(
             {"healthCheck": {"command": health_check_command(container), **HEALTH_CHECK_TIMING}}
             if health_check
             else {}
         ),
         "readonlyRootFilesystem": True,
-        "mountPoints": _mounts(container, execute_command=execute_command),
+        "mountPoints": [*_mounts(container, execute_command=execute_command), *extra_mounts],
         "user": container.user,
         "privileged": False,
         "stopTimeout": container.stop_timeout,
@@ -300,10 +373,15 @@ def container_definitions(
         app["command"] = list(container.command)
     if container.restart_policy is not None:
         app["restartPolicy"] = container.restart_policy.definition()
+    if container.repository_credentials is not None:
+        app["repositoryCredentials"] = {
+            "credentialsParameter": container.repository_credentials.secret_arn
+        }
     containers = [app]
+    waits: list[dict[str, str]] = []
     if xray:
         # The application's first spans should find the collector listening.
-        app["dependsOn"] = [{"containerName": COLLECTOR_CONTAINER, "condition": "START"}]
+        waits.append({"containerName": COLLECTOR_CONTAINER, "condition": "START"})
         containers.append(
             collector_container(
                 region=region,
@@ -314,4 +392,26 @@ def container_definitions(
                 ],
             )
         )
+    for sidecar in sidecars:
+        containers.append(
+            sidecar_definition(
+                sidecar,
+                logging=_logging(region, log_group, sidecar.name),
+                mounts=_exec_mounts(sidecar.name) if execute_command else [],
+            )
+        )
+        if sidecar.app_waits_for is not None:
+            waits.append({"containerName": sidecar.name, "condition": sidecar.app_waits_for})
+    if firelens is not None:
+        # Stated, not left to ECS's implicit order: a dependsOn of the app replaces it.
+        waits.append({"containerName": LOG_ROUTER, "condition": "START"})
+        containers.append(
+            log_router_definition(
+                firelens,
+                logging=_logging(region, log_group, "firelens"),
+                mounts=_exec_mounts(LOG_ROUTER) if execute_command else [],
+            )
+        )
+    if waits:
+        app["dependsOn"] = waits
     return containers

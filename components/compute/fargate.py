@@ -60,3 +60,20 @@ def size_issues(
                 f"with cpu {cpu}: {describe_memory_choices(cpu)} MiB",
             )
         )
+
+
+EPHEMERAL_STORAGE_GIB = (21, 200)
+"""`ephemeralStorage.sizeInGib` Fargate takes (platform 1.4.0); 20 GiB come with every task
+(ECS developer guide, "Fargate task ephemeral storage")."""
+INCLUDED_EPHEMERAL_GIB = 20
+
+
+def ephemeral_storage_problem(size_gib: int | None) -> str | None:
+    """Why Fargate refuses this ephemeral storage size, or None."""
+    low, high = EPHEMERAL_STORAGE_GIB
+    if size_gib is None or low <= size_gib <= high:
+        return None
+    return (
+        f"ephemeral_storage_gib {size_gib} is not {low}-{high} (Fargate gives every task "
+        f"{INCLUDED_EPHEMERAL_GIB} GiB; leave it unset for those)"
+    )

@@ -60,10 +60,21 @@ def execution_policy(
     log_group: str,
     image: str,
     secret_refs: Iterable[str],
+    registry_credentials: Iterable[tuple[str, str | None]] = (),
+    images: Iterable[str] = (),
 ) -> dict[str, Any]:
-    """What ECS may do for one service: pull its image, write its log group, read its secrets."""
+    """What ECS may do for one service: pull its image, write its log group, read its secrets.
+
+    `registry_credentials` are the (secret ARN, KMS key ARN or None) of private registries its
+    containers pull from: that secret only, and that key only. `images` are its sidecars': ECR
+    ones are pulled from their repositories too."""
     statements: list[dict[str, Any]] = []
-    repository = ecr_repository_arn(image)
+    repositories = sorted(
+        {arn for arn in map(ecr_repository_arn, [image, *images]) if arn is not None}
+    )
+    repository: str | list[str] | None = (
+        repositories[0] if len(repositories) == 1 else repositories or None
+    )
     if repository is not None:
         statements += [
             {
@@ -113,6 +124,28 @@ def execution_policy(
                 "Effect": "Allow",
                 "Action": "ssm:GetParameters",
                 "Resource": parameters,
+            }
+        )
+    credentials = sorted({arn for arn, _ in registry_credentials})
+    keys = sorted({key for _, key in registry_credentials if key})
+    if credentials:
+        # ECS reads the registry's credentials with the execution role (ECS developer guide,
+        # "Private registry authentication for tasks"): that secret only.
+        statements.append(
+            {
+                "Sid": "RegistryCredentials",
+                "Effect": "Allow",
+                "Action": "secretsmanager:GetSecretValue",
+                "Resource": credentials,
+            }
+        )
+    if keys:
+        statements.append(
+            {
+                "Sid": "RegistryCredentialsKey",
+                "Effect": "Allow",
+                "Action": "kms:Decrypt",
+                "Resource": keys,
             }
         )
     return {"Version": "2012-10-17", "Statement": statements}

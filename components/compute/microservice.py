@@ -47,8 +47,20 @@ from .alarms import (
 )
 from .arguments import percentage_issue, port_issue, port_issues, scaling_issues
 from .attachments import LoadBalancerAttachment
-from .cluster import ClusterRef, capacity_provider_strategy
-from .containers import ContainerArgs, HttpHealthCheck, app_memory_mib
+from .cluster import (
+    CapacityShare,
+    ClusterRef,
+    capacity_problems,
+    capacity_provider_strategy,
+    strategy_inputs,
+)
+from .containers import (
+    MIN_APP_MEMORY_MIB,
+    ContainerArgs,
+    HttpHealthCheck,
+    RegistryCredentials,
+    app_memory_mib,
+)
 from .deployment import (
     DeploymentArgs,
     LifecycleHook,
@@ -58,7 +70,8 @@ from .deployment import (
     hook_policy,
     service_settings,
 )
-from .fargate import size_issues
+from .efs_volumes import EfsVolumeArgs
+from .fargate import ephemeral_storage_problem, size_issues
 from .iam import task_policy
 from .jvm import max_heap_mib, oversized_heaps
 from .scaling import (
@@ -69,20 +82,27 @@ from .scaling import (
     request_count_tracking,
 )
 from .service_connect import PORT_NAME, service_connect_configuration
+from .sidecars import FireLensArgs, SidecarArgs, sidecar_problems, sidecars_memory_mib
+from .task_blocks import TaskBlocks
 from .telemetry import application_environment
 
 INTERNET = "0.0.0.0/0"
 __all__ = [
     "AlarmArgs",
     "BacklogArgs",
+    "CapacityShare",
     "DeploymentArgs",
+    "EfsVolumeArgs",
+    "FireLensArgs",
     "LifecycleHook",
     "Microservice",
     "MicroserviceArgs",
     "PredictiveArgs",
+    "RegistryCredentials",
     "ScalingArgs",
     "ScheduleArgs",
     "ServiceConnectArgs",
+    "SidecarArgs",
 ]
 
 
@@ -190,7 +210,20 @@ class MicroserviceArgs:
     deployment: DeploymentArgs = field(default_factory=DeploymentArgs)
     alarms: AlarmArgs = field(default_factory=AlarmArgs)
     spot_percentage: int = 0
+    """Share of the tasks on FARGATE_SPOT (one on-demand task kept as base); 0 = none."""
+    capacity_provider_strategy: Sequence[CapacityShare] = ()
+    """The service's own FARGATE/FARGATE_SPOT weights and base; excludes `spot_percentage`;
+    empty = from `spot_percentage`."""
     cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
+    """The task's `runtimePlatform.cpuArchitecture`: every image of the task must have it."""
+    sidecars: Sequence[SidecarArgs] = ()
+    """Containers of one's own beside the application (memory out of the task's)."""
+    firelens: FireLensArgs | None = None
+    """Route the application's logs through a Fluent Bit log router; None = awslogs."""
+    efs_volumes: Sequence[EfsVolumeArgs] = ()
+    """EFS file systems mounted in the application container (TLS, IAM, access point)."""
+    ephemeral_storage_gib: int | None = None
+    """Task ephemeral storage, 21-200 GiB; None = the 20 GiB every Fargate task has."""
     execute_command: bool = False
     assign_public_ip: bool = False
     """Give each task a public IPv4 (tasks in public subnets, egress without NAT): a dev-only
@@ -260,7 +293,10 @@ class Microservice(pulumi.ComponentResource):
                 and connect is None
             )
         self._container_memory = app_memory_mib(
-            args.memory, xray=args.xray, service_connect=connect is not None
+            args.memory,
+            xray=args.xray,
+            service_connect=connect is not None,
+            own=sidecars_memory_mib(args.sidecars, args.firelens),
         )
         raise_argument_issues(
             "Microservice", name, "MicroserviceArgs", self._argument_issues(discovery)
@@ -281,6 +317,19 @@ class Microservice(pulumi.ComponentResource):
             opts=child,
         )
         group = self._security_group(child)
+        self._blocks = TaskBlocks(
+            name,
+            physical=self._physical,
+            region=self._region,
+            container=container,
+            sidecars=args.sidecars,
+            firelens=args.firelens,
+            efs_volumes=args.efs_volumes,
+            security_group=group,
+            log_group=log_group,
+            tags=self._tags,
+            opts=child,
+        )
         execution_role, execution_policy_resource = self._execution_role(log_group, child)
         task_role = self._task_role(child)
         task_definition = self._task_definition(log_group, execution_role, task_role, child)
@@ -448,6 +497,57 @@ class Microservice(pulumi.ComponentResource):
             ConfigIssue("deployment", args.deployment.strategy, problem)
             for problem in deployment_problems(args.deployment, traffic_shift=shift is not None)
         ]
+        issues += self._block_issues()
+        return issues
+
+    def _block_issues(self) -> list[ConfigIssue]:
+        """Sidecars, FireLens, EFS volumes, registry credentials, ephemeral storage and the
+        capacity strategy, each checked against what ECS accepts."""
+        args = self._args
+        container = args.container
+        issues = sidecar_problems(
+            args.sidecars, app_name=self._name, app_port=container.port, firelens=args.firelens
+        )
+        issues += [
+            ConfigIssue("efs_volumes", [v.name for v in args.efs_volumes], problem)
+            for problem in TaskBlocks.efs_problems(container, args.efs_volumes)
+        ]
+        credentials = container.repository_credentials
+        if credentials is not None:
+            issues += [
+                ConfigIssue("container.repository_credentials", credentials.secret_arn, problem)
+                for problem in credentials.problems("container.repository_credentials")
+            ]
+        if (storage := ephemeral_storage_problem(args.ephemeral_storage_gib)) is not None:
+            issues.append(
+                ConfigIssue("ephemeral_storage_gib", args.ephemeral_storage_gib, storage, "21-200")
+            )
+        if args.capacity_provider_strategy:
+            issues += [
+                ConfigIssue("capacity_provider_strategy", None, problem)
+                for problem in capacity_problems(
+                    args.capacity_provider_strategy, "capacity_provider_strategy"
+                )
+            ]
+            if args.spot_percentage:
+                issues.append(
+                    ConfigIssue(
+                        "spot_percentage",
+                        args.spot_percentage,
+                        "given with capacity_provider_strategy",
+                        "one or the other",
+                    )
+                )
+        sidecar_cpu = sum(s.cpu for s in args.sidecars)
+        if args.sidecars and sidecar_cpu >= args.cpu:
+            issues.append(
+                ConfigIssue(
+                    "sidecars",
+                    sidecar_cpu,
+                    f"the sidecars reserve {sidecar_cpu} of the task's {args.cpu} CPU units",
+                    "less than the task's cpu: the application needs some",
+                )
+            )
         return issues
 
     def _load_balancer_issues(self) -> list[ConfigIssue]:
@@ -499,6 +599,12 @@ class Microservice(pulumi.ComponentResource):
         """The sidecars must leave the application room, and a JVM heap option room for the
         JVM's memory outside the heap (`jvm.py`)."""
         memory = self._container_memory
+        if memory < MIN_APP_MEMORY_MIB:
+            return [
+                f"the sidecars leave the application {memory} MiB of the task's "
+                f"{self._args.memory} MiB (at least {MIN_APP_MEMORY_MIB}): raise memory or "
+                "lower the sidecars'"
+            ]
         return [
             f"{s.variable} {s.flag} asks a {s.heap_mib:.0f} MiB heap in a {memory} MiB container "
             f"(at most {max_heap_mib(memory)} MiB leaves the JVM its non-heap memory)"
@@ -584,10 +690,12 @@ class Microservice(pulumi.ComponentResource):
             region=self._region,
             image=self._args.container.image,
             log_group=log_group,
-            secrets=self._secrets,
+            secrets={**self._secrets, **self._blocks.secret_refs},
             permissions_boundary=self._args.permissions_boundary,
             tags=self._tags,
             opts=child,
+            registry_credentials=self._blocks.registry_credentials,
+            sidecar_images=self._blocks.images,
         )
 
     def _task_role(self, child: pulumi.ResourceOptions) -> iam.Role:
@@ -606,7 +714,11 @@ class Microservice(pulumi.ComponentResource):
             self._name,
             physical=self._physical,
             region=self._region,
-            statements=[*permissions, *(own["Statement"] if own else [])],
+            statements=[
+                *permissions,
+                *(own["Statement"] if own else []),
+                *self._blocks.task_statements(),
+            ],
             permissions_boundary=args.permissions_boundary,
             tags=self._tags,
             opts=child,
@@ -642,6 +754,10 @@ class Microservice(pulumi.ComponentResource):
             execute_command=args.execute_command,
             port_name=PORT_NAME if args.service_connect is not None else None,
             container_memory=self._container_memory,
+            sidecars=args.sidecars,
+            firelens=args.firelens,
+            efs_volumes=self._blocks.mounted_volumes,
+            ephemeral_storage_gib=args.ephemeral_storage_gib,
         )
 
     def _discovery(self, child: pulumi.ResourceOptions) -> servicediscovery.Service:
@@ -834,7 +950,11 @@ class Microservice(pulumi.ComponentResource):
             cluster=args.cluster.cluster_arn,
             task_definition=task_definition.arn,
             desired_count=self._desired,
-            capacity_provider_strategies=capacity_provider_strategy(args.spot_percentage),
+            capacity_provider_strategies=(
+                strategy_inputs(args.capacity_provider_strategy)
+                if args.capacity_provider_strategy
+                else capacity_provider_strategy(args.spot_percentage)
+            ),
             platform_version="LATEST",
             network_configuration={
                 "subnets": args.subnet_ids,

@@ -25,7 +25,9 @@ from ..iam_path import role_settings
 from ..network.paths import allow_tcp
 from ..service_trust import ecs_tasks_trust
 from .containers import ContainerArgs, container_definitions, task_volumes
+from .efs_volumes import EfsVolumeArgs, efs_mount, efs_task_volume
 from .iam import execution_policy
+from .sidecars import FireLensArgs, SidecarArgs
 
 
 def log_group(
@@ -141,10 +143,14 @@ def execution_role(
     permissions_boundary: pulumi.Input[str] | None,
     tags: Mapping[str, str],
     opts: pulumi.ResourceOptions,
+    registry_credentials: Sequence[tuple[str, str | None]] = (),
+    sidecar_images: Sequence[str] = (),
 ) -> tuple[iam.Role, iam.RolePolicy]:
-    """`<name>-exec-role` and its policy: pull `image`'s repository, write `log_group`, read
-    exactly the `secrets` the task definition references. `image` may be an Output (an image
-    built in the same program): its repository is read once it is known."""
+    """`<name>-exec-role` and its policy: pull `image`'s repository (and the ECR ones of
+    `sidecar_images`), write `log_group`, read exactly the `secrets` the task definition
+    references (sidecars' and log options' included) and the `registry_credentials` secrets.
+    `image` may be an Output (an image built in the same program): its repository is read once
+    it is known."""
     role = ecs_tasks_role(
         f"{name}-exec-role",
         description=f"{physical}: ECS pulls its image, writes its logs, reads secrets",
@@ -164,6 +170,8 @@ def execution_role(
                 log_group=values[1],
                 image=values[3],
                 secret_refs=list(values[2].values()),
+                registry_credentials=registry_credentials,
+                images=sidecar_images,
             )
         )
     )
@@ -230,10 +238,15 @@ def task_definition(
     port_name: str | None = None,
     health_check: bool = True,
     container_memory: int | None = None,
+    sidecars: Sequence[SidecarArgs] = (),
+    firelens: FireLensArgs | None = None,
+    efs_volumes: Sequence[tuple[EfsVolumeArgs, pulumi.Input[str]]] = (),
+    ephemeral_storage_gib: int | None = None,
 ) -> ecs.TaskDefinition:
     """`<name>-task`: the Fargate task definition of the container `name` (awsvpc, Linux on
     `cpu_architecture`), with the merged environment and secrets; `container_memory` is the
-    application container's hard limit (the task's memory less its sidecars')."""
+    application container's hard limit (the task's memory less its sidecars'). `efs_volumes`
+    are (volume, its access point id); `ephemeral_storage_gib` None = Fargate's 20 GiB."""
     document = pulumi.Output.all(
         log_group.name,
         pulumi.Output.from_input(environment),
@@ -254,9 +267,15 @@ def task_definition(
                 port_name=port_name,
                 health_check=health_check,
                 memory=container_memory,
+                sidecars=sidecars,
+                firelens=firelens,
+                extra_mounts=[efs_mount(volume) for volume, _ in efs_volumes],
             )
         )
     )
+    extra: dict[str, Any] = {}
+    if ephemeral_storage_gib is not None:
+        extra["ephemeral_storage"] = {"size_in_gib": ephemeral_storage_gib}
     return ecs.TaskDefinition(
         f"{name}-task",
         family=family,
@@ -268,7 +287,17 @@ def task_definition(
         execution_role_arn=execution_role.arn,
         task_role_arn=task_role.arn,
         container_definitions=document,
-        volumes=task_volumes(container, execute_command=execute_command, xray=xray),
+        volumes=[
+            *task_volumes(
+                container,
+                execute_command=execute_command,
+                xray=xray,
+                sidecars=sidecars,
+                firelens=firelens,
+            ),
+            *(efs_task_volume(volume, access_point) for volume, access_point in efs_volumes),
+        ],
         tags=dict(tags),
         opts=opts,
+        **extra,
     )

@@ -1,0 +1,325 @@
+"""Sidecar containers of one's own and the FireLens log router, as plain data (no resources).
+
+A sidecar runs beside the application container in the same task, hardened like it (non-root,
+read-only root with a `/tmp` volume of its own, not privileged, logs to the service's log group
+under its own stream prefix, an init process). Its hard memory limit comes out of the task's:
+the application container gets what the sidecars leave (`containers.app_memory_mib`). Start
+order is ECS's `dependsOn`: the application waits for a sidecar (`app_waits_for`), a sidecar for
+other sidecars (`depends_on`), with the conditions ECS knows (START, COMPLETE, SUCCESS,
+HEALTHY); the rules ECS enforces (a HEALTHY target has a health check, a COMPLETE/SUCCESS target
+is not essential, no cycle) are checked here before anything is registered (`sidecar_problems`).
+
+FireLens (`FireLensArgs`) adds the `log-router` container (AWS for Fluent Bit at a pinned
+release, `FLUENT_BIT_IMAGE`) and routes the application container's logs through it: to the
+service's own CloudWatch log group by default (Fluent Bit's `cloudwatch_logs` output, writing
+with the task role), or to any Fluent Bit output given by its options, with secret options read
+from Secrets Manager or SSM by the execution role. The router's own logs go to CloudWatch.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Condition = Literal["START", "COMPLETE", "SUCCESS", "HEALTHY"]
+CONDITIONS: tuple[str, ...] = ("START", "COMPLETE", "SUCCESS", "HEALTHY")
+
+FLUENT_BIT_VERSION = "3.4.16"
+"""AWS for Fluent Bit 3.x (Amazon Linux 2023, Fluent Bit 4.x), the latest 3.x release found
+(aws/aws-for-fluent-bit releases, v3.4.16; the 2.x line reached end of life on 2026-06-30)."""
+FLUENT_BIT_IMAGE = f"public.ecr.aws/aws-observability/aws-for-fluent-bit:{FLUENT_BIT_VERSION}"
+LOG_ROUTER = "log-router"
+LOG_ROUTER_USER = "0"
+"""FireLens runs Fluent Bit as root: the router creates the unix socket the other containers'
+log driver writes to in a directory only root may write (aws/containers-roadmap#2122). The
+policy pack's non-root control accepts this one container (docs/DESIGN.md)."""
+LOG_ROUTER_MEMORY_MIB = 128
+RESERVED_NAMES = frozenset({LOG_ROUTER, "otel-collector", "ecs-service-connect"})
+"""Container names the component adds itself (the collector, Service Connect's proxy)."""
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,254}$")
+
+
+@dataclass(frozen=True)
+class SidecarArgs:
+    """A container of one's own beside the application (a proxy, an agent, an init step)."""
+
+    name: str
+    """Container name: letters, digits, '-' and '_' (unique in the task)."""
+    image: str
+    """Full reference with a tag or digest."""
+    memory: int
+    """Hard limit in MiB, taken from the task's memory (the application gets the rest)."""
+    cpu: int = 0
+    """CPU units reserved for it (0 = shares the task's)."""
+    port: int | None = None
+    """A port it listens on (reached on localhost by the application; never by a load
+    balancer)."""
+    environment: Mapping[str, str] = field(default_factory=dict)
+    """Plain variables; never secret values (those go in `secrets`)."""
+    secrets: Mapping[str, str] = field(default_factory=dict)
+    """Variable -> Secrets Manager secret or SSM parameter ARN (the execution role reads it)."""
+    essential: bool = True
+    """The task stops when it stops; False for an init step that runs to completion."""
+    health_check: Sequence[str] | None = None
+    """`["CMD", ...]` or `["CMD-SHELL", "..."]`; needed when something waits for it HEALTHY."""
+    command: Sequence[str] | None = None
+    user: str = "1000"
+    """Non-root uid[:gid]."""
+    depends_on: Mapping[str, Condition] = field(default_factory=dict)
+    """Other sidecars it waits for -> condition (START, COMPLETE, SUCCESS, HEALTHY)."""
+    app_waits_for: Condition | None = None
+    """The application container starts once this sidecar reaches this condition; None = no
+    order."""
+    repository_credentials: str | None = None
+    """Secrets Manager ARN of the private registry's credentials for its image."""
+
+
+@dataclass(frozen=True)
+class FireLensArgs:
+    """Route the application container's logs through a Fluent Bit log router."""
+
+    output: Mapping[str, str] = field(default_factory=dict)
+    """Fluent Bit output options (`Name` first, e.g. `{"Name": "datadog", "Host": ...}`);
+    empty = CloudWatch Logs, the service's own log group (`cloudwatch_logs`)."""
+    secret_options: Mapping[str, str] = field(default_factory=dict)
+    """Output option -> Secrets Manager secret or SSM parameter ARN (an API key)."""
+    image: str = FLUENT_BIT_IMAGE
+    """The router's image; pin a digest (`...@sha256:...`) to take no new layer unseen."""
+    memory: int = LOG_ROUTER_MEMORY_MIB
+    """The router's hard limit in MiB, out of the task's."""
+    enable_ecs_log_metadata: bool = True
+    """Add the task's cluster, task ARN and family to every record."""
+
+    @property
+    def to_cloudwatch(self) -> bool:
+        return not self.output
+
+
+def sidecar_problems(
+    sidecars: Sequence[SidecarArgs],
+    *,
+    app_name: str,
+    app_port: int | None,
+    firelens: FireLensArgs | None = None,
+) -> list[str]:
+    """What ECS would refuse (or what would never start) in these sidecars, each named."""
+    problems: list[str] = []
+    names = [s.name for s in sidecars]
+    by_name = {s.name: s for s in sidecars}
+    for s in sidecars:
+        where = f"sidecars[{s.name}]"
+        if not _NAME.match(s.name):
+            problems.append(
+                f"{where}.name {s.name!r} is not a container name (letters, digits, '-', '_')"
+            )
+        if s.name == app_name or s.name in RESERVED_NAMES:
+            problems.append(
+                f"{where}.name {s.name!r} is taken (the application container, {LOG_ROUTER}, "
+                "otel-collector, ecs-service-connect)"
+            )
+        if names.count(s.name) > 1:
+            problems.append(f"{where}.name {s.name!r} is given twice")
+        if s.memory < 6:
+            problems.append(f"{where}.memory {s.memory} MiB is below the 6 MiB Docker allows")
+        if not 0 <= s.cpu <= 16384:
+            problems.append(f"{where}.cpu {s.cpu} is not 0-16384")
+        if s.port is not None and not 1 <= s.port <= 65535:
+            problems.append(f"{where}.port {s.port} is not 1-65535")
+        if s.port is not None and s.port == app_port:
+            problems.append(f"{where}.port {s.port} is the application's port")
+        if str(s.user).split(":")[0] in ("0", "root"):
+            problems.append(f"{where}.user {s.user!r} is root; give a non-root uid[:gid]")
+        if s.health_check is not None and (
+            len(s.health_check) < 2 or s.health_check[0] not in ("CMD", "CMD-SHELL")
+        ):
+            problems.append(f"{where}.health_check must be ['CMD', ...] or ['CMD-SHELL', '...']")
+        waits = [(target, condition, f"{where}.depends_on[{target}]")
+                 for target, condition in s.depends_on.items()]  # fmt: skip
+        if s.app_waits_for is not None:
+            waits.append((s.name, s.app_waits_for, f"{where}.app_waits_for"))
+        for target, condition, key in waits:
+            if condition not in CONDITIONS:
+                problems.append(f"{key} {condition!r} is not one of {', '.join(CONDITIONS)}")
+                continue
+            other = by_name.get(target)
+            if other is None:
+                problems.append(f"{key}: no sidecar named {target!r} ({', '.join(names)})")
+                continue
+            if target == s.name and key != f"{where}.app_waits_for":
+                problems.append(f"{key}: a container cannot wait for itself")
+            if condition == "HEALTHY" and other.health_check is None:
+                problems.append(f"{key} HEALTHY: sidecar {target!r} has no health_check")
+            if condition in ("COMPLETE", "SUCCESS") and other.essential:
+                problems.append(
+                    f"{key} {condition}: sidecar {target!r} is essential (ECS allows "
+                    "COMPLETE and SUCCESS only on a container with essential false)"
+                )
+    cycle = _cycle({s.name: list(s.depends_on) for s in sidecars})
+    if cycle:
+        problems.append(f"sidecars wait for each other in a cycle: {' -> '.join(cycle)}")
+    if firelens is not None:
+        output = dict(firelens.output)
+        if output and "Name" not in output:
+            problems.append("firelens.output has no 'Name' (the Fluent Bit output plugin)")
+        clash = sorted(set(output) & set(firelens.secret_options))
+        if clash:
+            problems.append(f"firelens options set both plain and secret: {', '.join(clash)}")
+        if firelens.memory < 6:
+            problems.append(f"firelens.memory {firelens.memory} MiB is below 6 MiB")
+    return problems
+
+
+def _cycle(edges: Mapping[str, Sequence[str]]) -> list[str]:
+    """A dependency cycle among the sidecars (names), or [] when there is none."""
+    state: dict[str, int] = {}
+    path: list[str] = []
+
+    def visit(node: str) -> list[str]:
+        state[node] = 1
+        path.append(node)
+        for nxt in edges.get(node, ()):
+            if nxt not in edges:
+                continue
+            if state.get(nxt) == 1:
+                return [*path[path.index(nxt) :], nxt]
+            if state.get(nxt) is None and (found := visit(nxt)):
+                return found
+        state[node] = 2
+        path.pop()
+        return []
+
+    for node in sorted(edges):
+        if state.get(node) is None and (found := visit(node)):
+            return found
+    return []
+
+
+def sidecars_memory_mib(sidecars: Sequence[SidecarArgs], firelens: FireLensArgs | None) -> int:
+    """What one's own sidecars and the log router take of the task's memory."""
+    return sum(s.memory for s in sidecars) + (firelens.memory if firelens is not None else 0)
+
+
+def sidecar_volume(sidecar: str) -> str:
+    """Each sidecar's /tmp is a volume of its own: no container reads another's scratch."""
+    return f"{sidecar}-tmp"
+
+
+def _pairs(values: Mapping[str, str], value_key: str) -> list[dict[str, str]]:
+    return [{"name": name, value_key: values[name]} for name in sorted(values)]
+
+
+def sidecar_definition(
+    sidecar: SidecarArgs,
+    *,
+    logging: dict[str, Any],
+    mounts: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """The container definition of one sidecar (`logging`: awslogs to the service's group)."""
+    definition: dict[str, Any] = {
+        "name": sidecar.name,
+        "image": sidecar.image,
+        "essential": sidecar.essential,
+        "cpu": sidecar.cpu,
+        "memory": sidecar.memory,
+        "portMappings": (
+            [{"containerPort": sidecar.port, "hostPort": sidecar.port, "protocol": "tcp"}]
+            if sidecar.port is not None
+            else []
+        ),
+        "environment": _pairs(sidecar.environment, "value"),
+        "secrets": _pairs(sidecar.secrets, "valueFrom"),
+        "logConfiguration": logging,
+        "readonlyRootFilesystem": True,
+        "mountPoints": [
+            {
+                "sourceVolume": sidecar_volume(sidecar.name),
+                "containerPath": "/tmp",
+                "readOnly": False,
+            },
+            *mounts,
+        ],
+        "user": sidecar.user,
+        "privileged": False,
+        "linuxParameters": {"initProcessEnabled": True},
+    }
+    if sidecar.health_check is not None:
+        definition["healthCheck"] = {
+            "command": list(sidecar.health_check),
+            "interval": 30,
+            "timeout": 5,
+            "retries": 3,
+            "startPeriod": 30,
+        }
+    if sidecar.command:
+        definition["command"] = list(sidecar.command)
+    if sidecar.depends_on:
+        definition["dependsOn"] = [
+            {"containerName": name, "condition": sidecar.depends_on[name]}
+            for name in sorted(sidecar.depends_on)
+        ]
+    if sidecar.repository_credentials:
+        definition["repositoryCredentials"] = {
+            "credentialsParameter": sidecar.repository_credentials
+        }
+    return definition
+
+
+def firelens_log_configuration(
+    firelens: FireLensArgs, *, region: str, log_group: str, stream_prefix: str
+) -> dict[str, Any]:
+    """The application container's `logConfiguration` through the router."""
+    options = dict(firelens.output) or {
+        "Name": "cloudwatch_logs",
+        "region": region,
+        "log_group_name": log_group,
+        "log_stream_prefix": f"{stream_prefix}/",
+        # The group is the component's (retention, name): the router never creates one.
+        "auto_create_group": "false",
+    }
+    configuration: dict[str, Any] = {"logDriver": "awsfirelens", "options": options}
+    if firelens.secret_options:
+        configuration["secretOptions"] = _pairs(firelens.secret_options, "valueFrom")
+    return configuration
+
+
+def log_router_definition(
+    firelens: FireLensArgs, *, logging: dict[str, Any], mounts: Sequence[Mapping[str, Any]]
+) -> dict[str, Any]:
+    """The FireLens container: Fluent Bit, its own logs to CloudWatch (`logging`)."""
+    return {
+        "name": LOG_ROUTER,
+        "image": firelens.image,
+        "essential": True,
+        "memory": firelens.memory,
+        "firelensConfiguration": {
+            "type": "fluentbit",
+            "options": {
+                "enable-ecs-log-metadata": "true" if firelens.enable_ecs_log_metadata else "false"
+            },
+        },
+        "logConfiguration": logging,
+        "readonlyRootFilesystem": True,
+        "mountPoints": [
+            {
+                "sourceVolume": sidecar_volume(LOG_ROUTER),
+                "containerPath": "/tmp",
+                "readOnly": False,
+            },
+            *mounts,
+        ],
+        "user": LOG_ROUTER_USER,
+        "privileged": False,
+    }
+
+
+def cloudwatch_delivery_statement(log_group_arn: str) -> dict[str, Any]:
+    """What the router needs to write the service's group with the task role (the
+    `cloudwatch_logs` output signs with the task's credentials)."""
+    return {
+        "Sid": "FireLensCloudWatch",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+        "Resource": [log_group_arn, f"{log_group_arn}:log-stream:*"],
+    }
