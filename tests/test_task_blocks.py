@@ -266,7 +266,7 @@ def _refused(**changes) -> str:
             arguments[key] = value
         Microservice("api", MicroserviceArgs(**arguments))
 
-    with pytest.raises(Exception) as error:  # noqa: PT011 - the engine re-raises the program's
+    with pytest.raises(Exception) as error:
         run_function(broken)
     assert error.value.recorded == []
     return str(error.value)
@@ -293,7 +293,7 @@ def _refused(**changes) -> str:
                     {"name": "a", "image": "x:1", "memory": 64, "depends_on": {"b": "START"}},
                     {"name": "b", "image": "x:1", "memory": 64, "depends_on": {"a": "START"}},
                 ]
-            },  # fmt: skip
+            },
             "cycle: a -> b -> a",
         ),
         (

@@ -19,6 +19,10 @@ from typing import Literal
 import pulumi
 from pulumi_aws import ec2, efs
 
+TransitionToIa = Literal[
+    "AFTER_1_DAY", "AFTER_7_DAYS", "AFTER_14_DAYS", "AFTER_30_DAYS", "AFTER_60_DAYS",
+    "AFTER_90_DAYS", "AFTER_180_DAYS", "AFTER_270_DAYS", "AFTER_365_DAYS",
+]  # fmt: skip
 __all__ = ["EfsFileSystem", "EfsFileSystemArgs", "tls_only_file_system_policy"]
 
 
@@ -31,8 +35,7 @@ class EfsFileSystemArgs:
     """Customer managed key; None = the AWS managed key `aws/elasticfilesystem`."""
     backup: bool = True
     """AWS Backup's daily default plan (control EFS.2)."""
-    transition_to_ia: Literal["AFTER_7_DAYS", "AFTER_14_DAYS", "AFTER_30_DAYS",
-                              "AFTER_60_DAYS", "AFTER_90_DAYS"] | None = "AFTER_30_DAYS"  # fmt: skip
+    transition_to_ia: TransitionToIa | None = "AFTER_30_DAYS"
     """Move files unread this long to Infrequent Access; None = stay in Standard."""
     protect: bool = False
     """`protect=True` on the file system: `pulumi destroy` cannot delete the data."""
