@@ -281,11 +281,11 @@ def _refused(**changes) -> str:
         ({"strategy": [("FARGATE", 1, 1), ("FARGATE_SPOT", 1, 2)]}, "more than one provider"),
         (
             {"sidecars": [{"name": "p", "image": "x:1", "memory": 64, "app_waits_for": "HEALTHY"}]},
-            "HEALTHY: sidecar 'p' has no health_check",
+            "sidecars[0].app_waits_for = 'HEALTHY': sidecar 'p' has no health_check",
         ),
         (
             {"sidecars": [{"name": "i", "image": "x:1", "memory": 64, "app_waits_for": "SUCCESS"}]},
-            "sidecar 'i' is essential",
+            "sidecars[0].app_waits_for = 'SUCCESS': sidecar 'i' is essential",
         ),
         (
             {

@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from ..errors import ConfigIssue
+
 Condition = Literal["START", "COMPLETE", "SUCCESS", "HEALTHY"]
 CONDITIONS: tuple[str, ...] = ("START", "COMPLETE", "SUCCESS", "HEALTHY")
 
@@ -97,78 +99,160 @@ class FireLensArgs:
         return not self.output
 
 
+def _key(name: str, camel: bool) -> str:
+    if not camel:
+        return name
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
 def sidecar_problems(
     sidecars: Sequence[SidecarArgs],
     *,
     app_name: str,
     app_port: int | None,
     firelens: FireLensArgs | None = None,
-) -> list[str]:
-    """What ECS would refuse (or what would never start) in these sidecars, each named."""
-    problems: list[str] = []
+    where: str = "",
+    camel: bool = False,
+) -> list[ConfigIssue]:
+    """What ECS would refuse (or what would never start) in these sidecars and this FireLens
+    route, as issues whose paths start at `where` (`sidecars[0].appWaitsFor` with `camel`, the
+    stack file's spelling; `sidecars[0].app_waits_for` for the component's arguments)."""
+    issues: list[ConfigIssue] = []
+    prefix = f"{where}." if where else ""
     names = [s.name for s in sidecars]
     by_name = {s.name: s for s in sidecars}
-    for s in sidecars:
-        where = f"sidecars[{s.name}]"
+    conditions = ", ".join(CONDITIONS)
+
+    def add(index: int, field_name: str, value: Any, problem: str, allowed: str) -> None:
+        path = f"{prefix}sidecars[{index}]" + (f".{_key(field_name, camel)}" if field_name else "")
+        issues.append(ConfigIssue(path, value, problem, allowed))
+
+    for index, s in enumerate(sidecars):
         if not _NAME.match(s.name):
-            problems.append(
-                f"{where}.name {s.name!r} is not a container name (letters, digits, '-', '_')"
-            )
+            add(index, "name", s.name, "not a container name", "letters, digits, '-', '_'")
         if s.name == app_name or s.name in RESERVED_NAMES:
-            problems.append(
-                f"{where}.name {s.name!r} is taken (the application container, {LOG_ROUTER}, "
-                "otel-collector, ecs-service-connect)"
+            add(
+                index,
+                "name",
+                s.name,
+                "the name is taken (the application container, or one the component adds)",
+                f"a name other than {app_name}, " + ", ".join(sorted(RESERVED_NAMES)),
             )
         if names.count(s.name) > 1:
-            problems.append(f"{where}.name {s.name!r} is given twice")
+            add(index, "name", s.name, "given twice", "one sidecar per name")
         if s.memory < 6:
-            problems.append(f"{where}.memory {s.memory} MiB is below the 6 MiB Docker allows")
+            add(index, "memory", s.memory, "below what Docker allows", "6 MiB or more")
         if not 0 <= s.cpu <= 16384:
-            problems.append(f"{where}.cpu {s.cpu} is not 0-16384")
+            add(index, "cpu", s.cpu, "out of range", "0-16384 CPU units")
         if s.port is not None and not 1 <= s.port <= 65535:
-            problems.append(f"{where}.port {s.port} is not 1-65535")
+            add(index, "port", s.port, "out of range", "1-65535")
         if s.port is not None and s.port == app_port:
-            problems.append(f"{where}.port {s.port} is the application's port")
+            add(index, "port", s.port, "the application listens there", "another port")
         if str(s.user).split(":")[0] in ("0", "root"):
-            problems.append(f"{where}.user {s.user!r} is root; give a non-root uid[:gid]")
+            add(index, "user", s.user, "root", "a non-root uid[:gid]")
         if s.health_check is not None and (
             len(s.health_check) < 2 or s.health_check[0] not in ("CMD", "CMD-SHELL")
         ):
-            problems.append(f"{where}.health_check must be ['CMD', ...] or ['CMD-SHELL', '...']")
-        waits = [(target, condition, f"{where}.depends_on[{target}]")
-                 for target, condition in s.depends_on.items()]  # fmt: skip
+            add(
+                index,
+                "health_check",
+                list(s.health_check),
+                "not a health check command",
+                "['CMD', ...] or ['CMD-SHELL', '...']",
+            )
+        waits = [
+            (target, condition, f"depends_on.{target}")
+            for target, condition in s.depends_on.items()
+        ]
         if s.app_waits_for is not None:
-            waits.append((s.name, s.app_waits_for, f"{where}.app_waits_for"))
-        for target, condition, key in waits:
+            waits.append((s.name, s.app_waits_for, "app_waits_for"))
+        for target, condition, field_name in waits:
             if condition not in CONDITIONS:
-                problems.append(f"{key} {condition!r} is not one of {', '.join(CONDITIONS)}")
+                add(index, field_name, condition, "not a dependency condition", conditions)
                 continue
             other = by_name.get(target)
             if other is None:
-                problems.append(f"{key}: no sidecar named {target!r} ({', '.join(names)})")
+                add(
+                    index,
+                    field_name,
+                    condition,
+                    f"no sidecar is named {target!r}",
+                    ", ".join(names),
+                )
                 continue
-            if target == s.name and key != f"{where}.app_waits_for":
-                problems.append(f"{key}: a container cannot wait for itself")
+            if target == s.name and field_name != "app_waits_for":
+                add(
+                    index,
+                    field_name,
+                    condition,
+                    "a container cannot wait for itself",
+                    "another sidecar",
+                )
             if condition == "HEALTHY" and other.health_check is None:
-                problems.append(f"{key} HEALTHY: sidecar {target!r} has no health_check")
+                add(
+                    index,
+                    field_name,
+                    condition,
+                    f"sidecar {target!r} has no health_check",
+                    "START, or give it a health check",
+                )
             if condition in ("COMPLETE", "SUCCESS") and other.essential:
-                problems.append(
-                    f"{key} {condition}: sidecar {target!r} is essential (ECS allows "
-                    "COMPLETE and SUCCESS only on a container with essential false)"
+                add(
+                    index,
+                    field_name,
+                    condition,
+                    f"sidecar {target!r} is essential (ECS "
+                    "allows COMPLETE and SUCCESS only on a non-essential container)",
+                    "START or HEALTHY, or essential false on it",
                 )
     cycle = _cycle({s.name: list(s.depends_on) for s in sidecars})
     if cycle:
-        problems.append(f"sidecars wait for each other in a cycle: {' -> '.join(cycle)}")
+        issues.append(
+            ConfigIssue(
+                f"{prefix}sidecars",
+                names,
+                f"they wait for each other in a cycle: {' -> '.join(cycle)}",
+                "an order without a cycle",
+            )
+        )
     if firelens is not None:
         output = dict(firelens.output)
+        here = f"{prefix}firelens"
         if output and "Name" not in output:
-            problems.append("firelens.output has no 'Name' (the Fluent Bit output plugin)")
+            issues.append(
+                ConfigIssue(
+                    f"{here}.output",
+                    sorted(output),
+                    "no 'Name' (the Fluent Bit output plugin)",
+                    "Name plus that plugin's options, or empty for CloudWatch",
+                )
+            )
         clash = sorted(set(output) & set(firelens.secret_options))
         if clash:
-            problems.append(f"firelens options set both plain and secret: {', '.join(clash)}")
+            issues.append(
+                ConfigIssue(
+                    f"{here}.{_key('secret_options', camel)}",
+                    clash,
+                    "set both as plain and as secret options",
+                    "one or the other",
+                )
+            )
         if firelens.memory < 6:
-            problems.append(f"firelens.memory {firelens.memory} MiB is below 6 MiB")
-    return problems
+            issues.append(
+                ConfigIssue(
+                    f"{here}.memory", firelens.memory, "below what Docker allows", "6 MiB or more"
+                )
+            )
+    return issues
+
+
+def issues_text(issues: Sequence[ConfigIssue]) -> str:
+    """The component's message for argument issues: `path = value: problem; allowed: ...`."""
+    return "; ".join(
+        f"{i.path} = {i.value!r}: {i.problem}" + (f" (allowed: {i.allowed})" if i.allowed else "")
+        for i in issues
+    )
 
 
 def _cycle(edges: Mapping[str, Sequence[str]]) -> list[str]:

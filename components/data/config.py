@@ -14,7 +14,7 @@ from typing import Annotated, Literal
 from pydantic import AfterValidator, Field
 
 from ..errors import ConfigIssue, Rules
-from ..formats import ConfigModel, Flag
+from ..formats import ConfigModel, Flag, SecurityGroupId
 
 DEFAULT_POSTGRES_PORT = 5432
 # RDS rejects these as master user names for PostgreSQL, and RDS.25 flags the defaults.
@@ -361,6 +361,32 @@ def resolve_documents(
         noncurrent_version_expiration_days=expiration,
         access_log_retention_days=security_log_retention_days if config.access_logs else None,
         customer_managed_key=bool(config.customer_managed_key),
+    )
+
+
+class FileSystemConfig(ConfigModel):
+    """`fileSystems.<name>`: an EFS file system the services mount (`efsVolumes`)."""
+
+    file_system_id: Annotated[str, Field(pattern=r"^fs-[0-9a-f]{8,40}$")] | None = Field(
+        None,
+        description="An existing file system (fs-...); unset = the stack creates one, encrypted "
+        "at rest, backed up daily, TLS required, a mount target in each private subnet.",
+    )
+    mount_target_security_group_id: SecurityGroupId | None = Field(
+        None,
+        description="With fileSystemId: its mount targets' security group (the services' "
+        "path on 2049 is opened on it); unset = a path managed elsewhere.",
+    )
+    backup: Flag = Field(True, description="Created file system: AWS Backup's daily plan.")
+    transition_to_ia: (
+        Literal["AFTER_1_DAY", "AFTER_7_DAYS", "AFTER_14_DAYS", "AFTER_30_DAYS", "AFTER_60_DAYS",
+                "AFTER_90_DAYS", "AFTER_180_DAYS", "AFTER_270_DAYS", "AFTER_365_DAYS"] | None
+    ) = Field(  # fmt: skip
+        "AFTER_30_DAYS",
+        description="Created file system: files unread this long move to Infrequent Access.",
+    )
+    storage_gb: float = Field(
+        10.0, ge=0, le=1_000_000, description="Expected GB stored, for the cost estimate."
     )
 
 
