@@ -11,7 +11,9 @@ import json
 
 import pytest
 
+from tests.config_support import loader
 from tests.graph_support import SG_IN, SG_OUT, TASK
+from tests.test_config_rules import BASE
 from tools.aws_models import register_task_definition_params, validate
 from tools.engine import run_function
 
@@ -194,9 +196,10 @@ def test_firelens_routes_the_app_to_datadog_with_a_secret_key_and_its_own_logs_t
     assert worker["options"]["Name"] == "cloudwatch_logs"
     assert worker["options"]["log_group_name"] == "/ecs/worker"
     delivery = next(
-        s for s in _policy(planned, "worker-task-policy")["Statement"]
+        s
+        for s in _policy(planned, "worker-task-policy")["Statement"]
         if s["Sid"] == "FireLensCloudWatch"
-    )  # fmt: skip
+    )
     assert delivery["Resource"][0].endswith(":log-group:/ecs/worker")
 
 
@@ -209,8 +212,11 @@ def test_the_efs_volume_is_encrypted_authorized_by_the_task_role_through_its_acc
     assert config["transitEncryption"] == "ENABLED"
     assert config["authorizationConfig"]["iam"] == "ENABLED"
     assert task["ephemeralStorage"] == {"sizeInGib": 60}
-    mount = next(m for m in _containers(planned, "api")["api"]["mountPoints"]
-                 if m["sourceVolume"] == "uploads")  # fmt: skip
+    mount = next(
+        m
+        for m in _containers(planned, "api")["api"]["mountPoints"]
+        if m["sourceVolume"] == "uploads"
+    )
     assert mount == {"sourceVolume": "uploads", "containerPath": "/srv/uploads", "readOnly": False}
     point = planned.one("aws:efs/accessPoint:AccessPoint", "api-uploads-access-point").inputs
     assert point["posixUser"] == {"uid": 1000, "gid": 1000}
@@ -304,3 +310,120 @@ def _refused(**changes) -> str:
 )
 def test_broken_blocks_are_refused_before_any_resource_naming_the_argument(changes, expected):
     assert expected in _refused(**changes)
+
+
+# -- the same blocks through the stack config (same names, camelCased) ---------------------
+
+AUDIT_BLOCKS = {
+    "image": "ghcr.io/acme/audit:2.0.0",
+    "cpuArchitecture": "X86_64",
+    "capacityProviderStrategy": [
+        {"capacityProvider": "FARGATE", "weight": 1, "base": 1},
+        {"capacityProvider": "FARGATE_SPOT", "weight": 2},
+    ],
+    "ephemeralStorageGib": 50,
+    "repositoryCredentials": {"secretArn": GHCR_SECRET},
+    "firelens": {"output": {"Name": "datadog", "TLS": "on"}, "secretOptions": {"apikey": DD_KEY}},
+    "sidecars": [
+        {
+            "name": "auth-proxy",
+            "image": "ghcr.io/acme/proxy:1.0.0",
+            "memory": 64,
+            "healthCheck": ["CMD", "/hc"],
+            "appWaitsFor": "HEALTHY",
+            "repositoryCredentials": GHCR_SECRET,
+        },
+    ],
+    "efsVolumes": [{"name": "archive", "fileSystem": "shared", "containerPath": "/archive"}],
+}
+
+
+def _config_load():
+    return loader(BASE)
+
+
+def test_the_stack_config_blocks_resolve_per_service_beside_the_stack_default():
+    load, _ = _config_load()
+    settings = load(
+        cpuArchitecture="ARM64",
+        fileSystems={"shared": {}},
+        serviceOverrides={"aw-audit-service": AUDIT_BLOCKS},
+    )
+    audit = settings.service("aw-audit-service")
+    assert settings.architecture_of(audit) == "X86_64"
+    assert settings.architecture_of(settings.service("aw-pdp-service")) == "ARM64"
+    assert [(c.capacity_provider, c.weight, c.base) for c in audit.blocks.capacity] == [
+        ("FARGATE", 1, 1),
+        ("FARGATE_SPOT", 2, 0),
+    ]
+    assert audit.blocks.efs_volumes[0].root_directory == "/aw-audit-service"
+    assert audit.blocks.own_memory_mib == 64 + 128  # the proxy and the log router
+    assert settings.service("aw-pdp-service").blocks.sidecars == ()
+
+
+@pytest.mark.parametrize(
+    ("change", "path", "text"),
+    [
+        (
+            {"efsVolumes": [{"name": "a", "fileSystem": "nope", "containerPath": "/a"}]},
+            "serviceOverrides.aw-audit-service.efsVolumes[0].fileSystem",
+            "no such file system in fileSystems",
+        ),
+        (
+            {
+                "sidecars": [
+                    {"name": "p", "image": "x.io/p:1", "memory": 64, "appWaitsFor": "HEALTHY"}
+                ]
+            },
+            "serviceOverrides.aw-audit-service.sidecars[0].appWaitsFor",
+            "sidecar 'p' has no health_check",
+        ),
+        (
+            {"sidecars": [{"name": "big", "image": "x.io/p:1", "memory": 1900}]},
+            "serviceOverrides.aw-audit-service.sidecars",
+            "leave the application",
+        ),
+        (
+            {"ephemeralStorageGib": 300},
+            "serviceOverrides.aw-audit-service.ephemeralStorageGib",
+            "less than or equal to 200",
+        ),
+        (
+            {
+                "capacityProviderStrategy": [
+                    {"capacityProvider": "FARGATE", "weight": 0},
+                    {"capacityProvider": "FARGATE_SPOT", "weight": 0},
+                ]
+            },
+            "serviceOverrides.aw-audit-service.capacityProviderStrategy",
+            "every weight is 0",
+        ),
+    ],
+)
+def test_broken_blocks_in_the_stack_config_are_refused_at_their_key(change, path, text):
+    _, problems = _config_load()
+    found = problems(fileSystems={"shared": {}}, serviceOverrides={"aw-audit-service": change})
+    assert text in found[path]
+
+
+def test_the_stack_config_blocks_plan_a_ghcr_service_with_firelens_and_efs(run_stack):
+    result = run_stack(
+        "dev",
+        {
+            "accessweaver:fileSystems": {"shared": {}},
+            "accessweaver:serviceOverrides": {"aw-audit-service": AUDIT_BLOCKS},
+        },
+    )
+    tasks = {r.name: r.inputs for r in result.of_type(TASK)}
+    audit = next(v for k, v in tasks.items() if "aw-audit-service" in k)
+    pdp = next(v for k, v in tasks.items() if "aw-pdp-service" in k)
+    assert audit["runtimePlatform"]["cpuArchitecture"] == "X86_64"
+    assert pdp["runtimePlatform"]["cpuArchitecture"] == "ARM64"  # dev's stack default
+    assert audit["ephemeralStorage"] == {"sizeInGib": 50}
+    containers = {c["name"]: c for c in json.loads(audit["containerDefinitions"])}
+    assert set(containers) == {"aw-audit-service", "auth-proxy", "log-router"}
+    assert containers["aw-audit-service"]["repositoryCredentials"] == {
+        "credentialsParameter": GHCR_SECRET
+    }
+    assert result.of_type("aws:efs/fileSystem:FileSystem")
+    assert result.one("aws:efs/accessPoint:AccessPoint", "aw-audit-service-archive-access-point")

@@ -38,6 +38,9 @@ SERVICE_CONNECT_PROXY_MIB = 64
 """What the task keeps for the Service Connect proxy container ECS adds to it (the figure the
 ECS developer guide's "Service Connect components" page recommends adding to the task)."""
 
+MIN_APP_MEMORY_MIB = 128
+"""What the application container keeps at least once the sidecars took theirs."""
+
 EXEC_AGENT_PATHS = ("/managed-agents", "/var/lib/amazon/ssm", "/var/log/amazon/ssm")
 """Where the SSM agent of ECS Exec writes; on a read-only root it crashes unless these are
 writable volumes (aws/containers-roadmap#1359, the workaround its reporter runs)."""

@@ -364,6 +364,13 @@ def resolve_documents(
     )
 
 
+TransitionToIa = Literal[
+    "AFTER_1_DAY", "AFTER_7_DAYS", "AFTER_14_DAYS", "AFTER_30_DAYS", "AFTER_60_DAYS",
+    "AFTER_90_DAYS", "AFTER_180_DAYS", "AFTER_270_DAYS", "AFTER_365_DAYS",
+]  # fmt: skip
+"""EFS lifecycle transitions (the API's `TransitionToIARules`)."""
+
+
 class FileSystemConfig(ConfigModel):
     """`fileSystems.<name>`: an EFS file system the services mount (`efsVolumes`)."""
 
@@ -378,15 +385,9 @@ class FileSystemConfig(ConfigModel):
         "path on 2049 is opened on it); unset = a path managed elsewhere.",
     )
     backup: Flag = Field(True, description="Created file system: AWS Backup's daily plan.")
-    transition_to_ia: (
-        Literal["AFTER_1_DAY", "AFTER_7_DAYS", "AFTER_14_DAYS", "AFTER_30_DAYS", "AFTER_60_DAYS",
-                "AFTER_90_DAYS", "AFTER_180_DAYS", "AFTER_270_DAYS", "AFTER_365_DAYS"] | None
-    ) = Field(  # fmt: skip
+    transition_to_ia: TransitionToIa | None = Field(
         "AFTER_30_DAYS",
         description="Created file system: files unread this long move to Infrequent Access.",
-    )
-    storage_gb: float = Field(
-        10.0, ge=0, le=1_000_000, description="Expected GB stored, for the cost estimate."
     )
 
 

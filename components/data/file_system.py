@@ -14,16 +14,24 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
 
 import pulumi
 from pulumi_aws import ec2, efs
 
-TransitionToIa = Literal[
-    "AFTER_1_DAY", "AFTER_7_DAYS", "AFTER_14_DAYS", "AFTER_30_DAYS", "AFTER_60_DAYS",
-    "AFTER_90_DAYS", "AFTER_180_DAYS", "AFTER_270_DAYS", "AFTER_365_DAYS",
-]  # fmt: skip
-__all__ = ["EfsFileSystem", "EfsFileSystemArgs", "tls_only_file_system_policy"]
+from .config import TransitionToIa
+
+__all__ = ["EfsFileSystem", "EfsFileSystemArgs", "FileSystemRef", "tls_only_file_system_policy"]
+
+
+@dataclass(frozen=True)
+class FileSystemRef:
+    """What a service needs of a file system to mount it (`EfsFileSystem.ref`, or existing)."""
+
+    file_system_id: pulumi.Input[str]
+    file_system_arn: pulumi.Input[str] | None = None
+    """None: built from the id, the region and the account."""
+    security_group_id: pulumi.Input[str] | None = None
+    """The mount targets' group (the path on 2049 is opened to it); None = managed elsewhere."""
 
 
 @dataclass(frozen=True)
@@ -117,6 +125,7 @@ class EfsFileSystem(pulumi.ComponentResource):
         self.file_system_id = file_system.id
         self.file_system_arn = file_system.arn
         self.security_group_id = group.id
+        self.ref = FileSystemRef(file_system.id, file_system.arn, group.id)
         self.register_outputs(
             {
                 "file_system_id": self.file_system_id,

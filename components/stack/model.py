@@ -26,7 +26,13 @@ from ..compute.config import (
     TaskSpec,
 )
 from ..controls import CONTROLS, canonical_control
-from ..data.config import CacheConfig, DatabaseConfig, DocumentsConfig, QueueConfig
+from ..data.config import (
+    CacheConfig,
+    DatabaseConfig,
+    DocumentsConfig,
+    FileSystemConfig,
+    QueueConfig,
+)
 from ..edge.config import EdgeConfig, NetworkLoadBalancerConfig
 from ..formats import (
     DEFAULT_LOG_GROUP_PREFIX,
@@ -54,6 +60,8 @@ from ..network.config import NetworkConfig
 from ..observability.config import AlarmsConfig
 from ..resilience.config import FaultInjectionConfig
 from .quotas import QuotasConfig
+
+FileSystemName = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")]
 
 # ---------------------------------------------------------------------------------------------
 # Policy waivers (policy/accessweaver_policies.py reads them at preview time)
@@ -202,6 +210,11 @@ class StackConfig(ConfigModel):
         default_factory=HealthProbeConfig,
         description="The health probe task (`health-probe`): the deploy's gate runs it after "
         "each pulumi up, and on a schedule in staging and prod.",
+    )
+    file_systems: dict[FileSystemName, FileSystemConfig] = Field(
+        default_factory=dict,
+        description="EFS file systems the services mount (efsVolumes): created by the stack "
+        "(encrypted, backed up, TLS only) or existing (fileSystemId).",
     )
     queues: dict[QueueName, QueueConfig] = Field(
         default_factory=dict,

@@ -19,6 +19,7 @@ from ..compute.registry import ImageRegistry, RegistryArgs
 from ..data.cache import Cache, CacheArgs
 from ..data.database import Database, DatabaseArgs, DatabaseLogin, RunningScheduleArgs
 from ..data.documents import DocumentStore, DocumentStoreArgs
+from ..data.file_system import EfsFileSystem, EfsFileSystemArgs, FileSystemRef
 from ..data.queue import WorkQueue, WorkQueueArgs
 from ..identity.secrets import PlatformSecrets, SecretsArgs
 from ..network.layout import NetworkRefs
@@ -71,6 +72,8 @@ class Platform:
     alerts: AlertTopic | None
     queues: Mapping[str, WorkQueue] = field(default_factory=dict)
     """Work queue per logical name (`uses.consumes`)."""
+    file_systems: Mapping[str, FileSystemRef] = field(default_factory=dict)
+    """EFS file system per `fileSystems` key (created by the stack, or existing)."""
 
     @property
     def alarm_actions(self) -> list[pulumi.Input[str]]:
@@ -289,7 +292,49 @@ def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
         )
         for queue in settings.queues
     }
-    return Platform(settings, secrets, database, cache, documents, registry, alerts, queues)
+    return Platform(
+        settings,
+        secrets,
+        database,
+        cache,
+        documents,
+        registry,
+        alerts,
+        queues,
+        build_file_systems(settings, network),
+    )
+
+
+def build_file_systems(settings: StackSettings, network: NetworkRefs) -> dict[str, FileSystemRef]:
+    """`fileSystems`: an existing one by id, else an `EfsFileSystem` with a mount target in
+    each private subnet (the created VPC's are outputs: one per Availability Zone, by index)."""
+    refs: dict[str, FileSystemRef] = {}
+    if settings.new_vpc is not None:
+        count = settings.new_vpc.availability_zones
+        subnets: list[pulumi.Input[str]] = [
+            pulumi.Output.from_input(network.private_subnet_ids).apply(lambda ids, i=i: ids[i])
+            for i in range(count)
+        ]
+    else:
+        subnets = list(settings.private_subnet_ids)
+    for spec in settings.file_systems:
+        if spec.file_system_id is not None:
+            refs[spec.name] = FileSystemRef(
+                spec.file_system_id, security_group_id=spec.mount_target_security_group_id
+            )
+            continue
+        refs[spec.name] = EfsFileSystem(
+            f"{settings.name_prefix}-{spec.name}",
+            EfsFileSystemArgs(
+                vpc_id=network.vpc_id,
+                subnet_ids=subnets,
+                backup=spec.backup,
+                transition_to_ia=spec.transition_to_ia,  # type: ignore[arg-type]
+                protect=settings.platform.protect,
+                tags=dict(settings.tags),
+            ),
+        ).ref
+    return refs
 
 
 def platform_outputs(platform: Platform, dashboard_name: Any) -> dict[str, Any]:

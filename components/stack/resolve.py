@@ -27,7 +27,7 @@ from ..compute.config import (
     ServiceUses,
     TaskSpec,
 )
-from ..compute.containers import DEFAULT_HEALTH_PATH, app_memory_mib
+from ..compute.containers import DEFAULT_HEALTH_PATH, MIN_APP_MEMORY_MIB, app_memory_mib
 from ..compute.fargate import size_issues as _size_issues
 from ..data.database import login_name
 from ..edge.config import (
@@ -49,6 +49,7 @@ from ..identity.config import (
 from ..identity.updates import keycloak_recreate_reason, keycloak_recreate_tag
 from ..network.config import ExistingVpc, NewVpcSettings, resolve_network
 from ..resilience.config import resolve_fault_injection
+from .blocks import resolve_blocks, resolve_file_systems
 from .catalog import SEED_SINGLE_TASKS, EntryOrigin
 from .connect import Caller, Role, connect_roles, ingress_port
 from .default_waivers import default_waivers
@@ -656,9 +657,33 @@ def resolve(
             environment.update(override.environment)
             secrets.update(override.secrets)
             target_group = override.target_group_arn or target_group
+        blocks = resolve_blocks(
+            name,
+            [(f"serviceOverrides.{name}", override), (base, spec)],
+            port=spec.port,
+            user=spec.user,
+            writable_paths=spec.writable_paths,
+            file_systems=config.file_systems,
+            issues=issues,
+        )
         # The heap follows the application container: the task less its sidecars (runtime.py).
         traced = chosen.xray_tracing and catalog_service
-        container_memory = app_memory_mib(memory, xray=traced, service_connect=name in roles)
+        container_memory = app_memory_mib(
+            memory,
+            xray=traced,
+            service_connect=name in roles,
+            own=blocks.own_memory_mib,
+        )
+        if blocks.own_memory_mib and container_memory < MIN_APP_MEMORY_MIB:
+            issues.append(
+                ConfigIssue(
+                    f"{base}.sidecars" if spec.sidecars else f"serviceOverrides.{name}.sidecars",
+                    [s.name for s in blocks.sidecars],
+                    f"the sidecars and log router ({blocks.own_memory_mib} MiB) leave the "
+                    f"application {container_memory} MiB of the task's {memory} MiB",
+                    f"at least {MIN_APP_MEMORY_MIB} MiB left: raise memory or lower theirs",
+                )
+            )
         if not catalog_service and platform.keycloak is not None and valid_size:
             # Keycloak's own sizing guide for the stack's expected load (identity/sizing.py),
             # once Fargate accepts the size (one problem per key, not two).
@@ -818,6 +843,7 @@ def resolve(
                     and config.edge.enabled
                     else None
                 ),
+                blocks=blocks,
             )
         )
 
@@ -1002,6 +1028,7 @@ def resolve(
         issues.append(ConfigIssue(path, shown, problem, allowed))
 
     project = config.project_name or project
+    file_systems = resolve_file_systems(config.file_systems, issues)
     if issues:
         raise ConfigError(stack_file, namespace, issues)
 
@@ -1060,6 +1087,7 @@ def resolve(
         release=release,
         tasks=tasks,
         database_logins=logins,
+        file_systems=file_systems,
         fault_injection=fault_injection,
         default_waivers=default_waivers(
             env=env,

@@ -8,7 +8,7 @@ its network path as a `ServicePath` once both exist.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import pulumi
 from pulumi_aws import ec2
@@ -22,6 +22,7 @@ from ..compute.containers import (
     HttpHealthCheck,
     RestartPolicy,
 )
+from ..compute.efs_volumes import EfsVolumeArgs
 from ..compute.microservice import (
     AlarmArgs,
     BacklogArgs,
@@ -34,12 +35,14 @@ from ..compute.microservice import (
     ScheduleArgs,
     ServiceConnectArgs,
 )
+from ..data.file_system import FileSystemRef
 from ..edge.load_balancer import LoadBalancer
 from ..edge.network_load_balancer import NetworkLoadBalancer
 from ..identity.config import KEYCLOAK_PATH, KEYCLOAK_SERVICE
 from ..identity.keycloak import Keycloak, KeycloakArgs
 from ..network.layout import NetworkRefs, public_subnet_cidrs
 from ..network.paths import ServicePath, ServicePathArgs
+from .blocks import EfsMountSettings
 from .environments import (
     ALARM_CPU_THRESHOLD,
     ALARM_EVALUATION_PERIODS,
@@ -77,6 +80,7 @@ def container_args(settings: StackSettings, service: ServiceSettings) -> Contain
         secrets=dict(service.secrets),
         stop_timeout=service.stop_timeout,
         writable_paths=service.writable_paths,
+        repository_credentials=service.blocks.repository_credentials,
         restart_policy=(
             RestartPolicy(
                 ignored_exit_codes=service.restart.ignored_exit_codes,
@@ -85,6 +89,22 @@ def container_args(settings: StackSettings, service: ServiceSettings) -> Contain
             if service.restart.enabled
             else None
         ),
+    )
+
+
+def efs_volume_args(mount: EfsMountSettings, file_system: FileSystemRef) -> EfsVolumeArgs:
+    """An `efsVolumes` entry on the file system its `fileSystem` key names."""
+    return EfsVolumeArgs(
+        name=mount.name,
+        file_system_id=file_system.file_system_id,
+        container_path=mount.container_path,
+        read_only=mount.read_only,
+        root_directory=mount.root_directory,
+        uid=mount.uid,
+        gid=mount.gid,
+        permissions=mount.permissions,
+        mount_target_security_group_id=file_system.security_group_id,
+        file_system_arn=file_system.file_system_arn,
     )
 
 
@@ -105,7 +125,9 @@ def microservice_args(
     alarm_actions: list[pulumi.Input[str]],
     consumed_queue_name: pulumi.Input[str] | None = None,
     depends_on: Sequence[pulumi.Resource] = (),
+    file_systems: Mapping[str, FileSystemRef] | None = None,
 ) -> MicroserviceArgs:
+    file_systems = file_systems or {}
     schedule = settings.off_hours
     scaling = None
     # A service whose image no release holds yet runs no task: its tag was never pushed.
@@ -185,8 +207,17 @@ def microservice_args(
             period_seconds=ALARM_PERIOD_SECONDS,
             evaluation_periods=ALARM_EVALUATION_PERIODS,
         ),
-        spot_percentage=settings.fargate_spot_percentage,
-        cpu_architecture=settings.cpu_architecture,
+        # A service's own strategy replaces the stack's Spot share.
+        spot_percentage=0 if service.blocks.capacity else settings.fargate_spot_percentage,
+        capacity_provider_strategy=service.blocks.capacity,
+        cpu_architecture=settings.architecture_of(service),
+        sidecars=service.blocks.sidecars,
+        firelens=service.blocks.firelens,
+        efs_volumes=tuple(
+            efs_volume_args(mount, file_systems[mount.file_system])
+            for mount in service.blocks.efs_volumes
+        ),
+        ephemeral_storage_gib=service.blocks.ephemeral_storage_gib,
         execute_command=service.execute_command,
         service_connect=(
             ServiceConnectArgs(
@@ -301,6 +332,7 @@ def build_services(
                     else None
                 ),
                 depends_on=depends_on,
+                file_systems=platform.file_systems,
             ),
         )
     for caller, callee in deferred:
@@ -369,6 +401,7 @@ def _build_keycloak(
         load_balancer=_attachment(settings, service, edge),
         alarm_actions=platform.alarm_actions,
         depends_on=depends_on,
+        file_systems=platform.file_systems,
     )
     return Keycloak(
         f"{settings.name_prefix}-identity",

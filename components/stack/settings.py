@@ -15,6 +15,7 @@ from ..formats import DEFAULT_LOG_GROUP_PREFIX, Environment
 from ..identity.config import KEYCLOAK_SERVICE
 from ..network.config import NewVpcSettings
 from ..resilience.config import FaultInjectionSettings
+from .blocks import FileSystemSettings, ServiceBlocks
 from .connect import Role
 from .default_waivers import DefaultWaiver
 from .graph import GraphPieces, pieces_from
@@ -93,6 +94,9 @@ class ServiceSettings:
     connect_port: int | None = None
     """Where its Service Connect proxy listens when not `port` (a published service behind the
     ALB: the ALB still reaches the application directly); its callers reach this port."""
+    blocks: ServiceBlocks = field(default_factory=ServiceBlocks)
+    """Sidecars, FireLens, EFS volumes, ephemeral storage, registry credentials, CPU
+    architecture and capacity strategy of its own (`blocks.py`)."""
     image_source: ImageSource = "pinned"
     """Where `image` comes from: the release record, `imageTag`, the stack file (`pinned`), or
     nowhere yet (`unreleased`: the service runs no task until a release holds its image)."""
@@ -195,6 +199,8 @@ class StackSettings:
     """The stack's release record as this run read it (None: not read, e.g. the policy pack)."""
     tasks: tuple[TaskSettings, ...] = ()
     """Containers that run to completion (`tasks`): scheduled, before the deploy, or by hand."""
+    file_systems: tuple[FileSystemSettings, ...] = ()
+    """EFS file systems the services mount (`fileSystems`)."""
     database_logins: tuple[LoginSpec, ...] = ()
     """A PostgreSQL login per workload using the stack's database (`platform_tasks.py`)."""
     fault_injection: FaultInjectionSettings | None = None
@@ -221,6 +227,10 @@ class StackSettings:
             external_alb_groups=self.alb_security_group_ids,
             nlb=self.network_load_balancer,
         )
+
+    def architecture_of(self, service: ServiceSettings) -> Literal["X86_64", "ARM64"]:
+        """The service's CPU architecture: its own, else the stack's."""
+        return service.blocks.cpu_architecture or self.cpu_architecture
 
     @property
     def name_prefix(self) -> str:
