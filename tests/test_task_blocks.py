@@ -39,6 +39,7 @@ def blocks_program() -> None:
         RegistryCredentials,
         SidecarArgs,
     )
+    from components.compute.task import EcsTask, EcsTaskArgs
     from components.data.file_system import EfsFileSystem, EfsFileSystemArgs
 
     cluster = ClusterRef(CLUSTER_ARN, "blocks")
@@ -112,6 +113,19 @@ def blocks_program() -> None:
             firelens=FireLensArgs(),
         ),
     )
+    EcsTask(
+        "nightly",
+        EcsTaskArgs(
+            cluster=cluster,
+            vpc_id=VPC,
+            subnet_ids=SUBNETS,
+            container=ContainerArgs(
+                image="ghcr.io/acme/nightly:5",
+                repository_credentials=RegistryCredentials(GHCR_SECRET),
+            ),
+            ephemeral_storage_gib=30,
+        ),
+    )
     pulumi.export("api", api.service_name)
     pulumi.export("worker", worker.service_name)
 
@@ -161,6 +175,16 @@ def test_a_ghcr_image_is_pulled_with_its_credentials_and_only_that_secret_is_rea
     # the FireLens secret option is read by the execution role too; no ECR pull for ghcr.io
     assert DD_KEY in statements["Secrets"]["Resource"]
     assert "EcrPull" not in statements
+
+
+def test_a_run_to_completion_task_takes_registry_credentials_and_storage_too(planned):
+    task = planned.one(TASK, "nightly-task").inputs
+    assert task["ephemeralStorage"] == {"sizeInGib": 30}
+    (container,) = json.loads(task["containerDefinitions"])
+    assert container["repositoryCredentials"] == {"credentialsParameter": GHCR_SECRET}
+    statements = {s["Sid"]: s for s in _policy(planned, "nightly-exec-policy")["Statement"]}
+    assert statements["RegistryCredentials"]["Resource"] == [GHCR_SECRET]
+    assert "RegistryCredentialsKey" not in statements
 
 
 def test_the_sidecar_memory_comes_out_of_the_task_and_start_order_is_stated(planned):

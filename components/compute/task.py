@@ -38,7 +38,7 @@ from ..secure_queue import holding_queue, messages_waiting_alarm, tls_only_polic
 from . import workload
 from .cluster import ClusterRef
 from .containers import ContainerArgs
-from .fargate import size_issues
+from .fargate import ephemeral_storage_problem, size_issues
 from .migration import MigrationRun, MigrationRunArgs
 from .task_run import LOG_STREAM_PREFIX
 from .task_schedule import (
@@ -108,6 +108,8 @@ class EcsTaskArgs:
     alarm_actions: Sequence[pulumi.Input[str]] = ()
     """SNS topic ARNs the failure and dead-letter alarms notify."""
     cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
+    ephemeral_storage_gib: int | None = None
+    """Task ephemeral storage, 21-200 GiB; None = the 20 GiB every Fargate task has."""
     assign_public_ip: bool = False
     https_egress_cidrs: Sequence[pulumi.Input[str]] = (INTERNET,)
     """Where the task reaches AWS APIs and registries on 443; each may be an Output."""
@@ -191,6 +193,16 @@ class EcsTask(pulumi.ComponentResource):
                     "more than 0",
                 )
             )
+        if (storage := ephemeral_storage_problem(args.ephemeral_storage_gib)) is not None:
+            issues.append(
+                ConfigIssue("ephemeral_storage_gib", args.ephemeral_storage_gib, storage, "21-200")
+            )
+        credentials = args.container.repository_credentials
+        if credentials is not None:
+            issues += [
+                ConfigIssue("container.repository_credentials", credentials.secret_arn, problem)
+                for problem in credentials.problems("container.repository_credentials")
+            ]
         raise_argument_issues("EcsTask", name, "EcsTaskArgs", issues)
         environment, secrets = merge_bindings(
             name, args.container.environment, args.container.secrets, args.bindings
@@ -228,6 +240,9 @@ class EcsTask(pulumi.ComponentResource):
             permissions_boundary=args.permissions_boundary,
             tags=self._tags,
             opts=child,
+            registry_credentials=(
+                [(credentials.secret_arn, credentials.kms_key_arn)] if credentials else []
+            ),
         )
         task_role, task_policy = workload.task_role(
             name,
@@ -254,6 +269,7 @@ class EcsTask(pulumi.ComponentResource):
             tags=self._tags,
             opts=child,
             health_check=False,
+            ephemeral_storage_gib=args.ephemeral_storage_gib,
         )
 
         self.container_name = name
