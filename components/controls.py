@@ -21,6 +21,11 @@ CONTROLS: dict[str, str] = {
     "ECS.12": "clusters use Container Insights",
     "ECS.NonRoot*": "containers run as a non-root user, tasks use awsvpc networking",
     "FARGATE.1*": "Fargate ephemeral storage is encrypted with a customer managed key",
+    "ECS.EfsTransit*": "EFS volumes of task definitions use TLS and IAM authorization",
+    # EFS
+    "EFS.1": "EFS file systems are encrypted at rest",
+    "EFS.3": "EFS access points enforce a root directory",
+    "EFS.4": "EFS access points enforce a user identity",
     # Load balancer
     "ELB.1": "HTTP listeners redirect to HTTPS",
     "ELB.4": "ALBs drop invalid HTTP headers",

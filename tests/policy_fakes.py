@@ -278,13 +278,30 @@ def baseline() -> dict[str, RecordedResource]:
         },
         props={"configuration": (r["exec-log-group"],)},
     )
+    r["efs"] = res(c.efs.FILE_SYSTEM, "efs", {"encrypted": True})
+    r["efs-access-point"] = res(
+        c.efs.ACCESS_POINT,
+        "efs-access-point",
+        {"posixUser": {"uid": 1000, "gid": 1000}, "rootDirectory": {"path": "/app"}},
+        props={"fileSystemId": (r["efs"],)},
+    )
     r["task"] = res(
         c.TASK,
         "task",
         {
             "family": "app",
             "networkMode": "awsvpc",
-            "volumes": [{"name": "tmp"}],
+            "volumes": [
+                {"name": "tmp"},
+                {
+                    "name": "shared",
+                    "efsVolumeConfiguration": {
+                        "fileSystemId": "fs-0123456789abcdef0",
+                        "transitEncryption": "ENABLED",
+                        "authorizationConfig": {"accessPointId": "fsap-0123", "iam": "ENABLED"},
+                    },
+                },
+            ],
             "containerDefinitions": json.dumps([APP_CONTAINER]),
         },
     )

@@ -146,6 +146,20 @@ CASES: list[tuple[str, str, Callable[[Resources], None], str]] = [
      _set("service", networkConfiguration={"subnets": ["a"], "assignPublicIp": True}),
      "what they admit cannot be checked"),
     ("ecs-task-no-host-pid", "host pid", _set("task", pidMode="host"), "pid_mode is 'host'"),
+    ("efs-encrypted-at-rest", "unencrypted", _set("efs", encrypted=False),
+     "not encrypted at rest"),
+    ("efs-access-point-scoped", "the root", _set("efs-access-point", rootDirectory={"path": "/"}),
+     "root directory is the file system's root"),
+    ("efs-access-point-scoped", "no user", _set("efs-access-point", posixUser=None),
+     "enforces no POSIX user"),
+    ("ecs-efs-volume-encrypted-in-transit", "no TLS",
+     _set("task", volumes=[{"name": "tmp"}, {"name": "shared", "efsVolumeConfiguration": {
+         "fileSystemId": "fs-1", "authorizationConfig": {"iam": "ENABLED"}}}]),
+     "EFS volume shared is not encrypted in transit"),
+    ("ecs-efs-volume-encrypted-in-transit", "no IAM",
+     _set("task", volumes=[{"name": "tmp"}, {"name": "shared", "efsVolumeConfiguration": {
+         "fileSystemId": "fs-1", "transitEncryption": "ENABLED"}}]),
+     "EFS volume shared is mounted without IAM authorization"),
     ("ecs-container-not-privileged", "privileged", _container(privileged=True),
      "container app is privileged"),
     ("ecs-container-readonly-root", "writable root", _container(readonlyRootFilesystem=False),
@@ -685,3 +699,18 @@ def test_every_policy_names_its_controls_and_says_what_to_change():
         spec = next(s for s in specs() if s.name == policy.name)
         assert policy.description.startswith(f"[{spec.control}] ")
         assert "Fix: " in policy.description and policy.remediation_steps
+
+
+def test_only_a_firelens_log_router_may_run_as_root():
+    resources = baseline()
+    task = resources["task"]
+    containers = json.loads(task.inputs["containerDefinitions"])
+    router = {**containers[0], "name": "log-router", "user": "0",
+              "firelensConfiguration": {"type": "fluentbit"}}  # fmt: skip
+    resources["task"] = with_inputs(task, containerDefinitions=json.dumps([*containers, router]))
+    assert [v for v in _violations(resources) if v["policy"] == "ecs-non-root-awsvpc"] == []
+    # the exception is the router's alone: the app as root beside it still fails
+    app_as_root = {**containers[0], "user": "0"}
+    resources["task"] = with_inputs(task, containerDefinitions=json.dumps([app_as_root, router]))
+    found = [v for v in _violations(resources) if v["policy"] == "ecs-non-root-awsvpc"]
+    assert [v["message"] for v in found] and "container app runs as root" in found[0]["message"]

@@ -17,6 +17,7 @@ from . import (  # noqa: F401 (importing a module registers its checks)
     audit,
     cost,
     ecs,
+    efs,
     elasticache,
     iam_secrets_logs,
     identity,

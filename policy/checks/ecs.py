@@ -167,7 +167,8 @@ _ROOT_USERS = {"0", "root"}
 @_resource(
     "ecs-non-root-awsvpc", ("ECS.NonRoot*",), "A", (TASK,),
     "every container runs as a non-root user and the task uses awsvpc networking",
-    "set `user` to a non-root uid[:gid] on every container and network_mode='awsvpc'.",
+    "set `user` to a non-root uid[:gid] on every container (a FireLens log router excepted) "
+    "and network_mode='awsvpc'.",
 )  # fmt: skip
 def ecs_non_root(resource):
     props = resource.props
@@ -178,6 +179,10 @@ def ecs_non_root(resource):
         yield error
     for container in defined:
         user = container.get("user")
+        if container.get("firelensConfiguration") is not None and str(user) in ("0", "root"):
+            # FireLens needs its log router as root: it creates the socket the other
+            # containers' log driver writes to (aws/containers-roadmap#2122). Only the router.
+            continue
         if not user:
             yield f"container {_name(container)} sets no user (images default to root)"
         elif str(user).split(":")[0] in _ROOT_USERS:
