@@ -451,3 +451,43 @@ def test_the_stack_config_blocks_plan_a_ghcr_service_with_firelens_and_efs(run_s
     }
     assert result.of_type("aws:efs/fileSystem:FileSystem")
     assert result.one("aws:efs/accessPoint:AccessPoint", "aw-audit-service-archive-access-point")
+
+
+def test_the_cost_estimate_prices_storage_above_20_gib_and_each_services_own_choices():
+    from components.cost.estimate import estimate, strategy_split
+    from components.cost.prices import PRICES
+
+    load, _ = _config_load()
+    plain = load(cpuArchitecture="ARM64")
+    own = load(
+        cpuArchitecture="ARM64",
+        serviceOverrides={
+            "aw-audit-service": {
+                "cpuArchitecture": "X86_64",
+                "ephemeralStorageGib": 120,
+                "capacityProviderStrategy": [
+                    {"capacityProvider": "FARGATE", "weight": 1, "base": 1},
+                    {"capacityProvider": "FARGATE_SPOT", "weight": 1},
+                ],
+            }
+        },
+    )
+    before = {s.name: s for s in estimate(plain).services}["aw-audit-service"]
+    after = {s.name: s for s in estimate(own).services}["aw-audit-service"]
+    assert (before.architecture, after.architecture) == ("ARM64", "X86_64")
+    tasks = after.tasks
+    assert (after.on_demand_tasks, after.spot_tasks) == strategy_split(
+        tasks, own.service("aw-audit-service").blocks.capacity
+    )
+    assert after.spot_tasks == (tasks - 1) / 2
+    price = PRICES[own.region]
+    compute = (
+        (
+            after.vcpu * price["fargate.x86_64.vcpu_hour"].usd
+            + after.memory_gb * price["fargate.x86_64.gb_hour"].usd
+        )
+        * after.hours
+        * (after.on_demand_tasks + after.spot_tasks * 0.3)
+    )
+    storage = 100 * tasks * after.hours * price["fargate.ephemeral_gb_hour"].usd
+    assert after.fargate_usd == pytest.approx(compute + storage)

@@ -12,10 +12,12 @@ them is not estimated (`fargate_at_max_capacity_usd` gives the ceiling).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..compute.cluster import CapacityShare
+from ..compute.fargate import INCLUDED_EPHEMERAL_GIB
 from .inventory import Inventory, Resource, inventory_from_resources
 from .prices import AS_OF, PRICES, SUPPORTED_REGIONS, Price, PriceTable
 from .usage import USAGE_DEFAULTS, UsageAssumptions
@@ -82,6 +84,41 @@ def task_split(tasks: float, spot_percentage: int) -> tuple[float, float]:
     rest = tasks - 1
     spot = rest * spot_percentage / 100
     return tasks - spot, spot
+
+
+def strategy_split(tasks: float, strategy: Sequence[CapacityShare]) -> tuple[float, float]:
+    """(on-demand, Spot) tasks under a service's own strategy: each provider's base first, the
+    rest by weight (ECS's placement; over a month the average approaches the ratio)."""
+    if tasks <= 0:
+        return 0.0, 0.0
+    placed = {"FARGATE": 0.0, "FARGATE_SPOT": 0.0}
+    left = float(tasks)
+    for share in strategy:
+        taken = min(left, share.base)
+        placed[share.capacity_provider] += taken
+        left -= taken
+    weights = sum(share.weight for share in strategy)
+    for share in strategy:
+        if weights:
+            placed[share.capacity_provider] += left * share.weight / weights
+    return placed["FARGATE"], placed["FARGATE_SPOT"]
+
+
+def service_task_split(
+    settings: StackSettings, service: ServiceSettings, tasks: float
+) -> tuple[float, float]:
+    """The service's own strategy, else the stack's Spot share."""
+    if service.blocks.capacity:
+        return strategy_split(tasks, service.blocks.capacity)
+    return task_split(tasks, settings.fargate_spot_percentage)
+
+
+def ephemeral_monthly_usd(
+    size_gib: int | None, *, tasks: float, hours: float, prices: PriceTable
+) -> float:
+    """Ephemeral storage above the 20 GB every Fargate task has, per task-hour."""
+    extra = max(0, (size_gib or 0) - INCLUDED_EPHEMERAL_GIB)
+    return extra * tasks * hours * prices["fargate.ephemeral_gb_hour"].usd
 
 
 def fargate_monthly_usd(
@@ -285,14 +322,20 @@ def _service_cost(
     prices: PriceTable,
 ) -> ServiceCost:
     vcpu, memory_gb = service.cpu / 1024, service.memory / 1024
-    on_demand, spot = task_split(service.desired_count, settings.fargate_spot_percentage)
+    on_demand, spot = service_task_split(settings, service, service.desired_count)
+    architecture = settings.architecture_of(service)
     fargate = fargate_monthly_usd(
         vcpu=vcpu,
         memory_gb=memory_gb,
         on_demand_tasks=on_demand,
         spot_tasks=spot,
         hours=hours,
-        architecture=settings.cpu_architecture,
+        architecture=architecture,
+        prices=prices,
+    ) + ephemeral_monthly_usd(
+        service.blocks.ephemeral_storage_gib,
+        tasks=service.desired_count,
+        hours=hours,
         prices=prices,
     )
     logs = _log_usd(
@@ -309,7 +352,7 @@ def _service_cost(
         hours=hours,
         on_demand_tasks=on_demand,
         spot_tasks=spot,
-        architecture=settings.cpu_architecture,
+        architecture=architecture,
         fargate_usd=fargate,
         logs_usd=logs,
     )
@@ -409,10 +452,16 @@ def estimate(
         fargate_monthly_usd(
             vcpu=s.cpu / 1024,
             memory_gb=s.memory / 1024,
-            on_demand_tasks=task_split(s.max_capacity, settings.fargate_spot_percentage)[0],
-            spot_tasks=task_split(s.max_capacity, settings.fargate_spot_percentage)[1],
+            on_demand_tasks=service_task_split(settings, s, s.max_capacity)[0],
+            spot_tasks=service_task_split(settings, s, s.max_capacity)[1],
             hours=HOURS_PER_MONTH,
-            architecture=settings.cpu_architecture,
+            architecture=settings.architecture_of(s),
+            prices=prices,
+        )
+        + ephemeral_monthly_usd(
+            s.blocks.ephemeral_storage_gib,
+            tasks=s.max_capacity,
+            hours=HOURS_PER_MONTH,
             prices=prices,
         )
         for s in settings.services

@@ -15,8 +15,8 @@ estimate for a budget decision, check the lines that dominate it against the AWS
 `checked=True` here.
 
 Not priced on purpose (see docs/COSTS.md): data transfer to the internet and across AZs,
-Container Insights metrics, X-Ray traces, Fargate ephemeral storage above the free 20 GB (the
-program never asks for more), Secrets Manager API calls, S3 requests. Those need traffic figures
+Container Insights metrics, X-Ray traces, Secrets Manager API calls, S3 requests, EFS
+storage (it depends on what the services write; listed as not priced). Those need traffic figures
 this program cannot know.
 """
 
@@ -104,6 +104,15 @@ _SPOT_NOTE = (
 _GLOBAL: dict[str, Price] = {
     "fargate.spot_discount": Price(
         0.70, "fraction off on-demand", FARGATE, note=_SPOT_NOTE, basis="aws-statement"
+    ),
+    "fargate.ephemeral_gb_hour": Price(
+        0.000111,
+        "USD per GB-hour of ephemeral storage above the 20 GB every task has",
+        FARGATE,
+        note="N. Virginia's figure, used for every region (no regional figure was found; "
+        "others may be a few percent higher). Charged only for ephemeralStorageGib above 20.",
+        corroborated="craigread.cloud, 'AWS Fargate and Managed Containerisation' (USD "
+        "0.0001... per GB-hour above 20 GiB)",
     ),
     "public_ipv4.hour": Price(
         0.005,
