@@ -491,3 +491,12 @@ def test_the_cost_estimate_prices_storage_above_20_gib_and_each_services_own_cho
     )
     storage = 100 * tasks * after.hours * price["fargate.ephemeral_gb_hour"].usd
     assert after.fargate_usd == pytest.approx(compute + storage)
+
+
+def test_the_policy_pack_finds_nothing_against_the_blocks_in_the_task_or_the_file_system(planned):
+    from tools.policy_check import run_policies
+
+    controls = {"ECS.4", "ECS.5", "ECS.8", "ECS.9", "ECS.NonRoot*", "ECS.EfsTransit*", "EFS.1",
+                "EFS.3", "EFS.4", "IAM.1", "IAM.21", "KMS.1", "KMS.2"}  # fmt: skip
+    found = [v for v in run_policies(planned).violations if v["control"] in controls]
+    assert found == []
