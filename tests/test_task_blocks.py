@@ -380,7 +380,7 @@ def test_the_stack_config_blocks_resolve_per_service_beside_the_stack_default():
         ("FARGATE", 1, 1),
         ("FARGATE_SPOT", 2, 0),
     ]
-    assert audit.blocks.efs_volumes[0].root_directory == "/aw-audit-service"
+    assert audit.blocks.efs_volumes[0].root_directory is None  # the component's /<service>
     assert audit.blocks.own_memory_mib == 64 + 128  # the proxy and the log router
     assert settings.service("aw-pdp-service").blocks.sidecars == ()
 
@@ -450,7 +450,8 @@ def test_the_stack_config_blocks_plan_a_ghcr_service_with_firelens_and_efs(run_s
         "credentialsParameter": GHCR_SECRET
     }
     assert result.of_type("aws:efs/fileSystem:FileSystem")
-    assert result.one("aws:efs/accessPoint:AccessPoint", "aw-audit-service-archive-access-point")
+    point = result.one("aws:efs/accessPoint:AccessPoint", "aw-audit-service-archive-access-point")
+    assert point.inputs["rootDirectory"]["path"] == "/accessweaver-dev-aw-audit-service"
 
 
 def test_the_cost_estimate_prices_storage_above_20_gib_and_each_services_own_choices():

@@ -269,7 +269,9 @@ class EfsVolumeConfig(ConfigModel):
     container_path: ContainerPath = Field(description="Where the application sees it.")
     read_only: Flag = Field(False, description="Mount read-only (no ClientWrite).")
     root_directory: Annotated[str, Field(pattern=r"^/[A-Za-z0-9/_.-]{0,99}$")] | None = Field(
-        None, description="The access point's root directory; unset = /<service>."
+        None,
+        description="The access point's root directory; unset = /<ECS service name> (e.g. "
+        "/accessweaver-dev-orders), never the file system's root.",
     )
     uid: int | None = Field(
         None, ge=1, le=4294967295, description="POSIX uid; unset = the container's."

@@ -35,9 +35,10 @@ class EfsVolumeArgs:
     """Where the application sees it (absolute)."""
     read_only: bool = False
     """Mount read-only, and the task role gets `ClientMount` without `ClientWrite`."""
-    root_directory: str = "/"
+    root_directory: str | None = None
     """The access point's root: the service sees this directory of the file system as `/`
-    and nothing above it (created with `uid`/`gid` and `permissions` when missing)."""
+    and nothing above it (created with `uid`/`gid` and `permissions` when missing); None =
+    `/<service name>` (never the file system's root: control EFS.3)."""
     uid: int | None = None
     """POSIX user every request through the access point runs as; None = the container's."""
     gid: int | None = None
@@ -75,7 +76,9 @@ def efs_problems(volumes: Sequence[EfsVolumeArgs], *, taken_paths: Sequence[str]
             problems.append(f"{where}.container_path {v.container_path!r} is not an absolute path")
         elif v.container_path in taken_paths or paths.count(v.container_path) > 1:
             problems.append(f"{where}.container_path {v.container_path!r} is mounted already")
-        if not _PATH.match(v.root_directory) or len(v.root_directory) > 100:
+        if v.root_directory is not None and (
+            not _PATH.match(v.root_directory) or len(v.root_directory) > 100
+        ):
             problems.append(
                 f"{where}.root_directory {v.root_directory!r} is not an absolute path of at "
                 "most 100 characters"

@@ -65,7 +65,7 @@ class TaskBlocks:
                 file_system_id=volume.file_system_id,
                 posix_user={"uid": uid, "gid": gid},
                 root_directory={
-                    "path": volume.root_directory,
+                    "path": volume.root_directory or f"/{physical}",
                     "creation_info": {
                         "owner_uid": uid,
                         "owner_gid": gid,

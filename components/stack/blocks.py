@@ -48,7 +48,8 @@ class EfsMountSettings:
     name: str
     container_path: str
     read_only: bool = False
-    root_directory: str = "/"
+    root_directory: str | None = None
+    """None: `/<ECS service name>` (the component's default)."""
     uid: int | None = None
     gid: int | None = None
     permissions: str = "750"
@@ -188,7 +189,7 @@ def resolve_blocks(
                 name=v.name,
                 container_path=v.container_path,
                 read_only=v.read_only,
-                root_directory=v.root_directory or f"/{name}",
+                root_directory=v.root_directory,
                 uid=v.uid,
                 gid=v.gid,
                 permissions=v.permissions,
