@@ -218,13 +218,15 @@ def test_firelens_routes_the_app_to_datadog_with_a_secret_key_and_its_own_logs_t
     # the worker's route to its own log group writes with the task role
     worker = _containers(planned, "worker")["worker"]["logConfiguration"]
     assert worker["options"]["Name"] == "cloudwatch_logs"
-    assert worker["options"]["log_group_name"] == "/ecs/worker"
+    assert (
+        worker["options"]["log_group_name"] == "/ecs/blocks-dev-worker"
+    )  # stack-scoped (project-stack-name)
     delivery = next(
         s
         for s in _policy(planned, "worker-task-policy")["Statement"]
         if s["Sid"] == "FireLensCloudWatch"
     )
-    assert delivery["Resource"][0].endswith(":log-group:/ecs/worker")
+    assert delivery["Resource"][0].endswith(":log-group:/ecs/blocks-dev-worker")
 
 
 def test_the_efs_volume_is_encrypted_authorized_by_the_task_role_through_its_access_point(
