@@ -90,3 +90,14 @@ def url_variable(service: str) -> str:
 def queue_variable(queue: str) -> str:
     """`extraction` -> `EXTRACTION_QUEUE_URL`: where a consumer or a sender finds the queue."""
     return re.sub(r"[^A-Za-z0-9]", "_", queue).upper() + "_QUEUE_URL"
+
+
+def bucket_variable(bucket: str) -> str:
+    """`documents` -> `DOCUMENTS_BUCKET`: where a service finds a bucket it was granted."""
+    return re.sub(r"[^A-Za-z0-9]", "_", bucket).upper() + "_BUCKET"
+
+
+def statement_id(prefix: str, logical: str) -> str:
+    """`("QueueConsume", "extraction-jobs")` -> `QueueConsumeExtractionJobs`: a Sid unique per
+    granted piece (IAM wants Sids unique in a policy, letters and digits only)."""
+    return prefix + "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", logical))

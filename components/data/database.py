@@ -61,6 +61,50 @@ def postgres_uri(address: str, port: int, database: str, username: str) -> str:
     return f"postgresql://{username}@{address}:{port}/{database}?sslmode=require"
 
 
+def database_binding(
+    *,
+    address: pulumi.Input[str],
+    port: int,
+    database: str,
+    username: str,
+    password_value_from: pulumi.Input[str],
+    security_group_id: pulumi.Input[str],
+    dialect: Literal["jdbc", "uri"] = "uri",
+    schema: str | None = None,
+) -> Binding:
+    """What a service granted a PostgreSQL database gets: where it is (`DATABASE_*`,
+    `DATABASE_URL` in `dialect`: JDBC for the JVM, a libpq URI for everything else), the
+    password as a secret (`password_value_from`: a secret ARN, or `<arn>:<json key>::`), and
+    the path to its port (`Peer` "postgres"). `Database.binding`, or a database made elsewhere."""
+    host = pulumi.Output.from_input(address)
+    if dialect == "jdbc":
+        url = host.apply(lambda a: jdbc_url(a, port, database))
+    else:
+        url = host.apply(lambda a: postgres_uri(a, port, database, username))
+    environment: dict[str, pulumi.Input[str]] = {
+        "DATABASE_URL": url,
+        "DATABASE_HOST": address,
+        "DATABASE_PORT": str(port),
+        "DATABASE_NAME": database,
+        "DATABASE_USERNAME": username,
+    }
+    if schema is not None:
+        environment["DATABASE_SCHEMA"] = schema
+    secrets: dict[str, pulumi.Input[str]] = {"DATABASE_PASSWORD": password_value_from}
+    if dialect == "jdbc":
+        # The names Spring Boot binds itself (spring.datasource.*): no application.yml
+        # needed to map DATABASE_* (docs/IMAGE-CONTRACT.md).
+        environment["SPRING_DATASOURCE_URL"] = url
+        environment["SPRING_DATASOURCE_USERNAME"] = username
+        secrets["SPRING_DATASOURCE_PASSWORD"] = password_value_from
+    return Binding(
+        name="database",
+        environment=environment,
+        secrets=secrets,
+        peers=(Peer("postgres", security_group_id, (port,)),),
+    )
+
+
 def exported_log_group(identifier: str, log: str) -> str:
     """The log group RDS writes an exported log to (created by the program with a retention)."""
     return f"/aws/rds/instance/{identifier}/{log}"
@@ -335,36 +379,21 @@ class Database(pulumi.ComponentResource):
         secret, for programs that create no logins. `dialect` picks `DATABASE_URL`: JDBC for
         the JVM, a libpq URI for everything else."""
         args = self._args
-        port = args.port
         database = (login.database if login else None) or args.database_name
-        username = login.username if login is not None else args.username
-        if dialect == "jdbc":
-            url = self.jdbc_url_for(database)
-        else:
-            url = self.address.apply(lambda a: postgres_uri(a, port, database, username))
-        environment: dict[str, pulumi.Input[str]] = {
-            "DATABASE_URL": url,
-            "DATABASE_HOST": self.address,
-            "DATABASE_PORT": str(port),
-            "DATABASE_NAME": database,
-            "DATABASE_USERNAME": username,
-        }
-        if login is not None and login.schema is not None:
-            environment["DATABASE_SCHEMA"] = login.schema
         password = (
             login.password_value_from
             if login is not None
             else secret_json_key(self.master_secret_arn, "password")
         )
-        secrets: dict[str, pulumi.Input[str]] = {"DATABASE_PASSWORD": password}
-        if dialect == "jdbc":
-            # The names Spring Boot binds itself (spring.datasource.*): no application.yml
-            # needed to map DATABASE_* (docs/IMAGE-CONTRACT.md).
-            environment["SPRING_DATASOURCE_URL"] = url
-            environment["SPRING_DATASOURCE_USERNAME"] = username
-            secrets["SPRING_DATASOURCE_PASSWORD"] = password
-        return Binding(
-            name="database", environment=environment, secrets=secrets, peers=(self.peer,)
+        return database_binding(
+            address=self.address,
+            port=args.port,
+            database=database,
+            username=login.username if login is not None else args.username,
+            password_value_from=password,
+            security_group_id=self.security_group_id,
+            dialect=dialect,
+            schema=login.schema if login is not None else None,
         )
 
     def _monitoring_role(

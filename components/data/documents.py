@@ -29,7 +29,7 @@ from ..bindings import Binding
 from ..log_archive import bucket_settings, log_bucket, s3_access_log_delivery
 from ..naming import dns_safe, fit, scoped_name
 from .config import S3_STANDARD_IA_MIN_DAYS
-from .policies import DocumentsAccess, documents_statements, tls_only_bucket_policy
+from .policies import DocumentsAccess, bucket_binding, tls_only_bucket_policy
 
 ABORT_INCOMPLETE_UPLOADS_DAYS = 7
 
@@ -199,8 +199,6 @@ class DocumentStore(pulumi.ComponentResource):
     def binding(self, access: DocumentsAccess) -> Binding:
         """What a service that uses the bucket gets: `DOCUMENTS_BUCKET` and, in its task role,
         `read` or `readWrite` on the objects and use of the key (nothing else of S3)."""
-        return Binding(
-            name=f"documents:{access}",
-            environment={"DOCUMENTS_BUCKET": self.bucket_name},
-            permissions=documents_statements(self.bucket_arn, self.kms_key_arn, access),
+        return bucket_binding(
+            "documents", self.bucket_name, self.bucket_arn, self.kms_key_arn, access
         )

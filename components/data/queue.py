@@ -11,14 +11,14 @@ their actions on this queue through `consumer_binding()` / `sender_binding()`.
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import pulumi
 from pulumi_aws import sqs
 
-from ..bindings import Binding, queue_variable
+from ..bindings import Binding, queue_variable, statement_id
 from ..errors import ConfigIssue, raise_argument_issues
 from ..naming import physical_name
 from ..secure_queue import (
@@ -29,7 +29,14 @@ from ..secure_queue import (
     tls_only_policy,
 )
 
-__all__ = ["DEAD_LETTER_RETENTION_SECONDS", "WorkQueue", "WorkQueueArgs", "queue_tls_policy"]
+__all__ = [
+    "DEAD_LETTER_RETENTION_SECONDS",
+    "QueueAccess",
+    "WorkQueue",
+    "WorkQueueArgs",
+    "queue_binding",
+    "queue_tls_policy",
+]
 
 DEAD_LETTER_RETENTION_SECONDS = HOLD_SECONDS
 """The maximum: time to look at what failed (components/secure_queue.py)."""
@@ -45,13 +52,35 @@ CONSUMER_ACTIONS = (
 SENDER_ACTIONS = ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl")
 
 
-def statement_id(prefix: str, logical: str) -> str:
-    """A Sid unique per queue (IAM wants them unique in a policy, letters and digits only)."""
-    return prefix + "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", logical))
-
-
 def queue_statements(queue_arn: pulumi.Input[str], actions: Sequence[str], sid: str) -> list:
     return [{"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": queue_arn}]
+
+
+QueueAccess = Literal["consume", "send", "consumeAndSend"]
+"""`consume`: the one service that works through the queue (receive, delete, extend
+visibility); `consumeAndSend`: the same, putting work back on it too; `send`: send only."""
+
+
+def queue_binding(
+    logical: str,
+    queue_url: pulumi.Input[str],
+    queue_arn: pulumi.Input[str],
+    access: QueueAccess,
+) -> Binding:
+    """What a service granted a queue gets: `<LOGICAL>_QUEUE_URL` and, in its task role, the
+    actions of `access` on that queue alone (`WorkQueue`'s bindings, or a queue made elsewhere
+    whose URL and ARN are known, outputs included)."""
+    if access == "send":
+        actions, sid = SENDER_ACTIONS, statement_id("QueueSend", logical)
+    else:
+        extra = ("sqs:SendMessage",) if access == "consumeAndSend" else ()
+        actions, sid = (*CONSUMER_ACTIONS, *extra), statement_id("QueueConsume", logical)
+    role = "send" if access == "send" else "consume"
+    return Binding(
+        name=f"queue:{logical}:{role}",
+        environment={queue_variable(logical): queue_url},
+        permissions=queue_statements(queue_arn, actions, sid),
+    )
 
 
 @dataclass(frozen=True)
@@ -150,21 +179,9 @@ class WorkQueue(pulumi.ComponentResource):
     def consumer_binding(self, *, also_sends: bool = False) -> Binding:
         """The one service that works through the queue: receive, delete, extend visibility
         (and send, when it also puts work back on it)."""
-        actions = (*CONSUMER_ACTIONS, *(["sqs:SendMessage"] if also_sends else []))
-        return Binding(
-            name=f"queue:{self._logical}:consume",
-            environment={queue_variable(self._logical): self.queue_url},
-            permissions=queue_statements(
-                self.queue_arn, actions, statement_id("QueueConsume", self._logical)
-            ),
-        )
+        access: QueueAccess = "consumeAndSend" if also_sends else "consume"
+        return queue_binding(self._logical, self.queue_url, self.queue_arn, access)
 
     def sender_binding(self) -> Binding:
         """A service that puts work on the queue: send only."""
-        return Binding(
-            name=f"queue:{self._logical}:send",
-            environment={queue_variable(self._logical): self.queue_url},
-            permissions=queue_statements(
-                self.queue_arn, SENDER_ACTIONS, statement_id("QueueSend", self._logical)
-            ),
-        )
+        return queue_binding(self._logical, self.queue_url, self.queue_arn, "send")
