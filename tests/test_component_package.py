@@ -7,6 +7,7 @@ from __future__ import annotations
 import ast
 import inspect
 import json
+import re
 import typing
 from pathlib import Path
 
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 import components
+from tests import sdk_examples
 from tests.conftest import ROOT
 from tools.engine import run_function
 
@@ -75,9 +77,10 @@ def test_the_package_names_every_component_once(schema):
     assert schema["name"] == "accessweaver"
     assert schema["version"] == components.__version__
     assert set(schema["resources"]) == {f"accessweaver:index:{c.__name__}" for c in COMPONENTS}
-    assert {"Microservice", "EcsCluster", "Database", "Cache", "DocumentStore", "WorkQueue"} == {
-        c.__name__ for c in COMPONENTS
-    }
+    assert {
+        "Microservice", "EcsCluster", "LoadBalancer", "Database", "Cache", "DocumentStore",
+        "WorkQueue",
+    } == {c.__name__ for c in COMPONENTS}  # fmt: skip
     for spec in schema["resources"].values():
         assert spec["isComponent"] is True and spec["description"]
 
@@ -210,3 +213,270 @@ def test_package_module_keeps_runtime_annotations():
     """`from __future__ import annotations` would hand the analyzer strings: it must not."""
     tree = ast.parse(Path(ROOT / "components" / "interop" / "package.py").read_text())
     assert not [n for n in tree.body if isinstance(n, ast.ImportFrom) and n.module == "__future__"]
+
+
+# -- what a TypeScript or Go team needs to deploy an api and its worker ---------------------
+
+
+def _resource(schema: dict, name: str) -> dict:
+    return schema["resources"][f"accessweaver:index:{name}"]
+
+
+def test_the_outputs_a_program_wires_are_in_the_schema(schema):
+    service = _resource(schema, "Microservice")["properties"]
+    for output in ("serviceName", "securityGroupId", "taskRoleArn", "executionRoleArn",
+                   "internalDnsName", "internalUrl"):  # fmt: skip
+        assert service[output]["type"] == "string", output
+    balancer = _resource(schema, "LoadBalancer")["properties"]
+    assert balancer["dnsName"]["type"] == "string"
+    assert balancer["securityGroupId"]["type"] == "string"
+    assert balancer["targetGroupArns"]["additionalProperties"]["type"] == "string"
+    urls = balancer["urls"]["additionalProperties"]
+    assert (urls["type"], urls["items"]["type"]) == ("array", "string")
+    database = _resource(schema, "Database")["properties"]
+    assert {"address", "databaseName", "username", "masterSecretArn", "securityGroupId"} <= set(
+        database
+    )
+    assert {"bucketName", "bucketArn", "kmsKeyArn"} <= set(_resource(schema, "DocumentStore")[
+        "properties"])  # fmt: skip
+
+
+def test_images_cluster_names_and_arns_take_outputs_and_grants_are_typed(schema):
+    """`plain: true` in the schema is a value the generated SDKs refuse an Output for."""
+    service = _resource(schema, "Microservice")
+    inputs = service["inputProperties"]
+    for name in ("image", "clusterName", "clusterArn", "vpcId", "targetGroupArn"):
+        assert inputs[name]["type"] == "string" and not inputs[name].get("plain"), name
+    assert not inputs["subnetIds"].get("plain")
+    assert {"clusterArn", "clusterName", "vpcId", "subnetIds", "image"} == set(
+        service["requiredInputs"]
+    )
+    types = schema["types"]
+    assert inputs["queues"]["items"]["$ref"] == "#/types/accessweaver:index:QueueGrant"
+    assert inputs["buckets"]["items"]["$ref"] == "#/types/accessweaver:index:BucketGrant"
+    assert inputs["database"]["$ref"] == "#/types/accessweaver:index:DatabaseGrant"
+    queue = types["accessweaver:index:QueueGrant"]
+    assert set(queue["required"]) == {"name", "queueUrl", "queueArn"}
+    assert not queue["properties"]["queueArn"].get("plain")
+    assert [e["value"] for e in types["accessweaver:index:QueueAccess"]["enum"]] == [
+        "consume", "send", "consumeAndSend"
+    ]  # fmt: skip
+    assert set(types["accessweaver:index:BucketGrant"]["required"]) == {
+        "name", "bucketName", "bucketArn"
+    }  # fmt: skip
+    database = types["accessweaver:index:DatabaseGrant"]
+    assert set(database["required"]) == {
+        "address", "databaseName", "username", "passwordSecretArn", "securityGroupId"
+    }  # fmt: skip
+    balancer = _resource(schema, "LoadBalancer")
+    assert set(balancer["requiredInputs"]) == {"name", "vpcId", "subnetIds", "routes"}
+    route = types["accessweaver:index:LoadBalancerRoute"]
+    assert set(route["required"]) == {"service", "port"}
+    assert not balancer["inputProperties"]["certificateArn"].get("plain")
+
+
+ECR_REPOSITORY = "aws:ecr/repository:Repository"
+
+
+def api_and_worker_from_dicts() -> None:
+    """An api behind the package's LoadBalancer and a worker granted its queue, a bucket and a
+    database, every wire an output of another resource, as a TypeScript or Go program does."""
+    import pulumi
+
+    from components.interop.package import (
+        Database,
+        DocumentStore,
+        LoadBalancer,
+        Microservice,
+        WorkQueue,
+    )
+
+    cluster_arn = "arn:aws:ecs:eu-west-1:123456789012:cluster/shop-dev"
+    balancer = LoadBalancer(
+        "edge",
+        {"name": "shop-dev", "vpc_id": VPC, "subnet_ids": SUBNETS, "waf": False,
+         "routes": [{"service": "api", "port": 8080.0, "path_patterns": ["/api/*"]}]},
+    )  # fmt: skip
+    jobs = WorkQueue("jobs", {"name": "shop-dev-jobs"})
+    files = DocumentStore("files", {"bucket_prefix": "shop-dev-files"})
+    database = Database(
+        "db", {"identifier": "shop-dev", "vpc_id": VPC, "subnet_ids": SUBNETS, "multi_az": False}
+    )
+    common = {"cluster_arn": cluster_arn, "cluster_name": "shop-dev", "vpc_id": VPC,
+              "subnet_ids": SUBNETS}  # fmt: skip
+    api = Microservice(
+        "api",
+        {**common, "image": IMAGE, "port": 8080.0,
+         "target_group_arn": balancer.target_group_arns.apply(lambda groups: groups["api"]),
+         "load_balancer_security_group_ids": [balancer.security_group_id],
+         "queues": [{"name": "jobs", "queue_url": jobs.queue_url, "queue_arn": jobs.queue_arn,
+                     "access": "send"}]},
+    )  # fmt: skip
+    worker = Microservice(
+        "worker",
+        {**common, "image": IMAGE, "health_check_command": ["CMD-SHELL", "test -f /tmp/ok"],
+         "queues": [{"name": "jobs", "queue_url": jobs.queue_url, "queue_arn": jobs.queue_arn}],
+         "buckets": [{"name": "files", "bucket_name": files.bucket_name,
+                      "bucket_arn": files.bucket_arn, "kms_key_arn": files.kms_key_arn,
+                      "access": "readWrite"}],
+         "database": {"address": database.address, "database_name": database.database_name,
+                      "username": database.username,
+                      "password_secret_arn": database.master_secret_arn,
+                      "security_group_id": database.security_group_id}},
+    )  # fmt: skip
+    pulumi.export("api_service", api.service_name)
+    pulumi.export("api_task_role", api.task_role_arn)
+    pulumi.export("worker_execution_role", worker.execution_role_arn)
+    pulumi.export("worker_group", worker.security_group_id)
+    pulumi.export("urls", balancer.urls)
+    pulumi.export("dns", balancer.dns_name)
+
+
+@pytest.fixture(scope="module")
+def api_and_worker():
+    return run_function(api_and_worker_from_dicts, project="shop")
+
+
+def _policy(result, name: str) -> list[dict]:
+    return json.loads(result.one("aws:iam/rolePolicy:RolePolicy", name).inputs["policy"])[
+        "Statement"
+    ]
+
+
+def test_the_api_sits_behind_the_package_load_balancer(api_and_worker):
+    result = api_and_worker
+    (rule,) = [r for r in result.of_type("aws:lb/listenerRule:ListenerRule")
+               if r.name == "edge-api-rule"]  # fmt: skip
+    assert rule.inputs["conditions"] == [{"pathPattern": {"values": ["/api/*"]}}]
+    target_group = result.one("aws:lb/targetGroup:TargetGroup", "edge-api-tg-a")
+    assert target_group.inputs["port"] == 8080
+    (attached,) = result.one("aws:ecs/service:Service", "api-service").inputs["loadBalancers"]
+    assert attached["targetGroupArn"] == rule.inputs["actions"][0]["targetGroupArn"]
+    assert attached["containerPort"] == 8080
+    assert result.outputs["urls"] == {"api": [f"http://{result.outputs['dns']}/api/"]}
+    assert result.outputs["api_service"] == "api"
+
+
+def test_the_worker_is_granted_its_queue_bucket_and_database_and_nothing_else(api_and_worker):
+    result = api_and_worker
+    worker = {s["Sid"]: s for s in _policy(result, "worker-task-policy")}
+    assert worker["QueueConsumeJobs"]["Action"] == [
+        "sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:ChangeMessageVisibility",
+        "sqs:GetQueueAttributes", "sqs:GetQueueUrl",
+    ]  # fmt: skip
+    assert worker["QueueConsumeJobs"]["Resource"] == (
+        "arn:aws:sqs:eu-west-1:123456789012:shop-dev-jobs"
+    )
+    assert set(worker) == {"QueueConsumeJobs", "FilesList", "FilesReadWrite", "FilesKey"}
+    api = {s["Sid"]: s for s in _policy(result, "api-task-policy")}
+    assert set(api) == {"QueueSendJobs"} and "sqs:ReceiveMessage" not in api["QueueSendJobs"][
+        "Action"]  # fmt: skip
+    (container,) = json.loads(
+        result.one("aws:ecs/taskDefinition:TaskDefinition", "worker-task").inputs[
+            "containerDefinitions"]
+    )  # fmt: skip
+    env = {e["name"]: e["value"] for e in container["environment"]}
+    assert env["JOBS_QUEUE_URL"].startswith("https://sqs.")
+    assert env["FILES_BUCKET"].startswith("shop-dev-files-")
+    assert env["DATABASE_URL"].startswith("postgresql://") and env["DATABASE_NAME"] == "app"
+    (password,) = [s for s in container["secrets"] if s["name"] == "DATABASE_PASSWORD"]
+    assert password["valueFrom"].endswith(":password::")
+    execution = _policy(result, "worker-exec-policy")
+    # the execution role reads that secret and no other
+    (readable,) = [s for s in execution if "secretsmanager:GetSecretValue" in s["Action"]]
+    assert readable["Resource"] == [password["valueFrom"].removesuffix(":password::")]
+    # and the worker's group reaches the database's on its port, the database admits it
+    paths = {
+        (r.type.rsplit(":", 1)[1], r.inputs["fromPort"],
+         r.property_dependencies["securityGroupId"], r.property_dependencies[
+             "referencedSecurityGroupId"])
+        for r in result.resources
+        if r.type.endswith(("EgressRule", "IngressRule"))
+        and r.property_dependencies.get("referencedSecurityGroupId")
+    }  # fmt: skip
+    worker_group = ("aws:ec2/securityGroup:SecurityGroup::worker-sg",)
+    database_group = ("aws:ec2/securityGroup:SecurityGroup::db-sg",)
+    assert ("SecurityGroupEgressRule", 5432, worker_group, database_group) in paths
+    assert ("SecurityGroupIngressRule", 5432, database_group, worker_group) in paths
+
+
+# -- the README's TypeScript and Go programs against the schema -----------------------------
+
+
+def _readme_block(marker: str, fence: str) -> str:
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split(f"<!-- {marker}:start -->")[1].split(f"<!-- {marker}:end -->")[0]
+    return block.split(f"```{fence}")[1].split("```")[0]
+
+
+@pytest.mark.parametrize(
+    ("marker", "fence", "language", "constructed"),
+    [
+        ("typescript-example", "typescript", "typescript",
+         ["LoadBalancer", "WorkQueue", "Microservice", "Microservice"]),
+        ("go-example", "go", "go", ["WorkQueue", "Microservice"]),
+    ],
+)  # fmt: skip
+def test_the_readme_typescript_and_go_programs_match_the_schema(
+    schema, marker, fence, language, constructed
+):
+    source = _readme_block(marker, fence)
+    program = sdk_examples.check(source, language, schema)
+    assert program.constructed == constructed
+    assert program.problems == []
+    assert sdk_examples.outputs_read(program, source, schema) == []
+    # the worker is granted its queue, from the queue's outputs
+    assert re.search(r"[qQ]ueueUrl\s*:\s*jobs\.[qQ]ueueUrl", source)
+
+
+SCHEMA_BREAKS = [
+    # (language, what the README would say, the problem the checker must name)
+    ("typescript", ("port: 8080,", 'port: "8080",'), "integer expected, got a string"),
+    ("typescript", ('access: "send"', 'access: "write"'), "'write' is not one of"),
+    ("typescript", ("pathPatterns:", "paths:"), "routes[0].paths: no such input"),
+    (
+        "typescript",
+        (
+            "clusterArn, clusterName, vpcId, subnetIds, image,\n    port",
+            "clusterArn, vpcId, subnetIds, image,\n    port",
+        ),
+        "required input clusterName is missing",
+    ),
+    ("typescript", ('name: "shop-dev-jobs"', "name: edge.dnsName"), "is an Output"),
+    ("typescript", ("api.taskRoleArn", "api.taskRole"), "has no output taskRole"),
+    (
+        "go",
+        ("Cpu:                pulumi.IntRef(512)", "Cpu:                pulumi.Int(512)"),
+        "a plain integer, not pulumi.Int",
+    ),
+    (
+        "go",
+        ('Name: "shop-dev-jobs"', 'Name: pulumi.String("shop-dev-jobs")'),
+        "a plain string, not pulumi.String",
+    ),
+    (
+        "go",
+        ("[]accessweaver.QueueGrantArgs", "accessweaver.QueueGrantArray"),
+        "[]accessweaver.QueueGrantArgs{...} expected",
+    ),
+    (
+        "go",
+        ("Image:              pulumi.Sprintf", "Images:             pulumi.Sprintf"),
+        "Images: no such input",
+    ),
+    ("go", ("worker.TaskRoleArn", "worker.RoleArn"), "has no output roleArn"),
+]
+
+
+@pytest.mark.parametrize(("language", "edit", "problem"), SCHEMA_BREAKS)
+def test_the_program_checker_names_each_mismatch(schema, language, edit, problem):
+    """Each break of a README program is caught: the test above cannot pass by reading
+    nothing."""
+    marker, fence = ("typescript-example", "typescript") if language == "typescript" else (
+        "go-example", "go")  # fmt: skip
+    source = _readme_block(marker, fence)
+    assert edit[0] in source
+    broken = source.replace(edit[0], edit[1], 1)
+    program = sdk_examples.check(broken, language, schema)
+    found = program.problems + sdk_examples.outputs_read(program, broken, schema)
+    assert any(problem in p for p in found), found

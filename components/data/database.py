@@ -65,8 +65,8 @@ def database_binding(
     *,
     address: pulumi.Input[str],
     port: int,
-    database: str,
-    username: str,
+    database: pulumi.Input[str],
+    username: pulumi.Input[str],
     password_value_from: pulumi.Input[str],
     security_group_id: pulumi.Input[str],
     dialect: Literal["jdbc", "uri"] = "uri",
@@ -76,11 +76,11 @@ def database_binding(
     `DATABASE_URL` in `dialect`: JDBC for the JVM, a libpq URI for everything else), the
     password as a secret (`password_value_from`: a secret ARN, or `<arn>:<json key>::`), and
     the path to its port (`Peer` "postgres"). `Database.binding`, or a database made elsewhere."""
-    host = pulumi.Output.from_input(address)
+    parts = pulumi.Output.all(address, database, username)
     if dialect == "jdbc":
-        url = host.apply(lambda a: jdbc_url(a, port, database))
+        url = parts.apply(lambda p: jdbc_url(p[0], port, p[1]))
     else:
-        url = host.apply(lambda a: postgres_uri(a, port, database, username))
+        url = parts.apply(lambda p: postgres_uri(p[0], port, p[1], p[2]))
     environment: dict[str, pulumi.Input[str]] = {
         "DATABASE_URL": url,
         "DATABASE_HOST": address,

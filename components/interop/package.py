@@ -14,7 +14,7 @@ from typing import Any, NotRequired, TypedDict
 import pulumi
 
 from .._version import __version__
-from ..bindings import Binding, Peer
+from ..bindings import Binding, Peer, secret_json_key
 from ..compute.attachments import LoadBalancerAttachment
 from ..compute.cluster import ClusterRef, EcsClusterArgs, ExecLoggingArgs
 from ..compute.cluster import EcsCluster as PyEcsCluster
@@ -24,11 +24,15 @@ from ..compute.microservice import Microservice as PyMicroservice
 from ..data.cache import Cache as PyCache
 from ..data.cache import CacheArgs
 from ..data.database import Database as PyDatabase
-from ..data.database import DatabaseArgs
+from ..data.database import DatabaseArgs, database_binding
 from ..data.documents import DocumentStore as PyDocumentStore
 from ..data.documents import DocumentStoreArgs
+from ..data.policies import bucket_binding
 from ..data.queue import WorkQueue as PyWorkQueue
-from ..data.queue import WorkQueueArgs
+from ..data.queue import WorkQueueArgs, queue_binding
+from ..edge.config import Route
+from ..edge.load_balancer import AccessLogArgs, LoadBalancerArgs, WafArgs
+from ..edge.load_balancer import LoadBalancer as PyLoadBalancer
 
 PACKAGE = "accessweaver"
 """The package name: resource types are `accessweaver:index:<class>`."""
@@ -69,6 +73,35 @@ class CacheEngine(enum.StrEnum):
     """Valkey: the Redis OSS protocol, nodes priced up to 20 % lower."""
     REDIS = "redis"
     """Redis OSS."""
+
+
+class QueueAccess(enum.StrEnum):
+    """What a service may do with a queue it is granted."""
+
+    CONSUME = "consume"
+    """Receive, delete, change visibility: the one service that works through the queue."""
+    SEND = "send"
+    """Send only."""
+    CONSUME_AND_SEND = "consumeAndSend"
+    """Consume, and put work back on the queue."""
+
+
+class BucketAccess(enum.StrEnum):
+    """What a service may do with a bucket it is granted."""
+
+    READ = "read"
+    """List, get objects and their versions, decrypt with the bucket's key."""
+    READ_WRITE = "readWrite"
+    """Also put and delete objects, and generate data keys."""
+
+
+class DatabaseDialect(enum.StrEnum):
+    """The form of `DATABASE_URL` a service is given."""
+
+    URI = "uri"
+    """`postgresql://user@host:port/db?sslmode=require` (Node pg, Go pgx, psycopg)."""
+    JDBC = "jdbc"
+    """`jdbc:postgresql://host:port/db?sslmode=require` (the JVM)."""
 
 
 # -- EcsCluster ---------------------------------------------------------------------------------
@@ -151,19 +184,71 @@ class ServicePeer(TypedDict):
     """The peer's port."""
 
 
+class QueueGrant(TypedDict):
+    """A queue the service may use: `<NAME>_QUEUE_URL` in its environment, the actions of
+    `access` on this queue alone in its task role."""
+
+    name: str
+    """The queue's name for the service: `jobs` gives `JOBS_QUEUE_URL`."""
+    queue_url: pulumi.Input[str]
+    """The queue's URL (a WorkQueue's `queueUrl`)."""
+    queue_arn: pulumi.Input[str]
+    """The queue's ARN (a WorkQueue's `queueArn`)."""
+    access: NotRequired[QueueAccess]
+    """consume (default), send or consumeAndSend."""
+
+
+class BucketGrant(TypedDict):
+    """An S3 bucket the service may use: `<NAME>_BUCKET` in its environment, `access` on its
+    objects (and its KMS key) in its task role."""
+
+    name: str
+    """The bucket's name for the service: `documents` gives `DOCUMENTS_BUCKET`."""
+    bucket_name: pulumi.Input[str]
+    """The bucket's name (a DocumentStore's `bucketName`)."""
+    bucket_arn: pulumi.Input[str]
+    """The bucket's ARN (a DocumentStore's `bucketArn`)."""
+    kms_key_arn: NotRequired[pulumi.Input[str]]
+    """The bucket's customer-managed KMS key (a DocumentStore's `kmsKeyArn`); unset = aws/s3."""
+    access: NotRequired[BucketAccess]
+    """read (default) or readWrite."""
+
+
+class DatabaseGrant(TypedDict):
+    """A PostgreSQL database the service uses: `DATABASE_*` variables, the password as a
+    secret (the execution role reads that secret only), the path to its port."""
+
+    address: pulumi.Input[str]
+    """The host name (a Database's `address`)."""
+    port: NotRequired[int]
+    """The port; default 5432."""
+    database_name: pulumi.Input[str]
+    """The database (a Database's `databaseName`)."""
+    username: pulumi.Input[str]
+    """The login (a Database's `username`: its master user)."""
+    password_secret_arn: pulumi.Input[str]
+    """A Secrets Manager secret whose JSON holds `password` (a Database's `masterSecretArn`)."""
+    security_group_id: pulumi.Input[str]
+    """The database's security group: the service gets egress to it, the database ingress."""
+    dialect: NotRequired[DatabaseDialect]
+    """The form of `DATABASE_URL`: uri (default) or jdbc."""
+
+
 class MicroserviceArgs_(TypedDict):
     cluster_arn: pulumi.Input[str]
-    """The ECS cluster (an EcsCluster's `cluster_arn`)."""
-    cluster_name: str
-    """The cluster's name."""
+    """The ECS cluster (an EcsCluster's `clusterArn`, or an existing cluster's ARN)."""
+    cluster_name: pulumi.Input[str]
+    """The cluster's name (an EcsCluster's `clusterName`, or an existing cluster's)."""
+    service_name: NotRequired[str]
+    """The ECS service's name and task family; default the resource name."""
     namespace_id: NotRequired[pulumi.Input[str]]
     """The cluster's Cloud Map namespace: the service registers `<name>.<namespace>`."""
     vpc_id: pulumi.Input[str]
     """The VPC of the service's own security group."""
     subnet_ids: pulumi.Input[Sequence[str]]
     """Subnets of the tasks (private ones, in two AZs or more)."""
-    image: str
-    """The container image (registry/repository:tag or @sha256 digest)."""
+    image: pulumi.Input[str]
+    """The container image (repository:tag or @sha256 digest); may be another resource's output."""
     port: NotRequired[int]
     """The container port; unset = a worker with no port."""
     health_check_path: NotRequired[str]
@@ -204,6 +289,12 @@ class MicroserviceArgs_(TypedDict):
     """SNS topics the CPU and memory alarms notify."""
     connects_to: NotRequired[Sequence[ServicePeer]]
     """Security groups the service opens a path to (its database, its cache)."""
+    queues: NotRequired[Sequence[QueueGrant]]
+    """Queues the service is granted (a worker its queue, a sender the queue it feeds)."""
+    buckets: NotRequired[Sequence[BucketGrant]]
+    """S3 buckets the service is granted."""
+    database: NotRequired[DatabaseGrant]
+    """The PostgreSQL database the service uses."""
     region: NotRequired[str]
     """AWS region; default the provider's."""
     tags: NotRequired[Mapping[str, str]]
@@ -227,6 +318,10 @@ class Microservice(pulumi.ComponentResource):
     """The role ECS pulls the image, writes logs and reads secrets with."""
     log_group_name: pulumi.Output[str]
     """The service's log group."""
+    internal_dns_name: pulumi.Output[str | None]
+    """`<name>.<namespace>` when the service has a port and the cluster a namespace."""
+    internal_url: pulumi.Output[str | None]
+    """`http://<name>.<namespace>:<port>`: where other services call it."""
 
     def __init__(
         self, name: str, args: MicroserviceArgs_, opts: pulumi.ResourceOptions | None = None
@@ -248,6 +343,8 @@ class Microservice(pulumi.ComponentResource):
             for p in args.get("connects_to") or ()
         )
         architecture = CpuArchitecture(args.get("cpu_architecture") or CpuArchitecture.X86_64)
+        bindings = [Binding(name="peers", peers=peers)] if peers else []
+        bindings += _grants(args)
         service = PyMicroservice(
             name,
             MicroserviceArgs(
@@ -258,6 +355,7 @@ class Microservice(pulumi.ComponentResource):
                 ),
                 vpc_id=args["vpc_id"],
                 subnet_ids=args["subnet_ids"],
+                service_name=args.get("service_name"),
                 container=ContainerArgs(
                     image=args["image"],
                     port=port,
@@ -271,7 +369,7 @@ class Microservice(pulumi.ComponentResource):
                 # Unset: the scaling minimum when it scales, else 1 (MicroserviceArgs).
                 desired_count=_int(args.get("desired_count")),
                 log_retention_days=_int(args.get("log_retention_days"), 30) or 30,
-                bindings=(Binding(name="peers", peers=peers),) if peers else (),
+                bindings=tuple(bindings),
                 load_balancer=(
                     LoadBalancerAttachment(
                         target_group_arn=target_group,
@@ -302,6 +400,11 @@ class Microservice(pulumi.ComponentResource):
         self.task_role_arn = service.task_role_arn
         self.execution_role_arn = service.execution_role_arn
         self.log_group_name = service.log_group_name
+        dns = service.internal_dns_name
+        self.internal_dns_name = pulumi.Output.from_input(dns)
+        self.internal_url = pulumi.Output.from_input(
+            pulumi.Output.concat("http://", dns, f":{port}") if dns is not None else None
+        )
         self.register_outputs(
             {
                 "service_name": self.service_name,
@@ -311,8 +414,45 @@ class Microservice(pulumi.ComponentResource):
                 "task_role_arn": self.task_role_arn,
                 "execution_role_arn": self.execution_role_arn,
                 "log_group_name": self.log_group_name,
+                "internal_dns_name": self.internal_dns_name,
+                "internal_url": self.internal_url,
             }
         )
+
+
+def _grants(args: MicroserviceArgs_) -> list[Binding]:
+    """The bindings of what the service is granted (`QueueGrant`, `BucketGrant`,
+    `DatabaseGrant`): the same as the Python components' `binding()` methods give."""
+    found = [
+        queue_binding(
+            q["name"], q["queue_url"], q["queue_arn"], QueueAccess(q.get("access") or "consume")
+        )
+        for q in args.get("queues") or ()
+    ]
+    found += [
+        bucket_binding(
+            b["name"],
+            b["bucket_name"],
+            b["bucket_arn"],
+            b.get("kms_key_arn"),
+            BucketAccess(b.get("access") or "read").value,  # type: ignore[arg-type]
+        )
+        for b in args.get("buckets") or ()
+    ]
+    database = args.get("database")
+    if database is not None:
+        found.append(
+            database_binding(
+                address=database["address"],
+                port=_int(database.get("port"), 5432) or 5432,
+                database=database["database_name"],
+                username=database["username"],
+                password_value_from=secret_json_key(database["password_secret_arn"], "password"),
+                security_group_id=database["security_group_id"],
+                dialect=DatabaseDialect(database.get("dialect") or "uri").value,  # type: ignore[arg-type]
+            )
+        )
+    return found
 
 
 # -- Platform pieces ----------------------------------------------------------------------------
@@ -358,6 +498,10 @@ class Database(pulumi.ComponentResource):
     """The database's security group (a Microservice's `connectsTo`)."""
     master_secret_arn: pulumi.Output[str]
     """The RDS-managed secret holding `username` and `password`."""
+    database_name: pulumi.Output[str]
+    """The initial database (a Microservice's `database.databaseName`)."""
+    username: pulumi.Output[str]
+    """The master user (a Microservice's `database.username`)."""
 
     def __init__(self, name: str, args: DatabaseArgs_, opts: pulumi.ResourceOptions | None = None):
         super().__init__(_type(Database), name, None, opts)
@@ -391,6 +535,8 @@ class Database(pulumi.ComponentResource):
         self.port = database.port
         self.security_group_id = database.security_group_id
         self.master_secret_arn = database.master_secret_arn
+        self.database_name = pulumi.Output.from_input(database.database_name)
+        self.username = pulumi.Output.from_input(database.master_username)
         self.register_outputs(
             {
                 "endpoint": self.endpoint,
@@ -398,6 +544,8 @@ class Database(pulumi.ComponentResource):
                 "port": self.port,
                 "security_group_id": self.security_group_id,
                 "master_secret_arn": self.master_secret_arn,
+                "database_name": self.database_name,
+                "username": self.username,
             }
         )
 
@@ -500,6 +648,8 @@ class DocumentStore(pulumi.ComponentResource):
     """The bucket's name."""
     bucket_arn: pulumi.Output[str]
     """The bucket's ARN."""
+    kms_key_arn: pulumi.Output[str | None]
+    """The bucket's own KMS key (with `customerManagedKey`), for a Microservice's buckets."""
 
     def __init__(
         self, name: str, args: DocumentStoreArgs_, opts: pulumi.ResourceOptions | None = None
@@ -518,7 +668,14 @@ class DocumentStore(pulumi.ComponentResource):
         )
         self.bucket_name = store.bucket_name
         self.bucket_arn = store.bucket_arn
-        self.register_outputs({"bucket_name": self.bucket_name, "bucket_arn": self.bucket_arn})
+        self.kms_key_arn = pulumi.Output.from_input(store.kms_key_arn)
+        self.register_outputs(
+            {
+                "bucket_name": self.bucket_name,
+                "bucket_arn": self.bucket_arn,
+                "kms_key_arn": self.kms_key_arn,
+            }
+        )
 
 
 class WorkQueueArgs_(TypedDict):
@@ -570,9 +727,134 @@ class WorkQueue(pulumi.ComponentResource):
         )
 
 
+# -- LoadBalancer -------------------------------------------------------------------------------
+
+ROUTE_PRIORITY_START = 100
+ROUTE_PRIORITY_STEP = 10
+
+
+class LoadBalancerRoute(TypedDict):
+    """A service the load balancer routes to: its target group and its listener rule."""
+
+    service: str
+    """The service's name: the key of its target group in `target_group_arns` and `urls`."""
+    port: int
+    """The container port the target group sends requests to."""
+    path_patterns: NotRequired[Sequence[str]]
+    """ALB path patterns of the rule (at most 5); default ["/*"]."""
+    priority: NotRequired[int]
+    """The rule's priority (10-50000, unique); default 100 + 10 x its position in `routes`."""
+    health_check_path: NotRequired[str]
+    """The path the target group checks; default /health."""
+
+
+class LoadBalancerArgs_(TypedDict):
+    name: str
+    """The ALB's name (at most 32 characters, longer ones are cut and end with a hash)."""
+    vpc_id: pulumi.Input[str]
+    """The VPC of the ALB and its target groups."""
+    subnet_ids: pulumi.Input[Sequence[str]]
+    """Public subnets in two AZs or more."""
+    routes: Sequence[LoadBalancerRoute]
+    """The services it routes to: one target group and one listener rule each."""
+    certificate_arn: NotRequired[pulumi.Input[str]]
+    """ACM certificate: HTTPS on 443 (TLS 1.3 policy), HTTP redirected; unset = HTTP on 80."""
+    deletion_protection: NotRequired[bool]
+    """ELB deletion protection; default true."""
+    waf: NotRequired[bool]
+    """A WAFv2 web ACL (AWS managed rules, a per-client rate limit, request logs); default true."""
+    waf_rate_limit: NotRequired[int]
+    """Requests per client IP per 5 minutes before the rate rule blocks; default 2000."""
+    access_log_retention_days: NotRequired[int]
+    """Access logs to an S3 bucket of its own, kept this many days; default 90; 0 = none."""
+    region: NotRequired[str]
+    """AWS region; default the provider's."""
+    tags: NotRequired[Mapping[str, str]]
+    """Tags on every resource."""
+
+
+class LoadBalancer(pulumi.ComponentResource):
+    """An Application Load Balancer: HTTPS with a TLS 1.3 policy, invalid headers dropped, a
+    rule and target group per service, Spring's /actuator paths refused, WAF and access logs."""
+
+    arn: pulumi.Output[str]
+    """The ALB's ARN."""
+    dns_name: pulumi.Output[str]
+    """The ALB's DNS name."""
+    zone_id: pulumi.Output[str]
+    """The ALB's hosted zone (for a Route 53 alias record)."""
+    security_group_id: pulumi.Output[str]
+    """The ALB's security group (a Microservice's `loadBalancerSecurityGroupIds`)."""
+    listener_arn: pulumi.Output[str]
+    """The listener carrying the rules (HTTPS, or HTTP without a certificate)."""
+    target_group_arns: pulumi.Output[Mapping[str, str]]
+    """Target group per routed service (a Microservice's `targetGroupArn`)."""
+    urls: pulumi.Output[Mapping[str, Sequence[str]]]
+    """URLs per routed service, one per path pattern."""
+
+    def __init__(
+        self, name: str, args: LoadBalancerArgs_, opts: pulumi.ResourceOptions | None = None
+    ):
+        super().__init__(_type(LoadBalancer), name, None, opts)
+        retention = _int(args.get("access_log_retention_days"), 90)
+        waf = bool(args.get("waf", True))
+        balancer = PyLoadBalancer(
+            name,
+            LoadBalancerArgs(
+                name=args["name"],
+                vpc_id=args["vpc_id"],
+                subnet_ids=args["subnet_ids"],
+                routes=[_route(route, index) for index, route in enumerate(args["routes"])],
+                project=pulumi.get_project(),
+                environment=pulumi.get_stack(),
+                certificate_arn=args.get("certificate_arn"),  # type: ignore[arg-type]
+                deletion_protection=bool(args.get("deletion_protection", True)),
+                access_logs=AccessLogArgs(retention_days=retention) if retention else None,
+                waf=(
+                    WafArgs(rate_limit=_int(args.get("waf_rate_limit"), 2000) or 2000)
+                    if waf
+                    else None
+                ),
+                region=args.get("region"),
+                tags=dict(args.get("tags") or {}),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.arn = balancer.arn
+        self.dns_name = balancer.dns_name
+        self.zone_id = balancer.zone_id
+        self.security_group_id = balancer.security_group_id
+        self.listener_arn = balancer.listener_arn
+        self.target_group_arns = pulumi.Output.all(**balancer.target_group_arns)
+        self.urls = balancer.public_urls
+        self.register_outputs(
+            {
+                "arn": self.arn,
+                "dns_name": self.dns_name,
+                "zone_id": self.zone_id,
+                "security_group_id": self.security_group_id,
+                "listener_arn": self.listener_arn,
+                "target_group_arns": self.target_group_arns,
+                "urls": self.urls,
+            }
+        )
+
+
+def _route(route: LoadBalancerRoute, index: int) -> Route:
+    priority = _int(route.get("priority"), ROUTE_PRIORITY_START + ROUTE_PRIORITY_STEP * index)
+    return Route(
+        service=route["service"],
+        port=int(route["port"]),
+        health_check_path=route.get("health_check_path") or "/health",
+        path_patterns=tuple(route.get("path_patterns") or ("/*",)),
+        priority=priority or ROUTE_PRIORITY_START,
+    )
+
+
 COMPONENTS: tuple[type[pulumi.ComponentResource], ...] = (
     EcsCluster,
     Microservice,
+    LoadBalancer,
     Database,
     Cache,
     DocumentStore,
