@@ -18,6 +18,7 @@ from tests.conftest import ROOT, _plan
 from tests.test_bootstrap import bootstrap
 from tests.test_ca_a2a import PROJECT as CA_A2A
 from tests.test_ca_a2a import ca_a2a
+from tests.test_standalone_example import planned as standalone
 from tools import engine, plan_diff
 from tools.plan import main
 from tools.urns import committed_stacks
@@ -66,7 +67,10 @@ def _steps(output: str) -> dict[str, dict[str, Any]]:
     return {s["urn"].rsplit("::", 1)[1]: s for s in json.loads(output)["changes"]["steps"]}
 
 
-PLANNERS = {".": _plan, "examples/ca-a2a": ca_a2a, "bootstrap": bootstrap}
+PLANNERS = {
+    ".": _plan, "examples/ca-a2a": ca_a2a, "examples/standalone": standalone,
+    "bootstrap": bootstrap,
+}  # fmt: skip
 """Each committed project's cached runs (the caches the other tests fill)."""
 
 

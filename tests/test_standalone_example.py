@@ -64,8 +64,10 @@ def test_two_stacks_of_the_program_share_no_physical_name():
     # the check has something to compare: the ALB, target group, queues, log groups, alarms,
     # task families, repository, file system's names
     types = {kind for kind, _ in names["dev"]}
-    assert {"aws:lb/loadBalancer:LoadBalancer", "aws:sqs/queue:Queue", TASK,
-            "aws:cloudwatch/logGroup:LogGroup", "aws:ecr/repository:Repository"} <= types  # fmt: skip
+    assert {
+        "aws:lb/loadBalancer:LoadBalancer", "aws:sqs/queue:Queue", TASK,
+        "aws:cloudwatch/logGroup:LogGroup", "aws:ecr/repository:Repository",
+    } <= types  # fmt: skip
     assert set(names["dev"]) & set(names["dev2"]) == set()
     assert in_shared_cluster(dev) and in_shared_cluster(dev) & in_shared_cluster(dev2) == set()
 

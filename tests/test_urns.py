@@ -22,8 +22,12 @@ def committed_plan(plan):
     """(project directory, stack) -> its plan, from the caches the other tests fill."""
     from tests.test_bootstrap import bootstrap
     from tests.test_ca_a2a import ca_a2a
+    from tests.test_standalone_example import planned as standalone
 
-    by_directory = {".": plan, "examples/ca-a2a": ca_a2a, "bootstrap": bootstrap}
+    by_directory = {
+        ".": plan, "examples/ca-a2a": ca_a2a, "examples/standalone": standalone,
+        "bootstrap": bootstrap,
+    }  # fmt: skip
 
     def planner(project_dir: Path, stack: str) -> PlanResult:
         return by_directory[str(project_dir.resolve().relative_to(ROOT))](stack)

@@ -37,7 +37,7 @@ from .engine import PlanResult, run_program
 from .stateful import GUARDED_TYPES
 
 ROOT = Path(__file__).resolve().parents[1]
-PROJECT_DIRS = (".", "examples/ca-a2a", "bootstrap")
+PROJECT_DIRS = (".", "examples/ca-a2a", "examples/standalone", "bootstrap")
 """The committed Pulumi projects (a test checks that no other `Pulumi.yaml` exists)."""
 RECORD_DIR = "stateful-urns"
 CHANGELOG = "CHANGELOG.md"
