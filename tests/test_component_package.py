@@ -282,6 +282,7 @@ def api_and_worker_from_dicts() -> None:
     """An api behind the package's LoadBalancer and a worker granted its queue, a bucket and a
     database, every wire an output of another resource, as a TypeScript or Go program does."""
     import pulumi
+    import pulumi_aws as aws
 
     from components.interop.package import (
         Database,
@@ -292,6 +293,10 @@ def api_and_worker_from_dicts() -> None:
     )
 
     cluster_arn = "arn:aws:ecs:eu-west-1:123456789012:cluster/shop-dev"
+    # the worker's image and cluster name are Outputs, as a TypeScript program's would be
+    repository = aws.ecr.Repository("worker-images", image_tag_mutability="IMMUTABLE")
+    worker_image = repository.repository_url.apply(lambda url: f"{url}:2.0.1")
+    cluster_name = pulumi.Output.from_input(cluster_arn).apply(lambda arn: arn.rsplit("/", 1)[1])
     balancer = LoadBalancer(
         "edge",
         {"name": "shop-dev", "vpc_id": VPC, "subnet_ids": SUBNETS, "waf": False,
@@ -314,7 +319,9 @@ def api_and_worker_from_dicts() -> None:
     )  # fmt: skip
     worker = Microservice(
         "worker",
-        {**common, "image": IMAGE, "health_check_command": ["CMD-SHELL", "test -f /tmp/ok"],
+        {**common, "image": worker_image, "cluster_name": cluster_name,
+         "min_capacity": 1.0, "max_capacity": 3.0,
+         "health_check_command": ["CMD-SHELL", "test -f /tmp/ok"],
          "queues": [{"name": "jobs", "queue_url": jobs.queue_url, "queue_arn": jobs.queue_arn}],
          "buckets": [{"name": "files", "bucket_name": files.bucket_name,
                       "bucket_arn": files.bucket_arn, "kms_key_arn": files.kms_key_arn,
@@ -335,6 +342,21 @@ def api_and_worker_from_dicts() -> None:
 @pytest.fixture(scope="module")
 def api_and_worker():
     return run_function(api_and_worker_from_dicts, project="shop")
+
+
+def test_an_output_image_and_cluster_name_plan(api_and_worker):
+    result = api_and_worker
+    (container,) = json.loads(
+        result.one("aws:ecs/taskDefinition:TaskDefinition", "worker-task").inputs[
+            "containerDefinitions"]
+    )  # fmt: skip
+    assert container["image"].endswith(":2.0.1") and ".dkr.ecr." in container["image"]
+    repository = container["image"].split("/", 1)[1].rsplit(":", 1)[0]
+    (pull,) = [s for s in _policy(result, "worker-exec-policy") if s["Sid"] == "EcrPull"]
+    assert pull["Resource"] == f"arn:aws:ecr:eu-west-1:123456789012:repository/{repository}"
+    service = result.one("aws:ecs/service:Service", "worker-service").inputs["name"]
+    (target,) = result.of_type("aws:appautoscaling/target:Target")
+    assert target.inputs["resourceId"] == f"service/shop-dev/{service}"
 
 
 def _policy(result, name: str) -> list[dict]:

@@ -111,8 +111,9 @@ class ClusterRef:
 
     cluster_arn: pulumi.Input[str]
     """An Output accepted (an existing cluster's ARN from config, or `EcsCluster.cluster_arn`)."""
-    cluster_name: str
-    """Plain: autoscaling resource ids and alarm dimensions are built from it."""
+    cluster_name: pulumi.Input[str]
+    """The autoscaling resource id and the alarm dimensions are built from it; an Output is
+    accepted (a cluster of the same program, or one read from another stack)."""
     namespace_id: pulumi.Input[str] | None = None
     """Cloud Map namespace services register in; None = no service discovery."""
     namespace_name: str | None = None

@@ -1015,7 +1015,7 @@ class Microservice(pulumi.ComponentResource):
             f"{name}-scaling",
             service_namespace="ecs",
             scalable_dimension="ecs:service:DesiredCount",
-            resource_id=f"service/{args.cluster.cluster_name}/{physical}",
+            resource_id=_joined("service/", args.cluster.cluster_name, f"/{physical}"),
             min_capacity=scaling.min_capacity,
             max_capacity=scaling.max_capacity,
             tags=self._tags,
@@ -1144,3 +1144,10 @@ class Microservice(pulumi.ComponentResource):
                 ),
                 opts=on_target,
             )
+
+
+def _joined(*parts: pulumi.Input[str]) -> pulumi.Input[str]:
+    """The parts as one string, or an Output of it when one of them is an Output."""
+    if all(isinstance(part, str) for part in parts):
+        return "".join(parts)  # type: ignore[arg-type]
+    return pulumi.Output.concat(*parts)

@@ -95,7 +95,7 @@ def backlog_tracking(
     target_messages_per_task: int,
     *,
     queue_name: pulumi.Input[str],
-    cluster_name: str,
+    cluster_name: pulumi.Input[str],
     service_name: str,
     cooldown_seconds: int,
 ) -> dict[str, Any]:
