@@ -269,7 +269,7 @@ def test_images_cluster_names_and_arns_take_outputs_and_grants_are_typed(schema)
         "address", "databaseName", "username", "passwordSecretArn", "securityGroupId"
     }  # fmt: skip
     balancer = _resource(schema, "LoadBalancer")
-    assert set(balancer["requiredInputs"]) == {"name", "vpcId", "subnetIds", "routes"}
+    assert set(balancer["requiredInputs"]) == {"vpcId", "subnetIds", "routes"}
     route = types["accessweaver:index:LoadBalancerRoute"]
     assert set(route["required"]) == {"service", "port"}
     assert not balancer["inputProperties"]["certificateArn"].get("plain")
@@ -294,7 +294,9 @@ def api_and_worker_from_dicts() -> None:
 
     cluster_arn = "arn:aws:ecs:eu-west-1:123456789012:cluster/shop-dev"
     # the worker's image and cluster name are Outputs, as a TypeScript program's would be
-    repository = aws.ecr.Repository("worker-images", image_tag_mutability="IMMUTABLE")
+    repository = aws.ecr.Repository(
+        "worker-images", name="shop/worker", image_tag_mutability="IMMUTABLE"
+    )
     worker_image = repository.repository_url.apply(lambda url: f"{url}:2.0.1")
     cluster_name = pulumi.Output.from_input(cluster_arn).apply(lambda arn: arn.rsplit("/", 1)[1])
     balancer = LoadBalancer(
@@ -376,7 +378,7 @@ def test_the_api_sits_behind_the_package_load_balancer(api_and_worker):
     assert attached["targetGroupArn"] == rule.inputs["actions"][0]["targetGroupArn"]
     assert attached["containerPort"] == 8080
     assert result.outputs["urls"] == {"api": [f"http://{result.outputs['dns']}/api/"]}
-    assert result.outputs["api_service"] == "api"
+    assert result.outputs["api_service"] == "shop-dev-api"  # stack-scoped by default
 
 
 def test_the_worker_is_granted_its_queue_bucket_and_database_and_nothing_else(api_and_worker):

@@ -108,8 +108,8 @@ class DatabaseDialect(enum.StrEnum):
 
 
 class EcsClusterArgs_(TypedDict):
-    cluster_name: str
-    """The cluster's name."""
+    cluster_name: NotRequired[str]
+    """The cluster's name; default `<project>-<stack>-<resource name>`."""
     vpc_id: NotRequired[pulumi.Input[str]]
     """The VPC of the Cloud Map namespace (with `namespace_name`)."""
     namespace_name: NotRequired[str]
@@ -145,7 +145,7 @@ class EcsCluster(pulumi.ComponentResource):
         cluster = PyEcsCluster(
             name,
             EcsClusterArgs(
-                cluster_name=args["cluster_name"],
+                cluster_name=args.get("cluster_name"),
                 vpc_id=args.get("vpc_id"),
                 namespace_name=args.get("namespace_name"),
                 container_insights=ContainerInsights(insights).value,  # type: ignore[arg-type]
@@ -459,8 +459,8 @@ def _grants(args: MicroserviceArgs_) -> list[Binding]:
 
 
 class DatabaseArgs_(TypedDict):
-    identifier: str
-    """The RDS instance identifier."""
+    identifier: NotRequired[str]
+    """The RDS instance identifier; default `<project>-<stack>-<resource name>`."""
     vpc_id: pulumi.Input[str]
     """The VPC of the database's own security group."""
     subnet_ids: pulumi.Input[Sequence[str]]
@@ -509,7 +509,7 @@ class Database(pulumi.ComponentResource):
         database = PyDatabase(
             name,
             DatabaseArgs(
-                identifier=args["identifier"],
+                identifier=args.get("identifier"),
                 vpc_id=args["vpc_id"],
                 subnet_ids=args["subnet_ids"],
                 database_name=args.get("database_name") or defaults.database_name,
@@ -551,8 +551,8 @@ class Database(pulumi.ComponentResource):
 
 
 class CacheArgs_(TypedDict):
-    name: str
-    """The replication group or serverless cache name."""
+    name: NotRequired[str]
+    """The replication group (or serverless cache) name; default `<project>-<stack>-<name>`."""
     vpc_id: pulumi.Input[str]
     """The VPC of the cache's own security group."""
     subnet_ids: pulumi.Input[Sequence[str]]
@@ -597,7 +597,7 @@ class Cache(pulumi.ComponentResource):
         cache = PyCache(
             name,
             CacheArgs(
-                replication_group_id=args["name"],
+                replication_group_id=args.get("name"),
                 vpc_id=args["vpc_id"],
                 subnet_ids=args["subnet_ids"],
                 engine=engine,  # type: ignore[arg-type]
@@ -629,8 +629,8 @@ class Cache(pulumi.ComponentResource):
 
 
 class DocumentStoreArgs_(TypedDict):
-    bucket_prefix: str
-    """The bucket is `<prefix>-<account id>`."""
+    bucket_prefix: NotRequired[str]
+    """The bucket is `<prefix>-<account id>`; default prefix `<project>-<stack>-<resource name>`."""
     customer_managed_key: NotRequired[bool]
     """A KMS key of the bucket's own (default) instead of the account's aws/s3 key."""
     access_log_retention_days: NotRequired[int]
@@ -658,7 +658,7 @@ class DocumentStore(pulumi.ComponentResource):
         store = PyDocumentStore(
             name,
             DocumentStoreArgs(
-                bucket_prefix=args["bucket_prefix"],
+                bucket_prefix=args.get("bucket_prefix"),
                 customer_managed_key=bool(args.get("customer_managed_key", True)),
                 access_log_retention_days=_int(args.get("access_log_retention_days"), 365),
                 protect=bool(args.get("protect")),
@@ -679,8 +679,8 @@ class DocumentStore(pulumi.ComponentResource):
 
 
 class WorkQueueArgs_(TypedDict):
-    name: str
-    """The SQS queue's name (its dead-letter queue is `<name>-dlq`)."""
+    name: NotRequired[str]
+    """The queue's name (dead-letter queue `<name>-dlq`); default `<project>-<stack>-<name>`."""
     visibility_timeout_seconds: NotRequired[int]
     """Seconds a received message stays hidden; default 300."""
     max_receive_count: NotRequired[int]
@@ -706,8 +706,8 @@ class WorkQueue(pulumi.ComponentResource):
         queue = PyWorkQueue(
             name,
             WorkQueueArgs(
-                name=args["name"],
-                logical=args["name"],
+                name=args.get("name"),
+                logical=name,
                 visibility_timeout_seconds=_int(args.get("visibility_timeout_seconds"), 300) or 300,
                 max_receive_count=_int(args.get("max_receive_count"), 5) or 5,
                 alarm_actions=list(args.get("alarm_actions") or []),
@@ -749,8 +749,8 @@ class LoadBalancerRoute(TypedDict):
 
 
 class LoadBalancerArgs_(TypedDict):
-    name: str
-    """The ALB's name (at most 32 characters, longer ones are cut and end with a hash)."""
+    name: NotRequired[str]
+    """The ALB's name (32 characters at most: longer ones are cut and hashed); default scoped."""
     vpc_id: pulumi.Input[str]
     """The VPC of the ALB and its target groups."""
     subnet_ids: pulumi.Input[Sequence[str]]
@@ -801,12 +801,10 @@ class LoadBalancer(pulumi.ComponentResource):
         balancer = PyLoadBalancer(
             name,
             LoadBalancerArgs(
-                name=args["name"],
+                name=args.get("name"),
                 vpc_id=args["vpc_id"],
                 subnet_ids=args["subnet_ids"],
                 routes=[_route(route, index) for index, route in enumerate(args["routes"])],
-                project=pulumi.get_project(),
-                environment=pulumi.get_stack(),
                 certificate_arn=args.get("certificate_arn"),  # type: ignore[arg-type]
                 deletion_protection=bool(args.get("deletion_protection", True)),
                 access_logs=AccessLogArgs(retention_days=retention) if retention else None,
