@@ -268,7 +268,8 @@ def _check_object(
             program.problems.append(f"{where}.{key}: no such input")
             continue
         by_key[name] = value
-        _check_value(program, schema, f"{where}.{key}", value, properties[name])
+        _check_value(program, schema, f"{where}.{key}", value, properties[name],
+                     optional=name not in required)  # fmt: skip
     for name in required:
         if name not in by_key:
             program.problems.append(f"{where}: required input {name} is missing")
@@ -287,8 +288,16 @@ GO_SCALARS = {"String": "string", "Int": "integer", "Float64": "number", "Bool":
 
 
 def _check_value(
-    program: Program, schema: dict[str, Any], where: str, node: Node, prop: dict[str, Any]
+    program: Program,
+    schema: dict[str, Any],
+    where: str,
+    node: Node,
+    prop: dict[str, Any],
+    *,
+    optional: bool = False,
 ) -> None:
+    """`optional`: a property the object may leave out (Go types a plain optional scalar as a
+    pointer: `pulumi.IntRef(512)`, a plain required one as the bare value)."""
     kind, definition = _resolve(schema, prop)
     plain = bool(prop.get("plain"))
     if node.kind == "expr" or (node.kind == "call" and program.language == "typescript"):
@@ -299,6 +308,8 @@ def _check_value(
         if module == "pulumi" and func.endswith("Ref") and func[:-3] in GO_SCALARS:
             if not plain:
                 program.problems.append(f"{where}: pulumi.{func} for an Input (use {func[:-3]})")
+            elif not optional:
+                program.problems.append(f"{where}: pulumi.{func} for a required plain value")
             if GO_SCALARS[func[:-3]] != kind:
                 program.problems.append(f"{where}: {kind} expected, got {func}")
             return
@@ -317,14 +328,12 @@ def _check_value(
                 program.problems.append(f"{where}: {node.text!r} is not one of {values}")
         elif kind != "string":
             program.problems.append(f"{where}: {kind} expected, got a string")
-        if program.language == "go" and not plain:
-            program.problems.append(f"{where}: an Input: pulumi.String(...), not a bare string")
+        _check_go_literal(program, where, plain, optional, "String")
         return
     if node.kind == "number":
         if kind not in ("integer", "number") or (kind == "integer" and "." in node.text):
             program.problems.append(f"{where}: {kind} expected, got {node.text}")
-        if program.language == "go" and not plain:
-            program.problems.append(f"{where}: an Input: pulumi.Int(...), not a bare number")
+        _check_go_literal(program, where, plain, optional, "Int")
         return
     if node.kind == "bool":
         if kind != "boolean":
@@ -352,6 +361,20 @@ def _check_value(
         _check_composite(program, schema, where, node, prop, kind, definition, plain)
         return
     program.problems.append(f"{where}: cannot read {node.kind} {node.text}")
+
+
+def _check_go_literal(
+    program: Program, where: str, plain: bool, optional: bool, scalar: str
+) -> None:
+    """A bare Go literal is a plain required value; an Input wants `pulumi.<scalar>(...)`, a
+    plain optional one a pointer, `pulumi.<scalar>Ref(...)`."""
+    if program.language != "go":
+        return
+    if not plain:
+        program.problems.append(f"{where}: an Input: pulumi.{scalar}(...), not a bare value")
+    elif optional:
+        program.problems.append(f"{where}: an optional plain value is a pointer: "
+                                f"pulumi.{scalar}Ref(...)")  # fmt: skip
 
 
 def _check_composite(

@@ -466,7 +466,11 @@ SCHEMA_BREAKS = [
         ),
         "required input clusterName is missing",
     ),
-    ("typescript", ('name: "shop-dev-jobs"', "name: edge.dnsName"), "is an Output"),
+    (
+        "typescript",
+        ("visibilityTimeoutSeconds: 600", "visibilityTimeoutSeconds: api.serviceName"),
+        "is an Output",
+    ),
     ("typescript", ("api.taskRoleArn", "api.taskRole"), "has no output taskRole"),
     (
         "go",
@@ -475,8 +479,13 @@ SCHEMA_BREAKS = [
     ),
     (
         "go",
-        ('Name: "shop-dev-jobs"', 'Name: pulumi.String("shop-dev-jobs")'),
-        "a plain string, not pulumi.String",
+        ("VisibilityTimeoutSeconds: pulumi.IntRef(600)", "VisibilityTimeoutSeconds: 600"),
+        "an optional plain value is a pointer",
+    ),
+    (
+        "go",
+        ("HealthCheckCommand: []string{", "HealthCheckCommand: pulumi.StringArray{"),
+        "[]string{...} expected",
     ),
     (
         "go",

@@ -26,8 +26,7 @@ from components.edge.config import Route
 from components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
 
 config = pulumi.Config()
-project, stack = pulumi.get_project(), pulumi.get_stack()
-prefix = f"{project}-{stack}"
+prefix = f"{pulumi.get_project()}-{pulumi.get_stack()}"  # what the components' names start with
 vpc_id = config.require("vpcId")
 subnets: list[str] = config.require_object("privateSubnetIds")
 cluster = ClusterRef(cluster_arn=config.require("clusterArn"),
@@ -42,7 +41,6 @@ image = registry.repository_urls["shop"].apply(lambda url: f"{url}:{tag}")
 edge = LoadBalancer(
     "edge",
     LoadBalancerArgs(
-        name=prefix,
         vpc_id=vpc_id,
         subnet_ids=subnets,
         internal=True,
@@ -56,11 +54,9 @@ edge = LoadBalancer(
                 priority=100,
             )
         ],
-        project=project,
-        environment=stack,
     ),
 )
-jobs = WorkQueue("jobs", WorkQueueArgs(name=f"{prefix}-jobs", logical="jobs"))
+jobs = WorkQueue("jobs", WorkQueueArgs(logical="jobs"))
 api = Microservice(
     "api",
     MicroserviceArgs(
