@@ -1,25 +1,18 @@
 """A program of one's own on the AccessWeaver components: the way to start.
 
-An `api` behind an internal ALB that routes by host name, and a `worker` that works through a
-queue, with a shared EFS volume and a virus-scanner sidecar, on a VPC and an ECS cluster that
-exist already (their ids are this stack's config). Both run an image pushed to an ECR repository
-this program creates: the image is an Output of that repository. Every physical name is scoped
-to the stack, so `dev` and `dev2` live side by side in one account.
+An `api` behind an ALB and a `worker` that works through a queue, on a VPC and an ECS cluster
+that exist already (their ids are this stack's config). Both run an image pushed to an ECR
+repository this program creates: the image is an Output of that repository. Every physical name
+is scoped to the stack, so `dev` and `dev2` live side by side in one account and one cluster.
 
 Nothing here is AccessWeaver's: only the installed components package (requirements.txt).
 """
 
 import pulumi
-from components.data.file_system import EfsFileSystem, EfsFileSystemArgs
 
 from components.compute.cluster import ClusterRef
 from components.compute.containers import CommandHealthCheck, ContainerArgs
-from components.compute.microservice import (
-    EfsVolumeArgs,
-    Microservice,
-    MicroserviceArgs,
-    SidecarArgs,
-)
+from components.compute.microservice import Microservice, MicroserviceArgs
 from components.compute.registry import ImageRegistry, RegistryArgs
 from components.data.queue import WorkQueue, WorkQueueArgs
 from components.edge.config import Route
@@ -37,20 +30,18 @@ registry = ImageRegistry("images", RegistryArgs(repositories={"shop": f"{prefix}
 tag = config.get("imageTag") or "1.0.0"
 image = registry.repository_urls["shop"].apply(lambda url: f"{url}:{tag}")
 
-# The api, behind an internal ALB in the private subnets: requests for its host name only.
+# The api, behind an ALB in the public subnets, on its path.
 edge = LoadBalancer(
     "edge",
     LoadBalancerArgs(
         vpc_id=vpc_id,
-        subnet_ids=subnets,
-        internal=True,
+        subnet_ids=config.require_object("publicSubnetIds"),
         routes=[
             Route(
                 service="api",
                 port=8080,
                 health_check_path="/health",
-                path_patterns=(),
-                host_headers=(config.require("apiHost"),),
+                path_patterns=("/api/*",),
                 priority=100,
             )
         ],
@@ -69,41 +60,19 @@ api = Microservice(
     ),
 )
 
-# The worker: consumes the queue, keeps its files on EFS, scans them with a sidecar first.
-files = EfsFileSystem("files", EfsFileSystemArgs(vpc_id=vpc_id, subnet_ids=subnets))
+# The worker: consumes the queue.
 worker = Microservice(
     "worker",
     MicroserviceArgs(
         cluster=cluster,
         vpc_id=vpc_id,
         subnet_ids=subnets,
-        cpu=512,
-        memory=3072,
         container=ContainerArgs(
             image=image,
             command=["python", "-m", "shop.worker"],
             health_check=CommandHealthCheck(["CMD-SHELL", "test -f /tmp/alive"]),
         ),
         bindings=[jobs.consumer_binding()],  # JOBS_QUEUE_URL, receive/delete on it only
-        efs_volumes=[
-            EfsVolumeArgs(
-                name="files",
-                file_system_id=files.file_system_id,
-                container_path="/data",
-                root_directory="/worker",
-                mount_target_security_group_id=files.security_group_id,
-            )
-        ],
-        sidecars=[
-            SidecarArgs(
-                name="scanner",
-                image="clamav/clamav:1.4.1",
-                memory=1536,
-                port=3310,
-                health_check=["CMD-SHELL", "clamdcheck.sh"],
-                app_waits_for="HEALTHY",
-            )
-        ],
     ),
 )
 
