@@ -160,3 +160,9 @@ def test_the_plan_cli_compares_the_two_stacks(capsys):
     assert main(["--compare", "dev", "dev2", "--project", str(PROJECT.relative_to(ROOT))]) == 0
     shown = capsys.readouterr().out
     assert "dev2" in shown
+
+
+def test_the_way_to_start_passes_the_policy_pack(capsys):
+    """The program people copy first plans with exit 0: no mandatory control fails."""
+    assert main(["dev", "--project", str(PROJECT.relative_to(ROOT))]) == 0
+    assert "0 mandatory" in capsys.readouterr().out

@@ -12,11 +12,12 @@ import pulumi
 
 from components.compute.cluster import ClusterRef
 from components.compute.containers import CommandHealthCheck, ContainerArgs
-from components.compute.microservice import Microservice, MicroserviceArgs
+from components.compute.microservice import AlarmArgs, Microservice, MicroserviceArgs
 from components.compute.registry import ImageRegistry, RegistryArgs
 from components.data.queue import WorkQueue, WorkQueueArgs
 from components.edge.config import Route
-from components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
+from components.edge.load_balancer import AccessLogArgs, LoadBalancer, LoadBalancerArgs, WafArgs
+from components.observability.alerts import AlertTopic, AlertTopicArgs
 
 config = pulumi.Config()
 prefix = f"{pulumi.get_project()}-{pulumi.get_stack()}"  # what the components' names start with
@@ -25,8 +26,14 @@ subnets: list[str] = config.require_object("privateSubnetIds")
 cluster = ClusterRef(cluster_arn=config.require("clusterArn"),
                      cluster_name=config.require("clusterName"))  # fmt: skip
 
-# The image: an ECR repository of this stack, the tag from config.
-registry = ImageRegistry("images", RegistryArgs(repositories={"shop": f"{prefix}/shop"}))
+# Where every alarm goes (subscribe your on-call address to it).
+alerts = AlertTopic("alerts", AlertTopicArgs())
+alarms = AlarmArgs(actions=[alerts.topic_arn])
+
+# The image: an ECR repository of this stack (protected: `pulumi destroy` keeps its images).
+registry = ImageRegistry(
+    "images", RegistryArgs(repositories={"shop": f"{prefix}/shop"}, protect=True)
+)
 tag = config.get("imageTag") or "1.0.0"
 image = registry.repository_urls["shop"].apply(lambda url: f"{url}:{tag}")
 
@@ -45,9 +52,11 @@ edge = LoadBalancer(
                 priority=100,
             )
         ],
+        access_logs=AccessLogArgs(protect=True),  # the audit trail outlives `pulumi destroy`
+        waf=WafArgs(log_retention_days=365),
     ),
 )
-jobs = WorkQueue("jobs", WorkQueueArgs(logical="jobs"))
+jobs = WorkQueue("jobs", WorkQueueArgs(logical="jobs", alarm_actions=[alerts.topic_arn]))
 api = Microservice(
     "api",
     MicroserviceArgs(
@@ -55,6 +64,8 @@ api = Microservice(
         vpc_id=vpc_id,
         subnet_ids=subnets,
         container=ContainerArgs(image=image, port=8080),
+        desired_count=2,  # one task failing never takes the service down
+        alarms=alarms,
         load_balancer=edge.attachment("api"),
         bindings=[jobs.sender_binding()],  # JOBS_QUEUE_URL, sqs:SendMessage on it only
     ),
@@ -73,6 +84,8 @@ worker = Microservice(
             health_check=CommandHealthCheck(["CMD-SHELL", "test -f /tmp/alive"]),
         ),
         bindings=[jobs.consumer_binding()],  # JOBS_QUEUE_URL, receive/delete on it only
+        desired_count=2,
+        alarms=alarms,
     ),
 )
 
