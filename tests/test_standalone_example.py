@@ -4,9 +4,8 @@ as two stacks of one account (`dev`, `dev2`) sharing one VPC and one ECS cluster
 GIVEN the project (its own Pulumi.yaml, stack files and requirements; no AccessWeaver config),
 WHEN both stacks run on the offline engine, THEN they ask AWS for no physical name in common,
 not even inside the cluster they share, and the plan holds what the program says it builds: the
-api behind the ALB's rule, the queue granted to the worker (consume) and to the api (send), the
-image from the repository the program creates. (The internal ALB's host-header rule, the
-worker's EFS volume and sidecar come with the building blocks of issue 21, part 6.)
+internal ALB's host-header rule, the worker's EFS volume and sidecar, the queue granted to the
+worker (consume) and to the api (send), the image from the repository the program creates.
 """
 
 from __future__ import annotations
@@ -79,15 +78,34 @@ def _worker_containers(result: PlanResult) -> tuple[dict[str, dict], dict]:
 
 
 @pytest.mark.parametrize("stack", STACKS)
-def test_the_api_is_routed_by_its_alb_rule(stack):
+def test_the_api_is_routed_by_its_host_name_on_an_internal_alb(stack):
     result = planned(stack)
+    (alb,) = result.of_type("aws:lb/loadBalancer:LoadBalancer")
+    assert alb.inputs["internal"] is True
     (rule,) = [r for r in result.of_type(RULE) if r.name == "edge-api-rule"]
-    assert {"pathPattern": {"values": ["/api/*"]}} in rule.inputs["conditions"]
+    host = stack_config(stack)["shop:apiHost"]
+    assert {"hostHeader": {"values": [host]}} in rule.inputs["conditions"]
     (attached,) = next(s for s in result.of_type(SERVICE) if s.name == "api-service").inputs[
         "loadBalancers"
     ]
     assert attached["containerPort"] == 8080
-    assert attached["targetGroupArn"] == rule.inputs["actions"][0]["targetGroupArn"]
+
+
+@pytest.mark.parametrize("stack", STACKS)
+def test_the_worker_mounts_its_efs_volume_and_runs_its_sidecar(stack):
+    result = planned(stack)
+    containers, task = _worker_containers(result)
+    (volume,) = [v for v in task["volumes"] if "efsVolumeConfiguration" in v]
+    efs = volume["efsVolumeConfiguration"]
+    assert efs["transitEncryption"] == "ENABLED"
+    assert efs["authorizationConfig"]["iam"] == "ENABLED"
+    assert efs["authorizationConfig"]["accessPointId"]
+    worker = containers["worker"]
+    assert {"sourceVolume": volume["name"], "containerPath": "/data", "readOnly": False} in worker[
+        "mountPoints"
+    ]
+    assert containers["scanner"]["image"].startswith("clamav/clamav:")
+    assert {"containerName": "scanner", "condition": "HEALTHY"} in worker["dependsOn"]
 
 
 @pytest.mark.parametrize("stack", STACKS)

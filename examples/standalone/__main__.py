@@ -1,18 +1,26 @@
 """A program of one's own on the AccessWeaver components: the way to start.
 
-An `api` behind an ALB and a `worker` that works through a queue, on a VPC and an ECS cluster
-that exist already (their ids are this stack's config). Both run an image pushed to an ECR
-repository this program creates: the image is an Output of that repository. Every physical name
-is scoped to the stack, so `dev` and `dev2` live side by side in one account and one cluster.
+An `api` behind an internal ALB that routes by host name, and a `worker` that works through a
+queue, with a shared EFS volume and a virus-scanner sidecar, on a VPC and an ECS cluster that
+exist already (their ids are this stack's config). Both run an image pushed to an ECR repository
+this program creates: the image is an Output of that repository. Every physical name is scoped
+to the stack, so `dev` and `dev2` live side by side in one account.
 
 Nothing here is AccessWeaver's: only the installed components package (requirements.txt).
 """
 
 import pulumi
+from components.data.file_system import EfsFileSystem, EfsFileSystemArgs
 
 from components.compute.cluster import ClusterRef
 from components.compute.containers import CommandHealthCheck, ContainerArgs
-from components.compute.microservice import AlarmArgs, Microservice, MicroserviceArgs
+from components.compute.microservice import (
+    AlarmArgs,
+    EfsVolumeArgs,
+    Microservice,
+    MicroserviceArgs,
+    SidecarArgs,
+)
 from components.compute.registry import ImageRegistry, RegistryArgs
 from components.data.queue import WorkQueue, WorkQueueArgs
 from components.edge.config import Route
@@ -37,18 +45,20 @@ registry = ImageRegistry(
 tag = config.get("imageTag") or "1.0.0"
 image = registry.repository_urls["shop"].apply(lambda url: f"{url}:{tag}")
 
-# The api, behind an ALB in the public subnets, on its path.
+# The api, behind an internal ALB in the private subnets: requests for its host name only.
 edge = LoadBalancer(
     "edge",
     LoadBalancerArgs(
         vpc_id=vpc_id,
-        subnet_ids=config.require_object("publicSubnetIds"),
+        subnet_ids=subnets,
+        internal=True,
         routes=[
             Route(
                 service="api",
                 port=8080,
                 health_check_path="/health",
-                path_patterns=("/api/*",),
+                path_patterns=(),
+                host_headers=(config.require("apiHost"),),
                 priority=100,
             )
         ],
@@ -71,13 +81,16 @@ api = Microservice(
     ),
 )
 
-# The worker: consumes the queue.
+# The worker: consumes the queue, keeps its files on EFS, scans them with a sidecar first.
+files = EfsFileSystem("files", EfsFileSystemArgs(vpc_id=vpc_id, subnet_ids=subnets))
 worker = Microservice(
     "worker",
     MicroserviceArgs(
         cluster=cluster,
         vpc_id=vpc_id,
         subnet_ids=subnets,
+        cpu=512,
+        memory=3072,
         container=ContainerArgs(
             image=image,
             command=["python", "-m", "shop.worker"],
@@ -86,6 +99,25 @@ worker = Microservice(
         bindings=[jobs.consumer_binding()],  # JOBS_QUEUE_URL, receive/delete on it only
         desired_count=2,
         alarms=alarms,
+        efs_volumes=[
+            EfsVolumeArgs(
+                name="files",
+                file_system_id=files.file_system_id,
+                container_path="/data",
+                root_directory="/worker",
+                mount_target_security_group_id=files.security_group_id,
+            )
+        ],
+        sidecars=[
+            SidecarArgs(
+                name="scanner",
+                image="clamav/clamav:1.4.1",
+                memory=1536,
+                port=3310,
+                health_check=["CMD-SHELL", "clamdcheck.sh"],
+                app_waits_for="HEALTHY",
+            )
+        ],
     ),
 )
 
