@@ -78,8 +78,8 @@ def test_the_package_names_every_component_once(schema):
     assert schema["version"] == components.__version__
     assert set(schema["resources"]) == {f"accessweaver:index:{c.__name__}" for c in COMPONENTS}
     assert {
-        "Microservice", "EcsCluster", "LoadBalancer", "Database", "Cache", "DocumentStore",
-        "WorkQueue",
+        "Microservice", "EcsCluster", "LoadBalancer", "NetworkLoadBalancer", "Database", "Cache",
+        "DocumentStore", "WorkQueue",
     } == {c.__name__ for c in COMPONENTS}  # fmt: skip
     for spec in schema["resources"].values():
         assert spec["isComponent"] is True and spec["description"]
@@ -270,8 +270,14 @@ def test_images_cluster_names_and_arns_take_outputs_and_grants_are_typed(schema)
     }  # fmt: skip
     balancer = _resource(schema, "LoadBalancer")
     assert set(balancer["requiredInputs"]) == {"vpcId", "subnetIds", "routes"}
+    assert balancer["inputProperties"]["internal"]["type"] == "boolean"
     route = types["accessweaver:index:LoadBalancerRoute"]
     assert set(route["required"]) == {"service", "port"}
+    assert route["properties"]["hostHeaders"]["items"]["type"] == "string"
+    tcp = _resource(schema, "NetworkLoadBalancer")
+    assert set(tcp["requiredInputs"]) == {"name", "vpcId", "subnetIds", "listeners"}
+    assert {"dnsName", "securityGroupId", "targetGroupArns", "endpoints"} <= set(tcp["properties"])
+    assert [e["value"] for e in types["accessweaver:index:TcpProtocol"]["enum"]] == ["TCP", "TLS"]
     assert not balancer["inputProperties"]["certificateArn"].get("plain")
 
 
@@ -289,6 +295,7 @@ def api_and_worker_from_dicts() -> None:
         DocumentStore,
         LoadBalancer,
         Microservice,
+        NetworkLoadBalancer,
         WorkQueue,
     )
 
@@ -301,8 +308,16 @@ def api_and_worker_from_dicts() -> None:
     cluster_name = pulumi.Output.from_input(cluster_arn).apply(lambda arn: arn.rsplit("/", 1)[1])
     balancer = LoadBalancer(
         "edge",
-        {"name": "shop-dev", "vpc_id": VPC, "subnet_ids": SUBNETS, "waf": False,
-         "routes": [{"service": "api", "port": 8080.0, "path_patterns": ["/api/*"]}]},
+        {"name": "shop-dev", "vpc_id": VPC, "subnet_ids": SUBNETS, "internal": True,
+         "routes": [{"service": "api", "port": 8080.0, "path_patterns": ["/api/*"],
+                     "host_headers": ["api.shop.internal"]}]},
+    )  # fmt: skip
+    tcp = NetworkLoadBalancer(
+        "tcp", {"name": "shop-dev-tcp", "vpc_id": VPC, "subnet_ids": SUBNETS,
+                "listeners": [{"service": "ledger", "port": 5000.0, "listener_port": 443.0,
+                               "protocol": "TLS"}],
+                "certificate_arn": "arn:aws:acm:eu-west-1:123456789012:certificate/"
+                                   "0a1b2c3d-0a1b-0a1b-0a1b-0a1b2c3d4e5f"},
     )  # fmt: skip
     jobs = WorkQueue("jobs", {"name": "shop-dev-jobs"})
     files = DocumentStore("files", {"bucket_prefix": "shop-dev-files"})
@@ -333,6 +348,13 @@ def api_and_worker_from_dicts() -> None:
                       "password_secret_arn": database.master_secret_arn,
                       "security_group_id": database.security_group_id}},
     )  # fmt: skip
+    Microservice(
+        "ledger",
+        {**common, "image": IMAGE, "port": 5000.0,
+         "target_group_arn": tcp.target_group_arns.apply(lambda groups: groups["ledger"]),
+         "load_balancer_security_group_ids": [tcp.security_group_id]},
+    )  # fmt: skip
+    pulumi.export("endpoints", tcp.endpoints)
     pulumi.export("api_service", api.service_name)
     pulumi.export("api_task_role", api.task_role_arn)
     pulumi.export("worker_execution_role", worker.execution_role_arn)
@@ -371,14 +393,33 @@ def test_the_api_sits_behind_the_package_load_balancer(api_and_worker):
     result = api_and_worker
     (rule,) = [r for r in result.of_type("aws:lb/listenerRule:ListenerRule")
                if r.name == "edge-api-rule"]  # fmt: skip
-    assert rule.inputs["conditions"] == [{"pathPattern": {"values": ["/api/*"]}}]
+    assert {"pathPattern": {"values": ["/api/*"]}} in rule.inputs["conditions"]
+    assert {"hostHeader": {"values": ["api.shop.internal"]}} in rule.inputs["conditions"]
+    (alb,) = [r for r in result.of_type("aws:lb/loadBalancer:LoadBalancer")
+              if r.inputs["loadBalancerType"] == "application"]  # fmt: skip
+    assert alb.inputs["internal"] is True
+    assert not result.of_type("aws:wafv2/webAcl:WebAcl")  # internal: no WAF unless asked
     target_group = result.one("aws:lb/targetGroup:TargetGroup", "edge-api-tg-a")
     assert target_group.inputs["port"] == 8080
     (attached,) = result.one("aws:ecs/service:Service", "api-service").inputs["loadBalancers"]
     assert attached["targetGroupArn"] == rule.inputs["actions"][0]["targetGroupArn"]
     assert attached["containerPort"] == 8080
-    assert result.outputs["urls"] == {"api": [f"http://{result.outputs['dns']}/api/"]}
+    assert result.outputs["urls"] == {"api": ["http://api.shop.internal/api/"]}
     assert result.outputs["api_service"] == "shop-dev-api"  # stack-scoped by default
+
+
+def test_a_tcp_service_sits_behind_the_package_network_load_balancer(api_and_worker):
+    result = api_and_worker
+    (nlb,) = [r for r in result.of_type("aws:lb/loadBalancer:LoadBalancer")
+              if r.inputs["loadBalancerType"] == "network"]  # fmt: skip
+    assert nlb.inputs["internal"] is True
+    (listener,) = [r for r in result.of_type("aws:lb/listener:Listener")
+                   if r.inputs["protocol"] == "TLS"]  # fmt: skip
+    assert listener.inputs["port"] == 443
+    (attached,) = result.one("aws:ecs/service:Service", "ledger-service").inputs["loadBalancers"]
+    assert attached["containerPort"] == 5000
+    (endpoint,) = result.outputs["endpoints"].items()
+    assert endpoint[0] == "ledger" and endpoint[1].endswith(":443")
 
 
 def test_the_worker_is_granted_its_queue_bucket_and_database_and_nothing_else(api_and_worker):

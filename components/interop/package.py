@@ -33,6 +33,9 @@ from ..data.queue import WorkQueueArgs, queue_binding
 from ..edge.config import Route
 from ..edge.load_balancer import AccessLogArgs, LoadBalancerArgs, WafArgs
 from ..edge.load_balancer import LoadBalancer as PyLoadBalancer
+from ..edge.network_load_balancer import NetworkLoadBalancer as PyNetworkLoadBalancer
+from ..edge.network_load_balancer import NetworkLoadBalancerArgs
+from ..edge.tcp import TcpListener
 
 PACKAGE = "accessweaver"
 """The package name: resource types are `accessweaver:index:<class>`."""
@@ -741,7 +744,9 @@ class LoadBalancerRoute(TypedDict):
     port: int
     """The container port the target group sends requests to."""
     path_patterns: NotRequired[Sequence[str]]
-    """ALB path patterns of the rule (at most 5); default ["/*"]."""
+    """ALB path patterns of the rule; default ["/*"], none when `host_headers` are given."""
+    host_headers: NotRequired[Sequence[str]]
+    """Host names the rule matches (`*.example.com` too); with path patterns, both must match."""
     priority: NotRequired[int]
     """The rule's priority (10-50000, unique); default 100 + 10 x its position in `routes`."""
     health_check_path: NotRequired[str]
@@ -754,7 +759,13 @@ class LoadBalancerArgs_(TypedDict):
     vpc_id: pulumi.Input[str]
     """The VPC of the ALB and its target groups."""
     subnet_ids: pulumi.Input[Sequence[str]]
-    """Public subnets in two AZs or more."""
+    """Subnets in two AZs or more: public ones, or private ones for an internal ALB."""
+    internal: NotRequired[bool]
+    """Private addresses only (its VPC, or the ingress ranges and groups); default false."""
+    ingress_cidrs: NotRequired[Sequence[str]]
+    """Internal only: private IPv4 ranges admitted on the listeners (a peered VPC, a VPN)."""
+    ingress_security_group_ids: NotRequired[Sequence[pulumi.Input[str]]]
+    """Internal only: security groups admitted on the listeners (the callers' own)."""
     routes: Sequence[LoadBalancerRoute]
     """The services it routes to: one target group and one listener rule each."""
     certificate_arn: NotRequired[pulumi.Input[str]]
@@ -762,7 +773,7 @@ class LoadBalancerArgs_(TypedDict):
     deletion_protection: NotRequired[bool]
     """ELB deletion protection; default true."""
     waf: NotRequired[bool]
-    """A WAFv2 web ACL (AWS managed rules, a per-client rate limit, request logs); default true."""
+    """A WAFv2 web ACL (managed rules, rate limit, logs); default true unless internal."""
     waf_rate_limit: NotRequired[int]
     """Requests per client IP per 5 minutes before the rate rule blocks; default 2000."""
     access_log_retention_days: NotRequired[int]
@@ -797,7 +808,8 @@ class LoadBalancer(pulumi.ComponentResource):
     ):
         super().__init__(_type(LoadBalancer), name, None, opts)
         retention = _int(args.get("access_log_retention_days"), 90)
-        waf = bool(args.get("waf", True))
+        internal = bool(args.get("internal"))
+        waf = bool(args.get("waf", not internal))
         balancer = PyLoadBalancer(
             name,
             LoadBalancerArgs(
@@ -805,6 +817,9 @@ class LoadBalancer(pulumi.ComponentResource):
                 vpc_id=args["vpc_id"],
                 subnet_ids=args["subnet_ids"],
                 routes=[_route(route, index) for index, route in enumerate(args["routes"])],
+                internal=internal,
+                ingress_cidrs=tuple(args.get("ingress_cidrs") or ()),
+                ingress_security_group_ids=tuple(args.get("ingress_security_group_ids") or ()),
                 certificate_arn=args.get("certificate_arn"),  # type: ignore[arg-type]
                 deletion_protection=bool(args.get("deletion_protection", True)),
                 access_logs=AccessLogArgs(retention_days=retention) if retention else None,
@@ -840,12 +855,136 @@ class LoadBalancer(pulumi.ComponentResource):
 
 def _route(route: LoadBalancerRoute, index: int) -> Route:
     priority = _int(route.get("priority"), ROUTE_PRIORITY_START + ROUTE_PRIORITY_STEP * index)
+    hosts = tuple(route.get("host_headers") or ())
     return Route(
         service=route["service"],
         port=int(route["port"]),
         health_check_path=route.get("health_check_path") or "/health",
-        path_patterns=tuple(route.get("path_patterns") or ("/*",)),
+        path_patterns=tuple(route.get("path_patterns") or (() if hosts else ("/*",))),
+        host_headers=hosts,
         priority=priority or ROUTE_PRIORITY_START,
+    )
+
+
+# -- NetworkLoadBalancer ------------------------------------------------------------------------
+
+
+class TcpProtocol(enum.StrEnum):
+    """What a TCP listener does with the connection."""
+
+    TCP = "TCP"
+    """Passes the bytes through."""
+    TLS = "TLS"
+    """Terminates TLS with `certificate_arn` and forwards plain TCP to the tasks."""
+
+
+class NetworkLoadBalancerListener(TypedDict):
+    """A TCP service behind the NLB: a listener and a target group of its tasks."""
+
+    service: str
+    """The service's name: its key in `target_group_arns` and `endpoints`."""
+    port: int
+    """The container port the tasks listen on."""
+    listener_port: NotRequired[int]
+    """The port clients connect to; default `port`."""
+    protocol: NotRequired[TcpProtocol]
+    """TCP (default) or TLS."""
+    health_check_path: NotRequired[str]
+    """An HTTP path the target group checks; default a TCP connection check."""
+
+
+class NetworkLoadBalancerArgs_(TypedDict):
+    name: str
+    """The NLB's name (at most 32 characters, longer ones are cut and end with a hash)."""
+    vpc_id: pulumi.Input[str]
+    """The VPC of the NLB and its target groups."""
+    subnet_ids: pulumi.Input[Sequence[str]]
+    """Subnets in two AZs or more: private ones when internal, public ones otherwise."""
+    listeners: Sequence[NetworkLoadBalancerListener]
+    """One listener and one target group per TCP service; listener ports unique."""
+    internal: NotRequired[bool]
+    """Private addresses only; default true."""
+    ingress_cidrs: NotRequired[Sequence[str]]
+    """IPv4 ranges admitted on the listeners; default the VPC's (internal); required otherwise."""
+    ingress_security_group_ids: NotRequired[Sequence[pulumi.Input[str]]]
+    """Security groups admitted on the listener ports."""
+    certificate_arn: NotRequired[pulumi.Input[str]]
+    """ACM certificate of the TLS listeners."""
+    deletion_protection: NotRequired[bool]
+    """ELB deletion protection; default true."""
+    tags: NotRequired[Mapping[str, str]]
+    """Tags on every resource."""
+
+
+class NetworkLoadBalancer(pulumi.ComponentResource):
+    """A Network Load Balancer for TCP services: internal by default, a security group of its
+    own, cross-zone, a TCP or TLS listener and an ip target group per service."""
+
+    arn: pulumi.Output[str]
+    """The NLB's ARN."""
+    dns_name: pulumi.Output[str]
+    """The NLB's DNS name."""
+    zone_id: pulumi.Output[str]
+    """The NLB's hosted zone (for a Route 53 alias record)."""
+    security_group_id: pulumi.Output[str]
+    """The NLB's security group (a Microservice's `loadBalancerSecurityGroupIds`)."""
+    target_group_arns: pulumi.Output[Mapping[str, str]]
+    """Target group per service (a Microservice's `targetGroupArn`)."""
+    endpoints: pulumi.Output[Mapping[str, str]]
+    """`<dns name>:<listener port>` per service."""
+
+    def __init__(
+        self,
+        name: str,
+        args: NetworkLoadBalancerArgs_,
+        opts: pulumi.ResourceOptions | None = None,
+    ):
+        super().__init__(_type(NetworkLoadBalancer), name, None, opts)
+        balancer = PyNetworkLoadBalancer(
+            name,
+            NetworkLoadBalancerArgs(
+                name=args["name"],
+                vpc_id=args["vpc_id"],
+                subnet_ids=args["subnet_ids"],
+                listeners=[_listener(listener) for listener in args["listeners"]],
+                project=pulumi.get_project(),
+                environment=pulumi.get_stack(),
+                internal=bool(args.get("internal", True)),
+                ingress_cidrs=tuple(args.get("ingress_cidrs") or ()),
+                ingress_security_group_ids=tuple(args.get("ingress_security_group_ids") or ()),
+                certificate_arn=args.get("certificate_arn"),
+                deletion_protection=bool(args.get("deletion_protection", True)),
+                tags=dict(args.get("tags") or {}),
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.arn = balancer.arn
+        self.dns_name = balancer.dns_name
+        self.zone_id = balancer.zone_id
+        self.security_group_id = balancer.security_group_id
+        self.target_group_arns = pulumi.Output.all(**balancer.target_group_arns)
+        self.endpoints = balancer.endpoints
+        self.register_outputs(
+            {
+                "arn": self.arn,
+                "dns_name": self.dns_name,
+                "zone_id": self.zone_id,
+                "security_group_id": self.security_group_id,
+                "target_group_arns": self.target_group_arns,
+                "endpoints": self.endpoints,
+            }
+        )
+
+
+def _listener(listener: NetworkLoadBalancerListener) -> TcpListener:
+    path = listener.get("health_check_path")
+    return TcpListener(
+        service=listener["service"],
+        port=int(listener["port"]),
+        listener_port=_int(listener.get("listener_port")),
+        protocol=TcpProtocol(listener.get("protocol") or "TCP").value,  # type: ignore[arg-type]
+        health_check_protocol="HTTP" if path else "TCP",
+        health_check_path=path,
     )
 
 
@@ -853,6 +992,7 @@ COMPONENTS: tuple[type[pulumi.ComponentResource], ...] = (
     EcsCluster,
     Microservice,
     LoadBalancer,
+    NetworkLoadBalancer,
     Database,
     Cache,
     DocumentStore,
