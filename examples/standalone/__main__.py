@@ -10,7 +10,6 @@ Nothing here is AccessWeaver's: only the installed components package (requireme
 """
 
 import pulumi
-from components.data.file_system import EfsFileSystem, EfsFileSystemArgs
 
 from components.compute.cluster import ClusterRef
 from components.compute.containers import CommandHealthCheck, ContainerArgs
@@ -22,6 +21,7 @@ from components.compute.microservice import (
     SidecarArgs,
 )
 from components.compute.registry import ImageRegistry, RegistryArgs
+from components.data.file_system import EfsFileSystem, EfsFileSystemArgs
 from components.data.queue import WorkQueue, WorkQueueArgs
 from components.edge.config import Route
 from components.edge.load_balancer import AccessLogArgs, LoadBalancer, LoadBalancerArgs, WafArgs
