@@ -3,7 +3,7 @@
 An IAM path is part of a role's ARN (`arn:aws:iam::<account>:role/<path><name>`), so a policy
 can name every role of one project's environment, and only those, whatever their generated
 names: the bootstrap's deploy role creates, changes and passes `role/<project>/<env>/*` alone
-(components/bootstrap/policies.py), never an administrator's role elsewhere in the account.
+(components/bootstrap/boundary.py), never an administrator's role elsewhere in the account.
 """
 
 from __future__ import annotations
@@ -29,7 +29,8 @@ def role_path(tags: Mapping[str, str]) -> str:
 BOUNDARY_TAG = "PermissionsBoundary"
 """The tag every role created with a permissions boundary carries (value: the boundary policy's
 name). The bootstrap's deploy role passes, edits and deletes only roles carrying it, and may set
-it only in the CreateRole that also sets the boundary (components/bootstrap/policies.py)."""
+it only in the CreateRole that also sets the boundary (`iam_statements`,
+components/bootstrap/policies.py)."""
 
 
 def boundary_tag(boundary_arn: str) -> dict[str, str]:

@@ -475,7 +475,7 @@ def baseline() -> dict[str, RecordedResource]:
     r["key"] = res(c.KMS_KEY, "key", {"enableKeyRotation": True}, protect=True)
     # A CI role trusting GitHub's OIDC provider, as the bootstrap project builds it.
     from components.bootstrap.github_settings import DEPLOY_PIN
-    from components.bootstrap.policies import trust_policy
+    from components.bootstrap.trust import trust_policy
 
     r["ci-role"] = res(
         "aws:iam/role:Role",

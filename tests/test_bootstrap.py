@@ -23,16 +23,10 @@ import yaml
 
 from components.bootstrap.config import bootstrap_settings
 from components.bootstrap.github_settings import DEPLOY_PIN, FAULT_STACKS, PREVIEW_PIN
-from components.bootstrap.policies import (
-    ATTACHABLE,
-    SERVICES_OF_MODULE,
-    TAG_SCOPED,
-    bootstrap_project,
-    services_of,
-    trust_policy,
-    trust_problems,
-)
+from components.bootstrap.policies import ATTACHABLE, SERVICES_OF_MODULE, TAG_SCOPED, services_of
 from components.bootstrap.program import MANAGED_SERVICES
+from components.bootstrap.state_access import bootstrap_project
+from components.bootstrap.trust import trust_policy, trust_problems
 from components.errors import ConfigError
 from tests.conftest import ROOT, STACKS
 from tests.iam_eval import denies

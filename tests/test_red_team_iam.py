@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
+from components.bootstrap.boundary import MANAGED_POLICY_STATEMENTS, boundary_policy
 from components.bootstrap.data_reads import DATA_READS
-from components.bootstrap.policies import MANAGED_POLICY_STATEMENTS, boundary_policy
 from components.service_trust import trust_problems
 from tests.conftest import STACKS
 from tests.iam_eval import allows, denies, expand, within_boundary
@@ -176,7 +176,7 @@ def test_every_action_the_boundary_merges_is_authorized_on_its_own_services_arns
         assert {_service(r) for r in _list(statement["Resource"])} <= services
     assert foreign == [] and checked > 40
     # merging kept every (action, resource) pair of roles_use and added none of one service
-    from components.bootstrap.policies import roles_use
+    from components.bootstrap.boundary import roles_use
 
     def pairs(statements) -> set[tuple[str, str]]:
         return {

@@ -784,7 +784,7 @@ def test_the_bootstraps_boundary_leaves_the_schedule_role_its_pass_role():
     own statement for it, the schedule could not pass the task's roles (RunTask would fail)."""
     import fnmatch
 
-    from components.bootstrap.policies import boundary_policy
+    from components.bootstrap.boundary import boundary_policy
 
     result = prod()
     boundary = boundary_policy(

@@ -18,7 +18,7 @@ import pulumi_aws as aws
 from pulumi_aws import kms, s3
 
 from ..log_archive import bucket_settings, deny_plain_http, log_bucket, s3_access_log_delivery
-from .policies import STATE_KEY_CONTEXT, state_bucket_policy
+from .state_access import STATE_KEY_CONTEXT, state_bucket_policy
 
 ACCESS_LOG_PREFIX = "state/"
 

@@ -30,13 +30,10 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import iam, kms
 
+from .boundary import boundary_policy
 from .github_settings import DEPLOY_PIN, DRIFT_PIN, FAULTS_PIN, PREVIEW_PIN, WorkflowPin
 from .policies import (
-    AUDIENCE,
-    GITHUB_OIDC_HOST,
-    GITHUB_OIDC_URL,
     READ_ONLY_POLICY,
-    boundary_policy,
     deploy_guards_name,
     deploy_guards_policy,
     deploy_policy,
@@ -44,9 +41,8 @@ from .policies import (
     faults_policy,
     preview_policy,
     pull_statement,
-    trust_policy,
-    trust_problems,
 )
+from .trust import AUDIENCE, GITHUB_OIDC_HOST, GITHUB_OIDC_URL, trust_policy, trust_problems
 
 
 @dataclass(frozen=True)
