@@ -192,7 +192,7 @@ def probe_every_task(
     """Run the stack's health probe once, pointed at every running task of every service."""
     from components.compute.task_run import Clock, RunError, RunTarget, run_to_completion
 
-    from .ops import OpsError, parse_task
+    from .ops_stack import OpsError, parse_task
 
     try:
         probe = parse_task(dict(outputs), PROBE)
