@@ -103,12 +103,10 @@ def test_the_pattern_check_catches_a_name_aws_refuses():
 
 
 def test_ca_a2a_queues_validate_against_create_queue():
-    from tests.conftest import ROOT
+    from tests.conftest import CA_A2A, planned
     from tools.aws_models import create_queue_params
-    from tools.engine import run_program
 
-    project = ROOT / "examples" / "ca-a2a"
-    result = run_program(project, "prod", project / "Pulumi.prod.yaml")
+    result = planned(CA_A2A, "prod")
     queues = result.of_type("aws:sqs/queue:Queue")
     # the extraction queue and its dead-letter queue, the health probe's two, the rotation's two
     assert len(queues) == 6

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import dataclasses
 import fnmatch
-import functools
 import json
 import re
 from pathlib import Path
@@ -28,7 +27,7 @@ from components.bootstrap.program import MANAGED_SERVICES
 from components.bootstrap.state_access import bootstrap_project
 from components.bootstrap.trust import trust_policy, trust_problems
 from components.errors import ConfigError
-from tests.conftest import ROOT, STACKS
+from tests.conftest import ROOT, STACKS, planned
 from tests.iam_eval import denies
 from tests.test_iam_parliament import findings, policy_documents
 from tools.engine import PlanResult, RecordedResource, run_program
@@ -43,9 +42,8 @@ KEY = "aws:kms/key:Key"
 STATE_BUCKET = "example-org-accessweaver-pulumi-state"
 
 
-@functools.cache
 def bootstrap(stack: str) -> PlanResult:
-    return run_program(BOOTSTRAP, stack)
+    return planned(BOOTSTRAP, stack)
 
 
 def stack_file(path: Path) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ROOT, container_definitions
+from tests.conftest import ROOT, container_definitions, planned
 from tools.checks import (
     LISTENER,
     LISTENER_RULE,
@@ -26,7 +26,7 @@ from tools.checks import (
     listener_routing_problems,
     physical_names,
 )
-from tools.engine import PlanResult, run_program
+from tools.engine import PlanResult
 from tools.plan import main
 
 PROJECT = ROOT / "examples" / "ca-a2a"
@@ -42,9 +42,8 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 
-@functools.cache
 def ca_a2a(stack: str) -> PlanResult:
-    return run_program(PROJECT, stack)
+    return planned(PROJECT, stack)
 
 
 @functools.cache
@@ -323,7 +322,7 @@ def test_ca_a2a_dev_shows_only_the_dev_waivers_the_readme_documents_for_accesswe
 # -- the offline plan of another project --------------------------------------------------------
 
 
-def test_plan_of_the_example_names_its_stack_file_and_namespace(capsys):
+def test_plan_of_the_example_names_its_stack_file_and_namespace(capsys, cached_engine):
     assert main(["prod", "--project", str(PROJECT.relative_to(ROOT))]) == 0
     text = capsys.readouterr().out
     assert text.startswith("Offline plan of stack 'prod' (examples/ca-a2a/Pulumi.prod.yaml)")
@@ -332,7 +331,7 @@ def test_plan_of_the_example_names_its_stack_file_and_namespace(capsys):
     assert "/ecs/ca-a2a/prod/orchestrator" in capsys.readouterr().out
 
 
-def test_plan_json_of_the_example(capsys):
+def test_plan_json_of_the_example(capsys, cached_engine):
     assert main(["dev", "--project", str(PROJECT), "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert document["stack"] == "dev"

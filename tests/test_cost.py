@@ -588,18 +588,27 @@ def test_a_lever_the_policy_pack_refuses_is_dropped_even_when_the_config_accepts
 STACK_NAMES = ("dev", "staging", "prod")
 
 
-def test_readme_switch_table_is_what_the_tool_measures():
+def _switches_on_cached_plans(monkeypatch):
+    """tools.switches with its base plan (the committed stack file) from the session's cache;
+    each switch's changed config still runs the engine (`cached_engine`)."""
+    from tools import engine, switches
+
+    monkeypatch.setattr(switches, "run_program", engine.run_program)
+    return switches
+
+
+def test_readme_switch_table_is_what_the_tool_measures(monkeypatch, cached_engine):
     from tests.conftest import ROOT
-    from tools import switches
+
+    switches = _switches_on_cached_plans(monkeypatch)
 
     readme = (ROOT / "README.md").read_text()
     assert _block(readme, "switches") == switches.render(switches.measure("dev"))
 
 
-def test_switch_table_counts_what_a_switch_adds(monkeypatch):
+def test_switch_table_counts_what_a_switch_adds(monkeypatch, cached_engine):
     """tools.switches: turning the cache off removes dev's serverless cache and its cost line."""
-    from tools import switches
-
+    switches = _switches_on_cached_plans(monkeypatch)
     monkeypatch.setattr(
         switches, "SWITCHES", {"Redis": ({}, {"cache": {"enabled": False}})}, raising=True
     )

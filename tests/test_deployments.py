@@ -23,10 +23,9 @@ from components.compute.deployment import (
     service_settings,
 )
 from tests.config_support import loader
-from tests.conftest import ROOT, STACKS
+from tests.conftest import CA_A2A, STACKS, planned
 from tests.conftest import container_definitions as recorded_containers
 from tools.aws_models import create_service_params, validate
-from tools.engine import run_program
 
 SERVICE = "aws:ecs/service:Service"
 TG = "aws:lb/targetGroup:TargetGroup"
@@ -34,7 +33,6 @@ ECS_TASK = "accessweaver:ecs:EcsTask::"
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 ROLE = "aws:iam/role:Role"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-CA_A2A = ROOT / "examples" / "ca-a2a"
 HOOK = "arn:aws:lambda:eu-west-3:928902064673:function:ca-a2a-smoke-test"
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/75f027a4-27dc-46c5-894e-e6a40b772e67"
 
@@ -44,7 +42,7 @@ def services(result) -> dict[str, dict]:
 
 
 def ca_a2a(stack: str):
-    return run_program(CA_A2A, stack, CA_A2A / f"Pulumi.{stack}.yaml")
+    return planned(CA_A2A, stack)
 
 
 @pytest.fixture(scope="module")

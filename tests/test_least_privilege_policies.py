@@ -8,9 +8,9 @@ import json
 
 import pytest
 
-from tests.conftest import ROOT, STACKS
+from tests.conftest import CA_A2A, STACKS, planned
 from tests.graph_support import SERVICE, SG, SG_IN, SG_OUT, TASK
-from tools.engine import PlanResult, RecordedResource, run_program
+from tools.engine import PlanResult, RecordedResource
 from tools.policy_check import run_policies
 
 LP = ("LP.1*", "LP.2*", "LP.3*", "LP.4*")
@@ -157,8 +157,7 @@ def test_exec_log_writes_outside_the_session_log_group_are_a_violation(plan):
 
 
 def test_a_write_permission_for_a_read_only_user_of_the_bucket_is_a_violation():
-    project = ROOT / "examples" / "ca-a2a"
-    result = run_program(project, "dev", project / "Pulumi.dev.yaml")
+    result = planned(CA_A2A, "dev")
     policy = result.one("aws:iam/rolePolicy:RolePolicy", "extractor-task-policy")
     document = json.loads(policy.inputs["policy"])
     assert lp_findings(result) == []

@@ -13,6 +13,10 @@ from tests.conftest import ROOT
 from tools.engine import run_program
 from tools.plan import main
 
+# tools.plan on the session's recorded runs of the committed stack files (`cached_engine`): what
+# these tests check is the CLI; any other stack file runs the engine.
+pytestmark = pytest.mark.usefixtures("cached_engine")
+
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_plan_fits_one_screen_with_components_outputs_cost_and_policies(capsys, stack):

@@ -104,14 +104,6 @@ def test_the_policy_reference_check_fails_when_stale(tmp_path, monkeypatch):
     assert module.main(["--check"]) == 1
 
 
-@pytest.fixture
-def cached_engine(monkeypatch):
-    """`tools.plan` on the session's recorded runs (the engine itself is tested elsewhere)."""
-    from tests.conftest import _plan
-
-    monkeypatch.setattr("tools.engine.run_program", lambda _project, stack, *_a, **_k: _plan(stack))
-
-
 def test_plan_prints_the_policy_results_and_the_waivers_applied(capsys, cached_engine):
     assert main(["staging"]) == 0
     text = capsys.readouterr().out

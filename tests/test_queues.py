@@ -13,11 +13,9 @@ import json
 import pytest
 
 from tests.config_support import loader
-from tests.conftest import ROOT
+from tests.conftest import CA_A2A, planned
 from tools.aws_models import put_scaling_policy_params, validate
-from tools.engine import run_program
 
-CA_A2A = ROOT / "examples" / "ca-a2a"
 QUEUE = "aws:sqs/queue:Queue"
 ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 POLICY = "aws:appautoscaling/policy:Policy"
@@ -25,9 +23,7 @@ POLICY = "aws:appautoscaling/policy:Policy"
 
 @pytest.fixture(scope="module", params=["dev", "prod"])
 def ca(request):
-    return request.param, run_program(
-        CA_A2A, request.param, CA_A2A / f"Pulumi.{request.param}.yaml"
-    )
+    return request.param, planned(CA_A2A, request.param)
 
 
 def task_policy(result, service: str) -> dict[str, dict]:

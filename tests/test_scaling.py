@@ -5,14 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.config_support import loader
-from tests.conftest import ROOT
+from tests.conftest import CA_A2A, planned
 from tools.aws_models import put_scaling_policy_params, validate
-from tools.engine import run_program
 
 POLICY = "aws:appautoscaling/policy:Policy"
 TG = "aws:lb/targetGroup:TargetGroup"
 ALB = "aws:lb/loadBalancer:LoadBalancer"
-CA_A2A = ROOT / "examples" / "ca-a2a"
 
 
 def policies(result, service: str) -> dict[str, dict]:
@@ -46,7 +44,7 @@ def test_a_blue_green_service_tracks_requests_on_both_target_groups(plan):
 
 
 def test_a_rolling_service_uses_the_predefined_metric_of_its_one_group():
-    result = run_program(CA_A2A, "dev", CA_A2A / "Pulumi.dev.yaml")
+    result = planned(CA_A2A, "dev")
     requests = policies(result, "orchestrator")["requests-scaling"]
     spec = requests["targetTrackingScalingPolicyConfiguration"]["predefinedMetricSpecification"]
     assert spec["predefinedMetricType"] == "ALBRequestCountPerTarget"
