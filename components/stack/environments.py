@@ -8,7 +8,7 @@ mutated (see `resolve.py`).
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict
 
@@ -56,63 +56,35 @@ class EnvironmentDefaults(BaseModel):
     bake_time_minutes: int = 0
 
 
+ENVIRONMENTS: tuple[Environment, ...] = get_args(Environment)
+"""dev, staging, prod: the columns of the per-environment tables."""
+
+# One row per setting, its value in (dev, staging, prod): an environment's difference is read
+# on one line.
+_BY_ENVIRONMENT: dict[str, tuple[Any, Any, Any]] = {
+    "encrypt_ephemeral_storage": (False, True, True),
+    "max_capacity": (2, 4, 10),
+    "fargate_spot": (True, True, False),
+    "fargate_spot_percentage": (100, 30, 0),
+    "container_insights": ("disabled", "enabled", "enhanced"),
+    "xray_tracing": (False, False, True),
+    "log_retention_days": (7, 7, 30),
+    "security_log_retention_days": (30, 90, 365),
+    "audit_log_retention_days": (7, 90, 365),
+    "execute_command": (True, True, False),
+    "scaling_cpu_target": (80, 70, 70),
+    "scaling_memory_target": (80, 80, 80),
+    "deployment_minimum_healthy_percent": (50, 100, 100),
+    "deployment_maximum_percent": (200, 200, 200),
+    "deployment_alarms": (False, False, True),
+    "health_check_grace_period": (180, 180, 180),
+    "deployment_strategy": ("ROLLING", "CANARY", "BLUE_GREEN"),
+    "bake_time_minutes": (0, 5, 10),
+}
+
 ENVIRONMENT_DEFAULTS: dict[Environment, EnvironmentDefaults] = {
-    "dev": EnvironmentDefaults(
-        encrypt_ephemeral_storage=False,
-        max_capacity=2,
-        fargate_spot=True,
-        fargate_spot_percentage=100,
-        container_insights="disabled",
-        xray_tracing=False,
-        log_retention_days=7,
-        security_log_retention_days=30,
-        audit_log_retention_days=7,
-        execute_command=True,
-        scaling_cpu_target=80,
-        scaling_memory_target=80,
-        deployment_minimum_healthy_percent=50,
-        deployment_maximum_percent=200,
-        deployment_alarms=False,
-        health_check_grace_period=180,
-    ),
-    "staging": EnvironmentDefaults(
-        max_capacity=4,
-        fargate_spot=True,
-        fargate_spot_percentage=30,
-        container_insights="enabled",
-        xray_tracing=False,
-        log_retention_days=7,
-        security_log_retention_days=90,
-        audit_log_retention_days=90,
-        execute_command=True,
-        scaling_cpu_target=70,
-        scaling_memory_target=80,
-        deployment_minimum_healthy_percent=100,
-        deployment_maximum_percent=200,
-        deployment_alarms=False,
-        health_check_grace_period=180,
-        deployment_strategy="CANARY",
-        bake_time_minutes=5,
-    ),
-    "prod": EnvironmentDefaults(
-        max_capacity=10,
-        fargate_spot=False,
-        fargate_spot_percentage=0,
-        container_insights="enhanced",
-        xray_tracing=True,
-        log_retention_days=30,
-        security_log_retention_days=365,
-        audit_log_retention_days=365,
-        execute_command=False,
-        scaling_cpu_target=70,
-        scaling_memory_target=80,
-        deployment_minimum_healthy_percent=100,
-        deployment_maximum_percent=200,
-        deployment_alarms=True,
-        health_check_grace_period=180,
-        deployment_strategy="BLUE_GREEN",
-        bake_time_minutes=10,
-    ),
+    env: EnvironmentDefaults(**{key: values[i] for key, values in _BY_ENVIRONMENT.items()})
+    for i, env in enumerate(ENVIRONMENTS)
 }
 
 SECURITY_LOG_MIN_DAYS_PROD = 365

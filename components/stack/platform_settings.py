@@ -43,102 +43,73 @@ from ..identity.config import (
     resolve_keycloak,
 )
 from ..observability.config import AlarmsConfig, AlarmsSettings
+from .environments import ENVIRONMENTS
 
-PLATFORM_DEFAULTS: dict[Environment, dict[str, dict[str, Any]]] = {
-    "dev": {
-        "database": {
-            "enabled": True,
-            "instance_class": "db.t4g.micro",
-            "allocated_storage": 20,
-            "max_allocated_storage": 100,
-            "backup_retention_days": 7,
-            "multi_az": False,  # P control, dev waiver
-            "deletion_protection": False,  # P control, dev waiver
-            "monitoring_interval": 0,  # P control, dev waiver
-        },
-        "cache": {
-            "enabled": True,
-            # Serverless Valkey: ~100 MB of data billed, no idle node (issue: dev at $60).
-            "serverless": True,
-            "node_type": "cache.t4g.micro",
-            "nodes": 1,  # P control, dev waiver
-            "snapshot_retention_days": 0,  # P control, dev waiver
-        },
-        # SecureString parameters: free, where Secrets Manager bills $0.40 per secret a month.
-        "secrets": {"recovery_window_days": 7, "store": "parameterStore"},
+UNSET: Any = object()
+"""In a row of `_BY_ENVIRONMENT`: this environment leaves the key to the model's default."""
+
+# One row per key, its value in (dev, staging, prod) (`environments.ENVIRONMENTS`): an
+# environment's difference is read on one line. "P control, dev waiver": a control the policy
+# pack requires in prod and waives in dev.
+_BY_ENVIRONMENT: dict[str, Any] = {
+    "database": {
+        "enabled": (True, True, True),
+        "instance_class": ("db.t4g.micro", "db.t4g.small", "db.m7g.large"),
+        "allocated_storage": (20, 20, 50),
+        "max_allocated_storage": (100, 200, 500),
+        "backup_retention_days": (7, 7, 14),
+        "multi_az": (False, True, True),  # P control, dev waiver
+        "deletion_protection": (False, True, True),  # P control, dev waiver
+        "monitoring_interval": (0, 60, 60),  # P control, dev waiver
+    },
+    "cache": {
+        "enabled": (True, True, True),
+        # Dev: serverless Valkey, ~100 MB of data billed, no idle node (issue: dev at $60).
+        "serverless": (True, UNSET, UNSET),
+        "node_type": ("cache.t4g.micro", "cache.t4g.small", "cache.m7g.large"),
+        "nodes": (1, 2, 2),  # P control, dev waiver
+        "snapshot_retention_days": (0, 1, 7),  # P control, dev waiver
+    },
+    "secrets": {
+        "recovery_window_days": (7, 30, 30),
+        # Dev: SecureString parameters, free, where Secrets Manager bills $0.40 a secret-month.
+        "store": ("parameterStore", "secretsManager", "secretsManager"),
+    },
+    "keycloak": {
+        "enabled": (True, True, True),
+        "cpu": (512, 1024, 1024),
         # Keycloak's sizing guide: a 1360 MB container limit whatever the load (identity/sizing.py).
-        "keycloak": {"enabled": True, "cpu": 512, "memory": 2048, "desired_count": 1},
+        "memory": (2048, 2048, 2048),
+        "desired_count": (1, 2, 2),
+    },
+    "documents": {
+        "enabled": (True, True, True),
+        "noncurrent_version_expiration_days": (60, 90, 365),
         # Dev waives S3.9: no audit need, and every request would add a log object.
-        "documents": {
-            "enabled": True,
-            "noncurrent_version_expiration_days": 60,
-            "access_logs": False,
-            # SSE-KMS under the account's aws/s3 key: no key of the stack's own to pay for.
-            "customer_managed_key": False,
-        },
-        "registry": {"enabled": True, "keep_images": 10},
-        "alarms": {"enabled": True},
-        "protect_stateful_resources": False,
+        "access_logs": (False, True, True),
+        # Dev: SSE-KMS under the account's aws/s3 key, no key of the stack's own to pay for.
+        "customer_managed_key": (False, True, True),
     },
-    "staging": {
-        "database": {
-            "enabled": True,
-            "instance_class": "db.t4g.small",
-            "allocated_storage": 20,
-            "max_allocated_storage": 200,
-            "backup_retention_days": 7,
-            "multi_az": True,
-            "deletion_protection": True,
-            "monitoring_interval": 60,
-        },
-        "cache": {
-            "enabled": True,
-            "node_type": "cache.t4g.small",
-            "nodes": 2,
-            "snapshot_retention_days": 1,
-        },
-        "secrets": {"recovery_window_days": 30, "store": "secretsManager"},
-        "keycloak": {"enabled": True, "cpu": 1024, "memory": 2048, "desired_count": 2},
-        "documents": {
-            "enabled": True,
-            "noncurrent_version_expiration_days": 90,
-            "access_logs": True,
-            "customer_managed_key": True,
-        },
-        "registry": {"enabled": True, "keep_images": 20},
-        "alarms": {"enabled": True},
-        "protect_stateful_resources": True,
-    },
-    "prod": {
-        "database": {
-            "enabled": True,
-            "instance_class": "db.m7g.large",
-            "allocated_storage": 50,
-            "max_allocated_storage": 500,
-            "backup_retention_days": 14,
-            "multi_az": True,
-            "deletion_protection": True,
-            "monitoring_interval": 60,
-        },
-        "cache": {
-            "enabled": True,
-            "node_type": "cache.m7g.large",
-            "nodes": 2,
-            "snapshot_retention_days": 7,
-        },
-        "secrets": {"recovery_window_days": 30, "store": "secretsManager"},
-        "keycloak": {"enabled": True, "cpu": 1024, "memory": 2048, "desired_count": 2},
-        "documents": {
-            "enabled": True,
-            "noncurrent_version_expiration_days": 365,
-            "access_logs": True,
-            "customer_managed_key": True,
-        },
-        "registry": {"enabled": True, "keep_images": 50},
-        "alarms": {"enabled": True},
-        "protect_stateful_resources": True,
-    },
+    "registry": {"enabled": (True, True, True), "keep_images": (10, 20, 50)},
+    "alarms": {"enabled": (True, True, True)},
+    "protect_stateful_resources": (False, True, True),
 }
+
+
+def _column(table: Mapping[str, Any], index: int) -> dict[str, Any]:
+    """One environment's values of a `_BY_ENVIRONMENT` table (its UNSET keys left out)."""
+    found: dict[str, Any] = {}
+    for key, row in table.items():
+        value = _column(row, index) if isinstance(row, Mapping) else row[index]
+        if value is not UNSET:
+            found[key] = value
+    return found
+
+
+PLATFORM_DEFAULTS: dict[Environment, dict[str, Any]] = {
+    env: _column(_BY_ENVIRONMENT, index) for index, env in enumerate(ENVIRONMENTS)
+}
+"""Each environment's platform keys (snake_case, as the models' fields)."""
 
 
 @dataclass(frozen=True)
