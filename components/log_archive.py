@@ -170,3 +170,37 @@ def log_bucket(
         policy=document.apply(json.dumps),
     )
     return bucket, policy
+
+
+def server_access_logs(
+    name: str,
+    bucket: s3.Bucket,
+    *,
+    parent: pulumi.Resource,
+    prefix: str,
+    retention_days: int,
+    protect: bool = False,
+    tags: Mapping[str, str] | None = None,
+) -> s3.Bucket:
+    """`bucket`'s S3 server access logs under `prefix`, in a log bucket of their own
+    (`<name>-access-logs` under `parent`: the target cannot use SSE-KMS, so not `bucket`
+    itself), partitioned by event time for Athena. Returns the log bucket."""
+    source_arn = bucket.arn
+    logs, policy = log_bucket(
+        f"{name}-access-logs",
+        parent=parent,
+        retention_days=retention_days,
+        delivery=lambda arn, account: [s3_access_log_delivery(arn, account, source_arn, prefix)],
+        purpose="s3-access-logs",
+        protect=protect,
+        tags=tags,
+    )
+    s3.BucketLogging(
+        f"{name}-access-logging",
+        bucket=bucket.id,
+        target_bucket=logs.id,
+        target_prefix=prefix,
+        target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
+        opts=pulumi.ResourceOptions(parent=bucket, depends_on=[policy]),
+    )
+    return logs

@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import kms, s3
 
-from ..log_archive import bucket_settings, deny_plain_http, log_bucket, s3_access_log_delivery
+from ..log_archive import bucket_settings, deny_plain_http, server_access_logs
 from .state_access import STATE_KEY_CONTEXT, state_bucket_policy
 
 ACCESS_LOG_PREFIX = "state/"
@@ -107,25 +107,14 @@ class StateBackend(pulumi.ComponentResource):
                 )
             ),
         )
-        source_arn = bucket.arn
-        logs, logs_policy = log_bucket(
-            f"{name}-access-logs",
+        logs = server_access_logs(
+            name,
+            bucket,
             parent=self,
+            prefix=ACCESS_LOG_PREFIX,
             retention_days=args.access_log_retention_days,
-            delivery=lambda arn, acct: [
-                s3_access_log_delivery(arn, acct, source_arn, ACCESS_LOG_PREFIX)
-            ],
-            purpose="s3-access-logs",
             protect=args.protect,
             tags=tags,
-        )
-        s3.BucketLogging(
-            f"{name}-access-logging",
-            bucket=bucket.id,
-            target_bucket=logs.id,
-            target_prefix=ACCESS_LOG_PREFIX,
-            target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
-            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[logs_policy]),
         )
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn

@@ -26,7 +26,7 @@ import pulumi_aws as aws
 from pulumi_aws import kms, s3
 
 from ..bindings import Binding
-from ..log_archive import bucket_settings, log_bucket, s3_access_log_delivery
+from ..log_archive import bucket_settings, server_access_logs
 from ..naming import dns_safe, fit, scoped_name
 from .config import S3_STANDARD_IA_MIN_DAYS
 from .policies import DocumentsAccess, bucket_binding, tls_only_bucket_policy
@@ -155,7 +155,15 @@ class DocumentStore(pulumi.ComponentResource):
         )
         self.access_log_bucket = None
         if args.access_log_retention_days is not None:
-            self.access_log_bucket = self._access_logs(name, bucket, args, tags)
+            self.access_log_bucket = server_access_logs(
+                name,
+                bucket,
+                parent=self,
+                prefix=ACCESS_LOG_PREFIX,
+                retention_days=args.access_log_retention_days,
+                protect=args.protect,
+                tags=tags,
+            ).bucket
         self.bucket_name = bucket.bucket
         self.bucket_arn = bucket.arn
         self.kms_key_arn = key.arn if key is not None else None
@@ -167,34 +175,6 @@ class DocumentStore(pulumi.ComponentResource):
                 "access_log_bucket": self.access_log_bucket,
             }
         )
-
-    def _access_logs(
-        self, name: str, bucket: s3.Bucket, args: DocumentStoreArgs, tags: Mapping[str, str]
-    ) -> pulumi.Output[str]:
-        """Server access logs to a bucket of their own (the target cannot use SSE-KMS, so not
-        the documents bucket), partitioned by event time for Athena."""
-        assert args.access_log_retention_days is not None
-        source_arn = bucket.arn
-        logs, policy = log_bucket(
-            f"{name}-access-logs",
-            parent=self,
-            retention_days=args.access_log_retention_days,
-            delivery=lambda arn, account: [
-                s3_access_log_delivery(arn, account, source_arn, ACCESS_LOG_PREFIX)
-            ],
-            purpose="s3-access-logs",
-            protect=args.protect,
-            tags=tags,
-        )
-        s3.BucketLogging(
-            f"{name}-access-logging",
-            bucket=bucket.id,
-            target_bucket=logs.id,
-            target_prefix=ACCESS_LOG_PREFIX,
-            target_object_key_format={"partitioned_prefix": {"partition_date_source": "EventTime"}},
-            opts=pulumi.ResourceOptions(parent=bucket, depends_on=[policy]),
-        )
-        return logs.bucket
 
     def binding(self, access: DocumentsAccess) -> Binding:
         """What a service that uses the bucket gets: `DOCUMENTS_BUCKET` and, in its task role,
