@@ -237,26 +237,25 @@ class CiRoles(pulumi.ComponentResource):
             if args.pull_repository_prefix
             else []
         )
+        # The bootstrap's own resources the deploy role's documents name (by keyword).
+        bootstrap_arns = pulumi.Output.all(
+            secrets_key_arn=key.arn,
+            state_bucket_arn=args.state_bucket_arn,
+            state_key_arn=args.state_key_arn,
+            state_log_bucket_arn=args.state_log_bucket_arn,
+            boundary_arn=boundary.arn,
+        )
         iam.RolePolicy(
             f"{name}-deploy-policy",
             role=deploy.id,
-            policy=pulumi.Output.all(
-                key.arn,
-                args.state_bucket_arn,
-                args.state_key_arn,
-                args.state_log_bucket_arn,
-                boundary.arn,
-            ).apply(
-                lambda v: json.dumps(
+            policy=bootstrap_arns.apply(
+                lambda arns: json.dumps(
                     deploy_policy(
                         project=args.project,
                         environment=args.environment,
                         services=args.services,
-                        secrets_key_arn=v[0],
-                        state_bucket_arn=v[1],
-                        state_key_arn=v[2],
-                        boundary_arn=v[4],
                         extra=pulls,
+                        **{k: v for k, v in arns.items() if k != "state_log_bucket_arn"},
                     )
                 )
             ),
@@ -269,23 +268,9 @@ class CiRoles(pulumi.ComponentResource):
             name=deploy_guards_name(args.project, args.environment),
             path=f"/{args.project}/{args.environment}/",
             description=f"What the deploy role of {prefix} may never do",
-            policy=pulumi.Output.all(
-                key.arn,
-                args.state_bucket_arn,
-                args.state_key_arn,
-                args.state_log_bucket_arn,
-                boundary.arn,
-            ).apply(
-                lambda v: json.dumps(
-                    deploy_guards_policy(
-                        project=args.project,
-                        environment=args.environment,
-                        secrets_key_arn=v[0],
-                        state_bucket_arn=v[1],
-                        state_key_arn=v[2],
-                        state_log_bucket_arn=v[3],
-                        boundary_arn=v[4],
-                    )
+            policy=bootstrap_arns.apply(
+                lambda arns: json.dumps(
+                    deploy_guards_policy(project=args.project, environment=args.environment, **arns)
                 )
             ),
             tags=tags,
