@@ -5,7 +5,9 @@ so every log bucket gets the same hardening from one function: public access blo
 (delivery is granted by bucket policy, which BucketOwnerEnforced requires), SSE-S3, versioning,
 TLS only, and a lifecycle expiring the logs after the retention the stack keeps its security
 logs (LOG.1). The bucket stays a child of the component whose logs it holds, so its URN is that
-component's.
+component's. `server_access_logs` wires a bucket's S3 server access logs to such a bucket;
+`bucket_settings`, `sse_kms` and `bucket_key` are the hardening and encryption the program's
+other buckets (the Pulumi state, the documents) share with them.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-from pulumi_aws import s3
+from pulumi_aws import kms, s3
 
 NONCURRENT_LOG_VERSION_DAYS = 7
 """A log object is never rewritten; an old version only exists after an accidental overwrite."""
@@ -131,6 +133,47 @@ def bucket_settings(
         policy=policy,
         opts=pulumi.ResourceOptions(parent=bucket, depends_on=[public_access]),
     )
+
+
+def sse_kms(key_arn: pulumi.Input[str] | None = None) -> dict[str, Any]:
+    """Default encryption SSE-KMS with an S3 Bucket Key (S3 user guide, "Reducing the cost of
+    SSE-KMS with Amazon S3 Bucket Keys"); without `key_arn`, under the account's aws/s3 key."""
+    return {
+        "apply_server_side_encryption_by_default": {
+            "sse_algorithm": "aws:kms",
+            **({"kms_master_key_id": key_arn} if key_arn is not None else {}),
+        },
+        "bucket_key_enabled": True,
+    }
+
+
+def bucket_key(
+    name: str,
+    *,
+    description: str,
+    alias: str,
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+    policy: pulumi.Input[str] | None = None,
+) -> kms.Key:
+    """A customer managed key for one bucket's objects (`<name>-key`: yearly rotation, 30 days
+    to cancel a deletion) and its alias `alias/<alias>` (`<name>-key-alias`, under the key)."""
+    key = kms.Key(
+        f"{name}-key",
+        description=description,
+        enable_key_rotation=True,
+        deletion_window_in_days=30,
+        **({"policy": policy} if policy is not None else {}),
+        tags=tags,
+        opts=opts,
+    )
+    kms.Alias(
+        f"{name}-key-alias",
+        name=f"alias/{alias}",
+        target_key_id=key.key_id,
+        opts=pulumi.ResourceOptions(parent=key),
+    )
+    return key
 
 
 def log_bucket(

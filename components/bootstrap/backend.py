@@ -15,9 +15,15 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
-from pulumi_aws import kms, s3
+from pulumi_aws import s3
 
-from ..log_archive import bucket_settings, deny_plain_http, server_access_logs
+from ..log_archive import (
+    bucket_key,
+    bucket_settings,
+    deny_plain_http,
+    server_access_logs,
+    sse_kms,
+)
 from .state_access import STATE_KEY_CONTEXT, state_bucket_policy
 
 ACCESS_LOG_PREFIX = "state/"
@@ -57,11 +63,10 @@ class StateBackend(pulumi.ComponentResource):
         region = aws.get_region_output().region
         account = aws.get_caller_identity_output().account_id
         state_bucket_arn = f"arn:aws:s3:::{args.bucket}"
-        key = kms.Key(
-            f"{name}-key",
+        key = bucket_key(
+            name,
             description=f"{args.bucket}: Pulumi state",
-            enable_key_rotation=True,
-            deletion_window_in_days=30,
+            alias=args.bucket,
             # The account's IAM governs the key; the environments' accounts use it through S3.
             policy=pulumi.Output.all(account, region).apply(
                 lambda v: json.dumps(
@@ -71,23 +76,11 @@ class StateBackend(pulumi.ComponentResource):
             tags=tags,
             opts=stateful,
         )
-        kms.Alias(
-            f"{name}-key-alias",
-            name=f"alias/{args.bucket}",
-            target_key_id=key.key_id,
-            opts=pulumi.ResourceOptions(parent=key),
-        )
         bucket = s3.Bucket(f"{name}-bucket", bucket=args.bucket, tags=tags, opts=stateful)
         bucket_settings(
             name,
             bucket,
-            encryption={
-                "apply_server_side_encryption_by_default": {
-                    "sse_algorithm": "aws:kms",
-                    "kms_master_key_id": key.arn,
-                },
-                "bucket_key_enabled": True,
-            },
+            encryption=sse_kms(key.arn),
             lifecycle_rules=[
                 {
                     "id": "old-checkpoints",

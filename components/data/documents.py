@@ -23,10 +23,10 @@ from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-from pulumi_aws import kms, s3
+from pulumi_aws import s3
 
 from ..bindings import Binding
-from ..log_archive import bucket_settings, server_access_logs
+from ..log_archive import bucket_key, bucket_settings, server_access_logs, sse_kms
 from ..naming import dns_safe, fit, scoped_name
 from .config import S3_STANDARD_IA_MIN_DAYS
 from .policies import DocumentsAccess, bucket_binding, tls_only_bucket_policy
@@ -117,19 +117,12 @@ class DocumentStore(pulumi.ComponentResource):
 
         key = None
         if args.customer_managed_key:
-            key = kms.Key(
-                f"{name}-key",
+            key = bucket_key(
+                name,
                 description=f"{args.bucket_prefix}: documents bucket",
-                enable_key_rotation=True,
-                deletion_window_in_days=30,
+                alias=documents.bucket_prefix,
                 tags=tags,
                 opts=stateful,
-            )
-            kms.Alias(
-                f"{name}-key-alias",
-                name=f"alias/{documents.bucket_prefix}",
-                target_key_id=key.key_id,
-                opts=pulumi.ResourceOptions(parent=key),
             )
         account = aws.get_caller_identity_output().account_id
         bucket = s3.Bucket(
@@ -143,13 +136,7 @@ class DocumentStore(pulumi.ComponentResource):
             name,
             bucket,
             # Without a key id, SSE-KMS uses the account's aws/s3 key.
-            encryption={
-                "apply_server_side_encryption_by_default": {
-                    "sse_algorithm": "aws:kms",
-                    **({"kms_master_key_id": key.arn} if key is not None else {}),
-                },
-                "bucket_key_enabled": True,
-            },
+            encryption=sse_kms(key.arn if key is not None else None),
             lifecycle_rules=lifecycle_rules(documents),
             policy=bucket.arn.apply(lambda arn: json.dumps(tls_only_bucket_policy(arn))),
         )
