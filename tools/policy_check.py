@@ -43,7 +43,15 @@ class PolicyReport:
         return self.of_level("mandatory")
 
     def to_json(self) -> dict[str, Any]:
-        return {"violations": self.violations, "waivers": self.waivers}
+        """Findings in a stable order (the engine's registration order varies run to run)."""
+
+        def key(finding: dict[str, str]) -> tuple[str, ...]:
+            return tuple(str(value) for _, value in sorted(finding.items()))
+
+        return {
+            "violations": sorted(self.violations, key=key),
+            "waivers": sorted(self.waivers, key=key),
+        }
 
 
 def _urns(result: PlanResult) -> dict[str, str]:
