@@ -301,6 +301,7 @@ def test_ca_a2a_prod_passes_the_policy_pack_with_its_one_documented_waiver():
 
     report = run_policies(ca_a2a("prod"))
     assert report.environment == "prod"
+    assert report.stack_keys  # its fixes name its stack keys (policy/checks/arguments.py)
     assert report.mandatory == [] and report.violations == []
     assert [(w["control"], w["resource"], w["source"]) for w in report.waivers] == [
         ("SecretsManager.4", "ca-a2a-prod-secrets-keycloak-bootstrap-admin", "program default")

@@ -22,6 +22,7 @@ from typing import Any
 from components.stack import ConfigError
 from components.stack.loader import parse_raw_value, settings_from_mapping
 
+from .cost_report import estimate_of
 from .stack_file import read_stack_config
 
 OFFLINE_ACCOUNT = "123456789012"
@@ -158,7 +159,7 @@ def cheapest(project: Path, stack: str, levers: Sequence[Lever] = LEVERS) -> Che
     result, applied, already, refused = choose(check_policies=False)
     if result is None:
         result, applied, already, refused = choose(check_policies=True)
-    estimate = result.outputs["estimated_monthly_cost"]
+    estimate = estimate_of(result)
     return Cheapest(
         stack=stack,
         total_usd=float(estimate["total_usd"]),

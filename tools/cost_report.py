@@ -2,7 +2,9 @@
 
 `python -m tools.plan --compare dev staging prod` runs each stack's program on the offline engine
 and prints capacity (tasks, vCPU, GB, running hours) and cost per line item per stack. The
-figures are the stack output itself, so the table shows what `pulumi stack output` would.
+figures are the stack output itself, so the table shows what `pulumi stack output` would; a
+program without that output (one of one's own on the components) is priced from the resources it
+registers (`components.cost.registered`).
 """
 
 from __future__ import annotations
@@ -13,8 +15,21 @@ from typing import Any
 OUTPUT = "estimated_monthly_cost"
 
 
-def summary(estimate: Mapping[str, Any]) -> str:
-    """Two lines for the single-stack plan: the total and its largest lines."""
+def estimate_of(result: Any) -> dict[str, Any]:
+    """A plan's monthly cost estimate: the program's `estimated_monthly_cost` output, else the
+    price of what it registers (`result`: the offline engine's `PlanResult`)."""
+    exported = result.outputs.get(OUTPUT)
+    if isinstance(exported, Mapping):
+        return dict(exported)
+    from components.cost import estimate_registered
+
+    region = result.config.get("aws:region") or "(no aws:region)"
+    return estimate_registered(result.resources, region=region, stack=result.stack).to_output()
+
+
+def summary(estimate: Mapping[str, Any], *, exported: bool = True) -> str:
+    """Two lines for the single-stack plan: the total and its largest lines; `exported`: the
+    estimate is the program's output (else priced from what it registers, `estimate_of`)."""
     lines = sorted(estimate["line_items_usd"].items(), key=lambda kv: -kv[1])
     largest = ", ".join(f"{name} ${usd:,.2f}" for name, usd in lines[:4] if usd > 0)
     budget = estimate.get("monthly_budget_usd")
@@ -30,8 +45,13 @@ def summary(estimate: Mapping[str, Any]) -> str:
         f"{largest})"
         + (f"; budget ${budget:,.2f}" if budget is not None else "")
         + (f"\n  not priced: {'; '.join(not_priced)}"[:160] if not_priced else "")
-        + "\n  details: the estimated_monthly_cost output; prices and assumptions in "
-        "docs/COSTS.md"
+        + (
+            "\n  details: the estimated_monthly_cost output; prices and assumptions in "
+            if exported
+            else "\n  priced from the resources the program registers (--json: "
+            "estimated_monthly_cost); prices and assumptions in "
+        )
+        + "docs/COSTS.md"
     )
 
 
@@ -67,7 +87,7 @@ def side_by_side(
     row("  log retention days", each(lambda e: str(e["levers"]["log_retention_days"])))
     row(
         "  audit log retention days",
-        each(lambda e: str(e["levers"].get("audit_log_retention_days", "-"))),
+        each(lambda e: str(e["levers"].get("audit_log_retention_days") or "-")),
     )
     row("COST PER MONTH, USD", ["" for _ in stacks])
     names = list(dict.fromkeys(n for s in stacks for n in estimates[s]["line_items_usd"]))

@@ -428,8 +428,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.compare:
         from .cheapest import cheapest
 
-        estimates = {stack: r.outputs[cost_report.OUTPUT] for stack, r in results.items()}
-        headroom = {stack: cheapest(args.project, stack) for stack in results}
+        estimates = {stack: cost_report.estimate_of(r) for stack, r in results.items()}
+        # The levers are AccessWeaver's stack keys: a program of one's own has none to pull.
+        headroom = {
+            stack: cheapest(args.project, stack)
+            for stack, r in results.items()
+            if cost_report.OUTPUT in r.outputs
+        }
         if args.json:
             combined = {
                 stack: {**estimate, "cheapest_accepted": headroom[stack].to_json()}
@@ -453,6 +458,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     if args.json:
         document = {**result.to_json(), **policies.to_json()}
+        if cost_report.OUTPUT not in result.outputs:
+            document[cost_report.OUTPUT] = cost_report.estimate_of(result)
         if diff is not None:
             document["changes"] = diff.to_json()
         print(json.dumps(document, indent=2, sort_keys=True))
@@ -466,8 +473,8 @@ def main(argv: list[str] | None = None) -> int:
         print(render_outputs(result, full=True))
     else:
         print(render_text(result) if args.verbose else render_summary(result))
-        if result.outputs.get(cost_report.OUTPUT):
-            print("\n" + cost_report.summary(result.outputs[cost_report.OUTPUT]))
+        exported = cost_report.OUTPUT in result.outputs
+        print("\n" + cost_report.summary(cost_report.estimate_of(result), exported=exported))
         print(
             "\n"
             + render_report(

@@ -34,6 +34,9 @@ class PolicyReport:
     waivers: list[dict[str, str]] = field(default_factory=list)
     """Each finding a waiver hides: `{"control", "resource", "policy", "message", "reason"}`."""
     unused_waivers: list[dict[str, str]] = field(default_factory=list)
+    stack_keys: bool = True
+    """The stack is one of AccessWeaver's stack layer (its config resolves to settings): the
+    fixes name its stack keys; otherwise the components' arguments (policy/checks/arguments.py)."""
 
     def of_level(self, level: str) -> list[dict[str, str]]:
         return [v for v in self.violations if v["enforcement"] == level]
@@ -146,6 +149,7 @@ def run_policies(result: PlanResult) -> PolicyReport:
     from pulumi_policy.proxy import unknown_checking_proxy
 
     from policy import accessweaver_policies as pack
+    from policy.stack_config import stack_settings
 
     urns = _urns(result)
     names = {urn: key.split("::", 1)[1] for key, urn in urns.items()}
@@ -167,6 +171,7 @@ def run_policies(result: PlanResult) -> PolicyReport:
             configured = pack.initial_config(context.environment) or {}
             policies = pack.policies()
             report = PolicyReport(context.environment, len(policies))
+            report.stack_keys = stack_settings(result.project) is not None
             linked = {
                 r.key: PolicyResource(
                     r.type, unknown_checking_proxy(plain[r.key]), urns[r.key], r.name, options(r),
@@ -241,6 +246,7 @@ def _waiver_sources(stack_file: str, namespace: str | None) -> list[tuple[str, s
 
 def _grouped(report: PolicyReport, stack_file: str, namespace: str | None) -> list[str]:
     from policy import accessweaver_policies as pack
+    from policy.checks.arguments import fix
 
     lines: list[str] = []
     groups: dict[tuple[str, str], list[dict[str, str]]] = {}
@@ -260,7 +266,7 @@ def _grouped(report: PolicyReport, stack_file: str, namespace: str | None) -> li
         )
         spec = pack.spec_of(first["policy"])
         if level == "mandatory" and spec is not None:
-            lines.append(f"      fix: {spec.remedy}")
+            lines.append(f"      fix: {fix(spec.name, spec.remedy, stack_keys=report.stack_keys)}")
     for source, where in _waiver_sources(stack_file, namespace):
         waived: dict[str, int] = {}
         for waiver in report.waivers:
@@ -286,6 +292,7 @@ def render_report(
     (the pack's own project when not given). `grouped`: one line per control and level (count,
     one example, the fix) and one per waived control, instead of every finding."""
     from policy import accessweaver_policies as pack
+    from policy.checks.arguments import fix
 
     mandatory, advisory = report.mandatory, report.of_level("advisory")
     lines = [
@@ -302,7 +309,7 @@ def render_report(
             f"{violation['resource']}: {violation['message']}"
         )
         if spec is not None:
-            lines.append(f"      fix: {spec.remedy}")
+            lines.append(f"      fix: {fix(spec.name, spec.remedy, stack_keys=report.stack_keys)}")
     for source, where in _waiver_sources(stack_file, namespace):
         applied = [w for w in report.waivers if w.get("source", "stack file") == source]
         if applied:

@@ -15,6 +15,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from .cost_report import estimate_of
 from .engine import run_program
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -71,10 +72,7 @@ def measure(stack: str = "dev", project: Path = ROOT) -> list[tuple[str, int, fl
         on = _run(project, stack, base, on_changes)
         off = _run(project, stack, base, off_changes)
         added = Counter(r.type for r in on.resources) - Counter(r.type for r in off.resources)
-        usd = (
-            on.outputs["estimated_monthly_cost"]["total_usd"]
-            - off.outputs["estimated_monthly_cost"]["total_usd"]
-        )
+        usd = estimate_of(on)["total_usd"] - estimate_of(off)["total_usd"]
         rows.append((label, len(on.resources) - len(off.resources), usd, added))
     return rows
 

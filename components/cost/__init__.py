@@ -2,8 +2,9 @@
 
 `estimate(settings, resources)` prices the validated settings (Fargate, schedule, logs) and the
 resources the stack registers (everything else); `budget_violation(estimate, budget)` says when
-it exceeds `monthlyBudgetUsd`. `recorder.ResourceRecorder` (the only module here importing
-pulumi) observes the registered resources at program time.
+it exceeds `monthlyBudgetUsd`; `estimate_registered(resources, region=..., stack=...)` prices a
+program of one's own from its resources alone. `recorder.ResourceRecorder` (the only module here
+importing pulumi) observes the registered resources at program time.
 """
 
 from .estimate import (
@@ -19,6 +20,7 @@ from .estimate import (
 )
 from .inventory import Inventory, inventory_from_resources
 from .prices import PRICES, SUPPORTED_REGIONS, Price, UnsupportedRegion, price_table
+from .registered import estimate_registered, registered_services
 from .usage import USAGE_DEFAULTS, UsageAssumptions
 
 __all__ = [
@@ -35,9 +37,11 @@ __all__ = [
     "UsageAssumptions",
     "budget_violation",
     "estimate",
+    "estimate_registered",
     "fargate_monthly_usd",
     "inventory_from_resources",
     "price_table",
+    "registered_services",
     "running_hours",
     "task_split",
 ]

@@ -104,13 +104,18 @@ def strategy_split(tasks: float, strategy: Sequence[CapacityShare]) -> tuple[flo
     return placed["FARGATE"], placed["FARGATE_SPOT"]
 
 
-def service_task_split(
-    settings: StackSettings, service: ServiceSettings, tasks: float
-) -> tuple[float, float]:
-    """The service's own strategy, else the stack's Spot share."""
-    if service.blocks.capacity:
-        return strategy_split(tasks, service.blocks.capacity)
-    return task_split(tasks, settings.fargate_spot_percentage)
+def service_task_split(settings: Any, service: Any, tasks: float) -> tuple[float, float]:
+    """The service's own strategy, else its own Spot share (a program's registered service,
+    `registered.py`), else the stack's."""
+    blocks = getattr(service, "blocks", None)
+    if blocks is not None and blocks.capacity:
+        return strategy_split(tasks, blocks.capacity)
+    return task_split(tasks, service_spot_percentage(settings, service))
+
+
+def service_ephemeral_gib(service: Any) -> int | None:
+    """The service's ephemeral storage size, when it sets one."""
+    return getattr(getattr(service, "blocks", None), "ephemeral_storage_gib", None)
 
 
 def ephemeral_monthly_usd(
@@ -193,6 +198,19 @@ def runs_per_month(expression: str) -> float:
         days = _cron_values(day_of_month, 1, 31) * DAYS_PER_MONTH / 31
     months = _cron_values(month, 1, 12) / 12
     return _cron_values(minutes, 0, 59) * _cron_values(hours, 0, 23) * days * months
+
+
+def service_architecture(settings: Any, service: Any) -> str:
+    """The service's CPU architecture: its own when it has one (`blocks.cpu_architecture`, or
+    a program's registered service, `registered.py`), else the stack's."""
+    own = getattr(getattr(service, "blocks", None), "cpu_architecture", None)
+    return own or getattr(service, "cpu_architecture", None) or settings.cpu_architecture
+
+
+def service_spot_percentage(settings: Any, service: Any) -> int:
+    """The service's Spot share: its own when it has one, else the stack's."""
+    own = getattr(service, "spot_percentage", None)
+    return settings.fargate_spot_percentage if own is None else own
 
 
 def running_hours(settings: StackSettings) -> float:
@@ -323,7 +341,7 @@ def _service_cost(
 ) -> ServiceCost:
     vcpu, memory_gb = service.cpu / 1024, service.memory / 1024
     on_demand, spot = service_task_split(settings, service, service.desired_count)
-    architecture = settings.architecture_of(service)
+    architecture = service_architecture(settings, service)
     fargate = fargate_monthly_usd(
         vcpu=vcpu,
         memory_gb=memory_gb,
@@ -333,7 +351,7 @@ def _service_cost(
         architecture=architecture,
         prices=prices,
     ) + ephemeral_monthly_usd(
-        service.blocks.ephemeral_storage_gib,
+        service_ephemeral_gib(service),
         tasks=service.desired_count,
         hours=hours,
         prices=prices,
@@ -455,11 +473,11 @@ def estimate(
             on_demand_tasks=service_task_split(settings, s, s.max_capacity)[0],
             spot_tasks=service_task_split(settings, s, s.max_capacity)[1],
             hours=HOURS_PER_MONTH,
-            architecture=settings.architecture_of(s),
+            architecture=service_architecture(settings, s),
             prices=prices,
         )
         + ephemeral_monthly_usd(
-            s.blocks.ephemeral_storage_gib,
+            service_ephemeral_gib(s),
             tasks=s.max_capacity,
             hours=HOURS_PER_MONTH,
             prices=prices,
@@ -617,8 +635,12 @@ def estimate(
         f"{len(services)} service log group(s) at {usage.log_gb_per_task_day:g} GB/task-day, "
         f"{len(other_groups)} other(s) at {usage.other_log_gb_per_group_day:g} GB/day while "
         "their writer runs; "
-        f"retention {settings.log_retention_days} days, Keycloak's and PostgreSQL's "
-        f"{settings.audit_log_retention_days}",
+        f"retention {settings.log_retention_days} days"
+        + (
+            f", Keycloak's and PostgreSQL's {settings.audit_log_retention_days}"
+            if settings.audit_log_retention_days is not None
+            else ""
+        ),
     )
 
     billable_alarm_metrics = max(0, inventory.alarm_metrics - CLOUDWATCH_FREE_ALARM_METRICS)
