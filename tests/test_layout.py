@@ -6,7 +6,11 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
+import components
 from tests.conftest import ROOT
+
+PACKAGE = components.__name__
+"""The components' import name (setup.py maps it onto the `components/` folder)."""
 
 # Bottom to top. A package may import its own modules, the core and every package of a lower
 # layer; packages of one layer do not import each other.
@@ -21,7 +25,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
         "components._version",
         "components.service_trust",
     ),
-    ("components", "components.log_archive", "components.secure_queue"),
+    (PACKAGE, "components.log_archive", "components.secure_queue"),
     ("components.network",),
     (
         "components.compute",
@@ -39,8 +43,9 @@ CORE = LAYERS[0]
 
 
 def _module(path: Path, root: Path = ROOT) -> str:
-    parts = path.relative_to(root).with_suffix("").parts
-    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+    folder, *parts = path.relative_to(root).with_suffix("").parts
+    assert folder == "components", path
+    return ".".join([PACKAGE, *(parts[:-1] if parts and parts[-1] == "__init__" else parts)])
 
 
 def _type_checking_lines(tree: ast.Module) -> set[int]:
@@ -74,7 +79,7 @@ def imports(path: Path, root: Path = ROOT) -> set[str]:
                 target = node.module or ""
             found.add(target)
             found |= {f"{target}.{a.name}" for a in node.names}
-    return {name for name in found if name.startswith("components")}
+    return {name for name in found if name == PACKAGE or name.startswith(f"{PACKAGE}.")}
 
 
 def graph() -> dict[str, set[str]]:
@@ -88,8 +93,8 @@ def graph() -> dict[str, set[str]]:
 def layer_of(module: str) -> tuple[int, str]:
     for index, layer in enumerate(LAYERS):
         for package in layer:
-            # `components` itself is only its __init__; every other entry is a package.
-            if module == package or (package != "components" and module.startswith(f"{package}.")):
+            # the package itself is only its __init__; every other entry is a package.
+            if module == package or (package != PACKAGE and module.startswith(f"{package}.")):
                 return index, package
     raise AssertionError(f"{module} is in no layer of tests/test_layout.py")
 
