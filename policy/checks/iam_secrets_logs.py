@@ -225,8 +225,8 @@ def kms_rotation(resource):
     "github-oidc-trust-scoped", ("OIDC.1*",), "A", (ROLE,),
     "a role trusting GitHub's OIDC provider admits one repository, one environment or branch "
     "and one workflow file at one ref (job_workflow_ref), for sts.amazonaws.com only",
-    "build the trust policy with components.bootstrap.trust.trust_policy (the audience and "
-    "a sub that pins the environment, the workflow file and its ref).",
+    "build the trust policy with components.bootstrap.trust.trust_policy "
+    "(the audience and a sub that pins the environment, the workflow file and its ref).",
 )  # fmt: skip
 def github_oidc_trust(resource):
     from components.bootstrap.trust import trust_problems
