@@ -138,3 +138,44 @@ def test_a_python_that_sees_only_the_wheel_imports_the_components(built, tmp_pat
 def test_no_program_reaches_the_components_through_a_sys_path_edit():
     for main in (ROOT / "__main__.py", ROOT / "examples" / "ca-a2a" / "__main__.py"):
         assert "sys.path" not in main.read_text(), main
+
+
+def _python_files() -> list[Path]:
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "*.py"],
+        cwd=ROOT, check=True, capture_output=True, text=True,
+    ).stdout.split()  # fmt: skip
+    return [ROOT / name for name in listed if (ROOT / name).is_file()]
+
+
+def _folder_imports(source: str) -> list[str]:
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        names = []
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names = [node.module]
+        found += [n for n in names if n == "components" or n.startswith("components.")]
+    return found
+
+
+def test_nothing_in_the_checkout_imports_the_folder_name():
+    # One import name per process: `components` beside it would load every module twice.
+    folder = "components"
+    assert _folder_imports(f"import {folder}.stack\nfrom {folder} import errors\n") == [
+        f"{folder}.stack",
+        folder,
+    ]
+    found = {
+        str(path.relative_to(ROOT)): hits
+        for path in _python_files()
+        if (hits := _folder_imports(path.read_text()))
+    }
+    assert found == {}
+    # and the rename script finds nothing left to rewrite (re-run it after a rebase)
+    check = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "rename_import.py"), "--check"],
+        capture_output=True, text=True,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stdout
