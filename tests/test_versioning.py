@@ -3,8 +3,10 @@ a changelog whose newest release is that version."""
 
 from __future__ import annotations
 
+import importlib.util
 import re
 import tomllib
+from pathlib import Path
 
 from components import __version__
 from tests.conftest import ROOT
@@ -22,7 +24,9 @@ def test_the_version_is_written_once_and_pyproject_reads_it_there():
     assert "version" not in project["project"] and project["project"]["dynamic"] == ["version"]
     attr = project["tool"]["setuptools"]["dynamic"]["version"]["attr"]
     module, _, name = attr.rpartition(".")
-    source = ROOT / (module.replace(".", "/") + ".py")
+    # the module's file, wherever its import name maps it (setup.py: onto components/)
+    source = Path(importlib.util.find_spec(module).origin)
+    assert source.is_relative_to(ROOT / "components")
     assert re.findall(rf'^{name} = "([^"]+)"$', source.read_text(), flags=re.M) == [__version__]
     assert re.fullmatch(r"\d+\.\d+\.\d+", __version__)
 
