@@ -32,7 +32,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 FOLDER = "components"
 NEW = "accessweaver_components"
-SUFFIXES = {".py", ".md", ".toml", ".yaml", ".yml", ".cfg", ".ini", ".sh", ".in"}
+# .json: the generated stack-file schemas quote the models' module (`components.stack.model`).
+SUFFIXES = {".py", ".md", ".toml", ".yaml", ".yml", ".cfg", ".ini", ".sh", ".in", ".json"}
 KEEP = {"CHANGELOG.md", "scripts/rename_import.py"}
 DUNDERS = ("__version__", "__path__", "__name__", "__file__", "__all__")
 
