@@ -66,6 +66,18 @@ def test_an_in_place_change_of_a_queue_is_an_update():
     assert change(diff, "jobs").op == "update" and not diff.destructive
 
 
+def test_a_migration_runs_new_module_path_is_no_update_but_a_new_task_definition_is():
+    # the serialized provider names its module: the import rename changed it, nothing else
+    run = "pulumi-python:dynamic/accessweaver:MigrationRun"
+    before = {"__provider": "old-module", "task_definition": "app:1"}
+    moved = compare(previous(res(run, "setup", before)),
+                    [res(run, "setup", {**before, "__provider": "new-module"})])  # fmt: skip
+    assert change(moved, "setup").op == "same"
+    rerun = compare(previous(res(run, "setup", before)),
+                    [res(run, "setup", {**before, "task_definition": "app:2"})])  # fmt: skip
+    assert change(rerun, "setup").op == "update"
+
+
 def test_the_database_is_replaced_by_a_new_db_name_not_by_a_new_identifier():
     """The provider renames an instance in place (ModifyDBInstance NewDBInstanceIdentifier) and
     moves it to another subnet group in place; a new database name needs a new instance."""

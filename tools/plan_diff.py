@@ -48,6 +48,9 @@ _SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270"
 """How a state file marks a secret value (the SDK's `pulumi.runtime.rpc._special_sig_key` and
 `_special_secret_sig`; tests/test_plan_diff.py checks they still match)."""
 _DEFAULTS = "__defaults"
+CODE_INPUTS = {"pulumi-python:dynamic/accessweaver:MigrationRun": ("__provider",)}
+"""Inputs that are the dynamic provider's serialized code, not values its diff compares
+(`MigrationRunProvider.diff` skips `__` keys): a new module path is not an update."""
 PROVIDER_FILLED = ("tagsAll",)
 """Inputs pulumi-aws writes into a state itself (the tags merged with the provider's default
 tags: pulumi/pulumi-aws#4204 shows one); the program never sets them, so their absence offline
@@ -482,7 +485,7 @@ def _change(
     }
     keys, unknown, derived = [], [], set()
     for key in sorted((set(old_inputs) | set(new.inputs)) - {_DEFAULTS}):
-        if _ignored(key, new.ignore_changes):
+        if _ignored(key, new.ignore_changes) or key in CODE_INPUTS.get(new.type, ()):
             continue
         now = set(new.dependencies.get(key, ()))
         before = {renamed.get(u, u) for u in old.dependencies.get(key, ())}
