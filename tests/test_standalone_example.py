@@ -168,12 +168,6 @@ def test_the_program_is_built_on_the_installed_package_only():
     assert Path(PROJECT / requirement).resolve() == ROOT
 
 
-@pytest.mark.xfail(
-    raises=KeyError,
-    reason="`--compare --project` on a program without AccessWeaver's cost output crashes with "
-    "KeyError 'estimated_monthly_cost' until the pkg branch's fix lands (issue 21, part 4); "
-    "remove this mark then",
-)
 def test_the_plan_cli_compares_the_two_stacks(capsys):
     assert main(["--compare", "dev", "dev2", "--project", str(PROJECT.relative_to(ROOT))]) == 0
     shown = capsys.readouterr().out
