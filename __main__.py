@@ -5,7 +5,7 @@ stack itself is built by `components/program.py`, shared with every project on t
 (`examples/ca-a2a/`).
 """
 
-from components.stack import load_settings
-from components.stack.program import build_stack
+from accessweaver_components.stack import load_settings
+from accessweaver_components.stack.program import build_stack
 
 build_stack(load_settings())

@@ -9,7 +9,7 @@ import of the checkout to it, so one name is ever imported in a process.
 from setuptools import find_packages, setup
 
 FOLDER = "components"
-IMPORT_NAME = "components"
+IMPORT_NAME = "accessweaver_components"
 
 setup(
     package_dir={IMPORT_NAME: FOLDER},

@@ -3,6 +3,6 @@ administrator before the main program's first deploy; its outputs are what the w
 (GitHub environment variables) and the main stack files (`secretsprovider:`) need.
 See the README, "Deploying for real"."""
 
-from components.bootstrap.program import run
+from accessweaver_components.bootstrap.program import run
 
 run()

@@ -12,7 +12,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi.provider.experimental import component_provider_host
 
-from components.interop.package import COMPONENTS, PACKAGE, VERSION
+from accessweaver_components.interop.package import COMPONENTS, PACKAGE, VERSION
 
 if __name__ == "__main__":
     component_provider_host(list(COMPONENTS), PACKAGE, version=VERSION)

@@ -37,7 +37,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UnknownValueError
 
-from components.controls import canonical_control
+from accessweaver_components.controls import canonical_control
 from policy.checks import Spec, specs
 
 PACK_NAME = "accessweaver-controls"

@@ -45,7 +45,7 @@ def _plain(value: Any) -> Any:
 
 def stack_budget_violation(resources: Iterable[Any], namespace: str | None = None) -> str | None:
     """The overrun message when the stack has a budget and its estimate exceeds it."""
-    from components.cost import budget_violation, estimate
+    from accessweaver_components.cost import budget_violation, estimate
     from policy.stack_config import stack_settings
 
     settings = stack_settings(namespace)

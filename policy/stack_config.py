@@ -53,7 +53,7 @@ def bootstrap_settings(project: str | None = None) -> Any | None:
 
 
 def _split(name: str, items: tuple[tuple[str, Any], ...]) -> tuple[dict[str, Any], str | None]:
-    from components.stack.loader import parse_raw_value
+    from accessweaver_components.stack.loader import parse_raw_value
 
     prefix = f"{name}:"
     raw = {
@@ -66,7 +66,7 @@ def _split(name: str, items: tuple[tuple[str, Any], ...]) -> tuple[dict[str, Any
 
 @functools.lru_cache(maxsize=8)
 def _resolved(name: str, items: tuple[tuple[str, Any], ...]) -> Any | None:
-    from components.stack import ConfigError, settings_from_mapping
+    from accessweaver_components.stack import ConfigError, settings_from_mapping
 
     raw, region = _split(name, items)
     if not raw:
@@ -85,8 +85,8 @@ def _resolved(name: str, items: tuple[tuple[str, Any], ...]) -> Any | None:
 
 @functools.lru_cache(maxsize=8)
 def _bootstrap(name: str, items: tuple[tuple[str, Any], ...]) -> Any | None:
-    from components.bootstrap.config import bootstrap_settings as settings_of
-    from components.stack import ConfigError
+    from accessweaver_components.bootstrap.config import bootstrap_settings as settings_of
+    from accessweaver_components.stack import ConfigError
 
     raw, region = _split(name, items)
     if "githubRepository" not in raw:

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.stack import ConfigError, StackSettings, settings_from_mapping
+from accessweaver_components.stack import ConfigError, StackSettings, settings_from_mapping
 
 STACK_FILE = "Pulumi.test.yaml"
 NAMESPACE = "accessweaver"

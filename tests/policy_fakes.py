@@ -474,8 +474,8 @@ def baseline() -> dict[str, RecordedResource]:
     )
     r["key"] = res(c.KMS_KEY, "key", {"enableKeyRotation": True}, protect=True)
     # A CI role trusting GitHub's OIDC provider, as the bootstrap project builds it.
-    from components.bootstrap.github_settings import DEPLOY_PIN
-    from components.bootstrap.trust import trust_policy
+    from accessweaver_components.bootstrap.github_settings import DEPLOY_PIN
+    from accessweaver_components.bootstrap.trust import trust_policy
 
     r["ci-role"] = res(
         "aws:iam/role:Role",
@@ -485,7 +485,7 @@ def baseline() -> dict[str, RecordedResource]:
             "example-org/accessweaver", "dev", DEPLOY_PIN))},
     )  # fmt: skip
     # A role an AWS service assumes, as components/service_trust.py builds it.
-    from components.service_trust import state_machine_trust
+    from accessweaver_components.service_trust import state_machine_trust
 
     r["service-role"] = res(
         "aws:iam/role:Role",

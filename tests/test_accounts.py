@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from components.stack import ConfigError, settings_from_mapping
-from components.stack.loader import allowed_account_issues
+from accessweaver_components.stack import ConfigError, settings_from_mapping
+from accessweaver_components.stack.loader import allowed_account_issues
 from tests.conftest import ROOT
 from tools.engine import run_program
 from tools.stack_file import read_stack_config

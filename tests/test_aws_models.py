@@ -30,7 +30,7 @@ def test_the_model_check_rejects_a_broken_container_definition(plan):
 
 
 def test_fargate_size_table_matches_what_the_program_refuses():
-    from components.compute.fargate import FARGATE_SIZES, is_valid_size
+    from accessweaver_components.compute.fargate import FARGATE_SIZES, is_valid_size
 
     assert is_valid_size(256, 512) and is_valid_size(16384, 122880)
     assert not is_valid_size(256, 4096) and not is_valid_size(1024, 1024)

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from components.stack import ConfigError, StackSettings, settings_from_mapping
-from components.stack.model import StackConfig
+from accessweaver_components.stack import ConfigError, StackSettings, settings_from_mapping
+from accessweaver_components.stack.model import StackConfig
 from tests.conftest import ROOT
 from tools.engine import read_stack_config, run_program
 
@@ -122,7 +122,7 @@ yaml_values = st.recursive(
 def _valid_base() -> dict:
     config = read_stack_config(ROOT, "dev")
     prefix = f"{config.project}:"
-    from components.stack.loader import parse_raw_value
+    from accessweaver_components.stack.loader import parse_raw_value
 
     return {
         key[len(prefix) :]: parse_raw_value(key[len(prefix) :], value)

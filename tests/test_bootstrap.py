@@ -20,13 +20,18 @@ from typing import Any
 import pytest
 import yaml
 
-from components.bootstrap.config import bootstrap_settings
-from components.bootstrap.github_settings import DEPLOY_PIN, FAULT_STACKS, PREVIEW_PIN
-from components.bootstrap.policies import ATTACHABLE, SERVICES_OF_MODULE, TAG_SCOPED, services_of
-from components.bootstrap.program import MANAGED_SERVICES
-from components.bootstrap.state_access import bootstrap_project
-from components.bootstrap.trust import trust_policy, trust_problems
-from components.errors import ConfigError
+from accessweaver_components.bootstrap.config import bootstrap_settings
+from accessweaver_components.bootstrap.github_settings import DEPLOY_PIN, FAULT_STACKS, PREVIEW_PIN
+from accessweaver_components.bootstrap.policies import (
+    ATTACHABLE,
+    SERVICES_OF_MODULE,
+    TAG_SCOPED,
+    services_of,
+)
+from accessweaver_components.bootstrap.program import MANAGED_SERVICES
+from accessweaver_components.bootstrap.state_access import bootstrap_project
+from accessweaver_components.bootstrap.trust import trust_policy, trust_problems
+from accessweaver_components.errors import ConfigError
 from tests.conftest import ROOT, STACKS, planned
 from tests.iam_eval import denies
 from tests.test_iam_parliament import findings, policy_documents
@@ -532,7 +537,7 @@ def test_the_deploy_role_manages_every_service_the_program_registers(plan):
 def test_the_drift_role_reads_no_secret_value_either():
     """A refresh reads nothing secret back (no generated value is in the state), so the drift
     role denies every data read, as the preview role does."""
-    from components.bootstrap.data_reads import DATA_READS
+    from accessweaver_components.bootstrap.data_reads import DATA_READS
 
     document = role_policy(bootstrap("prod"), "drift")
     assert statements(document, "RefreshSecrets") == statements(document, "RefreshParameters") == []
@@ -902,7 +907,7 @@ def test_images_are_promoted_across_accounts_by_policies_both_sides_create(plan)
 
 
 def _ci_roles(**changes: Any) -> PlanResult:
-    from components.bootstrap.roles import CiRoles, CiRolesArgs
+    from accessweaver_components.bootstrap.roles import CiRoles, CiRolesArgs
     from tools.engine import run_function
 
     arguments = {
@@ -937,7 +942,7 @@ def test_ci_roles_refuse_a_wildcard_repository_or_a_shared_environment():
 
 
 def test_role_path_comes_from_the_project_and_environment_tags():
-    from components.iam_path import role_path
+    from accessweaver_components.iam_path import role_path
 
     assert role_path({"Project": "accessweaver", "Environment": "dev"}) == "/accessweaver/dev/"
     # a component used without those tags keeps IAM's default path

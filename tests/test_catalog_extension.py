@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from components.stack.catalog import ACCESSWEAVER_CATALOG, extend_catalog
+from accessweaver_components.stack.catalog import ACCESSWEAVER_CATALOG, extend_catalog
 from tests.config_support import loader
 
 BASE: dict[str, Any] = {

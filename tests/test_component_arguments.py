@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from components.compute.arguments import port_issues, scaling_issues, scaling_problem
-from components.compute.fargate import FARGATE_SIZES, size_issues
-from components.errors import ArgumentError, ConfigIssue
+from accessweaver_components.compute.arguments import port_issues, scaling_issues, scaling_problem
+from accessweaver_components.compute.fargate import FARGATE_SIZES, size_issues
+from accessweaver_components.errors import ArgumentError, ConfigIssue
 from tools.engine import run_function
 
 VPC = "vpc-0a1b2c3d4e5f60718"
@@ -26,9 +26,9 @@ CLUSTER = "arn:aws:ecs:eu-west-1:123456789012:cluster/platform"
 
 
 def _service(**changes: Any) -> None:
-    from components.compute.cluster import ClusterRef
-    from components.compute.containers import ContainerArgs
-    from components.compute.microservice import Microservice, MicroserviceArgs
+    from accessweaver_components.compute.cluster import ClusterRef
+    from accessweaver_components.compute.containers import ContainerArgs
+    from accessweaver_components.compute.microservice import Microservice, MicroserviceArgs
 
     args = MicroserviceArgs(
         cluster=ClusterRef(CLUSTER, "platform"),
@@ -86,8 +86,8 @@ def test_fargate_pairs_follow_the_documented_table(cpu, memory, ok):
 
 
 def test_every_problem_is_reported_at_once_each_at_its_argument():
-    from components.compute.containers import ContainerArgs, HttpHealthCheck
-    from components.compute.microservice import ScalingArgs
+    from accessweaver_components.compute.containers import ContainerArgs, HttpHealthCheck
+    from accessweaver_components.compute.microservice import ScalingArgs
 
     error = refused(
         lambda: _service(
@@ -115,7 +115,7 @@ def test_every_problem_is_reported_at_once_each_at_its_argument():
 
 
 def test_a_desired_count_above_the_maximum_and_a_minimum_above_it_are_refused():
-    from components.compute.microservice import ScalingArgs
+    from accessweaver_components.compute.microservice import ScalingArgs
 
     above = refused(
         lambda: _service(desired_count=9, scaling=ScalingArgs(min_capacity=1, max_capacity=4))
@@ -126,14 +126,14 @@ def test_a_desired_count_above_the_maximum_and_a_minimum_above_it_are_refused():
 
 
 def test_a_scaling_service_without_a_desired_count_starts_at_its_minimum():
-    from components.compute.microservice import ScalingArgs
+    from accessweaver_components.compute.microservice import ScalingArgs
 
     result = run_function(lambda: _service(scaling=ScalingArgs(min_capacity=3, max_capacity=6)))
     assert result.one("aws:ecs/service:Service", "api-service").inputs["desiredCount"] == 3
 
 
 def test_load_balancer_ports_must_reach_the_container_once_each():
-    from components.compute.attachments import LoadBalancerAttachment
+    from accessweaver_components.compute.attachments import LoadBalancerAttachment
 
     error = refused(
         lambda: _service(
@@ -149,8 +149,8 @@ def test_load_balancer_ports_must_reach_the_container_once_each():
 
 
 def test_discovery_and_service_connect_conflict():
-    from components.compute.cluster import ClusterRef
-    from components.compute.microservice import ServiceConnectArgs
+    from accessweaver_components.compute.cluster import ClusterRef
+    from accessweaver_components.compute.microservice import ServiceConnectArgs
 
     cluster = ClusterRef(
         CLUSTER, "platform", namespace_id="ns-1", namespace_name="shop.local", namespace_arn="arn"
@@ -164,8 +164,8 @@ def test_discovery_and_service_connect_conflict():
 
 def test_attaching_a_service_the_load_balancer_does_not_route_to_fails_naming_the_known_ones():
     def program() -> None:
-        from components.edge.config import Route
-        from components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
+        from accessweaver_components.edge.config import Route
+        from accessweaver_components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
 
         edge = LoadBalancer(
             "edge",
@@ -191,9 +191,9 @@ def test_attaching_a_service_the_load_balancer_does_not_route_to_fails_naming_th
 
 def test_a_load_balancer_given_a_certificate_and_a_domain_is_refused():
     def program() -> None:
-        from components.edge.config import Route
-        from components.edge.domain import DomainArgs
-        from components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
+        from accessweaver_components.edge.config import Route
+        from accessweaver_components.edge.domain import DomainArgs
+        from accessweaver_components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
 
         LoadBalancer(
             "edge",
@@ -242,8 +242,8 @@ def test_port_rule():
 
 
 def test_service_connect_test_traffic_needs_a_published_service_and_a_traffic_shift():
-    from components.compute.cluster import ClusterRef
-    from components.compute.microservice import ServiceConnectArgs
+    from accessweaver_components.compute.cluster import ClusterRef
+    from accessweaver_components.compute.microservice import ServiceConnectArgs
 
     cluster = ClusterRef(CLUSTER, "platform", namespace_name="shop.local", namespace_arn="arn")
     error = refused(

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-import components
+import accessweaver_components
 from tests import sdk_examples
 from tests.conftest import ROOT
 from tools.engine import run_function
@@ -28,7 +28,7 @@ IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop/orders:1.4.2"
 def schema() -> dict:
     from pulumi.provider.experimental.component import ComponentProvider
 
-    from components.interop.package import COMPONENTS, PACKAGE, VERSION
+    from accessweaver_components.interop.package import COMPONENTS, PACKAGE, VERSION
 
     # as package/__main__.py hands them to component_provider_host
     return json.loads(ComponentProvider(list(COMPONENTS), PACKAGE, version=VERSION).schema)
@@ -72,10 +72,10 @@ def _schema_type(annotation: object) -> str | None:
 
 
 def test_the_package_names_every_component_once(schema):
-    from components.interop.package import COMPONENTS
+    from accessweaver_components.interop.package import COMPONENTS
 
     assert schema["name"] == "accessweaver"
-    assert schema["version"] == components.__version__
+    assert schema["version"] == accessweaver_components.__version__
     assert set(schema["resources"]) == {f"accessweaver:index:{c.__name__}" for c in COMPONENTS}
     assert {
         "Microservice", "EcsCluster", "LoadBalancer", "NetworkLoadBalancer", "Database", "Cache",
@@ -86,7 +86,7 @@ def test_the_package_names_every_component_once(schema):
 
 
 def test_each_component_input_and_output_is_in_the_schema_with_type_and_description(schema):
-    from components.interop.package import COMPONENTS
+    from accessweaver_components.interop.package import COMPONENTS
 
     for component in COMPONENTS:
         spec = schema["resources"][f"accessweaver:index:{component.__name__}"]
@@ -147,7 +147,7 @@ def shop_from_dicts() -> None:
     (snake_case keys, numbers as floats)."""
     import pulumi
 
-    from components.interop.package import Cache, Database, EcsCluster, Microservice
+    from accessweaver_components.interop.package import Cache, Database, EcsCluster, Microservice
 
     cluster = EcsCluster("shop", {"cluster_name": "shop-dev", "exec_log_retention_days": 30.0})
     database = Database(
@@ -291,7 +291,7 @@ def api_and_worker_from_dicts() -> None:
     import pulumi
     import pulumi_aws as aws
 
-    from components.interop.package import (
+    from accessweaver_components.interop.package import (
         Database,
         DocumentStore,
         LoadBalancer,

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from components.stack.model import StackConfig
+from accessweaver_components.stack.model import StackConfig
 from tools.config_reference import (
     ENVIRONMENT_SOURCES,
     OUTPUT,

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from components.stack import ConfigError
+from accessweaver_components.stack import ConfigError
 from tests.config_support import loader
 
 BASE: dict[str, Any] = {

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from components import cost
-from components.stack import ConfigError, settings_from_mapping
-from components.stack.loader import parse_raw_value
+from accessweaver_components import cost
+from accessweaver_components.stack import ConfigError, settings_from_mapping
+from accessweaver_components.stack.loader import parse_raw_value
 from tests.conftest import ROOT, STACKS
 from tools.engine import read_stack_config
 from tools.plan import main

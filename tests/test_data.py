@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.stack import ConfigError
+from accessweaver_components.stack import ConfigError
 from tests.config_support import loader
 from tests.conftest import STACKS, container_definitions
 
@@ -203,7 +203,7 @@ def test_dev_cache_is_serverless_valkey_behind_a_user_group_with_default_switche
     assert by_name[services]["userId"] == services
     assert by_name[services]["authenticationMode"] == {"type": "iam"}
     # `default` cannot authenticate at all (`off`); its password is a fixed derivation
-    from components.data.cache import disabled_user_password
+    from accessweaver_components.data.cache import disabled_user_password
 
     mode = by_name["default"]["authenticationMode"]
     assert mode["passwords"] == [disabled_user_password(by_name["default"]["userId"])]

@@ -19,7 +19,7 @@ from typing import Any
 import botocore.session
 import pytest
 
-from components.compute.rotation_restart import (
+from accessweaver_components.compute.rotation_restart import (
     UPDATE_SERVICE,
     restart_definition,
     rotation_event_pattern,

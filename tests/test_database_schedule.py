@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from components.stack.schedules import database_schedule, shifted_cron
+from accessweaver_components.stack.schedules import database_schedule, shifted_cron
 from tests.config_support import loader
 from tools.aws_models import validate
 

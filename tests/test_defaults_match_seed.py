@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from components.stack.catalog import ACCESSWEAVER_CATALOG
-from components.stack.environments import ENVIRONMENT_DEFAULTS
+from accessweaver_components.stack.catalog import ACCESSWEAVER_CATALOG
+from accessweaver_components.stack.environments import ENVIRONMENT_DEFAULTS
 from tests.test_config_rules import load
 
 # "Allocation des Ressources par Environnement" (CPU/MB) and the drawings' task counts.

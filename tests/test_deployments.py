@@ -13,8 +13,12 @@ import json
 
 import pytest
 
-from components.compute.containers import ContainerArgs, RestartPolicy, container_definitions
-from components.compute.deployment import (
+from accessweaver_components.compute.containers import (
+    ContainerArgs,
+    RestartPolicy,
+    container_definitions,
+)
+from accessweaver_components.compute.deployment import (
     DeploymentArgs,
     LifecycleHook,
     alarms_roll_back,

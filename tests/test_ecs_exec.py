@@ -13,7 +13,7 @@ import json
 
 import pytest
 
-from components.compute.containers import (
+from accessweaver_components.compute.containers import (
     EXEC_AGENT_PATHS,
     ContainerArgs,
     container_definitions,
@@ -175,7 +175,7 @@ def test_a_stack_without_exec_anywhere_has_no_exec_key_or_log_group(run_stack):
 
 
 def test_without_a_nat_gateway_exec_needs_the_kms_endpoint_too(run_stack):
-    from components.errors import ConfigError
+    from accessweaver_components.errors import ConfigError
 
     with pytest.raises(ConfigError) as error:
         run_stack(
@@ -227,7 +227,7 @@ def test_fargate_encrypts_the_tasks_storage_with_a_key_of_the_cluster(plan, stac
 def test_dev_waives_storage_encryption_and_staging_cannot(plan, run_stack):
     (cluster,) = plan("dev").of_type(CLUSTER)
     assert "managedStorageConfiguration" not in cluster.inputs["configuration"]
-    from components.errors import ConfigError
+    from accessweaver_components.errors import ConfigError
 
     with pytest.raises(ConfigError, match=r"control FARGATE\.1 is enforced"):
         run_stack("staging", {"accessweaver:encryptEphemeralStorage": False})

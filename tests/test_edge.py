@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from components.edge.rules import ELB_NAME_MAX, elb_name, target_group_name
-from components.stack import ConfigError, settings_from_mapping
+from accessweaver_components.edge.rules import ELB_NAME_MAX, elb_name, target_group_name
+from accessweaver_components.stack import ConfigError, settings_from_mapping
 from tests.conftest import ROOT, STACKS
 from tools.checks import internet_ingress, listener_routing_problems
 from tools.engine import mock_state

@@ -10,15 +10,20 @@ from typing import Any
 
 import pytest
 
-from components.edge.config import Route
-from components.edge.routing import (
+from accessweaver_components.edge.config import Route
+from accessweaver_components.edge.routing import (
     host_header_problems,
     ingress_cidr_problems,
     rule_conditions,
     rule_problems,
     shadows,
 )
-from components.edge.tcp import TcpListener, ingress_problems, listener_problems, nlb_health_check
+from accessweaver_components.edge.tcp import (
+    TcpListener,
+    ingress_problems,
+    listener_problems,
+    nlb_health_check,
+)
 from tests.config_support import loader
 from tests.graph_support import SG_IN, SG_OUT
 from tools.aws_models import validate
@@ -41,16 +46,16 @@ def edge_program() -> None:
     only, and an internal NLB in front of a TCP service (`broker`, MQTT on 1883)."""
     import pulumi
 
-    from components.compute.cluster import ClusterRef
-    from components.compute.containers import CommandHealthCheck, ContainerArgs
-    from components.compute.microservice import Microservice, MicroserviceArgs
-    from components.edge.config import Route
-    from components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
-    from components.edge.network_load_balancer import (
+    from accessweaver_components.compute.cluster import ClusterRef
+    from accessweaver_components.compute.containers import CommandHealthCheck, ContainerArgs
+    from accessweaver_components.compute.microservice import Microservice, MicroserviceArgs
+    from accessweaver_components.edge.config import Route
+    from accessweaver_components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
+    from accessweaver_components.edge.network_load_balancer import (
         NetworkLoadBalancer,
         NetworkLoadBalancerArgs,
     )
-    from components.edge.tcp import TcpListener
+    from accessweaver_components.edge.tcp import TcpListener
 
     cluster = ClusterRef("arn:aws:ecs:eu-west-1:123456789012:cluster/shop", "shop")
     alb = LoadBalancer(
@@ -243,7 +248,7 @@ def _refused(program) -> str:
 
 def test_a_host_rule_over_the_limits_is_refused_naming_the_route():
     def broken() -> None:
-        from components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
+        from accessweaver_components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
 
         LoadBalancer(
             "x",
@@ -275,7 +280,7 @@ def test_a_host_rule_over_the_limits_is_refused_naming_the_route():
 
 def test_an_internet_facing_alb_refuses_ingress_ranges():
     def broken() -> None:
-        from components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
+        from accessweaver_components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
 
         LoadBalancer(
             "x",
@@ -295,7 +300,7 @@ def test_an_internet_facing_alb_refuses_ingress_ranges():
 
 def test_an_nlb_with_a_tls_listener_and_no_certificate_or_an_unknown_service_is_refused():
     def broken() -> None:
-        from components.edge.network_load_balancer import (
+        from accessweaver_components.edge.network_load_balancer import (
             NetworkLoadBalancer,
             NetworkLoadBalancerArgs,
         )
@@ -319,7 +324,7 @@ def test_an_nlb_with_a_tls_listener_and_no_certificate_or_an_unknown_service_is_
     assert "an internet-facing NLB admits no one by default" in message
 
     def unknown() -> None:
-        from components.edge.network_load_balancer import (
+        from accessweaver_components.edge.network_load_balancer import (
             NetworkLoadBalancer,
             NetworkLoadBalancerArgs,
         )

@@ -18,14 +18,14 @@ import botocore.session
 import pytest
 from botocore.validate import ParamValidator
 
-from components.errors import ConfigIssue
-from components.resilience import experiments as ex
-from components.resilience.config import (
+from accessweaver_components.errors import ConfigIssue
+from accessweaver_components.resilience import experiments as ex
+from accessweaver_components.resilience.config import (
     FaultInjectionConfig,
     resolve_fault_injection,
     tasks_to_stop,
 )
-from components.service_trust import trust_problems
+from accessweaver_components.service_trust import trust_problems
 from tools import faults as tool
 from tools.engine import PlanResult
 

@@ -20,9 +20,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.bootstrap.config import bootstrap_settings
-from components.bootstrap.github_settings import CLAIM_KEYS, environment_names
-from components.errors import ConfigError
+from accessweaver_components.bootstrap.config import bootstrap_settings
+from accessweaver_components.bootstrap.github_settings import CLAIM_KEYS, environment_names
+from accessweaver_components.errors import ConfigError
 from tests.conftest import ROOT, STACKS
 from tests.test_bootstrap import BOOTSTRAP, REPOSITORY, ROLE, _sub, _workflows, bootstrap
 from tools import github_settings as tool

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from components.identity.config import keycloak_environment
+from accessweaver_components.identity.config import keycloak_environment
 from tests.config_support import loader
 from tests.conftest import ROOT, STACKS, container_definitions
 from tools.policy_check import run_policies

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from components.identity.sizing import KeycloakLoad, keycloak_floor, memory_limit_mib
+from accessweaver_components.identity.sizing import KeycloakLoad, keycloak_floor, memory_limit_mib
 from tests.config_support import loader
 from tests.conftest import container_definitions
 from tests.test_ca_a2a import ca_a2a

@@ -8,8 +8,8 @@ import json
 import re
 from typing import Any
 
-from components.identity.updates import keycloak_recreate_reason
-from components.stack.release import ReleaseRecord, replaced_tags, running_tags
+from accessweaver_components.identity.updates import keycloak_recreate_reason
+from accessweaver_components.stack.release import ReleaseRecord, replaced_tags, running_tags
 from tests.conftest import ROOT
 from tools.aws_models import create_service_params, validate
 from tools.engine import example_release

@@ -6,38 +6,38 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-import components
+import accessweaver_components
 from tests.conftest import ROOT
 
-PACKAGE = components.__name__
+PACKAGE = accessweaver_components.__name__
 """The components' import name (setup.py maps it onto the `components/` folder)."""
 
 # Bottom to top. A package may import its own modules, the core and every package of a lower
 # layer; packages of one layer do not import each other.
 LAYERS: tuple[tuple[str, ...], ...] = (
     (
-        "components.errors",
-        "components.naming",
-        "components.formats",
-        "components.controls",
-        "components.bindings",
-        "components.iam_path",
-        "components._version",
-        "components.service_trust",
+        "accessweaver_components.errors",
+        "accessweaver_components.naming",
+        "accessweaver_components.formats",
+        "accessweaver_components.controls",
+        "accessweaver_components.bindings",
+        "accessweaver_components.iam_path",
+        "accessweaver_components._version",
+        "accessweaver_components.service_trust",
     ),
-    (PACKAGE, "components.log_archive", "components.secure_queue"),
-    ("components.network",),
+    (PACKAGE, "accessweaver_components.log_archive", "accessweaver_components.secure_queue"),
+    ("accessweaver_components.network",),
     (
-        "components.compute",
-        "components.data",
-        "components.observability",
-        "components.resilience",
+        "accessweaver_components.compute",
+        "accessweaver_components.data",
+        "accessweaver_components.observability",
+        "accessweaver_components.resilience",
     ),
-    ("components.edge",),
-    ("components.identity",),
-    ("components.cost",),
-    ("components.stack",),
-    ("components.interop", "components.bootstrap"),
+    ("accessweaver_components.edge",),
+    ("accessweaver_components.identity",),
+    ("accessweaver_components.cost",),
+    ("accessweaver_components.stack",),
+    ("accessweaver_components.interop", "accessweaver_components.bootstrap"),
 )
 CORE = LAYERS[0]
 
@@ -134,5 +134,8 @@ def test_the_checker_sees_an_upward_import(tmp_path):
     broken.parent.mkdir(parents=True)
     broken.write_text("from ..stack.settings import StackSettings\n")
     # THEN its import is read, and it points up the layers
-    assert "components.stack.settings" in imports(broken, tmp_path)
-    assert layer_of("components.stack.settings")[0] > layer_of("components.network.bad")[0]
+    assert "accessweaver_components.stack.settings" in imports(broken, tmp_path)
+    assert (
+        layer_of("accessweaver_components.stack.settings")[0]
+        > layer_of("accessweaver_components.network.bad")[0]
+    )

@@ -7,8 +7,15 @@ import json
 
 import pytest
 
-from components.observability.dashboard import GRID_WIDTH, DashboardInputs, dashboard_body
-from components.observability.monitoring import error_rate_queries, postgres_max_connections
+from accessweaver_components.observability.dashboard import (
+    GRID_WIDTH,
+    DashboardInputs,
+    dashboard_body,
+)
+from accessweaver_components.observability.monitoring import (
+    error_rate_queries,
+    postgres_max_connections,
+)
 from tests.conftest import STACKS
 from tools.engine import mock_state
 

@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from components.network.layout import no_public_ip_on_launch, subnet_masks
-from components.stack import ConfigError, settings_from_mapping
+from accessweaver_components.network.layout import no_public_ip_on_launch, subnet_masks
+from accessweaver_components.stack import ConfigError, settings_from_mapping
 from tests.conftest import STACKS
 
 VPC = "awsx:ec2:Vpc"

@@ -13,13 +13,13 @@ from types import SimpleNamespace
 
 import pytest
 
-from components.cost import (
+from accessweaver_components.cost import (
     estimate_registered,
     fargate_monthly_usd,
     registered_services,
     task_split,
 )
-from components.cost.prices import PRICES
+from accessweaver_components.cost.prices import PRICES
 from tests.conftest import ROOT
 from tools import plan as plan_cli
 from tools.engine import run_program
@@ -138,10 +138,12 @@ def test_a_fix_names_the_stack_key_on_an_accessweaver_stack_else_the_component_a
 
 
 def _args_classes() -> dict[str, type]:
-    import components
+    import accessweaver_components
 
     found: dict[str, type] = {}
-    for module in pkgutil.walk_packages(components.__path__, f"{components.__name__}."):
+    for module in pkgutil.walk_packages(
+        accessweaver_components.__path__, f"{accessweaver_components.__name__}."
+    ):
         if module.name.endswith(".__main__"):
             continue
         for name, value in vars(importlib.import_module(module.name)).items():

@@ -87,7 +87,7 @@ def test_the_wheel_installs_one_top_level_package_of_its_own_name(built):
 
 
 def test_the_wheel_carries_the_license_one_version_and_runtime_dependencies_only(built):
-    from components import __version__
+    from accessweaver_components import __version__
 
     wheel, _ = built
     archive = zipfile.ZipFile(wheel)

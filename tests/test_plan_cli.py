@@ -8,7 +8,7 @@ import sys
 
 import pytest
 
-from components.stack import ConfigError
+from accessweaver_components.stack import ConfigError
 from tests.conftest import ROOT
 from tools.engine import run_program
 from tools.plan import main

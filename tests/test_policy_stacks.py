@@ -12,7 +12,7 @@ import re
 
 import pytest
 
-from components.controls import CONTROLS
+from accessweaver_components.controls import CONTROLS
 from policy.checks import specs
 from tests.conftest import ROOT
 from tools.plan import main

@@ -8,10 +8,10 @@ from collections import Counter
 
 import pytest
 
-from components.stack import ConfigError
-from components.stack.catalog import ACCESSWEAVER_CATALOG
-from components.stack.graph import service_paths, task_paths
-from components.stack.quotas import rules_per_group
+from accessweaver_components.stack import ConfigError
+from accessweaver_components.stack.catalog import ACCESSWEAVER_CATALOG
+from accessweaver_components.stack.graph import service_paths, task_paths
+from accessweaver_components.stack.quotas import rules_per_group
 from tests.config_support import loader
 from tests.conftest import STACKS
 from tests.graph_support import SG_IN, SG_OUT, group_owners

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from components.stack.model import StackConfig
+from accessweaver_components.stack.model import StackConfig
 from tests.conftest import ROOT
 
 README = (ROOT / "README.md").read_text()
@@ -131,9 +131,9 @@ def test_the_walk_through_plans_every_stack_it_deploys_and_names_the_bootstraps_
 def test_every_nested_key_of_the_web_acl_and_keycloak_and_every_service_key_is_documented():
     """`edge.waf.*` and `keycloak.*` rows of the reference, and the catalog's "Every key a
     service may set" block (the web ACL's per-route keys among them)."""
-    from components.compute.config import ServiceSpec
-    from components.edge.config import WafConfig
-    from components.identity.config import KeycloakConfig
+    from accessweaver_components.compute.config import ServiceSpec
+    from accessweaver_components.edge.config import WafConfig
+    from accessweaver_components.identity.config import KeycloakConfig
 
     reference = README.split("## Configuration reference", 1)[1].split("\n## ", 1)[0]
     missing = [

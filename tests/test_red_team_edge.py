@@ -19,14 +19,14 @@ from typing import Any
 
 import pytest
 
-from components.edge.config import MANAGEMENT_GUARD, Guard, Route
-from components.edge.rules import (
+from accessweaver_components.edge.config import MANAGEMENT_GUARD, Guard, Route
+from accessweaver_components.edge.rules import (
     WAF_PROTECTED_QUERY_ARGUMENTS,
     guard_problems,
     protected_query_arguments,
     waf_guard_rule,
 )
-from components.network.layout import public_subnet_cidrs
+from accessweaver_components.network.layout import public_subnet_cidrs
 from tests.conftest import container_definitions
 from tests.test_ca_a2a import ca_a2a
 from tools.checks import LISTENER_RULE, first_matching_rule
@@ -355,10 +355,10 @@ def test_each_edge_control_fails_on_the_plan_before_this_change(plan):
 
 def test_keycloak_reading_forwarded_headers_from_anyone_is_refused_before_any_resource():
     def broken() -> None:
-        from components.compute.cluster import ClusterRef
-        from components.compute.containers import ContainerArgs
-        from components.compute.microservice import MicroserviceArgs
-        from components.identity.keycloak import Keycloak, KeycloakArgs
+        from accessweaver_components.compute.cluster import ClusterRef
+        from accessweaver_components.compute.containers import ContainerArgs
+        from accessweaver_components.compute.microservice import MicroserviceArgs
+        from accessweaver_components.identity.keycloak import Keycloak, KeycloakArgs
 
         service = MicroserviceArgs(
             cluster=ClusterRef("arn:aws:ecs:eu-west-1:123456789012:cluster/c", "c"),
@@ -388,7 +388,7 @@ def test_keycloak_reading_forwarded_headers_from_anyone_is_refused_before_any_re
 
 def test_a_load_balancer_whose_guard_comes_after_a_route_is_refused_before_any_resource():
     def broken() -> None:
-        from components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
+        from accessweaver_components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
 
         LoadBalancer(
             "edge",

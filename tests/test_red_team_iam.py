@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from components.bootstrap.boundary import MANAGED_POLICY_STATEMENTS, boundary_policy
-from components.bootstrap.data_reads import DATA_READS
-from components.service_trust import trust_problems
+from accessweaver_components.bootstrap.boundary import MANAGED_POLICY_STATEMENTS, boundary_policy
+from accessweaver_components.bootstrap.data_reads import DATA_READS
+from accessweaver_components.service_trust import trust_problems
 from tests.conftest import STACKS
 from tests.iam_eval import allows, denies, expand, within_boundary
 from tests.test_bootstrap import ROLE, STATE_BUCKET, bootstrap, boundary_of, role_policy
@@ -176,7 +176,7 @@ def test_every_action_the_boundary_merges_is_authorized_on_its_own_services_arns
         assert {_service(r) for r in _list(statement["Resource"])} <= services
     assert foreign == [] and checked > 40
     # merging kept every (action, resource) pair of roles_use and added none of one service
-    from components.bootstrap.boundary import roles_use
+    from accessweaver_components.bootstrap.boundary import roles_use
 
     def pairs(statements) -> set[tuple[str, str]]:
         return {
@@ -437,7 +437,7 @@ def test_an_access_analyzer_reports_a_role_trusting_another_account_in_every_acc
 
 
 def test_a_stack_with_both_a_boundary_and_an_opt_out_is_refused():
-    from components.errors import ConfigError
+    from accessweaver_components.errors import ConfigError
     from tests.test_accounts import committed, load
 
     _, allowed = committed("staging")

@@ -18,9 +18,9 @@ import boto3
 import pytest
 from moto import mock_aws
 
-from components.stack import ConfigError
-from components.stack.loader import parse_raw_value, settings_from_mapping
-from components.stack.release import UNRELEASED_TAG, release_parameter
+from accessweaver_components.stack import ConfigError
+from accessweaver_components.stack.loader import parse_raw_value, settings_from_mapping
+from accessweaver_components.stack.release import UNRELEASED_TAG, release_parameter
 from tests.conftest import ROOT, container_definitions
 from tools import release as tool
 from tools.engine import read_stack_config

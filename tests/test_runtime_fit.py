@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 import yaml
 
-from components.compute.jvm import heap_ceiling_mib, non_heap_reserve_mib
-from components.compute.telemetry import COLLECTOR_IMAGE, COLLECTOR_USER
-from components.stack import ConfigError
+from accessweaver_components.compute.jvm import heap_ceiling_mib, non_heap_reserve_mib
+from accessweaver_components.compute.telemetry import COLLECTOR_IMAGE, COLLECTOR_USER
+from accessweaver_components.stack import ConfigError
 from tests.config_support import loader
 from tests.conftest import container_definitions
 from tests.test_ca_a2a import ca_a2a
@@ -150,9 +150,9 @@ def test_a_service_sizing_its_own_heap_in_java_tool_options_keeps_it():
 
 
 def test_the_component_refuses_a_heap_its_container_cannot_hold_before_registering():
-    from components.compute.cluster import ClusterRef
-    from components.compute.containers import ContainerArgs
-    from components.compute.microservice import Microservice, MicroserviceArgs
+    from accessweaver_components.compute.cluster import ClusterRef
+    from accessweaver_components.compute.containers import ContainerArgs
+    from accessweaver_components.compute.microservice import Microservice, MicroserviceArgs
 
     args = MicroserviceArgs(
         cluster=ClusterRef(cluster_arn="arn", cluster_name="c"),
@@ -548,14 +548,14 @@ def test_the_heap_ceiling_is_read_as_the_jvm_reads_it(options, container, heap):
     ("container", "reserve", "percentage"), [(512, 256, 50), (896, 256, 71), (1920, 480, 75)]
 )
 def test_the_non_heap_reserve_is_a_quarter_with_a_floor(container, reserve, percentage):
-    from components.compute.jvm import heap_percentage
+    from accessweaver_components.compute.jvm import heap_percentage
 
     assert non_heap_reserve_mib(container) == reserve
     assert heap_percentage(container) == percentage
 
 
 def test_keycloak_keeps_its_own_defaults_unless_its_container_is_too_small():
-    from components.compute.jvm import keycloak_heap_options
+    from accessweaver_components.compute.jvm import keycloak_heap_options
 
     assert keycloak_heap_options(2048).startswith("-XX:MaxRAMPercentage=70 ")
     assert keycloak_heap_options(512) == (
@@ -564,7 +564,7 @@ def test_keycloak_keeps_its_own_defaults_unless_its_container_is_too_small():
 
 
 def test_quiet_windows_run_from_each_stop_to_the_next_working_start():
-    from components.compute.config import OffHoursSettings
+    from accessweaver_components.compute.config import OffHoursSettings
 
     hours = OffHoursSettings(
         timezone="UTC", start="09:00", stop="17:30", days=("MON", "WED", "THU")

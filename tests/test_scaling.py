@@ -92,7 +92,7 @@ def test_request_count_scaling_needs_the_programs_alb():
 
 @pytest.mark.parametrize("key", ["requestsPerTarget", "predictive"])
 def test_scaling_keys_without_autoscaling_have_no_effect_and_say_so(key):
-    from components.errors import ConfigError
+    from accessweaver_components.errors import ConfigError
 
     value = 500 if key == "requestsPerTarget" else {"mode": "ForecastOnly"}
     with pytest.raises(ConfigError) as caught:
@@ -109,9 +109,13 @@ def test_the_component_refuses_request_scaling_without_a_load_balancer():
     from tools.engine import run_function
 
     def broken() -> None:
-        from components.compute.cluster import ClusterRef
-        from components.compute.containers import ContainerArgs
-        from components.compute.microservice import Microservice, MicroserviceArgs, ScalingArgs
+        from accessweaver_components.compute.cluster import ClusterRef
+        from accessweaver_components.compute.containers import ContainerArgs
+        from accessweaver_components.compute.microservice import (
+            Microservice,
+            MicroserviceArgs,
+            ScalingArgs,
+        )
 
         Microservice(
             "api",

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from components.identity.secrets import ROTATED_BY, ROTATION
+from accessweaver_components.identity.secrets import ROTATED_BY, ROTATION
 from tests.conftest import ROOT, STACKS, container_definitions
 from tools.engine import SECRET_PLACEHOLDER
 

@@ -281,9 +281,9 @@ def test_a_worker_cannot_publish_and_a_cluster_without_namespace_cannot_connect(
     from tools.engine import run_function
 
     def broken() -> None:
-        from components.compute.cluster import ClusterRef
-        from components.compute.containers import CommandHealthCheck, ContainerArgs
-        from components.compute.microservice import (
+        from accessweaver_components.compute.cluster import ClusterRef
+        from accessweaver_components.compute.containers import CommandHealthCheck, ContainerArgs
+        from accessweaver_components.compute.microservice import (
             Microservice,
             MicroserviceArgs,
             ServiceConnectArgs,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from components.stack.catalog import ACCESSWEAVER_CATALOG
+from accessweaver_components.stack.catalog import ACCESSWEAVER_CATALOG
 from tests.conftest import STACKS
 from tests.graph_support import (
     SERVICE,

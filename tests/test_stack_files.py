@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from components.stack import ConfigError
+from accessweaver_components.stack import ConfigError
 from tests.config_support import loader
 from tests.conftest import ROOT
 from tools.engine import read_stack_config, run_program
@@ -256,7 +256,7 @@ def test_unicode_letters_and_the_allowed_punctuation_pass():
 
 @pytest.mark.parametrize("stack", ["dev", "prod"])
 def test_no_resource_carries_more_of_the_programs_tags_than_the_limit_counts(plan, stack):
-    from components.formats import PROGRAM_TAGS, PROGRAM_TAGS_PER_RESOURCE
+    from accessweaver_components.formats import PROGRAM_TAGS, PROGRAM_TAGS_PER_RESOURCE
 
     for resource in plan(stack).resources:
         tags = resource.inputs.get("tags")

@@ -16,8 +16,8 @@ import regress
 import yaml
 from jsonschema import Draft7Validator
 
-from components.stack.catalog import ACCESSWEAVER_CATALOG
-from components.stack.model import StackConfig
+from accessweaver_components.stack.catalog import ACCESSWEAVER_CATALOG
+from accessweaver_components.stack.model import StackConfig
 from tools.stack_schema import PROJECTS, problems, render, schema_of, stale
 
 ACCESSWEAVER = PROJECTS[0]

@@ -29,14 +29,18 @@ def shop(explicit: dict[str, Any] | None = None) -> None:
     import pulumi
     from pulumi_aws import ecr
 
-    from components.compute.cluster import ClusterRef
-    from components.compute.containers import CommandHealthCheck, ContainerArgs
-    from components.compute.microservice import Microservice, MicroserviceArgs, ScalingArgs
-    from components.compute.task import EcsTask, EcsTaskArgs, TaskScheduleArgs
-    from components.data.queue import WorkQueue, WorkQueueArgs
-    from components.edge.config import Route
-    from components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
-    from components.naming import scoped_name
+    from accessweaver_components.compute.cluster import ClusterRef
+    from accessweaver_components.compute.containers import CommandHealthCheck, ContainerArgs
+    from accessweaver_components.compute.microservice import (
+        Microservice,
+        MicroserviceArgs,
+        ScalingArgs,
+    )
+    from accessweaver_components.compute.task import EcsTask, EcsTaskArgs, TaskScheduleArgs
+    from accessweaver_components.data.queue import WorkQueue, WorkQueueArgs
+    from accessweaver_components.edge.config import Route
+    from accessweaver_components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
+    from accessweaver_components.naming import scoped_name
 
     explicit = explicit or {}
     cluster = ClusterRef(cluster_arn=CLUSTER, cluster_name="platform")
@@ -168,9 +172,9 @@ def test_an_output_image_plans_into_the_task_definition_and_the_pull_permission(
 
 
 def _in_shared_namespace(discovery_name: str | None) -> None:
-    from components.compute.cluster import ClusterRef
-    from components.compute.containers import ContainerArgs
-    from components.compute.microservice import Microservice, MicroserviceArgs
+    from accessweaver_components.compute.cluster import ClusterRef
+    from accessweaver_components.compute.containers import ContainerArgs
+    from accessweaver_components.compute.microservice import Microservice, MicroserviceArgs
 
     cluster = ClusterRef(
         CLUSTER, "platform", namespace_id="ns-0123456789abcdef", namespace_name="shop.local"
@@ -214,17 +218,20 @@ def platform() -> None:
     """Every other component that sets a physical name, each with its defaults."""
     import pulumi
 
-    from components.compute.cluster import EcsCluster, EcsClusterArgs
-    from components.compute.containers import ContainerArgs
-    from components.compute.microservice import Microservice, MicroserviceArgs
-    from components.compute.rotation_restart import RotationRestart, RotationRestartArgs
-    from components.data.cache import Cache, CacheArgs
-    from components.data.database import Database, DatabaseArgs
-    from components.data.documents import DocumentStore, DocumentStoreArgs
-    from components.identity.secrets import PlatformSecrets, SecretsArgs
-    from components.network.vpc import Network, NetworkArgs
-    from components.observability.alerts import AlertTopic, AlertTopicArgs
-    from components.observability.monitoring import Monitoring, MonitoringArgs
+    from accessweaver_components.compute.cluster import EcsCluster, EcsClusterArgs
+    from accessweaver_components.compute.containers import ContainerArgs
+    from accessweaver_components.compute.microservice import Microservice, MicroserviceArgs
+    from accessweaver_components.compute.rotation_restart import (
+        RotationRestart,
+        RotationRestartArgs,
+    )
+    from accessweaver_components.data.cache import Cache, CacheArgs
+    from accessweaver_components.data.database import Database, DatabaseArgs
+    from accessweaver_components.data.documents import DocumentStore, DocumentStoreArgs
+    from accessweaver_components.identity.secrets import PlatformSecrets, SecretsArgs
+    from accessweaver_components.network.vpc import Network, NetworkArgs
+    from accessweaver_components.observability.alerts import AlertTopic, AlertTopicArgs
+    from accessweaver_components.observability.monitoring import Monitoring, MonitoringArgs
 
     network = Network("net", NetworkArgs())
     # A namespace's name is a DNS name the program chooses (no default): here the stack's own.

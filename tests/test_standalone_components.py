@@ -20,9 +20,13 @@ def shop() -> None:
     """A user's program: a cluster, an HTTP service, and a worker that calls it."""
     import pulumi
 
-    from components.compute.cluster import EcsCluster, EcsClusterArgs
-    from components.compute.containers import CommandHealthCheck, ContainerArgs
-    from components.compute.microservice import Microservice, MicroserviceArgs, ScalingArgs
+    from accessweaver_components.compute.cluster import EcsCluster, EcsClusterArgs
+    from accessweaver_components.compute.containers import CommandHealthCheck, ContainerArgs
+    from accessweaver_components.compute.microservice import (
+        Microservice,
+        MicroserviceArgs,
+        ScalingArgs,
+    )
 
     cluster = EcsCluster(
         "shop", EcsClusterArgs(cluster_name="shop-dev", vpc_id=VPC, namespace_name="shop.local")
@@ -127,10 +131,10 @@ def test_each_service_owns_its_group_and_roles_and_the_caller_opens_its_path(pla
 
 def test_a_worker_behind_a_load_balancer_is_refused_before_any_resource():
     def broken() -> None:
-        from components.compute.attachments import LoadBalancerAttachment
-        from components.compute.cluster import ClusterRef
-        from components.compute.containers import CommandHealthCheck, ContainerArgs
-        from components.compute.microservice import Microservice, MicroserviceArgs
+        from accessweaver_components.compute.attachments import LoadBalancerAttachment
+        from accessweaver_components.compute.cluster import ClusterRef
+        from accessweaver_components.compute.containers import CommandHealthCheck, ContainerArgs
+        from accessweaver_components.compute.microservice import Microservice, MicroserviceArgs
 
         Microservice(
             "job",
@@ -154,9 +158,9 @@ def test_a_worker_behind_a_load_balancer_is_refused_before_any_resource():
 
 def test_a_worker_without_a_command_health_check_is_refused():
     def broken() -> None:
-        from components.compute.cluster import ClusterRef
-        from components.compute.containers import ContainerArgs
-        from components.compute.microservice import Microservice, MicroserviceArgs
+        from accessweaver_components.compute.cluster import ClusterRef
+        from accessweaver_components.compute.containers import ContainerArgs
+        from accessweaver_components.compute.microservice import Microservice, MicroserviceArgs
 
         Microservice(
             "job",
@@ -244,10 +248,17 @@ def test_a_missing_required_nested_field_fails_the_run():
 
 def test_a_cluster_with_exec_logging_and_a_rotation_restart_in_a_program_of_ones_own():
     def program() -> None:
-        from components.compute.cluster import EcsCluster, EcsClusterArgs, ExecLoggingArgs
-        from components.compute.containers import ContainerArgs
-        from components.compute.microservice import Microservice, MicroserviceArgs
-        from components.compute.rotation_restart import RotationRestart, RotationRestartArgs
+        from accessweaver_components.compute.cluster import (
+            EcsCluster,
+            EcsClusterArgs,
+            ExecLoggingArgs,
+        )
+        from accessweaver_components.compute.containers import ContainerArgs
+        from accessweaver_components.compute.microservice import Microservice, MicroserviceArgs
+        from accessweaver_components.compute.rotation_restart import (
+            RotationRestart,
+            RotationRestartArgs,
+        )
 
         cluster = EcsCluster(
             "shop",
@@ -291,7 +302,10 @@ def test_a_cluster_with_exec_logging_and_a_rotation_restart_in_a_program_of_ones
 
 def test_a_rotation_restart_with_nothing_to_restart_is_refused_before_any_resource():
     def broken() -> None:
-        from components.compute.rotation_restart import RotationRestart, RotationRestartArgs
+        from accessweaver_components.compute.rotation_restart import (
+            RotationRestart,
+            RotationRestartArgs,
+        )
 
         RotationRestart(
             "empty",

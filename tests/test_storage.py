@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from components.compute.registry import lifecycle_policy
-from components.data.policies import documents_statements, tls_only_bucket_policy
+from accessweaver_components.compute.registry import lifecycle_policy
+from accessweaver_components.data.policies import documents_statements, tls_only_bucket_policy
 from tests.config_support import loader
 from tests.conftest import STACKS, container_definitions
 

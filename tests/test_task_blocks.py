@@ -29,9 +29,9 @@ ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 def blocks_program() -> None:
     import pulumi
 
-    from components.compute.cluster import CapacityShare, ClusterRef
-    from components.compute.containers import CommandHealthCheck, ContainerArgs
-    from components.compute.microservice import (
+    from accessweaver_components.compute.cluster import CapacityShare, ClusterRef
+    from accessweaver_components.compute.containers import CommandHealthCheck, ContainerArgs
+    from accessweaver_components.compute.microservice import (
         EfsVolumeArgs,
         FireLensArgs,
         Microservice,
@@ -39,8 +39,8 @@ def blocks_program() -> None:
         RegistryCredentials,
         SidecarArgs,
     )
-    from components.compute.task import EcsTask, EcsTaskArgs
-    from components.data.file_system import EfsFileSystem, EfsFileSystemArgs
+    from accessweaver_components.compute.task import EcsTask, EcsTaskArgs
+    from accessweaver_components.data.file_system import EfsFileSystem, EfsFileSystemArgs
 
     cluster = ClusterRef(CLUSTER_ARN, "blocks")
     shared = EfsFileSystem("shared", EfsFileSystemArgs(vpc_id=VPC, subnet_ids=SUBNETS))
@@ -273,9 +273,13 @@ def test_the_task_definitions_are_what_the_ecs_api_accepts(planned):
 
 def _refused(**changes) -> str:
     def broken() -> None:
-        from components.compute.cluster import CapacityShare, ClusterRef
-        from components.compute.containers import ContainerArgs, RegistryCredentials
-        from components.compute.microservice import Microservice, MicroserviceArgs, SidecarArgs
+        from accessweaver_components.compute.cluster import CapacityShare, ClusterRef
+        from accessweaver_components.compute.containers import ContainerArgs, RegistryCredentials
+        from accessweaver_components.compute.microservice import (
+            Microservice,
+            MicroserviceArgs,
+            SidecarArgs,
+        )
 
         arguments = {
             "cluster": ClusterRef(CLUSTER_ARN, "blocks"),
@@ -457,8 +461,8 @@ def test_the_stack_config_blocks_plan_a_ghcr_service_with_firelens_and_efs(run_s
 
 
 def test_the_cost_estimate_prices_storage_above_20_gib_and_each_services_own_choices():
-    from components.cost.estimate import estimate, strategy_split
-    from components.cost.prices import PRICES
+    from accessweaver_components.cost.estimate import estimate, strategy_split
+    from accessweaver_components.cost.prices import PRICES
 
     load, _ = _config_load()
     plain = load(cpuArchitecture="ARM64")

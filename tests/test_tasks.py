@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from components.compute.migration import MigrationFailed, MigrationRunProvider
-from components.compute.task_run import Clock
-from components.compute.task_schedule import family_revisions_arn
-from components.cost.estimate import runs_per_month
+from accessweaver_components.compute.migration import MigrationFailed, MigrationRunProvider
+from accessweaver_components.compute.task_run import Clock
+from accessweaver_components.compute.task_schedule import family_revisions_arn
+from accessweaver_components.cost.estimate import runs_per_month
 from tests.conftest import ROOT, container_definitions
 from tests.graph_support import SERVICE, SG, SG_IN, SG_OUT, TASK
 from tools.aws_models import register_task_definition_params, validate
@@ -392,9 +392,9 @@ def test_nothing_may_connect_to_a_task_and_it_reaches_only_what_it_uses_and_call
 
 
 def test_the_quotas_count_the_rules_a_task_adds():
-    from components.stack import settings_from_mapping
-    from components.stack.graph import task_group, task_paths
-    from components.stack.quotas import rules_per_group
+    from accessweaver_components.stack import settings_from_mapping
+    from accessweaver_components.stack.graph import task_group, task_paths
+    from accessweaver_components.stack.quotas import rules_per_group
 
     result = prod()
     raw = {
@@ -784,7 +784,7 @@ def test_the_bootstraps_boundary_leaves_the_schedule_role_its_pass_role():
     own statement for it, the schedule could not pass the task's roles (RunTask would fail)."""
     import fnmatch
 
-    from components.bootstrap.boundary import boundary_policy
+    from accessweaver_components.bootstrap.boundary import boundary_policy
 
     result = prod()
     boundary = boundary_policy(
@@ -822,9 +822,9 @@ def test_the_bootstraps_boundary_leaves_the_schedule_role_its_pass_role():
 
 def _cluster_and(task_args: dict[str, Any]):
     def program() -> None:
-        from components.compute.cluster import EcsCluster, EcsClusterArgs
-        from components.compute.containers import ContainerArgs
-        from components.compute.task import EcsTask, EcsTaskArgs
+        from accessweaver_components.compute.cluster import EcsCluster, EcsClusterArgs
+        from accessweaver_components.compute.containers import ContainerArgs
+        from accessweaver_components.compute.task import EcsTask, EcsTaskArgs
 
         cluster = EcsCluster("shop", EcsClusterArgs(cluster_name="shop-dev"))
         args: dict[str, Any] = {
@@ -842,7 +842,7 @@ def _cluster_and(task_args: dict[str, Any]):
 
 
 def test_an_ecs_task_plans_in_a_program_of_ones_own():
-    from components.compute.task import TaskScheduleArgs
+    from accessweaver_components.compute.task import TaskScheduleArgs
     from tools.engine import run_function
 
     result = run_function(_cluster_and({"schedule": TaskScheduleArgs("rate(1 hour)")}))
@@ -864,8 +864,8 @@ def test_an_ecs_task_plans_in_a_program_of_ones_own():
     ],
 )
 def test_an_ecs_task_refuses_bad_arguments_before_registering_anything(changes, problem):
-    from components.compute.containers import ContainerArgs
-    from components.compute.task import MigrationArgs, TaskScheduleArgs
+    from accessweaver_components.compute.containers import ContainerArgs
+    from accessweaver_components.compute.task import MigrationArgs, TaskScheduleArgs
     from tools.engine import run_function
 
     task_args: dict[str, Any] = {}

@@ -143,7 +143,7 @@ def test_moving_a_bucket_into_a_component_needs_an_alias_to_the_stack_root():
 
 
 def test_renaming_a_real_components_type_loses_its_bucket_and_key_unless_aliased(monkeypatch):
-    from components.data.documents import DocumentStore, DocumentStoreArgs
+    from accessweaver_components.data.documents import DocumentStore, DocumentStoreArgs
 
     def program(opts: pulumi.ResourceOptions | None = None):
         return lambda: DocumentStore("docs", DocumentStoreArgs(bucket_prefix="shop-docs"), opts)

@@ -21,8 +21,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.formats import ENCRYPTED
-from components.stack import settings_from_mapping
+from accessweaver_components.formats import ENCRYPTED
+from accessweaver_components.stack import settings_from_mapping
 from tests.conftest import ROOT
 from tools.engine import PlanResult, run_program
 
@@ -144,7 +144,7 @@ def test_the_loader_accepts_the_same_forms_under_other_keys(key, value):
 
 def test_the_stand_in_is_only_for_the_engine_a_real_value_is_checked(tmp_path: Path):
     """Under `pulumi`, the CLI decrypts: a decrypted value that is no address is refused."""
-    from components.stack import ConfigError
+    from accessweaver_components.stack import ConfigError
 
     raw = {k.removeprefix("accessweaver:"): v for k, v in CONFIG.items() if k != "aws:region"}
     raw["alarms"] = {"emails": ["not an address"]}

@@ -8,7 +8,7 @@ import re
 import tomllib
 from pathlib import Path
 
-from components import __version__
+from accessweaver_components import __version__
 from tests.conftest import ROOT
 
 CHANGELOG = (ROOT / "CHANGELOG.md").read_text()

@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from components.edge.config import Route, RouteRateLimit
-from components.edge.waf import (
+from accessweaver_components.edge.config import Route, RouteRateLimit
+from accessweaver_components.edge.waf import (
     ALB_BODY_INSPECTION_BYTES,
     DEFAULT_CAPACITY_UNITS,
     MAX_LOGICAL_DEPTH,
@@ -368,7 +368,7 @@ def test_content_length_comparison_is_exact_and_short_enough():
             assert above(limit, str(number)) == (number > limit), (limit, number)
             assert above(limit, f"00{number}") == (number > limit)
         assert not above(limit, "") and not above(limit, "1e9") and not above(limit, "-1")
-    from components.compute.config import MAX_REQUEST_BODY_KB
+    from accessweaver_components.compute.config import MAX_REQUEST_BODY_KB
 
     # ten digits, none of them 9: the longest alternatives, split in two regexes
     for limit in (MAX_REQUEST_BODY_KB * KIB, 1_000_000_000):

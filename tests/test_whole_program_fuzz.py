@@ -23,7 +23,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from components.stack import ConfigError
+from accessweaver_components.stack import ConfigError
 from tests.conftest import ROOT
 from tools.engine import run_program
 

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.stack import ConfigError
-from components.stack.loader import parse_raw_value, settings_from_mapping
+from accessweaver_components.stack import ConfigError
+from accessweaver_components.stack.loader import parse_raw_value, settings_from_mapping
 
 from .cost_report import estimate_of
 from .stack_file import read_stack_config

@@ -21,14 +21,14 @@ from typing import Any
 from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
-from components.compute.config import HEALTH_PROBE_SCHEDULED, OFF_HOURS_DEFAULTS
-from components.edge.config import EDGE_DEFAULTS
-from components.formats import ENVIRONMENTS
-from components.network.config import NETWORK_DEFAULTS
-from components.resilience.config import FAULT_INJECTION_DEFAULTS
-from components.stack.environments import ENVIRONMENT_DEFAULTS
-from components.stack.model import StackConfig
-from components.stack.platform_settings import PLATFORM_DEFAULTS
+from accessweaver_components.compute.config import HEALTH_PROBE_SCHEDULED, OFF_HOURS_DEFAULTS
+from accessweaver_components.edge.config import EDGE_DEFAULTS
+from accessweaver_components.formats import ENVIRONMENTS
+from accessweaver_components.network.config import NETWORK_DEFAULTS
+from accessweaver_components.resilience.config import FAULT_INJECTION_DEFAULTS
+from accessweaver_components.stack.environments import ENVIRONMENT_DEFAULTS
+from accessweaver_components.stack.model import StackConfig
+from accessweaver_components.stack.platform_settings import PLATFORM_DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "CONFIGURATION.md"

@@ -4,7 +4,7 @@
 and prints capacity (tasks, vCPU, GB, running hours) and cost per line item per stack. The
 figures are the stack output itself, so the table shows what `pulumi stack output` would; a
 program without that output (one of one's own on the components) is priced from the resources it
-registers (`components.cost.registered`).
+registers (`accessweaver_components.cost.registered`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ def estimate_of(result: Any) -> dict[str, Any]:
     exported = result.outputs.get(OUTPUT)
     if isinstance(exported, Mapping):
         return dict(exported)
-    from components.cost import estimate_registered
+    from accessweaver_components.cost import estimate_registered
 
     region = result.config.get("aws:region") or "(no aws:region)"
     return estimate_registered(result.resources, region=region, stack=result.stack).to_output()

@@ -2,7 +2,7 @@
 
 Each scenario rebuilds what a seed priced (its task sizes and counts, its region, its usage
 figures where it states them) as stack settings plus hand-listed resources, and runs the same
-`components.cost.estimate` the stacks use. The markdown table it prints is the one in
+`accessweaver_components.cost.estimate` the stacks use. The markdown table it prints is the one in
 docs/COSTS.md (a test keeps the two equal), so every difference the document explains is a
 difference of this model, not of arithmetic.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from components import cost
-from components.stack import settings_from_mapping
+from accessweaver_components import cost
+from accessweaver_components.stack import settings_from_mapping
 
 _BASE: dict[str, Any] = {
     # Priced, never deployed: no bootstrap boundary to name.

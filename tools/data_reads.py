@@ -17,7 +17,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from components.bootstrap.policies import SERVICES_OF_MODULE
+from accessweaver_components.bootstrap.policies import SERVICES_OF_MODULE
 
 TARGET = Path(__file__).resolve().parent.parent / "components" / "bootstrap" / "data_reads.py"
 

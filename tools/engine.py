@@ -42,7 +42,7 @@ __all__ = [
     "read_stack_config",
 ]
 SECRET_PLACEHOLDER = "[secret]"
-STACK_FILE_ENV = "STACK_CONFIG_FILE"  # read by components.stack.loader
+STACK_FILE_ENV = "STACK_CONFIG_FILE"  # read by accessweaver_components.stack.loader
 
 
 @dataclass(frozen=True)

@@ -377,8 +377,8 @@ def example_release(project_dir: Path | str, stack: str) -> str | None:
 
 
 def _example_release(values: dict[str, str], project: str) -> str | None:
-    from components.stack import ConfigError, settings_from_mapping
-    from components.stack.loader import parse_raw_value
+    from accessweaver_components.stack import ConfigError, settings_from_mapping
+    from accessweaver_components.stack.loader import parse_raw_value
 
     from .release import example_record
 

@@ -31,7 +31,7 @@ from typing import Any
 
 import yaml
 
-from components.resilience.experiments import EXPERIMENTS, STOP_TASKS
+from accessweaver_components.resilience.experiments import EXPERIMENTS, STOP_TASKS
 
 EXIT_OK, EXIT_FAILED, EXIT_NOT_RUN = 0, 1, 2
 ENDED = ("completed", "stopped", "failed", "cancelled")

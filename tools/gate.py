@@ -190,7 +190,12 @@ def probe_every_task(
     outputs: Mapping[str, Any], region: str, runtime: Runtime, *, timeout: float = 600
 ) -> list[str]:
     """Run the stack's health probe once, pointed at every running task of every service."""
-    from components.compute.task_run import Clock, RunError, RunTarget, run_to_completion
+    from accessweaver_components.compute.task_run import (
+        Clock,
+        RunError,
+        RunTarget,
+        run_to_completion,
+    )
 
     from .ops_stack import OpsError, parse_task
 

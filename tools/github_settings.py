@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from components.bootstrap.github_settings import (
+from accessweaver_components.bootstrap.github_settings import (
     EnvironmentSettings,
     RepositorySettings,
 )
@@ -61,9 +61,9 @@ def expected_settings(
 ) -> tuple[str, RepositorySettings]:
     """(stack file, settings) of the bootstrap stack file that declares `githubSettings`: the
     one named, or the only one (they are the repository's: two files would disagree)."""
-    from components.bootstrap.config import bootstrap_settings
-    from components.errors import ConfigError
-    from components.stack.loader import parse_raw_value
+    from accessweaver_components.bootstrap.config import bootstrap_settings
+    from accessweaver_components.errors import ConfigError
+    from accessweaver_components.stack.loader import parse_raw_value
 
     from .stack_file import read_stack_config
 

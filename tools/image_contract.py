@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.compute.containers import EXEC_AGENT_PATHS
+from accessweaver_components.compute.containers import EXEC_AGENT_PATHS
 
 TASK_DEFINITION = "aws:ecs/taskDefinition:TaskDefinition"
 NOT_RUNNABLE = (126, 127)

@@ -46,7 +46,7 @@ from botocore.exceptions import (
     ProfileNotFound,
 )
 
-from components.compute.task_run import (
+from accessweaver_components.compute.task_run import (
     Clock,
     RunError,
     RunTarget,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from components.compute.task_run import (
+from accessweaver_components.compute.task_run import (
     LOG_STREAM_PREFIX,
 )
 

@@ -27,7 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from components import __version__
+from accessweaver_components import __version__
 
 from . import cost_report, plan_diff
 from .engine import PlanResult, RecordedResource
@@ -399,7 +399,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"--against {args.against}: {error}", file=sys.stderr)
             return 2
 
-    from components.stack import ConfigError
+    from accessweaver_components.stack import ConfigError
 
     from .engine import EXAMPLE_RELEASE, run_program
 

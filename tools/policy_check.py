@@ -20,7 +20,7 @@ from functools import partial
 from inspect import isawaitable
 from typing import Any
 
-from components.controls import CONTROLS
+from accessweaver_components.controls import CONTROLS
 
 from .engine import PlanResult, RecordedResource, _environment
 

@@ -70,7 +70,7 @@ def record_document(
 ) -> str:
     """The parameter's value, validated by the program's own model (so CI never writes a
     record the next `pulumi up` would refuse)."""
-    from components.stack.release import ReleaseRecord
+    from accessweaver_components.stack.release import ReleaseRecord
 
     document: dict[str, Any] = {
         "commit": commit,
@@ -89,7 +89,7 @@ def record_document(
 
 def replaced_tags(previous: Mapping[str, Any] | None, commit: str) -> dict[str, str]:
     """`replaces` of a new record of `commit` over `previous` (components/stack/release.py)."""
-    from components.stack.release import replaced_tags as replaced
+    from accessweaver_components.stack.release import replaced_tags as replaced
 
     return replaced(previous, commit)
 

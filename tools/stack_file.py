@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from components.formats import ENCRYPTED as SECURE_PLACEHOLDER
+from accessweaver_components.formats import ENCRYPTED as SECURE_PLACEHOLDER
 
 
 class CliLoader(yaml.SafeLoader):
@@ -125,7 +125,7 @@ def read_stack_config(
 
 
 def _config_section(document: Any, *, label: str, project: str) -> dict[str, Any]:
-    from components.stack import ConfigError, ConfigIssue
+    from accessweaver_components.stack import ConfigError, ConfigIssue
 
     if document is None:
         return {}
@@ -204,7 +204,7 @@ def _encode(value: Any) -> str:
 def _load_yaml(path: Path, *, label: str, project: str) -> Any:
     """The stack file's content; ConfigError where the Pulumi CLI would refuse the file: YAML
     syntax errors and keys defined twice (PyYAML would silently keep the last one)."""
-    from components.stack import ConfigError, ConfigIssue
+    from accessweaver_components.stack import ConfigError, ConfigIssue
 
     text = path.read_text()
     try:

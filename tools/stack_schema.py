@@ -26,10 +26,10 @@ from typing import Any
 import yaml
 from pydantic import BaseModel
 
-from components.bootstrap.config import BootstrapConfig
-from components.stack.loader import aws_config_keys
-from components.stack.model import StackConfig
-from components.stack.schema import stack_file_schema
+from accessweaver_components.bootstrap.config import BootstrapConfig
+from accessweaver_components.stack.loader import aws_config_keys
+from accessweaver_components.stack.model import StackConfig
+from accessweaver_components.stack.schema import stack_file_schema
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_DIR = ROOT / "schemas"

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m tools.switches", description=__doc__)
     parser.add_argument("--stack", default="dev")
     args = parser.parse_args(argv)
-    from components.stack import ConfigError
+    from accessweaver_components.stack import ConfigError
 
     try:
         print(render(measure(args.stack), args.stack))

@@ -332,7 +332,7 @@ def log_delivery_principal(region: str) -> dict[str, str]:
 
 def elb_log_delivery(bucket_arn: str, account_id: str, region: str, prefix: str) -> dict[str, Any]:
     """ELB may write this account's access-log objects under `prefix` (the rest of the bucket
-    policy, TLS only, comes from `components.log_archive`)."""
+    policy, TLS only, comes from `accessweaver_components.log_archive`)."""
     return {
         "Sid": "AllowElbLogDelivery",
         "Effect": "Allow",

@@ -7,7 +7,7 @@ paths) is in `Pulumi.<stack>.yaml` under the `ca-a2a:` namespace; the components
 virtualenv Pulumi.yaml names), not a path into the checkout.
 """
 
-from components.stack import load_settings
-from components.stack.program import build_stack
+from accessweaver_components.stack import load_settings
+from accessweaver_components.stack.program import build_stack
 
 build_stack(load_settings())

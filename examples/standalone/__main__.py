@@ -11,21 +11,26 @@ Nothing here is AccessWeaver's: only the installed components package (requireme
 
 import pulumi
 
-from components.compute.cluster import ClusterRef
-from components.compute.containers import CommandHealthCheck, ContainerArgs
-from components.compute.microservice import (
+from accessweaver_components.compute.cluster import ClusterRef
+from accessweaver_components.compute.containers import CommandHealthCheck, ContainerArgs
+from accessweaver_components.compute.microservice import (
     AlarmArgs,
     EfsVolumeArgs,
     Microservice,
     MicroserviceArgs,
     SidecarArgs,
 )
-from components.compute.registry import ImageRegistry, RegistryArgs
-from components.data.file_system import EfsFileSystem, EfsFileSystemArgs
-from components.data.queue import WorkQueue, WorkQueueArgs
-from components.edge.config import Route
-from components.edge.load_balancer import AccessLogArgs, LoadBalancer, LoadBalancerArgs, WafArgs
-from components.observability.alerts import AlertTopic, AlertTopicArgs
+from accessweaver_components.compute.registry import ImageRegistry, RegistryArgs
+from accessweaver_components.data.file_system import EfsFileSystem, EfsFileSystemArgs
+from accessweaver_components.data.queue import WorkQueue, WorkQueueArgs
+from accessweaver_components.edge.config import Route
+from accessweaver_components.edge.load_balancer import (
+    AccessLogArgs,
+    LoadBalancer,
+    LoadBalancerArgs,
+    WafArgs,
+)
+from accessweaver_components.observability.alerts import AlertTopic, AlertTopicArgs
 
 config = pulumi.Config()
 prefix = f"{pulumi.get_project()}-{pulumi.get_stack()}"  # what the components' names start with

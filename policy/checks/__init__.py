@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 
-from components.controls import CONTROLS
+from accessweaver_components.controls import CONTROLS
 
 from . import (  # noqa: F401 (importing a module registers its checks)
     audit,

@@ -225,11 +225,11 @@ def kms_rotation(resource):
     "github-oidc-trust-scoped", ("OIDC.1*",), "A", (ROLE,),
     "a role trusting GitHub's OIDC provider admits one repository, one environment or branch "
     "and one workflow file at one ref (job_workflow_ref), for sts.amazonaws.com only",
-    "build the trust policy with components.bootstrap.trust.trust_policy "
+    "build the trust policy with accessweaver_components.bootstrap.trust.trust_policy "
     "(the audience and a sub that pins the environment, the workflow file and its ref).",
 )  # fmt: skip
 def github_oidc_trust(resource):
-    from components.bootstrap.trust import trust_problems
+    from accessweaver_components.bootstrap.trust import trust_problems
 
     document = documents(get(resource.props, "assumeRolePolicy"))
     if document is not None:
@@ -244,7 +244,7 @@ def github_oidc_trust(resource):
     "documented aws:SourceArn.",
 )  # fmt: skip
 def service_trust_source_bound(resource):
-    from components.service_trust import trust_problems
+    from accessweaver_components.service_trust import trust_problems
 
     document = documents(get(resource.props, "assumeRolePolicy"))
     if document is not None:

@@ -86,7 +86,7 @@ def _settings() -> Any | None:
 
 
 def _services_by_physical_name(settings: Any) -> dict[str, Any]:
-    from components.stack.outputs import service_name
+    from accessweaver_components.stack.outputs import service_name
 
     return {service_name(settings, s): s for s in settings.services}
 
@@ -175,7 +175,7 @@ def _peer(rule: Any, owners: Mapping[str, str]) -> str:
 
 
 def _allowed_paths(settings: Any) -> set[tuple[str, str, int]]:
-    from components.stack.graph import service_paths, task_paths
+    from accessweaver_components.stack.graph import service_paths, task_paths
 
     paths = service_paths(settings.services, settings.graph_pieces)
     paths += task_paths(getattr(settings, "tasks", ()), settings.services, settings.graph_pieces)
@@ -270,7 +270,7 @@ def _queue_statement_problem(
     action: str, statement: Mapping[str, Any], service: Any, settings: Any
 ) -> str:
     """An SQS action on queues the service does not consume or send to ('' = none)."""
-    from components.data.queue import CONSUMER_ACTIONS, SENDER_ACTIONS
+    from accessweaver_components.data.queue import CONSUMER_ACTIONS, SENDER_ACTIONS
 
     consumed = [q.physical for q in settings.queues if q.consumer == service.name]
     sent = [q.physical for q in settings.queues if service.name in q.senders]
@@ -369,7 +369,7 @@ def _task_statement_problem(
             if action != "kms:Decrypt" and uses.documents != "readWrite":
                 return f"{action}: read-only users of the documents bucket only decrypt"
         elif action == "cloudwatch:PutMetricData":
-            from components.stack.spring import metrics_namespace
+            from accessweaver_components.stack.spring import metrics_namespace
 
             scoped = get(statement, "Condition", "StringEquals", "cloudwatch:namespace")
             own = metrics_namespace(settings, service)
@@ -425,7 +425,7 @@ def lp_own_task_role(resources):
 
 def _task_needs(task: Any) -> tuple[set[str], set[str], set[str]]:
     """(ECR repository ARNs, log group names, secret ARNs) its containers reference."""
-    from components.compute.iam import ecr_repository_arn, secret_resource_arn
+    from accessweaver_components.compute.iam import ecr_repository_arn, secret_resource_arn
 
     found, _ = containers(task.props)
     repositories = {arn for c in found if (arn := ecr_repository_arn(str(c.get("image", ""))))}
@@ -496,10 +496,10 @@ def lp_only_what_it_uses(resources):
     settings = _settings()
     if settings is None:
         return
-    from components.bindings import queue_variable, url_variable
-    from components.data.config import CACHE_ENV, DATABASE_ENV, DOCUMENTS_ENV
-    from components.identity.config import JWT_ENV, KEYCLOAK_ENV, KEYCLOAK_SERVICE
-    from components.stack.resolve import wired_names
+    from accessweaver_components.bindings import queue_variable, url_variable
+    from accessweaver_components.data.config import CACHE_ENV, DATABASE_ENV, DOCUMENTS_ENV
+    from accessweaver_components.identity.config import JWT_ENV, KEYCLOAK_ENV, KEYCLOAK_SERVICE
+    from accessweaver_components.stack.resolve import wired_names
 
     universe = {*DATABASE_ENV, *CACHE_ENV, *DOCUMENTS_ENV, *JWT_ENV, *KEYCLOAK_ENV}
     universe |= {url_variable(s.name) for s in settings.services}

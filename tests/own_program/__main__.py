@@ -3,9 +3,9 @@ worker that calls it. No AccessWeaver stack config, no `estimated_monthly_cost` 
 
 import pulumi
 
-from components.compute.cluster import EcsCluster, EcsClusterArgs
-from components.compute.containers import CommandHealthCheck, ContainerArgs
-from components.compute.microservice import Microservice, MicroserviceArgs, ScalingArgs
+from accessweaver_components.compute.cluster import EcsCluster, EcsClusterArgs
+from accessweaver_components.compute.containers import CommandHealthCheck, ContainerArgs
+from accessweaver_components.compute.microservice import Microservice, MicroserviceArgs, ScalingArgs
 
 config = pulumi.Config()
 vpc_id = config.require("vpcId")
