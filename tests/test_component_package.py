@@ -200,7 +200,8 @@ def test_the_package_components_plan_from_the_dicts_the_provider_passes():
 
 
 def test_the_readme_yaml_program_uses_the_package_types_and_inputs(schema):
-    readme = (ROOT / "README.md").read_text()
+    from tests.test_readme import README as readme
+
     block = readme.split("<!-- yaml-example:start -->")[1].split("<!-- yaml-example:end -->")[0]
     program = yaml.safe_load(block.split("```yaml")[1].split("```")[0])
     assert program["runtime"] == "yaml" and "accessweaver" in program["packages"]
@@ -470,7 +471,8 @@ def test_the_worker_is_granted_its_queue_bucket_and_database_and_nothing_else(ap
 
 
 def _readme_block(marker: str, fence: str) -> str:
-    readme = (ROOT / "README.md").read_text()
+    from tests.test_readme import README as readme
+
     block = readme.split(f"<!-- {marker}:start -->")[1].split(f"<!-- {marker}:end -->")[0]
     return block.split(f"```{fence}")[1].split("```")[0]
 

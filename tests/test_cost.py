@@ -536,7 +536,8 @@ def test_documented_line_items_of_the_committed_stacks_match_the_estimate(plan, 
     estimates = {s: plan(s).outputs["estimated_monthly_cost"] for s in STACK_NAMES}
     headroom = {s: cheapest_of(s) for s in STACK_NAMES}
     table = markdown(estimates, headroom)
-    readme = (ROOT / "README.md").read_text()
+    from tests.test_readme import README as readme
+
     assert _block(readme, "cost-table") == table
     assert _block((ROOT / "docs" / "COSTS.md").read_text(), "cost-table") == table
     expected = [f"${estimates[s]['total_usd']:,.2f}" for s in STACK_NAMES]
@@ -598,11 +599,11 @@ def _switches_on_cached_plans(monkeypatch):
 
 
 def test_readme_switch_table_is_what_the_tool_measures(monkeypatch, cached_engine):
-    from tests.conftest import ROOT
 
     switches = _switches_on_cached_plans(monkeypatch)
 
-    readme = (ROOT / "README.md").read_text()
+    from tests.test_readme import README as readme
+
     assert _block(readme, "switches") == switches.render(switches.measure("dev"))
 
 

@@ -15,10 +15,9 @@ import pytest
 from accessweaver_components.controls import CONTROLS
 from policy.checks import specs
 from tests.conftest import ROOT
+from tests.test_readme import README
 from tools.plan import main
 from tools.policy_check import run_policies
-
-README = (ROOT / "README.md").read_text()
 
 
 @functools.cache
@@ -171,7 +170,6 @@ def test_dev_over_its_budget_is_only_advisory(run_stack):
 
 
 def test_the_plan_exits_3_when_prod_exceeds_its_budget(tmp_path, capsys):
-    from tests.conftest import ROOT
     from tools.plan import main
 
     stack_file = tmp_path / "Pulumi.prod.yaml"

@@ -140,7 +140,8 @@ def test_the_words_pulumi_get_bool_takes_are_accepted(word):
 
 
 def test_the_readmes_config_set_examples_plan_as_written():
-    readme = (ROOT / "README.md").read_text()
+    from tests.test_readme import README as readme
+
     commands = re.findall(r"^pulumi config set --path '([^']+)' (\S+)", readme, flags=re.M)
     assert commands, "the README shows `pulumi config set --path` examples"
     values = dict(read_stack_config(ROOT, "dev").values)

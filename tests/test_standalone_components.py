@@ -178,9 +178,9 @@ def test_a_worker_without_a_command_health_check_is_refused():
 
 
 def test_the_readme_example_plans_as_written():
-    from tests.conftest import ROOT
 
-    readme = (ROOT / "README.md").read_text()
+    from tests.test_readme import README as readme
+
     section = readme.split("## The components in your own Pulumi program", 1)[1]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
     result = run_function(lambda: exec(code, {}), project="shop")

@@ -8,7 +8,7 @@
   the stack layer (its config namespace is its Pulumi project name);
 - `FILE ...` validates stack files against their project's schema and lists every problem as
   `file: key path: value: problem` (exit 1 when there is one): what an editor shows as you type
-  and what pre-commit runs (docs: README, "Stack files checked as you type").
+  and what pre-commit runs (docs: docs/CONFIGURING.md, "Stack files checked as you type").
 """
 
 from __future__ import annotations

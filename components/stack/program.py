@@ -294,7 +294,7 @@ def build_stack(settings: StackSettings) -> None:
         pulumi.log.warn(
             f"{settings.stack_file}: no release recorded for {', '.join(unreleased)} "
             f"({outputs.release(settings)['parameter']}): they run no task until the deploy "
-            'records their images (README, "From commit to prod").'
+            'records their images (docs/DEPLOYING.md, "From commit to prod").'
         )
     for service in settings.services:
         if service.rollout.recreate:
