@@ -10,7 +10,6 @@ description (the field's own: written once, on the field). `--write` regenerates
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -30,9 +29,10 @@ from accessweaver_components.stack.environments import ENVIRONMENT_DEFAULTS
 from accessweaver_components.stack.model import StackConfig
 from accessweaver_components.stack.platform_settings import PLATFORM_DEFAULTS
 
+from .generated import generated_file_main
+
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "CONFIGURATION.md"
-REGENERATE = "python -m tools.config_reference --write"
 
 _ENV = ENVIRONMENT_DEFAULTS
 PerEnvironment = Callable[[str], Any]
@@ -257,8 +257,9 @@ def render() -> str:
         "another project on the components uses its own name); nested keys are set with",
         "`pulumi config set --path`. A default shown as three values is each environment's",
         '(dev / staging / prod); "unset" means the description says what leaving it out does.',
-        'Editors check these keys as you type (`schemas/`, README: "Stack files checked as you',
-        'type"); rules across keys are reported by a plan (`./scripts/plan STACK`).',
+        "Editors check these keys as you type (`schemas/`; how to wire them:",
+        '[CONFIGURING.md](CONFIGURING.md), "Stack files checked as you type"); rules across keys',
+        "are reported by a plan (`./scripts/plan STACK`).",
         "",
         "| Key | Type | Default | Description |",
         "|---|---|---|---|",
@@ -273,24 +274,14 @@ def render() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.config_reference", description=__doc__)
-    parser.add_argument("--write", action="store_true")
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.write:
-        OUTPUT.write_text(text)
-        print(f"wrote {OUTPUT.relative_to(ROOT)} ({text.count(chr(10))} lines)")
-        return 0
-    if args.check:
-        current = OUTPUT.read_text() if OUTPUT.exists() else ""
-        if current != text:
-            print(f"{OUTPUT.relative_to(ROOT)} is stale: run `{REGENERATE}`")
-            return 1
-        print(f"{OUTPUT.relative_to(ROOT)} is current")
-        return 0
-    print(text, end="")
-    return 0
+    return generated_file_main(
+        argv,
+        prog="tools.config_reference",
+        description=__doc__,
+        output=OUTPUT,
+        root=ROOT,
+        render=render,
+    )
 
 
 if __name__ == "__main__":

@@ -9,14 +9,14 @@ their sources, are docs/CONTROLS.md.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from .generated import generated_file_main
+
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUT = ROOT / "docs" / "POLICIES.md"
-REGENERATE = "python -m tools.policy_reference --write"
 
 ENFORCED_IN = {
     "A": "every stack",
@@ -59,23 +59,14 @@ def render() -> str:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m tools.policy_reference", description=__doc__)
-    parser.add_argument("--write", action="store_true")
-    parser.add_argument("--check", action="store_true")
-    args = parser.parse_args(argv)
-    text = render()
-    if args.write:
-        OUTPUT.write_text(text)
-        print(f"wrote {OUTPUT.relative_to(ROOT)} ({text.count(chr(10))} lines)")
-        return 0
-    if args.check:
-        if not OUTPUT.exists() or OUTPUT.read_text() != text:
-            print(f"{OUTPUT.name} is stale: run `{REGENERATE}`")
-            return 1
-        print(f"{OUTPUT.name} is current")
-        return 0
-    print(text, end="")
-    return 0
+    return generated_file_main(
+        argv,
+        prog="tools.policy_reference",
+        description=__doc__,
+        output=OUTPUT,
+        root=ROOT,
+        render=render,
+    )
 
 
 if __name__ == "__main__":
