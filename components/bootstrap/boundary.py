@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..iam_path import BOUNDARY_TAG
-from .statements import no_access_points
+from .statements import deny_bucket, no_access_points
 
 ECS_TASKS_SERVICE = "ecs-tasks.amazonaws.com"
 
@@ -128,17 +128,33 @@ ROLES_KMS_USE = ("kms:Decrypt", "kms:GenerateDataKey")
 """What task roles do with the program's keys (the documents key, ECS Exec's key)."""
 
 
-def roles_use(project: str, environment: str) -> list[tuple[str, tuple[str, ...], tuple[str, ...]]]:
+RoleUse = tuple[str, tuple[str, ...], tuple[str, ...]]
+"""(purpose, actions, resources): one thing a role of the program is given."""
+
+
+def roles_use(project: str, environment: str) -> list[RoleUse]:
     """(purpose, actions, resources) of every action a role of the program is given: by
     `components/compute/iam.py` (execution and task roles), the state machine and EventBridge
     of `components/compute/rotation_restart.py`, the database's Scheduler role, the flow-log
     role, the lifecycle-hook roles, and the managed policies above. tests/test_bootstrap.py
     keeps it equal to what the committed plans give."""
+    return [
+        *_tasks_use(project, environment),
+        *_account_wide_use(),
+        *_operations_use(project, environment),
+        *_faults_use(project, environment),
+        *_managed_policies_use(),
+    ]
+
+
+def _tasks_use(project: str, environment: str) -> list[RoleUse]:
+    """What the services' execution and task roles and the platform tasks use: images, logs,
+    the stack's own secrets, parameters, cache, buckets and queues."""
     own_buckets = (
         f"arn:aws:s3:::{project}-{environment}-*",
         f"arn:aws:s3:::{project}-{environment}-*/*",
     )
-    found: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
+    return [
         (
             "TasksImages",
             (
@@ -218,6 +234,13 @@ def roles_use(project: str, environment: str) -> list[tuple[str, tuple[str, ...]
             ),
             (f"arn:aws:sqs:*:*:{project}-{environment}-*",),
         ),
+    ]
+
+
+def _account_wide_use() -> list[RoleUse]:
+    """Actions on any resource of their type: those IAM takes on `*` only, and the keys (the
+    boundary's KMS denies keep them to the stack's)."""
+    return [
         (
             # Actions IAM takes on `*` only (no resource-level permissions: Service
             # Authorization Reference): the tasks' registry login, log groups' description,
@@ -242,6 +265,13 @@ def roles_use(project: str, environment: str) -> list[tuple[str, tuple[str, ...]
             ("*",),
         ),
         ("TasksKeys", ROLES_KMS_USE, ("arn:aws:kms:*:*:key/*",)),
+    ]
+
+
+def _operations_use(project: str, environment: str) -> list[RoleUse]:
+    """The stack's operations: restarting services after a rotation, scheduled tasks, the
+    database's schedule, deployment lifecycle hooks."""
+    return [
         ("RestartServices", ("ecs:UpdateService",), ("arn:aws:ecs:*:*:service/*",)),
         # Scheduled tasks (components/compute/task.py): Scheduler runs the stack's task
         # definitions on its cluster and tags the tasks it starts.
@@ -273,9 +303,14 @@ def roles_use(project: str, environment: str) -> list[tuple[str, tuple[str, ...]
         ),
         # Deployment lifecycle hooks: the functions a stack file names (any of the account's).
         ("InvokeHooks", ("lambda:InvokeFunction",), ("arn:aws:lambda:*:*:function:*",)),
-        # The FIS experiment role (components/resilience/experiments.py): its faults on the
-        # stack's tasks and replication group, and on network ACLs and subnets (its own policy
-        # narrows those to the stack's VPC and the ACLs FIS creates and tags).
+    ]
+
+
+def _faults_use(project: str, environment: str) -> list[RoleUse]:
+    """The FIS experiment role (components/resilience/experiments.py): its faults on the
+    stack's tasks and replication group, and on network ACLs and subnets (its own policy
+    narrows those to the stack's VPC and the ACLs FIS creates and tags)."""
+    return [
         (
             "Faults",
             ("ecs:DescribeTasks", "ecs:StopTask", "elasticache:InterruptClusterAzPower"),
@@ -296,11 +331,16 @@ def roles_use(project: str, environment: str) -> list[tuple[str, tuple[str, ...]
             ("arn:aws:ec2:*:*:network-acl/*", "arn:aws:ec2:*:*:subnet/*", "arn:aws:ec2:*:*:vpc/*"),
         ),
     ]
-    for arn, statements in MANAGED_POLICY_STATEMENTS.items():
-        name = arn.rsplit("/", 1)[-1].removeprefix("Amazon")[:40]
-        for index, (actions, resources) in enumerate(statements):
-            found.append((f"{name}{index}", actions, resources))
-    return found
+
+
+def _managed_policies_use() -> list[RoleUse]:
+    """The statements of the AWS managed policies the program attaches, each named after its
+    policy and index."""
+    return [
+        (f"{arn.rsplit('/', 1)[-1].removeprefix('Amazon')[:40]}{index}", actions, resources)
+        for arn, statements in MANAGED_POLICY_STATEMENTS.items()
+        for index, (actions, resources) in enumerate(statements)
+    ]
 
 
 def _service(arn_or_action: str) -> str:
@@ -308,9 +348,7 @@ def _service(arn_or_action: str) -> str:
     return arn_or_action.split(":")[2 if arn_or_action.startswith("arn:") else 0]
 
 
-def compact_statements(
-    uses: list[tuple[str, tuple[str, ...], tuple[str, ...]]],
-) -> list[dict[str, Any]]:
+def compact_statements(uses: list[RoleUse]) -> list[dict[str, Any]]:
     """`uses` (`roles_use`) as few Allow statements as grant exactly the same: a customer
     managed policy holds 6,144 characters (IAM quotas) and each statement costs its frame.
 
@@ -379,24 +417,42 @@ def boundary_policy(
     (what EventBridge Scheduler needs to start a scheduled task: RunTask with the task's
     execution and task roles), Organizations and account settings, KMS keys outside the
     environment, the bootstrap's keys and state, requests through S3 access points."""
-    statements = compact_statements(roles_use(project, environment))
-    # A scheduled task's Scheduler role passes the task's execution and task roles: only the
-    # stack's own, bounded roles (their boundary's tag), only to ECS tasks.
-    statements.append(
-        {
-            "Sid": "PassTheStacksRolesToEcsTasks",
-            "Effect": "Allow",
-            "Action": "iam:PassRole",
-            "Resource": f"arn:aws:iam::*:role/{project}/{environment}/*",
-            "Condition": {
-                "StringEquals": {
-                    "iam:PassedToService": ECS_TASKS_SERVICE,
-                    f"aws:ResourceTag/{BOUNDARY_TAG}": boundary_name(project, environment),
-                }
-            },
-        }
-    )
-    statements += [
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            *compact_statements(roles_use(project, environment)),
+            _pass_the_stacks_roles_to_ecs_tasks(project, environment),
+            *_boundary_denies(project, environment, secrets_key_arn, state_key_arn),
+            *([deny_bucket("NoState", state_bucket_arn)] if state_bucket_arn is not None else []),
+        ],
+    }
+
+
+def _pass_the_stacks_roles_to_ecs_tasks(project: str, environment: str) -> dict[str, Any]:
+    """A scheduled task's Scheduler role passes the task's execution and task roles: only the
+    stack's own, bounded roles (their boundary's tag), only to ECS tasks."""
+    return {
+        "Sid": "PassTheStacksRolesToEcsTasks",
+        "Effect": "Allow",
+        "Action": "iam:PassRole",
+        "Resource": f"arn:aws:iam::*:role/{project}/{environment}/*",
+        "Condition": {
+            "StringEquals": {
+                "iam:PassedToService": ECS_TASKS_SERVICE,
+                f"aws:ResourceTag/{BOUNDARY_TAG}": boundary_name(project, environment),
+            }
+        },
+    }
+
+
+def _boundary_denies(
+    project: str, environment: str, secrets_key_arn: str, state_key_arn: str | None
+) -> list[dict[str, Any]]:
+    """What no role of the program may do whatever its own policy says: assume roles, change
+    the audit services, Organizations or account settings, IAM but passing the stack's roles,
+    use a key of another project or environment or the bootstrap's keys, go through S3 access
+    points."""
+    return [
         {
             "Sid": "NoRoleAssumption",
             "Effect": "Deny",
@@ -451,13 +507,3 @@ def boundary_policy(
         },
         no_access_points(),
     ]
-    if state_bucket_arn is not None:
-        statements.append(
-            {
-                "Sid": "NoState",
-                "Effect": "Deny",
-                "Action": "s3:*",
-                "Resource": [state_bucket_arn, f"{state_bucket_arn}/*"],
-            }
-        )
-    return {"Version": "2012-10-17", "Statement": statements}

@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ..formats import Environment
-from .statements import no_access_points, statement
+from .statements import deny_bucket, no_access_points, statement
 
 
 def bootstrap_project(project: str) -> str:
@@ -134,14 +134,7 @@ def state_protection(
         },
     ]
     if log_bucket_arn is not None:
-        found.append(
-            {
-                "Sid": "StateAccessLogs",
-                "Effect": "Deny",
-                "Action": "s3:*",
-                "Resource": [log_bucket_arn, f"{log_bucket_arn}/*"],
-            }
-        )
+        found.append(deny_bucket("StateAccessLogs", log_bucket_arn))
     return found
 
 

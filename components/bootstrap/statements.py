@@ -1,5 +1,5 @@
-"""Helpers every IAM document of the bootstrap project builds on: an Allow statement, and the
-deny of requests through S3 access points."""
+"""Helpers every IAM document of the bootstrap project builds on: an Allow statement, the deny
+of a whole bucket, and the deny of requests through S3 access points."""
 
 from __future__ import annotations
 
@@ -17,6 +17,16 @@ def statement(sid: str, actions: Sequence[str], resources: Any, **condition: Any
     if condition:
         found["Condition"] = condition
     return found
+
+
+def deny_bucket(sid: str, bucket_arn: str) -> dict[str, Any]:
+    """Deny every S3 action on the bucket and on its objects."""
+    return {
+        "Sid": sid,
+        "Effect": "Deny",
+        "Action": "s3:*",
+        "Resource": [bucket_arn, f"{bucket_arn}/*"],
+    }
 
 
 def no_access_points(sid: str = "NoAccessPoints") -> dict[str, Any]:
