@@ -6,6 +6,7 @@ workflows and the main stack files need. The one stack whose file declares `gith
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -33,12 +34,63 @@ def load() -> BootstrapSettings:
     )
 
 
+@dataclass(frozen=True)
+class StateBackendUse:
+    """The state bucket the CI roles use, and what the stack exports of it."""
+
+    bucket_arn: pulumi.Input[str] | None = None
+    key_arn: pulumi.Input[str] | None = None
+    log_bucket_arn: pulumi.Input[str] | None = None
+    """The bucket's access-log bucket, when this account creates the bucket."""
+    outputs: dict[str, Any] = field(default_factory=dict)
+
+
 def build(settings: BootstrapSettings) -> dict[str, Any]:
     tags = {"Project": settings.project, "ManagedBy": "pulumi", "Purpose": "bootstrap"}
-    outputs: dict[str, Any] = {"environment": settings.environment}
-    state_bucket_arn: pulumi.Input[str] | None = None
-    state_key_arn: pulumi.Input[str] | None = settings.state_key_arn
-    state_log_bucket_arn: pulumi.Input[str] | None = None
+    state = state_backend(settings, tags)
+    outputs: dict[str, Any] = {"environment": settings.environment, **state.outputs}
+    roles: CiRoles | None = None
+    if settings.roles:
+        roles = ci_roles(settings, state, tags)
+        # A role trusting another account cannot be refused by the deploy role's policy: the
+        # account's IAM Access Analyzer reports it (components/bootstrap/analyzer.py).
+        alarms = AccessAlarms(
+            f"{settings.prefix}-access",
+            AccessAlarmsArgs(
+                project=settings.project,
+                environment=settings.environment,
+                emails=settings.security_alarm_emails,
+                tags=tags,
+            ),
+        )
+        backend = (
+            {"PULUMI_BACKEND_URL": outputs["state_backend_url"]}
+            if "state_backend_url" in outputs
+            else {}
+        )
+        outputs.update(
+            access_analyzer_arn=alarms.analyzer_arn,
+            security_alarm_topic_arn=alarms.topic_arn,
+            secrets_provider=roles.secrets_provider,
+            secrets_key_arn=roles.secrets_key_arn,
+            oidc_provider_arn=roles.oidc_provider_arn,
+            preview_role_arn=roles.preview_role_arn,
+            drift_role_arn=roles.drift_role_arn,
+            deploy_role_arn=roles.deploy_role_arn,
+            # The main stack file's accessweaver:permissionsBoundaryArn.
+            permissions_boundary_arn=roles.permissions_boundary_arn,
+            github_environments=github_environments(settings, roles, backend),
+        )
+        if roles.faults_role_arn is not None:
+            outputs["faults_role_arn"] = roles.faults_role_arn
+    if settings.github is not None and settings.manage_github:
+        github_settings(settings, roles)
+    return outputs
+
+
+def state_backend(settings: BootstrapSettings, tags: dict[str, str]) -> StateBackendUse:
+    """The state bucket: created here (with its key and access-log bucket), another account's
+    (by name), or none this stack knows of (the key alone, when its file names one)."""
     if settings.create_state:
         assert settings.state_bucket is not None
         state = StateBackend(
@@ -52,105 +104,78 @@ def build(settings: BootstrapSettings) -> dict[str, Any]:
                 tags=tags,
             ),
         )
-        state_bucket_arn, state_key_arn = state.bucket_arn, state.key_arn
-        state_log_bucket_arn = state.log_bucket_arn
-        outputs["state_backend_url"] = state.backend_url
-        outputs["state_bucket"] = state.bucket_name
-        outputs["state_key_arn"] = state.key_arn
-    elif settings.state_bucket is not None:
-        state_bucket_arn = f"arn:aws:s3:::{settings.state_bucket}"
-        outputs["state_backend_url"] = (
-            f"s3://{settings.state_bucket}?region={settings.region}&awssdk=v2"
-        )
-    backend = (
-        {"PULUMI_BACKEND_URL": outputs["state_backend_url"]}
-        if "state_backend_url" in outputs
-        else {}
-    )
-    roles: CiRoles | None = None
-    if settings.roles:
-        roles = CiRoles(
-            f"{settings.prefix}-ci",
-            CiRolesArgs(
-                project=settings.project,
-                environment=settings.environment,
-                repository=settings.github_repository,
-                services=MANAGED_SERVICES,
-                deploy_environment=settings.deploy_environment,
-                preview_environment=settings.preview_environment,
-                drift_environment=settings.drift_environment,
-                faults_environment=settings.faults_environment,
-                subject_prefix=settings.subject_prefix,
-                oidc_provider_arn=settings.oidc_provider_arn,
-                state_bucket_arn=state_bucket_arn,
-                state_key_arn=state_key_arn,
-                state_log_bucket_arn=state_log_bucket_arn,
-                pull_from_account_ids=settings.pull_from_account_ids,
-                pull_repository_prefix=(
-                    f"{settings.project}-{settings.promote_from_stack}"
-                    if settings.promote_from_stack
-                    else None
-                ),
-                region=settings.region,
-                tags=tags,
-            ),
-        )
-        # A role trusting another account cannot be refused by the deploy role's policy: the
-        # account's IAM Access Analyzer reports it (components/bootstrap/analyzer.py).
-        alarms = AccessAlarms(
-            f"{settings.prefix}-access",
-            AccessAlarmsArgs(
-                project=settings.project,
-                environment=settings.environment,
-                emails=settings.security_alarm_emails,
-                tags=tags,
-            ),
-        )
-        outputs.update(
-            access_analyzer_arn=alarms.analyzer_arn,
-            security_alarm_topic_arn=alarms.topic_arn,
-            secrets_provider=roles.secrets_provider,
-            secrets_key_arn=roles.secrets_key_arn,
-            oidc_provider_arn=roles.oidc_provider_arn,
-            preview_role_arn=roles.preview_role_arn,
-            drift_role_arn=roles.drift_role_arn,
-            deploy_role_arn=roles.deploy_role_arn,
-            # The main stack file's accessweaver:permissionsBoundaryArn.
-            permissions_boundary_arn=roles.permissions_boundary_arn,
-            # What to set on the repository's GitHub environments (Settings > Environments).
-            github_environments={
-                settings.preview_environment: {
-                    "AWS_PREVIEW_ROLE_ARN": roles.preview_role_arn,
-                    "AWS_REGION": settings.region,
-                    **backend,
-                },
-                settings.drift_environment: {
-                    "AWS_DRIFT_ROLE_ARN": roles.drift_role_arn,
-                    "AWS_REGION": settings.region,
-                    **backend,
-                },
-                settings.deploy_environment: {
-                    "AWS_ROLE_ARN": roles.deploy_role_arn,
-                    "AWS_REGION": settings.region,
-                    **backend,
-                },
-                **(
-                    {
-                        settings.faults_environment: {
-                            "AWS_FAULTS_ROLE_ARN": roles.faults_role_arn,
-                            "AWS_REGION": settings.region,
-                        }
-                    }
-                    if settings.faults_environment is not None
-                    else {}
-                ),
+        return StateBackendUse(
+            bucket_arn=state.bucket_arn,
+            key_arn=state.key_arn,
+            log_bucket_arn=state.log_bucket_arn,
+            outputs={
+                "state_backend_url": state.backend_url,
+                "state_bucket": state.bucket_name,
+                "state_key_arn": state.key_arn,
             },
         )
-        if roles.faults_role_arn is not None:
-            outputs["faults_role_arn"] = roles.faults_role_arn
-    if settings.github is not None and settings.manage_github:
-        github_settings(settings, roles)
-    return outputs
+    if settings.state_bucket is not None:
+        return StateBackendUse(
+            bucket_arn=f"arn:aws:s3:::{settings.state_bucket}",
+            key_arn=settings.state_key_arn,
+            outputs={
+                "state_backend_url": (
+                    f"s3://{settings.state_bucket}?region={settings.region}&awssdk=v2"
+                )
+            },
+        )
+    return StateBackendUse(key_arn=settings.state_key_arn)
+
+
+def ci_roles(settings: BootstrapSettings, state: StateBackendUse, tags: dict[str, str]) -> CiRoles:
+    """The secrets key, the OIDC provider and the roles the workflows assume."""
+    return CiRoles(
+        f"{settings.prefix}-ci",
+        CiRolesArgs(
+            project=settings.project,
+            environment=settings.environment,
+            repository=settings.github_repository,
+            services=MANAGED_SERVICES,
+            deploy_environment=settings.deploy_environment,
+            preview_environment=settings.preview_environment,
+            drift_environment=settings.drift_environment,
+            faults_environment=settings.faults_environment,
+            subject_prefix=settings.subject_prefix,
+            oidc_provider_arn=settings.oidc_provider_arn,
+            state_bucket_arn=state.bucket_arn,
+            state_key_arn=state.key_arn,
+            state_log_bucket_arn=state.log_bucket_arn,
+            pull_from_account_ids=settings.pull_from_account_ids,
+            pull_repository_prefix=(
+                f"{settings.project}-{settings.promote_from_stack}"
+                if settings.promote_from_stack
+                else None
+            ),
+            region=settings.region,
+            tags=tags,
+        ),
+    )
+
+
+def github_environments(
+    settings: BootstrapSettings, roles: CiRoles, backend: dict[str, Any]
+) -> dict[str, dict[str, Any]]:
+    """What to set on the repository's GitHub environments (Settings > Environments): the ARN
+    of the role their jobs assume, the region and, but for the faults jobs (they run no
+    Pulumi), the state backend."""
+    variables: list[tuple[str, str, Any, dict[str, Any]]] = [
+        (settings.preview_environment, "AWS_PREVIEW_ROLE_ARN", roles.preview_role_arn, backend),
+        (settings.drift_environment, "AWS_DRIFT_ROLE_ARN", roles.drift_role_arn, backend),
+        (settings.deploy_environment, "AWS_ROLE_ARN", roles.deploy_role_arn, backend),
+    ]
+    if settings.faults_environment is not None:
+        variables.append(
+            (settings.faults_environment, "AWS_FAULTS_ROLE_ARN", roles.faults_role_arn, {})
+        )
+    return {
+        environment: {variable: arn, "AWS_REGION": settings.region, **more}
+        for environment, variable, arn, more in variables
+    }
 
 
 def github_settings(settings: BootstrapSettings, roles: CiRoles | None) -> None:
