@@ -238,10 +238,11 @@ class BootstrapSettings:
         return faults_environment(self.environment) if self.faults_role else None
 
 
-def _account_issues(path: str, values: list[str]) -> list[ConfigIssue]:
+def _account_issues(values: Mapping[str, Any]) -> list[ConfigIssue]:
+    """An issue for each value (by its key path) that is not an AWS account id."""
     return [
-        ConfigIssue(f"{path}[{i}]", value, "not an AWS account id", ACCOUNT_ID_ALLOWED)
-        for i, value in enumerate(values)
+        ConfigIssue(path, value, "not an AWS account id", ACCOUNT_ID_ALLOWED)
+        for path, value in values.items()
         if not ACCOUNT_ID.match(str(value))
     ]
 
@@ -289,29 +290,19 @@ def _github_issues(github: GithubSettingsConfig) -> list[ConfigIssue]:
     return issues
 
 
-def bootstrap_settings(
-    raw: Mapping[str, Any], *, region: str | None, stack_file: str, namespace: str
-) -> BootstrapSettings:
+def _account_id_issues(config: BootstrapConfig) -> list[ConfigIssue]:
+    """`pullFromAccountIds` and `stateBackend.accounts`: AWS account ids."""
+    return _account_issues(
+        {
+            **{f"pullFromAccountIds[{i}]": v for i, v in enumerate(config.pull_from_account_ids)},
+            **{f"stateBackend.accounts.{k}": v for k, v in config.state_backend.accounts.items()},
+        }
+    )
+
+
+def _state_issues(state: StateBackendConfig) -> list[ConfigIssue]:
+    """`stateBackend`: the keys that go with creating the bucket here, or not."""
     issues: list[ConfigIssue] = []
-    if not region:
-        issues.append(
-            ConfigIssue("(aws:region)", MISSING, "the AWS region is not set", "e.g. eu-west-1")
-        )
-    try:
-        config = BootstrapConfig.model_validate(dict(raw))
-    except ValidationError as error:
-        raise ConfigError(
-            stack_file, namespace, issues + issues_from_validation(BootstrapConfig, error)
-        ) from None
-    state = config.state_backend
-    issues += _account_issues("pullFromAccountIds", config.pull_from_account_ids)
-    issues += [
-        ConfigIssue(
-            f"stateBackend.accounts.{stack}", value, "not an AWS account id", ACCOUNT_ID_ALLOWED
-        )
-        for stack, value in state.accounts.items()
-        if not ACCOUNT_ID.match(str(value))
-    ]
     if state.create and state.bucket is None:
         issues.append(
             ConfigIssue(
@@ -339,41 +330,79 @@ def bootstrap_settings(
                 "stateBackend.create: true",
             )
         )
-    if config.pull_from_account_ids and config.promote_from_stack is None:
-        issues.append(
-            ConfigIssue(
-                "promoteFromStack",
-                MISSING,
-                "pullFromAccountIds needs the stack whose repositories the images come from",
-                "dev, staging or prod",
-            )
+    return issues
+
+
+def _promotion_issues(config: BootstrapConfig) -> list[ConfigIssue]:
+    """`promoteFromStack`: the stack whose repositories `pullFromAccountIds` pull from."""
+    if not config.pull_from_account_ids or config.promote_from_stack is not None:
+        return []
+    return [
+        ConfigIssue(
+            "promoteFromStack",
+            MISSING,
+            "pullFromAccountIds needs the stack whose repositories the images come from",
+            "dev, staging or prod",
         )
+    ]
+
+
+def _faults_issues(config: BootstrapConfig) -> list[ConfigIssue]:
+    """`faultsRole`: only for a stack `faults.yml` runs experiments against."""
+    if not config.faults_role or config.environment in FAULT_STACKS:
+        return []
+    return [
+        ConfigIssue(
+            "faultsRole",
+            True,
+            f"faults.yml runs experiments against {', '.join(FAULT_STACKS)} only: no "
+            f"GitHub environment faults-{config.environment} exists to trust",
+            f"false (or unset), or add {config.environment} to FAULT_STACKS and the "
+            "workflow's stacks",
+        )
+    ]
+
+
+def bootstrap_settings(
+    raw: Mapping[str, Any], *, region: str | None, stack_file: str, namespace: str
+) -> BootstrapSettings:
+    """The settings of a bootstrap stack file's `bootstrap:` keys, or a ConfigError naming
+    every problem at once."""
+    issues: list[ConfigIssue] = []
+    if not region:
+        issues.append(
+            ConfigIssue("(aws:region)", MISSING, "the AWS region is not set", "e.g. eu-west-1")
+        )
+    try:
+        config = BootstrapConfig.model_validate(dict(raw))
+    except ValidationError as error:
+        raise ConfigError(
+            stack_file, namespace, issues + issues_from_validation(BootstrapConfig, error)
+        ) from None
+    issues += _account_id_issues(config)
+    issues += _state_issues(config.state_backend)
+    issues += _promotion_issues(config)
     if config.github_settings is not None:
         issues += _github_issues(config.github_settings)
-    if config.faults_role and config.environment not in FAULT_STACKS:
-        issues.append(
-            ConfigIssue(
-                "faultsRole",
-                True,
-                f"faults.yml runs experiments against {', '.join(FAULT_STACKS)} only: no "
-                f"GitHub environment faults-{config.environment} exists to trust",
-                f"false (or unset), or add {config.environment} to FAULT_STACKS and the "
-                "workflow's stacks",
-            )
-        )
+    issues += _faults_issues(config)
     if issues:
         raise ConfigError(stack_file, namespace, issues)
+    return _settings(config, str(region))
+
+
+def _settings(config: BootstrapConfig, region: str) -> BootstrapSettings:
+    """The settings of a valid `config`."""
     ids = (
         (config.github_immutable_subject.owner_id, config.github_immutable_subject.repository_id)
         if config.github_immutable_subject
         else None
     )
-    github = config.github_settings
+    state, github = config.state_backend, config.github_settings
     return BootstrapSettings(
         environment=config.environment,
         project=config.project,
         github_repository=config.github_repository,
-        region=str(region),
+        region=region,
         roles=bool(config.roles),
         security_alarm_emails=tuple(config.security_alarm_emails),
         oidc_provider_arn=config.oidc_provider_arn,
@@ -387,16 +416,7 @@ def bootstrap_settings(
         access_log_retention_days=state.access_log_retention_days,
         subject_prefix=subject_prefix(config.github_repository, ids),
         github=(
-            repository_settings(
-                config.github_repository,
-                ENVIRONMENTS,
-                reviewers=Reviewers(
-                    teams=tuple(github.reviewers.teams), users=tuple(github.reviewers.users)
-                ),
-                reviewed=github.reviewed_environments,
-                required_approvals=github.required_approvals,
-                ids=ids,
-            )
+            _repository_settings(config.github_repository, github, ids)
             if github is not None
             else None
         ),
@@ -406,4 +426,20 @@ def bootstrap_settings(
             if config.faults_role is not None
             else config.environment in FAULT_STACKS
         ),
+    )
+
+
+def _repository_settings(
+    repository: str, github: GithubSettingsConfig, ids: tuple[int, int] | None
+) -> RepositorySettings:
+    """The repository's settings `githubSettings` declares, for every environment."""
+    return repository_settings(
+        repository,
+        ENVIRONMENTS,
+        reviewers=Reviewers(
+            teams=tuple(github.reviewers.teams), users=tuple(github.reviewers.users)
+        ),
+        reviewed=github.reviewed_environments,
+        required_approvals=github.required_approvals,
+        ids=ids,
     )
