@@ -11,7 +11,7 @@ creates) may be None here; each reader then falls back to a stated default (the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -154,11 +154,113 @@ def _alarm_metrics(inputs: Mapping[str, Any]) -> int:
     return 1
 
 
-def inventory_from_resources(resources: Iterable[Resource]) -> Inventory:
-    """Count what is priced; see the module docstring for where `resources` come from."""
-    resources = list(resources)
-    items = [(r.type, dict(r.inputs or {})) for r in resources]
-    notes: list[str] = []
+@dataclass
+class _Found:
+    """What `inventory_from_resources` has read so far, in the order the resources come: one
+    reader per priced type adds to it."""
+
+    fallback_azs: int
+    """AZs of a resource whose subnets are not known yet: the VPC's, else 2."""
+    endpoints: list[tuple[str, int]] = field(default_factory=list)
+    load_balancers: list[tuple[str, int]] = field(default_factory=list)
+    network_load_balancers: list[tuple[str, int]] = field(default_factory=list)
+    web_acls: list[tuple[str, int]] = field(default_factory=list)
+    databases: list[Database] = field(default_factory=list)
+    caches: list[CacheNodes] = field(default_factory=list)
+    serverless: list[ServerlessCache] = field(default_factory=list)
+    log_groups: list[LogGroup] = field(default_factory=list)
+    unpriced: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def endpoint(self, name: str, inputs: Mapping[str, Any]) -> None:
+        """An interface endpoint, priced per AZ it sits in (gateway endpoints are free)."""
+        if str(inputs.get("vpcEndpointType") or "Gateway") == "Interface":
+            subnets = _known_list(inputs.get("subnetIds"))
+            self.endpoints.append((name, len(subnets) if subnets else self.fallback_azs))
+
+    def load_balancer(self, name: str, inputs: Mapping[str, Any]) -> None:
+        """An ALB or NLB with its public addresses (none when internal); a gateway load
+        balancer is not priced."""
+        kind = str(inputs.get("loadBalancerType") or "application")
+        if kind not in ("application", "network"):
+            self.unpriced.append(f"{name}: {kind} load balancer")
+            return
+        subnets = _known_list(inputs.get("subnets"))
+        public = 0 if inputs.get("internal") else (len(subnets) if subnets else self.fallback_azs)
+        (self.load_balancers if kind == "application" else self.network_load_balancers).append(
+            (name, public)
+        )
+
+    def web_acl(self, name: str, inputs: Mapping[str, Any]) -> None:
+        rules = inputs.get("rules")
+        self.web_acls.append((name, len(rules) if isinstance(rules, list) else 0))
+
+    def database(self, name: str, inputs: Mapping[str, Any]) -> None:
+        """An RDS instance, priced as RDS for PostgreSQL (a note says when it is not)."""
+        engine = str(inputs.get("engine") or "postgres")
+        if "postgres" not in engine:
+            self.notes.append(f"{name}: engine {engine} priced as RDS for PostgreSQL")
+        if inputs.get("replicateSourceDb"):
+            self.notes.append(f"{name}: read replica priced as a full instance")
+        self.databases.append(
+            Database(
+                name=name,
+                instance_class=str(inputs.get("instanceClass")),
+                multi_az=bool(inputs.get("multiAz")),
+                storage_gb=_number(inputs.get("allocatedStorage"), 20) or 20,
+                managed_password=bool(inputs.get("manageMasterUserPassword")),
+            )
+        )
+
+    def replication_group(self, name: str, inputs: Mapping[str, Any]) -> None:
+        """ElastiCache nodes: its cache clusters, else node groups x (replicas + 1)."""
+        nodes = _number(inputs.get("numCacheClusters"))
+        if nodes is None:
+            groups = _number(inputs.get("numNodeGroups"), 1) or 1
+            replicas = _number(inputs.get("replicasPerNodeGroup"), 0) or 0
+            nodes = groups * (replicas + 1)
+        engine = str(inputs.get("engine") or "redis")
+        self.caches.append(CacheNodes(name, str(inputs.get("nodeType")), int(nodes), engine))
+
+    def cache_cluster(self, name: str, inputs: Mapping[str, Any]) -> None:
+        """A cache cluster of its own (one of a replication group is counted with the group)."""
+        if not inputs.get("replicationGroupId"):
+            nodes = int(_number(inputs.get("numCacheNodes"), 1) or 1)
+            engine = str(inputs.get("engine") or "redis")
+            self.caches.append(CacheNodes(name, str(inputs.get("nodeType")), nodes, engine))
+
+    def serverless_cache(self, name: str, inputs: Mapping[str, Any]) -> None:
+        limits = inputs.get("cacheUsageLimits")
+        storage = limits.get("dataStorage") if isinstance(limits, dict) else None
+        maximum = _number(storage.get("maximum")) if isinstance(storage, dict) else None
+        self.serverless.append(ServerlessCache(name, str(inputs.get("engine")), maximum))
+
+    def log_group(self, name: str, inputs: Mapping[str, Any]) -> None:
+        retention = _number(inputs.get("retentionInDays"))
+        self.log_groups.append(
+            LogGroup(
+                name=inputs.get("name") if isinstance(inputs.get("name"), str) else None,
+                retention_days=int(retention) if retention else None,
+            )
+        )
+
+
+_READERS: dict[str, Callable[[_Found, str, Mapping[str, Any]], None]] = {
+    VPC_ENDPOINT: _Found.endpoint,
+    LOAD_BALANCER: _Found.load_balancer,
+    WEB_ACL: _Found.web_acl,
+    RDS_INSTANCE: _Found.database,
+    REPLICATION_GROUP: _Found.replication_group,
+    CACHE_CLUSTER: _Found.cache_cluster,
+    SERVERLESS_CACHE: _Found.serverless_cache,
+    LOG_GROUP: _Found.log_group,
+}
+"""The reader of each priced type whose size matters (the others are counted)."""
+
+
+def _zones_and_nat_gateways(items: list[tuple[str, dict[str, Any]]]) -> tuple[int | None, int]:
+    """(AZs of the VPCs the stack creates, None without one; NAT gateways: each VPC's by its
+    strategy, plus those registered on their own)."""
     azs: int | None = None
     nat = 0
     for type_, inputs in items:
@@ -168,106 +270,59 @@ def inventory_from_resources(resources: Iterable[Resource]) -> Inventory:
         azs = max(azs or 0, vpc_azs)
         strategy = _nat_strategy(inputs)
         nat += _NAT_PER_STRATEGY.get(strategy, vpc_azs)
-    nat += sum(1 for type_, _ in items if type_ == NAT_GATEWAY)
-    fallback_azs = azs or 2
+    nat += _count(items, NAT_GATEWAY)
+    return azs, nat
 
-    endpoints = []
-    load_balancers = []
-    network_load_balancers = []
-    web_acls = []
-    databases = []
-    caches = []
-    serverless = []
-    log_groups = []
-    unpriced = []
-    for (type_, inputs), resource in zip(items, resources, strict=True):
-        name = getattr(resource, "name", type_)
-        if type_ == VPC_ENDPOINT and str(inputs.get("vpcEndpointType") or "Gateway") == "Interface":
-            subnets = _known_list(inputs.get("subnetIds"))
-            endpoints.append((name, len(subnets) if subnets else fallback_azs))
-        elif type_ == LOAD_BALANCER:
-            kind = str(inputs.get("loadBalancerType") or "application")
-            if kind not in ("application", "network"):
-                unpriced.append(f"{name}: {kind} load balancer")
-                continue
-            subnets = _known_list(inputs.get("subnets"))
-            public = 0 if inputs.get("internal") else (len(subnets) if subnets else fallback_azs)
-            (load_balancers if kind == "application" else network_load_balancers).append(
-                (name, public)
-            )
-        elif type_ == WEB_ACL:
-            rules = inputs.get("rules")
-            web_acls.append((name, len(rules) if isinstance(rules, list) else 0))
-        elif type_ == RDS_INSTANCE:
-            engine = str(inputs.get("engine") or "postgres")
-            if "postgres" not in engine:
-                notes.append(f"{name}: engine {engine} priced as RDS for PostgreSQL")
-            if inputs.get("replicateSourceDb"):
-                notes.append(f"{name}: read replica priced as a full instance")
-            databases.append(
-                Database(
-                    name=name,
-                    instance_class=str(inputs.get("instanceClass")),
-                    multi_az=bool(inputs.get("multiAz")),
-                    storage_gb=_number(inputs.get("allocatedStorage"), 20) or 20,
-                    managed_password=bool(inputs.get("manageMasterUserPassword")),
-                )
-            )
-        elif type_ == REPLICATION_GROUP:
-            nodes = _number(inputs.get("numCacheClusters"))
-            if nodes is None:
-                groups = _number(inputs.get("numNodeGroups"), 1) or 1
-                replicas = _number(inputs.get("replicasPerNodeGroup"), 0) or 0
-                nodes = groups * (replicas + 1)
-            engine = str(inputs.get("engine") or "redis")
-            caches.append(CacheNodes(name, str(inputs.get("nodeType")), int(nodes), engine))
-        elif type_ == CACHE_CLUSTER and not inputs.get("replicationGroupId"):
-            nodes = int(_number(inputs.get("numCacheNodes"), 1) or 1)
-            engine = str(inputs.get("engine") or "redis")
-            caches.append(CacheNodes(name, str(inputs.get("nodeType")), nodes, engine))
-        elif type_ == SERVERLESS_CACHE:
-            limits = inputs.get("cacheUsageLimits")
-            storage = limits.get("dataStorage") if isinstance(limits, dict) else None
-            maximum = _number(storage.get("maximum")) if isinstance(storage, dict) else None
-            serverless.append(ServerlessCache(name, str(inputs.get("engine")), maximum))
-        elif type_ == LOG_GROUP:
-            retention = _number(inputs.get("retentionInDays"))
-            log_groups.append(
-                LogGroup(
-                    name=inputs.get("name") if isinstance(inputs.get("name"), str) else None,
-                    retention_days=int(retention) if retention else None,
-                )
-            )
+
+def _count(items: list[tuple[str, dict[str, Any]]], *types: str) -> int:
+    """How many of `items` are of one of `types`."""
+    return sum(1 for type_, _ in items if type_ in types)
+
+
+def inventory_from_resources(resources: Iterable[Resource]) -> Inventory:
+    """Count what is priced; see the module docstring for where `resources` come from."""
+    resources = list(resources)
+    items = [(r.type, dict(r.inputs or {})) for r in resources]
+    azs, nat = _zones_and_nat_gateways(items)
+    found = _Found(fallback_azs=azs or 2)
+    names = [
+        getattr(resource, "name", type_)
+        for (type_, _), resource in zip(items, resources, strict=True)
+    ]
+    for (type_, inputs), name in zip(items, names, strict=True):
+        reader = _READERS.get(type_)
+        if reader is not None:
+            reader(found, name, inputs)
         elif type_ in UNPRICED_TYPES:
-            unpriced.append(f"{name}: {UNPRICED_TYPES[type_]}")
+            found.unpriced.append(f"{name}: {UNPRICED_TYPES[type_]}")
 
     return Inventory(
         availability_zones=azs,
         nat_gateways=nat,
-        interface_endpoints=tuple(endpoints),
-        load_balancers=tuple(load_balancers),
-        network_load_balancers=tuple(network_load_balancers),
-        web_acls=tuple(web_acls),
-        databases=tuple(databases),
-        caches=tuple(caches),
-        serverless_caches=tuple(serverless),
-        secrets=sum(1 for type_, _ in items if type_ == SECRET),
+        interface_endpoints=tuple(found.endpoints),
+        load_balancers=tuple(found.load_balancers),
+        network_load_balancers=tuple(found.network_load_balancers),
+        web_acls=tuple(found.web_acls),
+        databases=tuple(found.databases),
+        caches=tuple(found.caches),
+        serverless_caches=tuple(found.serverless),
+        secrets=_count(items, SECRET),
         # awsx allocates one EIP per NAT gateway inside the component (counted with the NATs).
-        elastic_ips=sum(1 for type_, _ in items if type_ == EIP),
-        log_groups=tuple(log_groups),
+        elastic_ips=_count(items, EIP),
+        log_groups=tuple(found.log_groups),
         alarm_metrics=sum(_alarm_metrics(i) for type_, i in items if type_ == METRIC_ALARM),
-        composite_alarms=sum(1 for type_, _ in items if type_ == COMPOSITE_ALARM),
+        composite_alarms=_count(items, COMPOSITE_ALARM),
         experiment_actions=tuple(
-            (getattr(resource, "name", type_), len(inputs.get("actions") or []))
-            for (type_, inputs), resource in zip(items, resources, strict=True)
+            (name, len(inputs.get("actions") or []))
+            for (type_, inputs), name in zip(items, names, strict=True)
             if type_ == EXPERIMENT_TEMPLATE
         ),
-        buckets=sum(1 for type_, _ in items if type_ in BUCKETS),
-        repositories=sum(1 for type_, _ in items if type_ == REPOSITORY),
+        buckets=_count(items, *BUCKETS),
+        repositories=_count(items, REPOSITORY),
         repository_names=tuple(
             str(i.get("name")) for type_, i in items if type_ == REPOSITORY and i.get("name")
         ),
-        kms_keys=sum(1 for type_, _ in items if type_ == KMS_KEY),
-        unpriced=tuple(unpriced),
-        notes=tuple(notes),
+        kms_keys=_count(items, KMS_KEY),
+        unpriced=tuple(found.unpriced),
+        notes=tuple(found.notes),
     )
