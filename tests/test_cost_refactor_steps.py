@@ -101,3 +101,33 @@ def test_tolerant_prices_answer_zero_and_remember_what_they_lacked_and_used():
     # .get is a look-up, not a use: neither set moves
     assert prices.get("alb.hour") is None and prices.missing == {"nat.hour"}
     assert len(prices) == len(TABLE) and set(prices) == set(TABLE)
+
+
+def test_hourly_prices_take_their_region_column_and_family_unit():
+    from accessweaver_components.cost import prices
+
+    rds = prices._hourly("eu-west-1", "rds.db.")
+    assert rds and all(key.startswith("rds.db.") for key in rds)
+    assert {(p.unit, p.source) for p in rds.values()} == {("USD per instance-hour", prices.RDS)}
+    assert rds["rds.db.t4g.micro.hour"].usd == prices._HOURLY_BY_REGION["rds.db.t4g.micro.hour"][1]
+    nodes = prices._hourly("eu-west-3", "elasticache.cache.")
+    assert {p.unit for p in nodes.values()} == {"USD per node-hour"}
+    assert set(rds).isdisjoint(nodes)
+    # the table feeds the region's price list, and Paris keeps the seed's figure beside it
+    paris = prices.PRICES["eu-west-3"]["rds.db.t3.small.hour"]
+    assert (paris.usd, paris.seed) == (0.040, 0.034)
+    assert prices._node_price_ratio("us-east-1") == 1.0
+    assert prices._node_price_ratio("eu-west-3") == pytest.approx(0.019 / 0.016)
+
+
+def test_every_row_of_the_side_by_side_tables_has_one_value_per_column():
+    from accessweaver_components.cost import prices, usage
+
+    for table, columns in (
+        (prices._HOURLY_BY_REGION, prices._TABLE_REGIONS),
+        (usage._PER_ENVIRONMENT, usage._COLUMNS),
+    ):
+        assert all(len(row) == len(columns) for row in table.values())
+    assert set(prices._TABLE_REGIONS) == set(prices.PRICES)
+    assert list(usage.USAGE_DEFAULTS) == list(usage._COLUMNS)
+    assert usage.USAGE_DEFAULTS["staging"].alb_lcu == usage._PER_ENVIRONMENT["alb_lcu"][1]

@@ -183,6 +183,55 @@ def _region(**figures: Price) -> dict[str, Price]:
     return {**_GLOBAL, **figures}
 
 
+_TABLE_REGIONS = ("us-east-1", "eu-west-1", "eu-west-3")
+"""The columns of `_HOURLY_BY_REGION`."""
+
+_HOURLY_BY_REGION: dict[str, tuple[float, float, float]] = {
+    # USD per hour in us-east-1, eu-west-1, eu-west-3 (the columns of _TABLE_REGIONS)
+    "rds.db.t4g.micro.hour": (0.016, 0.017, 0.018),
+    "rds.db.t4g.small.hour": (0.032, 0.034, 0.036),
+    "rds.db.t4g.medium.hour": (0.065, 0.068, 0.072),
+    "rds.db.t3.micro.hour": (0.018, 0.019, 0.020),
+    "rds.db.t3.small.hour": (0.036, 0.038, 0.040),
+    "rds.db.t3.medium.hour": (0.072, 0.076, 0.080),
+    "rds.db.m7g.large.hour": (0.168, 0.183, 0.193),
+    "rds.db.m6g.large.hour": (0.159, 0.173, 0.182),
+    "rds.db.r6g.large.hour": (0.225, 0.247, 0.260),
+    "elasticache.cache.t4g.micro.hour": (0.016, 0.018, 0.019),
+    "elasticache.cache.t4g.small.hour": (0.032, 0.036, 0.038),
+    "elasticache.cache.t4g.medium.hour": (0.065, 0.072, 0.076),
+    "elasticache.cache.t3.micro.hour": (0.017, 0.018, 0.019),
+    "elasticache.cache.t3.small.hour": (0.034, 0.036, 0.038),
+    "elasticache.cache.m7g.large.hour": (0.158, 0.176, 0.185),
+    "elasticache.cache.r7g.large.hour": (0.219, 0.243, 0.255),
+}
+"""RDS for PostgreSQL instance classes and ElastiCache (Redis OSS) node types, side by side."""
+
+_HOURLY_UNITS = {
+    "rds.db.": ("USD per instance-hour", RDS),
+    "elasticache.cache.": ("USD per node-hour", ELASTICACHE),
+}
+
+
+def _hourly(region: str, family: str) -> dict[str, Price]:
+    """`region`'s column of `_HOURLY_BY_REGION` for one family (`rds.db.`, `elasticache.cache.`),
+    each price in the family's unit from its pricing page."""
+    column = _TABLE_REGIONS.index(region)
+    unit, source = _HOURLY_UNITS[family]
+    return {
+        key: Price(usd[column], unit, source)
+        for key, usd in _HOURLY_BY_REGION.items()
+        if key.startswith(family)
+    }
+
+
+def _node_price_ratio(region: str) -> float:
+    """`region`'s cache.t4g.micro node price over us-east-1's: how ElastiCache Serverless's
+    us-east-1 figures are scaled to a region without its own."""
+    usd = _HOURLY_BY_REGION["elasticache.cache.t4g.micro.hour"]
+    return usd[_TABLE_REGIONS.index(region)] / usd[0]
+
+
 _US_EAST_1 = _region(
     **{
         "fargate.x86_64.vcpu_hour": Price(0.04048, "USD per vCPU-hour", FARGATE),
@@ -197,28 +246,14 @@ _US_EAST_1 = _region(
         "nat.gb": Price(0.045, "USD per GB processed", VPC),
         "endpoint.az_hour": Price(0.01, "USD per interface endpoint per AZ-hour", PRIVATELINK),
         "endpoint.gb": Price(0.01, "USD per GB processed (first PB)", PRIVATELINK),
-        "rds.db.t4g.micro.hour": Price(0.016, "USD per instance-hour", RDS),
-        "rds.db.t4g.small.hour": Price(0.032, "USD per instance-hour", RDS),
-        "rds.db.t4g.medium.hour": Price(0.065, "USD per instance-hour", RDS),
-        "rds.db.t3.micro.hour": Price(0.018, "USD per instance-hour", RDS),
-        "rds.db.t3.small.hour": Price(0.036, "USD per instance-hour", RDS),
-        "rds.db.t3.medium.hour": Price(0.072, "USD per instance-hour", RDS),
-        "rds.db.m7g.large.hour": Price(0.168, "USD per instance-hour", RDS),
-        "rds.db.m6g.large.hour": Price(0.159, "USD per instance-hour", RDS),
-        "rds.db.r6g.large.hour": Price(0.225, "USD per instance-hour", RDS),
+        **_hourly("us-east-1", "rds.db."),
         "rds.storage.gb_month": Price(
             0.115, "USD per GB-month (gp2/gp3, single-AZ; Multi-AZ twice)", RDS
         ),
         "rds.backup.gb_month": Price(
             0.095, "USD per GB-month beyond the free 100% of provisioned storage", RDS
         ),
-        "elasticache.cache.t4g.micro.hour": Price(0.016, "USD per node-hour", ELASTICACHE),
-        "elasticache.cache.t4g.small.hour": Price(0.032, "USD per node-hour", ELASTICACHE),
-        "elasticache.cache.t4g.medium.hour": Price(0.065, "USD per node-hour", ELASTICACHE),
-        "elasticache.cache.t3.micro.hour": Price(0.017, "USD per node-hour", ELASTICACHE),
-        "elasticache.cache.t3.small.hour": Price(0.034, "USD per node-hour", ELASTICACHE),
-        "elasticache.cache.m7g.large.hour": Price(0.158, "USD per node-hour", ELASTICACHE),
-        "elasticache.cache.r7g.large.hour": Price(0.219, "USD per node-hour", ELASTICACHE),
+        **_hourly("us-east-1", "elasticache.cache."),
         **_serverless_valkey(1.0),
         "logs.ingest_gb": Price(0.50, "USD per GB ingested (standard class)", CLOUDWATCH),
         "logs.storage_gb_month": Price(0.03, "USD per GB-month archived", CLOUDWATCH),
@@ -241,29 +276,15 @@ _EU_WEST_1 = _region(
         "nat.gb": Price(0.048, "USD per GB processed", VPC),
         "endpoint.az_hour": Price(0.011, "USD per interface endpoint per AZ-hour", PRIVATELINK),
         "endpoint.gb": Price(0.01, "USD per GB processed (first PB)", PRIVATELINK),
-        "rds.db.t4g.micro.hour": Price(0.017, "USD per instance-hour", RDS),
-        "rds.db.t4g.small.hour": Price(0.034, "USD per instance-hour", RDS),
-        "rds.db.t4g.medium.hour": Price(0.068, "USD per instance-hour", RDS),
-        "rds.db.t3.micro.hour": Price(0.019, "USD per instance-hour", RDS),
-        "rds.db.t3.small.hour": Price(0.038, "USD per instance-hour", RDS),
-        "rds.db.t3.medium.hour": Price(0.076, "USD per instance-hour", RDS),
-        "rds.db.m7g.large.hour": Price(0.183, "USD per instance-hour", RDS),
-        "rds.db.m6g.large.hour": Price(0.173, "USD per instance-hour", RDS),
-        "rds.db.r6g.large.hour": Price(0.247, "USD per instance-hour", RDS),
+        **_hourly("eu-west-1", "rds.db."),
         "rds.storage.gb_month": Price(
             0.127, "USD per GB-month (gp2/gp3, single-AZ; Multi-AZ twice)", RDS
         ),
         "rds.backup.gb_month": Price(
             0.095, "USD per GB-month beyond the free 100% of provisioned storage", RDS
         ),
-        "elasticache.cache.t4g.micro.hour": Price(0.018, "USD per node-hour", ELASTICACHE),
-        "elasticache.cache.t4g.small.hour": Price(0.036, "USD per node-hour", ELASTICACHE),
-        "elasticache.cache.t4g.medium.hour": Price(0.072, "USD per node-hour", ELASTICACHE),
-        "elasticache.cache.t3.micro.hour": Price(0.018, "USD per node-hour", ELASTICACHE),
-        "elasticache.cache.t3.small.hour": Price(0.036, "USD per node-hour", ELASTICACHE),
-        "elasticache.cache.m7g.large.hour": Price(0.176, "USD per node-hour", ELASTICACHE),
-        "elasticache.cache.r7g.large.hour": Price(0.243, "USD per node-hour", ELASTICACHE),
-        **_serverless_valkey(0.018 / 0.016),
+        **_hourly("eu-west-1", "elasticache.cache."),
+        **_serverless_valkey(_node_price_ratio("eu-west-1")),
         "logs.ingest_gb": Price(0.57, "USD per GB ingested (standard class)", CLOUDWATCH),
         "logs.storage_gb_month": Price(0.03, "USD per GB-month archived", CLOUDWATCH),
         "s3.standard_gb_month": Price(0.023, "USD per GB-month (first 50 TB)", S3),
@@ -294,21 +315,7 @@ _EU_WEST_3 = _region(
         "nat.gb": Price(0.05, "USD per GB processed", VPC),
         "endpoint.az_hour": Price(0.011, "USD per interface endpoint per AZ-hour", PRIVATELINK),
         "endpoint.gb": Price(0.01, "USD per GB processed (first PB)", PRIVATELINK),
-        "rds.db.t4g.micro.hour": Price(0.018, "USD per instance-hour", RDS),
-        "rds.db.t4g.small.hour": Price(0.036, "USD per instance-hour", RDS),
-        "rds.db.t4g.medium.hour": Price(0.072, "USD per instance-hour", RDS),
-        "rds.db.t3.micro.hour": Price(0.020, "USD per instance-hour", RDS),
-        "rds.db.t3.small.hour": Price(
-            0.040,
-            "USD per instance-hour",
-            RDS,
-            seed=0.034,
-            note="The seed's $0.034 is RDS for MySQL's N. Virginia price; PostgreSQL costs more.",
-        ),
-        "rds.db.t3.medium.hour": Price(0.080, "USD per instance-hour", RDS),
-        "rds.db.m7g.large.hour": Price(0.193, "USD per instance-hour", RDS),
-        "rds.db.m6g.large.hour": Price(0.182, "USD per instance-hour", RDS),
-        "rds.db.r6g.large.hour": Price(0.260, "USD per instance-hour", RDS),
+        **_hourly("eu-west-3", "rds.db."),
         "rds.storage.gb_month": Price(
             0.133,
             "USD per GB-month (gp2/gp3, single-AZ; Multi-AZ twice)",
@@ -323,14 +330,8 @@ _EU_WEST_3 = _region(
             seed=0.095,
             note="The seed bills all 20 GB of backups; backups up to the storage size are free.",
         ),
-        "elasticache.cache.t4g.micro.hour": Price(0.019, "USD per node-hour", ELASTICACHE),
-        "elasticache.cache.t4g.small.hour": Price(0.038, "USD per node-hour", ELASTICACHE),
-        "elasticache.cache.t4g.medium.hour": Price(0.076, "USD per node-hour", ELASTICACHE),
-        "elasticache.cache.t3.micro.hour": Price(0.019, "USD per node-hour", ELASTICACHE),
-        "elasticache.cache.t3.small.hour": Price(0.038, "USD per node-hour", ELASTICACHE),
-        "elasticache.cache.m7g.large.hour": Price(0.185, "USD per node-hour", ELASTICACHE),
-        "elasticache.cache.r7g.large.hour": Price(0.255, "USD per node-hour", ELASTICACHE),
-        **_serverless_valkey(0.019 / 0.016),
+        **_hourly("eu-west-3", "elasticache.cache."),
+        **_serverless_valkey(_node_price_ratio("eu-west-3")),
         "logs.ingest_gb": Price(
             0.57, "USD per GB ingested (standard class)", CLOUDWATCH, seed=0.50,
             note=_PARIS_SEED_NOTE,
@@ -368,6 +369,12 @@ _EU_WEST_1["rds.storage.gb_month"] = replace(
 )
 _EU_WEST_1["alb.lcu_hour"] = replace(
     _EU_WEST_1["alb.lcu_hour"], corroborated="a 2018 gist of ALB prices per region (stale)"
+)
+# Paris: the seed's figure beside the table's (`_HOURLY_BY_REGION`).
+_EU_WEST_3["rds.db.t3.small.hour"] = replace(
+    _EU_WEST_3["rds.db.t3.small.hour"],
+    seed=0.034,
+    note="The seed's $0.034 is RDS for MySQL's N. Virginia price; PostgreSQL costs more.",
 )
 
 PRICES: dict[str, dict[str, Price]] = {

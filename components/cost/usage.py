@@ -60,46 +60,29 @@ class UsageAssumptions:
         return asdict(self)
 
 
+_COLUMNS: tuple[Environment, ...] = ("dev", "staging", "prod")
+"""The columns of `_PER_ENVIRONMENT`."""
+
+_PER_ENVIRONMENT: dict[str, tuple[float, float, float]] = {
+    # figure: (dev, staging, prod); a figure not listed keeps its default above
+    "nat_gb_per_month": (50, 100, 200),
+    "endpoint_gb_per_month": (5, 10, 50),
+    "alb_lcu": (0.5, 1, 3),
+    "waf_million_requests": (1, 2, 20),
+    "log_gb_per_task_day": (0.03, 0.03, 0.05),
+    "other_log_gb_per_group_day": (0.02, 0.05, 0.2),
+    "s3_gb_per_bucket": (1, 5, 20),
+    "ecr_gb_per_repository": (1, 2, 5),
+    "rds_backup_gb_beyond_free": (0, 0, 0),
+    "cache_gb_stored": (0.1, 0.5, 2),
+    "cache_million_ecpu_per_month": (5, 30, 500),
+    "nlb_nlcu": (0.1, 0.2, 0.5),
+}
+"""The usage figures of each environment, side by side."""
+
 USAGE_DEFAULTS: dict[Environment, UsageAssumptions] = {
-    "dev": UsageAssumptions(
-        nat_gb_per_month=50,
-        endpoint_gb_per_month=5,
-        alb_lcu=0.5,
-        waf_million_requests=1,
-        log_gb_per_task_day=0.03,
-        other_log_gb_per_group_day=0.02,
-        s3_gb_per_bucket=1,
-        ecr_gb_per_repository=1,
-        rds_backup_gb_beyond_free=0,
-        cache_gb_stored=0.1,
-        cache_million_ecpu_per_month=5,
-    ),
-    "staging": UsageAssumptions(
-        nat_gb_per_month=100,
-        endpoint_gb_per_month=10,
-        alb_lcu=1,
-        waf_million_requests=2,
-        log_gb_per_task_day=0.03,
-        other_log_gb_per_group_day=0.05,
-        s3_gb_per_bucket=5,
-        ecr_gb_per_repository=2,
-        rds_backup_gb_beyond_free=0,
-        cache_gb_stored=0.5,
-        cache_million_ecpu_per_month=30,
-        nlb_nlcu=0.2,
-    ),
-    "prod": UsageAssumptions(
-        nat_gb_per_month=200,
-        endpoint_gb_per_month=50,
-        alb_lcu=3,
-        waf_million_requests=20,
-        log_gb_per_task_day=0.05,
-        other_log_gb_per_group_day=0.2,
-        s3_gb_per_bucket=20,
-        ecr_gb_per_repository=5,
-        rds_backup_gb_beyond_free=0,
-        cache_gb_stored=2,
-        cache_million_ecpu_per_month=500,
-        nlb_nlcu=0.5,
-    ),
+    environment: UsageAssumptions(
+        **{figure: row[column] for figure, row in _PER_ENVIRONMENT.items()}
+    )
+    for column, environment in enumerate(_COLUMNS)
 }
