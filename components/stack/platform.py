@@ -134,12 +134,33 @@ class Platform:
 
 
 def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
+    """Every platform piece the stack's keys switch on, in the order they are registered."""
     platform = settings.platform
-    prefix = settings.name_prefix
-    tags = dict(settings.tags)
+    secrets = _secrets(settings)
+    database = _database(settings, network) if platform.database is not None else None
+    cache = _cache(settings, network) if platform.cache is not None else None
+    documents = _documents(settings) if platform.documents is not None else None
+    registry = _registry(settings) if platform.registry is not None else None
+    alerts = _alert_topic(settings) if platform.alarms is not None else None
+    return Platform(
+        settings,
+        secrets,
+        database,
+        cache,
+        documents,
+        registry,
+        alerts,
+        _queues(settings, alerts),
+        build_file_systems(settings, network),
+    )
+
+
+def _secrets(settings: StackSettings) -> PlatformSecrets:
+    """The generated secrets: the JWT key, Keycloak's admin and each workload's login."""
+    platform = settings.platform
     assert platform.secrets is not None
-    secrets = PlatformSecrets(
-        f"{prefix}-secrets",
+    return PlatformSecrets(
+        f"{settings.name_prefix}-secrets",
         SecretsArgs(
             prefix=platform.secrets.prefix,
             jwt_secret=platform.secrets.jwt_secret,
@@ -156,130 +177,153 @@ def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
             store=platform.secrets.store,  # type: ignore[arg-type]
             region=settings.region,
             protect=platform.protect,
-            tags=tags,
+            tags=dict(settings.tags),
         ),
     )
-    database = None
-    if platform.database is not None:
-        db = platform.database
-        database = Database(
-            f"{prefix}-database",
-            DatabaseArgs(
-                identifier=db.identifier,
-                vpc_id=network.vpc_id,
-                subnet_ids=network.private_subnet_ids,
-                database_name=db.database_name,
-                engine_version=db.engine_version,
-                instance_class=db.instance_class,
-                allocated_storage=db.allocated_storage,
-                max_allocated_storage=db.max_allocated_storage,
-                port=db.port,
-                username=db.username,
-                backup_retention_days=db.backup_retention_days,
-                multi_az=db.multi_az,
-                deletion_protection=db.deletion_protection,
-                monitoring_interval=db.monitoring_interval,
-                # Connections, refusals and errors: evidence, kept as long as Keycloak's (LOG.2).
-                log_retention_days=settings.audit_log_retention_days,
-                running_schedule=(
-                    RunningScheduleArgs(
-                        start_cron=schedule.start_cron,
-                        stop_cron=schedule.stop_cron,
-                        timezone=schedule.timezone,
-                        backup_window=schedule.backup_window,
-                        maintenance_window=schedule.maintenance_window,
-                    )
-                    if (schedule := settings.database_schedule) is not None
-                    else None
-                ),
-                protect=platform.protect,
-                permissions_boundary=settings.permissions_boundary_arn,
-                tags=tags,
+
+
+def _database(settings: StackSettings, network: NetworkRefs) -> Database:
+    """`database.enabled`: the PostgreSQL instance in the private subnets."""
+    platform = settings.platform
+    assert platform.database is not None
+    db = platform.database
+    return Database(
+        f"{settings.name_prefix}-database",
+        DatabaseArgs(
+            identifier=db.identifier,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids,
+            database_name=db.database_name,
+            engine_version=db.engine_version,
+            instance_class=db.instance_class,
+            allocated_storage=db.allocated_storage,
+            max_allocated_storage=db.max_allocated_storage,
+            port=db.port,
+            username=db.username,
+            backup_retention_days=db.backup_retention_days,
+            multi_az=db.multi_az,
+            deletion_protection=db.deletion_protection,
+            monitoring_interval=db.monitoring_interval,
+            # Connections, refusals and errors: evidence, kept as long as Keycloak's (LOG.2).
+            log_retention_days=settings.audit_log_retention_days,
+            running_schedule=(
+                RunningScheduleArgs(
+                    start_cron=schedule.start_cron,
+                    stop_cron=schedule.stop_cron,
+                    timezone=schedule.timezone,
+                    backup_window=schedule.backup_window,
+                    maintenance_window=schedule.maintenance_window,
+                )
+                if (schedule := settings.database_schedule) is not None
+                else None
             ),
-        )
-    cache = None
-    if platform.cache is not None:
-        spec = platform.cache
-        cache = Cache(
-            f"{prefix}-cache",
-            CacheArgs(
-                replication_group_id=spec.replication_group_id,
-                vpc_id=network.vpc_id,
-                subnet_ids=network.private_subnet_ids,
-                engine=spec.engine,  # type: ignore[arg-type]
-                engine_version=spec.engine_version,
-                serverless=spec.serverless,
-                serverless_max_data_gb=spec.serverless_max_data_gb,
-                node_type=spec.node_type,
-                nodes=spec.nodes,
-                port=spec.port,
-                snapshot_retention_days=spec.snapshot_retention_days,
-                protect=platform.protect,
-                region=settings.region,
-                tags=tags,
-            ),
-        )
-    documents = None
-    if platform.documents is not None:
-        spec_documents = platform.documents
-        documents = DocumentStore(
-            f"{prefix}-documents",
-            DocumentStoreArgs(
-                bucket_prefix=spec_documents.bucket_prefix,
-                transition_to_ia_days=spec_documents.transition_to_ia_days,
-                noncurrent_version_expiration_days=(
-                    spec_documents.noncurrent_version_expiration_days
-                ),
-                access_log_retention_days=spec_documents.access_log_retention_days,
-                customer_managed_key=spec_documents.customer_managed_key,
-                protect=platform.protect,
-                tags=tags,
-            ),
-        )
-    registry = None
-    if platform.registry is not None:
-        own = f"{settings.container_registry}/"
-        registry = ImageRegistry(
-            f"{prefix}-images",
-            RegistryArgs(
-                repositories={
-                    **{
-                        s.name: f"{platform.registry.repository_prefix}/{s.name}"
-                        for s in settings.services
-                        if s.image.startswith(own)
-                    },
-                    # A task built into its own repository, like a service's.
-                    **{
-                        t.name: f"{platform.registry.repository_prefix}/{t.name}"
-                        for t in settings.tasks
-                        if t.own_repository and t.image.startswith(own)
-                    },
+            protect=platform.protect,
+            permissions_boundary=settings.permissions_boundary_arn,
+            tags=dict(settings.tags),
+        ),
+    )
+
+
+def _cache(settings: StackSettings, network: NetworkRefs) -> Cache:
+    """`cache.enabled`: the Redis/Valkey cache in the private subnets."""
+    platform = settings.platform
+    assert platform.cache is not None
+    spec = platform.cache
+    return Cache(
+        f"{settings.name_prefix}-cache",
+        CacheArgs(
+            replication_group_id=spec.replication_group_id,
+            vpc_id=network.vpc_id,
+            subnet_ids=network.private_subnet_ids,
+            engine=spec.engine,  # type: ignore[arg-type]
+            engine_version=spec.engine_version,
+            serverless=spec.serverless,
+            serverless_max_data_gb=spec.serverless_max_data_gb,
+            node_type=spec.node_type,
+            nodes=spec.nodes,
+            port=spec.port,
+            snapshot_retention_days=spec.snapshot_retention_days,
+            protect=platform.protect,
+            region=settings.region,
+            tags=dict(settings.tags),
+        ),
+    )
+
+
+def _documents(settings: StackSettings) -> DocumentStore:
+    """`documents.enabled`: the documents bucket."""
+    platform = settings.platform
+    assert platform.documents is not None
+    spec = platform.documents
+    return DocumentStore(
+        f"{settings.name_prefix}-documents",
+        DocumentStoreArgs(
+            bucket_prefix=spec.bucket_prefix,
+            transition_to_ia_days=spec.transition_to_ia_days,
+            noncurrent_version_expiration_days=spec.noncurrent_version_expiration_days,
+            access_log_retention_days=spec.access_log_retention_days,
+            customer_managed_key=spec.customer_managed_key,
+            protect=platform.protect,
+            tags=dict(settings.tags),
+        ),
+    )
+
+
+def _registry(settings: StackSettings) -> ImageRegistry:
+    """`registry.enabled`: a repository per workload whose image the stack's registry holds."""
+    platform = settings.platform
+    assert platform.registry is not None
+    own = f"{settings.container_registry}/"
+    prefix = platform.registry.repository_prefix
+    return ImageRegistry(
+        f"{settings.name_prefix}-images",
+        RegistryArgs(
+            repositories={
+                **{
+                    s.name: f"{prefix}/{s.name}"
+                    for s in settings.services
+                    if s.image.startswith(own)
                 },
-                keep_images=platform.registry.keep_images,
-                pull_account_ids=platform.registry.pull_account_ids,
-                protect=platform.protect,
-                tags=tags,
+                # A task built into its own repository, like a service's.
+                **{
+                    t.name: f"{prefix}/{t.name}"
+                    for t in settings.tasks
+                    if t.own_repository and t.image.startswith(own)
+                },
+            },
+            keep_images=platform.registry.keep_images,
+            pull_account_ids=platform.registry.pull_account_ids,
+            protect=platform.protect,
+            tags=dict(settings.tags),
+        ),
+    )
+
+
+def _alert_topic(settings: StackSettings) -> AlertTopic:
+    """`alarms.enabled`: the topic every alarm of the stack notifies."""
+    assert settings.platform.alarms is not None
+    prefix = settings.name_prefix
+    return AlertTopic(
+        f"{prefix}-alerts",
+        AlertTopicArgs(
+            topic_name=f"{prefix}-alarms",
+            emails=settings.platform.alarms.emails,
+            # Every alarm of the stack is named `<prefix>-...`; the ECS events rule is
+            # Monitoring's (built last, once everything it watches exists).
+            publishers=Publishers(
+                alarm_name_prefix=prefix, event_rule_names=(ecs_events_rule_name(prefix),)
             ),
-        )
-    alerts = None
-    if platform.alarms is not None:
-        alerts = AlertTopic(
-            f"{prefix}-alerts",
-            AlertTopicArgs(
-                topic_name=f"{prefix}-alarms",
-                emails=platform.alarms.emails,
-                # Every alarm of the stack is named `<prefix>-...`; the ECS events rule is
-                # Monitoring's (built last, once everything it watches exists).
-                publishers=Publishers(
-                    alarm_name_prefix=prefix, event_rule_names=(ecs_events_rule_name(prefix),)
-                ),
-                region=settings.region,
-                tags=tags,
-            ),
-        )
-    queues = {
+            region=settings.region,
+            tags=dict(settings.tags),
+        ),
+    )
+
+
+def _queues(settings: StackSettings, alerts: AlertTopic | None) -> dict[str, WorkQueue]:
+    """A work queue per `queues` key, its dead-letter alarm on the stack's topic."""
+    return {
         queue.name: WorkQueue(
-            f"{prefix}-queue-{queue.name}",
+            f"{settings.name_prefix}-queue-{queue.name}",
             WorkQueueArgs(
                 name=queue.physical,
                 logical=queue.name,
@@ -287,22 +331,11 @@ def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
                 message_retention_seconds=queue.message_retention_days * 24 * 3600,
                 max_receive_count=queue.max_receive_count,
                 alarm_actions=[alerts.topic_arn] if alerts is not None else [],
-                tags=tags,
+                tags=dict(settings.tags),
             ),
         )
         for queue in settings.queues
     }
-    return Platform(
-        settings,
-        secrets,
-        database,
-        cache,
-        documents,
-        registry,
-        alerts,
-        queues,
-        build_file_systems(settings, network),
-    )
 
 
 def build_file_systems(settings: StackSettings, network: NetworkRefs) -> dict[str, FileSystemRef]:
