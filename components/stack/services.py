@@ -128,44 +128,13 @@ def microservice_args(
     file_systems: Mapping[str, FileSystemRef] | None = None,
 ) -> MicroserviceArgs:
     file_systems = file_systems or {}
-    schedule = settings.off_hours
-    scaling = None
     # A service whose image no release holds yet runs no task: its tag was never pushed.
     desired, minimum = (service.desired_count, service.min_capacity) if service.released else (0, 0)
-    if settings.auto_scaling_enabled:
-        scaling = ScalingArgs(
-            min_capacity=minimum,
-            max_capacity=service.max_capacity,
-            cpu_target=settings.scaling_cpu_target,
-            memory_target=settings.scaling_memory_target,
-            cooldown_seconds=SCALING_COOLDOWN_SECONDS,
-            schedule=(
-                ScheduleArgs(
-                    scale_up=schedule.scale_up_schedule,
-                    scale_down=schedule.scale_down_schedule,
-                    timezone=schedule.timezone,
-                )
-                if schedule is not None
-                else None
-            ),
-            requests_per_target=service.scaling.requests_per_target,
-            backlog=(
-                BacklogArgs(
-                    queue_name=consumed_queue_name,
-                    messages_per_task=service.scaling.backlog_per_task,
-                )
-                if service.scaling.backlog_per_task is not None and consumed_queue_name is not None
-                else None
-            ),
-            predictive=(
-                PredictiveArgs(
-                    mode=service.scaling.predictive_mode,  # type: ignore[arg-type]
-                    scheduling_buffer_seconds=service.scaling.predictive_buffer_seconds,
-                )
-                if service.scaling.predictive_mode is not None
-                else None
-            ),
-        )
+    scaling = (
+        _scaling_args(settings, service, minimum, consumed_queue_name)
+        if settings.auto_scaling_enabled
+        else None
+    )
     return MicroserviceArgs(
         cluster=cluster,
         vpc_id=network.vpc_id,
@@ -182,24 +151,7 @@ def microservice_args(
         bindings=tuple(bindings),
         load_balancer=load_balancer,
         scaling=scaling,
-        deployment=DeploymentArgs(
-            minimum_healthy_percent=settings.deployment_minimum_healthy_percent,
-            maximum_percent=settings.deployment_maximum_percent,
-            circuit_breaker=settings.deployment_circuit_breaker,
-            rollback_on_alarms=settings.deployment_alarms,
-            health_check_grace_period=settings.health_check_grace_period,
-            strategy=service.rollout.strategy,
-            bake_time_minutes=service.rollout.bake_time_minutes,
-            linear_step_percent=service.rollout.linear_step_percent,
-            linear_step_bake_time_minutes=service.rollout.linear_step_bake_time_minutes,
-            canary_percent=service.rollout.canary_percent,
-            canary_bake_time_minutes=service.rollout.canary_bake_time_minutes,
-            lifecycle_hooks=tuple(
-                LifecycleHook(lambda_arn=arn, stages=stages)
-                for arn, stages in service.rollout.lifecycle_hooks
-            ),
-            recreate=service.rollout.recreate is not None,
-        ),
+        deployment=_deployment_args(settings, service),
         alarms=AlarmArgs(
             actions=tuple(alarm_actions),
             cpu_threshold=ALARM_CPU_THRESHOLD,
@@ -219,17 +171,7 @@ def microservice_args(
         ),
         ephemeral_storage_gib=service.blocks.ephemeral_storage_gib,
         execute_command=service.execute_command,
-        service_connect=(
-            ServiceConnectArgs(
-                publish=service.connect == "publish",
-                access_logs=settings.service_connect_access_logs,
-                ingress_port=service.connect_port,
-                # Callers' test requests reach the new revision while it is tested.
-                test_traffic=service.connect == "publish" and service.traffic_shift,
-            )
-            if service.connect is not None
-            else None
-        ),
+        service_connect=_service_connect_args(settings, service),
         xray=service.tracing,
         tracing_attributes={
             "deployment.environment.name": settings.environment,
@@ -250,6 +192,90 @@ def microservice_args(
                 else {}
             ),
         },
+    )
+
+
+def _scaling_args(
+    settings: StackSettings,
+    service: ServiceSettings,
+    minimum: int,
+    consumed_queue_name: pulumi.Input[str] | None,
+) -> ScalingArgs:
+    """The service's autoscaling: its bounds, the stack's targets and off-hours schedule, its
+    requests, backlog and predictive policies where it has them."""
+    schedule = settings.off_hours
+    return ScalingArgs(
+        min_capacity=minimum,
+        max_capacity=service.max_capacity,
+        cpu_target=settings.scaling_cpu_target,
+        memory_target=settings.scaling_memory_target,
+        cooldown_seconds=SCALING_COOLDOWN_SECONDS,
+        schedule=(
+            ScheduleArgs(
+                scale_up=schedule.scale_up_schedule,
+                scale_down=schedule.scale_down_schedule,
+                timezone=schedule.timezone,
+            )
+            if schedule is not None
+            else None
+        ),
+        requests_per_target=service.scaling.requests_per_target,
+        backlog=(
+            BacklogArgs(
+                queue_name=consumed_queue_name,
+                messages_per_task=service.scaling.backlog_per_task,
+            )
+            if service.scaling.backlog_per_task is not None and consumed_queue_name is not None
+            else None
+        ),
+        predictive=(
+            PredictiveArgs(
+                mode=service.scaling.predictive_mode,  # type: ignore[arg-type]
+                scheduling_buffer_seconds=service.scaling.predictive_buffer_seconds,
+            )
+            if service.scaling.predictive_mode is not None
+            else None
+        ),
+    )
+
+
+def _deployment_args(settings: StackSettings, service: ServiceSettings) -> DeploymentArgs:
+    """How a new revision replaces the running one: the stack's bounds and circuit breaker,
+    the service's rollout."""
+    return DeploymentArgs(
+        minimum_healthy_percent=settings.deployment_minimum_healthy_percent,
+        maximum_percent=settings.deployment_maximum_percent,
+        circuit_breaker=settings.deployment_circuit_breaker,
+        rollback_on_alarms=settings.deployment_alarms,
+        health_check_grace_period=settings.health_check_grace_period,
+        strategy=service.rollout.strategy,
+        bake_time_minutes=service.rollout.bake_time_minutes,
+        linear_step_percent=service.rollout.linear_step_percent,
+        linear_step_bake_time_minutes=service.rollout.linear_step_bake_time_minutes,
+        canary_percent=service.rollout.canary_percent,
+        canary_bake_time_minutes=service.rollout.canary_bake_time_minutes,
+        lifecycle_hooks=tuple(
+            LifecycleHook(lambda_arn=arn, stages=stages)
+            for arn, stages in service.rollout.lifecycle_hooks
+        ),
+        recreate=service.rollout.recreate is not None,
+    )
+
+
+def _service_connect_args(
+    settings: StackSettings, service: ServiceSettings
+) -> ServiceConnectArgs | None:
+    """The service's Service Connect role: publishing its port, or a client only (None: out)."""
+    return (
+        ServiceConnectArgs(
+            publish=service.connect == "publish",
+            access_logs=settings.service_connect_access_logs,
+            ingress_port=service.connect_port,
+            # Callers' test requests reach the new revision while it is tested.
+            test_traffic=service.connect == "publish" and service.traffic_shift,
+        )
+        if service.connect is not None
+        else None
     )
 
 
