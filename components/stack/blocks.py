@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from ..compute.cluster import CapacityShare, capacity_problems
-from ..compute.config import ServiceTuning
+from ..compute.config import CapacityShareConfig, EfsVolumeConfig, ServiceTuning, SidecarConfig
 from ..compute.containers import EXEC_AGENT_PATHS, RegistryCredentials
 from ..compute.efs_volumes import EfsVolumeArgs, efs_problems
 from ..compute.sidecars import (
@@ -108,20 +108,7 @@ def resolve_blocks(
     """The service's blocks from `sources` (`(key path, model)`, override first)."""
     picked = {key: _chosen(key, sources) for key in BLOCK_KEYS}
     _, architecture = picked["cpu_architecture"]
-    capacity_path, capacity_config = picked["capacity_provider_strategy"]
-    capacity = tuple(
-        CapacityShare(s.capacity_provider, weight=s.weight, base=s.base)
-        for s in capacity_config or ()
-    )
-    for problem in capacity_problems(capacity, "") if capacity else ():
-        issues.append(
-            ConfigIssue(
-                capacity_path,
-                [s.model_dump(by_alias=True) for s in capacity_config],
-                problem.lstrip(": ").removeprefix(" "),
-                "each provider once, a weight above 0 on one at least, a base on one at most",
-            )
-        )
+    capacity = _capacity(*picked["capacity_provider_strategy"], issues)
     _, storage = picked["ephemeral_storage_gib"]
     _, credentials_config = picked["repository_credentials"]
     credentials = (
@@ -130,25 +117,7 @@ def resolve_blocks(
         else None
     )
     sidecars_path, sidecar_configs = picked["sidecars"]
-    sidecars = tuple(
-        SidecarArgs(
-            name=s.name,
-            image=s.image,
-            memory=s.memory,
-            cpu=s.cpu,
-            port=s.port,
-            environment=dict(s.environment),
-            secrets=dict(s.secrets),
-            essential=s.essential,
-            health_check=tuple(s.health_check) if s.health_check else None,
-            command=tuple(s.command) if s.command else None,
-            user=s.user,
-            depends_on=dict(s.depends_on),
-            app_waits_for=s.app_waits_for,
-            repository_credentials=s.repository_credentials,
-        )
-        for s in sidecar_configs or ()
-    )
+    sidecars = tuple(_sidecar(s) for s in sidecar_configs or ())
     firelens_path, firelens_config = picked["firelens"]
     firelens = (
         FireLensArgs(
@@ -171,13 +140,73 @@ def resolve_blocks(
         (), app_name=name, app_port=port, firelens=firelens,
         where=firelens_path.removesuffix(".firelens"), camel=True,
     )  # fmt: skip
-    volumes_path, volume_configs = picked["efs_volumes"]
+    return ServiceBlocks(
+        cpu_architecture=architecture,
+        capacity=capacity,
+        ephemeral_storage_gib=storage,
+        repository_credentials=credentials,
+        sidecars=sidecars,
+        firelens=firelens,
+        efs_volumes=_efs_mounts(
+            *picked["efs_volumes"], file_systems, writable_paths=writable_paths, issues=issues
+        ),
+    )
+
+
+def _capacity(
+    path: str, configs: Sequence[CapacityShareConfig] | None, issues: list[ConfigIssue]
+) -> tuple[CapacityShare, ...]:
+    """`capacityProviderStrategy` as the cluster's shares, under the cluster's rules."""
+    capacity = tuple(
+        CapacityShare(s.capacity_provider, weight=s.weight, base=s.base) for s in configs or ()
+    )
+    for problem in capacity_problems(capacity, "") if capacity else ():
+        issues.append(
+            ConfigIssue(
+                path,
+                [s.model_dump(by_alias=True) for s in configs or ()],
+                problem.lstrip(": ").removeprefix(" "),
+                "each provider once, a weight above 0 on one at least, a base on one at most",
+            )
+        )
+    return capacity
+
+
+def _sidecar(config: SidecarConfig) -> SidecarArgs:
+    """One `sidecars` entry as the component's argument."""
+    return SidecarArgs(
+        name=config.name,
+        image=config.image,
+        memory=config.memory,
+        cpu=config.cpu,
+        port=config.port,
+        environment=dict(config.environment),
+        secrets=dict(config.secrets),
+        essential=config.essential,
+        health_check=tuple(config.health_check) if config.health_check else None,
+        command=tuple(config.command) if config.command else None,
+        user=config.user,
+        depends_on=dict(config.depends_on),
+        app_waits_for=config.app_waits_for,
+        repository_credentials=config.repository_credentials,
+    )
+
+
+def _efs_mounts(
+    path: str,
+    configs: Sequence[EfsVolumeConfig] | None,
+    file_systems: Mapping[str, FileSystemConfig],
+    *,
+    writable_paths: Sequence[str],
+    issues: list[ConfigIssue],
+) -> tuple[EfsMountSettings, ...]:
+    """`efsVolumes`: each on a declared file system, at a path not mounted already."""
     mounts = []
-    for index, v in enumerate(volume_configs or ()):
+    for index, v in enumerate(configs or ()):
         if v.file_system not in file_systems:
             issues.append(
                 ConfigIssue(
-                    f"{volumes_path}[{index}].fileSystem",
+                    f"{path}[{index}].fileSystem",
                     v.file_system,
                     "no such file system in fileSystems",
                     ", ".join(sorted(file_systems)) or "declare it under fileSystems first",
@@ -202,21 +231,13 @@ def resolve_blocks(
     for problem in efs_problems(probe, taken_paths=["/tmp", *writable_paths, *EXEC_AGENT_PATHS]):
         issues.append(
             ConfigIssue(
-                volumes_path,
+                path,
                 [m.container_path for m in mounts],
                 problem,
                 "unique volume names, absolute paths not mounted already (/tmp, writablePaths)",
             )
         )
-    return ServiceBlocks(
-        cpu_architecture=architecture,
-        capacity=capacity,
-        ephemeral_storage_gib=storage,
-        repository_credentials=credentials,
-        sidecars=sidecars,
-        firelens=firelens,
-        efs_volumes=tuple(mounts),
-    )
+    return tuple(mounts)
 
 
 def resolve_file_systems(
