@@ -18,7 +18,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from ..compute.config import TaskSpec, TaskUses
+from ..compute.config import TaskSizeConfig, TaskSpec, TaskUses
 from ..compute.fargate import size_issues
 from ..data.config import QueueSettings
 from ..errors import MISSING, SECRET_NAME, ConfigIssue
@@ -149,27 +149,7 @@ def resolve_tasks(
         )
         _check_environment(spec, base, platform, issues)
         schedule = _schedule(spec, base, prefix, name, issues)
-        if spec.run_before_deploy:
-            if migrations:
-                issues.append(
-                    ConfigIssue(
-                        f"{base}.runBeforeDeploy",
-                        True,
-                        f"tasks.{migrations[0]} already runs before the deploy: two would run at "
-                        "the same time, in no order",
-                        "one task with runBeforeDeploy (run both steps from its command)",
-                    )
-                )
-            migrations.append(name)
-        elif spec.timeout_minutes is not None:
-            issues.append(
-                ConfigIssue(
-                    f"{base}.timeoutMinutes",
-                    spec.timeout_minutes,
-                    "has no effect: only the deploy waits for a task (runBeforeDeploy)",
-                    "remove it, or set runBeforeDeploy: true",
-                )
-            )
+        _check_run_before_deploy(name, spec, base, migrations, issues)
         size = spec.sizes.get(env)  # type: ignore[call-overload]
         if size is None:
             issues.append(
@@ -184,34 +164,73 @@ def resolve_tasks(
         size_issues(
             size.cpu, size.memory, f"{base}.sizes.{env}.cpu", f"{base}.sizes.{env}.memory", issues
         )
-        environment = {"SPRING_PROFILES_ACTIVE": env} if spring_boot else {}
-        environment.update(spec.environment)
-        resolved.append(
-            TaskSettings(
-                name=name,
-                description=spec.description,
-                image=image.image,
-                own_repository=image.built and spec.image_of is None,
-                image_source=image.source,
-                pinned_tag=image.pinned_tag,
-                cpu=size.cpu,
-                memory=size.memory,
-                command=tuple(spec.command) if spec.command else None,
-                user=spec.user,
-                image_of=spec.image_of,
-                uses=spec.uses,
-                calls=tuple(spec.calls),
-                environment=dict(sorted(environment.items())),
-                secrets=dict(sorted(spec.secrets.items())),
-                writable_paths=tuple(spec.writable_paths),
-                spring_boot=spring_boot,
-                schedule=schedule,
-                run_before_deploy=spec.run_before_deploy,
-                timeout_minutes=spec.timeout_minutes or DEFAULT_TIMEOUT_MINUTES,
-            )
-        )
+        resolved.append(_task_settings(name, spec, env, image, size, spring_boot, schedule))
     check_tasks_graph(resolved, services, pieces, lambda n: f"tasks.{n}", issues, disabled)
     return tuple(resolved), _with_task_senders(resolved, queues, issues)
+
+
+def _check_run_before_deploy(
+    name: str, spec: TaskSpec, base: str, migrations: list[str], issues: list[ConfigIssue]
+) -> None:
+    """One task at most runs before the deploy (`migrations`: those seen so far, this one
+    added); only such a task has a timeout the deploy waits for."""
+    if spec.run_before_deploy:
+        if migrations:
+            issues.append(
+                ConfigIssue(
+                    f"{base}.runBeforeDeploy",
+                    True,
+                    f"tasks.{migrations[0]} already runs before the deploy: two would run at "
+                    "the same time, in no order",
+                    "one task with runBeforeDeploy (run both steps from its command)",
+                )
+            )
+        migrations.append(name)
+    elif spec.timeout_minutes is not None:
+        issues.append(
+            ConfigIssue(
+                f"{base}.timeoutMinutes",
+                spec.timeout_minutes,
+                "has no effect: only the deploy waits for a task (runBeforeDeploy)",
+                "remove it, or set runBeforeDeploy: true",
+            )
+        )
+
+
+def _task_settings(
+    name: str,
+    spec: TaskSpec,
+    env: str,
+    image: ResolvedImage,
+    size: TaskSizeConfig,
+    spring_boot: bool,
+    schedule: TaskScheduleSettings | None,
+) -> TaskSettings:
+    """The task's settings from its spec, its image and its size in the stack's environment."""
+    environment = {"SPRING_PROFILES_ACTIVE": env} if spring_boot else {}
+    environment.update(spec.environment)
+    return TaskSettings(
+        name=name,
+        description=spec.description,
+        image=image.image,
+        own_repository=image.built and spec.image_of is None,
+        image_source=image.source,
+        pinned_tag=image.pinned_tag,
+        cpu=size.cpu,
+        memory=size.memory,
+        command=tuple(spec.command) if spec.command else None,
+        user=spec.user,
+        image_of=spec.image_of,
+        uses=spec.uses,
+        calls=tuple(spec.calls),
+        environment=dict(sorted(environment.items())),
+        secrets=dict(sorted(spec.secrets.items())),
+        writable_paths=tuple(spec.writable_paths),
+        spring_boot=spring_boot,
+        schedule=schedule,
+        run_before_deploy=spec.run_before_deploy,
+        timeout_minutes=spec.timeout_minutes or DEFAULT_TIMEOUT_MINUTES,
+    )
 
 
 def _image(
