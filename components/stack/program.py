@@ -21,6 +21,7 @@ from .. import cost
 from ..compute.cluster import EcsCluster, EcsClusterArgs, ExecLoggingArgs
 from ..compute.microservice import Microservice
 from ..compute.rotation_restart import RestartOn, RotationRestart, RotationRestartArgs
+from ..compute.task import EcsTask
 from ..cost.recorder import ResourceRecorder
 from ..edge.domain import DomainArgs
 from ..edge.load_balancer import AccessLogArgs, LoadBalancer, LoadBalancerArgs, WafArgs
@@ -35,6 +36,7 @@ from ..observability.monitoring import (
     QuietHours,
     ServerlessCacheWatch,
 )
+from ..resilience.fault_injection import FaultInjection
 from . import outputs
 from .platform import Platform, build_network, build_platform, platform_outputs
 from .resilience import build_fault_injection
@@ -289,20 +291,7 @@ def build_stack(settings: StackSettings) -> None:
     """Register every resource of the stack described by `settings` and export its outputs."""
     # Sees every resource registered from here on: the cost estimate prices what is deployed.
     registered = ResourceRecorder.install()
-    unreleased = [s.name for s in settings.services if not s.released]
-    if unreleased:
-        pulumi.log.warn(
-            f"{settings.stack_file}: no release recorded for {', '.join(unreleased)} "
-            f"({outputs.release(settings)['parameter']}): they run no task until the deploy "
-            'records their images (docs/DEPLOYING.md, "From commit to prod").'
-        )
-    for service in settings.services:
-        if service.rollout.recreate:
-            pulumi.log.warn(
-                f"{service.name} deploys as a recreate (ROLLING at 0-100 %, its configured "
-                f"{service.rollout.strategy} on the next release): {service.rollout.recreate}."
-            )
-
+    _warn_release_state(settings)
     network = build_network(settings)
     platform = build_platform(settings, network)
     cluster = build_cluster(settings, network)
@@ -341,8 +330,61 @@ def build_stack(settings: StackSettings) -> None:
     rotation = build_rotation_restart(settings, platform, cluster, services)
     faults = build_fault_injection(settings, network, monitoring, platform.alarm_actions)
 
+    exports = _exports(
+        settings,
+        network=network,
+        platform=platform,
+        cluster=cluster,
+        edge=edge,
+        services=services,
+        tasks=tasks,
+        monitoring=monitoring,
+        rotation=rotation,
+        faults=faults,
+    )
+    if nlb is not None:
+        exports["nlb_endpoints"] = nlb.endpoints
+    for key, value in exports.items():
+        pulumi.export(key, value)
+    # Last: priced from the settings and every resource registered above.
+    pulumi.export(
+        "estimated_monthly_cost", cost.estimate(settings, registered.resources).to_output()
+    )
+
+
+def _warn_release_state(settings: StackSettings) -> None:
+    """Say which services run no task for want of a release, and which deploy as a recreate."""
+    unreleased = [s.name for s in settings.services if not s.released]
+    if unreleased:
+        pulumi.log.warn(
+            f"{settings.stack_file}: no release recorded for {', '.join(unreleased)} "
+            f"({outputs.release(settings)['parameter']}): they run no task until the deploy "
+            'records their images (docs/DEPLOYING.md, "From commit to prod").'
+        )
+    for service in settings.services:
+        if service.rollout.recreate:
+            pulumi.log.warn(
+                f"{service.name} deploys as a recreate (ROLLING at 0-100 %, its configured "
+                f"{service.rollout.strategy} on the next release): {service.rollout.recreate}."
+            )
+
+
+def _exports(
+    settings: StackSettings,
+    *,
+    network: NetworkRefs,
+    platform: Platform,
+    cluster: EcsCluster,
+    edge: LoadBalancer | None,
+    services: Mapping[str, Microservice | Keycloak],
+    tasks: Mapping[str, EcsTask],
+    monitoring: Monitoring | None,
+    rotation: RotationRestart | None,
+    faults: FaultInjection | None,
+) -> dict[str, Any]:
+    """The stack outputs (README "Outputs"), never a secret value."""
     groups = {name: svc.security_group_id for name, svc in services.items()}
-    exports: dict[str, Any] = {
+    return {
         "cluster_name": cluster.cluster_name,
         "service_arns": {name: svc.service_arn for name, svc in services.items()},
         "task_definition_arns": {n: s.task_definition_arn for n, s in services.items()},
@@ -377,11 +419,3 @@ def build_stack(settings: StackSettings) -> None:
         "fault_injection": outputs.fault_injection(settings, faults),
         **platform_outputs(platform, monitoring.dashboard_name if monitoring else None),
     }
-    if nlb is not None:
-        exports["nlb_endpoints"] = nlb.endpoints
-    for key, value in exports.items():
-        pulumi.export(key, value)
-    # Last: priced from the settings and every resource registered above.
-    pulumi.export(
-        "estimated_monthly_cost", cost.estimate(settings, registered.resources).to_output()
-    )
