@@ -15,8 +15,10 @@ from typing import Any
 import pulumi
 
 from ..bindings import Binding, Peer
+from ..compute.config import RegistrySettings
 from ..compute.registry import ImageRegistry, RegistryArgs
 from ..data.cache import Cache, CacheArgs
+from ..data.config import CacheSettings, DatabaseSettings, DocumentsSettings
 from ..data.database import Database, DatabaseArgs, DatabaseLogin, RunningScheduleArgs
 from ..data.documents import DocumentStore, DocumentStoreArgs
 from ..data.file_system import EfsFileSystem, EfsFileSystemArgs, FileSystemRef
@@ -25,6 +27,7 @@ from ..identity.secrets import PlatformSecrets, SecretsArgs
 from ..network.layout import NetworkRefs
 from ..network.vpc import Network, NetworkArgs
 from ..observability.alerts import AlertTopic, AlertTopicArgs, Publishers
+from ..observability.config import AlarmsSettings
 from ..observability.monitoring import ecs_events_rule_name
 from .graph import POSTGRES_DEFAULT_PORT, REDIS_DEFAULT_PORT
 from .platform_tasks import PLATFORM_ROTATE, task_login
@@ -137,11 +140,13 @@ def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:
     """Every platform piece the stack's keys switch on, in the order they are registered."""
     platform = settings.platform
     secrets = _secrets(settings)
-    database = _database(settings, network) if platform.database is not None else None
-    cache = _cache(settings, network) if platform.cache is not None else None
-    documents = _documents(settings) if platform.documents is not None else None
-    registry = _registry(settings) if platform.registry is not None else None
-    alerts = _alert_topic(settings) if platform.alarms is not None else None
+    database = (
+        _database(settings, network, platform.database) if platform.database is not None else None
+    )
+    cache = _cache(settings, network, platform.cache) if platform.cache is not None else None
+    documents = _documents(settings, platform.documents) if platform.documents is not None else None
+    registry = _registry(settings, platform.registry) if platform.registry is not None else None
+    alerts = _alert_topic(settings, platform.alarms) if platform.alarms is not None else None
     return Platform(
         settings,
         secrets,
@@ -182,11 +187,8 @@ def _secrets(settings: StackSettings) -> PlatformSecrets:
     )
 
 
-def _database(settings: StackSettings, network: NetworkRefs) -> Database:
+def _database(settings: StackSettings, network: NetworkRefs, db: DatabaseSettings) -> Database:
     """`database.enabled`: the PostgreSQL instance in the private subnets."""
-    platform = settings.platform
-    assert platform.database is not None
-    db = platform.database
     return Database(
         f"{settings.name_prefix}-database",
         DatabaseArgs(
@@ -217,18 +219,15 @@ def _database(settings: StackSettings, network: NetworkRefs) -> Database:
                 if (schedule := settings.database_schedule) is not None
                 else None
             ),
-            protect=platform.protect,
+            protect=settings.platform.protect,
             permissions_boundary=settings.permissions_boundary_arn,
             tags=dict(settings.tags),
         ),
     )
 
 
-def _cache(settings: StackSettings, network: NetworkRefs) -> Cache:
+def _cache(settings: StackSettings, network: NetworkRefs, spec: CacheSettings) -> Cache:
     """`cache.enabled`: the Redis/Valkey cache in the private subnets."""
-    platform = settings.platform
-    assert platform.cache is not None
-    spec = platform.cache
     return Cache(
         f"{settings.name_prefix}-cache",
         CacheArgs(
@@ -243,18 +242,15 @@ def _cache(settings: StackSettings, network: NetworkRefs) -> Cache:
             nodes=spec.nodes,
             port=spec.port,
             snapshot_retention_days=spec.snapshot_retention_days,
-            protect=platform.protect,
+            protect=settings.platform.protect,
             region=settings.region,
             tags=dict(settings.tags),
         ),
     )
 
 
-def _documents(settings: StackSettings) -> DocumentStore:
+def _documents(settings: StackSettings, spec: DocumentsSettings) -> DocumentStore:
     """`documents.enabled`: the documents bucket."""
-    platform = settings.platform
-    assert platform.documents is not None
-    spec = platform.documents
     return DocumentStore(
         f"{settings.name_prefix}-documents",
         DocumentStoreArgs(
@@ -263,18 +259,16 @@ def _documents(settings: StackSettings) -> DocumentStore:
             noncurrent_version_expiration_days=spec.noncurrent_version_expiration_days,
             access_log_retention_days=spec.access_log_retention_days,
             customer_managed_key=spec.customer_managed_key,
-            protect=platform.protect,
+            protect=settings.platform.protect,
             tags=dict(settings.tags),
         ),
     )
 
 
-def _registry(settings: StackSettings) -> ImageRegistry:
+def _registry(settings: StackSettings, spec: RegistrySettings) -> ImageRegistry:
     """`registry.enabled`: a repository per workload whose image the stack's registry holds."""
-    platform = settings.platform
-    assert platform.registry is not None
     own = f"{settings.container_registry}/"
-    prefix = platform.registry.repository_prefix
+    prefix = spec.repository_prefix
     return ImageRegistry(
         f"{settings.name_prefix}-images",
         RegistryArgs(
@@ -291,23 +285,22 @@ def _registry(settings: StackSettings) -> ImageRegistry:
                     if t.own_repository and t.image.startswith(own)
                 },
             },
-            keep_images=platform.registry.keep_images,
-            pull_account_ids=platform.registry.pull_account_ids,
-            protect=platform.protect,
+            keep_images=spec.keep_images,
+            pull_account_ids=spec.pull_account_ids,
+            protect=settings.platform.protect,
             tags=dict(settings.tags),
         ),
     )
 
 
-def _alert_topic(settings: StackSettings) -> AlertTopic:
+def _alert_topic(settings: StackSettings, alarms: AlarmsSettings) -> AlertTopic:
     """`alarms.enabled`: the topic every alarm of the stack notifies."""
-    assert settings.platform.alarms is not None
     prefix = settings.name_prefix
     return AlertTopic(
         f"{prefix}-alerts",
         AlertTopicArgs(
             topic_name=f"{prefix}-alarms",
-            emails=settings.platform.alarms.emails,
+            emails=alarms.emails,
             # Every alarm of the stack is named `<prefix>-...`; the ECS events rule is
             # Monitoring's (built last, once everything it watches exists).
             publishers=Publishers(

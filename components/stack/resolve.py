@@ -329,8 +329,7 @@ def _services(
     context = ServiceContext(
         config=config,
         catalog=catalog,
-        chosen=stack.chosen,
-        container_insights=stack.container_insights,
+        stack=stack,
         platform=platform,
         rollouts=rollouts,
         roles=roles,

@@ -20,7 +20,6 @@ from ..errors import MISSING, SECRET_NAME, ConfigIssue
 from ..identity.config import KEYCLOAK_SERVICE, keycloak_size_issues
 from .blocks import ServiceBlocks, resolve_blocks
 from .connect import Role, ingress_port
-from .environments import EnvironmentDefaults
 from .model import StackConfig
 from .platform_settings import PlatformSettings
 from .release import ReleaseRecord, ResolvedImage, release_image
@@ -29,6 +28,7 @@ from .service_entries import ServiceCatalog
 from .service_rollouts import available_uses, keycloak_rollout
 from .service_sizes import ServiceSize
 from .settings import ServiceSettings
+from .stack_rules import StackDefaults
 from .tuning import (
     RestartSettings,
     RolloutSettings,
@@ -45,8 +45,7 @@ class ServiceContext:
 
     config: StackConfig
     catalog: ServiceCatalog
-    chosen: EnvironmentDefaults
-    container_insights: str
+    stack: StackDefaults
     platform: PlatformSettings
     rollouts: Mapping[str, RolloutSettings]
     roles: Mapping[str, Role]
@@ -107,7 +106,7 @@ def resolve_service(
         issues=issues,
     )
     # The heap follows the application container: the task less its sidecars (runtime.py).
-    traced = context.chosen.xray_tracing and catalog_service
+    traced = context.stack.chosen.xray_tracing and catalog_service
     container_memory = _application_memory(
         name, spec, size, blocks, context, traced=traced, issues=issues
     )
@@ -158,7 +157,7 @@ def resolve_service(
         behind_alb=bool(spec.public and config.edge.enabled and not target_group),
         autoscaling=config.auto_scaling_enabled,
         consumes=spec.uses.consumes,
-        container_insights=context.container_insights != "disabled",
+        container_insights=context.stack.container_insights != "disabled",
         issues=issues,
     )
     restart = resolve_restart(
@@ -441,7 +440,7 @@ def _service_settings(
         writable_paths=tuple(spec.writable_paths),
         uses=spec.uses,
         calls=tuple(spec.calls),
-        execute_command=context.chosen.execute_command
+        execute_command=context.stack.chosen.execute_command
         or (
             name == KEYCLOAK_SERVICE
             and platform.keycloak is not None
