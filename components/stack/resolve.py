@@ -6,8 +6,9 @@ that spans fields is checked and every failure is collected, so the user sees al
 stack file at once. `resolve` runs the steps in the order their problems are reported; each
 step lives in a module named for what it resolves: `stack_rules.py` (stack-wide values and
 rules), `service_entries.py` (the catalog as the stack runs it), `service_rollouts.py`,
-`service_sizes.py` and `service_resolve.py` (each service), `edge_rules.py` (load balancers and
-routes), `cost_levers.py` (off-hours schedules), `stack_tasks.py` (tasks and database logins).
+`service_sizes.py`, `service_variables.py` and `service_resolve.py` (each service),
+`edge_rules.py` (load balancers and routes), `cost_levers.py` (off-hours schedules),
+`stack_tasks.py` (tasks and database logins).
 """
 
 from __future__ import annotations

@@ -16,7 +16,7 @@ from ..compute.config import (
 )
 from ..compute.containers import DEFAULT_HEALTH_PATH, MIN_APP_MEMORY_MIB, app_memory_mib
 from ..edge.config import route_rate_limit
-from ..errors import MISSING, SECRET_NAME, ConfigIssue
+from ..errors import MISSING, ConfigIssue
 from ..identity.config import KEYCLOAK_SERVICE, keycloak_size_issues
 from .blocks import ServiceBlocks, resolve_blocks
 from .connect import Role, ingress_port
@@ -27,6 +27,7 @@ from .runtime import health_path_issue, runtime_environment
 from .service_entries import ServiceCatalog
 from .service_rollouts import available_uses, keycloak_rollout
 from .service_sizes import ServiceSize
+from .service_variables import check_secret_clashes, check_wired_names, service_variables
 from .settings import ServiceSettings
 from .stack_rules import StackDefaults
 from .tuning import (
@@ -36,7 +37,7 @@ from .tuning import (
     resolve_restart,
     resolve_scaling,
 )
-from .variables import check_env_vars, wired_names
+from .variables import check_env_vars
 
 
 @dataclass(frozen=True)
@@ -95,7 +96,9 @@ def resolve_service(
     # The common keys are the application's (JAVA_OPTS, Spring settings): not Keycloak's, a
     # third-party image whose kc.sh replaces its own JVM defaults with any JAVA_OPTS.
     catalog_service = name != KEYCLOAK_SERVICE or platform.keycloak is None
-    environment, secrets, target_group = _variables(name, spec, override, config, catalog_service)
+    environment, secrets, target_group = service_variables(
+        name, spec, override, config, catalog_service
+    )
     blocks = resolve_blocks(
         name,
         [(f"serviceOverrides.{name}", override), (base, spec)],
@@ -129,14 +132,14 @@ def resolve_service(
             issues=issues,
         )
     )
-    _check_secret_clashes(name, base, spec, override, environment, secrets, issues)
+    check_secret_clashes(name, base, spec, override, environment, secrets, issues)
     if context.catalog.origin(name).from_base:
         # The base catalog uses each piece when the stack has it: a stack switching
         # Keycloak or the cache off keeps the AccessWeaver catalog valid.
         uses = available_uses(spec.uses, config, platform, context.catalog.origin(name).stack_uses)
         spec = spec.model_copy(update={"uses": uses})
     if name != KEYCLOAK_SERVICE:
-        _check_wired_names(name, base, spec, override, config, platform, issues)
+        check_wired_names(name, base, spec, override, config, platform, issues)
     image = release_image(
         name,
         registry=str(platform.container_registry),
@@ -181,30 +184,6 @@ def resolve_service(
         scaling=scaling,
     )
     return _service_settings(name, spec, resolved, context)
-
-
-def _variables(
-    name: str,
-    spec: ServiceSpec,
-    override: ServiceOverride | None,
-    config: StackConfig,
-    catalog_service: bool,
-) -> tuple[dict[str, str], dict[str, str], str | None]:
-    """The service's variables and secrets as written (common keys for the catalog's services,
-    the entry's, the override's, in that order of precedence), and its external target group."""
-    environment: dict[str, str] = {}
-    if spec.spring_boot:
-        environment["SPRING_PROFILES_ACTIVE"] = config.environment
-    if catalog_service:
-        environment.update(config.common_environment_variables)
-    environment.update(spec.environment)
-    secrets = {**(config.common_secrets if catalog_service else {}), **spec.secrets}
-    target_group = config.target_group_arns.get(name)
-    if override is not None:
-        environment.update(override.environment)
-        secrets.update(override.secrets)
-        target_group = override.target_group_arn or target_group
-    return environment, secrets, target_group
 
 
 def _application_memory(
@@ -252,71 +231,6 @@ def _application_memory(
             )
         )
     return container_memory
-
-
-def _check_secret_clashes(
-    name: str,
-    base: str,
-    spec: ServiceSpec,
-    override: ServiceOverride | None,
-    environment: Mapping[str, str],
-    secrets: Mapping[str, str],
-    issues: list[ConfigIssue],
-) -> None:
-    """A name is a plain variable or a secret, never both (named at the secret's key)."""
-    for clash in sorted(set(environment) & set(secrets)):
-        if override is not None and clash in override.secrets:
-            clash_path = f"serviceOverrides.{name}.secrets.{clash}"
-        elif clash in spec.secrets:
-            clash_path = f"{base}.secrets.{clash}"
-        else:
-            clash_path = f"commonSecrets.{clash}"
-        issues.append(
-            ConfigIssue(
-                clash_path,
-                clash,
-                "set both as a plain variable and as a secret",
-                "one or the other",
-            )
-        )
-
-
-def _check_wired_names(
-    name: str,
-    base: str,
-    spec: ServiceSpec,
-    override: ServiceOverride | None,
-    config: StackConfig,
-    platform: PlatformSettings,
-    issues: list[ConfigIssue],
-) -> None:
-    """Variables the program wires (endpoints, generated secrets) must not be set by hand too."""
-    wired = wired_names(spec.uses, spec.calls, platform)
-    sources = [
-        ("commonEnvironmentVariables", config.common_environment_variables),
-        ("commonSecrets", config.common_secrets),
-        (f"{base}.environment", spec.environment),
-        (f"{base}.secrets", spec.secrets),
-    ]
-    if override is not None:
-        sources += [
-            (f"serviceOverrides.{name}.environment", override.environment),
-            (f"serviceOverrides.{name}.secrets", override.secrets),
-        ]
-    for path, values in sources:
-        for clash in sorted(wired & set(values)):
-            if path.endswith(("environment", "EnvironmentVariables")) and SECRET_NAME.search(clash):
-                continue  # already refused as a secret in a plain variable
-            issue = ConfigIssue(
-                f"{path}.{clash}",
-                "<hidden>",
-                f"wired by the program into {name} from what it uses and calls"
-                if path.startswith("common")
-                else "wired by the program from what the service uses and calls",
-                f"remove it (the program sets it from {base}.uses and {base}.calls)",
-            )
-            if not any(i.path == issue.path for i in issues):  # common keys: once
-                issues.append(issue)
 
 
 def _health_check(
