@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 
 from ..bindings import Binding, Peer
+from ..compute.cluster import ClusterRef
 from ..compute.config import RegistrySettings
 from ..compute.registry import ImageRegistry, RegistryArgs
 from ..data.cache import Cache, CacheArgs
@@ -134,6 +135,16 @@ class Platform:
             elif service.name in queue.senders:
                 found.append(self.queues[queue.name].sender_binding())
         return found
+
+
+@dataclass(frozen=True)
+class Foundation:
+    """What every workload of the stack (a service or a task) is built on: the network it runs
+    in, the platform pieces it binds to and the cluster it runs on."""
+
+    network: NetworkRefs
+    platform: Platform
+    cluster: ClusterRef
 
 
 def build_platform(settings: StackSettings, network: NetworkRefs) -> Platform:

@@ -38,7 +38,7 @@ from ..observability.monitoring import (
 )
 from ..resilience.fault_injection import FaultInjection
 from . import outputs
-from .platform import Platform, build_network, build_platform, platform_outputs
+from .platform import Foundation, Platform, build_network, build_platform, platform_outputs
 from .resilience import build_fault_injection
 from .services import build_services
 from .settings import StackSettings
@@ -299,32 +299,15 @@ def build_stack(settings: StackSettings) -> None:
     nlb = build_network_load_balancer(settings, network)
     # The platform setup first (secrets filled, logins created), then the migration: every
     # ECS service waits for both runs, so none rolls after a failure.
-    platform_tasks = build_platform_tasks(
-        settings, network=network, platform=platform, cluster=cluster.ref
-    )
+    base = Foundation(network, platform, cluster.ref)
+    platform_tasks = build_platform_tasks(settings, base)
     runs = [t.migration_run for t in platform_tasks.values() if t.migration_run is not None]
-    migration = build_migration(
-        settings, network=network, platform=platform, cluster=cluster.ref, after=runs
-    )
+    migration = build_migration(settings, base, after=runs)
     if migration is not None and migration.migration_run is not None:
         runs.append(migration.migration_run)
-    services = build_services(
-        settings,
-        network=network,
-        platform=platform,
-        cluster=cluster.ref,
-        edge=edge,
-        nlb=nlb,
-        depends_on=runs,
-    )
+    services = build_services(settings, base, edge=edge, nlb=nlb, depends_on=runs)
     tasks = build_tasks(
-        settings,
-        network=network,
-        platform=platform,
-        cluster=cluster.ref,
-        services=services,
-        migration=migration,
-        platform_tasks=platform_tasks,
+        settings, base, services=services, migration=migration, platform_tasks=platform_tasks
     )
     monitoring = build_monitoring(settings, platform, edge, cluster, services)
     rotation = build_rotation_restart(settings, platform, cluster, services)

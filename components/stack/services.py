@@ -52,7 +52,7 @@ from .environments import (
 )
 from .graph import build_order
 from .outputs import internal_url, log_group_name, metrics_namespace, service_name
-from .platform import Platform
+from .platform import Foundation
 from .settings import ServiceSettings, StackSettings
 from .tuning import RECREATE_TAG
 
@@ -304,19 +304,18 @@ def _attachment(
 
 def build_services(
     settings: StackSettings,
+    base: Foundation,
     *,
-    network: NetworkRefs,
-    platform: Platform,
-    cluster: ClusterRef,
     edge: LoadBalancer | None,
     nlb: NetworkLoadBalancer | None = None,
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> dict[str, Microservice | Keycloak]:
     """Every service of the catalog, Keycloak included when it runs, keyed by name; each ECS
     service waits for `depends_on` (the migration run)."""
+    platform = base.platform
     built: dict[str, Microservice] = {}
     components: dict[str, Microservice | Keycloak] = {}
-    keycloak = _build_keycloak(settings, network, platform, cluster, edge, depends_on)
+    keycloak = _build_keycloak(settings, base, edge, depends_on)
     if keycloak is not None:
         built[KEYCLOAK_SERVICE] = keycloak.microservice
         components[KEYCLOAK_SERVICE] = keycloak
@@ -347,8 +346,8 @@ def build_services(
             microservice_args(
                 settings,
                 service,
-                network=network,
-                cluster=cluster,
+                network=base.network,
+                cluster=base.cluster,
                 bindings=bindings,
                 load_balancer=_attachment(settings, service, edge, nlb),
                 alarm_actions=platform.alarm_actions,
@@ -379,9 +378,7 @@ def build_services(
 
 def _build_keycloak(
     settings: StackSettings,
-    network: NetworkRefs,
-    platform: Platform,
-    cluster: ClusterRef,
+    base: Foundation,
     edge: LoadBalancer | None,
     depends_on: Sequence[pulumi.Resource] = (),
 ) -> Keycloak | None:
@@ -389,6 +386,7 @@ def _build_keycloak(
     spec = settings.platform.keycloak
     if spec is None:
         return None
+    platform = base.platform
     admin = platform.secrets.keycloak_admin_refs
     if platform.database is None or admin is None:
         raise ValueError("keycloak.enabled without the database: the config resolver refuses it")
@@ -421,8 +419,8 @@ def _build_keycloak(
     args = microservice_args(
         settings,
         service,
-        network=network,
-        cluster=cluster,
+        network=base.network,
+        cluster=base.cluster,
         bindings=[],
         load_balancer=_attachment(settings, service, edge),
         alarm_actions=platform.alarm_actions,

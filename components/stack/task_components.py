@@ -20,7 +20,7 @@ from ..compute.task import EcsTask, EcsTaskArgs, MigrationArgs, TaskScheduleArgs
 from ..identity.config import KEYCLOAK_SERVICE
 from ..identity.keycloak import Keycloak
 from ..network.layout import NetworkRefs
-from .platform import Platform
+from .platform import Foundation, Platform
 from .platform_tasks import PLATFORM_ROTATE, PLATFORM_SETUP
 from .probe import health_port
 from .services import task_subnets
@@ -86,48 +86,33 @@ def task_args(
 def _build(
     settings: StackSettings,
     task: TaskSettings,
-    *,
-    network: NetworkRefs,
-    platform: Platform,
-    cluster: ClusterRef,
+    base: Foundation,
     bindings: list[Binding],
     after: Sequence[pulumi.Resource] = (),
 ) -> EcsTask:
+    """The task's component on the stack's foundation, with exactly `bindings`."""
     return EcsTask(
         task.name,
         task_args(
             settings,
             task,
-            network=network,
-            cluster=cluster,
+            network=base.network,
+            cluster=base.cluster,
             bindings=bindings,
-            alarm_actions=platform.alarm_actions,
+            alarm_actions=base.platform.alarm_actions,
             after=after,
         ),
     )
 
 
 def build_migration(
-    settings: StackSettings,
-    *,
-    network: NetworkRefs,
-    platform: Platform,
-    cluster: ClusterRef,
-    after: Sequence[pulumi.Resource] = (),
+    settings: StackSettings, base: Foundation, after: Sequence[pulumi.Resource] = ()
 ) -> EcsTask | None:
     """The task every service waits for, or None; it runs after `after` (the setup's run)."""
     task = settings.migration
     if task is None:
         return None
-    return _build(
-        settings,
-        task,
-        network=network,
-        platform=platform,
-        cluster=cluster,
-        bindings=platform.bindings(task),
-        after=after,
-    )
+    return _build(settings, task, base, base.platform.bindings(task), after)
 
 
 def _statement(sid: str, actions: Sequence[str], resources: Any) -> dict[str, Any]:
@@ -209,9 +194,7 @@ def platform_task_binding(settings: StackSettings, platform: Platform, mode: str
     )
 
 
-def build_platform_tasks(
-    settings: StackSettings, *, network: NetworkRefs, platform: Platform, cluster: ClusterRef
-) -> dict[str, EcsTask]:
+def build_platform_tasks(settings: StackSettings, base: Foundation) -> dict[str, EcsTask]:
     """The setup (whose run every later step waits for) and its weekly rotation."""
     built: dict[str, EcsTask] = {}
     for name, mode in ((PLATFORM_SETUP, "setup"), (PLATFORM_ROTATE, "rotate")):
@@ -219,12 +202,7 @@ def build_platform_tasks(
         if task is None:
             continue
         built[name] = _build(
-            settings,
-            task,
-            network=network,
-            platform=platform,
-            cluster=cluster,
-            bindings=[platform_task_binding(settings, platform, mode)],
+            settings, task, base, [platform_task_binding(settings, base.platform, mode)]
         )
     return built
 
@@ -248,10 +226,8 @@ def health_port_bindings(
 
 def build_tasks(
     settings: StackSettings,
+    base: Foundation,
     *,
-    network: NetworkRefs,
-    platform: Platform,
-    cluster: ClusterRef,
     services: Mapping[str, Microservice | Keycloak],
     migration: EcsTask | None,
     platform_tasks: Mapping[str, EcsTask] | None = None,
@@ -263,7 +239,7 @@ def build_tasks(
     for task in settings.tasks:
         if task.name in built:
             continue
-        bindings = platform.bindings(task)
+        bindings = base.platform.bindings(task)
         if task.uses.keycloak:
             keycloak = services[KEYCLOAK_SERVICE]
             assert isinstance(keycloak, Keycloak)  # the resolver refuses it without Keycloak
@@ -274,7 +250,5 @@ def build_tasks(
             bindings.append(getattr(service, "microservice", service).binding())
         if task.health_probe:
             bindings += health_port_bindings(settings, services)
-        built[task.name] = _build(
-            settings, task, network=network, platform=platform, cluster=cluster, bindings=bindings
-        )
+        built[task.name] = _build(settings, task, base, bindings)
     return {name: built[name] for name in sorted(built)}
