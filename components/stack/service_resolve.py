@@ -27,7 +27,12 @@ from .runtime import health_path_issue, runtime_environment
 from .service_entries import ServiceCatalog
 from .service_rollouts import available_uses, keycloak_rollout
 from .service_sizes import ServiceSize
-from .service_variables import check_secret_clashes, check_wired_names, service_variables
+from .service_variables import (
+    check_secret_clashes,
+    check_wired_names,
+    environment_sources,
+    service_variables,
+)
 from .settings import ServiceSettings
 from .stack_rules import StackDefaults
 from .tuning import (
@@ -113,17 +118,10 @@ def resolve_service(
     container_memory = _application_memory(
         name, spec, size, blocks, context, traced=traced, issues=issues
     )
-    env_sources = [
-        *([("commonEnvironmentVariables", config.common_environment_variables)]
-          if catalog_service else []),
-        (f"{base}.environment", spec.environment),
-        *([(f"serviceOverrides.{name}.environment", override.environment)]
-          if override is not None else []),
-    ]  # fmt: skip
     environment.update(
         runtime_environment(
             name,
-            env_sources,
+            environment_sources(name, base, spec, override, config, catalog_service),
             spring_boot=spec.spring_boot,
             keycloak=not catalog_service,
             traced=traced,

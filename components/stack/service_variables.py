@@ -37,6 +37,25 @@ def service_variables(
     return environment, secrets, target_group
 
 
+def environment_sources(
+    name: str,
+    base: str,
+    spec: ServiceSpec,
+    override: ServiceOverride | None,
+    config: StackConfig,
+    catalog_service: bool,
+) -> list[tuple[str, Mapping[str, str]]]:
+    """Where the service's plain variables are written, each with its key path, in order of
+    precedence (the common keys only for the catalog's services, not Keycloak)."""
+    return [
+        *([("commonEnvironmentVariables", config.common_environment_variables)]
+          if catalog_service else []),
+        (f"{base}.environment", spec.environment),
+        *([(f"serviceOverrides.{name}.environment", override.environment)]
+          if override is not None else []),
+    ]  # fmt: skip
+
+
 def check_secret_clashes(
     name: str,
     base: str,
