@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
-from pulumi_aws import cloudwatch, ec2, iam, lb, s3, vpc
+from pulumi_aws import cloudwatch, ec2, iam, lb, s3
 
 from ..compute.arguments import port_issues
 from ..compute.attachments import LoadBalancerAttachment, TrafficShift
@@ -39,7 +39,7 @@ from ..naming import scoped_name
 from ..service_trust import ecs_service_trust
 from .config import MANAGEMENT_GUARD, WAF_BY_PATH_ONLY, Guard, Route
 from .domain import DomainArgs, alias_records, validated_certificate
-from .ingress import admit_private_callers
+from .ingress import Caller, admit_callers, admit_private_callers
 from .routing import ingress_cidr_problems, rule_conditions, rule_problems
 from .rules import (
     ECS_LB_INFRASTRUCTURE_POLICY_ARN,
@@ -379,18 +379,14 @@ class LoadBalancer(pulumi.ComponentResource):
                 opts=rule_opts,
             )
             return group
-        for port in ports:
-            for cidr in INTERNET:
-                vpc.SecurityGroupIngressRule(
-                    f"{name}-alb-from-internet-{port}",
-                    security_group_id=group.id,
-                    cidr_ipv4=cidr,
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    description=f"Internet to the ALB on {port}",
-                    opts=rule_opts,
-                )
+        admit_callers(
+            f"{name}-alb",
+            group=group,
+            ports=ports,
+            callers=[Caller("internet", {"cidr_ipv4": cidr}, "Internet") for cidr in INTERNET],
+            what="the ALB",
+            opts=rule_opts,
+        )
         return group
 
     # -- access logs -----------------------------------------------------------------------

@@ -17,10 +17,10 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_aws import ec2, lb, vpc
+from pulumi_aws import ec2, lb
 
 from ..compute.attachments import LoadBalancerAttachment
-from .ingress import admit_private_callers
+from .ingress import admit_callers, admit_private_callers, given_callers
 from .rules import elb_name, target_group_name
 from .tcp import TLS_POLICIES, TcpListener, ingress_problems, listener_problems, nlb_health_check
 
@@ -173,29 +173,14 @@ class NetworkLoadBalancer(pulumi.ComponentResource):
                 opts=rule_opts,
             )
             return group
-        for port in ports:
-            for index, cidr in enumerate(args.ingress_cidrs):
-                vpc.SecurityGroupIngressRule(
-                    f"{name}-nlb-from-cidr-{index}-{port}",
-                    security_group_id=group.id,
-                    cidr_ipv4=cidr,
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    description=f"{cidr} to the NLB on {port}",
-                    opts=rule_opts,
-                )
-            for index, peer in enumerate(args.ingress_security_group_ids):
-                vpc.SecurityGroupIngressRule(
-                    f"{name}-nlb-from-peer-{index}-{port}",
-                    security_group_id=group.id,
-                    referenced_security_group_id=peer,
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    description=f"a peer security group to the NLB on {port}",
-                    opts=rule_opts,
-                )
+        admit_callers(
+            f"{name}-nlb",
+            group=group,
+            ports=ports,
+            callers=given_callers(args.ingress_cidrs, args.ingress_security_group_ids),
+            what="the NLB",
+            opts=rule_opts,
+        )
         return group
 
     def _listener(
