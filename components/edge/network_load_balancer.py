@@ -20,8 +20,8 @@ import pulumi
 from pulumi_aws import ec2, lb
 
 from ..compute.attachments import LoadBalancerAttachment
+from .balancer import BalancerComponent, ipv4_load_balancer, task_target_group
 from .ingress import admit_callers, admit_private_callers, given_callers
-from .rules import elb_name, target_group_name
 from .tcp import TLS_POLICIES, TcpListener, ingress_problems, listener_problems, nlb_health_check
 
 
@@ -73,12 +73,7 @@ class NetworkLoadBalancerArgs:
         return problems
 
 
-class NetworkLoadBalancer(pulumi.ComponentResource):
-    arn: pulumi.Output[str]
-    arn_suffix: pulumi.Output[str]
-    dns_name: pulumi.Output[str]
-    zone_id: pulumi.Output[str]
-    security_group_id: pulumi.Output[str]
+class NetworkLoadBalancer(BalancerComponent):
     listener_arns: dict[str, pulumi.Output[str]]
     """Per service."""
     target_group_arns: dict[str, pulumi.Output[str]]
@@ -98,18 +93,17 @@ class NetworkLoadBalancer(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         group = self._security_group(child)
-        nlb = lb.LoadBalancer(
+        nlb = ipv4_load_balancer(
             f"{name}-nlb",
-            name=elb_name(args.name),
-            load_balancer_type="network",
+            kind="network",
+            name=args.name,
             internal=args.internal,
-            ip_address_type="ipv4",
-            subnets=args.subnet_ids,
-            security_groups=[group.id],
-            enable_cross_zone_load_balancing=args.cross_zone,
-            enable_deletion_protection=args.deletion_protection,  # ELB.6
-            tags={**self._tags, "Name": args.name},
+            subnet_ids=args.subnet_ids,
+            group=group,
+            deletion_protection=args.deletion_protection,
+            tags=self._tags,
             opts=child,
+            enable_cross_zone_load_balancing=args.cross_zone,
         )
         self._attachments: dict[str, LoadBalancerAttachment] = {}
         self.listener_arns = {}
@@ -117,22 +111,14 @@ class NetworkLoadBalancer(pulumi.ComponentResource):
         for listener in args.listeners:
             self._listener(listener, nlb, group, child)
 
-        self.arn = nlb.arn
-        self.arn_suffix = nlb.arn_suffix
-        self.dns_name = nlb.dns_name
-        self.zone_id = nlb.zone_id
-        self.security_group_id = group.id
+        balancer = self._publish_balancer(nlb, group)
         fronts = {li.service: li.front_port for li in args.listeners}
         self.endpoints = nlb.dns_name.apply(
             lambda dns: {service: f"{dns}:{port}" for service, port in fronts.items()}
         )
         self.register_outputs(
             {
-                "arn": self.arn,
-                "arn_suffix": self.arn_suffix,
-                "dns_name": self.dns_name,
-                "zone_id": self.zone_id,
-                "security_group_id": self.security_group_id,
+                **balancer,
                 "listener_arns": self.listener_arns,
                 "target_group_arns": self.target_group_arns,
                 "endpoints": self.endpoints,
@@ -192,19 +178,21 @@ class NetworkLoadBalancer(pulumi.ComponentResource):
     ) -> None:
         args, name, service = self._args, self._name, listener.service
         service_tags = {**self._tags, "Service": service}
-        target_group = lb.TargetGroup(
+        target_group = task_target_group(
             f"{name}-{service}-tg",
-            name=target_group_name(args.project, args.environment, service, listener.port, "n"),
+            project=args.project,
+            environment=args.environment,
+            service=service,
             port=listener.port,
+            slot="n",
             protocol="TCP",
-            target_type="ip",
             vpc_id=args.vpc_id,
             deregistration_delay=args.deregistration_delay,
-            # The tasks see the NLB's address; its security group is what they admit.
-            preserve_client_ip="false",
             health_check=nlb_health_check(listener),
             tags=service_tags,
             opts=child,
+            # The tasks see the NLB's address; its security group is what they admit.
+            preserve_client_ip="false",
         )
         tls = (
             {"certificate_arn": args.certificate_arn, "ssl_policy": args.ssl_policy}  # ELB.17
