@@ -28,6 +28,7 @@ from .elb_config import (
     SslPolicy,
     certificate_region_issues,
     disabled_key_issues,
+    ingress_sources,
     resolved_deletion_protection,
 )
 from .nlb_config import (
@@ -147,16 +148,12 @@ class EdgeConfig(ConfigModel):
         "edge.waf.enabled, plain HTTP allowed without a certificate (docs/DESIGN.md, "
         '"Internal ALB").',
     )
-    ingress_cidrs: list[str] = Field(
-        default_factory=list,
-        max_length=20,
-        description="Internal ALB only: private IPv4 ranges admitted on its listener ports "
-        "(a peered VPC, a VPN); unset with no ingressSecurityGroupIds = the VPC's CIDR block.",
+    ingress_cidrs: list[str] = ingress_sources(
+        "Internal ALB only: private IPv4 ranges admitted on its listener ports "
+        "(a peered VPC, a VPN); unset with no ingressSecurityGroupIds = the VPC's CIDR block."
     )
-    ingress_security_group_ids: list[SecurityGroupId] = Field(
-        default_factory=list,
-        max_length=20,
-        description="Internal ALB only: security groups admitted on its listener ports.",
+    ingress_security_group_ids: list[SecurityGroupId] = ingress_sources(
+        "Internal ALB only: security groups admitted on its listener ports."
     )
     certificate_arn: CertificateArn | None = Field(
         None,

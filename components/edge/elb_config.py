@@ -7,9 +7,9 @@ protection).
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from ..errors import ConfigIssue
 from ..formats import Environment, explicit_keys, snake
@@ -36,6 +36,16 @@ def _check_certificate(value: str) -> str:
 
 
 CertificateArn = Annotated[str, AfterValidator(_check_certificate)]
+
+
+MAX_INGRESS_SOURCES = 20
+"""Ranges, and security groups, a load balancer's stack config may admit (each)."""
+
+
+def ingress_sources(description: str) -> Any:
+    """The field of a load balancer's admitted ranges or security groups (`ingressCidrs`,
+    `ingressSecurityGroupIds`): none by default, at most `MAX_INGRESS_SOURCES`."""
+    return Field(default_factory=list, max_length=MAX_INGRESS_SOURCES, description=description)
 
 
 class EdgeDefaults(BaseModel):

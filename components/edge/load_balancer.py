@@ -32,10 +32,15 @@ from ..errors import ArgumentError, ConfigIssue
 from ..iam_path import role_settings
 from ..log_archive import log_bucket
 from ..service_trust import ecs_service_trust
-from .balancer import BalancerComponent, ipv4_load_balancer, task_target_group
+from .balancer import (
+    BalancerComponent,
+    balancer_security_group,
+    ipv4_load_balancer,
+    task_target_group,
+)
 from .config import Guard, Route
 from .domain import alias_records, validated_certificate
-from .ingress import Caller, admit_callers, admit_private_callers
+from .ingress import Caller
 from .load_balancer_args import (
     AccessLogArgs,
     CheckedLoadBalancer,
@@ -112,15 +117,11 @@ class LoadBalancer(BalancerComponent):
     def _balancer(
         self, group: ec2.SecurityGroup, bucket: s3.Bucket | None, opts: pulumi.ResourceOptions
     ) -> lb.LoadBalancer:
-        args = self._args
         return ipv4_load_balancer(
             f"{self._name}-alb",
+            self._args,
             kind="application",
-            name=args.name,
-            internal=args.internal,
-            subnet_ids=args.subnet_ids,
             group=group,
-            deletion_protection=args.deletion_protection,
             tags=self._tags,
             opts=opts,
             drop_invalid_header_fields=True,  # ELB.4
@@ -215,44 +216,26 @@ class LoadBalancer(BalancerComponent):
     # -- security group --------------------------------------------------------------------
 
     def _security_group(self, child: pulumi.ResourceOptions) -> ec2.SecurityGroup:
-        args, name = self._args, self._name
-        group = ec2.SecurityGroup(
-            f"{name}-alb-sg",
-            vpc_id=args.vpc_id,
+        args = self._args
+        # Port 80 stays open with a certificate too: it only answers with a redirect to 443.
+        return balancer_security_group(
+            self._name,
+            "alb",
+            args,
             description=(
                 f"{args.name} internal ALB: its VPC or given peers to its listeners, out to the "
                 "routed services only"
                 if args.internal
                 else f"{args.name} ALB: internet to 80/443, out to the routed services only"
             ),
-            tags={**self._tags, "Name": f"{args.name}-alb"},
+            ports=(80, 443) if args.https else (80,),
+            internet_callers=[
+                Caller("internet", {"cidr_ipv4": cidr}, "Internet") for cidr in INTERNET
+            ],
+            what="the internal ALB" if args.internal else "the ALB",
+            tags=self._tags,
             opts=child,
         )
-        rule_opts = pulumi.ResourceOptions(parent=group)
-        # Port 80 stays open with a certificate too: it only answers with a redirect to 443.
-        # The egress side is added by each routed service (it knows its own group).
-        ports = (80, 443) if args.https else (80,)
-        if args.internal:
-            admit_private_callers(
-                f"{name}-alb",
-                group=group,
-                vpc_id=args.vpc_id,
-                ports=ports,
-                cidrs=args.ingress_cidrs,
-                security_group_ids=args.ingress_security_group_ids,
-                what="the internal ALB",
-                opts=rule_opts,
-            )
-            return group
-        admit_callers(
-            f"{name}-alb",
-            group=group,
-            ports=ports,
-            callers=[Caller("internet", {"cidr_ipv4": cidr}, "Internet") for cidr in INTERNET],
-            what="the ALB",
-            opts=rule_opts,
-        )
-        return group
 
     # -- access logs -----------------------------------------------------------------------
 
@@ -352,14 +335,11 @@ class LoadBalancer(BalancerComponent):
         def target_group(slot: str) -> lb.TargetGroup:
             return task_target_group(
                 f"{name}-{route.service}-tg-{slot}",
-                project=args.project,
-                environment=args.environment,
+                args,
                 service=route.service,
                 port=route.port,
                 slot=slot,
                 protocol="HTTP",
-                vpc_id=args.vpc_id,
-                deregistration_delay=args.deregistration_delay,
                 health_check={
                     **HEALTH_CHECK,
                     "path": route.health_check_path,

@@ -20,8 +20,13 @@ import pulumi
 from pulumi_aws import ec2, lb
 
 from ..compute.attachments import LoadBalancerAttachment
-from .balancer import BalancerComponent, ipv4_load_balancer, task_target_group
-from .ingress import admit_callers, admit_private_callers, given_callers
+from .balancer import (
+    BalancerComponent,
+    balancer_security_group,
+    ipv4_load_balancer,
+    task_target_group,
+)
+from .ingress import given_callers
 from .tcp import TLS_POLICIES, TcpListener, ingress_problems, listener_problems, nlb_health_check
 
 
@@ -95,12 +100,9 @@ class NetworkLoadBalancer(BalancerComponent):
         group = self._security_group(child)
         nlb = ipv4_load_balancer(
             f"{name}-nlb",
+            args,
             kind="network",
-            name=args.name,
-            internal=args.internal,
-            subnet_ids=args.subnet_ids,
             group=group,
-            deletion_protection=args.deletion_protection,
             tags=self._tags,
             opts=child,
             enable_cross_zone_load_balancing=args.cross_zone,
@@ -135,39 +137,20 @@ class NetworkLoadBalancer(BalancerComponent):
         return found
 
     def _security_group(self, child: pulumi.ResourceOptions) -> ec2.SecurityGroup:
-        args, name = self._args, self._name
+        args = self._args
         where = "internal NLB" if args.internal else "NLB"
-        group = ec2.SecurityGroup(
-            f"{name}-nlb-sg",
-            vpc_id=args.vpc_id,
+        return balancer_security_group(
+            self._name,
+            "nlb",
+            args,
             description=f"{args.name} {where}: its callers to its listeners, out to its "
             "services only",
-            tags={**self._tags, "Name": f"{args.name}-nlb"},
+            ports=sorted({li.front_port for li in args.listeners}),
+            internet_callers=given_callers(args.ingress_cidrs, args.ingress_security_group_ids),
+            what="the NLB",
+            tags=self._tags,
             opts=child,
         )
-        rule_opts = pulumi.ResourceOptions(parent=group)
-        ports = sorted({li.front_port for li in args.listeners})
-        if args.internal:
-            admit_private_callers(
-                f"{name}-nlb",
-                group=group,
-                vpc_id=args.vpc_id,
-                ports=ports,
-                cidrs=args.ingress_cidrs,
-                security_group_ids=args.ingress_security_group_ids,
-                what="the NLB",
-                opts=rule_opts,
-            )
-            return group
-        admit_callers(
-            f"{name}-nlb",
-            group=group,
-            ports=ports,
-            callers=given_callers(args.ingress_cidrs, args.ingress_security_group_ids),
-            what="the NLB",
-            opts=rule_opts,
-        )
-        return group
 
     def _listener(
         self,
@@ -180,14 +163,11 @@ class NetworkLoadBalancer(BalancerComponent):
         service_tags = {**self._tags, "Service": service}
         target_group = task_target_group(
             f"{name}-{service}-tg",
-            project=args.project,
-            environment=args.environment,
+            args,
             service=service,
             port=listener.port,
             slot="n",
             protocol="TCP",
-            vpc_id=args.vpc_id,
-            deregistration_delay=args.deregistration_delay,
             health_check=nlb_health_check(listener),
             tags=service_tags,
             opts=child,

@@ -18,6 +18,7 @@ from .elb_config import (
     SslPolicy,
     certificate_region_issues,
     disabled_key_issues,
+    ingress_sources,
     resolved_deletion_protection,
 )
 from .tcp import (
@@ -60,14 +61,12 @@ class NetworkLoadBalancerConfig(ConfigModel):
         description="Private addresses in the private subnets (the default); false = "
         "internet-facing in the public subnets, admitting ingressCidrs only.",
     )
-    ingress_cidrs: list[str] = Field(
-        default_factory=list,
-        max_length=20,
-        description="IPv4 ranges admitted on the listener ports. Internal: private ranges, "
-        "unset = the VPC's CIDR block. Internet-facing: required (0.0.0.0/0 written out).",
+    ingress_cidrs: list[str] = ingress_sources(
+        "IPv4 ranges admitted on the listener ports. Internal: private ranges, "
+        "unset = the VPC's CIDR block. Internet-facing: required (0.0.0.0/0 written out)."
     )
-    ingress_security_group_ids: list[SecurityGroupId] = Field(
-        default_factory=list, max_length=20, description="Security groups admitted on them."
+    ingress_security_group_ids: list[SecurityGroupId] = ingress_sources(
+        "Security groups admitted on them."
     )
     cross_zone: Flag = Field(
         True,
