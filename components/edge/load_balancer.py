@@ -21,166 +21,57 @@ internal one serves HTTP inside the VPC only, like the services' own calls (docs
 
 from __future__ import annotations
 
-import dataclasses
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
-from pulumi_aws import cloudwatch, ec2, iam, lb, s3, vpc
+from pulumi_aws import cloudwatch, ec2, iam, lb, s3
 
-from ..compute.arguments import port_issues
 from ..compute.attachments import LoadBalancerAttachment, TrafficShift
-from ..errors import ArgumentError, ConfigIssue, raise_argument_issues
+from ..errors import ArgumentError, ConfigIssue
 from ..iam_path import role_settings
 from ..log_archive import log_bucket
-from ..naming import scoped_name
 from ..service_trust import ecs_service_trust
-from .config import MANAGEMENT_GUARD, WAF_BY_PATH_ONLY, Guard, Route
-from .domain import DomainArgs, alias_records, validated_certificate
-from .ingress import admit_private_callers
-from .routing import ingress_cidr_problems, rule_conditions, rule_problems
+from .balancer import (
+    BalancerComponent,
+    balancer_security_group,
+    ipv4_load_balancer,
+    task_target_group,
+)
+from .config import Guard, Route
+from .domain import alias_records, validated_certificate
+from .ingress import Caller
+from .load_balancer_args import (
+    AccessLogArgs,
+    CheckedLoadBalancer,
+    LoadBalancerArgs,
+    WafArgs,
+    checked_load_balancer,
+)
+from .routing import rule_conditions
 from .rules import (
     ECS_LB_INFRASTRUCTURE_POLICY_ARN,
     HEALTH_CHECK,
     NOT_FOUND,
     REDIRECT_TO_HTTPS,
-    WAF_PROTECTED_KEYS_MAX,
-    WAF_PROTECTED_QUERY_ARGUMENTS,
     elb_log_delivery,
-    elb_name,
     fixed_response,
     forward_action,
     guard_conditions,
-    guard_problems,
     public_urls,
-    target_group_name,
     visibility,
     waf_data_protection,
     waf_log_group_name,
     waf_redacted_fields,
 )
-from .waf import DEFAULT_CAPACITY_UNITS, web_acl_problems, web_acl_rules
+
+__all__ = ["AccessLogArgs", "LoadBalancer", "LoadBalancerArgs", "WafArgs"]
 
 ACCESS_LOG_PREFIX = "alb"
 INTERNET = ("0.0.0.0/0",)  # IPv4 only: the ALB's ip_address_type is ipv4
 
 
-@dataclass(frozen=True)
-class AccessLogArgs:
-    retention_days: int = 90
-    """Days access-log objects are kept."""
-    protect: bool = False
-    """`protect=True` on the bucket (stateful: the audit trail)."""
-
-
-@dataclass(frozen=True)
-class WafArgs:
-    rate_limit: int = 2000
-    """Requests per client IP per 5 minutes before the rate rule blocks, for every request no
-    route's own rate limit (`Route.rate_limit`) counts."""
-    max_capacity_units: int = DEFAULT_CAPACITY_UNITS
-    """The most WCUs the web ACL may use (1,500 within WAF's base price, 5,000 at most): rules
-    that need more are refused before any resource is registered."""
-    log_retention_days: int | None = 90
-    """Log every request the web ACL sees to the log group `aws-waf-logs-<name>` (WAF.11),
-    `authorization` and `cookie` headers redacted, kept this many days; None = no logging."""
-    protected_query_arguments: Sequence[str] = WAF_PROTECTED_QUERY_ARGUMENTS
-    """Query arguments WAF substitutes in its logs and sampled requests (at most 100)."""
-
-
-@dataclass(frozen=True)
-class LoadBalancerArgs:
-    vpc_id: pulumi.Input[str]
-    """Accepts an Output (a VPC created in the same program)."""
-    subnet_ids: pulumi.Input[Sequence[str]]
-    """Subnets in at least two AZs: public ones, or private ones for `internal=True`."""
-    routes: Sequence[Route]
-    """One target group and one listener rule per route; priorities must be unique. A route
-    matches its `path_patterns`, its `host_headers`, or both (at most 5 values and 5 wildcards
-    per rule, 3 host names, 128 characters each: `routing.rule_problems`)."""
-    name: str | None = field(default=None, kw_only=True)
-    """Physical ALB name (at most 32 characters); also the prefix of its other names. Default
-    `<project>-<stack>-<component name>`, cut to 32 characters with a digest
-    (`components/naming.py`)."""
-    project: str | None = field(default=None, kw_only=True)
-    """With `environment`: the target group names (`<env>-<service>-<port>-<slot>-<hash>`,
-    32 characters at most); default: the Pulumi project."""
-    environment: str | None = field(default=None, kw_only=True)
-    """Default: the Pulumi stack (target groups of two stacks never share a name)."""
-    guards: Sequence[Guard] = (MANAGEMENT_GUARD,)
-    """Fixed-response rules evaluated before every route (lower priorities than all routes);
-    the web ACL also blocks their `waf_paths` in every spelling."""
-    certificate_arn: pulumi.Input[str] | None = None
-    """ACM certificate in the ALB's region (an Output accepted: a certificate of the same
-    program); None = plain HTTP (a warning is logged), unless `domain` is given."""
-    domain: DomainArgs | None = None
-    """A Route 53 zone and names: the component creates and validates the certificate and the
-    alias records (instead of `certificate_arn`)."""
-    ssl_policy: str = "ELBSecurityPolicy-TLS13-1-2-Res-2021-06"
-    deletion_protection: bool = True
-    access_logs: AccessLogArgs | None = None
-    deregistration_delay: int = 30
-    waf: WafArgs | None = None
-    region: str | None = None
-    """Default: the provider's `aws:region` (access-log delivery principal)."""
-    permissions_boundary: pulumi.Input[str] | None = None
-    """The managed policy every role of the component is created with as its permissions
-    boundary (the bootstrap's `<project>-<env>-boundary`); None = no boundary."""
-    tags: Mapping[str, str] = field(default_factory=dict)
-    internal: bool = False
-    """An internal ALB (private addresses only, in private `subnet_ids`): reachable from the
-    VPC, or only from `ingress_cidrs` / `ingress_security_group_ids` when given; no ingress
-    from the internet. HTTP without a certificate is allowed (docs/DESIGN.md)."""
-    ingress_cidrs: Sequence[str] = ()
-    """Internal only: private IPv4 ranges admitted on the listener ports (a peered VPC, a VPN);
-    () with no `ingress_security_group_ids` = the VPC's own CIDR block (looked up)."""
-    ingress_security_group_ids: Sequence[pulumi.Input[str]] = ()
-    """Internal only: security groups admitted on the listener ports (callers of one's own);
-    accepts Outputs."""
-
-    @property
-    def https(self) -> bool:
-        return self.certificate_arn is not None or self.domain is not None
-
-    def problems(self) -> list[str]:
-        """Conflicting or impossible arguments ([] = none), all of them."""
-        problems = []
-        if self.certificate_arn is not None and self.domain is not None:
-            problems.append("give certificate_arn or domain, not both")
-        if not self.internal and (self.ingress_cidrs or self.ingress_security_group_ids):
-            problems.append(
-                "ingress_cidrs and ingress_security_group_ids apply to an internal ALB only "
-                "(internal=True); an internet-facing one admits the internet on 80/443"
-            )
-        for cidr in self.ingress_cidrs:
-            problems += [f"ingress_cidrs {cidr!r}: {p}" for p in ingress_cidr_problems(cidr)]
-        for route in self.routes:
-            if route.default and route.host_headers:
-                problems.append(
-                    f"route {route.service}: the default route takes every host (no host_headers)"
-                )
-            problems += [
-                f"route {route.service}: {p}"
-                for p in rule_problems(route.host_headers, route.path_patterns)
-            ]
-            if route.host_headers and route.waf_settings:
-                problems.append(f"route {route.service}: {WAF_BY_PATH_ONLY}")
-        return problems
-
-    @property
-    def shifts_traffic(self) -> bool:
-        """Some route deploys BLUE_GREEN, LINEAR or CANARY (the role ECS uses is then built)."""
-        return any(route.traffic_shift for route in self.routes)
-
-
-class LoadBalancer(pulumi.ComponentResource):
-    arn: pulumi.Output[str]
-    arn_suffix: pulumi.Output[str]
-    dns_name: pulumi.Output[str]
-    zone_id: pulumi.Output[str]
-    security_group_id: pulumi.Output[str]
+class LoadBalancer(BalancerComponent):
     listener_arn: pulumi.Output[str]
     """The listener carrying the rules (HTTPS, or HTTP without a certificate)."""
     target_group_arns: dict[str, pulumi.Output[str]]
@@ -197,52 +88,10 @@ class LoadBalancer(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: LoadBalancerArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        # Names default to the stack's own: two stacks never ask for the same ALB or group.
-        args = dataclasses.replace(
-            args,
-            name=args.name if args.name is not None else elb_name(scoped_name(name)),
-            project=args.project if args.project is not None else pulumi.get_project(),
-            environment=args.environment if args.environment is not None else pulumi.get_stack(),
-        )
-        issues = [
-            issue
-            for index, route in enumerate(args.routes)
-            for issue in port_issues(f"routes[{index}].ports", route.ports)
-        ]
-        if args.certificate_arn is not None and args.domain is not None:
-            issues.append(
-                ConfigIssue(
-                    "domain",
-                    args.domain.name,
-                    "give certificate_arn or domain, not both (certificate_arn is set)",
-                    "certificate_arn=None with a domain (its certificate is created)",
-                )
-            )
-        raise_argument_issues("LoadBalancer", name, "LoadBalancerArgs", issues)
-        routes = _checked_routes(args.routes)
-        problems = guard_problems(args.guards, routes) + args.problems()
-        if problems:
-            raise ValueError(f"{name}: " + "; ".join(problems))
-        if args.waf is not None and len(args.waf.protected_query_arguments) > (
-            WAF_PROTECTED_KEYS_MAX
-        ):
-            raise ValueError(
-                f"{name}: at most {WAF_PROTECTED_KEYS_MAX} protected query arguments (WAF)"
-            )
-        waf_rules = (
-            web_acl_rules(args.name, args.waf.rate_limit, args.guards, routes)
-            if args.waf is not None
-            else []
-        )
-        if args.waf is not None and (
-            problems := web_acl_problems(waf_rules, args.waf.max_capacity_units)
-        ):
-            raise ValueError(f"{name}: the web ACL: " + "; ".join(problems))
-        region = args.region or aws.config.region
-        if not region:
-            raise ValueError(f"{name}: no region (set aws:region or LoadBalancerArgs.region)")
+        checked = checked_load_balancer(name, args)
+        args = checked.args
         super().__init__("accessweaver:edge:LoadBalancer", name, None, opts)
-        self._name, self._args, self._region = name, args, region
+        self._name, self._args, self._region = name, args, checked.region
         self._tags = dict(args.tags)
         child = pulumi.ResourceOptions(parent=self)
 
@@ -252,34 +101,51 @@ class LoadBalancer(pulumi.ComponentResource):
             if args.access_logs is not None
             else (None, child)
         )
-        alb = lb.LoadBalancer(
-            f"{name}-alb",
-            name=elb_name(args.name),
-            load_balancer_type="application",
-            internal=args.internal,
-            ip_address_type="ipv4",
-            subnets=args.subnet_ids,
-            security_groups=[group.id],
-            drop_invalid_header_fields=True,  # ELB.4
-            desync_mitigation_mode="defensive",  # ELB.12
-            # The ALB adds the address it saw last; Keycloak reads the first entry, so its rule
-            # refuses a request that already carries the header (docs/DESIGN.md).
-            xff_header_processing_mode="append",
-            enable_deletion_protection=args.deletion_protection,  # ELB.6
-            access_logs=(
-                {"bucket": bucket.bucket, "prefix": ACCESS_LOG_PREFIX, "enabled": True}
-                if bucket is not None
-                else None
-            ),
-            tags={**self._tags, "Name": args.name},
-            opts=log_opts,
-        )
+        alb = self._balancer(group, bucket, log_opts)
         certificate = args.certificate_arn
         if args.domain is not None:
             certificate = validated_certificate(name, args.domain, self, self._tags)
             alias_records(name, args.domain, alb.dns_name, alb.zone_id, self)
         listener = self._listeners(alb, certificate, child)
         self._alb_suffix = alb.arn_suffix
+        self._rules(checked, group, listener, child)
+        self.web_acl_arn = (
+            self._web_acl(alb, checked.waf_rules, child) if args.waf is not None else None
+        )
+        self._publish(checked, alb, group, listener, bucket)
+
+    def _balancer(
+        self, group: ec2.SecurityGroup, bucket: s3.Bucket | None, opts: pulumi.ResourceOptions
+    ) -> lb.LoadBalancer:
+        return ipv4_load_balancer(
+            f"{self._name}-alb",
+            self._args,
+            kind="application",
+            group=group,
+            tags=self._tags,
+            opts=opts,
+            drop_invalid_header_fields=True,  # ELB.4
+            desync_mitigation_mode="defensive",  # ELB.12
+            # The ALB adds the address it saw last; Keycloak reads the first entry, so its rule
+            # refuses a request that already carries the header (docs/DESIGN.md).
+            xff_header_processing_mode="append",
+            access_logs=(
+                {"bucket": bucket.bucket, "prefix": ACCESS_LOG_PREFIX, "enabled": True}
+                if bucket is not None
+                else None
+            ),
+        )
+
+    def _rules(
+        self,
+        checked: CheckedLoadBalancer,
+        group: ec2.SecurityGroup,
+        listener: lb.Listener,
+        child: pulumi.ResourceOptions,
+    ) -> None:
+        """The guards' fixed responses, then per route its target groups and listener rule
+        (with the role ECS shifts traffic with, when a route needs it)."""
+        args = checked.args
         role = self._traffic_shift_role(child) if args.shifts_traffic else None
         self._attachments: dict[str, LoadBalancerAttachment] = {}
         self.target_group_arns = {}
@@ -288,15 +154,19 @@ class LoadBalancer(pulumi.ComponentResource):
         self.alternate_target_group_arn_suffixes = {}
         for guard in args.guards:
             self._guard(guard, listener, child)
-        for route in routes:
+        for route in checked.routes:
             self._route(route, group, listener, role, child)
-        self.web_acl_arn = self._web_acl(alb, waf_rules, child) if args.waf is not None else None
 
-        self.arn = alb.arn
-        self.arn_suffix = alb.arn_suffix
-        self.dns_name = alb.dns_name
-        self.zone_id = alb.zone_id
-        self.security_group_id = group.id
+    def _publish(
+        self,
+        checked: CheckedLoadBalancer,
+        alb: lb.LoadBalancer,
+        group: ec2.SecurityGroup,
+        listener: lb.Listener,
+        bucket: s3.Bucket | None,
+    ) -> None:
+        args, routes = checked.args, checked.routes
+        balancer = self._publish_balancer(alb, group)
         self.listener_arn = listener.arn
         https = args.https
         # With a domain, users reach the services by its name, not the ALB's.
@@ -305,11 +175,7 @@ class LoadBalancer(pulumi.ComponentResource):
         self.access_log_bucket = bucket.bucket if bucket is not None else None
         self.register_outputs(
             {
-                "arn": self.arn,
-                "arn_suffix": self.arn_suffix,
-                "dns_name": self.dns_name,
-                "zone_id": self.zone_id,
-                "security_group_id": self.security_group_id,
+                **balancer,
                 "listener_arn": self.listener_arn,
                 "target_group_arns": self.target_group_arns,
                 "target_group_arn_suffixes": self.target_group_arn_suffixes,
@@ -350,48 +216,26 @@ class LoadBalancer(pulumi.ComponentResource):
     # -- security group --------------------------------------------------------------------
 
     def _security_group(self, child: pulumi.ResourceOptions) -> ec2.SecurityGroup:
-        args, name = self._args, self._name
-        group = ec2.SecurityGroup(
-            f"{name}-alb-sg",
-            vpc_id=args.vpc_id,
+        args = self._args
+        # Port 80 stays open with a certificate too: it only answers with a redirect to 443.
+        return balancer_security_group(
+            self._name,
+            "alb",
+            args,
             description=(
                 f"{args.name} internal ALB: its VPC or given peers to its listeners, out to the "
                 "routed services only"
                 if args.internal
                 else f"{args.name} ALB: internet to 80/443, out to the routed services only"
             ),
-            tags={**self._tags, "Name": f"{args.name}-alb"},
+            ports=(80, 443) if args.https else (80,),
+            internet_callers=[
+                Caller("internet", {"cidr_ipv4": cidr}, "Internet") for cidr in INTERNET
+            ],
+            what="the internal ALB" if args.internal else "the ALB",
+            tags=self._tags,
             opts=child,
         )
-        rule_opts = pulumi.ResourceOptions(parent=group)
-        # Port 80 stays open with a certificate too: it only answers with a redirect to 443.
-        # The egress side is added by each routed service (it knows its own group).
-        ports = (80, 443) if args.https else (80,)
-        if args.internal:
-            admit_private_callers(
-                f"{name}-alb",
-                group=group,
-                vpc_id=args.vpc_id,
-                ports=ports,
-                cidrs=args.ingress_cidrs,
-                security_group_ids=args.ingress_security_group_ids,
-                what="the internal ALB",
-                opts=rule_opts,
-            )
-            return group
-        for port in ports:
-            for cidr in INTERNET:
-                vpc.SecurityGroupIngressRule(
-                    f"{name}-alb-from-internet-{port}",
-                    security_group_id=group.id,
-                    cidr_ipv4=cidr,
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    description=f"Internet to the ALB on {port}",
-                    opts=rule_opts,
-                )
-        return group
 
     # -- access logs -----------------------------------------------------------------------
 
@@ -489,16 +333,13 @@ class LoadBalancer(pulumi.ComponentResource):
         service_tags = {**self._tags, "Service": route.service}
 
         def target_group(slot: str) -> lb.TargetGroup:
-            return lb.TargetGroup(
+            return task_target_group(
                 f"{name}-{route.service}-tg-{slot}",
-                name=target_group_name(
-                    args.project, args.environment, route.service, route.port, slot
-                ),
+                args,
+                service=route.service,
                 port=route.port,
+                slot=slot,
                 protocol="HTTP",
-                target_type="ip",
-                vpc_id=args.vpc_id,
-                deregistration_delay=args.deregistration_delay,
                 health_check={
                     **HEALTH_CHECK,
                     "path": route.health_check_path,
@@ -612,22 +453,3 @@ class LoadBalancer(pulumi.ComponentResource):
                 opts=pulumi.ResourceOptions(parent=acl),
             )
         return acl.arn
-
-
-def _checked_routes(routes: Sequence[Route]) -> list[Route]:
-    """Catalog routes are checked with the stack config; routes the program adds are checked
-    again here, together, before any resource exists."""
-    problems = []
-    by_priority: dict[int, str] = {}
-    by_service: set[str] = set()
-    for route in routes:
-        if route.priority in by_priority:
-            owner = by_priority[route.priority]
-            problems.append(f"priority {route.priority} of {route.service} is already {owner}'s")
-        by_priority.setdefault(route.priority, route.service)
-        if route.service in by_service:
-            problems.append(f"{route.service} is routed twice")
-        by_service.add(route.service)
-    if problems:
-        raise ValueError("ALB routes clash: " + "; ".join(problems))
-    return sorted(routes, key=lambda r: r.priority)

@@ -17,11 +17,16 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-from pulumi_aws import ec2, lb, vpc
+from pulumi_aws import ec2, lb
 
 from ..compute.attachments import LoadBalancerAttachment
-from .ingress import admit_private_callers
-from .rules import elb_name, target_group_name
+from .balancer import (
+    BalancerComponent,
+    balancer_security_group,
+    ipv4_load_balancer,
+    task_target_group,
+)
+from .ingress import given_callers
 from .tcp import TLS_POLICIES, TcpListener, ingress_problems, listener_problems, nlb_health_check
 
 
@@ -73,12 +78,7 @@ class NetworkLoadBalancerArgs:
         return problems
 
 
-class NetworkLoadBalancer(pulumi.ComponentResource):
-    arn: pulumi.Output[str]
-    arn_suffix: pulumi.Output[str]
-    dns_name: pulumi.Output[str]
-    zone_id: pulumi.Output[str]
-    security_group_id: pulumi.Output[str]
+class NetworkLoadBalancer(BalancerComponent):
     listener_arns: dict[str, pulumi.Output[str]]
     """Per service."""
     target_group_arns: dict[str, pulumi.Output[str]]
@@ -98,18 +98,14 @@ class NetworkLoadBalancer(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
 
         group = self._security_group(child)
-        nlb = lb.LoadBalancer(
+        nlb = ipv4_load_balancer(
             f"{name}-nlb",
-            name=elb_name(args.name),
-            load_balancer_type="network",
-            internal=args.internal,
-            ip_address_type="ipv4",
-            subnets=args.subnet_ids,
-            security_groups=[group.id],
-            enable_cross_zone_load_balancing=args.cross_zone,
-            enable_deletion_protection=args.deletion_protection,  # ELB.6
-            tags={**self._tags, "Name": args.name},
+            args,
+            kind="network",
+            group=group,
+            tags=self._tags,
             opts=child,
+            enable_cross_zone_load_balancing=args.cross_zone,
         )
         self._attachments: dict[str, LoadBalancerAttachment] = {}
         self.listener_arns = {}
@@ -117,22 +113,14 @@ class NetworkLoadBalancer(pulumi.ComponentResource):
         for listener in args.listeners:
             self._listener(listener, nlb, group, child)
 
-        self.arn = nlb.arn
-        self.arn_suffix = nlb.arn_suffix
-        self.dns_name = nlb.dns_name
-        self.zone_id = nlb.zone_id
-        self.security_group_id = group.id
+        balancer = self._publish_balancer(nlb, group)
         fronts = {li.service: li.front_port for li in args.listeners}
         self.endpoints = nlb.dns_name.apply(
             lambda dns: {service: f"{dns}:{port}" for service, port in fronts.items()}
         )
         self.register_outputs(
             {
-                "arn": self.arn,
-                "arn_suffix": self.arn_suffix,
-                "dns_name": self.dns_name,
-                "zone_id": self.zone_id,
-                "security_group_id": self.security_group_id,
+                **balancer,
                 "listener_arns": self.listener_arns,
                 "target_group_arns": self.target_group_arns,
                 "endpoints": self.endpoints,
@@ -149,54 +137,20 @@ class NetworkLoadBalancer(pulumi.ComponentResource):
         return found
 
     def _security_group(self, child: pulumi.ResourceOptions) -> ec2.SecurityGroup:
-        args, name = self._args, self._name
+        args = self._args
         where = "internal NLB" if args.internal else "NLB"
-        group = ec2.SecurityGroup(
-            f"{name}-nlb-sg",
-            vpc_id=args.vpc_id,
+        return balancer_security_group(
+            self._name,
+            "nlb",
+            args,
             description=f"{args.name} {where}: its callers to its listeners, out to its "
             "services only",
-            tags={**self._tags, "Name": f"{args.name}-nlb"},
+            ports=sorted({li.front_port for li in args.listeners}),
+            internet_callers=given_callers(args.ingress_cidrs, args.ingress_security_group_ids),
+            what="the NLB",
+            tags=self._tags,
             opts=child,
         )
-        rule_opts = pulumi.ResourceOptions(parent=group)
-        ports = sorted({li.front_port for li in args.listeners})
-        if args.internal:
-            admit_private_callers(
-                f"{name}-nlb",
-                group=group,
-                vpc_id=args.vpc_id,
-                ports=ports,
-                cidrs=args.ingress_cidrs,
-                security_group_ids=args.ingress_security_group_ids,
-                what="the NLB",
-                opts=rule_opts,
-            )
-            return group
-        for port in ports:
-            for index, cidr in enumerate(args.ingress_cidrs):
-                vpc.SecurityGroupIngressRule(
-                    f"{name}-nlb-from-cidr-{index}-{port}",
-                    security_group_id=group.id,
-                    cidr_ipv4=cidr,
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    description=f"{cidr} to the NLB on {port}",
-                    opts=rule_opts,
-                )
-            for index, peer in enumerate(args.ingress_security_group_ids):
-                vpc.SecurityGroupIngressRule(
-                    f"{name}-nlb-from-peer-{index}-{port}",
-                    security_group_id=group.id,
-                    referenced_security_group_id=peer,
-                    ip_protocol="tcp",
-                    from_port=port,
-                    to_port=port,
-                    description=f"a peer security group to the NLB on {port}",
-                    opts=rule_opts,
-                )
-        return group
 
     def _listener(
         self,
@@ -207,19 +161,18 @@ class NetworkLoadBalancer(pulumi.ComponentResource):
     ) -> None:
         args, name, service = self._args, self._name, listener.service
         service_tags = {**self._tags, "Service": service}
-        target_group = lb.TargetGroup(
+        target_group = task_target_group(
             f"{name}-{service}-tg",
-            name=target_group_name(args.project, args.environment, service, listener.port, "n"),
+            args,
+            service=service,
             port=listener.port,
+            slot="n",
             protocol="TCP",
-            target_type="ip",
-            vpc_id=args.vpc_id,
-            deregistration_delay=args.deregistration_delay,
-            # The tasks see the NLB's address; its security group is what they admit.
-            preserve_client_ip="false",
             health_check=nlb_health_check(listener),
             tags=service_tags,
             opts=child,
+            # The tasks see the NLB's address; its security group is what they admit.
+            preserve_client_ip="false",
         )
         tls = (
             {"certificate_arn": args.certificate_arn, "ssl_policy": args.ssl_policy}  # ELB.17

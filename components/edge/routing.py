@@ -2,8 +2,8 @@
 limits Application Load Balancers enforce; and the ingress an internal load balancer admits.
 
 No resources here: the component (`load_balancer.py`) and the stack layer
-(`components/edge/config.py`) both call these, so a rule AWS would refuse is refused before any
-resource is registered, with one message wherever it is checked.
+(`components/edge/config.py`, `routes.py`) both call these, so a rule AWS would refuse is
+refused before any resource is registered, with one message wherever it is checked.
 
 Sources (docs/DESIGN.md, "Host-header rules"): the ELB API's `HostHeaderConditionConfig` (at most
 128 characters, `*` and `?` wildcards, at least one `.`, only letters after the last one), the
