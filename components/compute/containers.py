@@ -19,6 +19,7 @@ from typing import Any
 
 import pulumi
 
+from ..errors import ConfigIssue
 from .sidecars import (
     LOG_ROUTER,
     FireLensArgs,
@@ -176,6 +177,19 @@ class ContainerArgs:
                 "HTTP endpoint to probe"
             )
         return HttpHealthCheck()
+
+
+def repository_credentials_issues(container: ContainerArgs) -> list[ConfigIssue]:
+    """The problems of the container's private registry credentials, at
+    `container.repository_credentials` (none without credentials)."""
+    credentials = container.repository_credentials
+    if credentials is None:
+        return []
+    where = "container.repository_credentials"
+    return [
+        ConfigIssue(where, credentials.secret_arn, problem)
+        for problem in credentials.problems(where)
+    ]
 
 
 def health_check_command(container: ContainerArgs) -> list[str]:
