@@ -84,14 +84,43 @@ def messages_waiting_alarm(
     tags: Mapping[str, str],
 ) -> cloudwatch.MetricAlarm:
     """Alarm (and OK) to `actions` while the queue holds at least one message; a child of it."""
-    return cloudwatch.MetricAlarm(
+    return at_least_one_alarm(
         name,
-        name=alarm_name,
-        alarm_description=description,
+        alarm_name=alarm_name,
+        description=description,
         namespace="AWS/SQS",
         metric_name="ApproximateNumberOfMessagesVisible",
         dimensions={"QueueName": queue.name},
         statistic="Maximum",
+        actions=actions,
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=queue),
+    )
+
+
+def at_least_one_alarm(
+    name: str,
+    *,
+    alarm_name: str,
+    description: str,
+    namespace: str,
+    metric_name: str,
+    dimensions: Mapping[str, pulumi.Input[str]],
+    statistic: str,
+    actions: Sequence[pulumi.Input[str]],
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> cloudwatch.MetricAlarm:
+    """Alarm (and OK) to `actions` as soon as a 5-minute `statistic` of the metric reaches 1
+    (a message waiting, a failed run, a failed execution); no data is no failure."""
+    return cloudwatch.MetricAlarm(
+        name,
+        name=alarm_name,
+        alarm_description=description,
+        namespace=namespace,
+        metric_name=metric_name,
+        dimensions=dict(dimensions),
+        statistic=statistic,
         period=300,
         evaluation_periods=1,
         threshold=1,
@@ -100,5 +129,5 @@ def messages_waiting_alarm(
         alarm_actions=list(actions),
         ok_actions=list(actions),
         tags=dict(tags),
-        opts=pulumi.ResourceOptions(parent=queue),
+        opts=opts,
     )

@@ -29,7 +29,6 @@ from pulumi_aws import cloudwatch, ec2, ecs, iam, servicediscovery
 
 from ..bindings import Binding, Peer, merge_bindings, url_variable
 from ..errors import raise_argument_issues
-from ..iam_path import role_settings
 from ..naming import physical_name
 from ..network.paths import allow_tcp
 from ..service_trust import ecs_service_trust
@@ -60,6 +59,7 @@ from .microservice_args import (
 )
 from .microservice_checks import argument_issues
 from .microservice_scaling import service_autoscaling
+from .roles import inline_policy, service_role
 from .scaling import BacklogArgs, PredictiveArgs
 from .service_connect import PORT_NAME, service_connect_configuration
 from .sidecars import FireLensArgs, SidecarArgs, sidecars_memory_mib
@@ -503,22 +503,20 @@ class Microservice(pulumi.ComponentResource):
         name = self._name
         hooks = self._args.deployment.lifecycle_hooks
         account = aws.get_caller_identity_output().account_id
-        role = iam.Role(
+        role = service_role(
             f"{name}-hooks-role",
             description=f"{self._physical}: ECS invokes its deployment lifecycle hooks",
-            assume_role_policy=account.apply(
-                lambda acct: json.dumps(ecs_service_trust(acct, self._region))
-            ),
-            **role_settings(self._tags, self._args.permissions_boundary),
+            trust=account.apply(lambda acct: json.dumps(ecs_service_trust(acct, self._region))),
+            permissions_boundary=self._args.permissions_boundary,
+            tags=self._tags,
             opts=child,
         )
-        policy = iam.RolePolicy(
+        policy = inline_policy(
             f"{name}-hooks-policy",
-            role=role.id,
-            policy=pulumi.Output.all(*[h.lambda_arn for h in hooks]).apply(
+            role,
+            pulumi.Output.all(*[h.lambda_arn for h in hooks]).apply(
                 lambda arns: json.dumps(hook_policy(list(arns)))
             ),
-            opts=pulumi.ResourceOptions(parent=role),
         )
         # The service must not reference the role before it may invoke anything.
         return pulumi.Output.all(role.arn, policy.id).apply(lambda values: values[0])

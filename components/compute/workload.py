@@ -21,12 +21,12 @@ import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, ecs, iam, vpc
 
 from ..bindings import Binding
-from ..iam_path import role_settings
 from ..network.paths import allow_tcp
 from ..service_trust import ecs_tasks_trust
 from .containers import ContainerArgs, container_definitions, task_volumes
 from .efs_volumes import EfsVolumeArgs, efs_mount, efs_task_volume
 from .iam import execution_policy
+from .roles import inline_policy, service_role
 from .sidecars import FireLensArgs, SidecarArgs
 
 
@@ -123,11 +123,12 @@ def ecs_tasks_role(
     """A role ECS tasks of this account and region assume (and nothing else), under the
     stack's IAM path and permissions boundary."""
     account = aws.get_caller_identity_output().account_id
-    return iam.Role(
+    return service_role(
         name,
         description=description,
-        assume_role_policy=account.apply(lambda acct: json.dumps(ecs_tasks_trust(acct, region))),
-        **role_settings(tags, permissions_boundary),
+        trust=account.apply(lambda acct: json.dumps(ecs_tasks_trust(acct, region))),
+        permissions_boundary=permissions_boundary,
+        tags=tags,
         opts=opts,
     )
 
@@ -175,13 +176,7 @@ def execution_role(
             )
         )
     )
-    policy = iam.RolePolicy(
-        f"{name}-exec-policy",
-        role=role.id,
-        policy=document,
-        opts=pulumi.ResourceOptions(parent=role),
-    )
-    return role, policy
+    return role, inline_policy(f"{name}-exec-policy", role, document)
 
 
 def task_role(
@@ -206,13 +201,10 @@ def task_role(
     )
     policy = None
     if statements:
-        policy = iam.RolePolicy(
+        policy = inline_policy(
             f"{name}-task-policy",
-            role=role.id,
-            policy=pulumi.Output.json_dumps(
-                {"Version": "2012-10-17", "Statement": list(statements)}
-            ),
-            opts=pulumi.ResourceOptions(parent=role),
+            role,
+            pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)}),
         )
     return role, policy
 
