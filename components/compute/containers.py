@@ -343,6 +343,50 @@ def container_definitions(
     output resolved (the caller resolves them). `sidecars` are one's own (after the collector),
     `firelens` routes the app's logs through the log router (last), `extra_mounts` are the
     app's EFS mounts."""
+    app = _app_container(
+        name,
+        container,
+        region=region,
+        log_group=log_group,
+        environment=environment,
+        secrets=secrets,
+        execute_command=execute_command,
+        port_name=port_name,
+        health_check=health_check,
+        memory=memory,
+        firelens=firelens,
+        extra_mounts=extra_mounts,
+    )
+    companions, waits = _companions(
+        region=region,
+        log_group=log_group,
+        xray=xray,
+        execute_command=execute_command,
+        sidecars=sidecars,
+        firelens=firelens,
+    )
+    if waits:
+        app["dependsOn"] = waits
+    return [app, *companions]
+
+
+def _app_container(
+    name: str,
+    container: ContainerArgs,
+    *,
+    region: str,
+    log_group: str,
+    environment: Mapping[str, str],
+    secrets: Mapping[str, str],
+    execute_command: bool,
+    port_name: str | None,
+    health_check: bool,
+    memory: int | None,
+    firelens: FireLensArgs | None,
+    extra_mounts: Sequence[Mapping[str, Any]],
+) -> dict[str, Any]:
+    """The application container's definition, hardened (read-only root, its user, not
+    privileged, an init process), without its `dependsOn` (`container_definitions` adds it)."""
     app: dict[str, Any] = {
         "name": name,
         "image": container.image,
@@ -394,7 +438,21 @@ def container_definitions(
         app["repositoryCredentials"] = {
             "credentialsParameter": container.repository_credentials.secret_arn
         }
-    containers = [app]
+    return app
+
+
+def _companions(
+    *,
+    region: str,
+    log_group: str,
+    xray: bool,
+    execute_command: bool,
+    sidecars: Sequence[SidecarArgs],
+    firelens: FireLensArgs | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """The containers beside the application, in task order (the collector, one's own
+    sidecars, the log router), and what the application waits for in them (`dependsOn`)."""
+    containers: list[dict[str, Any]] = []
     waits: list[dict[str, str]] = []
     if xray:
         # The application's first spans should find the collector listening.
@@ -429,6 +487,4 @@ def container_definitions(
                 mounts=_exec_mounts(LOG_ROUTER) if execute_command else [],
             )
         )
-    if waits:
-        app["dependsOn"] = waits
-    return containers
+    return containers, waits
