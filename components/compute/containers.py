@@ -343,50 +343,6 @@ def container_definitions(
     output resolved (the caller resolves them). `sidecars` are one's own (after the collector),
     `firelens` routes the app's logs through the log router (last), `extra_mounts` are the
     app's EFS mounts."""
-    app = _app_container(
-        name,
-        container,
-        region=region,
-        log_group=log_group,
-        environment=environment,
-        secrets=secrets,
-        execute_command=execute_command,
-        port_name=port_name,
-        health_check=health_check,
-        memory=memory,
-        firelens=firelens,
-        extra_mounts=extra_mounts,
-    )
-    companions, waits = _companions(
-        region=region,
-        log_group=log_group,
-        xray=xray,
-        execute_command=execute_command,
-        sidecars=sidecars,
-        firelens=firelens,
-    )
-    if waits:
-        app["dependsOn"] = waits
-    return [app, *companions]
-
-
-def _app_container(
-    name: str,
-    container: ContainerArgs,
-    *,
-    region: str,
-    log_group: str,
-    environment: Mapping[str, str],
-    secrets: Mapping[str, str],
-    execute_command: bool,
-    port_name: str | None,
-    health_check: bool,
-    memory: int | None,
-    firelens: FireLensArgs | None,
-    extra_mounts: Sequence[Mapping[str, Any]],
-) -> dict[str, Any]:
-    """The application container's definition, hardened (read-only root, its user, not
-    privileged, an init process), without its `dependsOn` (`container_definitions` adds it)."""
     app: dict[str, Any] = {
         "name": name,
         "image": container.image,
@@ -438,7 +394,17 @@ def _app_container(
         app["repositoryCredentials"] = {
             "credentialsParameter": container.repository_credentials.secret_arn
         }
-    return app
+    companions, waits = _companions(
+        region=region,
+        log_group=log_group,
+        xray=xray,
+        execute_command=execute_command,
+        sidecars=sidecars,
+        firelens=firelens,
+    )
+    if waits:
+        app["dependsOn"] = waits
+    return [app, *companions]
 
 
 def _companions(

@@ -156,6 +156,12 @@ def service_autoscaling(
         ),
     )
     on_target = pulumi.ResourceOptions(parent=target)
+    # What every scheduled action and policy names its target by.
+    scalable: dict[str, Any] = {
+        "service_namespace": target.service_namespace,
+        "scalable_dimension": target.scalable_dimension,
+        "resource_id": target.resource_id,
+    }
     if scaling.schedule is not None:
         schedule = scaling.schedule
         for role, cron, minimum, maximum in (
@@ -165,23 +171,19 @@ def service_autoscaling(
             appautoscaling.ScheduledAction(
                 f"{name}-{role}",
                 name=f"{physical}-off-hours-{role}",
-                service_namespace=target.service_namespace,
-                scalable_dimension=target.scalable_dimension,
-                resource_id=target.resource_id,
                 schedule=cron,
                 timezone=schedule.timezone,
                 scalable_target_action={"min_capacity": minimum, "max_capacity": maximum},
                 opts=on_target,
+                **scalable,
             )
     for policy in scaling_policies(args, physical):
         appautoscaling.Policy(
             f"{name}-{policy.key}-scaling",
             name=f"{physical}-{policy.suffix}",
             policy_type=policy.policy_type,
-            service_namespace=target.service_namespace,
-            scalable_dimension=target.scalable_dimension,
-            resource_id=target.resource_id,
             opts=on_target,
+            **scalable,
             **{policy.configuration_argument: policy.configuration},
         )
     return target
