@@ -59,7 +59,7 @@ from .microservice_args import (
 )
 from .microservice_checks import argument_issues
 from .microservice_scaling import service_autoscaling
-from .roles import inline_policy, service_role
+from .roles import role_with_policy
 from .scaling import BacklogArgs, PredictiveArgs
 from .service_connect import PORT_NAME, service_connect_configuration
 from .sidecars import FireLensArgs, SidecarArgs, sidecars_memory_mib
@@ -133,12 +133,13 @@ class Microservice(pulumi.ComponentResource):
         super().__init__("accessweaver:ecs:Microservice", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
+        self._owner = workload.Owner(
+            name, self._physical, self._region, self._tags, args.permissions_boundary, child
+        )
         log_group = workload.log_group(
-            name,
+            self._owner,
             log_group_name=self._log_group_name,
             retention_days=args.log_retention_days,
-            tags=self._tags,
-            opts=child,
         )
         group = self._security_group(child)
         self._blocks = TaskBlocks(
@@ -154,9 +155,9 @@ class Microservice(pulumi.ComponentResource):
             tags=self._tags,
             opts=child,
         )
-        execution_role, execution_policy_resource = self._execution_role(log_group, child)
-        task_role = self._task_role(child)
-        task_definition = self._task_definition(log_group, execution_role, task_role, child)
+        execution_role, execution_policy_resource = self._execution_role(log_group)
+        task_role = self._task_role()
+        task_definition = self._task_definition(log_group, execution_role, task_role)
         registry = self._discovery(child) if discovery else None
         alarms = service_alarms(
             name,
@@ -274,13 +275,10 @@ class Microservice(pulumi.ComponentResource):
     def _security_group(self, child: pulumi.ResourceOptions) -> ec2.SecurityGroup:
         args, name = self._args, self._name
         group, _ = workload.security_group(
-            name,
-            physical=self._physical,
+            self._owner,
             vpc_id=args.vpc_id,
             description=f"{self._physical}: its load balancer and declared callers only",
             https_egress_cidrs=args.https_egress_cidrs,
-            tags=self._tags,
-            opts=child,
         )
         on_group = pulumi.ResourceOptions(parent=group)
         attachment = args.load_balancer
@@ -299,29 +297,22 @@ class Microservice(pulumi.ComponentResource):
                         opts=on_group,
                         egress=attachment.manage_egress,
                     )
-        workload.open_peer_paths(name, physical=self._physical, group=group, bindings=args.bindings)
+        workload.open_peer_paths(self._owner, group=group, bindings=args.bindings)
         return group
 
     # -- roles --------------------------------------------------------------------------------
 
-    def _execution_role(
-        self, log_group: cloudwatch.LogGroup, child: pulumi.ResourceOptions
-    ) -> tuple[iam.Role, iam.RolePolicy]:
+    def _execution_role(self, log_group: cloudwatch.LogGroup) -> tuple[iam.Role, iam.RolePolicy]:
         return workload.execution_role(
-            self._name,
-            physical=self._physical,
-            region=self._region,
+            self._owner,
             image=self._args.container.image,
             log_group=log_group,
             secrets={**self._secrets, **self._blocks.secret_refs},
-            permissions_boundary=self._args.permissions_boundary,
-            tags=self._tags,
-            opts=child,
             registry_credentials=self._blocks.registry_credentials,
             sidecar_images=self._blocks.images,
         )
 
-    def _task_role(self, child: pulumi.ResourceOptions) -> iam.Role:
+    def _task_role(self) -> iam.Role:
         args = self._args
         permissions = [statement for binding in args.bindings for statement in binding.permissions]
         logging = args.cluster.exec_logging
@@ -334,17 +325,12 @@ class Microservice(pulumi.ComponentResource):
             metrics_namespace=args.metrics_namespace,
         )
         role, _ = workload.task_role(
-            self._name,
-            physical=self._physical,
-            region=self._region,
+            self._owner,
             statements=[
                 *permissions,
                 *(own["Statement"] if own else []),
                 *self._blocks.task_statements(),
             ],
-            permissions_boundary=args.permissions_boundary,
-            tags=self._tags,
-            opts=child,
         )
         return role
 
@@ -355,24 +341,16 @@ class Microservice(pulumi.ComponentResource):
         log_group: cloudwatch.LogGroup,
         execution_role: iam.Role,
         task_role: iam.Role,
-        child: pulumi.ResourceOptions,
     ) -> ecs.TaskDefinition:
         args = self._args
         return workload.task_definition(
-            self._name,
-            family=self._physical,
-            container=args.container,
-            cpu=args.cpu,
-            memory=args.memory,
-            cpu_architecture=args.cpu_architecture,
-            region=self._region,
+            self._owner,
+            args,
             log_group=log_group,
             execution_role=execution_role,
             task_role=task_role,
             environment=self._environment,
             secrets=self._secrets,
-            tags=self._tags,
-            opts=child,
             xray=args.xray,
             execute_command=args.execute_command,
             port_name=PORT_NAME if args.service_connect is not None else None,
@@ -380,7 +358,6 @@ class Microservice(pulumi.ComponentResource):
             sidecars=args.sidecars,
             firelens=args.firelens,
             efs_volumes=self._blocks.mounted_volumes,
-            ephemeral_storage_gib=args.ephemeral_storage_gib,
         )
 
     def _discovery(self, child: pulumi.ResourceOptions) -> servicediscovery.Service:
@@ -503,20 +480,17 @@ class Microservice(pulumi.ComponentResource):
         name = self._name
         hooks = self._args.deployment.lifecycle_hooks
         account = aws.get_caller_identity_output().account_id
-        role = service_role(
-            f"{name}-hooks-role",
+        role, policy = role_with_policy(
+            name,
+            "hooks",
             description=f"{self._physical}: ECS invokes its deployment lifecycle hooks",
             trust=account.apply(lambda acct: json.dumps(ecs_service_trust(acct, self._region))),
+            document=pulumi.Output.all(*[h.lambda_arn for h in hooks]).apply(
+                lambda arns: json.dumps(hook_policy(list(arns)))
+            ),
             permissions_boundary=self._args.permissions_boundary,
             tags=self._tags,
             opts=child,
-        )
-        policy = inline_policy(
-            f"{name}-hooks-policy",
-            role,
-            pulumi.Output.all(*[h.lambda_arn for h in hooks]).apply(
-                lambda arns: json.dumps(hook_policy(list(arns)))
-            ),
         )
         # The service must not reference the role before it may invoke anything.
         return pulumi.Output.all(role.arn, policy.id).apply(lambda values: values[0])

@@ -42,3 +42,26 @@ def inline_policy(name: str, role: iam.Role, document: pulumi.Input[str]) -> iam
     return iam.RolePolicy(
         name, role=role.id, policy=document, opts=pulumi.ResourceOptions(parent=role)
     )
+
+
+def role_with_policy(
+    name: str,
+    key: str,
+    *,
+    description: str,
+    trust: pulumi.Input[str],
+    document: pulumi.Input[str],
+    permissions_boundary: pulumi.Input[str] | None,
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> tuple[iam.Role, iam.RolePolicy]:
+    """`<name>-<key>-role` (`service_role`) and its one inline policy `<name>-<key>-policy`."""
+    role = service_role(
+        f"{name}-{key}-role",
+        description=description,
+        trust=trust,
+        permissions_boundary=permissions_boundary,
+        tags=tags,
+        opts=opts,
+    )
+    return role, inline_policy(f"{name}-{key}-policy", role, document)

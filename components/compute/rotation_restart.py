@@ -31,7 +31,7 @@ from pulumi_aws import cloudwatch, sfn
 from ..naming import physical_name
 from ..secure_queue import at_least_one_alarm
 from ..service_trust import events_rule_trust, state_machine_trust
-from .roles import inline_policy, service_role
+from .roles import role_with_policy
 
 UPDATE_SERVICE = "arn:aws:states:::aws-sdk:ecs:updateService"
 STORES = ("secretsManager", "parameterStore")
@@ -255,24 +255,21 @@ class RotationRestart(pulumi.ComponentResource):
         name, args, region = self._name, self._args, self._region
         machine_name = args.name
         assert machine_name is not None
-        role = service_role(
-            f"{name}-machine-role",
+        role, policy = role_with_policy(
+            name,
+            "machine",
             description=f"{machine_name}: force new deployments of the services reading the secret",
             trust=self._account.apply(
                 lambda acct: json.dumps(state_machine_trust(acct, region, machine_name))
             ),
-            permissions_boundary=args.permissions_boundary,
-            tags=self._tags,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        policy = inline_policy(
-            f"{name}-machine-policy",
-            role,
-            routes.apply(
+            document=routes.apply(
                 lambda found: json.dumps(
                     state_machine_policy(sorted({arn for route in found for arn in route[1:]}))
                 )
             ),
+            permissions_boundary=args.permissions_boundary,
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
         )
         return sfn.StateMachine(
             f"{name}-machine",
@@ -319,20 +316,17 @@ class RotationRestart(pulumi.ComponentResource):
             tags=self._tags,
             opts=child,
         )
-        role = service_role(
-            f"{name}-events-role",
+        role, policy = role_with_policy(
+            name,
+            "events",
             description=f"{rule_name}: EventBridge starts the restart",
             trust=self._account.apply(
                 lambda acct: json.dumps(events_rule_trust(acct, region, rule_name))
             ),
+            document=machine.arn.apply(lambda arn: json.dumps(start_execution_policy(arn))),
             permissions_boundary=args.permissions_boundary,
             tags=self._tags,
             opts=child,
-        )
-        policy = inline_policy(
-            f"{name}-events-policy",
-            role,
-            machine.arn.apply(lambda arn: json.dumps(start_execution_policy(arn))),
         )
         cloudwatch.EventTarget(
             f"{name}-target",

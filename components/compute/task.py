@@ -44,7 +44,7 @@ from .cluster import ClusterRef
 from .containers import ContainerArgs, repository_credentials_issues
 from .fargate import ephemeral_storage_issues, size_issues
 from .migration import MigrationRun, MigrationRunArgs
-from .roles import inline_policy, service_role
+from .roles import role_with_policy
 from .task_run import LOG_STREAM_PREFIX
 from .task_schedule import (
     failure_delivery_statement,
@@ -274,65 +274,42 @@ class EcsTask(pulumi.ComponentResource):
         environment, secrets = merge_bindings(
             name, args.container.environment, args.container.secrets, args.bindings
         )
+        owner = workload.Owner(
+            name, self.family, self._region, self._tags, args.permissions_boundary, child
+        )
         log_group = workload.log_group(
-            name,
+            owner,
             log_group_name=args.log_group_name or f"/ecs/{self.family}",
             retention_days=args.log_retention_days,
-            tags=self._tags,
-            opts=child,
         )
         group, egress = workload.security_group(
-            name,
-            physical=self.family,
+            owner,
             vpc_id=args.vpc_id,
             description=f"{self.family}: a task, outbound only (nothing connects to it)",
             https_egress_cidrs=args.https_egress_cidrs,
-            tags=self._tags,
-            opts=child,
         )
-        paths = workload.open_peer_paths(
-            name, physical=self.family, group=group, bindings=args.bindings
-        )
+        paths = workload.open_peer_paths(owner, group=group, bindings=args.bindings)
         execution_role, execution_policy = workload.execution_role(
-            name,
-            physical=self.family,
-            region=self._region,
+            owner,
             image=args.container.image,
             log_group=log_group,
             secrets=secrets,
-            permissions_boundary=args.permissions_boundary,
-            tags=self._tags,
-            opts=child,
             registry_credentials=(
                 [(credentials.secret_arn, credentials.kms_key_arn)] if credentials else []
             ),
         )
         task_role, task_policy = workload.task_role(
-            name,
-            physical=self.family,
-            region=self._region,
-            statements=[s for binding in args.bindings for s in binding.permissions],
-            permissions_boundary=args.permissions_boundary,
-            tags=self._tags,
-            opts=child,
+            owner, statements=[s for binding in args.bindings for s in binding.permissions]
         )
         task_definition = workload.task_definition(
-            name,
-            family=self.family,
-            container=args.container,
-            cpu=args.cpu,
-            memory=args.memory,
-            cpu_architecture=args.cpu_architecture,
-            region=self._region,
+            owner,
+            args,
             log_group=log_group,
             execution_role=execution_role,
             task_role=task_role,
             environment=environment,
             secrets=secrets,
-            tags=self._tags,
-            opts=child,
             health_check=False,
-            ephemeral_storage_gib=args.ephemeral_storage_gib,
         )
         # What a run needs from its first second: it reaches its data stores and reads its
         # secrets at once.
@@ -394,20 +371,14 @@ class EcsTask(pulumi.ComponentResource):
             tags=self._tags,
         )
         account = aws.get_caller_identity_output().account_id
-        role = service_role(
-            f"{name}-scheduler-role",
+        role, policy = role_with_policy(
+            name,
+            "scheduler",
             description=f"{family}: EventBridge Scheduler runs this task, nothing else",
             trust=pulumi.Output.all(account, schedule_group.arn).apply(
                 lambda values: json.dumps(scheduler_trust_policy(values[0], values[1]))
             ),
-            permissions_boundary=args.permissions_boundary,
-            tags=self._tags,
-            opts=child,
-        )
-        policy = inline_policy(
-            f"{name}-scheduler-policy",
-            role,
-            pulumi.Output.all(
+            document=pulumi.Output.all(
                 self.task_definition_arn,
                 args.cluster.cluster_arn,
                 execution_role.arn,
@@ -424,6 +395,9 @@ class EcsTask(pulumi.ComponentResource):
                     )
                 )
             ),
+            permissions_boundary=args.permissions_boundary,
+            tags=self._tags,
+            opts=child,
         )
         schedule = scheduler.Schedule(
             f"{name}-schedule",
