@@ -20,22 +20,24 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 import pulumi
 import pulumi_aws as aws
-from pulumi_aws import cloudwatch, sfn
+from pulumi_aws import cloudwatch, iam, sfn
 
 from ..naming import physical_name
-from ..secure_queue import at_least_one_alarm
+from ..secure_queue import CountMetric, at_least_one_alarm
 from ..service_trust import events_rule_trust, state_machine_trust
 from .roles import role_with_policy
 
 UPDATE_SERVICE = "arn:aws:states:::aws-sdk:ecs:updateService"
 STORES = ("secretsManager", "parameterStore")
 """Where a watched secret lives: `restarts_pattern` takes the ARNs of each, in this order."""
+FAILED_EXECUTIONS = CountMetric("AWS/States", "ExecutionsFailed", "Sum")
+FAILED_INVOCATIONS = CountMetric("AWS/Events", "FailedInvocations", "Sum")
 RETRY = {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "MaxAttempts": 4, "BackoffRate": 2}
 """Throttling or a deployment in progress: a few tries over about two and a half minutes."""
 
@@ -252,24 +254,18 @@ class RotationRestart(pulumi.ComponentResource):
 
     def _state_machine(self, routes: pulumi.Output[Any], comment: str) -> sfn.StateMachine:
         """The state machine and its role: UpdateService on the watched services only."""
-        name, args, region = self._name, self._args, self._region
+        name, args = self._name, self._args
         machine_name = args.name
         assert machine_name is not None
-        role, policy = role_with_policy(
-            name,
+        role, policy = self._role(
             "machine",
-            description=f"{machine_name}: force new deployments of the services reading the secret",
-            trust=self._account.apply(
-                lambda acct: json.dumps(state_machine_trust(acct, region, machine_name))
-            ),
-            document=routes.apply(
+            "force new deployments of the services reading the secret",
+            state_machine_trust,
+            routes.apply(
                 lambda found: json.dumps(
                     state_machine_policy(sorted({arn for route in found for arn in route[1:]}))
                 )
             ),
-            permissions_boundary=args.permissions_boundary,
-            tags=self._tags,
-            opts=pulumi.ResourceOptions(parent=self),
         )
         return sfn.StateMachine(
             f"{name}-machine",
@@ -295,7 +291,7 @@ class RotationRestart(pulumi.ComponentResource):
     ) -> cloudwatch.EventRule:
         """The rule on the watched secrets' rotation events, its target (the state machine)
         and the role EventBridge starts executions with."""
-        name, args, region = self._name, self._args, self._region
+        name, args = self._name, self._args
         rule_name = args.name
         assert rule_name is not None
         child = pulumi.ResourceOptions(parent=self)
@@ -316,17 +312,11 @@ class RotationRestart(pulumi.ComponentResource):
             tags=self._tags,
             opts=child,
         )
-        role, policy = role_with_policy(
-            name,
+        role, policy = self._role(
             "events",
-            description=f"{rule_name}: EventBridge starts the restart",
-            trust=self._account.apply(
-                lambda acct: json.dumps(events_rule_trust(acct, region, rule_name))
-            ),
-            document=machine.arn.apply(lambda arn: json.dumps(start_execution_policy(arn))),
-            permissions_boundary=args.permissions_boundary,
-            tags=self._tags,
-            opts=child,
+            "EventBridge starts the restart",
+            events_rule_trust,
+            machine.arn.apply(lambda arn: json.dumps(start_execution_policy(arn))),
         )
         cloudwatch.EventTarget(
             f"{name}-target",
@@ -339,31 +329,58 @@ class RotationRestart(pulumi.ComponentResource):
         )
         return rule
 
+    def _role(
+        self,
+        key: str,
+        does: str,
+        trust: Callable[[str, str, str], dict[str, Any]],
+        document: pulumi.Input[str],
+    ) -> tuple[iam.Role, iam.RolePolicy]:
+        """`<name>-<key>-role`, which `trust(account, region, physical name)` lets its service
+        assume (the state machine and the rule share the physical name), and its policy."""
+        region, physical = self._region, self._args.name
+        assert physical is not None
+        return role_with_policy(
+            self._name,
+            key,
+            description=f"{physical}: {does}",
+            trust=self._account.apply(lambda acct: json.dumps(trust(acct, region, physical))),
+            document=document,
+            permissions_boundary=self._args.permissions_boundary,
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
     def _alarms(self, machine: sfn.StateMachine, rule: cloudwatch.EventRule) -> None:
         """A failed execution, and a rule that could not start one."""
         name, args = self._name, self._args
-        at_least_one_alarm(
-            f"{name}-failed-alarm",
-            alarm_name=f"{args.name}-restart-failed",
-            description="A restart after the secret rotated failed: tasks still hold the "
-            "old password; force a new deployment of the services by hand",
-            namespace="AWS/States",
-            metric_name="ExecutionsFailed",
-            dimensions={"StateMachineArn": machine.arn},
-            statistic="Sum",
-            actions=args.alarm_actions,
-            tags=self._tags,
-            opts=pulumi.ResourceOptions(parent=machine),
-        )
-        at_least_one_alarm(
-            f"{name}-invocation-alarm",
-            alarm_name=f"{args.name}-not-started",
-            description="EventBridge could not start the restart after the secret rotated",
-            namespace="AWS/Events",
-            metric_name="FailedInvocations",
-            dimensions={"RuleName": rule.name},
-            statistic="Sum",
-            actions=args.alarm_actions,
-            tags=self._tags,
-            opts=pulumi.ResourceOptions(parent=rule),
-        )
+        alarms: list[tuple[str, str, str, CountMetric, dict[str, Any], pulumi.Resource]] = [
+            (
+                "failed",
+                "restart-failed",
+                "A restart after the secret rotated failed: tasks still hold the old password; "
+                "force a new deployment of the services by hand",
+                FAILED_EXECUTIONS,
+                {"StateMachineArn": machine.arn},
+                machine,
+            ),
+            (
+                "invocation",
+                "not-started",
+                "EventBridge could not start the restart after the secret rotated",
+                FAILED_INVOCATIONS,
+                {"RuleName": rule.name},
+                rule,
+            ),
+        ]
+        for key, suffix, description, metric, dimensions, parent in alarms:
+            at_least_one_alarm(
+                f"{name}-{key}-alarm",
+                metric,
+                dimensions,
+                alarm_name=f"{args.name}-{suffix}",
+                description=description,
+                actions=args.alarm_actions,
+                tags=self._tags,
+                opts=pulumi.ResourceOptions(parent=parent),
+            )

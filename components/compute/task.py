@@ -34,6 +34,7 @@ from ..bindings import Binding, merge_bindings
 from ..errors import ConfigIssue, raise_argument_issues
 from ..naming import physical_name
 from ..secure_queue import (
+    CountMetric,
     at_least_one_alarm,
     holding_queue,
     messages_waiting_alarm,
@@ -54,6 +55,8 @@ from .task_schedule import (
 )
 
 INTERNET = "0.0.0.0/0"
+RULE_INVOCATIONS = CountMetric("AWS/Events", "Invocations", "Sum")
+"""Events a rule sent to its target, delivered or not."""
 NAME_LIMIT = 64
 """Schedule, schedule group and EventBridge rule names: 1-64 characters."""
 OUTPUTS = (
@@ -469,13 +472,11 @@ class EcsTask(pulumi.ComponentResource):
         # would count nothing.
         at_least_one_alarm(
             f"{name}-failure-alarm",
+            RULE_INVOCATIONS,
+            {"RuleName": rule.name},
             alarm_name=f"{family}-failed",
             description=f"A run of {family} failed (non-zero exit or failed to start): "
             f"the stopped-task events wait in {family}-failures",
-            namespace="AWS/Events",
-            metric_name="Invocations",
-            dimensions={"RuleName": rule.name},
-            statistic="Sum",
             actions=args.alarm_actions,
             tags=self._tags,
             opts=pulumi.ResourceOptions(parent=rule),
