@@ -222,13 +222,16 @@ class RotationRestart(pulumi.ComponentResource):
         self, name: str, args: RotationRestartArgs, opts: pulumi.ResourceOptions | None = None
     ):
         # The default name is the stack's own (two stacks never ask for the same one).
-        args = dataclasses.replace(args, name=physical_name(args.name, name, max_length=49))
+        physical = physical_name(args.name, name, max_length=49)
+        args = dataclasses.replace(args, name=physical)
         watched = watched_secrets(name, args)
         region = args.region or aws.config.region
         if not region:
             raise ValueError(f"{name}: no region (set aws:region or RotationRestartArgs.region)")
         super().__init__("accessweaver:ecs:RotationRestart", name, None, opts)
         self._name, self._args, self._region = name, args, region
+        self._physical = physical
+        """The state machine's and the rule's name, the prefix of its alarms'."""
         self._tags = dict(args.tags)
         self._account = aws.get_caller_identity_output().account_id
         routes = pulumi.Output.all(
@@ -254,9 +257,6 @@ class RotationRestart(pulumi.ComponentResource):
 
     def _state_machine(self, routes: pulumi.Output[Any], comment: str) -> sfn.StateMachine:
         """The state machine and its role: UpdateService on the watched services only."""
-        name, args = self._name, self._args
-        machine_name = args.name
-        assert machine_name is not None
         role, policy = self._role(
             "machine",
             "force new deployments of the services reading the secret",
@@ -268,11 +268,11 @@ class RotationRestart(pulumi.ComponentResource):
             ),
         )
         return sfn.StateMachine(
-            f"{name}-machine",
-            name=machine_name,
+            f"{self._name}-machine",
+            name=self._physical,
             type="STANDARD",
             role_arn=role.arn,
-            definition=pulumi.Output.all(routes, args.cluster_arn).apply(
+            definition=pulumi.Output.all(routes, self._args.cluster_arn).apply(
                 lambda values: json.dumps(
                     restart_definition(
                         comment,
@@ -291,13 +291,10 @@ class RotationRestart(pulumi.ComponentResource):
     ) -> cloudwatch.EventRule:
         """The rule on the watched secrets' rotation events, its target (the state machine)
         and the role EventBridge starts executions with."""
-        name, args = self._name, self._args
-        rule_name = args.name
-        assert rule_name is not None
-        child = pulumi.ResourceOptions(parent=self)
+        name, child = self._name, pulumi.ResourceOptions(parent=self)
         rule = cloudwatch.EventRule(
             f"{name}-rule",
-            name=rule_name,
+            name=self._physical,
             description="A watched secret rotated: restart its readers",
             event_pattern=routes.apply(
                 lambda found: json.dumps(
@@ -338,8 +335,7 @@ class RotationRestart(pulumi.ComponentResource):
     ) -> tuple[iam.Role, iam.RolePolicy]:
         """`<name>-<key>-role`, which `trust(account, region, physical name)` lets its service
         assume (the state machine and the rule share the physical name), and its policy."""
-        region, physical = self._region, self._args.name
-        assert physical is not None
+        region, physical = self._region, self._physical
         return role_with_policy(
             self._name,
             key,
@@ -378,7 +374,7 @@ class RotationRestart(pulumi.ComponentResource):
                 f"{name}-{key}-alarm",
                 metric,
                 dimensions,
-                alarm_name=f"{args.name}-{suffix}",
+                alarm_name=f"{self._physical}-{suffix}",
                 description=description,
                 actions=args.alarm_actions,
                 tags=self._tags,
