@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pulumi
@@ -74,6 +75,19 @@ def tls_only_policy(
     )
 
 
+@dataclass(frozen=True)
+class CountMetric:
+    """A CloudWatch metric that counts what went wrong, and the statistic to read it with."""
+
+    namespace: str
+    metric_name: str
+    statistic: str
+
+
+MESSAGES_VISIBLE = CountMetric("AWS/SQS", "ApproximateNumberOfMessagesVisible", "Maximum")
+"""Messages a queue holds."""
+
+
 def messages_waiting_alarm(
     name: str,
     *,
@@ -84,14 +98,39 @@ def messages_waiting_alarm(
     tags: Mapping[str, str],
 ) -> cloudwatch.MetricAlarm:
     """Alarm (and OK) to `actions` while the queue holds at least one message; a child of it."""
+    return at_least_one_alarm(
+        name,
+        MESSAGES_VISIBLE,
+        {"QueueName": queue.name},
+        alarm_name=alarm_name,
+        description=description,
+        actions=actions,
+        tags=tags,
+        opts=pulumi.ResourceOptions(parent=queue),
+    )
+
+
+def at_least_one_alarm(
+    name: str,
+    metric: CountMetric,
+    dimensions: Mapping[str, pulumi.Input[str]],
+    *,
+    alarm_name: str,
+    description: str,
+    actions: Sequence[pulumi.Input[str]],
+    tags: Mapping[str, str],
+    opts: pulumi.ResourceOptions,
+) -> cloudwatch.MetricAlarm:
+    """Alarm (and OK) to `actions` as soon as a 5-minute `metric` of `dimensions` reaches 1 (a
+    message waiting, a failed run, a failed execution); no data is no failure."""
     return cloudwatch.MetricAlarm(
         name,
         name=alarm_name,
         alarm_description=description,
-        namespace="AWS/SQS",
-        metric_name="ApproximateNumberOfMessagesVisible",
-        dimensions={"QueueName": queue.name},
-        statistic="Maximum",
+        namespace=metric.namespace,
+        metric_name=metric.metric_name,
+        dimensions=dict(dimensions),
+        statistic=metric.statistic,
         period=300,
         evaluation_periods=1,
         threshold=1,
@@ -100,5 +139,5 @@ def messages_waiting_alarm(
         alarm_actions=list(actions),
         ok_actions=list(actions),
         tags=dict(tags),
-        opts=pulumi.ResourceOptions(parent=queue),
+        opts=opts,
     )

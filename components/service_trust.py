@@ -51,66 +51,69 @@ def service_trust_policy(
     }
 
 
-def ecs_tasks_trust(account_id: str, region: str) -> dict[str, Any]:
+def regional_trust(
+    principal: str,
+    service: str,
+    account_id: str,
+    region: str,
+    resource: str,
+    *,
+    documented: bool = True,
+) -> dict[str, Any]:
+    """`principal` may assume the role for `resource` (wildcards allowed) of `service`, in this
+    account and Region only: `aws:SourceArn` is `arn:aws:<service>:<region>:<acct>:<resource>`."""
     return service_trust_policy(
-        "ecs-tasks.amazonaws.com", account_id, f"arn:aws:ecs:{region}:{account_id}:*"
+        principal,
+        account_id,
+        f"arn:aws:{service}:{region}:{account_id}:{resource}",
+        documented=documented,
     )
+
+
+def ecs_tasks_trust(account_id: str, region: str) -> dict[str, Any]:
+    return regional_trust("ecs-tasks.amazonaws.com", "ecs", account_id, region, "*")
 
 
 def ecs_service_trust(account_id: str, region: str) -> dict[str, Any]:
     """ECS's scheduler: load-balancer infrastructure role, lifecycle-hook role."""
-    return service_trust_policy(
-        "ecs.amazonaws.com", account_id, f"arn:aws:ecs:{region}:{account_id}:*", documented=False
-    )
+    return regional_trust("ecs.amazonaws.com", "ecs", account_id, region, "*", documented=False)
 
 
 def state_machine_trust(account_id: str, region: str, name: str) -> dict[str, Any]:
-    return service_trust_policy(
-        "states.amazonaws.com",
-        account_id,
-        f"arn:aws:states:{region}:{account_id}:stateMachine:{name}",
+    return regional_trust(
+        "states.amazonaws.com", "states", account_id, region, f"stateMachine:{name}"
     )
 
 
 def events_rule_trust(account_id: str, region: str, rule: str) -> dict[str, Any]:
-    return service_trust_policy(
-        "events.amazonaws.com", account_id, f"arn:aws:events:{region}:{account_id}:rule/{rule}"
-    )
+    return regional_trust("events.amazonaws.com", "events", account_id, region, f"rule/{rule}")
 
 
 def scheduler_trust(account_id: str, region: str, group: str = "default") -> dict[str, Any]:
     """EventBridge Scheduler, for the schedules of one schedule group (`default` when a
     schedule sets no `group_name`): the database's stop/start schedule, and any scheduled task
     of the program's."""
-    return service_trust_policy(
-        "scheduler.amazonaws.com",
-        account_id,
-        f"arn:aws:scheduler:{region}:{account_id}:schedule-group/{group}",
+    return regional_trust(
+        "scheduler.amazonaws.com", "scheduler", account_id, region, f"schedule-group/{group}"
     )
 
 
 def rds_monitoring_trust(account_id: str, region: str, identifier: str) -> dict[str, Any]:
-    return service_trust_policy(
-        "monitoring.rds.amazonaws.com",
-        account_id,
-        f"arn:aws:rds:{region}:{account_id}:db:{identifier}",
+    return regional_trust(
+        "monitoring.rds.amazonaws.com", "rds", account_id, region, f"db:{identifier}"
     )
 
 
 def flow_logs_trust(account_id: str, region: str) -> dict[str, Any]:
-    return service_trust_policy(
-        "vpc-flow-logs.amazonaws.com",
-        account_id,
-        f"arn:aws:ec2:{region}:{account_id}:vpc-flow-log/*",
+    return regional_trust(
+        "vpc-flow-logs.amazonaws.com", "ec2", account_id, region, "vpc-flow-log/*"
     )
 
 
 def fis_trust(account_id: str, region: str) -> dict[str, Any]:
     """AWS FIS, for the experiments of this account and Region (FIS user guide, "IAM roles for
     AWS FIS experiments": `aws:SourceArn` `arn:aws:fis:<region>:<account>:experiment/*`)."""
-    return service_trust_policy(
-        "fis.amazonaws.com", account_id, f"arn:aws:fis:{region}:{account_id}:experiment/*"
-    )
+    return regional_trust("fis.amazonaws.com", "fis", account_id, region, "experiment/*")
 
 
 def trust_problems(document: Any) -> list[str]:

@@ -20,7 +20,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 ECS = "AWS/ECS"
@@ -55,27 +55,10 @@ def memory_under_load_alarm_queries(
 ) -> list[dict[str, Any]]:
     """`metric_queries` of a CloudWatch alarm on memory under load (Average of both)."""
 
-    def query(query_id: str, metric_name: str) -> dict[str, Any]:
-        return {
-            "id": query_id,
-            "return_data": False,
-            "metric": {
-                **_service_metric(metric_name, dimensions),
-                "period": period,
-                "stat": "Average",
-            },
-        }
+    def metric(metric_name: str) -> dict[str, Any]:
+        return {**_service_metric(metric_name, dimensions), "period": period, "stat": "Average"}
 
-    return [
-        query("cpu", "CPUUtilization"),
-        query("memory", "MemoryUtilization"),
-        {
-            "id": "memory_under_load",
-            "label": f"Memory % while CPU >= {busy_cpu} %",
-            "expression": memory_under_load_expression(busy_cpu),
-            "return_data": True,
-        },
-    ]
+    return _memory_under_load_queries("metric", metric, busy_cpu)
 
 
 def memory_under_load_tracking_metrics(
@@ -84,23 +67,32 @@ def memory_under_load_tracking_metrics(
     """`customized_metric_specification.metrics` of a target-tracking policy on memory under
     load (Application Auto Scaling's metric math: ids, `metric_stat`, one returned series)."""
 
-    def query(query_id: str, metric_name: str) -> dict[str, Any]:
+    def metric_stat(metric_name: str) -> dict[str, Any]:
         return {
-            "id": query_id,
-            "return_data": False,
-            "metric_stat": {
-                "metric": {
-                    "namespace": ECS,
-                    "metric_name": metric_name,
-                    "dimensions": [{"name": k, "value": v} for k, v in dimensions.items()],
-                },
-                "stat": "Average",
+            "metric": {
+                "namespace": ECS,
+                "metric_name": metric_name,
+                "dimensions": [{"name": k, "value": v} for k, v in dimensions.items()],
             },
+            "stat": "Average",
         }
 
+    return _memory_under_load_queries("metric_stat", metric_stat, busy_cpu)
+
+
+def _memory_under_load_queries(
+    key: str, metric: Callable[[str], dict[str, Any]], busy_cpu: int
+) -> list[dict[str, Any]]:
+    """The `cpu` and `memory` queries (not returned), each with `metric(name)` at `key` (the
+    alarm's and the scaling policy's forms differ), and the returned memory-under-load math."""
     return [
-        query("cpu", "CPUUtilization"),
-        query("memory", "MemoryUtilization"),
+        *(
+            {"id": query_id, "return_data": False, key: metric(metric_name)}
+            for query_id, metric_name in (
+                ("cpu", "CPUUtilization"),
+                ("memory", "MemoryUtilization"),
+            )
+        ),
         {
             "id": "memory_under_load",
             "label": f"Memory % while CPU >= {busy_cpu} %",

@@ -19,6 +19,7 @@ from typing import Any
 
 import pulumi
 
+from ..errors import ConfigIssue
 from .sidecars import (
     LOG_ROUTER,
     FireLensArgs,
@@ -176,6 +177,19 @@ class ContainerArgs:
                 "HTTP endpoint to probe"
             )
         return HttpHealthCheck()
+
+
+def repository_credentials_issues(container: ContainerArgs) -> list[ConfigIssue]:
+    """The problems of the container's private registry credentials, at
+    `container.repository_credentials` (none without credentials)."""
+    credentials = container.repository_credentials
+    if credentials is None:
+        return []
+    where = "container.repository_credentials"
+    return [
+        ConfigIssue(where, credentials.secret_arn, problem)
+        for problem in credentials.problems(where)
+    ]
 
 
 def health_check_command(container: ContainerArgs) -> list[str]:
@@ -380,7 +394,31 @@ def container_definitions(
         app["repositoryCredentials"] = {
             "credentialsParameter": container.repository_credentials.secret_arn
         }
-    containers = [app]
+    companions, waits = _companions(
+        region=region,
+        log_group=log_group,
+        xray=xray,
+        execute_command=execute_command,
+        sidecars=sidecars,
+        firelens=firelens,
+    )
+    if waits:
+        app["dependsOn"] = waits
+    return [app, *companions]
+
+
+def _companions(
+    *,
+    region: str,
+    log_group: str,
+    xray: bool,
+    execute_command: bool,
+    sidecars: Sequence[SidecarArgs],
+    firelens: FireLensArgs | None,
+) -> tuple[list[dict[str, Any]], list[dict[str, str]]]:
+    """The containers beside the application, in task order (the collector, one's own
+    sidecars, the log router), and what the application waits for in them (`dependsOn`)."""
+    containers: list[dict[str, Any]] = []
     waits: list[dict[str, str]] = []
     if xray:
         # The application's first spans should find the collector listening.
@@ -415,6 +453,4 @@ def container_definitions(
                 mounts=_exec_mounts(LOG_ROUTER) if execute_command else [],
             )
         )
-    if waits:
-        app["dependsOn"] = waits
-    return containers
+    return containers, waits

@@ -77,3 +77,12 @@ def ephemeral_storage_problem(size_gib: int | None) -> str | None:
         f"ephemeral_storage_gib {size_gib} is not {low}-{high} (Fargate gives every task "
         f"{INCLUDED_EPHEMERAL_GIB} GiB; leave it unset for those)"
     )
+
+
+def ephemeral_storage_issues(size_gib: int | None) -> list[ConfigIssue]:
+    """`ephemeral_storage_gib` at its argument when Fargate refuses the size, else none."""
+    problem = ephemeral_storage_problem(size_gib)
+    if problem is None:
+        return []
+    low, high = EPHEMERAL_STORAGE_GIB
+    return [ConfigIssue("ephemeral_storage_gib", size_gib, problem, f"{low}-{high}")]

@@ -196,6 +196,18 @@ def exec_logging_statements(
     ]
 
 
+def account_administers_key(account_id: str) -> dict[str, Any]:
+    """The key policy statement that hands the key to the account: IAM policies then grant
+    its use (KMS developer guide, "Default key policy")."""
+    return {
+        "Sid": "AccountAdministersTheKey",
+        "Effect": "Allow",
+        "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
+        "Action": "kms:*",
+        "Resource": "*",
+    }
+
+
 def exec_key_policy(account_id: str, region: str, log_group_name: str) -> dict[str, Any]:
     """Key policy of the cluster's ECS Exec key: the account administers it (IAM policies grant
     its use), and CloudWatch Logs may use it for the session log group alone (CloudWatch Logs
@@ -204,13 +216,7 @@ def exec_key_policy(account_id: str, region: str, log_group_name: str) -> dict[s
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "AccountAdministersTheKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
+            account_administers_key(account_id),
             {
                 "Sid": "CloudWatchLogsEncryptsTheSessionLogs",
                 "Effect": "Allow",
@@ -253,13 +259,7 @@ def fargate_storage_key_policy(account_id: str, cluster_name: str) -> dict[str, 
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "AccountAdministersTheKey",
-                "Effect": "Allow",
-                "Principal": {"AWS": f"arn:aws:iam::{account_id}:root"},
-                "Action": "kms:*",
-                "Resource": "*",
-            },
+            account_administers_key(account_id),
             {
                 "Sid": "FargateGeneratesDataKeys",
                 "Effect": "Allow",

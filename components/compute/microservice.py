@@ -21,80 +21,80 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import pulumi
 import pulumi_aws as aws
-from pulumi_aws import appautoscaling, cloudwatch, ec2, ecs, iam, servicediscovery
+from pulumi_aws import cloudwatch, ec2, ecs, iam, servicediscovery
 
 from ..bindings import Binding, Peer, merge_bindings, url_variable
-from ..errors import ConfigIssue, raise_argument_issues
-from ..iam_path import role_settings
+from ..errors import raise_argument_issues
 from ..naming import physical_name
 from ..network.paths import allow_tcp
 from ..service_trust import ecs_service_trust
 from . import workload
-from .alarms import (
-    RUNNING_TASKS_EVALUATION,
-    UNHEALTHY_TARGETS_EVALUATION,
-    busy_cpu_percent,
-    memory_under_load_alarm_queries,
-    memory_under_load_tracking_metrics,
-    running_tasks_alarm_queries,
-    unhealthy_targets_alarm_queries,
-)
-from .arguments import percentage_issue, port_issue, port_issues, scaling_issues
 from .attachments import LoadBalancerAttachment
-from .cluster import (
-    CapacityShare,
-    ClusterRef,
-    capacity_problems,
-    capacity_provider_strategy,
-    strategy_inputs,
-)
-from .containers import (
-    MIN_APP_MEMORY_MIB,
-    ContainerArgs,
-    HttpHealthCheck,
-    RegistryCredentials,
-    app_memory_mib,
-)
+from .cluster import CapacityShare, ClusterRef, capacity_provider_strategy, strategy_inputs
+from .containers import ContainerArgs, HttpHealthCheck, RegistryCredentials, app_memory_mib
 from .deployment import (
     DeploymentArgs,
     LifecycleHook,
     alarms_roll_back,
     deployment_configuration,
-    deployment_problems,
     hook_policy,
     service_settings,
 )
 from .efs_volumes import EfsVolumeArgs
-from .fargate import ephemeral_storage_problem, size_issues
 from .iam import task_policy
-from .jvm import max_heap_mib, oversized_heaps
-from .scaling import (
-    BacklogArgs,
-    PredictiveArgs,
-    backlog_tracking,
-    predictive_configuration,
-    request_count_tracking,
+from .microservice_alarms import service_alarms
+from .microservice_args import (
+    INTERNET,
+    AlarmArgs,
+    MicroserviceArgs,
+    ScalingArgs,
+    ScheduleArgs,
+    ServiceConnectArgs,
+    desired_count,
+    registers_in_cloud_map,
 )
+from .microservice_checks import argument_issues
+from .microservice_scaling import service_autoscaling
+from .roles import role_with_policy
+from .scaling import BacklogArgs, PredictiveArgs
 from .service_connect import PORT_NAME, service_connect_configuration
-from .sidecars import FireLensArgs, SidecarArgs, sidecar_problems, sidecars_memory_mib
+from .sidecars import FireLensArgs, SidecarArgs, sidecars_memory_mib
 from .task_blocks import TaskBlocks
 from .telemetry import application_environment
 
-INTERNET = "0.0.0.0/0"
+# The arguments live in `microservice_args.py`, the checks in `microservice_checks.py`, the
+# alarms and autoscaling in `microservice_alarms.py` and `microservice_scaling.py`: every name
+# stays importable from here.
+OUTPUTS = (
+    "running_tasks_alarm_name",
+    "service_name",
+    "service_arn",
+    "task_definition_arn",
+    "security_group_id",
+    "task_role_arn",
+    "execution_role_arn",
+    "log_group_name",
+    "internal_dns_name",
+    "port",
+)
+"""The attributes a `Microservice` registers as its outputs, in this order."""
 __all__ = [
+    "INTERNET",
     "AlarmArgs",
     "BacklogArgs",
     "CapacityShare",
+    "ClusterRef",
+    "ContainerArgs",
     "DeploymentArgs",
     "EfsVolumeArgs",
     "FireLensArgs",
+    "HttpHealthCheck",
     "LifecycleHook",
+    "LoadBalancerAttachment",
     "Microservice",
     "MicroserviceArgs",
     "PredictiveArgs",
@@ -104,153 +104,6 @@ __all__ = [
     "ServiceConnectArgs",
     "SidecarArgs",
 ]
-
-
-@dataclass(frozen=True)
-class ScheduleArgs:
-    """Scale to zero at `scale_down` and back to the bounds at `scale_up` (Application Auto
-    Scaling cron expressions read in `timezone`)."""
-
-    scale_up: str
-    scale_down: str
-    timezone: str = "UTC"
-
-
-@dataclass(frozen=True)
-class ScalingArgs:
-    min_capacity: int
-    max_capacity: int
-    cpu_target: int = 70
-    """Average CPU % target tracking aims for."""
-    memory_target: int = 80
-    """Memory % above which tasks are added while the service is busy (CPU at least half its
-    target); memory never removes tasks and never holds them: CPU and requests scale in."""
-    cooldown_seconds: int = 300
-    schedule: ScheduleArgs | None = None
-    requests_per_target: int | None = None
-    """Also track requests per task per minute (needs the load balancer attachment's suffixes)."""
-    backlog: BacklogArgs | None = None
-    """Also track the backlog per task of the SQS queue the service consumes."""
-    predictive: PredictiveArgs | None = None
-    """Also scale ahead of the forecast daily CPU pattern."""
-
-
-@dataclass(frozen=True)
-class ServiceConnectArgs:
-    """ECS Service Connect in the cluster's namespace: a managed proxy in each task routes calls
-    by name, retries, and publishes per-endpoint metrics and access logs."""
-
-    publish: bool = True
-    """Offer the service's port to the namespace's clients as `<name>.<namespace>:<port>` (the
-    Cloud Map DNS name it had); False = client only (a worker, or a service nobody calls)."""
-    access_logs: bool = True
-    """The proxy's access logs, to the service's log group (stream prefix `service-connect`)."""
-    ingress_port: int | None = None
-    """Where the proxy of a published service listens when not the container port: its
-    callers' proxies reach it there, while a load balancer keeps reaching the container port
-    directly (`ingressPortOverride`)."""
-    test_traffic: bool = False
-    """Callers' requests carrying `x-amzn-ecs-blue-green-test: true` reach the new revision
-    during a BLUE_GREEN, LINEAR or CANARY deployment's test stages (published services only)."""
-
-
-@dataclass(frozen=True)
-class AlarmArgs:
-    actions: Sequence[pulumi.Input[str]] = ()
-    """SNS topic ARNs the alarms notify (alarm and OK)."""
-    cpu_threshold: int = 80
-    memory_threshold: int = 80
-    """Memory % the memory alarm fires above while the service is busy (CPU at least half
-    `cpu_threshold`): a JVM's heap grown to its ceiling at rest is not an incident."""
-    period_seconds: int = 300
-    evaluation_periods: int = 2
-    running_tasks: bool = True
-    """Alarm when fewer tasks than the minimum run (the autoscaling minimum, else the desired
-    count), zero included; none when the minimum is 0."""
-
-
-@dataclass(frozen=True)
-class MicroserviceArgs:
-    cluster: ClusterRef
-    vpc_id: pulumi.Input[str]
-    subnet_ids: pulumi.Input[Sequence[str]]
-    """Private subnets of the tasks (at least two AZs); public ones with `assign_public_ip`."""
-    container: ContainerArgs
-    cpu: int = 256
-    """Fargate CPU units of the task (256 = 0.25 vCPU): 256, 512, 1024, 2048, 4096, 8192 or
-    16384 (`fargate.py`)."""
-    memory: int = 512
-    """Task memory in MiB, one Fargate pairs with `cpu` (256: 512-2048; 512: 1024-4096;
-    1024: 2048-8192; 2048: 4096-16384; 4096: 8192-30720; 8192: 16384-61440 in steps of
-    4096; 16384: 32768-122880 in steps of 8192); another pair is refused before anything is
-    created."""
-    desired_count: int | None = None
-    """Tasks ECS starts; None = `scaling.min_capacity` when it scales, else 1. An explicit
-    count outside `scaling`'s bounds is refused."""
-    service_name: str | None = None
-    """Physical ECS service name, task family and prefix of its alarm and scaling-policy names;
-    default `<project>-<stack>-<name>` (`components/naming.py`): two stacks never share one.
-    A plain string: it feeds physical names."""
-    log_group_name: str | None = None
-    """Default `/ecs/<service_name>`."""
-    log_retention_days: int = 30
-    bindings: Sequence[Binding] = ()
-    """What the service uses: each brings environment, secrets, network paths, permissions."""
-    load_balancer: LoadBalancerAttachment | None = None
-    discovery: bool | None = None
-    """Register in the cluster's Cloud Map namespace; default: when it has a port and the
-    cluster has a namespace."""
-    discovery_name: str | None = None
-    """Its name in the cluster's namespace (the Cloud Map service, or Service Connect's
-    discovery name): callers reach `<discovery_name>.<namespace>`. Default: the component
-    name, unique inside the namespace only; two stacks that share one existing namespace give
-    each service a name of its own here (a namespace per stack needs nothing)."""
-    scaling: ScalingArgs | None = None
-    """Target tracking on CPU and memory; None = a fixed desired count."""
-    deployment: DeploymentArgs = field(default_factory=DeploymentArgs)
-    alarms: AlarmArgs = field(default_factory=AlarmArgs)
-    spot_percentage: int = 0
-    """Share of the tasks on FARGATE_SPOT (one on-demand task kept as base); 0 = none."""
-    capacity_provider_strategy: Sequence[CapacityShare] = ()
-    """The service's own FARGATE/FARGATE_SPOT weights and base; excludes `spot_percentage`;
-    empty = from `spot_percentage`."""
-    cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
-    """The task's `runtimePlatform.cpuArchitecture`: every image of the task must have it."""
-    sidecars: Sequence[SidecarArgs] = ()
-    """Containers of one's own beside the application (memory out of the task's)."""
-    firelens: FireLensArgs | None = None
-    """Route the application's logs through a Fluent Bit log router; None = awslogs."""
-    efs_volumes: Sequence[EfsVolumeArgs] = ()
-    """EFS file systems mounted in the application container (TLS, IAM, access point)."""
-    ephemeral_storage_gib: int | None = None
-    """Task ephemeral storage, 21-200 GiB; None = the 20 GiB every Fargate task has."""
-    execute_command: bool = False
-    assign_public_ip: bool = False
-    """Give each task a public IPv4 (tasks in public subnets, egress without NAT): a dev-only
-    saving the policy pack refuses (ECS.2) unless the stack waives it."""
-    service_connect: ServiceConnectArgs | None = None
-    """Reach and be reached through Service Connect instead of Cloud Map DNS records."""
-    xray: bool = False
-    """Trace to X-Ray: an OpenTelemetry collector sidecar (`telemetry.py`) receives OTLP on
-    the task's loopback and sends to X-Ray, the container gets `OTEL_*` variables pointing at it,
-    the task role `xray:PutTraceSegments`. (The name is the one of the X-Ray daemon it replaced.)"""
-    tracing_attributes: Mapping[str, str] = field(default_factory=dict)
-    """OpenTelemetry resource attributes of its traces besides the log group's name (e.g.
-    `deployment.environment.name`, `service.namespace`)."""
-    metrics_namespace: str | None = None
-    """CloudWatch namespace the application publishes metrics to (its task role may)."""
-    https_egress_cidrs: Sequence[pulumi.Input[str]] = (INTERNET,)
-    """Where the tasks reach AWS APIs and registries on 443 (NAT or VPC endpoints); each may be
-    an Output (a VPC's CIDR block)."""
-    region: str | None = None
-    """Default: the provider's `aws:region`."""
-    permissions_boundary: pulumi.Input[str] | None = None
-    """The managed policy every role of the component is created with as its permissions
-    boundary (the bootstrap's `<project>-<env>-boundary`); None = no boundary."""
-    depends_on: Sequence[pulumi.Resource] = ()
-    """What the ECS service waits for before it is created or rolls (the stack's migration
-    run: when it fails, the service keeps its running revision)."""
-    tags: Mapping[str, str] = field(default_factory=dict)
 
 
 class Microservice(pulumi.ComponentResource):
@@ -270,37 +123,8 @@ class Microservice(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: MicroserviceArgs, opts: pulumi.ResourceOptions | None = None
     ):
-        # Every argument problem is raised before anything is registered, all of them at once.
-        self._args = args
-        self._name = name
-        self._physical = physical_name(args.service_name, name)
-        self._dns_label = args.discovery_name or name
-        self._desired = (
-            args.desired_count
-            if args.desired_count is not None
-            else (args.scaling.min_capacity if args.scaling is not None else 1)
-        )
-        self._region = args.region or aws.config.region
-        container = args.container
-        connect = args.service_connect
-        discovery = args.discovery
-        if discovery is None:
-            # With Service Connect, ECS registers the service in the namespace itself: a DNS
-            # service of the same name would collide with it.
-            discovery = (
-                container.port is not None
-                and args.cluster.namespace_id is not None
-                and connect is None
-            )
-        self._container_memory = app_memory_mib(
-            args.memory,
-            xray=args.xray,
-            service_connect=connect is not None,
-            own=sidecars_memory_mib(args.sidecars, args.firelens),
-        )
-        raise_argument_issues(
-            "Microservice", name, "MicroserviceArgs", self._argument_issues(discovery)
-        )
+        discovery = self._check_arguments(name, args)
+        container, connect = args.container, args.service_connect
         self._log_group_name = args.log_group_name or f"/ecs/{self._physical}"
         self._environment, self._secrets = merge_bindings(
             name, container.environment, container.secrets, [*args.bindings, *self._tracing()]
@@ -309,12 +133,13 @@ class Microservice(pulumi.ComponentResource):
         super().__init__("accessweaver:ecs:Microservice", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
 
+        self._owner = workload.Owner(
+            name, self._physical, self._region, self._tags, args.permissions_boundary, child
+        )
         log_group = workload.log_group(
-            name,
+            self._owner,
             log_group_name=self._log_group_name,
             retention_days=args.log_retention_days,
-            tags=self._tags,
-            opts=child,
         )
         group = self._security_group(child)
         self._blocks = TaskBlocks(
@@ -330,17 +155,37 @@ class Microservice(pulumi.ComponentResource):
             tags=self._tags,
             opts=child,
         )
-        execution_role, execution_policy_resource = self._execution_role(log_group, child)
-        task_role = self._task_role(child)
-        task_definition = self._task_definition(log_group, execution_role, task_role, child)
+        execution_role, execution_policy_resource = self._execution_role(log_group)
+        task_role = self._task_role()
+        task_definition = self._task_definition(log_group, execution_role, task_role)
         registry = self._discovery(child) if discovery else None
-        self.running_tasks_alarm: cloudwatch.MetricAlarm | None = None
-        alarms = self._alarms(child)
+        alarms = service_alarms(
+            name,
+            physical=self._physical,
+            args=args,
+            desired=self._desired,
+            tags=self._tags,
+            opts=child,
+        )
+        self.running_tasks_alarm = alarms.running_tasks
         service = self._service(
-            task_definition, group, registry, alarms, execution_policy_resource, log_group, child
+            task_definition,
+            group,
+            registry,
+            alarms.deployment,
+            execution_policy_resource,
+            log_group,
+            child,
         )
         if args.scaling is not None:
-            self._autoscaling(service, child)
+            service_autoscaling(
+                name,
+                physical=self._physical,
+                args=args,
+                service=service,
+                tags=self._tags,
+                opts=child,
+            )
 
         self.port = container.port
         self.service_name = service.name
@@ -359,257 +204,36 @@ class Microservice(pulumi.ComponentResource):
         self.running_tasks_alarm_name = (
             self.running_tasks_alarm.name if self.running_tasks_alarm is not None else None
         )
-        self.register_outputs(
-            {
-                "running_tasks_alarm_name": self.running_tasks_alarm_name,
-                "service_name": self.service_name,
-                "service_arn": self.service_arn,
-                "task_definition_arn": self.task_definition_arn,
-                "security_group_id": self.security_group_id,
-                "task_role_arn": self.task_role_arn,
-                "execution_role_arn": self.execution_role_arn,
-                "log_group_name": self.log_group_name,
-                "internal_dns_name": self.internal_dns_name,
-                "port": self.port,
-            }
+        self.register_outputs({key: getattr(self, key) for key in OUTPUTS})
+
+    def _check_arguments(self, name: str, args: MicroserviceArgs) -> bool:
+        """Resolve what the arguments leave to defaults, then raise every argument problem at
+        once, before anything is registered. Returns whether the service registers in Cloud
+        Map."""
+        self._args = args
+        self._name = name
+        self._physical = physical_name(args.service_name, name)
+        self._dns_label = args.discovery_name or name
+        self._desired = desired_count(args)
+        self._region = args.region or aws.config.region
+        connect = args.service_connect
+        discovery = registers_in_cloud_map(args)
+        self._container_memory = app_memory_mib(
+            args.memory,
+            xray=args.xray,
+            service_connect=connect is not None,
+            own=sidecars_memory_mib(args.sidecars, args.firelens),
         )
-
-    def _argument_issues(self, discovery: bool) -> list[ConfigIssue]:
-        """Every problem of the arguments, each at the argument it concerns."""
-        args, container, connect = self._args, self._args.container, self._args.service_connect
-        issues: list[ConfigIssue] = []
-        if not self._region:
-            issues.append(
-                ConfigIssue(
-                    "region", None, "no region", "set aws:region or MicroserviceArgs.region"
-                )
-            )
-        size_issues(args.cpu, args.memory, "cpu", "memory", issues)
-        issues += port_issue("container.port", container.port)
-        check = container.health_check
-        if isinstance(check, HttpHealthCheck):
-            issues += port_issue("container.health_check.port", check.port)
-        if check is None and container.port is None:
-            issues.append(
-                ConfigIssue(
-                    "container.health_check",
-                    None,
-                    "a container without a port (a worker) needs a CommandHealthCheck: there is "
-                    "no HTTP endpoint to probe",
-                    "CommandHealthCheck([...]), or a port",
-                )
-            )
-        if isinstance(check, HttpHealthCheck) and container.port is None and check.port is None:
-            issues.append(
-                ConfigIssue(
-                    "container.health_check",
-                    check,
-                    "an HTTP check of a worker (no port) names no port",
-                    "a CommandHealthCheck, or HttpHealthCheck(port=...)",
-                )
-            )
-        if container.restart_policy is not None:
-            issues += [
-                ConfigIssue("container.restart_policy", container.restart_policy, problem)
-                for problem in container.restart_policy.problems()
-            ]
-        issues += [
-            ConfigIssue("container.environment", dict(container.environment), problem)
-            for problem in self._memory_problems()
-        ]
-        issues += percentage_issue("spot_percentage", args.spot_percentage)
-        if self._desired < 0:
-            issues.append(ConfigIssue("desired_count", self._desired, "negative", "0 or more"))
-        if args.scaling is not None:
-            issues += scaling_issues(
-                self._desired,
-                args.scaling.min_capacity,
-                args.scaling.max_capacity,
-                desired_path="desired_count",
-                min_path="scaling.min_capacity",
-                max_path="scaling.max_capacity",
-            )
-        issues += self._load_balancer_issues()
-        if connect is not None and args.cluster.namespace_arn is None:
-            issues.append(
-                ConfigIssue(
-                    "service_connect",
-                    connect,
-                    "Service Connect needs a cluster with a namespace",
-                    "a ClusterRef with namespace_arn, or service_connect=None",
-                )
-            )
-        if connect is not None and connect.publish and container.port is None:
-            issues.append(
-                ConfigIssue(
-                    "service_connect.publish",
-                    True,
-                    "a worker (no port) has nothing to publish to Service Connect",
-                    "publish=False",
-                )
-            )
-        if (
-            connect is not None
-            and not connect.publish
-            and (connect.test_traffic or connect.ingress_port is not None)
-        ):
-            issues.append(
-                ConfigIssue(
-                    "service_connect.publish",
-                    False,
-                    "test traffic and an ingress port belong to a published Service Connect "
-                    "service",
-                    "publish=True, or neither test_traffic nor ingress_port",
-                )
-            )
-        if connect is not None:
-            issues += port_issue("service_connect.ingress_port", connect.ingress_port)
-        if connect is not None and connect.test_traffic and args.deployment.strategy == "ROLLING":
-            issues.append(
-                ConfigIssue(
-                    "service_connect.test_traffic",
-                    True,
-                    "Service Connect test traffic needs BLUE_GREEN, LINEAR or CANARY",
-                    "deployment.strategy BLUE_GREEN, LINEAR or CANARY, or test_traffic=False",
-                )
-            )
-        if args.discovery and connect is not None:
-            issues.append(
-                ConfigIssue(
-                    "discovery",
-                    True,
-                    "conflicts with service_connect: ECS registers the service in the namespace "
-                    "itself, a Cloud Map service of the same name would collide with it",
-                    "discovery=None or False with service_connect",
-                )
-            )
-        elif discovery and (container.port is None or args.cluster.namespace_id is None):
-            issues.append(
-                ConfigIssue(
-                    "discovery",
-                    True,
-                    "discovery needs a port and a cluster with a namespace",
-                    "a container port and a ClusterRef with namespace_id, or discovery=False",
-                )
-            )
-        shift = args.load_balancer.traffic_shift if args.load_balancer is not None else None
-        issues += [
-            ConfigIssue("deployment", args.deployment.strategy, problem)
-            for problem in deployment_problems(args.deployment, traffic_shift=shift is not None)
-        ]
-        issues += self._block_issues()
-        return issues
-
-    def _block_issues(self) -> list[ConfigIssue]:
-        """Sidecars, FireLens, EFS volumes, registry credentials, ephemeral storage and the
-        capacity strategy, each checked against what ECS accepts."""
-        args = self._args
-        container = args.container
-        issues = sidecar_problems(
-            args.sidecars, app_name=self._name, app_port=container.port, firelens=args.firelens
+        issues = argument_issues(
+            name,
+            args,
+            region=self._region,
+            desired=self._desired,
+            container_memory=self._container_memory,
+            discovery=discovery,
         )
-        issues += [
-            ConfigIssue("efs_volumes", [v.name for v in args.efs_volumes], problem)
-            for problem in TaskBlocks.efs_problems(container, args.efs_volumes)
-        ]
-        credentials = container.repository_credentials
-        if credentials is not None:
-            issues += [
-                ConfigIssue("container.repository_credentials", credentials.secret_arn, problem)
-                for problem in credentials.problems("container.repository_credentials")
-            ]
-        if (storage := ephemeral_storage_problem(args.ephemeral_storage_gib)) is not None:
-            issues.append(
-                ConfigIssue("ephemeral_storage_gib", args.ephemeral_storage_gib, storage, "21-200")
-            )
-        if args.capacity_provider_strategy:
-            issues += [
-                ConfigIssue("capacity_provider_strategy", None, problem)
-                for problem in capacity_problems(
-                    args.capacity_provider_strategy, "capacity_provider_strategy"
-                )
-            ]
-            if args.spot_percentage:
-                issues.append(
-                    ConfigIssue(
-                        "spot_percentage",
-                        args.spot_percentage,
-                        "given with capacity_provider_strategy",
-                        "one or the other",
-                    )
-                )
-        sidecar_cpu = sum(s.cpu for s in args.sidecars)
-        if args.sidecars and sidecar_cpu >= args.cpu:
-            issues.append(
-                ConfigIssue(
-                    "sidecars",
-                    sidecar_cpu,
-                    f"the sidecars reserve {sidecar_cpu} of the task's {args.cpu} CPU units",
-                    "less than the task's cpu: the application needs some",
-                )
-            )
-        return issues
-
-    def _load_balancer_issues(self) -> list[ConfigIssue]:
-        args, port = self._args, self._args.container.port
-        attachment = args.load_balancer
-        issues: list[ConfigIssue] = []
-        if attachment is not None and port is None:
-            issues.append(
-                ConfigIssue(
-                    "load_balancer",
-                    "LoadBalancerAttachment(...)",
-                    "a worker (no port) cannot sit behind a load balancer",
-                    "a container port, or load_balancer=None",
-                )
-            )
-        if attachment is not None and attachment.ports:
-            issues += port_issues("load_balancer.ports", attachment.ports)
-            if port is not None and port not in attachment.ports:
-                issues.append(
-                    ConfigIssue(
-                        "load_balancer.ports",
-                        list(attachment.ports),
-                        f"the load balancer would not reach the container port {port}",
-                        f"ports that include {port} (container.port), or () for it alone",
-                    )
-                )
-        scaling = args.scaling
-        if (
-            scaling is not None
-            and scaling.requests_per_target is not None
-            and (
-                attachment is None
-                or attachment.target_group_arn_suffix is None
-                or attachment.load_balancer_arn_suffix is None
-            )
-        ):
-            issues.append(
-                ConfigIssue(
-                    "scaling.requests_per_target",
-                    scaling.requests_per_target,
-                    "requests_per_target needs a load balancer attachment with the target "
-                    "group's and the load balancer's ARN suffixes",
-                    "a load_balancer with target_group_arn_suffix and load_balancer_arn_suffix",
-                )
-            )
-        return issues
-
-    def _memory_problems(self) -> list[str]:
-        """The sidecars must leave the application room, and a JVM heap option room for the
-        JVM's memory outside the heap (`jvm.py`)."""
-        memory = self._container_memory
-        if memory < MIN_APP_MEMORY_MIB:
-            return [
-                f"the sidecars leave the application {memory} MiB of the task's "
-                f"{self._args.memory} MiB (at least {MIN_APP_MEMORY_MIB}): raise memory or "
-                "lower the sidecars'"
-            ]
-        return [
-            f"{s.variable} {s.flag} asks a {s.heap_mib:.0f} MiB heap in a {memory} MiB container "
-            f"(at most {max_heap_mib(memory)} MiB leaves the JVM its non-heap memory)"
-            for s in oversized_heaps(self._args.container.environment, memory)
-        ]
+        raise_argument_issues("Microservice", name, "MicroserviceArgs", issues)
+        return discovery
 
     def _tracing(self) -> list[Binding]:
         """Where the application sends its traces: the collector sidecar's OTLP endpoint."""
@@ -651,13 +275,10 @@ class Microservice(pulumi.ComponentResource):
     def _security_group(self, child: pulumi.ResourceOptions) -> ec2.SecurityGroup:
         args, name = self._args, self._name
         group, _ = workload.security_group(
-            name,
-            physical=self._physical,
+            self._owner,
             vpc_id=args.vpc_id,
             description=f"{self._physical}: its load balancer and declared callers only",
             https_egress_cidrs=args.https_egress_cidrs,
-            tags=self._tags,
-            opts=child,
         )
         on_group = pulumi.ResourceOptions(parent=group)
         attachment = args.load_balancer
@@ -676,29 +297,22 @@ class Microservice(pulumi.ComponentResource):
                         opts=on_group,
                         egress=attachment.manage_egress,
                     )
-        workload.open_peer_paths(name, physical=self._physical, group=group, bindings=args.bindings)
+        workload.open_peer_paths(self._owner, group=group, bindings=args.bindings)
         return group
 
     # -- roles --------------------------------------------------------------------------------
 
-    def _execution_role(
-        self, log_group: cloudwatch.LogGroup, child: pulumi.ResourceOptions
-    ) -> tuple[iam.Role, iam.RolePolicy]:
+    def _execution_role(self, log_group: cloudwatch.LogGroup) -> tuple[iam.Role, iam.RolePolicy]:
         return workload.execution_role(
-            self._name,
-            physical=self._physical,
-            region=self._region,
+            self._owner,
             image=self._args.container.image,
             log_group=log_group,
             secrets={**self._secrets, **self._blocks.secret_refs},
-            permissions_boundary=self._args.permissions_boundary,
-            tags=self._tags,
-            opts=child,
             registry_credentials=self._blocks.registry_credentials,
             sidecar_images=self._blocks.images,
         )
 
-    def _task_role(self, child: pulumi.ResourceOptions) -> iam.Role:
+    def _task_role(self) -> iam.Role:
         args = self._args
         permissions = [statement for binding in args.bindings for statement in binding.permissions]
         logging = args.cluster.exec_logging
@@ -711,17 +325,12 @@ class Microservice(pulumi.ComponentResource):
             metrics_namespace=args.metrics_namespace,
         )
         role, _ = workload.task_role(
-            self._name,
-            physical=self._physical,
-            region=self._region,
+            self._owner,
             statements=[
                 *permissions,
                 *(own["Statement"] if own else []),
                 *self._blocks.task_statements(),
             ],
-            permissions_boundary=args.permissions_boundary,
-            tags=self._tags,
-            opts=child,
         )
         return role
 
@@ -732,24 +341,16 @@ class Microservice(pulumi.ComponentResource):
         log_group: cloudwatch.LogGroup,
         execution_role: iam.Role,
         task_role: iam.Role,
-        child: pulumi.ResourceOptions,
     ) -> ecs.TaskDefinition:
         args = self._args
         return workload.task_definition(
-            self._name,
-            family=self._physical,
-            container=args.container,
-            cpu=args.cpu,
-            memory=args.memory,
-            cpu_architecture=args.cpu_architecture,
-            region=self._region,
+            self._owner,
+            args,
             log_group=log_group,
             execution_role=execution_role,
             task_role=task_role,
             environment=self._environment,
             secrets=self._secrets,
-            tags=self._tags,
-            opts=child,
             xray=args.xray,
             execute_command=args.execute_command,
             port_name=PORT_NAME if args.service_connect is not None else None,
@@ -757,7 +358,6 @@ class Microservice(pulumi.ComponentResource):
             sidecars=args.sidecars,
             firelens=args.firelens,
             efs_volumes=self._blocks.mounted_volumes,
-            ephemeral_storage_gib=args.ephemeral_storage_gib,
         )
 
     def _discovery(self, child: pulumi.ResourceOptions) -> servicediscovery.Service:
@@ -774,113 +374,6 @@ class Microservice(pulumi.ComponentResource):
             force_destroy=True,
             tags=self._tags,
             opts=child,
-        )
-
-    def _alarms(self, child: pulumi.ResourceOptions) -> list[cloudwatch.MetricAlarm]:
-        """CPU, memory under load and running tasks; returns the deployment alarms (CPU and
-        memory under load: what a bad revision shows, where a JVM's grown heap does not)."""
-        args, alarms = self._args, self._args.alarms
-        dimensions = {"ClusterName": args.cluster.cluster_name, "ServiceName": self._physical}
-        common: dict[str, Any] = {
-            "alarm_actions": list(alarms.actions),
-            "ok_actions": list(alarms.actions),
-            "tags": self._tags,
-            "opts": child,
-        }
-        busy = busy_cpu_percent(alarms.cpu_threshold)
-        cpu = cloudwatch.MetricAlarm(
-            f"{self._name}-cpu-alarm",
-            # Named explicitly: the ECS service refers to its deployment alarms by name.
-            name=f"{self._physical}-cpu-high",
-            alarm_description=f"{self._physical} cpu above {alarms.cpu_threshold}%",
-            namespace="AWS/ECS",
-            metric_name="CPUUtilization",
-            dimensions=dimensions,
-            statistic="Average",
-            period=alarms.period_seconds,
-            evaluation_periods=alarms.evaluation_periods,
-            threshold=alarms.cpu_threshold,
-            comparison_operator="GreaterThanThreshold",
-            # No task, no datapoint: that is the running-task alarm's to say, not "OK".
-            treat_missing_data="missing",
-            **common,
-        )
-        memory = cloudwatch.MetricAlarm(
-            f"{self._name}-memory-alarm",
-            name=f"{self._physical}-memory-high",
-            alarm_description=(
-                f"{self._physical} memory above {alarms.memory_threshold}% while busy "
-                f"(CPU >= {busy}%)"
-            ),
-            metric_queries=memory_under_load_alarm_queries(  # type: ignore[arg-type]
-                dimensions, busy_cpu=busy, period=alarms.period_seconds
-            ),
-            evaluation_periods=alarms.evaluation_periods,
-            threshold=alarms.memory_threshold,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="missing",
-            **common,
-        )
-        minimum = args.scaling.min_capacity if args.scaling is not None else self._desired
-        if alarms.running_tasks and minimum > 0:
-            queries, threshold = running_tasks_alarm_queries(
-                dimensions, minimum=minimum, container_insights=args.cluster.container_insights
-            )
-            what = (
-                f"fewer than {minimum} running tasks"
-                if args.cluster.container_insights
-                else "no running task"
-            )
-            self.running_tasks_alarm = cloudwatch.MetricAlarm(
-                f"{self._name}-running-tasks-alarm",
-                name=f"{self._physical}-running-tasks",
-                alarm_description=f"{self._physical}: {what}",
-                metric_queries=queries,  # type: ignore[arg-type]
-                evaluation_periods=RUNNING_TASKS_EVALUATION,
-                datapoints_to_alarm=RUNNING_TASKS_EVALUATION,
-                threshold=threshold,
-                comparison_operator="LessThanThreshold",
-                treat_missing_data="breaching",
-                **common,
-            )
-        deployment_alarms = [cpu, memory]
-        unhealthy = self._unhealthy_targets_alarm(common)
-        if unhealthy is not None:
-            deployment_alarms.append(unhealthy)
-        return deployment_alarms
-
-    def _unhealthy_targets_alarm(self, common: dict[str, Any]) -> cloudwatch.MetricAlarm | None:
-        """For a service that shifts traffic: targets of either group unhealthy for 3 minutes.
-        A traffic-shifting deployment has no circuit breaker (ECS documents it for rolling
-        updates only), so a new revision whose tasks never pass the load balancer's checks is
-        rolled back by this alarm."""
-        attachment = self._args.load_balancer
-        shift = attachment.traffic_shift if attachment is not None else None
-        if (
-            attachment is None
-            or shift is None
-            or not self._args.deployment.shifts_traffic
-            or attachment.load_balancer_arn_suffix is None
-            or attachment.target_group_arn_suffix is None
-            or shift.alternate_target_group_arn_suffix is None
-        ):
-            return None
-        return cloudwatch.MetricAlarm(
-            f"{self._name}-unhealthy-targets-alarm",
-            name=f"{self._physical}-unhealthy-targets",
-            alarm_description=(
-                f"{self._physical}: targets of its blue or green target group unhealthy"
-            ),
-            metric_queries=unhealthy_targets_alarm_queries(  # type: ignore[arg-type]
-                attachment.load_balancer_arn_suffix,
-                [attachment.target_group_arn_suffix, shift.alternate_target_group_arn_suffix],
-            ),
-            evaluation_periods=UNHEALTHY_TARGETS_EVALUATION,
-            datapoints_to_alarm=UNHEALTHY_TARGETS_EVALUATION,
-            threshold=0,
-            comparison_operator="GreaterThanThreshold",
-            treat_missing_data="notBreaching",
-            **common,
         )
 
     # -- the ECS service ----------------------------------------------------------------------
@@ -987,167 +480,17 @@ class Microservice(pulumi.ComponentResource):
         name = self._name
         hooks = self._args.deployment.lifecycle_hooks
         account = aws.get_caller_identity_output().account_id
-        role = iam.Role(
-            f"{name}-hooks-role",
+        role, policy = role_with_policy(
+            name,
+            "hooks",
             description=f"{self._physical}: ECS invokes its deployment lifecycle hooks",
-            assume_role_policy=account.apply(
-                lambda acct: json.dumps(ecs_service_trust(acct, self._region))
-            ),
-            **role_settings(self._tags, self._args.permissions_boundary),
-            opts=child,
-        )
-        policy = iam.RolePolicy(
-            f"{name}-hooks-policy",
-            role=role.id,
-            policy=pulumi.Output.all(*[h.lambda_arn for h in hooks]).apply(
+            trust=account.apply(lambda acct: json.dumps(ecs_service_trust(acct, self._region))),
+            document=pulumi.Output.all(*[h.lambda_arn for h in hooks]).apply(
                 lambda arns: json.dumps(hook_policy(list(arns)))
             ),
-            opts=pulumi.ResourceOptions(parent=role),
+            permissions_boundary=self._args.permissions_boundary,
+            tags=self._tags,
+            opts=child,
         )
         # The service must not reference the role before it may invoke anything.
         return pulumi.Output.all(role.arn, policy.id).apply(lambda values: values[0])
-
-    def _autoscaling(self, service: ecs.Service, child: pulumi.ResourceOptions) -> None:
-        args, name, physical = self._args, self._name, self._physical
-        scaling = args.scaling
-        assert scaling is not None
-        target = appautoscaling.Target(
-            f"{name}-scaling",
-            service_namespace="ecs",
-            scalable_dimension="ecs:service:DesiredCount",
-            resource_id=_joined("service/", args.cluster.cluster_name, f"/{physical}"),
-            min_capacity=scaling.min_capacity,
-            max_capacity=scaling.max_capacity,
-            tags=self._tags,
-            opts=pulumi.ResourceOptions.merge(
-                child,
-                pulumi.ResourceOptions(
-                    depends_on=[service],
-                    # Off-hours actions set both bounds to 0 every evening; without this every
-                    # night-time `pulumi up` or drift check would "fix" them. The scale-up
-                    # action carries the configured bounds instead (applied the next morning).
-                    ignore_changes=(["min_capacity", "max_capacity"] if scaling.schedule else None),
-                ),
-            ),
-        )
-        on_target = pulumi.ResourceOptions(parent=target)
-        if scaling.schedule is not None:
-            schedule = scaling.schedule
-            for role, cron, minimum, maximum in (
-                ("scale-down", schedule.scale_down, 0, 0),
-                ("scale-up", schedule.scale_up, scaling.min_capacity, scaling.max_capacity),
-            ):
-                appautoscaling.ScheduledAction(
-                    f"{name}-{role}",
-                    name=f"{physical}-off-hours-{role}",
-                    service_namespace=target.service_namespace,
-                    scalable_dimension=target.scalable_dimension,
-                    resource_id=target.resource_id,
-                    schedule=cron,
-                    timezone=schedule.timezone,
-                    scalable_target_action={"min_capacity": minimum, "max_capacity": maximum},
-                    opts=on_target,
-                )
-        cooldowns = {
-            "scale_in_cooldown": scaling.cooldown_seconds,
-            "scale_out_cooldown": scaling.cooldown_seconds,
-        }
-        appautoscaling.Policy(
-            f"{name}-cpu-scaling",
-            name=f"{physical}-cpu-target",
-            policy_type="TargetTrackingScaling",
-            service_namespace=target.service_namespace,
-            scalable_dimension=target.scalable_dimension,
-            resource_id=target.resource_id,
-            target_tracking_scaling_policy_configuration={
-                "target_value": scaling.cpu_target,
-                "predefined_metric_specification": {
-                    "predefined_metric_type": "ECSServiceAverageCPUUtilization"
-                },
-                **cooldowns,
-            },
-            opts=on_target,
-        )
-        # Memory adds tasks while the service is busy and never removes or holds them: with
-        # scale-in disabled, a policy takes no part in scale-in (the others decide it).
-        appautoscaling.Policy(
-            f"{name}-memory-scaling",
-            name=f"{physical}-memory-target",
-            policy_type="TargetTrackingScaling",
-            service_namespace=target.service_namespace,
-            scalable_dimension=target.scalable_dimension,
-            resource_id=target.resource_id,
-            target_tracking_scaling_policy_configuration={
-                "target_value": scaling.memory_target,
-                "disable_scale_in": True,
-                "customized_metric_specification": {
-                    "metrics": memory_under_load_tracking_metrics(
-                        {"ClusterName": args.cluster.cluster_name, "ServiceName": physical},
-                        busy_cpu=busy_cpu_percent(scaling.cpu_target),
-                    )
-                },
-                **cooldowns,
-            },
-            opts=on_target,
-        )
-        attachment = args.load_balancer
-        if scaling.requests_per_target is not None and attachment is not None:
-            shift = attachment.traffic_shift
-            assert attachment.load_balancer_arn_suffix and attachment.target_group_arn_suffix
-            appautoscaling.Policy(
-                f"{name}-requests-scaling",
-                name=f"{physical}-requests-target",
-                policy_type="TargetTrackingScaling",
-                service_namespace=target.service_namespace,
-                scalable_dimension=target.scalable_dimension,
-                resource_id=target.resource_id,
-                target_tracking_scaling_policy_configuration=request_count_tracking(
-                    scaling.requests_per_target,
-                    load_balancer_arn_suffix=attachment.load_balancer_arn_suffix,
-                    target_group_arn_suffix=attachment.target_group_arn_suffix,
-                    alternate_target_group_arn_suffix=(
-                        shift.alternate_target_group_arn_suffix
-                        if shift is not None and args.deployment.strategy != "ROLLING"
-                        else None
-                    ),
-                    cooldown_seconds=scaling.cooldown_seconds,
-                ),
-                opts=on_target,
-            )
-        if scaling.backlog is not None:
-            appautoscaling.Policy(
-                f"{name}-backlog-scaling",
-                name=f"{physical}-backlog-target",
-                policy_type="TargetTrackingScaling",
-                service_namespace=target.service_namespace,
-                scalable_dimension=target.scalable_dimension,
-                resource_id=target.resource_id,
-                target_tracking_scaling_policy_configuration=backlog_tracking(
-                    scaling.backlog.messages_per_task,
-                    queue_name=scaling.backlog.queue_name,
-                    cluster_name=args.cluster.cluster_name,
-                    service_name=physical,
-                    cooldown_seconds=scaling.cooldown_seconds,
-                ),
-                opts=on_target,
-            )
-        if scaling.predictive is not None:
-            appautoscaling.Policy(
-                f"{name}-predictive-scaling",
-                name=f"{physical}-predictive",
-                policy_type="PredictiveScaling",
-                service_namespace=target.service_namespace,
-                scalable_dimension=target.scalable_dimension,
-                resource_id=target.resource_id,
-                predictive_scaling_policy_configuration=predictive_configuration(
-                    scaling.cpu_target, scaling.predictive
-                ),
-                opts=on_target,
-            )
-
-
-def _joined(*parts: pulumi.Input[str]) -> pulumi.Input[str]:
-    """The parts as one string, or an Output of it when one of them is an Output."""
-    if all(isinstance(part, str) for part in parts):
-        return "".join(parts)  # type: ignore[arg-type]
-    return pulumi.Output.concat(*parts)

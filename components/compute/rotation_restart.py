@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -28,11 +28,16 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import cloudwatch, iam, sfn
 
-from ..iam_path import role_settings
 from ..naming import physical_name
+from ..secure_queue import CountMetric, at_least_one_alarm
 from ..service_trust import events_rule_trust, state_machine_trust
+from .roles import role_with_policy
 
 UPDATE_SERVICE = "arn:aws:states:::aws-sdk:ecs:updateService"
+STORES = ("secretsManager", "parameterStore")
+"""Where a watched secret lives: `restarts_pattern` takes the ARNs of each, in this order."""
+FAILED_EXECUTIONS = CountMetric("AWS/States", "ExecutionsFailed", "Sum")
+FAILED_INVOCATIONS = CountMetric("AWS/Events", "FailedInvocations", "Sum")
 RETRY = {"ErrorEquals": ["States.ALL"], "IntervalSeconds": 10, "MaxAttempts": 4, "BackoffRate": 2}
 """Throttling or a deployment in progress: a few tries over about two and a half minutes."""
 
@@ -148,6 +153,21 @@ def state_machine_policy(service_arns: Sequence[str]) -> dict[str, Any]:
     }
 
 
+def start_execution_policy(state_machine_arn: str) -> dict[str, Any]:
+    """EventBridge's role: start executions of this state machine, nothing else."""
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "StartTheRestart",
+                "Effect": "Allow",
+                "Action": "states:StartExecution",
+                "Resource": state_machine_arn,
+            }
+        ],
+    }
+
+
 @dataclass(frozen=True)
 class RestartOn:
     """A secret (or parameter) and the services whose tasks read it."""
@@ -181,6 +201,19 @@ class RotationRestartArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
+def watched_secrets(name: str, args: RotationRestartArgs) -> list[RestartOn]:
+    """Every secret the component `name` watches (`secret_arn` first), each with services;
+    raises ValueError when there is none, a secret without services, or a name AWS refuses."""
+    watched = list(args.secrets)
+    if args.secret_arn is not None:
+        watched.insert(0, RestartOn(args.secret_arn, args.services))
+    if not watched or not all(item.services for item in watched):
+        raise ValueError(f"{name}: no service to restart")
+    if args.name is not None and len(args.name) > 64:
+        raise ValueError(f"{name}: name {args.name!r} is longer than 64 characters")
+    return watched
+
+
 class RotationRestart(pulumi.ComponentResource):
     state_machine_arn: pulumi.Output[str]
     rule_name: pulumi.Output[str]
@@ -189,22 +222,18 @@ class RotationRestart(pulumi.ComponentResource):
         self, name: str, args: RotationRestartArgs, opts: pulumi.ResourceOptions | None = None
     ):
         # The default name is the stack's own (two stacks never ask for the same one).
-        args = dataclasses.replace(args, name=physical_name(args.name, name, max_length=49))
-        watched = list(args.secrets)
-        if args.secret_arn is not None:
-            watched.insert(0, RestartOn(args.secret_arn, args.services))
-        if not watched or not all(item.services for item in watched):
-            raise ValueError(f"{name}: no service to restart")
-        if len(args.name) > 64:
-            raise ValueError(f"{name}: name {args.name!r} is longer than 64 characters")
+        physical = physical_name(args.name, name, max_length=49)
+        args = dataclasses.replace(args, name=physical)
+        watched = watched_secrets(name, args)
         region = args.region or aws.config.region
         if not region:
             raise ValueError(f"{name}: no region (set aws:region or RotationRestartArgs.region)")
         super().__init__("accessweaver:ecs:RotationRestart", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
-        tags = dict(args.tags)
-        account = aws.get_caller_identity_output().account_id
-        names = sorted({service for item in watched for service in item.services})
+        self._name, self._args, self._region = name, args, region
+        self._physical = physical
+        """The state machine's and the rule's name, the prefix of its alarms'."""
+        self._tags = dict(args.tags)
+        self._account = aws.get_caller_identity_output().account_id
         routes = pulumi.Output.all(
             *[
                 pulumi.Output.all(
@@ -213,34 +242,37 @@ class RotationRestart(pulumi.ComponentResource):
                 for item in watched
             ]
         )
-        stores = [item.store for item in watched]
-
-        machine_role = iam.Role(
-            f"{name}-machine-role",
-            description=f"{args.name}: force new deployments of the services reading the secret",
-            assume_role_policy=account.apply(
-                lambda acct: json.dumps(state_machine_trust(acct, region, args.name))
-            ),
-            **role_settings(tags, args.permissions_boundary),
-            opts=child,
+        names = sorted({service for item in watched for service in item.services})
+        machine = self._state_machine(
+            routes, f"Restart {', '.join(names)} when their secret rotates"
         )
-        machine_policy = iam.RolePolicy(
-            f"{name}-machine-policy",
-            role=machine_role.id,
-            policy=routes.apply(
+        rule = self._rule(routes, [item.store for item in watched], machine)
+        self._alarms(machine, rule)
+
+        self.state_machine_arn = machine.arn
+        self.rule_name = rule.name
+        self.register_outputs(
+            {"state_machine_arn": self.state_machine_arn, "rule_name": self.rule_name}
+        )
+
+    def _state_machine(self, routes: pulumi.Output[Any], comment: str) -> sfn.StateMachine:
+        """The state machine and its role: UpdateService on the watched services only."""
+        role, policy = self._role(
+            "machine",
+            "force new deployments of the services reading the secret",
+            state_machine_trust,
+            routes.apply(
                 lambda found: json.dumps(
                     state_machine_policy(sorted({arn for route in found for arn in route[1:]}))
                 )
             ),
-            opts=pulumi.ResourceOptions(parent=machine_role),
         )
-        comment = f"Restart {', '.join(names)} when their secret rotates"
-        machine = sfn.StateMachine(
-            f"{name}-machine",
-            name=args.name,
+        return sfn.StateMachine(
+            f"{self._name}-machine",
+            name=self._physical,
             type="STANDARD",
-            role_arn=machine_role.arn,
-            definition=pulumi.Output.all(routes, args.cluster_arn).apply(
+            role_arn=role.arn,
+            definition=pulumi.Output.all(routes, self._args.cluster_arn).apply(
                 lambda values: json.dumps(
                     restart_definition(
                         comment,
@@ -249,117 +281,102 @@ class RotationRestart(pulumi.ComponentResource):
                     )
                 )
             ),
-            tags=tags,
+            tags=self._tags,
             # The role's permissions must exist before the first execution.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[machine_policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[policy]),
         )
 
+    def _rule(
+        self, routes: pulumi.Output[Any], stores: Sequence[str], machine: sfn.StateMachine
+    ) -> cloudwatch.EventRule:
+        """The rule on the watched secrets' rotation events, its target (the state machine)
+        and the role EventBridge starts executions with."""
+        name, child = self._name, pulumi.ResourceOptions(parent=self)
         rule = cloudwatch.EventRule(
             f"{name}-rule",
-            name=args.name,
+            name=self._physical,
             description="A watched secret rotated: restart its readers",
             event_pattern=routes.apply(
                 lambda found: json.dumps(
                     restarts_pattern(
-                        [
-                            r[0]
-                            for r, store in zip(found, stores, strict=True)
-                            if store == "secretsManager"
-                        ],
-                        [
-                            r[0]
-                            for r, store in zip(found, stores, strict=True)
-                            if store == "parameterStore"
-                        ],
+                        *[
+                            [r[0] for r, kind in zip(found, stores, strict=True) if kind == store]
+                            for store in STORES
+                        ]
                     )
                 )
             ),
-            tags=tags,
+            tags=self._tags,
             opts=child,
         )
-        events_role = iam.Role(
-            f"{name}-events-role",
-            description=f"{args.name}: EventBridge starts the restart",
-            assume_role_policy=account.apply(
-                lambda acct: json.dumps(events_rule_trust(acct, region, args.name))
-            ),
-            **role_settings(tags, args.permissions_boundary),
-            opts=child,
-        )
-        events_policy = iam.RolePolicy(
-            f"{name}-events-policy",
-            role=events_role.id,
-            policy=machine.arn.apply(
-                lambda arn: json.dumps(
-                    {
-                        "Version": "2012-10-17",
-                        "Statement": [
-                            {
-                                "Sid": "StartTheRestart",
-                                "Effect": "Allow",
-                                "Action": "states:StartExecution",
-                                "Resource": arn,
-                            }
-                        ],
-                    }
-                )
-            ),
-            opts=pulumi.ResourceOptions(parent=events_role),
+        role, policy = self._role(
+            "events",
+            "EventBridge starts the restart",
+            events_rule_trust,
+            machine.arn.apply(lambda arn: json.dumps(start_execution_policy(arn))),
         )
         cloudwatch.EventTarget(
             f"{name}-target",
             rule=rule.name,
             arn=machine.arn,
-            role_arn=events_role.arn,
+            role_arn=role.arn,
             # The event itself: the state machine picks the services of its secret.
             retry_policy={"maximum_event_age_in_seconds": 3600, "maximum_retry_attempts": 20},
-            opts=pulumi.ResourceOptions(parent=rule, depends_on=[events_policy]),
+            opts=pulumi.ResourceOptions(parent=rule, depends_on=[policy]),
         )
-        self._alarms(name, args, machine, rule, tags)
+        return rule
 
-        self.state_machine_arn = machine.arn
-        self.rule_name = rule.name
-        self.register_outputs(
-            {"state_machine_arn": self.state_machine_arn, "rule_name": self.rule_name}
-        )
-
-    def _alarms(
+    def _role(
         self,
-        name: str,
-        args: RotationRestartArgs,
-        machine: sfn.StateMachine,
-        rule: cloudwatch.EventRule,
-        tags: Mapping[str, str],
-    ) -> None:
-        common = {
-            "comparison_operator": "GreaterThanOrEqualToThreshold",
-            "evaluation_periods": 1,
-            "period": 300,
-            "statistic": "Sum",
-            "threshold": 1,
-            "treat_missing_data": "notBreaching",
-            "alarm_actions": list(args.alarm_actions),
-            "ok_actions": list(args.alarm_actions),
-            "tags": tags,
-        }
-        cloudwatch.MetricAlarm(
-            f"{name}-failed-alarm",
-            name=f"{args.name}-restart-failed",
-            alarm_description="A restart after the secret rotated failed: tasks still hold the "
-            "old password; force a new deployment of the services by hand",
-            namespace="AWS/States",
-            metric_name="ExecutionsFailed",
-            dimensions={"StateMachineArn": machine.arn},
-            opts=pulumi.ResourceOptions(parent=machine),
-            **common,
+        key: str,
+        does: str,
+        trust: Callable[[str, str, str], dict[str, Any]],
+        document: pulumi.Input[str],
+    ) -> tuple[iam.Role, iam.RolePolicy]:
+        """`<name>-<key>-role`, which `trust(account, region, physical name)` lets its service
+        assume (the state machine and the rule share the physical name), and its policy."""
+        region, physical = self._region, self._physical
+        return role_with_policy(
+            self._name,
+            key,
+            description=f"{physical}: {does}",
+            trust=self._account.apply(lambda acct: json.dumps(trust(acct, region, physical))),
+            document=document,
+            permissions_boundary=self._args.permissions_boundary,
+            tags=self._tags,
+            opts=pulumi.ResourceOptions(parent=self),
         )
-        cloudwatch.MetricAlarm(
-            f"{name}-invocation-alarm",
-            name=f"{args.name}-not-started",
-            alarm_description="EventBridge could not start the restart after the secret rotated",
-            namespace="AWS/Events",
-            metric_name="FailedInvocations",
-            dimensions={"RuleName": rule.name},
-            opts=pulumi.ResourceOptions(parent=rule),
-            **common,
-        )
+
+    def _alarms(self, machine: sfn.StateMachine, rule: cloudwatch.EventRule) -> None:
+        """A failed execution, and a rule that could not start one."""
+        name, args = self._name, self._args
+        alarms: list[tuple[str, str, str, CountMetric, dict[str, Any], pulumi.Resource]] = [
+            (
+                "failed",
+                "restart-failed",
+                "A restart after the secret rotated failed: tasks still hold the old password; "
+                "force a new deployment of the services by hand",
+                FAILED_EXECUTIONS,
+                {"StateMachineArn": machine.arn},
+                machine,
+            ),
+            (
+                "invocation",
+                "not-started",
+                "EventBridge could not start the restart after the secret rotated",
+                FAILED_INVOCATIONS,
+                {"RuleName": rule.name},
+                rule,
+            ),
+        ]
+        for key, suffix, description, metric, dimensions, parent in alarms:
+            at_least_one_alarm(
+                f"{name}-{key}-alarm",
+                metric,
+                dimensions,
+                alarm_name=f"{self._physical}-{suffix}",
+                description=description,
+                actions=args.alarm_actions,
+                tags=self._tags,
+                opts=pulumi.ResourceOptions(parent=parent),
+            )

@@ -106,6 +106,10 @@ def _key(name: str, camel: bool) -> str:
     return head + "".join(part.capitalize() for part in rest)
 
 
+SidecarProblem = tuple[str, Any, str, str]
+"""A problem of one sidecar: (its field, the value, the problem, what is allowed)."""
+
+
 def sidecar_problems(
     sidecars: Sequence[SidecarArgs],
     *,
@@ -122,90 +126,16 @@ def sidecar_problems(
     prefix = f"{where}." if where else ""
     names = [s.name for s in sidecars]
     by_name = {s.name: s for s in sidecars}
-    conditions = ", ".join(CONDITIONS)
-
-    def add(index: int, field_name: str, value: Any, problem: str, allowed: str) -> None:
-        path = f"{prefix}sidecars[{index}]" + (f".{_key(field_name, camel)}" if field_name else "")
-        issues.append(ConfigIssue(path, value, problem, allowed))
-
     for index, s in enumerate(sidecars):
-        if not _NAME.match(s.name):
-            add(index, "name", s.name, "not a container name", "letters, digits, '-', '_'")
-        if s.name == app_name or s.name in RESERVED_NAMES:
-            add(
-                index,
-                "name",
-                s.name,
-                "the name is taken (the application container, or one the component adds)",
-                f"a name other than {app_name}, " + ", ".join(sorted(RESERVED_NAMES)),
-            )
-        if names.count(s.name) > 1:
-            add(index, "name", s.name, "given twice", "one sidecar per name")
-        if s.memory < 6:
-            add(index, "memory", s.memory, "below what Docker allows", "6 MiB or more")
-        if not 0 <= s.cpu <= 16384:
-            add(index, "cpu", s.cpu, "out of range", "0-16384 CPU units")
-        if s.port is not None and not 1 <= s.port <= 65535:
-            add(index, "port", s.port, "out of range", "1-65535")
-        if s.port is not None and s.port == app_port:
-            add(index, "port", s.port, "the application listens there", "another port")
-        if str(s.user).split(":")[0] in ("0", "root"):
-            add(index, "user", s.user, "root", "a non-root uid[:gid]")
-        if s.health_check is not None and (
-            len(s.health_check) < 2 or s.health_check[0] not in ("CMD", "CMD-SHELL")
-        ):
-            add(
-                index,
-                "health_check",
-                list(s.health_check),
-                "not a health check command",
-                "['CMD', ...] or ['CMD-SHELL', '...']",
-            )
-        waits = [
-            (target, condition, f"depends_on.{target}")
-            for target, condition in s.depends_on.items()
+        found = [
+            *_field_problems(s, names, app_name=app_name, app_port=app_port),
+            *_wait_problems(s, by_name, names),
         ]
-        if s.app_waits_for is not None:
-            waits.append((s.name, s.app_waits_for, "app_waits_for"))
-        for target, condition, field_name in waits:
-            if condition not in CONDITIONS:
-                add(index, field_name, condition, "not a dependency condition", conditions)
-                continue
-            other = by_name.get(target)
-            if other is None:
-                add(
-                    index,
-                    field_name,
-                    condition,
-                    f"no sidecar is named {target!r}",
-                    ", ".join(names),
-                )
-                continue
-            if target == s.name and field_name != "app_waits_for":
-                add(
-                    index,
-                    field_name,
-                    condition,
-                    "a container cannot wait for itself",
-                    "another sidecar",
-                )
-            if condition == "HEALTHY" and other.health_check is None:
-                add(
-                    index,
-                    field_name,
-                    condition,
-                    f"sidecar {target!r} has no health_check",
-                    "START, or give it a health check",
-                )
-            if condition in ("COMPLETE", "SUCCESS") and other.essential:
-                add(
-                    index,
-                    field_name,
-                    condition,
-                    f"sidecar {target!r} is essential (ECS "
-                    "allows COMPLETE and SUCCESS only on a non-essential container)",
-                    "START or HEALTHY, or essential false on it",
-                )
+        for field_name, value, problem, allowed in found:
+            path = f"{prefix}sidecars[{index}]" + (
+                f".{_key(field_name, camel)}" if field_name else ""
+            )
+            issues.append(ConfigIssue(path, value, problem, allowed))
     cycle = _cycle({s.name: list(s.depends_on) for s in sidecars})
     if cycle:
         issues.append(
@@ -217,33 +147,133 @@ def sidecar_problems(
             )
         )
     if firelens is not None:
-        output = dict(firelens.output)
-        here = f"{prefix}firelens"
-        if output and "Name" not in output:
-            issues.append(
-                ConfigIssue(
-                    f"{here}.output",
-                    sorted(output),
-                    "no 'Name' (the Fluent Bit output plugin)",
-                    "Name plus that plugin's options, or empty for CloudWatch",
+        issues += _firelens_issues(firelens, f"{prefix}firelens", camel)
+    return issues
+
+
+def _field_problems(
+    s: SidecarArgs, names: Sequence[str], *, app_name: str, app_port: int | None
+) -> list[SidecarProblem]:
+    """The sidecar's own fields: its name (valid, free, once), memory, CPU, port, user and
+    health check command."""
+    found: list[SidecarProblem] = []
+    if not _NAME.match(s.name):
+        found.append(("name", s.name, "not a container name", "letters, digits, '-', '_'"))
+    if s.name == app_name or s.name in RESERVED_NAMES:
+        found.append(
+            (
+                "name",
+                s.name,
+                "the name is taken (the application container, or one the component adds)",
+                f"a name other than {app_name}, " + ", ".join(sorted(RESERVED_NAMES)),
+            )
+        )
+    if names.count(s.name) > 1:
+        found.append(("name", s.name, "given twice", "one sidecar per name"))
+    if s.memory < 6:
+        found.append(("memory", s.memory, "below what Docker allows", "6 MiB or more"))
+    if not 0 <= s.cpu <= 16384:
+        found.append(("cpu", s.cpu, "out of range", "0-16384 CPU units"))
+    if s.port is not None and not 1 <= s.port <= 65535:
+        found.append(("port", s.port, "out of range", "1-65535"))
+    if s.port is not None and s.port == app_port:
+        found.append(("port", s.port, "the application listens there", "another port"))
+    if str(s.user).split(":")[0] in ("0", "root"):
+        found.append(("user", s.user, "root", "a non-root uid[:gid]"))
+    if s.health_check is not None and (
+        len(s.health_check) < 2 or s.health_check[0] not in ("CMD", "CMD-SHELL")
+    ):
+        found.append(
+            (
+                "health_check",
+                list(s.health_check),
+                "not a health check command",
+                "['CMD', ...] or ['CMD-SHELL', '...']",
+            )
+        )
+    return found
+
+
+def _wait_problems(
+    s: SidecarArgs, by_name: Mapping[str, SidecarArgs], names: Sequence[str]
+) -> list[SidecarProblem]:
+    """What the sidecar waits for (`depends_on`) and what the application waits for in it
+    (`app_waits_for`): a known condition on a sidecar that exists (one of `names`), can reach
+    it, and is not the sidecar itself."""
+    waits = [
+        (target, condition, f"depends_on.{target}") for target, condition in s.depends_on.items()
+    ]
+    if s.app_waits_for is not None:
+        waits.append((s.name, s.app_waits_for, "app_waits_for"))
+    found: list[SidecarProblem] = []
+    for target, condition, field_name in waits:
+        if condition not in CONDITIONS:
+            found.append(
+                (field_name, condition, "not a dependency condition", ", ".join(CONDITIONS))
+            )
+            continue
+        other = by_name.get(target)
+        if other is None:
+            found.append(
+                (field_name, condition, f"no sidecar is named {target!r}", ", ".join(names))
+            )
+            continue
+        if target == s.name and field_name != "app_waits_for":
+            found.append(
+                (field_name, condition, "a container cannot wait for itself", "another sidecar")
+            )
+        if condition == "HEALTHY" and other.health_check is None:
+            found.append(
+                (
+                    field_name,
+                    condition,
+                    f"sidecar {target!r} has no health_check",
+                    "START, or give it a health check",
                 )
             )
-        clash = sorted(set(output) & set(firelens.secret_options))
-        if clash:
-            issues.append(
-                ConfigIssue(
-                    f"{here}.{_key('secret_options', camel)}",
-                    clash,
-                    "set both as plain and as secret options",
-                    "one or the other",
+        if condition in ("COMPLETE", "SUCCESS") and other.essential:
+            found.append(
+                (
+                    field_name,
+                    condition,
+                    f"sidecar {target!r} is essential (ECS "
+                    "allows COMPLETE and SUCCESS only on a non-essential container)",
+                    "START or HEALTHY, or essential false on it",
                 )
             )
-        if firelens.memory < 6:
-            issues.append(
-                ConfigIssue(
-                    f"{here}.memory", firelens.memory, "below what Docker allows", "6 MiB or more"
-                )
+    return found
+
+
+def _firelens_issues(firelens: FireLensArgs, here: str, camel: bool) -> list[ConfigIssue]:
+    """The FireLens route at `here`: an output names its plugin, an option is plain or secret,
+    the router has the memory Docker needs."""
+    issues: list[ConfigIssue] = []
+    output = dict(firelens.output)
+    if output and "Name" not in output:
+        issues.append(
+            ConfigIssue(
+                f"{here}.output",
+                sorted(output),
+                "no 'Name' (the Fluent Bit output plugin)",
+                "Name plus that plugin's options, or empty for CloudWatch",
             )
+        )
+    clash = sorted(set(output) & set(firelens.secret_options))
+    if clash:
+        issues.append(
+            ConfigIssue(
+                f"{here}.{_key('secret_options', camel)}",
+                clash,
+                "set both as plain and as secret options",
+                "one or the other",
+            )
+        )
+    if firelens.memory < 6:
+        issues.append(
+            ConfigIssue(
+                f"{here}.memory", firelens.memory, "below what Docker allows", "6 MiB or more"
+            )
+        )
     return issues
 
 

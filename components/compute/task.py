@@ -28,18 +28,24 @@ from typing import Literal
 
 import pulumi
 import pulumi_aws as aws
-from pulumi_aws import cloudwatch, ec2, iam, scheduler
+from pulumi_aws import cloudwatch, ec2, ecs, iam, scheduler
 
 from ..bindings import Binding, merge_bindings
 from ..errors import ConfigIssue, raise_argument_issues
-from ..iam_path import role_settings
 from ..naming import physical_name
-from ..secure_queue import holding_queue, messages_waiting_alarm, tls_only_policy
+from ..secure_queue import (
+    CountMetric,
+    at_least_one_alarm,
+    holding_queue,
+    messages_waiting_alarm,
+    tls_only_policy,
+)
 from . import workload
 from .cluster import ClusterRef
-from .containers import ContainerArgs
-from .fargate import ephemeral_storage_problem, size_issues
+from .containers import ContainerArgs, repository_credentials_issues
+from .fargate import ephemeral_storage_issues, size_issues
 from .migration import MigrationRun, MigrationRunArgs
+from .roles import role_with_policy
 from .task_run import LOG_STREAM_PREFIX
 from .task_schedule import (
     failure_delivery_statement,
@@ -49,8 +55,24 @@ from .task_schedule import (
 )
 
 INTERNET = "0.0.0.0/0"
+RULE_INVOCATIONS = CountMetric("AWS/Events", "Invocations", "Sum")
+"""Events a rule sent to its target, delivered or not."""
 NAME_LIMIT = 64
 """Schedule, schedule group and EventBridge rule names: 1-64 characters."""
+OUTPUTS = (
+    "family",
+    "task_definition_arn",
+    "security_group_id",
+    "task_role_arn",
+    "execution_role_arn",
+    "log_group_name",
+    "container_name",
+    "subnet_ids",
+    "assign_public_ip",
+    "schedule_arn",
+    "dead_letter_queue_arn",
+)
+"""The attributes an `EcsTask` registers as its outputs, in this order."""
 __all__ = ["EcsTask", "EcsTaskArgs", "MigrationArgs", "TaskScheduleArgs"]
 
 
@@ -119,6 +141,86 @@ class EcsTaskArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
+def task_argument_issues(args: EcsTaskArgs, family: str, region: str | None) -> list[ConfigIssue]:
+    """Every problem of a task's arguments (its resolved `family` and `region` given), each at
+    the argument it concerns: the region and size, the container (no port, no restart
+    policy), how it runs (a schedule or a migration), its ephemeral storage and credentials."""
+    issues: list[ConfigIssue] = []
+    if not region:
+        issues.append(ConfigIssue("region", None, "no region", "aws:region set, or a region here"))
+    size_issues(args.cpu, args.memory, "cpu", "memory", issues)
+    if args.container.port is not None:
+        issues.append(
+            ConfigIssue(
+                "container.port",
+                args.container.port,
+                "a task has no port: nothing connects to it",
+                "None",
+            )
+        )
+    if args.container.restart_policy is not None:
+        issues.append(
+            ConfigIssue(
+                "container.restart_policy",
+                args.container.restart_policy,
+                "a task runs to completion: no restart policy",
+                "None",
+            )
+        )
+    issues += run_mode_issues(args, family)
+    issues += ephemeral_storage_issues(args.ephemeral_storage_gib)
+    issues += repository_credentials_issues(args.container)
+    return issues
+
+
+def run_mode_issues(args: EcsTaskArgs, family: str) -> list[ConfigIssue]:
+    """A task runs on a schedule or as a migration, not both; each with values AWS accepts."""
+    issues: list[ConfigIssue] = []
+    if args.schedule is not None and args.migration is not None:
+        issues.append(
+            ConfigIssue(
+                "migration",
+                args.migration,
+                "a task runs on a schedule or before a deploy, not both (schedule is set)",
+                "schedule or migration, not both",
+            )
+        )
+    if args.schedule is not None:
+        issues += [ConfigIssue("schedule", args.schedule, p) for p in args.schedule.problems()]
+        if len(family) + len("-failed") > NAME_LIMIT:
+            issues.append(
+                ConfigIssue(
+                    "family",
+                    family,
+                    f"its names exceed {NAME_LIMIT} chars",
+                    f"at most {NAME_LIMIT - len('-failed')} characters",
+                )
+            )
+    if args.migration is not None and args.migration.timeout_seconds <= 0:
+        issues.append(
+            ConfigIssue(
+                "migration.timeout_seconds",
+                args.migration.timeout_seconds,
+                "migration timeout_seconds must be more than 0",
+                "more than 0",
+            )
+        )
+    return issues
+
+
+@dataclass(frozen=True)
+class _TaskParts:
+    """What `EcsTask` builds before it schedules or runs the task."""
+
+    log_group: cloudwatch.LogGroup
+    group: ec2.SecurityGroup
+    execution_role: iam.Role
+    task_role: iam.Role
+    task_definition: ecs.TaskDefinition
+    ready: list[pulumi.Resource]
+    """What must exist before a run starts: its log group, egress, paths and policies."""
+
+
 class EcsTask(pulumi.ComponentResource):
     family: str
     task_definition_arn: pulumi.Output[str]
@@ -140,194 +242,104 @@ class EcsTask(pulumi.ComponentResource):
         # The default leaves room for the `-failed` suffix of its schedule's alarm and rule.
         self.family = physical_name(args.family, name, max_length=NAME_LIMIT - len("-failed"))
         self._region = args.region or aws.config.region
-        issues: list[ConfigIssue] = []
-        if not self._region:
-            issues.append(
-                ConfigIssue("region", None, "no region", "aws:region set, or a region here")
-            )
-        size_issues(args.cpu, args.memory, "cpu", "memory", issues)
-        if args.container.port is not None:
-            issues.append(
-                ConfigIssue(
-                    "container.port",
-                    args.container.port,
-                    "a task has no port: nothing connects to it",
-                    "None",
-                )
-            )
-        if args.container.restart_policy is not None:
-            issues.append(
-                ConfigIssue(
-                    "container.restart_policy",
-                    args.container.restart_policy,
-                    "a task runs to completion: no restart policy",
-                    "None",
-                )
-            )
-        if args.schedule is not None and args.migration is not None:
-            issues.append(
-                ConfigIssue(
-                    "migration",
-                    args.migration,
-                    "a task runs on a schedule or before a deploy, not both (schedule is set)",
-                    "schedule or migration, not both",
-                )
-            )
-        if args.schedule is not None:
-            issues += [ConfigIssue("schedule", args.schedule, p) for p in args.schedule.problems()]
-            if len(self.family) + len("-failed") > NAME_LIMIT:
-                issues.append(
-                    ConfigIssue(
-                        "family",
-                        self.family,
-                        f"its names exceed {NAME_LIMIT} chars",
-                        f"at most {NAME_LIMIT - len('-failed')} characters",
-                    )
-                )
-        if args.migration is not None and args.migration.timeout_seconds <= 0:
-            issues.append(
-                ConfigIssue(
-                    "migration.timeout_seconds",
-                    args.migration.timeout_seconds,
-                    "migration timeout_seconds must be more than 0",
-                    "more than 0",
-                )
-            )
-        if (storage := ephemeral_storage_problem(args.ephemeral_storage_gib)) is not None:
-            issues.append(
-                ConfigIssue("ephemeral_storage_gib", args.ephemeral_storage_gib, storage, "21-200")
-            )
-        credentials = args.container.repository_credentials
-        if credentials is not None:
-            issues += [
-                ConfigIssue("container.repository_credentials", credentials.secret_arn, problem)
-                for problem in credentials.problems("container.repository_credentials")
-            ]
-        raise_argument_issues("EcsTask", name, "EcsTaskArgs", issues)
-        environment, secrets = merge_bindings(
-            name, args.container.environment, args.container.secrets, args.bindings
+        raise_argument_issues(
+            "EcsTask", name, "EcsTaskArgs", task_argument_issues(args, self.family, self._region)
         )
         self._tags = dict(args.tags)
         super().__init__("accessweaver:ecs:EcsTask", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-
-        log_group = workload.log_group(
-            name,
-            log_group_name=args.log_group_name or f"/ecs/{self.family}",
-            retention_days=args.log_retention_days,
-            tags=self._tags,
-            opts=child,
-        )
-        group, egress = workload.security_group(
-            name,
-            physical=self.family,
-            vpc_id=args.vpc_id,
-            description=f"{self.family}: a task, outbound only (nothing connects to it)",
-            https_egress_cidrs=args.https_egress_cidrs,
-            tags=self._tags,
-            opts=child,
-        )
-        paths = workload.open_peer_paths(
-            name, physical=self.family, group=group, bindings=args.bindings
-        )
-        execution_role, execution_policy = workload.execution_role(
-            name,
-            physical=self.family,
-            region=self._region,
-            image=args.container.image,
-            log_group=log_group,
-            secrets=secrets,
-            permissions_boundary=args.permissions_boundary,
-            tags=self._tags,
-            opts=child,
-            registry_credentials=(
-                [(credentials.secret_arn, credentials.kms_key_arn)] if credentials else []
-            ),
-        )
-        task_role, task_policy = workload.task_role(
-            name,
-            physical=self.family,
-            region=self._region,
-            statements=[s for binding in args.bindings for s in binding.permissions],
-            permissions_boundary=args.permissions_boundary,
-            tags=self._tags,
-            opts=child,
-        )
-        task_definition = workload.task_definition(
-            name,
-            family=self.family,
-            container=args.container,
-            cpu=args.cpu,
-            memory=args.memory,
-            cpu_architecture=args.cpu_architecture,
-            region=self._region,
-            log_group=log_group,
-            execution_role=execution_role,
-            task_role=task_role,
-            environment=environment,
-            secrets=secrets,
-            tags=self._tags,
-            opts=child,
-            health_check=False,
-            ephemeral_storage_gib=args.ephemeral_storage_gib,
-        )
+        parts = self._task(child)
 
         self.container_name = name
         self.subnet_ids = pulumi.Output.from_input(args.subnet_ids)
         self.assign_public_ip = args.assign_public_ip
-        self.task_definition_arn = task_definition.arn
-        self.security_group_id = group.id
-        self.task_role_arn = task_role.arn
-        self.execution_role_arn = execution_role.arn
-        self.log_group_name = log_group.name
+        self.task_definition_arn = parts.task_definition.arn
+        self.security_group_id = parts.group.id
+        self.task_role_arn = parts.task_role.arn
+        self.execution_role_arn = parts.execution_role.arn
+        self.log_group_name = parts.log_group.name
         self.schedule_arn = None
         self.dead_letter_queue_arn = None
         self.migration_run = None
         if args.schedule is not None:
             self.schedule_arn, self.dead_letter_queue_arn = self._schedule(
-                args.schedule, group, execution_role, task_role, child
+                args.schedule, parts.group, parts.execution_role, parts.task_role, child
             )
             self._failure_alarm(child)
         if args.migration is not None:
-            ready = [log_group, *egress, *paths, execution_policy, *args.cluster.depends_on]
-            self.migration_run = MigrationRun(
-                f"{name}-run",
-                MigrationRunArgs(
-                    cluster_arn=args.cluster.cluster_arn,
-                    task_definition_arn=task_definition.arn,
-                    container_name=name,
-                    subnet_ids=args.subnet_ids,
-                    security_group_ids=[group.id],
-                    region=self._region,
-                    log_group_name=log_group.name,
-                    timeout_seconds=args.migration.timeout_seconds,
-                    assign_public_ip=args.assign_public_ip,
-                ),
-                opts=pulumi.ResourceOptions(
-                    parent=self,
-                    # The task reaches its data stores and reads its secrets from its first
-                    # second: every rule and policy it needs exists before it runs.
-                    depends_on=[
-                        *ready,
-                        *([task_policy] if task_policy is not None else []),
-                        *args.migration.depends_on,
-                    ],
-                ),
-            )
-        self.register_outputs(
-            {
-                "family": self.family,
-                "task_definition_arn": self.task_definition_arn,
-                "security_group_id": self.security_group_id,
-                "task_role_arn": self.task_role_arn,
-                "execution_role_arn": self.execution_role_arn,
-                "log_group_name": self.log_group_name,
-                "container_name": self.container_name,
-                "subnet_ids": self.subnet_ids,
-                "assign_public_ip": self.assign_public_ip,
-                "schedule_arn": self.schedule_arn,
-                "dead_letter_queue_arn": self.dead_letter_queue_arn,
-            }
+            self.migration_run = self._migration_run(args.migration, parts)
+        self.register_outputs({key: getattr(self, key) for key in OUTPUTS})
+
+    def _task(self, child: pulumi.ResourceOptions) -> _TaskParts:
+        """The log group, security group and peer paths, roles and task definition."""
+        args, name = self._args, self._name
+        credentials = args.container.repository_credentials
+        environment, secrets = merge_bindings(
+            name, args.container.environment, args.container.secrets, args.bindings
+        )
+        owner = workload.Owner(
+            name, self.family, self._region, self._tags, args.permissions_boundary, child
+        )
+        log_group = workload.log_group(
+            owner,
+            log_group_name=args.log_group_name or f"/ecs/{self.family}",
+            retention_days=args.log_retention_days,
+        )
+        group, egress = workload.security_group(
+            owner,
+            vpc_id=args.vpc_id,
+            description=f"{self.family}: a task, outbound only (nothing connects to it)",
+            https_egress_cidrs=args.https_egress_cidrs,
+        )
+        paths = workload.open_peer_paths(owner, group=group, bindings=args.bindings)
+        execution_role, execution_policy = workload.execution_role(
+            owner,
+            image=args.container.image,
+            log_group=log_group,
+            secrets=secrets,
+            registry_credentials=(
+                [(credentials.secret_arn, credentials.kms_key_arn)] if credentials else []
+            ),
+        )
+        task_role, task_policy = workload.task_role(
+            owner, statements=[s for binding in args.bindings for s in binding.permissions]
+        )
+        task_definition = workload.task_definition(
+            owner,
+            args,
+            log_group=log_group,
+            execution_role=execution_role,
+            task_role=task_role,
+            environment=environment,
+            secrets=secrets,
+            health_check=False,
+        )
+        # What a run needs from its first second: it reaches its data stores and reads its
+        # secrets at once.
+        ready = [log_group, *egress, *paths, execution_policy, *args.cluster.depends_on]
+        if task_policy is not None:
+            ready.append(task_policy)
+        return _TaskParts(log_group, group, execution_role, task_role, task_definition, ready)
+
+    def _migration_run(self, migration: MigrationArgs, parts: _TaskParts) -> MigrationRun:
+        """Run the task during `pulumi up`, once every rule and policy it needs exists."""
+        args, name = self._args, self._name
+        return MigrationRun(
+            f"{name}-run",
+            MigrationRunArgs(
+                cluster_arn=args.cluster.cluster_arn,
+                task_definition_arn=parts.task_definition.arn,
+                container_name=name,
+                subnet_ids=args.subnet_ids,
+                security_group_ids=[parts.group.id],
+                region=self._region,
+                log_group_name=parts.log_group.name,
+                timeout_seconds=migration.timeout_seconds,
+                assign_public_ip=args.assign_public_ip,
+            ),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[*parts.ready, *migration.depends_on]
+            ),
         )
 
     @property
@@ -362,19 +374,14 @@ class EcsTask(pulumi.ComponentResource):
             tags=self._tags,
         )
         account = aws.get_caller_identity_output().account_id
-        role = iam.Role(
-            f"{name}-scheduler-role",
+        role, policy = role_with_policy(
+            name,
+            "scheduler",
             description=f"{family}: EventBridge Scheduler runs this task, nothing else",
-            assume_role_policy=pulumi.Output.all(account, schedule_group.arn).apply(
+            trust=pulumi.Output.all(account, schedule_group.arn).apply(
                 lambda values: json.dumps(scheduler_trust_policy(values[0], values[1]))
             ),
-            **role_settings(self._tags, args.permissions_boundary),
-            opts=child,
-        )
-        policy = iam.RolePolicy(
-            f"{name}-scheduler-policy",
-            role=role.id,
-            policy=pulumi.Output.all(
+            document=pulumi.Output.all(
                 self.task_definition_arn,
                 args.cluster.cluster_arn,
                 execution_role.arn,
@@ -391,7 +398,9 @@ class EcsTask(pulumi.ComponentResource):
                     )
                 )
             ),
-            opts=pulumi.ResourceOptions(parent=role),
+            permissions_boundary=args.permissions_boundary,
+            tags=self._tags,
+            opts=child,
         )
         schedule = scheduler.Schedule(
             f"{name}-schedule",
@@ -461,22 +470,14 @@ class EcsTask(pulumi.ComponentResource):
         # Invocations counts each event the rule sends to its target, delivered or not
         # (EventBridge user guide, "Monitoring Amazon EventBridge"); a rule without a target
         # would count nothing.
-        cloudwatch.MetricAlarm(
+        at_least_one_alarm(
             f"{name}-failure-alarm",
-            name=f"{family}-failed",
-            alarm_description=f"A run of {family} failed (non-zero exit or failed to start): "
+            RULE_INVOCATIONS,
+            {"RuleName": rule.name},
+            alarm_name=f"{family}-failed",
+            description=f"A run of {family} failed (non-zero exit or failed to start): "
             f"the stopped-task events wait in {family}-failures",
-            namespace="AWS/Events",
-            metric_name="Invocations",
-            dimensions={"RuleName": rule.name},
-            statistic="Sum",
-            period=300,
-            evaluation_periods=1,
-            threshold=1,
-            comparison_operator="GreaterThanOrEqualToThreshold",
-            treat_missing_data="notBreaching",
-            alarm_actions=list(args.alarm_actions),
-            ok_actions=list(args.alarm_actions),
+            actions=args.alarm_actions,
             tags=self._tags,
             opts=pulumi.ResourceOptions(parent=rule),
         )

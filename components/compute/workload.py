@@ -14,58 +14,80 @@ from __future__ import annotations
 import dataclasses
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any, Literal
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
 import pulumi
 import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, ecs, iam, vpc
 
 from ..bindings import Binding
-from ..iam_path import role_settings
 from ..network.paths import allow_tcp
 from ..service_trust import ecs_tasks_trust
 from .containers import ContainerArgs, container_definitions, task_volumes
 from .efs_volumes import EfsVolumeArgs, efs_mount, efs_task_volume
 from .iam import execution_policy
+from .roles import inline_policy, service_role
 from .sidecars import FireLensArgs, SidecarArgs
 
 
-def log_group(
-    name: str,
-    *,
-    log_group_name: str,
-    retention_days: int,
-    tags: Mapping[str, str],
-    opts: pulumi.ResourceOptions,
-) -> cloudwatch.LogGroup:
+@dataclass(frozen=True)
+class Owner:
+    """The component a workload's resources belong to: `name` prefixes their resource names,
+    `physical` is its ECS service name or task family, `opts` what its direct children take
+    (`ResourceOptions(parent=component)`); every role gets `permissions_boundary`."""
+
+    name: str
+    physical: str
+    region: str
+    tags: Mapping[str, str]
+    permissions_boundary: pulumi.Input[str] | None
+    opts: pulumi.ResourceOptions
+
+
+class TaskShape(Protocol):
+    """What a task definition takes from its component's arguments: `MicroserviceArgs` and
+    `EcsTaskArgs` both have it."""
+
+    @property
+    def container(self) -> ContainerArgs: ...
+    @property
+    def cpu(self) -> int: ...
+    @property
+    def memory(self) -> int: ...
+    @property
+    def cpu_architecture(self) -> Literal["X86_64", "ARM64"]: ...
+    @property
+    def ephemeral_storage_gib(self) -> int | None: ...
+
+
+def log_group(owner: Owner, *, log_group_name: str, retention_days: int) -> cloudwatch.LogGroup:
     """`<name>-logs`, named explicitly (operators and the execution role name it)."""
     return cloudwatch.LogGroup(
-        f"{name}-logs",
+        f"{owner.name}-logs",
         name=log_group_name,
         retention_in_days=retention_days,
-        tags=dict(tags),
-        opts=opts,
+        tags=dict(owner.tags),
+        opts=owner.opts,
     )
 
 
 def security_group(
-    name: str,
+    owner: Owner,
     *,
-    physical: str,
     vpc_id: pulumi.Input[str],
     description: str,
     https_egress_cidrs: Sequence[pulumi.Input[str]],
-    tags: Mapping[str, str],
-    opts: pulumi.ResourceOptions,
 ) -> tuple[ec2.SecurityGroup, list[vpc.SecurityGroupEgressRule]]:
     """`<name>-sg` of its own and its egress to the AWS APIs and registries on 443 (NAT or
     endpoints); no ingress rule at all."""
+    name = owner.name
     group = ec2.SecurityGroup(
         f"{name}-sg",
         vpc_id=vpc_id,
         description=description,
-        tags={**tags, "Name": physical},
-        opts=opts,
+        tags={**owner.tags, "Name": owner.physical},
+        opts=owner.opts,
     )
     on_group = pulumi.ResourceOptions(parent=group)
     rules = [
@@ -85,14 +107,11 @@ def security_group(
 
 
 def open_peer_paths(
-    name: str,
-    *,
-    physical: str,
-    group: ec2.SecurityGroup,
-    bindings: Sequence[Binding],
+    owner: Owner, *, group: ec2.SecurityGroup, bindings: Sequence[Binding]
 ) -> list[pulumi.CustomResource]:
     """The caller opens each path to what it uses and calls: egress on its own group, ingress
     on the peer's (where the program owns it). Rules are children of the caller's group."""
+    name, physical = owner.name, owner.physical
     on_group = pulumi.ResourceOptions(parent=group)
     created: list[pulumi.CustomResource] = []
     for binding in bindings:
@@ -111,38 +130,27 @@ def open_peer_paths(
     return created
 
 
-def ecs_tasks_role(
-    name: str,
-    *,
-    description: str,
-    region: str,
-    permissions_boundary: pulumi.Input[str] | None,
-    tags: Mapping[str, str],
-    opts: pulumi.ResourceOptions,
-) -> iam.Role:
-    """A role ECS tasks of this account and region assume (and nothing else), under the
-    stack's IAM path and permissions boundary."""
+def ecs_tasks_role(owner: Owner, role: str, *, description: str) -> iam.Role:
+    """`<name>-<role>-role`, which ECS tasks of this account and region assume (and nothing
+    else), under the stack's IAM path and permissions boundary."""
     account = aws.get_caller_identity_output().account_id
-    return iam.Role(
-        name,
-        description=description,
-        assume_role_policy=account.apply(lambda acct: json.dumps(ecs_tasks_trust(acct, region))),
-        **role_settings(tags, permissions_boundary),
-        opts=opts,
+    region = owner.region
+    return service_role(
+        f"{owner.name}-{role}-role",
+        description=f"{owner.physical}: {description}",
+        trust=account.apply(lambda acct: json.dumps(ecs_tasks_trust(acct, region))),
+        permissions_boundary=owner.permissions_boundary,
+        tags=owner.tags,
+        opts=owner.opts,
     )
 
 
 def execution_role(
-    name: str,
+    owner: Owner,
     *,
-    physical: str,
-    region: str,
     image: pulumi.Input[str],
     log_group: cloudwatch.LogGroup,
     secrets: Mapping[str, pulumi.Input[str]],
-    permissions_boundary: pulumi.Input[str] | None,
-    tags: Mapping[str, str],
-    opts: pulumi.ResourceOptions,
     registry_credentials: Sequence[tuple[str, str | None]] = (),
     sidecar_images: Sequence[str] = (),
 ) -> tuple[iam.Role, iam.RolePolicy]:
@@ -152,13 +160,9 @@ def execution_role(
     `image` may be an Output (an image built in the same program): its repository is read once
     it is known."""
     role = ecs_tasks_role(
-        f"{name}-exec-role",
-        description=f"{physical}: ECS pulls its image, writes its logs, reads secrets",
-        region=region,
-        permissions_boundary=permissions_boundary,
-        tags=tags,
-        opts=opts,
+        owner, "exec", description="ECS pulls its image, writes its logs, reads secrets"
     )
+    region = owner.region
     account = aws.get_caller_identity_output().account_id
     document = pulumi.Output.all(
         account, log_group.name, pulumi.Output.from_input(secrets), image
@@ -175,64 +179,36 @@ def execution_role(
             )
         )
     )
-    policy = iam.RolePolicy(
-        f"{name}-exec-policy",
-        role=role.id,
-        policy=document,
-        opts=pulumi.ResourceOptions(parent=role),
-    )
-    return role, policy
+    return role, inline_policy(f"{owner.name}-exec-policy", role, document)
 
 
 def task_role(
-    name: str,
-    *,
-    physical: str,
-    region: str,
-    statements: Sequence[Mapping[str, Any]],
-    permissions_boundary: pulumi.Input[str] | None,
-    tags: Mapping[str, str],
-    opts: pulumi.ResourceOptions,
+    owner: Owner, *, statements: Sequence[Mapping[str, Any]]
 ) -> tuple[iam.Role, iam.RolePolicy | None]:
     """`<name>-task-role` holding `statements` and nothing else (no policy when there are
     none)."""
     role = ecs_tasks_role(
-        f"{name}-task-role",
-        description=f"{physical}: what its containers may call, and nothing else",
-        region=region,
-        permissions_boundary=permissions_boundary,
-        tags=tags,
-        opts=opts,
+        owner, "task", description="what its containers may call, and nothing else"
     )
     policy = None
     if statements:
-        policy = iam.RolePolicy(
-            f"{name}-task-policy",
-            role=role.id,
-            policy=pulumi.Output.json_dumps(
-                {"Version": "2012-10-17", "Statement": list(statements)}
-            ),
-            opts=pulumi.ResourceOptions(parent=role),
+        policy = inline_policy(
+            f"{owner.name}-task-policy",
+            role,
+            pulumi.Output.json_dumps({"Version": "2012-10-17", "Statement": list(statements)}),
         )
     return role, policy
 
 
 def task_definition(
-    name: str,
+    owner: Owner,
+    shape: TaskShape,
     *,
-    family: str,
-    container: ContainerArgs,
-    cpu: int,
-    memory: int,
-    cpu_architecture: Literal["X86_64", "ARM64"],
-    region: str,
     log_group: cloudwatch.LogGroup,
     execution_role: iam.Role,
     task_role: iam.Role,
     environment: Mapping[str, pulumi.Input[str]],
     secrets: Mapping[str, pulumi.Input[str]],
-    tags: Mapping[str, str],
-    opts: pulumi.ResourceOptions,
     xray: bool = False,
     execute_command: bool = False,
     port_name: str | None = None,
@@ -241,12 +217,13 @@ def task_definition(
     sidecars: Sequence[SidecarArgs] = (),
     firelens: FireLensArgs | None = None,
     efs_volumes: Sequence[tuple[EfsVolumeArgs, pulumi.Input[str]]] = (),
-    ephemeral_storage_gib: int | None = None,
 ) -> ecs.TaskDefinition:
-    """`<name>-task`: the Fargate task definition of the container `name` (awsvpc, Linux on
-    `cpu_architecture`), with the merged environment and secrets; `container_memory` is the
-    application container's hard limit (the task's memory less its sidecars'). `efs_volumes`
-    are (volume, its access point id); `ephemeral_storage_gib` None = Fargate's 20 GiB."""
+    """`<name>-task`: the Fargate task definition (family `physical`) of the container `name`
+    in `shape` (awsvpc, Linux on its `cpu_architecture`), with the merged environment and
+    secrets; `container_memory` is the application container's hard limit (the task's memory
+    less its sidecars'). `efs_volumes` are (volume, its access point id); the shape's
+    `ephemeral_storage_gib` None = Fargate's 20 GiB."""
+    name, region, container = owner.name, owner.region, shape.container
     document = pulumi.Output.all(
         log_group.name,
         pulumi.Output.from_input(environment),
@@ -274,16 +251,19 @@ def task_definition(
         )
     )
     extra: dict[str, Any] = {}
-    if ephemeral_storage_gib is not None:
-        extra["ephemeral_storage"] = {"size_in_gib": ephemeral_storage_gib}
+    if shape.ephemeral_storage_gib is not None:
+        extra["ephemeral_storage"] = {"size_in_gib": shape.ephemeral_storage_gib}
     return ecs.TaskDefinition(
         f"{name}-task",
-        family=family,
-        cpu=str(cpu),
-        memory=str(memory),
+        family=owner.physical,
+        cpu=str(shape.cpu),
+        memory=str(shape.memory),
         network_mode="awsvpc",
         requires_compatibilities=["FARGATE"],
-        runtime_platform={"operating_system_family": "LINUX", "cpu_architecture": cpu_architecture},
+        runtime_platform={
+            "operating_system_family": "LINUX",
+            "cpu_architecture": shape.cpu_architecture,
+        },
         execution_role_arn=execution_role.arn,
         task_role_arn=task_role.arn,
         container_definitions=document,
@@ -297,7 +277,7 @@ def task_definition(
             ),
             *(efs_task_volume(volume, access_point) for volume, access_point in efs_volumes),
         ],
-        tags=dict(tags),
-        opts=opts,
+        tags=dict(owner.tags),
+        opts=owner.opts,
         **extra,
     )
