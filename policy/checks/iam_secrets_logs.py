@@ -29,17 +29,14 @@ from .base import (
     of_type,
     statements,
 )
+from .flags import Flag, flag_policy
 
-
-@_resource(
+flag_policy(
     "ecr-scan-on-push", ("ECR.1",), "A", (REPOSITORY,),
     "repositories scan images on push",
     "set image_scanning_configuration={'scan_on_push': True}.",
+    Flag("imageScanningConfiguration.scanOnPush", "scan_on_push"),
 )  # fmt: skip
-def ecr_scan(resource):
-    props = resource.props
-    if not is_true(get(props, "imageScanningConfiguration", "scanOnPush")):
-        yield "scan_on_push is not true"
 
 
 @_resource(
@@ -209,16 +206,22 @@ def log_retention(resource):
         yield "retention_in_days is not set: logs never expire"
 
 
-@_resource(
+def _symmetric(props: Mapping[str, Any]) -> bool:
+    """A symmetric encryption key: the only kind AWS rotates automatically."""
+    spec = get(props, "customerMasterKeySpec") or get(props, "keySpec") or "SYMMETRIC_DEFAULT"
+    return spec == "SYMMETRIC_DEFAULT"
+
+
+flag_policy(
     "kms-key-rotation", ("KMS.4",), "A", (KMS_KEY,),
     "customer managed symmetric keys rotate their material yearly",
     "set enable_key_rotation=True on the kms.Key.",
+    Flag(
+        "enableKeyRotation", "enable_key_rotation",
+        consequence="the key material never changes",
+    ),
+    applies=_symmetric,
 )  # fmt: skip
-def kms_rotation(resource):
-    props = resource.props
-    spec = get(props, "customerMasterKeySpec") or get(props, "keySpec") or "SYMMETRIC_DEFAULT"
-    if spec == "SYMMETRIC_DEFAULT" and not is_true(get(props, "enableKeyRotation")):
-        yield "enable_key_rotation is not true: the key material never changes"
 
 
 @_resource(

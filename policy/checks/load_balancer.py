@@ -33,6 +33,7 @@ from .base import (
     of_type,
     urn_of,
 )
+from .flags import Flag, flag_policy
 
 LAYER4_PROTOCOLS = ("TCP", "TLS", "UDP", "TCP_UDP")
 """An NLB's listener protocols: they forward a port, whatever the bytes."""
@@ -66,15 +67,13 @@ def elb_redirect(resources):
                 yield listener, "the HTTP listener does not redirect to HTTPS:443"
 
 
-@_resource(
+flag_policy(
     "elb-drop-invalid-headers", ("ELB.4",), "A", LOAD_BALANCERS,
     "application load balancers drop invalid HTTP header fields",
     "set drop_invalid_header_fields=True.",
+    Flag("dropInvalidHeaderFields", "drop_invalid_header_fields"),
+    applies=_application,
 )  # fmt: skip
-def elb_drop_invalid_headers(resource):
-    props = resource.props
-    if _application(props) and not is_true(get(props, "dropInvalidHeaderFields")):
-        yield "drop_invalid_header_fields is not true"
 
 
 @_resource(
@@ -91,15 +90,12 @@ def elb_access_logs(resource):
         yield "access logs are off"
 
 
-@_resource(
+flag_policy(
     "elb-deletion-protection", ("ELB.6",), "P", LOAD_BALANCERS,
     "load balancers have deletion protection",
     "set enable_deletion_protection=True (stack config edge.deletionProtection).",
+    Flag("enableDeletionProtection", "enable_deletion_protection"),
 )  # fmt: skip
-def elb_deletion_protection(resource):
-    props = resource.props
-    if not is_true(get(props, "enableDeletionProtection")):
-        yield "enable_deletion_protection is not true"
 
 
 @_resource(
