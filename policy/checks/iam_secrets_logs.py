@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from .base import (
@@ -234,9 +234,7 @@ flag_policy(
 def github_oidc_trust(resource):
     from accessweaver_components.bootstrap.trust import trust_problems
 
-    document = documents(get(resource.props, "assumeRolePolicy"))
-    if document is not None:
-        yield from trust_problems(document)
+    yield from _trust_policy_problems(resource, trust_problems)
 
 
 @_resource(
@@ -249,6 +247,14 @@ def github_oidc_trust(resource):
 def service_trust_source_bound(resource):
     from accessweaver_components.service_trust import trust_problems
 
-    document = documents(get(resource.props, "assumeRolePolicy"))
+    yield from _trust_policy_problems(resource, trust_problems)
+
+
+def _trust_policy_problems(
+    role: Any, trust_problems: Callable[[Mapping[str, Any]], Iterable[str]]
+) -> Iterator[str]:
+    """What `trust_problems` finds in the role's trust policy (nothing while it is not a JSON
+    document yet)."""
+    document = documents(get(role.props, "assumeRolePolicy"))
     if document is not None:
         yield from trust_problems(document)
