@@ -87,6 +87,14 @@ def _same(*keys: str) -> tuple[tuple[str, str], ...]:
     return tuple((key, key) for key in keys)
 
 
+def _capitalized(*keys: str | tuple[str, str]) -> tuple[tuple[str, str], ...]:
+    """`(input, API name)` pairs for an API that capitalizes the inputs' names (`kmsKeyId` ->
+    `KmsKeyId`); a pair names an input the API calls otherwise (`nodeType`, `CacheNodeType`)."""
+    return tuple(
+        key if isinstance(key, tuple) else (key, key[:1].upper() + key[1:]) for key in keys
+    )
+
+
 _TASK_DEFINITION_INPUTS = _same(
     "cpu", "memory", "networkMode", "requiresCompatibilities", "executionRoleArn", "taskRoleArn",
     "pidMode", "ipcMode", "runtimePlatform", "volumes",
@@ -304,14 +312,11 @@ def _dimensions(dimensions: dict[str, str] | None) -> list[dict[str, str]]:
     return [{"Name": k, "Value": v} for k, v in sorted((dimensions or {}).items())]
 
 
-_ALARM_INPUTS = (
-    ("alarmDescription", "AlarmDescription"), ("alarmActions", "AlarmActions"),
-    ("okActions", "OKActions"), ("treatMissingData", "TreatMissingData"),
-    ("namespace", "Namespace"), ("metricName", "MetricName"), ("statistic", "Statistic"),
-    ("extendedStatistic", "ExtendedStatistic"), ("period", "Period"),
-    ("datapointsToAlarm", "DatapointsToAlarm"),
+_ALARM_INPUTS = _capitalized(
+    "alarmDescription", "alarmActions", ("okActions", "OKActions"), "treatMissingData",
+    "namespace", "metricName", "statistic", "extendedStatistic", "period", "datapointsToAlarm",
 )  # fmt: skip
-"""PutMetricAlarm's optional parameters: `(input, API name)`."""
+"""PutMetricAlarm's optional parameters."""
 
 
 def put_metric_alarm_params(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -357,13 +362,13 @@ def create_log_group_params(inputs: dict[str, Any]) -> dict[str, Any]:
 
 def put_rule_params(inputs: dict[str, Any]) -> dict[str, Any]:
     params = {"Name": inputs["name"], "EventPattern": inputs["eventPattern"]}
-    return _copy_set(params, inputs, (("description", "Description"),), skip_empty=True)
+    return _copy_set(params, inputs, _capitalized("description"), skip_empty=True)
 
 
 def put_targets_params(inputs: dict[str, Any]) -> dict[str, Any]:
     inputs = _ints(inputs)
     target: dict[str, Any] = {"Id": inputs.get("targetId", "target"), "Arn": inputs["arn"]}
-    _copy_set(target, inputs, (("roleArn", "RoleArn"), ("input", "Input")), skip_empty=True)
+    _copy_set(target, inputs, _capitalized("roleArn", "input"), skip_empty=True)
     if inputs.get("retryPolicy"):
         target["RetryPolicy"] = _pascal(inputs["retryPolicy"])
     return {"Rule": inputs["rule"], "Targets": [target]}
@@ -458,7 +463,7 @@ def request_certificate_params(inputs: dict[str, Any]) -> dict[str, Any]:
         "DomainName": inputs["domainName"],
         "ValidationMethod": inputs["validationMethod"],
     }
-    names = (("subjectAlternativeNames", "SubjectAlternativeNames"),)
+    names = _capitalized("subjectAlternativeNames")
     return _copy_set(params, inputs, names, skip_empty=True)
 
 
@@ -484,14 +489,11 @@ def create_queue_params(inputs: dict[str, Any]) -> dict[str, Any]:
     return {"QueueName": inputs["name"], "Attributes": attributes}
 
 
-_SERVERLESS_CACHE_INPUTS = (
-    ("description", "Description"), ("majorEngineVersion", "MajorEngineVersion"),
-    ("securityGroupIds", "SecurityGroupIds"), ("subnetIds", "SubnetIds"),
-    ("userGroupId", "UserGroupId"), ("kmsKeyId", "KmsKeyId"),
-    ("snapshotRetentionLimit", "SnapshotRetentionLimit"),
-    ("dailySnapshotTime", "DailySnapshotTime"),
+_SERVERLESS_CACHE_INPUTS = _capitalized(
+    "description", "majorEngineVersion", "securityGroupIds", "subnetIds", "userGroupId",
+    "kmsKeyId", "snapshotRetentionLimit", "dailySnapshotTime",
 )  # fmt: skip
-"""CreateServerlessCache's optional parameters: `(input, API name)`."""
+"""CreateServerlessCache's optional parameters."""
 
 
 def create_serverless_cache_params(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -531,17 +533,14 @@ def create_user_group_params(inputs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-_REPLICATION_GROUP_INPUTS = (
-    ("engine", "Engine"), ("engineVersion", "EngineVersion"), ("nodeType", "CacheNodeType"),
-    ("numCacheClusters", "NumCacheClusters"), ("parameterGroupName", "CacheParameterGroupName"),
-    ("port", "Port"), ("automaticFailoverEnabled", "AutomaticFailoverEnabled"),
-    ("multiAzEnabled", "MultiAZEnabled"), ("atRestEncryptionEnabled", "AtRestEncryptionEnabled"),
-    ("transitEncryptionEnabled", "TransitEncryptionEnabled"),
-    ("snapshotRetentionLimit", "SnapshotRetentionLimit"), ("snapshotWindow", "SnapshotWindow"),
-    ("maintenanceWindow", "PreferredMaintenanceWindow"),
-    ("autoMinorVersionUpgrade", "AutoMinorVersionUpgrade"),
+_REPLICATION_GROUP_INPUTS = _capitalized(
+    "engine", "engineVersion", ("nodeType", "CacheNodeType"), "numCacheClusters",
+    ("parameterGroupName", "CacheParameterGroupName"), "port", "automaticFailoverEnabled",
+    ("multiAzEnabled", "MultiAZEnabled"), "atRestEncryptionEnabled", "transitEncryptionEnabled",
+    "snapshotRetentionLimit", "snapshotWindow",
+    ("maintenanceWindow", "PreferredMaintenanceWindow"), "autoMinorVersionUpgrade",
 )  # fmt: skip
-"""CreateReplicationGroup's optional parameters: `(input, API name)`."""
+"""CreateReplicationGroup's optional parameters."""
 
 
 def create_replication_group_params(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -557,9 +556,7 @@ def create_replication_group_params(inputs: dict[str, Any]) -> dict[str, Any]:
 def put_parameter_params(inputs: dict[str, Any]) -> dict[str, Any]:
     """The value is a secret (masked in the record): its placeholder stands in for it."""
     params = {"Name": inputs["name"], "Type": inputs["type"], "Value": inputs["value"]}
-    _copy_set(
-        params, inputs, (("tier", "Tier"), ("description", "Description"), ("keyId", "KeyId"))
-    )
+    _copy_set(params, inputs, _capitalized("tier", "description", "keyId"))
     return params
 
 
