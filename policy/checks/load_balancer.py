@@ -260,7 +260,7 @@ def _body_problems(rule: Mapping[str, Any], inspected: int) -> Iterator[str]:
 # -- what the rules let through -----------------------------------------------------------------
 
 
-def _path_patterns(rule: Any) -> list[str] | None:
+def path_patterns(rule: Any) -> list[str] | None:
     """The rule's path patterns; None when it has no path condition (it matches every path)."""
     found: list[str] = []
     for condition in items(get(rule.props, "conditions")):
@@ -301,7 +301,7 @@ def forwarders(resources: Sequence[Any], path: str) -> Iterator[tuple[Any, list[
             continue  # an NLB's TCP/TLS listener forwards a port, not paths (LP.1 covers it)
         decided = False
         for rule in _rules_of(resources, listener):
-            patterns = _path_patterns(rule)
+            patterns = path_patterns(rule)
             if patterns is not None and not any(fnmatch.fnmatchcase(path, p) for p in patterns):
                 continue
             if _forwards(rule, "actions"):
@@ -318,7 +318,7 @@ def _forwarded_prefixes(resources: Sequence[Any]) -> set[str]:
     found = {"/"}
     for rule in of_type(resources, LISTENER_RULES):
         if _forwards(rule, "actions"):
-            for pattern in _path_patterns(rule) or ["/*"]:
+            for pattern in path_patterns(rule) or ["/*"]:
                 head = pattern.split("*", 1)[0].split("?", 1)[0]
                 found.add(head if head.endswith("/") else f"{head}/")
     return found
