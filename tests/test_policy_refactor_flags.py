@@ -69,3 +69,20 @@ def test_flag_policies_register_with_their_metadata():
     assert list(rotation.check_resource(SimpleNamespace(props={}))) == [
         "enable_key_rotation is not true: the key material never changes"
     ]
+
+
+def test_container_problems_names_each_container_after_the_definitions_own_error():
+    from policy.checks.base import container_problems
+
+    def unlogged(container):
+        if not container.get("logConfiguration"):
+            yield "has no log configuration"
+
+    task = {"containerDefinitions": '[{"name": "app"}, {"logConfiguration": {"x": 1}}, {}]'}
+    assert list(container_problems(task, unlogged)) == [
+        "container app has no log configuration",
+        "container (unnamed) has no log configuration",
+    ]
+    broken = {"containerDefinitions": "not json"}
+    assert list(container_problems(broken, unlogged)) == ["containerDefinitions is not valid JSON"]
+    assert list(container_problems(broken, unlogged, report_invalid=False)) == []
