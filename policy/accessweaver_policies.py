@@ -147,6 +147,19 @@ def _waived(waivers: Sequence[Waiver], spec: Spec, name: str) -> bool:
     return any(w.covers(spec, name) for w in waivers)
 
 
+def _policy_fields(spec: Spec) -> dict[str, Any]:
+    """What a CrossGuard policy says of its spec, resource or stack policy alike: its name,
+    description and remedy, mandatory by default (`initial_config` lowers it per stack), and
+    its controls and scope as tags."""
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        "enforcement_level": EnforcementLevel.MANDATORY,
+        "remediation_steps": spec.remedy,
+        "tags": [*spec.controls, f"scope-{spec.scope}"],
+    }
+
+
 def _resource_policy(spec: Spec) -> ResourceValidationPolicy:
     types = frozenset(spec.types)
 
@@ -159,14 +172,7 @@ def _resource_policy(spec: Spec) -> ResourceValidationPolicy:
             if not _waived(waivers, spec, args.name):
                 report_violation(message)
 
-    return ResourceValidationPolicy(
-        name=spec.name,
-        description=spec.description,
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        remediation_steps=spec.remedy,
-        tags=[*spec.controls, f"scope-{spec.scope}"],
-    )
+    return ResourceValidationPolicy(validate=validate, **_policy_fields(spec))
 
 
 def _stack_policy(spec: Spec) -> StackValidationPolicy:
@@ -178,14 +184,7 @@ def _stack_policy(spec: Spec) -> StackValidationPolicy:
                 continue
             report_violation(message, resource.urn if resource is not None else None)
 
-    return StackValidationPolicy(
-        name=spec.name,
-        description=spec.description,
-        validate=validate,
-        enforcement_level=EnforcementLevel.MANDATORY,
-        remediation_steps=spec.remedy,
-        tags=[*spec.controls, f"scope-{spec.scope}"],
-    )
+    return StackValidationPolicy(validate=validate, **_policy_fields(spec))
 
 
 @dataclass(frozen=True)

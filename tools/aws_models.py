@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from botocore.model import ListShape, MapShape, Shape, StructureShape
@@ -64,13 +65,47 @@ def validate(service: str, operation: str, params: dict[str, Any]) -> list[str]:
     return problems + _enum_errors(params, shape, operation)
 
 
+def _copy_set(
+    params: dict[str, Any],
+    inputs: Mapping[str, Any],
+    names: Iterable[tuple[str, str]],
+    *,
+    skip_empty: bool = False,
+) -> dict[str, Any]:
+    """Copy each input of `names` (`(input, API name)` pairs, in order) that is set into
+    `params` under its API name: not None, or with `skip_empty` not empty or false either (the
+    provider leaves such an input out of the call). Returns `params`."""
+    for key, api in names:
+        value = inputs.get(key)
+        if value if skip_empty else value is not None:
+            params[api] = value
+    return params
+
+
+def _same(*keys: str) -> tuple[tuple[str, str], ...]:
+    """`(input, API name)` pairs for inputs the API names alike."""
+    return tuple((key, key) for key in keys)
+
+
+def _capitalized(*keys: str | tuple[str, str]) -> tuple[tuple[str, str], ...]:
+    """`(input, API name)` pairs for an API that capitalizes the inputs' names (`kmsKeyId` ->
+    `KmsKeyId`); a pair names an input the API calls otherwise (`nodeType`, `CacheNodeType`)."""
+    return tuple(
+        key if isinstance(key, tuple) else (key, key[:1].upper() + key[1:]) for key in keys
+    )
+
+
+_TASK_DEFINITION_INPUTS = _same(
+    "cpu", "memory", "networkMode", "requiresCompatibilities", "executionRoleArn", "taskRoleArn",
+    "pidMode", "ipcMode", "runtimePlatform", "volumes",
+)  # fmt: skip
+"""RegisterTaskDefinition's optional parameters (the inputs' names)."""
+
+
 def register_task_definition_params(inputs: dict[str, Any], containers: list[dict]) -> dict:
     """Map a recorded `aws:ecs/taskDefinition` (camelCase inputs) to RegisterTaskDefinition."""
     params: dict[str, Any] = {"family": inputs["family"], "containerDefinitions": containers}
-    for key in ("cpu", "memory", "networkMode", "requiresCompatibilities", "executionRoleArn",
-                "taskRoleArn", "pidMode", "ipcMode", "runtimePlatform", "volumes"):  # fmt: skip
-        if inputs.get(key) is not None:
-            params[key] = inputs[key]
+    _copy_set(params, inputs, _TASK_DEFINITION_INPUTS)
     if inputs.get("ephemeralStorage") is not None:
         # pulumi_aws's `size_in_gib` is the API's `sizeInGiB`.
         params["ephemeralStorage"] = {"sizeInGiB": int(inputs["ephemeralStorage"]["sizeInGib"])}
@@ -277,6 +312,13 @@ def _dimensions(dimensions: dict[str, str] | None) -> list[dict[str, str]]:
     return [{"Name": k, "Value": v} for k, v in sorted((dimensions or {}).items())]
 
 
+_ALARM_INPUTS = _capitalized(
+    "alarmDescription", "alarmActions", ("okActions", "OKActions"), "treatMissingData",
+    "namespace", "metricName", "statistic", "extendedStatistic", "period", "datapointsToAlarm",
+)  # fmt: skip
+"""PutMetricAlarm's optional parameters."""
+
+
 def put_metric_alarm_params(inputs: dict[str, Any]) -> dict[str, Any]:
     """Map a recorded `aws:cloudwatch/metricAlarm:MetricAlarm` to CloudWatch PutMetricAlarm."""
     inputs = _ints(inputs)
@@ -285,13 +327,7 @@ def put_metric_alarm_params(inputs: dict[str, Any]) -> dict[str, Any]:
         "EvaluationPeriods": inputs["evaluationPeriods"],
         "ComparisonOperator": inputs["comparisonOperator"],
     }
-    for key, api in (("alarmDescription", "AlarmDescription"), ("alarmActions", "AlarmActions"),
-                     ("okActions", "OKActions"), ("treatMissingData", "TreatMissingData"),
-                     ("namespace", "Namespace"), ("metricName", "MetricName"),
-                     ("statistic", "Statistic"), ("extendedStatistic", "ExtendedStatistic"),
-                     ("period", "Period"), ("datapointsToAlarm", "DatapointsToAlarm")):  # fmt: skip
-        if inputs.get(key) is not None:
-            params[api] = inputs[key]
+    _copy_set(params, inputs, _ALARM_INPUTS)
     if "threshold" in inputs:
         params["Threshold"] = float(inputs["threshold"])
     if inputs.get("dimensions"):
@@ -321,24 +357,18 @@ def put_metric_alarm_params(inputs: dict[str, Any]) -> dict[str, Any]:
 
 def create_log_group_params(inputs: dict[str, Any]) -> dict[str, Any]:
     params = {"logGroupName": inputs["name"]}
-    if inputs.get("kmsKeyId"):
-        params["kmsKeyId"] = inputs["kmsKeyId"]
-    return params
+    return _copy_set(params, inputs, _same("kmsKeyId"), skip_empty=True)
 
 
 def put_rule_params(inputs: dict[str, Any]) -> dict[str, Any]:
     params = {"Name": inputs["name"], "EventPattern": inputs["eventPattern"]}
-    if inputs.get("description"):
-        params["Description"] = inputs["description"]
-    return params
+    return _copy_set(params, inputs, _capitalized("description"), skip_empty=True)
 
 
 def put_targets_params(inputs: dict[str, Any]) -> dict[str, Any]:
     inputs = _ints(inputs)
     target: dict[str, Any] = {"Id": inputs.get("targetId", "target"), "Arn": inputs["arn"]}
-    for key in ("roleArn", "input"):
-        if inputs.get(key):
-            target[key[:1].upper() + key[1:]] = inputs[key]
+    _copy_set(target, inputs, _capitalized("roleArn", "input"), skip_empty=True)
     if inputs.get("retryPolicy"):
         target["RetryPolicy"] = _pascal(inputs["retryPolicy"])
     return {"Rule": inputs["rule"], "Targets": [target]}
@@ -425,11 +455,7 @@ def put_bucket_logging_params(inputs: dict[str, Any]) -> dict[str, Any]:
 
 def create_cluster_params(inputs: dict[str, Any]) -> dict[str, Any]:
     params: dict[str, Any] = {"clusterName": inputs["name"]}
-    if inputs.get("settings"):
-        params["settings"] = inputs["settings"]
-    if inputs.get("configuration"):
-        params["configuration"] = inputs["configuration"]
-    return params
+    return _copy_set(params, inputs, _same("settings", "configuration"), skip_empty=True)
 
 
 def request_certificate_params(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -437,9 +463,8 @@ def request_certificate_params(inputs: dict[str, Any]) -> dict[str, Any]:
         "DomainName": inputs["domainName"],
         "ValidationMethod": inputs["validationMethod"],
     }
-    if inputs.get("subjectAlternativeNames"):
-        params["SubjectAlternativeNames"] = inputs["subjectAlternativeNames"]
-    return params
+    names = _capitalized("subjectAlternativeNames")
+    return _copy_set(params, inputs, names, skip_empty=True)
 
 
 _QUEUE_ATTRIBUTES = {
@@ -464,16 +489,17 @@ def create_queue_params(inputs: dict[str, Any]) -> dict[str, Any]:
     return {"QueueName": inputs["name"], "Attributes": attributes}
 
 
+_SERVERLESS_CACHE_INPUTS = _capitalized(
+    "description", "majorEngineVersion", "securityGroupIds", "subnetIds", "userGroupId",
+    "kmsKeyId", "snapshotRetentionLimit", "dailySnapshotTime",
+)  # fmt: skip
+"""CreateServerlessCache's optional parameters."""
+
+
 def create_serverless_cache_params(inputs: dict[str, Any]) -> dict[str, Any]:
     inputs = _ints(inputs)
     params: dict[str, Any] = {"ServerlessCacheName": inputs["name"], "Engine": inputs["engine"]}
-    for key, api in (("description", "Description"), ("majorEngineVersion", "MajorEngineVersion"),
-                     ("securityGroupIds", "SecurityGroupIds"), ("subnetIds", "SubnetIds"),
-                     ("userGroupId", "UserGroupId"), ("kmsKeyId", "KmsKeyId"),
-                     ("snapshotRetentionLimit", "SnapshotRetentionLimit"),
-                     ("dailySnapshotTime", "DailySnapshotTime")):  # fmt: skip
-        if inputs.get(key) is not None:
-            params[api] = inputs[key]
+    _copy_set(params, inputs, _SERVERLESS_CACHE_INPUTS)
     limits = inputs.get("cacheUsageLimits") or {}
     usage: dict[str, Any] = {}
     if limits.get("dataStorage"):
@@ -507,34 +533,30 @@ def create_user_group_params(inputs: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+_REPLICATION_GROUP_INPUTS = _capitalized(
+    "engine", "engineVersion", ("nodeType", "CacheNodeType"), "numCacheClusters",
+    ("parameterGroupName", "CacheParameterGroupName"), "port", "automaticFailoverEnabled",
+    ("multiAzEnabled", "MultiAZEnabled"), "atRestEncryptionEnabled", "transitEncryptionEnabled",
+    "snapshotRetentionLimit", "snapshotWindow",
+    ("maintenanceWindow", "PreferredMaintenanceWindow"), "autoMinorVersionUpgrade",
+)  # fmt: skip
+"""CreateReplicationGroup's optional parameters."""
+
+
 def create_replication_group_params(inputs: dict[str, Any]) -> dict[str, Any]:
     inputs = _ints(inputs)
     params: dict[str, Any] = {
         "ReplicationGroupId": inputs["replicationGroupId"],
         "ReplicationGroupDescription": inputs["description"],
     }
-    for key, api in (("engine", "Engine"), ("engineVersion", "EngineVersion"),
-                     ("nodeType", "CacheNodeType"), ("numCacheClusters", "NumCacheClusters"),
-                     ("parameterGroupName", "CacheParameterGroupName"), ("port", "Port"),
-                     ("automaticFailoverEnabled", "AutomaticFailoverEnabled"),
-                     ("multiAzEnabled", "MultiAZEnabled"),
-                     ("atRestEncryptionEnabled", "AtRestEncryptionEnabled"),
-                     ("transitEncryptionEnabled", "TransitEncryptionEnabled"),
-                     ("snapshotRetentionLimit", "SnapshotRetentionLimit"),
-                     ("snapshotWindow", "SnapshotWindow"),
-                     ("maintenanceWindow", "PreferredMaintenanceWindow"),
-                     ("autoMinorVersionUpgrade", "AutoMinorVersionUpgrade")):  # fmt: skip
-        if inputs.get(key) is not None:
-            params[api] = inputs[key]
+    _copy_set(params, inputs, _REPLICATION_GROUP_INPUTS)
     return params
 
 
 def put_parameter_params(inputs: dict[str, Any]) -> dict[str, Any]:
     """The value is a secret (masked in the record): its placeholder stands in for it."""
     params = {"Name": inputs["name"], "Type": inputs["type"], "Value": inputs["value"]}
-    for key, api in (("tier", "Tier"), ("description", "Description"), ("keyId", "KeyId")):
-        if inputs.get(key) is not None:
-            params[api] = inputs[key]
+    _copy_set(params, inputs, _capitalized("tier", "description", "keyId"))
     return params
 
 

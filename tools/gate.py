@@ -193,7 +193,6 @@ def probe_every_task(
     from accessweaver_components.compute.task_run import (
         Clock,
         RunError,
-        RunTarget,
         run_to_completion,
     )
 
@@ -208,15 +207,7 @@ def probe_every_task(
         ]
     ecs = runtime.client("ecs", region)
     urls = task_health_urls(ecs, outputs)
-    target = RunTarget(
-        cluster=probe.cluster,
-        task_definition=probe.task_definition_arn,
-        container=probe.container_name,
-        subnets=probe.subnets,
-        security_groups=(probe.security_group,),
-        assign_public_ip=probe.assign_public_ip,
-        log_group=probe.log_group,
-        log_stream_prefix=probe.log_stream_prefix,
+    target = probe.run_target(
         environment={"HEALTH_CHECK_URLS": json.dumps(urls, sort_keys=True)},
         started_by="tools.gate",
     )

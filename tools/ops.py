@@ -49,7 +49,6 @@ from botocore.exceptions import (
 from accessweaver_components.compute.task_run import (
     Clock,
     RunError,
-    RunTarget,
     run_to_completion,
 )
 
@@ -316,18 +315,7 @@ def print_stream(ctx: Context, log_group: str, stream: str, lines: int) -> None:
 def cmd_run(ctx: Context) -> int:
     info = ctx.task
     assert info is not None
-    target = RunTarget(
-        cluster=info.cluster,
-        task_definition=info.task_definition_arn,
-        container=info.container_name,
-        subnets=info.subnets,
-        security_groups=(info.security_group,),
-        assign_public_ip=info.assign_public_ip,
-        log_group=info.log_group,
-        log_stream_prefix=info.log_stream_prefix,
-        command=command_override(ctx.args.command),
-        started_by="tools.ops run",
-    )
+    target = info.run_target(command=command_override(ctx.args.command), started_by="tools.ops run")
     ecs = ctx.client("ecs")
     revision = info.task_definition_arn.rsplit("/", 1)[-1]
     override = f" with command {target.command}" if target.command else ""

@@ -6,6 +6,7 @@ import argparse
 import math
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .ops_aws import PORT_FORWARD_DOCUMENT, STATUS_EVENTS
@@ -156,8 +157,98 @@ def _run_arguments(p: argparse.ArgumentParser) -> None:
     )
 
 
-def build_parser(handlers: Mapping[str, Callable[[Any], int]]) -> argparse.ArgumentParser:
-    """The parser; each subcommand's `handler` is `handlers[<its name>]`."""
+def _scale_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("service", metavar="SERVICE")
+    p.add_argument("count", metavar="COUNT", type=non_negative_int, help="desired count (>= 0)")
+
+
+def _rollback_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("service", metavar="SERVICE", nargs="?")
+    p.add_argument("--to", metavar="COMMIT", help="the release to go back to (default: previous)")
+    p.add_argument("--no-up", action="store_true", help="only write the record (CI runs the up)")
+
+
+def _admin_console_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--local-port",
+        type=non_negative_int,
+        metavar="PORT",
+        help="local port (default: Keycloak's own port, 8180 unless keycloak.port says)",
+    )
+    p.add_argument(
+        "--print", dest="print_only", action="store_true", help="print the command, run nothing"
+    )
+
+
+@dataclass(frozen=True)
+class Subcommand:
+    """One subcommand of `python -m tools.ops`: its name, help line, description (its help
+    line when None) and the arguments of its own (besides the stack selection every one has)."""
+
+    name: str
+    help: str
+    description: str | None = None
+    arguments: Callable[[argparse.ArgumentParser], None] | None = None
+
+
+SUBCOMMANDS = (
+    Subcommand(
+        "status",
+        "show every service: running/desired count, rollout state, last events",
+        "Show every service of the stack: running vs desired count, rollout state of the "
+        f"primary deployment, task definition and the last {STATUS_EVENTS} ECS events.",
+    ),
+    Subcommand(
+        "deploy",
+        "force a new deployment of each service in deploy order",
+        DEPLOY_DESCRIPTION,
+        _deploy_arguments,
+    ),
+    Subcommand(
+        "scale",
+        "set the desired count of a service",
+        "Set a service's desired count. Application Auto Scaling, when configured, may change "
+        "it again within its min/max capacity.",
+        _scale_arguments,
+    ),
+    Subcommand(
+        "rollback",
+        "go back to an earlier release (or, now, one service's previous revision)",
+        "Without SERVICE: write the stack's previous release (or --to COMMIT) to its release "
+        "record and run `pulumi up` (python -m tools.release rollback): it sticks, every later "
+        "`pulumi up` reads the same record. With SERVICE, an emergency: point that service at "
+        "its previous task definition (the previous deployment's when one is in progress, "
+        "otherwise the newest older ACTIVE revision); the next `pulumi up` undoes it.",
+        _rollback_arguments,
+    ),
+    Subcommand(
+        "logs",
+        "print a service's log events",
+        "Print the CloudWatch log events of a service's log group (all streams).",
+        _logs_arguments,
+    ),
+    Subcommand(
+        "run",
+        "run a declared task once and exit with its exit code",
+        RUN_DESCRIPTION,
+        _run_arguments,
+    ),
+    Subcommand(
+        "admin-console",
+        "port-forward to Keycloak's admin console in one running task",
+        "Find a running Keycloak task with ECS Exec on, then run `aws ssm start-session` with "
+        f"{PORT_FORWARD_DOCUMENT} to its container port (needs the AWS CLI and its Session "
+        "Manager plugin, and ecs:ListTasks, ecs:DescribeTasks, ecs:DescribeTaskDefinition and "
+        "ssm:StartSession on the cluster's tasks and that document). The console is never on "
+        "the public listener; open http://localhost:PORT/auth/admin/ while it runs.",
+        _admin_console_arguments,
+    ),
+)
+"""Every subcommand, in the order `--help` lists them."""
+
+
+def _common_arguments() -> argparse.ArgumentParser:
+    """The stack selection and AWS arguments every subcommand takes (a parent parser)."""
     common = argparse.ArgumentParser(add_help=False)
     src = common.add_argument_group("stack selection and AWS")
     src.add_argument(
@@ -174,7 +265,12 @@ def build_parser(handlers: Mapping[str, Callable[[Any], int]]) -> argparse.Argum
         "--region", help="AWS region (default: cicd_deployment_config.region of the outputs)"
     )
     src.add_argument("--profile", help="AWS named profile (default: the usual boto3 chain)")
+    return common
 
+
+def build_parser(handlers: Mapping[str, Callable[[Any], int]]) -> argparse.ArgumentParser:
+    """The parser; each subcommand's `handler` is `handlers[<its name>]`."""
+    common = _common_arguments()
     parser = argparse.ArgumentParser(
         prog="python -m tools.ops",
         description="Operate the AccessWeaver ECS Fargate services of a Pulumi stack.",
@@ -182,82 +278,16 @@ def build_parser(handlers: Mapping[str, Callable[[Any], int]]) -> argparse.Argum
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-
-    def add(name: str, help_: str, description: str | None = None) -> argparse.ArgumentParser:
-        return sub.add_parser(
-            name,
+    for command in SUBCOMMANDS:
+        p = sub.add_parser(
+            command.name,
             parents=[common],
-            help=help_,
-            description=description or help_,
+            help=command.help,
+            description=command.description or command.help,
             epilog=EPILOG,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )
-
-    p = add(
-        "status",
-        "show every service: running/desired count, rollout state, last events",
-        "Show every service of the stack: running vs desired count, rollout state of the "
-        f"primary deployment, task definition and the last {STATUS_EVENTS} ECS events.",
-    )
-    p.set_defaults(handler=handlers["status"])
-
-    p = add("deploy", "force a new deployment of each service in deploy order", DEPLOY_DESCRIPTION)
-    _deploy_arguments(p)
-    p.set_defaults(handler=handlers["deploy"])
-
-    p = add(
-        "scale",
-        "set the desired count of a service",
-        "Set a service's desired count. Application Auto Scaling, when configured, may change "
-        "it again within its min/max capacity.",
-    )
-    p.add_argument("service", metavar="SERVICE")
-    p.add_argument("count", metavar="COUNT", type=non_negative_int, help="desired count (>= 0)")
-    p.set_defaults(handler=handlers["scale"])
-
-    p = add(
-        "rollback",
-        "go back to an earlier release (or, now, one service's previous revision)",
-        "Without SERVICE: write the stack's previous release (or --to COMMIT) to its release "
-        "record and run `pulumi up` (python -m tools.release rollback): it sticks, every later "
-        "`pulumi up` reads the same record. With SERVICE, an emergency: point that service at "
-        "its previous task definition (the previous deployment's when one is in progress, "
-        "otherwise the newest older ACTIVE revision); the next `pulumi up` undoes it.",
-    )
-    p.add_argument("service", metavar="SERVICE", nargs="?")
-    p.add_argument("--to", metavar="COMMIT", help="the release to go back to (default: previous)")
-    p.add_argument("--no-up", action="store_true", help="only write the record (CI runs the up)")
-    p.set_defaults(handler=handlers["rollback"])
-
-    p = add(
-        "logs",
-        "print a service's log events",
-        "Print the CloudWatch log events of a service's log group (all streams).",
-    )
-    _logs_arguments(p)
-    p.set_defaults(handler=handlers["logs"])
-
-    p = add("run", "run a declared task once and exit with its exit code", RUN_DESCRIPTION)
-    _run_arguments(p)
-    p.set_defaults(handler=handlers["run"])
-
-    p = add(
-        "admin-console",
-        "port-forward to Keycloak's admin console in one running task",
-        "Find a running Keycloak task with ECS Exec on, then run `aws ssm start-session` with "
-        f"{PORT_FORWARD_DOCUMENT} to its container port (needs the AWS CLI and its Session "
-        "Manager plugin, and ecs:ListTasks, ecs:DescribeTasks, ecs:DescribeTaskDefinition and "
-        "ssm:StartSession on the cluster's tasks and that document). The console is never on "
-        "the public listener; open http://localhost:PORT/auth/admin/ while it runs.",
-    )
-    p.add_argument(
-        "--local-port",
-        type=non_negative_int,
-        metavar="PORT",
-        help="local port (default: Keycloak's own port, 8180 unless keycloak.port says)",
-    )
-    p.add_argument(
-        "--print", dest="print_only", action="store_true", help="print the command, run nothing"
-    )
-    p.set_defaults(handler=handlers["admin-console"])
+        if command.arguments is not None:
+            command.arguments(p)
+        p.set_defaults(handler=handlers[command.name])
     return parser

@@ -7,12 +7,14 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from accessweaver_components.compute.task_run import (
     LOG_STREAM_PREFIX,
+    RunTarget,
 )
 
 EXIT_OK = 0
@@ -175,6 +177,29 @@ class TaskInfo:
     assign_public_ip: bool
     log_group: str | None
     log_stream_prefix: str
+
+    def run_target(
+        self,
+        *,
+        started_by: str,
+        command: Sequence[str] | None = None,
+        environment: Mapping[str, str] | None = None,
+    ) -> RunTarget:
+        """Where and how to run this task once (its own security group, subnets and log
+        stream), with `command` or `environment` replaced for that run."""
+        return RunTarget(
+            cluster=self.cluster,
+            task_definition=self.task_definition_arn,
+            container=self.container_name,
+            subnets=self.subnets,
+            security_groups=(self.security_group,),
+            assign_public_ip=self.assign_public_ip,
+            log_group=self.log_group,
+            log_stream_prefix=self.log_stream_prefix,
+            command=command,
+            environment=environment,
+            started_by=started_by,
+        )
 
 
 def parse_task(outputs: dict[str, Any], name: str) -> TaskInfo:

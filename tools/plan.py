@@ -25,12 +25,15 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from accessweaver_components import __version__
 
 from . import cost_report, plan_diff
 from .engine import PlanResult, RecordedResource
+
+if TYPE_CHECKING:
+    from .policy_check import PolicyReport
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -341,7 +344,8 @@ def _stack_file(args: argparse.Namespace, stack: str) -> Path | None:
     return Path(args.project) / f"Pulumi.{stack}.yaml"
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
+    """The command line: one stack, or `--compare` of several, and how to print it."""
     parser = argparse.ArgumentParser(
         prog="python -m tools.plan",
         description="Show what a stack would create, offline (no Pulumi CLI, no AWS account).",
@@ -384,6 +388,12 @@ def main(argv: list[str] | None = None) -> int:
         f"what would be created, updated, replaced, deleted; exit {plan_diff.EXIT_DESTRUCTIVE} "
         "when a stateful resource or a service would be deleted or replaced",
     )
+    return parser
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    """The arguments, with the combinations the command refuses refused (exit 2)."""
+    parser = _parser()
     args = parser.parse_args(argv)
     if (args.stack is None) == (args.compare is None):
         parser.error("give one stack, or --compare STACK [STACK ...]")
@@ -391,27 +401,45 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--config-file plans one stack file; it cannot be combined with --compare")
     if args.compare and args.against:
         parser.error("--against compares one stack; it cannot be combined with --compare")
-    previous = None
-    if args.against is not None:
-        try:
-            previous = plan_diff.load_previous(json.loads(args.against.read_text()))
-        except (OSError, ValueError) as error:
-            print(f"--against {args.against}: {error}", file=sys.stderr)
-            return 2
+    return args
 
+
+class _Refused(Exception):
+    """An input the command cannot use: its message goes to stderr and the command exits 2."""
+
+
+def _previous(args: argparse.Namespace) -> plan_diff.Previous | None:
+    """The plan or stack export `--against` names (None without it)."""
+    if args.against is None:
+        return None
+    try:
+        return plan_diff.load_previous(json.loads(args.against.read_text()))
+    except (OSError, ValueError) as error:
+        raise _Refused(f"--against {args.against}: {error}") from error
+
+
+def _release(args: argparse.Namespace) -> str | None:
+    """The release record the plan reads: `--release FILE`'s text, None for `none`, else the
+    offline stand-in."""
+    from .engine import EXAMPLE_RELEASE
+
+    if args.release == "none":
+        return None
+    if args.release is None:
+        return EXAMPLE_RELEASE
+    try:
+        return Path(args.release).read_text()
+    except OSError as error:
+        raise _Refused(f"--release: {error}") from error
+
+
+def _run_stacks(args: argparse.Namespace, release: str | None) -> dict[str, PlanResult]:
+    """Each stack asked for, run offline; a stack the program refuses or cannot find refuses
+    the command."""
     from accessweaver_components.stack import ConfigError
 
-    from .engine import EXAMPLE_RELEASE, run_program
+    from .engine import run_program
 
-    release: str | None = EXAMPLE_RELEASE
-    if args.release == "none":
-        release = None
-    elif args.release is not None:
-        try:
-            release = Path(args.release).read_text()
-        except OSError as error:
-            print(f"--release: {error}", file=sys.stderr)
-            return 2
     results = {}
     for stack in args.compare or [args.stack]:
         try:
@@ -419,43 +447,46 @@ def main(argv: list[str] | None = None) -> int:
                 args.project, stack, _stack_file(args, stack), release=release
             )
         except ConfigError as error:
-            print(str(error), file=sys.stderr)
-            return 2
+            raise _Refused(str(error)) from error
         except FileNotFoundError as error:
             stacks = sorted(p.name[7:-5] for p in Path(args.project).glob("Pulumi.*.yaml"))
-            print(f"{error}; stacks here: {', '.join(stacks) or 'none'}", file=sys.stderr)
-            return 2
-    if args.compare:
-        from .cheapest import cheapest
+            raise _Refused(f"{error}; stacks here: {', '.join(stacks) or 'none'}") from error
+    return results
 
-        estimates = {stack: cost_report.estimate_of(r) for stack, r in results.items()}
-        # The levers are AccessWeaver's stack keys: a program of one's own has none to pull.
-        headroom = {
-            stack: cheapest(args.project, stack)
-            for stack, r in results.items()
-            if cost_report.OUTPUT in r.outputs
+
+def _print_comparison(args: argparse.Namespace, results: dict[str, PlanResult]) -> None:
+    """`--compare`: the stacks' capacity and estimated cost side by side."""
+    from .cheapest import cheapest
+
+    estimates = {stack: cost_report.estimate_of(r) for stack, r in results.items()}
+    # The levers are AccessWeaver's stack keys: a program of one's own has none to pull.
+    headroom = {
+        stack: cheapest(args.project, stack)
+        for stack, r in results.items()
+        if cost_report.OUTPUT in r.outputs
+    }
+    if args.json:
+        combined = {
+            stack: {**estimate, "cheapest_accepted": headroom[stack].to_json()}
+            for stack, estimate in estimates.items()
         }
-        if args.json:
-            combined = {
-                stack: {**estimate, "cheapest_accepted": headroom[stack].to_json()}
-                for stack, estimate in estimates.items()
-            }
-            print(json.dumps(combined, indent=2, sort_keys=True))
-        elif args.markdown:
-            print(cost_report.markdown(estimates, headroom))
-        else:
-            print(cost_report.side_by_side(estimates, headroom))
-        return 0
-    result = results[args.stack]
-    from .policy_check import render_report, run_policies
+        print(json.dumps(combined, indent=2, sort_keys=True))
+    elif args.markdown:
+        print(cost_report.markdown(estimates, headroom))
+    else:
+        print(cost_report.side_by_side(estimates, headroom))
 
-    policies = run_policies(result)
-    diff = None
-    if previous is not None:
-        diff, problem = _diff(previous, result, args.against)
-        if problem:
-            print(problem, file=sys.stderr)
-            return 2
+
+def _print_plan(
+    args: argparse.Namespace,
+    result: PlanResult,
+    policies: PolicyReport,
+    diff: plan_diff.Diff | None,
+) -> None:
+    """One stack's plan: JSON, the changes against `--against`, the outputs, or the summary
+    (every resource with `--verbose`), each with the policy report."""
+    from .policy_check import render_report
+
     if args.json:
         document = {**result.to_json(), **policies.to_json()}
         if cost_report.OUTPUT not in result.outputs:
@@ -484,6 +515,30 @@ def main(argv: list[str] | None = None) -> int:
         if not args.verbose:
             print("\nEvery resource and its settings: --verbose; outputs in full: --outputs; "
                   "all of it as JSON: --json.")  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    try:
+        previous = _previous(args)
+        results = _run_stacks(args, _release(args))
+    except _Refused as refused:
+        print(str(refused), file=sys.stderr)
+        return 2
+    if args.compare:
+        _print_comparison(args, results)
+        return 0
+    result = results[args.stack]
+    from .policy_check import run_policies
+
+    policies = run_policies(result)
+    diff = None
+    if previous is not None:
+        diff, problem = _diff(previous, result, args.against)
+        if problem:
+            print(problem, file=sys.stderr)
+            return 2
+    _print_plan(args, result, policies, diff)
     # Like `pulumi preview --policy-pack policy`, a mandatory violation fails the plan.
     if policies.mandatory:
         return 3

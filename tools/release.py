@@ -339,6 +339,19 @@ def _cicd(args: argparse.Namespace, runtime: Runtime) -> dict[str, Any]:
     return cicd
 
 
+def _write_record(
+    ssm: Any,
+    cicd: dict[str, Any],
+    value: str,
+    tags: Mapping[str, str],
+    summary: str,
+    runtime: Runtime,
+) -> None:
+    """Write `value` as the stack's release record and say which version it became."""
+    version = write(ssm, cicd["release_parameter"], value, tags)
+    print(f"{cicd['release_parameter']} version {version}: {summary}", file=runtime.out)
+
+
 def cmd_record(args: argparse.Namespace, runtime: Runtime) -> int:
     cicd = _cicd(args, runtime)
     images = json.loads(Path(args.images).read_text())
@@ -357,12 +370,8 @@ def cmd_record(args: argparse.Namespace, runtime: Runtime) -> int:
         recorded_by=args.recorded_by,
         replaces=replaced_tags(previous, args.commit),
     )
-    version = write(ssm, cicd["release_parameter"], value, cicd.get("release_tags") or {})
-    print(
-        f"{cicd['release_parameter']} version {version}: commit {args.commit}, "
-        f"{len(images)} image(s)",
-        file=runtime.out,
-    )
+    summary = f"commit {args.commit}, {len(images)} image(s)"
+    _write_record(ssm, cicd, value, cicd.get("release_tags") or {}, summary, runtime)
     return EXIT_OK
 
 
@@ -407,12 +416,8 @@ def cmd_rollback(args: argparse.Namespace, runtime: Runtime) -> int:
         rolled_back_from=current["commit"],
         replaces=replaced_tags(current, target["commit"]),
     )
-    version = write(ssm, cicd["release_parameter"], value, {})
-    print(
-        f"{cicd['release_parameter']} version {version}: back to {target['commit'][:12]} "
-        f"(was {current['commit'][:12]})",
-        file=runtime.out,
-    )
+    summary = f"back to {target['commit'][:12]} (was {current['commit'][:12]})"
+    _write_record(ssm, cicd, value, {}, summary, runtime)
     if args.no_up:
         print(f"now run: pulumi up --stack {args.stack}", file=runtime.out)
         return EXIT_OK

@@ -219,6 +219,23 @@ def _name(container: Mapping[str, Any]) -> str:
     return str(container.get("name", "(unnamed)"))
 
 
+def container_problems(
+    props: Mapping[str, Any],
+    problems: Callable[[Mapping[str, Any]], Iterable[str]],
+    *,
+    report_invalid: bool = True,
+) -> Iterator[str]:
+    """`container <name> <problem>` for every problem `problems` finds in a container of the
+    task definition, after the definitions' own error when they are not a JSON list (unless
+    `report_invalid` is off: the policy leaves that to the others)."""
+    defined, error = containers(props)
+    if error and report_invalid:
+        yield error
+    for container in defined:
+        for problem in problems(container):
+            yield f"container {_name(container)} {problem}"
+
+
 def urn_of(resource: Any) -> str:
     return getattr(resource, "urn", "")
 

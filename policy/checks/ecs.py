@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from typing import Any
+
 from .base import (
     CLUSTER,
     SERVICE,
     TASK,
     _name,
     _resource,
+    container_problems,
     containers,
     get,
     is_true,
@@ -46,11 +50,12 @@ def ecs_no_host_pid(resource):
     "remove `privileged: true` from the container definitions.",
 )  # fmt: skip
 def ecs_not_privileged(resource):
-    props = resource.props
-    defined, _ = containers(props)
-    for container in defined:
+    def privileged(container: Mapping[str, Any]) -> Iterator[str]:
         if is_true(container.get("privileged")):
-            yield f"container {_name(container)} is privileged"
+            yield "is privileged"
+
+    # Invalid definitions are reported by the other container checks.
+    yield from container_problems(resource.props, privileged, report_invalid=False)
 
 
 @_resource(
@@ -90,14 +95,12 @@ _CREDENTIAL_VARIABLES = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "ECS_ENGI
     "give the task an IAM task role, and pass secrets as secrets[].valueFrom ARNs.",
 )  # fmt: skip
 def ecs_no_credentials(resource):
-    props = resource.props
-    defined, error = containers(props)
-    if error:
-        yield error
-    for container in defined:
+    def credentials(container: Mapping[str, Any]) -> Iterator[str]:
         for variable in items(container.get("environment")):
             if get(variable, "name") in _CREDENTIAL_VARIABLES:
-                yield f"container {_name(container)} sets {variable['name']} in plain text"
+                yield f"sets {variable['name']} in plain text"
+
+    yield from container_problems(resource.props, credentials)
 
 
 @_resource(
@@ -106,13 +109,11 @@ def ecs_no_credentials(resource):
     "set logConfiguration.logDriver (awslogs) on every container.",
 )  # fmt: skip
 def ecs_logging(resource):
-    props = resource.props
-    defined, error = containers(props)
-    if error:
-        yield error
-    for container in defined:
+    def unlogged(container: Mapping[str, Any]) -> Iterator[str]:
         if not get(container, "logConfiguration", "logDriver"):
-            yield f"container {_name(container)} has no logConfiguration.logDriver"
+            yield "has no logConfiguration.logDriver"
+
+    yield from container_problems(resource.props, unlogged)
 
 
 _FARGATE_PLATFORMS = {"LATEST", "1.4.0"}
@@ -174,16 +175,16 @@ def ecs_non_root(resource):
     props = resource.props
     if get(props, "networkMode") != "awsvpc":
         yield f"network_mode is {get(props, 'networkMode')!r}, not 'awsvpc'"
-    defined, error = containers(props)
-    if error:
-        yield error
-    for container in defined:
-        user = container.get("user")
-        if container.get("firelensConfiguration") is not None and str(user) in ("0", "root"):
-            # FireLens needs its log router as root: it creates the socket the other
-            # containers' log driver writes to (aws/containers-roadmap#2122). Only the router.
-            continue
-        if not user:
-            yield f"container {_name(container)} sets no user (images default to root)"
-        elif str(user).split(":")[0] in _ROOT_USERS:
-            yield f"container {_name(container)} runs as root ({user})"
+    yield from container_problems(props, _root_user)
+
+
+def _root_user(container: Mapping[str, Any]) -> Iterator[str]:
+    user = container.get("user")
+    if container.get("firelensConfiguration") is not None and str(user) in ("0", "root"):
+        # FireLens needs its log router as root: it creates the socket the other
+        # containers' log driver writes to (aws/containers-roadmap#2122). Only the router.
+        return
+    if not user:
+        yield "sets no user (images default to root)"
+    elif str(user).split(":")[0] in _ROOT_USERS:
+        yield f"runs as root ({user})"

@@ -11,11 +11,10 @@ from .base import (
     SERVERLESS_CACHE,
     _resource,
     get,
-    is_false,
-    is_true,
     items,
     number,
 )
+from .flags import Flag, flag_policy, flag_problems
 
 
 def _standalone(props: Mapping[str, Any]) -> bool:
@@ -35,15 +34,18 @@ def elasticache_backups(resource):
         yield "snapshot_retention_limit is 0: no automatic backup"
 
 
-@_resource(
+flag_policy(
     "elasticache-minor-upgrades", ("ElastiCache.2",), "A", (REPLICATION_GROUP, CACHE_CLUSTER),
     "Redis applies minor version upgrades automatically",
     "leave auto_minor_version_upgrade unset or True.",
+    Flag("autoMinorVersionUpgrade", "auto_minor_version_upgrade", "not false"),
 )  # fmt: skip
-def elasticache_minor(resource):
-    props = resource.props
-    if is_false(get(props, "autoMinorVersionUpgrade")):
-        yield "auto_minor_version_upgrade is false"
+
+
+_FAILOVER = (
+    Flag("automaticFailoverEnabled", "automatic_failover_enabled"),
+    Flag("multiAzEnabled", "multi_az_enabled"),
+)
 
 
 @_resource(
@@ -53,10 +55,7 @@ def elasticache_minor(resource):
 )  # fmt: skip
 def elasticache_failover(resource):
     props = resource.props
-    if not is_true(get(props, "automaticFailoverEnabled")):
-        yield "automatic_failover_enabled is not true"
-    if not is_true(get(props, "multiAzEnabled")):
-        yield "multi_az_enabled is not true"
+    yield from flag_problems(props, _FAILOVER)
     nodes = number(get(props, "numCacheClusters")) or (
         1 + (number(get(props, "replicasPerNodeGroup")) or 0)
     )
@@ -64,26 +63,20 @@ def elasticache_failover(resource):
         yield f"{int(nodes)} node(s): nothing to fail over to"
 
 
-@_resource(
+flag_policy(
     "elasticache-encrypted-at-rest", ("ElastiCache.4",), "A", (REPLICATION_GROUP,),
     "Redis is encrypted at rest",
     "set at_rest_encryption_enabled=True.",
+    Flag("atRestEncryptionEnabled", "at_rest_encryption_enabled"),
 )  # fmt: skip
-def elasticache_at_rest(resource):
-    props = resource.props
-    if not is_true(get(props, "atRestEncryptionEnabled")):
-        yield "at_rest_encryption_enabled is not true"
 
 
-@_resource(
+flag_policy(
     "elasticache-encrypted-in-transit", ("ElastiCache.5",), "A", (REPLICATION_GROUP,),
     "Redis is encrypted in transit",
     "set transit_encryption_enabled=True (clients connect with TLS).",
+    Flag("transitEncryptionEnabled", "transit_encryption_enabled"),
 )  # fmt: skip
-def elasticache_in_transit(resource):
-    props = resource.props
-    if not is_true(get(props, "transitEncryptionEnabled")):
-        yield "transit_encryption_enabled is not true"
 
 
 @_resource(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any
 
 from .base import (
@@ -29,17 +29,14 @@ from .base import (
     of_type,
     statements,
 )
+from .flags import Flag, flag_policy
 
-
-@_resource(
+flag_policy(
     "ecr-scan-on-push", ("ECR.1",), "A", (REPOSITORY,),
     "repositories scan images on push",
     "set image_scanning_configuration={'scan_on_push': True}.",
+    Flag("imageScanningConfiguration.scanOnPush", "scan_on_push"),
 )  # fmt: skip
-def ecr_scan(resource):
-    props = resource.props
-    if not is_true(get(props, "imageScanningConfiguration", "scanOnPush")):
-        yield "scan_on_push is not true"
 
 
 @_resource(
@@ -209,16 +206,22 @@ def log_retention(resource):
         yield "retention_in_days is not set: logs never expire"
 
 
-@_resource(
+def _symmetric(props: Mapping[str, Any]) -> bool:
+    """A symmetric encryption key: the only kind AWS rotates automatically."""
+    spec = get(props, "customerMasterKeySpec") or get(props, "keySpec") or "SYMMETRIC_DEFAULT"
+    return spec == "SYMMETRIC_DEFAULT"
+
+
+flag_policy(
     "kms-key-rotation", ("KMS.4",), "A", (KMS_KEY,),
     "customer managed symmetric keys rotate their material yearly",
     "set enable_key_rotation=True on the kms.Key.",
+    Flag(
+        "enableKeyRotation", "enable_key_rotation",
+        consequence="the key material never changes",
+    ),
+    applies=_symmetric,
 )  # fmt: skip
-def kms_rotation(resource):
-    props = resource.props
-    spec = get(props, "customerMasterKeySpec") or get(props, "keySpec") or "SYMMETRIC_DEFAULT"
-    if spec == "SYMMETRIC_DEFAULT" and not is_true(get(props, "enableKeyRotation")):
-        yield "enable_key_rotation is not true: the key material never changes"
 
 
 @_resource(
@@ -231,9 +234,7 @@ def kms_rotation(resource):
 def github_oidc_trust(resource):
     from accessweaver_components.bootstrap.trust import trust_problems
 
-    document = documents(get(resource.props, "assumeRolePolicy"))
-    if document is not None:
-        yield from trust_problems(document)
+    yield from _trust_policy_problems(resource, trust_problems)
 
 
 @_resource(
@@ -246,6 +247,14 @@ def github_oidc_trust(resource):
 def service_trust_source_bound(resource):
     from accessweaver_components.service_trust import trust_problems
 
-    document = documents(get(resource.props, "assumeRolePolicy"))
+    yield from _trust_policy_problems(resource, trust_problems)
+
+
+def _trust_policy_problems(
+    role: Any, trust_problems: Callable[[Mapping[str, Any]], Iterable[str]]
+) -> Iterator[str]:
+    """What `trust_problems` finds in the role's trust policy (nothing while it is not a JSON
+    document yet)."""
+    document = documents(get(role.props, "assumeRolePolicy"))
     if document is not None:
         yield from trust_problems(document)

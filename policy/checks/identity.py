@@ -8,8 +8,19 @@ import ipaddress
 from collections.abc import Iterator
 from typing import Any
 
-from .base import LISTENER_RULES, LISTENERS, TASK, _stack, containers, get, items, of_type
-from .load_balancer import forwarders, keycloak_groups
+from .base import (
+    LISTENER_RULES,
+    LISTENERS,
+    TASK,
+    _stack,
+    containers,
+    get,
+    items,
+    linked,
+    of_type,
+    urn_of,
+)
+from .load_balancer import forwarders, keycloak_groups, path_patterns
 
 LISTENER_RULE = LISTENER_RULES[0]
 ADMIN_PATHS = ("/auth/admin/master/console/", "/admin/master/console/")
@@ -25,21 +36,9 @@ PROXY_TRUST_MIN_PREFIX = 8
 """A trusted block wider than /8 trusts nearly any sender of forwarded headers."""
 
 
-def _keycloak_groups(resources: Any) -> set[str]:
-    return keycloak_groups(resources)
-
-
 def _forwarded(resource: Any, prop: str, groups: set[str]) -> bool:
-    deps = (getattr(resource, "property_dependencies", None) or {}).get(prop) or []
-    return any(d.urn in groups for d in deps)
-
-
-def _patterns(rule: Any) -> list[str] | None:
-    """The rule's path patterns; None when it has no path condition (it matches every path)."""
-    found: list[str] = []
-    for condition in items(get(rule.props, "conditions")):
-        found += [str(v) for v in items(get(condition, "pathPattern", "values"))]
-    return found or None
+    """`resource`'s input `prop` (its actions) forwards to one of `groups` (URNs)."""
+    return any(urn_of(d) in groups for d in linked(resource, prop))
 
 
 @_stack(
@@ -49,7 +48,7 @@ def _patterns(rule: Any) -> list[str] | None:
     "admin console through its own host name (keycloak.adminUrl, port forwarding).",
 )  # fmt: skip
 def kc_admin_console_not_public(resources) -> Iterator[tuple[Any, str]]:
-    groups = _keycloak_groups(resources)
+    groups = keycloak_groups(resources)
     if not groups:
         return
     for listener in of_type(resources, LISTENERS):
@@ -62,7 +61,7 @@ def kc_admin_console_not_public(resources) -> Iterator[tuple[Any, str]]:
     for rule in of_type(resources, LISTENER_RULES):
         if not _forwarded(rule, "actions", groups):
             continue
-        patterns = _patterns(rule)
+        patterns = path_patterns(rule)
         if patterns is None:
             yield rule, "the rule has no path condition: the admin console is public"
             continue
@@ -81,7 +80,7 @@ def kc_admin_console_not_public(resources) -> Iterator[tuple[Any, str]]:
     "(README, \"Keycloak's admin console\").",
 )  # fmt: skip
 def kc_master_realm_not_public(resources) -> Iterator[tuple[Any, str]]:
-    groups = _keycloak_groups(resources)
+    groups = keycloak_groups(resources)
     if not groups:
         return
     reported: set[str] = set()

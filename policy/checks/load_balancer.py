@@ -33,6 +33,7 @@ from .base import (
     of_type,
     urn_of,
 )
+from .flags import Flag, flag_policy
 
 LAYER4_PROTOCOLS = ("TCP", "TLS", "UDP", "TCP_UDP")
 """An NLB's listener protocols: they forward a port, whatever the bytes."""
@@ -66,15 +67,13 @@ def elb_redirect(resources):
                 yield listener, "the HTTP listener does not redirect to HTTPS:443"
 
 
-@_resource(
+flag_policy(
     "elb-drop-invalid-headers", ("ELB.4",), "A", LOAD_BALANCERS,
     "application load balancers drop invalid HTTP header fields",
     "set drop_invalid_header_fields=True.",
+    Flag("dropInvalidHeaderFields", "drop_invalid_header_fields"),
+    applies=_application,
 )  # fmt: skip
-def elb_drop_invalid_headers(resource):
-    props = resource.props
-    if _application(props) and not is_true(get(props, "dropInvalidHeaderFields")):
-        yield "drop_invalid_header_fields is not true"
 
 
 @_resource(
@@ -91,15 +90,12 @@ def elb_access_logs(resource):
         yield "access logs are off"
 
 
-@_resource(
+flag_policy(
     "elb-deletion-protection", ("ELB.6",), "P", LOAD_BALANCERS,
     "load balancers have deletion protection",
     "set enable_deletion_protection=True (stack config edge.deletionProtection).",
+    Flag("enableDeletionProtection", "enable_deletion_protection"),
 )  # fmt: skip
-def elb_deletion_protection(resource):
-    props = resource.props
-    if not is_true(get(props, "enableDeletionProtection")):
-        yield "enable_deletion_protection is not true"
 
 
 @_resource(
@@ -264,7 +260,7 @@ def _body_problems(rule: Mapping[str, Any], inspected: int) -> Iterator[str]:
 # -- what the rules let through -----------------------------------------------------------------
 
 
-def _path_patterns(rule: Any) -> list[str] | None:
+def path_patterns(rule: Any) -> list[str] | None:
     """The rule's path patterns; None when it has no path condition (it matches every path)."""
     found: list[str] = []
     for condition in items(get(rule.props, "conditions")):
@@ -305,7 +301,7 @@ def forwarders(resources: Sequence[Any], path: str) -> Iterator[tuple[Any, list[
             continue  # an NLB's TCP/TLS listener forwards a port, not paths (LP.1 covers it)
         decided = False
         for rule in _rules_of(resources, listener):
-            patterns = _path_patterns(rule)
+            patterns = path_patterns(rule)
             if patterns is not None and not any(fnmatch.fnmatchcase(path, p) for p in patterns):
                 continue
             if _forwards(rule, "actions"):
@@ -322,7 +318,7 @@ def _forwarded_prefixes(resources: Sequence[Any]) -> set[str]:
     found = {"/"}
     for rule in of_type(resources, LISTENER_RULES):
         if _forwards(rule, "actions"):
-            for pattern in _path_patterns(rule) or ["/*"]:
+            for pattern in path_patterns(rule) or ["/*"]:
                 head = pattern.split("*", 1)[0].split("?", 1)[0]
                 found.add(head if head.endswith("/") else f"{head}/")
     return found

@@ -27,6 +27,7 @@ from .base import (
     of_type,
     urn_of,
 )
+from .flags import Flag, flag_policy
 
 
 def _vpcs(resources: Sequence[Any]) -> list[Any]:
@@ -65,15 +66,12 @@ def ec2_flow_logs(resources):
             yield vpc, "the VPC has no flow log"
 
 
-@_resource(
+flag_policy(
     "ec2-subnet-no-public-ip", ("EC2.15",), "A", (SUBNET,),
     "subnets do not auto-assign public IPv4 addresses",
     "set map_public_ip_on_launch=False (the ALB gets its addresses without it).",
+    Flag("mapPublicIpOnLaunch", "map_public_ip_on_launch", "not true"),
 )  # fmt: skip
-def ec2_subnet_public_ip(resource):
-    props = resource.props
-    if is_true(get(props, "mapPublicIpOnLaunch")):
-        yield "map_public_ip_on_launch is true"
 
 
 _WORLD = ("0.0.0.0/0", "::/0")

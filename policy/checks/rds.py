@@ -14,12 +14,12 @@ from .base import (
     _stack,
     depends_on,
     get,
-    is_false,
     is_true,
     items,
     number,
     of_type,
 )
+from .flags import Flag, flag_policy
 
 # ---------------------------------------------------------------------------------------------
 # RDS
@@ -42,48 +42,36 @@ def _replica(props: Mapping[str, Any]) -> bool:
     return bool(get(props, "replicateSourceDb"))
 
 
-@_resource(
+flag_policy(
     "rds-not-public", ("RDS.2",), "A", (DB_INSTANCE,),
     "DB instances are not publicly accessible",
     "set publicly_accessible=False and place the instance in private subnets.",
+    Flag("publiclyAccessible", "publicly_accessible", "not true"),
 )  # fmt: skip
-def rds_private(resource):
-    props = resource.props
-    if is_true(get(props, "publiclyAccessible")):
-        yield "publicly_accessible is true"
 
 
-@_resource(
+flag_policy(
     "rds-encrypted", ("RDS.3", "RDS.4"), "A", _DATABASES,
     "database storage, and so its snapshots, is encrypted at rest",
     "set storage_encrypted=True (a KMS key is optional).",
+    Flag("storageEncrypted", "storage_encrypted", consequence="data and snapshots are unencrypted"),
 )  # fmt: skip
-def rds_encrypted(resource):
-    props = resource.props
-    if not is_true(get(props, "storageEncrypted")):
-        yield "storage_encrypted is not true: data and snapshots are unencrypted"
 
 
-@_resource(
+flag_policy(
     "rds-multi-az", ("RDS.5",), "P", (DB_INSTANCE,),
     "DB instances are Multi-AZ",
     "set multi_az=True (stack config database.multiAz).",
+    Flag("multiAz", "multi_az"),
 )  # fmt: skip
-def rds_multi_az(resource):
-    props = resource.props
-    if not is_true(get(props, "multiAz")):
-        yield "multi_az is not true"
 
 
-@_resource(
+flag_policy(
     "rds-deletion-protection", ("RDS.8",), "P", _DATABASES,
     "databases have deletion protection",
     "set deletion_protection=True.",
+    Flag("deletionProtection", "deletion_protection"),
 )  # fmt: skip
-def rds_deletion_protection(resource):
-    props = resource.props
-    if not is_true(get(props, "deletionProtection")):
-        yield "deletion_protection is not true"
 
 
 @_resource(
@@ -116,15 +104,12 @@ def rds_logs(resource):
         yield f"logs not exported: {', '.join(missing)}"
 
 
-@_resource(
+flag_policy(
     "rds-iam-authentication", ("RDS.10",), "A", _DATABASES,
     "IAM database authentication is on",
     "set iam_database_authentication_enabled=True.",
+    Flag("iamDatabaseAuthenticationEnabled", "iam_database_authentication_enabled"),
 )  # fmt: skip
-def rds_iam_auth(resource):
-    props = resource.props
-    if not is_true(get(props, "iamDatabaseAuthenticationEnabled")):
-        yield "iam_database_authentication_enabled is not true"
 
 
 @_resource(
@@ -141,26 +126,20 @@ def rds_backups(resource):
         yield f"backup_retention_period is {int(days) if days is not None else 'not set'}"
 
 
-@_resource(
+flag_policy(
     "rds-minor-version-upgrades", ("RDS.13",), "A", _DATABASES,
     "automatic minor version upgrades are on",
     "leave auto_minor_version_upgrade unset or True.",
+    Flag("autoMinorVersionUpgrade", "auto_minor_version_upgrade", "not false"),
 )  # fmt: skip
-def rds_minor_upgrades(resource):
-    props = resource.props
-    if is_false(get(props, "autoMinorVersionUpgrade")):
-        yield "auto_minor_version_upgrade is false"
 
 
-@_resource(
+flag_policy(
     "rds-copy-tags-to-snapshots", ("RDS.17",), "A", _DATABASES,
     "tags are copied to snapshots",
     "set copy_tags_to_snapshot=True.",
+    Flag("copyTagsToSnapshot", "copy_tags_to_snapshot"),
 )  # fmt: skip
-def rds_copy_tags(resource):
-    props = resource.props
-    if not is_true(get(props, "copyTagsToSnapshot")):
-        yield "copy_tags_to_snapshot is not true"
 
 
 @_resource(

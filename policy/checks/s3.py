@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any
 
 from .base import (
@@ -13,6 +13,8 @@ from .base import (
     OWNERSHIP_CONTROLS,
     PUBLIC_ACCESS_BLOCK,
     VERSIONINGS,
+    Scope,
+    StackCheck,
     _stack,
     companions,
     documents,
@@ -57,6 +59,23 @@ def s3_public_access(resources):
         yield bucket, "the bucket has no public access block"
 
 
+def _every_bucket_has(
+    name: str, controls: tuple[str, ...], scope: Scope, summary: str, remedy: str,
+    types: tuple[str, ...] | str, accepts: Callable[[Any], bool], problem: str,
+    own: Callable[[Mapping[str, Any]], bool] | None = None,
+) -> StackCheck:  # fmt: skip
+    """Register the stack policy `name`: every bucket has a companion resource of `types` that
+    `accepts` (or, where `own` is given, a setting of its own that `own` accepts: the older
+    inline form of the same configuration); `problem` reports a bucket that has neither."""
+
+    def check(resources: Sequence[Any]) -> Iterator[tuple[Any, str]]:
+        for bucket in _buckets_without(resources, types, accepts):
+            if own is None or not own(bucket.props):
+                yield bucket, problem
+
+    return _stack(name, controls, scope, summary, remedy)(check)
+
+
 def _denies_plain_http(policy: Any) -> bool:
     document = documents(get(policy.props, "policy")) or {}
     for statement in statements(document):
@@ -67,56 +86,59 @@ def _denies_plain_http(policy: Any) -> bool:
     return False
 
 
-@_stack(
+_every_bucket_has(
     "s3-tls-only", ("S3.5",), "A",
     "every bucket policy denies requests without TLS",
     "add a bucket policy statement denying s3:* when aws:SecureTransport is false.",
+    BUCKET_POLICY, _denies_plain_http, "no bucket policy denies aws:SecureTransport=false",
 )  # fmt: skip
-def s3_tls_only(resources):
-    for bucket in _buckets_without(resources, BUCKET_POLICY, _denies_plain_http):
-        yield bucket, "no bucket policy denies aws:SecureTransport=false"
 
 
-@_stack(
+def _owner_enforced(controls: Any) -> bool:
+    rules = items(get(controls.props, "rule"))
+    return any(get(r, "objectOwnership") == "BucketOwnerEnforced" for r in rules)
+
+
+_every_bucket_has(
     "s3-acls-disabled", ("S3.12",), "A",
     "bucket ACLs are disabled",
     "add s3.BucketOwnershipControls with object_ownership='BucketOwnerEnforced'.",
+    OWNERSHIP_CONTROLS, _owner_enforced,
+    "object ownership is not BucketOwnerEnforced (ACLs still apply)",
 )  # fmt: skip
-def s3_acls(resources):
-    def enforced(controls: Any) -> bool:
-        rules = items(get(controls.props, "rule"))
-        return any(get(r, "objectOwnership") == "BucketOwnerEnforced" for r in rules)
-
-    for bucket in _buckets_without(resources, OWNERSHIP_CONTROLS, enforced):
-        yield bucket, "object ownership is not BucketOwnerEnforced (ACLs still apply)"
 
 
-@_stack(
+def _lifecycle_enabled(config: Any) -> bool:
+    return any(get(r, "status") == "Enabled" for r in items(get(config.props, "rules")))
+
+
+def _own_lifecycle_enabled(props: Mapping[str, Any]) -> bool:
+    return any(is_true(get(r, "enabled")) for r in items(get(props, "lifecycleRules")))
+
+
+_every_bucket_has(
     "s3-lifecycle", ("S3.13",), "A",
     "every bucket has a lifecycle configuration",
     "add s3.BucketLifecycleConfiguration with at least one enabled rule (expiry, transitions).",
+    LIFECYCLES, _lifecycle_enabled, "the bucket has no enabled lifecycle rule",
+    _own_lifecycle_enabled,
 )  # fmt: skip
-def s3_lifecycle(resources):
-    def enabled(config: Any) -> bool:
-        return any(get(r, "status") == "Enabled" for r in items(get(config.props, "rules")))
-
-    for bucket in _buckets_without(resources, LIFECYCLES, enabled):
-        if not any(is_true(get(r, "enabled")) for r in items(get(bucket.props, "lifecycleRules"))):
-            yield bucket, "the bucket has no enabled lifecycle rule"
 
 
-@_stack(
+def _versioning_enabled(config: Any) -> bool:
+    return get(config.props, "versioningConfiguration", "status") == "Enabled"
+
+
+def _own_versioning_enabled(props: Mapping[str, Any]) -> bool:
+    return is_true(get(props, "versioning", "enabled"))
+
+
+_every_bucket_has(
     "s3-versioning", ("S3.14*",), "P",
     "every bucket is versioned",
     "add s3.BucketVersioning with status 'Enabled'.",
+    VERSIONINGS, _versioning_enabled, "versioning is not enabled", _own_versioning_enabled,
 )  # fmt: skip
-def s3_versioning(resources):
-    def enabled(config: Any) -> bool:
-        return get(config.props, "versioningConfiguration", "status") == "Enabled"
-
-    for bucket in _buckets_without(resources, VERSIONINGS, enabled):
-        if not is_true(get(bucket.props, "versioning", "enabled")):
-            yield bucket, "versioning is not enabled"
 
 
 def _sse_algorithms(config_props: Any) -> list[str]:
