@@ -8,13 +8,10 @@ in `components/stack/resolve.py`.
 
 from __future__ import annotations
 
-import functools
-import re
-import zoneinfo
 from dataclasses import dataclass
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, model_validator
+from pydantic import Field, model_validator
 
 from ..formats import (
     AccountId,
@@ -25,271 +22,115 @@ from ..formats import (
     Flag,
     HealthPath,
     Image,
-    LambdaArn,
     PathPattern,
-    QueueName,
     SecretRef,
     TargetGroupArn,
 )
 from .arguments import PORT_MAX, PORT_MIN
-from .deployment import HOOK_STAGES, Strategy
+from .config_containers import (
+    CapacityShareConfig,
+    ContainerName,
+    ContainerPath,
+    DependencyCondition,
+    EfsVolumeConfig,
+    FireLensConfig,
+    KmsKeyArn,
+    RepositoryCredentialsConfig,
+    SecretsManagerArn,
+    SidecarConfig,
+)
+from .config_rollout import (
+    BakeMinutes,
+    CanaryConfig,
+    CanaryPercent,
+    DeploymentConfig,
+    HookStage,
+    LifecycleHookConfig,
+    LinearConfig,
+    LinearPercent,
+    PredictiveConfig,
+    RestartPolicyConfig,
+    ServiceConnectConfig,
+    ServiceScalingConfig,
+)
+from .config_schedule import (
+    HOURS_PER_MONTH,
+    OFF_HOURS_DEFAULTS,
+    WEEKDAYS,
+    WEEKS_PER_MONTH,
+    ClockTime,
+    OffHoursScalingConfig,
+    OffHoursSettings,
+    ScheduleExpression,
+    TaskScheduleConfig,
+    TimeZone,
+    Weekday,
+)
+from .config_tasks import (
+    HEALTH_PROBE_SCHEDULED,
+    DocumentsAccess,
+    HealthProbeConfig,
+    ServiceUses,
+    TaskSizeConfig,
+    TaskSpec,
+    TaskUses,
+)
 
-HookStage = Literal[HOOK_STAGES]  # type: ignore[valid-type]
-
-
-def _percent(low: float) -> AfterValidator:
-    """ECS takes traffic shares as multiples of 0.1 between `low` and 100.0."""
-
-    def check(value: float) -> float:
-        if not low <= value <= 100.0 or abs(value * 10 - round(value * 10)) > 1e-9:
-            raise ValueError(
-                f"not a share ECS takes; allowed: {low} to 100.0 in steps of 0.1 (e.g. 10, 12.5)"
-            )
-        return value
-
-    return AfterValidator(check)
-
-
-LinearPercent = Annotated[float, _percent(3.0)]
-CanaryPercent = Annotated[float, _percent(0.1)]
-BakeMinutes = Annotated[int, Field(ge=0, le=1440)]
-
-
-class LinearConfig(ConfigModel):
-    """`deployment.linear`: traffic moves in equal steps."""
-
-    step_percent: LinearPercent = Field(
-        10.0, description="Share of traffic moved per step (3.0 to 100.0, multiples of 0.1)."
-    )
-    step_bake_time_minutes: BakeMinutes = Field(6, description="Minutes between two steps.")
-
-
-class CanaryConfig(ConfigModel):
-    """`deployment.canary`: a share first, then the rest."""
-
-    percent: CanaryPercent = Field(
-        5.0, description="Share of traffic the new revision gets first (0.1 to 100.0)."
-    )
-    bake_time_minutes: BakeMinutes = Field(
-        10, description="Minutes at that share before the rest moves."
-    )
-
-
-class LifecycleHookConfig(ConfigModel):
-    """A Lambda function ECS invokes at the given stages of every deployment."""
-
-    lambda_arn: LambdaArn = Field(description="The function (it answers SUCCEEDED or FAILED).")
-    stages: list[HookStage] = Field(
-        min_length=1, description=f"Stages it runs at: {', '.join(HOOK_STAGES)}."
-    )
-
-
-class DeploymentConfig(ConfigModel):
-    """`deployment` (per stack) and `services.<name>.deployment` / `serviceOverrides.<name>.
-    deployment` (per service): how new revisions roll out. Unset keys fall back service ->
-    stack -> environment."""
-
-    strategy: Strategy | None = Field(
-        None,
-        description="ROLLING, BLUE_GREEN, LINEAR or CANARY (ECS native); the last three for "
-        "services behind the program's ALB; unset = per environment (ROLLING / CANARY / "
-        "BLUE_GREEN).",
-    )
-    bake_time_minutes: BakeMinutes | None = Field(
-        None,
-        description="Minutes both revisions keep running after all traffic moved (instant "
-        "rollback); unset = per environment (0 / 5 / 10).",
-    )
-    linear: LinearConfig | None = Field(None, description="Steps of LINEAR.")
-    canary: CanaryConfig | None = Field(None, description="Share and wait of CANARY.")
-    lifecycle_hooks: list[LifecycleHookConfig] | None = Field(
-        None, max_length=10, description="Lambda hooks at deployment stages (not for ROLLING)."
-    )
-
-
-class RestartPolicyConfig(ConfigModel):
-    """`restartPolicy` (per stack) and per service: ECS restarts an exited essential container
-    in place instead of replacing the task."""
-
-    enabled: Flag | None = Field(None, description="Restart exited containers; unset = on.")
-    ignored_exit_codes: list[Annotated[int, Field(ge=0, le=255)]] | None = Field(
-        None, max_length=50, description="Exit codes that are not restarted (at most 50)."
-    )
-    restart_attempt_period: int | None = Field(
-        None,
-        ge=60,
-        le=1800,
-        description="Seconds a container must run before it may be restarted again (60-1800; "
-        "unset = 300).",
-    )
-
-
-class PredictiveConfig(ConfigModel):
-    """`scaling.predictive`: scale ahead of the forecast daily CPU pattern."""
-
-    mode: Literal["ForecastOnly", "ForecastAndScale"] = Field(
-        "ForecastAndScale",
-        description="ForecastOnly shows the forecast without acting (start there on a new "
-        "service).",
-    )
-    scheduling_buffer_seconds: int = Field(
-        300, ge=0, le=3600, description="How early tasks start before the forecast load."
-    )
-
-
-class ServiceScalingConfig(ConfigModel):
-    """`scaling` of one service, beside the stack's CPU and memory target tracking."""
-
-    requests_per_target: int | None = Field(
-        None,
-        ge=1,
-        le=1_000_000,
-        description="Requests per task per minute to keep (target tracking on the ALB's "
-        "RequestCountPerTarget); services behind the program's ALB.",
-    )
-    predictive: PredictiveConfig | None = Field(
-        None, description="Predictive scaling on CPU (needs 24 hours of history to forecast)."
-    )
-    backlog_per_task: int | None = Field(
-        None,
-        ge=1,
-        le=100_000,
-        description="Messages of the queue it consumes per running task to keep (target "
-        "tracking on the backlog per task; needs Container Insights).",
-    )
-
-
-class ServiceConnectConfig(ConfigModel):
-    """`serviceConnect`: ECS Service Connect beside (instead of) Cloud Map DNS records."""
-
-    enabled: Flag | None = Field(
-        None,
-        description="true: every service reaches the others through Service Connect's proxy "
-        "(same names and ports as the DNS records it replaces); unset: only the services that "
-        "are called and deploy BLUE_GREEN, LINEAR or CANARY, with their callers (ECS shifts "
-        "their traffic through Service Connect, not through DNS records); false: none, and such "
-        "a service is refused.",
-    )
-    access_logs: Flag = Field(
-        True,
-        description="The proxy's access logs (JSON, no query strings) in each service's log group.",
-    )
-
-
-ContainerName = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$")]
-DependencyCondition = Literal["START", "COMPLETE", "SUCCESS", "HEALTHY"]
-SecretsManagerArn = Annotated[
-    str,
-    Field(
-        pattern=r"^arn:aws[a-z-]*:secretsmanager:[a-z]{2}(-[a-z]+)+-\d:\d{12}:secret:[A-Za-z0-9/_+=.@-]+$"
-    ),
+__all__ = [
+    "HEALTH_PROBE_SCHEDULED",
+    "HOURS_PER_MONTH",
+    "MAX_QUERY_STRING_KB",
+    "MAX_REQUEST_BODY_KB",
+    "OFF_HOURS_DEFAULTS",
+    "SPRING_HEALTH_PATH",
+    "SPRING_LIVENESS_PATH",
+    "WEEKDAYS",
+    "WEEKS_PER_MONTH",
+    "BakeMinutes",
+    "CanaryConfig",
+    "CanaryPercent",
+    "CapacityShareConfig",
+    "ClockTime",
+    "ContainerName",
+    "ContainerPath",
+    "DependencyCondition",
+    "DeploymentConfig",
+    "DocumentsAccess",
+    "EfsVolumeConfig",
+    "FireLensConfig",
+    "HeaderName",
+    "HealthProbeConfig",
+    "HookStage",
+    "KmsKeyArn",
+    "LifecycleHookConfig",
+    "LinearConfig",
+    "LinearPercent",
+    "OffHoursScalingConfig",
+    "OffHoursSettings",
+    "PredictiveConfig",
+    "RateKeyHeader",
+    "RateLimitConfig",
+    "RegistryConfig",
+    "RegistrySettings",
+    "RepositoryCredentialsConfig",
+    "RestartPolicyConfig",
+    "ScheduleExpression",
+    "SecretsManagerArn",
+    "ServiceConnectConfig",
+    "ServiceOverride",
+    "ServiceScalingConfig",
+    "ServiceSpec",
+    "ServiceTuning",
+    "ServiceUses",
+    "SidecarConfig",
+    "TaskScheduleConfig",
+    "TaskSize",
+    "TaskSizeConfig",
+    "TaskSpec",
+    "TaskUses",
+    "TimeZone",
+    "Weekday",
 ]
-KmsKeyArn = Annotated[
-    str, Field(pattern=r"^arn:aws[a-z-]*:kms:[a-z]{2}(-[a-z]+)+-\d:\d{12}:key/[A-Za-z0-9-]+$")
-]
-ContainerPath = Annotated[str, Field(pattern=r"^/[A-Za-z0-9/_.-]+$")]
-
-
-class RepositoryCredentialsConfig(ConfigModel):
-    """`repositoryCredentials`: pull the image from a private registry (ghcr.io, Docker Hub)."""
-
-    secret_arn: SecretsManagerArn = Field(
-        description='Secrets Manager secret holding {"username", "password"} (a token); '
-        "the execution role may read this secret only."
-    )
-    kms_key_arn: KmsKeyArn | None = Field(
-        None, description="The secret's customer managed key (kms:Decrypt on it); unset = AWS's."
-    )
-
-
-class SidecarConfig(ConfigModel):
-    """One entry of `sidecars`: a container of one's own beside the application."""
-
-    name: ContainerName = Field(description="Container name, unique in the task.")
-    image: Image = Field(description="Full image reference with a tag or digest.")
-    memory: int = Field(
-        ge=6, le=122880, description="Hard limit in MiB, taken from the task's memory."
-    )
-    cpu: int = Field(0, ge=0, le=16384, description="CPU units reserved (0 = shared).")
-    port: int | None = Field(None, ge=1, le=65535, description="Port it listens on (localhost).")
-    environment: dict[EnvName, str] = Field(default_factory=dict, description="Plain variables.")
-    secrets: dict[EnvName, SecretRef] = Field(
-        default_factory=dict, description="Variables read from Secrets Manager/SSM (name -> ARN)."
-    )
-    essential: Flag = Field(
-        True, description="The task stops when it stops; false for an init step."
-    )
-    health_check: list[str] | None = Field(
-        None,
-        min_length=2,
-        description="Health check command (CMD or CMD-SHELL form); needed to wait for it HEALTHY.",
-    )
-    command: list[str] | None = Field(None, description="Container command, if not the image's.")
-    user: str = Field(
-        "1000",
-        pattern=r"^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?$",
-        description="Non-root user (uid[:gid]).",
-    )
-    depends_on: dict[ContainerName, DependencyCondition] = Field(
-        default_factory=dict,
-        description="Other sidecars it waits for -> START, COMPLETE, SUCCESS or HEALTHY.",
-    )
-    app_waits_for: DependencyCondition | None = Field(
-        None, description="The application starts once this sidecar reaches this condition."
-    )
-    repository_credentials: SecretsManagerArn | None = Field(
-        None, description="Secrets Manager ARN of its private registry's credentials."
-    )
-
-
-class FireLensConfig(ConfigModel):
-    """`firelens`: route the application's logs through a Fluent Bit log router."""
-
-    output: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")], str] = Field(
-        default_factory=dict,
-        description="Fluent Bit output options (Name, Host, ...); unset = CloudWatch Logs, the "
-        "service's own log group.",
-    )
-    secret_options: dict[Annotated[str, Field(pattern=r"^[A-Za-z0-9_.-]{1,64}$")], SecretRef] = (
-        Field(default_factory=dict, description="Output option -> secret ARN (an API key).")
-    )
-    image: Image | None = Field(
-        None, description="The router's image; unset = AWS for Fluent Bit at the pinned release."
-    )
-    memory: int = Field(128, ge=6, le=4096, description="The router's hard limit in MiB.")
-
-
-class EfsVolumeConfig(ConfigModel):
-    """One entry of `efsVolumes`: a file system of `fileSystems` mounted in the application."""
-
-    name: ContainerName = Field(description="Task volume name.")
-    file_system: Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,31}$")] = Field(
-        description="A key of the stack's `fileSystems`."
-    )
-    container_path: ContainerPath = Field(description="Where the application sees it.")
-    read_only: Flag = Field(False, description="Mount read-only (no ClientWrite).")
-    root_directory: Annotated[str, Field(pattern=r"^/[A-Za-z0-9/_.-]{0,99}$")] | None = Field(
-        None,
-        description="The access point's root directory; unset = /<ECS service name> (e.g. "
-        "/accessweaver-dev-orders), never the file system's root.",
-    )
-    uid: int | None = Field(
-        None, ge=1, le=4294967295, description="POSIX uid; unset = the container's."
-    )
-    gid: int | None = Field(
-        None, ge=0, le=4294967295, description="POSIX gid; unset = the container's."
-    )
-    permissions: Annotated[str, Field(pattern=r"^[0-7]{3,4}$")] = Field(
-        "750", description="Mode the root directory is created with."
-    )
-
-
-class CapacityShareConfig(ConfigModel):
-    """One entry of `capacityProviderStrategy`."""
-
-    capacity_provider: Literal["FARGATE", "FARGATE_SPOT"] = Field(description="The provider.")
-    weight: int = Field(ge=0, le=1000, description="Relative share beyond the bases.")
-    base: int = Field(0, ge=0, le=100000, description="Tasks placed here first (one provider).")
 
 
 class ServiceTuning(ConfigModel):
@@ -346,60 +187,12 @@ class TaskSize(ConfigModel):
     desired_count: int = Field(ge=0, le=1000, description="Tasks to run (autoscaling minimum).")
 
 
-DocumentsAccess = Literal["read", "readWrite"]
 SPRING_HEALTH_PATH = "/actuator/health/readiness"
 """A Spring Boot service's load balancer and health probe ask its readiness group (the
 application's own state, no external system: docs/DESIGN.md, "Health that means the right
 thing")."""
 SPRING_LIVENESS_PATH = "/actuator/health/liveness"
 """Its container check asks the liveness group: a failing one restarts the task."""
-
-
-class TaskUses(ConfigModel):
-    """`tasks.<name>.uses`: the platform pieces a task needs, as a service declares them (a task
-    consumes no queue: a queue has one consumer, a service)."""
-
-    database: Flag = Field(
-        False,
-        description="PostgreSQL: DATABASE_URL (JDBC for Spring Boot, a libpq URI otherwise), "
-        "DATABASE_HOST/PORT/NAME/USERNAME/SCHEMA of its own login (created by the platform setup "
-        "task), DATABASE_PASSWORD as a secret, the path to its port.",
-    )
-    cache: Flag = Field(
-        False,
-        description="Redis: REDIS_HOST, REDIS_PORT, IAM authentication (REDIS_AUTH_MODE, "
-        "REDIS_USERNAME, REDIS_CACHE_NAME, REDIS_REGION, elasticache:Connect), the path to "
-        "its port.",
-    )
-    documents: DocumentsAccess | None = Field(
-        None,
-        description="The documents bucket: DOCUMENTS_BUCKET and read (or readWrite) on its "
-        "objects and key in the task role.",
-    )
-    jwt_key: Flag = Field(False, description="The generated JWT signing key as JWT_SECRET.")
-    keycloak: Flag = Field(
-        False,
-        description="Keycloak: KEYCLOAK_URL (internal, with /auth) and the path to its port, "
-        "for services that validate tokens.",
-    )
-    sends_to: list[QueueName] = Field(
-        default_factory=list,
-        description="Work queues it puts messages on: <QUEUE>_QUEUE_URL, send only.",
-    )
-
-
-class ServiceUses(TaskUses):
-    """`services.<name>.uses`: the platform pieces a service needs. Each brings its environment
-    variables, its secrets (by ARN), its network path and its IAM permissions; a service gets
-    nothing it does not list. Its own named secrets are its `secrets` key."""
-
-    consumes: QueueName | None = Field(
-        None,
-        description="The work queue this service consumes (it is the queue's one consumer): "
-        "<QUEUE>_QUEUE_URL, receive/delete on it; the program creates the queue and its "
-        "dead-letter queue.",
-    )
-
 
 HeaderName = Annotated[
     str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9!#$%&'*+.^_`|~-]+$")
@@ -644,311 +437,3 @@ class RegistrySettings:
     pull_account_ids: tuple[str, ...] = ()
     promote_from: str | None = None
     """Registry path the images are promoted from (None: they are built for this stack)."""
-
-
-Weekday = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
-WEEKDAYS: tuple[Weekday, ...] = ("MON", "TUE", "WED", "THU", "FRI")
-HOURS_PER_MONTH = 730.0
-"""AWS's billing month: 8760 h / 12, the figure every AWS price calculator uses."""
-WEEKS_PER_MONTH = HOURS_PER_MONTH / (24 * 7)
-
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_ZONE_SHAPE = re.compile(r"^(UTC|[A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2}|Etc/GMT[+-]\d{1,2})$")
-
-
-def _check_clock(value: str) -> str:
-    if not _CLOCK.match(value):
-        raise ValueError("not a time of day; allowed: HH:MM on a 24-hour clock, e.g. 08:00")
-    return value
-
-
-@functools.cache
-def _zones() -> frozenset[str]:
-    return frozenset(zoneinfo.available_timezones())
-
-
-def _check_zone(value: str) -> str:
-    # Application Auto Scaling takes IANA names (Joda-Time's list). The tz database ships with
-    # Python's `tzdata`/the OS; without it only the shape can be checked.
-    zones = _zones()
-    if (zones and value not in zones) or not _ZONE_SHAPE.match(value):
-        raise ValueError("not an IANA time zone; allowed: e.g. Europe/Paris, UTC, America/New_York")
-    return value
-
-
-ClockTime = Annotated[str, AfterValidator(_check_clock)]
-TimeZone = Annotated[str, AfterValidator(_check_zone)]
-
-
-class OffHoursScalingConfig(ConfigModel):
-    """`offHoursScaling`: run the services only during working hours (the report's "arrêt
-    automatique hors heures de travail")."""
-
-    enabled: Flag | None = Field(
-        None,
-        description="Scale every service to zero at `stop` and back to its minimum at `start` on "
-        "`days`; unset = per environment (on in dev when autoScalingEnabled, off in staging and "
-        "prod).",
-    )
-    timezone: TimeZone = Field(
-        "Europe/Paris", description="IANA time zone `start` and `stop` are read in."
-    )
-    start: ClockTime = Field(
-        "08:30", description="Time (HH:MM) services scale back to their autoscaling minimum."
-    )
-    stop: ClockTime = Field("19:00", description="Time (HH:MM) services scale to zero.")
-    days: list[Weekday] = Field(
-        default_factory=lambda: list(WEEKDAYS),
-        min_length=1,
-        description="Days the services run (MON..SUN); on the others they stay at zero.",
-    )
-
-
-OFF_HOURS_DEFAULTS: dict[Environment, bool] = {"dev": True, "staging": False, "prod": False}
-"""Only dev stops at night: staging hosts release tests at any hour, prod serves users."""
-
-
-@dataclass(frozen=True)
-class OffHoursSettings:
-    """The working-hours schedule of every service (`offHoursScaling.enabled`)."""
-
-    timezone: str
-    start: str
-    stop: str
-    days: tuple[Weekday, ...]
-
-    @staticmethod
-    def _cron(clock: str, days: tuple[Weekday, ...]) -> str:
-        hour, minute = (int(part) for part in clock.split(":"))
-        # Application Auto Scaling cron: minutes hours day-of-month month day-of-week year.
-        return f"cron({minute} {hour} ? * {','.join(days)} *)"
-
-    @property
-    def scale_up_schedule(self) -> str:
-        return self._cron(self.start, self.days)
-
-    @property
-    def scale_down_schedule(self) -> str:
-        return self._cron(self.stop, self.days)
-
-    @property
-    def hours_per_day(self) -> float:
-        def minutes(clock: str) -> int:
-            hour, minute = clock.split(":")
-            return int(hour) * 60 + int(minute)
-
-        return (minutes(self.stop) - minutes(self.start)) / 60
-
-    @property
-    def hours_per_month(self) -> float:
-        """Running hours in a 730-hour month: hours per day x days per week x 730/168."""
-        return self.hours_per_day * len(self.days) * WEEKS_PER_MONTH
-
-    def quiet_windows(self, grace_minutes: int) -> list[tuple[str, str]]:
-        """When the services are scaled to zero, as (5-field cron of the start, ISO 8601
-        duration) pairs for CloudWatch alarm mute rules read in `timezone`: from `stop` on each
-        working day to `grace_minutes` after `start` of the next one (Friday's lasts the weekend),
-        one pair per length."""
-        week = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
-        ordered = sorted(self.days, key=week.index)
-        start_h, start_m = (int(part) for part in self.start.split(":"))
-        stop_h, stop_m = (int(part) for part in self.stop.split(":"))
-        lengths: dict[int, list[str]] = {}
-        for index, day in enumerate(ordered):
-            after = ordered[(index + 1) % len(ordered)]
-            days_ahead = (week.index(after) - week.index(day)) % 7 or 7
-            minutes = (
-                days_ahead * 24 * 60
-                - (stop_h * 60 + stop_m)
-                + (start_h * 60 + start_m)
-                + grace_minutes
-            )
-            lengths.setdefault(minutes, []).append(day)
-        return [
-            (f"cron({stop_m} {stop_h} * * {','.join(days)})", _iso_duration(minutes))
-            for minutes, days in sorted(lengths.items())
-        ]
-
-
-def _iso_duration(minutes: int) -> str:
-    """`P2DT16H10M` (ISO 8601, what CloudWatch takes as a mute rule's duration)."""
-    days, rest = divmod(minutes, 24 * 60)
-    hours, mins = divmod(rest, 60)
-    time = (f"{hours}H" if hours else "") + (f"{mins}M" if mins else "")
-    return "P" + (f"{days}D" if days else "") + (f"T{time}" if time else "")
-
-
-# ---------------------------------------------------------------------------------------------
-# Tasks (`tasks.<name>`): run to completion, on a schedule, before a deploy or by hand
-# ---------------------------------------------------------------------------------------------
-
-_CRON_FIELDS = 6
-_RATE = re.compile(r"^rate\((?P<value>[1-9][0-9]{0,8}) (?P<unit>minutes?|hours?|days?)\)$")
-_AT = re.compile(
-    r"^at\(\d{4}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])T([01]\d|2[0-3]):[0-5]\d:[0-5]\d\)$"
-)
-
-
-def _check_schedule_expression(value: str) -> str:
-    """The three forms EventBridge Scheduler takes ("Schedule types on EventBridge Scheduler"):
-    `at(yyyy-mm-ddThh:mm:ss)`, `rate(value unit)` (singular unit for 1, plural otherwise) and
-    `cron(minutes hours day-of-month month day-of-week year)` with `?` in one of the two day
-    fields."""
-    allowed = (
-        "cron(minutes hours day-of-month month day-of-week year), e.g. cron(0 3 * * ? *); "
-        "rate(value unit), e.g. rate(1 hour) or rate(15 minutes); at(yyyy-mm-ddThh:mm:ss)"
-    )
-    if value.startswith("rate("):
-        match = _RATE.match(value)
-        if match is None:
-            raise ValueError(
-                f"not a rate expression EventBridge Scheduler takes; allowed: {allowed}"
-            )
-        plural = match["unit"].endswith("s")
-        if plural != (int(match["value"]) != 1):
-            raise ValueError(
-                "the unit of rate(1 ...) is singular and of any other value plural; allowed: "
-                "e.g. rate(1 day), rate(2 days)"
-            )
-        return value
-    if value.startswith("at("):
-        if _AT.match(value) is None:
-            raise ValueError(f"not a one-time expression; allowed: {allowed}")
-        return value
-    if value.startswith("cron(") and value.endswith(")"):
-        fields = value[5:-1].split()
-        if len(fields) != _CRON_FIELDS:
-            raise ValueError(
-                f"a cron expression has 6 fields, this one {len(fields)}; allowed: {allowed}"
-            )
-        if (fields[2] == "?") == (fields[4] == "?"):
-            raise ValueError(
-                "exactly one of day-of-month (3rd field) and day-of-week (5th) must be '?'; "
-                "allowed: e.g. cron(0 3 * * ? *) or cron(0 3 ? * MON-FRI *)"
-            )
-        return value
-    raise ValueError(f"not a schedule expression; allowed: {allowed}")
-
-
-ScheduleExpression = Annotated[
-    str, Field(max_length=256), AfterValidator(_check_schedule_expression)
-]
-
-
-class TaskScheduleConfig(ConfigModel):
-    """`tasks.<name>.schedule`: EventBridge Scheduler runs the task (ECS RunTask)."""
-
-    expression: ScheduleExpression = Field(
-        description="cron(...), rate(...) or at(...) as EventBridge Scheduler takes them."
-    )
-    timezone: TimeZone = Field(
-        "UTC", description="IANA time zone the cron or at expression is read in."
-    )
-    retries: int = Field(
-        3,
-        ge=0,
-        le=185,
-        description="Retries of a RunTask call that failed (throttled, no capacity), 0-185; a "
-        "task that started and failed is not retried.",
-    )
-    maximum_event_age_seconds: int = Field(
-        3600,
-        ge=60,
-        le=86400,
-        description="Seconds after its time a run may still start (60-86400); past it, the "
-        "invocation goes to the dead-letter queue.",
-    )
-
-
-class HealthProbeConfig(ConfigModel):
-    """`healthProbe`: the stack's health probe, a task (`health-probe`, built from
-    images/health-probe) that asks every internal health URL from inside the VPC. The
-    promotion gate runs it after each deploy (`python -m tools.gate`); on a schedule, its
-    failure alarm says a service stopped answering between deploys."""
-
-    enabled: Flag = Field(
-        True, description="Declare the probe (the deploy's promotion gate needs it)."
-    )
-    scheduled: Flag | None = Field(
-        None,
-        description="Also run it on `schedule`; unset = per environment: on in staging and prod, "
-        "off in dev (its services stop outside working hours).",
-    )
-    schedule: TaskScheduleConfig = Field(
-        default_factory=lambda: TaskScheduleConfig(expression="rate(15 minutes)"),
-        description="When it runs on its own (default every 15 minutes).",
-    )
-
-
-HEALTH_PROBE_SCHEDULED: dict[Environment, bool] = {"dev": False, "staging": True, "prod": True}
-
-
-class TaskSizeConfig(ConfigModel):
-    """Size of one task in one environment."""
-
-    cpu: int = Field(description="Fargate CPU units (256 = 0.25 vCPU).")
-    memory: int = Field(description="Task memory in MiB; must pair with cpu (Fargate table).")
-
-
-class TaskSpec(ConfigModel):
-    """`tasks.<name>`: a container that runs to completion (a schema migration, a nightly job, a
-    maintenance command), with least privilege from the same graph as the services."""
-
-    description: str = Field("", max_length=200, description="Free text shown in outputs.")
-    image: Image | None = Field(
-        None,
-        description="Full image reference; default: the task's own repository of the stack's "
-        "registry, <containerRegistry>/<name>:<imageTag>.",
-    )
-    image_of: str | None = Field(
-        None,
-        min_length=1,
-        max_length=64,
-        description="A catalog service whose image the task runs with its own command (e.g. the "
-        "service's migration entry point); excludes image.",
-    )
-    command: list[Annotated[str, Field(min_length=1)]] | None = Field(
-        None, min_length=1, description="Container command; required with imageOf."
-    )
-    user: str = Field(
-        "1000",
-        pattern=r"^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?$",
-        description="Non-root user (uid[:gid]) the container runs as.",
-    )
-    sizes: dict[Environment, TaskSizeConfig] = Field(description="CPU and memory per environment.")
-    uses: TaskUses = Field(
-        default_factory=TaskUses,
-        description="The platform pieces it needs (database, cache, documents, jwtKey, keycloak, "
-        "sendsTo).",
-    )
-    calls: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
-        default_factory=list,
-        description="Catalog services it calls: their URLs in its configuration and the paths "
-        "to their ports, nothing else.",
-    )
-    environment: dict[EnvName, str] = Field(
-        default_factory=dict, description="Plain environment variables of this task."
-    )
-    secrets: dict[EnvName, SecretRef] = Field(
-        default_factory=dict,
-        description="Environment variables read from Secrets Manager/SSM (name -> ARN).",
-    )
-    writable_paths: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9/_.-]+$")]] = Field(
-        default_factory=list,
-        description="Writable volumes besides /tmp (the root filesystem is read-only).",
-    )
-    schedule: TaskScheduleConfig | None = Field(
-        None, description="Run on a schedule (EventBridge Scheduler); unset = not scheduled."
-    )
-    run_before_deploy: Flag = Field(
-        False,
-        description="The deploy runs it and waits for exit code 0 before any service of the "
-        "stack rolls (a schema migration); a failure stops the deploy. Not with schedule.",
-    )
-    timeout_minutes: int | None = Field(
-        None,
-        ge=1,
-        le=720,
-        description="With runBeforeDeploy: minutes the deploy waits for it (1-720) before it "
-        "stops the task and fails; unset = 30.",
-    )
