@@ -183,17 +183,48 @@ def resolve_network(
     named = bool(existing.vpc_id or existing.private_subnet_ids or existing.public_subnet_ids)
     if not (network.create_vpc if network.create_vpc is not None else not named):
         _check_existing_vpc(existing, edge_enabled, issues)
-        for key in explicit_keys(network, {"create_vpc"}):
-            issues.append(
-                ConfigIssue(
-                    f"network.{key}",
-                    getattr(network, snake(key)),
-                    "only applies to a VPC the program creates (network.createVpc is false)",
-                    "remove it, or set network.createVpc: true",
-                )
-            )
+        _check_new_vpc_keys_unset(network, issues)
         return None
 
+    _check_no_existing_vpc_named(existing, issues)
+    defaults = NETWORK_DEFAULTS[env]
+    flow_logs = network.flow_logs if network.flow_logs is not None else defaults.flow_logs
+    require_control(env, "network.flowLogs", flow_logs, "EC2.6", issues)
+    public_ips, nat = _egress(network, defaults, env, issues)
+    endpoints = (
+        tuple(dict.fromkeys(network.interface_endpoints))
+        if network.interface_endpoints is not None
+        else defaults.interface_endpoints
+    )
+    if nat == "none" and not public_ips:
+        _check_without_egress(nat, endpoints, images, endpoints_needed, issues)
+    return NewVpcSettings(
+        cidr_block=network.cidr_block,
+        availability_zones=network.availability_zones or defaults.availability_zones,
+        nat_gateways=nat,
+        interface_endpoints=endpoints,
+        flow_logs=flow_logs,
+        flow_log_retention_days=network.flow_log_retention_days or security_log_retention_days,
+        task_public_ips=bool(public_ips and env == "dev"),
+    )
+
+
+def _check_new_vpc_keys_unset(network: NetworkConfig, issues: list[ConfigIssue]) -> None:
+    """With an existing VPC, every `network` key but createVpc describes nothing: refuse it."""
+    for key in explicit_keys(network, {"create_vpc"}):
+        issues.append(
+            ConfigIssue(
+                f"network.{key}",
+                getattr(network, snake(key)),
+                "only applies to a VPC the program creates (network.createVpc is false)",
+                "remove it, or set network.createVpc: true",
+            )
+        )
+
+
+def _check_no_existing_vpc_named(existing: ExistingVpc, issues: list[ConfigIssue]) -> None:
+    """With a created VPC, the keys naming an existing VPC, its subnets or its security groups
+    conflict: security groups can only reference groups of their own VPC (or a peered one)."""
     for key, value in (
         ("vpcId", existing.vpc_id),
         ("privateSubnetIds", list(existing.private_subnet_ids)),
@@ -208,7 +239,6 @@ def resolve_network(
                     f"remove {key}, or set network.createVpc: false to use an existing VPC",
                 )
             )
-    # Security groups can only reference groups of their own VPC (or a peered one).
     for key, value in existing.security_groups.items():
         if value:
             issues.append(
@@ -221,9 +251,13 @@ def resolve_network(
                     "set network.createVpc: false",
                 )
             )
-    defaults = NETWORK_DEFAULTS[env]
-    flow_logs = network.flow_logs if network.flow_logs is not None else defaults.flow_logs
-    require_control(env, "network.flowLogs", flow_logs, "EC2.6", issues)
+
+
+def _egress(
+    network: NetworkConfig, defaults: NetworkDefaults, env: Environment, issues: list[ConfigIssue]
+) -> tuple[bool, NatGateways]:
+    """How the tasks reach the internet: (public IPv4 addresses of their own, NAT gateways),
+    refusing public addresses outside dev and a NAT gateway beside them."""
     public_ips = (
         network.task_public_ips if network.task_public_ips is not None else defaults.task_public_ips
     )
@@ -248,42 +282,39 @@ def resolve_network(
                 "none, or network.taskPublicIps: false",
             )
         )
-    endpoints = (
-        tuple(dict.fromkeys(network.interface_endpoints))
-        if network.interface_endpoints is not None
-        else defaults.interface_endpoints
-    )
-    if nat == "none" and not public_ips:
-        needed = [*REQUIRED_WITHOUT_NAT, *endpoints_needed]
-        missing = [name for name in needed if name not in endpoints]
-        if missing:
-            issues.append(
-                ConfigIssue(
-                    "network.interfaceEndpoints",
-                    list(endpoints),
-                    f"network.natGateways is none and tasks could not reach {', '.join(missing)}",
-                    f"include {', '.join(needed)}, or choose natGateways single or onePerAz",
-                )
+    return public_ips, nat
+
+
+def _check_without_egress(
+    nat: NatGateways,
+    endpoints: tuple[InterfaceEndpoint, ...],
+    images: Iterable[str],
+    endpoints_needed: Iterable[InterfaceEndpoint],
+    issues: list[ConfigIssue],
+) -> None:
+    """Tasks without internet egress reach AWS through interface endpoints only, and pull
+    images from ECR only."""
+    needed = [*REQUIRED_WITHOUT_NAT, *endpoints_needed]
+    missing = [name for name in needed if name not in endpoints]
+    if missing:
+        issues.append(
+            ConfigIssue(
+                "network.interfaceEndpoints",
+                list(endpoints),
+                f"network.natGateways is none and tasks could not reach {', '.join(missing)}",
+                f"include {', '.join(needed)}, or choose natGateways single or onePerAz",
             )
-        foreign = sorted({image for image in images if ".dkr.ecr." not in image})
-        if foreign:
-            issues.append(
-                ConfigIssue(
-                    "network.natGateways",
-                    nat,
-                    f"images outside ECR need internet egress: {', '.join(foreign)}",
-                    "single or onePerAz, or push the images to ECR",
-                )
+        )
+    foreign = sorted({image for image in images if ".dkr.ecr." not in image})
+    if foreign:
+        issues.append(
+            ConfigIssue(
+                "network.natGateways",
+                nat,
+                f"images outside ECR need internet egress: {', '.join(foreign)}",
+                "single or onePerAz, or push the images to ECR",
             )
-    return NewVpcSettings(
-        cidr_block=network.cidr_block,
-        availability_zones=network.availability_zones or defaults.availability_zones,
-        nat_gateways=nat,
-        interface_endpoints=endpoints,
-        flow_logs=flow_logs,
-        flow_log_retention_days=network.flow_log_retention_days or security_log_retention_days,
-        task_public_ips=bool(public_ips and env == "dev"),
-    )
+        )
 
 
 def _check_existing_vpc(existing: ExistingVpc, edge_enabled: bool, issues: list[ConfigIssue]):
