@@ -15,6 +15,7 @@ import hashlib
 import re
 
 import pulumi
+import pulumi_aws as aws
 
 
 def stack_prefix() -> str:
@@ -47,3 +48,13 @@ def dns_safe(name: str) -> str:
     """`name` lower-cased with anything but letters, digits and '-' replaced by '-' (S3
     buckets, ElastiCache ids: a project or stack name may hold '_' or '.')."""
     return re.sub(r"-{2,}", "-", re.sub(r"[^a-z0-9-]", "-", name.lower())).strip("-")
+
+
+def provider_region(explicit: str | None, name: str, args_type: str) -> str:
+    """`explicit` when given, else the provider's `aws:region`: the region a component writes
+    into ARNs and trust conditions. Raises (before anything is registered) when there is none,
+    naming component `name` and the `args_type` field that would set it."""
+    region = explicit or aws.config.region
+    if not region:
+        raise ValueError(f"{name}: no region (set aws:region or {args_type}.region)")
+    return region

@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
-import pulumi_aws as aws
 from pulumi_aws import ec2, elasticache
 
 from ..bindings import Binding, Peer
-from ..naming import dns_safe, fit, scoped_name
+from ..naming import dns_safe, fit, provider_region, scoped_name
+from .access import store_security_group
 
 SNAPSHOT_WINDOW = "01:00-02:00"
 MAINTENANCE_WINDOW = "sun:04:30-sun:05:30"
@@ -113,15 +113,13 @@ class Cache(pulumi.ComponentResource):
             if args.replication_group_id is not None
             else fit(dns_safe(scoped_name(name)), 34),
         )
-        region = args.region or aws.config.region
         if not 1 <= args.nodes <= 6:
             raise ValueError(f"{name}: 1 to 6 nodes")
         if args.serverless and args.engine != "valkey":
             raise ValueError(f"{name}: serverless is built for Valkey (Redis OSS bills 1 GB)")
         if not supports_iam(args.engine, args.engine_version):
             raise ValueError(f"{name}: IAM authentication needs valkey 7.2 or redis 7.0 and later")
-        if not region:
-            raise ValueError(f"{name}: no region (set aws:region or CacheArgs.region)")
+        region = provider_region(args.region, name, "CacheArgs")
         super().__init__("accessweaver:cache:Cache", name, None, opts)
         self._region = region
         child = pulumi.ResourceOptions(parent=self)
@@ -129,12 +127,8 @@ class Cache(pulumi.ComponentResource):
         self._args = args
         failover = args.nodes >= 2
 
-        group = ec2.SecurityGroup(
-            f"{name}-sg",
-            vpc_id=args.vpc_id,
-            description=f"{args.replication_group_id}: from the services that use it only",
-            tags={**tags, "Name": args.replication_group_id},
-            opts=child,
+        group = store_security_group(
+            name, vpc_id=args.vpc_id, identifier=args.replication_group_id, tags=tags, opts=child
         )
         snapshots = args.snapshot_retention_days > 0
         users = self._users(name, args, tags)

@@ -23,8 +23,9 @@ from pulumi_aws import cloudwatch, ec2, iam, rds, scheduler
 
 from ..bindings import Binding, Peer, secret_json_key
 from ..iam_path import role_settings
-from ..naming import physical_name
+from ..naming import physical_name, provider_region
 from ..service_trust import rds_monitoring_trust, scheduler_trust
+from .access import store_security_group
 
 LOG_EXPORTS = ("postgresql", "upgrade")
 ENHANCED_MONITORING_POLICY_ARN = (
@@ -198,9 +199,7 @@ class Database(pulumi.ComponentResource):
         args = dataclasses.replace(
             args, identifier=physical_name(args.identifier, name, max_length=57)
         )
-        region = args.region or aws.config.region
-        if not region:
-            raise ValueError(f"{name}: no region (set aws:region or DatabaseArgs.region)")
+        region = provider_region(args.region, name, "DatabaseArgs")
         super().__init__("accessweaver:database:Database", name, None, opts)
         self._region = region
         child = pulumi.ResourceOptions(parent=self)
@@ -214,12 +213,8 @@ class Database(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        group = ec2.SecurityGroup(
-            f"{name}-sg",
-            vpc_id=args.vpc_id,
-            description=f"{args.identifier}: from the services that use it only",
-            tags={**tags, "Name": args.identifier},
-            opts=child,
+        group = store_security_group(
+            name, vpc_id=args.vpc_id, identifier=args.identifier, tags=tags, opts=child
         )
         parameters = rds.ParameterGroup(
             f"{name}-params",
@@ -240,9 +235,36 @@ class Database(pulumi.ComponentResource):
             )
             for log in LOG_EXPORTS
         ]
-        monitoring_role = self._monitoring_role(name, args, tags, child)
+        instance = self._instance(
+            name,
+            args,
+            subnets=subnets,
+            group=group,
+            parameters=parameters,
+            monitoring_role=self._monitoring_role(name, args, tags, child),
+            log_groups=log_groups,
+            tags=tags,
+        )
+        if args.running_schedule is not None:
+            self._running_schedule(name, args, args.running_schedule, instance, tags)
+        self._publish(instance, group)
 
-        instance = rds.Instance(
+    def _instance(
+        self,
+        name: str,
+        args: DatabaseArgs,
+        *,
+        subnets: rds.SubnetGroup,
+        group: ec2.SecurityGroup,
+        parameters: rds.ParameterGroup,
+        monitoring_role: iam.Role | None,
+        log_groups: list[cloudwatch.LogGroup],
+        tags: Mapping[str, str],
+    ) -> rds.Instance:
+        """The instance: encrypted, private, TLS only, IAM auth, AWS-managed master password,
+        backups and a final snapshot, its logs exported to `log_groups` (created first)."""
+        schedule = args.running_schedule
+        return rds.Instance(
             f"{name}-instance",
             identifier=args.identifier,
             engine="postgres",
@@ -263,14 +285,8 @@ class Database(pulumi.ComponentResource):
             multi_az=args.multi_az,
             deletion_protection=args.deletion_protection,
             backup_retention_period=args.backup_retention_days,
-            backup_window=(
-                args.running_schedule.backup_window if args.running_schedule else BACKUP_WINDOW
-            ),
-            maintenance_window=(
-                args.running_schedule.maintenance_window
-                if args.running_schedule
-                else MAINTENANCE_WINDOW
-            ),
+            backup_window=schedule.backup_window if schedule else BACKUP_WINDOW,
+            maintenance_window=schedule.maintenance_window if schedule else MAINTENANCE_WINDOW,
             skip_final_snapshot=False,
             final_snapshot_identifier=f"{args.identifier}-final",
             copy_tags_to_snapshot=True,
@@ -284,15 +300,15 @@ class Database(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, protect=args.protect, depends_on=log_groups),
         )
 
-        if args.running_schedule is not None:
-            self._running_schedule(name, args, args.running_schedule, instance, tags)
+    def _publish(self, instance: rds.Instance, group: ec2.SecurityGroup) -> None:
+        """The component's outputs, from its instance and security group."""
         self.identifier = instance.identifier
         self.address = instance.address
         self.port = instance.port
-        self.endpoint = pulumi.Output.concat(instance.address, ":", str(args.port))
+        self.endpoint = pulumi.Output.concat(instance.address, ":", str(self._args.port))
         self.security_group_id = group.id
         self.master_secret_arn = instance.master_user_secrets.apply(_first_secret_arn)
-        self.jdbc_url = self.jdbc_url_for(args.database_name)
+        self.jdbc_url = self.jdbc_url_for(self._args.database_name)
         self.register_outputs(
             {
                 "identifier": self.identifier,

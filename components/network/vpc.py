@@ -18,7 +18,7 @@ import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, iam, vpc
 
 from ..iam_path import role_settings
-from ..naming import physical_name
+from ..naming import physical_name, provider_region
 from ..service_trust import flow_logs_trust
 from .config import InterfaceEndpoint, NatGateways
 from .layout import (
@@ -60,9 +60,7 @@ class Network(pulumi.ComponentResource):
         # The default name is the stack's own (two stacks never ask for the same one).
         args = dataclasses.replace(args, name=physical_name(args.name, name, max_length=200))
         spec = args
-        region = args.region or aws.config.region
-        if not region:
-            raise ValueError(f"{name}: no region (set aws:region or NetworkArgs.region)")
+        region = provider_region(args.region, name, "NetworkArgs")
         super().__init__("accessweaver:network:Network", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         tags = dict(args.tags)
