@@ -101,3 +101,17 @@ def statement_id(prefix: str, logical: str) -> str:
     """`("QueueConsume", "extraction-jobs")` -> `QueueConsumeExtractionJobs`: a Sid unique per
     granted piece (IAM wants Sids unique in a policy, letters and digits only)."""
     return prefix + "".join(part.capitalize() for part in re.split(r"[^A-Za-z0-9]+", logical))
+
+
+def allow_statement(sid: str, actions: Sequence[str], resources: Any, **condition: Any) -> dict:
+    """An IAM `Allow` statement: `actions` on `resources`, under `condition` (operator ->
+    {key: value}) when one is given."""
+    found: dict[str, Any] = {
+        "Sid": sid,
+        "Effect": "Allow",
+        "Action": list(actions),
+        "Resource": resources,
+    }
+    if condition:
+        found["Condition"] = condition
+    return found

@@ -25,3 +25,19 @@ def test_no_region_at_all_is_refused_naming_the_component_and_its_argument(monke
     with pytest.raises(ValueError) as error:
         provider_region(None, "cache", "CacheArgs")
     assert str(error.value) == "cache: no region (set aws:region or CacheArgs.region)"
+
+
+def test_an_allow_statement_carries_a_condition_only_when_given():
+    from accessweaver_components.bindings import allow_statement
+
+    plain = allow_statement("Read", ("s3:GetObject",), "arn:aws:s3:::b/*")
+    scoped = allow_statement(
+        "Stop", ["ecs:StopTask"], "*", ArnEquals={"ecs:cluster": "arn:aws:ecs:r:1:cluster/c"}
+    )
+    assert plain == {
+        "Sid": "Read",
+        "Effect": "Allow",
+        "Action": ["s3:GetObject"],
+        "Resource": "arn:aws:s3:::b/*",
+    }
+    assert scoped["Condition"] == {"ArnEquals": {"ecs:cluster": "arn:aws:ecs:r:1:cluster/c"}}

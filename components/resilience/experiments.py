@@ -31,6 +31,7 @@ from typing import Any
 
 import pulumi
 
+from ..bindings import allow_statement
 from .config import MAX_ACTIONS, MAX_PARALLEL_ACTIONS
 
 STOP_TASK = "aws:ecs:stop-task"
@@ -221,18 +222,6 @@ def guard_rule(alarm_names: Sequence[str]) -> str:
     return " OR ".join(f'ALARM("{name}")' for name in alarm_names)
 
 
-def _statement(sid: str, actions: Sequence[str], resources: Any, **condition: Any) -> dict:
-    found: dict[str, Any] = {
-        "Sid": sid,
-        "Effect": "Allow",
-        "Action": list(actions),
-        "Resource": resources,
-    }
-    if condition:
-        found["Condition"] = condition
-    return found
-
-
 def experiment_role_policy(
     *,
     region: str,
@@ -249,71 +238,14 @@ def experiment_role_policy(
     cluster (`ecs:cluster`), network ACLs FIS created and tagged (`managedByFIS`) in the
     stack's VPC (`ec2:Vpc`), the stack's DB instance and replication group by ARN."""
     where = f"{region}:{account_id}"
-    statements = [_statement("FindTargets", ["tag:GetResources"], "*")]
+    statements = [allow_statement("FindTargets", ["tag:GetResources"], "*")]
     if cluster_name is not None:
-        cluster = f"arn:aws:ecs:{where}:cluster/{cluster_name}"
-        statements += [
-            _statement(
-                "ListTheClustersTasks", ["ecs:ListTasks"], "*", ArnEquals={"ecs:cluster": cluster}
-            ),
-            _statement(
-                "StopTheClustersTasks",
-                ["ecs:DescribeTasks", "ecs:StopTask"],
-                f"arn:aws:ecs:{where}:task/{cluster_name}/*",
-                ArnEquals={"ecs:cluster": cluster},
-            ),
-        ]
+        statements += _task_statements(where, cluster_name)
     if vpc_id is not None:
-        vpc = f"arn:aws:ec2:{where}:vpc/{vpc_id}"
-        acls = f"arn:aws:ec2:{where}:network-acl/*"
-        statements += [
-            _statement(
-                "ReadTheNetwork",
-                [
-                    "ec2:DescribeManagedPrefixLists",
-                    "ec2:DescribeNetworkAcls",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeVpcs",
-                ],
-                "*",
-            ),
-            _statement(
-                "ReadPrefixLists",
-                ["ec2:GetManagedPrefixListEntries"],
-                f"arn:aws:ec2:{where}:prefix-list/*",
-            ),
-            _statement(
-                "CreateFisAclsInTheVpc",
-                ["ec2:CreateNetworkAcl"],
-                [acls, vpc],
-                StringEquals={f"aws:RequestTag/{FIS_ACL_TAG}": "true"},
-            ),
-            _statement(
-                "TagThemAtCreation",
-                ["ec2:CreateTags"],
-                acls,
-                StringEquals={
-                    "ec2:CreateAction": "CreateNetworkAcl",
-                    f"aws:RequestTag/{FIS_ACL_TAG}": "true",
-                },
-            ),
-            _statement(
-                "FillAndDeleteFisAclsOnly",
-                ["ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAcl"],
-                acls,
-                StringEquals={f"aws:ResourceTag/{FIS_ACL_TAG}": "true"},
-                ArnEquals={"ec2:Vpc": vpc},
-            ),
-            _statement(
-                "SwapTheAclsOfTheVpcsSubnets",
-                ["ec2:ReplaceNetworkAclAssociation"],
-                [acls, f"arn:aws:ec2:{where}:subnet/*"],
-                ArnEquals={"ec2:Vpc": vpc},
-            ),
-        ]
+        statements += _network_statements(where, vpc_id)
     if database_identifier is not None:
         statements.append(
-            _statement(
+            allow_statement(
                 "FailOverTheDatabase",
                 ["rds:DescribeDBInstances", "rds:RebootDBInstance"],
                 f"arn:aws:rds:{where}:db:{database_identifier}",
@@ -321,15 +253,83 @@ def experiment_role_policy(
         )
     if cache_replication_group_id is not None:
         statements += [
-            _statement(
+            allow_statement(
                 "FindTheCache",
                 ["elasticache:DescribeReplicationGroups"],
                 f"arn:aws:elasticache:{where}:replicationgroup:*",
             ),
-            _statement(
+            allow_statement(
                 "CutTheCachesAzPower",
                 ["elasticache:InterruptClusterAzPower"],
                 f"arn:aws:elasticache:{where}:replicationgroup:{cache_replication_group_id}",
             ),
         ]
     return {"Version": "2012-10-17", "Statement": statements}
+
+
+def _task_statements(where: str, cluster_name: str) -> list[dict]:
+    """Stop tasks of the stack's cluster only (`ecs:cluster`); `where` is `<region>:<account>`."""
+    cluster = f"arn:aws:ecs:{where}:cluster/{cluster_name}"
+    return [
+        allow_statement(
+            "ListTheClustersTasks", ["ecs:ListTasks"], "*", ArnEquals={"ecs:cluster": cluster}
+        ),
+        allow_statement(
+            "StopTheClustersTasks",
+            ["ecs:DescribeTasks", "ecs:StopTask"],
+            f"arn:aws:ecs:{where}:task/{cluster_name}/*",
+            ArnEquals={"ecs:cluster": cluster},
+        ),
+    ]
+
+
+def _network_statements(where: str, vpc_id: str) -> list[dict]:
+    """Disrupt the stack's VPC through network ACLs FIS creates and tags (`managedByFIS`) in
+    it and swaps onto its subnets; the reads FIS needs take no resource-level scope."""
+    vpc = f"arn:aws:ec2:{where}:vpc/{vpc_id}"
+    acls = f"arn:aws:ec2:{where}:network-acl/*"
+    return [
+        allow_statement(
+            "ReadTheNetwork",
+            [
+                "ec2:DescribeManagedPrefixLists",
+                "ec2:DescribeNetworkAcls",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeVpcs",
+            ],
+            "*",
+        ),
+        allow_statement(
+            "ReadPrefixLists",
+            ["ec2:GetManagedPrefixListEntries"],
+            f"arn:aws:ec2:{where}:prefix-list/*",
+        ),
+        allow_statement(
+            "CreateFisAclsInTheVpc",
+            ["ec2:CreateNetworkAcl"],
+            [acls, vpc],
+            StringEquals={f"aws:RequestTag/{FIS_ACL_TAG}": "true"},
+        ),
+        allow_statement(
+            "TagThemAtCreation",
+            ["ec2:CreateTags"],
+            acls,
+            StringEquals={
+                "ec2:CreateAction": "CreateNetworkAcl",
+                f"aws:RequestTag/{FIS_ACL_TAG}": "true",
+            },
+        ),
+        allow_statement(
+            "FillAndDeleteFisAclsOnly",
+            ["ec2:CreateNetworkAclEntry", "ec2:DeleteNetworkAcl"],
+            acls,
+            StringEquals={f"aws:ResourceTag/{FIS_ACL_TAG}": "true"},
+            ArnEquals={"ec2:Vpc": vpc},
+        ),
+        allow_statement(
+            "SwapTheAclsOfTheVpcsSubnets",
+            ["ec2:ReplaceNetworkAclAssociation"],
+            [acls, f"arn:aws:ec2:{where}:subnet/*"],
+            ArnEquals={"ec2:Vpc": vpc},
+        ),
+    ]
