@@ -41,3 +41,41 @@ def test_an_allow_statement_carries_a_condition_only_when_given():
         "Resource": "arn:aws:s3:::b/*",
     }
     assert scoped["Condition"] == {"ArnEquals": {"ecs:cluster": "arn:aws:ecs:r:1:cluster/c"}}
+
+
+def test_the_database_is_watched_against_its_own_class_and_storage():
+    from accessweaver_components.observability.thresholds import (
+        DatabaseWatch,
+        database_alarms,
+        postgres_max_connections,
+    )
+
+    alarms = {a.role: a for a in database_alarms(DatabaseWatch("aw-prod", "db.r7g.large", 100))}
+    assert list(alarms) == ["postgres-cpu", "postgres-free-storage", "postgres-connections"]
+    # free storage alarms BELOW 10 % of the 100 GiB allocation, the others above their limit
+    storage = alarms["postgres-free-storage"]
+    assert (storage.threshold, storage.comparison_operator) == (10 * 1024**3, "LessThanThreshold")
+    assert alarms["postgres-connections"].threshold == (
+        postgres_max_connections("db.r7g.large") * 80 // 100
+    )
+    assert alarms["postgres-cpu"].comparison_operator == "GreaterThanThreshold"
+
+
+def test_each_cache_node_gets_alarms_named_by_its_number():
+    from accessweaver_components.observability.thresholds import cache_node_alarms
+
+    alarms = cache_node_alarms("accessweaver-prod-redis-002")
+    assert [a.role for a in alarms] == ["redis-002-cpu", "redis-002-memory", "redis-002-evictions"]
+    assert all("accessweaver-prod-redis-002" in a.description for a in alarms)
+
+
+def test_a_serverless_cache_is_watched_against_its_data_limit():
+    from accessweaver_components.observability.thresholds import (
+        ServerlessCacheWatch,
+        serverless_cache_alarms,
+    )
+
+    data, throttled, evictions = serverless_cache_alarms(ServerlessCacheWatch("aw-dev", 5))
+    assert (data.role, data.threshold) == ("cache-data", 5 * 1024**3 * 80 // 100)
+    assert (throttled.metric_name, throttled.threshold) == ("ThrottledCmds", 0)
+    assert evictions.metric_name == "Evictions"

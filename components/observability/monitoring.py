@@ -28,45 +28,37 @@ from pulumi_aws import cloudwatch
 
 from ..naming import physical_name
 from .dashboard import ALB, SERVERLESS_DIMENSION, DashboardInputs, dashboard_body
+from .thresholds import (
+    CACHE_CPU_PERCENT,
+    CACHE_EVICTIONS,
+    CACHE_MEMORY_PERCENT,
+    DATABASE_CONNECTIONS_PERCENT,
+    DATABASE_CPU_PERCENT,
+    DATABASE_FREE_STORAGE_PERCENT,
+    FALLBACK_MAX_CONNECTIONS,
+    SERVERLESS_DATA_PERCENT,
+    DatabaseWatch,
+    ServerlessCacheWatch,
+    ThresholdAlarm,
+    cache_node_alarms,
+    database_alarms,
+    postgres_max_connections,
+    serverless_cache_alarms,
+)
 
-# Thresholds (data). Percentages are of the resource's capacity.
-DATABASE_CPU_PERCENT = 80
-DATABASE_FREE_STORAGE_PERCENT = 10
-DATABASE_CONNECTIONS_PERCENT = 80
-CACHE_CPU_PERCENT = 80
-CACHE_MEMORY_PERCENT = 80
-CACHE_EVICTIONS = 0
-"""Any eviction: the cache is full and drops keys the services still expect."""
-SERVERLESS_DATA_PERCENT = 80
-"""Of the serverless cache's data limit: past it, ElastiCache evicts or refuses writes."""
-
-FALLBACK_MAX_CONNECTIONS = 100
-
-# RDS PostgreSQL default: max_connections = LEAST(DBInstanceClassMemory / 9531392, 5000).
-_SIZE_GIB = {
-    "micro": 1,
-    "small": 2,
-    "medium": 4,
-    "large": 8,
-    "xlarge": 16,
-    "2xlarge": 32,
-    "4xlarge": 64,
-    "8xlarge": 128,
-    "12xlarge": 192,
-    "16xlarge": 256,
-}
-
-
-def postgres_max_connections(instance_class: str) -> int:
-    """RDS's default `max_connections` for an instance class (memory-optimised r* classes have
-    twice the memory of the same size); a conservative fallback for unknown classes."""
-    _, family, size = instance_class.split(".")
-    gib = _SIZE_GIB.get(size)
-    if gib is None:
-        return FALLBACK_MAX_CONNECTIONS
-    if family.startswith(("r", "x", "z")):
-        gib *= 2
-    return min(gib * 1024**3 // 9531392, 5000)
+__all__ = [
+    "CACHE_CPU_PERCENT",
+    "CACHE_EVICTIONS",
+    "CACHE_MEMORY_PERCENT",
+    "DATABASE_CONNECTIONS_PERCENT",
+    "DATABASE_CPU_PERCENT",
+    "DATABASE_FREE_STORAGE_PERCENT",
+    "FALLBACK_MAX_CONNECTIONS",
+    "SERVERLESS_DATA_PERCENT",
+    "DatabaseWatch",
+    "ServerlessCacheWatch",
+    "postgres_max_connections",
+]
 
 
 def error_rate_queries(load_balancer: pulumi.Input[str]) -> list[dict[str, Any]]:
@@ -96,23 +88,6 @@ def error_rate_queries(load_balancer: pulumi.Input[str]) -> list[dict[str, Any]]
             "return_data": True,
         },
     ]
-
-
-@dataclass(frozen=True)
-class DatabaseWatch:
-    """The RDS instance to watch: thresholds follow its class and storage."""
-
-    identifier: str
-    instance_class: str
-    allocated_storage_gb: int
-
-
-@dataclass(frozen=True)
-class ServerlessCacheWatch:
-    """The ElastiCache Serverless cache to watch: the data alarm follows its limit."""
-
-    name: str
-    max_data_gb: int
 
 
 ECS_EVENT_TYPES = ("WARN", "ERROR")
@@ -325,116 +300,40 @@ class Monitoring(pulumi.ComponentResource):
             )
 
     def _database_alarms(self, db: DatabaseWatch) -> None:
-        dims = {"DBInstanceIdentifier": db.identifier}
-        common = {"namespace": "AWS/RDS", "dimensions": dims, "period": 300}
-        free_bytes = db.allocated_storage_gb * 1024**3 * DATABASE_FREE_STORAGE_PERCENT // 100
-        connections = (
-            postgres_max_connections(db.instance_class) * DATABASE_CONNECTIONS_PERCENT // 100
-        )
-        self._alarm(
-            "postgres-cpu",
-            f"PostgreSQL CPU above {DATABASE_CPU_PERCENT}%",
-            metric_name="CPUUtilization",
-            statistic="Average",
-            evaluation_periods=3,
-            threshold=DATABASE_CPU_PERCENT,
-            comparison_operator="GreaterThanThreshold",
-            **common,
-        )
-        self._alarm(
-            "postgres-free-storage",
-            f"PostgreSQL free storage below {DATABASE_FREE_STORAGE_PERCENT}% of the allocation",
-            metric_name="FreeStorageSpace",
-            statistic="Minimum",
-            evaluation_periods=1,
-            threshold=free_bytes,
-            comparison_operator="LessThanThreshold",
-            **common,
-        )
-        self._alarm(
-            "postgres-connections",
-            f"PostgreSQL connections above {DATABASE_CONNECTIONS_PERCENT}% of max_connections",
-            metric_name="DatabaseConnections",
-            statistic="Maximum",
-            evaluation_periods=2,
-            threshold=connections,
-            comparison_operator="GreaterThanThreshold",
-            **common,
+        self._threshold_alarms(
+            "AWS/RDS", {"DBInstanceIdentifier": db.identifier}, database_alarms(db)
         )
 
     def _cache_alarms(self) -> None:
         for node in self._args.cache_node_ids:
-            common = {
-                "namespace": "AWS/ElastiCache",
-                "dimensions": {"CacheClusterId": node},
-                "period": 300,
-                "comparison_operator": "GreaterThanThreshold",
-            }
-            short = node.rsplit("-", 1)[-1]
-            self._alarm(
-                f"redis-{short}-cpu",
-                f"Redis node {node}: engine CPU above {CACHE_CPU_PERCENT}%",
-                metric_name="EngineCPUUtilization",
-                statistic="Average",
-                evaluation_periods=3,
-                threshold=CACHE_CPU_PERCENT,
-                **common,
-            )
-            self._alarm(
-                f"redis-{short}-memory",
-                f"Redis node {node}: memory above {CACHE_MEMORY_PERCENT}%",
-                metric_name="DatabaseMemoryUsagePercentage",
-                statistic="Average",
-                evaluation_periods=3,
-                threshold=CACHE_MEMORY_PERCENT,
-                **common,
-            )
-            self._alarm(
-                f"redis-{short}-evictions",
-                f"Redis node {node} evicts keys",
-                metric_name="Evictions",
-                statistic="Sum",
-                evaluation_periods=1,
-                threshold=CACHE_EVICTIONS,
-                **common,
+            self._threshold_alarms(
+                "AWS/ElastiCache", {"CacheClusterId": node}, cache_node_alarms(node)
             )
 
     def _serverless_cache_alarms(self, cache: ServerlessCacheWatch) -> None:
-        common = {
-            "namespace": "AWS/ElastiCache",
-            "dimensions": {SERVERLESS_DIMENSION: cache.name},
-            "period": 300,
-            "comparison_operator": "GreaterThanThreshold",
-        }
-        limit = cache.max_data_gb * 1024**3 * SERVERLESS_DATA_PERCENT // 100
-        self._alarm(
-            "cache-data",
-            f"Serverless cache {cache.name}: data above {SERVERLESS_DATA_PERCENT}% of its "
-            f"{cache.max_data_gb} GB limit",
-            metric_name="BytesUsedForCache",
-            statistic="Maximum",
-            evaluation_periods=2,
-            threshold=limit,
-            **common,
+        self._threshold_alarms(
+            "AWS/ElastiCache",
+            {SERVERLESS_DIMENSION: cache.name},
+            serverless_cache_alarms(cache),
         )
-        self._alarm(
-            "cache-throttled",
-            f"Serverless cache {cache.name} throttles commands (ECPU limit or scaling)",
-            metric_name="ThrottledCmds",
-            statistic="Sum",
-            evaluation_periods=1,
-            threshold=0,
-            **common,
-        )
-        self._alarm(
-            "cache-evictions",
-            f"Serverless cache {cache.name} evicts keys",
-            metric_name="Evictions",
-            statistic="Sum",
-            evaluation_periods=1,
-            threshold=CACHE_EVICTIONS,
-            **common,
-        )
+
+    def _threshold_alarms(
+        self, namespace: str, dimensions: dict[str, str], alarms: Sequence[ThresholdAlarm]
+    ) -> None:
+        """`alarms` on one resource's metrics (`namespace`, `dimensions`), over 5 minutes."""
+        for alarm in alarms:
+            self._alarm(
+                alarm.role,
+                alarm.description,
+                namespace=namespace,
+                dimensions=dimensions,
+                period=300,
+                metric_name=alarm.metric_name,
+                statistic=alarm.statistic,
+                evaluation_periods=alarm.evaluation_periods,
+                threshold=alarm.threshold,
+                comparison_operator=alarm.comparison_operator,
+            )
 
     def _dashboard(self, args: MonitoringArgs) -> pulumi.Output[str]:
         groups = sorted(args.target_group_arn_suffixes)
