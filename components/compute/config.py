@@ -28,9 +28,11 @@ from ..formats import (
 )
 from .arguments import PORT_MAX, PORT_MIN
 from .config_containers import (
+    Calls,
     CapacityShareConfig,
     ContainerName,
     ContainerPath,
+    ContainerUser,
     DependencyCondition,
     EfsVolumeConfig,
     FireLensConfig,
@@ -38,6 +40,8 @@ from .config_containers import (
     RepositoryCredentialsConfig,
     SecretsManagerArn,
     SidecarConfig,
+    WorkloadSecrets,
+    WritablePaths,
 )
 from .config_rollout import (
     BakeMinutes,
@@ -278,11 +282,7 @@ class ServiceSpec(ServiceTuning):
         description="The platform pieces it needs (database, cache, documents, jwtKey, "
         "keycloak); nothing else reaches it.",
     )
-    calls: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
-        default_factory=list,
-        description="Catalog services it calls: their URLs in its configuration and the paths "
-        "to their ports, nothing else.",
-    )
+    calls: Calls
     health_check_path: HealthPath | None = Field(
         None,
         description="HTTP path the load balancer and the health probe ask (answering 200 when "
@@ -302,21 +302,14 @@ class ServiceSpec(ServiceTuning):
         None, description="Full image reference; default <containerRegistry>/<name>:<imageTag>."
     )
     command: list[str] | None = Field(None, description="Container command, if not the image's.")
-    user: str = Field(
-        "1000",
-        pattern=r"^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?$",
-        description="Non-root user (uid[:gid]) the container runs as.",
-    )
+    user: ContainerUser
     stop_timeout: int = Field(
         120, ge=2, le=120, description="Seconds between SIGTERM and SIGKILL (Fargate max 120)."
     )
     environment: dict[EnvName, str] = Field(
         default_factory=dict, description="Plain environment variables of this service."
     )
-    secrets: dict[EnvName, SecretRef] = Field(
-        default_factory=dict,
-        description="Environment variables read from Secrets Manager/SSM (name -> ARN).",
-    )
+    secrets: WorkloadSecrets
     sizes: dict[Environment, TaskSize] = Field(
         description="CPU, memory and task count per environment."
     )
@@ -377,10 +370,7 @@ class ServiceSpec(ServiceTuning):
         description="Container health check command (CMD/CMD-SHELL form); default curl on the "
         "health path, for images without curl.",
     )
-    writable_paths: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9/_.-]+$")]] = Field(
-        default_factory=list,
-        description="Writable volumes besides /tmp (the root filesystem is read-only).",
-    )
+    writable_paths: WritablePaths
 
 
 class ServiceOverride(ServiceTuning):

@@ -25,6 +25,40 @@ KmsKeyArn = Annotated[
 ContainerPath = Annotated[str, Field(pattern=r"^/[A-Za-z0-9/_.-]+$")]
 
 
+# What a service (`services.<name>`) and a task (`tasks.<name>`) both say of their container,
+# written once: the same keys, types and descriptions in both.
+ContainerUser = Annotated[
+    str,
+    Field(
+        "1000",
+        pattern=r"^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?$",
+        description="Non-root user (uid[:gid]) the container runs as.",
+    ),
+]
+Calls = Annotated[
+    list[Annotated[str, Field(min_length=1, max_length=64)]],
+    Field(
+        default_factory=list,
+        description="Catalog services it calls: their URLs in its configuration and the paths "
+        "to their ports, nothing else.",
+    ),
+]
+WorkloadSecrets = Annotated[
+    dict[EnvName, SecretRef],
+    Field(
+        default_factory=dict,
+        description="Environment variables read from Secrets Manager/SSM (name -> ARN).",
+    ),
+]
+WritablePaths = Annotated[
+    list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9/_.-]+$")]],
+    Field(
+        default_factory=list,
+        description="Writable volumes besides /tmp (the root filesystem is read-only).",
+    ),
+]
+
+
 class RepositoryCredentialsConfig(ConfigModel):
     """`repositoryCredentials`: pull the image from a private registry (ghcr.io, Docker Hub)."""
 

@@ -8,7 +8,8 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from ..formats import ConfigModel, Environment, EnvName, Flag, Image, QueueName, SecretRef
+from ..formats import ConfigModel, Environment, EnvName, Flag, Image, QueueName
+from .config_containers import Calls, ContainerUser, WorkloadSecrets, WritablePaths
 from .config_schedule import TaskScheduleConfig
 
 DocumentsAccess = Literal["read", "readWrite"]
@@ -110,33 +111,19 @@ class TaskSpec(ConfigModel):
     command: list[Annotated[str, Field(min_length=1)]] | None = Field(
         None, min_length=1, description="Container command; required with imageOf."
     )
-    user: str = Field(
-        "1000",
-        pattern=r"^[A-Za-z0-9_-]+(:[A-Za-z0-9_-]+)?$",
-        description="Non-root user (uid[:gid]) the container runs as.",
-    )
+    user: ContainerUser
     sizes: dict[Environment, TaskSizeConfig] = Field(description="CPU and memory per environment.")
     uses: TaskUses = Field(
         default_factory=TaskUses,
         description="The platform pieces it needs (database, cache, documents, jwtKey, keycloak, "
         "sendsTo).",
     )
-    calls: list[Annotated[str, Field(min_length=1, max_length=64)]] = Field(
-        default_factory=list,
-        description="Catalog services it calls: their URLs in its configuration and the paths "
-        "to their ports, nothing else.",
-    )
+    calls: Calls
     environment: dict[EnvName, str] = Field(
         default_factory=dict, description="Plain environment variables of this task."
     )
-    secrets: dict[EnvName, SecretRef] = Field(
-        default_factory=dict,
-        description="Environment variables read from Secrets Manager/SSM (name -> ARN).",
-    )
-    writable_paths: list[Annotated[str, Field(pattern=r"^/[A-Za-z0-9/_.-]+$")]] = Field(
-        default_factory=list,
-        description="Writable volumes besides /tmp (the root filesystem is read-only).",
-    )
+    secrets: WorkloadSecrets
+    writable_paths: WritablePaths
     schedule: TaskScheduleConfig | None = Field(
         None, description="Run on a schedule (EventBridge Scheduler); unset = not scheduled."
     )
