@@ -77,13 +77,19 @@ Parameter Store parameters"). A name without a leading `/` is not taken: it cann
 a secret's value pasted where its reference goes (the ARN names such a parameter)."""
 
 
+def _resource_id(prefix: str) -> tuple[re.Pattern[str], str]:
+    """An EC2 resource id (`vpc-`, `subnet-`, `sg-`): the prefix and 8 hex digits (older ids)
+    or 17, with the `allowed` text that says so."""
+    return (
+        re.compile(rf"^{prefix}-([0-9a-f]{{8}}|[0-9a-f]{{17}})$"),
+        f"{prefix}- followed by 8 or 17 hex digits",
+    )
+
+
 PATTERNS = {
-    "vpc": (re.compile(r"^vpc-([0-9a-f]{8}|[0-9a-f]{17})$"), "vpc- followed by 8 or 17 hex digits"),
-    "subnet": (
-        re.compile(r"^subnet-([0-9a-f]{8}|[0-9a-f]{17})$"),
-        "subnet- followed by 8 or 17 hex digits",
-    ),
-    "sg": (re.compile(r"^sg-([0-9a-f]{8}|[0-9a-f]{17})$"), "sg- followed by 8 or 17 hex digits"),
+    "vpc": _resource_id("vpc"),
+    "subnet": _resource_id("subnet"),
+    "sg": _resource_id("sg"),
     "target_group_arn": (
         re.compile(
             r"^arn:aws(-[a-z]+)*:elasticloadbalancing:[a-z]{2}(-[a-z]+)+-\d:\d{12}:"

@@ -79,3 +79,14 @@ def test_a_serverless_cache_is_watched_against_its_data_limit():
     assert (data.role, data.threshold) == ("cache-data", 5 * 1024**3 * 80 // 100)
     assert (throttled.metric_name, throttled.threshold) == ("ThrottledCmds", 0)
     assert evictions.metric_name == "Evictions"
+
+
+@pytest.mark.parametrize("kind", ["vpc", "subnet", "sg"])
+def test_an_ec2_id_is_its_prefix_and_8_or_17_hex_digits(kind):
+    from accessweaver_components.formats import PATTERNS
+
+    pattern, allowed = PATTERNS[kind]
+    assert pattern.match(f"{kind}-0123abcd") and pattern.match(f"{kind}-0123456789abcdef0")
+    for wrong in (f"{kind}-0123abcd0", f"{kind}-0123ABCD", f"x{kind}-0123abcd", "0123abcd"):
+        assert not pattern.match(wrong), wrong
+    assert allowed == f"{kind}- followed by 8 or 17 hex digits"
