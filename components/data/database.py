@@ -21,7 +21,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, iam, rds, scheduler
 
-from ..bindings import Binding, Peer, secret_json_key
+from ..bindings import Binding, Peer, allow_statement, secret_json_key
 from ..iam_path import role_settings
 from ..naming import physical_name, provider_region
 from ..service_trust import rds_monitoring_trust, scheduler_trust
@@ -34,15 +34,15 @@ ENHANCED_MONITORING_POLICY_ARN = (
 
 
 def stop_start_policy(instance_arn: str) -> dict:
+    """EventBridge Scheduler's role: stop and start this instance, nothing else."""
     return {
         "Version": "2012-10-17",
         "Statement": [
-            {
-                "Sid": "StopAndStartThisInstance",
-                "Effect": "Allow",
-                "Action": ["rds:StopDBInstance", "rds:StartDBInstance"],
-                "Resource": instance_arn,
-            }
+            allow_statement(
+                "StopAndStartThisInstance",
+                ["rds:StopDBInstance", "rds:StartDBInstance"],
+                instance_arn,
+            )
         ],
     }
 

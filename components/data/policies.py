@@ -6,7 +6,7 @@ from typing import Any, Literal
 
 import pulumi
 
-from ..bindings import Binding, bucket_variable, statement_id
+from ..bindings import Binding, allow_statement, bucket_variable, statement_id
 from ..log_archive import deny_plain_http
 
 
@@ -37,31 +37,24 @@ def documents_statements(
     if write:
         objects += ["s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
     statements: list[dict[str, Any]] = [
-        {
-            "Sid": f"{sid}List",
-            "Effect": "Allow",
-            "Action": ["s3:ListBucket", "s3:GetBucketLocation"],
-            "Resource": bucket_arn,
-        },
-        {
-            "Sid": f"{sid}ReadWrite" if write else f"{sid}Read",
-            "Effect": "Allow",
-            "Action": objects,
-            "Resource": (
+        allow_statement(f"{sid}List", ["s3:ListBucket", "s3:GetBucketLocation"], bucket_arn),
+        allow_statement(
+            f"{sid}ReadWrite" if write else f"{sid}Read",
+            objects,
+            (
                 f"{bucket_arn}/*"
                 if isinstance(bucket_arn, str)
                 else pulumi.Output.concat(bucket_arn, "/*")
             ),
-        },
+        ),
     ]
     if key_arn is not None:
         statements.append(
-            {
-                "Sid": f"{sid}Key",
-                "Effect": "Allow",
-                "Action": ["kms:Decrypt", "kms:GenerateDataKey"] if write else ["kms:Decrypt"],
-                "Resource": key_arn,
-            }
+            allow_statement(
+                f"{sid}Key",
+                ["kms:Decrypt", "kms:GenerateDataKey"] if write else ["kms:Decrypt"],
+                key_arn,
+            )
         )
     return statements
 

@@ -18,7 +18,7 @@ from typing import Literal
 import pulumi
 from pulumi_aws import sqs
 
-from ..bindings import Binding, queue_variable, statement_id
+from ..bindings import Binding, allow_statement, queue_variable, statement_id
 from ..errors import ConfigIssue, raise_argument_issues
 from ..naming import physical_name
 from ..secure_queue import (
@@ -53,7 +53,8 @@ SENDER_ACTIONS = ("sqs:SendMessage", "sqs:GetQueueAttributes", "sqs:GetQueueUrl"
 
 
 def queue_statements(queue_arn: pulumi.Input[str], actions: Sequence[str], sid: str) -> list:
-    return [{"Sid": sid, "Effect": "Allow", "Action": list(actions), "Resource": queue_arn}]
+    """`actions` on one queue, in one statement named `sid`."""
+    return [allow_statement(sid, actions, queue_arn)]
 
 
 QueueAccess = Literal["consume", "send", "consumeAndSend"]
