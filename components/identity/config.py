@@ -11,6 +11,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, Field
 
+from ..compute.config import MAX_QUERY_STRING_KB, MAX_REQUEST_BODY_KB
 from ..data.config import DatabaseConfig, DatabaseSettings, DbName
 from ..edge.config import Guard
 from ..errors import ConfigIssue, Rules
@@ -204,7 +205,7 @@ class KeycloakConfig(ConfigModel):
     max_request_body_kb: int = Field(
         KEYCLOAK_MAX_BODY_KB,
         ge=1,
-        le=1024 * 1024,
+        le=MAX_REQUEST_BODY_KB,
         description="The largest request body (KiB) the web ACL lets through to Keycloak's "
         "paths (services.<name>.maxRequestBodyKb): SAML POST bindings carry whole signed "
         "assertions; default 128, the size of the form field Keycloak itself accepts.",
@@ -212,7 +213,7 @@ class KeycloakConfig(ConfigModel):
     max_query_string_kb: int = Field(
         KEYCLOAK_MAX_QUERY_KB,
         ge=1,
-        le=16,
+        le=MAX_QUERY_STRING_KB,
         description="The longest query string (KiB) the web ACL lets through to Keycloak's "
         "paths: RP-initiated logout carries a whole ID token (id_token_hint), SAML's redirect "
         "binding a signed request; default 8 (the ALB refuses request lines over 16 KiB).",
