@@ -154,15 +154,22 @@ PATTERNS = {
 }
 
 
-def _format(kind: str):
-    pattern, allowed = PATTERNS[kind]
+def matching(pattern: re.Pattern[str], problem: str) -> AfterValidator:
+    """A pydantic check of a string: the value as given when `pattern` matches it, else a
+    refusal with `problem` (`<what is wrong>; allowed: <what is>`), the message pydantic
+    reports at the key's path."""
 
     def check(value: str) -> str:
         if not pattern.match(value):
-            raise ValueError(f"malformed {kind.replace('_', ' ')}; allowed: {allowed}")
+            raise ValueError(problem)
         return value
 
     return AfterValidator(check)
+
+
+def _format(kind: str) -> AfterValidator:
+    pattern, allowed = PATTERNS[kind]
+    return matching(pattern, f"malformed {kind.replace('_', ' ')}; allowed: {allowed}")
 
 
 VpcId = Annotated[str, _format("vpc")]
@@ -279,16 +286,14 @@ Percent = Annotated[int, Field(ge=1, le=100)]
 _PATH_PATTERN = re.compile(r"""^/[A-Za-z0-9_\-.$/~"'@:+&*?]{0,127}$""")
 
 
-def _check_path_pattern(value: str) -> str:
-    if not _PATH_PATTERN.match(value):
-        raise ValueError(
-            "not an ALB path pattern; allowed: up to 128 characters starting with '/', letters, "
-            "digits and _ - . $ / ~ \" ' @ : + & with * and ? as wildcards (e.g. /api/*)"
-        )
-    return value
-
-
-PathPattern = Annotated[str, AfterValidator(_check_path_pattern)]
+PathPattern = Annotated[
+    str,
+    matching(
+        _PATH_PATTERN,
+        "not an ALB path pattern; allowed: up to 128 characters starting with '/', letters, "
+        "digits and _ - . $ / ~ \" ' @ : + & with * and ? as wildcards (e.g. /api/*)",
+    ),
+]
 
 
 DEFAULT_LOG_GROUP_PREFIX = "/ecs/{project}-{env}"

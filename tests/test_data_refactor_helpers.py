@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 import pytest
 
 from accessweaver_components.naming import provider_region
@@ -90,3 +92,17 @@ def test_an_ec2_id_is_its_prefix_and_8_or_17_hex_digits(kind):
     for wrong in (f"{kind}-0123abcd0", f"{kind}-0123ABCD", f"x{kind}-0123abcd", "0123abcd"):
         assert not pattern.match(wrong), wrong
     assert allowed == f"{kind}- followed by 8 or 17 hex digits"
+
+
+def test_a_matching_check_keeps_what_matches_and_refuses_the_rest_with_its_text():
+    import re
+
+    from pydantic import TypeAdapter, ValidationError
+
+    from accessweaver_components.formats import matching
+
+    clock = TypeAdapter(Annotated[str, matching(re.compile(r"^\d\d:\d\d$"), "not HH:MM")])
+    assert clock.validate_python("08:30") == "08:30"
+    with pytest.raises(ValidationError) as error:
+        clock.validate_python("8h30")
+    assert error.value.errors()[0]["msg"] == "Value error, not HH:MM"

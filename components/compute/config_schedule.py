@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, Field
 
-from ..formats import ConfigModel, Environment, Flag
+from ..formats import ConfigModel, Environment, Flag, matching
 
 Weekday = Literal["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"]
 WEEKDAYS: tuple[Weekday, ...] = ("MON", "TUE", "WED", "THU", "FRI")
@@ -23,12 +23,6 @@ WEEKS_PER_MONTH = HOURS_PER_MONTH / (24 * 7)
 
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 _ZONE_SHAPE = re.compile(r"^(UTC|[A-Za-z_]+(/[A-Za-z0-9_+-]+){1,2}|Etc/GMT[+-]\d{1,2})$")
-
-
-def _check_clock(value: str) -> str:
-    if not _CLOCK.match(value):
-        raise ValueError("not a time of day; allowed: HH:MM on a 24-hour clock, e.g. 08:00")
-    return value
 
 
 @functools.cache
@@ -45,7 +39,9 @@ def _check_zone(value: str) -> str:
     return value
 
 
-ClockTime = Annotated[str, AfterValidator(_check_clock)]
+ClockTime = Annotated[
+    str, matching(_CLOCK, "not a time of day; allowed: HH:MM on a 24-hour clock, e.g. 08:00")
+]
 TimeZone = Annotated[str, AfterValidator(_check_zone)]
 
 
