@@ -8,11 +8,14 @@ names: the bootstrap's deploy role creates, changes and passes `role/<project>/<
 
 from __future__ import annotations
 
+import json
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
+from pulumi_aws import iam
 
 _SEGMENT = re.compile(r"^[A-Za-z0-9_+=,.@-]{1,64}$")
 
@@ -53,3 +56,32 @@ def role_settings(
             lambda arn: {**tags, **boundary_tag(arn)}
         )
     return {"path": role_path(tags), "permissions_boundary": permissions_boundary, "tags": tagged}
+
+
+def service_role(
+    resource_name: str,
+    *,
+    description: str,
+    trust: Callable[[str], dict[str, Any]],
+    tags: Mapping[str, str],
+    permissions_boundary: pulumi.Input[str] | None,
+    opts: pulumi.ResourceOptions,
+    account_id: pulumi.Input[str] | None = None,
+    **arguments: Any,
+) -> iam.Role:
+    """A role an AWS service assumes for one component: `trust(account_id)` is its trust policy
+    (`account_id` default: the deploying account), created with the program's path, permissions
+    boundary and tags (`role_settings`); `arguments` are further `iam.Role` arguments."""
+    account = (
+        pulumi.Output.from_input(account_id)
+        if account_id is not None
+        else aws.get_caller_identity_output().account_id
+    )
+    return iam.Role(
+        resource_name,
+        description=description,
+        assume_role_policy=account.apply(lambda acct: json.dumps(trust(acct))),
+        **arguments,
+        **role_settings(tags, permissions_boundary),
+        opts=opts,
+    )

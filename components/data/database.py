@@ -18,11 +18,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import pulumi
-import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, iam, rds, scheduler
 
 from ..bindings import Binding, Peer, allow_statement, secret_json_key
-from ..iam_path import role_settings
+from ..iam_path import service_role
 from ..naming import physical_name, provider_region
 from ..service_trust import rds_monitoring_trust, scheduler_trust
 from .access import store_security_group
@@ -329,14 +328,12 @@ class Database(pulumi.ComponentResource):
         instance: rds.Instance,
         tags: Mapping[str, str],
     ) -> None:
-        account = aws.get_caller_identity_output().account_id
-        role = iam.Role(
+        role = service_role(
             f"{name}-scheduler-role",
             description=f"{args.identifier}: EventBridge Scheduler stops and starts it",
-            assume_role_policy=account.apply(
-                lambda acct: json.dumps(scheduler_trust(acct, self._region))
-            ),
-            **role_settings(dict(tags), args.permissions_boundary),
+            trust=lambda acct: scheduler_trust(acct, self._region),
+            tags=tags,
+            permissions_boundary=args.permissions_boundary,
             opts=pulumi.ResourceOptions(parent=self),
         )
         policy = iam.RolePolicy(
@@ -418,13 +415,12 @@ class Database(pulumi.ComponentResource):
         if args.monitoring_interval == 0:
             return None
         region = self._region
-        role = iam.Role(
+        role = service_role(
             f"{name}-monitoring-role",
             description=f"{args.identifier}: RDS enhanced monitoring publishes OS metrics",
-            assume_role_policy=aws.get_caller_identity_output().account_id.apply(
-                lambda acct: json.dumps(rds_monitoring_trust(acct, region, args.identifier))
-            ),
-            **role_settings(tags, args.permissions_boundary),
+            trust=lambda acct: rds_monitoring_trust(acct, region, args.identifier),
+            tags=tags,
+            permissions_boundary=args.permissions_boundary,
             opts=child,
         )
         iam.RolePolicyAttachment(

@@ -14,10 +14,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import pulumi
-import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, iam, vpc
 
-from ..iam_path import role_settings
+from ..iam_path import service_role
 from ..naming import physical_name, provider_region
 from ..service_trust import flow_logs_trust
 from .config import InterfaceEndpoint, NatGateways
@@ -175,14 +174,12 @@ class Network(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        account = aws.get_caller_identity_output().account_id
-        role = iam.Role(
+        role = service_role(
             f"{name}-flow-logs-role",
             description=f"{spec.name}: VPC Flow Logs writes to its log group",
-            assume_role_policy=account.apply(
-                lambda acct: json.dumps(flow_logs_trust(acct, region))
-            ),
-            **role_settings(tags, spec.permissions_boundary),
+            trust=lambda acct: flow_logs_trust(acct, region),
+            tags=tags,
+            permissions_boundary=spec.permissions_boundary,
             opts=child,
         )
         iam.RolePolicy(

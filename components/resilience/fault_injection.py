@@ -26,7 +26,7 @@ import pulumi
 import pulumi_aws as aws
 from pulumi_aws import cloudwatch, fis, iam
 
-from ..iam_path import role_settings
+from ..iam_path import service_role
 from ..service_trust import fis_trust
 from . import experiments as ex
 from .config import AZ_CODE, AZ_ID
@@ -116,13 +116,15 @@ class FaultInjection(pulumi.ComponentResource):
             tags=tags,
             opts=child,
         )
-        role = iam.Role(
+        role = service_role(
             f"{name}-role",
             description=f"{args.name_prefix}: AWS FIS runs the stack's fault experiments",
-            assume_role_policy=account.apply(lambda a: json.dumps(fis_trust(a, region))),
-            max_session_duration=3600,
-            **role_settings(tags, args.permissions_boundary),
+            trust=lambda acct: fis_trust(acct, region),
+            tags=tags,
+            permissions_boundary=args.permissions_boundary,
             opts=child,
+            account_id=account,
+            max_session_duration=3600,
         )
         policy = iam.RolePolicy(
             f"{name}-role-policy",
