@@ -106,3 +106,12 @@ def test_a_matching_check_keeps_what_matches_and_refuses_the_rest_with_its_text(
     with pytest.raises(ValidationError) as error:
         clock.validate_python("8h30")
     assert error.value.errors()[0]["msg"] == "Value error, not HH:MM"
+
+
+def test_working_hours_are_read_from_hh_mm_once():
+    from accessweaver_components.compute.config import OffHoursSettings
+
+    hours = OffHoursSettings("Europe/Paris", "08:30", "19:15", ("MON", "TUE"))
+    assert hours.hours_per_day == 10.75
+    assert hours.scale_up_schedule == "cron(30 8 ? * MON,TUE *)"
+    assert hours.scale_down_schedule == "cron(15 19 ? * MON,TUE *)"

@@ -84,7 +84,7 @@ class OffHoursSettings:
 
     @staticmethod
     def _cron(clock: str, days: tuple[Weekday, ...]) -> str:
-        hour, minute = (int(part) for part in clock.split(":"))
+        hour, minute = _hour_minute(clock)
         # Application Auto Scaling cron: minutes hours day-of-month month day-of-week year.
         return f"cron({minute} {hour} ? * {','.join(days)} *)"
 
@@ -98,11 +98,7 @@ class OffHoursSettings:
 
     @property
     def hours_per_day(self) -> float:
-        def minutes(clock: str) -> int:
-            hour, minute = clock.split(":")
-            return int(hour) * 60 + int(minute)
-
-        return (minutes(self.stop) - minutes(self.start)) / 60
+        return (_minute_of_day(self.stop) - _minute_of_day(self.start)) / 60
 
     @property
     def hours_per_month(self) -> float:
@@ -116,16 +112,15 @@ class OffHoursSettings:
         one pair per length."""
         week = ("MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
         ordered = sorted(self.days, key=week.index)
-        start_h, start_m = (int(part) for part in self.start.split(":"))
-        stop_h, stop_m = (int(part) for part in self.stop.split(":"))
+        stop_h, stop_m = _hour_minute(self.stop)
         lengths: dict[int, list[str]] = {}
         for index, day in enumerate(ordered):
             after = ordered[(index + 1) % len(ordered)]
             days_ahead = (week.index(after) - week.index(day)) % 7 or 7
             minutes = (
                 days_ahead * 24 * 60
-                - (stop_h * 60 + stop_m)
-                + (start_h * 60 + start_m)
+                - _minute_of_day(self.stop)
+                + _minute_of_day(self.start)
                 + grace_minutes
             )
             lengths.setdefault(minutes, []).append(day)
@@ -133,6 +128,18 @@ class OffHoursSettings:
             (f"cron({stop_m} {stop_h} * * {','.join(days)})", _iso_duration(minutes))
             for minutes, days in sorted(lengths.items())
         ]
+
+
+def _hour_minute(clock: str) -> tuple[int, int]:
+    """`"08:30"` (a `ClockTime`) -> `(8, 30)`."""
+    hour, minute = clock.split(":")
+    return int(hour), int(minute)
+
+
+def _minute_of_day(clock: str) -> int:
+    """`"08:30"` -> 510."""
+    hour, minute = _hour_minute(clock)
+    return hour * 60 + minute
 
 
 def _iso_duration(minutes: int) -> str:
