@@ -9,21 +9,29 @@ import pytest
 from accessweaver_components.naming import provider_region
 
 
+def _provider_region(monkeypatch, region: str | None) -> None:
+    """The provider's `aws:region` as `region` (whatever config an earlier test left set)."""
+    from types import SimpleNamespace
+
+    from accessweaver_components import naming
+
+    monkeypatch.setattr(naming, "aws", SimpleNamespace(config=SimpleNamespace(region=region)))
+
+
 def test_an_explicit_region_is_used_as_given(monkeypatch):
     # GIVEN a provider configured for another region
-    monkeypatch.setenv("AWS_REGION", "us-east-1")
+    _provider_region(monkeypatch, "us-east-1")
     # THEN the component's own argument wins
     assert provider_region("eu-west-3", "db", "DatabaseArgs") == "eu-west-3"
 
 
 def test_the_provider_region_is_the_default(monkeypatch):
-    monkeypatch.setenv("AWS_REGION", "eu-central-1")
+    _provider_region(monkeypatch, "eu-central-1")
     assert provider_region(None, "db", "DatabaseArgs") == "eu-central-1"
 
 
 def test_no_region_at_all_is_refused_naming_the_component_and_its_argument(monkeypatch):
-    monkeypatch.delenv("AWS_REGION", raising=False)
-    monkeypatch.delenv("AWS_DEFAULT_REGION", raising=False)
+    _provider_region(monkeypatch, None)
     with pytest.raises(ValueError) as error:
         provider_region(None, "cache", "CacheArgs")
     assert str(error.value) == "cache: no region (set aws:region or CacheArgs.region)"
