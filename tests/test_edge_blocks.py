@@ -26,6 +26,7 @@ from accessweaver_components.edge.tcp import (
 )
 from tests.config_support import loader
 from tests.graph_support import SG_IN, SG_OUT
+from tests.support_programs import refusal
 from tools.aws_models import validate
 from tools.engine import run_function
 from tools.policy_check import run_policies
@@ -239,91 +240,27 @@ def test_what_the_program_writes_is_what_the_elbv2_api_accepts(planned):
 # -- refused before any resource ---------------------------------------------------------------
 
 
-def _refused(program) -> str:
-    with pytest.raises(Exception) as caught:
-        run_function(program)
-    assert caught.value.recorded == []
-    return str(caught.value)
+def _alb_program(**args: Any):
+    """A program building one ALB `x` in VPC/PRIVATE for project `shop` in dev, with `args`."""
 
-
-def test_a_host_rule_over_the_limits_is_refused_naming_the_route():
-    def broken() -> None:
+    def program() -> None:
         from accessweaver_components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
 
         LoadBalancer(
             "x",
             LoadBalancerArgs(
-                name="x",
-                vpc_id=VPC,
-                subnet_ids=PRIVATE,
-                internal=True,
-                ingress_cidrs=("0.0.0.0/0",),
-                routes=[
-                    Route(
-                        "api",
-                        8080,
-                        "/health",
-                        ("/a/*", "/b/*", "/c/*"),
-                        100,
-                        host_headers=("*.shop.io", "api.shop.*", "x.y.z"),
-                    )
-                ],
-                project="shop",
-                environment="dev",
+                name="x", vpc_id=VPC, subnet_ids=PRIVATE, project="shop", environment="dev", **args
             ),
         )
 
-    message = _refused(broken)
-    assert "route api: host header 'api.shop.*': only letters may follow the last '.'" in message
-    assert "6 condition values" in message and "ingress_cidrs '0.0.0.0/0'" in message
+    return program
 
 
-def test_an_internet_facing_alb_refuses_ingress_ranges():
-    def broken() -> None:
-        from accessweaver_components.edge.load_balancer import LoadBalancer, LoadBalancerArgs
+def _nlb_program(listeners: list[TcpListener], *, attach: str | None = None, **args: Any):
+    """A program building one NLB `n` in VPC/PRIVATE for project `p` in dev with `listeners`
+    (and `args`), then asking it for the attachment of service `attach` when given."""
 
-        LoadBalancer(
-            "x",
-            LoadBalancerArgs(
-                name="x",
-                vpc_id=VPC,
-                subnet_ids=PRIVATE,
-                ingress_cidrs=("10.0.0.0/8",),
-                routes=[Route("api", 8080, "/health", ("/a/*",), 100)],
-                project="shop",
-                environment="dev",
-            ),
-        )
-
-    assert "apply to an internal ALB only" in _refused(broken)
-
-
-def test_an_nlb_with_a_tls_listener_and_no_certificate_or_an_unknown_service_is_refused():
-    def broken() -> None:
-        from accessweaver_components.edge.network_load_balancer import (
-            NetworkLoadBalancer,
-            NetworkLoadBalancerArgs,
-        )
-
-        NetworkLoadBalancer(
-            "n",
-            NetworkLoadBalancerArgs(
-                name="n",
-                vpc_id=VPC,
-                subnet_ids=PRIVATE,
-                project="p",
-                environment="dev",
-                listeners=[TcpListener("a", 8883, protocol="TLS"), TcpListener("b", 8883)],
-                internal=False,
-            ),
-        )
-
-    message = _refused(broken)
-    assert "listener a: a TLS listener needs certificate_arn" in message
-    assert "listener b: listener port 8883 is already a's" in message
-    assert "an internet-facing NLB admits no one by default" in message
-
-    def unknown() -> None:
+    def program() -> None:
         from accessweaver_components.edge.network_load_balancer import (
             NetworkLoadBalancer,
             NetworkLoadBalancerArgs,
@@ -337,11 +274,53 @@ def test_an_nlb_with_a_tls_listener_and_no_certificate_or_an_unknown_service_is_
                 subnet_ids=PRIVATE,
                 project="p",
                 environment="dev",
-                listeners=[TcpListener("a", 8883)],
+                listeners=listeners,
+                **args,
             ),
         )
-        nlb.attachment("A")
+        if attach is not None:
+            nlb.attachment(attach)
 
+    return program
+
+
+def test_a_host_rule_over_the_limits_is_refused_naming_the_route():
+    broken = _alb_program(
+        internal=True,
+        ingress_cidrs=("0.0.0.0/0",),
+        routes=[
+            Route(
+                "api",
+                8080,
+                "/health",
+                ("/a/*", "/b/*", "/c/*"),
+                100,
+                host_headers=("*.shop.io", "api.shop.*", "x.y.z"),
+            )
+        ],
+    )
+    message = refusal(broken)
+    assert "route api: host header 'api.shop.*': only letters may follow the last '.'" in message
+    assert "6 condition values" in message and "ingress_cidrs '0.0.0.0/0'" in message
+
+
+def test_an_internet_facing_alb_refuses_ingress_ranges():
+    broken = _alb_program(
+        ingress_cidrs=("10.0.0.0/8",), routes=[Route("api", 8080, "/health", ("/a/*",), 100)]
+    )
+    assert "apply to an internal ALB only" in refusal(broken)
+
+
+def test_an_nlb_with_a_tls_listener_and_no_certificate_or_an_unknown_service_is_refused():
+    broken = _nlb_program(
+        [TcpListener("a", 8883, protocol="TLS"), TcpListener("b", 8883)], internal=False
+    )
+    message = refusal(broken)
+    assert "listener a: a TLS listener needs certificate_arn" in message
+    assert "listener b: listener port 8883 is already a's" in message
+    assert "an internet-facing NLB admits no one by default" in message
+
+    unknown = _nlb_program([TcpListener("a", 8883)], attach="A")
     with pytest.raises(Exception, match="no listener for service 'A'; allowed: a"):
         run_function(unknown)
 

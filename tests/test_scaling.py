@@ -6,6 +6,7 @@ import pytest
 
 from tests.config_support import loader
 from tests.conftest import CA_A2A, planned
+from tests.support_programs import microservice_program, refusal
 from tools.aws_models import put_scaling_policy_params, validate
 
 POLICY = "aws:appautoscaling/policy:Policy"
@@ -106,28 +107,12 @@ def test_scaling_keys_without_autoscaling_have_no_effect_and_say_so(key):
 
 
 def test_the_component_refuses_request_scaling_without_a_load_balancer():
-    from tools.engine import run_function
+    from accessweaver_components.compute.microservice import ScalingArgs
 
-    def broken() -> None:
-        from accessweaver_components.compute.cluster import ClusterRef
-        from accessweaver_components.compute.containers import ContainerArgs
-        from accessweaver_components.compute.microservice import (
-            Microservice,
-            MicroserviceArgs,
-            ScalingArgs,
-        )
-
-        Microservice(
-            "api",
-            MicroserviceArgs(
-                cluster=ClusterRef("arn:aws:ecs:eu-west-1:123456789012:cluster/c", "c"),
-                vpc_id="vpc-0a1b2c3d4e5f60718",
-                subnet_ids=["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"],
-                container=ContainerArgs(image="r/api:1", port=8080),
-                scaling=ScalingArgs(min_capacity=1, max_capacity=2, requests_per_target=100),
-            ),
-        )
-
-    with pytest.raises(Exception, match="requests_per_target needs a load balancer") as caught:
-        run_function(broken)
-    assert caught.value.recorded == []
+    broken = microservice_program(
+        "api",
+        image="r/api:1",
+        port=8080,
+        scaling=ScalingArgs(min_capacity=1, max_capacity=2, requests_per_target=100),
+    )
+    assert "requests_per_target needs a load balancer" in refusal(broken)

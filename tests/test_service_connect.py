@@ -13,6 +13,7 @@ import pytest
 
 from tests.config_support import loader
 from tests.conftest import ROOT, container_definitions
+from tests.support_programs import microservice_program, refusal
 from tools.aws_models import create_service_params, validate
 from tools.engine import run_program
 
@@ -278,29 +279,12 @@ def test_a_task_calling_a_service_on_service_connect_is_refused():
 
 
 def test_a_worker_cannot_publish_and_a_cluster_without_namespace_cannot_connect():
-    from tools.engine import run_function
+    from accessweaver_components.compute.microservice import ServiceConnectArgs
 
-    def broken() -> None:
-        from accessweaver_components.compute.cluster import ClusterRef
-        from accessweaver_components.compute.containers import CommandHealthCheck, ContainerArgs
-        from accessweaver_components.compute.microservice import (
-            Microservice,
-            MicroserviceArgs,
-            ServiceConnectArgs,
-        )
-
-        Microservice(
-            "job",
-            MicroserviceArgs(
-                cluster=ClusterRef("arn:aws:ecs:eu-west-1:123456789012:cluster/c", "c"),
-                vpc_id="vpc-0a1b2c3d4e5f60718",
-                subnet_ids=["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"],
-                container=ContainerArgs(
-                    image="r/job:1", health_check=CommandHealthCheck(["CMD-SHELL", "true"])
-                ),
-                service_connect=ServiceConnectArgs(),
-            ),
-        )
-
-    with pytest.raises(Exception, match="Service Connect needs a cluster with a namespace"):
-        run_function(broken)
+    broken = microservice_program(
+        "job",
+        image="r/job:1",
+        command_check=["CMD-SHELL", "true"],
+        service_connect=ServiceConnectArgs(),
+    )
+    assert "Service Connect needs a cluster with a namespace" in refusal(broken)

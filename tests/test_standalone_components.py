@@ -8,11 +8,10 @@ import json
 import pytest
 
 from tests.graph_support import SG_IN, SG_OUT, TASK
+from tests.support_programs import SUBNETS, VPC, microservice_program, refusal
 from tools.engine import run_function
 from tools.provider_inputs import ProviderInputError
 
-VPC = "vpc-0a1b2c3d4e5f60718"
-SUBNETS = ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"]
 REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop"
 
 
@@ -130,51 +129,21 @@ def test_each_service_owns_its_group_and_roles_and_the_caller_opens_its_path(pla
 
 
 def test_a_worker_behind_a_load_balancer_is_refused_before_any_resource():
-    def broken() -> None:
-        from accessweaver_components.compute.attachments import LoadBalancerAttachment
-        from accessweaver_components.compute.cluster import ClusterRef
-        from accessweaver_components.compute.containers import CommandHealthCheck, ContainerArgs
-        from accessweaver_components.compute.microservice import Microservice, MicroserviceArgs
+    from accessweaver_components.compute.attachments import LoadBalancerAttachment
 
-        Microservice(
-            "job",
-            MicroserviceArgs(
-                cluster=ClusterRef("arn:aws:ecs:eu-west-1:123456789012:cluster/c", "c"),
-                vpc_id=VPC,
-                subnet_ids=SUBNETS,
-                container=ContainerArgs(
-                    image=f"{REGISTRY}/job:1", health_check=CommandHealthCheck(["CMD", "true"])
-                ),
-                load_balancer=LoadBalancerAttachment("arn:tg", ("sg-0a1b2c3d4e5f60799",)),
-            ),
-        )
-
-    with pytest.raises(
-        Exception, match="a worker \\(no port\\) cannot sit behind a load balancer"
-    ) as e:
-        run_function(broken)
-    assert e.value.recorded == []
+    broken = microservice_program(
+        "job",
+        image=f"{REGISTRY}/job:1",
+        command_check=["CMD", "true"],
+        load_balancer=LoadBalancerAttachment("arn:tg", ("sg-0a1b2c3d4e5f60799",)),
+    )
+    assert "a worker (no port) cannot sit behind a load balancer" in refusal(broken)
 
 
 def test_a_worker_without_a_command_health_check_is_refused():
-    def broken() -> None:
-        from accessweaver_components.compute.cluster import ClusterRef
-        from accessweaver_components.compute.containers import ContainerArgs
-        from accessweaver_components.compute.microservice import Microservice, MicroserviceArgs
-
-        Microservice(
-            "job",
-            MicroserviceArgs(
-                cluster=ClusterRef("arn:aws:ecs:eu-west-1:123456789012:cluster/c", "c"),
-                vpc_id=VPC,
-                subnet_ids=SUBNETS,
-                container=ContainerArgs(image=f"{REGISTRY}/job:1"),
-            ),
-        )
-
-    with pytest.raises(Exception, match="needs a CommandHealthCheck") as caught:
-        run_function(broken)
-    assert caught.value.recorded == []
+    assert "needs a CommandHealthCheck" in refusal(
+        microservice_program("job", image=f"{REGISTRY}/job:1")
+    )
 
 
 def test_the_readme_example_plans_as_written():
