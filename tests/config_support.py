@@ -11,6 +11,30 @@ from accessweaver_components.stack import ConfigError, StackSettings, settings_f
 
 STACK_FILE = "Pulumi.test.yaml"
 NAMESPACE = "accessweaver"
+OPT_OUT = "a test stack: no bootstrap deploys it"
+PUBLIC_SUBNETS = ["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"]
+REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver"
+EDGE_WITH_CERTIFICATE = {
+    "enabled": True,
+    "certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/"
+    "75f027a4-27dc-46c5-894e-e6a40b772e67",
+}
+
+
+def existing_vpc_stack(environment: str, **keys: Any) -> dict[str, Any]:
+    """A stack mapping for `environment` on an existing VPC with two private subnets, opted out
+    of the permissions boundary (no bootstrap deploys a test stack), then `keys`."""
+    return {
+        "environment": environment,
+        "permissionsBoundaryOptOut": OPT_OUT,
+        "vpcId": "vpc-0123456789abcdef0",
+        "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+        **keys,
+    }
+
+
+# The smallest prod stack with the AccessWeaver catalog: an existing VPC and the registry.
+MINIMAL_PROD = existing_vpc_stack("prod", containerRegistry=REGISTRY)
 
 
 def loader(

@@ -4,18 +4,10 @@ removes one (issue: adding a notifier used to replace the whole catalog without 
 
 from __future__ import annotations
 
-from typing import Any
-
 from accessweaver_components.stack.catalog import ACCESSWEAVER_CATALOG, extend_catalog
-from tests.config_support import loader
+from tests.config_support import MINIMAL_PROD, loader
 
-BASE: dict[str, Any] = {
-    "environment": "prod",
-    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
-    "vpcId": "vpc-0123456789abcdef0",
-    "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-    "containerRegistry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver",
-}
+BASE = MINIMAL_PROD
 NOTIFIER = {"port": 8090, "sizes": {"prod": {"cpu": 256, "memory": 512, "desiredCount": 2}}}
 FIVE = set(ACCESSWEAVER_CATALOG)
 

@@ -3,20 +3,12 @@ loaded, THEN it resolves or every problem is reported with file, key path, value
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from accessweaver_components.stack import ConfigError
-from tests.config_support import loader
+from tests.config_support import MINIMAL_PROD, loader
 
-BASE: dict[str, Any] = {
-    "environment": "prod",
-    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
-    "vpcId": "vpc-0123456789abcdef0",
-    "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-    "containerRegistry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver",
-}
+BASE = MINIMAL_PROD
 
 
 load, problems = loader(BASE)

@@ -4,7 +4,7 @@ before the HTTPS listener uses it, and points the names at the ALB."""
 
 from __future__ import annotations
 
-from tests.config_support import loader
+from tests.config_support import PUBLIC_SUBNETS, existing_vpc_stack, loader
 
 CERT = "aws:acm/certificate:Certificate"
 VALIDATION = "aws:acm/certificateValidation:CertificateValidation"
@@ -67,13 +67,7 @@ def test_staging_keeps_its_certificate_arn_and_no_dns(plan):
     assert https.inputs["certificateArn"].startswith("arn:aws:acm:eu-west-1:")
 
 
-BASE = {
-    "environment": "prod",
-    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
-    "vpcId": "vpc-0123456789abcdef0",
-    "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-    "publicSubnetIds": ["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"],
-}
+BASE = existing_vpc_stack("prod", publicSubnetIds=PUBLIC_SUBNETS)
 load, problems = loader(BASE)
 DOMAIN = {"name": "accessweaver.example.com", "hostedZoneId": ZONE}
 

@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from accessweaver_components.edge.rules import ELB_NAME_MAX, elb_name, target_group_name
-from accessweaver_components.stack import ConfigError, settings_from_mapping
+from tests.config_support import OPT_OUT, REGISTRY, loader
 from tests.conftest import ROOT, STACKS
 from tools.checks import internet_ingress, listener_routing_problems
 from tools.engine import mock_state
@@ -448,27 +448,14 @@ def test_elb_names_stay_within_32_characters_and_distinct():
 
 BASE: dict[str, Any] = {
     "environment": "prod",
-    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
-    "containerRegistry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver",
+    "permissionsBoundaryOptOut": OPT_OUT,
+    "containerRegistry": REGISTRY,
     "network": {"createVpc": True},
     "edge": {"enabled": True, "certificateArn": CERTIFICATE},
 }
 
 
-def load(**changes: Any):
-    return settings_from_mapping(
-        {**BASE, **changes},
-        namespace="accessweaver",
-        stack_file="Pulumi.test.yaml",
-        region=REGION,
-        account_id="123456789012",
-    )
-
-
-def problems(**changes: Any) -> dict[str, str]:
-    with pytest.raises(ConfigError) as caught:
-        load(**changes)
-    return {issue.path: issue.render("accessweaver") for issue in caught.value.issues}
+load, problems = loader(BASE)
 
 
 def catalog(**gateway: Any) -> dict[str, Any]:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from accessweaver_components.identity.config import keycloak_environment
-from tests.config_support import loader
+from tests.config_support import existing_vpc_stack, loader
 from tests.conftest import ROOT, STACKS, container_definitions
 from tools.policy_check import run_policies
 
@@ -228,12 +228,7 @@ def test_a_stack_without_keycloak_creates_neither_the_service_nor_its_admin_secr
 
 # -- Config rules (pure) -------------------------------------------------------------------
 
-BASE: dict[str, Any] = {
-    "environment": "prod",
-    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
-    "vpcId": "vpc-0123456789abcdef0",
-    "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-}
+BASE = existing_vpc_stack("prod")
 
 
 load, problems = loader(BASE)

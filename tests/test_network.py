@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from accessweaver_components.network.layout import no_public_ip_on_launch, subnet_masks
-from accessweaver_components.stack import ConfigError, settings_from_mapping
+from tests.config_support import OPT_OUT, REGISTRY, loader
 from tests.conftest import STACKS
 
 VPC = "awsx:ec2:Vpc"
@@ -216,22 +216,13 @@ def test_subnets_of_every_az_fit_in_the_vpc(cidr, azs):
 
 BASE: dict[str, Any] = {
     "environment": "prod",
-    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
-    "containerRegistry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver",
+    "permissionsBoundaryOptOut": OPT_OUT,
+    "containerRegistry": REGISTRY,
     "network": {"createVpc": True},
 }
 
 
-def problems(**changes: Any) -> dict[str, str]:
-    with pytest.raises(ConfigError) as caught:
-        settings_from_mapping(
-            {**BASE, **changes},
-            namespace="accessweaver",
-            stack_file="Pulumi.test.yaml",
-            region="eu-west-1",
-            account_id="123456789012",
-        )
-    return {issue.path: issue.render("accessweaver") for issue in caught.value.issues}
+load, problems = loader(BASE)
 
 
 def test_created_vpc_and_an_existing_vpc_id_are_refused_together_naming_both_keys():
@@ -284,11 +275,6 @@ def test_secure_string_parameters_without_nat_need_the_ssm_endpoint():
     network = {"createVpc": True, "natGateways": "none", "interfaceEndpoints": base}
     found = problems(network=network, secrets={"store": "parameterStore"})
     assert "tasks could not reach ssm;" in found["network.interfaceEndpoints"]
-
-    def load(**changes: Any):
-        return settings_from_mapping({**BASE, **changes}, namespace="accessweaver",
-                                     stack_file="Pulumi.test.yaml", region="eu-west-1",
-                                     account_id="123456789012")  # fmt: skip
 
     assert load(network=network).platform.secrets.store == "secretsManager"
     fixed = {**network, "interfaceEndpoints": [*base, "ssm"]}

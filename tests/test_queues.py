@@ -12,7 +12,7 @@ import json
 
 import pytest
 
-from tests.config_support import loader
+from tests.config_support import existing_vpc_stack, loader
 from tests.conftest import CA_A2A, planned
 from tools.aws_models import put_scaling_policy_params, validate
 
@@ -113,10 +113,7 @@ def test_prod_scales_the_extractor_on_the_backlog_per_task(ca):
 
 BASE = {
     "baseCatalog": "none",
-    "environment": "dev",
-    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
-    "vpcId": "vpc-0123456789abcdef0",
-    "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
+    **existing_vpc_stack("dev"),
     "services": {
         "api": {
             "port": 8080,

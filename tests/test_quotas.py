@@ -12,23 +12,12 @@ from accessweaver_components.stack import ConfigError
 from accessweaver_components.stack.catalog import ACCESSWEAVER_CATALOG
 from accessweaver_components.stack.graph import service_paths, task_paths
 from accessweaver_components.stack.quotas import rules_per_group
-from tests.config_support import loader
+from tests.config_support import EDGE_WITH_CERTIFICATE, PUBLIC_SUBNETS, existing_vpc_stack, loader
 from tests.conftest import STACKS
 from tests.graph_support import SG_IN, SG_OUT, group_owners
 
 SIZE = {env: {"cpu": 256, "memory": 512, "desiredCount": 2} for env in STACKS}
-BASE = {
-    "environment": "prod",
-    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
-    "vpcId": "vpc-0c1b2c3d4e5f60718",
-    "privateSubnetIds": ["subnet-0c1b2c3d4e5f60711", "subnet-0c1b2c3d4e5f60722"],
-    "publicSubnetIds": ["subnet-0c1b2c3d4e5f60733", "subnet-0c1b2c3d4e5f60744"],
-    "edge": {
-        "enabled": True,
-        "certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/"
-        "75f027a4-27dc-46c5-894e-e6a40b772e67",
-    },
-}
+BASE = existing_vpc_stack("prod", publicSubnetIds=PUBLIC_SUBNETS, edge=EDGE_WITH_CERTIFICATE)
 load, problems = loader(BASE)
 # A probe asking 100 services needs 100 egress rules: these catalogs go without one (the
 # quota message says so: test_a_hundred_services_need_the_probe_off_or_a_raised_quota).

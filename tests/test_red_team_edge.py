@@ -27,6 +27,7 @@ from accessweaver_components.edge.rules import (
     waf_guard_rule,
 )
 from accessweaver_components.network.layout import public_subnet_cidrs
+from tests.config_support import OPT_OUT, PUBLIC_SUBNETS, existing_vpc_stack, loader
 from tests.conftest import container_definitions
 from tests.test_ca_a2a import ca_a2a
 from tools.checks import LISTENER_RULE, first_matching_rule
@@ -169,16 +170,7 @@ def test_an_existing_vpc_trusts_its_public_subnets_as_aws_describes_them(run_sta
 
 
 def test_trusted_addresses_from_the_stack_file_win_and_everyone_is_refused(run_stack):
-    from tests.config_support import loader
-
-    load, problems = loader(
-        {
-            "environment": "dev",
-            "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
-            "vpcId": "vpc-0123456789abcdef0",
-            "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-        }
-    )
+    load, problems = loader(existing_vpc_stack("dev"))
     given = load(keycloak={"proxyTrustedAddresses": ["10.9.0.0/24"]}).platform.keycloak
     assert given.proxy_trusted_addresses == ("10.9.0.0/24",)
     found = problems(keycloak={"proxyTrustedAddresses": ["0.0.0.0/0", "10.1.2.3/33"]})
@@ -201,17 +193,8 @@ def test_no_listener_rule_forwards_actuator(stack_plan, project, stack, region):
 
 
 def test_a_route_the_guard_would_answer_first_is_refused():
-    from tests.config_support import loader
-
     _, problems = loader(
-        {
-            "environment": "dev",
-            "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
-            "vpcId": "vpc-0123456789abcdef0",
-            "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-            "publicSubnetIds": ["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"],
-            "edge": {"enabled": True},
-        }
+        existing_vpc_stack("dev", publicSubnetIds=PUBLIC_SUBNETS, edge={"enabled": True})
     )
     gateway = {"pathPatterns": ["/actuator/*"], "defaultRoute": False, "priority": 5}
     found = problems(services={"aw-api-gateway": gateway})
@@ -276,12 +259,10 @@ def test_waf_records_substitute_tokens_and_addresses_of_query_strings(stack_plan
 
 
 def test_a_query_argument_of_ones_own_is_substituted_too():
-    from tests.config_support import loader
-
     load, _ = loader(
         {
             "environment": "staging",
-            "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
+            "permissionsBoundaryOptOut": OPT_OUT,
             "network": {"createVpc": True},
         }
     )

@@ -18,7 +18,7 @@ import yaml
 from accessweaver_components.compute.jvm import heap_ceiling_mib, non_heap_reserve_mib
 from accessweaver_components.compute.telemetry import COLLECTOR_IMAGE, COLLECTOR_USER
 from accessweaver_components.stack import ConfigError
-from tests.config_support import loader
+from tests.config_support import MINIMAL_PROD, loader
 from tests.conftest import container_definitions
 from tests.test_ca_a2a import ca_a2a
 
@@ -83,13 +83,7 @@ def test_the_heap_follows_the_application_containers_memory_not_the_seeds_xmx(pl
     )
 
 
-BASE: dict[str, Any] = {
-    "environment": "prod",
-    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
-    "vpcId": "vpc-0123456789abcdef0",
-    "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-    "containerRegistry": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/accessweaver",
-}
+BASE = MINIMAL_PROD
 load, problems = loader(BASE)
 
 

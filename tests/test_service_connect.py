@@ -7,11 +7,10 @@ the rest."""
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
-from tests.config_support import loader
+from tests.config_support import EDGE_WITH_CERTIFICATE, PUBLIC_SUBNETS, existing_vpc_stack, loader
 from tests.conftest import ROOT, container_definitions
 from tests.support_programs import microservice_program, refusal
 from tools.aws_models import create_service_params, validate
@@ -214,18 +213,7 @@ def test_the_scheduled_probe_asks_only_the_dns_records_that_exist(plan):
     assert result.outputs["tasks"]["health-probe"]["schedule"] is not None
 
 
-BASE: dict[str, Any] = {
-    "environment": "prod",
-    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
-    "vpcId": "vpc-0123456789abcdef0",
-    "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-    "publicSubnetIds": ["subnet-0123456789abcdef2", "subnet-0123456789abcdef3"],
-    "edge": {
-        "enabled": True,
-        "certificateArn": "arn:aws:acm:eu-west-1:123456789012:certificate/"
-        "75f027a4-27dc-46c5-894e-e6a40b772e67",
-    },
-}
+BASE = existing_vpc_stack("prod", publicSubnetIds=PUBLIC_SUBNETS, edge=EDGE_WITH_CERTIFICATE)
 load, problems = loader(BASE)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from accessweaver_components.compute.registry import lifecycle_policy
 from accessweaver_components.data.policies import documents_statements, tls_only_bucket_policy
-from tests.config_support import loader
+from tests.config_support import existing_vpc_stack, loader
 from tests.conftest import STACKS, container_definitions
 
 BUCKET = "aws:s3/bucket:Bucket"
@@ -214,12 +214,7 @@ def test_services_pull_from_the_repositories_the_stack_creates(plan):
 
 # -- Config rules (pure) -------------------------------------------------------------------
 
-BASE: dict[str, Any] = {
-    "environment": "prod",
-    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
-    "vpcId": "vpc-0123456789abcdef0",
-    "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-}
+BASE = existing_vpc_stack("prod")
 
 
 load, problems = loader(BASE, account_id="210987654321")
