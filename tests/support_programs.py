@@ -4,7 +4,8 @@ registers anything. Built with the components' own typed arguments, no stack con
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+import contextlib
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import pytest
@@ -46,6 +47,27 @@ def microservice_program(
         )
 
     return program
+
+
+@contextlib.contextmanager
+def registrations() -> Iterator[list[str]]:
+    """The types of the resources registered meanwhile with the SDK's mock monitor (the stack
+    itself excluded): a refused configuration must leave this list empty."""
+    from pulumi.runtime import mocks
+
+    seen: list[str] = []
+    original = mocks.MockMonitor.RegisterResource
+
+    def spy(self, request):
+        if request.type != "pulumi:pulumi:Stack":
+            seen.append(request.type)
+        return original(self, request)
+
+    mocks.MockMonitor.RegisterResource = spy
+    try:
+        yield seen
+    finally:
+        mocks.MockMonitor.RegisterResource = original
 
 
 def refusal(program: Callable[[], None]) -> str:

@@ -9,8 +9,6 @@ test then feeds random YAML-shaped values to the loader.
 from __future__ import annotations
 
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +18,8 @@ from hypothesis import strategies as st
 from accessweaver_components.stack import ConfigError, StackSettings, settings_from_mapping
 from accessweaver_components.stack.model import StackConfig
 from tests.conftest import ROOT
+from tests.support_cli import refused_offline_plan
+from tests.support_programs import registrations
 from tools.engine import read_stack_config, run_program
 
 CORPUS = sorted((ROOT / "tests" / "bad_configs").glob("*.yaml"))
@@ -41,20 +41,10 @@ def test_the_corpus_has_at_least_40_files_each_with_expectations():
 
 
 @pytest.fixture
-def registered(monkeypatch):
+def registered():
     """Types the program registers during the test (the stack itself excluded)."""
-    from pulumi.runtime import mocks
-
-    seen: list[str] = []
-    original = mocks.MockMonitor.RegisterResource
-
-    def spy(self, request):
-        if request.type != "pulumi:pulumi:Stack":
-            seen.append(request.type)
-        return original(self, request)
-
-    monkeypatch.setattr(mocks.MockMonitor, "RegisterResource", spy)
-    return seen
+    with registrations() as seen:
+        yield seen
 
 
 @pytest.mark.parametrize("path", CORPUS, ids=lambda p: p.stem)
@@ -74,19 +64,9 @@ def test_bad_stack_file_is_refused_naming_file_key_and_what_is_allowed(path, reg
 @pytest.mark.parametrize("name", ["cpu-memory-impossible", "yaml-syntax-error"])
 def test_the_offline_plan_exits_2_with_only_the_messages(name):
     path = ROOT / "tests" / "bad_configs" / f"{name}.yaml"
-    done = subprocess.run(
-        [sys.executable, "-m", "tools.plan", "prod", "--config-file", str(path)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert "Traceback" not in done.stderr
-    assert str(path) in done.stderr
+    messages = refused_offline_plan(path)
     for fragment in expectations(path):
-        assert fragment in done.stderr
+        assert fragment in messages
 
 
 # ---------------------------------------------------------------------------------------------

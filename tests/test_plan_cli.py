@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 from accessweaver_components.stack import ConfigError
 from tests.conftest import ROOT
+from tests.support_cli import refused_offline_plan
 from tools.engine import run_program
 from tools.plan import main
 
@@ -92,21 +91,11 @@ BAD = """config:
 def test_bad_config_exits_2_with_only_the_messages(tmp_path):
     stack_file = tmp_path / "Pulumi.broken.yaml"
     stack_file.write_text(BAD)
-    done = subprocess.run(
-        [sys.executable, "-m", "tools.plan", "prod", "--config-file", str(stack_file)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 2
-    assert done.stdout == ""
-    assert "Traceback" not in done.stderr
-    assert str(stack_file) in done.stderr
-    assert "accessweaver:privateSubnetIds" in done.stderr
-    assert "accessweaver:serviceOverrides.aw-pdp-service.memory = 1024" in done.stderr
-    assert "accessweaver:commonEnvironmentVariables.DB_PASSWORD" in done.stderr
-    assert "hunter2" not in done.stderr
+    messages = refused_offline_plan(stack_file)
+    assert "accessweaver:privateSubnetIds" in messages
+    assert "accessweaver:serviceOverrides.aw-pdp-service.memory = 1024" in messages
+    assert "accessweaver:commonEnvironmentVariables.DB_PASSWORD" in messages
+    assert "hunter2" not in messages
 
 
 def test_bad_config_registers_no_resource(tmp_path):

@@ -11,11 +11,9 @@ bases are small (two or three services, no platform pieces) so one run costs ~0.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +23,7 @@ from hypothesis import strategies as st
 
 from accessweaver_components.stack import ConfigError
 from tests.conftest import ROOT
+from tests.support_programs import registrations
 from tools.engine import run_program
 
 ACCOUNT = "123456789012"
@@ -150,26 +149,6 @@ def _merged(base: dict[str, Any], services: dict, top: dict) -> dict[str, Any]:
     return config
 
 
-@contextlib.contextmanager
-def _registrations() -> Iterator[list[str]]:
-    """Types the program registers meanwhile (the stack itself excluded)."""
-    from pulumi.runtime import mocks
-
-    seen: list[str] = []
-    original = mocks.MockMonitor.RegisterResource
-
-    def spy(self, request):
-        if request.type != "pulumi:pulumi:Stack":
-            seen.append(request.type)
-        return original(self, request)
-
-    mocks.MockMonitor.RegisterResource = spy
-    try:
-        yield seen
-    finally:
-        mocks.MockMonitor.RegisterResource = original
-
-
 _WORKDIR = Path(tempfile.mkdtemp(prefix="fuzz-stacks-"))
 
 
@@ -208,7 +187,7 @@ def test_a_stack_file_plans_or_is_refused_with_its_problems_never_a_traceback(ba
     config = _merged(base, services, top)
     path = _WORKDIR / "Pulumi.fuzz.yaml"
     path.write_text(yaml.safe_dump({"config": config}, sort_keys=False))
-    with _registrations() as registered:
+    with registrations() as registered:
         try:
             result = run_program(ROOT, "fuzz", path)
         except ConfigError as error:
