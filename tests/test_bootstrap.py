@@ -821,6 +821,15 @@ def test_the_policy_pack_covers_the_state_bucket_and_the_keys():
 # -- bad bootstrap config: every problem at once, nothing registered ---------------------------
 
 
+def refused_bootstrap(raw: dict[str, Any], stack_file: str = "Pulumi.prod.yaml") -> ConfigError:
+    """The error a bootstrap stack file `raw` (in eu-west-1) is refused with."""
+    with pytest.raises(ConfigError) as caught:
+        bootstrap_settings(
+            raw, region="eu-west-1", stack_file=stack_file, namespace="accessweaver-bootstrap"
+        )
+    return caught.value
+
+
 def test_bad_bootstrap_config_is_refused_with_every_problem_named():
     raw = {
         "environment": "prod",
@@ -828,14 +837,8 @@ def test_bad_bootstrap_config_is_refused_with_every_problem_named():
         "pullFromAccountIds": ["2222"],
         "stateBackend": {"create": True, "accounts": {"dev": "11111111111x"}},
     }
-    with pytest.raises(ConfigError) as caught:
-        bootstrap_settings(
-            raw,
-            region="eu-west-1",
-            stack_file="Pulumi.prod.yaml",
-            namespace="accessweaver-bootstrap",
-        )
-    text = str(caught.value)
+    refused = refused_bootstrap(raw)
+    text = str(refused)
     assert "Pulumi.prod.yaml" in text
     for expected in (
         "accessweaver-bootstrap:pullFromAccountIds[0] = '2222'",
@@ -844,7 +847,7 @@ def test_bad_bootstrap_config_is_refused_with_every_problem_named():
         "accessweaver-bootstrap:promoteFromStack",
     ):
         assert expected in text, text
-    assert len(caught.value.issues) == 4
+    assert len(refused.issues) == 4
 
 
 def test_a_bad_bootstrap_stack_file_registers_nothing(tmp_path):

@@ -87,6 +87,16 @@ def needs(job: dict[str, Any]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
+def assert_daily_and_on_demand(doc: dict[str, Any]) -> None:
+    """The workflow `doc` runs on demand and on one schedule: every day at a fixed hour and
+    minute."""
+    on = triggers(doc)
+    assert "workflow_dispatch" in on
+    [cron] = [entry["cron"] for entry in on["schedule"]]
+    minute, hour, day, month, weekday = cron.split()
+    assert (day, month, weekday) == ("*", "*", "*") and hour.isdigit() and minute.isdigit()
+
+
 def environment_name(job: dict[str, Any]) -> str | None:
     env = job.get("environment")
     return env.get("name") if isinstance(env, dict) else env
@@ -607,11 +617,7 @@ def test_deploys_of_one_stack_never_overlap() -> None:
 
 def test_drift_runs_daily_and_on_demand_over_the_three_stacks() -> None:
     doc = workflow("drift.yml")
-    on = triggers(doc)
-    assert "workflow_dispatch" in on
-    [cron] = [entry["cron"] for entry in on["schedule"]]
-    minute, hour, day, month, weekday = cron.split()
-    assert (day, month, weekday) == ("*", "*", "*") and hour.isdigit() and minute.isdigit()
+    assert_daily_and_on_demand(doc)
     [job] = doc["jobs"].values()
     assert sorted(job["strategy"]["matrix"]["stack"]) == sorted(STACKS)
 
