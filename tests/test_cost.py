@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from accessweaver_components import cost
+from accessweaver_components.cost.prices import PriceTable
 from accessweaver_components.stack import ConfigError, settings_from_mapping
 from accessweaver_components.stack.loader import parse_raw_value
 from tests.conftest import ROOT, STACKS
@@ -73,17 +74,21 @@ class R:
 # ---------------------------------------------------------------------------------------------
 
 
-def test_one_quarter_vcpu_half_gb_task_for_730_hours_in_paris_costs_the_table_price():
-    paris = cost.price_table("eu-west-3")
-    usd = cost.fargate_monthly_usd(
+def _one_small_task_a_month(prices: PriceTable) -> float:
+    """Fargate's price of one on-demand x86 task of 0.25 vCPU and 0.5 GB for 730 hours."""
+    return cost.fargate_monthly_usd(
         vcpu=0.25,
         memory_gb=0.5,
         on_demand_tasks=1,
         spot_tasks=0,
         hours=730,
         architecture="X86_64",
-        prices=paris,
+        prices=prices,
     )
+
+
+def test_one_quarter_vcpu_half_gb_task_for_730_hours_in_paris_costs_the_table_price():
+    usd = _one_small_task_a_month(cost.price_table("eu-west-3"))
     # (0.25 x 0.04656 + 0.5 x 0.00511) x 730 = 0.014195 x 730
     assert usd == pytest.approx(10.36235)
 
@@ -94,15 +99,7 @@ def test_the_seed_figures_are_kept_beside_the_paris_prices_they_differ_from():
     assert paris["fargate.x86_64.gb_hour"].seed == 0.004445
     assert paris["nat.hour"].seed == 0.045 and paris["alb.hour"].seed == 0.0225
     # The seed's $9.00 per 0.25 vCPU / 0.5 GB task is N. Virginia's (and Ireland's) price.
-    ireland = cost.fargate_monthly_usd(
-        vcpu=0.25,
-        memory_gb=0.5,
-        on_demand_tasks=1,
-        spot_tasks=0,
-        hours=730,
-        architecture="X86_64",
-        prices=cost.price_table("eu-west-1"),
-    )
+    ireland = _one_small_task_a_month(cost.price_table("eu-west-1"))
     assert ireland == pytest.approx(9.010025)
 
 

@@ -7,6 +7,7 @@ server accepts."""
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import hmac
 import importlib.util
@@ -337,11 +338,8 @@ def test_an_empty_secret_is_filled_once_and_a_parameter_created_once(aws):
         tags={"Project": "accessweaver"},
     )
     sm.create_secret(Name="accessweaver/prod/kc-signing-key", SecretString="kept")
-    plan = setup_script.Plan(
-        host="",
-        port=0,
-        database="",
-        master_secret_arn="",
+    plan = dataclasses.replace(
+        plan,
         generated=(
             plan.generated[0],
             setup_script.Generated(
@@ -349,7 +347,6 @@ def test_an_empty_secret_is_filled_once_and_a_parameter_created_once(aws):
             ),
             plan.generated[2],
         ),
-        tags=plan.tags,
     )
     written = setup_script.fill_generated(plan, store, log=lambda _: None)
     assert written == [arn, "/accessweaver/dev/jwt-signing-key"]
