@@ -21,6 +21,20 @@ EDGE_WITH_CERTIFICATE = {
 }
 
 
+# The services of the default catalog, as literals (a test must not read them from the code
+# it checks), and with Keycloak, which a stack runs by default too.
+DEFAULT_SERVICES = frozenset(
+    {
+        "aw-api-gateway",
+        "aw-pdp-service",
+        "aw-pap-service",
+        "aw-tenant-service",
+        "aw-audit-service",
+    }
+)
+DEFAULT_SERVICES_AND_KEYCLOAK = DEFAULT_SERVICES | {"keycloak"}
+
+
 def existing_vpc_stack(environment: str, **keys: Any) -> dict[str, Any]:
     """A stack mapping for `environment` on an existing VPC with two private subnets, opted out
     of the permissions boundary (no bootstrap deploys a test stack), then `keys`."""

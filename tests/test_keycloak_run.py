@@ -16,7 +16,7 @@ import pytest
 from accessweaver_components.identity.sizing import KeycloakLoad, keycloak_floor, memory_limit_mib
 from tests.config_support import loader
 from tests.conftest import container_definitions
-from tests.test_ca_a2a import ca_a2a
+from tests.support_stacks import IDS, STACKS, committed_plan
 from tests.test_keycloak import BASE
 from tools import ops
 from tools.checks import first_matching_rule
@@ -25,21 +25,11 @@ TASK = "aws:ecs/taskDefinition:TaskDefinition"
 SERVICE = "aws:ecs/service:Service"
 load, problems = loader(BASE)
 
-# (project, stack, region): every committed stack; each runs Keycloak.
-STACKS = [
-    ("accessweaver", "dev", "eu-west-1"),
-    ("accessweaver", "staging", "eu-west-1"),
-    ("accessweaver", "prod", "eu-west-1"),
-    ("ca-a2a", "dev", "eu-west-3"),
-    ("ca-a2a", "prod", "eu-west-3"),
-]
-IDS = [f"{project}-{stack}" for project, stack, _ in STACKS]
-
 
 @pytest.fixture
 def stack_plan(plan):
     def get(project: str, stack: str):
-        return plan(stack) if project == "accessweaver" else ca_a2a(stack)
+        return committed_plan(plan, project, stack)
 
     return get
 

@@ -4,18 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from tests.config_support import DEFAULT_SERVICES
 from tests.conftest import STACKS, container_definitions
 
 SERVICE = "aws:ecs/service:Service"
 TASK = "aws:ecs/taskDefinition:TaskDefinition"
 MICROSERVICE = "accessweaver:ecs:Microservice"
-DEFAULT_SERVICES = {
-    "aw-api-gateway",
-    "aw-pdp-service",
-    "aw-pap-service",
-    "aw-tenant-service",
-    "aw-audit-service",
-}
 
 
 def app_container(plan, stack, service):

@@ -16,19 +16,13 @@ from accessweaver_components.observability.monitoring import (
     error_rate_queries,
     postgres_max_connections,
 )
+from tests.config_support import DEFAULT_SERVICES_AND_KEYCLOAK
 from tests.conftest import STACKS
 from tools.engine import mock_state
 
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:accessweaver-{stack}-alarms"
-CATALOG = {
-    "aw-api-gateway",
-    "aw-pdp-service",
-    "aw-pap-service",
-    "aw-tenant-service",
-    "aw-audit-service",
-    "keycloak",
-}
+CATALOG = DEFAULT_SERVICES_AND_KEYCLOAK
 
 
 def alarms(result) -> dict[str, dict]:

@@ -29,7 +29,7 @@ from accessweaver_components.edge.rules import (
 from accessweaver_components.network.layout import public_subnet_cidrs
 from tests.config_support import OPT_OUT, PUBLIC_SUBNETS, existing_vpc_stack, loader
 from tests.conftest import container_definitions
-from tests.test_ca_a2a import ca_a2a
+from tests.support_stacks import IDS, STACKS, committed_plan
 from tools.checks import LISTENER_RULE, first_matching_rule
 from tools.engine import PlanResult, run_function
 from tools.policy_check import run_policies
@@ -39,15 +39,6 @@ LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 ALB = "aws:lb/loadBalancer:LoadBalancer"
 
-# (project, stack, region): every committed stack with an ALB and Keycloak.
-STACKS = [
-    ("accessweaver", "dev", "eu-west-1"),
-    ("accessweaver", "staging", "eu-west-1"),
-    ("accessweaver", "prod", "eu-west-1"),
-    ("ca-a2a", "dev", "eu-west-3"),
-    ("ca-a2a", "prod", "eu-west-3"),
-]
-IDS = [f"{project}-{stack}" for project, stack, _ in STACKS]
 MASTER_REALM = (
     "/auth/realms/master",
     "/auth/realms/master/",
@@ -70,7 +61,7 @@ MANAGEMENT = (
 @pytest.fixture
 def stack_plan(plan):
     def get(project: str, stack: str) -> PlanResult:
-        return plan(stack) if project == "accessweaver" else ca_a2a(stack)
+        return committed_plan(plan, project, stack)
 
     return get
 

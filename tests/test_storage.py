@@ -10,21 +10,14 @@ import pytest
 
 from accessweaver_components.compute.registry import lifecycle_policy
 from accessweaver_components.data.policies import documents_statements, tls_only_bucket_policy
-from tests.config_support import existing_vpc_stack, loader
+from tests.config_support import DEFAULT_SERVICES_AND_KEYCLOAK, existing_vpc_stack, loader
 from tests.conftest import STACKS, container_definitions
 
 BUCKET = "aws:s3/bucket:Bucket"
 KEY = "aws:kms/key:Key"
 REPOSITORY = "aws:ecr/repository:Repository"
 NAME = "accessweaver-prod-documents"
-SERVICES = {
-    "aw-api-gateway",
-    "aw-pdp-service",
-    "aw-pap-service",
-    "aw-tenant-service",
-    "aw-audit-service",
-    "keycloak",
-}
+SERVICES = DEFAULT_SERVICES_AND_KEYCLOAK
 
 
 def part(result, type_: str, role: str) -> dict[str, Any]:
