@@ -171,18 +171,11 @@ def within_boundary(
 
 @functools.cache
 def catalogue() -> dict[str, dict[str, str]]:
-    """service prefix -> {action name: access level}."""
-    import warnings
+    """service prefix -> {action name: access level}: tools.data_reads' reading of it, read
+    once per session (the catalogue is large and every expansion walks it)."""
+    from tools.data_reads import catalogue as read_catalogue
 
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from parliament import iam_definition
-    found: dict[str, dict[str, str]] = {}
-    for service in iam_definition:
-        actions = found.setdefault(service["prefix"], {})
-        for privilege in service["privileges"]:
-            actions[privilege["privilege"]] = privilege["access_level"]
-    return found
+    return read_catalogue()
 
 
 def expand(patterns: Iterable[str]) -> set[str]:
