@@ -11,6 +11,7 @@ import dataclasses
 import functools
 import json
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -77,6 +78,28 @@ def _rule_paths(rule: str, paths: list[str]) -> Callable[[Resources], None]:
         r[rule] = with_inputs(r[rule], conditions=[{"pathPattern": {"values": paths}}])
 
     return change
+
+
+TOKEN_AUD = "token.actions.githubusercontent.com:aud"
+TOKEN_SUB = "token.actions.githubusercontent.com:sub"
+
+
+def _github_trust(condition: dict[str, Any]) -> Callable[[Resources], None]:
+    """The fake CI role trusting GitHub's OIDC provider for web identities under `condition`."""
+    return _set(
+        "ci-role",
+        assumeRolePolicy=document(
+            {
+                "Effect": "Allow",
+                "Principal": {
+                    "Federated": "arn:aws:iam::123456789012:oidc-provider/"
+                    "token.actions.githubusercontent.com"
+                },
+                "Action": "sts:AssumeRoleWithWebIdentity",
+                "Condition": condition,
+            }
+        ),
+    )
 
 
 def _waf_body(constraint: dict, **inputs: object) -> Callable[[Resources], None]:
@@ -279,35 +302,16 @@ CASES: list[tuple[str, str, Callable[[Resources], None], str]] = [
     ("kms-key-rotation", "never rotates", _set("key", enableKeyRotation=False),
      "enable_key_rotation is not true"),
     ("github-oidc-trust-scoped", "no sub condition",
-     _set("ci-role", assumeRolePolicy=document({
-         "Effect": "Allow",
-         "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/"
-                                    "token.actions.githubusercontent.com"},
-         "Action": "sts:AssumeRoleWithWebIdentity",
-         "Condition": {"StringEquals": {
-             "token.actions.githubusercontent.com:aud": "sts.amazonaws.com"}}})),
+     _github_trust({"StringEquals": {TOKEN_AUD: "sts.amazonaws.com"}}),
      "no `sub` condition"),
     ("github-oidc-trust-scoped", "any repository of the owner",
-     _set("ci-role", assumeRolePolicy=document({
-         "Effect": "Allow",
-         "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/"
-                                    "token.actions.githubusercontent.com"},
-         "Action": "sts:AssumeRoleWithWebIdentity",
-         "Condition": {"StringEquals": {"token.actions.githubusercontent.com:aud":
-                                        "sts.amazonaws.com"},
-                       "StringLike": {"token.actions.githubusercontent.com:sub":
-                                      "repo:example-org/*"}}})),
+     _github_trust({"StringEquals": {TOKEN_AUD: "sts.amazonaws.com"},
+                    "StringLike": {TOKEN_SUB: "repo:example-org/*"}}),
      "does not name one repository"),
     ("github-oidc-trust-scoped", "any workflow of the environment",
-     _set("ci-role", assumeRolePolicy=document({
-         "Effect": "Allow",
-         "Principal": {"Federated": "arn:aws:iam::123456789012:oidc-provider/"
-                                    "token.actions.githubusercontent.com"},
-         "Action": "sts:AssumeRoleWithWebIdentity",
-         "Condition": {"StringEquals": {
-             "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
-             "token.actions.githubusercontent.com:sub":
-                 "repo:example-org/accessweaver:environment:prod"}}})),
+     _github_trust({"StringEquals": {
+         TOKEN_AUD: "sts.amazonaws.com",
+         TOKEN_SUB: "repo:example-org/accessweaver:environment:prod"}}),
      "does not pin the workflow file"),
     ("service-trust-source-bound", "no condition (the ECS load-balancer role before)",
      _set("service-role", assumeRolePolicy=document({
