@@ -4,6 +4,7 @@ would: no stack file, no stack-config system, only their own typed arguments."""
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -12,7 +13,29 @@ from tests.support_programs import SUBNETS, VPC, microservice_program, refusal
 from tools.engine import run_function
 from tools.provider_inputs import ProviderInputError
 
+if TYPE_CHECKING:
+    from accessweaver_components.compute.cluster import ClusterRef
+    from accessweaver_components.compute.microservice import Microservice
+
 REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop"
+
+
+def _orders(cluster: ClusterRef, **args: Any) -> Microservice:
+    """The shop's HTTP service `orders` (image 1.4.2, port 8080) on `cluster` (a ClusterRef) in
+    VPC/SUBNETS, with the other MicroserviceArgs in `args`; inside a program only."""
+    from accessweaver_components.compute.containers import ContainerArgs
+    from accessweaver_components.compute.microservice import Microservice, MicroserviceArgs
+
+    return Microservice(
+        "orders",
+        MicroserviceArgs(
+            cluster=cluster,
+            vpc_id=VPC,
+            subnet_ids=SUBNETS,
+            container=ContainerArgs(image=f"{REGISTRY}/orders:1.4.2", port=8080),
+            **args,
+        ),
+    )
 
 
 def shop() -> None:
@@ -30,18 +53,12 @@ def shop() -> None:
     cluster = EcsCluster(
         "shop", EcsClusterArgs(cluster_name="shop-dev", vpc_id=VPC, namespace_name="shop.local")
     )
-    orders = Microservice(
-        "orders",
-        MicroserviceArgs(
-            cluster=cluster.ref,
-            vpc_id=VPC,
-            subnet_ids=SUBNETS,
-            container=ContainerArgs(image=f"{REGISTRY}/orders:1.4.2", port=8080),
-            cpu=512,
-            memory=1024,
-            desired_count=2,
-            scaling=ScalingArgs(min_capacity=2, max_capacity=6),
-        ),
+    orders = _orders(
+        cluster.ref,
+        cpu=512,
+        memory=1024,
+        desired_count=2,
+        scaling=ScalingArgs(min_capacity=2, max_capacity=6),
     )
     mailer = Microservice(
         "mailer",
@@ -222,8 +239,6 @@ def test_a_cluster_with_exec_logging_and_a_rotation_restart_in_a_program_of_ones
             EcsClusterArgs,
             ExecLoggingArgs,
         )
-        from accessweaver_components.compute.containers import ContainerArgs
-        from accessweaver_components.compute.microservice import Microservice, MicroserviceArgs
         from accessweaver_components.compute.rotation_restart import (
             RotationRestart,
             RotationRestartArgs,
@@ -237,16 +252,7 @@ def test_a_cluster_with_exec_logging_and_a_rotation_restart_in_a_program_of_ones
                 region="eu-west-1",
             ),
         )
-        orders = Microservice(
-            "orders",
-            MicroserviceArgs(
-                cluster=cluster.ref,
-                vpc_id=VPC,
-                subnet_ids=SUBNETS,
-                container=ContainerArgs(image=f"{REGISTRY}/orders:1.4.2", port=8080),
-                execute_command=True,
-            ),
-        )
+        orders = _orders(cluster.ref, execute_command=True)
         RotationRestart(
             "orders-db",
             RotationRestartArgs(
@@ -281,6 +287,4 @@ def test_a_rotation_restart_with_nothing_to_restart_is_refused_before_any_resour
             RotationRestartArgs(name="x", secret_arn="arn:s", cluster_arn="arn:c", services={}),
         )
 
-    with pytest.raises(Exception, match="no service to restart") as caught:
-        run_function(broken)
-    assert caught.value.recorded == []
+    assert "no service to restart" in refusal(broken)
