@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from tests.conftest import CA_A2A, STACKS, planned
-from tests.graph_support import SERVICE, SG, SG_IN, SG_OUT, TASK
+from tests.graph_support import ROLE_POLICY, SERVICE, SG, SG_IN, SG_OUT, TASK
 from tools.engine import PlanResult, RecordedResource
 from tools.policy_check import run_policies
 
@@ -111,69 +113,86 @@ def test_two_services_in_one_group_are_a_violation(plan):
     assert any("is shared by aw-api-gateway-service, aw-pdp-service-service" in m for m in messages)
 
 
-def test_a_bucket_permission_added_to_a_service_that_does_not_use_it_is_a_violation(plan):
-    result = plan("prod")
-    policy = result.one("aws:iam/rolePolicy:RolePolicy", "aw-pdp-service-task-policy")
+def findings_with_edited_policy(
+    result: PlanResult, policy_name: str, edit: Callable[[list[dict[str, Any]]], None]
+) -> list[dict[str, str]]:
+    """The LP findings on `result` once `edit` has changed, in place, the statements of the
+    role policy `policy_name` (everything else as recorded)."""
+    policy = result.one(ROLE_POLICY, policy_name)
     document = json.loads(policy.inputs["policy"])
-    document["Statement"].append(
-        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::docs/*"}
+    edit(document["Statement"])
+    return lp_findings(replaced(result, policy.key, policy=json.dumps(document)))
+
+
+def statement(statements: list[dict[str, Any]], sid: str) -> dict[str, Any]:
+    """The one statement with this Sid."""
+    (found,) = [s for s in statements if s.get("Sid") == sid]
+    return found
+
+
+def test_a_bucket_permission_added_to_a_service_that_does_not_use_it_is_a_violation(plan):
+    (finding,) = findings_with_edited_policy(
+        plan("prod"),
+        "aw-pdp-service-task-policy",
+        lambda statements: statements.append(
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::docs/*"}
+        ),
     )
-    (finding,) = lp_findings(replaced(result, policy.key, policy=json.dumps(document)))
     assert finding["control"] == "LP.2*"
     assert "s3:GetObject: aw-pdp-service does not use the documents bucket" in finding["message"]
 
 
 def test_publishing_metrics_into_another_services_namespace_is_a_violation(plan):
-    result = plan("prod")
-    policy = result.one("aws:iam/rolePolicy:RolePolicy", "aw-pdp-service-task-policy")
-    document = json.loads(policy.inputs["policy"])
-    (metrics,) = [s for s in document["Statement"] if s.get("Sid") == "Metrics"]
-    metrics["Condition"]["StringEquals"]["cloudwatch:namespace"] = (
-        "accessweaver/prod/aw-pap-service"
-    )
-    (finding,) = lp_findings(replaced(result, policy.key, policy=json.dumps(document)))
+    def into_pap(statements: list[dict[str, Any]]) -> None:
+        metrics = statement(statements, "Metrics")
+        metrics["Condition"]["StringEquals"]["cloudwatch:namespace"] = (
+            "accessweaver/prod/aw-pap-service"
+        )
+
+    (finding,) = findings_with_edited_policy(plan("prod"), "aw-pdp-service-task-policy", into_pap)
     assert "scoped to their own namespace (accessweaver/prod/aw-pdp-service)" in finding["message"]
 
 
 def test_a_session_log_permission_for_a_service_without_exec_is_a_violation(plan):
-    result = plan("prod")
-    policy = result.one("aws:iam/rolePolicy:RolePolicy", "aw-pdp-service-task-policy")
-    document = json.loads(policy.inputs["policy"])
-    document["Statement"].append(
-        {"Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"}
+    (finding,) = findings_with_edited_policy(
+        plan("prod"),
+        "aw-pdp-service-task-policy",
+        lambda statements: statements.append(
+            {"Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"}
+        ),
     )
-    (finding,) = lp_findings(replaced(result, policy.key, policy=json.dumps(document)))
     assert "logs:DescribeLogGroups: ECS Exec is off for aw-pdp-service" in finding["message"]
 
 
 def test_exec_log_writes_outside_the_session_log_group_are_a_violation(plan):
-    result = plan("prod")
-    policy = result.one("aws:iam/rolePolicy:RolePolicy", "keycloak-task-policy")
-    document = json.loads(policy.inputs["policy"])
-    (logs,) = [s for s in document["Statement"] if s.get("Sid") == "EcsExecSessionLogs"]
-    logs["Resource"] = "arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/accessweaver-prod/x:*"
-    (finding,) = lp_findings(replaced(result, policy.key, policy=json.dumps(document)))
+    def elsewhere(statements: list[dict[str, Any]]) -> None:
+        statement(statements, "EcsExecSessionLogs")["Resource"] = (
+            "arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/accessweaver-prod/x:*"
+        )
+
+    (finding,) = findings_with_edited_policy(plan("prod"), "keycloak-task-policy", elsewhere)
     assert "only on the cluster's ECS Exec log group" in finding["message"]
 
 
 def test_a_write_permission_for_a_read_only_user_of_the_bucket_is_a_violation():
     result = planned(CA_A2A, "dev")
-    policy = result.one("aws:iam/rolePolicy:RolePolicy", "extractor-task-policy")
-    document = json.loads(policy.inputs["policy"])
     assert lp_findings(result) == []
-    document["Statement"][1]["Action"].append("s3:PutObject")
-    (finding,) = lp_findings(replaced(result, policy.key, policy=json.dumps(document)))
+    (finding,) = findings_with_edited_policy(
+        result,
+        "extractor-task-policy",
+        lambda statements: statements[1]["Action"].append("s3:PutObject"),
+    )
     assert "s3:PutObject: extractor uses the documents bucket read-only" in finding["message"]
 
 
 def test_an_execution_role_reading_another_services_secret_is_a_violation(plan):
     result = plan("prod")
-    policy = result.one("aws:iam/rolePolicy:RolePolicy", "aw-pdp-service-exec-policy")
-    document = json.loads(policy.inputs["policy"])
     jwt = result.outputs["secret_arns"]["jwt-signing-key"]
-    secrets = next(s for s in document["Statement"] if s["Sid"] == "Secrets")
-    secrets["Resource"].append(jwt)
-    (finding,) = lp_findings(replaced(result, policy.key, policy=json.dumps(document)))
+    (finding,) = findings_with_edited_policy(
+        result,
+        "aw-pdp-service-exec-policy",
+        lambda statements: statement(statements, "Secrets")["Resource"].append(jwt),
+    )
     assert finding["control"] == "LP.3*" and f"grants {jwt}" in finding["message"]
 
 
