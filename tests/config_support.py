@@ -21,6 +21,28 @@ EDGE_WITH_CERTIFICATE = {
 }
 
 
+def services_only_stack_file(boundary: str, registry: str, more: dict[str, Any]) -> dict[str, Any]:
+    """The `config` of a dev stack file in eu-west-1 on an existing VPC that runs only its own
+    catalog: no base catalog, Keycloak, database, cache, documents bucket nor health probe;
+    `boundary` the permissions boundary, `registry` the container registry, then the
+    (namespaced) keys in `more`."""
+    return {
+        "aws:region": "eu-west-1",
+        f"{NAMESPACE}:environment": "dev",
+        f"{NAMESPACE}:permissionsBoundaryArn": boundary,
+        f"{NAMESPACE}:baseCatalog": "none",
+        f"{NAMESPACE}:vpcId": "vpc-0c1b2c3d4e5f60718",
+        f"{NAMESPACE}:privateSubnetIds": ["subnet-0c1b2c3d4e5f60711", "subnet-0c1b2c3d4e5f60722"],
+        f"{NAMESPACE}:containerRegistry": registry,
+        f"{NAMESPACE}:keycloak": {"enabled": False},
+        f"{NAMESPACE}:database": {"enabled": False},
+        f"{NAMESPACE}:cache": {"enabled": False},
+        f"{NAMESPACE}:documents": {"enabled": False},
+        f"{NAMESPACE}:healthProbe": {"enabled": False},
+        **more,
+    }
+
+
 # The services of the default catalog, as literals (a test must not read them from the code
 # it checks), and with Keycloak, which a stack runs by default too.
 DEFAULT_SERVICES = frozenset(

@@ -23,6 +23,7 @@ import yaml
 
 from accessweaver_components.formats import ENCRYPTED
 from accessweaver_components.stack import settings_from_mapping
+from tests.config_support import services_only_stack_file
 from tests.conftest import ROOT
 from tools.engine import PlanResult, run_program
 
@@ -31,29 +32,21 @@ DIGEST = "sha256:" + "5e" * 32
 REPOSITORY = f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/shop/orders"
 IMAGE = f"{REPOSITORY}:1.27@{DIGEST}"
 BOUNDARY = "arn:aws:iam::aws:policy/PowerUserAccess"
-CONFIG = {
-    "aws:region": REGION,
-    "accessweaver:environment": "dev",
-    "accessweaver:permissionsBoundaryArn": BOUNDARY,
-    "accessweaver:baseCatalog": "none",
-    "accessweaver:vpcId": "vpc-0c1b2c3d4e5f60718",
-    "accessweaver:privateSubnetIds": ["subnet-0c1b2c3d4e5f60711", "subnet-0c1b2c3d4e5f60722"],
-    "accessweaver:containerRegistry": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/shop",
-    "accessweaver:keycloak": {"enabled": False},
-    "accessweaver:database": {"enabled": False},
-    "accessweaver:cache": {"enabled": False},
-    "accessweaver:documents": {"enabled": False},
-    "accessweaver:healthProbe": {"enabled": False},
-    "accessweaver:alarms": {"emails": [{"secure": "v1:AAAABBBBCCCC"}]},
-    "accessweaver:services": {
-        "orders": {
-            "port": 8080,
-            "image": IMAGE,
-            "secrets": {"API_TOKEN": "/shop/dev/api-token", "MAIL_TOKEN": "/mail-token"},
-            "sizes": {"dev": {"cpu": 256, "memory": 512, "desiredCount": 1}},
-        }
+CONFIG = services_only_stack_file(
+    BOUNDARY,
+    f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/shop",
+    {
+        "accessweaver:alarms": {"emails": [{"secure": "v1:AAAABBBBCCCC"}]},
+        "accessweaver:services": {
+            "orders": {
+                "port": 8080,
+                "image": IMAGE,
+                "secrets": {"API_TOKEN": "/shop/dev/api-token", "MAIL_TOKEN": "/mail-token"},
+                "sizes": {"dev": {"cpu": 256, "memory": 512, "desiredCount": 1}},
+            }
+        },
     },
-}
+)
 
 
 @pytest.fixture(scope="module")

@@ -22,6 +22,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from accessweaver_components.stack import ConfigError
+from tests.config_support import services_only_stack_file
 from tests.conftest import ROOT
 from tests.support_programs import registrations
 from tools.engine import run_program
@@ -32,24 +33,16 @@ TG = f"arn:aws:elasticloadbalancing:{REGION}:{ACCOUNT}:targetgroup/tg/0123456789
 DIGEST = "sha256:" + "ab" * 32
 SIZE = {"cpu": 256, "memory": 512, "desiredCount": 1}
 
-EXISTING_VPC: dict[str, Any] = {
-    "aws:region": REGION,
-    "accessweaver:environment": "dev",
-    "accessweaver:permissionsBoundaryArn": f"arn:aws:iam::{ACCOUNT}:policy/b/boundary",
-    "accessweaver:baseCatalog": "none",
-    "accessweaver:vpcId": "vpc-0c1b2c3d4e5f60718",
-    "accessweaver:privateSubnetIds": ["subnet-0c1b2c3d4e5f60711", "subnet-0c1b2c3d4e5f60722"],
-    "accessweaver:containerRegistry": f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/fuzz",
-    "accessweaver:keycloak": {"enabled": False},
-    "accessweaver:database": {"enabled": False},
-    "accessweaver:cache": {"enabled": False},
-    "accessweaver:documents": {"enabled": False},
-    "accessweaver:healthProbe": {"enabled": False},
-    "accessweaver:services": {
-        "api": {"port": 8080, "sizes": {"dev": SIZE}},
-        "worker": {"healthCheckCommand": ["CMD-SHELL", "true"], "sizes": {"dev": SIZE}},
+EXISTING_VPC: dict[str, Any] = services_only_stack_file(
+    f"arn:aws:iam::{ACCOUNT}:policy/b/boundary",
+    f"{ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/fuzz",
+    {
+        "accessweaver:services": {
+            "api": {"port": 8080, "sizes": {"dev": SIZE}},
+            "worker": {"healthCheckCommand": ["CMD-SHELL", "true"], "sizes": {"dev": SIZE}},
+        },
     },
-}
+)
 OWN_EDGE: dict[str, Any] = {
     **{k: v for k, v in EXISTING_VPC.items() if "SubnetIds" not in k and "vpcId" not in k},
     "accessweaver:network": {"createVpc": True},
