@@ -8,14 +8,8 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+from tests.resource_types import ROLE_POLICY, SERVICE, SG_IN, SG_OUT, TASK
 from tools.engine import PlanResult
-
-SERVICE = "aws:ecs/service:Service"
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
-SG = "aws:ec2/securityGroup:SecurityGroup"
-SG_IN = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-SG_OUT = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 
 
 def group_owners(result: PlanResult) -> dict[str, str]:

@@ -34,16 +34,13 @@ from accessweaver_components.bootstrap.trust import trust_policy, trust_problems
 from accessweaver_components.errors import ConfigError
 from tests.conftest import ROOT, STACKS, planned
 from tests.iam_eval import denies
+from tests.resource_types import BUCKET, KEY, ROLE, ROLE_POLICY
 from tests.test_iam_parliament import findings, policy_documents
 from tools.engine import PlanResult, RecordedResource, run_program
 from tools.policy_check import run_policies
 
 BOOTSTRAP = ROOT / "bootstrap"
 REPOSITORY = "example-org/accessweaver"
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-BUCKET = "aws:s3/bucket:Bucket"
-KEY = "aws:kms/key:Key"
 STATE_BUCKET = "example-org-accessweaver-pulumi-state"
 
 

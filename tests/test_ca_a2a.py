@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT, container_definitions, planned
+from tests.resource_types import ALARM, LOG_GROUP, SERVICE, TASK
 from tools.checks import (
     LISTENER,
     LISTENER_RULE,
@@ -34,12 +35,8 @@ STACKS = ("dev", "prod")
 REGION = "eu-west-3"
 AGENTS = ("orchestrator", "extractor", "validator", "archivist", "mcp-server")
 SERVICES = (*AGENTS, "keycloak")
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
-SERVICE = "aws:ecs/service:Service"
 SCALING = "aws:appautoscaling/target:Target"
 SCHEDULE = "aws:appautoscaling/scheduledAction:ScheduledAction"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 
 
 def ca_a2a(stack: str) -> PlanResult:

@@ -8,8 +8,7 @@ import json
 
 import pytest
 
-SG_IN = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-SG_OUT = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+from tests.resource_types import SG_IN
 
 
 @pytest.mark.parametrize(

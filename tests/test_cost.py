@@ -19,6 +19,7 @@ from accessweaver_components.cost.prices import PriceTable
 from accessweaver_components.stack import ConfigError, settings_from_mapping
 from accessweaver_components.stack.loader import parse_raw_value
 from tests.conftest import ROOT, STACKS
+from tests.resource_types import ALB
 from tools.engine import read_stack_config
 from tools.plan import main
 
@@ -31,7 +32,6 @@ SCHEDULED = "aws:appautoscaling/scheduledAction:ScheduledAction"
 TARGET = "aws:appautoscaling/target:Target"
 VPC = "awsx:ec2:Vpc"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
-ALB = "aws:lb/loadBalancer:LoadBalancer"
 REDIS = "aws:elasticache/replicationGroup:ReplicationGroup"
 ONE_SERVICE = {
     "api": {

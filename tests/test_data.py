@@ -11,16 +11,13 @@ import pytest
 from accessweaver_components.stack import ConfigError
 from tests.config_support import loader
 from tests.conftest import STACKS, container_definitions
+from tests.resource_types import SG, SG_IN, SG_OUT, TASK
 
 RDS = "aws:rds/instance:Instance"
 REDIS = "aws:elasticache/replicationGroup:ReplicationGroup"
 SERVERLESS = "aws:elasticache/serverlessCache:ServerlessCache"
 CACHE_USER = "aws:elasticache/user:User"
 CACHE_USERS = "aws:elasticache/userGroup:UserGroup"
-SG = "aws:ec2/securityGroup:SecurityGroup"
-SG_IN = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-SG_OUT = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
 
 
 def database(result) -> dict[str, Any]:

@@ -25,6 +25,7 @@ from accessweaver_components.compute.rotation_restart import (
     rotation_event_pattern,
 )
 from tests.conftest import ROOT, STACKS
+from tests.resource_types import ALARM, ROLE_POLICY, SERVICE
 
 RULE = "aws:cloudwatch/eventRule:EventRule"
 TARGET = "aws:cloudwatch/eventTarget:EventTarget"
@@ -36,10 +37,6 @@ def _restart(result, type_: str) -> list:
     return [r for r in result.of_type(type_) if "-db-rotation-" in r.name]
 
 
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-SERVICE = "aws:ecs/service:Service"
-DB = "aws:rds/instance:Instance"
 ASL_VALIDATOR = ROOT / "tools" / "asl" / "node_modules" / ".bin" / "asl-validator"
 
 # The example AWS gives (Secrets Manager user guide, "Secret Label Updated event").

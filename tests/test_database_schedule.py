@@ -10,10 +10,10 @@ import pytest
 
 from accessweaver_components.stack.schedules import database_schedule, shifted_cron
 from tests.config_support import loader
+from tests.resource_types import DB
 from tools.aws_models import validate
 
 SCHEDULE = "aws:scheduler/schedule:Schedule"
-DB = "aws:rds/instance:Instance"
 WEEKDAYS = ["MON", "TUE", "WED", "THU", "FRI"]
 
 

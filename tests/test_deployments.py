@@ -29,14 +29,10 @@ from accessweaver_components.compute.deployment import (
 from tests.config_support import loader
 from tests.conftest import CA_A2A, STACKS, planned
 from tests.conftest import container_definitions as recorded_containers
+from tests.resource_types import ROLE, ROLE_POLICY, SERVICE, TASK, TG
 from tools.aws_models import create_service_params, validate
 
-SERVICE = "aws:ecs/service:Service"
-TG = "aws:lb/targetGroup:TargetGroup"
 ECS_TASK = "accessweaver:ecs:EcsTask::"
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 HOOK = "arn:aws:lambda:eu-west-3:928902064673:function:ca-a2a-smoke-test"
 CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/75f027a4-27dc-46c5-894e-e6a40b772e67"
 

@@ -5,12 +5,11 @@ before the HTTPS listener uses it, and points the names at the ALB."""
 from __future__ import annotations
 
 from tests.config_support import PUBLIC_SUBNETS, existing_vpc_stack, loader
+from tests.resource_types import ALB, LISTENER
 
 CERT = "aws:acm/certificate:Certificate"
 VALIDATION = "aws:acm/certificateValidation:CertificateValidation"
 RECORD = "aws:route53/record:Record"
-LISTENER = "aws:lb/listener:Listener"
-ALB = "aws:lb/loadBalancer:LoadBalancer"
 ZONE = "Z0123456789ABCDEFGHIJ"
 
 

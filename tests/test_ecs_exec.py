@@ -21,12 +21,9 @@ from accessweaver_components.compute.containers import (
 )
 from tests.conftest import STACKS
 from tests.conftest import container_definitions as recorded_containers
+from tests.resource_types import KEY, LOG_GROUP, SERVICE, TASK
 
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
-SERVICE = "aws:ecs/service:Service"
 CLUSTER = "aws:ecs/cluster:Cluster"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-KEY = "aws:kms/key:Key"
 
 
 def exec_services(result) -> dict[str, bool]:

@@ -18,17 +18,11 @@ import yaml
 from accessweaver_components.edge.rules import ELB_NAME_MAX, elb_name, target_group_name
 from tests.config_support import OPT_OUT, REGISTRY, loader
 from tests.conftest import ROOT, STACKS
+from tests.resource_types import ALB, LISTENER, SERVICE, SG, SG_IN, TG, WEB_ACL
 from tools.checks import internet_ingress, listener_routing_problems
 from tools.engine import mock_state
 
-ALB = "aws:lb/loadBalancer:LoadBalancer"
-LISTENER = "aws:lb/listener:Listener"
 RULE = "aws:lb/listenerRule:ListenerRule"
-TG = "aws:lb/targetGroup:TargetGroup"
-SERVICE = "aws:ecs/service:Service"
-SG = "aws:ec2/securityGroup:SecurityGroup"
-SG_IN = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 REGION = "eu-west-1"
 # An ACM certificate of the staging account (Pulumi.staging.yaml aws:allowedAccountIds).
 CERTIFICATE = "arn:aws:acm:eu-west-1:222222222222:certificate/75f027a4-27dc-46c5-894e-e6a40b772e67"

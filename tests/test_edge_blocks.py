@@ -25,7 +25,7 @@ from accessweaver_components.edge.tcp import (
     nlb_health_check,
 )
 from tests.config_support import loader
-from tests.graph_support import SG_IN, SG_OUT
+from tests.resource_types import LISTENER, SG_IN, SG_OUT
 from tests.support_programs import refusal
 from tools.aws_models import validate
 from tools.engine import run_function
@@ -37,7 +37,6 @@ REGISTRY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop"
 CALLERS = "sg-0a1b2c3d4e5f60733"
 RULE = "aws:lb/listenerRule:ListenerRule"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
-LISTENER = "aws:lb/listener:Listener"
 BALANCER = "aws:lb/loadBalancer:LoadBalancer"
 LISTENER_ARN = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/x/1/2"
 

@@ -13,12 +13,8 @@ import pytest
 from accessweaver_components.identity.config import keycloak_environment
 from tests.config_support import existing_vpc_stack, loader
 from tests.conftest import ROOT, STACKS, container_definitions
+from tests.resource_types import SERVICE, SG_IN, SG_OUT, TASK
 from tools.policy_check import run_policies
-
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
-SERVICE = "aws:ecs/service:Service"
-SG_IN = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
-SG_OUT = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
 
 
 def keycloak_container(result) -> dict[str, Any]:

@@ -16,13 +16,12 @@ import pytest
 from accessweaver_components.identity.sizing import KeycloakLoad, keycloak_floor, memory_limit_mib
 from tests.config_support import loader
 from tests.conftest import container_definitions
+from tests.resource_types import SERVICE, TASK
 from tests.support_stacks import IDS, STACKS, committed_plan
 from tests.test_keycloak import BASE
 from tools import ops
 from tools.checks import first_matching_rule
 
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
-SERVICE = "aws:ecs/service:Service"
 load, problems = loader(BASE)
 
 

@@ -11,12 +11,12 @@ from typing import Any
 from accessweaver_components.identity.updates import keycloak_recreate_reason
 from accessweaver_components.stack.release import ReleaseRecord, replaced_tags, running_tags
 from tests.conftest import ROOT
+from tests.resource_types import SERVICE
 from tools.aws_models import create_service_params, validate
 from tools.engine import example_release
 from tools.plan import render_summary
 from tools.policy_check import run_policies
 
-SERVICE = "aws:ecs/service:Service"
 RECREATE = "Recreate"
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import CA_A2A, STACKS, planned
-from tests.graph_support import ROLE_POLICY, SERVICE, SG, SG_IN, SG_OUT, TASK
+from tests.resource_types import ROLE_POLICY, SERVICE, SG, SG_IN, SG_OUT, TASK
 from tools.engine import PlanResult, RecordedResource
 from tools.policy_check import run_policies
 

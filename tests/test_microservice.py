@@ -6,9 +6,8 @@ import pytest
 
 from tests.config_support import DEFAULT_SERVICES
 from tests.conftest import STACKS, container_definitions
+from tests.resource_types import SERVICE, TASK
 
-SERVICE = "aws:ecs/service:Service"
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
 MICROSERVICE = "accessweaver:ecs:Microservice"
 
 

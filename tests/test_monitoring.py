@@ -18,9 +18,9 @@ from accessweaver_components.observability.monitoring import (
 )
 from tests.config_support import DEFAULT_SERVICES_AND_KEYCLOAK
 from tests.conftest import STACKS
+from tests.resource_types import ALARM
 from tools.engine import mock_state
 
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC_ARN = "arn:aws:sns:eu-west-1:123456789012:accessweaver-{stack}-alarms"
 CATALOG = DEFAULT_SERVICES_AND_KEYCLOAK
 

@@ -15,10 +15,10 @@ import pytest
 from accessweaver_components.network.layout import no_public_ip_on_launch, subnet_masks
 from tests.config_support import OPT_OUT, REGISTRY, loader
 from tests.conftest import STACKS
+from tests.resource_types import SERVICE
 
 VPC = "awsx:ec2:Vpc"
 NETWORK = "accessweaver:network:Network"
-SERVICE = "aws:ecs/service:Service"
 NETWORK_TYPES = {
     VPC,
     NETWORK,

@@ -21,13 +21,12 @@ from accessweaver_components.cost import (
 )
 from accessweaver_components.cost.prices import PRICES
 from tests.conftest import ROOT
+from tests.resource_types import SERVICE, TASK
 from tools import plan as plan_cli
 from tools.engine import run_program
 from tools.policy_check import PolicyReport, render_report
 
 PROJECT = ROOT / "tests" / "own_program"
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
-SERVICE = "aws:ecs/service:Service"
 
 
 @pytest.fixture(scope="module")

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, _plan
+from tests.resource_types import SERVICE
 from tests.test_bootstrap import bootstrap
 from tests.test_ca_a2a import PROJECT as CA_A2A
 from tests.test_ca_a2a import ca_a2a
@@ -23,7 +24,6 @@ from tools import engine, plan_diff
 from tools.plan import main
 from tools.urns import committed_stacks
 
-SERVICE = "aws:ecs/service:Service"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 SUBNET = "aws:ec2/subnet:Subnet"
 RUN = engine.run_program

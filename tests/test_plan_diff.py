@@ -9,13 +9,12 @@ from typing import Any
 import pytest
 
 from tests.conftest import ROOT
+from tests.resource_types import DB, QUEUE, SG
 from tools import plan_diff
 from tools.plan_diff import Previous, Resource, compare, load_previous, load_rules
 from tools.provider_inputs import _alternatives, _fields, _resource_class
 
 STACK = "urn:pulumi:dev::app::"
-QUEUE = "aws:sqs/queue:Queue"
-DB = "aws:rds/instance:Instance"
 PASSWORD = "random:index/randomPassword:RandomPassword"
 VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
 SECRET = "aws:secretsmanager/secret:Secret"
@@ -267,7 +266,6 @@ def test_a_rename_that_carries_an_alias_is_the_same_resource():
 
 VPC = "awsx:ec2:Vpc"
 SUBNET = "aws:ec2/subnet:Subnet"
-SG = "aws:ec2/securityGroup:SecurityGroup"
 LOG = "aws:cloudwatch/logGroup:LogGroup"
 PROVIDER = "urn:pulumi:dev::app::pulumi:providers:aws::default_7_51_1"
 REAL_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:111111111111:secret:app/jwt-AbCdEf"

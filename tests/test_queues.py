@@ -14,10 +14,9 @@ import pytest
 
 from tests.config_support import existing_vpc_stack, loader
 from tests.conftest import CA_A2A, planned
+from tests.resource_types import QUEUE, ROLE_POLICY
 from tools.aws_models import put_scaling_policy_params, validate
 
-QUEUE = "aws:sqs/queue:Queue"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 POLICY = "aws:appautoscaling/policy:Policy"
 
 

@@ -14,7 +14,8 @@ from accessweaver_components.stack.graph import service_paths, task_paths
 from accessweaver_components.stack.quotas import rules_per_group
 from tests.config_support import EDGE_WITH_CERTIFICATE, PUBLIC_SUBNETS, existing_vpc_stack, loader
 from tests.conftest import STACKS
-from tests.graph_support import SG_IN, SG_OUT, group_owners
+from tests.graph_support import group_owners
+from tests.resource_types import SG_IN, SG_OUT
 
 SIZE = {env: {"cpu": 256, "memory": 512, "desiredCount": 2} for env in STACKS}
 BASE = existing_vpc_stack("prod", publicSubnetIds=PUBLIC_SUBNETS, edge=EDGE_WITH_CERTIFICATE)

@@ -29,15 +29,11 @@ from accessweaver_components.edge.rules import (
 from accessweaver_components.network.layout import public_subnet_cidrs
 from tests.config_support import OPT_OUT, PUBLIC_SUBNETS, existing_vpc_stack, loader
 from tests.conftest import container_definitions
+from tests.resource_types import ALB, LOG_GROUP, TASK, WEB_ACL
 from tests.support_stacks import IDS, STACKS, committed_plan
 from tools.checks import LISTENER_RULE, first_matching_rule
 from tools.engine import PlanResult, run_function
 from tools.policy_check import run_policies
-
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
-WEB_ACL = "aws:wafv2/webAcl:WebAcl"
-ALB = "aws:lb/loadBalancer:LoadBalancer"
 
 MASTER_REALM = (
     "/auth/realms/master",

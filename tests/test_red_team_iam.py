@@ -16,7 +16,8 @@ from accessweaver_components.bootstrap.data_reads import DATA_READS
 from accessweaver_components.service_trust import trust_problems
 from tests.conftest import STACKS
 from tests.iam_eval import allows, denies, expand, within_boundary
-from tests.test_bootstrap import ROLE, STATE_BUCKET, bootstrap, boundary_of, role_policy
+from tests.resource_types import ROLE
+from tests.test_bootstrap import STATE_BUCKET, bootstrap, boundary_of, role_policy
 
 WIDE = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 """What the deploy role could write into a role of the program: everything."""

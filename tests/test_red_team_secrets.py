@@ -18,13 +18,11 @@ import yaml
 
 from tests.conftest import ROOT, STACKS, container_definitions
 from tests.iam_eval import allows, denies
+from tests.resource_types import ROLE_POLICY, SERVICE, TASK
 from tests.test_bootstrap import bootstrap, role_policy
 
 WORKFLOWS = ROOT / ".github" / "workflows"
 ACCOUNT = "333333333333"
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
-SERVICE = "aws:ecs/service:Service"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 ROLE_VARIABLE = re.compile(r"\$\{\{\s*vars\.([A-Z_]+)\s*\}\}")
 
 

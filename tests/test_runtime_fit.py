@@ -20,14 +20,11 @@ from accessweaver_components.compute.telemetry import COLLECTOR_IMAGE, COLLECTOR
 from accessweaver_components.stack import ConfigError
 from tests.config_support import MINIMAL_PROD, loader
 from tests.conftest import container_definitions
+from tests.resource_types import ALARM, SERVICE, TASK, TG
 from tests.test_ca_a2a import ca_a2a
 
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
-SERVICE = "aws:ecs/service:Service"
 POLICY = "aws:appautoscaling/policy:Policy"
 TARGET = "aws:appautoscaling/target:Target"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-TG = "aws:lb/targetGroup:TargetGroup"
 AW_STACKS = ("dev", "staging", "prod")
 ALL_STACKS = [("accessweaver", s) for s in AW_STACKS] + [("ca-a2a", s) for s in ("dev", "prod")]
 

@@ -6,12 +6,11 @@ import pytest
 
 from tests.config_support import loader
 from tests.conftest import CA_A2A, planned
+from tests.resource_types import TG
 from tests.support_programs import microservice_program, refusal
 from tools.aws_models import put_scaling_policy_params, validate
 
 POLICY = "aws:appautoscaling/policy:Policy"
-TG = "aws:lb/targetGroup:TargetGroup"
-ALB = "aws:lb/loadBalancer:LoadBalancer"
 
 
 def policies(result, service: str) -> dict[str, dict]:

@@ -14,12 +14,12 @@ import pytest
 
 from accessweaver_components.identity.secrets import ROTATED_BY, ROTATION
 from tests.conftest import ROOT, STACKS, container_definitions
+from tests.resource_types import TASK
 from tools.engine import SECRET_PLACEHOLDER
 
 PASSWORD = "random:index/randomPassword:RandomPassword"
 SECRET = "aws:secretsmanager/secret:Secret"
 VERSION = "aws:secretsmanager/secretVersion:SecretVersion"
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
 SECRET_ARN = re.compile(
     r"^arn:aws:secretsmanager:eu-west-1:123456789012:secret:[A-Za-z0-9/_+=.@!-]+"
     r"(:[A-Za-z0-9_.-]+::)?$"

@@ -10,9 +10,8 @@ import json
 import pytest
 
 from tests.config_support import loader
+from tests.resource_types import BUCKET, LOG_GROUP
 
-BUCKET = "aws:s3/bucket:Bucket"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 BUCKET_LOGGING = "aws:s3/bucketLogging:BucketLogging"
 WAF_LOGGING = "aws:wafv2/webAclLoggingConfiguration:WebAclLoggingConfiguration"
 TYPE_SHORT = {

@@ -12,15 +12,13 @@ import pytest
 
 from tests.config_support import EDGE_WITH_CERTIFICATE, PUBLIC_SUBNETS, existing_vpc_stack, loader
 from tests.conftest import ROOT, container_definitions
+from tests.resource_types import SERVICE, SG_IN, TASK
 from tests.support_programs import microservice_program, refusal
 from tools.aws_models import create_service_params, validate
 from tools.engine import run_program
 
-SERVICE = "aws:ecs/service:Service"
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
 DISCOVERY = "aws:servicediscovery/service:Service"
 NAMESPACE = "aws:servicediscovery/privateDnsNamespace:PrivateDnsNamespace"
-SG_IN = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 SHIFTING = {"BLUE_GREEN", "LINEAR", "CANARY"}
 CA_A2A = ROOT / "examples" / "ca-a2a"
 

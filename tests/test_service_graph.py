@@ -8,8 +8,6 @@ import pytest
 from accessweaver_components.stack.catalog import ACCESSWEAVER_CATALOG
 from tests.conftest import STACKS
 from tests.graph_support import (
-    SERVICE,
-    TASK,
     between_groups,
     container,
     environment,
@@ -20,6 +18,7 @@ from tests.graph_support import (
     secrets,
     statements,
 )
+from tests.resource_types import SERVICE, TASK
 
 SIZES = {"dev": {"cpu": 256, "memory": 512, "desiredCount": 1}}
 SERVICES_KEY = "accessweaver:services"

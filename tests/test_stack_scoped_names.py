@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from tests.resource_types import TASK
 from tools.checks import physical_names
 from tools.engine import PlanResult, run_function
 
@@ -21,7 +22,6 @@ VPC = "vpc-0a1b2c3d4e5f60718"
 SUBNETS = ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"]
 PUBLIC = ["subnet-0a1b2c3d4e5f60733", "subnet-0a1b2c3d4e5f60744"]
 CLUSTER = "arn:aws:ecs:eu-west-1:123456789012:cluster/platform"
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
 
 
 def shop(explicit: dict[str, Any] | None = None) -> None:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from tests.graph_support import SG_IN, SG_OUT, TASK
+from tests.resource_types import SG_IN, SG_OUT, TASK
 from tests.support_programs import SUBNETS, VPC, microservice_program, refusal
 from tools.engine import run_function
 from tools.provider_inputs import ProviderInputError

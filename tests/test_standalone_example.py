@@ -20,14 +20,13 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, container_definitions
+from tests.resource_types import SERVICE, TASK
 from tools.checks import physical_names
 from tools.engine import PlanResult, run_program
 from tools.plan import main
 
 PROJECT = ROOT / "examples" / "standalone"
 STACKS = ("dev", "dev2")
-TASK = "aws:ecs/taskDefinition:TaskDefinition"
-SERVICE = "aws:ecs/service:Service"
 RULE = "aws:lb/listenerRule:ListenerRule"
 POLICY = "aws:iam/rolePolicy:RolePolicy"
 

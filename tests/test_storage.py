@@ -12,9 +12,8 @@ from accessweaver_components.compute.registry import lifecycle_policy
 from accessweaver_components.data.policies import documents_statements, tls_only_bucket_policy
 from tests.config_support import DEFAULT_SERVICES_AND_KEYCLOAK, existing_vpc_stack, loader
 from tests.conftest import STACKS, container_definitions
+from tests.resource_types import BUCKET, KEY
 
-BUCKET = "aws:s3/bucket:Bucket"
-KEY = "aws:kms/key:Key"
 REPOSITORY = "aws:ecr/repository:Repository"
 NAME = "accessweaver-prod-documents"
 SERVICES = DEFAULT_SERVICES_AND_KEYCLOAK

@@ -12,7 +12,7 @@ import json
 import pytest
 
 from tests.config_support import loader
-from tests.graph_support import SG_IN, SG_OUT, TASK
+from tests.resource_types import ROLE_POLICY, SG_IN, SG_OUT, TASK
 from tests.test_config_rules import BASE
 from tools.aws_models import register_task_definition_params, validate
 from tools.engine import run_function
@@ -23,7 +23,6 @@ CLUSTER_ARN = "arn:aws:ecs:eu-west-1:123456789012:cluster/blocks"
 GHCR_SECRET = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:ghcr-pull-AbCdEf"
 GHCR_KEY = "arn:aws:kms:eu-west-1:123456789012:key/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
 DD_KEY = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:datadog-api-key-QwErTy"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
 
 
 def blocks_program() -> None:

@@ -15,7 +15,18 @@ from accessweaver_components.compute.task_run import Clock
 from accessweaver_components.compute.task_schedule import family_revisions_arn
 from accessweaver_components.cost.estimate import runs_per_month
 from tests.conftest import ROOT, container_definitions
-from tests.graph_support import SERVICE, SG, SG_IN, SG_OUT, TASK
+from tests.resource_types import (
+    ALARM,
+    LOG_GROUP,
+    QUEUE,
+    ROLE,
+    ROLE_POLICY,
+    SERVICE,
+    SG,
+    SG_IN,
+    SG_OUT,
+    TASK,
+)
 from tools.aws_models import register_task_definition_params, validate
 from tools.engine import PlanResult, RecordedResource, mock_state, run_program
 from tools.policy_check import run_policies
@@ -23,14 +34,9 @@ from tools.policy_check import run_policies
 ACCOUNT, REGION = "123456789012", "eu-west-1"
 SCHEDULE = "aws:scheduler/schedule:Schedule"
 GROUP = "aws:scheduler/scheduleGroup:ScheduleGroup"
-ROLE = "aws:iam/role:Role"
-ROLE_POLICY = "aws:iam/rolePolicy:RolePolicy"
-QUEUE = "aws:sqs/queue:Queue"
 QUEUE_POLICY = "aws:sqs/queuePolicy:QueuePolicy"
-ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 RULE = "aws:cloudwatch/eventRule:EventRule"
 TARGET = "aws:cloudwatch/eventTarget:EventTarget"
-LOG_GROUP = "aws:cloudwatch/logGroup:LogGroup"
 RUN = "pulumi-python:dynamic/accessweaver:MigrationRun"
 REPOSITORY = "aws:ecr/repository:Repository"
 

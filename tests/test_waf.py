@@ -28,10 +28,10 @@ from accessweaver_components.edge.waf import (
     web_acl_problems,
     web_acl_rules,
 )
+from tests.resource_types import WEB_ACL
 from tests.waf_eval import Request, evaluate, rate_blocks
 from tools.aws_models import create_web_acl_params, validate
 
-WEB_ACL = "aws:wafv2/webAcl:WebAcl"
 KIB = 1024
 TOKEN = {"Authorization": "Bearer eyJ.customer-a.sig"}
 
