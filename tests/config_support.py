@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -40,6 +40,20 @@ def services_only_stack_file(boundary: str, registry: str, more: dict[str, Any])
         f"{NAMESPACE}:documents": {"enabled": False},
         f"{NAMESPACE}:healthProbe": {"enabled": False},
         **more,
+    }
+
+
+def existing_vpc_config(
+    private: Sequence[str] = ("subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"),
+    public: Sequence[str] = ("subnet-0a1b2c3d4e5f60733", "subnet-0a1b2c3d4e5f60744"),
+) -> dict[str, Any]:
+    """Config (namespaced, for `run_stack`) moving a committed stack into the existing VPC
+    vpc-0a1b2c3d4e5f60718 with these private and public subnets."""
+    return {
+        f"{NAMESPACE}:network": {"createVpc": False},
+        f"{NAMESPACE}:vpcId": "vpc-0a1b2c3d4e5f60718",
+        f"{NAMESPACE}:privateSubnetIds": list(private),
+        f"{NAMESPACE}:publicSubnetIds": list(public),
     }
 
 

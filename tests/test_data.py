@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from accessweaver_components.stack import ConfigError
-from tests.config_support import loader
+from tests.config_support import existing_vpc_config, existing_vpc_stack, loader
 from tests.conftest import STACKS, container_definitions
 from tests.resource_types import SG, SG_IN, SG_OUT, TASK
 
@@ -306,16 +306,7 @@ def test_existing_data_stores_keep_the_configured_groups_and_default_ports(run_s
     result = run_stack(
         "dev",
         {
-            "accessweaver:network": {"createVpc": False},
-            "accessweaver:vpcId": "vpc-0a1b2c3d4e5f60718",
-            "accessweaver:privateSubnetIds": [
-                "subnet-0a1b2c3d4e5f60711",
-                "subnet-0a1b2c3d4e5f60722",
-            ],
-            "accessweaver:publicSubnetIds": [
-                "subnet-0a1b2c3d4e5f60733",
-                "subnet-0a1b2c3d4e5f60744",
-            ],
+            **existing_vpc_config(),
             "accessweaver:database": {"enabled": False},
             "accessweaver:cache": {"enabled": False},
             "accessweaver:keycloak": {"enabled": False},
@@ -336,12 +327,7 @@ def test_existing_data_stores_keep_the_configured_groups_and_default_ports(run_s
 
 # -- Config rules (pure) -------------------------------------------------------------------
 
-BASE: dict[str, Any] = {
-    "environment": "staging",
-    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
-    "vpcId": "vpc-0123456789abcdef0",
-    "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-}
+BASE = existing_vpc_stack("staging")
 
 
 load, problems = loader(BASE)

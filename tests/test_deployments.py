@@ -26,7 +26,7 @@ from accessweaver_components.compute.deployment import (
     deployment_problems,
     service_settings,
 )
-from tests.config_support import loader
+from tests.config_support import existing_vpc_stack, loader
 from tests.conftest import CA_A2A, STACKS, planned
 from tests.conftest import container_definitions as recorded_containers
 from tests.resource_types import ROLE, ROLE_POLICY, SERVICE, TASK, TG
@@ -243,12 +243,7 @@ def test_the_component_refuses_what_ecs_would():
     assert deployment_configuration(DeploymentArgs()) is None
 
 
-BASE = {
-    "environment": "prod",
-    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
-    "vpcId": "vpc-0123456789abcdef0",
-    "privateSubnetIds": ["subnet-0123456789abcdef0", "subnet-0123456789abcdef1"],
-}
+BASE = existing_vpc_stack("prod")
 load, problems = loader(BASE)
 
 

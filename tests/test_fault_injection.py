@@ -26,6 +26,7 @@ from accessweaver_components.resilience.config import (
     tasks_to_stop,
 )
 from accessweaver_components.service_trust import trust_problems
+from tests.config_support import existing_vpc_config
 from tools import faults as tool
 from tools.engine import PlanResult
 
@@ -253,13 +254,9 @@ def test_dev_in_a_shared_vpc_asked_for_experiments_gets_only_what_is_its_own_to_
     """Dev's database is single-AZ and its cache serverless: no failover to run there. In a
     VPC the stack did not create (`vpcId`), cutting one AZ's subnets would cut whatever else
     lives there: no network experiment, and no network ACL permission for the role."""
-    existing = {
-        "accessweaver:network": {"createVpc": False},
-        "accessweaver:vpcId": "vpc-0c1b2c3d4e5f60718",
-        "accessweaver:privateSubnetIds": ["subnet-0c1b2c3d4e5f60711", "subnet-0c1b2c3d4e5f60722"],
-        "accessweaver:publicSubnetIds": ["subnet-0c1b2c3d4e5f60733", "subnet-0c1b2c3d4e5f60744"],
-    }
-    result = run_stack("dev", {**existing, "accessweaver:faultInjection": {"enabled": True}})
+    result = run_stack(
+        "dev", {**existing_vpc_config(), "accessweaver:faultInjection": {"enabled": True}}
+    )
     assert set(_templates(result)) == {"stop-tasks"}
     statements = json.loads(_faults(result, ROLE_POLICY).inputs["policy"])["Statement"]
     actions = {a for s in statements for a in s["Action"]}

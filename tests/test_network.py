@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from accessweaver_components.network.layout import no_public_ip_on_launch, subnet_masks
-from tests.config_support import OPT_OUT, REGISTRY, loader
+from tests.config_support import OPT_OUT, REGISTRY, existing_vpc_config, loader
 from tests.conftest import STACKS
 from tests.resource_types import SERVICE
 
@@ -26,12 +26,7 @@ NETWORK_TYPES = {
     "aws:ec2/flowLog:FlowLog",
     "aws:ec2/vpcEndpoint:VpcEndpoint",
 }
-EXISTING_VPC = {
-    "accessweaver:network": {"createVpc": False},
-    "accessweaver:vpcId": "vpc-0a1b2c3d4e5f60718",
-    "accessweaver:privateSubnetIds": ["subnet-0a1b2c3d4e5f60711", "subnet-0a1b2c3d4e5f60722"],
-    "accessweaver:publicSubnetIds": ["subnet-0a1b2c3d4e5f60733", "subnet-0a1b2c3d4e5f60744"],
-}
+EXISTING_VPC = existing_vpc_config()
 
 
 def vpc_of(result) -> dict[str, Any]:

@@ -27,7 +27,13 @@ from accessweaver_components.edge.rules import (
     waf_guard_rule,
 )
 from accessweaver_components.network.layout import public_subnet_cidrs
-from tests.config_support import OPT_OUT, PUBLIC_SUBNETS, existing_vpc_stack, loader
+from tests.config_support import (
+    OPT_OUT,
+    PUBLIC_SUBNETS,
+    existing_vpc_config,
+    existing_vpc_stack,
+    loader,
+)
 from tests.conftest import container_definitions
 from tests.resource_types import ALB, LOG_GROUP, TASK, WEB_ACL
 from tests.support_stacks import IDS, STACKS, committed_plan
@@ -138,16 +144,10 @@ def test_an_existing_vpc_trusts_its_public_subnets_as_aws_describes_them(run_sta
     result = run_stack(
         "dev",
         {
-            "accessweaver:network": {"createVpc": False},
-            "accessweaver:vpcId": "vpc-0a1b2c3d4e5f60718",
-            "accessweaver:privateSubnetIds": [
-                "subnet-0a000000000000001",
-                "subnet-0a000000000000002",
-            ],
-            "accessweaver:publicSubnetIds": [
-                "subnet-0b000000000000001",
-                "subnet-0b000000000000002",
-            ],
+            **existing_vpc_config(
+                private=("subnet-0a000000000000001", "subnet-0a000000000000002"),
+                public=("subnet-0b000000000000001", "subnet-0b000000000000002"),
+            ),
         },
     )
     trusted = keycloak_env(result)["KC_PROXY_TRUSTED_ADDRESSES"].split(",")

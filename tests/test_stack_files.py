@@ -10,17 +10,12 @@ from pathlib import Path
 import pytest
 
 from accessweaver_components.stack import ConfigError
-from tests.config_support import loader
+from tests.config_support import existing_vpc_stack, loader
 from tests.conftest import ROOT
 from tools.engine import read_stack_config, run_program
 from tools.stack_file import SECURE_PLACEHOLDER, load
 
-BASE = {
-    "environment": "prod",
-    "permissionsBoundaryOptOut": "a test stack: no bootstrap deploys it",
-    "vpcId": "vpc-0c1b2c3d4e5f60718",
-    "privateSubnetIds": ["subnet-0c1b2c3d4e5f60711", "subnet-0c1b2c3d4e5f60722"],
-}
+BASE = existing_vpc_stack("prod")
 load_settings, problems = loader(BASE)
 SIZE = {"cpu": 256, "memory": 512, "desiredCount": 2}
 
