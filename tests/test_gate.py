@@ -98,15 +98,31 @@ def _runtime(ecs, elbv2, *, status: int = 200, probe=None) -> gate.Runtime:
     )
 
 
-def test_a_settled_healthy_release_passes(outputs):
+def _gate_problems(
+    outputs: dict[str, Any],
+    *,
+    rollout: str = "COMPLETED",
+    image: str | None = None,
+    targets: str = "healthy",
+    status: int = 200,
+    probe: Any = None,
+) -> list[str]:
+    """gate.check of this commit's release against stubbed ECS and ELB answers: the services'
+    `rollout` and the `image` their tasks run (the release's when None), the targets' state,
+    the status the public URL answers and the probe; every stubbed ECS answer must be used."""
     ecs, elbv2 = _clients()
     with Stubber(ecs) as e, Stubber(elbv2) as b:
-        _healthy_ecs(e, outputs)
-        _targets(b, outputs)
-        probed = []
-        runtime = _runtime(ecs, elbv2, probe=lambda o, region: probed.append(region) or [])
-        assert gate.check(outputs, COMMIT, runtime, timeout=0, delay=1) == []
+        _healthy_ecs(e, outputs, rollout=rollout, image=image)
+        _targets(b, outputs, state=targets)
+        runtime = _runtime(ecs, elbv2, status=status, probe=probe)
+        problems = gate.check(outputs, COMMIT, runtime, timeout=0, delay=1)
         e.assert_no_pending_responses()
+    return problems
+
+
+def test_a_settled_healthy_release_passes(outputs):
+    probed = []
+    assert _gate_problems(outputs, probe=lambda o, region: probed.append(region) or []) == []
     assert probed == ["eu-west-1"]
     # blue/green in prod: both target groups of the gateway and Keycloak were asked
     assert all(
@@ -123,43 +139,28 @@ def test_another_release_fails_before_asking_aws(outputs):
 
 
 def test_a_deployment_still_in_progress_at_the_timeout_fails(outputs):
-    ecs, elbv2 = _clients()
-    with Stubber(ecs) as e, Stubber(elbv2) as b:
-        _healthy_ecs(e, outputs, rollout="IN_PROGRESS")
-        _targets(b, outputs)
-        problems = gate.check(outputs, COMMIT, _runtime(ecs, elbv2), timeout=0, delay=1)
+    problems = _gate_problems(outputs, rollout="IN_PROGRESS")
     assert any("deployments not settled (PRIMARY/IN_PROGRESS)" in p for p in problems)
 
 
 def test_a_task_running_another_image_fails(outputs):
-    ecs, elbv2 = _clients()
-    with Stubber(ecs) as e, Stubber(elbv2) as b:
-        _healthy_ecs(e, outputs, image="attacker/image:latest")
-        _targets(b, outputs)
-        problems = gate.check(outputs, COMMIT, _runtime(ecs, elbv2), timeout=0, delay=1)
+    problems = _gate_problems(outputs, image="attacker/image:latest")
     assert len([p for p in problems if "does not run the release's image" in p]) == 6
 
 
 def test_unhealthy_targets_and_a_502_fail_and_skip_the_probe(outputs):
-    ecs, elbv2 = _clients()
     probed = []
-    with Stubber(ecs) as e, Stubber(elbv2) as b:
-        _healthy_ecs(e, outputs)
-        _targets(b, outputs, state="unhealthy")
-        runtime = _runtime(ecs, elbv2, status=502, probe=lambda o, r: probed.append(r) or [])
-        problems = gate.check(outputs, COMMIT, runtime, timeout=0, delay=1)
+    problems = _gate_problems(
+        outputs, targets="unhealthy", status=502, probe=lambda o, r: probed.append(r) or []
+    )
     assert any("are unhealthy" in p for p in problems)
     assert any("answered 502" in p for p in problems)
     assert probed == []
 
 
 def test_the_probes_failures_fail_the_gate(outputs):
-    ecs, elbv2 = _clients()
-    with Stubber(ecs) as e, Stubber(elbv2) as b:
-        _healthy_ecs(e, outputs)
-        _targets(b, outputs)
-        runtime = _runtime(ecs, elbv2, probe=lambda o, r: ["aw-pdp-service: 503"])
-        assert gate.check(outputs, COMMIT, runtime, timeout=0, delay=1) == ["aw-pdp-service: 503"]
+    problems = _gate_problems(outputs, probe=lambda o, r: ["aw-pdp-service: 503"])
+    assert problems == ["aw-pdp-service: 503"]
 
 
 def test_the_cli_exits_1_listing_each_failure(outputs, tmp_path):

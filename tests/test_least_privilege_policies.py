@@ -130,16 +130,28 @@ def statement(statements: list[dict[str, Any]], sid: str) -> dict[str, Any]:
     return found
 
 
-def test_a_bucket_permission_added_to_a_service_that_does_not_use_it_is_a_violation(plan):
-    (finding,) = findings_with_edited_policy(
-        plan("prod"),
-        "aw-pdp-service-task-policy",
-        lambda statements: statements.append(
-            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::docs/*"}
+@pytest.mark.parametrize(
+    ("granted", "expected"),
+    [
+        (
+            {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::docs/*"},
+            "s3:GetObject: aw-pdp-service does not use the documents bucket",
         ),
+        (
+            {"Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"},
+            "logs:DescribeLogGroups: ECS Exec is off for aw-pdp-service",
+        ),
+    ],
+    ids=["a bucket it does not use", "session logs without ECS Exec"],
+)
+def test_a_permission_added_to_a_service_that_does_not_need_it_is_a_violation(
+    plan, granted, expected
+):
+    (finding,) = findings_with_edited_policy(
+        plan("prod"), "aw-pdp-service-task-policy", lambda statements: statements.append(granted)
     )
     assert finding["control"] == "LP.2*"
-    assert "s3:GetObject: aw-pdp-service does not use the documents bucket" in finding["message"]
+    assert expected in finding["message"]
 
 
 def test_publishing_metrics_into_another_services_namespace_is_a_violation(plan):
@@ -151,17 +163,6 @@ def test_publishing_metrics_into_another_services_namespace_is_a_violation(plan)
 
     (finding,) = findings_with_edited_policy(plan("prod"), "aw-pdp-service-task-policy", into_pap)
     assert "scoped to their own namespace (accessweaver/prod/aw-pdp-service)" in finding["message"]
-
-
-def test_a_session_log_permission_for_a_service_without_exec_is_a_violation(plan):
-    (finding,) = findings_with_edited_policy(
-        plan("prod"),
-        "aw-pdp-service-task-policy",
-        lambda statements: statements.append(
-            {"Effect": "Allow", "Action": "logs:DescribeLogGroups", "Resource": "*"}
-        ),
-    )
-    assert "logs:DescribeLogGroups: ECS Exec is off for aw-pdp-service" in finding["message"]
 
 
 def test_exec_log_writes_outside_the_session_log_group_are_a_violation(plan):
