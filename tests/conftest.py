@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import functools
+import gc
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.shared_cache import SESSION_DIR, shared
 from tools.cheapest import cheapest as real_cheapest
 from tools.engine import EXAMPLE_RELEASE, PlanResult, RecordedResource, run_program
 
@@ -18,12 +22,38 @@ CA_A2A = ROOT / "examples" / "ca-a2a"
 BOOTSTRAP = ROOT / "bootstrap"
 
 
+# The cyclic collector's first generation at 20,000 objects instead of 700: a test process
+# allocates millions of short-lived objects (plans, parsed stack files, pydantic models) and
+# collected them a few hundred at a time, a quarter of the suite's time; the engine collects
+# what each run leaves (`tools/engine.py`, `_cyclic_gc_paused`). Measured in docs/DESIGN.md.
+gc.set_threshold(20_000, 10, 10)
+
+
+def pytest_configure(config):
+    """The controller (or a run without workers) makes the session's shared cache folder; the
+    workers it starts inherit it."""
+    if not hasattr(config, "workerinput") and SESSION_DIR not in os.environ:
+        config._shared_cache = tempfile.TemporaryDirectory(prefix="accessweaver-tests-")
+        os.environ[SESSION_DIR] = config._shared_cache.name
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "_shared_cache", None)
+    if folder is not None:
+        os.environ.pop(SESSION_DIR, None)
+        folder.cleanup()
+
+
 @functools.cache
 def planned(project: Path, stack: str, config_file: str | None = None) -> PlanResult:
     """The recorded run of a committed stack file of `project` (this program, examples/ca-a2a,
     bootstrap), once per test process: it is deterministic. `config_file` as given to
-    `run_program` (it is the label messages name), None for the project's own."""
-    return run_program(project, stack, Path(config_file) if config_file else None)
+    `run_program` (it is the label messages name), None for the project's own. Shared by the
+    session's workers (`tests/shared_cache.py`)."""
+    return shared(
+        ("planned", str(project), stack, config_file),
+        lambda: run_program(project, stack, Path(config_file) if config_file else None),
+    )
 
 
 def _plan(stack: str) -> PlanResult:
@@ -68,7 +98,7 @@ def plan():
 
 @functools.cache
 def _cheapest(stack: str):
-    return real_cheapest(ROOT, stack)
+    return shared(("cheapest", str(ROOT), stack), lambda: real_cheapest(ROOT, stack))
 
 
 @pytest.fixture(scope="session")
