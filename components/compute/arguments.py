@@ -1,7 +1,7 @@
 """Rules on a Fargate workload's arguments, as pure functions (no resources).
 
 One rule, two callers: the components (`Microservice`, `EcsTask`) report an issue at the
-argument (`MicroserviceArgs.memory`), the stack layer (`components/stack/resolve.py`) at the
+argument (`MicroserviceArgs.memory`), the stack layer (`components/stack/service_sizes.py`) at the
 stack file's key (`serviceOverrides.x.memory`); each passes its own paths. The Fargate sizes
 are `fargate.py`'s table.
 """

@@ -3,7 +3,7 @@ per-stack changes (`serviceOverrides.<name>`), the image repositories (`registry
 working-hours schedule (`offHoursScaling`).
 
 These models only check shapes, types and single-field formats; the rules spanning keys live
-in `components/stack/resolve.py`.
+in `components/stack/resolve.py` and the modules its steps live in (`service_*.py`).
 """
 
 from __future__ import annotations

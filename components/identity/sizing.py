@@ -17,7 +17,7 @@ Since 26 sessions are persisted in the database and only a bounded number is cac
 so the memory floor does not grow with active sessions (the 24.0 guide's 500 MB per 100,000
 in-memory sessions described the older, memory-only sessions). `keycloak_floor` turns an
 expected load into the smallest task that meets the guide; the stack layer refuses a smaller
-one with its keys (`components/stack/resolve.py`).
+one with its keys (`components/stack/service_resolve.py`).
 """
 
 from __future__ import annotations

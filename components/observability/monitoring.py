@@ -11,7 +11,7 @@ EventBridge rule sending the cluster's ECS service events of type WARN or ERROR 
 tasks; ECS developer guide, "Amazon ECS service deployment state change events" and "Amazon ECS
 service action events"). With quiet hours: CloudWatch alarm mute rules silencing the services'
 running-task alarms while the off-hours schedule holds them at zero. The services' own CPU,
-memory and running-task alarms are in `microservice.py`, wired to the same topic.
+memory and running-task alarms are in `microservice_alarms.py`, wired to the same topic.
 """
 
 from __future__ import annotations

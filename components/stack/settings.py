@@ -55,7 +55,7 @@ class ServiceSettings:
     secrets: Mapping[str, str]
     target_group_arn: str | None
     path_patterns: tuple[str, ...] = ()
-    """ALB path patterns (public services); see `components/edge/config.py`."""
+    """ALB path patterns (public services); see `components/edge/routes.py`."""
     priority: int | None = None
     default_route: bool = False
     max_request_body_kb: int | None = None
