@@ -1,22 +1,14 @@
-"""Helpers every IAM document of the bootstrap project builds on: an Allow statement, the deny
-of a whole bucket, and the deny of requests through S3 access points."""
+"""Helpers every IAM document of the bootstrap project builds on: an Allow statement (the
+components' own `bindings.allow_statement`), the deny of a whole bucket, and the deny of
+requests through S3 access points."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
+from ..bindings import allow_statement as statement
 
-def statement(sid: str, actions: Sequence[str], resources: Any, **condition: Any) -> dict:
-    found: dict[str, Any] = {
-        "Sid": sid,
-        "Effect": "Allow",
-        "Action": list(actions),
-        "Resource": resources,
-    }
-    if condition:
-        found["Condition"] = condition
-    return found
+__all__ = ["deny_bucket", "no_access_points", "statement"]
 
 
 def deny_bucket(sid: str, bucket_arn: str) -> dict[str, Any]:
