@@ -27,11 +27,11 @@ ECS = "AWS/ECS"
 CONTAINER_INSIGHTS = "ECS/ContainerInsights"
 RUNNING_TASKS_PERIOD = 60
 RUNNING_TASKS_EVALUATION = 5
+"""Minutes below the minimum before the alarm: a replaced task is running again well within
+them (image pull, start, health checks), a service that cannot keep its tasks is not."""
 UNHEALTHY_TARGETS_EVALUATION = 3
 """Minutes with an unhealthy target before the alarm (the target group already took 5 x 30 s
 of failed checks to call a target unhealthy)."""
-"""Minutes below the minimum before the alarm: a replaced task is running again well within
-them (image pull, start, health checks), a service that cannot keep its tasks is not."""
 
 
 def busy_cpu_percent(cpu_percent: int) -> int:

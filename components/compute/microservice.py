@@ -141,7 +141,7 @@ class Microservice(pulumi.ComponentResource):
             log_group_name=self._log_group_name,
             retention_days=args.log_retention_days,
         )
-        group = self._security_group(child)
+        group = self._security_group()
         self._blocks = TaskBlocks(
             name,
             physical=self._physical,
@@ -272,7 +272,7 @@ class Microservice(pulumi.ComponentResource):
 
     # -- network ------------------------------------------------------------------------------
 
-    def _security_group(self, child: pulumi.ResourceOptions) -> ec2.SecurityGroup:
+    def _security_group(self) -> ec2.SecurityGroup:
         args, name = self._args, self._name
         group, _ = workload.security_group(
             self._owner,

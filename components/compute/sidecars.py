@@ -277,14 +277,6 @@ def _firelens_issues(firelens: FireLensArgs, here: str, camel: bool) -> list[Con
     return issues
 
 
-def issues_text(issues: Sequence[ConfigIssue]) -> str:
-    """The component's message for argument issues: `path = value: problem; allowed: ...`."""
-    return "; ".join(
-        f"{i.path} = {i.value!r}: {i.problem}" + (f" (allowed: {i.allowed})" if i.allowed else "")
-        for i in issues
-    )
-
-
 def _cycle(edges: Mapping[str, Sequence[str]]) -> list[str]:
     """A dependency cycle among the sidecars (names), or [] when there is none."""
     state: dict[str, int] = {}

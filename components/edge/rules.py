@@ -128,10 +128,6 @@ def forward_action(
     }
 
 
-def path_condition(route: Route) -> dict[str, Any]:
-    return {"path_pattern": {"values": list(route.path_patterns)}}
-
-
 REDIRECT_TO_HTTPS = {
     "type": "redirect",
     "redirect": {"protocol": "HTTPS", "port": "443", "status_code": "HTTP_301"},

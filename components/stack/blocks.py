@@ -100,7 +100,6 @@ def resolve_blocks(
     sources: Sequence[tuple[str, ServiceTuning | None]],
     *,
     port: int | None,
-    user: str,
     writable_paths: Sequence[str],
     file_systems: Mapping[str, FileSystemConfig],
     issues: list[ConfigIssue],
@@ -165,7 +164,7 @@ def _capacity(
             ConfigIssue(
                 path,
                 [s.model_dump(by_alias=True) for s in configs or ()],
-                problem.lstrip(": ").removeprefix(" "),
+                problem.lstrip(": "),
                 "each provider once, a weight above 0 on one at least, a base on one at most",
             )
         )

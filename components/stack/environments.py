@@ -8,11 +8,11 @@ mutated (see `resolve.py`).
 
 from __future__ import annotations
 
-from typing import Any, Literal, get_args
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ..formats import Environment
+from ..formats import ENVIRONMENTS, Environment
 
 
 class EnvironmentDefaults(BaseModel):
@@ -55,9 +55,6 @@ class EnvironmentDefaults(BaseModel):
     rollback while both revisions run); the others deploy ROLLING."""
     bake_time_minutes: int = 0
 
-
-ENVIRONMENTS: tuple[Environment, ...] = get_args(Environment)
-"""dev, staging, prod: the columns of the per-environment tables."""
 
 # One row per setting, its value in (dev, staging, prod): an environment's difference is read
 # on one line.

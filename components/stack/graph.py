@@ -36,12 +36,6 @@ def service_group(name: str) -> str:
     return f"service:{name}"
 
 
-def call_port(service: object) -> int:
-    """The port a caller reaches: the service's Service Connect proxy when it listens apart
-    (`ServiceSettings.connect_port`), else the service's own."""
-    return getattr(service, "connect_port", None) or service.port  # type: ignore[attr-defined]
-
-
 @dataclass(frozen=True)
 class Path:
     """Members of `source` may open TCP connections to members of `target` on `port`: an egress
@@ -87,6 +81,10 @@ class GraphService(Protocol):
     uses: object
     deploy_order: int
     target_group_arn: str | None
+
+    @property
+    def call_port(self) -> int | None:
+        """The port its callers reach (its Service Connect proxy's, else its own)."""
 
 
 def pieces_from(
@@ -323,7 +321,7 @@ def _outbound_paths(
     for callee in dict.fromkeys(calls):
         target = by_name.get(callee)
         if target is not None and target.port is not None and callee != caller:
-            paths.append(Path(group, service_group(callee), call_port(target), "calls"))
+            paths.append(Path(group, service_group(callee), target.call_port, "calls"))
     if database:
         if pieces.database_port is not None:
             paths.append(Path(group, POSTGRES, pieces.database_port, "uses the database"))
@@ -340,7 +338,7 @@ def _outbound_paths(
         keycloak = by_name[KEYCLOAK_SERVICE]
         if keycloak.port is not None:
             target = service_group(KEYCLOAK_SERVICE)
-            paths.append(Path(group, target, call_port(keycloak), "validates tokens"))
+            paths.append(Path(group, target, keycloak.call_port, "validates tokens"))
     return paths
 
 

@@ -108,7 +108,6 @@ def resolve_service(
         name,
         [(f"serviceOverrides.{name}", override), (base, spec)],
         port=spec.port,
-        user=spec.user,
         writable_paths=spec.writable_paths,
         file_systems=config.file_systems,
         issues=issues,
