@@ -18,6 +18,7 @@ from .model import StackConfig
 from .platform_settings import PlatformSettings
 from .release import ReleaseRecord, ResolvedImage, running_tags
 from .service_entries import ServiceCatalog
+from .service_variables import external_target_group
 from .tuning import RolloutSettings, resolve_rollout
 
 
@@ -61,9 +62,7 @@ def rollouts_and_connect(
         spec = specs[name]
         override = config.service_overrides.get(name)
         base = catalog.spec_path(name)
-        target_group = (
-            override.target_group_arn if override is not None else None
-        ) or config.target_group_arns.get(name)
+        target_group = external_target_group(config, name, override)
         rollouts[name] = resolve_rollout(
             name,
             [

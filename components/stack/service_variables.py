@@ -29,12 +29,19 @@ def service_variables(
         environment.update(config.common_environment_variables)
     environment.update(spec.environment)
     secrets = {**(config.common_secrets if catalog_service else {}), **spec.secrets}
-    target_group = config.target_group_arns.get(name)
     if override is not None:
         environment.update(override.environment)
         secrets.update(override.secrets)
-        target_group = override.target_group_arn or target_group
-    return environment, secrets, target_group
+    return environment, secrets, external_target_group(config, name, override)
+
+
+def external_target_group(
+    config: StackConfig, name: str, override: ServiceOverride | None
+) -> str | None:
+    """The target group the stack file gives the service: its override's `targetGroupArn`, else
+    `targetGroupArns.<name>`."""
+    given = override.target_group_arn if override is not None else None
+    return given or config.target_group_arns.get(name)
 
 
 def environment_sources(
