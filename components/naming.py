@@ -18,11 +18,6 @@ import pulumi
 import pulumi_aws as aws
 
 
-def stack_prefix() -> str:
-    """`<project>-<stack>` of the running program."""
-    return f"{pulumi.get_project()}-{pulumi.get_stack()}"
-
-
 def fit(name: str, max_length: int) -> str:
     """`name` when it fits in `max_length`, else its start and 6 hex digits of its hash: two
     long names stay distinct and the same input always gives the same name."""

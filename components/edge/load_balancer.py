@@ -21,15 +21,12 @@ internal one serves HTTP inside the VPC only, like the services' own calls (docs
 
 from __future__ import annotations
 
-import json
-
 import pulumi
-import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, iam, lb, s3
 
 from ..compute.attachments import LoadBalancerAttachment, TrafficShift
 from ..errors import ArgumentError, ConfigIssue
-from ..iam_path import role_settings
+from ..iam_path import service_role
 from ..log_archive import log_bucket
 from ..service_trust import ecs_service_trust
 from .balancer import (
@@ -389,14 +386,13 @@ class LoadBalancer(BalancerComponent):
 
     def _traffic_shift_role(self, child: pulumi.ResourceOptions) -> iam.Role:
         name = self._name
-        role = iam.Role(
+        role = service_role(
             f"{name}-ecs-lb-role",
             description=f"{self._args.name}: ECS moves listener-rule weights (blue/green, "
             "linear, canary)",
-            assume_role_policy=aws.get_caller_identity_output().account_id.apply(
-                lambda acct: json.dumps(ecs_service_trust(acct, self._region))
-            ),
-            **role_settings(self._tags, self._args.permissions_boundary),
+            trust=lambda acct: ecs_service_trust(acct, self._region),
+            tags=self._tags,
+            permissions_boundary=self._args.permissions_boundary,
             opts=child,
         )
         iam.RolePolicyAttachment(

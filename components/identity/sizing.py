@@ -25,6 +25,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+from ..compute.fargate import FARGATE_SIZES
+
 BASE_MEMORY_MB = 1250
 """Base memory of a task, realm caches and 10,000 cached sessions included."""
 NON_HEAP_MB = 300
@@ -36,7 +38,7 @@ CLIENT_CREDENTIALS_PER_VCPU = 120
 REFRESHES_PER_VCPU = 120
 CPU_HEADROOM = 2.5
 """The requested CPU plus the guide's 150 % head-room."""
-FARGATE_CPU_UNITS = (256, 512, 1024, 2048, 4096, 8192, 16384)
+FARGATE_CPU_UNITS = tuple(sorted(FARGATE_SIZES))
 
 
 def memory_limit_mib() -> int:
