@@ -77,10 +77,34 @@ def service_role(
         if account_id is not None
         else aws.get_caller_identity_output().account_id
     )
-    return iam.Role(
+    return trusted_role(
         resource_name,
         description=description,
         assume_role_policy=account.apply(lambda acct: json.dumps(trust(acct))),
+        tags=tags,
+        permissions_boundary=permissions_boundary,
+        opts=opts,
+        **arguments,
+    )
+
+
+def trusted_role(
+    resource_name: str,
+    *,
+    description: str,
+    assume_role_policy: pulumi.Input[str],
+    tags: Mapping[str, str],
+    permissions_boundary: pulumi.Input[str] | None,
+    opts: pulumi.ResourceOptions,
+    **arguments: Any,
+) -> iam.Role:
+    """A role under a trust policy already written (`assume_role_policy`, JSON: one that reads
+    more than the account, as a scheduler's reads its schedule group), with the program's path,
+    permissions boundary and tags (`role_settings`); `service_role` when the account is all."""
+    return iam.Role(
+        resource_name,
+        description=description,
+        assume_role_policy=assume_role_policy,
         **arguments,
         **role_settings(tags, permissions_boundary),
         opts=opts,

@@ -1,7 +1,7 @@
 """The IAM roles the compute components create for an AWS service to assume, and their inline
 policies, built one way: the trust comes from `service_trust.py` (bound to this account and
 the resource using the role), the stack's IAM path and permissions boundary from
-`iam_path.role_settings`, and each inline policy is a child of its role.
+`iam_path` (`service_role`, `trusted_role`), and each inline policy is a child of its role.
 
 Used by the tasks' roles (`workload.py`), a scheduled task's Scheduler role (`task.py`), a
 service's lifecycle-hook role (`microservice.py`) and the rotation restart's roles
@@ -14,27 +14,7 @@ from collections.abc import Mapping
 import pulumi
 from pulumi_aws import iam
 
-from ..iam_path import role_settings
-
-
-def service_role(
-    name: str,
-    *,
-    description: str,
-    trust: pulumi.Input[str],
-    permissions_boundary: pulumi.Input[str] | None,
-    tags: Mapping[str, str],
-    opts: pulumi.ResourceOptions,
-) -> iam.Role:
-    """The role `name` an AWS service assumes under `trust` (a JSON trust policy), with the
-    stack's IAM path, permissions boundary and tags."""
-    return iam.Role(
-        name,
-        description=description,
-        assume_role_policy=trust,
-        **role_settings(tags, permissions_boundary),
-        opts=opts,
-    )
+from ..iam_path import trusted_role
 
 
 def inline_policy(name: str, role: iam.Role, document: pulumi.Input[str]) -> iam.RolePolicy:
@@ -55,11 +35,12 @@ def role_with_policy(
     tags: Mapping[str, str],
     opts: pulumi.ResourceOptions,
 ) -> tuple[iam.Role, iam.RolePolicy]:
-    """`<name>-<key>-role` (`service_role`) and its one inline policy `<name>-<key>-policy`."""
-    role = service_role(
+    """`<name>-<key>-role` (`iam_path.trusted_role`) and its one inline policy
+    `<name>-<key>-policy`."""
+    role = trusted_role(
         f"{name}-{key}-role",
         description=description,
-        trust=trust,
+        assume_role_policy=trust,
         permissions_boundary=permissions_boundary,
         tags=tags,
         opts=opts,

@@ -22,12 +22,13 @@ import pulumi_aws as aws
 from pulumi_aws import cloudwatch, ec2, ecs, iam, vpc
 
 from ..bindings import Binding
+from ..iam_path import service_role
 from ..network.paths import allow_tcp
 from ..service_trust import ecs_tasks_trust
 from .containers import ContainerArgs, container_definitions, task_volumes
 from .efs_volumes import EfsVolumeArgs, efs_mount, efs_task_volume
 from .iam import execution_policy
-from .roles import inline_policy, service_role
+from .roles import inline_policy
 from .sidecars import FireLensArgs, SidecarArgs
 
 
@@ -133,12 +134,11 @@ def open_peer_paths(
 def ecs_tasks_role(owner: Owner, role: str, *, description: str) -> iam.Role:
     """`<name>-<role>-role`, which ECS tasks of this account and region assume (and nothing
     else), under the stack's IAM path and permissions boundary."""
-    account = aws.get_caller_identity_output().account_id
     region = owner.region
     return service_role(
         f"{owner.name}-{role}-role",
         description=f"{owner.physical}: {description}",
-        trust=account.apply(lambda acct: json.dumps(ecs_tasks_trust(acct, region))),
+        trust=lambda acct: ecs_tasks_trust(acct, region),
         permissions_boundary=owner.permissions_boundary,
         tags=owner.tags,
         opts=owner.opts,
