@@ -358,18 +358,19 @@ def _run(
         monitor.mocks, project=project, stack=stack, preview=False, monitor=monitor
     )
     try:
-        _sync_await(run_pulumi_func(program))
-    except Exception as error:
-        # What was registered before the failure (tests assert: nothing).
-        error.recorded = list(monitor.recorded)  # type: ignore[attr-defined]
-        raise
-    try:
+        try:
+            _sync_await(run_pulumi_func(program))
+        except Exception as error:
+            # What was registered before the failure (tests assert: nothing).
+            error.recorded = list(monitor.recorded)  # type: ignore[attr-defined]
+            raise
         root = runtime_settings.get_root_resource()
         result.outputs = {
             name: _resolve_output(value) for name, value in sorted(root.outputs.items())
         }
         result.resources = list(monitor.recorded)
     finally:
+        # A failed run too: the next one starts clean, and no thread or loop outlives its run.
         runtime_settings.ROOT.set(None)
         set_all_config({}, [])
         # The mocks answer from the loop's thread pool: join its threads, whose contexts
