@@ -32,7 +32,7 @@ gc.set_threshold(20_000, 10, 10)
 def pytest_configure(config):
     """The controller (or a run without workers) makes the session's shared cache folder; the
     workers it starts inherit it."""
-    if not hasattr(config, "workerinput") and SESSION_DIR not in os.environ:
+    if not hasattr(config, "workerinput"):
         config._shared_cache = tempfile.TemporaryDirectory(prefix="accessweaver-tests-")
         os.environ[SESSION_DIR] = config._shared_cache.name
 
@@ -123,8 +123,3 @@ def run_stack():
 
 def container_definitions(resource: RecordedResource) -> list[dict[str, Any]]:
     return json.loads(resource.inputs["containerDefinitions"])
-
-
-def inputs_by_name(result: PlanResult, type_: str) -> dict[str, dict[str, Any]]:
-    """Inputs of every resource of one type, keyed by logical name."""
-    return {r.name: r.inputs for r in result.of_type(type_)}

@@ -244,10 +244,6 @@ def test_a_role_given_everything_still_cannot_leave_the_boundary():
     )
 
 
-def _request(**context: Any) -> dict[str, Any]:
-    return context
-
-
 def test_the_deploy_role_creates_edits_and_passes_only_roles_carrying_the_boundary():
     deploy = role_policy(bootstrap("prod"), "deploy")
     boundary = bootstrap("prod").outputs["permissions_boundary_arn"]

@@ -12,7 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 
-def _shown(path: Path, root: Path) -> str:
+def shown(path: Path, root: Path) -> str:
+    """`path` relative to `root` when it is below it (how messages name a file)."""
     return str(path.relative_to(root)) if path.is_relative_to(root) else str(path)
 
 
@@ -31,16 +32,16 @@ def generated_file_main(
     parser.add_argument("--check", action="store_true")
     args = parser.parse_args(argv)
     text = render()
-    shown = _shown(output, root)
+    shown_path = shown(output, root)
     if args.write:
         output.write_text(text)
-        print(f"wrote {shown} ({text.count(chr(10))} lines)")
+        print(f"wrote {shown_path} ({text.count(chr(10))} lines)")
         return 0
     if args.check:
         if not output.exists() or output.read_text() != text:
-            print(f"{shown} is stale: run `python -m {prog} --write`")
+            print(f"{shown_path} is stale: run `python -m {prog} --write`")
             return 1
-        print(f"{shown} is current")
+        print(f"{shown_path} is current")
         return 0
     print(text, end="")
     return 0

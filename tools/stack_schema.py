@@ -30,6 +30,7 @@ from accessweaver_components.bootstrap.config import BootstrapConfig
 from accessweaver_components.stack.loader import aws_config_keys
 from accessweaver_components.stack.model import StackConfig
 from accessweaver_components.stack.schema import stack_file_schema
+from tools.generated import shown
 
 ROOT = Path(__file__).resolve().parents[1]
 SCHEMA_DIR = ROOT / "schemas"
@@ -104,7 +105,7 @@ def _mask(value: Any) -> Any:
 
 
 def _shown(path: Path) -> str:
-    return str(path.relative_to(ROOT)) if path.is_relative_to(ROOT) else str(path)
+    return shown(path, ROOT)
 
 
 def _project_of(stack_file: Path) -> Project | None:

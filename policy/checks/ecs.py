@@ -180,7 +180,7 @@ def ecs_non_root(resource):
 
 def _root_user(container: Mapping[str, Any]) -> Iterator[str]:
     user = container.get("user")
-    if container.get("firelensConfiguration") is not None and str(user) in ("0", "root"):
+    if container.get("firelensConfiguration") is not None and str(user) in _ROOT_USERS:
         # FireLens needs its log router as root: it creates the socket the other
         # containers' log driver writes to (aws/containers-roadmap#2122). Only the router.
         return
