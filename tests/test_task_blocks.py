@@ -11,6 +11,7 @@ import json
 
 import pytest
 
+from accessweaver_components.stack import ConfigError
 from tests.config_support import loader
 from tests.resource_types import ROLE_POLICY, SG_IN, SG_OUT, TASK
 from tests.test_config_rules import BASE
@@ -433,6 +434,25 @@ def test_broken_blocks_in_the_stack_config_are_refused_at_their_key(change, path
     _, problems = _config_load()
     found = problems(fileSystems={"shared": {}}, serviceOverrides={"aw-audit-service": change})
     assert text in found[path]
+
+
+def test_sidecars_taking_the_whole_task_cpu_are_refused_at_their_key_before_any_resource(
+    run_stack,
+):
+    # GIVEN a sidecar reserving more CPU (4096 units) than any size the audit task is given
+    sidecars = [{"name": "agent", "image": "public.ecr.aws/x/agent:1", "cpu": 4096, "memory": 64}]
+    _, problems = _config_load()
+    # THEN the stack layer names the key (the component's rule, not a half-created stack)
+    overrides = {"aw-audit-service": {"sidecars": sidecars}}
+    found = problems(serviceOverrides=overrides)
+    assert list(found) == ["serviceOverrides.aw-audit-service.sidecars"]
+    assert "the sidecars reserve 4096 of the task's" in next(iter(found.values()))
+    # AND the program registers nothing
+    with pytest.raises(ConfigError) as refused:
+        run_stack(
+            "dev", {"accessweaver:serviceOverrides": {"aw-audit-service": {"sidecars": sidecars}}}
+        )
+    assert refused.value.recorded == []
 
 
 def test_the_stack_config_blocks_plan_a_ghcr_service_with_firelens_and_efs(run_stack):

@@ -13,7 +13,7 @@ from .deployment import deployment_problems
 from .fargate import ephemeral_storage_issues, size_issues
 from .jvm import max_heap_mib, oversized_heaps
 from .microservice_args import MicroserviceArgs
-from .sidecars import sidecar_problems
+from .sidecars import SIDECAR_CPU_ALLOWED, sidecar_cpu_problem, sidecar_problems
 from .task_blocks import TaskBlocks
 
 
@@ -270,14 +270,11 @@ def block_issues(name: str, args: MicroserviceArgs) -> list[ConfigIssue]:
                     "one or the other",
                 )
             )
-    sidecar_cpu = sum(s.cpu for s in args.sidecars)
-    if args.sidecars and sidecar_cpu >= args.cpu:
+    cpu_problem = sidecar_cpu_problem(args.sidecars, args.cpu)
+    if cpu_problem is not None:
         issues.append(
             ConfigIssue(
-                "sidecars",
-                sidecar_cpu,
-                f"the sidecars reserve {sidecar_cpu} of the task's {args.cpu} CPU units",
-                "less than the task's cpu: the application needs some",
+                "sidecars", sum(s.cpu for s in args.sidecars), cpu_problem, SIDECAR_CPU_ALLOWED
             )
         )
     return issues

@@ -277,6 +277,18 @@ def _firelens_issues(firelens: FireLensArgs, here: str, camel: bool) -> list[Con
     return issues
 
 
+SIDECAR_CPU_ALLOWED = "less than the task's cpu: the application needs some"
+
+
+def sidecar_cpu_problem(sidecars: Sequence[SidecarArgs], task_cpu: int) -> str | None:
+    """What is wrong when the sidecars' CPU units leave the application none of the task's:
+    one rule for the component and the stack layer (which reports it at the stack file's key)."""
+    reserved = sum(s.cpu for s in sidecars)
+    if sidecars and reserved >= task_cpu:
+        return f"the sidecars reserve {reserved} of the task's {task_cpu} CPU units"
+    return None
+
+
 def _cycle(edges: Mapping[str, Sequence[str]]) -> list[str]:
     """A dependency cycle among the sidecars (names), or [] when there is none."""
     state: dict[str, int] = {}

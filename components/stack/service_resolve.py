@@ -15,6 +15,7 @@ from ..compute.config import (
     ServiceSpec,
 )
 from ..compute.containers import DEFAULT_HEALTH_PATH, MIN_APP_MEMORY_MIB, app_memory_mib
+from ..compute.sidecars import SIDECAR_CPU_ALLOWED, sidecar_cpu_problem
 from ..edge.config import route_rate_limit
 from ..errors import MISSING, ConfigIssue
 from ..identity.config import KEYCLOAK_SERVICE, keycloak_size_issues
@@ -205,13 +206,23 @@ def _application_memory(
     if blocks.own_memory_mib and container_memory < MIN_APP_MEMORY_MIB:
         issues.append(
             ConfigIssue(
-                f"{context.catalog.spec_path(name)}.sidecars"
-                if spec.sidecars
-                else f"serviceOverrides.{name}.sidecars",
+                _sidecars_path(name, spec, context),
                 [s.name for s in blocks.sidecars],
                 f"the sidecars and log router ({blocks.own_memory_mib} MiB) leave the "
                 f"application {container_memory} MiB of the task's {size.memory} MiB",
                 f"at least {MIN_APP_MEMORY_MIB} MiB left: raise memory or lower theirs",
+            )
+        )
+    cpu_problem = sidecar_cpu_problem(blocks.sidecars, size.cpu) if size.valid else None
+    if cpu_problem is not None:
+        # The component's rule, here before any resource is registered (a stack refused
+        # half-way would keep what was created before the component).
+        issues.append(
+            ConfigIssue(
+                _sidecars_path(name, spec, context),
+                [s.name for s in blocks.sidecars],
+                cpu_problem,
+                SIDECAR_CPU_ALLOWED,
             )
         )
     if name == KEYCLOAK_SERVICE and platform.keycloak is not None and size.valid:
@@ -228,6 +239,13 @@ def _application_memory(
             )
         )
     return container_memory
+
+
+def _sidecars_path(name: str, spec: ServiceSpec, context: ServiceContext) -> str:
+    """Where the service's sidecars are declared: its catalog entry, else its override."""
+    if spec.sidecars:
+        return f"{context.catalog.spec_path(name)}.sidecars"
+    return f"serviceOverrides.{name}.sidecars"
 
 
 def _health_check(
